@@ -1,0 +1,205 @@
+/*
+ * Interpreter driver: walks the nodes in order, allocates each output when
+ * its producer runs and frees each intermediate after its last use, and
+ * dispatches to the kernel generated from IR_OPS.
+ */
+#include <string.h>
+
+#include "interp_internal.h"
+
+typedef loom_status (*kernel_fn)(interp_ctx *c, const ir_node *n);
+
+static const kernel_fn kernel_table[IR_OP_COUNT] = {
+#define INTERP_ENTRY(e, name, mi, ma, mo, mao, fn, attrs) interp_##fn,
+    IR_OPS(INTERP_ENTRY)
+#undef INTERP_ENTRY
+};
+
+double interp_load_f(const void *p, ir_dtype t, int64_t i)
+{
+    switch (t) {
+    case IR_DTYPE_F32: return ((const float *)p)[i];
+    case IR_DTYPE_F64: return ((const double *)p)[i];
+    case IR_DTYPE_I64: return (double)((const int64_t *)p)[i];
+    case IR_DTYPE_I32: return ((const int32_t *)p)[i];
+    case IR_DTYPE_I8: return ((const int8_t *)p)[i];
+    case IR_DTYPE_U8: return ((const uint8_t *)p)[i];
+    case IR_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
+    case IR_DTYPE_COUNT: break;
+    }
+    return 0;
+}
+
+void interp_store_f(void *p, ir_dtype t, int64_t i, double x)
+{
+    switch (t) {
+    case IR_DTYPE_F32: ((float *)p)[i] = (float)x; break;
+    case IR_DTYPE_F64: ((double *)p)[i] = x; break;
+    case IR_DTYPE_I64: ((int64_t *)p)[i] = (int64_t)x; break;
+    case IR_DTYPE_I32: ((int32_t *)p)[i] = (int32_t)x; break;
+    case IR_DTYPE_I8: ((int8_t *)p)[i] = (int8_t)x; break;
+    case IR_DTYPE_U8: ((uint8_t *)p)[i] = (uint8_t)x; break;
+    case IR_DTYPE_BOOL: ((uint8_t *)p)[i] = x != 0; break;
+    case IR_DTYPE_COUNT: break;
+    }
+}
+
+int64_t interp_load_i(const void *p, ir_dtype t, int64_t i)
+{
+    switch (t) {
+    case IR_DTYPE_F32: return (int64_t)((const float *)p)[i];
+    case IR_DTYPE_F64: return (int64_t)((const double *)p)[i];
+    case IR_DTYPE_I64: return ((const int64_t *)p)[i];
+    case IR_DTYPE_I32: return ((const int32_t *)p)[i];
+    case IR_DTYPE_I8: return ((const int8_t *)p)[i];
+    case IR_DTYPE_U8: return ((const uint8_t *)p)[i];
+    case IR_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
+    case IR_DTYPE_COUNT: break;
+    }
+    return 0;
+}
+
+void interp_store_i(void *p, ir_dtype t, int64_t i, int64_t x)
+{
+    switch (t) {
+    case IR_DTYPE_F32: ((float *)p)[i] = (float)x; break;
+    case IR_DTYPE_F64: ((double *)p)[i] = (double)x; break;
+    case IR_DTYPE_I64: ((int64_t *)p)[i] = x; break;
+    case IR_DTYPE_I32: ((int32_t *)p)[i] = (int32_t)x; break;
+    case IR_DTYPE_I8: ((int8_t *)p)[i] = (int8_t)x; break;
+    case IR_DTYPE_U8: ((uint8_t *)p)[i] = (uint8_t)x; break;
+    case IR_DTYPE_BOOL: ((uint8_t *)p)[i] = x != 0; break;
+    case IR_DTYPE_COUNT: break;
+    }
+}
+
+/* True if the driver owns v's buffer (neither constant, input nor output). */
+static bool owned(const ir_value *v)
+{
+    return v && !v->data && !v->is_input && !v->is_output;
+}
+
+/* Allocates zeroed buffers for n's owned outputs. */
+static loom_status alloc_outputs(interp_ctx *c, const ir_node *n)
+{
+    for (int i = 0; i < n->n_outputs; i++) {
+        ir_value *v = n->outputs[i];
+        if (!owned(v))
+            continue;
+        c->data[v->id] = ir_calloc(1, ir_value_bytes(v));
+        if (!c->data[v->id]) {
+            ir_diag_node(c->d, c->g, n, "out of memory for output \"%s\"", v->name);
+            return LOOM_STATUS_NOMEM;
+        }
+    }
+    return LOOM_STATUS_OK;
+}
+
+/* last_use[v] = index of the last node reading v (or producing it, if unread). */
+static void compute_last_use(const ir_graph *g, int *last_use)
+{
+    for (int i = 0; i < g->n_values; i++)
+        last_use[i] = -1;
+    for (int k = 0; k < g->n_nodes; k++) {
+        const ir_node *n = g->nodes[k];
+        for (int i = 0; i < n->n_inputs; i++)
+            if (n->inputs[i])
+                last_use[n->inputs[i]->id] = k;
+        for (int i = 0; i < n->n_outputs; i++)
+            if (n->outputs[i] && last_use[n->outputs[i]->id] < k)
+                last_use[n->outputs[i]->id] = k;
+    }
+}
+
+/* Binds graph inputs and outputs to the caller's buffers. Outputs that are
+ * also inputs or constants are copied at the end instead. */
+static void bind_io(interp_ctx *c, const void *const *inputs, void *const *outputs)
+{
+    const ir_graph *g = c->g;
+    for (int i = 0; i < g->n_inputs; i++)
+        c->data[g->inputs[i]->id] = (void *)inputs[i];
+    for (int i = 0; i < g->n_outputs; i++) {
+        ir_value *v = g->outputs[i];
+        if (!v->is_input && !v->data && !c->data[v->id])
+            c->data[v->id] = outputs[i];
+    }
+}
+
+static void copy_outputs(interp_ctx *c, void *const *outputs)
+{
+    const ir_graph *g = c->g;
+    for (int i = 0; i < g->n_outputs; i++) {
+        const ir_value *v = g->outputs[i];
+        const void *src = interp_value_data(c, v);
+        if (src != outputs[i])
+            memcpy(outputs[i], src, ir_value_bytes(v));
+    }
+}
+
+loom_status interp_run(const ir_graph *g, const void *const *inputs, void *const *outputs,
+                       ir_diag *d)
+{
+    size_t nv = (size_t)(g->n_values ? g->n_values : 1);
+    interp_ctx c = {.g = g, .data = ir_calloc(nv, sizeof(void *)), .d = d};
+    int *last_use = ir_calloc(nv, sizeof *last_use);
+    loom_status st = LOOM_STATUS_OK;
+    if (!c.data || !last_use) {
+        ir_diag_graph(d, g, "out of memory in the interpreter");
+        st = LOOM_STATUS_NOMEM;
+        goto done;
+    }
+    compute_last_use(g, last_use);
+    bind_io(&c, inputs, outputs);
+    for (int k = 0; k < g->n_nodes && !st; k++) {
+        const ir_node *n = g->nodes[k];
+        st = alloc_outputs(&c, n);
+        if (!st)
+            st = kernel_table[n->op](&c, n);
+        /* free what died at this node: only its operands can have */
+        for (int i = 0; i < n->n_inputs + n->n_outputs; i++) {
+            ir_value *v = i < n->n_inputs ? n->inputs[i] : n->outputs[i - n->n_inputs];
+            if (owned(v) && last_use[v->id] == k && c.data[v->id]) {
+                ir_free(c.data[v->id]);
+                c.data[v->id] = NULL;
+            }
+        }
+    }
+    if (!st)
+        copy_outputs(&c, outputs);
+done:
+    if (c.data)
+        for (int i = 0; i < g->n_values; i++)
+            if (owned(g->values[i]))
+                ir_free(c.data[i]);
+    ir_free(c.data);
+    ir_free(last_use);
+    return st;
+}
+
+loom_status interp_eval_node(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    size_t nv = (size_t)(g->n_values ? g->n_values : 1);
+    interp_ctx c = {.g = g, .data = ir_calloc(nv, sizeof(void *)), .d = d};
+    if (!c.data) {
+        ir_diag_node(d, g, n, "out of memory in the interpreter");
+        return LOOM_STATUS_NOMEM;
+    }
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] && !n->inputs[i]->data) {
+            ir_free(c.data);
+            ir_diag_node(d, g, n, "input \"%s\" is not constant", n->inputs[i]->name);
+            return LOOM_STATUS_INTERNAL;
+        }
+    /* outputs go straight into the arena (longjmps on failure, like all
+     * arena use; the caller holds the handler) */
+    for (int i = 0; i < n->n_outputs; i++)
+        if (n->outputs[i])
+            c.data[n->outputs[i]->id] = ir_arena_alloc(&g->arena, ir_value_bytes(n->outputs[i]));
+    loom_status st = kernel_table[n->op](&c, n);
+    if (!st)
+        for (int i = 0; i < n->n_outputs; i++)
+            if (n->outputs[i])
+                n->outputs[i]->data = c.data[n->outputs[i]->id];
+    ir_free(c.data);
+    return st;
+}

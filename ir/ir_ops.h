@@ -1,0 +1,112 @@
+/*
+ * The op table: one X-macro list from which the op enum, the op names, the
+ * arities, the attribute schemas and the per-op dispatch (shape inference,
+ * interpreter) are generated.
+ *
+ * Columns: X(ENUM, "OnnxName", min_in, max_in, min_out, max_out, fn, attrs)
+ *   max_in / max_out of -1 mean variadic.
+ *   fn names the shape-inference function ir_infer_<fn> and the interpreter
+ *   kernel interp_<fn>; several ops may share one (all binary arithmetic ops
+ *   share "binary").
+ *   attrs is the attribute schema: space-separated "name:kind" with kind one
+ *   of i (int), f (float), s (string), is (ints), fs (floats), ss (strings),
+ *   t (tensor). Attributes outside the schema are rejected by the verifier.
+ *
+ * Semantics are ONNX's (docs/ops.md lists the opset each op follows and the
+ * older forms that are accepted).
+ */
+#ifndef LOOM_IR_OPS_H
+#define LOOM_IR_OPS_H
+
+#define IR_POOL_ATTRS "auto_pad:s ceil_mode:i dilations:is kernel_shape:is pads:is strides:is"
+#define IR_RNN_ATTRS                                                                \
+    "activation_alpha:fs activation_beta:fs activations:ss clip:f direction:s " \
+    "hidden_size:i layout:i"
+#define IR_REDUCE_ATTRS "axes:is keepdims:i noop_with_empty_axes:i"
+
+#define IR_OPS(X)                                                                              \
+    X(CONV, "Conv", 2, 3, 1, 1, conv,                                                          \
+      "auto_pad:s dilations:is group:i kernel_shape:is pads:is strides:is")                    \
+    X(CONV_TRANSPOSE, "ConvTranspose", 2, 3, 1, 1, conv_transpose,                             \
+      "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is "    \
+      "pads:is strides:is")                                                                    \
+    X(MAX_POOL, "MaxPool", 1, 1, 1, 2, max_pool, IR_POOL_ATTRS " storage_order:i")             \
+    X(AVERAGE_POOL, "AveragePool", 1, 1, 1, 1, average_pool,                                   \
+      IR_POOL_ATTRS " count_include_pad:i")                                                    \
+    X(GLOBAL_AVERAGE_POOL, "GlobalAveragePool", 1, 1, 1, 1, global_average_pool, "")           \
+    X(BATCH_NORMALIZATION, "BatchNormalization", 5, 5, 1, 5, batch_normalization,              \
+      "epsilon:f momentum:f training_mode:i spatial:i is_test:i")                              \
+    X(GEMM, "Gemm", 2, 3, 1, 1, gemm, "alpha:f beta:f transA:i transB:i broadcast:i")          \
+    X(MAT_MUL, "MatMul", 2, 2, 1, 1, mat_mul, "")                                              \
+    X(SOFTMAX, "Softmax", 1, 1, 1, 1, softmax, "axis:i")                                       \
+    X(LOG_SOFTMAX, "LogSoftmax", 1, 1, 1, 1, softmax, "axis:i")                                \
+    X(LAYER_NORMALIZATION, "LayerNormalization", 2, 3, 1, 3, layer_normalization,              \
+      "axis:i epsilon:f stash_type:i")                                                         \
+    X(LSTM, "LSTM", 3, 8, 0, 3, lstm, IR_RNN_ATTRS " input_forget:i")                          \
+    X(GRU, "GRU", 3, 6, 0, 2, gru, IR_RNN_ATTRS " linear_before_reset:i")                      \
+    X(RNN, "RNN", 3, 6, 0, 2, rnn, IR_RNN_ATTRS)                                               \
+    X(ADD, "Add", 2, 2, 1, 1, binary, "")                                                      \
+    X(SUB, "Sub", 2, 2, 1, 1, binary, "")                                                      \
+    X(MUL, "Mul", 2, 2, 1, 1, binary, "")                                                      \
+    X(DIV, "Div", 2, 2, 1, 1, binary, "")                                                      \
+    X(POW, "Pow", 2, 2, 1, 1, binary, "")                                                      \
+    X(SQRT, "Sqrt", 1, 1, 1, 1, unary, "")                                                     \
+    X(EXP, "Exp", 1, 1, 1, 1, unary, "")                                                       \
+    X(LOG, "Log", 1, 1, 1, 1, unary, "")                                                       \
+    X(ERF, "Erf", 1, 1, 1, 1, unary, "")                                                       \
+    X(NEG, "Neg", 1, 1, 1, 1, unary, "")                                                       \
+    X(ABS, "Abs", 1, 1, 1, 1, unary, "")                                                       \
+    X(RECIPROCAL, "Reciprocal", 1, 1, 1, 1, unary, "")                                         \
+    X(RELU, "Relu", 1, 1, 1, 1, unary, "")                                                     \
+    X(LEAKY_RELU, "LeakyRelu", 1, 1, 1, 1, unary, "alpha:f")                                   \
+    X(SIGMOID, "Sigmoid", 1, 1, 1, 1, unary, "")                                               \
+    X(TANH, "Tanh", 1, 1, 1, 1, unary, "")                                                     \
+    X(HARD_SIGMOID, "HardSigmoid", 1, 1, 1, 1, unary, "alpha:f beta:f")                        \
+    X(CLIP, "Clip", 1, 3, 1, 1, clip, "min:f max:f")                                           \
+    X(WHERE, "Where", 3, 3, 1, 1, where, "")                                                   \
+    X(EQUAL, "Equal", 2, 2, 1, 1, compare, "")                                                 \
+    X(LESS, "Less", 2, 2, 1, 1, compare, "")                                                   \
+    X(GREATER, "Greater", 2, 2, 1, 1, compare, "")                                             \
+    X(CAST, "Cast", 1, 1, 1, 1, cast, "to:i saturate:i")                                       \
+    X(REDUCE_MEAN, "ReduceMean", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                          \
+    X(REDUCE_SUM, "ReduceSum", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                            \
+    X(REDUCE_MAX, "ReduceMax", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                            \
+    X(IDENTITY, "Identity", 1, 1, 1, 1, identity, "")                                          \
+    X(DROPOUT, "Dropout", 1, 3, 1, 2, dropout, "ratio:f seed:i is_test:i")                     \
+    X(RESHAPE, "Reshape", 2, 2, 1, 1, reshape, "allowzero:i")                                  \
+    X(FLATTEN, "Flatten", 1, 1, 1, 1, flatten, "axis:i")                                       \
+    X(TRANSPOSE, "Transpose", 1, 1, 1, 1, transpose, "perm:is")                                \
+    X(CONCAT, "Concat", 1, -1, 1, 1, concat, "axis:i")                                         \
+    X(SPLIT, "Split", 1, 2, 1, -1, split, "axis:i split:is num_outputs:i")                     \
+    X(SLICE, "Slice", 1, 5, 1, 1, slice, "axes:is ends:is starts:is")                          \
+    X(GATHER, "Gather", 2, 2, 1, 1, gather, "axis:i")                                          \
+    X(SQUEEZE, "Squeeze", 1, 2, 1, 1, squeeze, "axes:is")                                      \
+    X(UNSQUEEZE, "Unsqueeze", 1, 2, 1, 1, unsqueeze, "axes:is")                                \
+    X(EXPAND, "Expand", 2, 2, 1, 1, expand, "")                                                \
+    X(CONSTANT, "Constant", 0, 0, 1, 1, constant,                                              \
+      "value:t value_float:f value_floats:fs value_int:i value_ints:is")                       \
+    X(SHAPE, "Shape", 1, 1, 1, 1, shape, "start:i end:i")
+
+typedef enum ir_op {
+#define IR_OP_ENUM(e, name, mi, ma, mo, mao, fn, attrs) IR_OP_##e,
+    IR_OPS(IR_OP_ENUM)
+#undef IR_OP_ENUM
+    IR_OP_COUNT
+} ir_op;
+
+/* Static properties of one op, generated from IR_OPS. */
+typedef struct ir_op_info {
+    const char *name;  /* ONNX op name */
+    int min_inputs, max_inputs;   /* max -1: variadic */
+    int min_outputs, max_outputs; /* max -1: variadic */
+    const char *attrs; /* attribute schema, see above */
+} ir_op_info;
+
+extern const ir_op_info ir_op_table[IR_OP_COUNT];
+
+/* Returns the op's ONNX name. */
+const char *ir_op_name(ir_op op);
+/* Looks up an op by ONNX name; returns IR_OP_COUNT when unknown. */
+ir_op ir_op_lookup(const char *name);
+
+#endif

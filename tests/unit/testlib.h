@@ -1,0 +1,168 @@
+/*
+ * Small helpers for unit tests that build graphs through the IR API, run
+ * shape inference and the interpreter, and compare results.
+ *
+ *     ir_graph *g = tl_graph("t");
+ *     ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, (int64_t[]){2, 3});
+ *     ir_value *w = tl_const_f32(g, "w", 1, (int64_t[]){3}, (float[]){1, 2, 3});
+ *     ir_node *n = tl_node(g, IR_OP_ADD, "add", 2, (ir_value *[]){x, w}, 1, "y");
+ *     tl_infer_ok(g);                        // infer + verify, fail test on error
+ *     float out[6];
+ *     tl_run(g, (const void *[]){in}, (void *[]){out});
+ *     tl_assert_close_f32(out, expect, 6, 1e-6f, 1e-5f);
+ *     ir_graph_free(g);
+ *
+ * Graphs made here have no OOM handler: an arena failure aborts the test.
+ */
+#ifndef LOOM_TESTLIB_H
+#define LOOM_TESTLIB_H
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "interp.h"
+#include "ir.h"
+
+static inline ir_graph *tl_graph(const char *name)
+{
+    ir_graph *g = ir_graph_new(name, "test.lir");
+    cr_assert(g);
+    return g; /* no OOM handler: an arena failure aborts the test */
+}
+
+static inline ir_value *tl_input(ir_graph *g, const char *name, ir_dtype t, int rank,
+                                 const int64_t *dims)
+{
+    ir_value *v = ir_graph_add_value(g, name, t);
+    cr_assert(v, "duplicate value %s", name);
+    ir_value_set_shape(v, rank, dims);
+    ir_graph_add_input(g, v);
+    return v;
+}
+
+/* A constant of any dtype; data is copied into the arena. */
+static inline ir_value *tl_const(ir_graph *g, const char *name, ir_dtype t, int rank,
+                                 const int64_t *dims, const void *data)
+{
+    ir_value *v = ir_graph_add_value(g, name, t);
+    cr_assert(v, "duplicate value %s", name);
+    ir_value_set_shape(v, rank, dims);
+    v->data = ir_arena_memdup(&g->arena, data, ir_value_bytes(v));
+    return v;
+}
+
+static inline ir_value *tl_const_f32(ir_graph *g, const char *name, int rank, const int64_t *dims,
+                                     const float *data)
+{
+    return tl_const(g, name, IR_DTYPE_F32, rank, dims, data);
+}
+
+static inline ir_value *tl_const_i64(ir_graph *g, const char *name, int rank, const int64_t *dims,
+                                     const int64_t *data)
+{
+    return tl_const(g, name, IR_DTYPE_I64, rank, dims, data);
+}
+
+/* Adds a node with n_out fresh outputs named by the trailing arguments
+ * ("" for an omitted optional output). The last output made is also marked
+ * as a graph output when mark_outputs is used afterwards. */
+static inline ir_node *tl_node(ir_graph *g, ir_op op, const char *name, int n_in,
+                               ir_value *const *inputs, int n_out, ...)
+{
+    ir_value *outs[16] = {0};
+    va_list ap;
+    va_start(ap, n_out);
+    for (int i = 0; i < n_out && i < 16; i++) {
+        const char *oname = va_arg(ap, const char *);
+        if (oname[0]) {
+            outs[i] = ir_graph_add_value(g, oname, IR_DTYPE_F32);
+            cr_assert(outs[i], "duplicate value %s", oname);
+        }
+    }
+    va_end(ap);
+    return ir_graph_add_node(g, op, name, inputs, n_in, outs, n_out);
+}
+
+/* Marks every node output that no node reads as a graph output. */
+static inline void tl_mark_outputs(ir_graph *g)
+{
+    for (int k = 0; k < g->n_nodes; k++)
+        for (int i = 0; i < g->nodes[k]->n_outputs; i++) {
+            ir_value *v = g->nodes[k]->outputs[i];
+            if (!v || v->is_output)
+                continue;
+            bool used = false;
+            for (int m = 0; m < g->n_nodes && !used; m++)
+                for (int j = 0; j < g->nodes[m]->n_inputs; j++)
+                    used |= g->nodes[m]->inputs[j] == v;
+            if (!used)
+                ir_graph_add_output(g, v);
+        }
+}
+
+/* Runs shape inference; returns the status and leaves messages in *d. */
+static inline loom_status tl_infer(ir_graph *g, ir_diag *d)
+{
+    return ir_infer_graph(g, d);
+}
+
+/* Inference (and marking outputs) must succeed. */
+static inline void tl_infer_ok(ir_graph *g)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = ir_infer_graph(g, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "inference failed: %s", d.text ? d.text : "");
+    if (g->n_outputs == 0)
+        tl_mark_outputs(g);
+    ir_diag_free(&d);
+}
+
+/* Inference must fail with a message containing substr. */
+static inline void tl_infer_fails(ir_graph *g, const char *substr)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = ir_infer_graph(g, &d);
+    cr_assert_neq(st, LOOM_STATUS_OK, "inference unexpectedly succeeded");
+    cr_assert(d.text && strstr(d.text, substr), "diagnostic \"%s\" lacks \"%s\"",
+              d.text ? d.text : "", substr);
+    ir_diag_free(&d);
+}
+
+static inline void tl_assert_shape(const ir_value *v, int rank, const int64_t *dims)
+{
+    char got[128];
+    ir_shape_format(&v->shape, got, sizeof got);
+    cr_assert_eq(v->shape.rank, rank, "%s: rank %d, got shape %s", v->name, rank, got);
+    for (int i = 0; i < rank; i++)
+        cr_assert_eq(v->shape.dims[i], dims[i], "%s: dim %d: expected %lld, got shape %s",
+                     v->name, i, (long long)dims[i], got);
+}
+
+/* Runs the interpreter; must succeed. */
+static inline void tl_run(const ir_graph *g, const void *const *inputs, void *const *outputs)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = interp_run(g, inputs, outputs, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "interpreter failed: %s", d.text ? d.text : "");
+    ir_diag_free(&d);
+}
+
+/* |got - want| <= atol + rtol * |want| elementwise (NaN equal to NaN). */
+static inline void tl_assert_close_f32(const float *got, const float *want, int64_t n, float atol,
+                                       float rtol)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(want[i]) && isnan(got[i]))
+            continue;
+        float tol = atol + rtol * fabsf(want[i]);
+        cr_assert(fabsf(got[i] - want[i]) <= tol || got[i] == want[i],
+                  "element %lld: got %.9g, want %.9g", (long long)i, got[i], want[i]);
+    }
+}
+
+#endif
