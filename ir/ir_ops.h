@@ -12,8 +12,11 @@
  *   of i (int), f (float), s (string), is (ints), fs (floats), ss (strings),
  *   t (tensor). Attributes outside the schema are rejected by the verifier.
  *
- * Semantics are ONNX's (docs/ops.md lists the opset each op follows and the
- * older forms that are accepted).
+ * Semantics are ONNX's latest (docs/ops.md lists the opset each op follows
+ * and the older forms that are accepted). Where an older opset meant
+ * something else under the same attributes, frontends record it in an extra
+ * attribute: Softmax/LogSoftmax coerce_2d=1 is the opset 1-12 behaviour
+ * (flatten to 2-D at axis, default axis 1).
  */
 #ifndef LOOM_IR_OPS_H
 #define LOOM_IR_OPS_H
@@ -38,8 +41,8 @@
       "epsilon:f momentum:f training_mode:i spatial:i is_test:i")                              \
     X(GEMM, "Gemm", 2, 3, 1, 1, gemm, "alpha:f beta:f transA:i transB:i broadcast:i")          \
     X(MAT_MUL, "MatMul", 2, 2, 1, 1, mat_mul, "")                                              \
-    X(SOFTMAX, "Softmax", 1, 1, 1, 1, softmax, "axis:i")                                       \
-    X(LOG_SOFTMAX, "LogSoftmax", 1, 1, 1, 1, softmax, "axis:i")                                \
+    X(SOFTMAX, "Softmax", 1, 1, 1, 1, softmax, "axis:i coerce_2d:i")                                       \
+    X(LOG_SOFTMAX, "LogSoftmax", 1, 1, 1, 1, softmax, "axis:i coerce_2d:i")                                \
     X(LAYER_NORMALIZATION, "LayerNormalization", 2, 3, 1, 3, layer_normalization,              \
       "axis:i epsilon:f stash_type:i")                                                         \
     X(LSTM, "LSTM", 3, 8, 0, 3, lstm, IR_RNN_ATTRS " input_forget:i")                          \

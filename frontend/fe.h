@@ -1,0 +1,45 @@
+/*
+ * Frontends: readers that turn a model file into a verified, shape-inferred
+ * graph IR, and the tensor file formats (.npy, safetensors) around them.
+ * Every reader reports all problems it can find in one pass to the
+ * diagnostic, with the file, node and field, and returns an error status;
+ * on error *out is NULL and nothing is leaked.
+ */
+#ifndef LOOM_FE_H
+#define LOOM_FE_H
+
+#include "ir.h"
+
+/* loom's JSON model format (docs/model-format.md), weights from the
+ * safetensors file it names (relative to the JSON file's folder) or inline. */
+loom_status fe_json_load(const char *path, ir_graph **out, ir_diag *d);
+/* Same from text in memory; base_dir resolves the weights file. */
+loom_status fe_json_load_string(const char *text, size_t len, const char *source,
+                                const char *base_dir, ir_graph **out, ir_diag *d);
+/* Writes g as JSON to json_path with its constants in weights_path
+ * (safetensors; the JSON names it relative to its own folder). When
+ * weights_path is NULL, constants are written inline. */
+loom_status fe_json_write(const ir_graph *g, const char *json_path, const char *weights_path,
+                          ir_diag *d);
+
+/* ONNX ModelProto (frontend/fe_onnx.c). dims pins symbolic dimensions:
+ * entries "name=value" for a dim_param, or "input=1,3,224,224" for a whole
+ * input shape; NULL-terminated list, may be NULL. */
+loom_status fe_onnx_load(const char *path, const char *const *dims, ir_graph **out, ir_diag *d);
+
+/* Loads any supported model by extension (.json, .onnx, .lir). */
+loom_status fe_load_model(const char *path, const char *const *dims, ir_graph **out, ir_diag *d);
+
+/* .npy arrays (format version 1.0-3.0, little-endian, C order). */
+typedef struct fe_npy {
+    ir_dtype dtype;
+    ir_shape shape;
+    void *data; /* from ir_malloc; fe_npy_free releases it */
+} fe_npy;
+
+loom_status fe_npy_read(const char *path, fe_npy *out, ir_diag *d);
+loom_status fe_npy_write(const char *path, ir_dtype dtype, const ir_shape *shape, const void *data,
+                         ir_diag *d);
+void fe_npy_free(fe_npy *a);
+
+#endif
