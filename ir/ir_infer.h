@@ -67,4 +67,85 @@ typedef struct ir_conv_geom {
  * and returns an error status. */
 loom_status ir_conv_geometry(const ir_graph *g, const ir_node *n, ir_conv_geom *geom, ir_diag *d);
 
+/* Softmax / LogSoftmax as a [outer, len, inner] view of the input: the
+ * reduction runs over len elements spaced inner apart. Opset 13 reduces one
+ * axis (default -1); coerce_2d=1 (opsets 1-12) flattens at axis (default 1)
+ * and reduces the whole trailing block (inner = 1). False if axis is out of
+ * range. */
+bool ir_softmax_geometry(const ir_node *n, const ir_shape *x, int64_t *outer, int64_t *len,
+                         int64_t *inner);
+
+/* Activation functions of LSTM / GRU / RNN (ONNX names, matched ignoring
+ * case), with alpha/beta resolved from activation_alpha/activation_beta or
+ * the defaults of the ONNX operators of the same name. */
+typedef enum ir_rnn_act {
+    IR_RNN_ACT_RELU,
+    IR_RNN_ACT_TANH,
+    IR_RNN_ACT_SIGMOID,
+    IR_RNN_ACT_AFFINE,
+    IR_RNN_ACT_LEAKY_RELU,
+    IR_RNN_ACT_THRESHOLDED_RELU,
+    IR_RNN_ACT_SCALED_TANH,
+    IR_RNN_ACT_HARD_SIGMOID,
+    IR_RNN_ACT_ELU,
+    IR_RNN_ACT_SOFTSIGN,
+    IR_RNN_ACT_SOFTPLUS,
+    IR_RNN_ACT_COUNT
+} ir_rnn_act;
+
+typedef struct ir_rnn_fn {
+    ir_rnn_act act;
+    float alpha, beta;
+} ir_rnn_fn;
+
+/* Resolved geometry and attributes of an LSTM, GRU or RNN node. Inputs are
+ * X, W, R, B, sequence_lens, initial_h (, initial_c, P for LSTM); outputs
+ * Y, Y_h (, Y_c). Gate blocks in W, R and B are in ONNX order: LSTM iofc,
+ * GRU zrh; P is iof. */
+typedef struct ir_rnn_geom {
+    int gates;           /* 4 LSTM, 3 GRU, 1 RNN */
+    int num_directions;  /* 2 for bidirectional */
+    bool reverse;        /* direction "reverse" (num_directions is 1) */
+    int layout;          /* 0: X [seq,batch,input]; 1: X [batch,seq,input] */
+    int64_t seq_length, batch_size, input_size, hidden_size;
+    int n_fns;           /* activations per direction: LSTM 3 (f,g,h), GRU 2, RNN 1 */
+    ir_rnn_fn fns[2][3]; /* [direction][f, g, h] */
+    bool has_clip;
+    float clip;               /* pre-activation clip to [-clip, clip] */
+    bool input_forget;        /* LSTM: forget gate is 1 - input gate */
+    bool linear_before_reset; /* GRU */
+} ir_rnn_geom;
+
+/* Validates an LSTM/GRU/RNN node whose input shapes are known and resolves
+ * its geometry. Reports problems to d (when not NULL) and returns an error
+ * status. */
+loom_status ir_rnn_geometry(const ir_graph *g, const ir_node *n, ir_rnn_geom *geom, ir_diag *d);
+
+/* Reduced axes of a ReduceMean/ReduceSum/ReduceMax node whose input shape is
+ * known: from the axes attribute (older opsets) or the constant axes input
+ * (ReduceSum-13, the others 18), with negative axes normalized; empty axes
+ * reduce all unless noop_with_empty_axes. Reports problems to d (when not
+ * NULL) and returns an error status. */
+loom_status ir_reduce_axes(const ir_graph *g, const ir_node *n, bool reduced[IR_MAX_RANK],
+                           ir_diag *d);
+
+/* Slice geometry after resolving the attribute form (opsets 1-9) or the
+ * constant inputs (10+), defaults, negative indices and clamping: output
+ * dim i holds input elements start[i] + k * step[i] for k < count[i]. */
+typedef struct ir_slice_geom {
+    int rank;
+    int64_t start[IR_MAX_RANK];
+    int64_t step[IR_MAX_RANK];
+    int64_t count[IR_MAX_RANK];
+} ir_slice_geom;
+
+/* Resolves the geometry of a Slice node whose input shapes are known.
+ * Reports problems to d and returns an error status. */
+loom_status ir_slice_geometry(const ir_graph *g, const ir_node *n, ir_slice_geom *geom,
+                              ir_diag *d);
+
+/* ONNX Shape-15: the clamped range [*start, *end) of dims a Shape node
+ * returns for an input of the given rank. */
+void ir_shape_range(const ir_node *n, int rank, int *start, int *end);
+
 #endif

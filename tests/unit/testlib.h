@@ -166,3 +166,108 @@ static inline void tl_assert_close_f32(const float *got, const float *want, int6
 }
 
 #endif
+
+/* ---- checking the C backend against the interpreter ---- */
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "be_c.h"
+#include "be_cc.h"
+#include "interp_internal.h"
+#include "passes.h"
+
+/* Deterministic pseudo-random fill in [-1, 1) for floats, small values for
+ * integers, 0/1 for bool. */
+static inline void tl_fill(void *data, ir_dtype t, int64_t n, uint32_t seed)
+{
+    uint32_t x = seed * 2654435761u + 12345u;
+    for (int64_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        double v = (double)(x >> 8) / (double)(1u << 24) * 2.0 - 1.0;
+        if (t == IR_DTYPE_F32)
+            ((float *)data)[i] = (float)v;
+        else if (t == IR_DTYPE_F64)
+            ((double *)data)[i] = v;
+        else if (t == IR_DTYPE_BOOL)
+            ((uint8_t *)data)[i] = v > 0;
+        else
+            interp_store_i(data, t, i, (int64_t)(v * 4));
+    }
+}
+
+/* Compiles g (inferred, outputs marked) with the C backend, in the
+ * OpenBLAS build and in the standalone build, runs both on inputs (or
+ * random inputs when inputs is NULL) and compares every output with the
+ * interpreter: |c - interp| <= atol + rtol * |interp|. g is changed by the
+ * pipeline (constants folded). */
+static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol, float rtol)
+{
+    int ni = g->n_inputs, no = g->n_outputs;
+    const void *in[64] = {0};
+    void *want[64] = {0}, *got[64] = {0};
+    cr_assert(ni < 64 && no < 64);
+    for (int i = 0; i < ni; i++) {
+        if (inputs) {
+            in[i] = inputs[i];
+        } else {
+            void *p = calloc(1, ir_value_bytes(g->inputs[i]) + 1);
+            tl_fill(p, g->inputs[i]->dtype, ir_shape_numel(&g->inputs[i]->shape), (uint32_t)i + 1);
+            in[i] = p;
+        }
+    }
+    for (int i = 0; i < no; i++) {
+        want[i] = calloc(1, ir_value_bytes(g->outputs[i]) + 1);
+        got[i] = calloc(1, ir_value_bytes(g->outputs[i]) + 1);
+    }
+    tl_run(g, in, want);
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    loom_status st = pass_pipeline(g, "m", &f, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "pipeline failed: %s", d.text ? d.text : "");
+    for (int standalone = 0; standalone < 2; standalone++) {
+        char dir[] = "/tmp/loom-test-XXXXXX";
+        cr_assert(mkdtemp(dir));
+        be_c_opts copts = {.standalone = standalone};
+        st = be_c_emit(f, &copts, dir, "m", &d);
+        cr_assert_eq(st, LOOM_STATUS_OK, "emit failed: %s", d.text ? d.text : "");
+        if (!standalone)
+            cr_assert_eq(be_c_write_runtime(dir, &d), LOOM_STATUS_OK);
+        be_cc_module m = {0};
+        be_cc_opts ccopts = {.standalone = standalone};
+        st = be_cc_build(dir, "m", "m", &ccopts, &m, &d);
+        cr_assert_eq(st, LOOM_STATUS_OK, "cc failed: %s (in %s)", d.text ? d.text : "", dir);
+        void *ws = f->workspace_bytes ? aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64)
+                                      : NULL;
+        cr_assert_eq(m.run(in, got, ws), 0);
+        for (int i = 0; i < no; i++) {
+            const ir_value *v = g->outputs[i];
+            int64_t n = ir_shape_numel(&v->shape);
+            for (int64_t k = 0; k < n; k++) {
+                double a = interp_load_f(got[i], v->dtype, k), b = interp_load_f(want[i], v->dtype, k);
+                if (isnan(a) && isnan(b))
+                    continue;
+                cr_assert(fabs(a - b) <= atol + rtol * fabs(b),
+                          "%s output \"%s\"[%lld]: C %.9g, interpreter %.9g",
+                          standalone ? "standalone" : "openblas", v->name, (long long)k, a, b);
+            }
+        }
+        free(ws);
+        be_cc_unload(&m);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    loop_func_free(f);
+    ir_diag_free(&d);
+    for (int i = 0; i < ni; i++)
+        if (!inputs)
+            free((void *)in[i]);
+    for (int i = 0; i < no; i++) {
+        free(want[i]);
+        free(got[i]);
+    }
+}

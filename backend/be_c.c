@@ -1,0 +1,720 @@
+/*
+ * C emitter: walks the planned loop IR and prints one C99 function per
+ * model, NAME_run(inputs..., outputs..., workspace), plus a header stating
+ * the contract (names, dtypes, shapes, workspace bytes). Loops keep their
+ * constant trip counts so the C compiler sees fully specialized code.
+ * Weights are emitted bit-exact as hex floats, or into a binary blob.
+ * The output is a pure function of the loop IR and options: the same model
+ * and flags always give byte-identical files.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "be_c.h"
+
+#define DEFAULT_INLINE_LIMIT (1 << 20)
+#define BLOB_ALIGN 64
+
+typedef struct emitter {
+    const loop_func *f;
+    const be_c_opts *opts;
+    FILE *out;
+    bool *used;          /* by buffer id: referenced by some statement */
+    int64_t *blob_off;   /* by buffer id: offset of a constant in the blob */
+    int64_t blob_bytes;
+    be_weights_mode mode;
+} emitter;
+
+static const char *c_type(ir_dtype t)
+{
+    switch (t) {
+    case IR_DTYPE_F32: return "float";
+    case IR_DTYPE_F64: return "double";
+    case IR_DTYPE_I64: return "int64_t";
+    case IR_DTYPE_I32: return "int32_t";
+    case IR_DTYPE_I8: return "int8_t";
+    case IR_DTYPE_U8:
+    case IR_DTYPE_BOOL: return "uint8_t";
+    case IR_DTYPE_COUNT: break;
+    }
+    return "void";
+}
+
+static bool is_float(ir_dtype t)
+{
+    return t == IR_DTYPE_F32 || t == IR_DTYPE_F64;
+}
+
+/* Bit-exact float literal: hex float, or a macro for non-finite values. */
+static void emit_float(FILE *out, double v, ir_dtype t)
+{
+    const char *suffix = t == IR_DTYPE_F32 ? "f" : "";
+    if (isnan(v))
+        fprintf(out, "NAN");
+    else if (isinf(v))
+        fprintf(out, v < 0 ? "(-INFINITY)" : "INFINITY");
+    else if (t == IR_DTYPE_F32)
+        fprintf(out, "%a%s", (double)(float)v, suffix);
+    else
+        fprintf(out, "%a", v);
+}
+
+static void emit_int(FILE *out, int64_t v)
+{
+    if (v == INT64_MIN)
+        fprintf(out, "(-INT64_C(9223372036854775807) - 1)");
+    else if (v > INT32_MAX || v < INT32_MIN)
+        fprintf(out, "INT64_C(%" PRId64 ")", v);
+    else
+        fprintf(out, "%" PRId64, v);
+}
+
+static void emit_expr(emitter *e, const loop_expr *x);
+
+static void emit_index(emitter *e, const loop_index *idx)
+{
+    bool any = false;
+    for (int k = 0; k < idx->n; k++) {
+        if (idx->coef[k] == 1)
+            fprintf(e->out, "%si%d", any ? " + " : "", idx->var[k]);
+        else
+            fprintf(e->out, "%s%" PRId64 " * i%d", any ? " + " : "", idx->coef[k], idx->var[k]);
+        any = true;
+    }
+    if (idx->dyn) {
+        fprintf(e->out, "%s%" PRId64 " * (int64_t)(", any ? " + " : "", idx->dyn_coef);
+        emit_expr(e, idx->dyn);
+        fprintf(e->out, ")");
+        any = true;
+    }
+    if (idx->offset || !any)
+        fprintf(e->out, "%s%" PRId64, any ? " + " : "", idx->offset);
+}
+
+/* libm function name for a float dtype: expf for f32, exp for f64. */
+static void emit_call1(emitter *e, const char *fn, const loop_expr *a, ir_dtype t)
+{
+    fprintf(e->out, "%s%s(", fn, t == IR_DTYPE_F32 ? "f" : "");
+    emit_expr(e, a);
+    fprintf(e->out, ")");
+}
+
+static void emit_unary(emitter *e, const loop_expr *x)
+{
+    static const char *fns[LOOP_UNOP_COUNT] = {
+        [LOOP_UNOP_ABS] = "fabs", [LOOP_UNOP_SQRT] = "sqrt", [LOOP_UNOP_EXP] = "exp",
+        [LOOP_UNOP_LOG] = "log",  [LOOP_UNOP_ERF] = "erf",   [LOOP_UNOP_TANH] = "tanh",
+        [LOOP_UNOP_FLOOR] = "floor", [LOOP_UNOP_CEIL] = "ceil",
+        [LOOP_UNOP_ROUND] = "nearbyint", /* ONNX Round: half to even */
+    };
+    FILE *out = e->out;
+    if (x->op == LOOP_UNOP_NEG || x->op == LOOP_UNOP_NOT) {
+        fprintf(out, x->op == LOOP_UNOP_NEG ? "(-" : "(!");
+        emit_expr(e, x->a);
+        fprintf(out, ")");
+    } else if (x->op == LOOP_UNOP_ABS && !is_float(x->dtype)) {
+        fprintf(out, "(");
+        emit_expr(e, x->a);
+        fprintf(out, " < 0 ? -");
+        emit_expr(e, x->a);
+        fprintf(out, " : ");
+        emit_expr(e, x->a);
+        fprintf(out, ")");
+    } else if (!is_float(x->dtype)) {
+        emit_expr(e, x->a); /* floor/ceil/round of integers are identities */
+    } else {
+        emit_call1(e, fns[x->op], x->a, x->dtype);
+    }
+}
+
+static void emit_binary(emitter *e, const loop_expr *x)
+{
+    static const char *infix[LOOP_BINOP_COUNT] = {
+        [LOOP_BINOP_ADD] = "+", [LOOP_BINOP_SUB] = "-", [LOOP_BINOP_MUL] = "*",
+        [LOOP_BINOP_DIV] = "/", [LOOP_BINOP_REM] = "%", [LOOP_BINOP_LT] = "<",
+        [LOOP_BINOP_LE] = "<=", [LOOP_BINOP_GT] = ">",  [LOOP_BINOP_GE] = ">=",
+        [LOOP_BINOP_EQ] = "==", [LOOP_BINOP_NE] = "!=", [LOOP_BINOP_AND] = "&&",
+        [LOOP_BINOP_OR] = "||",
+    };
+    FILE *out = e->out;
+    ir_dtype t = x->a->dtype;
+    const char *fn = NULL;
+    if (x->op == LOOP_BINOP_POW)
+        fn = "pow";
+    else if (x->op == LOOP_BINOP_REM && is_float(t))
+        fn = "fmod";
+    else if ((x->op == LOOP_BINOP_MAX || x->op == LOOP_BINOP_MIN) && is_float(t))
+        fn = x->op == LOOP_BINOP_MAX ? "fmax" : "fmin";
+    if (fn) {
+        fprintf(out, "%s%s(", fn, t == IR_DTYPE_F32 ? "f" : "");
+        emit_expr(e, x->a);
+        fprintf(out, ", ");
+        emit_expr(e, x->b);
+        fprintf(out, ")");
+    } else if (x->op == LOOP_BINOP_MAX || x->op == LOOP_BINOP_MIN) {
+        fprintf(out, "(");
+        emit_expr(e, x->a);
+        fprintf(out, x->op == LOOP_BINOP_MAX ? " > " : " < ");
+        emit_expr(e, x->b);
+        fprintf(out, " ? ");
+        emit_expr(e, x->a);
+        fprintf(out, " : ");
+        emit_expr(e, x->b);
+        fprintf(out, ")");
+    } else {
+        fprintf(out, "(");
+        emit_expr(e, x->a);
+        fprintf(out, " %s ", infix[x->op]);
+        emit_expr(e, x->b);
+        fprintf(out, ")");
+    }
+}
+
+static void emit_expr(emitter *e, const loop_expr *x)
+{
+    FILE *out = e->out;
+    switch (x->kind) {
+    case LOOP_EXPR_CONST:
+        if (is_float(x->dtype))
+            emit_float(out, x->c.f, x->dtype);
+        else
+            emit_int(out, x->c.i);
+        break;
+    case LOOP_EXPR_VAR: fprintf(out, "i%d", x->id); break;
+    case LOOP_EXPR_LOCAL: fprintf(out, "l%d", x->id); break;
+    case LOOP_EXPR_LOAD:
+        fprintf(out, "%s[", x->buf->name);
+        emit_index(e, &x->idx);
+        fprintf(out, "]");
+        break;
+    case LOOP_EXPR_UNARY: emit_unary(e, x); break;
+    case LOOP_EXPR_BINARY: emit_binary(e, x); break;
+    case LOOP_EXPR_SELECT:
+        fprintf(out, "(");
+        emit_expr(e, x->a);
+        fprintf(out, " ? ");
+        emit_expr(e, x->b);
+        fprintf(out, " : ");
+        emit_expr(e, x->c3);
+        fprintf(out, ")");
+        break;
+    case LOOP_EXPR_CAST:
+        fprintf(out, "((%s)", c_type(x->dtype));
+        emit_expr(e, x->a);
+        fprintf(out, ")");
+        break;
+    }
+}
+
+static void emit_slice(emitter *e, const loop_slice *s)
+{
+    fprintf(e->out, "%s + ", s->buf->name);
+    emit_index(e, &s->idx);
+}
+
+/* Runtime calls: arguments in the order of runtime/loomrt.h. */
+static void emit_call(emitter *e, const loop_stmt *s)
+{
+    FILE *out = e->out;
+    const int64_t *v = s->ints;
+    switch (s->kernel) {
+    case LOOP_KERNEL_SGEMM:
+        fprintf(out, "loomrt_sgemm(%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
+                     ", ",
+                v[6], v[7], v[0], v[1], v[2]);
+        emit_float(out, s->floats[0], IR_DTYPE_F32);
+        fprintf(out, ", ");
+        emit_slice(e, &s->bufs[0]);
+        fprintf(out, ", %" PRId64 ", ", v[3]);
+        emit_slice(e, &s->bufs[1]);
+        fprintf(out, ", %" PRId64 ", ", v[4]);
+        emit_float(out, s->floats[1], IR_DTYPE_F32);
+        fprintf(out, ", ");
+        emit_slice(e, &s->bufs[2]);
+        fprintf(out, ", %" PRId64 ");\n", v[5]);
+        break;
+    case LOOP_KERNEL_IM2COL:
+    case LOOP_KERNEL_COL2IM:
+        fprintf(out, "%s(", s->kernel == LOOP_KERNEL_IM2COL ? "loomrt_im2col" : "loomrt_col2im");
+        emit_slice(e, &s->bufs[0]);
+        for (int k = 0; k < 13; k++)
+            fprintf(out, ", %" PRId64, v[k]);
+        fprintf(out, ", ");
+        emit_slice(e, &s->bufs[1]);
+        fprintf(out, ");\n");
+        break;
+    case LOOP_KERNEL_COUNT: break;
+    }
+}
+
+static void emit_block(emitter *e, const loop_block *b, int depth)
+{
+    FILE *out = e->out;
+    for (int k = 0; k < b->n; k++) {
+        const loop_stmt *s = b->stmts[k];
+        fprintf(out, "%*s", 4 * depth, "");
+        switch (s->kind) {
+        case LOOP_STMT_FOR:
+            fprintf(out, "for (int64_t i%d = 0; i%d < %" PRId64 "; i%d++) {\n", s->var, s->var,
+                    s->extent, s->var);
+            emit_block(e, &s->body, depth + 1);
+            fprintf(out, "%*s}\n", 4 * depth, "");
+            break;
+        case LOOP_STMT_IF:
+            fprintf(out, "if (");
+            emit_expr(e, s->cond);
+            fprintf(out, ") {\n");
+            emit_block(e, &s->body, depth + 1);
+            fprintf(out, "%*s}\n", 4 * depth, "");
+            break;
+        case LOOP_STMT_STORE:
+            fprintf(out, "%s[", s->buf->name);
+            emit_index(e, &s->idx);
+            fprintf(out, "] = ");
+            emit_expr(e, s->value);
+            fprintf(out, ";\n");
+            break;
+        case LOOP_STMT_SET:
+            fprintf(out, "l%d = ", s->local);
+            emit_expr(e, s->value);
+            fprintf(out, ";\n");
+            break;
+        case LOOP_STMT_CALL: emit_call(e, s); break;
+        }
+    }
+}
+
+/* ---- which buffers are referenced ---- */
+
+static void mark_expr(bool *used, const loop_expr *x)
+{
+    if (!x)
+        return;
+    if (x->kind == LOOP_EXPR_LOAD) {
+        used[x->buf->id] = true;
+        mark_expr(used, x->idx.dyn);
+    }
+    mark_expr(used, x->a);
+    mark_expr(used, x->b);
+    mark_expr(used, x->c3);
+}
+
+static void mark_block(bool *used, const loop_block *b)
+{
+    for (int k = 0; k < b->n; k++) {
+        const loop_stmt *s = b->stmts[k];
+        if (s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF)
+            mark_block(used, &s->body);
+        if (s->kind == LOOP_STMT_IF)
+            mark_expr(used, s->cond);
+        if (s->kind == LOOP_STMT_STORE) {
+            used[s->buf->id] = true;
+            mark_expr(used, s->idx.dyn);
+        }
+        if (s->kind == LOOP_STMT_STORE || s->kind == LOOP_STMT_SET)
+            mark_expr(used, s->value);
+        if (s->kind == LOOP_STMT_CALL)
+            for (int a = 0; a < loop_kernel_get(s->kernel)->n_bufs; a++)
+                used[s->bufs[a].buf->id] = true;
+    }
+}
+
+/* A view's root must be declared before it; mark roots of used views. */
+static void mark_used(emitter *e)
+{
+    const loop_func *f = e->f;
+    for (int s = 0; s < f->n_steps; s++)
+        mark_block(e->used, &f->steps[s]->body);
+    for (int i = 0; i < f->n_bufs; i++)
+        if (e->used[i] && f->bufs[i]->alias)
+            e->used[f->bufs[i]->alias->id] = true;
+}
+
+/* ---- file parts ---- */
+
+static int64_t const_bytes(const loop_buf *b)
+{
+    return b->numel * (int64_t)ir_dtype_size(b->dtype);
+}
+
+/* Decides the weights mode and lays out the blob. */
+static void layout_weights(emitter *e)
+{
+    const loop_func *f = e->f;
+    int64_t total = 0;
+    for (int i = 0; i < f->n_bufs; i++) {
+        const loop_buf *b = f->bufs[i];
+        e->blob_off[i] = -1;
+        if (b->kind != LOOP_BUF_CONST || b->alias || !e->used[i])
+            continue;
+        e->blob_off[i] = total;
+        total += (const_bytes(b) + BLOB_ALIGN - 1) / BLOB_ALIGN * BLOB_ALIGN;
+    }
+    e->blob_bytes = total;
+    int64_t limit = e->opts->inline_limit ? e->opts->inline_limit : DEFAULT_INLINE_LIMIT;
+    e->mode = e->opts->weights;
+    if (e->mode == BE_WEIGHTS_AUTO)
+        e->mode = total <= limit ? BE_WEIGHTS_INLINE : BE_WEIGHTS_INCBIN;
+}
+
+/* One inline constant array, 8 values per line. */
+static void emit_const_array(emitter *e, const loop_buf *b)
+{
+    FILE *out = e->out;
+    fprintf(out, "static const %s %s[%" PRId64 "] = {", c_type(b->dtype), b->name,
+            b->numel ? b->numel : 1);
+    for (int64_t k = 0; k < b->numel; k++) {
+        fprintf(out, k % 8 ? " " : "\n    ");
+        if (b->dtype == IR_DTYPE_F32)
+            emit_float(out, ((const float *)b->data)[k], IR_DTYPE_F32);
+        else if (b->dtype == IR_DTYPE_F64)
+            emit_float(out, ((const double *)b->data)[k], IR_DTYPE_F64);
+        else {
+            int64_t v = 0;
+            switch (b->dtype) {
+            case IR_DTYPE_I64: v = ((const int64_t *)b->data)[k]; break;
+            case IR_DTYPE_I32: v = ((const int32_t *)b->data)[k]; break;
+            case IR_DTYPE_I8: v = ((const int8_t *)b->data)[k]; break;
+            default: v = ((const uint8_t *)b->data)[k]; break;
+            }
+            emit_int(out, v);
+        }
+        fprintf(out, ",");
+    }
+    if (b->numel == 0)
+        fprintf(out, "0");
+    fprintf(out, "\n};\n\n");
+}
+
+/* Parameter list of the run function. */
+static void emit_params(emitter *e, FILE *out)
+{
+    const loop_func *f = e->f;
+    if (e->mode == BE_WEIGHTS_FILE)
+        fprintf(out, "const void *weights, ");
+    for (int io = 0; io < f->n_inputs; io++)
+        for (int i = 0; i < f->n_bufs; i++)
+            if (f->bufs[i]->kind == LOOP_BUF_INPUT && !f->bufs[i]->alias &&
+                f->bufs[i]->io_index == io)
+                fprintf(out, "const %s *%s, ", c_type(f->bufs[i]->dtype), f->bufs[i]->name);
+    for (int io = 0; io < f->n_outputs; io++)
+        for (int i = 0; i < f->n_bufs; i++)
+            if (f->bufs[i]->kind == LOOP_BUF_OUTPUT && f->bufs[i]->io_index == io)
+                fprintf(out, "%s *%s, ", c_type(f->bufs[i]->dtype), f->bufs[i]->name);
+    fprintf(out, "void *workspace");
+}
+
+/* Local pointer declarations for blob constants, arena slices and views. */
+static void emit_buffer_decls(emitter *e)
+{
+    const loop_func *f = e->f;
+    FILE *out = e->out;
+    fprintf(out, "    unsigned char *ws = (unsigned char *)workspace;\n");
+    fprintf(out, "    (void)ws;\n");
+    if (e->mode == BE_WEIGHTS_INCBIN)
+        fprintf(out, "    const unsigned char *wb = %s_weights;\n", f->name);
+    else if (e->mode == BE_WEIGHTS_FILE)
+        fprintf(out, "    const unsigned char *wb = (const unsigned char *)weights;\n");
+    for (int i = 0; i < f->n_bufs; i++) {
+        const loop_buf *b = f->bufs[i];
+        const char *t = c_type(b->dtype);
+        if (!e->used[i])
+            continue;
+        if (b->alias) {
+            bool writable = b->alias->kind == LOOP_BUF_ARENA || b->alias->kind == LOOP_BUF_OUTPUT;
+            fprintf(out, "    %s%s *%s = (%s%s *)%s;\n", writable ? "" : "const ", t, b->name,
+                    writable ? "" : "const ", t, b->alias->name);
+        } else if (b->kind == LOOP_BUF_ARENA) {
+            fprintf(out, "    %s *%s = (%s *)(ws + %" PRId64 ");\n", t, b->name, t, b->offset);
+        } else if (b->kind == LOOP_BUF_CONST && e->mode != BE_WEIGHTS_INLINE) {
+            fprintf(out, "    const %s *%s = (const %s *)(wb + %" PRId64 ");\n", t, b->name, t,
+                    e->blob_off[i]);
+        }
+    }
+    for (int i = 0; i < f->n_bufs; i++) {
+        const loop_buf *b = f->bufs[i];
+        if ((b->kind == LOOP_BUF_INPUT || b->kind == LOOP_BUF_OUTPUT) && !b->alias && !e->used[i])
+            fprintf(out, "    (void)%s;\n", b->name);
+    }
+    for (int i = 0; i < f->n_locals; i++)
+        fprintf(out, "    %s l%d = 0;\n", c_type(f->locals[i].dtype), i);
+}
+
+static void emit_source(emitter *e, const char *base)
+{
+    const loop_func *f = e->f;
+    FILE *out = e->out;
+    fprintf(out, "/* Generated by loom from %s. Do not edit. */\n",
+            e->opts->source_name ? e->opts->source_name : f->name);
+    fprintf(out, "#include <math.h>\n#include <stdint.h>\n\n#include \"%s.h\"\n", base);
+    if (!e->opts->standalone)
+        fprintf(out, "#include \"loomrt.h\"\n");
+    fprintf(out, "\n");
+    if (e->mode == BE_WEIGHTS_INCBIN)
+        fprintf(out, "extern const unsigned char %s_weights[];\n\n", f->name);
+    if (e->mode == BE_WEIGHTS_INLINE)
+        for (int i = 0; i < f->n_bufs; i++)
+            if (f->bufs[i]->kind == LOOP_BUF_CONST && !f->bufs[i]->alias && e->used[i])
+                emit_const_array(e, f->bufs[i]);
+    fprintf(out, "int %s_run(", f->name);
+    emit_params(e, out);
+    fprintf(out, ")\n{\n");
+    if (f->workspace_bytes)
+        fprintf(out, "    if (!workspace)\n        return -1;\n");
+    emit_buffer_decls(e);
+    for (int s = 0; s < f->n_steps; s++) {
+        const loop_step *st = f->steps[s];
+        fprintf(out, "\n    /* %s (%s) */\n", st->node_name, ir_op_name(st->op));
+        emit_block(e, &st->body, 1);
+    }
+    fprintf(out, "    return 0;\n}\n\n");
+    /* generic entry point: arrays of inputs and outputs */
+    fprintf(out, "int %s_run_v(%sconst void *const *inputs, void *const *outputs, void *workspace)\n{\n",
+            f->name, e->mode == BE_WEIGHTS_FILE ? "const void *weights, " : "");
+    fprintf(out, "    (void)inputs;\n    (void)outputs;\n    return %s_run(", f->name);
+    if (e->mode == BE_WEIGHTS_FILE)
+        fprintf(out, "weights, ");
+    for (int io = 0; io < f->n_inputs; io++)
+        fprintf(out, "inputs[%d], ", io);
+    for (int io = 0; io < f->n_outputs; io++)
+        fprintf(out, "outputs[%d], ", io);
+    fprintf(out, "workspace);\n}\n");
+}
+
+/* Upper-case C macro prefix from the function name. */
+static void upper(const char *s, char *buf, size_t size)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < size; i++)
+        buf[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    buf[i] = '\0';
+}
+
+static void emit_io_macros(emitter *e, const char *up, loop_buf_kind kind, const char *what)
+{
+    const loop_func *f = e->f;
+    FILE *out = e->out;
+    for (int i = 0; i < f->n_bufs; i++) {
+        const loop_buf *b = f->bufs[i];
+        if (b->kind != kind || b->alias || !b->value)
+            continue;
+        const ir_shape *s = &b->value->shape;
+        fprintf(out, "/* %s %d: \"%s\" %s[", what, b->io_index, b->value->name,
+                ir_dtype_name(b->dtype));
+        for (int d = 0; d < s->rank; d++)
+            fprintf(out, d ? ",%" PRId64 : "%" PRId64, s->dims[d]);
+        fprintf(out, "] */\n");
+        fprintf(out, "#define %s_%s%d_NAME \"%s\"\n", up, what[0] == 'i' ? "INPUT" : "OUTPUT",
+                b->io_index, b->value->name);
+        fprintf(out, "#define %s_%s%d_SIZE %" PRId64 "\n", up,
+                what[0] == 'i' ? "INPUT" : "OUTPUT", b->io_index, b->numel);
+        fprintf(out, "#define %s_%s%d_RANK %d\n", up, what[0] == 'i' ? "INPUT" : "OUTPUT",
+                b->io_index, s->rank);
+        fprintf(out, "#define %s_%s%d_SHAPE {", up, what[0] == 'i' ? "INPUT" : "OUTPUT",
+                b->io_index);
+        for (int d = 0; d < s->rank; d++)
+            fprintf(out, d ? ", %" PRId64 : "%" PRId64, s->dims[d]);
+        fprintf(out, "}\n");
+    }
+}
+
+static void emit_header(emitter *e)
+{
+    const loop_func *f = e->f;
+    FILE *out = e->out;
+    char up[256];
+    upper(f->name, up, sizeof up);
+    fprintf(out, "/* Generated by loom from %s. Do not edit.\n",
+            e->opts->source_name ? e->opts->source_name : f->name);
+    fprintf(out, " *\n * %s_run computes the model's outputs from its inputs. The caller\n"
+                 " * passes a workspace of %s_WORKSPACE_BYTES bytes (aligned to 64);\n"
+                 " * nothing is allocated and no state is kept between calls, so\n"
+                 " * separate workspaces make concurrent calls safe.\n"
+                 " * Returns 0, or -1 if the workspace is NULL. */\n",
+            f->name, up);
+    fprintf(out, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n", up, up);
+    fprintf(out, "#define %s_WORKSPACE_BYTES %" PRId64 "\n", up, f->workspace_bytes);
+    fprintf(out, "/* the largest set of simultaneously live intermediates: the planner's\n"
+                 "   lower bound; arena / lower bound = %.3f */\n",
+            f->workspace_lower_bound ? (double)f->workspace_bytes / (double)f->workspace_lower_bound
+                                     : 1.0);
+    fprintf(out, "#define %s_WORKSPACE_LOWER_BOUND %" PRId64 "\n", up, f->workspace_lower_bound);
+    if (e->mode == BE_WEIGHTS_FILE)
+        fprintf(out, "/* the weights file %s.weights.bin, loaded by the caller */\n"
+                     "#define %s_WEIGHTS_BYTES %" PRId64 "\n",
+                f->name, up, e->blob_bytes);
+    fprintf(out, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", up, f->n_inputs, up,
+            f->n_outputs);
+    emit_io_macros(e, up, LOOP_BUF_INPUT, "input");
+    emit_io_macros(e, up, LOOP_BUF_OUTPUT, "output");
+    fprintf(out, "\nint %s_run(", f->name);
+    emit_params(e, out);
+    fprintf(out, ");\n");
+    fprintf(out, "/* The same with inputs and outputs in arrays, in the order above. */\n");
+    fprintf(out, "int %s_run_v(%sconst void *const *inputs, void *const *outputs, void *workspace);\n",
+            f->name, e->mode == BE_WEIGHTS_FILE ? "const void *weights, " : "");
+    fprintf(out, "\n#endif\n");
+}
+
+/* ---- files ---- */
+
+typedef struct out_file {
+    char path[4096], tmp[4200];
+    FILE *fp;
+} out_file;
+
+static bool file_open(out_file *o, const char *dir, const char *name, const char *mode,
+                      ir_diag *d)
+{
+    snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", o->path, (long)getpid());
+    o->fp = fopen(o->tmp, mode);
+    if (!o->fp)
+        ir_diag_errorf(d, "%s: cannot write: %s", o->path, strerror(errno));
+    return o->fp != NULL;
+}
+
+/* Closes; on ok renames into place, else removes the temporary. */
+static bool file_close(out_file *o, bool ok, ir_diag *d)
+{
+    if (!o->fp)
+        return false;
+    if (ferror(o->fp))
+        ok = false;
+    if (fclose(o->fp) != 0)
+        ok = false;
+    o->fp = NULL;
+    if (ok && rename(o->tmp, o->path) != 0) {
+        ir_diag_errorf(d, "%s: cannot write: %s", o->path, strerror(errno));
+        ok = false;
+    }
+    if (!ok)
+        remove(o->tmp);
+    return ok;
+}
+
+static bool write_blob(emitter *e, FILE *fp)
+{
+    static const unsigned char zeros[BLOB_ALIGN];
+    int64_t at = 0;
+    for (int i = 0; i < e->f->n_bufs; i++) {
+        if (e->blob_off[i] < 0)
+            continue;
+        const loop_buf *b = e->f->bufs[i];
+        fwrite(zeros, 1, (size_t)(e->blob_off[i] - at), fp);
+        fwrite(b->data, 1, (size_t)const_bytes(b), fp);
+        at = e->blob_off[i] + const_bytes(b);
+    }
+    fwrite(zeros, 1, (size_t)(e->blob_bytes - at), fp);
+    return !ferror(fp);
+}
+
+static bool write_incbin(emitter *e, FILE *fp)
+{
+    fprintf(fp, "/* Generated by loom: the weights of %s, linked from %s.weights.bin.\n"
+                "   Assemble with the folder of the .bin on the include path\n"
+                "   (cc -c -Wa,-I,DIR DIR/%s.weights.S). */\n",
+            e->f->name, e->f->name, e->f->name);
+    fprintf(fp, "    .section .rodata\n    .balign %d\n    .globl %s_weights\n"
+                "    .type %s_weights, @object\n%s_weights:\n    .incbin \"%s.weights.bin\"\n"
+                "    .size %s_weights, %" PRId64 "\n"
+                "    .section .note.GNU-stack,\"\",@progbits\n",
+            BLOB_ALIGN, e->f->name, e->f->name, e->f->name, e->f->name, e->f->name,
+            e->blob_bytes);
+    return !ferror(fp);
+}
+
+static bool write_runtime_inline(FILE *fp)
+{
+    fprintf(fp, "\n/* ---- loom runtime (portable build) ---- */\n");
+    for (int k = 0; be_runtime_names[k]; k++) {
+        const char *src = be_runtime_sources[k];
+        if (strcmp(be_runtime_names[k], "loomrt.h") == 0)
+            continue;
+        /* drop the runtime's own include of loomrt.h: the copy inlined at
+         * the top of the file stands in for it */
+        while (*src) {
+            const char *nl = strchr(src, '\n');
+            size_t len = nl ? (size_t)(nl - src + 1) : strlen(src);
+            if (strncmp(src, "#include \"loomrt.h\"", 19) != 0)
+                fwrite(src, 1, len, fp);
+            src += len;
+        }
+    }
+    return !ferror(fp);
+}
+
+loom_status be_c_emit(const loop_func *f, const be_c_opts *opts, const char *dir,
+                      const char *base, ir_diag *d)
+{
+    emitter e = {.f = f, .opts = opts};
+    e.used = ir_calloc((size_t)f->n_bufs + 1, sizeof *e.used);
+    e.blob_off = ir_calloc((size_t)f->n_bufs + 1, sizeof *e.blob_off);
+    if (!e.used || !e.blob_off) {
+        ir_free(e.used);
+        ir_free(e.blob_off);
+        ir_diag_errorf(d, "%s: out of memory in the C emitter", f->name);
+        return LOOM_STATUS_NOMEM;
+    }
+    mark_used(&e);
+    layout_weights(&e);
+    char name[1024];
+    out_file c = {0}, h = {0}, bin = {0}, s = {0};
+    bool ok = true;
+    snprintf(name, sizeof name, "%s.h", base);
+    if ((ok = file_open(&h, dir, name, "w", d))) {
+        e.out = h.fp;
+        emit_header(&e);
+    }
+    snprintf(name, sizeof name, "%s.c", base);
+    if (ok && (ok = file_open(&c, dir, name, "w", d))) {
+        e.out = c.fp;
+        if (opts->standalone) {
+            fprintf(c.fp, "/* loomrt.h, inlined by --standalone */\n#define LOOMRT_API static inline\n");
+            for (int k = 0; be_runtime_names[k]; k++)
+                if (strcmp(be_runtime_names[k], "loomrt.h") == 0)
+                    fputs(be_runtime_sources[k], c.fp);
+        }
+        emit_source(&e, base);
+        if (opts->standalone)
+            ok = write_runtime_inline(c.fp);
+    }
+    if (ok && (e.mode == BE_WEIGHTS_INCBIN || e.mode == BE_WEIGHTS_FILE)) {
+        snprintf(name, sizeof name, "%s.weights.bin", f->name);
+        ok = file_open(&bin, dir, name, "wb", d) && write_blob(&e, bin.fp);
+        if (ok && e.mode == BE_WEIGHTS_INCBIN) {
+            snprintf(name, sizeof name, "%s.weights.S", f->name);
+            ok = file_open(&s, dir, name, "w", d) && write_incbin(&e, s.fp);
+        }
+    }
+    /* all or nothing: every file is renamed into place only if all were
+     * written */
+    bool all = ok;
+    ok = file_close(&h, all, d) & file_close(&c, all, d);
+    if (bin.fp || s.fp) {
+        bool b1 = file_close(&bin, all, d), b2 = s.fp ? file_close(&s, all, d) : true;
+        ok = ok && b1 && b2;
+    }
+    if (all && !ok)
+        ir_diag_errorf(d, "%s/%s: writing the generated files failed", dir, base);
+    ir_free(e.used);
+    ir_free(e.blob_off);
+    return all && ok ? LOOM_STATUS_OK : LOOM_STATUS_IO;
+}
+
+loom_status be_c_write_runtime(const char *dir, ir_diag *d)
+{
+    for (int k = 0; be_runtime_names[k]; k++) {
+        out_file o = {0};
+        if (!file_open(&o, dir, be_runtime_names[k], "w", d))
+            return LOOM_STATUS_IO;
+        fputs(be_runtime_sources[k], o.fp);
+        if (!file_close(&o, true, d))
+            return LOOM_STATUS_IO;
+    }
+    return LOOM_STATUS_OK;
+}

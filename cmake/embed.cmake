@@ -1,0 +1,20 @@
+# Generates a C file that embeds the runtime sources as byte arrays, so the
+# loom binary can write them next to emitted code or inline them.
+# Usage: cmake -DOUT=file.c -DFILES="a;b" -P embed.cmake
+set(body "/* Generated at build time from runtime/. */\n#include <stddef.h>\n\n")
+set(names "const char *const be_runtime_names[] = {\n")
+set(srcs "const char *const be_runtime_sources[] = {\n")
+set(i 0)
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const char src${i}[] = {${bytes}0};\n")
+  string(APPEND names "    \"${name}\",\n")
+  string(APPEND srcs "    src${i},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND names "    NULL\n};\n")
+string(APPEND srcs "    NULL\n};\n")
+file(WRITE ${OUT}.tmp "${body}\n${names}${srcs}")
+file(RENAME ${OUT}.tmp ${OUT})

@@ -1,0 +1,285 @@
+/*
+ * Loop IR construction: buffers, steps, variables, locals, statements and
+ * expressions, all allocated in the function's arena (which longjmps to
+ * f->arena.oom on failure, like the graph arena).
+ */
+#include <string.h>
+
+#include "loop_ir.h"
+
+static const loop_kernel_info kernel_table[LOOP_KERNEL_COUNT] = {
+#define LOOP_KERNEL_INFO(e, name, bufs, ints, floats) {name, bufs, ints, floats, 0, 0, 0},
+    LOOP_KERNELS(LOOP_KERNEL_INFO)
+#undef LOOP_KERNEL_INFO
+};
+
+static int count_words(const char *s)
+{
+    int n = 0;
+    for (bool in = false; *s; s++) {
+        if (*s != ' ' && !in)
+            n++;
+        in = *s != ' ';
+    }
+    return n;
+}
+
+const loop_kernel_info *loop_kernel_get(loop_kernel k)
+{
+    static loop_kernel_info info[LOOP_KERNEL_COUNT];
+    static bool ready;
+    if (!ready) { /* word counts derived once from the table */
+        for (int i = 0; i < LOOP_KERNEL_COUNT; i++) {
+            info[i] = kernel_table[i];
+            info[i].n_bufs = count_words(info[i].bufs);
+            info[i].n_ints = count_words(info[i].ints);
+            info[i].n_floats = count_words(info[i].floats);
+        }
+        ready = true;
+    }
+    return (unsigned)k < LOOP_KERNEL_COUNT ? &info[k] : NULL;
+}
+
+const char *loop_unop_name(loop_unop op)
+{
+    static const char *names[] = {
+#define LOOP_UNOP_NAME(e, s) s,
+        LOOP_UNOPS(LOOP_UNOP_NAME)
+#undef LOOP_UNOP_NAME
+    };
+    return (unsigned)op < LOOP_UNOP_COUNT ? names[op] : "?";
+}
+
+const char *loop_binop_name(loop_binop op)
+{
+    static const char *names[] = {
+#define LOOP_BINOP_NAME(e, s) s,
+        LOOP_BINOPS(LOOP_BINOP_NAME)
+#undef LOOP_BINOP_NAME
+    };
+    return (unsigned)op < LOOP_BINOP_COUNT ? names[op] : "?";
+}
+
+loop_func *loop_func_new(const char *name)
+{
+    loop_func *f = ir_calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    ir_arena_init(&f->arena);
+    jmp_buf jb;
+    if (!IR_TRY(&f->arena, jb)) {
+        ir_arena_free(&f->arena);
+        ir_free(f);
+        return NULL;
+    }
+    f->name = ir_arena_strdup(&f->arena, name);
+    f->arena.oom = NULL;
+    return f;
+}
+
+void loop_func_free(loop_func *f)
+{
+    if (!f)
+        return;
+    ir_arena_free(&f->arena);
+    ir_free(f);
+}
+
+/* Grows an arena array so it holds one more element of size elem. */
+static void *grow(ir_arena *a, void *arr, int n, int *cap, size_t elem)
+{
+    if (n < *cap)
+        return arr;
+    int ncap = *cap ? *cap * 2 : 16;
+    void *na = ir_arena_array(a, (size_t)ncap, elem);
+    if (n)
+        memcpy(na, arr, (size_t)n * elem);
+    *cap = ncap;
+    return na;
+}
+
+loop_buf *loop_buf_new(loop_func *f, const char *name, loop_buf_kind kind, ir_dtype dtype,
+                       int64_t numel)
+{
+    loop_buf *b = ir_arena_alloc(&f->arena, sizeof *b);
+    b->name = ir_arena_strdup(&f->arena, name);
+    b->kind = kind;
+    b->dtype = dtype;
+    b->numel = numel;
+    b->io_index = -1;
+    b->offset = -1;
+    f->bufs = grow(&f->arena, f->bufs, f->n_bufs, &f->cap_bufs, sizeof *f->bufs);
+    b->id = f->n_bufs;
+    f->bufs[f->n_bufs++] = b;
+    return b;
+}
+
+loop_step *loop_step_new(loop_func *f, const char *node_name, ir_op op)
+{
+    loop_step *s = ir_arena_alloc(&f->arena, sizeof *s);
+    s->node_name = ir_arena_strdup(&f->arena, node_name ? node_name : "");
+    s->op = op;
+    f->steps = grow(&f->arena, f->steps, f->n_steps, &f->cap_steps, sizeof *f->steps);
+    f->steps[f->n_steps++] = s;
+    return s;
+}
+
+int loop_var_new(loop_func *f)
+{
+    return f->n_vars++;
+}
+
+int loop_local_new(loop_func *f, ir_dtype dtype)
+{
+    f->locals = grow(&f->arena, f->locals, f->n_locals, &f->cap_locals, sizeof *f->locals);
+    f->locals[f->n_locals].dtype = dtype;
+    return f->n_locals++;
+}
+
+static loop_stmt *append(loop_func *f, loop_block *b, loop_stmt_kind kind)
+{
+    loop_stmt *s = ir_arena_alloc(&f->arena, sizeof *s);
+    s->kind = kind;
+    b->stmts = grow(&f->arena, b->stmts, b->n, &b->cap, sizeof *b->stmts);
+    b->stmts[b->n++] = s;
+    return s;
+}
+
+loop_stmt *loop_for(loop_func *f, loop_block *b, int var, int64_t extent)
+{
+    loop_stmt *s = append(f, b, LOOP_STMT_FOR);
+    s->var = var;
+    s->extent = extent;
+    return s;
+}
+
+loop_stmt *loop_if(loop_func *f, loop_block *b, loop_expr *cond)
+{
+    loop_stmt *s = append(f, b, LOOP_STMT_IF);
+    s->cond = cond;
+    return s;
+}
+
+void loop_store(loop_func *f, loop_block *b, loop_buf *buf, loop_index idx, loop_expr *value)
+{
+    loop_stmt *s = append(f, b, LOOP_STMT_STORE);
+    s->buf = buf;
+    s->idx = idx;
+    s->value = value;
+}
+
+void loop_set(loop_func *f, loop_block *b, int local, loop_expr *value)
+{
+    loop_stmt *s = append(f, b, LOOP_STMT_SET);
+    s->local = local;
+    s->value = value;
+}
+
+loop_stmt *loop_call(loop_func *f, loop_block *b, loop_kernel k)
+{
+    loop_stmt *s = append(f, b, LOOP_STMT_CALL);
+    s->kernel = k;
+    return s;
+}
+
+loop_index loop_idx_const(int64_t offset)
+{
+    loop_index idx = {0};
+    idx.offset = offset;
+    return idx;
+}
+
+void loop_idx_add(loop_index *idx, int var, int64_t coef)
+{
+    if (coef == 0)
+        return;
+    for (int k = 0; k < idx->n; k++)
+        if (idx->var[k] == var) {
+            idx->coef[k] += coef;
+            return;
+        }
+    /* an index never has more terms than loop depth; LOOP_MAX_TERMS bounds
+     * the nest depth the lowering emits */
+    if (idx->n < LOOP_MAX_TERMS) {
+        idx->var[idx->n] = var;
+        idx->coef[idx->n++] = coef;
+    }
+}
+
+static loop_expr *expr(loop_func *f, loop_expr_kind kind, ir_dtype t)
+{
+    loop_expr *e = ir_arena_alloc(&f->arena, sizeof *e);
+    e->kind = kind;
+    e->dtype = t;
+    return e;
+}
+
+loop_expr *loop_const_f(loop_func *f, ir_dtype t, double v)
+{
+    loop_expr *e = expr(f, LOOP_EXPR_CONST, t);
+    e->c.f = v;
+    return e;
+}
+
+loop_expr *loop_const_i(loop_func *f, ir_dtype t, int64_t v)
+{
+    loop_expr *e = expr(f, LOOP_EXPR_CONST, t);
+    e->c.i = v;
+    return e;
+}
+
+loop_expr *loop_var(loop_func *f, int var)
+{
+    loop_expr *e = expr(f, LOOP_EXPR_VAR, IR_DTYPE_I64);
+    e->id = var;
+    return e;
+}
+
+loop_expr *loop_local_read(loop_func *f, int local)
+{
+    loop_expr *e = expr(f, LOOP_EXPR_LOCAL, f->locals[local].dtype);
+    e->id = local;
+    return e;
+}
+
+loop_expr *loop_load(loop_func *f, loop_buf *buf, loop_index idx)
+{
+    loop_expr *e = expr(f, LOOP_EXPR_LOAD, buf->dtype);
+    e->buf = buf;
+    e->idx = idx;
+    return e;
+}
+
+loop_expr *loop_unary(loop_func *f, loop_unop op, loop_expr *a)
+{
+    loop_expr *e = expr(f, LOOP_EXPR_UNARY, op == LOOP_UNOP_NOT ? IR_DTYPE_BOOL : a->dtype);
+    e->op = op;
+    e->a = a;
+    return e;
+}
+
+loop_expr *loop_binary(loop_func *f, loop_binop op, loop_expr *a, loop_expr *b)
+{
+    bool logical = op >= LOOP_BINOP_LT;
+    loop_expr *e = expr(f, LOOP_EXPR_BINARY, logical ? IR_DTYPE_BOOL : a->dtype);
+    e->op = op;
+    e->a = a;
+    e->b = b;
+    return e;
+}
+
+loop_expr *loop_select(loop_func *f, loop_expr *cond, loop_expr *a, loop_expr *b)
+{
+    loop_expr *e = expr(f, LOOP_EXPR_SELECT, a->dtype);
+    e->a = cond;
+    e->b = a;
+    e->c3 = b;
+    return e;
+}
+
+loop_expr *loop_cast(loop_func *f, ir_dtype t, loop_expr *a)
+{
+    loop_expr *e = expr(f, LOOP_EXPR_CAST, t);
+    e->a = a;
+    return e;
+}

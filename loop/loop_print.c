@@ -1,0 +1,186 @@
+/*
+ * Text form of the loop IR (docs/loop-ir.md), printed by
+ * `loom compile --emit=loops`. Deterministic; for reading and for tests,
+ * not parsed back.
+ */
+#include <inttypes.h>
+
+#include "loop_ir.h"
+
+static const char *buf_kind_name(loop_buf_kind k)
+{
+    switch (k) {
+    case LOOP_BUF_INPUT: return "input";
+    case LOOP_BUF_OUTPUT: return "output";
+    case LOOP_BUF_CONST: return "const";
+    case LOOP_BUF_ARENA: return "arena";
+    }
+    return "?";
+}
+
+static void print_expr(const loop_expr *e, FILE *out);
+
+/* "3*i2 + 5*i4 + 7", "0" for an empty index. */
+static void print_index(const loop_index *idx, FILE *out)
+{
+    bool any = false;
+    for (int k = 0; k < idx->n; k++) {
+        if (idx->coef[k] == 1)
+            fprintf(out, "%si%d", any ? " + " : "", idx->var[k]);
+        else
+            fprintf(out, "%s%" PRId64 "*i%d", any ? " + " : "", idx->coef[k], idx->var[k]);
+        any = true;
+    }
+    if (idx->dyn) {
+        fprintf(out, "%s%" PRId64 "*(", any ? " + " : "", idx->dyn_coef);
+        print_expr(idx->dyn, out);
+        fprintf(out, ")");
+        any = true;
+    }
+    if (idx->offset || !any)
+        fprintf(out, "%s%" PRId64, any ? " + " : "", idx->offset);
+}
+
+static void print_expr(const loop_expr *e, FILE *out)
+{
+    switch (e->kind) {
+    case LOOP_EXPR_CONST:
+        if (e->dtype == IR_DTYPE_F32 || e->dtype == IR_DTYPE_F64)
+            fprintf(out, "%.9g", e->c.f);
+        else
+            fprintf(out, "%" PRId64, e->c.i);
+        break;
+    case LOOP_EXPR_VAR: fprintf(out, "i%d", e->id); break;
+    case LOOP_EXPR_LOCAL: fprintf(out, "$%d", e->id); break;
+    case LOOP_EXPR_LOAD:
+        fprintf(out, "%%%s[", e->buf->name);
+        print_index(&e->idx, out);
+        fprintf(out, "]");
+        break;
+    case LOOP_EXPR_UNARY:
+        fprintf(out, "%s(", loop_unop_name((loop_unop)e->op));
+        print_expr(e->a, out);
+        fprintf(out, ")");
+        break;
+    case LOOP_EXPR_BINARY:
+        fprintf(out, "%s(", loop_binop_name((loop_binop)e->op));
+        print_expr(e->a, out);
+        fprintf(out, ", ");
+        print_expr(e->b, out);
+        fprintf(out, ")");
+        break;
+    case LOOP_EXPR_SELECT:
+        fprintf(out, "select(");
+        print_expr(e->a, out);
+        fprintf(out, ", ");
+        print_expr(e->b, out);
+        fprintf(out, ", ");
+        print_expr(e->c3, out);
+        fprintf(out, ")");
+        break;
+    case LOOP_EXPR_CAST:
+        fprintf(out, "cast<%s>(", ir_dtype_name(e->dtype));
+        print_expr(e->a, out);
+        fprintf(out, ")");
+        break;
+    }
+}
+
+/* Prints the space-separated word k of list. */
+static void print_word(const char *list, int k, FILE *out)
+{
+    while (*list == ' ')
+        list++;
+    for (; k > 0 && *list; k--) {
+        while (*list && *list != ' ')
+            list++;
+        while (*list == ' ')
+            list++;
+    }
+    while (*list && *list != ' ')
+        fputc(*list++, out);
+}
+
+static void print_call(const loop_stmt *s, FILE *out)
+{
+    const loop_kernel_info *ki = loop_kernel_get(s->kernel);
+    fprintf(out, "call %s(", ki->name);
+    for (int k = 0; k < ki->n_bufs; k++) {
+        fprintf(out, "%s%%%s[", k ? ", " : "", s->bufs[k].buf->name);
+        print_index(&s->bufs[k].idx, out);
+        fprintf(out, "]");
+    }
+    for (int k = 0; k < ki->n_ints; k++) {
+        fprintf(out, ", ");
+        print_word(ki->ints, k, out);
+        fprintf(out, "=%" PRId64, s->ints[k]);
+    }
+    for (int k = 0; k < ki->n_floats; k++) {
+        fprintf(out, ", ");
+        print_word(ki->floats, k, out);
+        fprintf(out, "=%.9g", s->floats[k]);
+    }
+    fprintf(out, ")\n");
+}
+
+static void print_block(const loop_block *b, int depth, FILE *out)
+{
+    for (int k = 0; k < b->n; k++) {
+        const loop_stmt *s = b->stmts[k];
+        fprintf(out, "%*s", 2 * depth, "");
+        switch (s->kind) {
+        case LOOP_STMT_FOR:
+            fprintf(out, "for i%d in 0..%" PRId64 " {\n", s->var, s->extent);
+            print_block(&s->body, depth + 1, out);
+            fprintf(out, "%*s}\n", 2 * depth, "");
+            break;
+        case LOOP_STMT_IF:
+            fprintf(out, "if ");
+            print_expr(s->cond, out);
+            fprintf(out, " {\n");
+            print_block(&s->body, depth + 1, out);
+            fprintf(out, "%*s}\n", 2 * depth, "");
+            break;
+        case LOOP_STMT_STORE:
+            fprintf(out, "%%%s[", s->buf->name);
+            print_index(&s->idx, out);
+            fprintf(out, "] = ");
+            print_expr(s->value, out);
+            fprintf(out, "\n");
+            break;
+        case LOOP_STMT_SET:
+            fprintf(out, "$%d = ", s->local);
+            print_expr(s->value, out);
+            fprintf(out, "\n");
+            break;
+        case LOOP_STMT_CALL: print_call(s, out); break;
+        }
+    }
+}
+
+void loop_print(const loop_func *f, FILE *out)
+{
+    fprintf(out, "func %s (workspace %" PRId64 " bytes, lower bound %" PRId64 ") {\n", f->name,
+            f->workspace_bytes, f->workspace_lower_bound);
+    for (int i = 0; i < f->n_bufs; i++) {
+        const loop_buf *b = f->bufs[i];
+        fprintf(out, "  buf %%%s: %s %s[%" PRId64 "]", b->name, buf_kind_name(b->kind),
+                ir_dtype_name(b->dtype), b->numel);
+        if (b->kind == LOOP_BUF_INPUT || b->kind == LOOP_BUF_OUTPUT)
+            fprintf(out, " #%d", b->io_index);
+        if (b->alias)
+            fprintf(out, " view of %%%s", b->alias->name);
+        else if (b->kind == LOOP_BUF_ARENA)
+            fprintf(out, " @%" PRId64, b->offset);
+        fprintf(out, "\n");
+    }
+    for (int i = 0; i < f->n_locals; i++)
+        fprintf(out, "  local $%d: %s\n", i, ir_dtype_name(f->locals[i].dtype));
+    for (int i = 0; i < f->n_steps; i++) {
+        const loop_step *s = f->steps[i];
+        fprintf(out, "  step \"%s\" (%s) {\n", s->node_name, ir_op_name(s->op));
+        print_block(&s->body, 2, out);
+        fprintf(out, "  }\n");
+    }
+    fprintf(out, "}\n");
+}

@@ -1,0 +1,171 @@
+/*
+ * Lowering driver: creates a buffer for every graph input, output and
+ * constant up front, then one loop step per node via the per-op table, and
+ * intermediates' arena buffers on first use.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "lower_internal.h"
+
+typedef loom_status (*lower_fn)(lower_ctx *c, const ir_node *n, loop_step *step);
+
+static const lower_fn lower_table[IR_OP_COUNT] = {
+#define LOWER_ENTRY(e, name, mi, ma, mo, mao, fn, attrs) lower_##fn,
+    IR_OPS(LOWER_ENTRY)
+#undef LOWER_ENTRY
+};
+
+/* A C identifier from a tensor name: [A-Za-z0-9_] kept, others '_', made
+ * unique in the function with a numeric suffix. */
+static const char *c_name(lower_ctx *c, const char *prefix, const char *name)
+{
+    char *s = ir_arena_printf(&c->f->arena, "%s%s", prefix, name);
+    for (char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_')
+            *p = '_';
+    const char *base = s;
+    for (int k = 1;; k++) {
+        bool taken = false;
+        for (int i = 0; i < c->f->n_bufs && !taken; i++)
+            taken = strcmp(c->f->bufs[i]->name, s) == 0;
+        if (!taken)
+            return s;
+        s = ir_arena_printf(&c->f->arena, "%s_%d", base, k);
+    }
+}
+
+loop_buf *lower_buf(lower_ctx *c, const ir_value *v)
+{
+    if (c->bufs[v->id])
+        return c->bufs[v->id];
+    loop_buf_kind kind = v->data ? LOOP_BUF_CONST : LOOP_BUF_ARENA;
+    loop_buf *b = loop_buf_new(c->f, c_name(c, v->data ? "w_" : "t_", v->name), kind, v->dtype,
+                               ir_shape_numel(&v->shape));
+    b->value = v;
+    b->data = v->data;
+    c->bufs[v->id] = b;
+    return b;
+}
+
+loop_buf *lower_scratch(lower_ctx *c, const char *base, ir_dtype t, int64_t numel)
+{
+    return loop_buf_new(c->f, c_name(c, "s_", base), LOOP_BUF_ARENA, t, numel);
+}
+
+bool lower_alias(lower_ctx *c, const ir_value *in, const ir_value *out)
+{
+    if (out->is_output || c->bufs[out->id])
+        return false;
+    loop_buf *src = lower_buf(c, in);
+    loop_buf *b = loop_buf_new(c->f, c_name(c, "t_", out->name), src->kind, out->dtype,
+                               ir_shape_numel(&out->shape));
+    b->value = out;
+    b->io_index = src->io_index;
+    b->data = src->data;
+    b->alias = src->alias ? src->alias : src;
+    c->bufs[out->id] = b;
+    return true;
+}
+
+loop_block *lower_nest(lower_ctx *c, loop_block *b, int rank, const int64_t *dims, int *vars)
+{
+    for (int i = 0; i < rank; i++) {
+        vars[i] = loop_var_new(c->f);
+        b = &loop_for(c->f, b, vars[i], dims[i])->body;
+    }
+    return b;
+}
+
+loop_index lower_bcast_index(const ir_shape *s, const ir_shape *out_shape, const int *vars)
+{
+    loop_index idx = loop_idx_const(0);
+    int64_t stride = 1;
+    for (int i = s->rank - 1; i >= 0; i--) {
+        int oi = i + out_shape->rank - s->rank;
+        if (s->dims[i] != 1)
+            loop_idx_add(&idx, vars[oi], stride);
+        stride *= s->dims[i];
+    }
+    return idx;
+}
+
+void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel)
+{
+    int v;
+    loop_block *body = lower_nest(c, b, 1, &numel, &v);
+    loop_index idx = loop_idx_const(0);
+    loop_idx_add(&idx, v, 1);
+    loop_store(c->f, body, dst, idx, loop_load(c->f, src, idx));
+}
+
+/* Input and output buffers first, in graph order, so io_index is stable.
+ * An output that is also an input or a constant gets a copy step. */
+static void lower_io(lower_ctx *c)
+{
+    const ir_graph *g = c->g;
+    for (int i = 0; i < g->n_inputs; i++) {
+        loop_buf *b = lower_buf(c, g->inputs[i]);
+        b->kind = LOOP_BUF_INPUT;
+        b->io_index = i;
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        const ir_value *v = g->outputs[i];
+        loop_buf *b = loop_buf_new(c->f, c_name(c, "out_", v->name), LOOP_BUF_OUTPUT, v->dtype,
+                                   ir_shape_numel(&v->shape));
+        b->io_index = i;
+        b->value = v;
+        if (v->is_input || v->data || c->bufs[v->id]) {
+            /* an output that is an input, a constant or listed twice */
+            loop_step *s = loop_step_new(c->f, v->name, IR_OP_IDENTITY);
+            lower_copy(c, &s->body, b, lower_buf(c, v), b->numel);
+        } else {
+            c->bufs[v->id] = b;
+        }
+    }
+    c->f->n_inputs = g->n_inputs;
+    c->f->n_outputs = g->n_outputs;
+}
+
+loom_status lower_graph(const ir_graph *g, const char *name, loop_func **out, ir_diag *d)
+{
+    *out = NULL;
+    loop_func *f = loop_func_new(name);
+    lower_ctx c = {.g = g, .f = f, .d = d};
+    if (!f || !(c.bufs = ir_calloc((size_t)g->n_values + 1, sizeof *c.bufs))) {
+        loop_func_free(f);
+        ir_diag_graph(d, g, "out of memory while lowering");
+        return LOOM_STATUS_NOMEM;
+    }
+    jmp_buf jb;
+    volatile loom_status st = LOOM_STATUS_OK;
+    if (IR_TRY(&f->arena, jb)) {
+        lower_io(&c);
+        /* copies of outputs that are inputs must run last: move them after */
+        int n_copies = f->n_steps;
+        for (int k = 0; k < g->n_nodes; k++) {
+            const ir_node *n = g->nodes[k];
+            loop_step *step = loop_step_new(f, n->name, n->op);
+            loom_status s = lower_table[n->op](&c, n, step);
+            if (s)
+                st = s;
+        }
+        /* rotate the output copies to the end */
+        for (int k = 0; k < n_copies; k++) {
+            loop_step *s = f->steps[0];
+            memmove(f->steps, f->steps + 1, (size_t)(f->n_steps - 1) * sizeof *f->steps);
+            f->steps[f->n_steps - 1] = s;
+        }
+    } else {
+        ir_diag_graph(d, g, "out of memory while lowering");
+        st = LOOM_STATUS_NOMEM;
+    }
+    f->arena.oom = NULL;
+    ir_free(c.bufs);
+    if (st) {
+        loop_func_free(f);
+        return st;
+    }
+    *out = f;
+    return LOOM_STATUS_OK;
+}
