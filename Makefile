@@ -33,5 +33,10 @@ test-asan: build-asan
 demo: build
 	@sh scripts/demo.sh $(BUILD)
 
+# loom's compiled models against onnxruntime, single-threaded, side by side.
+bench: build
+	@scripts/install-py.sh
+	python3 bench/bench.py --loom $(BUILD)/loom
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Times loom's AOT-compiled models against onnxruntime, side by side.
+
+For every model (the examples, plus any extra ONNX files named with --onnx),
+both engines run single-threaded in the same process tree, back to back, on
+the same input, and the table reports median latency, the ratio
+loom / onnxruntime (below 1 means loom is faster) and loom's workspace
+(arena) size. loom is timed by `loom bench --json` (in-process timing of the
+compiled run function); onnxruntime by timing session.run in this process.
+
+    python3 bench/bench.py                    # all examples
+    python3 bench/bench.py --runs 50 --models mnist_cnn,lstm
+
+A loom JSON model is converted to an equivalent ONNX model for onnxruntime
+(ONNX op and attribute names are loom's; attribute types come from the ONNX
+schemas). Needs numpy, onnx, onnxruntime (pip); `make bench` installs them.
+"""
+
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import AttributeProto, helper, numpy_helper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ST_DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32,
+             "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_}
+LOOM_DTYPES = {"f32": np.float32, "f64": np.float64, "i64": np.int64, "i32": np.int32,
+               "i8": np.int8, "u8": np.uint8, "bool": np.bool_}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        b, e = info["data_offsets"]
+        arr = np.frombuffer(data[8 + n + b:8 + n + e], dtype=ST_DTYPES[info["dtype"]])
+        out[name] = arr.reshape(info["shape"])
+    return out
+
+
+def onnx_attr(op, name, value):
+    schema = onnx.defs.get_schema(op)
+    kind = schema.attributes[name].type
+    if kind == AttributeProto.FLOAT:
+        return helper.make_attribute(name, float(value))
+    if kind == AttributeProto.FLOATS:
+        return helper.make_attribute(name, [float(v) for v in value])
+    if kind == AttributeProto.INT:
+        return helper.make_attribute(name, int(value))
+    if kind == AttributeProto.INTS:
+        return helper.make_attribute(name, [int(v) for v in value])
+    if kind == AttributeProto.TENSOR:
+        arr = np.array(value["data"], dtype=LOOM_DTYPES[value["dtype"]]).reshape(value["shape"])
+        return helper.make_attribute(name, numpy_helper.from_array(arr))
+    return helper.make_attribute(name, value)
+
+
+def json_to_onnx(path):
+    """An ONNX model equal to the loom JSON model at path."""
+    with open(path) as f:
+        m = json.load(f)
+    folder = os.path.dirname(path)
+    weights = read_safetensors(os.path.join(folder, m["weights"])) if m.get("weights") else {}
+    inits = {name: numpy_helper.from_array(np.ascontiguousarray(a), name)
+             for name, a in weights.items()}
+    for i in m.get("initializers", []):
+        arr = np.array(i["data"], dtype=LOOM_DTYPES[i["dtype"]]).reshape(i["shape"])
+        inits[i["name"]] = numpy_helper.from_array(arr, i["name"])
+    nodes = []
+    for k, n in enumerate(m["nodes"]):
+        node = helper.make_node(n["op"], n["inputs"], n["outputs"], name=n.get("name", f"n{k}"))
+        node.attribute.extend(onnx_attr(n["op"], a, v) for a, v in n.get("attrs", {}).items())
+        nodes.append(node)
+    elem = {"f32": onnx.TensorProto.FLOAT, "i64": onnx.TensorProto.INT64}
+    inputs = [helper.make_tensor_value_info(i["name"], elem[i["dtype"]], i["shape"])
+              for i in m["inputs"]]
+    outputs = [helper.make_tensor_value_info(o, onnx.TensorProto.FLOAT, None) for o in m["outputs"]]
+    used = {x for n in m["nodes"] for x in n["inputs"]}
+    graph = helper.make_graph(nodes, m["name"], inputs, outputs,
+                              [t for name, t in sorted(inits.items()) if name in used])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def time_ort(model_bytes, feeds, runs):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    sess = ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
+    for _ in range(3):
+        sess.run(None, feeds)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        sess.run(None, feeds)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(times))
+
+
+def time_loom(loom, model, inputs, runs):
+    cmd = [loom, "bench", model, "--json", "--threads", "1", "--runs", str(runs)]
+    for name, path in inputs.items():
+        cmd += ["--input", f"{name}={path}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--loom", default=os.path.join(ROOT, "build", "loom"))
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--models", default="", help="comma-separated example names")
+    args = ap.parse_args()
+    names = sorted(d for d in os.listdir(os.path.join(ROOT, "examples"))
+                   if os.path.isfile(os.path.join(ROOT, "examples", d, "model.json")))
+    if args.models:
+        names = [n for n in names if n in args.models.split(",")]
+    print(f"command: {' '.join(sys.argv)}")
+    print(f"onnxruntime {ort.__version__}, single thread, median of {args.runs} runs\n")
+    print(f"{'model':<20} {'loom ms':>10} {'ort ms':>10} {'loom/ort':>9} {'arena bytes':>12}")
+    for name in names:
+        folder = os.path.join(ROOT, "examples", name)
+        model = os.path.join(folder, "model.json")
+        inputs = {f[len("input_"):-4]: os.path.join(folder, f)
+                  for f in sorted(os.listdir(folder)) if f.startswith("input_")}
+        feeds = {k: np.load(v) for k, v in inputs.items()}
+        onnx_bytes = json_to_onnx(model).SerializeToString()
+        loom = time_loom(args.loom, model, inputs, args.runs)
+        ort_ms = time_ort(onnx_bytes, feeds, args.runs)
+        print(f"{name:<20} {loom['median_ms']:>10.4f} {ort_ms:>10.4f} "
+              f"{loom['median_ms'] / ort_ms:>9.2f} {loom['workspace_bytes']:>12}")
+
+
+if __name__ == "__main__":
+    main()
