@@ -178,28 +178,31 @@ done:
 
 loom_status interp_eval_node(ir_graph *g, ir_node *n, ir_diag *d)
 {
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] && !n->inputs[i]->data) {
+            ir_diag_node(d, g, n, "input \"%s\" is not constant", n->inputs[i]->name);
+            return LOOM_STATUS_INTERNAL;
+        }
+    /* outputs go straight into the arena, which longjmps on failure to the
+     * caller's handler: allocate them before anything that would leak */
+    void **outs = ir_arena_array(&g->arena, (size_t)n->n_outputs + 1, sizeof *outs);
+    for (int i = 0; i < n->n_outputs; i++)
+        if (n->outputs[i])
+            outs[i] = ir_arena_alloc(&g->arena, ir_value_bytes(n->outputs[i]));
     size_t nv = (size_t)(g->n_values ? g->n_values : 1);
     interp_ctx c = {.g = g, .data = ir_calloc(nv, sizeof(void *)), .d = d};
     if (!c.data) {
         ir_diag_node(d, g, n, "out of memory in the interpreter");
         return LOOM_STATUS_NOMEM;
     }
-    for (int i = 0; i < n->n_inputs; i++)
-        if (n->inputs[i] && !n->inputs[i]->data) {
-            ir_free(c.data);
-            ir_diag_node(d, g, n, "input \"%s\" is not constant", n->inputs[i]->name);
-            return LOOM_STATUS_INTERNAL;
-        }
-    /* outputs go straight into the arena (longjmps on failure, like all
-     * arena use; the caller holds the handler) */
     for (int i = 0; i < n->n_outputs; i++)
         if (n->outputs[i])
-            c.data[n->outputs[i]->id] = ir_arena_alloc(&g->arena, ir_value_bytes(n->outputs[i]));
+            c.data[n->outputs[i]->id] = outs[i];
     loom_status st = kernel_table[n->op](&c, n);
     if (!st)
         for (int i = 0; i < n->n_outputs; i++)
             if (n->outputs[i])
-                n->outputs[i]->data = c.data[n->outputs[i]->id];
+                n->outputs[i]->data = outs[i];
     ir_free(c.data);
     return st;
 }

@@ -1,0 +1,869 @@
+/*
+ * ONNX reader: ModelProto (decoded by protobuf-c, generated at build time
+ * from onnx.proto) to graph IR.
+ *
+ * One pass over the model builds values and nodes and reports every problem
+ * it finds (unsupported opsets, ops, attributes and dtypes; undefined names;
+ * unpinned symbolic dims) before giving up, so a user sees all of them at
+ * once. Constant nodes and initializers become constant values; graph inputs
+ * that are also initializers are constants. Older-opset attribute forms are
+ * mapped to the IR's (see ir_ops.h). Symbolic dims are pinned from the dims
+ * argument ("name=value" for a dim_param, "input=1,3,224,224" for a whole
+ * input shape).
+ *
+ * After building, shape inference runs node by node; a node whose inputs are
+ * all constant and whose outputs are small (shape arithmetic: Shape, Gather,
+ * Unsqueeze, Concat, ... feeding Reshape/Expand/Slice) is evaluated by the
+ * interpreter and becomes constant data, so the graph handed to the passes is
+ * the real computation. Folded nodes and unused values are then dropped and
+ * the verifier runs. All graph memory is the graph's arena (IR_TRY catches
+ * out of memory); the protobuf message is allocated through ir_malloc.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fe_onnx_pb.h"
+#include "interp.h"
+
+/* Opsets of the default domain that loom reads. */
+#define OPSET_MIN 7
+#define OPSET_MAX 21
+/* Largest output (in elements) that load-time folding evaluates. */
+#define FOLD_MAX_ELEMS 4096
+
+typedef struct pin {
+    const char *name;  /* input name or dim_param */
+    const char *value; /* "1,3,224,224" or "4" */
+    const char *text;  /* the whole entry, for messages */
+    bool used;
+} pin;
+
+typedef struct onnx_ctx {
+    ir_graph *g;
+    ir_diag *d;
+    const Onnx__ModelProto *m;
+    const char *base_dir; /* folder of the model, for external data */
+    int64_t opset;        /* default domain version; 0 when not imported */
+    pin *pins;
+    int n_pins;
+    const fe_onnx_binding *binds;
+    int n_binds;
+    bool *bind_used;
+    loom_status status;   /* most severe error so far */
+} onnx_ctx;
+
+/* Records an error status; an invalid model outranks unsupported features. */
+static void note(onnx_ctx *c, loom_status st)
+{
+    if (st == LOOM_STATUS_OK)
+        return;
+    if (c->status == LOOM_STATUS_OK || c->status == LOOM_STATUS_UNSUPPORTED ||
+        (c->status == LOOM_STATUS_INVALID_ARG && st == LOOM_STATUS_INVALID_MODEL))
+        c->status = st;
+}
+
+static bool is_default_domain(const char *domain)
+{
+    return !domain || !domain[0] || strcmp(domain, "ai.onnx") == 0;
+}
+
+/* The imported version of domain, or 0 when the model does not import it. */
+static int64_t domain_opset(const Onnx__ModelProto *m, const char *domain)
+{
+    bool want_default = is_default_domain(domain);
+    for (size_t i = 0; i < m->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *o = m->opset_import[i];
+        if (want_default ? is_default_domain(o->domain)
+                         : !is_default_domain(o->domain) && strcmp(o->domain, domain) == 0)
+            return o->version;
+    }
+    return 0;
+}
+
+/* Reports a problem with node np (index k) in the usual location format:
+ *   FILE: node "NAME" (OpType): message (domain D, opset N) */
+static void node_error(onnx_ctx *c, loom_status st, const Onnx__NodeProto *np, const char *name,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void node_error(onnx_ctx *c, loom_status st, const Onnx__NodeProto *np, const char *name,
+                       const char *fmt, ...)
+{
+    char msg[768], where[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *domain = is_default_domain(np->domain) ? "ai.onnx" : np->domain;
+    int64_t v = domain_opset(c->m, np->domain);
+    if (v)
+        snprintf(where, sizeof where, "domain %s, opset %lld", domain, (long long)v);
+    else
+        snprintf(where, sizeof where, "domain %s, not imported", domain);
+    ir_diag_errorf(c->d, "%s: node \"%s\" (%s): %s (%s)", c->g->source, name, np->op_type, msg,
+                   where);
+    note(c, st);
+}
+
+/* ---- opsets and dim pins ---- */
+
+/* Checks the opset imports: the default domain's version must be one loom
+ * reads. */
+static void check_opsets(onnx_ctx *c)
+{
+    c->opset = domain_opset(c->m, "");
+    if (c->opset == 0) {
+        ir_diag_graph(c->d, c->g, "the model imports no opset of the default domain ai.onnx");
+        note(c, LOOM_STATUS_INVALID_MODEL);
+    } else if (c->opset < OPSET_MIN || c->opset > OPSET_MAX) {
+        ir_diag_graph(c->d, c->g, "opset %lld of domain ai.onnx is not supported (loom reads "
+                      "opsets %d to %d)", (long long)c->opset, OPSET_MIN, OPSET_MAX);
+        note(c, LOOM_STATUS_UNSUPPORTED);
+    }
+}
+
+/* Splits the dims argument into pins (in the arena). */
+static void parse_pins(onnx_ctx *c, const char *const *dims)
+{
+    int n = 0;
+    while (dims && dims[n])
+        n++;
+    c->pins = ir_arena_array(&c->g->arena, (size_t)(n ? n : 1), sizeof *c->pins);
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(dims[i], '=');
+        if (!eq || eq == dims[i] || !eq[1]) {
+            ir_diag_graph(c->d, c->g, "dim pin \"%s\" is not of the form name=value", dims[i]);
+            note(c, LOOM_STATUS_INVALID_ARG);
+            continue;
+        }
+        pin *p = &c->pins[c->n_pins++];
+        p->name = ir_arena_strndup(&c->g->arena, dims[i], (size_t)(eq - dims[i]));
+        p->value = eq + 1;
+        p->text = dims[i];
+    }
+}
+
+static pin *find_pin(onnx_ctx *c, const char *name)
+{
+    for (int i = 0; i < c->n_pins; i++)
+        if (strcmp(c->pins[i].name, name) == 0)
+            return &c->pins[i];
+    return NULL;
+}
+
+/* Parses a comma-separated list of non-negative dims; returns the count or
+ * -1 when malformed or longer than max. */
+static int parse_dim_list(const char *s, int64_t *out, int max)
+{
+    int n = 0;
+    for (;;) {
+        char *end;
+        if (*s < '0' || *s > '9' || n == max)
+            return -1;
+        long long x = strtoll(s, &end, 10);
+        if (x < 0 || x > INT32_MAX)
+            return -1;
+        out[n++] = x;
+        if (*end == '\0')
+            return n;
+        if (*end != ',')
+            return -1;
+        s = end + 1;
+    }
+}
+
+static void report_unused_pins(onnx_ctx *c)
+{
+    for (int i = 0; i < c->n_pins; i++)
+        if (!c->pins[i].used) {
+            ir_diag_graph(c->d, c->g, "dim pin \"%s\" matches no input and no symbolic dim",
+                          c->pins[i].text);
+            note(c, LOOM_STATUS_INVALID_ARG);
+        }
+}
+
+/* ---- graph inputs ---- */
+
+/* Applies a whole-shape pin to input vi; false (reported) on conflict. */
+static bool pin_input_shape(onnx_ctx *c, const char *name, const Onnx__TensorShapeProto *sp,
+                            pin *p, ir_shape *s)
+{
+    p->used = true;
+    s->rank = parse_dim_list(p->value, s->dims, IR_MAX_RANK);
+    if (s->rank < 0) {
+        ir_diag_graph(c->d, c->g, "dim pin \"%s\": expected a list of dims like %s=1,3,224,224",
+                      p->text, name);
+        note(c, LOOM_STATUS_INVALID_ARG);
+        return false;
+    }
+    bool ok = !sp || sp->n_dim == (size_t)s->rank;
+    for (int i = 0; ok && sp && i < s->rank; i++)
+        ok = sp->dim[i]->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+             sp->dim[i]->dim_value == s->dims[i];
+    if (!ok) {
+        ir_diag_graph(c->d, c->g, "dim pin \"%s\" conflicts with the declared shape of input "
+                      "\"%s\"", p->text, name);
+        note(c, LOOM_STATUS_INVALID_ARG);
+    }
+    return ok;
+}
+
+/* Resolves dim i of input name from its declaration or a dim_param pin. */
+static bool input_dim(onnx_ctx *c, const char *name, const Onnx__TensorShapeProto__Dimension *dim,
+                      int i, int64_t *out)
+{
+    if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+        dim->dim_value >= 0) {
+        *out = dim->dim_value;
+        return true;
+    }
+    if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+        dim->dim_param[0]) {
+        pin *p = find_pin(c, dim->dim_param);
+        int64_t v;
+        if (p && parse_dim_list(p->value, &v, 1) == 1) {
+            p->used = true;
+            *out = v;
+            return true;
+        }
+        ir_diag_graph(c->d, c->g, p ? "dim pin \"%s\" must give one dim (input \"%s\" dim %d)"
+                                    : "%sinput \"%s\" dim %d (\"%s\") is symbolic; pin it with "
+                                      "%s=N or %s=d0,d1,...",
+                      p ? p->text : "", name, i, dim->dim_param, dim->dim_param, name);
+        note(c, p ? LOOM_STATUS_INVALID_ARG : LOOM_STATUS_UNSUPPORTED);
+        return false;
+    }
+    ir_diag_graph(c->d, c->g, "input \"%s\" dim %d is unknown; pin the shape with %s=d0,d1,...",
+                  name, i, name);
+    note(c, LOOM_STATUS_UNSUPPORTED);
+    return false;
+}
+
+/* Reads the tensor type of a value_info: dtype and declared shape (NULL when
+ * absent). Returns false (reported) for non-tensor or unsupported types. */
+static bool tensor_type(onnx_ctx *c, const Onnx__ValueInfoProto *vi, const char *what,
+                        ir_dtype *dt, const Onnx__TensorShapeProto **sp)
+{
+    const Onnx__TypeProto *tp = vi->type;
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
+        ir_diag_graph(c->d, c->g, "%s \"%s\": only tensor types are supported", what, vi->name);
+        note(c, LOOM_STATUS_UNSUPPORTED);
+        return false;
+    }
+    *dt = ir_dtype_from_onnx(tp->tensor_type->elem_type);
+    *sp = tp->tensor_type->shape;
+    if (*dt == IR_DTYPE_COUNT) {
+        ir_diag_graph(c->d, c->g, "%s \"%s\": unsupported dtype %s", what, vi->name,
+                      fe_onnx_dtype_name(tp->tensor_type->elem_type));
+        note(c, LOOM_STATUS_UNSUPPORTED);
+        return false;
+    }
+    return true;
+}
+
+/* Makes input v the constant of binding b after checking it fits the
+ * declaration (dtype dt, shape sp). */
+static void bind_input(onnx_ctx *c, ir_value *v, const Onnx__TensorShapeProto *sp,
+                       const fe_onnx_binding *b)
+{
+    const ir_value *bv = b->value;
+    bool ok = bv->dtype == v->dtype && bv->data && (!sp || sp->n_dim == (size_t)bv->shape.rank);
+    for (size_t i = 0; ok && sp && i < sp->n_dim; i++)
+        ok = sp->dim[i]->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+             sp->dim[i]->dim_value == bv->shape.dims[i];
+    if (!ok) {
+        char s[128];
+        ir_shape_format(&bv->shape, s, sizeof s);
+        ir_diag_graph(c->d, c->g, "binding %s%s for input \"%s\" does not fit its declaration",
+                      ir_dtype_name(bv->dtype), s, v->name);
+        note(c, LOOM_STATUS_INVALID_ARG);
+        return;
+    }
+    ir_value_set_shape(v, bv->shape.rank, bv->shape.dims);
+    v->data = ir_arena_memdup(&c->g->arena, bv->data, ir_value_bytes(bv));
+}
+
+static const fe_onnx_binding *find_binding(onnx_ctx *c, const char *name)
+{
+    for (int i = 0; i < c->n_binds; i++)
+        if (strcmp(c->binds[i].name, name) == 0) {
+            c->bind_used[i] = true;
+            return &c->binds[i];
+        }
+    return NULL;
+}
+
+/* Creates graph input vi with its static shape, or a constant when bound. */
+static void convert_input(onnx_ctx *c, const Onnx__ValueInfoProto *vi)
+{
+    ir_dtype dt;
+    const Onnx__TensorShapeProto *sp = NULL;
+    if (!tensor_type(c, vi, "input", &dt, &sp))
+        dt = IR_DTYPE_F32; /* keep going with a placeholder */
+    ir_value *v = ir_graph_add_value(c->g, vi->name, dt);
+    if (!v) {
+        ir_diag_graph(c->d, c->g, "input \"%s\" is defined twice", vi->name);
+        note(c, LOOM_STATUS_INVALID_MODEL);
+        return;
+    }
+    const fe_onnx_binding *b = find_binding(c, vi->name);
+    if (b) {
+        bind_input(c, v, sp, b);
+        return;
+    }
+    ir_graph_add_input(c->g, v);
+    ir_shape s = {0};
+    bool ok = true;
+    pin *p = find_pin(c, vi->name);
+    if (p) {
+        ok = pin_input_shape(c, vi->name, sp, p, &s);
+    } else if (!sp) {
+        ir_diag_graph(c->d, c->g, "input \"%s\" has no shape; pin it with %s=d0,d1,...", vi->name,
+                      vi->name);
+        note(c, LOOM_STATUS_UNSUPPORTED);
+        ok = false;
+    } else if (sp->n_dim > IR_MAX_RANK) {
+        ir_diag_graph(c->d, c->g, "input \"%s\": rank %zu exceeds loom's maximum of %d", vi->name,
+                      sp->n_dim, IR_MAX_RANK);
+        note(c, LOOM_STATUS_UNSUPPORTED);
+        ok = false;
+    } else {
+        s.rank = (int)sp->n_dim;
+        for (int i = 0; i < s.rank; i++)
+            ok &= input_dim(c, vi->name, sp->dim[i], i, &s.dims[i]);
+    }
+    if (ok)
+        ir_value_set_shape(v, s.rank, s.dims);
+}
+
+/* ---- initializers and Constant nodes ---- */
+
+static void convert_initializer(onnx_ctx *c, const Onnx__TensorProto *t)
+{
+    const char *name = t->name ? t->name : "";
+    ir_value *v = ir_graph_add_value(c->g, name, IR_DTYPE_F32);
+    if (!v) {
+        ir_diag_graph(c->d, c->g, "initializer \"%s\" is defined twice", name);
+        note(c, LOOM_STATUS_INVALID_MODEL);
+        return;
+    }
+    char *what = ir_arena_printf(&c->g->arena, "initializer \"%s\"", name);
+    note(c, fe_onnx_tensor_to_value(c->g, t, what, c->base_dir, v, c->d));
+}
+
+/* Sets v from the one value attribute of a Constant node (ONNX Constant-13:
+ * exactly one of value, value_float(s), value_int(s), value_string(s),
+ * sparse_value). */
+static void constant_value(onnx_ctx *c, const Onnx__NodeProto *np, const char *name, ir_value *v)
+{
+    if (np->n_attribute != 1) {
+        node_error(c, LOOM_STATUS_INVALID_MODEL, np, name, "needs exactly one value attribute, "
+                   "has %zu attributes", np->n_attribute);
+        return;
+    }
+    const Onnx__AttributeProto *a = np->attribute[0];
+    ir_arena *ar = &c->g->arena;
+    int64_t n = (int64_t)(strstr(a->name, "floats") ? a->n_floats : a->n_ints);
+    if (strcmp(a->name, "value") == 0 && a->t) {
+        char *what = ir_arena_printf(ar, "node \"%s\" (Constant): attribute \"value\"", name);
+        note(c, fe_onnx_tensor_to_value(c->g, a->t, what, c->base_dir, v, c->d));
+    } else if (strcmp(a->name, "value_float") == 0 || strcmp(a->name, "value_floats") == 0) {
+        bool one = strcmp(a->name, "value_float") == 0;
+        v->dtype = IR_DTYPE_F32;
+        ir_value_set_shape(v, one ? 0 : 1, &n);
+        v->data = one ? ir_arena_memdup(ar, &a->f, sizeof a->f)
+                      : ir_arena_memdup(ar, a->floats, (size_t)n * sizeof *a->floats);
+    } else if (strcmp(a->name, "value_int") == 0 || strcmp(a->name, "value_ints") == 0) {
+        bool one = strcmp(a->name, "value_int") == 0;
+        v->dtype = IR_DTYPE_I64;
+        ir_value_set_shape(v, one ? 0 : 1, &n);
+        v->data = one ? ir_arena_memdup(ar, &a->i, sizeof a->i)
+                      : ir_arena_memdup(ar, a->ints, (size_t)n * sizeof *a->ints);
+    } else {
+        node_error(c, LOOM_STATUS_UNSUPPORTED, np, name, "unsupported attribute \"%s\"", a->name);
+    }
+}
+
+/* ---- nodes ---- */
+
+/* Defines the outputs of a node that is not built (unsupported), so later
+ * nodes that read them report their own problems, not undefined names. */
+static void placeholder_outputs(onnx_ctx *c, const Onnx__NodeProto *np)
+{
+    for (size_t i = 0; i < np->n_output; i++)
+        if (np->output[i][0] && !ir_graph_find_value(c->g, np->output[i]))
+            ir_graph_add_value(c->g, np->output[i], IR_DTYPE_F32);
+}
+
+/* Makes the output values of np ("" stays NULL); NULL entries are also made
+ * for duplicates, which are reported. Returns the count without trailing
+ * omitted outputs. */
+static int node_outputs(onnx_ctx *c, const Onnx__NodeProto *np, const char *name,
+                        ir_value **outs)
+{
+    int n = (int)np->n_output;
+    while (n > 0 && !np->output[n - 1][0])
+        n--;
+    for (int i = 0; i < n; i++) {
+        outs[i] = NULL;
+        if (!np->output[i][0])
+            continue;
+        outs[i] = ir_graph_add_value(c->g, np->output[i], IR_DTYPE_F32);
+        if (!outs[i])
+            node_error(c, LOOM_STATUS_INVALID_MODEL, np, name, "output \"%s\" is defined twice",
+                       np->output[i]);
+    }
+    return n;
+}
+
+/* Looks up the inputs of np ("" is an omitted optional input). Returns the
+ * count without trailing omitted inputs. */
+static int node_inputs(onnx_ctx *c, const Onnx__NodeProto *np, const char *name, ir_value **ins)
+{
+    int n = (int)np->n_input;
+    while (n > 0 && !np->input[n - 1][0])
+        n--;
+    for (int i = 0; i < n; i++) {
+        ins[i] = NULL;
+        if (!np->input[i][0])
+            continue;
+        ins[i] = ir_graph_find_value(c->g, np->input[i]);
+        if (!ins[i])
+            node_error(c, LOOM_STATUS_INVALID_MODEL, np, name,
+                       "input \"%s\" is not defined by an earlier node, input or initializer",
+                       np->input[i]);
+    }
+    return n;
+}
+
+/* The attribute kind an AttributeProto holds; IR_ATTR_KIND_COUNT for graphs,
+ * sparse tensors, type protos and lists of tensors. Old models may leave the
+ * type unset; then it is taken from the field that is filled. */
+static ir_attr_kind attr_proto_kind(const Onnx__AttributeProto *a)
+{
+    switch (a->has_type ? a->type : ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED) {
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: return IR_ATTR_FLOAT;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: return IR_ATTR_INT;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: return IR_ATTR_STRING;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: return IR_ATTR_TENSOR;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS: return IR_ATTR_FLOATS;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS: return IR_ATTR_INTS;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: return IR_ATTR_STRINGS;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED:
+        if (a->has_f) return IR_ATTR_FLOAT;
+        if (a->has_i) return IR_ATTR_INT;
+        if (a->has_s) return IR_ATTR_STRING;
+        if (a->t) return IR_ATTR_TENSOR;
+        if (a->n_floats) return IR_ATTR_FLOATS;
+        if (a->n_ints) return IR_ATTR_INTS;
+        if (a->n_strings) return IR_ATTR_STRINGS;
+        return IR_ATTR_KIND_COUNT;
+    default: return IR_ATTR_KIND_COUNT;
+    }
+}
+
+/* A protobuf bytes field as a NUL-terminated string in the arena. */
+static const char *bytes_str(ir_arena *ar, const ProtobufCBinaryData *b)
+{
+    return b->data ? ir_arena_strndup(ar, (const char *)b->data, b->len) : "";
+}
+
+/* Stores attribute a (already checked against the schema) on n. */
+static void set_attr(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, const char *name,
+                     const Onnx__AttributeProto *a, ir_attr_kind kind)
+{
+    ir_graph *g = c->g;
+    ir_arena *ar = &g->arena;
+    switch (kind) {
+    case IR_ATTR_INT: ir_node_set_int(g, n, a->name, a->i); break;
+    case IR_ATTR_FLOAT: ir_node_set_float(g, n, a->name, a->f); break;
+    case IR_ATTR_STRING:
+        ir_node_set_string(g, n, a->name, bytes_str(ar, &a->s));
+        break;
+    case IR_ATTR_INTS: ir_node_set_ints(g, n, a->name, a->ints, (int)a->n_ints); break;
+    case IR_ATTR_FLOATS: ir_node_set_floats(g, n, a->name, a->floats, (int)a->n_floats); break;
+    case IR_ATTR_STRINGS: {
+        const char **s = ir_arena_array(ar, a->n_strings ? a->n_strings : 1, sizeof *s);
+        for (size_t i = 0; i < a->n_strings; i++)
+            s[i] = bytes_str(ar, &a->strings[i]);
+        ir_node_set_strings(g, n, a->name, s, (int)a->n_strings);
+        break;
+    }
+    case IR_ATTR_TENSOR: {
+        ir_value *v = ir_graph_detached_value(g, a->name, IR_DTYPE_F32);
+        char *what = ir_arena_printf(ar, "node \"%s\" (%s): attribute \"%s\"", name, np->op_type,
+                                     a->name);
+        loom_status st = fe_onnx_tensor_to_value(g, a->t, what, c->base_dir, v, c->d);
+        note(c, st);
+        if (!st)
+            ir_node_set_tensor(g, n, a->name, v);
+        break;
+    }
+    case IR_ATTR_KIND_COUNT: break;
+    }
+}
+
+/* Checks attribute a of np against the op's schema and stores it on n. */
+static void convert_attr(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, const char *name,
+                         const Onnx__AttributeProto *a)
+{
+    ir_attr_kind want, have = attr_proto_kind(a);
+    if (have == IR_ATTR_TENSOR && !a->t) {
+        node_error(c, LOOM_STATUS_INVALID_MODEL, np, name, "tensor attribute \"%s\" has no tensor",
+                   a->name);
+    } else if (a->ref_attr_name && a->ref_attr_name[0]) {
+        node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
+                   "attribute \"%s\" refers to a function attribute", a->name);
+    } else if (!ir_op_attr_kind(n->op, a->name, &want)) {
+        node_error(c, LOOM_STATUS_UNSUPPORTED, np, name, "unsupported attribute \"%s\"", a->name);
+    } else if (have != want) {
+        node_error(c, have == IR_ATTR_KIND_COUNT ? LOOM_STATUS_UNSUPPORTED
+                                                 : LOOM_STATUS_INVALID_MODEL,
+                   np, name, "attribute \"%s\" is %s, expected %s", a->name,
+                   have == IR_ATTR_KIND_COUNT ? "of an unsupported kind" : ir_attr_kind_name(have),
+                   ir_attr_kind_name(want));
+    } else if (n->op == IR_OP_CAST && strcmp(a->name, "to") == 0 &&
+               ir_dtype_from_onnx((int)a->i) == IR_DTYPE_COUNT) {
+        node_error(c, LOOM_STATUS_UNSUPPORTED, np, name, "unsupported dtype %s in attribute \"to\"",
+                   fe_onnx_dtype_name((int)a->i));
+    } else {
+        set_attr(c, n, np, name, a, have);
+    }
+}
+
+/* Maps older-opset forms onto the IR's (ir_ops.h). Attribute-vs-input forms
+ * (Split, Slice, Squeeze, Unsqueeze, Reduce*, Clip, Dropout) need nothing:
+ * the schemas accept both. */
+static void legacy_forms(onnx_ctx *c, ir_node *n)
+{
+    /* ONNX Softmax-1/11, LogSoftmax-1/11: coerce the input to 2-D at axis
+     * (default 1); Softmax-13 works along one axis (default -1). */
+    if ((n->op == IR_OP_SOFTMAX || n->op == IR_OP_LOG_SOFTMAX) && c->opset < 13) {
+        ir_node_set_int(c->g, n, "coerce_2d", 1);
+        if (!ir_node_find_attr(n, "axis"))
+            ir_node_set_int(c->g, n, "axis", 1);
+    }
+}
+
+/* Builds node np (index k of the graph), or reports why it cannot. */
+static void convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
+{
+    ir_graph *g = c->g;
+    const char *name = np->name && np->name[0]
+                           ? np->name
+                           : ir_arena_printf(&g->arena, "%s_%d", np->op_type, k);
+    ir_op op = ir_op_lookup(np->op_type);
+    if (!is_default_domain(np->domain) || op == IR_OP_COUNT) {
+        node_error(c, LOOM_STATUS_UNSUPPORTED, np, name, "unsupported op");
+        placeholder_outputs(c, np);
+        return;
+    }
+    ir_value **ins = ir_arena_array(&g->arena, np->n_input + 1, sizeof *ins);
+    ir_value **outs = ir_arena_array(&g->arena, np->n_output + 1, sizeof *outs);
+    int n_in = node_inputs(c, np, name, ins);
+    if (op == IR_OP_CONSTANT) {
+        ir_value *v = np->n_output == 1 && np->output[0][0]
+                          ? ir_graph_add_value(g, np->output[0], IR_DTYPE_F32)
+                          : NULL;
+        if (v)
+            constant_value(c, np, name, v);
+        else
+            node_error(c, LOOM_STATUS_INVALID_MODEL, np, name,
+                       "needs one output with a fresh name");
+        return;
+    }
+    int n_out = node_outputs(c, np, name, outs);
+    ir_node *n = ir_graph_add_node(g, op, name, ins, n_in, outs, n_out);
+    for (size_t i = 0; i < np->n_attribute; i++)
+        convert_attr(c, n, np, name, np->attribute[i]);
+    legacy_forms(c, n);
+}
+
+/* ---- outputs and declared types ---- */
+
+static void convert_outputs(onnx_ctx *c, const Onnx__GraphProto *gp)
+{
+    for (size_t i = 0; i < gp->n_output; i++) {
+        const char *name = gp->output[i]->name;
+        ir_value *v = ir_graph_find_value(c->g, name);
+        if (!v) {
+            ir_diag_graph(c->d, c->g, "output \"%s\" is not defined by any node, input or "
+                          "initializer", name);
+            note(c, LOOM_STATUS_INVALID_MODEL);
+        } else if (v->is_output) {
+            ir_diag_graph(c->d, c->g, "output \"%s\" is listed twice", name);
+            note(c, LOOM_STATUS_INVALID_MODEL);
+        } else {
+            ir_graph_add_output(c->g, v);
+        }
+    }
+}
+
+/* Checks a declared value_info (graph output or value_info entry) against
+ * the inferred dtype and the dims it fixes; dim_params are not checked. */
+static void check_declared(onnx_ctx *c, const Onnx__ValueInfoProto *vi)
+{
+    ir_value *v = ir_graph_find_value(c->g, vi->name);
+    const Onnx__TypeProto *tp = vi->type;
+    if (!v || !v->shape_known || !tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+        return;
+    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    ir_dtype dt = ir_dtype_from_onnx(tt->elem_type);
+    bool ok = !tt->has_elem_type || tt->elem_type == 0 || dt == v->dtype;
+    const Onnx__TensorShapeProto *sp = tt->shape;
+    if (sp && sp->n_dim != (size_t)v->shape.rank)
+        ok = false;
+    for (size_t i = 0; ok && sp && i < sp->n_dim; i++)
+        if (sp->dim[i]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+            ok = sp->dim[i]->dim_value == v->shape.dims[i];
+    if (!ok) {
+        char s[128];
+        ir_shape_format(&v->shape, s, sizeof s);
+        ir_diag_graph(c->d, c->g, "value \"%s\" is declared %s with %zu dims, inferred %s%s",
+                      vi->name, fe_onnx_dtype_name(tt->elem_type), sp ? sp->n_dim : 0,
+                      ir_dtype_name(v->dtype), s);
+        note(c, LOOM_STATUS_INVALID_MODEL);
+    }
+}
+
+/* ---- inference and load-time folding ---- */
+
+/* True when n's inputs are all constant and its outputs small enough to
+ * evaluate at load time. */
+static bool foldable(const ir_node *n)
+{
+    int present = 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (n->inputs[i] && !ir_value_is_const(n->inputs[i]))
+            return false;
+        present += n->inputs[i] != NULL;
+    }
+    int64_t elems = 0;
+    for (int i = 0; i < n->n_outputs; i++)
+        if (n->outputs[i])
+            elems += ir_shape_numel(&n->outputs[i]->shape);
+    return present > 0 && elems <= FOLD_MAX_ELEMS;
+}
+
+/* True when every present output of n already carries data (inference
+ * computes it for shape-only ops such as Shape). */
+static bool outputs_known(const ir_node *n)
+{
+    int present = 0;
+    for (int i = 0; i < n->n_outputs; i++) {
+        if (n->outputs[i] && !n->outputs[i]->data)
+            return false;
+        present += n->outputs[i] != NULL;
+    }
+    return present > 0;
+}
+
+/* Infers shapes node by node, folding constant shape arithmetic, then drops
+ * the folded nodes and the values nothing uses. */
+static loom_status infer_and_fold(onnx_ctx *c)
+{
+    ir_graph *g = c->g;
+    bool *keep = ir_arena_array(&g->arena, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *keep);
+    for (int k = 0; k < g->n_nodes; k++) {
+        ir_node *n = g->nodes[k];
+        loom_status st = ir_infer_node(g, n, c->d);
+        if (!st && !outputs_known(n) && foldable(n))
+            st = interp_eval_node(g, n, c->d);
+        if (st)
+            return st;
+        keep[k] = !outputs_known(n);
+        for (int i = 0; !keep[k] && i < n->n_outputs; i++)
+            if (n->outputs[i])
+                n->outputs[i]->producer = NULL; /* now a constant */
+    }
+    ir_graph_compact_nodes(g, keep);
+    ir_graph_drop_unused_values(g);
+    return LOOM_STATUS_OK;
+}
+
+/* ---- the model ---- */
+
+/* Writes the folder of path into the arena ("." when it has none). */
+static const char *folder_of(ir_arena *a, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return ".";
+    return slash == path ? "/" : ir_arena_strndup(a, path, (size_t)(slash - path));
+}
+
+/* Builds the whole graph; returns the first error status after reporting
+ * every problem found. Not inlined into fe_onnx_load, so no local of it
+ * lives in the frame that calls setjmp. */
+static __attribute__((noinline)) loom_status load_model(onnx_ctx *c, const char *const *dims)
+{
+    const Onnx__GraphProto *gp = c->m->graph;
+    c->base_dir = folder_of(&c->g->arena, c->g->source);
+    c->bind_used = ir_arena_array(&c->g->arena, (size_t)c->n_binds + 1, sizeof *c->bind_used);
+    check_opsets(c);
+    if (!gp) {
+        ir_diag_graph(c->d, c->g, "the model has no graph");
+        note(c, LOOM_STATUS_INVALID_MODEL);
+        return c->status;
+    }
+    parse_pins(c, dims);
+    for (size_t i = 0; i < gp->n_initializer; i++)
+        convert_initializer(c, gp->initializer[i]);
+    if (gp->n_sparse_initializer) {
+        ir_diag_graph(c->d, c->g, "sparse initializers are not supported");
+        note(c, LOOM_STATUS_UNSUPPORTED);
+    }
+    for (size_t i = 0; i < gp->n_input; i++) {
+        ir_value *v = ir_graph_find_value(c->g, gp->input[i]->name);
+        if (!v || !ir_value_is_const(v))
+            convert_input(c, gp->input[i]); /* an input that is an initializer is constant */
+    }
+    for (size_t i = 0; i < gp->n_node; i++)
+        convert_node(c, gp->node[i], (int)i);
+    convert_outputs(c, gp);
+    report_unused_pins(c);
+    for (int i = 0; i < c->n_binds; i++)
+        if (!c->bind_used[i]) {
+            ir_diag_graph(c->d, c->g, "binding \"%s\" names no graph input", c->binds[i].name);
+            note(c, LOOM_STATUS_INVALID_ARG);
+        }
+    if (c->status)
+        return c->status;
+    loom_status st = infer_and_fold(c);
+    if (st)
+        return st;
+    for (size_t i = 0; i < gp->n_output; i++)
+        check_declared(c, gp->output[i]);
+    for (size_t i = 0; i < gp->n_value_info; i++)
+        check_declared(c, gp->value_info[i]);
+    if (c->status)
+        return c->status;
+    return ir_verify(c->g, c->d);
+}
+
+/* protobuf-c leaves absent proto2 strings NULL: true when the strings the
+ * reader relies on (op types, attribute and value names) are all present.
+ * Optional ones (node name, domain) are checked where they are used. */
+static bool required_strings(const Onnx__ModelProto *m)
+{
+    const Onnx__GraphProto *gp = m->graph;
+    for (size_t i = 0; gp && i < gp->n_node; i++) {
+        if (!gp->node[i]->op_type)
+            return false;
+        for (size_t j = 0; j < gp->node[i]->n_attribute; j++)
+            if (!gp->node[i]->attribute[j]->name)
+                return false;
+    }
+    for (size_t i = 0; gp && i < gp->n_input + gp->n_output + gp->n_value_info; i++) {
+        size_t k = i;
+        const Onnx__ValueInfoProto *vi =
+            k < gp->n_input ? gp->input[k]
+            : (k -= gp->n_input) < gp->n_output ? gp->output[k]
+                                                : gp->value_info[k - gp->n_output];
+        if (!vi->name)
+            return false;
+    }
+    return true;
+}
+
+/* Reads and decodes the ModelProto at path with allocator a; reports to d. */
+static loom_status unpack_model(const char *path, fe_onnx_alloc *a, Onnx__ModelProto **out,
+                                ir_diag *d)
+{
+    uint8_t *buf;
+    size_t len;
+    fe_onnx_alloc_init(a);
+    loom_status st = fe_onnx_read_file(path, &buf, &len, d);
+    if (st)
+        return st;
+    *out = onnx__model_proto__unpack(&a->pb, len, buf);
+    ir_free(buf);
+    if (!*out && a->failed) {
+        ir_diag_errorf(d, "%s: out of memory decoding the model", path);
+        return LOOM_STATUS_NOMEM;
+    }
+    if (!*out) {
+        ir_diag_errorf(d, "%s: not a valid ONNX model (truncated or corrupt protobuf)", path);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    if (!required_strings(*out)) {
+        ir_diag_errorf(d, "%s: not a valid ONNX model (a node without op_type, or an attribute "
+                       "or graph value without a name)", path);
+        onnx__model_proto__free_unpacked(*out, &a->pb);
+        *out = NULL;
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    return LOOM_STATUS_OK;
+}
+
+
+loom_status fe_onnx_load(const char *path, const char *const *dims, ir_graph **out, ir_diag *d)
+{
+    return fe_onnx_load_bound(path, dims, NULL, 0, out, d);
+}
+
+loom_status fe_onnx_load_bound(const char *path, const char *const *dims,
+                               const fe_onnx_binding *binds, int n_binds, ir_graph **out,
+                               ir_diag *d)
+{
+    *out = NULL;
+    Onnx__ModelProto *m;
+    fe_onnx_alloc alloc;
+    loom_status st = unpack_model(path, &alloc, &m, d);
+    if (st)
+        return st;
+    const char *gname = m->graph && m->graph->name ? m->graph->name : "";
+    ir_graph *g = ir_graph_new(gname, path);
+    if (!g) {
+        onnx__model_proto__free_unpacked(m, &alloc.pb);
+        ir_diag_errorf(d, "%s: out of memory", path);
+        return LOOM_STATUS_NOMEM;
+    }
+    onnx_ctx c = {.g = g, .d = d, .m = m, .binds = binds, .n_binds = n_binds};
+    jmp_buf jb;
+    if (IR_TRY(&g->arena, jb)) {
+        st = load_model(&c, dims);
+    } else {
+        ir_diag_errorf(d, "%s: out of memory", path);
+        st = LOOM_STATUS_NOMEM;
+    }
+    g->arena.oom = NULL;
+    onnx__model_proto__free_unpacked(m, &alloc.pb);
+    if (st) {
+        ir_graph_free(g);
+        return st;
+    }
+    *out = g;
+    return LOOM_STATUS_OK;
+}
+
+int fe_onnx_list_ops(const char *path, char *buf, size_t size, ir_diag *d)
+{
+    if (size)
+        buf[0] = '\0';
+    Onnx__ModelProto *m;
+    fe_onnx_alloc alloc;
+    if (unpack_model(path, &alloc, &m, d))
+        return -1;
+    int count = 0;
+    size_t at = 0;
+    for (size_t i = 0; m->graph && i < m->graph->n_node; i++) {
+        const Onnx__NodeProto *np = m->graph->node[i];
+        char op[256];
+        snprintf(op, sizeof op, "%s%s%s", is_default_domain(np->domain) ? "" : np->domain,
+                 is_default_domain(np->domain) ? "" : ":", np->op_type);
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const Onnx__NodeProto *q = m->graph->node[j];
+            seen = strcmp(q->op_type, np->op_type) == 0 &&
+                   is_default_domain(q->domain) == is_default_domain(np->domain) &&
+                   (is_default_domain(q->domain) || strcmp(q->domain, np->domain) == 0);
+        }
+        if (seen)
+            continue;
+        count++;
+        if (at < size)
+            at += (size_t)snprintf(buf + at, size - at, "%s%s", at ? " " : "", op);
+    }
+    onnx__model_proto__free_unpacked(m, &alloc.pb);
+    return count;
+}

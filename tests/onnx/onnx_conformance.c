@@ -1,0 +1,746 @@
+/*
+ * ONNX backend conformance runner. Loads every test of Debian's
+ * libonnx-testdata (node, pytorch-converted and pytorch-operator suites:
+ * DIR/<suite>/<test>/model.onnx with test_data_set_N/input_I.pb and
+ * output_I.pb as TensorProto) through fe_onnx_load, runs it in the reference
+ * interpreter and compares with the expected outputs.
+ *
+ * A test is in scope when every op of its model is one loom has (default
+ * domain, in the IR op table). Every in-scope test must be either in
+ * expected_pass.txt (and pass: a failure is a regression) or in
+ * known_failures.txt with the reason it fails; an in-scope test in neither
+ * list fails the run, so nothing is skipped silently. Out-of-scope tests are
+ * counted and listed by missing op. --update-lists rewrites both lists from
+ * the results of the run.
+ *
+ * Each test runs in a child process with a time limit, so a crash or hang in
+ * one kernel is reported as that test's failure (and, in a sanitizer build,
+ * a leak makes the child's exit status non-zero and fails the test).
+ *
+ * Usage: onnx_conformance [--data DIR] [--lists DIR] [--update-lists]
+ *                         [--verbose] [--no-fork] [-k SUBSTRING]
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fe_onnx.h"
+#include "interp.h"
+
+#ifndef LOOM_SOURCE_DIR
+#define LOOM_SOURCE_DIR "."
+#endif
+#define DEFAULT_DATA "/usr/share/libonnx-testdata/data"
+#define DEFAULT_LISTS LOOM_SOURCE_DIR "/tests/onnx"
+#define TEST_TIMEOUT_S 20
+
+static const char *const suites[] = {"node", "pytorch-converted", "pytorch-operator"};
+
+typedef struct test_case {
+    char id[300];      /* "node/test_abs" */
+    char dir[1024];
+    char ops[512];     /* op types of the model, space-separated */
+    char group[64];    /* op the test is counted under */
+    bool in_scope;     /* every op is one loom has */
+    bool ran, passed;
+    char reason[512];  /* why it failed (one line) */
+} test_case;
+
+typedef struct list_entry {
+    char id[300];
+    char reason[512];
+    bool seen;
+} list_entry;
+
+typedef struct list {
+    list_entry *e;
+    int n, cap;
+} list;
+
+/* ---- tolerances ----
+ * |got - want| <= atol + rtol * |want|, NaN equals NaN, infinities exact.
+ * f32: the expected outputs were computed by numpy (f32, or f64 rounded to
+ * f32) and loom's kernels may accumulate in another order or in double, so
+ * results differ by a few ulps per op and by up to ~sqrt(n) ulps over an
+ * n-term reduction: rtol 1e-4 is ~800 ulps, a 10x margin for the longest
+ * reductions in the suite. atol 1e-5 covers results near zero produced by
+ * cancellation (x - mean, sin(pi)), where relative error means nothing, and
+ * is still far below the O(1) magnitudes the tests use (ONNX's own runner
+ * uses rtol 1e-3, atol 1e-7).
+ * f64: same reasoning at double precision.
+ * Integers and bool: exact. */
+static const struct {
+    double atol, rtol;
+} tolerance[IR_DTYPE_COUNT] = {
+    [IR_DTYPE_F32] = {1e-5, 1e-4},
+    [IR_DTYPE_F64] = {1e-12, 1e-10},
+};
+
+/* ---- small helpers ---- */
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* First line of the diagnostic, with a count of the rest. */
+static void diag_reason(const ir_diag *d, const char *prefix, char *out, size_t size)
+{
+    const char *t = d->text ? d->text : "";
+    size_t n = strcspn(t, "\n");
+    int more = d->n_errors > 1 ? d->n_errors - 1 : 0;
+    if (more)
+        snprintf(out, size, "%s%.*s [+%d more]", prefix, (int)n, t, more);
+    else
+        snprintf(out, size, "%s%.*s", prefix, (int)n, t);
+}
+
+/* ---- one data set ---- */
+
+#define MAX_IO 64
+
+/* The tensors of one test_data_set_N folder, in its scratch graph's arena. */
+typedef struct data_set {
+    ir_graph *scratch;
+    ir_value *ins[MAX_IO], *outs[MAX_IO];
+    int n_ins, n_outs;
+    bool bound[MAX_IO]; /* input bound as a constant into the model */
+} data_set;
+
+static bool same_type(const ir_value *a, const ir_value *b)
+{
+    return a->dtype == b->dtype && ir_shape_equal(&a->shape, &b->shape);
+}
+
+/* Integer and bool inputs are what a static-shape compiler may need as
+ * constants (shapes, axes, starts, training flags). */
+static bool bindable(const ir_value *v)
+{
+    return v->dtype == IR_DTYPE_I64 || v->dtype == IR_DTYPE_I32 || v->dtype == IR_DTYPE_BOOL;
+}
+
+/* Reads input_K.pb / output_K.pb (K = 0, 1, ... while present) of set. */
+static bool read_set(const char *set, data_set *ds, char *reason, size_t rsize)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->scratch = ir_graph_new("data", set);
+    if (!ds->scratch) {
+        snprintf(reason, rsize, "out of memory");
+        return false;
+    }
+    ir_diag d;
+    ir_diag_init(&d);
+    bool ok = true;
+    for (int out = 0; ok && out < 2; out++)
+        for (int k = 0; ok; k++) {
+            char path[128];
+            snprintf(path, sizeof path, "%s/%s_%d.pb", set, out ? "output" : "input", k);
+            if (!file_exists(path))
+                break;
+            if (k == MAX_IO) {
+                snprintf(reason, rsize, "%s: more than %d tensors", set, MAX_IO);
+                ok = false;
+            } else if (fe_onnx_read_tensor(path, ds->scratch, out ? &ds->outs[k] : &ds->ins[k],
+                                           &d)) {
+                diag_reason(&d, "", reason, rsize);
+                ok = false;
+            } else {
+                *(out ? &ds->n_outs : &ds->n_ins) = k + 1;
+            }
+        }
+    ir_diag_free(&d);
+    return ok;
+}
+
+/* Checks that the tensors vs[0..n) (skipping bound ones when skip is not
+ * NULL) match the graph values gvs[0..ng) in order, count, dtype and shape. */
+static bool match_values(const char *what, ir_value *const *gvs, int ng, ir_value *const *vs,
+                         int n, const bool *skip, const ir_value **order, char *reason,
+                         size_t rsize)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (skip && skip[i])
+            continue;
+        if (k == ng || !same_type(gvs[k], vs[i])) {
+            char a[96] = "none", b[96];
+            if (k < ng)
+                ir_shape_format(&gvs[k]->shape, a, sizeof a);
+            ir_shape_format(&vs[i]->shape, b, sizeof b);
+            snprintf(reason, rsize, "%s %d: model has %s%s, data has %s%s", what, k,
+                     k < ng ? ir_dtype_name(gvs[k]->dtype) : "", a, ir_dtype_name(vs[i]->dtype),
+                     b);
+            return false;
+        }
+        order[k++] = vs[i];
+    }
+    if (k != ng)
+        snprintf(reason, rsize, "the model has %d %ss, the data set %d", ng, what, k);
+    return k == ng;
+}
+
+/* Compares output v's result got with want; describes the first mismatch. */
+static bool compare(const ir_value *v, const void *got, const ir_value *want, char *reason,
+                    size_t rsize)
+{
+    int64_t n = ir_shape_numel(&v->shape);
+    double atol = tolerance[v->dtype].atol, rtol = tolerance[v->dtype].rtol;
+    bool is_float = v->dtype == IR_DTYPE_F32 || v->dtype == IR_DTYPE_F64;
+    for (int64_t i = 0; i < n; i++) {
+        bool ok;
+        double g = 0, w = 0;
+        if (is_float) {
+            g = v->dtype == IR_DTYPE_F32 ? ((const float *)got)[i] : ((const double *)got)[i];
+            w = v->dtype == IR_DTYPE_F32 ? ((const float *)want->data)[i]
+                                         : ((const double *)want->data)[i];
+            ok = (isnan(g) && isnan(w)) || g == w ||
+                 (isfinite(w) && fabs(g - w) <= atol + rtol * fabs(w));
+        } else {
+            size_t es = ir_dtype_size(v->dtype);
+            ok = memcmp((const char *)got + i * (int64_t)es,
+                        (const char *)want->data + i * (int64_t)es, es) == 0;
+        }
+        if (!ok) {
+            if (is_float)
+                snprintf(reason, rsize, "output \"%s\" element %lld: got %.9g, want %.9g "
+                         "(atol %g, rtol %g)", v->name, (long long)i, g, w, atol, rtol);
+            else
+                snprintf(reason, rsize, "output \"%s\" (%s) element %lld differs", v->name,
+                         ir_dtype_name(v->dtype), (long long)i);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Runs g on the data set (its unbound inputs, in order) and compares. */
+static bool run_set(const ir_graph *g, const data_set *ds, char *reason, size_t rsize)
+{
+    const ir_value *ins[MAX_IO], *wants[MAX_IO];
+    if (!match_values("input", g->inputs, g->n_inputs, ds->ins, ds->n_ins, ds->bound, ins,
+                      reason, rsize) ||
+        !match_values("output", g->outputs, g->n_outputs, ds->outs, ds->n_outs, NULL, wants,
+                      reason, rsize))
+        return false;
+    const void *in_ptrs[MAX_IO];
+    void *out_ptrs[MAX_IO] = {0};
+    for (int i = 0; i < g->n_inputs; i++)
+        in_ptrs[i] = ins[i]->data;
+    bool ok = true;
+    for (int i = 0; ok && i < g->n_outputs; i++)
+        ok = (out_ptrs[i] = ir_calloc(1, ir_value_bytes(g->outputs[i]))) != NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    if (!ok)
+        snprintf(reason, rsize, "out of memory");
+    else if (interp_run(g, in_ptrs, out_ptrs, &d)) {
+        diag_reason(&d, "", reason, rsize);
+        ok = false;
+    }
+    ir_diag_free(&d);
+    for (int i = 0; ok && i < g->n_outputs; i++)
+        ok = compare(g->outputs[i], out_ptrs[i], wants[i], reason, rsize);
+    for (int i = 0; i < g->n_outputs; i++)
+        ir_free(out_ptrs[i]);
+    return ok;
+}
+
+/* True when two reasons start with the same problem (ignoring "[+N more]"). */
+static bool same_first_problem(const char *a, const char *b)
+{
+    const char *ea = strstr(a, " [+"), *eb = strstr(b, " [+");
+    size_t na = ea ? (size_t)(ea - a) : strlen(a), nb = eb ? (size_t)(eb - b) : strlen(b);
+    return na == nb && strncmp(a, b, na) == 0;
+}
+
+/* Loads the model with the set's integer and bool inputs bound as constants
+ * (for models whose shapes depend on them) and runs the set. */
+static bool run_bound(data_set *ds, const char *plain_reason, char *reason, size_t rsize)
+{
+    fe_onnx_binding binds[MAX_IO];
+    int n = 0;
+    for (int i = 0; i < ds->n_ins; i++)
+        if ((ds->bound[i] = bindable(ds->ins[i])))
+            binds[n++] = (fe_onnx_binding){ds->ins[i]->name, ds->ins[i]};
+    snprintf(reason, rsize, "%s", plain_reason);
+    if (n == 0)
+        return false;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g;
+    loom_status st = fe_onnx_load_bound("model.onnx", NULL, binds, n, &g, &d);
+    if (st) {
+        char why[400]; /* binding may get further than the plain load */
+        diag_reason(&d, "", why, sizeof why);
+        if (!same_first_problem(why, plain_reason))
+            snprintf(reason, rsize, "with integer inputs bound as constants: %.400s", why);
+        ir_diag_free(&d);
+        return false;
+    }
+    ir_diag_free(&d);
+    char why[400];
+    bool ok = run_set(g, ds, why, sizeof why);
+    if (!ok)
+        snprintf(reason, rsize, "with integer inputs bound as constants: %s", why);
+    ir_graph_free(g);
+    return ok;
+}
+
+/* Loads the model in the current directory and runs every data set. A model
+ * that does not load as it is (shapes computed from inputs) is retried per
+ * data set with its integer inputs bound as constants. */
+static bool run_case(char *reason, size_t rsize)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    char plain[400] = "";
+    if (fe_onnx_load("model.onnx", NULL, &g, &d))
+        diag_reason(&d, "", plain, sizeof plain);
+    ir_diag_free(&d);
+    bool ok = true;
+    int sets = 0;
+    for (; ok; sets++) {
+        char set[64];
+        data_set ds;
+        snprintf(set, sizeof set, "test_data_set_%d", sets);
+        if (!file_exists(set))
+            break;
+        ok = read_set(set, &ds, reason, rsize);
+        if (!ok && !g) /* the model's own problem comes first */
+            snprintf(reason, rsize, "%s", plain);
+        if (ok)
+            ok = g ? run_set(g, &ds, reason, rsize) : run_bound(&ds, plain, reason, rsize);
+        ir_graph_free(ds.scratch);
+    }
+    if (ok && sets == 0) {
+        snprintf(reason, rsize, "no test_data_set_0");
+        ok = false;
+    }
+    ir_graph_free(g);
+    return ok;
+}
+
+/* Runs t in the current process (for --no-fork and in the child). */
+static void run_in_process(test_case *t)
+{
+    char cwd[1024];
+    if (!getcwd(cwd, sizeof cwd) || chdir(t->dir) != 0) {
+        snprintf(t->reason, sizeof t->reason, "cannot enter %.400s", t->dir);
+        t->passed = false;
+        return;
+    }
+    t->passed = run_case(t->reason, sizeof t->reason);
+    if (chdir(cwd) != 0)
+        perror("chdir");
+}
+
+/* Runs t in a child process with a time limit; a crash, timeout or non-zero
+ * exit (sanitizer reports) is the test's failure. */
+static void run_forked(test_case *t)
+{
+    int fds[2];
+    t->ran = true;
+    if (pipe(fds) != 0) {
+        snprintf(t->reason, sizeof t->reason, "pipe: %s", strerror(errno));
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        alarm(TEST_TIMEOUT_S);
+        run_in_process(t);
+        char msg[sizeof t->reason + 1];
+        int n = snprintf(msg, sizeof msg, "%c%s", t->passed ? 'P' : 'F', t->reason);
+        if (write(fds[1], msg, (size_t)n) != n)
+            exit(2);
+        close(fds[1]);
+        exit(0); /* exit, not _exit: a sanitizer build checks for leaks here */
+    }
+    close(fds[1]);
+    char msg[sizeof t->reason + 1];
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof msg - 1 && (r = read(fds[0], msg + len, sizeof msg - 1 - len)) > 0)
+        len += (size_t)r;
+    msg[len] = '\0';
+    close(fds[0]);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+        snprintf(t->reason, sizeof t->reason, "cannot run the test in a child process");
+        t->passed = false;
+    } else if (WIFSIGNALED(status)) {
+        snprintf(t->reason, sizeof t->reason, "%s (signal %d)",
+                 WTERMSIG(status) == SIGALRM ? "timed out" : "crashed", WTERMSIG(status));
+        t->passed = false;
+    } else if (WEXITSTATUS(status) != 0) {
+        snprintf(t->reason, sizeof t->reason, "exited with status %d (sanitizer report?)",
+                 WEXITSTATUS(status));
+        t->passed = false;
+    } else {
+        t->passed = len > 0 && msg[0] == 'P';
+        snprintf(t->reason, sizeof t->reason, "%s", len > 0 ? msg + 1 : "no result");
+    }
+}
+
+/* ---- discovery and classification ---- */
+
+static int cmp_case(const void *a, const void *b)
+{
+    return strcmp(((const test_case *)a)->id, ((const test_case *)b)->id);
+}
+
+/* Appends the tests of one suite folder; returns false when out of memory. */
+static bool find_suite(const char *data, const char *suite, test_case **cases, int *n, int *cap)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", data, suite);
+    DIR *dp = opendir(dir);
+    if (!dp) {
+        fprintf(stderr, "onnx_conformance: cannot open %s: %s\n", dir, strerror(errno));
+        return true;
+    }
+    struct dirent *e;
+    bool ok = true;
+    while (ok && (e = readdir(dp))) {
+        char model[1024];
+        snprintf(model, sizeof model, "%s/%s/model.onnx", dir, e->d_name);
+        if (e->d_name[0] == '.' || !file_exists(model))
+            continue;
+        if (*n == *cap) {
+            int ncap = *cap ? *cap * 2 : 256;
+            test_case *nc = ir_realloc(*cases, (size_t)ncap * sizeof *nc);
+            if (!nc) {
+                ok = false;
+                break;
+            }
+            *cases = nc;
+            *cap = ncap;
+        }
+        test_case *t = &(*cases)[(*n)++];
+        memset(t, 0, sizeof *t);
+        snprintf(t->id, sizeof t->id, "%.40s/%.255s", suite, e->d_name);
+        snprintf(t->dir, sizeof t->dir, "%.700s/%.255s", dir, e->d_name);
+    }
+    closedir(dp);
+    return ok;
+}
+
+/* Lists t's ops and decides whether it is in scope and which op it counts
+ * under: the model's op when it has one kind, else "(multi-op)"; for an
+ * out-of-scope test, the first op loom lacks. */
+static void classify(test_case *t)
+{
+    char model[sizeof t->dir + 16];
+    ir_diag d;
+    ir_diag_init(&d);
+    snprintf(model, sizeof model, "%s/model.onnx", t->dir);
+    int n = fe_onnx_list_ops(model, t->ops, sizeof t->ops, &d);
+    ir_diag_free(&d);
+    t->in_scope = n > 0;
+    snprintf(t->group, sizeof t->group, "%.63s", n == 1 ? t->ops : "(multi-op)");
+    char ops[sizeof t->ops];
+    snprintf(ops, sizeof ops, "%s", t->ops);
+    for (char *save, *op = strtok_r(ops, " ", &save); op; op = strtok_r(NULL, " ", &save))
+        if (strchr(op, ':') || ir_op_lookup(op) == IR_OP_COUNT) {
+            if (t->in_scope)
+                snprintf(t->group, sizeof t->group, "%.63s", op);
+            t->in_scope = false;
+        }
+    if (n <= 0)
+        snprintf(t->group, sizeof t->group, "(unreadable)");
+}
+
+/* ---- the checked-in lists ---- */
+
+/* Reads "ID" or "ID REASON" lines ('#' comments); a missing file is empty. */
+static bool list_read(const char *path, list *l)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT;
+    char line[1024];
+    bool ok = true;
+    while (ok && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        if (l->n == l->cap) {
+            int ncap = l->cap ? l->cap * 2 : 256;
+            list_entry *ne = ir_realloc(l->e, (size_t)ncap * sizeof *ne);
+            if (!(ok = ne != NULL))
+                break;
+            l->e = ne;
+            l->cap = ncap;
+        }
+        list_entry *e = &l->e[l->n++];
+        size_t idlen = strcspn(line, " \t");
+        snprintf(e->id, sizeof e->id, "%.*s", (int)idlen, line);
+        const char *r = line + idlen + strspn(line + idlen, " \t");
+        snprintf(e->reason, sizeof e->reason, "%s", r);
+        e->seen = false;
+    }
+    fclose(f);
+    return ok;
+}
+
+static list_entry *list_find(list *l, const char *id)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->e[i].id, id) == 0)
+            return &l->e[i];
+    return NULL;
+}
+
+/* Rewrites both lists from the results of this run. */
+static bool lists_write(const char *dir, const test_case *cases, int n)
+{
+    char p1[600], p2[600];
+    snprintf(p1, sizeof p1, "%s/expected_pass.txt", dir);
+    snprintf(p2, sizeof p2, "%s/known_failures.txt", dir);
+    FILE *fp = fopen(p1, "w"), *ff = fopen(p2, "w");
+    if (!fp || !ff) {
+        fprintf(stderr, "onnx_conformance: cannot write %s\n", !fp ? p1 : p2);
+        if (fp)
+            fclose(fp);
+        if (ff)
+            fclose(ff);
+        return false;
+    }
+    fprintf(fp, "# ONNX backend tests (libonnx-testdata) that loom must pass. Generated by\n"
+                "# onnx_conformance --update-lists from an actual run; a listed test that\n"
+                "# fails is a regression.\n");
+    fprintf(ff, "# ONNX backend tests of ops loom has that do not pass yet, each with the\n"
+                "# reason. Generated by onnx_conformance --update-lists from an actual run.\n");
+    for (int i = 0; i < n; i++) {
+        if (!cases[i].in_scope)
+            continue;
+        if (cases[i].passed)
+            fprintf(fp, "%s\n", cases[i].id);
+        else
+            fprintf(ff, "%s %s\n", cases[i].id, cases[i].reason);
+    }
+    bool ok = !ferror(fp) && !ferror(ff);
+    ok &= fclose(fp) == 0;
+    ok &= fclose(ff) == 0;
+    return ok;
+}
+
+/* ---- report ---- */
+
+typedef struct group_count {
+    char name[64];
+    int pass, total, out_of_scope;
+} group_count;
+
+static int cmp_group(const void *a, const void *b)
+{
+    return strcmp(((const group_count *)a)->name, ((const group_count *)b)->name);
+}
+
+/* Prints passing / total per op, in scope first, then the ops loom lacks. */
+static void print_by_op(const test_case *cases, int n)
+{
+    group_count *gs = ir_calloc((size_t)n + 1, sizeof *gs);
+    if (!gs)
+        return;
+    int ng = 0;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < ng && strcmp(gs[k].name, cases[i].group) != 0)
+            k++;
+        if (k == ng)
+            snprintf(gs[ng++].name, sizeof gs->name, "%s", cases[i].group);
+        gs[k].total++;
+        gs[k].pass += cases[i].in_scope && cases[i].passed;
+        gs[k].out_of_scope += !cases[i].in_scope;
+    }
+    qsort(gs, (size_t)ng, sizeof *gs, cmp_group);
+    printf("%-28s %5s / %-5s\n", "op (tests of ops loom has)", "pass", "total");
+    for (int k = 0; k < ng; k++)
+        if (gs[k].out_of_scope < gs[k].total)
+            printf("%-28s %5d / %-5d\n", gs[k].name, gs[k].pass, gs[k].total - gs[k].out_of_scope);
+    printf("\nops loom lacks (tests not run):");
+    int col = 80;
+    for (int k = 0; k < ng; k++)
+        if (gs[k].out_of_scope) {
+            char item[96];
+            int len = snprintf(item, sizeof item, " %s(%d)", gs[k].name, gs[k].out_of_scope);
+            if (col + len > 78) {
+                printf("\n ");
+                col = 1;
+            }
+            printf("%s", item);
+            col += len;
+        }
+    printf("\n\n");
+    ir_free(gs);
+}
+
+/* Checks results against the lists; prints every problem and returns their
+ * count. */
+static int check_lists(test_case *cases, int n, list *pass, list *fail, bool verbose)
+{
+    int problems = 0;
+    for (int i = 0; i < n; i++) {
+        test_case *t = &cases[i];
+        list_entry *p = list_find(pass, t->id), *f = list_find(fail, t->id);
+        if (p)
+            p->seen = true;
+        if (f)
+            f->seen = true;
+        if (!t->ran)
+            continue;
+        if (p && f) {
+            printf("BOTH LISTS  %s: in expected_pass.txt and known_failures.txt\n", t->id);
+            problems++;
+        } else if (p && !t->passed) {
+            printf("REGRESSION  %s: %s\n", t->id, t->reason);
+            problems++;
+        } else if (!p && !f) {
+            printf("UNLISTED    %s (%s): %s\n", t->id, t->passed ? "passes" : "fails",
+                   t->passed ? "add it to expected_pass.txt" : t->reason);
+            problems++;
+        } else if (f && t->passed) {
+            printf("XPASS       %s: listed as a known failure but passes; move it to "
+                   "expected_pass.txt\n", t->id);
+        } else if (f && verbose && strcmp(f->reason, t->reason) != 0) {
+            printf("NEW REASON  %s: %s (listed: %s)\n", t->id, t->reason, f->reason);
+        }
+    }
+    return problems;
+}
+
+/* Reports list entries that name no test of the data. */
+static int check_stale(const list *l, const char *name, bool filtered)
+{
+    int problems = 0;
+    for (int i = 0; i < l->n && !filtered; i++)
+        if (!l->e[i].seen) {
+            printf("STALE       %s: listed in %s but not in the test data\n", l->e[i].id, name);
+            problems++;
+        }
+    return problems;
+}
+
+/* ---- main ---- */
+
+typedef struct options {
+    const char *data, *lists, *filter;
+    bool update, verbose, fork;
+} options;
+
+static bool parse_args(int argc, char **argv, options *o)
+{
+    *o = (options){.data = DEFAULT_DATA, .lists = DEFAULT_LISTS, .fork = true};
+    for (int i = 1; i < argc; i++) {
+        bool more = i + 1 < argc;
+        if (strcmp(argv[i], "--data") == 0 && more)
+            o->data = argv[++i];
+        else if (strcmp(argv[i], "--lists") == 0 && more)
+            o->lists = argv[++i];
+        else if (strcmp(argv[i], "-k") == 0 && more)
+            o->filter = argv[++i];
+        else if (strcmp(argv[i], "--update-lists") == 0)
+            o->update = true;
+        else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0)
+            o->verbose = true;
+        else if (strcmp(argv[i], "--no-fork") == 0)
+            o->fork = false;
+        else {
+            fprintf(stderr, "usage: onnx_conformance [--data DIR] [--lists DIR] "
+                            "[--update-lists] [--verbose] [--no-fork] [-k SUBSTRING]\n");
+            return false;
+        }
+    }
+    if (o->update && o->filter) {
+        fprintf(stderr, "onnx_conformance: --update-lists needs the full run (no -k)\n");
+        return false;
+    }
+    return true;
+}
+
+/* Runs the in-scope tests and prints per-test lines when verbose. */
+static void run_all(test_case *cases, int n, const options *o, int *passed, int *in_scope)
+{
+    for (int i = 0; i < n; i++) {
+        test_case *t = &cases[i];
+        classify(t);
+        if (!t->in_scope)
+            continue;
+        (*in_scope)++;
+        if (o->fork) {
+            run_forked(t);
+        } else {
+            t->ran = true;
+            run_in_process(t);
+        }
+        *passed += t->passed;
+        if (o->verbose)
+            printf("%s %s%s%s\n", t->passed ? "PASS" : "FAIL", t->id, t->passed ? "" : ": ",
+                   t->passed ? "" : t->reason);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    if (!parse_args(argc, argv, &o))
+        return 2;
+    test_case *cases = NULL;
+    int n = 0, cap = 0;
+    for (size_t s = 0; s < sizeof suites / sizeof suites[0]; s++)
+        if (!find_suite(o.data, suites[s], &cases, &n, &cap))
+            return 2;
+    if (n == 0) {
+        fprintf(stderr, "onnx_conformance: no tests under %s (install libonnx-testdata)\n",
+                o.data);
+        return 2;
+    }
+    qsort(cases, (size_t)n, sizeof *cases, cmp_case);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!o.filter || strstr(cases[i].id, o.filter))
+            cases[k++] = cases[i];
+    n = k;
+    int passed = 0, in_scope = 0;
+    run_all(cases, n, &o, &passed, &in_scope);
+    print_by_op(cases, n);
+    printf("in scope: %d / %d passed (%d tests of ops loom lacks not run; %d tests in all)\n",
+           passed, in_scope, n - in_scope, n);
+    int status = 0;
+    if (o.update) {
+        char p[600];
+        snprintf(p, sizeof p, "%s/expected_pass.txt", o.lists);
+        status = lists_write(o.lists, cases, n) ? 0 : 1;
+        printf("wrote %s and known_failures.txt\n", p);
+    } else {
+        list pass = {0}, fail = {0};
+        char p1[600], p2[600];
+        snprintf(p1, sizeof p1, "%s/expected_pass.txt", o.lists);
+        snprintf(p2, sizeof p2, "%s/known_failures.txt", o.lists);
+        if (!list_read(p1, &pass) || !list_read(p2, &fail)) {
+            fprintf(stderr, "onnx_conformance: cannot read the lists in %s\n", o.lists);
+            return 2;
+        }
+        int problems = check_lists(cases, n, &pass, &fail, o.verbose);
+        problems += check_stale(&pass, "expected_pass.txt", o.filter != NULL);
+        problems += check_stale(&fail, "known_failures.txt", o.filter != NULL);
+        if (problems)
+            printf("%d problem(s): see REGRESSION / UNLISTED / STALE lines above\n", problems);
+        status = problems ? 1 : 0;
+        ir_free(pass.e);
+        ir_free(fail.e);
+    }
+    ir_free(cases);
+    return status;
+}
