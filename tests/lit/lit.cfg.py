@@ -1,0 +1,26 @@
+# lit configuration for loom's .lir tests (see docs/ir.md, "Writing tests").
+# Run through CTest (ctest -R lit) or `lit -v BUILD/tests/lit`: the build
+# directory holds lit.site.cfg.py, which says where loom-opt and FileCheck
+# are and then loads this file.
+import os
+
+import lit.formats
+
+if not hasattr(config, "loom_tools_dir"):
+    lit_config.fatal("run lit on the build directory (BUILD/tests/lit), "
+                     "not on the source directory")
+
+config.name = "loom"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".lir"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(os.path.abspath(__file__))
+config.test_exec_root = config.loom_binary_dir
+
+# loom-opt first, then FileCheck and `not`; nothing else from the caller's
+# PATH is needed, but keep it for diff and friends under the external shell.
+config.environment["PATH"] = os.pathsep.join(
+    [config.loom_tools_dir, config.filecheck_dir, config.environment.get("PATH", "")])
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%exit", config.python_executable + " " +
+                             os.path.join(config.test_source_root, "Inputs", "exit_code.py")))
