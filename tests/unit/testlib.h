@@ -238,6 +238,9 @@ static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol
             cr_assert_eq(be_c_write_runtime(dir, &d), LOOM_STATUS_OK);
         be_cc_module m = {0};
         be_cc_opts ccopts = {.standalone = standalone};
+#ifdef LOOM_TEST_SANITIZE
+        ccopts.sanitize = true; /* the emitted code runs under ASan+UBSan too */
+#endif
         st = be_cc_build(dir, "m", "m", &ccopts, &m, &d);
         cr_assert_eq(st, LOOM_STATUS_OK, "cc failed: %s (in %s)", d.text ? d.text : "", dir);
         void *ws = f->workspace_bytes ? aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64)
