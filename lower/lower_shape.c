@@ -1,87 +1,456 @@
-/* STUB: lowering of the shape ops, to be written. */
+/*
+ * Lowering of the tensor-manipulation ops (semantics: interp/interp_shape.c).
+ * They only move elements, so every dtype lowers the same way.
+ *   - Reshape, Flatten, Squeeze, Unsqueeze: a view of the input
+ *     (lower_alias), or one flat copy when the output must be distinct.
+ *   - Transpose, Slice, Expand, Concat (per input), Split (per output) and
+ *     Gather with constant affine indices: strided copies, one loop nest in
+ *     the destination's row-major order whose load index is affine in the
+ *     loop variables (permuted, negative or zero strides). Dims of size 1
+ *     are dropped and neighbours contiguous on both sides merged, so the
+ *     innermost loop is as long as possible and stores contiguously.
+ *   - Gather with data-dependent indices: the index is loaded into a local,
+ *     wrapped (negative counts from the end) and CLAMPED into [0, dim): an
+ *     out-of-range index, which the interpreter reports as an error, reads
+ *     the nearest valid row in compiled code instead of out of bounds.
+ *   - Constant, Shape: their output normally is constant data already
+ *     (inference sets it); otherwise the payload is copied from a constant
+ *     buffer.
+ */
+#include <string.h>
+
 #include "lower_internal.h"
 
+/* ---- strided copies ---- */
+
+#define MAX_DIMS (IR_MAX_RANK + 2)
+
+/* dst[dst_base + sum i_k * dst[k]] = src[src_base + sum i_k * src[k]] for
+ * every i in dims[0..rank) (strides in elements). */
+typedef struct strided {
+    int rank;
+    int64_t dims[MAX_DIMS];
+    int64_t dst[MAX_DIMS], src[MAX_DIMS];
+    int64_t dst_base, src_base;
+} strided;
+
+/* Drops dims of size 1 and merges a dim into its outer neighbour when both
+ * sides walk them as one run (outer stride == inner stride * inner size). */
+static void coalesce(strided *s)
+{
+    int r = 0;
+    for (int i = 0; i < s->rank; i++) {
+        int64_t n = s->dims[i];
+        if (n == 1)
+            continue;
+        if (r > 0 && s->dst[r - 1] == s->dst[i] * n && s->src[r - 1] == s->src[i] * n) {
+            s->dims[r - 1] *= n;
+        } else {
+            s->dims[r] = n;
+            r++;
+        }
+        s->dst[r - 1] = s->dst[i];
+        s->src[r - 1] = s->src[i];
+    }
+    s->rank = r;
+}
+
+/* Appends the loop nest of s to b (nothing when s is empty). */
+static void emit_strided(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, strided s)
+{
+    for (int i = 0; i < s.rank; i++)
+        if (s.dims[i] == 0)
+            return;
+    coalesce(&s);
+    int vars[MAX_DIMS];
+    loop_block *body = lower_nest(c, b, s.rank, s.dims, vars);
+    loop_index di = loop_idx_const(s.dst_base), si = loop_idx_const(s.src_base);
+    for (int i = 0; i < s.rank; i++) {
+        loop_idx_add(&di, vars[i], s.dst[i]);
+        loop_idx_add(&si, vars[i], s.src[i]);
+    }
+    loop_store(c->f, body, dst, di, loop_load(c->f, src, si));
+}
+
+/* A strided copy over shape out, written contiguously (row-major). */
+static strided dense_dst(const ir_shape *out)
+{
+    strided s = {.rank = out->rank};
+    memcpy(s.dims, out->dims, sizeof out->dims);
+    ir_shape_strides(out, s.dst);
+    return s;
+}
+
+/* ---- views ---- */
+
+/* Reshape, Flatten, Squeeze, Unsqueeze: same elements, new shape. The
+ * output becomes a view of the input, or a copy when it must stay
+ * distinct (a graph output). */
+static loom_status view_or_copy(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    int64_t numel = ir_shape_numel(&y->shape);
+    if (numel != ir_shape_numel(&x->shape) || x->dtype != y->dtype) {
+        ir_diag_node(c->d, c->g, n, "output size or dtype differs from the input's");
+        return LOOM_STATUS_INTERNAL;
+    }
+    if (lower_alias(c, x, y))
+        return LOOM_STATUS_OK;
+    if (numel > 0)
+        lower_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), numel);
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX Reshape-21: row-major order is kept; only the shape changes. */
 loom_status lower_reshape(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    return view_or_copy(c, n, step);
 }
 
+/* ONNX Flatten-21: a 2-D view at axis. */
 loom_status lower_flatten(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    return view_or_copy(c, n, step);
 }
 
-loom_status lower_transpose(lower_ctx *c, const ir_node *n, loop_step *step)
-{
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
-}
-
-loom_status lower_concat(lower_ctx *c, const ir_node *n, loop_step *step)
-{
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
-}
-
-loom_status lower_split(lower_ctx *c, const ir_node *n, loop_step *step)
-{
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
-}
-
-loom_status lower_slice(lower_ctx *c, const ir_node *n, loop_step *step)
-{
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
-}
-
-loom_status lower_gather(lower_ctx *c, const ir_node *n, loop_step *step)
-{
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
-}
-
+/* ONNX Squeeze-21: drops 1-dims. */
 loom_status lower_squeeze(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    return view_or_copy(c, n, step);
 }
 
+/* ONNX Unsqueeze-21: inserts 1-dims. */
 loom_status lower_unsqueeze(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    return view_or_copy(c, n, step);
 }
 
+/* ---- Transpose, Concat, Split, Slice, Expand ---- */
+
+/* ONNX Transpose-21: output dim i walks input dim perm[i] (default: the
+ * dims reversed). Stores run in output order; loads are permuted. */
+loom_status lower_transpose(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    int rank = x->shape.rank;
+    const int64_t *p;
+    int count = ir_attr_ints(n, "perm", &p);
+    if ((count >= 0 && count != rank) || y->shape.rank != rank) {
+        ir_diag_node(c->d, c->g, n, "perm does not match the input rank");
+        return LOOM_STATUS_INTERNAL;
+    }
+    int64_t in_stride[IR_MAX_RANK];
+    ir_shape_strides(&x->shape, in_stride);
+    strided s = dense_dst(&y->shape);
+    for (int i = 0; i < rank; i++) {
+        int64_t pi = count >= 0 ? p[i] : rank - 1 - i;
+        if (pi < 0 || pi >= rank || x->shape.dims[pi] != y->shape.dims[i]) {
+            ir_diag_node(c->d, c->g, n, "perm entry %d does not match the shapes", i);
+            return LOOM_STATUS_INTERNAL;
+        }
+        s.src[i] = in_stride[pi];
+    }
+    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX Concat-13: input i is copied into the output at its running offset
+ * along axis, one loop nest per input. */
+loom_status lower_concat(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *y = n->outputs[0];
+    int axis;
+    if (!ir_normalize_axis(ir_attr_int(n, "axis", 1), y->shape.rank, &axis)) {
+        ir_diag_node(c->d, c->g, n, "axis is out of range");
+        return LOOM_STATUS_INTERNAL;
+    }
+    int64_t out_stride[IR_MAX_RANK], at = 0;
+    ir_shape_strides(&y->shape, out_stride);
+    for (int i = 0; i < n->n_inputs; i++) {
+        const ir_value *x = n->inputs[i];
+        strided s = {.rank = x->shape.rank, .dst_base = at * out_stride[axis]};
+        memcpy(s.dims, x->shape.dims, sizeof x->shape.dims);
+        memcpy(s.dst, out_stride, sizeof out_stride);
+        ir_shape_strides(&x->shape, s.src);
+        at += x->shape.dims[axis];
+        if (at > y->shape.dims[axis]) {
+            ir_diag_node(c->d, c->g, n, "input sizes exceed the output");
+            return LOOM_STATUS_INTERNAL;
+        }
+        emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    }
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX Split-18: output i is the next outputs[i].dims[axis] slices of the
+ * input along axis (sizes as inference resolved them). */
+loom_status lower_split(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0];
+    int axis;
+    if (!ir_normalize_axis(ir_attr_int(n, "axis", 0), x->shape.rank, &axis)) {
+        ir_diag_node(c->d, c->g, n, "axis is out of range");
+        return LOOM_STATUS_INTERNAL;
+    }
+    int64_t in_stride[IR_MAX_RANK], at = 0;
+    ir_shape_strides(&x->shape, in_stride);
+    for (int i = 0; i < n->n_outputs; i++) {
+        const ir_value *y = n->outputs[i];
+        if (!y || at + y->shape.dims[axis] > x->shape.dims[axis]) {
+            ir_diag_node(c->d, c->g, n, "output %d is omitted or exceeds the input", i);
+            return LOOM_STATUS_INTERNAL;
+        }
+        strided s = dense_dst(&y->shape);
+        memcpy(s.src, in_stride, sizeof in_stride);
+        s.src_base = at * in_stride[axis];
+        at += y->shape.dims[axis];
+        emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    }
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX Slice-13: output element k along dim i reads input index
+ * start[i] + k * step[i]; a negative step is a negative coefficient. */
+loom_status lower_slice(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    ir_slice_geom geom;
+    loom_status st = ir_slice_geometry(c->g, n, &geom, c->d);
+    if (st)
+        return st;
+    int64_t in_stride[IR_MAX_RANK];
+    ir_shape_strides(&x->shape, in_stride);
+    strided s = dense_dst(&y->shape);
+    for (int i = 0; i < geom.rank; i++) {
+        if (geom.count[i] != y->shape.dims[i]) {
+            ir_diag_node(c->d, c->g, n, "output shape disagrees with the slice geometry");
+            return LOOM_STATUS_INTERNAL;
+        }
+        /* a step can be huge (INT64_MIN) only when count <= 1: never used */
+        s.src[i] = geom.count[i] > 1 ? in_stride[i] * geom.step[i] : 0;
+        s.src_base += geom.start[i] * in_stride[i];
+    }
+    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX Expand-13: numpy broadcast; input dims of size 1 (or missing in
+ * front) are read with stride 0, as in lower_bcast_index. */
 loom_status lower_expand(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    int lead = y->shape.rank - x->shape.rank;
+    if (lead < 0) {
+        ir_diag_node(c->d, c->g, n, "output rank is below the input rank");
+        return LOOM_STATUS_INTERNAL;
+    }
+    int64_t in_stride[IR_MAX_RANK];
+    ir_shape_strides(&x->shape, in_stride);
+    strided s = dense_dst(&y->shape);
+    for (int i = 0; i < y->shape.rank; i++)
+        s.src[i] = i < lead || x->shape.dims[i - lead] == 1 ? 0 : in_stride[i - lead];
+    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    return LOOM_STATUS_OK;
 }
 
+/* ---- Gather ---- */
+
+/* Constant index j of iv (i64 or i32), negative ones wrapped by dim; -1
+ * when out of range (inference rejects those; never trusted here). */
+static int64_t const_index(const ir_value *iv, int64_t j, int64_t dim)
+{
+    int64_t k;
+    if (iv->dtype == IR_DTYPE_I64) {
+        memcpy(&k, (const char *)iv->data + j * 8, 8);
+    } else {
+        int32_t k32;
+        memcpy(&k32, (const char *)iv->data + j * 4, 4);
+        k = k32;
+    }
+    if (k < -dim || k >= dim)
+        return -1;
+    return k < 0 ? k + dim : k;
+}
+
+/* True when iv is constant, in range, and its wrapped values are affine in
+ * the index coordinates: idx[j_0..j_q) = *first + sum coef[d] * j_d. */
+static bool gather_affine(const ir_value *iv, int64_t dim, int64_t *first, int64_t *coef)
+{
+    int64_t count = ir_shape_numel(&iv->shape), st[IR_MAX_RANK];
+    const ir_shape *s = &iv->shape;
+    if (!iv->data || count == 0)
+        return false;
+    ir_shape_strides(s, st);
+    *first = const_index(iv, 0, dim);
+    for (int d = 0; d < s->rank; d++)
+        coef[d] = s->dims[d] > 1 ? const_index(iv, st[d], dim) - *first : 0;
+    for (int64_t j = 0; j < count; j++) {
+        int64_t want = *first, k = const_index(iv, j, dim);
+        for (int d = 0; d < s->rank; d++)
+            want += coef[d] * (j / st[d] % s->dims[d]);
+        if (k < 0 || k >= dim || k != want)
+            return false;
+    }
+    return true;
+}
+
+/* Adds coef * var to idx unless var is -1 (a loop of extent 1, omitted). */
+static void add_term(loop_index *idx, int var, int64_t coef)
+{
+    if (var >= 0)
+        loop_idx_add(idx, var, coef);
+}
+
+/* Opens a loop of the given extent in *b, or none (-1) for extent 1. */
+static int open_loop(lower_ctx *c, loop_block **b, int64_t extent)
+{
+    if (extent == 1)
+        return -1;
+    int v = loop_var_new(c->f);
+    *b = &loop_for(c->f, *b, v, extent)->body;
+    return v;
+}
+
+/* Gather with runtime indices, out[o, j, k] = x[o, idx[j], k] over outer o,
+ * flattened indices j and inner k: idx[j] goes to a local, negative values
+ * count from the end, and the result is clamped into [0, dim) so compiled
+ * code never reads out of bounds (the interpreter reports such an index). */
+static void gather_dynamic(lower_ctx *c, const ir_node *n, loop_step *step, int axis)
+{
+    const ir_value *x = n->inputs[0], *iv = n->inputs[1], *y = n->outputs[0];
+    loop_func *f = c->f;
+    int64_t outer = 1, inner = 1, dim = x->shape.dims[axis], count = ir_shape_numel(&iv->shape);
+    for (int i = 0; i < axis; i++)
+        outer *= x->shape.dims[i];
+    for (int i = axis + 1; i < x->shape.rank; i++)
+        inner *= x->shape.dims[i];
+    loop_block *b = &step->body;
+    int vo = open_loop(c, &b, outer), vj = open_loop(c, &b, count);
+    int l = loop_local_new(f, IR_DTYPE_I64);
+    loop_index ji = loop_idx_const(0);
+    add_term(&ji, vj, 1);
+    loop_expr *k = loop_load(f, lower_buf(c, iv), ji);
+    loop_set(f, b, l, iv->dtype == IR_DTYPE_I64 ? k : loop_cast(f, IR_DTYPE_I64, k));
+    loop_expr *zero = loop_const_i(f, IR_DTYPE_I64, 0);
+    loop_set(f, b, l,
+             loop_select(f, loop_binary(f, LOOP_BINOP_LT, loop_local_read(f, l), zero),
+                         loop_binary(f, LOOP_BINOP_ADD, loop_local_read(f, l),
+                                     loop_const_i(f, IR_DTYPE_I64, dim)),
+                         loop_local_read(f, l)));
+    loop_set(f, b, l, loop_binary(f, LOOP_BINOP_MAX, loop_local_read(f, l), zero));
+    loop_set(f, b, l,
+             loop_binary(f, LOOP_BINOP_MIN, loop_local_read(f, l),
+                         loop_const_i(f, IR_DTYPE_I64, dim - 1)));
+    int vk = open_loop(c, &b, inner);
+    loop_index si = loop_idx_const(0), di = loop_idx_const(0);
+    add_term(&si, vo, dim * inner);
+    add_term(&si, vk, 1);
+    si.dyn = loop_local_read(f, l);
+    si.dyn_coef = inner;
+    add_term(&di, vo, count * inner);
+    add_term(&di, vj, inner);
+    add_term(&di, vk, 1);
+    loop_store(f, b, lower_buf(c, y), di, loop_load(f, lower_buf(c, x), si));
+}
+
+/* ONNX Gather-13: out = x[:axis] x indices x x[axis+1:]. Constant indices
+ * that form an affine sequence become a strided copy (no index loads);
+ * others take the data-dependent path. */
+loom_status lower_gather(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *iv = n->inputs[1], *y = n->outputs[0];
+    int axis, q = iv->shape.rank;
+    if (!ir_normalize_axis(ir_attr_int(n, "axis", 0), x->shape.rank, &axis) ||
+        y->shape.rank != x->shape.rank - 1 + q) {
+        ir_diag_node(c->d, c->g, n, "axis is out of range or the output rank is wrong");
+        return LOOM_STATUS_INTERNAL;
+    }
+    int64_t dim = x->shape.dims[axis], first, coef[IR_MAX_RANK];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    if (dim == 0) { /* every index is out of range: nothing can be read */
+        ir_diag_node(c->d, c->g, n, "gathers from an empty axis");
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    if (!gather_affine(iv, dim, &first, coef)) {
+        gather_dynamic(c, n, step, axis);
+        return LOOM_STATUS_OK;
+    }
+    int64_t in_stride[IR_MAX_RANK];
+    ir_shape_strides(&x->shape, in_stride);
+    strided s = dense_dst(&y->shape);
+    s.src_base = first * in_stride[axis];
+    for (int i = 0, o = 0; i < x->shape.rank; i++) {
+        if (i != axis) {
+            s.src[o++] = in_stride[i];
+            continue;
+        }
+        for (int d = 0; d < q; d++)
+            s.src[o++] = coef[d] * in_stride[axis];
+    }
+    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    return LOOM_STATUS_OK;
+}
+
+/* ---- Constant, Shape ---- */
+
+/* Output 0 of n gets the payload data (dtype t, bytes long). Inference
+ * normally stores it as the output's constant data, so there is nothing to
+ * emit; otherwise it is copied from a new constant buffer. */
+static loom_status lower_payload(lower_ctx *c, const ir_node *n, loop_step *step, ir_dtype t,
+                                 const void *data, size_t bytes)
+{
+    const ir_value *y = ir_output(n, 0);
+    if (!y)
+        return LOOM_STATUS_OK;
+    loop_buf *dst = lower_buf(c, y);
+    if (dst->kind == LOOP_BUF_CONST)
+        return LOOM_STATUS_OK;
+    if (!data || t != y->dtype || bytes != ir_value_bytes(y)) {
+        ir_diag_node(c->d, c->g, n, "the payload does not match the output");
+        return LOOM_STATUS_INTERNAL;
+    }
+    int64_t numel = ir_shape_numel(&y->shape);
+    if (numel == 0)
+        return LOOM_STATUS_OK;
+    loop_buf *src = lower_scratch(c, y->name, t, numel);
+    src->kind = LOOP_BUF_CONST; /* a constant, not a workspace slice */
+    src->data = ir_arena_memdup(&c->f->arena, data, bytes);
+    lower_copy(c, &step->body, dst, src, numel);
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX Constant-13: the payload of the one value* attribute. */
 loom_status lower_constant(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    const ir_attr *a = n->n_attrs == 1 ? &n->attrs[0] : NULL;
+    if (!a)
+        return lower_payload(c, n, step, IR_DTYPE_COUNT, NULL, 0);
+    switch (a->kind) {
+    case IR_ATTR_TENSOR:
+        if (!a->u.tensor)
+            break;
+        return lower_payload(c, n, step, a->u.tensor->dtype, a->u.tensor->data,
+                             ir_value_bytes(a->u.tensor));
+    case IR_ATTR_FLOAT: return lower_payload(c, n, step, IR_DTYPE_F32, &a->u.f, sizeof a->u.f);
+    case IR_ATTR_INT: return lower_payload(c, n, step, IR_DTYPE_I64, &a->u.i, sizeof a->u.i);
+    case IR_ATTR_FLOATS:
+        return lower_payload(c, n, step, IR_DTYPE_F32, a->u.floats,
+                             (size_t)a->n * sizeof *a->u.floats);
+    case IR_ATTR_INTS:
+        return lower_payload(c, n, step, IR_DTYPE_I64, a->u.ints,
+                             (size_t)a->n * sizeof *a->u.ints);
+    default: break;
+    }
+    return lower_payload(c, n, step, IR_DTYPE_COUNT, NULL, 0);
 }
 
+/* ONNX Shape-15: the input's dims [start, end) as i64. */
 loom_status lower_shape(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    const ir_shape *s = &n->inputs[0]->shape;
+    int start, end;
+    ir_shape_range(n, s->rank, &start, &end);
+    return lower_payload(c, n, step, IR_DTYPE_I64, s->dims + start,
+                         (size_t)(end - start) * sizeof *s->dims);
 }
-

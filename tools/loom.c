@@ -163,8 +163,6 @@ static int parse_opts(int argc, char **argv, const char *help, cli_opts *o)
         } else if ((v = opt_value(argc, argv, &i, "--output", &missing)) ||
                    (v = opt_value(argc, argv, &i, "-o", &missing))) {
             o->output = v;
-        } else if ((v = opt_value(argc, argv, &i, "--weights", &missing))) {
-            o->weights = v;
         } else if ((v = opt_value(argc, argv, &i, "--name", &missing))) {
             o->name = v;
         } else if ((v = opt_value(argc, argv, &i, "--emit", &missing))) {
@@ -223,9 +221,9 @@ static ir_graph *load(const cli_opts *o, ir_diag *d)
     ir_graph *g = NULL;
     loom_status st = fe_load_model(o->model, o->dims, &g, d);
     if (st != LOOM_STATUS_OK) {
-        flush_diag(d);
         if (d->n_errors == 0)
             fprintf(stderr, "%s: %s\n", o->model, loom_status_name(st));
+        flush_diag(d);
         return NULL;
     }
     return g;

@@ -12,7 +12,7 @@ if not hasattr(config, "loom_tools_dir"):
 
 config.name = "loom"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".lir"]
+config.suffixes = [".lir", ".test"]
 config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(os.path.abspath(__file__))
 config.test_exec_root = config.loom_binary_dir
@@ -22,5 +22,6 @@ config.test_exec_root = config.loom_binary_dir
 config.environment["PATH"] = os.pathsep.join(
     [config.loom_tools_dir, config.filecheck_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%root", config.loom_source_dir))
 config.substitutions.append(("%exit", config.python_executable + " " +
                              os.path.join(config.test_source_root, "Inputs", "exit_code.py")))

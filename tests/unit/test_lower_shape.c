@@ -1,0 +1,543 @@
+/*
+ * Lowering of the tensor-manipulation ops (lower/lower_shape.c): graphs
+ * covering every op and attribute form are compiled with the C backend and
+ * compared with the interpreter (tl_check_c); the loop IR is inspected where
+ * the form of the code matters (views instead of copies, affine instead of
+ * data-dependent Gather loads, contiguous innermost stores). Cases the
+ * interpreter rejects (an out-of-range runtime Gather index) or that the
+ * pipeline always folds (Constant) run the compiled code directly.
+ */
+#include <stdint.h>
+
+#include "lower.h"
+#include "testlib.h"
+
+static ir_value *c_i64(ir_graph *g, const char *name, int n, const int64_t *vals)
+{
+    return tl_const_i64(g, name, 1, (int64_t[]){n}, vals);
+}
+
+/* A one-element i64 constant named PREFIX_SUFFIX. */
+static ir_value *c_named(ir_graph *g, const char *prefix, const char *suffix, int64_t v)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s_%s", prefix, suffix);
+    return c_i64(g, name, 1, &v);
+}
+
+/* A single-output node. */
+static ir_node *node(ir_graph *g, ir_op op, const char *name, int n_in, ir_value *const *in,
+                     const char *out)
+{
+    return tl_node(g, op, name, n_in, in, 1, out);
+}
+
+/* Lowers g without folding (the graph is unchanged); must succeed. */
+static loop_func *lower_ok(const ir_graph *g)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    loom_status st = lower_graph(g, "m", &f, &d);
+    if (!st)
+        st = loop_verify(f, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "lowering failed: %s", d.text ? d.text : "");
+    ir_diag_free(&d);
+    return f;
+}
+
+static const loop_step *find_step(const loop_func *f, const char *node_name)
+{
+    for (int i = 0; i < f->n_steps; i++)
+        if (strcmp(f->steps[i]->node_name, node_name) == 0)
+            return f->steps[i];
+    cr_assert_fail("no step for node %s", node_name);
+    return NULL;
+}
+
+static const loop_buf *find_buf(const loop_func *f, const ir_value *v)
+{
+    for (int i = 0; i < f->n_bufs; i++)
+        if (f->bufs[i]->value == v)
+            return f->bufs[i];
+    cr_assert_fail("no buffer for value %s", v->name);
+    return NULL;
+}
+
+static int count_dyn_expr(const loop_expr *e)
+{
+    if (!e)
+        return 0;
+    int n = e->kind == LOOP_EXPR_LOAD && e->idx.dyn ? 1 : 0;
+    return n + count_dyn_expr(e->a) + count_dyn_expr(e->b) + count_dyn_expr(e->c3);
+}
+
+/* Number of loads with a data-dependent index term in b. */
+static int count_dyn(const loop_block *b)
+{
+    int n = 0;
+    for (int k = 0; k < b->n; k++) {
+        const loop_stmt *s = b->stmts[k];
+        if (s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF)
+            n += count_dyn(&s->body);
+        if (s->kind == LOOP_STMT_STORE || s->kind == LOOP_STMT_SET)
+            n += count_dyn_expr(s->value);
+    }
+    return n;
+}
+
+/* Every store in b sits in a loop whose variable has coefficient 1 in the
+ * store index (the innermost loop walks contiguous output). Returns the
+ * number of stores checked. */
+static int check_contiguous_stores(const loop_block *b, int inner_var)
+{
+    int n = 0;
+    for (int k = 0; k < b->n; k++) {
+        const loop_stmt *s = b->stmts[k];
+        if (s->kind == LOOP_STMT_FOR)
+            n += check_contiguous_stores(&s->body, s->var);
+        if (s->kind != LOOP_STMT_STORE)
+            continue;
+        bool unit = false;
+        for (int t = 0; t < s->idx.n; t++)
+            unit |= s->idx.var[t] == inner_var && s->idx.coef[t] == 1;
+        cr_assert(unit, "store to %s: innermost loop i%d is not contiguous", s->buf->name,
+                  inner_var);
+        n++;
+    }
+    return n;
+}
+
+/* Compiles g with the standalone C backend and runs it on in, writing out.
+ * With fold the whole pipeline runs; without, the graph is lowered as is
+ * (so Constant nodes reach the lowering). No interpreter involved. */
+static void run_c(ir_graph *g, bool fold, const void *const *in, void *const *out)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    loom_status st;
+    if (fold) {
+        st = pass_pipeline(g, "m", &f, &d);
+    } else {
+        st = lower_graph(g, "m", &f, &d);
+        if (!st)
+            st = loop_verify(f, &d);
+        if (!st)
+            st = pass_plan_memory(f, &d);
+        if (!st)
+            st = loop_verify(f, &d);
+    }
+    cr_assert_eq(st, LOOM_STATUS_OK, "compile failed: %s", d.text ? d.text : "");
+    char dir[] = "/tmp/loom-test-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    be_c_opts copts = {.standalone = true};
+    cr_assert_eq(be_c_emit(f, &copts, dir, "m", &d), LOOM_STATUS_OK, "%s", d.text);
+    be_cc_module m = {0};
+    be_cc_opts ccopts = {.standalone = true};
+    cr_assert_eq(be_cc_build(dir, "m", "m", &ccopts, &m, &d), LOOM_STATUS_OK, "%s", d.text);
+    void *ws = f->workspace_bytes ? aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64)
+                                  : NULL;
+    cr_assert_eq(m.run(in, out, ws), 0);
+    free(ws);
+    be_cc_unload(&m);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    loop_func_free(f);
+    ir_diag_free(&d);
+}
+
+/* ---- views ---- */
+
+/* Reshape/Flatten/Squeeze/Unsqueeze of inputs and intermediates are views;
+ * the ones whose output is a graph output copy. */
+Test(lower_shape, views_and_copies)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 3, (int64_t[]){2, 3, 4});
+    ir_value *x2 = tl_input(g, "x2", IR_DTYPE_F32, 3, (int64_t[]){1, 3, 1});
+    ir_value *s1 = c_i64(g, "s1", 2, (int64_t[]){6, 4});
+    ir_value *s2 = c_i64(g, "s2", 2, (int64_t[]){2, -1});
+    ir_value *s3 = c_i64(g, "s3", 1, (int64_t[]){24}), *ax = c_i64(g, "ax", 1, (int64_t[]){0});
+    ir_value *r1 = node(g, IR_OP_RESHAPE, "r1", 2, (ir_value *[]){x, s1}, "r1")->outputs[0];
+    ir_node *un = node(g, IR_OP_UNSQUEEZE, "u", 1, (ir_value *[]){r1}, "u"); /* axes attr */
+    ir_node_set_ints(g, un, "axes", (int64_t[]){0}, 1);
+    ir_value *u = un->outputs[0];
+    ir_value *sq = node(g, IR_OP_SQUEEZE, "s", 2, (ir_value *[]){u, ax}, "s")->outputs[0];
+    ir_value *t = node(g, IR_OP_TRANSPOSE, "t", 1, (ir_value *[]){sq}, "t")->outputs[0];
+    ir_value *rt = node(g, IR_OP_RESHAPE, "rt", 2, (ir_value *[]){t, s2}, "rt")->outputs[0];
+    node(g, IR_OP_TRANSPOSE, "out1", 1, (ir_value *[]){rt}, "out1");
+    ir_node *fl = node(g, IR_OP_FLATTEN, "fl", 1, (ir_value *[]){x}, "fl");
+    ir_node_set_int(g, fl, "axis", 2);
+    node(g, IR_OP_RESHAPE, "out2", 2, (ir_value *[]){t, s3}, "out2");
+    node(g, IR_OP_SQUEEZE, "sq2", 1, (ir_value *[]){x2}, "sq2"); /* no axes: all 1-dims */
+    tl_infer_ok(g);
+    cr_assert_eq(g->n_outputs, 4);
+
+    loop_func *f = lower_ok(g);
+    const ir_value *views[] = {r1, u, sq, rt};
+    for (int i = 0; i < 4; i++) {
+        const loop_buf *b = find_buf(f, views[i]);
+        cr_assert(b->alias, "%s should be a view", views[i]->name);
+        cr_assert_eq(find_step(f, views[i]->producer->name)->body.n, 0);
+    }
+    cr_assert_eq(find_buf(f, r1)->alias->kind, LOOP_BUF_INPUT);
+    cr_assert_eq(find_buf(f, rt)->alias->kind, LOOP_BUF_ARENA);
+    const char *copies[] = {"fl", "out2", "sq2"};
+    for (int i = 0; i < 3; i++) {
+        const loop_step *s = find_step(f, copies[i]);
+        cr_assert_eq(s->body.n, 1, "%s should copy", copies[i]);
+        cr_assert_eq(s->body.stmts[0]->kind, LOOP_STMT_FOR);
+    }
+    loop_func_free(f);
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+/* ---- Transpose ---- */
+
+Test(lower_shape, transpose_rank4_perms)
+{
+    static const int64_t perms[][4] = {{0, 2, 3, 1}, {3, 1, 0, 2}, {0, 1, 3, 2}, {1, 0, 2, 3}};
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 4, (int64_t[]){2, 3, 4, 5});
+    ir_value *xi = tl_input(g, "xi", IR_DTYPE_I64, 4, (int64_t[]){3, 1, 4, 2});
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%d", i);
+        ir_node *n = node(g, IR_OP_TRANSPOSE, name, 1, (ir_value *[]){x}, name);
+        ir_node_set_ints(g, n, "perm", perms[i], 4);
+    }
+    node(g, IR_OP_TRANSPOSE, "rev", 1, (ir_value *[]){x}, "rev"); /* default: reversed */
+    ir_node *ti = node(g, IR_OP_TRANSPOSE, "ti", 1, (ir_value *[]){xi}, "ti");
+    ir_node_set_ints(g, ti, "perm", (int64_t[]){2, 0, 3, 1}, 4);
+    tl_infer_ok(g);
+    loop_func *f = lower_ok(g);
+    const char *names[] = {"t0", "t1", "t2", "t3", "rev", "ti"};
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(check_contiguous_stores(&find_step(f, names[i])->body, -1), 1);
+    /* perm {1,0,2,3}: dims 2,3 stay contiguous on both sides and merge */
+    const loop_stmt *outer = find_step(f, "t3")->body.stmts[0];
+    cr_assert_eq(outer->body.stmts[0]->body.stmts[0]->extent, 20);
+    loop_func_free(f);
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+/* ---- Concat, Split ---- */
+
+Test(lower_shape, concat_axes)
+{
+    float w[2 * 3 * 4];
+    for (int i = 0; i < 24; i++)
+        w[i] = (float)i * 0.5f;
+    ir_graph *g = tl_graph("t");
+    ir_value *a = tl_input(g, "a", IR_DTYPE_F32, 3, (int64_t[]){2, 3, 4});
+    ir_value *b = tl_input(g, "b", IR_DTYPE_F32, 3, (int64_t[]){2, 5, 4});
+    ir_value *d = tl_input(g, "d", IR_DTYPE_F32, 3, (int64_t[]){2, 3, 2});
+    ir_value *e = tl_input(g, "e", IR_DTYPE_F32, 3, (int64_t[]){2, 0, 4});
+    ir_value *w0 = tl_const_f32(g, "w", 3, (int64_t[]){2, 3, 4}, w);
+    ir_value *ta = node(g, IR_OP_TRANSPOSE, "ta", 1, (ir_value *[]){a}, "ta")->outputs[0];
+    struct {
+        int64_t axis;
+        int n;
+        ir_value *in[3];
+    } cases[] = {
+        {1, 3, {a, b, e}},  /* middle axis, with an empty input */
+        {0, 3, {a, w0, a}}, /* outer axis, a constant input */
+        {-1, 2, {d, a}},    /* innermost axis, negative */
+        {2, 3, {a, d, w0}},
+    };
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "c%d", i);
+        ir_node *n = node(g, IR_OP_CONCAT, name, cases[i].n, cases[i].in, name);
+        ir_node_set_int(g, n, "axis", cases[i].axis);
+    }
+    ir_node *n = node(g, IR_OP_CONCAT, "ct", 2, (ir_value *[]){ta, ta}, "ct"); /* intermediate */
+    ir_node_set_int(g, n, "axis", 0);
+    tl_infer_ok(g);
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+Test(lower_shape, split_forms)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 3, (int64_t[]){6, 4, 5});
+    ir_value *sizes = c_i64(g, "sizes", 4, (int64_t[]){1, 2, 0, 3});
+    ir_node *s0 = tl_node(g, IR_OP_SPLIT, "s0", 2, (ir_value *[]){x, sizes}, 4, "a0", "a1", "a2",
+                          "a3"); /* split input (13+), axis 0, an empty part */
+    ir_node *s1 = tl_node(g, IR_OP_SPLIT, "s1", 1, (ir_value *[]){x}, 2, "b0", "b1");
+    ir_node_set_int(g, s1, "axis", 1);
+    ir_node_set_ints(g, s1, "split", (int64_t[]){1, 3}, 2); /* attribute (before 13) */
+    ir_node *s2 = tl_node(g, IR_OP_SPLIT, "s2", 1, (ir_value *[]){x}, 2, "c0", "c1");
+    ir_node_set_int(g, s2, "axis", -1);
+    ir_node_set_int(g, s2, "num_outputs", 2); /* 18: chunks of 3, 2 */
+    ir_node *s3 = tl_node(g, IR_OP_SPLIT, "s3", 1, (ir_value *[]){x}, 2, "d0", "d1");
+    ir_node_set_int(g, s3, "axis", 1); /* even split */
+    tl_infer_ok(g);
+    tl_assert_shape(s0->outputs[2], 3, (int64_t[]){0, 4, 5});
+    tl_assert_shape(s2->outputs[1], 3, (int64_t[]){6, 4, 2});
+    tl_assert_shape(s3->outputs[0], 3, (int64_t[]){6, 2, 5});
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+/* ---- Slice ---- */
+
+Test(lower_shape, slice_forms)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 3, (int64_t[]){5, 6, 7});
+    /* negative steps on two axes, one end far past the front */
+    ir_value *in0[] = {x, c_i64(g, "st0", 2, (int64_t[]){-1, 5}),
+                       c_i64(g, "en0", 2, (int64_t[]){INT64_MIN, 0}),
+                       c_i64(g, "ax0", 2, (int64_t[]){0, 2}),
+                       c_i64(g, "sp0", 2, (int64_t[]){-1, -2})};
+    node(g, IR_OP_SLICE, "neg", 5, in0, "neg");
+    /* positive steps > 1, negative axes, clamped end */
+    ir_value *in1[] = {x, c_i64(g, "st1", 2, (int64_t[]){1, 0}),
+                       c_i64(g, "en1", 2, (int64_t[]){100, -1}),
+                       c_i64(g, "ax1", 2, (int64_t[]){-2, -1}),
+                       c_i64(g, "sp1", 2, (int64_t[]){2, 3})};
+    node(g, IR_OP_SLICE, "pos", 5, in1, "pos");
+    /* no axes / steps inputs: leading axes, step 1 */
+    ir_value *in2[] = {x, c_i64(g, "st2", 2, (int64_t[]){1, -4}),
+                       c_i64(g, "en2", 2, (int64_t[]){4, -1})};
+    node(g, IR_OP_SLICE, "lead", 3, in2, "lead");
+    /* attribute form (opsets 1-9) */
+    ir_node *at = node(g, IR_OP_SLICE, "attr", 1, (ir_value *[]){x}, "attr");
+    ir_node_set_ints(g, at, "starts", (int64_t[]){2}, 1);
+    ir_node_set_ints(g, at, "ends", (int64_t[]){1000}, 1);
+    ir_node_set_ints(g, at, "axes", (int64_t[]){1}, 1);
+    /* whole dim reversed with the most negative step; an empty slice */
+    ir_value *in3[] = {x, c_i64(g, "st3", 1, (int64_t[]){INT64_MAX}),
+                       c_i64(g, "en3", 1, (int64_t[]){INT64_MIN}),
+                       c_i64(g, "ax3", 1, (int64_t[]){1}), c_i64(g, "sp3", 1, (int64_t[]){-1})};
+    node(g, IR_OP_SLICE, "rev", 5, in3, "rev");
+    ir_value *in4[] = {x, c_i64(g, "st4", 1, (int64_t[]){3}), c_i64(g, "en4", 1, (int64_t[]){3})};
+    ir_node *empty = node(g, IR_OP_SLICE, "empty", 3, in4, "empty");
+    tl_infer_ok(g);
+    cr_assert_eq(empty->outputs[0]->shape.dims[0], 0);
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+/* ---- Gather ---- */
+
+/* Indices as graph inputs (2-D i64, 1-D i32): the data-dependent path,
+ * along the outer, a middle and the innermost axis. Random indices are in
+ * [-4, 4], so every gathered dim is >= 5 and negatives wrap. */
+Test(lower_shape, gather_dynamic)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, (int64_t[]){6, 5});
+    ir_value *x3 = tl_input(g, "x3", IR_DTYPE_F32, 3, (int64_t[]){2, 5, 3});
+    ir_value *i2 = tl_input(g, "i2", IR_DTYPE_I64, 2, (int64_t[]){2, 3});
+    ir_value *i32 = tl_input(g, "i32", IR_DTYPE_I32, 1, (int64_t[]){4});
+    node(g, IR_OP_GATHER, "g0", 2, (ir_value *[]){x, i2}, "g0");
+    ir_node *n = node(g, IR_OP_GATHER, "g1", 2, (ir_value *[]){x, i2}, "g1");
+    ir_node_set_int(g, n, "axis", 1);
+    n = node(g, IR_OP_GATHER, "g2", 2, (ir_value *[]){x3, i2}, "g2");
+    ir_node_set_int(g, n, "axis", 1);
+    n = node(g, IR_OP_GATHER, "g3", 2, (ir_value *[]){x3, i32}, "g3");
+    ir_node_set_int(g, n, "axis", -2);
+    n = node(g, IR_OP_GATHER, "g4", 2, (ir_value *[]){x, i32}, "g4");
+    ir_node_set_int(g, n, "axis", -1);
+    tl_infer_ok(g);
+    tl_assert_shape(g->outputs[2], 4, (int64_t[]){2, 2, 3, 3});
+    loop_func *f = lower_ok(g);
+    const char *names[] = {"g0", "g1", "g2", "g3", "g4"};
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(count_dyn(&find_step(f, names[i])->body), 1, "%s", names[i]);
+    loop_func_free(f);
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+/* Constant indices: affine ones (2-D, scalar, negative, i32) become plain
+ * strided loads; a non-affine list takes the data-dependent path. */
+Test(lower_shape, gather_constant_indices)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 3, (int64_t[]){4, 6, 3});
+    struct {
+        const char *name;
+        int64_t axis;
+        ir_value *idx;
+        bool affine;
+    } cases[] = {
+        {"aff2d", 1, tl_const_i64(g, "k0", 2, (int64_t[]){2, 2}, (int64_t[]){1, 2, 3, 4}), true},
+        {"scalar", 1, tl_const_i64(g, "k1", 0, NULL, (int64_t[]){-2}), true},
+        {"negstep", -2, c_i64(g, "k2", 3, (int64_t[]){-1, -2, -3}), true},
+        {"repeat", 0, tl_const_i64(g, "k3", 2, (int64_t[]){2, 3}, (int64_t[]){1, 1, 1, 3, 3, 3}),
+         true},
+        {"i32", 2, tl_const(g, "k4", IR_DTYPE_I32, 1, (int64_t[]){2}, (int32_t[]){0, 2}), true},
+        {"shuffle", 0, c_i64(g, "k5", 4, (int64_t[]){3, 0, -1, 2}), false},
+    };
+    for (int i = 0; i < 6; i++) {
+        ir_node *n = node(g, IR_OP_GATHER, cases[i].name, 2, (ir_value *[]){x, cases[i].idx},
+                          cases[i].name);
+        ir_node_set_int(g, n, "axis", cases[i].axis);
+    }
+    tl_infer_ok(g);
+    loop_func *f = lower_ok(g);
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(count_dyn(&find_step(f, cases[i].name)->body), cases[i].affine ? 0 : 1,
+                     "%s", cases[i].name);
+    loop_func_free(f);
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+/* An out-of-range runtime index (an error in the interpreter) is clamped
+ * into the axis in compiled code: 7 reads row 4, -9 (-4 after wrapping)
+ * reads row 0. */
+Test(lower_shape, gather_clamps_out_of_range)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, (int64_t[]){5, 2});
+    ir_value *idx = tl_input(g, "idx", IR_DTYPE_I64, 1, (int64_t[]){5});
+    node(g, IR_OP_GATHER, "g", 2, (ir_value *[]){x, idx}, "y");
+    tl_infer_ok(g);
+    static const float xs[10] = {0, 1, 10, 11, 20, 21, 30, 31, 40, 41};
+    static const int64_t is[5] = {7, -9, 2, -1, INT64_MIN};
+    float y[10] = {0};
+    run_c(g, true, (const void *[]){xs, is}, (void *[]){y});
+    static const float want[10] = {40, 41, 0, 1, 20, 21, 40, 41, 0, 1};
+    tl_assert_close_f32(y, want, 10, 0, 0);
+    ir_graph_free(g);
+}
+
+/* ---- Expand ---- */
+
+Test(lower_shape, expand_forms)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *a = tl_input(g, "a", IR_DTYPE_F32, 2, (int64_t[]){3, 1});
+    ir_value *b = tl_input(g, "b", IR_DTYPE_F32, 3, (int64_t[]){2, 1, 4});
+    ir_value *s = tl_input(g, "s", IR_DTYPE_F32, 0, NULL);
+    struct {
+        const char *name;
+        ir_value *x;
+        int n;
+        int64_t shape[4];
+    } cases[] = {
+        {"lead", a, 3, {2, 3, 4}},  /* new leading dim, 1 -> 4 */
+        {"mid", b, 3, {2, 3, 4}},   /* middle 1 -> 3 */
+        {"lower", a, 1, {4}},       /* shape of lower rank than the input */
+        {"same", b, 3, {2, 1, 4}},  /* plain copy */
+        {"ones", b, 2, {1, 1}},     /* output equals the input shape */
+        {"scalar", s, 2, {3, 2}},
+    };
+    for (int i = 0; i < 6; i++) {
+        char sname[16];
+        snprintf(sname, sizeof sname, "sh%d", i);
+        ir_value *shape = c_i64(g, sname, cases[i].n, cases[i].shape);
+        node(g, IR_OP_EXPAND, cases[i].name, 2, (ir_value *[]){cases[i].x, shape},
+             cases[i].name);
+    }
+    tl_infer_ok(g);
+    tl_assert_shape(g->outputs[2], 2, (int64_t[]){3, 4});
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+/* ---- every dtype ---- */
+
+Test(lower_shape, all_dtypes)
+{
+    static const ir_dtype types[] = {IR_DTYPE_F64, IR_DTYPE_I64, IR_DTYPE_I32,
+                                     IR_DTYPE_I8,  IR_DTYPE_U8,  IR_DTYPE_BOOL};
+    ir_graph *g = tl_graph("t");
+    ir_value *idx = tl_input(g, "idx", IR_DTYPE_I64, 1, (int64_t[]){3});
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        const char *tn = ir_dtype_name(types[i]);
+        snprintf(name, sizeof name, "x_%s", tn);
+        ir_value *x = tl_input(g, name, types[i], 2, (int64_t[]){5, 4});
+        snprintf(name, sizeof name, "t_%s", tn);
+        ir_value *t = node(g, IR_OP_TRANSPOSE, name, 1, (ir_value *[]){x}, name)->outputs[0];
+        snprintf(name, sizeof name, "sl_%s", tn);
+        ir_value *in[] = {t, c_named(g, "st", tn, -1), c_named(g, "en", tn, -100),
+                          c_named(g, "ax", tn, 1), c_named(g, "sp", tn, -2)};
+        ir_value *sl = node(g, IR_OP_SLICE, name, 5, in, name)->outputs[0];
+        snprintf(name, sizeof name, "cat_%s", tn);
+        ir_node *cat = node(g, IR_OP_CONCAT, name, 2, (ir_value *[]){sl, t}, name);
+        ir_node_set_int(g, cat, "axis", 1);
+        snprintf(name, sizeof name, "g_%s", tn);
+        node(g, IR_OP_GATHER, name, 2, (ir_value *[]){x, idx}, name);
+    }
+    tl_infer_ok(g);
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+/* ---- Constant, Shape ---- */
+
+/* Shape of a runtime input is not folded: its output is constant data that
+ * a graph output copies. With the data removed (a graph that never stored
+ * it), the lowering copies the dims itself. */
+Test(lower_shape, shape)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 4, (int64_t[]){2, 3, 5, 7});
+    ir_value *w = c_i64(g, "w", 2, (int64_t[]){-1, 9});
+    node(g, IR_OP_SHAPE, "full", 1, (ir_value *[]){x}, "full");
+    ir_node *part = node(g, IR_OP_SHAPE, "part", 1, (ir_value *[]){x}, "part");
+    ir_node_set_int(g, part, "start", 1);
+    ir_node_set_int(g, part, "end", -1);
+    ir_node *raw = node(g, IR_OP_SHAPE, "raw", 1, (ir_value *[]){x}, "raw");
+    ir_node_set_int(g, raw, "start", -3);
+    ir_node *cat = node(g, IR_OP_CONCAT, "cat", 2, (ir_value *[]){raw->outputs[0], w}, "cat");
+    ir_node_set_int(g, cat, "axis", 0);
+    tl_infer_ok(g);
+    raw->outputs[0]->data = NULL;
+    loop_func *f = lower_ok(g);
+    cr_assert_eq(find_step(f, "full")->body.n, 0); /* constant data already */
+    cr_assert_eq(find_step(f, "raw")->body.n, 1);  /* copied from a constant */
+    loop_func_free(f);
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
+/* Constant nodes are always folded by the pipeline; lowered directly their
+ * output is the constant data (or, without it, a copy of the attribute). */
+Test(lower_shape, constant)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 1, (int64_t[]){2});
+    ir_node *ct = node(g, IR_OP_CONSTANT, "ct", 0, NULL, "ct");
+    ir_value *tv = ir_graph_detached_value(g, "tv", IR_DTYPE_F32);
+    ir_value_set_shape(tv, 1, (int64_t[]){3});
+    tv->data = ir_arena_memdup(&g->arena, (float[]){1.5f, -2, 3}, 12);
+    ir_node_set_tensor(g, ct, "value", tv);
+    ir_node *cf = node(g, IR_OP_CONSTANT, "cf", 0, NULL, "cf");
+    ir_node_set_floats(g, cf, "value_floats", (float[]){7, 8}, 2);
+    ir_node *ci = node(g, IR_OP_CONSTANT, "ci", 0, NULL, "ci");
+    ir_node_set_int(g, ci, "value_int", -5);
+    ir_node *cis = node(g, IR_OP_CONSTANT, "cis", 0, NULL, "cis");
+    ir_node_set_ints(g, cis, "value_ints", (int64_t[]){4, 5, 6}, 3);
+    ir_node *cx = node(g, IR_OP_CONSTANT, "cx", 0, NULL, "cx");
+    ir_node_set_float(g, cx, "value_float", 0.25f);
+    ir_value *cat_in[] = {ct->outputs[0], x, cf->outputs[0]};
+    ir_node *cat = node(g, IR_OP_CONCAT, "cat", 3, cat_in, "cat");
+    ir_node_set_int(g, cat, "axis", 0);
+    tl_infer_ok(g);
+    cr_assert_eq(g->n_outputs, 4); /* ci, cis, cx, cat */
+    ct->outputs[0]->data = NULL;   /* lowered from the attribute */
+    cf->outputs[0]->data = NULL;
+    cis->outputs[0]->data = NULL;
+    static const float xs[2] = {10, 11};
+    float cat_y[7];
+    int64_t ci_y, cis_y[3];
+    float cx_y;
+    run_c(g, false, (const void *[]){xs}, (void *[]){&ci_y, cis_y, &cx_y, cat_y});
+    tl_assert_close_f32(cat_y, (float[]){1.5f, -2, 3, 10, 11, 7, 8}, 7, 0, 0);
+    cr_assert_eq(ci_y, -5);
+    cr_assert(cis_y[0] == 4 && cis_y[1] == 5 && cis_y[2] == 6);
+    cr_assert_eq(cx_y, 0.25f);
+    ir_graph_free(g);
+}
