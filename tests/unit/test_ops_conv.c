@@ -37,7 +37,7 @@ static ir_node *one_node(ir_graph *g, ir_op op, int n_in, const shp *shapes, int
 {
     ir_value *ins[8];
     for (int i = 0; i < n_in; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "x%d", i);
         ins[i] = tl_input(g, name, IR_DTYPE_F32, shapes[i].rank, shapes[i].d);
     }

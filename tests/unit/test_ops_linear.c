@@ -553,7 +553,7 @@ static ir_node *build(ir_graph **gp, ir_op op, const char *spec, int n_out)
     }
     ir_value *outs[4] = {0};
     for (int i = 0; i < n_out; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "y%d", i);
         outs[i] = ir_graph_add_value(g, name, IR_DTYPE_F32);
     }
