@@ -538,7 +538,7 @@ static ir_node *build(ir_graph **gp, ir_op op, const char *spec, int n_out)
         }
         const char *br = strchr(p, '[');
         cr_assert(br, "bad spec %s", spec);
-        char dt[8] = {0}, name[8];
+        char dt[8] = {0}, name[16];
         memcpy(dt, p, (size_t)(br - p) < 7 ? (size_t)(br - p) : 7);
         int64_t dims[IR_MAX_RANK];
         int rank = 0;
