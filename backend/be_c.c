@@ -18,12 +18,15 @@
 
 #define DEFAULT_INLINE_LIMIT (1 << 20)
 #define BLOB_ALIGN 64
+#define LOCAL_SET 1
+#define LOCAL_READ 2
 
 typedef struct emitter {
     const loop_func *f;
     const be_c_opts *opts;
     FILE *out;
     bool *used;          /* by buffer id: referenced by some statement */
+    unsigned char *local_use; /* by local id: LOCAL_SET | LOCAL_READ */
     int64_t *blob_off;   /* by buffer id: offset of a constant in the blob */
     int64_t blob_bytes;
     be_weights_mode mode;
@@ -110,6 +113,7 @@ static void emit_unary(emitter *e, const loop_expr *x)
         [LOOP_UNOP_LOG] = "log",  [LOOP_UNOP_ERF] = "erf",   [LOOP_UNOP_TANH] = "tanh",
         [LOOP_UNOP_FLOOR] = "floor", [LOOP_UNOP_CEIL] = "ceil",
         [LOOP_UNOP_ROUND] = "nearbyint", /* ONNX Round: half to even */
+        [LOOP_UNOP_SIN] = "sin", [LOOP_UNOP_COS] = "cos", [LOOP_UNOP_LOG1P] = "log1p",
     };
     FILE *out = e->out;
     if (x->op == LOOP_UNOP_NEG || x->op == LOOP_UNOP_NOT) {
@@ -126,6 +130,11 @@ static void emit_unary(emitter *e, const loop_expr *x)
         fprintf(out, ")");
     } else if (!is_float(x->dtype)) {
         emit_expr(e, x->a); /* floor/ceil/round of integers are identities */
+    } else if (x->dtype == IR_DTYPE_F32 && (x->op == LOOP_UNOP_EXP || x->op == LOOP_UNOP_TANH)) {
+        /* the runtime's inline fast math (runtime/loomrt.h) vectorizes */
+        fprintf(out, "loomrt_%sf(", x->op == LOOP_UNOP_EXP ? "exp" : "tanh");
+        emit_expr(e, x->a);
+        fprintf(out, ")");
     } else {
         emit_call1(e, fns[x->op], x->a, x->dtype);
     }
@@ -290,45 +299,52 @@ static void emit_block(emitter *e, const loop_block *b, int depth)
 
 /* ---- which buffers are referenced ---- */
 
-static void mark_expr(bool *used, const loop_expr *x)
+/* Marks the buffers and locals x reads. */
+static void mark_expr(emitter *e, const loop_expr *x)
 {
     if (!x)
         return;
     if (x->kind == LOOP_EXPR_LOAD) {
-        used[x->buf->id] = true;
-        mark_expr(used, x->idx.dyn);
+        e->used[x->buf->id] = true;
+        mark_expr(e, x->idx.dyn);
     }
-    mark_expr(used, x->a);
-    mark_expr(used, x->b);
-    mark_expr(used, x->c3);
+    if (x->kind == LOOP_EXPR_LOCAL)
+        e->local_use[x->id] |= LOCAL_READ;
+    mark_expr(e, x->a);
+    mark_expr(e, x->b);
+    mark_expr(e, x->c3);
 }
 
-static void mark_block(bool *used, const loop_block *b)
+static void mark_block(emitter *e, const loop_block *b)
 {
     for (int k = 0; k < b->n; k++) {
         const loop_stmt *s = b->stmts[k];
         if (s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF)
-            mark_block(used, &s->body);
+            mark_block(e, &s->body);
         if (s->kind == LOOP_STMT_IF)
-            mark_expr(used, s->cond);
+            mark_expr(e, s->cond);
         if (s->kind == LOOP_STMT_STORE) {
-            used[s->buf->id] = true;
-            mark_expr(used, s->idx.dyn);
+            e->used[s->buf->id] = true;
+            mark_expr(e, s->idx.dyn);
         }
+        if (s->kind == LOOP_STMT_SET)
+            e->local_use[s->local] |= LOCAL_SET;
         if (s->kind == LOOP_STMT_STORE || s->kind == LOOP_STMT_SET)
-            mark_expr(used, s->value);
+            mark_expr(e, s->value);
         if (s->kind == LOOP_STMT_CALL)
             for (int a = 0; a < loop_kernel_get(s->kernel)->n_bufs; a++)
-                used[s->bufs[a].buf->id] = true;
+                e->used[s->bufs[a].buf->id] = true;
     }
 }
 
-/* A view's root must be declared before it; mark roots of used views. */
+/* A view's root must be declared before it; mark roots of used views.
+ * Locals no statement touches are not declared (no unused variables in
+ * the emitted code). */
 static void mark_used(emitter *e)
 {
     const loop_func *f = e->f;
     for (int s = 0; s < f->n_steps; s++)
-        mark_block(e->used, &f->steps[s]->body);
+        mark_block(e, &f->steps[s]->body);
     for (int i = 0; i < f->n_bufs; i++)
         if (e->used[i] && f->bufs[i]->alias)
             e->used[f->bufs[i]->alias->id] = true;
@@ -415,10 +431,12 @@ static void emit_buffer_decls(emitter *e)
     FILE *out = e->out;
     fprintf(out, "    unsigned char *ws = (unsigned char *)workspace;\n");
     fprintf(out, "    (void)ws;\n");
+    /* (void)wb: a model without constants still takes the blob */
     if (e->mode == BE_WEIGHTS_INCBIN)
-        fprintf(out, "    const unsigned char *wb = %s_weights;\n", f->name);
+        fprintf(out, "    const unsigned char *wb = %s_weights;\n    (void)wb;\n", f->name);
     else if (e->mode == BE_WEIGHTS_FILE)
-        fprintf(out, "    const unsigned char *wb = (const unsigned char *)weights;\n");
+        fprintf(out, "    const unsigned char *wb = (const unsigned char *)weights;\n"
+                     "    (void)wb;\n");
     for (int i = 0; i < f->n_bufs; i++) {
         const loop_buf *b = f->bufs[i];
         const char *t = c_type(b->dtype);
@@ -440,8 +458,12 @@ static void emit_buffer_decls(emitter *e)
         if ((b->kind == LOOP_BUF_INPUT || b->kind == LOOP_BUF_OUTPUT) && !b->alias && !e->used[i])
             fprintf(out, "    (void)%s;\n", b->name);
     }
-    for (int i = 0; i < f->n_locals; i++)
-        fprintf(out, "    %s l%d = 0;\n", c_type(f->locals[i].dtype), i);
+    for (int i = 0; i < f->n_locals; i++) {
+        if (e->local_use[i])
+            fprintf(out, "    %s l%d = 0;\n", c_type(f->locals[i].dtype), i);
+        if (e->local_use[i] == LOCAL_SET)
+            fprintf(out, "    (void)l%d;\n", i); /* set, never read */
+    }
 }
 
 static void emit_source(emitter *e, const char *base)
@@ -654,9 +676,11 @@ loom_status be_c_emit(const loop_func *f, const be_c_opts *opts, const char *dir
     emitter e = {.f = f, .opts = opts};
     e.used = ir_calloc((size_t)f->n_bufs + 1, sizeof *e.used);
     e.blob_off = ir_calloc((size_t)f->n_bufs + 1, sizeof *e.blob_off);
-    if (!e.used || !e.blob_off) {
+    e.local_use = ir_calloc((size_t)f->n_locals + 1, sizeof *e.local_use);
+    if (!e.used || !e.blob_off || !e.local_use) {
         ir_free(e.used);
         ir_free(e.blob_off);
+        ir_free(e.local_use);
         ir_diag_errorf(d, "%s: out of memory in the C emitter", f->name);
         return LOOM_STATUS_NOMEM;
     }
@@ -674,7 +698,11 @@ loom_status be_c_emit(const loop_func *f, const be_c_opts *opts, const char *dir
     if (ok && (ok = file_open(&c, dir, name, "w", d))) {
         e.out = c.fp;
         if (opts->standalone) {
-            fprintf(c.fp, "/* loomrt.h, inlined by --standalone */\n#define LOOMRT_API static inline\n");
+            /* unused: a model that calls no im2col must not warn about it */
+            fprintf(c.fp, "/* loomrt.h, inlined by --standalone */\n"
+                          "#if defined(__GNUC__)\n"
+                          "#define LOOMRT_API static inline __attribute__((unused))\n"
+                          "#else\n#define LOOMRT_API static inline\n#endif\n");
             for (int k = 0; be_runtime_names[k]; k++)
                 if (strcmp(be_runtime_names[k], "loomrt.h") == 0)
                     fputs(be_runtime_sources[k], c.fp);
@@ -703,6 +731,7 @@ loom_status be_c_emit(const loop_func *f, const be_c_opts *opts, const char *dir
         ir_diag_errorf(d, "%s/%s: writing the generated files failed", dir, base);
     ir_free(e.used);
     ir_free(e.blob_off);
+    ir_free(e.local_use);
     return all && ok ? LOOM_STATUS_OK : LOOM_STATUS_IO;
 }
 
