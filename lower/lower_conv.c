@@ -1,45 +1,921 @@
-/* STUB: lowering of the conv ops, to be written. */
+/*
+ * Lowering of the convolution family: Conv, ConvTranspose, MaxPool,
+ * AveragePool, GlobalAveragePool and BatchNormalization (inference form).
+ * Geometry comes from ir_conv_geometry, as in shape inference and the
+ * interpreter (interp/interp_conv.c), so pads and sizes agree exactly.
+ *
+ * f32 Conv and ConvTranspose are GEMMs. Conv unfolds each image with
+ * im2col (the runtime kernel for 1-D and 2-D, 1-D viewed as H = 1; a loop
+ * nest for 3-D and up) and multiplies W[g] [M/g, C/g*k] by the columns
+ * [C/g*k, out]; a 1x1 stride-1 unpadded Conv multiplies W by the image
+ * itself. ConvTranspose multiplies W[g]^T into columns [M/g*k, in] and
+ * scatters them into the output (col2im). A bias is written into the output
+ * first and the GEMM accumulates onto it (beta = 1).
+ *
+ * Depthwise Conv (one input channel per group) is a direct loop nest: as
+ * GEMMs it would be one-row products over a k-times im2col copy. f64 Conv
+ * and ConvTranspose have no GEMM kernel in the runtime and are direct loop
+ * nests too (the slow path), with a double accumulator.
+ *
+ * Pools and direct Conv are loop nests over the output positions with a
+ * local accumulator and the window taps innermost. The output box is split
+ * per dim into the interior, whose windows lie inside the input, and the
+ * borders before and after it (split_regions), one nest each: the interior
+ * has no guards (the compiler unrolls the taps and vectorizes along the
+ * row), a border tap is guarded by an `if` only along its border dims (for
+ * AveragePool's count_include_pad divisor, the padded input).
+ */
+#include <assert.h>
+#include <math.h>
+
 #include "lower_internal.h"
 
+/* Conv's x[n, g, ci, o..., k...] index has 3 + 2 * nsp terms: that bounds
+ * the spatial rank the lowering handles. */
+#define MAX_SPATIAL ((LOOP_MAX_TERMS - 3) / 2)
+
+/* ---- small builders ---- */
+
+/* Opens `for var < extent` in *b and moves *b into its body; returns the
+ * variable, or -1 (no loop) when extent is 1. */
+static int open_loop(lower_ctx *c, loop_block **b, int64_t extent)
+{
+    if (extent == 1)
+        return -1;
+    int v = loop_var_new(c->f);
+    *b = &loop_for(c->f, *b, v, extent)->body;
+    return v;
+}
+
+/* Adds coef * var to idx unless var is -1 (a loop of extent 1). */
+static void term(loop_index *idx, int var, int64_t coef)
+{
+    if (var >= 0)
+        loop_idx_add(idx, var, coef);
+}
+
+/* The index coef * var + offset. */
+static loop_index at_var(int var, int64_t coef, int64_t offset)
+{
+    loop_index idx = loop_idx_const(offset);
+    term(&idx, var, coef);
+    return idx;
+}
+
+static int64_t box_size(const int64_t *ext, int n)
+{
+    int64_t s = 1;
+    for (int i = 0; i < n; i++)
+        s *= ext[i];
+    return s;
+}
+
+/* idx += scale * (row-major offset of loop vars v[0..n) in the box ext). */
+static void add_box(loop_index *idx, int n, const int *v, const int64_t *ext, int64_t scale)
+{
+    int64_t str[IR_MAX_RANK];
+    for (int i = n - 1; i >= 0; i--) {
+        str[i] = scale;
+        scale *= ext[i];
+    }
+    for (int i = 0; i < n; i++) /* outer dims first: terms read in loop order */
+        term(idx, v[i], str[i]);
+}
+
+/* idx += scale * (row-major offset of positions start[i] + v[i] in the box
+ * ext). */
+static void add_box_at(loop_index *idx, int n, const int *v, const int64_t *start,
+                       const int64_t *ext, int64_t scale)
+{
+    add_box(idx, n, v, ext, scale);
+    for (int i = n - 1; i >= 0; i--) {
+        idx->offset += start[i] * scale;
+        scale *= ext[i];
+    }
+}
+
+/* idx += flat offset of the affine positions pos[0..n) in the box ext,
+ * row-major or column-major. */
+static void add_flat(loop_index *idx, int n, const loop_index *pos, const int64_t *ext,
+                     bool col_major)
+{
+    int64_t str[IR_MAX_RANK], s = 1;
+    for (int k = 0; k < n; k++) {
+        int i = col_major ? k : n - 1 - k;
+        str[i] = s;
+        s *= ext[i];
+    }
+    for (int i = 0; i < n; i++) { /* outer dims first: terms read in loop order */
+        for (int t = 0; t < pos[i].n; t++)
+            loop_idx_add(idx, pos[i].var[t], pos[i].coef[t] * str[i]);
+        idx->offset += pos[i].offset * str[i];
+    }
+}
+
+static loop_expr *const_i(lower_ctx *c, int64_t v)
+{
+    return loop_const_i(c->f, IR_DTYPE_I64, v);
+}
+
+static loop_expr *bin(lower_ctx *c, loop_binop op, loop_expr *a, loop_expr *b)
+{
+    return loop_binary(c->f, op, a, b);
+}
+
+/* The variable part of idx (offset left out) as an i64 expression; NULL
+ * if it has no terms. */
+static loop_expr *index_vars(lower_ctx *c, const loop_index *idx)
+{
+    loop_expr *e = NULL;
+    for (int k = 0; k < idx->n; k++) {
+        loop_expr *t = loop_var(c->f, idx->var[k]);
+        if (idx->coef[k] != 1)
+            t = bin(c, LOOP_BINOP_MUL, t, const_i(c, idx->coef[k]));
+        e = e ? bin(c, LOOP_BINOP_ADD, e, t) : t;
+    }
+    return e;
+}
+
+/* The whole of idx as an i64 expression. */
+static loop_expr *index_expr(lower_ctx *c, const loop_index *idx)
+{
+    loop_expr *e = index_vars(c, idx);
+    if (!e)
+        return const_i(c, idx->offset);
+    return idx->offset ? bin(c, LOOP_BINOP_ADD, e, const_i(c, idx->offset)) : e;
+}
+
+/* a && b, where NULL stands for true. */
+static loop_expr *and_expr(lower_ctx *c, loop_expr *a, loop_expr *b)
+{
+    if (!a || !b)
+        return a ? a : b;
+    return bin(c, LOOP_BINOP_AND, a, b);
+}
+
+/* Appends `local = local + v`. */
+static void accumulate(lower_ctx *c, loop_block *b, int local, loop_expr *v)
+{
+    loop_set(c->f, b, local, bin(c, LOOP_BINOP_ADD, loop_local_read(c->f, local), v));
+}
+
+/* A load converted to dtype t when the buffer holds another dtype. */
+static loop_expr *load_as(lower_ctx *c, loop_buf *b, loop_index idx, ir_dtype t)
+{
+    loop_expr *e = loop_load(c->f, b, idx);
+    return b->dtype == t ? e : loop_cast(c->f, t, e);
+}
+
+/* ---- window taps ---- */
+
+/* The taps of a window: per spatial dim the tap loop var k[i] (-1 for a
+ * kernel extent of 1) and the position o[i]*stride + k[i]*dilation -
+ * pad_begin it reaches, with the position's range over all iterations. For
+ * Conv and pools o runs over the output and the position is in the input;
+ * for ConvTranspose o runs over the input and the position is in the
+ * output. */
+typedef struct window {
+    int nsp;
+    int k[IR_MAX_RANK];
+    loop_index pos[IR_MAX_RANK];
+    int64_t min[IR_MAX_RANK], max[IR_MAX_RANK];
+} window;
+
+/* Allocates the tap variables (the caller opens their loops) for window
+ * origins start[i] + o[i], o[i] < ext[i] (o[i] -1 when ext[i] is 1). */
+static void window_init(lower_ctx *c, window *w, const ir_conv_geom *gm, const int *o,
+                        const int64_t *start, const int64_t *ext)
+{
+    w->nsp = gm->nsp;
+    for (int i = 0; i < gm->nsp; i++) {
+        int64_t s = gm->stride[i], d = gm->dilation[i], pb = gm->pad_begin[i];
+        w->k[i] = gm->kernel[i] > 1 ? loop_var_new(c->f) : -1;
+        w->pos[i] = at_var(o[i], s, start[i] * s - pb);
+        term(&w->pos[i], w->k[i], d);
+        w->min[i] = start[i] * s - pb;
+        w->max[i] = (start[i] + ext[i] - 1) * s + (gm->kernel[i] - 1) * d - pb;
+    }
+}
+
+/* A box of window origins: [start[i], start[i] + ext[i]) per dim. */
+typedef struct region {
+    int64_t start[IR_MAX_RANK], ext[IR_MAX_RANK];
+} region;
+
+#define MAX_REGIONS 81 /* 3^MAX_SPATIAL */
+_Static_assert(MAX_SPATIAL <= 4, "MAX_REGIONS must be 3^MAX_SPATIAL or more");
+
+/* Splits the output box of a forward window along each dim into the
+ * outputs before, inside and after the interior, whose taps all land in
+ * the input; r[] receives the non-empty boxes of the product, in row-major
+ * order. Returns their count. The interior box needs no guards, the
+ * borders only along their border dims. */
+static int split_regions(const ir_conv_geom *gm, region *r)
+{
+    int64_t cut[IR_MAX_RANK][4];
+    int count = 0, total = 1;
+    for (int i = 0; i < gm->nsp; i++) {
+        int64_t s = gm->stride[i], out = gm->out[i];
+        int64_t last = gm->in[i] - 1 + gm->pad_begin[i] - (gm->kernel[i] - 1) * gm->dilation[i];
+        int64_t a = (gm->pad_begin[i] + s - 1) / s; /* first o with o*s - pb >= 0 */
+        int64_t b = last < 0 ? 0 : last / s + 1;    /* past the last with all taps < in */
+        a = a < out ? a : out;
+        b = b < a ? a : b < out ? b : out;
+        cut[i][0] = 0, cut[i][1] = a, cut[i][2] = b, cut[i][3] = out;
+        total *= 3;
+    }
+    for (int code = 0; code < total; code++) {
+        bool empty = false;
+        for (int i = gm->nsp - 1, rest = code; i >= 0; i--, rest /= 3) {
+            int part = rest % 3;
+            r[count].start[i] = cut[i][part];
+            r[count].ext[i] = cut[i][part + 1] - cut[i][part];
+            empty |= r[count].ext[i] == 0;
+        }
+        count += !empty;
+    }
+    return count;
+}
+
+/* True if along some dim no tap ever lands in [lo, hi). */
+static bool window_never(const window *w, const int64_t *lo, const int64_t *hi)
+{
+    for (int i = 0; i < w->nsp; i++)
+        if (w->max[i] < lo[i] || w->min[i] >= hi[i])
+            return true;
+    return false;
+}
+
+/* True if some tap position can leave [lo, hi). */
+static bool window_leaves(const window *w, const int64_t *lo, const int64_t *hi)
+{
+    for (int i = 0; i < w->nsp; i++)
+        if (w->min[i] < lo[i] || w->max[i] >= hi[i])
+            return true;
+    return false;
+}
+
+/* lo <= pos < hi along the dims in the bit mask `dims` where the position
+ * can leave [lo, hi); NULL when it never does. Dims that are never inside
+ * are the caller's to rule out first (window_never). */
+static loop_expr *window_guard(lower_ctx *c, const window *w, unsigned dims, const int64_t *lo,
+                               const int64_t *hi)
+{
+    loop_expr *cond = NULL;
+    for (int i = 0; i < w->nsp; i++) {
+        if (!(dims >> i & 1u))
+            continue;
+        /* without variable terms min == max, so a needed guard would mean
+         * the dim is never inside */
+        assert(w->pos[i].n > 0 || (w->min[i] >= lo[i] && w->max[i] < hi[i]));
+        int64_t off = w->pos[i].offset;
+        if (w->min[i] < lo[i]) /* vars + off >= lo */
+            cond = and_expr(c, cond, bin(c, LOOP_BINOP_GE, index_vars(c, &w->pos[i]),
+                                         const_i(c, lo[i] - off)));
+        if (w->max[i] >= hi[i]) /* vars + off < hi */
+            cond = and_expr(c, cond, bin(c, LOOP_BINOP_LT, index_vars(c, &w->pos[i]),
+                                         const_i(c, hi[i] - off)));
+    }
+    return cond;
+}
+
+/* Opens loop var v of extent ext (v -1: none) in b and, with lo/hi, the
+ * guard that keeps dim i of w in [lo, hi); returns the inner block. */
+static loop_block *open_guarded(lower_ctx *c, loop_block *b, int v, int64_t ext, const window *w,
+                                int i, const int64_t *lo, const int64_t *hi)
+{
+    if (v >= 0)
+        b = &loop_for(c->f, b, v, ext)->body;
+    loop_expr *g = lo ? window_guard(c, w, 1u << i, lo, hi) : NULL;
+    return g ? &loop_if(c->f, b, g)->body : b;
+}
+
+/* Opens the tap loops of w in b, each followed by the guard of its dim when
+ * lo/hi are given (so a tap row that misses skips the inner loops).
+ * Returns the innermost block. */
+static loop_block *window_open(lower_ctx *c, loop_block *b, const window *w, const ir_conv_geom *gm,
+                               const int64_t *lo, const int64_t *hi)
+{
+    for (int i = 0; i < w->nsp; i++)
+        b = open_guarded(c, b, w->k[i], gm->kernel[i], w, i, lo, hi);
+    return b;
+}
+
+/* ---- runtime kernel calls ---- */
+
+typedef struct gemm_args {
+    loop_buf *a, *b, *c;
+    loop_index ai, bi, ci; /* slice starts */
+    int64_t m, n, k, lda, ldb, ldc;
+    bool trans_a;
+    double beta;
+} gemm_args;
+
+/* C[m,n] = op(A)[m,k] B[k,n] + beta * C (loomrt_sgemm). */
+static void call_sgemm(lower_ctx *c, loop_block *b, const gemm_args *g)
+{
+    loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_SGEMM);
+    s->bufs[0] = (loop_slice){g->a, g->ai};
+    s->bufs[1] = (loop_slice){g->b, g->bi};
+    s->bufs[2] = (loop_slice){g->c, g->ci};
+    int64_t v[8] = {g->m, g->n, g->k, g->lda, g->ldb, g->ldc, g->trans_a, 0};
+    for (int i = 0; i < 8; i++)
+        s->ints[i] = v[i];
+    s->floats[0] = 1.0;
+    s->floats[1] = g->beta;
+}
+
+/* IM2COL or COL2IM (loomrt_im2col / loomrt_col2im) of a 1-D or 2-D
+ * geometry, 1-D as H = 1: the kernel's H, W are gm->in and oh, ow gm->out,
+ * i.e. the image and output grid of Conv, the input grid and the image of
+ * ConvTranspose. */
+static void call_unfold(lower_ctx *c, loop_block *b, loop_kernel k, const ir_conv_geom *gm,
+                        int64_t channels, loop_slice src, loop_slice dst)
+{
+    int h = gm->nsp - 2, w = gm->nsp - 1; /* h is -1 for 1-D */
+    int64_t v[13] = {channels,
+                     h >= 0 ? gm->in[h] : 1,
+                     gm->in[w],
+                     h >= 0 ? gm->kernel[h] : 1,
+                     gm->kernel[w],
+                     h >= 0 ? gm->out[h] : 1,
+                     gm->out[w],
+                     h >= 0 ? gm->pad_begin[h] : 0,
+                     gm->pad_begin[w],
+                     h >= 0 ? gm->stride[h] : 1,
+                     gm->stride[w],
+                     h >= 0 ? gm->dilation[h] : 1,
+                     gm->dilation[w]};
+    loop_stmt *s = loop_call(c->f, b, k);
+    for (int i = 0; i < 13; i++)
+        s->ints[i] = v[i];
+    s->bufs[0] = src;
+    s->bufs[1] = dst;
+}
+
+/* ---- Conv and ConvTranspose ---- */
+
+/* A Conv or ConvTranspose node's operands and sizes. */
+typedef struct conv_op {
+    ir_conv_geom gm;
+    loop_buf *x, *w, *b, *y; /* b is NULL without a bias */
+    ir_dtype t;
+    int64_t batch, c, m, cg, mg; /* N, input and output channels, per group */
+    int64_t isp, osp, ksp;       /* spatial sizes: input, output, kernel */
+} conv_op;
+
+/* Reports a spatial rank beyond MAX_SPATIAL. */
+static loom_status check_rank(lower_ctx *c, const ir_node *n, int nsp)
+{
+    if (nsp <= MAX_SPATIAL)
+        return LOOM_STATUS_OK;
+    ir_diag_node(c->d, c->g, n, "%d spatial dims; the lowering handles at most %d", nsp,
+                 MAX_SPATIAL);
+    return LOOM_STATUS_UNSUPPORTED;
+}
+
+/* Resolves geometry, buffers and sizes. */
+static loom_status conv_setup(lower_ctx *c, const ir_node *n, conv_op *op)
+{
+    loom_status st = ir_conv_geometry(c->g, n, &op->gm, c->d);
+    if (!st)
+        st = check_rank(c, n, op->gm.nsp);
+    if (st)
+        return st;
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    op->t = x->dtype;
+    op->x = lower_buf(c, x);
+    op->w = lower_buf(c, n->inputs[1]);
+    op->b = ir_input(n, 2) ? lower_buf(c, n->inputs[2]) : NULL;
+    op->y = lower_buf(c, y);
+    op->batch = x->shape.dims[0];
+    op->c = x->shape.dims[1];
+    op->m = y->shape.dims[1];
+    op->cg = op->c / op->gm.group;
+    op->mg = op->m / op->gm.group;
+    op->isp = box_size(op->gm.in, op->gm.nsp);
+    op->osp = box_size(op->gm.out, op->gm.nsp);
+    op->ksp = box_size(op->gm.kernel, op->gm.nsp);
+    return LOOM_STATUS_OK;
+}
+
+/* y[n, m, :] = B[m], or 0 without a bias. */
+static void fill_bias(lower_ctx *c, loop_block *b, const conv_op *op)
+{
+    int vn = open_loop(c, &b, op->batch), vm = open_loop(c, &b, op->m);
+    int vp = open_loop(c, &b, op->osp);
+    loop_index yi = at_var(vn, op->m * op->osp, 0);
+    term(&yi, vm, op->osp);
+    term(&yi, vp, 1);
+    loop_expr *v = op->b ? loop_load(c->f, op->b, at_var(vm, 1, 0)) : loop_const_f(c->f, op->t, 0);
+    loop_store(c->f, b, op->y, yi, v);
+}
+
+/* True if every spatial dim has kernel 1, stride 1 and no padding: the
+ * window is the identity (out == in). */
+static bool is_pointwise(const ir_conv_geom *gm)
+{
+    for (int i = 0; i < gm->nsp; i++)
+        if (gm->kernel[i] != 1 || gm->stride[i] != 1 || gm->pad_begin[i] != 0 ||
+            gm->pad_end[i] != 0 || gm->out[i] != gm->in[i])
+            return false;
+    return true;
+}
+
+/* Loop vars for the dims of ext (-1 for extents of 1); loops not opened. */
+static void new_vars(lower_ctx *c, int n, const int64_t *ext, int *vars)
+{
+    for (int i = 0; i < n; i++)
+        vars[i] = ext[i] > 1 ? loop_var_new(c->f) : -1;
+}
+
+/* im2col as a loop nest (3-D and up): col[(ci, k...), (o...)] =
+ * x[n, ci, o*s + k*d - pad], 0 in the padding. Taps outside, output
+ * positions inside, so the store walks col's rows. */
+static void im2col_nest(lower_ctx *c, loop_block *b, const conv_op *op, int vn, loop_buf *col)
+{
+    const ir_conv_geom *gm = &op->gm;
+    int64_t lo[IR_MAX_RANK] = {0};
+    int vc = open_loop(c, &b, op->c), o[IR_MAX_RANK];
+    window w;
+    int64_t zero[IR_MAX_RANK] = {0};
+    new_vars(c, gm->nsp, gm->out, o);
+    window_init(c, &w, gm, o, zero, gm->out);
+    b = window_open(c, b, &w, gm, NULL, NULL);
+    for (int i = 0; i < gm->nsp; i++)
+        b = open_guarded(c, b, o[i], gm->out[i], &w, i, NULL, NULL);
+    loop_index ci = at_var(vc, op->ksp * op->osp, 0), xi = at_var(vn, op->c * op->isp, 0);
+    add_box(&ci, gm->nsp, w.k, gm->kernel, op->osp);
+    add_box(&ci, gm->nsp, o, gm->out, 1);
+    term(&xi, vc, op->isp);
+    add_flat(&xi, gm->nsp, w.pos, gm->in, false);
+    if (window_never(&w, lo, gm->in)) {
+        loop_store(c->f, b, col, ci, loop_const_f(c->f, op->t, 0));
+        return;
+    }
+    loop_expr *g = window_guard(c, &w, ~0u, lo, gm->in);
+    if (g) {
+        loop_store(c->f, b, col, ci, loop_const_f(c->f, op->t, 0));
+        b = &loop_if(c->f, b, g)->body;
+    }
+    loop_store(c->f, b, col, ci, loop_load(c->f, op->x, xi));
+}
+
+/* f32 Conv as GEMMs: per image one im2col of all channels (none for a
+ * pointwise window), then per group W[g] [M/g, C/g*k] x col[g]
+ * [C/g*k, out] into y[n, g*M/g...], accumulating onto the bias. */
+static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
+{
+    const ir_conv_geom *gm = &op->gm;
+    if (op->b)
+        fill_bias(c, b, op);
+    int64_t kdim = op->cg * op->ksp;
+    int vn = open_loop(c, &b, op->batch);
+    loop_slice src = {op->x, at_var(vn, op->c * op->isp, 0)};
+    if (!is_pointwise(gm)) {
+        loop_slice col = {lower_scratch(c, "col", IR_DTYPE_F32, op->c * op->ksp * op->osp),
+                          loop_idx_const(0)};
+        if (gm->nsp <= 2)
+            call_unfold(c, b, LOOP_KERNEL_IM2COL, gm, op->c, src, col);
+        else
+            im2col_nest(c, b, op, vn, col.buf);
+        src = col;
+    }
+    int vg = open_loop(c, &b, gm->group);
+    gemm_args ga = {.a = op->w, .b = src.buf, .c = op->y, .m = op->mg, .n = op->osp, .k = kdim,
+                    .lda = kdim, .ldb = op->osp, .ldc = op->osp, .beta = op->b ? 1.0 : 0.0};
+    ga.ai = at_var(vg, op->mg * kdim, 0);
+    ga.bi = src.idx;
+    term(&ga.bi, vg, kdim * op->osp);
+    ga.ci = at_var(vn, op->m * op->osp, 0);
+    term(&ga.ci, vg, op->mg * op->osp);
+    call_sgemm(c, b, &ga);
+}
+
+/* Direct Conv over the output box r: y[n, g*M/g + mm, o] = B + sum over ci
+ * and the taps inside the input of x[n, g*C/g + ci, pos] *
+ * W[g*M/g + mm, ci, k], the taps innermost so that in the interior the
+ * compiler unrolls them and vectorizes along the output row. */
+static void conv_direct_region(lower_ctx *c, loop_block *b, const conv_op *op, const region *r,
+                               const int *v)
+{
+    const ir_conv_geom *gm = &op->gm;
+    int64_t lo[IR_MAX_RANK] = {0};
+    int vn = v[0], vg = v[1], vm = v[2], o[IR_MAX_RANK];
+    for (int i = 0; i < gm->nsp; i++)
+        o[i] = open_loop(c, &b, r->ext[i]);
+    int acc = loop_local_new(c->f, op->t);
+    loop_index bi = at_var(vg, op->mg, 0);
+    term(&bi, vm, 1);
+    loop_set(c->f, b, acc, op->b ? loop_load(c->f, op->b, bi) : loop_const_f(c->f, op->t, 0));
+    window w;
+    window_init(c, &w, gm, o, r->start, r->ext);
+    if (!window_never(&w, lo, gm->in)) {
+        loop_block *in = b;
+        int vc = open_loop(c, &in, op->cg);
+        in = window_open(c, in, &w, gm, lo, gm->in);
+        loop_index xi = at_var(vn, op->c * op->isp, 0);
+        term(&xi, vg, op->cg * op->isp);
+        term(&xi, vc, op->isp);
+        add_flat(&xi, gm->nsp, w.pos, gm->in, false);
+        loop_index wi = at_var(vg, op->mg * op->cg * op->ksp, 0);
+        term(&wi, vm, op->cg * op->ksp);
+        term(&wi, vc, op->ksp);
+        add_box(&wi, gm->nsp, w.k, gm->kernel, 1);
+        accumulate(c, in, acc,
+                   bin(c, LOOP_BINOP_MUL, loop_load(c->f, op->x, xi), loop_load(c->f, op->w, wi)));
+    }
+    loop_index yi = at_var(vn, op->m * op->osp, 0);
+    term(&yi, vg, op->mg * op->osp);
+    term(&yi, vm, op->osp);
+    add_box_at(&yi, gm->nsp, o, r->start, gm->out, 1);
+    loop_store(c->f, b, op->y, yi, loop_local_read(c->f, acc));
+}
+
+/* Direct Conv: for f64 (no f64 GEMM kernel) and for depthwise convolutions
+ * (one input channel per group), which as GEMMs would be M/g-row products
+ * over an im2col copy k times the input. Loops over images, groups and
+ * output channels, then one nest per region of the output. */
+static void conv_direct(lower_ctx *c, loop_block *b, const conv_op *op)
+{
+    region r[MAX_REGIONS];
+    int nr = split_regions(&op->gm, r), v[3];
+    v[0] = open_loop(c, &b, op->batch);
+    v[1] = open_loop(c, &b, op->gm.group);
+    v[2] = open_loop(c, &b, op->mg);
+    for (int k = 0; k < nr; k++)
+        conv_direct_region(c, b, op, &r[k], v);
+}
+
+/* ONNX Conv-11. */
 loom_status lower_conv(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    conv_op op;
+    loom_status st = conv_setup(c, n, &op);
+    if (st)
+        return st;
+    if (op.t == IR_DTYPE_F32 && !(op.gm.group > 1 && op.cg == 1))
+        conv_gemm(c, &step->body, &op);
+    else
+        conv_direct(c, &step->body, &op);
+    return LOOM_STATUS_OK;
 }
 
+/* Opens the scatter loops of ConvTranspose in b: taps outside, input
+ * positions inside, each input loop followed by its dim's guard that the
+ * output position lands in [0, out). NULL if no tap ever lands. */
+static loop_block *scatter_open(lower_ctx *c, loop_block *b, const conv_op *op, window *w,
+                                int *iv)
+{
+    const ir_conv_geom *gm = &op->gm;
+    int64_t lo[IR_MAX_RANK] = {0};
+    new_vars(c, gm->nsp, gm->in, iv);
+    window_init(c, w, gm, iv, lo, gm->in);
+    if (window_never(w, lo, gm->out))
+        return NULL;
+    b = window_open(c, b, w, gm, NULL, NULL);
+    for (int i = 0; i < gm->nsp; i++)
+        b = open_guarded(c, b, iv[i], gm->in[i], w, i, lo, gm->out);
+    return b;
+}
+
+/* y[n, g*M/g + mm, pos] index of a scatter into the output. */
+static loop_index scatter_target(const conv_op *op, const window *w, int vn, int vg, int vm)
+{
+    loop_index yi = at_var(vn, op->m * op->osp, 0);
+    term(&yi, vg, op->mg * op->osp);
+    term(&yi, vm, op->osp);
+    add_flat(&yi, op->gm.nsp, w->pos, op->gm.out, false);
+    return yi;
+}
+
+/* col2im as a loop nest (3-D and up): y[n, g*M/g + mm, pos] +=
+ * col[(mm, k...), (i...)] for the taps that land in the output. */
+static void col2im_nest(lower_ctx *c, loop_block *b, const conv_op *op, int vn, int vg,
+                        loop_buf *col)
+{
+    const ir_conv_geom *gm = &op->gm;
+    int vm = open_loop(c, &b, op->mg), iv[IR_MAX_RANK];
+    window w;
+    b = scatter_open(c, b, op, &w, iv);
+    if (!b)
+        return;
+    loop_index ci = at_var(vm, op->ksp * op->isp, 0);
+    add_box(&ci, gm->nsp, w.k, gm->kernel, op->isp);
+    add_box(&ci, gm->nsp, iv, gm->in, 1);
+    loop_index yi = scatter_target(op, &w, vn, vg, vm);
+    loop_store(c->f, b, op->y, yi,
+               bin(c, LOOP_BINOP_ADD, loop_load(c->f, op->y, yi), loop_load(c->f, col, ci)));
+}
+
+/* f32 ConvTranspose as GEMMs: per image and group, W[g]^T [M/g*k, C/g] x
+ * x[n, g] [C/g, in] into columns that col2im adds onto the bias; a
+ * pointwise window multiplies straight into y. */
+static void conv_transpose_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
+{
+    const ir_conv_geom *gm = &op->gm;
+    bool pointwise = is_pointwise(gm);
+    if (op->b || !pointwise)
+        fill_bias(c, b, op);
+    int64_t rows = op->mg * op->ksp;
+    loop_buf *col = pointwise ? NULL : lower_scratch(c, "col", IR_DTYPE_F32, rows * op->isp);
+    int vn = open_loop(c, &b, op->batch), vg = open_loop(c, &b, gm->group);
+    gemm_args ga = {.a = op->w, .b = op->x, .m = rows, .n = op->isp, .k = op->cg, .lda = rows,
+                    .ldb = op->isp, .trans_a = true};
+    ga.ai = at_var(vg, op->cg * rows, 0);
+    ga.bi = at_var(vn, op->c * op->isp, 0);
+    term(&ga.bi, vg, op->cg * op->isp);
+    loop_index yi = at_var(vn, op->m * op->osp, 0);
+    term(&yi, vg, op->mg * op->osp);
+    if (pointwise) {
+        ga.c = op->y;
+        ga.ci = yi;
+        ga.ldc = op->osp;
+        ga.beta = op->b ? 1.0 : 0.0;
+        call_sgemm(c, b, &ga);
+        return;
+    }
+    ga.c = col;
+    ga.ci = loop_idx_const(0);
+    ga.ldc = op->isp;
+    call_sgemm(c, b, &ga);
+    if (gm->nsp <= 2)
+        call_unfold(c, b, LOOP_KERNEL_COL2IM, gm, op->mg, (loop_slice){col, loop_idx_const(0)},
+                    (loop_slice){op->y, yi});
+    else
+        col2im_nest(c, b, op, vn, vg, col);
+}
+
+/* f64 ConvTranspose, direct scatter: y[n, g*M/g + mm, i*s + k*d - pad] +=
+ * x[n, g*C/g + ci, i] * W[g*C/g + ci, mm, k] where it lands in y. */
+static void conv_transpose_direct(lower_ctx *c, loop_block *b, const conv_op *op)
+{
+    const ir_conv_geom *gm = &op->gm;
+    fill_bias(c, b, op);
+    int vn = open_loop(c, &b, op->batch), vg = open_loop(c, &b, gm->group);
+    int vm = open_loop(c, &b, op->mg), vc = open_loop(c, &b, op->cg), iv[IR_MAX_RANK];
+    window w;
+    b = scatter_open(c, b, op, &w, iv);
+    if (!b)
+        return;
+    loop_index xi = at_var(vn, op->c * op->isp, 0);
+    term(&xi, vg, op->cg * op->isp);
+    term(&xi, vc, op->isp);
+    add_box(&xi, gm->nsp, iv, gm->in, 1);
+    loop_index wi = at_var(vg, op->cg * op->mg * op->ksp, 0);
+    term(&wi, vc, op->mg * op->ksp);
+    term(&wi, vm, op->ksp);
+    add_box(&wi, gm->nsp, w.k, gm->kernel, 1);
+    loop_index yi = scatter_target(op, &w, vn, vg, vm);
+    loop_expr *prod = bin(c, LOOP_BINOP_MUL, loop_load(c->f, op->x, xi), loop_load(c->f, op->w, wi));
+    loop_store(c->f, b, op->y, yi, bin(c, LOOP_BINOP_ADD, loop_load(c->f, op->y, yi), prod));
+}
+
+/* ONNX ConvTranspose-11: output positions no tap reaches (output_padding,
+ * or pad_end < 0 from output_shape) keep the bias. */
 loom_status lower_conv_transpose(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    conv_op op;
+    loom_status st = conv_setup(c, n, &op);
+    if (st)
+        return st;
+    if (op.t == IR_DTYPE_F32)
+        conv_transpose_gemm(c, &step->body, &op);
+    else
+        conv_transpose_direct(c, &step->body, &op);
+    return LOOM_STATUS_OK;
 }
 
+/* ---- pools ---- */
+
+/* A pool node's geometry and buffers, with the loop over planes (n*C + c)
+ * that holds one nest per region of the output. */
+typedef struct pool_op {
+    ir_conv_geom gm;
+    loop_buf *x, *y;
+    ir_dtype t;
+    int64_t isp, osp;
+    int vp;
+    loop_block *plane;
+} pool_op;
+
+/* The output loops of one region and the window at their position. */
+typedef struct pool_at {
+    int o[IR_MAX_RANK];
+    loop_block *body;  /* inside the output loops */
+    window w;
+    loop_index xi, yi; /* x at the tap, y at the output position */
+} pool_at;
+
+/* Resolves geometry and buffers and opens the loop over planes in b. */
+static loom_status pool_setup(lower_ctx *c, const ir_node *n, loop_block *b, pool_op *op)
+{
+    loom_status st = ir_conv_geometry(c->g, n, &op->gm, c->d);
+    if (!st)
+        st = check_rank(c, n, op->gm.nsp);
+    if (st)
+        return st;
+    const ir_value *x = n->inputs[0];
+    op->x = lower_buf(c, x);
+    op->y = lower_buf(c, n->outputs[0]);
+    op->t = x->dtype;
+    op->isp = box_size(op->gm.in, op->gm.nsp);
+    op->osp = box_size(op->gm.out, op->gm.nsp);
+    op->vp = open_loop(c, &b, x->shape.dims[0] * x->shape.dims[1]);
+    op->plane = b;
+    return LOOM_STATUS_OK;
+}
+
+/* Opens the output loops of region r in the plane loop and sets up the
+ * window there (its tap loops opened by the caller). */
+static void pool_open(lower_ctx *c, const pool_op *op, const region *r, pool_at *at)
+{
+    const ir_conv_geom *gm = &op->gm;
+    loop_block *b = op->plane;
+    for (int i = 0; i < gm->nsp; i++)
+        at->o[i] = open_loop(c, &b, r->ext[i]);
+    at->body = b;
+    at->yi = at_var(op->vp, op->osp, 0);
+    add_box_at(&at->yi, gm->nsp, at->o, r->start, gm->out, 1);
+    window_init(c, &at->w, gm, at->o, r->start, r->ext);
+    at->xi = at_var(op->vp, op->isp, 0);
+    add_flat(&at->xi, gm->nsp, at->w.pos, gm->in, false);
+}
+
+/* MaxPool with Indices, the interpreter's rule: the first tap inside the
+ * input, then a larger value or a number replacing NaN (ties keep the
+ * first); Indices flat into X, row- or column-major over the spatial dims. */
+static void max_pool_indices(lower_ctx *c, const pool_op *op, const region *r, loop_buf *ib,
+                             bool col_major)
+{
+    int64_t lo[IR_MAX_RANK] = {0};
+    pool_at at;
+    pool_open(c, op, r, &at);
+    int best = loop_local_new(c->f, op->t), arg = loop_local_new(c->f, IR_DTYPE_I64);
+    loop_set(c->f, at.body, best, loop_const_f(c->f, op->t, NAN));
+    loop_set(c->f, at.body, arg, const_i(c, -1));
+    loop_block *taps = window_open(c, at.body, &at.w, &op->gm, lo, op->gm.in);
+    loop_expr *v = loop_load(c->f, op->x, at.xi), *bv = loop_local_read(c->f, best);
+    loop_expr *first = bin(c, LOOP_BINOP_LT, loop_local_read(c->f, arg), const_i(c, 0));
+    loop_expr *nan_to_num = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_NE, bv, bv),
+                                bin(c, LOOP_BINOP_EQ, v, v));
+    loop_expr *cond = bin(c, LOOP_BINOP_OR,
+                          bin(c, LOOP_BINOP_OR, first, bin(c, LOOP_BINOP_GT, v, bv)), nan_to_num);
+    loop_block *upd = &loop_if(c->f, taps, cond)->body;
+    loop_index flat = at_var(op->vp, op->isp, 0);
+    add_flat(&flat, op->gm.nsp, at.w.pos, op->gm.in, col_major);
+    loop_set(c->f, upd, best, v);
+    loop_set(c->f, upd, arg, index_expr(c, &flat));
+    loop_store(c->f, at.body, op->y, at.yi, loop_local_read(c->f, best));
+    loop_store(c->f, at.body, ib, at.yi, loop_local_read(c->f, arg));
+}
+
+/* MaxPool values only: best = v if v > best or best is NaN, from NaN: the
+ * max of the taps that are numbers, NaN if none (the interpreter's value).
+ * A select rather than fmax, so that the interior vectorizes. */
+static void max_pool_values(lower_ctx *c, const pool_op *op, const region *r)
+{
+    int64_t lo[IR_MAX_RANK] = {0};
+    pool_at at;
+    pool_open(c, op, r, &at);
+    int best = loop_local_new(c->f, op->t), tap = loop_local_new(c->f, op->t);
+    loop_set(c->f, at.body, best, loop_const_f(c->f, op->t, NAN));
+    loop_block *taps = window_open(c, at.body, &at.w, &op->gm, lo, op->gm.in);
+    loop_set(c->f, taps, tap, loop_load(c->f, op->x, at.xi));
+    loop_expr *v = loop_local_read(c->f, tap), *bv = loop_local_read(c->f, best);
+    loop_expr *take = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_GT, v, bv),
+                          bin(c, LOOP_BINOP_NE, bv, bv));
+    loop_set(c->f, taps, best, loop_select(c->f, take, v, bv));
+    loop_store(c->f, at.body, op->y, at.yi, loop_local_read(c->f, best));
+}
+
+/* ONNX MaxPool-12: taps in the padding never win. */
 loom_status lower_max_pool(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    pool_op op;
+    loom_status st = pool_setup(c, n, &step->body, &op);
+    if (st)
+        return st;
+    const ir_value *iv = ir_output(n, 1);
+    loop_buf *ib = iv ? lower_buf(c, iv) : NULL;
+    bool col_major = ir_attr_int(n, "storage_order", 0) != 0;
+    region r[MAX_REGIONS];
+    int nr = split_regions(&op.gm, r);
+    for (int k = 0; k < nr; k++) {
+        if (ib)
+            max_pool_indices(c, &op, &r[k], ib, col_major);
+        else
+            max_pool_values(c, &op, &r[k]);
+    }
+    return LOOM_STATUS_OK;
 }
 
+/* AveragePool over region r with the interpreter's divisor: the taps
+ * inside the input, plus with count_include_pad those in the pads, never
+ * those beyond the end pad that a ceil_mode window reaches. It is the
+ * kernel size where no tap can leave the counted range (the interior),
+ * else counted per window. */
+static void average_pool_region(lower_ctx *c, const pool_op *op, const region *r)
+{
+    const ir_conv_geom *gm = &op->gm;
+    int64_t lo[IR_MAX_RANK] = {0}, plo[IR_MAX_RANK], phi[IR_MAX_RANK];
+    for (int i = 0; i < gm->nsp; i++) {
+        plo[i] = -gm->pad_begin[i];
+        phi[i] = gm->in[i] + gm->pad_end[i];
+    }
+    pool_at at;
+    pool_open(c, op, r, &at);
+    bool by_pads = gm->count_include_pad;
+    const int64_t *clo = by_pads ? plo : lo, *chi = by_pads ? phi : gm->in;
+    bool counted = window_leaves(&at.w, clo, chi);
+    int sum = loop_local_new(c->f, op->t), cnt = counted ? loop_local_new(c->f, op->t) : -1;
+    loop_set(c->f, at.body, sum, loop_const_f(c->f, op->t, 0));
+    if (counted)
+        loop_set(c->f, at.body, cnt, loop_const_f(c->f, op->t, 0));
+    loop_block *taps = window_open(c, at.body, &at.w, gm, clo, chi);
+    if (counted)
+        accumulate(c, taps, cnt, loop_const_f(c->f, op->t, 1));
+    if (by_pads) { /* the counted taps include pads: add only those inside */
+        loop_expr *g = window_guard(c, &at.w, ~0u, lo, gm->in);
+        if (g)
+            taps = &loop_if(c->f, taps, g)->body;
+    }
+    accumulate(c, taps, sum, loop_load(c->f, op->x, at.xi));
+    loop_expr *div = counted ? loop_local_read(c->f, cnt)
+                             : loop_const_f(c->f, op->t, (double)box_size(gm->kernel, gm->nsp));
+    loop_store(c->f, at.body, op->y, at.yi,
+               bin(c, LOOP_BINOP_DIV, loop_local_read(c->f, sum), div));
+}
+
+/* ONNX AveragePool-19. */
 loom_status lower_average_pool(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    pool_op op;
+    loom_status st = pool_setup(c, n, &step->body, &op);
+    if (st)
+        return st;
+    region r[MAX_REGIONS];
+    int nr = split_regions(&op.gm, r);
+    for (int k = 0; k < nr; k++)
+        average_pool_region(c, &op, &r[k]);
+    return LOOM_STATUS_OK;
 }
 
+/* ONNX GlobalAveragePool-1: the mean of each (n, c) plane. */
 loom_status lower_global_average_pool(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    const ir_value *xv = n->inputs[0];
+    ir_dtype t = xv->dtype;
+    int64_t sp = box_size(xv->shape.dims + 2, xv->shape.rank - 2);
+    loop_buf *x = lower_buf(c, xv), *y = lower_buf(c, n->outputs[0]);
+    loop_block *b = &step->body;
+    int vp = open_loop(c, &b, xv->shape.dims[0] * xv->shape.dims[1]);
+    int sum = loop_local_new(c->f, t);
+    loop_set(c->f, b, sum, loop_const_f(c->f, t, 0));
+    loop_block *in = b;
+    int vi = open_loop(c, &in, sp);
+    loop_index xi = at_var(vp, sp, 0);
+    term(&xi, vi, 1);
+    accumulate(c, in, sum, loop_load(c->f, x, xi));
+    loop_store(c->f, b, y, at_var(vp, 1, 0),
+               bin(c, LOOP_BINOP_DIV, loop_local_read(c->f, sum), loop_const_f(c->f, t, (double)sp)));
+    return LOOM_STATUS_OK;
 }
 
+/* ONNX BatchNormalization-15, inference form. Per channel a = scale /
+ * sqrt(var + epsilon) and b = B - mean * a go to a scratch [2, C] once;
+ * then y = x * a[c] + b[c] over X viewed as [N, C, S]. */
 loom_status lower_batch_normalization(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    (void)step;
-    ir_diag_node(c->d, c->g, n, "lowering not implemented");
-    return LOOM_STATUS_UNSUPPORTED;
+    const ir_value *xv = n->inputs[0];
+    const ir_shape *s = &xv->shape;
+    ir_dtype t = xv->dtype;
+    int64_t ch = s->rank >= 2 ? s->dims[1] : 1;
+    int64_t sp = s->rank >= 2 ? box_size(s->dims + 2, s->rank - 2) : 1;
+    loop_buf *p[5];
+    for (int i = 1; i < 5; i++)
+        p[i] = lower_buf(c, n->inputs[i]);
+    loop_buf *x = lower_buf(c, xv), *y = lower_buf(c, n->outputs[0]);
+    loop_buf *ab = lower_scratch(c, "bn_scale_shift", t, 2 * ch);
+    double eps = ir_attr_float(n, "epsilon", 1e-5f);
+    loop_block *b = &step->body;
+    int vc = open_loop(c, &b, ch);
+    loop_index at_c = at_var(vc, 1, 0), at_ch = at_var(vc, 1, ch);
+    loop_expr *var = load_as(c, p[4], at_c, t);
+    loop_expr *den = loop_unary(c->f, LOOP_UNOP_SQRT,
+                                bin(c, LOOP_BINOP_ADD, var, loop_const_f(c->f, t, eps)));
+    loop_store(c->f, b, ab, at_c, bin(c, LOOP_BINOP_DIV, load_as(c, p[1], at_c, t), den));
+    loop_expr *shift = bin(c, LOOP_BINOP_MUL, load_as(c, p[3], at_c, t), loop_load(c->f, ab, at_c));
+    loop_store(c->f, b, ab, at_ch, bin(c, LOOP_BINOP_SUB, load_as(c, p[2], at_c, t), shift));
+    b = &step->body;
+    int vn = open_loop(c, &b, s->dims[0]);
+    vc = open_loop(c, &b, ch);
+    int vi = open_loop(c, &b, sp);
+    loop_index xi = at_var(vn, ch * sp, 0);
+    term(&xi, vc, sp);
+    term(&xi, vi, 1);
+    loop_expr *scaled = bin(c, LOOP_BINOP_MUL, loop_load(c->f, x, xi),
+                            loop_load(c->f, ab, at_var(vc, 1, 0)));
+    loop_store(c->f, b, y, xi, bin(c, LOOP_BINOP_ADD, scaled, loop_load(c->f, ab, at_var(vc, 1, ch))));
+    return LOOM_STATUS_OK;
 }
-

@@ -1,0 +1,532 @@
+/*
+ * Lowering of the convolution family (lower/lower_conv.c): graphs of
+ * Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool and
+ * BatchNormalization nodes in every attribute form, compiled with the C
+ * backend (OpenBLAS and standalone builds) and compared with the
+ * interpreter by tl_check_c. Several nodes share one graph to keep the
+ * number of C compilations small. Also checks which runtime kernels each
+ * form calls, and the diagnostic for a spatial rank the lowering rejects.
+ */
+#include <stdlib.h>
+
+#include "lower.h"
+#include "testlib.h"
+
+/* f32 GEMMs against the interpreter's double sums */
+#define ATOL 1e-4f
+#define RTOL 1e-4f
+
+/* A shape literal: SHP(1, 3, 5, 5). */
+typedef struct shp {
+    int rank;
+    int64_t d[IR_MAX_RANK];
+} shp;
+#define NARGS(...) ((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
+#define SHP(...) ((shp){NARGS(__VA_ARGS__), {__VA_ARGS__}})
+#define INTS(n, name, ...) \
+    ir_node_set_ints(g, n, name, (int64_t[]){__VA_ARGS__}, NARGS(__VA_ARGS__))
+
+static uint32_t next_seed = 100;
+
+/* A constant of dtype t with values in [-1, 1) (or in [lo, lo + 1) when
+ * positive is set, for variances). */
+static ir_value *cst(ir_graph *g, const char *name, ir_dtype t, shp s, bool positive)
+{
+    ir_shape sh = {.rank = s.rank};
+    memcpy(sh.dims, s.d, sizeof s.d);
+    int64_t n = ir_shape_numel(&sh);
+    void *p = calloc((size_t)n + 1, ir_dtype_size(t));
+    tl_fill(p, t, n, next_seed++);
+    for (int64_t i = 0; positive && i < n; i++) {
+        if (t == IR_DTYPE_F32)
+            ((float *)p)[i] = fabsf(((float *)p)[i]) + 0.25f;
+        else
+            ((double *)p)[i] = fabs(((double *)p)[i]) + 0.25;
+    }
+    ir_value *v = tl_const(g, name, t, s.rank, s.d, p);
+    free(p);
+    return v;
+}
+
+static ir_value *f32(ir_graph *g, const char *name, shp s)
+{
+    return cst(g, name, IR_DTYPE_F32, s, false);
+}
+
+static ir_value *in(ir_graph *g, const char *name, ir_dtype t, shp s)
+{
+    return tl_input(g, name, t, s.rank, s.d);
+}
+
+/* A node named after its output `out` (and out_idx for a second output). */
+static ir_node *node(ir_graph *g, ir_op op, const char *out, int n_in, ir_value **ins, int n_out)
+{
+    char name[64], idx[64];
+    snprintf(name, sizeof name, "n_%s", out);
+    snprintf(idx, sizeof idx, "%s_idx", out);
+    return tl_node(g, op, name, n_in, ins, n_out, out, idx);
+}
+
+static ir_node *conv(ir_graph *g, ir_op op, const char *out, ir_value *x, ir_value *w, ir_value *b)
+{
+    return node(g, op, out, b ? 3 : 2, (ir_value *[]){x, w, b}, 1);
+}
+
+/* The value `name` of g. */
+static ir_value *val(ir_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_values; i++)
+        if (strcmp(g->values[i]->name, name) == 0)
+            return g->values[i];
+    cr_assert_fail("no value %s", name);
+    return NULL;
+}
+
+/* Infers, compiles, runs and compares every output; frees g. */
+static void check(ir_graph *g)
+{
+    tl_infer_ok(g);
+    tl_check_c(g, NULL, ATOL, RTOL);
+    ir_graph_free(g);
+}
+
+Test(lower_conv, conv_2d_forms)
+{
+    ir_graph *g = tl_graph("conv2d");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 4, 7, 6));
+    ir_node *n = conv(g, IR_OP_CONV, "bias", x, f32(g, "w0", SHP(3, 4, 3, 3)), f32(g, "b0", SHP(3)));
+    INTS(n, "kernel_shape", 3, 3);
+    n = conv(g, IR_OP_CONV, "strided", x, in(g, "w1", IR_DTYPE_F32, SHP(5, 4, 3, 2)), NULL);
+    INTS(n, "strides", 2, 3);
+    INTS(n, "pads", 1, 0, 2, 1);
+    INTS(n, "dilations", 2, 1);
+    n = conv(g, IR_OP_CONV, "group", x, f32(g, "w2", SHP(6, 2, 3, 3)), f32(g, "b2", SHP(6)));
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = conv(g, IR_OP_CONV, "depthwise", x, f32(g, "w3", SHP(4, 1, 3, 3)), f32(g, "b3", SHP(4)));
+    ir_node_set_int(g, n, "group", 4);
+    INTS(n, "pads", 1, 1, 1, 1);
+    INTS(n, "strides", 2, 2);
+    /* depthwise with a channel multiplier of 2 */
+    n = conv(g, IR_OP_CONV, "depthwise_x2", x, f32(g, "w3b", SHP(8, 1, 2, 3)), NULL);
+    ir_node_set_int(g, n, "group", 4);
+    INTS(n, "pads", 0, 2, 1, 1);
+    INTS(n, "dilations", 2, 1);
+    n = conv(g, IR_OP_CONV, "same_upper", x, f32(g, "w4", SHP(3, 4, 3, 2)), NULL);
+    ir_node_set_string(g, n, "auto_pad", "SAME_UPPER");
+    INTS(n, "strides", 2, 2);
+    n = conv(g, IR_OP_CONV, "same_lower", x, f32(g, "w5", SHP(3, 4, 2, 3)), f32(g, "b5", SHP(3)));
+    ir_node_set_string(g, n, "auto_pad", "SAME_LOWER");
+    INTS(n, "strides", 2, 1);
+    INTS(n, "dilations", 1, 2);
+    conv(g, IR_OP_CONV, "pointwise", x, f32(g, "w6", SHP(5, 4, 1, 1)), f32(g, "b6", SHP(5)));
+    n = conv(g, IR_OP_CONV, "pointwise_group", x, f32(g, "w7", SHP(6, 2, 1, 1)), NULL);
+    ir_node_set_int(g, n, "group", 2);
+    n = conv(g, IR_OP_CONV, "pointwise_stride", x, f32(g, "w8", SHP(3, 4, 1, 1)), NULL);
+    INTS(n, "strides", 2, 2);
+    n = conv(g, IR_OP_CONV, "valid", x, f32(g, "w9", SHP(2, 4, 4, 4)), NULL);
+    ir_node_set_string(g, n, "auto_pad", "VALID");
+    /* kernel 1 with pads 2 and stride 3: some outputs see only padding */
+    n = conv(g, IR_OP_CONV, "pad_only", x, f32(g, "w10", SHP(2, 4, 1, 1)), f32(g, "b10", SHP(2)));
+    INTS(n, "pads", 2, 2, 2, 2);
+    INTS(n, "strides", 3, 3);
+    check(g);
+}
+
+Test(lower_conv, conv_1d_3d)
+{
+    ir_graph *g = tl_graph("conv13");
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(2, 3, 9));
+    ir_node *n = conv(g, IR_OP_CONV, "c1", x1, f32(g, "w0", SHP(4, 3, 3)), f32(g, "b0", SHP(4)));
+    INTS(n, "pads", 1, 2);
+    INTS(n, "strides", 2);
+    INTS(n, "dilations", 2);
+    conv(g, IR_OP_CONV, "c1_pointwise", x1, f32(g, "w1", SHP(2, 3, 1)), NULL);
+    n = conv(g, IR_OP_CONV, "c1_depthwise", x1, f32(g, "w2", SHP(3, 1, 2)), NULL);
+    ir_node_set_int(g, n, "group", 3);
+    ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(2, 4, 5, 6, 4));
+    n = conv(g, IR_OP_CONV, "c3", x3, f32(g, "w3", SHP(3, 4, 3, 2, 3)), f32(g, "b3", SHP(3)));
+    INTS(n, "pads", 1, 0, 1, 0, 1, 1);
+    INTS(n, "strides", 1, 2, 1);
+    INTS(n, "dilations", 1, 1, 2);
+    n = conv(g, IR_OP_CONV, "c3_group", x3, f32(g, "w4", SHP(4, 2, 2, 2, 2)), NULL);
+    ir_node_set_int(g, n, "group", 2);
+    ir_node_set_string(g, n, "auto_pad", "SAME_UPPER");
+    INTS(n, "strides", 2, 2, 2);
+    conv(g, IR_OP_CONV, "c3_pointwise", x3, f32(g, "w5", SHP(2, 4, 1, 1, 1)), f32(g, "b5", SHP(2)));
+    /* depth 1 padded by 1 with stride 3: the only depth tap is padding */
+    ir_value *x3b = in(g, "x3b", IR_DTYPE_F32, SHP(1, 2, 1, 3, 3));
+    n = conv(g, IR_OP_CONV, "c3_pad_only", x3b, f32(g, "w6", SHP(2, 2, 1, 2, 2)), f32(g, "b6", SHP(2)));
+    INTS(n, "pads", 1, 0, 0, 1, 1, 1);
+    INTS(n, "strides", 3, 1, 1);
+    check(g);
+}
+
+Test(lower_conv, conv_f64_direct)
+{
+    ir_graph *g = tl_graph("conv64");
+    ir_dtype d = IR_DTYPE_F64;
+    ir_value *x = in(g, "x", d, SHP(2, 4, 6, 5));
+    ir_node *n = conv(g, IR_OP_CONV, "c2", x, cst(g, "w0", d, SHP(4, 2, 3, 3), false),
+                      cst(g, "b0", d, SHP(4), false));
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "pads", 1, 0, 2, 1);
+    INTS(n, "strides", 2, 1);
+    INTS(n, "dilations", 1, 2);
+    conv(g, IR_OP_CONV, "c2_pointwise", x, in(g, "w1", d, SHP(3, 4, 1, 1)), NULL);
+    ir_value *x1 = in(g, "x1", d, SHP(1, 2, 7));
+    n = conv(g, IR_OP_CONV, "c1", x1, cst(g, "w2", d, SHP(3, 2, 3), false), NULL);
+    ir_node_set_string(g, n, "auto_pad", "SAME_LOWER");
+    ir_value *x3 = in(g, "x3", d, SHP(1, 2, 4, 3, 5));
+    n = conv(g, IR_OP_CONV, "c3", x3, cst(g, "w3", d, SHP(2, 2, 2, 3, 2), false),
+             cst(g, "b3", d, SHP(2), false));
+    INTS(n, "pads", 1, 1, 0, 0, 1, 1);
+    INTS(n, "strides", 2, 1, 2);
+    ir_value *xb = in(g, "xb", d, SHP(1, 2, 1, 5));
+    n = conv(g, IR_OP_CONV, "pad_only", xb, cst(g, "w4", d, SHP(2, 2, 1, 1), false),
+             cst(g, "b4", d, SHP(2), false));
+    INTS(n, "pads", 1, 0, 1, 0);
+    INTS(n, "strides", 3, 1);
+    check(g);
+}
+
+Test(lower_conv, conv_transpose_2d)
+{
+    ir_graph *g = tl_graph("convt2d");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 4, 5, 4));
+    conv(g, IR_OP_CONV_TRANSPOSE, "basic", x, f32(g, "w0", SHP(4, 3, 3, 3)), f32(g, "b0", SHP(3)));
+    ir_node *n = conv(g, IR_OP_CONV_TRANSPOSE, "stride", x, in(g, "w1", IR_DTYPE_F32, SHP(4, 2, 3, 3)),
+                      NULL);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 0, 1, 1);
+    INTS(n, "output_padding", 1, 0);
+    /* output_shape one past the full output: pad_end -1, a bias-only row */
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "oshape_big", x, f32(g, "w2", SHP(4, 2, 3, 3)),
+             f32(g, "b2", SHP(2)));
+    INTS(n, "strides", 2, 2);
+    INTS(n, "output_shape", 12, 10);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "oshape_small", x, f32(g, "w3", SHP(4, 2, 3, 3)), NULL);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "output_shape", 1, 2, 9, 7);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "group", x, f32(g, "w4", SHP(4, 3, 3, 2)), f32(g, "b4", SHP(6)));
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "dilations", 2, 1);
+    INTS(n, "strides", 1, 2);
+    conv(g, IR_OP_CONV_TRANSPOSE, "pointwise", x, f32(g, "w5", SHP(4, 5, 1, 1)), f32(g, "b5", SHP(5)));
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "pointwise_group", x, f32(g, "w6", SHP(4, 3, 1, 1)), NULL);
+    ir_node_set_int(g, n, "group", 2);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "same_upper", x, f32(g, "w7", SHP(4, 2, 3, 3)), NULL);
+    ir_node_set_string(g, n, "auto_pad", "SAME_UPPER");
+    INTS(n, "strides", 2, 2);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "same_lower", x, f32(g, "w8", SHP(4, 2, 2, 3)),
+             f32(g, "b8", SHP(2)));
+    ir_node_set_string(g, n, "auto_pad", "SAME_LOWER");
+    INTS(n, "strides", 2, 3);
+    /* kernel 1 but output_padding 1 (dilation 2): not pointwise */
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "k1_outpad", x, f32(g, "w9", SHP(4, 2, 1, 1)),
+             f32(g, "b9", SHP(2)));
+    INTS(n, "dilations", 2, 2);
+    INTS(n, "output_padding", 1, 1);
+    check(g);
+}
+
+Test(lower_conv, conv_transpose_1d_3d_f64)
+{
+    ir_graph *g = tl_graph("convt13");
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(2, 3, 6));
+    ir_node *n = conv(g, IR_OP_CONV_TRANSPOSE, "t1", x1, f32(g, "w0", SHP(3, 2, 4)),
+                      f32(g, "b0", SHP(2)));
+    INTS(n, "strides", 3);
+    INTS(n, "pads", 1, 2);
+    INTS(n, "output_padding", 1);
+    ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(2, 4, 3, 4, 2));
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "t3", x3, f32(g, "w1", SHP(4, 2, 2, 3, 2)), f32(g, "b1", SHP(4)));
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "strides", 2, 1, 2);
+    INTS(n, "pads", 1, 1, 0, 0, 0, 1);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "t3_oshape", x3, f32(g, "w2", SHP(4, 1, 2, 2, 2)), NULL);
+    INTS(n, "strides", 2, 2, 2);
+    INTS(n, "output_shape", 7, 8, 5);
+    conv(g, IR_OP_CONV_TRANSPOSE, "t3_pointwise", x3, f32(g, "w3", SHP(4, 3, 1, 1, 1)), NULL);
+    ir_dtype d = IR_DTYPE_F64;
+    ir_value *x64 = in(g, "x64", d, SHP(2, 4, 4, 3));
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "t64", x64, cst(g, "w4", d, SHP(4, 2, 3, 3), false),
+             cst(g, "b4", d, SHP(4), false));
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "strides", 2, 3);
+    INTS(n, "pads", 0, 1, 1, 0);
+    INTS(n, "output_padding", 1, 2);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "t64_oshape", x64, cst(g, "w5", d, SHP(4, 1, 2, 2), false), NULL);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "output_shape", 9, 7);
+    ir_value *x64_3 = in(g, "x64_3", d, SHP(1, 2, 2, 3, 2));
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "t64_3", x64_3, cst(g, "w6", d, SHP(2, 2, 2, 1, 2), false),
+             NULL);
+    INTS(n, "strides", 1, 2, 2);
+    INTS(n, "pads", 1, 0, 0, 0, 0, 1);
+    check(g);
+}
+
+Test(lower_conv, max_pool)
+{
+    ir_graph *g = tl_graph("maxpool");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 3, 9, 8));
+    ir_node *n = node(g, IR_OP_MAX_POOL, "basic", 1, &x, 2);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = node(g, IR_OP_MAX_POOL, "col_major", 1, &x, 2);
+    INTS(n, "kernel_shape", 2, 3);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 0, 0, 2);
+    ir_node_set_int(g, n, "storage_order", 1);
+    n = node(g, IR_OP_MAX_POOL, "ceil", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    ir_node_set_int(g, n, "ceil_mode", 1);
+    n = node(g, IR_OP_MAX_POOL, "dilated", 1, &x, 2);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "dilations", 2, 3);
+    INTS(n, "pads", 1, 1, 1, 1);
+    INTS(n, "strides", 2, 1);
+    ir_node_set_int(g, n, "ceil_mode", 1);
+    n = node(g, IR_OP_MAX_POOL, "same_upper", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 2);
+    INTS(n, "strides", 2, 3);
+    ir_node_set_string(g, n, "auto_pad", "SAME_UPPER");
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(2, 3, 10));
+    n = node(g, IR_OP_MAX_POOL, "p1", 1, &x1, 2);
+    INTS(n, "kernel_shape", 3);
+    INTS(n, "strides", 3);
+    ir_node_set_int(g, n, "ceil_mode", 1);
+    ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 2, 5, 4, 6));
+    n = node(g, IR_OP_MAX_POOL, "p3", 1, &x3, 2);
+    INTS(n, "kernel_shape", 2, 3, 2);
+    INTS(n, "pads", 1, 1, 0, 0, 1, 1);
+    INTS(n, "strides", 2, 1, 2);
+    ir_value *x64 = in(g, "x64", IR_DTYPE_F64, SHP(1, 2, 6, 6));
+    n = node(g, IR_OP_MAX_POOL, "p64", 1, &x64, 2);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = node(g, IR_OP_MAX_POOL, "p64_noidx", 1, &x64, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "strides", 2, 2);
+    check(g);
+}
+
+/* NaN taps: a window's max is the max of its numbers, NaN only when every
+ * tap is NaN; Indices then point at the first tap. */
+Test(lower_conv, max_pool_nan)
+{
+    ir_graph *g = tl_graph("maxpool_nan");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 1, 4, 5));
+    ir_node *n = node(g, IR_OP_MAX_POOL, "idx", 1, &x, 2);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = node(g, IR_OP_MAX_POOL, "val", 1, &x, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    tl_infer_ok(g);
+    float q = NAN;
+    float data[20] = {q, q, 1, q, -2, q, q, q, 3, q, -1, q, q, q, q, 2, q, -3, q, 0.5f};
+    tl_check_c(g, (const void *[]){data}, 0, 0);
+    ir_graph_free(g);
+}
+
+Test(lower_conv, average_pool)
+{
+    ir_graph *g = tl_graph("avgpool");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 3, 9, 8));
+    ir_node *n = node(g, IR_OP_AVERAGE_POOL, "exclude_pad", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = node(g, IR_OP_AVERAGE_POOL, "include_pad", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 2, 2, 1);
+    ir_node_set_int(g, n, "count_include_pad", 1);
+    /* ceil_mode windows that run past the end pad: those taps never count */
+    n = node(g, IR_OP_AVERAGE_POOL, "ceil_include", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 0, 0);
+    ir_node_set_int(g, n, "ceil_mode", 1);
+    ir_node_set_int(g, n, "count_include_pad", 1);
+    n = node(g, IR_OP_AVERAGE_POOL, "ceil_exclude", 1, &x, 1);
+    INTS(n, "kernel_shape", 2, 3);
+    INTS(n, "strides", 2, 2);
+    ir_node_set_int(g, n, "ceil_mode", 1);
+    n = node(g, IR_OP_AVERAGE_POOL, "dilated", 1, &x, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "dilations", 2, 2);
+    INTS(n, "pads", 1, 0, 1, 1);
+    ir_node_set_int(g, n, "count_include_pad", 1);
+    n = node(g, IR_OP_AVERAGE_POOL, "same_lower", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    ir_node_set_string(g, n, "auto_pad", "SAME_LOWER");
+    n = node(g, IR_OP_AVERAGE_POOL, "unpadded", 1, &x, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "strides", 2, 2);
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(2, 3, 10));
+    n = node(g, IR_OP_AVERAGE_POOL, "p1", 1, &x1, 1);
+    INTS(n, "kernel_shape", 4);
+    INTS(n, "strides", 3);
+    INTS(n, "pads", 2, 1);
+    ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 2, 5, 4, 6));
+    n = node(g, IR_OP_AVERAGE_POOL, "p3", 1, &x3, 1);
+    INTS(n, "kernel_shape", 2, 3, 2);
+    INTS(n, "pads", 1, 1, 0, 0, 1, 1);
+    INTS(n, "strides", 2, 1, 2);
+    ir_node_set_int(g, n, "count_include_pad", 1);
+    ir_value *x64 = in(g, "x64", IR_DTYPE_F64, SHP(1, 2, 6, 6));
+    n = node(g, IR_OP_AVERAGE_POOL, "p64", 1, &x64, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_node_set_int(g, n, "ceil_mode", 1);
+    check(g);
+}
+
+Test(lower_conv, global_pool_and_batchnorm)
+{
+    ir_graph *g = tl_graph("gapbn");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 3, 5, 4));
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap2", 1, &x, 1);
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(2, 3, 7));
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap1", 1, &x1, 1);
+    ir_value *x3 = in(g, "x3", IR_DTYPE_F64, SHP(1, 2, 3, 2, 2));
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap3", 1, &x3, 1);
+    ir_value *p[5] = {x, f32(g, "scale", SHP(3)), f32(g, "bias", SHP(3)), f32(g, "mean", SHP(3)),
+                      cst(g, "var", IR_DTYPE_F32, SHP(3), true)};
+    ir_node *n = node(g, IR_OP_BATCH_NORMALIZATION, "bn4", 5, p, 1);
+    ir_node_set_float(g, n, "epsilon", 1e-3f);
+    /* rank 2 [N, C]; the parameters as graph inputs (variance kept positive
+     * by a constant) */
+    ir_value *q[5] = {in(g, "x2", IR_DTYPE_F32, SHP(4, 3)), in(g, "s2", IR_DTYPE_F32, SHP(3)),
+                      in(g, "b2", IR_DTYPE_F32, SHP(3)), in(g, "m2", IR_DTYPE_F32, SHP(3)),
+                      cst(g, "v2", IR_DTYPE_F32, SHP(3), true)};
+    node(g, IR_OP_BATCH_NORMALIZATION, "bn2", 5, q, 1);
+    /* rank 1: one channel */
+    ir_value *r[5] = {in(g, "xr1", IR_DTYPE_F32, SHP(5)), f32(g, "s1", SHP(1)),
+                      f32(g, "b1", SHP(1)), f32(g, "m1", SHP(1)),
+                      cst(g, "v1", IR_DTYPE_F32, SHP(1), true)};
+    node(g, IR_OP_BATCH_NORMALIZATION, "bn1", 5, r, 1);
+    /* f64 data with f32 statistics */
+    ir_value *t[5] = {x3, f32(g, "s3", SHP(2)), f32(g, "b3", SHP(2)), f32(g, "m3", SHP(2)),
+                      cst(g, "v3", IR_DTYPE_F32, SHP(2), true)};
+    node(g, IR_OP_BATCH_NORMALIZATION, "bn64", 5, t, 1);
+    check(g);
+}
+
+/* Intermediates in the arena: Conv -> BN -> MaxPool -> ConvTranspose ->
+ * AveragePool -> GlobalAveragePool. */
+Test(lower_conv, chain)
+{
+    ir_graph *g = tl_graph("chain");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 3, 12, 10));
+    ir_node *n = conv(g, IR_OP_CONV, "c", x, f32(g, "w", SHP(8, 3, 3, 3)), f32(g, "b", SHP(8)));
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *p[5] = {val(g, "c"), f32(g, "s", SHP(8)), f32(g, "sh", SHP(8)), f32(g, "m", SHP(8)),
+                      cst(g, "v", IR_DTYPE_F32, SHP(8), true)};
+    node(g, IR_OP_BATCH_NORMALIZATION, "bn", 5, p, 1);
+    ir_value *bn = val(g, "bn");
+    n = node(g, IR_OP_MAX_POOL, "mp", 1, &bn, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "strides", 2, 2);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "ct", val(g, "mp"), f32(g, "wt", SHP(8, 4, 2, 2)), NULL);
+    INTS(n, "strides", 2, 2);
+    ir_value *ct = val(g, "ct");
+    n = node(g, IR_OP_AVERAGE_POOL, "ap", 1, &ct, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *ap = val(g, "ap");
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap", 1, &ap, 1);
+    check(g);
+}
+
+/* ---- the shape of the lowered code ---- */
+
+/* Counts CALLs of kernel k in block b (recursively). */
+static int count_calls(const loop_block *b, loop_kernel k)
+{
+    int count = 0;
+    for (int i = 0; i < b->n; i++) {
+        const loop_stmt *s = b->stmts[i];
+        if (s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF)
+            count += count_calls(&s->body, k);
+        if (s->kind == LOOP_STMT_CALL && s->kernel == k)
+            count += 1;
+    }
+    return count;
+}
+
+/* Lowers g (inferred) and checks step `name` makes the given numbers of
+ * SGEMM, IM2COL and COL2IM calls. */
+static void expect_calls(const loop_func *f, const char *name, int sgemm, int im2col, int col2im)
+{
+    for (int s = 0; s < f->n_steps; s++) {
+        if (strcmp(f->steps[s]->node_name, name) != 0)
+            continue;
+        const loop_block *b = &f->steps[s]->body;
+        cr_expect_eq(count_calls(b, LOOP_KERNEL_SGEMM), sgemm, "%s: sgemm calls", name);
+        cr_expect_eq(count_calls(b, LOOP_KERNEL_IM2COL), im2col, "%s: im2col calls", name);
+        cr_expect_eq(count_calls(b, LOOP_KERNEL_COL2IM), col2im, "%s: col2im calls", name);
+        return;
+    }
+    cr_assert_fail("no step %s", name);
+}
+
+Test(lower_conv, gemm_kernels)
+{
+    ir_graph *g = tl_graph("kernels");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 4, 6, 6));
+    conv(g, IR_OP_CONV, "c3x3", x, f32(g, "w0", SHP(3, 4, 3, 3)), NULL);
+    conv(g, IR_OP_CONV, "c1x1", x, f32(g, "w1", SHP(3, 4, 1, 1)), f32(g, "b1", SHP(3)));
+    ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 2, 3, 3, 3));
+    conv(g, IR_OP_CONV, "c3d", x3, f32(g, "w2", SHP(2, 2, 2, 2, 2)), NULL);
+    ir_node *n = conv(g, IR_OP_CONV, "depthwise", x, f32(g, "w6", SHP(8, 1, 3, 3)), NULL);
+    ir_node_set_int(g, n, "group", 4);
+    conv(g, IR_OP_CONV_TRANSPOSE, "t3x3", x, f32(g, "w3", SHP(4, 2, 3, 3)), NULL);
+    conv(g, IR_OP_CONV_TRANSPOSE, "t1x1", x, f32(g, "w4", SHP(4, 2, 1, 1)), NULL);
+    conv(g, IR_OP_CONV_TRANSPOSE, "t3d", x3, f32(g, "w5", SHP(2, 2, 2, 2, 2)), NULL);
+    tl_infer_ok(g);
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    loom_status st = lower_graph(g, "m", &f, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "lowering failed: %s", d.text ? d.text : "");
+    cr_assert_eq(loop_verify(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    expect_calls(f, "n_c3x3", 1, 1, 0);
+    expect_calls(f, "n_c1x1", 1, 0, 0);
+    expect_calls(f, "n_c3d", 1, 0, 0); /* im2col as a loop nest */
+    expect_calls(f, "n_depthwise", 0, 0, 0); /* direct loops, see lower_conv.c */
+    expect_calls(f, "n_t3x3", 1, 0, 1);
+    expect_calls(f, "n_t1x1", 1, 0, 0);
+    expect_calls(f, "n_t3d", 1, 0, 0); /* col2im as a loop nest */
+    loop_func_free(f);
+    ir_diag_free(&d);
+    ir_graph_free(g);
+}
+
+/* More spatial dims than index terms allow: reported, never miscompiled. */
+Test(lower_conv, too_many_spatial_dims)
+{
+    ir_graph *g = tl_graph("rank7");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 1, 2, 2, 2, 2, 2));
+    conv(g, IR_OP_CONV, "c", x, f32(g, "w", SHP(1, 1, 1, 1, 1, 1, 1)), NULL);
+    ir_node *n = node(g, IR_OP_MAX_POOL, "mp", 1, &x, 1);
+    INTS(n, "kernel_shape", 1, 1, 1, 1, 1);
+    tl_infer_ok(g);
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    loom_status st = lower_graph(g, "m", &f, &d);
+    cr_assert_eq(st, LOOM_STATUS_UNSUPPORTED);
+    cr_assert_null(f);
+    cr_assert(d.text && strstr(d.text, "node \"n_c\" (Conv): 5 spatial dims"), "%s", d.text);
+    cr_assert(strstr(d.text, "node \"n_mp\" (MaxPool): 5 spatial dims"), "%s", d.text);
+    ir_diag_free(&d);
+    ir_graph_free(g);
+}
