@@ -54,6 +54,7 @@ static inline float loomrt_expf(float x)
     /* exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2/2; Cephes
      * expf's polynomial for exp(r) */
     float xc = x > 88.7228f ? 88.7228f : x < -103.9721f ? -103.9721f : x;
+    xc = x == x ? xc : 0.0f; /* NaN: keep the integer conversion defined */
     float n = floorf(xc * 1.44269504089f + 0.5f);
     float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
