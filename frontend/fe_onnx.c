@@ -6,10 +6,13 @@
  * it finds (unsupported opsets, ops, attributes and dtypes; undefined names;
  * unpinned symbolic dims) before giving up, so a user sees all of them at
  * once. Constant nodes and initializers become constant values; graph inputs
- * that are also initializers are constants. Older-opset attribute forms are
- * mapped to the IR's (see ir_ops.h). Symbolic dims are pinned from the dims
- * argument ("name=value" for a dim_param, "input=1,3,224,224" for a whole
- * input shape).
+ * that are also initializers are constants. Opsets 1 to 21 are read: the
+ * older forms are mapped onto the IR's latest-opset semantics ("older
+ * opsets" below: legacy broadcast with axis, Reshape-1's shape attribute,
+ * Cast-1's type names, is_test, ...), and what has no equivalent is
+ * reported with node, op, opset and reason. Symbolic dims are pinned from
+ * the dims argument ("name=value" for a dim_param, "input=1,3,224,224" for
+ * a whole input shape).
  *
  * After building, shape inference runs node by node; a node whose inputs are
  * all constant and whose outputs are small (shape arithmetic: Shape, Gather,
@@ -27,7 +30,7 @@
 #include "interp.h"
 
 /* Opsets of the default domain that loom reads. */
-#define OPSET_MIN 7
+#define OPSET_MIN 1
 #define OPSET_MAX 21
 /* Largest output (in elements) that load-time folding evaluates. */
 #define FOLD_MAX_ELEMS 4096
@@ -38,6 +41,16 @@ typedef struct pin {
     const char *text;  /* the whole entry, for messages */
     bool used;
 } pin;
+
+/* A legacy broadcast (Add-1/6 with broadcast=1 and axis) waiting for the
+ * shapes that fix its Unsqueeze (see legacy_broadcast). */
+typedef struct legacy_bcast {
+    ir_node *unsqueeze;       /* B -> B with trailing 1s */
+    const ir_value *a;        /* the binary op's A */
+    int64_t axis;
+    const Onnx__NodeProto *np;
+    const char *name;
+} legacy_bcast;
 
 typedef struct onnx_ctx {
     ir_graph *g;
@@ -50,6 +63,8 @@ typedef struct onnx_ctx {
     const fe_onnx_binding *binds;
     int n_binds;
     bool *bind_used;
+    legacy_bcast *bcasts; /* one per node at most */
+    int n_bcasts;
     loom_status status;   /* most severe error so far */
 } onnx_ctx;
 
@@ -530,18 +545,228 @@ static void convert_attr(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, con
     }
 }
 
-/* Maps older-opset forms onto the IR's (ir_ops.h). Attribute-vs-input forms
- * (Split, Slice, Squeeze, Unsqueeze, Reduce*, Clip, Dropout) need nothing:
- * the schemas accept both. */
-static void legacy_forms(onnx_ctx *c, ir_node *n)
+/* ---- older opsets ----
+ * loom's IR follows the latest ONNX semantics; these map the forms of
+ * opsets 1-6 (and a few later ones) onto it, or reject what has no
+ * equivalent with the node, op, opset and reason. */
+
+/* First opset of the default domain in which each op exists, for the ops
+ * that came after opset 1. */
+static int op_since(ir_op op)
 {
+    switch (op) {
+    case IR_OP_SIN:
+    case IR_OP_COS: return 7;
+    case IR_OP_EXPAND: return 8;
+    case IR_OP_WHERE:
+    case IR_OP_ERF:
+    case IR_OP_CONSTANT_OF_SHAPE:
+    case IR_OP_IS_NAN: return 9;
+    case IR_OP_MOD:
+    case IR_OP_IS_INF: return 10;
+    case IR_OP_RANGE:
+    case IR_OP_GATHER_ELEMENTS: return 11;
+    case IR_OP_TRILU: return 14;
+    case IR_OP_LAYER_NORMALIZATION: return 17;
+    case IR_OP_GELU: return 20;
+    default: return 1;
+    }
+}
+
+/* The attribute of np called name, or NULL. */
+static const Onnx__AttributeProto *proto_attr(const Onnx__NodeProto *np, const char *name)
+{
+    for (size_t i = 0; i < np->n_attribute; i++)
+        if (strcmp(np->attribute[i]->name, name) == 0)
+            return np->attribute[i];
+    return NULL;
+}
+
+/* Binary ops that had the legacy `broadcast` / `axis` attributes before
+ * opset 7. */
+static bool legacy_broadcast_op(ir_op op)
+{
+    switch (op) {
+    case IR_OP_ADD: case IR_OP_SUB: case IR_OP_MUL: case IR_OP_DIV: case IR_OP_POW:
+    case IR_OP_EQUAL: case IR_OP_LESS: case IR_OP_GREATER:
+    case IR_OP_AND: case IR_OP_OR: case IR_OP_XOR: return true;
+    default: return false;
+    }
+}
+
+/* ONNX Add-1/6 (and the other legacy_broadcast_op ops) with broadcast=1
+ * and axis: B's dims line up with A's starting at axis, so B needs
+ * rank(A) - axis - rank(B) trailing 1s to broadcast the numpy way. That
+ * count is known only once shapes are inferred, so B goes through an
+ * Unsqueeze whose constant axes legacy_axes fills in (or which becomes an
+ * Identity) when inference reaches it. Without axis, legacy broadcasting
+ * aligns the trailing dims, which numpy broadcasting already does. */
+static void legacy_broadcast(onnx_ctx *c, const Onnx__NodeProto *np, const char *name,
+                             ir_value **ins, int n_in)
+{
+    const Onnx__AttributeProto *b = proto_attr(np, "broadcast"), *ax = proto_attr(np, "axis");
+    if (!b || b->i == 0 || !ax || n_in != 2 || !ins[0] || !ins[1])
+        return;
+    ir_graph *g = c->g;
+    ir_value *axes = ir_graph_new_value(g, "legacy_axes", IR_DTYPE_I64);
+    ir_value_set_shape(axes, 1, (int64_t[]){0});
+    axes->data = ir_arena_array(&g->arena, IR_MAX_RANK, sizeof(int64_t));
+    ir_value *out = ir_graph_new_value(g, ins[1]->name, ins[1]->dtype);
+    const char *uname = ir_arena_printf(&g->arena, "%s/legacy_broadcast", name);
+    ir_node *u = ir_graph_add_node(g, IR_OP_UNSQUEEZE, uname, (ir_value *[]){ins[1], axes}, 2,
+                                   &out, 1);
+    legacy_bcast *p = &c->bcasts[c->n_bcasts++];
+    *p = (legacy_bcast){.unsqueeze = u, .a = ins[0], .axis = ax->i, .np = np, .name = name};
+    ins[1] = out;
+}
+
+/* Sets the axes of the Unsqueeze that legacy_broadcast made (p), now that
+ * the shapes of A and B are known; reports a B that does not fit A. */
+static void legacy_axes(onnx_ctx *c, const legacy_bcast *p)
+{
+    ir_node *u = p->unsqueeze;
+    const ir_value *a = p->a, *b = u->inputs[0];
+    if (!a->shape_known || !b->shape_known)
+        return; /* inference reports it */
+    int ra = a->shape.rank, rb = b->shape.rank;
+    int64_t axis = p->axis < 0 ? p->axis + ra : p->axis;
+    bool fits = axis >= 0 && axis + rb <= ra;
+    for (int i = 0; fits && i < rb; i++)
+        fits = b->shape.dims[i] == a->shape.dims[axis + i] || b->shape.dims[i] == 1;
+    if (!fits) {
+        char sa[128], sb[128];
+        ir_shape_format(&a->shape, sa, sizeof sa);
+        ir_shape_format(&b->shape, sb, sizeof sb);
+        node_error(c, LOOM_STATUS_INVALID_MODEL, p->np, p->name,
+                   "legacy broadcast: B %s does not match A %s at axis %lld", sb, sa,
+                   (long long)p->axis);
+        return;
+    }
+    int trailing = ra - (int)axis - rb;
+    if (trailing == 0) { /* numpy broadcasting already lines them up */
+        u->op = IR_OP_IDENTITY;
+        u->n_inputs = 1;
+        return;
+    }
+    ir_value *axes = u->inputs[1];
+    for (int i = 0; i < trailing; i++)
+        ((int64_t *)axes->data)[i] = rb + i;
+    ir_value_set_shape(axes, 1, (int64_t[]){trailing});
+}
+
+/* ONNX Reshape-1/4: the target shape is the `shape` attribute; it becomes
+ * the constant shape input of Reshape-5. */
+static void legacy_reshape(onnx_ctx *c, const Onnx__NodeProto *np, const char *name,
+                           ir_value **ins, int *n_in)
+{
+    const Onnx__AttributeProto *a = proto_attr(np, "shape");
+    if (*n_in >= 2)
+        return;
+    if (!a) {
+        node_error(c, LOOM_STATUS_INVALID_MODEL, np, name,
+                   "has neither a shape input nor a shape attribute");
+        return;
+    }
+    ir_value *v = ir_graph_new_value(c->g, "legacy_shape", IR_DTYPE_I64);
+    ir_value_set_shape(v, 1, (int64_t[]){(int64_t)a->n_ints});
+    v->data = ir_arena_memdup(&c->g->arena, a->ints, a->n_ints * sizeof *a->ints);
+    ins[1] = v;
+    *n_in = 2;
+}
+
+/* Adjusts the inputs of np for older opsets before the node is built. */
+static void legacy_inputs(onnx_ctx *c, const Onnx__NodeProto *np, const char *name, ir_op op,
+                          ir_value **ins, int *n_in)
+{
+    if (c->opset < 7 && legacy_broadcast_op(op))
+        legacy_broadcast(c, np, name, ins, *n_in);
+    if (c->opset < 5 && op == IR_OP_RESHAPE)
+        legacy_reshape(c, np, name, ins, n_in);
+}
+
+/* The TensorProto.DataType of a Cast-1 `to` string ("FLOAT", ...); 0 when
+ * unknown. */
+static int cast_type_code(const char *s)
+{
+    static const char *const names[] = {"",      "FLOAT",  "UINT8",  "INT8",   "UINT16",
+                                        "INT16", "INT32",  "INT64",  "STRING", "BOOL",
+                                        "FLOAT16", "DOUBLE", "UINT32", "UINT64"};
+    for (int i = 1; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return 0;
+}
+
+/* Handles attribute a of the older opsets that has no place in the IR's
+ * schema; returns true when it was taken care of (stored in another form,
+ * or dropped because it changes nothing at inference). */
+static bool legacy_attr(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, const char *name,
+                        const Onnx__AttributeProto *a)
+{
+    int64_t v = c->opset;
+    const char *an = a->name;
+    /* opsets 1-5: a hint for in-place buffer reuse, no effect on values */
+    if (v < 6 && strcmp(an, "consumed_inputs") == 0)
+        return true;
+    if (v < 7 && legacy_broadcast_op(n->op) &&
+        (strcmp(an, "broadcast") == 0 || strcmp(an, "axis") == 0))
+        return true; /* handled by legacy_broadcast */
+    if (v < 5 && n->op == IR_OP_RESHAPE && strcmp(an, "shape") == 0)
+        return true; /* handled by legacy_reshape */
+    /* LSTM/GRU/RNN-1: output_sequence only says whether Y may be left out;
+     * loom computes Y whenever the node lists it */
+    if (v < 7 && (n->op == IR_OP_LSTM || n->op == IR_OP_GRU || n->op == IR_OP_RNN) &&
+        strcmp(an, "output_sequence") == 0)
+        return true;
+    if (v < 2 && n->op == IR_OP_PAD && strcmp(an, "paddings") == 0) { /* Pad-1 */
+        ir_node_set_ints(c->g, n, "pads", a->ints, (int)a->n_ints);
+        return true;
+    }
+    if (v < 6 && n->op == IR_OP_CAST && strcmp(an, "to") == 0 &&
+        attr_proto_kind(a) == IR_ATTR_STRING) { /* Cast-1: the type by name */
+        const char *s = bytes_str(&c->g->arena, &a->s);
+        int code = cast_type_code(s);
+        if (!code || ir_dtype_from_onnx(code) == IR_DTYPE_COUNT)
+            node_error(c, code ? LOOM_STATUS_UNSUPPORTED : LOOM_STATUS_INVALID_MODEL, np, name,
+                       "%s type \"%s\" in attribute \"to\"", code ? "unsupported" : "unknown", s);
+        else
+            ir_node_set_int(c->g, n, "to", code);
+        return true;
+    }
+    return false;
+}
+
+/* Maps older-opset forms onto the IR's (ir_ops.h) after the attributes are
+ * stored, or rejects those with no equivalent. Attribute-vs-input forms
+ * (Split, Slice, Squeeze, Unsqueeze, Reduce*, Clip, Dropout, Pad) need
+ * nothing: the schemas accept both. */
+static void legacy_forms(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, const char *name)
+{
+    int64_t v = c->opset;
     /* ONNX Softmax-1/11, LogSoftmax-1/11: coerce the input to 2-D at axis
      * (default 1); Softmax-13 works along one axis (default -1). */
-    if ((n->op == IR_OP_SOFTMAX || n->op == IR_OP_LOG_SOFTMAX) && c->opset < 13) {
+    if ((n->op == IR_OP_SOFTMAX || n->op == IR_OP_LOG_SOFTMAX) && v < 13) {
         ir_node_set_int(c->g, n, "coerce_2d", 1);
         if (!ir_node_find_attr(n, "axis"))
             ir_node_set_int(c->g, n, "axis", 1);
     }
+    /* ONNX Concat-1: axis defaults to 1 (required from Concat-4) */
+    if (n->op == IR_OP_CONCAT && v < 4 && !ir_node_find_attr(n, "axis"))
+        ir_node_set_int(c->g, n, "axis", 1);
+    /* BatchNormalization-1/6 and Dropout-1/6: is_test defaults to 0, the
+     * training form (batch statistics; random dropout) */
+    if ((n->op == IR_OP_BATCH_NORMALIZATION || n->op == IR_OP_DROPOUT) && v < 7) {
+        if (ir_attr_int(n, "is_test", 0) != 1)
+            node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
+                       "is_test=0 is the training form (%s), which loom does not support; only "
+                       "is_test=1",
+                       n->op == IR_OP_DROPOUT ? "random dropout" : "batch statistics");
+        ir_node_remove_attr(n, "is_test");
+    }
+    /* ONNX Tile-1: tiles and axis inputs instead of Tile-6's repeats */
+    if (n->op == IR_OP_TILE && v < 6)
+        node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
+                   "Tile-1 (tiles and axis inputs) is not supported; Tile-6 (repeats) is");
 }
 
 /* Builds node np (index k of the graph), or reports why it cannot. */
@@ -557,7 +782,13 @@ static void convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
         placeholder_outputs(c, np);
         return;
     }
-    ir_value **ins = ir_arena_array(&g->arena, np->n_input + 1, sizeof *ins);
+    if (c->opset && c->opset < op_since(op)) {
+        node_error(c, LOOM_STATUS_INVALID_MODEL, np, name, "%s does not exist before opset %d",
+                   np->op_type, op_since(op));
+        placeholder_outputs(c, np);
+        return;
+    }
+    ir_value **ins = ir_arena_array(&g->arena, np->n_input + 2, sizeof *ins);
     ir_value **outs = ir_arena_array(&g->arena, np->n_output + 1, sizeof *outs);
     int n_in = node_inputs(c, np, name, ins);
     if (op == IR_OP_CONSTANT) {
@@ -571,11 +802,13 @@ static void convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
                        "needs one output with a fresh name");
         return;
     }
+    legacy_inputs(c, np, name, op, ins, &n_in);
     int n_out = node_outputs(c, np, name, outs);
     ir_node *n = ir_graph_add_node(g, op, name, ins, n_in, outs, n_out);
     for (size_t i = 0; i < np->n_attribute; i++)
-        convert_attr(c, n, np, name, np->attribute[i]);
-    legacy_forms(c, n);
+        if (!legacy_attr(c, n, np, name, np->attribute[i]))
+            convert_attr(c, n, np, name, np->attribute[i]);
+    legacy_forms(c, n, np, name);
 }
 
 /* ---- outputs and declared types ---- */
@@ -665,6 +898,11 @@ static loom_status infer_and_fold(onnx_ctx *c)
     bool *keep = ir_arena_array(&g->arena, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *keep);
     for (int k = 0; k < g->n_nodes; k++) {
         ir_node *n = g->nodes[k];
+        for (int j = 0; j < c->n_bcasts; j++)
+            if (c->bcasts[j].unsqueeze == n)
+                legacy_axes(c, &c->bcasts[j]);
+        if (c->status)
+            return c->status;
         loom_status st = ir_infer_node(g, n, c->d);
         if (!st && !outputs_known(n) && foldable(n))
             st = interp_eval_node(g, n, c->d);
@@ -706,6 +944,7 @@ static __attribute__((noinline)) loom_status load_model(onnx_ctx *c, const char 
         return c->status;
     }
     parse_pins(c, dims);
+    c->bcasts = ir_arena_array(&c->g->arena, gp->n_node + 1, sizeof *c->bcasts);
     for (size_t i = 0; i < gp->n_initializer; i++)
         convert_initializer(c, gp->initializer[i]);
     if (gp->n_sparse_initializer) {

@@ -88,7 +88,30 @@
     X(EXPAND, "Expand", 2, 2, 1, 1, expand, "")                                                \
     X(CONSTANT, "Constant", 0, 0, 1, 1, constant,                                              \
       "value:t value_float:f value_floats:fs value_int:i value_ints:is")                       \
-    X(SHAPE, "Shape", 1, 1, 1, 1, shape, "start:i end:i")
+    X(SHAPE, "Shape", 1, 1, 1, 1, shape, "start:i end:i")                                      \
+    X(CONSTANT_OF_SHAPE, "ConstantOfShape", 1, 1, 1, 1, constant_of_shape, "value:t")          \
+    X(RANGE, "Range", 3, 3, 1, 1, range, "")                                                   \
+    X(TRILU, "Trilu", 1, 2, 1, 1, trilu, "upper:i")                                            \
+    X(PAD, "Pad", 1, 4, 1, 1, pad, "mode:s pads:is value:f")                                   \
+    X(TILE, "Tile", 2, 2, 1, 1, tile, "")                                                      \
+    X(GATHER_ELEMENTS, "GatherElements", 2, 2, 1, 1, gather_elements, "axis:i")                \
+    X(MIN, "Min", 1, -1, 1, 1, variadic, "")                                                   \
+    X(MAX, "Max", 1, -1, 1, 1, variadic, "")                                                   \
+    X(SUM, "Sum", 1, -1, 1, 1, variadic, "")                                                   \
+    X(MEAN, "Mean", 1, -1, 1, 1, variadic, "")                                                 \
+    X(MOD, "Mod", 2, 2, 1, 1, mod, "fmod:i")                                                   \
+    X(NOT, "Not", 1, 1, 1, 1, logical, "")                                                     \
+    X(AND, "And", 2, 2, 1, 1, logical, "")                                                     \
+    X(OR, "Or", 2, 2, 1, 1, logical, "")                                                       \
+    X(XOR, "Xor", 2, 2, 1, 1, logical, "")                                                     \
+    X(IS_NAN, "IsNaN", 1, 1, 1, 1, is_nan_inf, "")                                             \
+    X(IS_INF, "IsInf", 1, 1, 1, 1, is_nan_inf, "detect_negative:i detect_positive:i")          \
+    X(SIN, "Sin", 1, 1, 1, 1, unary_extra, "")                                                 \
+    X(COS, "Cos", 1, 1, 1, 1, unary_extra, "")                                                 \
+    X(FLOOR, "Floor", 1, 1, 1, 1, unary_extra, "")                                             \
+    X(CEIL, "Ceil", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(SOFTPLUS, "Softplus", 1, 1, 1, 1, unary_extra, "")                                       \
+    X(GELU, "Gelu", 1, 1, 1, 1, unary_extra, "approximate:s")
 
 typedef enum ir_op {
 #define IR_OP_ENUM(e, name, mi, ma, mo, mao, fn, attrs) IR_OP_##e,

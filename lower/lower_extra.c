@@ -1,0 +1,617 @@
+/*
+ * Lowering of the ops of ir_infer_extra.c (semantics: interp/interp_extra.c).
+ *
+ *   - Elementwise (Min/Max/Sum/Mean, Mod, Not/And/Or/Xor, IsNaN/IsInf,
+ *     Sin/Cos/Floor/Ceil/Softplus/Gelu): one loop nest over the output, a
+ *     single flat loop when no operand broadcasts; one-element constants
+ *     become literals.
+ *   - Data movement (Tile, Pad, GatherElements, Trilu): strided copies whose
+ *     indices are affine in the loop variables. Tile walks [repeat, dim]
+ *     pairs; Pad splits every padded dim into its begin / middle / end runs,
+ *     each with an affine source (edge: a fixed row, reflect and wrap: a
+ *     mirrored or shifted one), padding one dim per pass; Trilu selects
+ *     with a compare of loop variables. GatherElements loads the index into
+ *     a local, wraps negatives and CLAMPS it into the axis (compiled code
+ *     never reads out of bounds; the interpreter reports such an index).
+ *   - ConstantOfShape and Range (constant inputs, normally folded before
+ *     lowering) store their values in a loop.
+ * Integer Mod follows lower_elementwise.c's conventions: division by zero
+ * gives 0 instead of the interpreter's error, and no C expression
+ * overflows.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ir_infer_extra.h"
+#include "lower_internal.h"
+
+static bool is_float(ir_dtype t)
+{
+    return t == IR_DTYPE_F32 || t == IR_DTYPE_F64;
+}
+
+/* ---- expression shorthands ---- */
+
+static loop_expr *bin(lower_ctx *c, loop_binop op, loop_expr *a, loop_expr *b)
+{
+    return loop_binary(c->f, op, a, b);
+}
+
+static loop_expr *un(lower_ctx *c, loop_unop op, loop_expr *a)
+{
+    return loop_unary(c->f, op, a);
+}
+
+static loop_expr *sel(lower_ctx *c, loop_expr *cond, loop_expr *a, loop_expr *b)
+{
+    return loop_select(c->f, cond, a, b);
+}
+
+static loop_expr *ci(lower_ctx *c, ir_dtype t, int64_t v)
+{
+    return loop_const_i(c->f, t, v);
+}
+
+static loop_expr *num(lower_ctx *c, ir_dtype t, double v)
+{
+    return is_float(t) ? loop_const_f(c->f, t, v) : loop_const_i(c->f, t, (int64_t)v);
+}
+
+static loop_expr *conv(lower_ctx *c, ir_dtype t, loop_expr *a)
+{
+    return a->dtype == t ? a : loop_cast(c->f, t, a);
+}
+
+/* Stores e into a fresh local in block b and returns a read of it. */
+static loop_expr *bind(lower_ctx *c, loop_block *b, loop_expr *e)
+{
+    if (e->kind == LOOP_EXPR_CONST || e->kind == LOOP_EXPR_LOCAL)
+        return e;
+    int l = loop_local_new(c->f, e->dtype);
+    loop_set(c->f, b, l, e);
+    return loop_local_read(c->f, l);
+}
+
+/* Element i of constant data p of dtype t as a literal. */
+static loop_expr *literal(lower_ctx *c, ir_dtype t, const void *p, int64_t i)
+{
+    if (is_float(t))
+        return loop_const_f(c->f, t, t == IR_DTYPE_F32 ? ((const float *)p)[i]
+                                                       : ((const double *)p)[i]);
+    int64_t v = 0;
+    switch (t) {
+    case IR_DTYPE_I64: v = ((const int64_t *)p)[i]; break;
+    case IR_DTYPE_I32: v = ((const int32_t *)p)[i]; break;
+    case IR_DTYPE_I8: v = ((const int8_t *)p)[i]; break;
+    case IR_DTYPE_BOOL: v = ((const uint8_t *)p)[i] != 0; break;
+    default: v = ((const uint8_t *)p)[i]; break;
+    }
+    return ci(c, t, v);
+}
+
+/* The element of v at idx: a literal for a one-element constant, else a
+ * load. */
+static loop_expr *operand(lower_ctx *c, const ir_value *v, loop_index idx)
+{
+    if (v->data && ir_shape_numel(&v->shape) == 1)
+        return literal(c, v->dtype, v->data, 0);
+    return loop_load(c->f, lower_buf(c, v), idx);
+}
+
+/* ---- elementwise loop nests ---- */
+
+/* A loop nest over an output shape: one flat loop when every operand has
+ * the output's shape (or one element), else one loop per dim. */
+typedef struct nest {
+    loop_block *body;
+    const ir_shape *out;
+    bool flat;
+    int vars[IR_MAX_RANK];
+} nest;
+
+static nest open_nest(lower_ctx *c, loop_block *b, const ir_node *n, const ir_shape *out)
+{
+    nest e = {.out = out, .flat = true};
+    for (int i = 0; i < n->n_inputs; i++) {
+        const ir_shape *s = &n->inputs[i]->shape;
+        if (!ir_shape_equal(s, out) && ir_shape_numel(s) != 1)
+            e.flat = false;
+    }
+    if (e.flat) {
+        int64_t total = ir_shape_numel(out);
+        e.body = lower_nest(c, b, 1, &total, e.vars);
+    } else {
+        e.body = lower_nest(c, b, out->rank, out->dims, e.vars);
+    }
+    return e;
+}
+
+/* Element index of an operand of shape s (broadcast to the output). */
+static loop_index nest_index(const nest *e, const ir_shape *s)
+{
+    loop_index idx = loop_idx_const(0);
+    if (!e->flat)
+        return lower_bcast_index(s, e->out, e->vars);
+    if (ir_shape_numel(s) != 1)
+        loop_idx_add(&idx, e->vars[0], 1);
+    return idx;
+}
+
+static loop_expr *nest_operand(lower_ctx *c, const nest *e, const ir_value *v)
+{
+    return operand(c, v, nest_index(e, &v->shape));
+}
+
+/* ---- ConstantOfShape, Range ---- */
+
+/* ONNX ConstantOfShape-20: the value tensor's element (default f32 0). */
+loom_status lower_constant_of_shape(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *y = n->outputs[0];
+    int64_t total = ir_shape_numel(&y->shape);
+    if (total == 0)
+        return LOOM_STATUS_OK;
+    ir_attr *a = ir_node_find_attr(n, "value");
+    loop_expr *v = a ? literal(c, y->dtype, a->u.tensor->data, 0) : num(c, y->dtype, 0);
+    int var;
+    loop_block *body = lower_nest(c, &step->body, 1, &total, &var);
+    loop_index idx = loop_idx_const(0);
+    loop_idx_add(&idx, var, 1);
+    loop_store(c->f, body, lower_buf(c, y), idx, v);
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX Range-11: out[i] = start + i * delta (inputs constant, inference
+ * requires it); integer ranges whose terms could overflow are refused. */
+loom_status lower_range(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *y = n->outputs[0];
+    ir_dtype t = y->dtype;
+    int64_t count = ir_shape_numel(&y->shape);
+    if (count == 0)
+        return LOOM_STATUS_OK;
+    const ir_value *s = n->inputs[0], *dl = n->inputs[2];
+    if (!s->data || !dl->data) {
+        ir_diag_node(c->d, c->g, n, "start and delta must be constant");
+        return LOOM_STATUS_INTERNAL;
+    }
+    if (!is_float(t)) {
+        double last = (double)(t == IR_DTYPE_I64 ? *(const int64_t *)s->data
+                                                 : *(const int32_t *)s->data) +
+                      (double)(count - 1) * (double)(t == IR_DTYPE_I64 ? *(const int64_t *)dl->data
+                                                                       : *(const int32_t *)dl->data);
+        if (fabs(last) >= 0x1p62) {
+            ir_diag_node(c->d, c->g, n, "range terms near the i64 limits are not lowered");
+            return LOOM_STATUS_UNSUPPORTED;
+        }
+    }
+    int var;
+    loop_block *body = lower_nest(c, &step->body, 1, &count, &var);
+    loop_index idx = loop_idx_const(0);
+    loop_idx_add(&idx, var, 1);
+    ir_dtype w = is_float(t) ? t : IR_DTYPE_I64;
+    loop_expr *i = conv(c, w, loop_var(c->f, var));
+    loop_expr *v = bin(c, LOOP_BINOP_ADD, conv(c, w, literal(c, t, s->data, 0)),
+                       bin(c, LOOP_BINOP_MUL, i, conv(c, w, literal(c, t, dl->data, 0))));
+    loop_store(c->f, body, lower_buf(c, y), idx, conv(c, t, v));
+    return LOOM_STATUS_OK;
+}
+
+/* ---- strided copies (Tile, Pad) ---- */
+
+#define MAX_DIMS (2 * IR_MAX_RANK)
+
+/* dst[dst_base + sum i_k * dst[k]] = src[src_base + sum i_k * src[k]] over
+ * dims[0..rank) (element strides). */
+typedef struct strided {
+    int rank;
+    int64_t dims[MAX_DIMS], dst[MAX_DIMS], src[MAX_DIMS];
+    int64_t dst_base, src_base;
+} strided;
+
+/* Drops dims of size 1 and merges a dim into its outer neighbour when both
+ * sides walk them as one run. */
+static void coalesce(strided *s)
+{
+    int r = 0;
+    for (int i = 0; i < s->rank; i++) {
+        int64_t n = s->dims[i];
+        if (n == 1)
+            continue;
+        if (r > 0 && s->dst[r - 1] == s->dst[i] * n && s->src[r - 1] == s->src[i] * n) {
+            s->dims[r - 1] *= n;
+        } else {
+            s->dims[r] = n;
+            r++;
+        }
+        s->dst[r - 1] = s->dst[i];
+        s->src[r - 1] = s->src[i];
+    }
+    s->rank = r;
+}
+
+/* Appends the copy loop of s to b (nothing when s is empty). */
+static void emit_strided(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, strided s)
+{
+    for (int i = 0; i < s.rank; i++)
+        if (s.dims[i] <= 0)
+            return;
+    coalesce(&s);
+    int vars[MAX_DIMS];
+    loop_block *body = lower_nest(c, b, s.rank, s.dims, vars);
+    loop_index di = loop_idx_const(s.dst_base), si = loop_idx_const(s.src_base);
+    for (int i = 0; i < s.rank; i++) {
+        loop_idx_add(&di, vars[i], s.dst[i]);
+        loop_idx_add(&si, vars[i], s.src[i]);
+    }
+    loop_store(c->f, body, dst, di, loop_load(c->f, src, si));
+}
+
+/* ONNX Tile-13: loops over (repeat r_i, index j_i) pairs per dim; the
+ * output index is sum (r_i * n_i + j_i) * ostride_i, the input's
+ * sum j_i * istride_i. */
+loom_status lower_tile(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    int64_t rep[IR_MAX_RANK], xs[IR_MAX_RANK], ys[IR_MAX_RANK];
+    if (!ir_tile_repeats(n, rep)) {
+        ir_diag_node(c->d, c->g, n, "repeats are not constant");
+        return LOOM_STATUS_INTERNAL;
+    }
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    ir_shape_strides(&x->shape, xs);
+    ir_shape_strides(&y->shape, ys);
+    strided s = {.rank = 2 * x->shape.rank};
+    for (int i = 0; i < x->shape.rank; i++) {
+        s.dims[2 * i] = rep[i];
+        s.dst[2 * i] = x->shape.dims[i] * ys[i];
+        s.src[2 * i] = 0;
+        s.dims[2 * i + 1] = x->shape.dims[i];
+        s.dst[2 * i + 1] = ys[i];
+        s.src[2 * i + 1] = xs[i];
+    }
+    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    return LOOM_STATUS_OK;
+}
+
+/* A strided copy over all of shape `in` into itself (identity strides),
+ * to be narrowed per run. */
+static strided dense(const ir_shape *sh)
+{
+    strided s = {.rank = sh->rank};
+    memcpy(s.dims, sh->dims, sizeof sh->dims);
+    ir_shape_strides(sh, s.dst);
+    ir_shape_strides(sh, s.src);
+    return s;
+}
+
+/* Pads dim k of src (shape in) into dst (shape out, in with dim k padded)
+ * in edge / reflect / wrap mode: the begin run, the middle and the end run,
+ * each an affine copy. Pads that crop shrink the middle run. */
+static void pad_one_dim(lower_ctx *c, loop_block *b, const ir_pad_geom *geom, int k,
+                        const ir_shape *in, const ir_shape *out, loop_buf *dst, loop_buf *src)
+{
+    int64_t len = in->dims[k], pb = geom->begin[k], pe = geom->end[k];
+    int64_t is[IR_MAX_RANK], os[IR_MAX_RANK];
+    ir_shape_strides(in, is);
+    ir_shape_strides(out, os);
+    strided s = dense(in);
+    memcpy(s.dst, os, sizeof os);
+    /* middle: out o in [max(pb,0), ...) reads in o - pb */
+    int64_t skip = pb < 0 ? -pb : 0, keep = len - skip - (pe < 0 ? -pe : 0);
+    strided m = s;
+    m.dims[k] = keep;
+    m.src_base = skip * is[k];
+    m.dst_base = (pb > 0 ? pb : 0) * os[k];
+    emit_strided(c, b, dst, src, m);
+    for (int side = 0; side < 2; side++) {
+        int64_t p = side == 0 ? pb : pe;
+        if (p <= 0)
+            continue;
+        strided r = s;
+        r.dims[k] = p;
+        int64_t o0 = side == 0 ? 0 : out->dims[k] - p; /* first output index of the run */
+        int64_t i0 = ir_pad_source(geom->mode, o0, pb, len);
+        int64_t step = geom->mode == IR_PAD_EDGE ? 0 : geom->mode == IR_PAD_REFLECT ? -1 : 1;
+        r.dst_base = o0 * os[k];
+        r.src_base = i0 * is[k];
+        r.src[k] = step * is[k];
+        emit_strided(c, b, dst, src, r);
+    }
+}
+
+/* Constant mode: fill the output, then copy the kept part of the input. */
+static void pad_constant(lower_ctx *c, loop_block *b, const ir_node *n, const ir_pad_geom *geom)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    loop_buf *yb = lower_buf(c, y);
+    loop_expr *fill = geom->value_input ? operand(c, geom->value_input, loop_idx_const(0))
+                                        : num(c, y->dtype, geom->value);
+    int64_t total = ir_shape_numel(&y->shape);
+    int var;
+    loop_block *body = lower_nest(c, b, 1, &total, &var);
+    loop_index idx = loop_idx_const(0);
+    loop_idx_add(&idx, var, 1);
+    loop_store(c->f, body, yb, idx, fill);
+    int64_t ys[IR_MAX_RANK];
+    ir_shape_strides(&y->shape, ys);
+    strided s = dense(&x->shape);
+    memcpy(s.dst, ys, sizeof ys);
+    for (int i = 0; i < geom->rank; i++) {
+        int64_t pb = geom->begin[i], pe = geom->end[i];
+        int64_t skip = pb < 0 ? -pb : 0;
+        s.dims[i] = x->shape.dims[i] - skip - (pe < 0 ? -pe : 0);
+        s.src_base += skip * s.src[i];
+        s.dst_base += (pb > 0 ? pb : 0) * ys[i];
+    }
+    emit_strided(c, b, yb, lower_buf(c, x), s);
+}
+
+/* ONNX Pad-19 (and Pad-2): constant mode in one fill and one copy; edge,
+ * reflect and wrap one padded dim at a time through scratch buffers. */
+loom_status lower_pad(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    ir_pad_geom geom;
+    loom_status st = ir_pad_geometry(c->g, n, &geom, c->d);
+    if (st)
+        return st;
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    if (geom.mode == IR_PAD_CONSTANT || ir_shape_numel(&x->shape) == 0) {
+        pad_constant(c, &step->body, n, &geom);
+        return LOOM_STATUS_OK;
+    }
+    int last = -1;
+    for (int i = 0; i < geom.rank; i++)
+        if (geom.begin[i] || geom.end[i])
+            last = i;
+    if (last < 0) {
+        lower_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), ir_shape_numel(&y->shape));
+        return LOOM_STATUS_OK;
+    }
+    ir_shape cur = x->shape;
+    loop_buf *src = lower_buf(c, x);
+    for (int i = 0; i <= last; i++) {
+        if (!geom.begin[i] && !geom.end[i])
+            continue;
+        ir_shape next = cur;
+        next.dims[i] += geom.begin[i] + geom.end[i];
+        loop_buf *dst = i == last ? lower_buf(c, y)
+                                  : lower_scratch(c, y->name, y->dtype, ir_shape_numel(&next));
+        pad_one_dim(c, &step->body, &geom, i, &cur, &next, dst, src);
+        cur = next;
+        src = dst;
+    }
+    return LOOM_STATUS_OK;
+}
+
+/* ---- Trilu, GatherElements ---- */
+
+/* ONNX Trilu-14: y = keep ? x : 0 with keep = (j - i >= k) for upper, else
+ * (j - i <= k), over [batch, rows, cols]; a runtime k is loaded once. */
+loom_status lower_trilu(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    int64_t total = ir_shape_numel(&x->shape);
+    if (total == 0)
+        return LOOM_STATUS_OK;
+    int r = x->shape.rank;
+    int64_t dims[3] = {0, x->shape.dims[r - 2], x->shape.dims[r - 1]}, k;
+    dims[0] = total / (dims[1] * dims[2]);
+    ir_dtype w = IR_DTYPE_I64;
+    loop_expr *ke;
+    if (ir_trilu_k(n, &k))
+        ke = ci(c, w, k);
+    else
+        ke = bind(c, &step->body, loop_load(c->f, lower_buf(c, n->inputs[1]), loop_idx_const(0)));
+    int v[3];
+    bool batched = dims[0] > 1; /* no loop of extent 1 */
+    loop_block *body = lower_nest(c, &step->body, batched ? 3 : 2, dims + !batched, v + !batched);
+    loop_index idx = loop_idx_const(0);
+    if (batched)
+        loop_idx_add(&idx, v[0], dims[1] * dims[2]);
+    loop_idx_add(&idx, v[1], dims[2]);
+    loop_idx_add(&idx, v[2], 1);
+    loop_expr *diff = bin(c, LOOP_BINOP_SUB, loop_var(c->f, v[2]), loop_var(c->f, v[1]));
+    bool upper = ir_attr_int(n, "upper", 1) != 0;
+    loop_expr *keep = bin(c, upper ? LOOP_BINOP_GE : LOOP_BINOP_LE, diff, ke);
+    loop_expr *val = sel(c, keep, loop_load(c->f, lower_buf(c, x), idx), num(c, x->dtype, 0));
+    loop_store(c->f, body, lower_buf(c, y), idx, val);
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX GatherElements-13 over the indices' shape: the index is loaded,
+ * wrapped and clamped into [0, dim), and becomes the data-dependent term of
+ * the load (stride of the axis); the other dims are affine. */
+loom_status lower_gather_elements(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *iv = n->inputs[1], *y = n->outputs[0];
+    int axis;
+    if (!ir_normalize_axis(ir_attr_int(n, "axis", 0), x->shape.rank, &axis))
+        return LOOM_STATUS_INTERNAL;
+    if (ir_shape_numel(&iv->shape) == 0)
+        return LOOM_STATUS_OK;
+    int64_t dim = x->shape.dims[axis], xs[IR_MAX_RANK], ys[IR_MAX_RANK];
+    ir_shape_strides(&x->shape, xs);
+    ir_shape_strides(&iv->shape, ys);
+    int v[IR_MAX_RANK];
+    loop_block *b = lower_nest(c, &step->body, iv->shape.rank, iv->shape.dims, v);
+    loop_index oi = loop_idx_const(0), si = loop_idx_const(0);
+    for (int i = 0; i < iv->shape.rank; i++) {
+        loop_idx_add(&oi, v[i], ys[i]);
+        if (i != axis)
+            loop_idx_add(&si, v[i], xs[i]);
+    }
+    ir_dtype w = IR_DTYPE_I64;
+    loop_expr *k = bind(c, b, conv(c, w, loop_load(c->f, lower_buf(c, iv), oi)));
+    k = bind(c, b, sel(c, bin(c, LOOP_BINOP_LT, k, ci(c, w, 0)),
+                       bin(c, LOOP_BINOP_ADD, k, ci(c, w, dim)), k));
+    k = bind(c, b, bin(c, LOOP_BINOP_MIN, bin(c, LOOP_BINOP_MAX, k, ci(c, w, 0)),
+                       ci(c, w, dim - 1)));
+    si.dyn = k;
+    si.dyn_coef = xs[axis];
+    loop_store(c->f, b, lower_buf(c, y), oi, loop_load(c->f, lower_buf(c, x), si));
+    return LOOM_STATUS_OK;
+}
+
+/* ---- broadcasting elementwise ---- */
+
+/* acc folded with v for Min/Max/Sum/Mean. Float Min/Max propagate NaN like
+ * the interpreter: v replaces acc when it is smaller (larger) or NaN, and
+ * a NaN acc is never replaced (no comparison with it is true). */
+static loop_expr *fold_step(lower_ctx *c, ir_op op, loop_expr *acc, loop_expr *v)
+{
+    if (op == IR_OP_SUM || op == IR_OP_MEAN)
+        return bin(c, LOOP_BINOP_ADD, acc, v);
+    loop_expr *take = bin(c, op == IR_OP_MIN ? LOOP_BINOP_LT : LOOP_BINOP_GT, v, acc);
+    if (is_float(v->dtype))
+        take = bin(c, LOOP_BINOP_OR, take, bin(c, LOOP_BINOP_NE, v, v));
+    return sel(c, take, v, acc);
+}
+
+/* ONNX Min/Max/Sum/Mean-13: a chain through a local over the inputs. */
+loom_status lower_variadic(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    nest e = open_nest(c, &step->body, n, &y->shape);
+    loop_expr *acc = nest_operand(c, &e, n->inputs[0]);
+    for (int i = 1; i < n->n_inputs; i++)
+        acc = bind(c, e.body, fold_step(c, n->op, bind(c, e.body, acc),
+                                        bind(c, e.body, nest_operand(c, &e, n->inputs[i]))));
+    if (n->op == IR_OP_MEAN)
+        acc = bin(c, LOOP_BINOP_DIV, acc, num(c, y->dtype, n->n_inputs));
+    loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), acc);
+    return LOOM_STATUS_OK;
+}
+
+/* Integer a mod b in i64 (fmod=0: the divisor's sign; fmod=1: C's %). The
+ * divisor is replaced by 1 where it is 0 or -1 (x % -1 is 0, and C's
+ * INT64_MIN % -1 is undefined); division by zero gives 0. */
+static loop_expr *int_mod(lower_ctx *c, loop_block *b, loop_expr *a, loop_expr *m, bool fmod)
+{
+    ir_dtype w = IR_DTYPE_I64;
+    a = bind(c, b, conv(c, w, a));
+    m = bind(c, b, conv(c, w, m));
+    loop_expr *zero = ci(c, w, 0);
+    loop_expr *bad = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_EQ, m, zero),
+                         bin(c, LOOP_BINOP_EQ, m, ci(c, w, -1)));
+    loop_expr *r = bind(c, b, bin(c, LOOP_BINOP_REM, a, sel(c, bad, ci(c, w, 1), m)));
+    if (!fmod) {
+        loop_expr *flip = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_NE, r, zero),
+                              bin(c, LOOP_BINOP_NE, bin(c, LOOP_BINOP_LT, r, zero),
+                                  bin(c, LOOP_BINOP_LT, m, zero)));
+        r = sel(c, flip, bin(c, LOOP_BINOP_ADD, r, m), r);
+    }
+    return r;
+}
+
+/* ONNX Mod-13: fmod for floats (C fmod), int_mod for integers. */
+loom_status lower_mod(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    nest e = open_nest(c, &step->body, n, &y->shape);
+    loop_expr *x = nest_operand(c, &e, a), *m = nest_operand(c, &e, b), *r;
+    if (is_float(y->dtype))
+        r = bin(c, LOOP_BINOP_REM, x, m);
+    else
+        r = conv(c, y->dtype, int_mod(c, e.body, x, m, ir_attr_int(n, "fmod", 0) != 0));
+    loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX Not-1, And/Or/Xor-7 (Xor is !=) on bool. */
+loom_status lower_logical(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    nest e = open_nest(c, &step->body, n, &y->shape);
+    loop_expr *a = nest_operand(c, &e, n->inputs[0]), *r;
+    if (n->op == IR_OP_NOT) {
+        r = un(c, LOOP_UNOP_NOT, a);
+    } else {
+        loop_expr *b = nest_operand(c, &e, n->inputs[1]);
+        r = bin(c, n->op == IR_OP_AND ? LOOP_BINOP_AND : n->op == IR_OP_OR ? LOOP_BINOP_OR
+                                                                          : LOOP_BINOP_NE,
+                a, b);
+    }
+    loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
+    return LOOM_STATUS_OK;
+}
+
+/* ---- unary ---- */
+
+/* ONNX IsNaN-20 (x != x) and IsInf-20 (x == +inf when detect_positive,
+ * x == -inf when detect_negative). */
+loom_status lower_is_nan_inf(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    nest e = open_nest(c, &step->body, n, &y->shape);
+    loop_expr *v = bind(c, e.body, nest_operand(c, &e, x)), *r;
+    ir_dtype t = x->dtype;
+    if (n->op == IR_OP_IS_NAN) {
+        r = bin(c, LOOP_BINOP_NE, v, v);
+    } else {
+        bool pos = ir_attr_int(n, "detect_positive", 1) != 0;
+        bool neg = ir_attr_int(n, "detect_negative", 1) != 0;
+        loop_expr *p = bin(c, LOOP_BINOP_EQ, v, num(c, t, INFINITY));
+        loop_expr *m = bin(c, LOOP_BINOP_EQ, v, num(c, t, -INFINITY));
+        r = pos && neg ? bin(c, LOOP_BINOP_OR, p, m) : pos ? p : neg ? m : ci(c, IR_DTYPE_BOOL, 0);
+    }
+    loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
+    return LOOM_STATUS_OK;
+}
+
+/* Gelu-20: 0.5 x (1 + erf(x / sqrt 2)), or with approximate="tanh"
+ * 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). */
+static loop_expr *gelu(lower_ctx *c, loop_expr *x, bool tanh_form)
+{
+    ir_dtype t = x->dtype;
+    loop_expr *inner;
+    if (tanh_form) {
+        loop_expr *x3 = bin(c, LOOP_BINOP_MUL, x, bin(c, LOOP_BINOP_MUL, x, x));
+        inner = un(c, LOOP_UNOP_TANH,
+                   bin(c, LOOP_BINOP_MUL, num(c, t, 0.79788456080286535588),
+                       bin(c, LOOP_BINOP_ADD, x, bin(c, LOOP_BINOP_MUL, num(c, t, 0.044715), x3))));
+    } else {
+        inner = un(c, LOOP_UNOP_ERF, bin(c, LOOP_BINOP_MUL, x, num(c, t, 0.70710678118654752440)));
+    }
+    return bin(c, LOOP_BINOP_MUL, bin(c, LOOP_BINOP_MUL, num(c, t, 0.5), x),
+               bin(c, LOOP_BINOP_ADD, num(c, t, 1), inner));
+}
+
+/* ONNX Sin/Cos-7, Floor/Ceil-13, Softplus-1 (x > 0 ? x + log1p(exp(-x)) :
+ * log1p(exp(x)), as onnxruntime), Gelu-20. */
+loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    nest e = open_nest(c, &step->body, n, &y->shape);
+    loop_expr *v = bind(c, e.body, nest_operand(c, &e, x)), *r;
+    switch (n->op) {
+    case IR_OP_SIN: r = un(c, LOOP_UNOP_SIN, v); break;
+    case IR_OP_COS: r = un(c, LOOP_UNOP_COS, v); break;
+    case IR_OP_FLOOR: r = un(c, LOOP_UNOP_FLOOR, v); break;
+    case IR_OP_CEIL: r = un(c, LOOP_UNOP_CEIL, v); break;
+    case IR_OP_SOFTPLUS:
+        r = sel(c, bin(c, LOOP_BINOP_GT, v, num(c, x->dtype, 0)),
+                bin(c, LOOP_BINOP_ADD, v,
+                    un(c, LOOP_UNOP_LOG1P, un(c, LOOP_UNOP_EXP, un(c, LOOP_UNOP_NEG, v)))),
+                un(c, LOOP_UNOP_LOG1P, un(c, LOOP_UNOP_EXP, v)));
+        break;
+    default:
+        r = gelu(c, v, strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0);
+        break;
+    }
+    loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
+    return LOOM_STATUS_OK;
+}

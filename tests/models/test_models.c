@@ -1,0 +1,333 @@
+/*
+ * End to end over exported models: every folder under tests/models (made by
+ * scripts/export_torch.py from PyTorch with the TorchScript and the dynamo
+ * exporters) holds model.onnx, input_<name>.npy, expected_<name>.npy
+ * (onnxruntime's outputs) and dims.txt (values of the symbolic dims). Each
+ * model is loaded with fe_onnx_load (dims pinned from dims.txt), run in the
+ * reference interpreter, and every output compared with onnxruntime's; the
+ * max abs and max rel error are printed per output. Then the same graph
+ * goes through the compiler pipeline and the C backend (standalone build:
+ * emitted C with the portable runtime, compiled with cc and loaded), and
+ * the compiled model's outputs are compared with onnxruntime's in the same
+ * way. A model the pipeline reports as unsupported (an op whose lowering
+ * is missing) is listed with the reason in a "C backend:" line and counted
+ * apart; any other failure of the C path fails the model.
+ *
+ * The large models (torchvision resnet18, mobilenet_v2, squeezenet1_1) are
+ * checked the same way from the folder named by the environment variable
+ * LOOM_LARGE_MODELS (`scripts/export_torch.py --out DIR`); without it the
+ * run says that they were skipped and why.
+ *
+ * Tolerance: |got - want| <= atol + rtol * |want| with rtol 1e-4 (loom's
+ * kernels may sum in another order than onnxruntime's, a few ulps per op
+ * over chains of ~50 ops) and atol 1e-5 for outputs near zero, where
+ * cancellation (x - mean, attention scores) makes a relative bound
+ * meaningless; both as in tests/onnx/onnx_conformance.c. Integer and bool
+ * outputs must match exactly.
+ *
+ * Usage: test_models [DIR...]   (default: LOOM_SOURCE_DIR/tests/models)
+ * Prints one line per model and "N passed, N failed"; exits 1 on failure.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "be_c.h"
+#include "be_cc.h"
+#include "fe.h"
+#include "interp.h"
+#include "passes.h"
+
+#ifndef LOOM_SOURCE_DIR
+#define LOOM_SOURCE_DIR "."
+#endif
+#define MAX_IO 16
+#define MAX_PINS 16
+#define RTOL 1e-4
+#define ATOL 1e-5
+
+typedef struct counts {
+    int passed, failed;
+    int c_unsupported; /* models the C backend cannot compile yet */
+} counts;
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Reads dims.txt ("name=value" lines) into pins (NULL-terminated); returns
+ * false when the file is malformed. A missing file means no pins. */
+static bool read_pins(const char *dir, char lines[MAX_PINS][128], const char *pins[MAX_PINS + 1])
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/dims.txt", dir);
+    int n = 0;
+    pins[0] = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    while (n < MAX_PINS && fgets(lines[n], sizeof lines[n], f)) {
+        lines[n][strcspn(lines[n], "\r\n")] = '\0';
+        if (!lines[n][0])
+            continue;
+        pins[n] = lines[n];
+        n++;
+    }
+    bool ok = feof(f);
+    fclose(f);
+    pins[n] = NULL;
+    return ok;
+}
+
+/* Reads PREFIX_<value>.npy of folder dir into a and checks dtype and shape
+ * against v; on error writes why into msg. */
+static bool read_npy(const char *dir, const char *prefix, const ir_value *v, fe_npy *a, char *msg,
+                     size_t size)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s_%s.npy", dir, prefix, v->name);
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = fe_npy_read(path, a, &d);
+    if (st) {
+        snprintf(msg, size, "%s", d.text ? d.text : loom_status_name(st));
+        ir_diag_free(&d);
+        return false;
+    }
+    ir_diag_free(&d);
+    if (a->dtype != v->dtype || !ir_shape_equal(&a->shape, &v->shape)) {
+        char got[128], want[128];
+        ir_shape_format(&a->shape, got, sizeof got);
+        ir_shape_format(&v->shape, want, sizeof want);
+        snprintf(msg, size, "%s_%s.npy is %s%s, the graph has %s%s", prefix, v->name,
+                 ir_dtype_name(a->dtype), got, ir_dtype_name(v->dtype), want);
+        return false;
+    }
+    return true;
+}
+
+/* Compares one output; prints its errors; returns whether it passes. */
+static bool compare(const char *model, const char *engine, const ir_value *v, const void *got,
+                    const fe_npy *want)
+{
+    int64_t n = ir_shape_numel(&v->shape), bad = 0, first = -1;
+    double max_abs = 0, max_rel = 0;
+    bool is_f = v->dtype == IR_DTYPE_F32 || v->dtype == IR_DTYPE_F64;
+    size_t es = ir_dtype_size(v->dtype);
+    for (int64_t k = 0; k < n; k++) {
+        bool ok;
+        if (is_f) {
+            double g = v->dtype == IR_DTYPE_F32 ? ((const float *)got)[k] : ((const double *)got)[k];
+            double w = v->dtype == IR_DTYPE_F32 ? ((const float *)want->data)[k]
+                                                : ((const double *)want->data)[k];
+            double err = fabs(g - w), rel = w != 0 ? err / fabs(w) : (err != 0 ? INFINITY : 0);
+            ok = err <= ATOL + RTOL * fabs(w) || (isnan(g) && isnan(w));
+            if (isnan(err) || err > max_abs)
+                max_abs = err;
+            if (isnan(rel) || rel > max_rel)
+                max_rel = rel;
+        } else {
+            ok = memcmp((const char *)got + k * es, (const char *)want->data + k * es, es) == 0;
+        }
+        if (!ok && bad++ == 0)
+            first = k;
+    }
+    printf("  %s %s: output \"%s\" (%lld values): max abs err %.3g, max rel err %.3g%s\n",
+           model, engine, v->name, (long long)n, max_abs, max_rel, bad ? "" : " ok");
+    if (bad)
+        printf("  %s %s: output \"%s\": %lld values out of tolerance (rtol %g, atol %g), first "
+               "at flat index %lld\n",
+               model, engine, v->name, (long long)bad, RTOL, ATOL, (long long)first);
+    return bad == 0;
+}
+
+/* Compiles g (already run by the interpreter: outputs in out) with the
+ * pipeline and the standalone C backend, runs it on ins into out and
+ * compares with want. An unsupported lowering is reported and counted in
+ * n->c_unsupported, not failed. */
+static bool check_c(const char *name, ir_graph *g, const void *const *ins, void *const *out,
+                    const fe_npy *want, counts *n)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    loom_status st = pass_pipeline(g, "m", &f, &d);
+    if (st == LOOM_STATUS_UNSUPPORTED) {
+        printf("  C backend: %s not compiled (unsupported): %.*s\n", name,
+               (int)strcspn(d.text ? d.text : "", "\n"), d.text ? d.text : "");
+        n->c_unsupported++;
+        ir_diag_free(&d);
+        return true;
+    }
+    bool ok = st == LOOM_STATUS_OK;
+    char dir[] = "/tmp/loom-models-XXXXXX";
+    bool made = ok && mkdtemp(dir);
+    be_c_opts copts = {.standalone = true};
+    be_cc_opts ccopts = {.standalone = true};
+    be_cc_module m = {0};
+    if (ok && !made)
+        printf("  C backend: cannot make a temporary folder\n");
+    ok = ok && made && !(st = be_c_emit(f, &copts, dir, "m", &d)) &&
+         !(st = be_cc_build(dir, "m", "m", &ccopts, &m, &d));
+    if (!ok && made)
+        printf("  C backend: %s: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
+    else if (!ok)
+        printf("  C backend: %s: pipeline: %s\n%s", name, loom_status_name(st),
+               d.text ? d.text : "");
+    void *ws = NULL;
+    if (ok && f->workspace_bytes > 0)
+        ws = aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64);
+    if (ok && f->workspace_bytes > 0 && !ws) {
+        printf("  C backend: out of memory for the workspace\n");
+        ok = false;
+    }
+    for (int i = 0; ok && i < g->n_outputs; i++)
+        memset(out[i], 0xff, ir_value_bytes(g->outputs[i]));
+    if (ok && m.run(ins, out, ws) != 0) {
+        printf("  C backend: %s: the compiled model returned an error\n", name);
+        ok = false;
+    }
+    for (int i = 0; ok && i < g->n_outputs; i++)
+        ok &= compare(name, "C", g->outputs[i], out[i], &want[i]);
+    free(ws);
+    be_cc_unload(&m);
+    if (made) {
+        char cmd[64];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            printf("  C backend: could not remove %s\n", dir);
+    }
+    loop_func_free(f);
+    ir_diag_free(&d);
+    return ok;
+}
+
+/* Loads, runs and compares the model in dir; prints why it fails. */
+static bool run_model(const char *dir, const char *name, counts *n)
+{
+    char path[1300], lines[MAX_PINS][128], msg[512];
+    const char *pins[MAX_PINS + 1];
+    if (!read_pins(dir, lines, pins)) {
+        printf("FAIL %s: cannot read dims.txt\n", name);
+        return false;
+    }
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    loom_status st = fe_onnx_load(path, pins, &g, &d);
+    if (st) {
+        printf("FAIL %s: fe_onnx_load: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
+        ir_diag_free(&d);
+        return false;
+    }
+    fe_npy in[MAX_IO] = {0}, want[MAX_IO] = {0};
+    void *out[MAX_IO] = {0};
+    const void *ins[MAX_IO] = {0};
+    bool ok = g->n_inputs <= MAX_IO && g->n_outputs <= MAX_IO && g->n_outputs > 0;
+    if (!ok)
+        snprintf(msg, sizeof msg, "%d inputs, %d outputs", g->n_inputs, g->n_outputs);
+    for (int i = 0; ok && i < g->n_inputs; i++) {
+        ok = read_npy(dir, "input", g->inputs[i], &in[i], msg, sizeof msg);
+        ins[i] = in[i].data;
+    }
+    for (int i = 0; ok && i < g->n_outputs; i++) {
+        ok = read_npy(dir, "expected", g->outputs[i], &want[i], msg, sizeof msg);
+        size_t bytes = ir_value_bytes(g->outputs[i]);
+        out[i] = ir_malloc(bytes ? bytes : 1);
+        if (out[i])
+            memset(out[i], 0xff, bytes); /* NaN until written */
+        else if (ok)
+            snprintf(msg, sizeof msg, "out of memory");
+        ok = ok && out[i];
+    }
+    if (!ok) {
+        printf("FAIL %s: %s\n", name, msg);
+    } else if ((st = interp_run(g, ins, out, &d))) {
+        printf("FAIL %s: interp_run: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
+        ok = false;
+    } else {
+        printf("run  %s: %d nodes\n", name, g->n_nodes);
+        for (int i = 0; i < g->n_outputs; i++)
+            ok &= compare(name, "interpreter", g->outputs[i], out[i], &want[i]);
+        if (ok)
+            ok = check_c(name, g, ins, out, want, n);
+        printf("%s %s\n", ok ? "PASS" : "FAIL", name);
+    }
+    for (int i = 0; i < MAX_IO; i++) {
+        fe_npy_free(&in[i]);
+        fe_npy_free(&want[i]);
+        ir_free(out[i]);
+    }
+    ir_graph_free(g);
+    ir_diag_free(&d);
+    return ok;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Runs every model folder under root (sorted by name). */
+static void run_folder(const char *root, counts *n)
+{
+    DIR *dp = opendir(root);
+    if (!dp) {
+        printf("FAIL %s: cannot open the folder\n", root);
+        n->failed++;
+        return;
+    }
+    char *names[512];
+    int count = 0;
+    struct dirent *de;
+    while ((de = readdir(dp)) && count < 512) {
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s/model.onnx", root, de->d_name);
+        if (de->d_name[0] != '.' && file_exists(path))
+            names[count++] = strdup(de->d_name);
+    }
+    closedir(dp);
+    qsort(names, (size_t)count, sizeof *names, cmp_names);
+    if (count == 0) {
+        printf("FAIL %s: no model folders\n", root);
+        n->failed++;
+    }
+    for (int i = 0; i < count; i++) {
+        char dir[1200];
+        snprintf(dir, sizeof dir, "%s/%s", root, names[i]);
+        if (run_model(dir, names[i], n))
+            n->passed++;
+        else
+            n->failed++;
+        free(names[i]);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    counts n = {0};
+    if (argc > 1) {
+        for (int i = 1; i < argc; i++)
+            run_folder(argv[i], &n);
+    } else {
+        run_folder(LOOM_SOURCE_DIR "/tests/models", &n);
+        const char *large = getenv("LOOM_LARGE_MODELS");
+        if (large && large[0])
+            run_folder(large, &n);
+        else
+            printf("note: large models (resnet18, mobilenet_v2, squeezenet1_1) skipped: set "
+                   "LOOM_LARGE_MODELS to the folder written by scripts/export_torch.py --out\n");
+    }
+    if (n.c_unsupported)
+        printf("note: %d model(s) not compiled by the C backend (see \"C backend:\" lines)\n",
+               n.c_unsupported);
+    printf("%d passed, %d failed\n", n.passed, n.failed);
+    return n.failed ? 1 : 0;
+}
