@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Times loom's AOT-compiled models against onnxruntime, side by side.
 
-For every model (the examples, plus any extra ONNX files named with --onnx),
+For every model (the examples, the exported models in tests/models, and the
+large exported ones in $LOOM_LARGE_MODELS when set),
 both engines run single-threaded in the same process tree, back to back, on
 the same input, and the table reports median latency, the ratio
 loom / onnxruntime (below 1 means loom is faster) and loom's workspace
@@ -111,8 +112,10 @@ def time_ort(model_bytes, feeds, runs):
     return float(np.median(times))
 
 
-def time_loom(loom, model, inputs, runs):
+def time_loom(loom, model, inputs, runs, dims=()):
     cmd = [loom, "bench", model, "--json", "--threads", "1", "--runs", str(runs)]
+    for d in dims:
+        cmd += ["--dim", d]
     for name, path in inputs.items():
         cmd += ["--input", f"{name}={path}"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -123,27 +126,51 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--loom", default=os.path.join(ROOT, "build", "loom"))
     ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--models", default="", help="comma-separated example names")
+    ap.add_argument("--models", default="", help="comma-separated model names")
     args = ap.parse_args()
-    names = sorted(d for d in os.listdir(os.path.join(ROOT, "examples"))
-                   if os.path.isfile(os.path.join(ROOT, "examples", d, "model.json")))
+    models = []  # (name, folder, model file)
+    for d in sorted(os.listdir(os.path.join(ROOT, "examples"))):
+        if os.path.isfile(os.path.join(ROOT, "examples", d, "model.json")):
+            models.append((d, os.path.join(ROOT, "examples", d), "model.json"))
+    onnx_roots = [os.path.join(ROOT, "tests", "models")]
+    if os.environ.get("LOOM_LARGE_MODELS"):
+        onnx_roots.append(os.environ["LOOM_LARGE_MODELS"])
+    for root in onnx_roots:
+        for d in sorted(os.listdir(root)):
+            if os.path.isfile(os.path.join(root, d, "model.onnx")):
+                models.append((d, os.path.join(root, d), "model.onnx"))
     if args.models:
-        names = [n for n in names if n in args.models.split(",")]
+        models = [m for m in models if m[0] in args.models.split(",")]
     print(f"command: {' '.join(sys.argv)}")
     print(f"onnxruntime {ort.__version__}, single thread, median of {args.runs} runs\n")
-    print(f"{'model':<20} {'loom ms':>10} {'ort ms':>10} {'loom/ort':>9} {'arena bytes':>12}")
-    for name in names:
-        folder = os.path.join(ROOT, "examples", name)
-        model = os.path.join(folder, "model.json")
+    print(f"{'model':<30} {'loom ms':>10} {'ort ms':>10} {'loom/ort':>9} {'arena bytes':>12}")
+    ratios = []
+    for name, folder, file in models:
+        model = os.path.join(folder, file)
         inputs = {f[len("input_"):-4]: os.path.join(folder, f)
                   for f in sorted(os.listdir(folder)) if f.startswith("input_")}
         feeds = {k: np.load(v) for k, v in inputs.items()}
-        onnx_bytes = json_to_onnx(model).SerializeToString()
-        loom = time_loom(args.loom, model, inputs, args.runs)
-        ort_ms = time_ort(onnx_bytes, feeds, args.runs)
-        print(f"{name:<20} {loom['median_ms']:>10.4f} {ort_ms:>10.4f} "
-              f"{loom['median_ms'] / ort_ms:>9.2f} {loom['workspace_bytes']:>12}")
-
+        dims = []
+        if os.path.isfile(os.path.join(folder, "dims.txt")):
+            with open(os.path.join(folder, "dims.txt")) as f:
+                dims = [line.strip() for line in f if line.strip()]
+        if file.endswith(".json"):
+            onnx_model = json_to_onnx(model).SerializeToString()
+        else:
+            onnx_model = model  # a path: keeps external data beside it working
+        try:
+            loom = time_loom(args.loom, model, inputs, args.runs, dims)
+        except subprocess.CalledProcessError as e:
+            print(f"{name:<30} loom failed: {e.stderr.strip().splitlines()[-1:]}")
+            continue
+        ort_ms = time_ort(onnx_model, feeds, args.runs)
+        ratio = loom["median_ms"] / ort_ms
+        ratios.append(ratio)
+        print(f"{name:<30} {loom['median_ms']:>10.4f} {ort_ms:>10.4f} "
+              f"{ratio:>9.2f} {loom['workspace_bytes']:>12}")
+    if ratios:
+        geo = float(np.exp(np.mean(np.log(ratios))))
+        print(f"\n{len(ratios)} models: loom/ort geometric mean {geo:.2f}, worst {max(ratios):.2f}")
 
 if __name__ == "__main__":
     main()
