@@ -455,6 +455,27 @@ static loom_status compile_graph(ir_graph *g, const cli_opts *o, const char *dir
     return st;
 }
 
+/* mkdir -p: creates dir and its missing parents; false (and a message) on
+ * failure. */
+static bool make_dirs(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1;; p++) {
+        bool end = *p == '\0';
+        if (*p == '/' || end) {
+            *p = '\0';
+            if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+                fprintf(stderr, "loom: cannot create %s: %s\n", path, strerror(errno));
+                return false;
+            }
+            if (end)
+                return true;
+            *p = '/';
+        }
+    }
+}
+
 static int cmd_compile(int argc, char **argv)
 {
     cli_opts o = {0};
@@ -500,7 +521,17 @@ static int cmd_compile(int argc, char **argv)
                  slash ? o.output : ".");
         snprintf(base, sizeof base, "%.*s", (int)(strlen(slash ? slash + 1 : o.output) - 2),
                  slash ? slash + 1 : o.output);
-        st = compile_graph(g, &o, dir, base, name, mode, NULL, &d);
+        loop_func *f = NULL;
+        st = make_dirs(dir) ? compile_graph(g, &o, dir, base, name, mode, &f, &d) : LOOM_STATUS_IO;
+        if (!st) {
+            /* the planner's report: arena, lower bound, and their ratio */
+            printf("%s/%s.c: workspace %lld bytes, lower bound %lld bytes (ratio %.3f)\n", dir,
+                   base, (long long)f->workspace_bytes, (long long)f->workspace_lower_bound,
+                   f->workspace_lower_bound
+                       ? (double)f->workspace_bytes / (double)f->workspace_lower_bound
+                       : 1.0);
+        }
+        loop_func_free(f);
     }
     flush_diag(&d);
     ir_graph_free(g);
