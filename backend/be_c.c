@@ -256,6 +256,21 @@ static void emit_call(emitter *e, const loop_stmt *s)
         emit_slice(e, &s->bufs[1]);
         fprintf(out, ");\n");
         break;
+    case LOOP_KERNEL_SGEMM_PACKED:
+        fprintf(out, "loomrt_sgemm_packed(%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
+                     ", %" PRId64 ", ",
+                v[5], v[6], v[0], v[1], v[2]);
+        emit_float(out, s->floats[0], IR_DTYPE_F32);
+        fprintf(out, ", ");
+        emit_slice(e, &s->bufs[0]);
+        fprintf(out, ", %" PRId64 ", ", v[3]);
+        emit_slice(e, &s->bufs[1]);
+        fprintf(out, ", ");
+        emit_float(out, s->floats[1], IR_DTYPE_F32);
+        fprintf(out, ", ");
+        emit_slice(e, &s->bufs[2]);
+        fprintf(out, ", %" PRId64 ");\n", v[4]);
+        break;
     case LOOP_KERNEL_COUNT: break;
     }
 }

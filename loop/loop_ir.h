@@ -114,7 +114,11 @@ struct loop_expr {
       "C H W kh kw oh ow pad_t pad_l stride_h stride_w dil_h dil_w", "")              \
     /* accumulate col[C*kh*kw, h*w] into image out[C, oh, ow] (ConvTranspose) */     \
     X(COL2IM, "col2im", "col out",                                                   \
-      "C H W kh kw oh ow pad_t pad_l stride_h stride_w dil_h dil_w", "")
+      "C H W kh kw oh ow pad_t pad_l stride_h stride_w dil_h dil_w", "")              \
+    /* SGEMM with B a constant packed by loomrt_sgemm_pack_b (Bp holds               \
+     * loomrt_sgemm_packed_size(N, K) floats); C stored [N,M] when transC */         \
+    X(SGEMM_PACKED, "sgemm_packed", "A Bp C", "M N K lda ldc transA transC",         \
+      "alpha beta")
 
 typedef enum loop_kernel {
 #define LOOP_KERNEL_ENUM(e, name, bufs, ints, floats) LOOP_KERNEL_##e,

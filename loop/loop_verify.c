@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 
+#include "loomrt.h"
 #include "loop_ir.h"
 
 typedef struct vctx {
@@ -115,6 +116,15 @@ static int64_t kernel_extent(const loop_stmt *s, int arg)
         return arg == 0 ? v[0] * v[1] * v[2] : v[0] * v[3] * v[4] * v[5] * v[6];
     case LOOP_KERNEL_COL2IM:
         return arg == 0 ? v[0] * v[3] * v[4] * v[1] * v[2] : v[0] * v[5] * v[6];
+    case LOOP_KERNEL_SGEMM_PACKED: {
+        int64_t M = v[0], N = v[1], K = v[2];
+        if (arg == 1)
+            return (N + LOOMRT_SGEMM_NR - 1) / LOOMRT_SGEMM_NR * LOOMRT_SGEMM_NR * K;
+        int64_t rows = arg == 0 ? (v[5] ? K : M) : (v[6] ? N : M);
+        int64_t cols = arg == 0 ? (v[5] ? M : K) : (v[6] ? M : N);
+        int64_t ld = arg == 0 ? v[3] : v[4];
+        return rows && cols ? (rows - 1) * ld + cols : 0;
+    }
     case LOOP_KERNEL_COUNT: break;
     }
     return 0;
@@ -141,7 +151,7 @@ static void check_call(vctx *c, const loop_stmt *s)
             fail(c, "kernel arguments must be f32 buffers");
     }
     if (s->kernel == LOOP_KERNEL_COL2IM || s->kernel == LOOP_KERNEL_IM2COL ||
-        s->kernel == LOOP_KERNEL_SGEMM) {
+        s->kernel == LOOP_KERNEL_SGEMM || s->kernel == LOOP_KERNEL_SGEMM_PACKED) {
         const loop_buf *dst = s->bufs[ki->n_bufs - 1].buf;
         if (dst && !writable(dst))
             fail(c, "kernel writes a read-only buffer");

@@ -28,6 +28,7 @@
 #include <assert.h>
 #include <math.h>
 
+#include "loomrt.h"
 #include "lower_internal.h"
 
 /* Conv's x[n, g, ci, o..., k...] index has 3 + 2 * nsp terms: that bounds
@@ -461,6 +462,38 @@ static void im2col_nest(lower_ctx *c, loop_block *b, const conv_op *op, int vn, 
     loop_store(c->f, b, col, ci, loop_load(c->f, op->x, xi));
 }
 
+/* Whether Conv's GEMMs run transposed, y^T [out, M/g] = col^T W[g]^T
+ * with W^T packed at compile time: when the output plane is narrower than
+ * one 16-column panel of the kernel (late layers of small images), most of
+ * each panel would be padding, while the channels fill them. Not for short
+ * K, where the transposed stores of y would cost as much as the
+ * products. */
+static bool conv_transposes(const conv_op *op, int64_t kdim)
+{
+    int64_t nr = LOOMRT_SGEMM_NR, mpad = (op->mg + nr - 1) / nr * nr;
+    return op->osp < nr && kdim >= 32 && op->osp * mpad < op->mg * nr &&
+           lower_packs(op->w, op->osp, op->mg, kdim);
+}
+
+/* The transposed GEMM of conv_transposes: per group, with op(A) = col^T
+ * (col [K, out] read transposed), B = W[g]^T packed, C = y[n, g] written
+ * transposed. */
+static void call_sgemm_t(lower_ctx *c, loop_block *b, const conv_op *op, const gemm_args *g,
+                         int vg)
+{
+    int64_t ps = loomrt_sgemm_packed_size(g->m, g->k);
+    loop_buf *wp = lower_pack_b(c, op->w, true, g->m, g->k, g->k, 0, op->gm.group, g->m * g->k);
+    loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_SGEMM_PACKED);
+    s->bufs[0] = (loop_slice){g->b, g->bi};
+    s->bufs[1] = (loop_slice){wp, at_var(vg, ps, 0)};
+    s->bufs[2] = (loop_slice){g->c, g->ci};
+    int64_t v[7] = {g->n, g->m, g->k, g->ldb, g->ldc, 1, 1};
+    for (int i = 0; i < 7; i++)
+        s->ints[i] = v[i];
+    s->floats[0] = 1.0;
+    s->floats[1] = g->beta;
+}
+
 /* f32 Conv as GEMMs: per image one im2col of all channels (none for a
  * pointwise window), then per group W[g] [M/g, C/g*k] x col[g]
  * [C/g*k, out] into y[n, g*M/g...], accumulating onto the bias. */
@@ -489,7 +522,10 @@ static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
     term(&ga.bi, vg, kdim * op->osp);
     ga.ci = at_var(vn, op->m * op->osp, 0);
     term(&ga.ci, vg, op->mg * op->osp);
-    call_sgemm(c, b, &ga);
+    if (conv_transposes(op, kdim))
+        call_sgemm_t(c, b, op, &ga, vg);
+    else
+        call_sgemm(c, b, &ga);
 }
 
 /* Direct Conv over the output box r: y[n, g*M/g + mm, o] = B + sum over ci
@@ -789,6 +825,127 @@ static void max_pool_values(lower_ctx *c, const pool_op *op, const region *r)
     loop_store(c->f, at.body, op->y, at.yi, loop_local_read(c->f, best));
 }
 
+/* The interpreter's MaxPool step: v if v > best or best is NaN, so from a
+ * NaN start the result is the max of the taps that are numbers, NaN if
+ * none is. It is a max over a set (up to which NaN): any grouping of the
+ * taps gives the same value. */
+static loop_expr *nan_max(lower_ctx *c, int tap, int best)
+{
+    loop_expr *v = loop_local_read(c->f, tap), *bv = loop_local_read(c->f, best);
+    loop_expr *take = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_GT, v, bv),
+                          bin(c, LOOP_BINOP_NE, bv, bv));
+    return loop_select(c->f, take, v, bv);
+}
+
+/* Separable 2-D MaxPool, pass 1 for output rows [y0, y0 + ny) of plane
+ * vp: row[pl + x] = max over the kernel rows inside the image of x[vp, iy,
+ * x] for all x; the vertical taps outside the image are skipped (guarded
+ * when `border`). row[] starts from the first tap row (interior) or NaN. */
+static void sep_rows(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int64_t y0,
+                     bool border, loop_buf *row)
+{
+    const ir_conv_geom *gm = &op->gm;
+    int64_t H = gm->in[0], W = gm->in[1], pl = gm->pad_begin[1];
+    int tap = loop_local_new(c->f, op->t), best = loop_local_new(c->f, op->t);
+    /* iy = (y0 + oy) * sy + ky * dy - pt */
+    loop_index iy = at_var(vy, gm->stride[0], y0 * gm->stride[0] - gm->pad_begin[0]);
+    int vx = loop_var_new(c->f);
+    loop_index ri = at_var(vx, 1, pl);
+    if (border) {
+        loop_block *ib = &loop_for(c->f, b, vx, W)->body;
+        loop_store(c->f, ib, row, ri, loop_const_f(c->f, op->t, NAN));
+    }
+    for (int64_t ky = border ? 0 : 1; ky < gm->kernel[0]; ky++) {
+        loop_index at = iy;
+        at.offset += ky * gm->dilation[0];
+        loop_block *kb = b;
+        if (border && at.n == 0 && (at.offset < 0 || at.offset >= H))
+            continue; /* a single row whose tap is outside */
+        if (border && at.n > 0) {
+            loop_expr *e = index_expr(c, &at);
+            kb = &loop_if(c->f, kb, and_expr(c, bin(c, LOOP_BINOP_GE, e, const_i(c, 0)),
+                                             bin(c, LOOP_BINOP_LT, e, const_i(c, H))))
+                      ->body;
+        }
+        vx = loop_var_new(c->f);
+        kb = &loop_for(c->f, kb, vx, W)->body;
+        loop_index xi = at_var(op->vp, op->isp, 0);
+        for (int t = 0; t < at.n; t++)
+            loop_idx_add(&xi, at.var[t], at.coef[t] * W);
+        xi.offset += at.offset * W;
+        term(&xi, vx, 1);
+        ri = at_var(vx, 1, pl);
+        loop_expr *v = loop_load(c->f, op->x, xi);
+        if (!border && ky == 1) { /* the first tap row */
+            loop_index first = xi;
+            first.offset -= gm->dilation[0] * W;
+            loop_set(c->f, kb, best, loop_load(c->f, op->x, first));
+        } else {
+            loop_set(c->f, kb, best, loop_load(c->f, row, ri));
+        }
+        loop_set(c->f, kb, tap, v);
+        loop_store(c->f, kb, row, ri, nan_max(c, tap, best));
+    }
+}
+
+/* Pass 2: y[vp, oy, ox] = max over kx of row[ox * sx + kx * dx] (row holds
+ * NaN in the padding, which never wins), from the first tap on. */
+static void sep_cols(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int64_t y0,
+                     loop_buf *row)
+{
+    const ir_conv_geom *gm = &op->gm;
+    int tap = loop_local_new(c->f, op->t), best = loop_local_new(c->f, op->t);
+    int vx = loop_var_new(c->f);
+    b = &loop_for(c->f, b, vx, gm->out[1])->body;
+    loop_set(c->f, b, best, loop_load(c->f, row, at_var(vx, gm->stride[1], 0)));
+    for (int64_t kx = 1; kx < gm->kernel[1]; kx++) {
+        loop_set(c->f, b, tap, loop_load(c->f, row, at_var(vx, gm->stride[1], kx * gm->dilation[1])));
+        loop_set(c->f, b, best, nan_max(c, tap, best));
+    }
+    loop_index yi = at_var(op->vp, op->osp, y0 * gm->out[1]);
+    term(&yi, vy, gm->out[1]);
+    term(&yi, vx, 1);
+    loop_store(c->f, b, op->y, yi, loop_local_read(c->f, best));
+}
+
+/* 2-D MaxPool (values only) as two 1-D max passes per output row: over the
+ * kernel rows into a scratch row padded with NaN, then over the kernel
+ * columns: kh + kw taps per output instead of kh * kw, and the first pass
+ * reads contiguous rows. Output rows split into those whose kernel rows
+ * all land in the image (no guards) and the borders. */
+static void max_pool_separable(lower_ctx *c, const pool_op *op)
+{
+    const ir_conv_geom *gm = &op->gm;
+    int64_t W = gm->in[1], pl = gm->pad_begin[1];
+    int64_t reach = (gm->out[1] - 1) * gm->stride[1] + (gm->kernel[1] - 1) * gm->dilation[1] + 1;
+    int64_t rw = pl + W > reach ? pl + W : reach;
+    loop_buf *row = lower_scratch(c, "pool_row", op->t, rw);
+    int v;
+    loop_block *b = op->plane;
+    if (pl > 0) { /* the padding of row[] is NaN: it never wins */
+        loop_block *pb = &loop_for(c->f, b, v = loop_var_new(c->f), pl)->body;
+        loop_store(c->f, pb, row, at_var(v, 1, 0), loop_const_f(c->f, op->t, NAN));
+    }
+    if (rw > pl + W) {
+        loop_block *pb = &loop_for(c->f, b, v = loop_var_new(c->f), rw - pl - W)->body;
+        loop_store(c->f, pb, row, at_var(v, 1, pl + W), loop_const_f(c->f, op->t, NAN));
+    }
+    region r[MAX_REGIONS];
+    ir_conv_geom rows = *gm; /* the split along y only */
+    rows.nsp = 1;
+    int nr = split_regions(&rows, r);
+    for (int k = 0; k < nr; k++) {
+        bool border = r[k].start[0] < (gm->pad_begin[0] + gm->stride[0] - 1) / gm->stride[0] ||
+                      (r[k].start[0] + r[k].ext[0] - 1) * gm->stride[0] +
+                              (gm->kernel[0] - 1) * gm->dilation[0] - gm->pad_begin[0] >=
+                          gm->in[0];
+        loop_block *rb = b;
+        int vy = open_loop(c, &rb, r[k].ext[0]);
+        sep_rows(c, op, rb, vy, r[k].start[0], border, row);
+        sep_cols(c, op, rb, vy, r[k].start[0], row);
+    }
+}
+
 /* ONNX MaxPool-12: taps in the padding never win. */
 loom_status lower_max_pool(lower_ctx *c, const ir_node *n, loop_step *step)
 {
@@ -799,6 +956,11 @@ loom_status lower_max_pool(lower_ctx *c, const ir_node *n, loop_step *step)
     const ir_value *iv = ir_output(n, 1);
     loop_buf *ib = iv ? lower_buf(c, iv) : NULL;
     bool col_major = ir_attr_int(n, "storage_order", 0) != 0;
+    int64_t kh = op.gm.kernel[0], kw = op.gm.kernel[op.gm.nsp - 1];
+    if (!ib && op.gm.nsp == 2 && kh * kw > kh + kw + 1) {
+        max_pool_separable(c, &op);
+        return LOOM_STATUS_OK;
+    }
     region r[MAX_REGIONS];
     int nr = split_regions(&op.gm, r);
     for (int k = 0; k < nr; k++) {

@@ -44,4 +44,15 @@ loop_index lower_bcast_index(const ir_shape *s, const ir_shape *out_shape, const
 /* Copies src into dst elementwise (same numel and dtype). */
 void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel);
 
+/* GEMMs with a constant B (lower_linear.c). True when an m x n x k
+ * product with a constant B should run as LOOP_KERNEL_SGEMM_PACKED, B
+ * packed at compile time: b holds f32 constant data and the product is
+ * small enough that the runtime's kernel beats a BLAS library. */
+bool lower_packs(const loop_buf *b, int64_t m, int64_t n, int64_t k);
+/* A new constant holding `count` packed matrices (loomrt_sgemm_pack_b
+ * layout) of op(B) [k, n], B stored [n, k] when tb, row stride ldb; matrix
+ * i is read from b's data at element offset off + i * stride. */
+loop_buf *lower_pack_b(lower_ctx *c, const loop_buf *b, bool tb, int64_t n, int64_t k, int64_t ldb,
+                       int64_t off, int64_t count, int64_t stride);
+
 #endif

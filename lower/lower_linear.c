@@ -26,6 +26,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "loomrt.h"
 #include "lower_internal.h"
 
 /* ---- shared helpers ---- */
@@ -133,8 +134,86 @@ typedef struct gemm_call {
     double alpha, beta;
 } gemm_call;
 
+/* ---- constant B operands, packed at compile time ---- */
+
+#define PACK_MAX_MNK ((int64_t)1 << 24)
+
+bool lower_packs(const loop_buf *b, int64_t m, int64_t n, int64_t k)
+{
+    /* up to 2^24 multiply-adds the runtime's kernel on a packed B is as
+     * fast as OpenBLAS or faster (runtime/loomrt_gemm.c); past that
+     * OpenBLAS's blocking and threads win. Panels pad n to a multiple of
+     * 16: a narrow B would grow the weights for nothing. */
+    int64_t padded = (n + LOOMRT_SGEMM_NR - 1) / LOOMRT_SGEMM_NR * LOOMRT_SGEMM_NR;
+    return b->data && b->dtype == IR_DTYPE_F32 && n > 0 && k > 0 && 4 * padded <= 5 * n &&
+           (m == 1 || m * n * k <= PACK_MAX_MNK);
+}
+
+/* name_packed, or name_packed_N when taken: a fresh C identifier. */
+static const char *packed_name(lower_ctx *c, const char *name)
+{
+    const char *s = ir_arena_printf(&c->f->arena, "%s_packed", name);
+    for (int k = 1;; k++) {
+        bool taken = false;
+        for (int i = 0; i < c->f->n_bufs && !taken; i++)
+            taken = strcmp(c->f->bufs[i]->name, s) == 0;
+        if (!taken)
+            return s;
+        s = ir_arena_printf(&c->f->arena, "%s_packed_%d", name, k);
+    }
+}
+
+loop_buf *lower_pack_b(lower_ctx *c, const loop_buf *b, bool tb, int64_t n, int64_t k, int64_t ldb,
+                       int64_t off, int64_t count, int64_t stride)
+{
+    int64_t ps = loomrt_sgemm_packed_size(n, k);
+    float *data = ir_arena_alloc(&c->f->arena, (size_t)(ps * count) * sizeof(float));
+    const float *src = b->data;
+    for (int64_t i = 0; i < count; i++)
+        loomrt_sgemm_pack_b(tb, n, k, src + off + i * stride, ldb, data + i * ps);
+    loop_buf *p = loop_buf_new(c->f, packed_name(c, b->name), LOOP_BUF_CONST, IR_DTYPE_F32,
+                               ps * count);
+    p->data = data;
+    return p;
+}
+
+/* The SGEMM as LOOP_KERNEL_SGEMM_PACKED when B is a constant worth
+ * packing: every matrix of B (its slice offsets are whole matrices apart)
+ * is packed, and the slice index scales to packed matrices. False when B
+ * stays as it is. */
+static bool emit_sgemm_packed(lower_ctx *c, loop_block *b, const gemm_call *g)
+{
+    int64_t mat = g->k * g->n;
+    if (!lower_packs(g->b.buf, g->m, g->n, g->k) || g->ldb != (g->tb ? g->k : g->n) ||
+        g->b.buf->numel % mat || g->b.idx.dyn || g->b.idx.offset % mat)
+        return false;
+    for (int t = 0; t < g->b.idx.n; t++)
+        if (g->b.idx.coef[t] % mat)
+            return false;
+    loop_buf *bp = lower_pack_b(c, g->b.buf, g->tb, g->n, g->k, g->ldb, 0,
+                                g->b.buf->numel / mat, mat);
+    int64_t ps = loomrt_sgemm_packed_size(g->n, g->k);
+    loop_index pi = g->b.idx;
+    pi.offset = pi.offset / mat * ps;
+    for (int t = 0; t < pi.n; t++)
+        pi.coef[t] = pi.coef[t] / mat * ps;
+    loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_SGEMM_PACKED);
+    s->bufs[0] = g->a;
+    s->bufs[1] = (loop_slice){.buf = bp, .idx = pi};
+    s->bufs[2] = g->c;
+    int64_t args[7] = {g->m, g->n, g->k, g->lda, g->ldc, g->ta, 0};
+    memcpy(s->ints, args, sizeof args);
+    s->floats[0] = g->alpha;
+    s->floats[1] = g->beta;
+    return true;
+}
+
+/* C = alpha * op(A) op(B) + beta * C: SGEMM, or SGEMM_PACKED for a
+ * constant B. */
 static void emit_sgemm(lower_ctx *c, loop_block *b, const gemm_call *g)
 {
+    if (emit_sgemm_packed(c, b, g))
+        return;
     loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_SGEMM);
     s->bufs[0] = g->a;
     s->bufs[1] = g->b;

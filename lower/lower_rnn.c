@@ -325,10 +325,23 @@ static void zero(rnn_low *rl, loop_block *b, loop_buf *buf)
 
 /* ---- the input projection ---- */
 
-/* C = A op(B) + beta * C with mnk = {M, N, K}, ld = {lda, ldb, ldc}. */
+/* C = A op(B) + beta * C with mnk = {M, N, K}, ld = {lda, ldb, ldc}. A
+ * constant B (W, R) is packed at compile time for SGEMM_PACKED. */
 static void sgemm(const rnn_low *rl, loop_block *b, loop_slice a, loop_slice bm, loop_slice cm,
                   const int64_t mnk[3], const int64_t ld[3], bool tb, double beta)
 {
+    if (bm.idx.n == 0 && !bm.idx.dyn && lower_packs(bm.buf, mnk[0], mnk[1], mnk[2])) {
+        loop_buf *bp = lower_pack_b(rl->c, bm.buf, tb, mnk[1], mnk[2], ld[1], bm.idx.offset, 1, 0);
+        loop_stmt *s = loop_call(rl->f, b, LOOP_KERNEL_SGEMM_PACKED);
+        s->bufs[0] = a;
+        s->bufs[1] = (loop_slice){.buf = bp, .idx = loop_idx_const(0)};
+        s->bufs[2] = cm;
+        int64_t args[7] = {mnk[0], mnk[1], mnk[2], ld[0], ld[2], 0, 0};
+        memcpy(s->ints, args, sizeof args);
+        s->floats[0] = 1.0;
+        s->floats[1] = beta;
+        return;
+    }
     loop_stmt *s = loop_call(rl->f, b, LOOP_KERNEL_SGEMM);
     s->bufs[0] = a;
     s->bufs[1] = bm;

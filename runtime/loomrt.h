@@ -3,8 +3,11 @@
  * JIT code) calls. Linked into users' programs, so every name starts with
  * loomrt_. No allocation: callers pass all memory.
  *
- * Build: with LOOMRT_USE_CBLAS defined, GEMM calls cblas_sgemm (OpenBLAS);
- * otherwise a portable blocked kernel is used (the --standalone build).
+ * Build: with LOOMRT_USE_CBLAS defined, large GEMMs call cblas_sgemm
+ * (OpenBLAS); otherwise (the --standalone build) and for small products
+ * the runtime's own blocked kernel runs (loomrt_gemm.c states the rule).
+ * Compiled with AVX2 and FMA enabled (-march=native on such a CPU), the
+ * GEMM and im2col use AVX2 intrinsics; otherwise portable C.
  */
 #ifndef LOOMRT_H
 #define LOOMRT_H
@@ -30,6 +33,27 @@ LOOMRT_API void loomrt_sgemm(int transA, int transB, int64_t M, int64_t N, int64
                   const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                   int64_t ldc);
 
+/* Panel width of the packed B layout of loomrt_sgemm_packed. */
+#define LOOMRT_SGEMM_NR 16
+
+/* The same product with B given packed by loomrt_sgemm_pack_b (the
+ * compiler packs constant weights ahead of time): op(A) [M,K] as above,
+ * Bp the packed op(B) [K,N]; C stored [N,M] (row stride ldc) when transC,
+ * so that C^T = B^T A^T products write C directly. */
+LOOMRT_API void loomrt_sgemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
+                                    float alpha, const float *A, int64_t lda, const float *Bp,
+                                    float beta, float *C, int64_t ldc);
+
+/* Floats in the packed form of a [K,N] matrix: N rounded up to a multiple
+ * of LOOMRT_SGEMM_NR, times K. */
+LOOMRT_API int64_t loomrt_sgemm_packed_size(int64_t N, int64_t K);
+
+/* Packs op(B) [K,N] (B stored [N,K] when transB, row stride ldb) into Bp
+ * (loomrt_sgemm_packed_size floats): panels of LOOMRT_SGEMM_NR columns,
+ * each [K][LOOMRT_SGEMM_NR] row-major, zero past column N. */
+LOOMRT_API void loomrt_sgemm_pack_b(int transB, int64_t N, int64_t K, const float *B, int64_t ldb,
+                                    float *Bp);
+
 /* Unfolds one image in[C,H,W] into col[C*kh*kw, oh*ow] for a 2-D
  * convolution; padding reads as 0. */
 LOOMRT_API void loomrt_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
@@ -47,15 +71,59 @@ LOOMRT_API void loomrt_col2im(const float *col, int64_t C, int64_t H, int64_t W,
  * exp, tanh and sigmoid for f32, inline so that compilers vectorize the
  * loops that call them (libm's expf/tanhf are calls per element). Within
  * 2 ulp of the correctly rounded result on their whole range; NaN and
- * infinities behave as in libm. */
+ * infinities behave as in libm.
+ *
+ * Written without data-dependent branches or float selects: clamps and
+ * special cases work on the bit patterns with integer min/and/or. GCC
+ * (-ftrapping-math, its default) turns a float `c ? a : b` into a branch
+ * around the float arithmetic of one side and then cannot vectorize the
+ * loop; integer selects stay selects. */
 
-static inline float loomrt_expf(float x)
+/* Unused ones must not warn where loomrt.h is inlined into a model's .c
+ * (--standalone): clang warns about unused static inline functions of the
+ * main file. */
+#if defined(__GNUC__)
+#define LOOMRT_INLINE static inline __attribute__((unused))
+#else
+#define LOOMRT_INLINE static inline
+#endif
+
+LOOMRT_INLINE uint32_t loomrt_f2u(float x)
+{
+    union { float f; uint32_t u; } v;
+    v.f = x;
+    return v.u;
+}
+
+LOOMRT_INLINE float loomrt_u2f(uint32_t u)
+{
+    union { uint32_t u; float f; } v;
+    v.u = u;
+    return v.f;
+}
+
+/* b ? x : y on bit patterns, b 0 or 1. */
+LOOMRT_INLINE uint32_t loomrt_usel(uint32_t b, uint32_t x, uint32_t y)
+{
+    uint32_t m = 0u - b;
+    return (x & m) | (y & ~m);
+}
+
+LOOMRT_INLINE float loomrt_expf(float x)
 {
     /* exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2/2; Cephes
-     * expf's polynomial for exp(r) */
-    float xc = x > 88.7228f ? 88.7228f : x < -103.9721f ? -103.9721f : x;
-    xc = x == x ? xc : 0.0f; /* NaN: keep the integer conversion defined */
-    float n = floorf(xc * 1.44269504089f + 0.5f);
+     * expf's polynomial for exp(r). x is clamped to [-103.97, 128] on its
+     * bits: negative floats order as unsigned integers, positive ones as
+     * signed; NaN clamps too and is put back at the end. Below -103.97 the
+     * result rounds to 0; above 88.73 2^n overflows to inf. */
+    uint32_t ux = loomrt_f2u(x), lo = loomrt_f2u(-103.9721f);
+    int32_t hi = (int32_t)loomrt_f2u(128.0f);
+    uint32_t cu = ux < lo ? ux : lo;
+    int32_t cs = (int32_t)cu < hi ? (int32_t)cu : hi;
+    float xc = loomrt_u2f((uint32_t)cs);
+    /* round to an integer by adding 1.5 * 2^23: n sits in the low bits */
+    float t = xc * 1.44269504089f + 12582912.0f;
+    float n = t - 12582912.0f;
     float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -65,29 +133,33 @@ static inline float loomrt_expf(float x)
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
     /* 2^n in two steps so n down to -150 stays representable */
-    int32_t ni = (int32_t)n, n1 = ni / 2, n2 = ni - n1;
-    union { int32_t i; float f; } s1 = {(n1 + 127) << 23}, s2 = {(n2 + 127) << 23};
-    float y = p * s1.f * s2.f;
-    return x != x ? x : x > 88.7228f ? INFINITY : y;
+    int32_t ni = (int32_t)(loomrt_f2u(t) - loomrt_f2u(12582912.0f)), n1 = ni >> 1;
+    float s1 = loomrt_u2f(((uint32_t)n1 + 127u) << 23);
+    float s2 = loomrt_u2f(((uint32_t)(ni - n1) + 127u) << 23);
+    float y = p * s1 * s2;
+    return loomrt_u2f(loomrt_usel((ux & 0x7fffffffu) > 0x7f800000u, ux, loomrt_f2u(y)));
 }
 
-static inline float loomrt_tanhf(float x)
+LOOMRT_INLINE float loomrt_tanhf(float x)
 {
-    float a = x < 0 ? -x : x;
-    if (a < 0.625f) { /* Cephes tanhf: odd polynomial near 0 */
-        float z = x * x;
-        float p = -5.70498872745e-3f;
-        p = p * z + 2.06390887954e-2f;
-        p = p * z - 5.37397155531e-2f;
-        p = p * z + 1.33314422036e-1f;
-        p = p * z - 3.33332819422e-1f;
-        return p * z * x + x;
-    }
-    float t = 1.0f - 2.0f / (loomrt_expf(2.0f * a) + 1.0f);
-    return x != x ? x : x < 0 ? -t : t;
+    /* |x| < 0.625: Cephes tanhf's odd polynomial; else
+     * 1 - 2 / (exp(2|x|) + 1). Both are computed and selected on the bits
+     * of |x| (NaN takes the second, which keeps it NaN); the sign of x is
+     * put back last, so tanh(-0) = -0. */
+    uint32_t ux = loomrt_f2u(x), ua = ux & 0x7fffffffu;
+    float a = loomrt_u2f(ua), z = a * a;
+    float p = -5.70498872745e-3f;
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    float small = p * z * a + a;
+    float large = 1.0f - 2.0f / (loomrt_expf(2.0f * a) + 1.0f);
+    uint32_t t = loomrt_usel(ua < loomrt_f2u(0.625f), loomrt_f2u(small), loomrt_f2u(large));
+    return loomrt_u2f(t | (ux & 0x80000000u));
 }
 
-static inline float loomrt_sigmoidf(float x)
+LOOMRT_INLINE float loomrt_sigmoidf(float x)
 {
     return 1.0f / (1.0f + loomrt_expf(-x));
 }

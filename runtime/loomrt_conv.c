@@ -4,49 +4,273 @@
  */
 #include "loomrt.h"
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#define UNFOLD_AVX2 1
+
+/* s[0], s[2], ..., s[14] (reads s[0..16)). */
+static inline __m256 unfold_even(const float *s)
+{
+    __m256 v = _mm256_shuffle_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8), 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8));
+}
+#endif
+
+/* The outputs x in [0, out) whose tap x * stride + off lands in [0, n),
+ * as [*lo, *hi). */
+static void unfold_range(int64_t off, int64_t stride, int64_t n, int64_t out, int64_t *lo,
+                         int64_t *hi)
+{
+    /* steps instead of divisions (this runs per row block, divisions are
+     * slow next to a few short rows); the steps are only as many as the
+     * outputs whose taps fall in the padding */
+    int64_t a = 0, b = out;
+    while (a < out && a * stride + off < 0)
+        a++;
+    while (b > a && (b - 1) * stride + off >= n)
+        b--;
+    *lo = a;
+    *hi = b;
+}
+
+/* dst[0:n) = 0. With AVX2 in vectors, not through a memset call, whose
+ * overhead is the whole cost for the short runs of padding. */
+static inline void unfold_zero(float *dst, int64_t n)
+{
+    int64_t i = 0;
+#ifdef UNFOLD_AVX2
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_setzero_ps());
+#endif
+    for (; i < n; i++)
+        dst[i] = 0.0f;
+}
+
+/* One row of col, scalar: d[x] = row[x * stride + off] for x in [x0, x1),
+ * 0 elsewhere in [0, ow). */
+static void unfold_row(float *d, const float *row, int64_t stride, int64_t off, int64_t x0,
+                       int64_t x1, int64_t ow)
+{
+    unfold_zero(d, x0);
+    if (stride == 1)
+        for (int64_t x = x0; x < x1; x++)
+            d[x] = row[x + off];
+    else
+        for (int64_t x = x0; x < x1; x++)
+            d[x] = row[x * stride + off];
+    unfold_zero(d + x1, ow - x1);
+}
+
+#ifdef UNFOLD_AVX2
+/* d[l] = img[first + l * stride] for the lanes l < 8 whose output x + l
+ * lies in [x0, x1), 0 for the others. */
+static void unfold_lanes(float *d, const float *img, int64_t first, int64_t stride, int64_t x,
+                         int64_t x0, int64_t x1)
+{
+    for (int64_t l = 0; l < 8; l++)
+        d[l] = x + l >= x0 && x + l < x1 ? img[first + l * stride] : 0.0f;
+}
+
+/* Rows [y0, y1) of a row block for ow >= 8 and stride 1 or 2, d at row
+ * y0: 8 outputs per vector (the last vector overlapping the one before),
+ * lanes outside [x0, x1) masked to 0. The tap of output (y, x) is
+ * img[(y * stride_h + offy) * W + offx + x * stride_w]; the vector loads
+ * may reach into the neighbouring rows and channels (those lanes are
+ * masked), so only a vector that would leave the whole input in[lo, hi)
+ * (lo <= 0 < hi relative to img) is gathered lane by lane. One column of
+ * vectors at a time, so its mask is computed once. */
+static void unfold_rows8(float *d, const float *img, int64_t lo, int64_t hi, int64_t W,
+                         int64_t y0, int64_t y1, int64_t stride_h, int64_t offy, int64_t stride_w,
+                         int64_t offx, int64_t x0, int64_t x1, int64_t ow)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mlo = _mm256_set1_epi32((int32_t)x0 - 1), mhi = _mm256_set1_epi32((int32_t)x1);
+    int64_t reach = 8 * stride_w, step = stride_h * W; /* loads read [first, first + reach) */
+    for (int64_t x = 0;; x += 8) {
+        if (x > ow - 8)
+            x = ow - 8;
+        __m256i lane = _mm256_add_epi32(_mm256_set1_epi32((int32_t)x), iota);
+        __m256 m = _mm256_castsi256_ps(
+            _mm256_and_si256(_mm256_cmpgt_epi32(lane, mlo), _mm256_cmpgt_epi32(mhi, lane)));
+        float *dy = d + x;
+        int64_t first = (y0 * stride_h + offy) * W + offx + x * stride_w;
+        int64_t last = first + (y1 - 1 - y0) * step;
+        if (first >= lo && last + reach <= hi) { /* the usual case: no checks */
+            const float *sy = img + first;
+            if (stride_w == 1)
+                for (int64_t y = y0; y < y1; y++, dy += ow, sy += step)
+                    _mm256_storeu_ps(dy, _mm256_and_ps(_mm256_loadu_ps(sy), m));
+            else
+                for (int64_t y = y0; y < y1; y++, dy += ow, sy += step)
+                    _mm256_storeu_ps(dy, _mm256_and_ps(unfold_even(sy), m));
+        } else {
+            for (int64_t y = y0; y < y1; y++, dy += ow, first += step) {
+                if (first < lo || first + reach > hi)
+                    unfold_lanes(dy, img, first, stride_w, x, x0, x1);
+                else if (stride_w == 1)
+                    _mm256_storeu_ps(dy, _mm256_and_ps(_mm256_loadu_ps(img + first), m));
+                else
+                    _mm256_storeu_ps(dy, _mm256_and_ps(unfold_even(img + first), m));
+            }
+        }
+        if (x == ow - 8)
+            break;
+    }
+}
+#endif
+
+/* rows x n block copy, d[y*dd + x] = s[y*ds + x]: the taps of a
+ * (channel, tap) row block that needs no column padding at stride 1. The
+ * loops are tight on purpose: with rows of 3 to 30 floats the per-row
+ * cost decides im2col's speed. */
+static inline void unfold_copy_rows(float *d, int64_t dd, const float *s, int64_t ds, int64_t rows,
+                                    int64_t n)
+{
+#ifdef UNFOLD_AVX2
+    if (n >= 8) { /* whole vectors, then one overlapping the last */
+        for (int64_t y = 0; y < rows; y++, d += dd, s += ds) {
+            for (int64_t x = 0; x + 8 <= n; x += 8)
+                _mm256_storeu_ps(d + x, _mm256_loadu_ps(s + x));
+            _mm256_storeu_ps(d + n - 8, _mm256_loadu_ps(s + n - 8));
+        }
+        return;
+    }
+    if (n >= 4) {
+        for (int64_t y = 0; y < rows; y++, d += dd, s += ds) {
+            _mm_storeu_ps(d, _mm_loadu_ps(s));
+            _mm_storeu_ps(d + n - 4, _mm_loadu_ps(s + n - 4));
+        }
+        return;
+    }
+#endif
+    for (int64_t y = 0; y < rows; y++, d += dd, s += ds)
+        for (int64_t x = 0; x < n; x++)
+            d[x] = s[x];
+}
+
+/* Rows [y0, y1) of one (channel, tap) row block of col, d at output row
+ * y0; the image row of output row y starts at img[(y * stride_h + offy)
+ * * W] within the image img of the input in[lo, hi) (relative to img). */
+static void unfold_rows(float *d, const float *img, int64_t lo, int64_t hi, int64_t W, int64_t y0,
+                        int64_t y1, int64_t stride_h, int64_t offy, int64_t stride_w, int64_t offx,
+                        int64_t x0, int64_t x1, int64_t ow)
+{
+    if (y0 >= y1)
+        return;
+    if (stride_w == 1 && x0 == 0 && x1 == ow) {
+        unfold_copy_rows(d, ow, img + (y0 * stride_h + offy) * W + offx, stride_h * W, y1 - y0,
+                         ow);
+        return;
+    }
+#ifdef UNFOLD_AVX2
+    if (ow >= 8 && (stride_w == 1 || stride_w == 2)) {
+        unfold_rows8(d, img, lo, hi, W, y0, y1, stride_h, offy, stride_w, offx, x0, x1, ow);
+        return;
+    }
+#else
+    (void)lo;
+    (void)hi;
+#endif
+    for (int64_t y = y0; y < y1; y++, d += ow)
+        unfold_row(d, img + (y * stride_h + offy) * W, stride_w, offx, x0, x1, ow);
+}
+
+/* im2col when every tap lands inside the image (no padding reached) at
+ * stride 1 along rows: plain block copies, nothing computed per block. */
+static void unfold_inside(const float *in, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                          int64_t oh, int64_t ow, int64_t stride_h, int64_t dil_h, int64_t dil_w,
+                          float *col)
+{
+    int64_t plane = oh * ow;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t ki = 0; ki < kh; ki++) {
+            const float *src = in + (c * H + ki * dil_h) * W;
+            for (int64_t kj = 0; kj < kw; kj++, col += plane)
+                unfold_copy_rows(col, ow, src + kj * dil_w, stride_h * W, oh, ow);
+        }
+}
+
+/* Per (channel, tap) row block of col, in the order of col (writes in
+ * another order collide in the cache: the blocks are often 4 KB apart),
+ * the output rows [y0, y1) and columns [x0, x1) whose taps land inside
+ * the image are found; the rows outside are zero-filled, the rows inside
+ * copied without per-element tests. */
 LOOMRT_API void loomrt_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
                    int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
                    int64_t stride_w, int64_t dil_h, int64_t dil_w, float *col)
 {
+    int64_t total = C * H * W;
+    if (pad_t == 0 && pad_l == 0 && stride_w == 1 && (oh - 1) * stride_h + (kh - 1) * dil_h < H &&
+        ow + (kw - 1) * dil_w <= W) {
+        unfold_inside(in, C, H, W, kh, kw, oh, ow, stride_h, dil_h, dil_w, col);
+        return;
+    }
+    int64_t plane = oh * ow, chw = H * W;
     for (int64_t c = 0; c < C; c++)
-        for (int64_t ki = 0; ki < kh; ki++)
-            for (int64_t kj = 0; kj < kw; kj++) {
-                float *row = col + ((c * kh + ki) * kw + kj) * oh * ow;
-                for (int64_t y = 0; y < oh; y++) {
-                    int64_t iy = y * stride_h - pad_t + ki * dil_h;
-                    float *dst = row + y * ow;
-                    if (iy < 0 || iy >= H) {
-                        for (int64_t x = 0; x < ow; x++)
-                            dst[x] = 0.0f;
-                        continue;
-                    }
-                    const float *src = in + (c * H + iy) * W;
-                    for (int64_t x = 0; x < ow; x++) {
-                        int64_t ix = x * stride_w - pad_l + kj * dil_w;
-                        dst[x] = ix >= 0 && ix < W ? src[ix] : 0.0f;
-                    }
-                }
+        for (int64_t ki = 0; ki < kh; ki++) {
+            int64_t offy = ki * dil_h - pad_t, y0, y1;
+            unfold_range(offy, stride_h, H, oh, &y0, &y1);
+            for (int64_t kj = 0; kj < kw; kj++, col += plane) {
+                int64_t offx = kj * dil_w - pad_l, x0, x1;
+                unfold_range(offx, stride_w, W, ow, &x0, &x1);
+                int64_t r0 = x0 < x1 ? y0 : 0, r1 = x0 < x1 ? y1 : 0; /* no column: all 0 */
+                unfold_zero(col, r0 * ow);
+                unfold_rows(col + r0 * ow, in + c * chw, -c * chw, total - c * chw, W, r0, r1,
+                            stride_h, offy, stride_w, offx, x0, x1, ow);
+                unfold_zero(col + r1 * ow, (oh - r1) * ow);
             }
+        }
 }
 
+/* dst[x * stride] += src[x] for x in [0, n), no bounds tests. With AVX2
+ * at stride 2, 8 sources are interleaved with -0.0 (x + -0.0 == x for
+ * every x, -0.0 and NaN included) and added to 16 contiguous outputs,
+ * only while those stay at or before the last target. */
+static void fold_row(float *restrict dst, const float *restrict src, int64_t stride, int64_t n)
+{
+    int64_t x = 0;
+#ifdef UNFOLD_AVX2
+    if (stride == 1) {
+        for (; x + 8 <= n; x += 8)
+            _mm256_storeu_ps(dst + x, _mm256_add_ps(_mm256_loadu_ps(dst + x),
+                                                    _mm256_loadu_ps(src + x)));
+    } else if (stride == 2) {
+        __m256 z = _mm256_set1_ps(-0.0f);
+        for (; x + 9 <= n; x += 8) { /* touches dst[2x, 2x + 16) <= 2(n - 1) */
+            __m256 v = _mm256_loadu_ps(src + x);
+            __m256 lo = _mm256_unpacklo_ps(v, z), hi = _mm256_unpackhi_ps(v, z);
+            float *d = dst + 2 * x;
+            _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d),
+                                              _mm256_permute2f128_ps(lo, hi, 0x20)));
+            _mm256_storeu_ps(d + 8, _mm256_add_ps(_mm256_loadu_ps(d + 8),
+                                                  _mm256_permute2f128_ps(lo, hi, 0x31)));
+        }
+    }
+#endif
+    for (; x < n; x++)
+        dst[x * stride] += src[x];
+}
+
+/* Per (channel, tap) row block of col, in col's order (so each output
+ * element receives its taps in the same order as a plain loop), the
+ * input rows [y0, y1) and columns [x0, x1) that land inside the output
+ * are found once and added without per-element tests. */
 LOOMRT_API void loomrt_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
                    int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
                    int64_t stride_w, int64_t dil_h, int64_t dil_w, float *out)
 {
     for (int64_t c = 0; c < C; c++)
-        for (int64_t ki = 0; ki < kh; ki++)
-            for (int64_t kj = 0; kj < kw; kj++) {
-                const float *row = col + ((c * kh + ki) * kw + kj) * H * W;
-                for (int64_t y = 0; y < H; y++) {
-                    int64_t oy = y * stride_h - pad_t + ki * dil_h;
-                    if (oy < 0 || oy >= oh)
-                        continue;
-                    float *dst = out + (c * oh + oy) * ow;
-                    for (int64_t x = 0; x < W; x++) {
-                        int64_t ox = x * stride_w - pad_l + kj * dil_w;
-                        if (ox >= 0 && ox < ow)
-                            dst[ox] += row[y * W + x];
-                    }
-                }
+        for (int64_t ki = 0; ki < kh; ki++) {
+            int64_t offy = ki * dil_h - pad_t, y0, y1;
+            unfold_range(offy, stride_h, oh, H, &y0, &y1);
+            for (int64_t kj = 0; kj < kw; kj++, col += H * W) {
+                int64_t offx = kj * dil_w - pad_l, x0, x1;
+                unfold_range(offx, stride_w, ow, W, &x0, &x1);
+                if (x0 == x1)
+                    continue;
+                for (int64_t y = y0; y < y1; y++)
+                    fold_row(out + (c * oh + y * stride_h + offy) * ow + x0 * stride_w + offx,
+                             col + y * W + x0, stride_w, x1 - x0);
             }
+        }
 }

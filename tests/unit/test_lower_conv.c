@@ -333,6 +333,57 @@ Test(lower_conv, max_pool_nan)
     ir_graph_free(g);
 }
 
+/* Values-only 2-D MaxPool with more taps than rows plus columns runs as
+ * two 1-D passes (lower_conv.c max_pool_separable): border rows with
+ * guarded kernel rows, NaN padding columns, ceil_mode columns past the
+ * padding, dilations, an input shorter than the kernel (every row a
+ * border), f64. */
+Test(lower_conv, max_pool_separable)
+{
+    ir_graph *g = tl_graph("maxpool_sep");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 3, 11, 10));
+    ir_node *n = node(g, IR_OP_MAX_POOL, "s2", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = node(g, IR_OP_MAX_POOL, "dil", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "dilations", 2, 1);
+    INTS(n, "pads", 2, 0, 1, 2);
+    n = node(g, IR_OP_MAX_POOL, "ceil", 1, &x, 1);
+    INTS(n, "kernel_shape", 4, 3);
+    INTS(n, "strides", 3, 2);
+    INTS(n, "pads", 0, 1, 2, 0);
+    ir_node_set_int(g, n, "ceil_mode", 1);
+    ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 2, 2, 9));
+    n = node(g, IR_OP_MAX_POOL, "short", 1, &xs, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *x64 = in(g, "x64", IR_DTYPE_F64, SHP(1, 2, 7, 8));
+    n = node(g, IR_OP_MAX_POOL, "p64", 1, &x64, 1);
+    INTS(n, "kernel_shape", 3, 4);
+    INTS(n, "strides", 2, 3);
+    INTS(n, "pads", 1, 2, 1, 2);
+    check(g);
+}
+
+/* The separable MaxPool on NaN taps: numbers win, all-NaN windows give
+ * NaN, in border and interior rows. */
+Test(lower_conv, max_pool_separable_nan)
+{
+    ir_graph *g = tl_graph("maxpool_sep_nan");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 1, 5, 6));
+    ir_node *n = node(g, IR_OP_MAX_POOL, "val", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "pads", 1, 1, 1, 1);
+    tl_infer_ok(g);
+    float q = NAN;
+    float data[30] = {q, q, q, q, 1, q, q, q, q, q, q, -2, q, q, q, q, q, q,
+                      3, q, q, q, q, q, q, -1, q, q, q, 0.5f};
+    tl_check_c(g, (const void *[]){data}, 0, 0);
+    ir_graph_free(g);
+}
+
 Test(lower_conv, average_pool)
 {
     ir_graph *g = tl_graph("avgpool");

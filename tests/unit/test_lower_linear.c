@@ -74,15 +74,17 @@ static const loop_step *find_step(const loop_func *f, const char *node_name)
     return NULL;
 }
 
-/* Counts SGEMM calls in b: *top those outside any loop, *in_loops the
- * others (a call inside loops of depth k is counted once). */
+/* Counts SGEMM calls (either kernel: SGEMM_PACKED for a constant B) in
+ * b: *top those outside any loop, *in_loops the others (a call inside
+ * loops of depth k is counted once). */
 static void count_sgemm(const loop_block *b, int depth, int *top, int *in_loops)
 {
     for (int k = 0; k < b->n; k++) {
         const loop_stmt *s = b->stmts[k];
         if (s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF)
             count_sgemm(&s->body, depth + (s->kind == LOOP_STMT_FOR), top, in_loops);
-        if (s->kind == LOOP_STMT_CALL && s->kernel == LOOP_KERNEL_SGEMM)
+        if (s->kind == LOOP_STMT_CALL &&
+            (s->kernel == LOOP_KERNEL_SGEMM || s->kernel == LOOP_KERNEL_SGEMM_PACKED))
             ++*(depth ? in_loops : top);
     }
 }

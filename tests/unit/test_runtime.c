@@ -1,14 +1,27 @@
-/* Unit tests of the runtime (runtime/): GEMM (portable build; the OpenBLAS
- * build is exercised by the backend tests), im2col/col2im, and the fast
- * math against libm. */
+/* Unit tests of the runtime (runtime/): GEMM (loomrt_sgemm and
+ * loomrt_sgemm_packed, every layout and the tile, panel and K-block edges),
+ * im2col against a plain reference over random geometries, col2im as its
+ * adjoint, and the fast math against libm. This file tests the runtime as
+ * compiled into loomc (portable C; the OpenBLAS build is exercised by the
+ * backend tests); test_runtime_avx2.c includes it to run the same tests on
+ * the runtime compiled with AVX2 and FMA. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
 #include "loomrt.h"
+
+/* test_runtime_avx2.c sets an init function that skips where its build
+ * cannot run. */
+#ifdef RT_TEST_INIT
+#define RT_TEST(suite, name) Test(suite, name, .init = RT_TEST_INIT)
+#else
+#define RT_TEST(suite, name) Test(suite, name)
+#endif
 
 /* Distance in units in the last place between two finite floats. */
 static int64_t ulps(float a, float b)
@@ -23,7 +36,7 @@ static int64_t ulps(float a, float b)
     return ia > ib ? (int64_t)ia - ib : (int64_t)ib - ia;
 }
 
-Test(fastmath, exp_within_2ulp)
+RT_TEST(fastmath, exp_within_2ulp)
 {
     int64_t worst = 0;
     for (float x = -103.0f; x < 88.7f; x += 0.000731f) {
@@ -41,7 +54,7 @@ Test(fastmath, exp_within_2ulp)
     cr_assert_eq(loomrt_expf(0.0f), 1.0f);
 }
 
-Test(fastmath, tanh_and_sigmoid)
+RT_TEST(fastmath, tanh_and_sigmoid)
 {
     int64_t worst = 0;
     for (float x = -20.0f; x < 20.0f; x += 0.0001f) {
@@ -74,15 +87,45 @@ static void ref_gemm(int ta, int tb, int M, int N, int K, float alpha, const flo
         }
 }
 
-Test(gemm, matches_reference_all_forms)
+/* Deterministic values in [-1.5, 1.5] for operand fills. */
+static float val(int64_t i, int64_t mul, int64_t mod)
 {
-    static const int shapes[][3] = {{1, 1, 1},  {1, 512, 128}, {2, 3, 4},   {7, 17, 33},
-                                    {64, 64, 64}, {100, 130, 257}, {13, 1, 9}, {5, 7, 0}};
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+    return (float)(i * mul % mod - mod / 2) / (float)(mod / 3 + 1);
+}
+
+/* Checks C [M,N] (row stride ldc) against R within GEMM rounding, and that
+ * the padding columns of each row kept their fill. */
+static void check_gemm(const float *C, const float *R, int M, int N, int ldc, const char *what)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < ldc; j++) {
+            float c = C[i * ldc + j], r = R[i * ldc + j];
+            if (j >= N)
+                cr_assert(c == r || (isnan(c) && isnan(r)), "%s: C[%d,%d] (padding) written",
+                          what, i, j);
+            else
+                cr_assert(fabsf(c - r) <= 1e-4f * (1 + fabsf(r)), "%s: C[%d,%d] = %g, want %g",
+                          what, i, j, c, r);
+        }
+}
+
+/* The shapes cover one-row products (the GEMV paths), tiles of 1 to 6
+ * rows, panels of 16 columns with partial ones, K blocks of 256 with
+ * remainders, K = 0, and B both small (read in place) and large
+ * (packed). */
+static const int gemm_shapes[][3] = {
+    {1, 1, 1},    {1, 512, 128}, {1, 70, 33},   {1, 1, 4096}, {2, 3, 4},   {7, 17, 33},
+    {6, 16, 256}, {13, 1, 9},    {5, 7, 0},     {64, 64, 64}, {12, 40, 300}, {3, 100, 257},
+    {32, 65, 9},  {100, 130, 257}, {1, 9, 600}, {65, 31, 520},
+};
+
+RT_TEST(gemm, matches_reference_all_forms)
+{
+    for (size_t s = 0; s < sizeof gemm_shapes / sizeof gemm_shapes[0]; s++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++)
                 for (int bi = 0; bi < 3; bi++) {
-                    int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                    int M = gemm_shapes[s][0], N = gemm_shapes[s][1], K = gemm_shapes[s][2];
                     int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
                     float beta = bi == 0 ? 0.0f : bi == 1 ? 1.0f : -0.5f;
                     float *A = malloc(sizeof(float) * (size_t)(lda * (ta ? K : M) + 1));
@@ -90,19 +133,17 @@ Test(gemm, matches_reference_all_forms)
                     float *C = malloc(sizeof(float) * (size_t)(ldc * M + 1));
                     float *R = malloc(sizeof(float) * (size_t)(ldc * M + 1));
                     for (int i = 0; i < lda * (ta ? K : M); i++)
-                        A[i] = (float)((i * 37 % 23) - 11) / 7.0f;
+                        A[i] = val(i, 37, 23);
                     for (int i = 0; i < ldb * (tb ? N : K); i++)
-                        B[i] = (float)((i * 53 % 19) - 9) / 5.0f;
+                        B[i] = val(i, 53, 19);
                     for (int i = 0; i < ldc * M; i++)
                         C[i] = R[i] = beta == 0.0f ? NAN : (float)(i % 5);
                     loomrt_sgemm(ta, tb, M, N, K, 1.5f, A, lda, B, ldb, beta, C, ldc);
                     ref_gemm(ta, tb, M, N, K, 1.5f, A, lda, B, ldb, beta, R, ldc);
-                    for (int i = 0; i < M; i++)
-                        for (int j = 0; j < N; j++)
-                            cr_assert(fabsf(C[i * ldc + j] - R[i * ldc + j]) <=
-                                          1e-4f * (1 + fabsf(R[i * ldc + j])),
-                                      "M=%d N=%d K=%d ta=%d tb=%d beta=%g: C[%d,%d] = %g, want %g",
-                                      M, N, K, ta, tb, beta, i, j, C[i * ldc + j], R[i * ldc + j]);
+                    char what[96];
+                    snprintf(what, sizeof what, "sgemm M=%d N=%d K=%d ta=%d tb=%d beta=%g", M, N,
+                             K, ta, tb, beta);
+                    check_gemm(C, R, M, N, ldc, what);
                     free(A);
                     free(B);
                     free(C);
@@ -110,7 +151,192 @@ Test(gemm, matches_reference_all_forms)
                 }
 }
 
-Test(conv, im2col_then_col2im_is_the_adjoint)
+/* loomrt_sgemm_packed against the reference: B packed from either layout,
+ * A either layout, C row-major or transposed (then written through a
+ * transposed copy with its own padding). */
+RT_TEST(gemm, packed_matches_reference_all_forms)
+{
+    for (size_t s = 0; s < sizeof gemm_shapes / sizeof gemm_shapes[0]; s++)
+        for (int form = 0; form < 8; form++) {
+            int ta = form & 1, tb = form >> 1 & 1, tc = form >> 2;
+            int M = gemm_shapes[s][0], N = gemm_shapes[s][1], K = gemm_shapes[s][2];
+            int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2, ldt = M + 1;
+            float beta = form % 3 == 0 ? 0.0f : form % 3 == 1 ? 1.0f : 0.25f;
+            int64_t ps = loomrt_sgemm_packed_size(N, K);
+            cr_assert_eq(ps, (N + LOOMRT_SGEMM_NR - 1) / LOOMRT_SGEMM_NR * LOOMRT_SGEMM_NR * K);
+            float *A = malloc(sizeof(float) * (size_t)(lda * (ta ? K : M) + 1));
+            float *B = malloc(sizeof(float) * (size_t)(ldb * (tb ? N : K) + 1));
+            float *Bp = malloc(sizeof(float) * (size_t)(ps + 1));
+            float *C = malloc(sizeof(float) * (size_t)(ldc * M + 1));
+            float *R = malloc(sizeof(float) * (size_t)(ldc * M + 1));
+            float *T = malloc(sizeof(float) * (size_t)(ldt * N + 1));
+            for (int i = 0; i < lda * (ta ? K : M); i++)
+                A[i] = val(i, 29, 17);
+            for (int i = 0; i < ldb * (tb ? N : K); i++)
+                B[i] = val(i, 41, 13);
+            for (int i = 0; i < ldc * M; i++)
+                C[i] = R[i] = beta == 0.0f ? NAN : (float)(i % 7) - 3.0f;
+            loomrt_sgemm_pack_b(tb, N, K, B, ldb, Bp);
+            if (tc) { /* C^T [N, M] with row stride ldt, padding NaN */
+                for (int j = 0; j < N; j++)
+                    for (int i = 0; i < ldt; i++)
+                        T[j * ldt + i] = i < M ? C[i * ldc + j] : NAN;
+                loomrt_sgemm_packed(ta, 1, M, N, K, -0.75f, A, lda, Bp, beta, T, ldt);
+                for (int j = 0; j < N; j++) {
+                    for (int i = 0; i < M; i++)
+                        C[i * ldc + j] = T[j * ldt + i];
+                    cr_assert(isnan(T[j * ldt + M]), "transposed C: padding written");
+                }
+            } else {
+                loomrt_sgemm_packed(ta, 0, M, N, K, -0.75f, A, lda, Bp, beta, C, ldc);
+            }
+            ref_gemm(ta, tb, M, N, K, -0.75f, A, lda, B, ldb, beta, R, ldc);
+            char what[96];
+            snprintf(what, sizeof what, "packed M=%d N=%d K=%d ta=%d tb=%d tc=%d beta=%g", M, N, K,
+                     ta, tb, tc, beta);
+            check_gemm(C, R, M, N, ldc, what);
+            free(A);
+            free(B);
+            free(Bp);
+            free(C);
+            free(R);
+            free(T);
+        }
+}
+
+/* The packed layout itself: panel p holds columns [16p, 16p + 16) as
+ * [K][16] rows, zero past N. */
+RT_TEST(gemm, pack_b_layout)
+{
+    enum { K = 3, N = 20 };
+    float B[K * N], Bt[N * K], p1[2 * 16 * K], p2[2 * 16 * K];
+    for (int k = 0; k < K; k++)
+        for (int j = 0; j < N; j++)
+            B[k * N + j] = Bt[j * K + k] = (float)(100 * k + j);
+    loomrt_sgemm_pack_b(0, N, K, B, N, p1);
+    loomrt_sgemm_pack_b(1, N, K, Bt, K, p2);
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < K; k++)
+            for (int j = 0; j < 16; j++) {
+                float want = 16 * p + j < N ? (float)(100 * k + 16 * p + j) : 0.0f;
+                cr_assert_eq(p1[(p * K + k) * 16 + j], want, "panel %d row %d col %d", p, k, j);
+                cr_assert_eq(p2[(p * K + k) * 16 + j], want, "transposed: panel %d", p);
+            }
+}
+
+/* Plain im2col: every output element tested against the image. */
+static void ref_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                       int64_t oh, int64_t ow, int64_t pt, int64_t pl, int64_t sh, int64_t sw,
+                       int64_t dh, int64_t dw, float *col)
+{
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t ki = 0; ki < kh; ki++)
+            for (int64_t kj = 0; kj < kw; kj++)
+                for (int64_t y = 0; y < oh; y++)
+                    for (int64_t x = 0; x < ow; x++) {
+                        int64_t iy = y * sh - pt + ki * dh, ix = x * sw - pl + kj * dw;
+                        col[(((c * kh + ki) * kw + kj) * oh + y) * ow + x] =
+                            iy >= 0 && iy < H && ix >= 0 && ix < W ? in[(c * H + iy) * W + ix]
+                                                                   : 0.0f;
+                    }
+}
+
+/* Random geometries (strides 1-3, dilations 1-2, pads 0-2 on each side,
+ * rows from 1 to 30 outputs): im2col equals the reference exactly and
+ * writes nothing past its output. */
+RT_TEST(conv, im2col_matches_reference)
+{
+    uint32_t seed = 1;
+    int cases = 0;
+    for (int t = 0; t < 4000; t++) {
+        seed = seed * 1103515245u + 12345u;
+        uint32_t r = seed >> 4;
+        seed = seed * 1103515245u + 12345u;
+        uint32_t q = seed >> 4;
+        int64_t C = 1 + r % 3, H = 1 + (r >> 2) % 13, W = 1 + (r >> 6) % 31, kh = 1 + (r >> 11) % 4;
+        int64_t kw = 1 + (r >> 13) % 4, sh = 1 + (r >> 15) % 3, sw = 1 + (r >> 17) % 3;
+        int64_t dh = 1 + (r >> 19) % 2, dw = 1 + (r >> 20) % 2, pt = (r >> 21) % 3;
+        int64_t pl = (r >> 23) % 3, pb = q % 3, pr = (q >> 2) % 3;
+        int64_t eh = H + pt + pb - (kh - 1) * dh - 1, ew = W + pl + pr - (kw - 1) * dw - 1;
+        if (eh < 0 || ew < 0)
+            continue;
+        int64_t oh = eh / sh + 1, ow = ew / sw + 1;
+        size_t ni = (size_t)(C * H * W), nc = (size_t)(C * kh * kw * oh * ow);
+        float *in = malloc(sizeof(float) * ni), *got = malloc(sizeof(float) * (nc + 1));
+        float *want = malloc(sizeof(float) * (nc + 1));
+        for (size_t i = 0; i < ni; i++)
+            in[i] = (float)(i + 1);
+        for (size_t i = 0; i <= nc; i++)
+            got[i] = want[i] = -7.0f;
+        loomrt_im2col(in, C, H, W, kh, kw, oh, ow, pt, pl, sh, sw, dh, dw, got);
+        ref_im2col(in, C, H, W, kh, kw, oh, ow, pt, pl, sh, sw, dh, dw, want);
+        cr_assert(memcmp(got, want, sizeof(float) * (nc + 1)) == 0,
+                  "C=%lld H=%lld W=%lld k=%lldx%lld s=%lld,%lld d=%lld,%lld pads %lld,%lld",
+                  (long long)C, (long long)H, (long long)W, (long long)kh, (long long)kw,
+                  (long long)sh, (long long)sw, (long long)dh, (long long)dw, (long long)pt,
+                  (long long)pl);
+        free(in);
+        free(got);
+        free(want);
+        cases++;
+    }
+    cr_assert_gt(cases, 3000);
+}
+
+/* Plain col2im: every column element added where it lands. */
+static void ref_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                       int64_t oh, int64_t ow, int64_t pt, int64_t pl, int64_t sh, int64_t sw,
+                       int64_t dh, int64_t dw, float *out)
+{
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t ki = 0; ki < kh; ki++)
+            for (int64_t kj = 0; kj < kw; kj++)
+                for (int64_t y = 0; y < H; y++)
+                    for (int64_t x = 0; x < W; x++) {
+                        int64_t oy = y * sh - pt + ki * dh, ox = x * sw - pl + kj * dw;
+                        if (oy >= 0 && oy < oh && ox >= 0 && ox < ow)
+                            out[(c * oh + oy) * ow + ox] +=
+                                col[(((c * kh + ki) * kw + kj) * H + y) * W + x];
+                    }
+}
+
+/* Random geometries, outputs from 1 to 40 wide: col2im adds exactly what
+ * the reference adds, in the same order (integer-valued data, so any
+ * order would be exact too), and nothing past the output. */
+RT_TEST(conv, col2im_matches_reference)
+{
+    uint32_t seed = 7;
+    for (int t = 0; t < 3000; t++) {
+        seed = seed * 1103515245u + 12345u;
+        uint32_t r = seed >> 4;
+        seed = seed * 1103515245u + 12345u;
+        uint32_t q = seed >> 4;
+        int64_t C = 1 + r % 3, H = 1 + (r >> 2) % 13, W = 1 + (r >> 6) % 23, kh = 1 + (r >> 11) % 4;
+        int64_t kw = 1 + (r >> 13) % 4, sh = 1 + (r >> 15) % 3, sw = 1 + (r >> 17) % 3;
+        int64_t dh = 1 + (r >> 19) % 2, dw = 1 + (r >> 20) % 2, pt = (r >> 21) % 3;
+        int64_t pl = (r >> 23) % 3, oh = 1 + q % 40, ow = 1 + (q >> 6) % 40;
+        size_t no = (size_t)(C * oh * ow), nc = (size_t)(C * kh * kw * H * W);
+        float *col = malloc(sizeof(float) * nc), *got = malloc(sizeof(float) * (no + 1));
+        float *want = malloc(sizeof(float) * (no + 1));
+        for (size_t i = 0; i < nc; i++)
+            col[i] = (float)(i * 7 % 13) - 6.0f;
+        for (size_t i = 0; i <= no; i++)
+            got[i] = want[i] = (float)(i % 3) - 1.0f;
+        loomrt_col2im(col, C, H, W, kh, kw, oh, ow, pt, pl, sh, sw, dh, dw, got);
+        ref_col2im(col, C, H, W, kh, kw, oh, ow, pt, pl, sh, sw, dh, dw, want);
+        cr_assert(memcmp(got, want, sizeof(float) * (no + 1)) == 0,
+                  "C=%lld H=%lld W=%lld k=%lldx%lld s=%lld,%lld d=%lld,%lld pads %lld,%lld "
+                  "out %lldx%lld",
+                  (long long)C, (long long)H, (long long)W, (long long)kh, (long long)kw,
+                  (long long)sh, (long long)sw, (long long)dh, (long long)dw, (long long)pt,
+                  (long long)pl, (long long)oh, (long long)ow);
+        free(col);
+        free(got);
+        free(want);
+    }
+}
+
+RT_TEST(conv, im2col_then_col2im_is_the_adjoint)
 {
     /* <im2col(x), y> == <x, col2im(y)> for random x, y: the two kernels are
      * exact adjoints, which is what ConvTranspose relies on */

@@ -1,0 +1,209 @@
+/*
+ * End to end through the C backend: each seed example (examples/NAME/
+ * model.json, made by scripts/gen_examples.py) goes through the pipeline and
+ * the C emitter (weights mode auto: gan_generator's 2.9 MB become an .incbin
+ * blob), is built with the system compiler -- with the runtime files and
+ * OpenBLAS, and --standalone with the portable GEMM -- and run on
+ * examples/NAME/input_*.npy. Every output is compared with
+ * examples/NAME/expected_*.npy (onnxruntime's), with the tolerances of
+ * tests/e2e/test_examples.c, which holds the interpreter to the same
+ * references. Each model runs twice, on a zeroed and on a NaN-filled
+ * workspace: the outputs must be bit-identical, so no value is read from
+ * the workspace before it is written. In the sanitizer build
+ * (LOOM_TEST_SANITIZE) the emitted code is built with ASan+UBSan too.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "be_c.h"
+#include "be_cc.h"
+#include "fe.h"
+#include "passes.h"
+
+#define MAX_IO 8
+
+/* A loaded example with its .npy inputs and references. */
+typedef struct example {
+    ir_graph *g;
+    fe_npy in[MAX_IO], want[MAX_IO];
+} example;
+
+/* Reads examples/MODEL/PREFIX_<name>.npy; dtype and shape must match v. */
+static void read_npy_for(const char *model, const char *prefix, const ir_value *v, fe_npy *a)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/examples/%s/%s_%s.npy", LOOM_SOURCE_DIR, model, prefix,
+             v->name);
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = fe_npy_read(path, a, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "%s: %s", path, d.text ? d.text : loom_status_name(st));
+    ir_diag_free(&d);
+    cr_assert_eq(a->dtype, v->dtype, "%s: dtype %s, value is %s", path, ir_dtype_name(a->dtype),
+                 ir_dtype_name(v->dtype));
+    cr_assert(ir_shape_equal(&a->shape, &v->shape), "%s: shape differs from the model's", path);
+}
+
+static void example_load(example *e, const char *name)
+{
+    memset(e, 0, sizeof *e);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/examples/%s/model.json", LOOM_SOURCE_DIR, name);
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = fe_json_load(path, &e->g, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "%s: %s", path, d.text ? d.text : loom_status_name(st));
+    ir_diag_free(&d);
+    cr_assert(e->g->n_inputs <= MAX_IO && e->g->n_outputs <= MAX_IO);
+    cr_assert(e->g->n_outputs > 0);
+    for (int i = 0; i < e->g->n_inputs; i++)
+        read_npy_for(name, "input", e->g->inputs[i], &e->in[i]);
+    for (int i = 0; i < e->g->n_outputs; i++) {
+        cr_assert_eq(e->g->outputs[i]->dtype, IR_DTYPE_F32, "only f32 outputs are compared");
+        read_npy_for(name, "expected", e->g->outputs[i], &e->want[i]);
+    }
+}
+
+static void example_free(example *e)
+{
+    for (int i = 0; i < MAX_IO; i++) {
+        fe_npy_free(&e->in[i]);
+        fe_npy_free(&e->want[i]);
+    }
+    ir_graph_free(e->g);
+}
+
+/* Removes the files in dir, then dir (a flat temporary build folder). */
+static void remove_dir(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    cr_assert(dp, "cannot open %s", dir);
+    struct dirent *ent;
+    char path[1024];
+    while ((ent = readdir(dp)))
+        if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0) {
+            snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+            cr_assert_eq(unlink(path), 0, "cannot remove %s", path);
+        }
+    closedir(dp);
+    cr_assert_eq(rmdir(dir), 0, "cannot remove %s", dir);
+}
+
+/* |got - want| <= atol + rtol * |want| everywhere (NaN never passes); logs
+ * the largest error. */
+static void compare_output(const char *what, const char *name, const float *got,
+                           const float *want, int64_t n, double atol, double rtol)
+{
+    int64_t n_bad = 0, first = -1;
+    double max_abs = 0;
+    for (int64_t k = 0; k < n; k++) {
+        double err = fabs((double)got[k] - (double)want[k]);
+        if (!(err <= atol + rtol * fabs((double)want[k])) && n_bad++ == 0)
+            first = k;
+        if (isnan(err) || err > max_abs)
+            max_abs = err;
+    }
+    cr_log_info("%s: output \"%s\" (%lld values): max abs err %.3g (atol %g, rtol %g)", what, name,
+                (long long)n, max_abs, atol, rtol);
+    if (n_bad)
+        cr_assert_fail("%s: output \"%s\": %lld of %lld values out of tolerance; first at %lld: "
+                       "got %.9g, want %.9g",
+                       what, name, (long long)n_bad, (long long)n, (long long)first, got[first],
+                       want[first]);
+}
+
+/* Compiles examples/NAME with the C backend (standalone or not), runs it
+ * twice and checks the outputs against the references. */
+static void check_example_c(const char *name, bool standalone, double atol, double rtol)
+{
+    example e;
+    example_load(&e, name);
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    loom_status st = pass_pipeline(e.g, name, &f, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "%s: pipeline failed:\n%s", name, d.text ? d.text : "");
+
+    char dir[] = LOOM_TEST_TMP "/e2e_c-XXXXXX";
+    cr_assert(mkdtemp(dir), "mkdtemp %s failed", dir);
+    be_c_opts copts = {.weights = BE_WEIGHTS_AUTO, .standalone = standalone,
+                       .source_name = "model.json"};
+    st = be_c_emit(f, &copts, dir, name, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "%s: emit failed:\n%s", name, d.text ? d.text : "");
+    if (!standalone)
+        cr_assert_eq(be_c_write_runtime(dir, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    be_cc_module m = {0};
+    be_cc_opts ccopts = {.standalone = standalone};
+#ifdef LOOM_TEST_SANITIZE
+    ccopts.sanitize = true; /* the emitted code runs under ASan+UBSan too */
+#endif
+    st = be_cc_build(dir, name, name, &ccopts, &m, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "%s: building %s failed:\n%s", name, dir,
+                 d.text ? d.text : "");
+
+    const ir_graph *g = e.g;
+    const void *in[MAX_IO] = {0};
+    void *out[2][MAX_IO] = {{0}};
+    for (int i = 0; i < g->n_inputs; i++)
+        in[i] = e.in[i].data;
+    size_t ws_bytes = (size_t)(f->workspace_bytes + 63) / 64 * 64;
+    unsigned char *ws = aligned_alloc(64, ws_bytes ? ws_bytes : 64);
+    cr_assert(ws);
+    for (int run = 0; run < 2; run++) {
+        for (int i = 0; i < g->n_outputs; i++) {
+            out[run][i] = malloc(ir_value_bytes(g->outputs[i]));
+            cr_assert(out[run][i]);
+            memset(out[run][i], 0xff, ir_value_bytes(g->outputs[i])); /* NaN */
+        }
+        memset(ws, run ? 0xff : 0, ws_bytes);
+        cr_assert_eq(m.run(in, out[run], ws), 0, "%s: the run function failed", name);
+    }
+    const char *what = standalone ? "standalone" : "openblas";
+    for (int i = 0; i < g->n_outputs; i++) {
+        const ir_value *v = g->outputs[i];
+        char label[256];
+        snprintf(label, sizeof label, "%s (%s)", name, what);
+        compare_output(label, v->name, out[0][i], e.want[i].data, ir_shape_numel(&v->shape), atol,
+                       rtol);
+        cr_assert(!memcmp(out[0][i], out[1][i], ir_value_bytes(v)),
+                  "%s: output \"%s\" depends on the workspace's prior contents", label, v->name);
+        free(out[0][i]);
+        free(out[1][i]);
+    }
+    free(ws);
+    be_cc_unload(&m);
+    remove_dir(dir);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    example_free(&e);
+}
+
+/* The tolerances of tests/e2e/test_examples.c (its comment explains them):
+ * TOL_CNN for the CNNs and the generator, TOL_SEQ for the LSTM and the
+ * transformer. */
+#define TOL_CNN 1e-5, 1e-4
+#define TOL_SEQ 1e-4, 1e-3
+
+TestSuite(examples_c, .timeout = 600);
+
+Test(examples_c, mnist_cnn_openblas) { check_example_c("mnist_cnn", false, TOL_CNN); }
+Test(examples_c, mnist_cnn_standalone) { check_example_c("mnist_cnn", true, TOL_CNN); }
+Test(examples_c, gan_discriminator_openblas)
+{
+    check_example_c("gan_discriminator", false, TOL_CNN);
+}
+Test(examples_c, gan_discriminator_standalone)
+{
+    check_example_c("gan_discriminator", true, TOL_CNN);
+}
+Test(examples_c, gan_generator_openblas) { check_example_c("gan_generator", false, TOL_CNN); }
+Test(examples_c, gan_generator_standalone) { check_example_c("gan_generator", true, TOL_CNN); }
+Test(examples_c, lstm_openblas) { check_example_c("lstm", false, TOL_SEQ); }
+Test(examples_c, lstm_standalone) { check_example_c("lstm", true, TOL_SEQ); }
+Test(examples_c, transformer_openblas) { check_example_c("transformer", false, TOL_SEQ); }
+Test(examples_c, transformer_standalone) { check_example_c("transformer", true, TOL_SEQ); }

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Two compiled models in one program (two_models_main.c): mnist_cnn as
+# "mnist" and gan_discriminator as "discriminator", built with the runtime
+# files and OpenBLAS (MODE openblas) or both --standalone (MODE standalone),
+# compiled warnings-clean, linked together, checked to export only their own
+# prefixed symbols, run, and compared with the interpreter (`loom run`).
+#
+# usage: two_models.sh LOOM SOURCE_DIR WORK_DIR CC MODE [EXTRA_CFLAG...]
+# EXTRA_CFLAGs (the sanitizer flags in the sanitizer build) go to every
+# compile and the link.
+set -eu
+LOOM=$1 ROOT=$2 WORK=$3 CC=$4 MODE=$5
+shift 5
+EX=$ROOT/examples
+OPENBLAS_INC=/usr/include/x86_64-linux-gnu/openblas-pthread
+WARN="-std=c99 -O2 -Wall -Wextra -Wpedantic -Werror"
+
+rm -rf "$WORK"
+mkdir -p "$WORK/ref_mnist" "$WORK/ref_disc" "$WORK/out"
+"$LOOM" run "$EX/mnist_cnn/model.json" --input "$EX/mnist_cnn/input_image.npy" \
+    --output "$WORK/ref_mnist" >/dev/null
+"$LOOM" run "$EX/gan_discriminator/model.json" --input "$EX/gan_discriminator/input_image.npy" \
+    --output "$WORK/ref_disc" >/dev/null
+
+D=$WORK/out
+case $MODE in
+openblas) FLAGS="" CFLAGS="-DLOOMRT_USE_CBLAS -I$OPENBLAS_INC" LIBS="-lopenblas -lm" ;;
+standalone) FLAGS="--standalone" CFLAGS="" LIBS="-lm" ;;
+*) echo "two_models.sh: MODE is openblas or standalone, not $MODE" >&2; exit 2 ;;
+esac
+# shellcheck disable=SC2086
+"$LOOM" compile "$EX/mnist_cnn/model.json" -o "$D/mnist.c" $FLAGS
+# shellcheck disable=SC2086
+"$LOOM" compile "$EX/gan_discriminator/model.json" -o "$D/discriminator.c" $FLAGS
+
+objs=""
+for src in "$D"/*.c; do
+    obj=${src%.c}.o
+    # shellcheck disable=SC2086
+    "$CC" $WARN $CFLAGS "$@" -c "$src" -o "$obj"
+    objs="$objs $obj"
+done
+# shellcheck disable=SC2086
+"$CC" -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror "$@" -I"$D" -I"$ROOT/tests/emit" \
+    -c "$ROOT/tests/emit/two_models_main.c" -o "$WORK/main.o"
+# shellcheck disable=SC2086
+"$CC" "$@" -o "$WORK/two_models" "$WORK/main.o" $objs $LIBS
+
+# Every global symbol an object defines carries its model's (or the
+# runtime's) prefix; standalone model objects export only the run functions.
+# Names starting with __ are the implementation's (the sanitizers' own).
+status=0
+for obj in $objs; do
+    base=$(basename "$obj" .o)
+    case $base in
+    loomrt_*) allowed='^loomrt_' ;;
+    *) allowed="^${base}_run(_v)?\$" ;;
+    esac
+    bad=$(nm -g --defined-only "$obj" | awk '{print $NF}' | grep -Ev "$allowed|^__" || true)
+    if [ -n "$bad" ]; then
+        echo "two_models.sh: $obj exports symbols outside $allowed:" >&2
+        echo "$bad" >&2
+        status=1
+    fi
+done
+
+"$WORK/two_models" "$EX/mnist_cnn/input_image.npy" "$WORK/ref_mnist/probs.npy" \
+    "$EX/gan_discriminator/input_image.npy" "$WORK/ref_disc/score.npy" || status=1
+exit $status

@@ -1,0 +1,71 @@
+#!/bin/sh
+# The emitted C compiles warnings-clean: every tests/emit/*.lir and
+# examples/*/model.json is compiled with `loom compile` (with the runtime
+# files, and --standalone; the small .lir models also with --weights=incbin
+# and --weights=file, some of them without a single weight) and every file
+# is built with
+#   CC -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror
+# the runtime-file build also with -DLOOMRT_USE_CBLAS and OpenBLAS's
+# include folder, and once more without it (the portable GEMM). A weights
+# blob's .S file must assemble the way docs/emitted-c.md says. clang's
+# warnings all come from its front end, so with clang the C files are only
+# checked (-fsyntax-only, 2-3x faster); gcc warns from its optimizers too
+# and compiles them fully.
+#
+# usage: warnings.sh LOOM SOURCE_DIR WORK_DIR CC
+set -eu
+LOOM=$1 ROOT=$2 WORK=$3 CC=$4
+OPENBLAS_INC=/usr/include/x86_64-linux-gnu/openblas-pthread
+WARN="-std=c99 -O2 -Wall -Wextra -Wpedantic -Werror"
+if "$CC" --version | grep -q clang; then
+    WARN="$WARN -fsyntax-only"
+fi
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+status=0
+n=0
+cc_ok() {
+    if ! "$CC" "$@"; then
+        echo "FAIL: $CC $*" >&2
+        status=1
+    fi
+    n=$((n + 1))
+}
+
+for model in "$ROOT"/tests/emit/*.lir "$ROOT"/examples/*/model.json; do
+    case $model in
+    *.lir) name=$(basename "$model" .lir) ;;
+    *) name=$(basename "$(dirname "$model")") ;;
+    esac
+    rt=$WORK/rt.$name sa=$WORK/sa.$name
+    mkdir -p "$rt" "$sa"
+    "$LOOM" compile "$model" -o "$rt/$name.c"
+    "$LOOM" compile "$model" -o "$sa/$name.c" --standalone
+    # shellcheck disable=SC2086
+    cc_ok $WARN -DLOOMRT_USE_CBLAS -I"$OPENBLAS_INC" -c "$rt/$name.c" -o "$rt/$name.o"
+    # shellcheck disable=SC2086
+    cc_ok $WARN -c "$sa/$name.c" -o "$sa/$name.o"
+    case $model in
+    *.lir)
+        for mode in incbin file; do
+            mkdir -p "$WORK/$mode.$name"
+            "$LOOM" compile "$model" -o "$WORK/$mode.$name/$name.c" --weights=$mode --standalone
+            # shellcheck disable=SC2086
+            cc_ok $WARN -c "$WORK/$mode.$name/$name.c" -o "$WORK/$mode.$name/$name.o"
+        done ;;
+    esac
+    for s in "$rt"/*.weights.S "$sa"/*.weights.S "$WORK/incbin.$name"/*.weights.S; do
+        [ -f "$s" ] || continue
+        cc_ok -c -Wa,-I,"$(dirname "$s")" "$s" -o "${s%.S}.o"
+    done
+done
+# the runtime files (the same for every model)
+for f in "$rt"/loomrt_*.c; do
+    # shellcheck disable=SC2086
+    cc_ok $WARN -DLOOMRT_USE_CBLAS -I"$OPENBLAS_INC" -c "$f" -o "${f%.c}.cblas.o"
+    # shellcheck disable=SC2086
+    cc_ok $WARN -c "$f" -o "${f%.c}.portable.o"
+done
+[ $status = 0 ] && echo "warnings: $n compiles with $CC clean"
+exit $status

@@ -1,0 +1,54 @@
+#!/bin/sh
+# --weights=inline, incbin and file give the same outputs: one example
+# model is compiled in each mode under its own name (m_inline, m_incbin,
+# m_file), with the runtime files (MODE openblas) or --standalone, built
+# warnings-clean the way docs/emitted-c.md says (the .incbin assembly with
+# -Wa,-I,DIR), linked into one program with weights_main.c and run; the
+# outputs must be bit-identical and match the interpreter (`loom run`).
+#
+# usage: weights_modes.sh LOOM SOURCE_DIR WORK_DIR CC MODE MODEL [EXTRA_CFLAG...]
+# MODEL is an examples/ folder with one input and one output.
+set -eu
+LOOM=$1 ROOT=$2 WORK=$3 CC=$4 MODE=$5 MODEL=$6
+shift 6
+EX=$ROOT/examples/$MODEL
+OPENBLAS_INC=/usr/include/x86_64-linux-gnu/openblas-pthread
+WARN="-std=c99 -O2 -Wall -Wextra -Wpedantic -Werror"
+
+rm -rf "$WORK"
+mkdir -p "$WORK/ref" "$WORK/out"
+input=$(ls "$EX"/input_*.npy)
+"$LOOM" run "$EX/model.json" --input "$input" --output "$WORK/ref" >/dev/null
+ref=$(ls "$WORK"/ref/*.npy)
+
+D=$WORK/out
+case $MODE in
+openblas) FLAGS="" CFLAGS="-DLOOMRT_USE_CBLAS -I$OPENBLAS_INC" LIBS="-lopenblas -lm" ;;
+standalone) FLAGS="--standalone" CFLAGS="" LIBS="-lm" ;;
+*) echo "weights_modes.sh: MODE is openblas or standalone, not $MODE" >&2; exit 2 ;;
+esac
+for w in inline incbin file; do
+    # shellcheck disable=SC2086
+    "$LOOM" compile "$EX/model.json" -o "$D/m_$w.c" --weights=$w $FLAGS
+done
+for f in m_inline.weights.bin m_inline.weights.S m_file.weights.S; do
+    if [ -e "$D/$f" ]; then
+        echo "weights_modes.sh: $f should not exist" >&2
+        exit 1
+    fi
+done
+cmp "$D/m_incbin.weights.bin" "$D/m_file.weights.bin"
+
+objs=""
+for src in "$D"/*.c; do
+    # shellcheck disable=SC2086
+    "$CC" $WARN $CFLAGS "$@" -c "$src" -o "${src%.c}.o"
+    objs="$objs ${src%.c}.o"
+done
+"$CC" "$@" -c -Wa,-I,"$D" "$D/m_incbin.weights.S" -o "$D/m_incbin.weights.o"
+# shellcheck disable=SC2086
+"$CC" -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror "$@" -I"$D" -I"$ROOT/tests/emit" \
+    -c "$ROOT/tests/emit/weights_main.c" -o "$WORK/main.o"
+# shellcheck disable=SC2086
+"$CC" "$@" -o "$WORK/weights_modes" "$WORK/main.o" $objs "$D/m_incbin.weights.o" $LIBS
+"$WORK/weights_modes" "$input" "$ref" "$D/m_file.weights.bin"
