@@ -2,7 +2,7 @@
  * Resolved geometry of the ops in ir_infer_extra.c (ConstantOfShape, Range,
  * Trilu, Pad, Tile, GatherElements, Min/Max/Sum/Mean, Mod, logic, IsNaN /
  * IsInf, Sin/Cos/Floor/Ceil/Softplus/Gelu) shared by shape inference, the
- * interpreter (interp/interp_extra.c) and the lowering (lower/lower_extra.c)
+ * interpreter (ir/interp/interp_extra.c) and the lowering (backend/lower/lower_extra.c)
  * so that all three read attributes and constant inputs alike.
  */
 #ifndef LOOM_IR_INFER_EXTRA_H

@@ -1,5 +1,5 @@
 /*
- * Lowering of the convolution family (lower/lower_conv.c): graphs of
+ * Lowering of the convolution family (backend/lower/lower_conv.c): graphs of
  * Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool and
  * BatchNormalization nodes in every attribute form, compiled with the C
  * backend (OpenBLAS and standalone builds) and compared with the

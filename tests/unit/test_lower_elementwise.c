@@ -1,5 +1,5 @@
 /*
- * Tests of the elementwise lowering (lower/lower_elementwise.c): graphs
+ * Tests of the elementwise lowering (backend/lower/lower_elementwise.c): graphs
  * covering every op and attribute form are compiled with the C backend and
  * compared with the interpreter (tl_check_c, random inputs). Special values
  * (NaN, infinities, integer extremes, out-of-range casts) go through

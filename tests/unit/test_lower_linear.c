@@ -1,5 +1,5 @@
 /*
- * Lowering of the linear ops (lower/lower_linear.c, lower/lower_rnn.c):
+ * Lowering of the linear ops (backend/lower/lower_linear.c, backend/lower/lower_rnn.c):
  * graphs covering every op and attribute form are compiled with the C
  * backend (OpenBLAS and standalone builds) and compared with the
  * double-accumulating interpreter (tl_check_c). The loop IR is inspected

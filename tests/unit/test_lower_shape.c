@@ -1,5 +1,5 @@
 /*
- * Lowering of the tensor-manipulation ops (lower/lower_shape.c): graphs
+ * Lowering of the tensor-manipulation ops (backend/lower/lower_shape.c): graphs
  * covering every op and attribute form are compiled with the C backend and
  * compared with the interpreter (tl_check_c); the loop IR is inspected where
  * the form of the code matters (views instead of copies, affine instead of

@@ -2,7 +2,7 @@
  * Lowering of the convolution family: Conv, ConvTranspose, MaxPool,
  * AveragePool, GlobalAveragePool and BatchNormalization (inference form).
  * Geometry comes from ir_conv_geometry, as in shape inference and the
- * interpreter (interp/interp_conv.c), so pads and sizes agree exactly.
+ * interpreter (ir/interp/interp_conv.c), so pads and sizes agree exactly.
  *
  * f32 Conv and ConvTranspose are GEMMs. Conv unfolds each image with
  * im2col (the runtime kernel for 1-D and 2-D, 1-D viewed as H = 1; a loop

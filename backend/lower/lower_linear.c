@@ -1,6 +1,6 @@
 /*
  * Lowering of Gemm, MatMul, Softmax/LogSoftmax and LayerNormalization
- * (semantics: interp/interp_linear.c; LSTM, GRU and RNN are in
+ * (semantics: ir/interp/interp_linear.c; LSTM, GRU and RNN are in
  * lower_rnn.c).
  *   - Gemm: beta * C (broadcast) is stored into Y, then one SGEMM adds
  *     alpha * op(A) op(B) (beta 1; beta 0 and no prefill without C).

@@ -8,7 +8,7 @@
  * the innermost loop walks contiguous memory. Scalar constants become
  * literals in the expression.
  *
- * Semantics follow the interpreter (interp/interp_elementwise.c). f32 ops
+ * Semantics follow the interpreter (ir/interp/interp_elementwise.c). f32 ops
  * compute in f32 (the interpreter computes in double and rounds, so results
  * of transcendental functions may differ in the last bit). Integer
  * arithmetic wraps like two's complement and is built so that no C

@@ -1,5 +1,5 @@
 /*
- * Lowering of the tensor-manipulation ops (semantics: interp/interp_shape.c).
+ * Lowering of the tensor-manipulation ops (semantics: ir/interp/interp_shape.c).
  * They only move elements, so every dtype lowers the same way.
  *   - Reshape, Flatten, Squeeze, Unsqueeze: a view of the input
  *     (lower_alias), or one flat copy when the output must be distinct.

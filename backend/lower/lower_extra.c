@@ -1,5 +1,5 @@
 /*
- * Lowering of the ops of ir_infer_extra.c (semantics: interp/interp_extra.c).
+ * Lowering of the ops of ir_infer_extra.c (semantics: ir/interp/interp_extra.c).
  *
  *   - Elementwise (Min/Max/Sum/Mean, Mod, Not/And/Or/Xor, IsNaN/IsInf,
  *     Sin/Cos/Floor/Ceil/Softplus/Gelu): one loop nest over the output, a

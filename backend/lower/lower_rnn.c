@@ -1,5 +1,5 @@
 /*
- * Lowering of LSTM, GRU and RNN (semantics: interp/interp_linear.c, ONNX
+ * Lowering of LSTM, GRU and RNN (semantics: ir/interp/interp_linear.c, ONNX
  * LSTM-14 / GRU-14 / RNN-14; attributes resolved by ir_rnn_geometry).
  *
  * X is read as a matrix [rows, input_size] whose rows are (t, b) pairs in
