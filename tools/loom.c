@@ -23,6 +23,7 @@
 #include "ir_stats.h"
 #include "ir_text.h"
 #include "loop_ir.h"
+#include "be.h"
 #include "passes.h"
 
 #define EXIT_BAD_INPUT 1
@@ -441,7 +442,7 @@ static loom_status compile_graph(ir_graph *g, const cli_opts *o, const char *dir
                                  ir_diag *d)
 {
     loop_func *f = NULL;
-    loom_status st = pass_pipeline(g, name, &f, d);
+    loom_status st = be_compile(g, name, &f, d);
     if (st)
         return st;
     be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model};
@@ -504,7 +505,7 @@ static int cmd_compile(int argc, char **argv)
     loom_status st;
     if (loops) {
         loop_func *f = NULL;
-        st = pass_pipeline(g, name, &f, &d);
+        st = be_compile(g, name, &f, &d);
         FILE *out = !st && o.output ? fopen(o.output, "w") : stdout;
         if (!st && out) {
             loop_print(f, out);

@@ -11,7 +11,7 @@
 #include "loop_ir.h"
 
 /* Lowers g into a new loop function named name (a C identifier). Buffers
- * are not yet placed (see pass_plan_memory). On error reports every node
+ * are not yet placed (see loop_plan_memory). On error reports every node
  * that cannot be lowered and returns an error status with *out NULL. */
 loom_status lower_graph(const ir_graph *g, const char *name, loop_func **out, ir_diag *d);
 

@@ -23,6 +23,7 @@
 #include "be_c.h"
 #include "be_cc.h"
 #include "fe.h"
+#include "be.h"
 #include "passes.h"
 
 #define MAX_IO 8
@@ -126,7 +127,7 @@ static void check_example_c(const char *name, bool standalone, double atol, doub
     ir_diag d;
     ir_diag_init(&d);
     loop_func *f = NULL;
-    loom_status st = pass_pipeline(e.g, name, &f, &d);
+    loom_status st = be_compile(e.g, name, &f, &d);
     cr_assert_eq(st, LOOM_STATUS_OK, "%s: pipeline failed:\n%s", name, d.text ? d.text : "");
 
     char dir[] = LOOM_TEST_TMP "/e2e_c-XXXXXX";

@@ -40,6 +40,7 @@
 #include "be_cc.h"
 #include "fe.h"
 #include "interp.h"
+#include "be.h"
 #include "passes.h"
 
 #ifndef LOOM_SOURCE_DIR
@@ -157,7 +158,7 @@ static bool check_c(const char *name, ir_graph *g, const void *const *ins, void 
     ir_diag d;
     ir_diag_init(&d);
     loop_func *f = NULL;
-    loom_status st = pass_pipeline(g, "m", &f, &d);
+    loom_status st = be_compile(g, "m", &f, &d);
     if (st == LOOM_STATUS_UNSUPPORTED) {
         printf("  C backend: %s not compiled (unsupported): %.*s\n", name,
                (int)strcspn(d.text ? d.text : "", "\n"), d.text ? d.text : "");

@@ -11,6 +11,7 @@
 #include <float.h>
 #include <stdint.h>
 
+#include "be.h"
 #include "lower.h"
 #include "testlib.h"
 
@@ -110,7 +111,7 @@ static void run_c_ubsan(ir_graph *g, const void *const *inputs, void *const *out
     ir_diag d;
     ir_diag_init(&d);
     loop_func *f = NULL;
-    loom_status st = pass_pipeline(g, "m", &f, &d);
+    loom_status st = be_compile(g, "m", &f, &d);
     cr_assert_eq(st, LOOM_STATUS_OK, "pipeline failed: %s", d.text ? d.text : "");
     char dir[] = "/tmp/loom-ub-XXXXXX";
     cr_assert(mkdtemp(dir));

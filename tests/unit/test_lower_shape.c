@@ -9,6 +9,7 @@
  */
 #include <stdint.h>
 
+#include "be.h"
 #include "lower.h"
 #include "testlib.h"
 
@@ -118,13 +119,13 @@ static void run_c(ir_graph *g, bool fold, const void *const *in, void *const *ou
     loop_func *f = NULL;
     loom_status st;
     if (fold) {
-        st = pass_pipeline(g, "m", &f, &d);
+        st = be_compile(g, "m", &f, &d);
     } else {
         st = lower_graph(g, "m", &f, &d);
         if (!st)
             st = loop_verify(f, &d);
         if (!st)
-            st = pass_plan_memory(f, &d);
+            st = loop_plan_memory(f, &d);
         if (!st)
             st = loop_verify(f, &d);
     }

@@ -721,7 +721,7 @@ Test(extra_c, constant_of_shape_and_range)
     loop_func *f = NULL;
     cr_assert_eq(lower_graph(g, "m", &f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
     cr_assert_eq(loop_verify(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
-    cr_assert_eq(pass_plan_memory(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    cr_assert_eq(loop_plan_memory(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
     char dir[] = "/tmp/loom-test-XXXXXX";
     cr_assert(mkdtemp(dir));
     be_c_opts copts = {.standalone = 1};

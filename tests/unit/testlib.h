@@ -175,6 +175,7 @@ static inline void tl_assert_close_f32(const float *got, const float *want, int6
 #include "be_c.h"
 #include "be_cc.h"
 #include "interp_internal.h"
+#include "be.h"
 #include "passes.h"
 
 /* Deterministic pseudo-random fill in [-1, 1) for floats, small values for
@@ -226,7 +227,7 @@ static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol
     ir_diag d;
     ir_diag_init(&d);
     loop_func *f = NULL;
-    loom_status st = pass_pipeline(g, "m", &f, &d);
+    loom_status st = be_compile(g, "m", &f, &d);
     cr_assert_eq(st, LOOM_STATUS_OK, "pipeline failed: %s", d.text ? d.text : "");
     for (int standalone = 0; standalone < 2; standalone++) {
         char dir[] = "/tmp/loom-test-XXXXXX";

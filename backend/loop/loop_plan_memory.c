@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "passes.h"
+#include "loop_ir.h"
 
 #define PLAN_ALIGN 64
 
@@ -115,7 +115,7 @@ static int64_t lower_bound(const plan_item *items, int n_items, int n_steps)
     return peak;
 }
 
-loom_status pass_plan_memory(loop_func *f, ir_diag *d)
+loom_status loop_plan_memory(loop_func *f, ir_diag *d)
 {
     plan_item *items = ir_calloc((size_t)f->n_bufs + 1, sizeof *items);
     plan_item **order = ir_calloc((size_t)f->n_bufs + 1, sizeof *order);
