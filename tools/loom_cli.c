@@ -227,6 +227,13 @@ void cli_flush_diag(ir_diag *d)
     ir_diag_clear(d);
 }
 
+void cli_report(ir_diag *d, const char *who, const char *what, loom_status st)
+{
+    if (d->n_errors == 0)
+        fprintf(stderr, "%s: %s failed: %s\n", who, what, loom_status_name(st));
+    cli_flush_diag(d);
+}
+
 bool cli_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -240,8 +247,9 @@ static bool read_consts(const cli_opts *o, fe_npy *arrays, ir_value *vals, fe_bi
     bool ok = true;
     for (int i = 0; i < o->n_consts; i++) {
         const char *eq = strchr(o->consts[i], '=');
-        if (fe_npy_read(eq + 1, &arrays[i], d) != LOOM_STATUS_OK) {
-            cli_flush_diag(d);
+        loom_status st = fe_npy_read(eq + 1, &arrays[i], d);
+        if (st) {
+            cli_report(d, eq + 1, "reading", st);
             ok = false;
             continue;
         }
@@ -268,8 +276,8 @@ ir_graph *cli_load(const cli_opts *o, ir_diag *d)
         cli_progress_begin("loading the model");
         st = fe_load_model_bound(o->model, o->dims, binds, o->n_consts, &g, d);
         cli_progress_end();
-        if (st != LOOM_STATUS_OK && d->n_errors == 0)
-            fprintf(stderr, "%s: %s\n", o->model, loom_status_name(st));
+        if (st != LOOM_STATUS_OK)
+            cli_report(d, o->model, "loading", st);
     }
     for (int i = 0; i < o->n_consts; i++)
         fe_npy_free(&arrays[i]);
@@ -331,8 +339,9 @@ bool cli_read_inputs(const cli_opts *o, const ir_graph *g, fe_npy *arrays, bool 
             ok = !required && ok;
             continue;
         }
-        if (fe_npy_read(file, &arrays[i], d) != LOOM_STATUS_OK) {
-            cli_flush_diag(d);
+        loom_status st = fe_npy_read(file, &arrays[i], d);
+        if (st) {
+            cli_report(d, file, "reading", st);
             ok = false;
             continue;
         }

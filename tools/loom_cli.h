@@ -70,6 +70,9 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 
 /* Prints d's text to stderr and clears it. */
 void cli_flush_diag(ir_diag *d);
+/* After a failed step: prints d's text, or "WHO: WHAT failed: STATUS" when
+ * the library left no message, so no failure is silent. */
+void cli_report(ir_diag *d, const char *who, const char *what, loom_status st);
 /* Loads o->model with o->dims and o->consts, or prints why not (NULL). */
 ir_graph *cli_load(const cli_opts *o, ir_diag *d);
 /* Reads the --input files into arrays[] (one per graph input, checked

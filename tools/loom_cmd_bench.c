@@ -53,13 +53,13 @@ static bool time_runs(const cli_opts *o, const ir_graph *g, cli_built *bm, const
     for (long r = -3; r < o->runs; r++) {
         double t0 = now_ms();
         int status = bm ? bm->m.run(in, out, bm->workspace) : 0;
-        bool ok = bm ? status == 0 : interp_run(g, in, out, d) == LOOM_STATUS_OK;
+        loom_status st = bm ? LOOM_STATUS_OK : interp_run(g, in, out, d);
         double t1 = now_ms();
-        if (!ok && bm)
+        if (status)
             fprintf(stderr, "%s: the compiled model returned %d\n", o->model, status);
-        else if (!ok && d->n_errors == 0)
-            fprintf(stderr, "%s: the interpreter failed with no diagnostic\n", o->model);
-        if (!ok)
+        if (st)
+            cli_report(d, o->model, "the interpreter", st);
+        if (status || st)
             return false;
         if (r >= 0)
             times[r] = t1 - t0;
@@ -124,8 +124,10 @@ static int bench_graph(const cli_opts *o, ir_graph *g, bool compiled, ir_diag *d
     ok = ok && make_inputs(o, g, arrays, in, d);
     for (int i = 0; ok && i < g->n_outputs; i++)
         ok = (out[i] = cli_alloc_value(g->outputs[i], "output")) != NULL;
-    if (ok && compiled && cli_build(g, o, &bm, d) != LOOM_STATUS_OK)
-        ok = false;
+    loom_status st = ok && compiled ? cli_build(g, o, &bm, d) : LOOM_STATUS_OK;
+    if (st)
+        cli_report(d, o->model, "building", st);
+    ok = ok && !st;
     ok = ok && time_runs(o, g, compiled ? &bm : NULL, in, out, times, d);
     cli_flush_diag(d);
     if (ok)

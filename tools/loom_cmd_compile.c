@@ -118,10 +118,8 @@ static int cmd_compile(const cli_opts *o)
         return EXIT_BAD_INPUT;
     }
     loom_status st = loops ? emit_loops(g, o, name, &d) : emit_c(g, o, name, mode, &d);
-    if (st && d.n_errors == 0)
-        fprintf(stderr, "%s: compiling failed (%s) with no diagnostic\n", o->model,
-                loom_status_name(st));
-    cli_flush_diag(&d);
+    if (st)
+        cli_report(&d, o->model, "compiling", st);
     ir_graph_free(g);
     ir_diag_free(&d);
     return st ? EXIT_BAD_INPUT : 0;

@@ -71,11 +71,11 @@ static int cmd_convert(const cli_opts *o)
     bool ok = make_parent(o->output) && (lir || !wpath || make_parent(wpath));
     if (ok && lir) {
         ok = write_lir(g, o->output);
-    } else if (ok && fe_json_write(g, o->output, wpath, &d) != LOOM_STATUS_OK) {
-        if (d.n_errors == 0)
-            fprintf(stderr, "loom: writing %s failed with no diagnostic\n", o->output);
-        cli_flush_diag(&d);
-        ok = false;
+    } else if (ok) {
+        loom_status st = fe_json_write(g, o->output, wpath, &d);
+        if (st)
+            cli_report(&d, o->output, "writing", st);
+        ok = !st;
     }
     ir_graph_free(g);
     ir_diag_free(&d);

@@ -81,8 +81,10 @@ static bool write_outputs(const char *dir, const ir_graph *g, void *const *bufs,
         char name[256], path[4096];
         safe_name(g->outputs[i]->name, name, sizeof name);
         snprintf(path, sizeof path, "%s/%s.npy", dir, name);
-        if (fe_npy_write(path, g->outputs[i]->dtype, &g->outputs[i]->shape, bufs[i], d)) {
-            cli_flush_diag(d);
+        loom_status st = fe_npy_write(path, g->outputs[i]->dtype, &g->outputs[i]->shape,
+                                      bufs[i], d);
+        if (st) {
+            cli_report(d, path, "writing", st);
             return false;
         }
     }
@@ -96,9 +98,10 @@ static bool run_compiled(const cli_opts *o, ir_graph *g, const void **in, void *
     loom_status st = cli_build(g, o, &bm, d);
     int status = st ? 0 : bm.m.run(in, out, bm.workspace);
     cli_built_free(&bm);
-    if (!st && status)
+    if (st)
+        cli_report(d, o->model, "building", st);
+    if (status)
         fprintf(stderr, "%s: the compiled model returned %d\n", o->model, status);
-    cli_flush_diag(d);
     return !st && !status;
 }
 
@@ -116,11 +119,11 @@ static int run_graph(const cli_opts *o, ir_graph *g, const fe_npy *arrays, ir_di
         ok = (out[i] = cli_alloc_value(g->outputs[i], "output")) != NULL;
     if (ok && o->backend && strcmp(o->backend, "c") == 0) {
         ok = run_compiled(o, g, in, out, d);
-    } else if (ok && interp_run(g, in, out, d) != LOOM_STATUS_OK) {
-        if (d->n_errors == 0)
-            fprintf(stderr, "%s: the interpreter failed with no diagnostic\n", o->model);
-        cli_flush_diag(d);
-        ok = false;
+    } else if (ok) {
+        loom_status st = interp_run(g, in, out, d);
+        if (st)
+            cli_report(d, o->model, "the interpreter", st);
+        ok = !st;
     }
     for (int i = 0; ok && i < g->n_outputs; i++)
         print_output(g->outputs[i], out[i]);

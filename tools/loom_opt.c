@@ -254,7 +254,9 @@ static bool process(const char *text, size_t len, const char *name, int first_li
         st = s ? LOOM_STATUS_OK : LOOM_STATUS_NOMEM;
         ir_free(s);
     }
-    if (d.text)
+    if (st != LOOM_STATUS_OK)
+        cli_report(&d, name, "loom-opt", st);
+    else if (d.text)
         fputs(d.text, stderr);
     ir_diag_free(&d);
     ir_graph_free(g);
