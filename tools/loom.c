@@ -84,5 +84,13 @@ int main(int argc, char **argv)
     int rc = cli_parse(argc, argv, c, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
-    return c->run(&o);
+    if (c->check && (rc = c->check(&o)))
+        return rc;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = cli_load(&o, &d);
+    rc = g ? c->run(&o, g, &d) : EXIT_BAD_INPUT;
+    ir_graph_free(g);
+    ir_diag_free(&d);
+    return rc;
 }

@@ -52,11 +52,15 @@ typedef struct cli_opts {
     bool summary_only, show_weights, inline_weights, standalone, json;
 } cli_opts;
 
+/* A command: check (may be NULL) vets the options before the model is
+ * loaded and returns 0 or EXIT_USAGE; run gets the loaded model and returns
+ * the exit code. */
 struct cli_command {
     const char *name;
     unsigned bit;
     const char *help; /* usage text, printed by --help and on usage errors */
-    int (*run)(const cli_opts *o);
+    int (*check)(const cli_opts *o);
+    int (*run)(const cli_opts *o, ir_graph *g, ir_diag *d);
 };
 
 extern const cli_command cli_inspect, cli_run, cli_convert, cli_compile, cli_bench;

@@ -110,8 +110,9 @@ static bool make_inputs(const cli_opts *o, const ir_graph *g, fe_npy *arrays, co
 }
 
 /* Allocates the buffers, builds, times and prints; returns the exit code. */
-static int bench_graph(const cli_opts *o, ir_graph *g, bool compiled, ir_diag *d)
+static int cmd_bench(const cli_opts *o, ir_graph *g, ir_diag *d)
 {
+    bool compiled = !o->backend || strcmp(o->backend, "c") == 0;
     size_t nin = (size_t)g->n_inputs + 1, nout = (size_t)g->n_outputs + 1;
     fe_npy *arrays = ir_calloc(nin, sizeof *arrays);
     const void **in = ir_calloc(nin, sizeof *in);
@@ -144,7 +145,7 @@ static int bench_graph(const cli_opts *o, ir_graph *g, bool compiled, ir_diag *d
     return ok ? 0 : EXIT_BAD_INPUT;
 }
 
-static int cmd_bench(const cli_opts *o)
+static int check_bench(const cli_opts *o)
 {
     bool compiled = !o->backend || strcmp(o->backend, "c") == 0;
     if (!compiled && strcmp(o->backend, "interp") != 0)
@@ -154,18 +155,13 @@ static int cmd_bench(const cli_opts *o)
     if (o->threads_given && (!compiled || o->standalone))
         return cli_usage_error(o->cmd, "--threads sets OpenBLAS's threads; the %s runs on one",
                                compiled ? "standalone runtime" : "interpreter");
-    ir_diag d;
-    ir_diag_init(&d);
-    ir_graph *g = cli_load(o, &d);
-    int rc = g ? bench_graph(o, g, compiled, &d) : EXIT_BAD_INPUT;
-    ir_graph_free(g);
-    ir_diag_free(&d);
-    return rc;
+    return 0;
 }
 
 const cli_command cli_bench = {
     .name = "bench",
     .bit = CLI_BENCH,
+    .check = check_bench,
     .run = cmd_bench,
     .help =
         "usage: loom bench MODEL [--backend=c|interp] [--runs N] [--threads N]\n"

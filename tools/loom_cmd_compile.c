@@ -93,10 +93,11 @@ static loom_status emit_c(ir_graph *g, const cli_opts *o, const char *name, be_w
     return st;
 }
 
-static int cmd_compile(const cli_opts *o)
+static int check_compile(const cli_opts *o)
 {
     bool loops = o->emit && strcmp(o->emit, "loops") == 0;
     be_weights_mode mode;
+    char name[256];
     if (o->emit && !loops && strcmp(o->emit, "c") != 0)
         return cli_usage_error(o->cmd, "unknown --emit=%s (c or loops)", o->emit);
     if (!weights_mode(o->weights_mode, &mode))
@@ -106,28 +107,29 @@ static int cmd_compile(const cli_opts *o)
         return cli_usage_error(o->cmd, "%s", "-o DIR/NAME.c is required");
     if (loops && (o->standalone || o->weights_mode))
         return cli_usage_error(o->cmd, "%s", "--standalone and --weights apply to --emit=c");
-    char name[256];
-    ident_from_path(o->name ? o->name : o->output ? o->output : o->model, name, sizeof name);
+    ident_from_path(o->name ? o->name : o->model, name, sizeof name);
     if (o->name && strcmp(name, o->name) != 0)
         return cli_usage_error(o->cmd, "--name %s is not a C identifier", o->name);
-    ir_diag d;
-    ir_diag_init(&d);
-    ir_graph *g = cli_load(o, &d);
-    if (!g) {
-        ir_diag_free(&d);
-        return EXIT_BAD_INPUT;
-    }
-    loom_status st = loops ? emit_loops(g, o, name, &d) : emit_c(g, o, name, mode, &d);
+    return 0;
+}
+
+static int cmd_compile(const cli_opts *o, ir_graph *g, ir_diag *d)
+{
+    be_weights_mode mode = BE_WEIGHTS_AUTO; /* check_compile accepted the name */
+    char name[256];
+    weights_mode(o->weights_mode, &mode);
+    ident_from_path(o->name ? o->name : o->output ? o->output : o->model, name, sizeof name);
+    bool loops = o->emit && strcmp(o->emit, "loops") == 0;
+    loom_status st = loops ? emit_loops(g, o, name, d) : emit_c(g, o, name, mode, d);
     if (st)
-        cli_report(&d, o->model, "compiling", st);
-    ir_graph_free(g);
-    ir_diag_free(&d);
+        cli_report(d, o->model, "compiling", st);
     return st ? EXIT_BAD_INPUT : 0;
 }
 
 const cli_command cli_compile = {
     .name = "compile",
     .bit = CLI_COMPILE,
+    .check = check_compile,
     .run = cmd_compile,
     .help =
         "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops]\n"

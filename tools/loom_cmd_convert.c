@@ -46,7 +46,7 @@ static bool write_lir(const ir_graph *g, const char *path)
     return !err;
 }
 
-static int cmd_convert(const cli_opts *o)
+static int check_convert(const cli_opts *o)
 {
     if (!o->output)
         return cli_usage_error(o->cmd, "%s", "no output given (-o OUT.lir or -o OUT.json)");
@@ -58,13 +58,12 @@ static int cmd_convert(const cli_opts *o)
         return cli_usage_error(o->cmd, "%s", "--weights-file and --inline-weights apply to .json");
     if (o->weights_file && o->inline_weights)
         return cli_usage_error(o->cmd, "%s", "--weights-file and --inline-weights exclude each other");
-    ir_diag d;
-    ir_diag_init(&d);
-    ir_graph *g = cli_load(o, &d);
-    if (!g) {
-        ir_diag_free(&d);
-        return EXIT_BAD_INPUT;
-    }
+    return 0;
+}
+
+static int cmd_convert(const cli_opts *o, ir_graph *g, ir_diag *d)
+{
+    bool lir = cli_ends_with(o->output, ".lir");
     char weights[4096];
     snprintf(weights, sizeof weights, "%.*s.safetensors", (int)(strlen(o->output) - 5), o->output);
     const char *wpath = o->inline_weights ? NULL : o->weights_file ? o->weights_file : weights;
@@ -72,19 +71,18 @@ static int cmd_convert(const cli_opts *o)
     if (ok && lir) {
         ok = write_lir(g, o->output);
     } else if (ok) {
-        loom_status st = fe_json_write(g, o->output, wpath, &d);
+        loom_status st = fe_json_write(g, o->output, wpath, d);
         if (st)
-            cli_report(&d, o->output, "writing", st);
+            cli_report(d, o->output, "writing", st);
         ok = !st;
     }
-    ir_graph_free(g);
-    ir_diag_free(&d);
     return ok ? 0 : EXIT_BAD_INPUT;
 }
 
 const cli_command cli_convert = {
     .name = "convert",
     .bit = CLI_CONVERT,
+    .check = check_convert,
     .run = cmd_convert,
     .help =
         "usage: loom convert MODEL -o OUT.lir|OUT.json [--weights-file OUT.safetensors]\n"

@@ -35,13 +35,11 @@ static void print_summary(const ir_graph *g)
             printf("    %-20s %d\n", ir_op_name((ir_op)op), s.op_count[op]);
 }
 
-static int cmd_inspect(const cli_opts *o)
+static int cmd_inspect(const cli_opts *o, ir_graph *g, ir_diag *d)
 {
-    ir_diag d;
-    ir_diag_init(&d);
-    ir_graph *g = cli_load(o, &d);
-    int rc = g ? 0 : EXIT_BAD_INPUT;
-    if (g && !o->summary_only) {
+    (void)d;
+    int rc = 0;
+    if (!o->summary_only) {
         ir_print_opts popts = {.elide_constants = !o->show_weights,
                                .constant_ranges = !o->show_weights};
         if (ir_print(g, &popts, stdout) != LOOM_STATUS_OK) {
@@ -50,10 +48,8 @@ static int cmd_inspect(const cli_opts *o)
         }
         printf("\n");
     }
-    if (g && !rc)
+    if (!rc)
         print_summary(g);
-    ir_graph_free(g);
-    ir_diag_free(&d);
     return rc;
 }
 

@@ -135,37 +135,34 @@ static int run_graph(const cli_opts *o, ir_graph *g, const fe_npy *arrays, ir_di
     return ok ? 0 : EXIT_BAD_INPUT;
 }
 
-static int cmd_run(const cli_opts *o)
+static int check_run(const cli_opts *o)
 {
     if (o->backend && strcmp(o->backend, "c") != 0 && strcmp(o->backend, "interp") != 0)
         return cli_usage_error(o->cmd, "unknown --backend=%s (interp or c)", o->backend);
     if (o->standalone && !(o->backend && strcmp(o->backend, "c") == 0))
         return cli_usage_error(o->cmd, "%s", "--standalone applies to --backend=c");
-    ir_diag d;
-    ir_diag_init(&d);
-    ir_graph *g = cli_load(o, &d);
-    if (!g) {
-        ir_diag_free(&d);
-        return EXIT_BAD_INPUT;
-    }
+    return 0;
+}
+
+static int cmd_run(const cli_opts *o, ir_graph *g, ir_diag *d)
+{
     fe_npy *arrays = ir_calloc((size_t)g->n_inputs + 1, sizeof *arrays);
     int rc = EXIT_BAD_INPUT;
     if (!arrays)
         fprintf(stderr, "loom: out of memory\n");
     else if ((!o->output || distinct_files(o->output, g)) &&
-             cli_read_inputs(o, g, arrays, true, &d))
-        rc = run_graph(o, g, arrays, &d);
+             cli_read_inputs(o, g, arrays, true, d))
+        rc = run_graph(o, g, arrays, d);
     for (int i = 0; arrays && i < g->n_inputs; i++)
         fe_npy_free(&arrays[i]);
     ir_free(arrays);
-    ir_graph_free(g);
-    ir_diag_free(&d);
     return rc;
 }
 
 const cli_command cli_run = {
     .name = "run",
     .bit = CLI_RUN,
+    .check = check_run,
     .run = cmd_run,
     .help =
         "usage: loom run MODEL --input NAME=FILE.npy ... [--output DIR]\n"
