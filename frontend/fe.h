@@ -30,6 +30,23 @@ loom_status fe_onnx_load(const char *path, const char *const *dims, ir_graph **o
 /* Loads any supported model by extension (.json, .onnx, .lir). */
 loom_status fe_load_model(const char *path, const char *const *dims, ir_graph **out, ir_diag *d);
 
+/* A graph input to freeze: it becomes a constant holding value's data
+ * (value's dtype must be the input's and its shape fit the declared one). */
+typedef struct fe_binding {
+    const char *name;
+    const ir_value *value;
+} fe_binding;
+
+/* fe_load_model with n_binds graph inputs replaced by constants at load
+ * time, as a compiler with static shapes needs for inputs that feed shapes
+ * (Reshape's shape, Slice's starts, attention masks, ...). ONNX inputs are
+ * bound before shape inference, so a bound shape input fixes the shapes it
+ * computes; .json and .lir inputs must match their declared type exactly.
+ * A binding that names no graph input is an error. */
+loom_status fe_load_model_bound(const char *path, const char *const *dims,
+                                const fe_binding *binds, int n_binds, ir_graph **out,
+                                ir_diag *d);
+
 /* .npy arrays (format version 1.0-3.0, little-endian, C order). */
 typedef struct fe_npy {
     ir_dtype dtype;

@@ -1,11 +1,16 @@
 /*
  * fe_load_model: picks the reader by the file's extension (.json, .onnx,
  * .lir) so tools and the host API accept any supported model format.
+ * fe_load_model_bound also freezes graph inputs to given values: the ONNX
+ * reader does it before shape inference (fe_onnx_load_bound); for the other
+ * formats, whose shapes are static, the input becomes a constant after
+ * loading and the graph is verified again.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "fe.h"
+#include "fe_onnx.h"
 #include "ir_text.h"
 
 /* True when path ends in ext (compared ignoring case). */
@@ -15,11 +20,10 @@ static bool has_ext(const char *path, const char *ext)
     return n > e && strcasecmp(path + n - e, ext) == 0;
 }
 
-loom_status fe_load_model(const char *path, const char *const *dims, ir_graph **out, ir_diag *d)
+/* The formats with static shapes (.json, .lir): dims do not apply. */
+static loom_status load_static(const char *path, const char *const *dims, ir_graph **out,
+                               ir_diag *d)
 {
-    *out = NULL;
-    if (has_ext(path, ".onnx"))
-        return fe_onnx_load(path, dims, out, d);
     if (dims && dims[0]) {
         ir_diag_errorf(d, "%s: dim pins apply to ONNX models only (%s has static shapes)", path,
                        has_ext(path, ".lir") ? ".lir" : "this format");
@@ -31,4 +35,65 @@ loom_status fe_load_model(const char *path, const char *const *dims, ir_graph **
         return ir_parse_file(path, out, d);
     ir_diag_errorf(d, "%s: unknown model format (expected .json, .onnx or .lir)", path);
     return LOOM_STATUS_INVALID_ARG;
+}
+
+loom_status fe_load_model(const char *path, const char *const *dims, ir_graph **out, ir_diag *d)
+{
+    return fe_load_model_bound(path, dims, NULL, 0, out, d);
+}
+
+/* Makes graph input b->name of a loaded graph the constant b->value. */
+static bool bind_loaded(ir_graph *g, const fe_binding *b, ir_diag *d)
+{
+    ir_value *v = ir_graph_find_value(g, b->name);
+    const ir_value *bv = b->value;
+    if (!v || !v->is_input) {
+        ir_diag_graph(d, g, "binding \"%s\" names no graph input", b->name);
+        return false;
+    }
+    if (bv->dtype != v->dtype || !ir_shape_equal(&bv->shape, &v->shape) || !bv->data) {
+        char want[128], got[128];
+        ir_shape_format(&v->shape, want, sizeof want);
+        ir_shape_format(&bv->shape, got, sizeof got);
+        ir_diag_graph(d, g, "binding %s%s for input \"%s\" does not fit its declaration %s%s",
+                      ir_dtype_name(bv->dtype), got, v->name, ir_dtype_name(v->dtype), want);
+        return false;
+    }
+    jmp_buf jb;
+    if (!IR_TRY(&g->arena, jb)) {
+        g->arena.oom = NULL;
+        ir_diag_graph(d, g, "out of memory binding input \"%s\"", b->name);
+        return false;
+    }
+    v->data = ir_arena_memdup(&g->arena, bv->data, ir_value_bytes(bv));
+    g->arena.oom = NULL;
+    v->is_input = false;
+    int k = 0;
+    for (int i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] != v)
+            g->inputs[k++] = g->inputs[i];
+    g->n_inputs = k;
+    return true;
+}
+
+loom_status fe_load_model_bound(const char *path, const char *const *dims,
+                                const fe_binding *binds, int n_binds, ir_graph **out,
+                                ir_diag *d)
+{
+    *out = NULL;
+    if (has_ext(path, ".onnx"))
+        return fe_onnx_load_bound(path, dims, binds, n_binds, out, d);
+    loom_status st = load_static(path, dims, out, d);
+    bool ok = true;
+    for (int i = 0; !st && i < n_binds; i++)
+        ok = bind_loaded(*out, &binds[i], d) && ok;
+    if (!st && ok && n_binds)
+        st = ir_verify(*out, d);
+    if (!st && !ok)
+        st = LOOM_STATUS_INVALID_ARG;
+    if (st) {
+        ir_graph_free(*out);
+        *out = NULL;
+    }
+    return st;
 }

@@ -60,7 +60,7 @@ typedef struct onnx_ctx {
     int64_t opset;        /* default domain version; 0 when not imported */
     pin *pins;
     int n_pins;
-    const fe_onnx_binding *binds;
+    const fe_binding *binds;
     int n_binds;
     bool *bind_used;
     legacy_bcast *bcasts; /* one per node at most */
@@ -242,12 +242,13 @@ static bool input_dim(onnx_ctx *c, const char *name, const Onnx__TensorShapeProt
         }
         ir_diag_graph(c->d, c->g, p ? "dim pin \"%s\" must give one dim (input \"%s\" dim %d)"
                                     : "%sinput \"%s\" dim %d (\"%s\") is symbolic; pin it with "
-                                      "%s=N or %s=d0,d1,...",
+                                      "--dim %s=N or --input-shape %s=d0,d1,...",
                       p ? p->text : "", name, i, dim->dim_param, dim->dim_param, name);
         note(c, p ? LOOM_STATUS_INVALID_ARG : LOOM_STATUS_UNSUPPORTED);
         return false;
     }
-    ir_diag_graph(c->d, c->g, "input \"%s\" dim %d is unknown; pin the shape with %s=d0,d1,...",
+    ir_diag_graph(c->d, c->g, "input \"%s\" dim %d is unknown; pin the shape with --input-shape "
+                  "%s=d0,d1,...",
                   name, i, name);
     note(c, LOOM_STATUS_UNSUPPORTED);
     return false;
@@ -278,7 +279,7 @@ static bool tensor_type(onnx_ctx *c, const Onnx__ValueInfoProto *vi, const char 
 /* Makes input v the constant of binding b after checking it fits the
  * declaration (dtype dt, shape sp). */
 static void bind_input(onnx_ctx *c, ir_value *v, const Onnx__TensorShapeProto *sp,
-                       const fe_onnx_binding *b)
+                       const fe_binding *b)
 {
     const ir_value *bv = b->value;
     bool ok = bv->dtype == v->dtype && bv->data && (!sp || sp->n_dim == (size_t)bv->shape.rank);
@@ -297,7 +298,7 @@ static void bind_input(onnx_ctx *c, ir_value *v, const Onnx__TensorShapeProto *s
     v->data = ir_arena_memdup(&c->g->arena, bv->data, ir_value_bytes(bv));
 }
 
-static const fe_onnx_binding *find_binding(onnx_ctx *c, const char *name)
+static const fe_binding *find_binding(onnx_ctx *c, const char *name)
 {
     for (int i = 0; i < c->n_binds; i++)
         if (strcmp(c->binds[i].name, name) == 0) {
@@ -320,7 +321,7 @@ static void convert_input(onnx_ctx *c, const Onnx__ValueInfoProto *vi)
         note(c, LOOM_STATUS_INVALID_MODEL);
         return;
     }
-    const fe_onnx_binding *b = find_binding(c, vi->name);
+    const fe_binding *b = find_binding(c, vi->name);
     if (b) {
         bind_input(c, v, sp, b);
         return;
@@ -332,7 +333,8 @@ static void convert_input(onnx_ctx *c, const Onnx__ValueInfoProto *vi)
     if (p) {
         ok = pin_input_shape(c, vi->name, sp, p, &s);
     } else if (!sp) {
-        ir_diag_graph(c->d, c->g, "input \"%s\" has no shape; pin it with %s=d0,d1,...", vi->name,
+        ir_diag_graph(c->d, c->g, "input \"%s\" has no shape; pin it with --input-shape %s=d0,d1,...",
+                      vi->name,
                       vi->name);
         note(c, LOOM_STATUS_UNSUPPORTED);
         ok = false;
@@ -1014,6 +1016,11 @@ static loom_status unpack_model(const char *path, fe_onnx_alloc *a, Onnx__ModelP
     loom_status st = fe_onnx_read_file(path, &buf, &len, d);
     if (st)
         return st;
+    if (len == 0) {
+        ir_free(buf);
+        ir_diag_errorf(d, "%s: the file is empty (0 bytes), not an ONNX model", path);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
     *out = onnx__model_proto__unpack(&a->pb, len, buf);
     ir_free(buf);
     if (!*out && a->failed) {
@@ -1041,7 +1048,7 @@ loom_status fe_onnx_load(const char *path, const char *const *dims, ir_graph **o
 }
 
 loom_status fe_onnx_load_bound(const char *path, const char *const *dims,
-                               const fe_onnx_binding *binds, int n_binds, ir_graph **out,
+                               const fe_binding *binds, int n_binds, ir_graph **out,
                                ir_diag *d)
 {
     *out = NULL;

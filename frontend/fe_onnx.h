@@ -8,18 +8,11 @@
 
 #include "fe.h"
 
-/* A graph input to specialize: it becomes a constant holding value's data
- * (value's dtype must be the input's and its shape fit the declared one). */
-typedef struct fe_onnx_binding {
-    const char *name;
-    const ir_value *value;
-} fe_onnx_binding;
-
 /* fe_onnx_load with n_binds inputs replaced by constants, as a compiler
  * with static shapes needs for inputs that feed shapes (Reshape's shape,
  * Slice's starts, ...). A binding that names no graph input is an error. */
 loom_status fe_onnx_load_bound(const char *path, const char *const *dims,
-                               const fe_onnx_binding *binds, int n_binds, ir_graph **out,
+                               const fe_binding *binds, int n_binds, ir_graph **out,
                                ir_diag *d);
 
 /* Reads a serialized TensorProto from path into a new constant value that

@@ -272,6 +272,62 @@ static void print_payload(sink *s, const ir_value *v, const ir_print_opts *o)
     put(s, "\"", 1);
 }
 
+/* Element i of constant v as a double (exact for every dtype but large
+ * int64 values; int64 ranges print through range_i64). */
+static double element_f64(const ir_value *v, int64_t i)
+{
+    const unsigned char *p = (const unsigned char *)v->data + (size_t)i * ir_dtype_size(v->dtype);
+    switch (v->dtype) {
+    case IR_DTYPE_F32: { float x; memcpy(&x, p, 4); return x; }
+    case IR_DTYPE_F64: { double x; memcpy(&x, p, 8); return x; }
+    case IR_DTYPE_I64: { int64_t x; memcpy(&x, p, 8); return (double)x; }
+    case IR_DTYPE_I32: { int32_t x; memcpy(&x, p, 4); return x; }
+    case IR_DTYPE_I8: return (int8_t)*p;
+    case IR_DTYPE_U8:
+    case IR_DTYPE_BOOL: return *p;
+    case IR_DTYPE_COUNT: break;
+    }
+    return NAN;
+}
+
+static void range_i64(sink *s, const ir_value *v, int64_t n)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t x;
+        memcpy(&x, (const char *)v->data + i * 8, 8);
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    putf(s, " // range [%" PRId64 ", %" PRId64 "]", lo, hi);
+}
+
+/* ` // range [MIN, MAX]` of constant v (NaNs are left out and counted). */
+static void print_range(sink *s, const ir_value *v)
+{
+    int64_t n = ir_shape_numel(&v->shape), nans = 0;
+    if (v->dtype == IR_DTYPE_I64) {
+        range_i64(s, v, n);
+        return;
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        double x = element_f64(v, i);
+        if (isnan(x)) {
+            nans++;
+            continue;
+        }
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    if (nans == n)
+        putf(s, " // all %" PRId64 " values are NaN", n);
+    else
+        putf(s, " // range [%.9g, %.9g]", lo, hi);
+    if (nans && nans < n)
+        putf(s, ", %" PRId64 " NaN", nans);
+}
+
 /* ---- attributes and nodes ---- */
 
 static void print_attr_value(sink *s, const ir_attr *a, const ir_print_opts *o)
@@ -395,6 +451,9 @@ static void print_graph(sink *s, const ir_graph *g, const ir_print_opts *o)
         print_type(s, v);
         puts_(s, " = const ");
         print_payload(s, v, o);
+        if (o->elide_constants && o->constant_ranges && v->data && v->shape_known &&
+            ir_shape_numel(&v->shape) > IR_PRINT_INLINE_MAX)
+            print_range(s, v);
         put(s, "\n", 1);
     }
     for (int i = 0; i < g->n_nodes; i++)

@@ -29,6 +29,9 @@ typedef struct ir_print_opts {
     /* Large constants print as <elided>. Parsing <elided> yields a
      * zero-filled constant of the declared type. */
     bool elide_constants;
+    /* With elide_constants: an elided constant's line ends in a comment
+     * with its smallest and largest value (`// range [MIN, MAX]`). */
+    bool constant_ranges;
 } ir_print_opts;
 
 /* Prints g to out. opts may be NULL (defaults). Returns LOOM_STATUS_IO if

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ir_text.h"
+#include "loom_cli.h"
 
 /* ---- pass table ----
  * A pass takes a verified graph and leaves a graph that must verify again.
@@ -65,6 +66,7 @@ static const char usage_text[] =
     "  --elide-constants     print large constants as <elided>\n"
     "  -o OUT                write the result to OUT instead of stdout\n"
     "  --help                show this help\n"
+    "  --version             show the versions of loom, LLVM and OpenBLAS\n"
     "\n"
     "exit status: 0 success, 1 invalid input, 2 bad usage\n";
 
@@ -123,6 +125,9 @@ static int parse_args(int argc, char **argv, opt_args *a)
         int st = 0;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             fputs(usage_text, stdout);
+            return 0;
+        } else if (strcmp(arg, "--version") == 0) {
+            cli_print_version("loom-opt");
             return 0;
         } else if (strncmp(arg, "--passes=", 9) == 0) {
             st = parse_pass_list(arg + 9, a);
@@ -249,7 +254,9 @@ static bool process(const char *text, size_t len, const char *name, int first_li
         st = s ? LOOM_STATUS_OK : LOOM_STATUS_NOMEM;
         ir_free(s);
     }
-    if (d.text)
+    if (st != LOOM_STATUS_OK)
+        cli_report(&d, name, "loom-opt", st);
+    else if (d.text)
         fputs(d.text, stderr);
     ir_diag_free(&d);
     ir_graph_free(g);
@@ -299,13 +306,15 @@ static bool write_output(const opt_args *a, const out_buf *out)
         fprintf(stderr, "loom-opt: cannot write %s: %s\n", a->output, strerror(errno));
         return false;
     }
-    bool ok = fwrite(out->text ? out->text : "", 1, out->len, f) == out->len;
-    ok &= fflush(f) == 0;
-    if (a->output)
-        ok &= fclose(f) == 0;
-    if (!ok)
-        fprintf(stderr, "loom-opt: error writing %s\n", a->output ? a->output : "stdout");
-    return ok;
+    int err = fwrite(out->text ? out->text : "", 1, out->len, f) == out->len ? 0 : errno;
+    if (fflush(f) != 0 && !err)
+        err = errno;
+    if (a->output && fclose(f) != 0 && !err)
+        err = errno;
+    if (err)
+        fprintf(stderr, "loom-opt: cannot write %s: %s\n", a->output ? a->output : "stdout",
+                strerror(err));
+    return !err;
 }
 
 int main(int argc, char **argv)
@@ -322,11 +331,13 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t len = 0;
+    errno = 0;
     char *text = read_all(f, &len);
+    int err = errno ? errno : ENOMEM;
     if (!from_stdin)
         fclose(f);
     if (!text) {
-        fprintf(stderr, "loom-opt: cannot read %s\n", name);
+        fprintf(stderr, "loom-opt: cannot read %s: %s\n", name, strerror(err));
         return 1;
     }
     out_buf out = {0};

@@ -600,8 +600,9 @@ static void emit_header(emitter *e)
 /* ---- files ---- */
 
 typedef struct out_file {
-    char path[4096], tmp[4200];
+    char path[4096], tmp[4200]; /* tmp is "" until opened */
     FILE *fp;
+    bool written; /* closed with every write done */
 } out_file;
 
 static bool file_open(out_file *o, const char *dir, const char *name, const char *mode,
@@ -610,28 +611,50 @@ static bool file_open(out_file *o, const char *dir, const char *name, const char
     snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", o->path, (long)getpid());
     o->fp = fopen(o->tmp, mode);
-    if (!o->fp)
+    if (!o->fp) {
         ir_diag_errorf(d, "%s: cannot write: %s", o->path, strerror(errno));
+        o->tmp[0] = '\0';
+    }
     return o->fp != NULL;
 }
 
-/* Closes; on ok renames into place, else removes the temporary. */
-static bool file_close(out_file *o, bool ok, ir_diag *d)
+/* Flushes and closes; false after reporting the OS reason when any write
+ * to the file failed (a full disk shows up here). An unopened file is
+ * fine: its open failure was reported. */
+static bool file_finish(out_file *o, ir_diag *d)
 {
     if (!o->fp)
-        return false;
-    if (ferror(o->fp))
-        ok = false;
-    if (fclose(o->fp) != 0)
-        ok = false;
+        return true;
+    int err = fflush(o->fp) != 0 ? errno : 0;
+    if (!err && ferror(o->fp))
+        err = EIO;
+    if (fclose(o->fp) != 0 && !err)
+        err = errno;
     o->fp = NULL;
-    if (ok && rename(o->tmp, o->path) != 0) {
+    o->written = !err;
+    if (err)
+        ir_diag_errorf(d, "%s: cannot write: %s", o->path, strerror(err));
+    return !err;
+}
+
+/* Renames a finished file into place when keep, else removes it. */
+static bool file_commit(out_file *o, bool keep, ir_diag *d)
+{
+    if (!o->tmp[0])
+        return true;
+    if (keep && o->written && rename(o->tmp, o->path) == 0)
+        return true;
+    if (keep && o->written)
         ir_diag_errorf(d, "%s: cannot write: %s", o->path, strerror(errno));
-        ok = false;
-    }
-    if (!ok)
-        remove(o->tmp);
-    return ok;
+    remove(o->tmp);
+    return !keep;
+}
+
+/* Finishes and, when every write worked, commits. */
+static bool file_close(out_file *o, ir_diag *d)
+{
+    bool ok = file_finish(o, d);
+    return file_commit(o, ok, d) && ok;
 }
 
 static bool write_blob(emitter *e, FILE *fp)
@@ -735,19 +758,19 @@ loom_status be_c_emit(const loop_func *f, const be_c_opts *opts, const char *dir
         }
     }
     /* all or nothing: every file is renamed into place only if all were
-     * written */
+     * written; each failed write is reported with its reason */
+    out_file *files[] = {&h, &c, &bin, &s};
+    for (int i = 0; i < 4; i++)
+        ok = file_finish(files[i], d) && ok;
     bool all = ok;
-    ok = file_close(&h, all, d) & file_close(&c, all, d);
-    if (bin.fp || s.fp) {
-        bool b1 = file_close(&bin, all, d), b2 = s.fp ? file_close(&s, all, d) : true;
-        ok = ok && b1 && b2;
-    }
-    if (all && !ok)
+    for (int i = 0; i < 4; i++)
+        ok = file_commit(files[i], all, d) && ok;
+    if (d->n_errors == 0 && !ok)
         ir_diag_errorf(d, "%s/%s: writing the generated files failed", dir, base);
     ir_free(e.used);
     ir_free(e.blob_off);
     ir_free(e.local_use);
-    return all && ok ? LOOM_STATUS_OK : LOOM_STATUS_IO;
+    return ok ? LOOM_STATUS_OK : LOOM_STATUS_IO;
 }
 
 loom_status be_c_write_runtime(const char *dir, ir_diag *d)
@@ -757,7 +780,7 @@ loom_status be_c_write_runtime(const char *dir, ir_diag *d)
         if (!file_open(&o, dir, be_runtime_names[k], "w", d))
             return LOOM_STATUS_IO;
         fputs(be_runtime_sources[k], o.fp);
-        if (!file_close(&o, true, d))
+        if (!file_close(&o, d))
             return LOOM_STATUS_IO;
     }
     return LOOM_STATUS_OK;

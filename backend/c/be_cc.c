@@ -1,30 +1,128 @@
 /*
- * Driving the system C compiler: builds the emitted model and the runtime
- * into one shared object with `cc -O3 -march=native -shared` and loads it
- * with dlopen. The compiler is found through $CC (default "cc"); OpenBLAS
- * through its Debian include and library paths unless standalone.
+ * Driving the system C compiler: builds the emitted model into a shared
+ * object with `cc -O3 -march=native -shared` and loads it with dlopen. The
+ * compiler is $CC (default "cc"), split into words the way make hands it to
+ * the shell, so CC="gcc -O0" works. OpenBLAS is found through its Debian
+ * include and library paths unless standalone.
+ *
+ * The runtime (loomrt_gemm.c, loomrt_conv.c) takes most of the build time
+ * and changes only with loom, so its objects are built once and kept in
+ * $XDG_CACHE_HOME/loom (default ~/.cache/loom), in a folder named after a
+ * hash of the runtime sources, the compiler words, the flags and the host
+ * CPU. Each object is copied in under a temporary name and renamed, so
+ * concurrent builds never see a partial file. Without a usable cache
+ * folder, the runtime is built beside the model every time.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "be_c.h"
 #include "be_cc.h"
 
 extern char **environ;
 
 #define OPENBLAS_INC "/usr/include/x86_64-linux-gnu/openblas-pthread"
+#define MAX_ARGV 64
+#define BE_CC_MAX_OBJS 8
+
+/* An argument vector under construction; strings are copies. */
+typedef struct cc_argv {
+    char *v[MAX_ARGV + 1];
+    int n;
+    bool full; /* an argument did not fit or memory ran out */
+} cc_argv;
+
+static void push(cc_argv *a, const char *s)
+{
+    char *c = a->n < MAX_ARGV ? ir_malloc(strlen(s) + 1) : NULL;
+    if (!c) {
+        a->full = true;
+        return;
+    }
+    a->v[a->n++] = strcpy(c, s);
+    a->v[a->n] = NULL;
+}
+
+/* Appends X + Y (a folder and a file name, or an option and a path). */
+static void push2(cc_argv *a, const char *x, const char *y)
+{
+    char buf[4200];
+    snprintf(buf, sizeof buf, "%s%s", x, y);
+    push(a, buf);
+}
+
+static void argv_free(cc_argv *a)
+{
+    for (int i = 0; i < a->n; i++)
+        ir_free(a->v[i]);
+    a->n = 0;
+}
+
+/* Appends the words of s: blanks separate words, single quotes keep
+ * everything, double quotes keep all but the backslash escapes, as sh does
+ * with the text make hands it (no variables or globs). */
+static void push_words(cc_argv *a, const char *s)
+{
+    char word[4096];
+    size_t n = 0;
+    bool in_word = false;
+    for (char q = 0;; s++) {
+        char c = *s;
+        if (c == '\0' || (!q && (c == ' ' || c == '\t' || c == '\n'))) {
+            if (in_word) {
+                word[n] = '\0';
+                push(a, word);
+            }
+            n = 0;
+            in_word = false;
+            if (c == '\0')
+                return;
+            continue;
+        }
+        in_word = true;
+        if (!q && (c == '\'' || c == '"')) {
+            q = c;
+            continue;
+        }
+        if (q == c) {
+            q = 0;
+            continue;
+        }
+        if (c == '\\' && q != '\'' && s[1])
+            c = *++s;
+        if (n + 1 < sizeof word)
+            word[n++] = c;
+    }
+}
+
+/* How a child ended, in words. */
+static void describe_status(int status, char *buf, size_t size)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, size, "was killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, size, "ended with wait status %d", status);
+}
 
 bool be_cc_spawn(char *const *argv, ir_diag *d)
 {
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
     if (rc != 0) {
-        ir_diag_errorf(d, "cannot run %s: %s", argv[0], strerror(rc));
+        ir_diag_errorf(d, "cannot run %s: %s%s", argv[0], strerror(rc),
+                       rc == ENOENT ? " (set $CC, or install gcc: scripts/install-deps.sh)" : "");
         return false;
     }
     int status;
@@ -34,7 +132,9 @@ bool be_cc_spawn(char *const *argv, ir_diag *d)
             return false;
         }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        ir_diag_errorf(d, "%s failed (status %d)", argv[0], status);
+        char how[128];
+        describe_status(status, how, sizeof how);
+        ir_diag_errorf(d, "%s %s (its messages are above)", argv[0], how);
         return false;
     }
     return true;
@@ -46,67 +146,205 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Appends a copy of s to argv (strings freed by free_argv). */
-static void push(char **argv, int *n, const char *s)
+/* The compiler words and the flags every object of this build shares. */
+static void push_common(cc_argv *a, const be_cc_opts *opts)
 {
-    argv[*n] = ir_malloc(strlen(s) + 1);
-    if (argv[*n])
-        strcpy(argv[(*n)++], s);
+    const char *cc = opts->cc ? opts->cc : getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
+    push_words(a, cc);
+    push(a, "-std=c99");
+    /* sanitized builds are for checking, not speed: -O1 compiles them
+     * several times faster */
+    push(a, opts->sanitize ? "-O1" : "-O3");
+    push(a, "-march=native");
+    push(a, "-fPIC");
+    if (opts->sanitize)
+        push(a, "-fsanitize=address,undefined");
+    if (!opts->standalone) {
+        push(a, "-DLOOMRT_USE_CBLAS");
+        push(a, "-I" OPENBLAS_INC);
+    }
 }
 
-static void free_argv(char **argv, int n)
+/* ---- the runtime object cache ---- */
+
+static uint64_t fnv(uint64_t h, const char *s, size_t n)
 {
-    for (int i = 0; i < n; i++)
-        ir_free(argv[i]);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Hashes the first "flags" line of /proc/cpuinfo: -march=native differs
+ * between hosts that share a home folder. */
+static uint64_t hash_cpu(uint64_t h)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[8192];
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "flags", 5) == 0) {
+            h = fnv(h, line, strlen(line));
+            break;
+        }
+    if (f)
+        fclose(f);
+    return h;
+}
+
+/* The cache folder for these flags, created if missing; false when there
+ * is no usable one. */
+static bool cache_dir(const cc_argv *common, char *out, size_t size)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char root[4096];
+    if (xdg && *xdg)
+        snprintf(root, sizeof root, "%s/loom", xdg);
+    else if (home && *home)
+        snprintf(root, sizeof root, "%s/.cache/loom", home);
+    else
+        return false;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int k = 0; be_runtime_names[k]; k++) {
+        h = fnv(h, be_runtime_names[k], strlen(be_runtime_names[k]) + 1);
+        h = fnv(h, be_runtime_sources[k], strlen(be_runtime_sources[k]) + 1);
+    }
+    for (int i = 0; i < common->n; i++)
+        h = fnv(h, common->v[i], strlen(common->v[i]) + 1);
+    h = hash_cpu(h);
+    if (snprintf(out, size, "%s/runtime-%016llx", root, (unsigned long long)h) >= (int)size)
+        return false;
+    for (char *p = out + 1;; p++) { /* mkdir -p */
+        bool end = *p == '\0';
+        if (*p == '/' || end) {
+            *p = '\0';
+            if (mkdir(out, 0777) != 0 && errno != EEXIST)
+                return false;
+            if (end)
+                return true;
+            *p = '/';
+        }
+    }
+}
+
+/* Copies src to dst through dst.tmp.PID renamed into place. */
+static bool copy_atomic(const char *src, const char *dst)
+{
+    char tmp[4200], buf[65536];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dst, (long)getpid());
+    int in = open(src, O_RDONLY), out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    bool ok = in >= 0 && out >= 0;
+    ssize_t n;
+    while (ok && (n = read(in, buf, sizeof buf)) != 0)
+        ok = n > 0 && write(out, buf, (size_t)n) == n;
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0)
+        ok = false;
+    if (!ok || rename(tmp, dst) != 0) {
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+/* Fills objs[] with the runtime's object files: from the cache, else
+ * compiled in dir (from the sources be_c_write_runtime put there) and
+ * copied into the cache for the next build. */
+static bool runtime_objects(const char *dir, const cc_argv *common, char objs[][4096], int *n_objs,
+                            ir_diag *d)
+{
+    char cache[4096];
+    bool cached = cache_dir(common, cache, sizeof cache), all = cached;
+    *n_objs = 0;
+    for (int k = 0; be_runtime_names[k]; k++) {
+        const char *name = be_runtime_names[k];
+        size_t len = strlen(name);
+        if (len < 2 || strcmp(name + len - 2, ".c") != 0)
+            continue;
+        if (*n_objs == BE_CC_MAX_OBJS ||
+            snprintf(objs[*n_objs], 4096, "%s/%.*s.o", cache, (int)len - 2, name) >= 4096) {
+            ir_diag_errorf(d, "%s: too many runtime files or too long a path", cache);
+            return false;
+        }
+        all = exists(objs[(*n_objs)++]) && all;
+    }
+    if (all)
+        return true;
+    for (int k = 0, i = 0; be_runtime_names[k]; k++) {
+        const char *name = be_runtime_names[k];
+        size_t len = strlen(name);
+        if (len < 2 || strcmp(name + len - 2, ".c") != 0)
+            continue;
+        char obj[4096];
+        snprintf(obj, sizeof obj, "%s/%.*s.o", dir, (int)len - 2, name);
+        cc_argv a = {0};
+        for (int w = 0; w < common->n; w++)
+            push(&a, common->v[w]);
+        push(&a, "-c");
+        char src[4096];
+        snprintf(src, sizeof src, "%s/%s", dir, name);
+        push(&a, src);
+        push(&a, "-o");
+        push(&a, obj);
+        bool ok = !a.full && be_cc_spawn(a.v, d);
+        argv_free(&a);
+        if (!ok)
+            return false;
+        if (!cached || !copy_atomic(obj, objs[i]))
+            snprintf(objs[i], 4096, "%s", obj); /* no cache: use it where it is */
+        i++;
+    }
+    return true;
+}
+
+/* ---- building and loading ---- */
+
+/* The link command: model, weights, runtime objects, libraries. */
+static bool build_so(const char *dir, const char *base, const char *name, const be_cc_opts *opts,
+                     ir_diag *d)
+{
+    cc_argv a = {0};
+    push_common(&a, opts);
+    char objs[BE_CC_MAX_OBJS][4096];
+    int n_objs = 0;
+    if (!opts->standalone && !runtime_objects(dir, &a, objs, &n_objs, d)) {
+        argv_free(&a);
+        return false;
+    }
+    push(&a, "-shared");
+    push2(&a, "-Wa,-I,", dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.so", dir, base);
+    push(&a, "-o");
+    push(&a, path);
+    snprintf(path, sizeof path, "%s/%s.c", dir, base);
+    push(&a, path);
+    snprintf(path, sizeof path, "%s/%s.weights.S", dir, name);
+    if (exists(path))
+        push(&a, path);
+    for (int i = 0; i < n_objs; i++)
+        push(&a, objs[i]);
+    if (!opts->standalone)
+        push(&a, "-lopenblas");
+    push(&a, "-lm");
+    if (a.full)
+        ir_diag_errorf(d, "%s/%s.c: out of memory or too many compiler words in $CC", dir, base);
+    bool ok = !a.full && be_cc_spawn(a.v, d);
+    argv_free(&a);
+    return ok;
 }
 
 loom_status be_cc_build(const char *dir, const char *base, const char *name,
                         const be_cc_opts *opts, be_cc_module *m, ir_diag *d)
 {
-    char *argv[32] = {0}, path[4096];
-    int n = 0;
-    const char *cc = opts->cc ? opts->cc : getenv("CC") ? getenv("CC") : "cc";
-    push(argv, &n, cc);
-    push(argv, &n, "-std=c99");
-    /* sanitized builds are for checking, not speed: -O1 compiles them
-     * several times faster */
-    push(argv, &n, opts->sanitize ? "-O1" : "-O3");
-    push(argv, &n, "-march=native");
-    push(argv, &n, "-fPIC");
-    push(argv, &n, "-shared");
-    if (opts->sanitize)
-        push(argv, &n, "-fsanitize=address,undefined");
-    snprintf(path, sizeof path, "-Wa,-I,%s", dir);
-    push(argv, &n, path);
-    snprintf(path, sizeof path, "%s/%s.so", dir, base);
-    push(argv, &n, "-o");
-    push(argv, &n, path);
-    snprintf(path, sizeof path, "%s/%s.c", dir, base);
-    push(argv, &n, path);
-    snprintf(path, sizeof path, "%s/%s.weights.S", dir, name);
-    if (exists(path))
-        push(argv, &n, path);
-    if (!opts->standalone) {
-        push(argv, &n, "-DLOOMRT_USE_CBLAS");
-        push(argv, &n, "-I" OPENBLAS_INC);
-        snprintf(path, sizeof path, "%s/loomrt_gemm.c", dir);
-        push(argv, &n, path);
-        snprintf(path, sizeof path, "%s/loomrt_conv.c", dir);
-        push(argv, &n, path);
-        push(argv, &n, "-lopenblas");
-    }
-    push(argv, &n, "-lm");
-    bool ok = n < 31 && be_cc_spawn(argv, d);
-    free_argv(argv, n);
-    if (!ok)
-        return LOOM_STATUS_INTERNAL;
+    if (!build_so(dir, base, name, opts, d))
+        return LOOM_STATUS_IO;
+    char path[4200], sym[512];
     snprintf(path, sizeof path, "%s/%s.so", dir, base);
     m->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!m->handle) {
         ir_diag_errorf(d, "%s: cannot load: %s", path, dlerror());
-        return LOOM_STATUS_INTERNAL;
+        return LOOM_STATUS_IO;
     }
-    char sym[512];
     snprintf(sym, sizeof sym, "%s_run_v", name);
     *(void **)&m->run = dlsym(m->handle, sym);
     if (!m->run) {

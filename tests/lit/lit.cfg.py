@@ -23,5 +23,6 @@ config.environment["PATH"] = os.pathsep.join(
     [config.loom_tools_dir, config.filecheck_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%root", config.loom_source_dir))
+config.substitutions.append(("%{loom}", os.path.join(config.loom_tools_dir, "loom")))
 config.substitutions.append(("%exit", config.python_executable + " " +
                              os.path.join(config.test_source_root, "Inputs", "exit_code.py")))

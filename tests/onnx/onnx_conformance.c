@@ -265,18 +265,18 @@ static bool same_first_problem(const char *a, const char *b)
  * (for models whose shapes depend on them) and runs the set. */
 static bool run_bound(data_set *ds, const char *plain_reason, char *reason, size_t rsize)
 {
-    fe_onnx_binding binds[MAX_IO];
+    fe_binding binds[MAX_IO];
     int n = 0;
     for (int i = 0; i < ds->n_ins; i++)
         if ((ds->bound[i] = bindable(ds->ins[i])))
-            binds[n++] = (fe_onnx_binding){ds->ins[i]->name, ds->ins[i]};
+            binds[n++] = (fe_binding){ds->ins[i]->name, ds->ins[i]};
     snprintf(reason, rsize, "%s", plain_reason);
     if (n == 0)
         return false;
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g;
-    loom_status st = fe_onnx_load_bound("model.onnx", NULL, binds, n, &g, &d);
+    loom_status st = fe_load_model_bound("model.onnx", NULL, binds, n, &g, &d);
     if (st) {
         char why[400]; /* binding may get further than the plain load */
         diag_reason(&d, "", why, sizeof why);

@@ -141,11 +141,11 @@ Test(onnx, symbolic_dims_unpinned)
 {
     load_fails(FIXTURES "symbolic.onnx", NULL, LOOM_STATUS_UNSUPPORTED,
                FIXTURES "symbolic.onnx: input \"x\" dim 0 (\"batch\") is symbolic; pin it with "
-                        "batch=N or x=d0,d1,...\n"
+                        "--dim batch=N or --input-shape x=d0,d1,...\n"
                FIXTURES "symbolic.onnx: input \"z\" dim 0 (\"batch\") is symbolic; pin it with "
-                        "batch=N or z=d0,d1,...\n"
+                        "--dim batch=N or --input-shape z=d0,d1,...\n"
                FIXTURES "symbolic.onnx: input \"z\" dim 1 is unknown; pin the shape with "
-                        "z=d0,d1,...\n");
+                        "--input-shape z=d0,d1,...\n");
 }
 
 Test(onnx, bad_dim_pins)
@@ -158,7 +158,7 @@ Test(onnx, bad_dim_pins)
                FIXTURES "symbolic.onnx: dim pin \"x=2,4\" conflicts with the declared shape of "
                         "input \"x\"\n"
                FIXTURES "symbolic.onnx: input \"z\" dim 1 is unknown; pin the shape with "
-                        "z=d0,d1,...\n"
+                        "--input-shape z=d0,d1,...\n"
                FIXTURES "symbolic.onnx: dim pin \"k=1\" matches no input and no symbolic dim\n");
 }
 
@@ -290,7 +290,7 @@ Test(onnx, inputs_bound_as_constants)
     ir_graph *g;
     cr_assert_neq(fe_onnx_load(f, NULL, &g, &d), LOOM_STATUS_OK, "shape is not known statically");
     ir_diag_clear(&d);
-    fe_onnx_binding b = {"shape", shape};
+    fe_binding b = {"shape", shape};
     cr_assert_eq(fe_onnx_load_bound(f, NULL, &b, 1, &g, &d), LOOM_STATUS_OK, "%s",
                  d.text ? d.text : "");
     cr_assert_eq(g->n_inputs, 1, "a bound input is no longer a graph input");
@@ -299,7 +299,7 @@ Test(onnx, inputs_bound_as_constants)
     ir_graph_free(g);
     ir_diag_free(&d);
 
-    fe_onnx_binding bad[2] = {{"shape", ir_graph_find_value(data, "shape")}, {"nope", shape}};
+    fe_binding bad[2] = {{"shape", ir_graph_find_value(data, "shape")}, {"nope", shape}};
     ir_value *f32v = tl_const_f32(data, "f", 1, (int64_t[]){2}, (float[]){3, 2});
     char want[1024];
     snprintf(want, sizeof want, "%s: binding \"nope\" names no graph input\n", f);

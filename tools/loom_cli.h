@@ -1,0 +1,119 @@
+/*
+ * The loom command line, shared by its commands (tools/loom_cmd_*.c): one
+ * option table that says which command takes which option, the parser that
+ * rejects everything else, and the steps several commands repeat (loading
+ * with --dim/--const, reading --input files, building the compiled model,
+ * progress notes on stderr). Only the CLI prints and picks exit codes:
+ *   0 success, 1 bad model/data or failed run (diagnostics on stderr),
+ *   2 wrong usage (with the command's usage text).
+ */
+#ifndef LOOM_CLI_H
+#define LOOM_CLI_H
+
+#include "be_c.h"
+#include "be_cc.h"
+#include "fe.h"
+#include "ir.h"
+#include "loop_ir.h"
+
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2
+#define CLI_MAX_ARGS 256
+
+/* One bit per command, for the option table. */
+enum {
+    CLI_INSPECT = 1 << 0,
+    CLI_RUN = 1 << 1,
+    CLI_CONVERT = 1 << 2,
+    CLI_COMPILE = 1 << 3,
+    CLI_BENCH = 1 << 4,
+};
+
+typedef struct cli_command cli_command;
+
+/* The parsed command line of one command. */
+typedef struct cli_opts {
+    const cli_command *cmd;
+    const char *model;
+    const char *dims[CLI_MAX_ARGS + 1]; /* NULL-terminated, for fe_load_model */
+    int n_dims;
+    const char *inputs[CLI_MAX_ARGS];   /* --input NAME=FILE or FILE */
+    int n_inputs;
+    const char *consts[CLI_MAX_ARGS];   /* --const NAME=FILE */
+    int n_consts;
+    const char *output;       /* -o / --output */
+    const char *weights_file; /* convert --weights-file */
+    const char *name;         /* compile --name */
+    const char *emit;         /* compile --emit: "c" or "loops" */
+    const char *backend;      /* run, bench: "interp" or "c" */
+    const char *weights_mode; /* compile --weights=MODE */
+    long runs, threads;
+    bool threads_given;
+    bool summary_only, show_weights, inline_weights, standalone, json;
+} cli_opts;
+
+/* A command: check (may be NULL) vets the options before the model is
+ * loaded and returns 0 or EXIT_USAGE; run gets the loaded model and returns
+ * the exit code. */
+struct cli_command {
+    const char *name;
+    unsigned bit;
+    const char *help; /* usage text, printed by --help and on usage errors */
+    int (*check)(const cli_opts *o);
+    int (*run)(const cli_opts *o, ir_graph *g, ir_diag *d);
+};
+
+extern const cli_command cli_inspect, cli_run, cli_convert, cli_compile, cli_bench;
+
+/* Parses argv[2..] for cmd into o (defaults already set by the caller).
+ * Returns 0 to go on, -1 after printing --help, or EXIT_USAGE after
+ * printing why and the command's usage. */
+int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o);
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints d's text to stderr and clears it. */
+void cli_flush_diag(ir_diag *d);
+/* After a failed step: prints d's text, or "WHO: WHAT failed: STATUS" when
+ * the library left no message, so no failure is silent. */
+void cli_report(ir_diag *d, const char *who, const char *what, loom_status st);
+/* Loads o->model with o->dims and o->consts, or prints why not (NULL). */
+ir_graph *cli_load(const cli_opts *o, ir_diag *d);
+/* Reads the --input files into arrays[] (one per graph input, checked
+ * against its dtype and shape). A graph input without --input is an error
+ * when required, else left empty (data NULL). Prints every problem. */
+bool cli_read_inputs(const cli_opts *o, const ir_graph *g, fe_npy *arrays, bool required,
+                     ir_diag *d);
+/* A zeroed buffer for v, or NULL after printing what could not be had. */
+void *cli_alloc_value(const ir_value *v, const char *what);
+/* mkdir -p; false after printing why. */
+bool cli_make_dirs(const char *dir);
+bool cli_ends_with(const char *s, const char *suffix);
+
+/* Progress notes: cli_progress_begin arms a one-second timer that prints
+ * "loom: WHAT..." on stderr if the step is still running; _end disarms it. */
+void cli_progress_begin(const char *what);
+void cli_progress_end(void);
+
+/* Runs the pipeline on g and writes DIR/BASE.c, .h and (unless standalone)
+ * the runtime. The planned function goes to *out_f when out_f is not NULL. */
+loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, const char *base,
+                           const char *name, be_weights_mode mode, loop_func **out_f,
+                           ir_diag *d);
+
+/* The model compiled to C and built into a shared object in a temporary
+ * folder under $TMPDIR, removed by cli_built_free (or by SIGINT/SIGTERM). */
+typedef struct cli_built {
+    char dir[4096];
+    be_cc_module m;
+    void *workspace;
+    int64_t workspace_bytes;
+} cli_built;
+
+loom_status cli_build(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d);
+void cli_built_free(cli_built *bm);
+
+/* Prints loom's version, git revision, LLVM and OpenBLAS versions. */
+void cli_print_version(const char *tool);
+
+#endif

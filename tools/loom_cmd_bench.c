@@ -1,0 +1,176 @@
+/*
+ * loom bench: builds the model (or uses the interpreter), warms up, times
+ * the run function in-process and prints min and median latency and the
+ * workspace size. Inputs come from --input files or are filled with
+ * deterministic pseudo-random values. --threads sets OpenBLAS's thread
+ * count, so it applies only where OpenBLAS runs: the compiled model built
+ * against it (not --standalone, not the interpreter).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "interp.h"
+#include "loom_cli.h"
+
+/* Deterministic pseudo-random values in [-1, 1) (xorshift), or 0/1 for
+ * integer and bool inputs. */
+static void fill_random(void *data, ir_dtype t, int64_t n, uint32_t seed)
+{
+    uint32_t x = seed * 2654435761u + 1;
+    for (int64_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        double v = (double)(x >> 8) / (double)(1u << 24) * 2.0 - 1.0;
+        if (t == IR_DTYPE_F32)
+            ((float *)data)[i] = (float)v;
+        else if (t == IR_DTYPE_F64)
+            ((double *)data)[i] = v;
+        else
+            memset((char *)data + i * (int64_t)ir_dtype_size(t), v > 0, 1);
+    }
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Times `runs` calls after 3 warm-up calls; fills times[]. */
+static bool time_runs(const cli_opts *o, const ir_graph *g, cli_built *bm, const void **in,
+                      void **out, double *times, ir_diag *d)
+{
+    for (long r = -3; r < o->runs; r++) {
+        double t0 = now_ms();
+        int status = bm ? bm->m.run(in, out, bm->workspace) : 0;
+        loom_status st = bm ? LOOM_STATUS_OK : interp_run(g, in, out, d);
+        double t1 = now_ms();
+        if (status)
+            fprintf(stderr, "%s: the compiled model returned %d\n", o->model, status);
+        if (st)
+            cli_report(d, o->model, "the interpreter", st);
+        if (status || st)
+            return false;
+        if (r >= 0)
+            times[r] = t1 - t0;
+    }
+    return true;
+}
+
+static void print_bench(const cli_opts *o, bool blas, double *times, int64_t ws)
+{
+    qsort(times, (size_t)o->runs, sizeof *times, cmp_double);
+    double med = o->runs % 2 ? times[o->runs / 2]
+                             : (times[o->runs / 2 - 1] + times[o->runs / 2]) / 2;
+    const char *backend = o->backend ? o->backend : "c";
+    const char *runtime = strcmp(backend, "interp") == 0 ? "interpreter"
+                          : blas                         ? "c, openblas"
+                                                         : "c, standalone";
+    long threads = blas ? o->threads : 1;
+    if (o->json)
+        printf("{\"model\": \"%s\", \"backend\": \"%s\", \"runtime\": \"%s\", \"threads\": %ld, "
+               "\"runs\": %ld, \"min_ms\": %.4f, \"median_ms\": %.4f, \"workspace_bytes\": %lld}\n",
+               o->model, backend, strchr(runtime, ' ') ? strchr(runtime, ' ') + 1 : runtime, threads, o->runs, times[0], med,
+               (long long)ws);
+    else
+        printf("%s (%s, %ld thread%s, %ld runs): min %.4f ms, median %.4f ms, workspace %lld "
+               "bytes\n",
+               o->model, runtime, threads, threads == 1 ? "" : "s", o->runs, times[0], med,
+               (long long)ws);
+}
+
+/* Input buffers: the --input files, else random values. */
+static bool make_inputs(const cli_opts *o, const ir_graph *g, fe_npy *arrays, const void **in,
+                        ir_diag *d)
+{
+    if (!cli_read_inputs(o, g, arrays, false, d))
+        return false;
+    for (int i = 0; i < g->n_inputs; i++) {
+        if (arrays[i].data) {
+            in[i] = arrays[i].data;
+            continue;
+        }
+        const ir_value *v = g->inputs[i];
+        if (!(arrays[i].data = cli_alloc_value(v, "input")))
+            return false;
+        fill_random(arrays[i].data, v->dtype, ir_shape_numel(&v->shape), (uint32_t)i);
+        in[i] = arrays[i].data;
+    }
+    return true;
+}
+
+/* Allocates the buffers, builds, times and prints; returns the exit code. */
+static int cmd_bench(const cli_opts *o, ir_graph *g, ir_diag *d)
+{
+    bool compiled = !o->backend || strcmp(o->backend, "c") == 0;
+    size_t nin = (size_t)g->n_inputs + 1, nout = (size_t)g->n_outputs + 1;
+    fe_npy *arrays = ir_calloc(nin, sizeof *arrays);
+    const void **in = ir_calloc(nin, sizeof *in);
+    void **out = ir_calloc(nout, sizeof *out);
+    double *times = ir_calloc((size_t)o->runs, sizeof *times);
+    cli_built bm = {0};
+    bool ok = arrays && in && out && times;
+    if (!ok)
+        fprintf(stderr, "loom: out of memory\n");
+    ok = ok && make_inputs(o, g, arrays, in, d);
+    for (int i = 0; ok && i < g->n_outputs; i++)
+        ok = (out[i] = cli_alloc_value(g->outputs[i], "output")) != NULL;
+    loom_status st = ok && compiled ? cli_build(g, o, &bm, d) : LOOM_STATUS_OK;
+    if (st)
+        cli_report(d, o->model, "building", st);
+    ok = ok && !st;
+    ok = ok && time_runs(o, g, compiled ? &bm : NULL, in, out, times, d);
+    cli_flush_diag(d);
+    if (ok)
+        print_bench(o, compiled && !o->standalone, times, compiled ? bm.workspace_bytes : 0);
+    cli_built_free(&bm);
+    for (int i = 0; arrays && i < g->n_inputs; i++)
+        fe_npy_free(&arrays[i]);
+    for (int i = 0; out && i < g->n_outputs; i++)
+        ir_free(out[i]);
+    ir_free(arrays);
+    ir_free(in);
+    ir_free(out);
+    ir_free(times);
+    return ok ? 0 : EXIT_BAD_INPUT;
+}
+
+static int check_bench(const cli_opts *o)
+{
+    bool compiled = !o->backend || strcmp(o->backend, "c") == 0;
+    if (!compiled && strcmp(o->backend, "interp") != 0)
+        return cli_usage_error(o->cmd, "unknown --backend=%s (c or interp)", o->backend);
+    if (!compiled && o->standalone)
+        return cli_usage_error(o->cmd, "%s", "--standalone applies to --backend=c");
+    if (o->threads_given && (!compiled || o->standalone))
+        return cli_usage_error(o->cmd, "--threads sets OpenBLAS's threads; the %s runs on one",
+                               compiled ? "standalone runtime" : "interpreter");
+    return 0;
+}
+
+const cli_command cli_bench = {
+    .name = "bench",
+    .bit = CLI_BENCH,
+    .check = check_bench,
+    .run = cmd_bench,
+    .help =
+        "usage: loom bench MODEL [--backend=c|interp] [--runs N] [--threads N]\n"
+        "                        [--standalone] [--json] [--input NAME=FILE.npy]...\n"
+        "                        [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
+        "                        [--const IN=FILE.npy]...\n"
+        "Builds the model, warms up, times the run function in-process and prints\n"
+        "min and median latency and the workspace size. Inputs not given by\n"
+        "--input are filled with deterministic pseudo-random values in [-1, 1).\n"
+        "--threads sets OpenBLAS's thread count (the compiled model without\n"
+        "--standalone; default 1).\n",
+};

@@ -1,0 +1,146 @@
+/*
+ * loom compile: compiles the model to C (DIR/NAME.c and NAME.h, plus the
+ * runtime files or, with --standalone, the portable runtime inlined), or
+ * prints the planned loop IR with --emit=loops, and reports the memory
+ * planner's workspace against its lower bound.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "be.h"
+#include "loom_cli.h"
+
+/* A C identifier from a file name: its base name without extension, with
+ * characters outside [A-Za-z0-9_] as '_' and a leading digit prefixed. */
+static void ident_from_path(const char *path, char *buf, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    const char *b = slash ? slash + 1 : path;
+    size_t n = strcspn(b, ".");
+    size_t at = 0;
+    if (n == 0 || (b[0] >= '0' && b[0] <= '9'))
+        at = (size_t)snprintf(buf, size, "m_");
+    for (size_t i = 0; i < n && at + 1 < size; i++) {
+        char c = b[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        buf[at++] = ok ? c : '_';
+    }
+    buf[at] = '\0';
+}
+
+static bool weights_mode(const char *s, be_weights_mode *m)
+{
+    static const struct { const char *name; be_weights_mode mode; } modes[] = {
+        {"auto", BE_WEIGHTS_AUTO}, {"inline", BE_WEIGHTS_INLINE},
+        {"incbin", BE_WEIGHTS_INCBIN}, {"file", BE_WEIGHTS_FILE},
+    };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(s ? s : "auto", modes[i].name) == 0) {
+            *m = modes[i].mode;
+            return true;
+        }
+    return false;
+}
+
+/* --emit=loops: the planned loop IR to -o or stdout. */
+static loom_status emit_loops(ir_graph *g, const cli_opts *o, const char *name, ir_diag *d)
+{
+    loop_func *f = NULL;
+    loom_status st = be_compile(g, name, &f, d);
+    FILE *out = st || !o->output ? stdout : fopen(o->output, "w");
+    if (!out) {
+        ir_diag_errorf(d, "%s: cannot write: %s", o->output, strerror(errno));
+        st = LOOM_STATUS_IO;
+    } else if (!st) {
+        loop_print(f, out);
+        int err = ferror(out) || fflush(out) ? (errno ? errno : EIO) : 0;
+        if (out != stdout && fclose(out) != 0 && !err)
+            err = errno;
+        if (err) {
+            ir_diag_errorf(d, "%s: cannot write: %s", o->output ? o->output : "stdout",
+                           strerror(err));
+            st = LOOM_STATUS_IO;
+        }
+    }
+    loop_func_free(f);
+    return st;
+}
+
+/* The C files into the folder of -o; prints the planner's report. */
+static loom_status emit_c(ir_graph *g, const cli_opts *o, const char *name, be_weights_mode mode,
+                          ir_diag *d)
+{
+    char dir[4096], base[512];
+    const char *slash = strrchr(o->output, '/');
+    const char *file = slash ? slash + 1 : o->output;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - o->output) : 1,
+             slash ? o->output : ".");
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(file) - 2), file);
+    if (!cli_make_dirs(dir[0] ? dir : "/"))
+        return LOOM_STATUS_IO;
+    loop_func *f = NULL;
+    loom_status st = cli_compile_to(g, o, dir, base, name, mode, &f, d);
+    if (!st) {
+        /* the planner's report: arena, lower bound, and their ratio */
+        printf("%s/%s.c: workspace %lld bytes, lower bound %lld bytes (ratio %.3f)\n", dir, base,
+               (long long)f->workspace_bytes, (long long)f->workspace_lower_bound,
+               f->workspace_lower_bound
+                   ? (double)f->workspace_bytes / (double)f->workspace_lower_bound
+                   : 1.0);
+    }
+    loop_func_free(f);
+    return st;
+}
+
+static int check_compile(const cli_opts *o)
+{
+    bool loops = o->emit && strcmp(o->emit, "loops") == 0;
+    be_weights_mode mode;
+    char name[256];
+    if (o->emit && !loops && strcmp(o->emit, "c") != 0)
+        return cli_usage_error(o->cmd, "unknown --emit=%s (c or loops)", o->emit);
+    if (!weights_mode(o->weights_mode, &mode))
+        return cli_usage_error(o->cmd, "unknown --weights=%s", o->weights_mode);
+    if (!loops && (!o->output || !cli_ends_with(o->output, ".c") ||
+                   cli_ends_with(o->output, "/.c") || strcmp(o->output, ".c") == 0))
+        return cli_usage_error(o->cmd, "%s", "-o DIR/NAME.c is required");
+    if (loops && (o->standalone || o->weights_mode))
+        return cli_usage_error(o->cmd, "%s", "--standalone and --weights apply to --emit=c");
+    ident_from_path(o->name ? o->name : o->model, name, sizeof name);
+    if (o->name && strcmp(name, o->name) != 0)
+        return cli_usage_error(o->cmd, "--name %s is not a C identifier", o->name);
+    return 0;
+}
+
+static int cmd_compile(const cli_opts *o, ir_graph *g, ir_diag *d)
+{
+    be_weights_mode mode = BE_WEIGHTS_AUTO; /* check_compile accepted the name */
+    char name[256];
+    weights_mode(o->weights_mode, &mode);
+    ident_from_path(o->name ? o->name : o->output ? o->output : o->model, name, sizeof name);
+    bool loops = o->emit && strcmp(o->emit, "loops") == 0;
+    loom_status st = loops ? emit_loops(g, o, name, d) : emit_c(g, o, name, mode, d);
+    if (st)
+        cli_report(d, o->model, "compiling", st);
+    return st ? EXIT_BAD_INPUT : 0;
+}
+
+const cli_command cli_compile = {
+    .name = "compile",
+    .bit = CLI_COMPILE,
+    .check = check_compile,
+    .run = cmd_compile,
+    .help =
+        "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops]\n"
+        "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
+        "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
+        "                          [--const IN=FILE.npy]...\n"
+        "Writes DIR/NAME.c and DIR/NAME.h, specialized to the model's shapes, and\n"
+        "the runtime (loomrt.h, loomrt_*.c) beside them; --standalone inlines a\n"
+        "portable runtime into NAME.c instead (no OpenBLAS). Weights: inline\n"
+        "hex floats up to 1 MiB (auto), else NAME.weights.bin linked through\n"
+        "NAME.weights.S (.incbin), or loaded by the caller (file).\n"
+        "--emit=loops prints the planned loop IR to -o (or stdout) instead.\n"
+        "--const binds a graph input to a constant when the model is loaded.\n",
+};
