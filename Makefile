@@ -2,10 +2,15 @@
 # Debian packages (scripts/install-deps.sh), configure, build and run.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+COV_BUILD  ?= build-cov
+# The large exported models (make test-large writes them; make test runs
+# them too when the folder exists).
+LARGE_MODELS ?= $(BUILD)/large-models
+LARGE_ENV   = $(if $(wildcard $(LARGE_MODELS)/*/model.onnx),LOOM_LARGE_MODELS=$(abspath $(LARGE_MODELS)))
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build build-asan test test-fast test-asan demo bench clean
+.PHONY: all deps build build-asan test test-fast test-asan test-large coverage demo bench clean
 
 all: build
 
@@ -24,11 +29,31 @@ build-asan: deps
 test: test-fast test-asan
 
 test-fast: build
-	ctest --test-dir $(BUILD) $(CTEST_ARGS)
+	$(LARGE_ENV) ctest --test-dir $(BUILD) $(CTEST_ARGS)
 
 test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    ctest --test-dir $(ASAN_BUILD) $(CTEST_ARGS)
+	    $(LARGE_ENV) ctest --test-dir $(ASAN_BUILD) $(CTEST_ARGS)
+
+# Exports torchvision resnet18, mobilenet_v2 and squeezenet1_1 (random
+# weights, onnxruntime references; PyPI torch, torchvision, onnxscript) into
+# LARGE_MODELS and runs the end-to-end model test on them and the small ones.
+test-large: build
+	@scripts/install-py.sh torch
+	python3 scripts/export_torch.py --out $(LARGE_MODELS) resnet18 mobilenet_v2 squeezenet1_1
+	LOOM_LARGE_MODELS=$(abspath $(LARGE_MODELS)) ctest --test-dir $(BUILD) -R e2e_models \
+	    --output-on-failure
+
+# Line coverage per folder: a gcc --coverage build (-O1) in COV_BUILD runs
+# the whole suite, then scripts/coverage.py sums gcov's line counts.
+coverage: deps
+	cmake -S . -B $(COV_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
+	    -DCMAKE_C_FLAGS=--coverage -DCMAKE_EXE_LINKER_FLAGS=--coverage \
+	    -DCMAKE_SHARED_LINKER_FLAGS=--coverage
+	cmake --build $(COV_BUILD) -j $(JOBS)
+	find $(COV_BUILD) -name '*.gcda' -delete
+	-ctest --test-dir $(COV_BUILD) $(CTEST_ARGS)
+	python3 scripts/coverage.py $(COV_BUILD)
 
 demo: build
 	@sh scripts/demo.sh $(BUILD)
@@ -39,4 +64,4 @@ bench: build
 	python3 bench/bench.py --loom $(BUILD)/loom
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(COV_BUILD)

@@ -1,8 +1,17 @@
 #!/bin/sh
 # Installs the Python packages used by benchmarks and example generation
-# (never by the build or the test suite): numpy, onnx, onnxruntime.
+# (never by the build or the test suite): numpy, onnx, onnxruntime; with
+# the argument "torch" also what scripts/export_torch.py needs (make
+# test-large): torch, torchvision, onnxscript.
 set -eu
-if python3 -c "import numpy, onnx, onnxruntime" 2>/dev/null; then
+mods="numpy onnx onnxruntime"
+pkgs="numpy onnx onnxruntime"
+if [ "${1:-}" = torch ]; then
+    mods="$mods torch torchvision onnxscript"
+    pkgs="$pkgs torch torchvision onnxscript"
+fi
+if python3 -c "import $(echo $mods | tr ' ' ',')" 2>/dev/null; then
     exit 0
 fi
-python3 -m pip install --quiet numpy onnx onnxruntime
+# shellcheck disable=SC2086
+python3 -m pip install --quiet $pkgs

@@ -304,6 +304,7 @@ static void check_no_leak(const char *name)
 
     cr_assert_eq(st, LOOM_STATUS_OK, "%s: interp_run never succeeded under failure injection",
                  name);
+    cr_assert_gt(k, 0, "%s: no allocation failure was injected", name);
     cr_assert_eq(bad_k, -1, "%s: failing allocation %ld gave status %s%s", name, bad_k,
                  loom_status_name(bad_st), silent ? " and no diagnostic" : "");
     cr_assert_eq(after, before, "%s: %ld heap blocks leaked over %ld failed runs", name,

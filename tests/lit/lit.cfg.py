@@ -26,3 +26,13 @@ config.substitutions.append(("%root", config.loom_source_dir))
 config.substitutions.append(("%{loom}", os.path.join(config.loom_tools_dir, "loom")))
 config.substitutions.append(("%exit", config.python_executable + " " +
                              os.path.join(config.test_source_root, "Inputs", "exit_code.py")))
+config.substitutions.append(("%onnx_conformance", config.onnx_conformance))
+config.substitutions.append(("%onnxdata", os.environ.get(
+    "LOOM_ONNX_TESTDATA", "/usr/share/libonnx-testdata/data")))
+
+# In a sanitizer build every report aborts the process, so a RUN line that
+# expects exit status 1 (%exit 1) or pipes into FileCheck (lit runs with
+# pipefail) fails on it instead of taking it for the expected error. Without
+# the sanitizers these options are ignored.
+config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=1"
+config.environment["UBSAN_OPTIONS"] = "halt_on_error=1:abort_on_error=1:print_stacktrace=1"

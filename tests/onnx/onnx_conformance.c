@@ -1,17 +1,25 @@
 /*
  * ONNX backend conformance runner. Loads every test of Debian's
- * libonnx-testdata (node, pytorch-converted and pytorch-operator suites:
- * DIR/<suite>/<test>/model.onnx with test_data_set_N/input_I.pb and
- * output_I.pb as TensorProto) through fe_onnx_load, runs it in the reference
- * interpreter and compares with the expected outputs.
+ * libonnx-testdata (every suite folder found under the data folder: node,
+ * pytorch-converted, pytorch-operator, simple, ...; DIR/<suite>/<test>/
+ * model.onnx with test_data_set_N/input_I.pb and output_I.pb as
+ * TensorProto) through fe_onnx_load, runs it in the reference interpreter
+ * and compares with the expected outputs. Output buffers are filled with a
+ * sentinel before each run, so an output the interpreter never writes fails
+ * even where the expected values are all zero.
  *
  * A test is in scope when every op of its model is one loom has (default
- * domain, in the IR op table). Every in-scope test must be either in
+ * domain, in the IR op table); a model whose ops cannot be listed is in
+ * scope and fails as "unreadable". Every in-scope test must be either in
  * expected_pass.txt (and pass: a failure is a regression) or in
- * known_failures.txt with the reason it fails; an in-scope test in neither
- * list fails the run, so nothing is skipped silently. Out-of-scope tests are
- * counted and listed by missing op. --update-lists rewrites both lists from
- * the results of the run.
+ * known_failures.txt with the kind of failure expected and the reason
+ * ("ID KIND REASON"); the run fails on an in-scope test in neither list, on
+ * a known failure that fails in another way (say a crash where a rejection
+ * was recorded) or passes, on a listed test that did not run, and when
+ * nothing ran. Out-of-scope tests are counted and listed by missing op.
+ * --update-lists rewrites both lists from the results of the run, keeping
+ * the recorded reason of a known failure whose kind is unchanged (so a
+ * hand-written explanation survives).
  *
  * Each test runs in a child process with a time limit, so a crash or hang in
  * one kernel is reported as that test's failure (and, in a sanitizer build,
@@ -41,7 +49,32 @@
 #define DEFAULT_LISTS LOOM_SOURCE_DIR "/tests/onnx"
 #define TEST_TIMEOUT_S 20
 
-static const char *const suites[] = {"node", "pytorch-converted", "pytorch-operator"};
+/* How a test failed; known_failures.txt records one per test. */
+typedef enum fail_kind {
+    FAIL_NONE,         /* passed */
+    FAIL_REJECTED,     /* loom reported an error (load, tensor read, run) */
+    FAIL_SIGNATURE,    /* the model's inputs/outputs differ from the data's */
+    FAIL_WRONG_OUTPUT, /* ran, but an output differs from the expected one */
+    FAIL_NO_DATA,      /* no data set to run */
+    FAIL_UNREADABLE,   /* the model's ops cannot be listed */
+    FAIL_CRASH,        /* killed by a signal */
+    FAIL_TIMEOUT,      /* over TEST_TIMEOUT_S */
+    FAIL_EXIT,         /* the child exited non-zero (sanitizer report) */
+    FAIL_KIND_COUNT
+} fail_kind;
+
+static const char *const fail_names[FAIL_KIND_COUNT] = {
+    "pass",        "rejected", "signature", "wrong-output", "no-data",
+    "unreadable",  "crash",    "timeout",   "exit-status",
+};
+
+static fail_kind fail_lookup(const char *name)
+{
+    for (int k = FAIL_REJECTED; k < FAIL_KIND_COUNT; k++)
+        if (strcmp(fail_names[k], name) == 0)
+            return (fail_kind)k;
+    return FAIL_KIND_COUNT;
+}
 
 typedef struct test_case {
     char id[300];      /* "node/test_abs" */
@@ -49,14 +82,15 @@ typedef struct test_case {
     char ops[512];     /* op types of the model, space-separated */
     char group[64];    /* op the test is counted under */
     bool in_scope;     /* every op is one loom has */
-    bool ran, passed;
+    bool ran;
+    fail_kind kind;    /* FAIL_NONE when passed */
     char reason[512];  /* why it failed (one line) */
 } test_case;
 
 typedef struct list_entry {
     char id[300];
+    fail_kind kind;    /* expected failure (known_failures.txt only) */
     char reason[512];
-    bool seen;
 } list_entry;
 
 typedef struct list {
@@ -221,36 +255,50 @@ static bool compare(const ir_value *v, const void *got, const ir_value *want, ch
     return true;
 }
 
+/* Fills an output buffer with a pattern no test expects (0x7f bytes: f32
+ * 3.4e38, f64 1.4e306, large integers, a bool that is neither 0 nor 1), so
+ * an element the run never writes fails the comparison. */
+static void *alloc_sentinel(const ir_value *v)
+{
+    size_t bytes = ir_value_bytes(v);
+    void *p = ir_malloc(bytes);
+    if (p)
+        memset(p, 0x7f, bytes);
+    return p;
+}
+
 /* Runs g on the data set (its unbound inputs, in order) and compares. */
-static bool run_set(const ir_graph *g, const data_set *ds, char *reason, size_t rsize)
+static fail_kind run_set(const ir_graph *g, const data_set *ds, char *reason, size_t rsize)
 {
     const ir_value *ins[MAX_IO], *wants[MAX_IO];
     if (!match_values("input", g->inputs, g->n_inputs, ds->ins, ds->n_ins, ds->bound, ins,
                       reason, rsize) ||
         !match_values("output", g->outputs, g->n_outputs, ds->outs, ds->n_outs, NULL, wants,
                       reason, rsize))
-        return false;
+        return FAIL_SIGNATURE;
     const void *in_ptrs[MAX_IO];
     void *out_ptrs[MAX_IO] = {0};
     for (int i = 0; i < g->n_inputs; i++)
         in_ptrs[i] = ins[i]->data;
-    bool ok = true;
-    for (int i = 0; ok && i < g->n_outputs; i++)
-        ok = (out_ptrs[i] = ir_calloc(1, ir_value_bytes(g->outputs[i]))) != NULL;
+    fail_kind kind = FAIL_NONE;
+    for (int i = 0; !kind && i < g->n_outputs; i++)
+        if (!(out_ptrs[i] = alloc_sentinel(g->outputs[i])))
+            kind = FAIL_REJECTED;
     ir_diag d;
     ir_diag_init(&d);
-    if (!ok)
+    if (kind)
         snprintf(reason, rsize, "out of memory");
     else if (interp_run(g, in_ptrs, out_ptrs, &d)) {
         diag_reason(&d, "", reason, rsize);
-        ok = false;
+        kind = FAIL_REJECTED;
     }
     ir_diag_free(&d);
-    for (int i = 0; ok && i < g->n_outputs; i++)
-        ok = compare(g->outputs[i], out_ptrs[i], wants[i], reason, rsize);
+    for (int i = 0; !kind && i < g->n_outputs; i++)
+        if (!compare(g->outputs[i], out_ptrs[i], wants[i], reason, rsize))
+            kind = FAIL_WRONG_OUTPUT;
     for (int i = 0; i < g->n_outputs; i++)
         ir_free(out_ptrs[i]);
-    return ok;
+    return kind;
 }
 
 /* True when two reasons start with the same problem (ignoring "[+N more]"). */
@@ -263,7 +311,7 @@ static bool same_first_problem(const char *a, const char *b)
 
 /* Loads the model with the set's integer and bool inputs bound as constants
  * (for models whose shapes depend on them) and runs the set. */
-static bool run_bound(data_set *ds, const char *plain_reason, char *reason, size_t rsize)
+static fail_kind run_bound(data_set *ds, const char *plain_reason, char *reason, size_t rsize)
 {
     fe_binding binds[MAX_IO];
     int n = 0;
@@ -272,7 +320,7 @@ static bool run_bound(data_set *ds, const char *plain_reason, char *reason, size
             binds[n++] = (fe_binding){ds->ins[i]->name, ds->ins[i]};
     snprintf(reason, rsize, "%s", plain_reason);
     if (n == 0)
-        return false;
+        return FAIL_REJECTED;
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g;
@@ -283,21 +331,21 @@ static bool run_bound(data_set *ds, const char *plain_reason, char *reason, size
         if (!same_first_problem(why, plain_reason))
             snprintf(reason, rsize, "with integer inputs bound as constants: %.400s", why);
         ir_diag_free(&d);
-        return false;
+        return FAIL_REJECTED;
     }
     ir_diag_free(&d);
     char why[400];
-    bool ok = run_set(g, ds, why, sizeof why);
-    if (!ok)
+    fail_kind kind = run_set(g, ds, why, sizeof why);
+    if (kind)
         snprintf(reason, rsize, "with integer inputs bound as constants: %s", why);
     ir_graph_free(g);
-    return ok;
+    return kind;
 }
 
 /* Loads the model in the current directory and runs every data set. A model
  * that does not load as it is (shapes computed from inputs) is retried per
  * data set with its integer inputs bound as constants. */
-static bool run_case(char *reason, size_t rsize)
+static fail_kind run_case(char *reason, size_t rsize)
 {
     ir_diag d;
     ir_diag_init(&d);
@@ -306,27 +354,29 @@ static bool run_case(char *reason, size_t rsize)
     if (fe_onnx_load("model.onnx", NULL, &g, &d))
         diag_reason(&d, "", plain, sizeof plain);
     ir_diag_free(&d);
-    bool ok = true;
+    fail_kind kind = FAIL_NONE;
     int sets = 0;
-    for (; ok; sets++) {
+    for (; !kind; sets++) {
         char set[64];
         data_set ds;
         snprintf(set, sizeof set, "test_data_set_%d", sets);
         if (!file_exists(set))
             break;
-        ok = read_set(set, &ds, reason, rsize);
-        if (!ok && !g) /* the model's own problem comes first */
-            snprintf(reason, rsize, "%s", plain);
-        if (ok)
-            ok = g ? run_set(g, &ds, reason, rsize) : run_bound(&ds, plain, reason, rsize);
+        if (!read_set(set, &ds, reason, rsize)) {
+            kind = FAIL_REJECTED;
+            if (!g) /* the model's own problem comes first */
+                snprintf(reason, rsize, "%s", plain);
+        } else {
+            kind = g ? run_set(g, &ds, reason, rsize) : run_bound(&ds, plain, reason, rsize);
+        }
         ir_graph_free(ds.scratch);
     }
-    if (ok && sets == 0) {
+    if (!kind && sets == 0) {
         snprintf(reason, rsize, "no test_data_set_0");
-        ok = false;
+        kind = FAIL_NO_DATA;
     }
     ir_graph_free(g);
-    return ok;
+    return kind;
 }
 
 /* Runs t in the current process (for --no-fork and in the child). */
@@ -335,10 +385,10 @@ static void run_in_process(test_case *t)
     char cwd[1024];
     if (!getcwd(cwd, sizeof cwd) || chdir(t->dir) != 0) {
         snprintf(t->reason, sizeof t->reason, "cannot enter %.400s", t->dir);
-        t->passed = false;
+        t->kind = FAIL_NO_DATA;
         return;
     }
-    t->passed = run_case(t->reason, sizeof t->reason);
+    t->kind = run_case(t->reason, sizeof t->reason);
     if (chdir(cwd) != 0)
         perror("chdir");
 }
@@ -349,6 +399,7 @@ static void run_forked(test_case *t)
 {
     int fds[2];
     t->ran = true;
+    t->kind = FAIL_CRASH;
     if (pipe(fds) != 0) {
         snprintf(t->reason, sizeof t->reason, "pipe: %s", strerror(errno));
         return;
@@ -360,7 +411,7 @@ static void run_forked(test_case *t)
         alarm(TEST_TIMEOUT_S);
         run_in_process(t);
         char msg[sizeof t->reason + 1];
-        int n = snprintf(msg, sizeof msg, "%c%s", t->passed ? 'P' : 'F', t->reason);
+        int n = snprintf(msg, sizeof msg, "%c%s", 'A' + t->kind, t->reason);
         if (write(fds[1], msg, (size_t)n) != n)
             exit(2);
         close(fds[1]);
@@ -377,18 +428,20 @@ static void run_forked(test_case *t)
     int status = 0;
     if (pid < 0 || waitpid(pid, &status, 0) != pid) {
         snprintf(t->reason, sizeof t->reason, "cannot run the test in a child process");
-        t->passed = false;
     } else if (WIFSIGNALED(status)) {
+        bool alarm_sig = WTERMSIG(status) == SIGALRM;
+        t->kind = alarm_sig ? FAIL_TIMEOUT : FAIL_CRASH;
         snprintf(t->reason, sizeof t->reason, "%s (signal %d)",
-                 WTERMSIG(status) == SIGALRM ? "timed out" : "crashed", WTERMSIG(status));
-        t->passed = false;
+                 alarm_sig ? "timed out" : "crashed", WTERMSIG(status));
     } else if (WEXITSTATUS(status) != 0) {
+        t->kind = FAIL_EXIT;
         snprintf(t->reason, sizeof t->reason, "exited with status %d (sanitizer report?)",
                  WEXITSTATUS(status));
-        t->passed = false;
+    } else if (len == 0 || msg[0] < 'A' || msg[0] >= 'A' + FAIL_KIND_COUNT) {
+        snprintf(t->reason, sizeof t->reason, "the child reported no result");
     } else {
-        t->passed = len > 0 && msg[0] == 'P';
-        snprintf(t->reason, sizeof t->reason, "%s", len > 0 ? msg + 1 : "no result");
+        t->kind = (fail_kind)(msg[0] - 'A');
+        snprintf(t->reason, sizeof t->reason, "%s", msg + 1);
     }
 }
 
@@ -399,45 +452,75 @@ static int cmp_case(const void *a, const void *b)
     return strcmp(((const test_case *)a)->id, ((const test_case *)b)->id);
 }
 
-/* Appends the tests of one suite folder; returns false when out of memory. */
+/* Appends a test to cases; false when out of memory. */
+static bool add_case(test_case **cases, int *n, int *cap, const char *suite, const char *dir,
+                     const char *name)
+{
+    if (*n == *cap) {
+        int ncap = *cap ? *cap * 2 : 256;
+        test_case *nc = ir_realloc(*cases, (size_t)ncap * sizeof *nc);
+        if (!nc)
+            return false;
+        *cases = nc;
+        *cap = ncap;
+    }
+    test_case *t = &(*cases)[(*n)++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->id, sizeof t->id, "%.40s/%.255s", suite, name);
+    snprintf(t->dir, sizeof t->dir, "%.700s/%.255s", dir, name);
+    return true;
+}
+
+/* Appends the tests of one suite folder (those with a model.onnx; the
+ * "real" suite has only download links, which are counted and reported);
+ * returns false when out of memory. */
 static bool find_suite(const char *data, const char *suite, test_case **cases, int *n, int *cap)
 {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/%s", data, suite);
     DIR *dp = opendir(dir);
+    if (!dp)
+        return true; /* a file, not a suite folder */
+    struct dirent *e;
+    bool ok = true;
+    int no_model = 0;
+    while (ok && (e = readdir(dp))) {
+        char model[1024];
+        snprintf(model, sizeof model, "%s/%s/model.onnx", dir, e->d_name);
+        if (e->d_name[0] == '.')
+            continue;
+        if (!file_exists(model))
+            no_model++;
+        else
+            ok = add_case(cases, n, cap, suite, dir, e->d_name);
+    }
+    closedir(dp);
+    if (no_model)
+        printf("suite %s: %d folder(s) without model.onnx not run\n", suite, no_model);
+    return ok;
+}
+
+/* Every folder of data is a suite; returns false when out of memory. */
+static bool find_suites(const char *data, test_case **cases, int *n, int *cap)
+{
+    DIR *dp = opendir(data);
     if (!dp) {
-        fprintf(stderr, "onnx_conformance: cannot open %s: %s\n", dir, strerror(errno));
+        fprintf(stderr, "onnx_conformance: cannot open %s: %s\n", data, strerror(errno));
         return true;
     }
     struct dirent *e;
     bool ok = true;
-    while (ok && (e = readdir(dp))) {
-        char model[1024];
-        snprintf(model, sizeof model, "%s/%s/model.onnx", dir, e->d_name);
-        if (e->d_name[0] == '.' || !file_exists(model))
-            continue;
-        if (*n == *cap) {
-            int ncap = *cap ? *cap * 2 : 256;
-            test_case *nc = ir_realloc(*cases, (size_t)ncap * sizeof *nc);
-            if (!nc) {
-                ok = false;
-                break;
-            }
-            *cases = nc;
-            *cap = ncap;
-        }
-        test_case *t = &(*cases)[(*n)++];
-        memset(t, 0, sizeof *t);
-        snprintf(t->id, sizeof t->id, "%.40s/%.255s", suite, e->d_name);
-        snprintf(t->dir, sizeof t->dir, "%.700s/%.255s", dir, e->d_name);
-    }
+    while (ok && (e = readdir(dp)))
+        if (e->d_name[0] != '.')
+            ok = find_suite(data, e->d_name, cases, n, cap);
     closedir(dp);
     return ok;
 }
 
 /* Lists t's ops and decides whether it is in scope and which op it counts
  * under: the model's op when it has one kind, else "(multi-op)"; for an
- * out-of-scope test, the first op loom lacks. */
+ * out-of-scope test, the first op loom lacks. A model whose ops cannot be
+ * listed is in scope and has failed as unreadable. */
 static void classify(test_case *t)
 {
     char model[sizeof t->dir + 16];
@@ -445,8 +528,19 @@ static void classify(test_case *t)
     ir_diag_init(&d);
     snprintf(model, sizeof model, "%s/model.onnx", t->dir);
     int n = fe_onnx_list_ops(model, t->ops, sizeof t->ops, &d);
+    if (n <= 0) {
+        t->in_scope = t->ran = true;
+        t->kind = FAIL_UNREADABLE;
+        snprintf(t->group, sizeof t->group, "(unreadable)");
+        if (n < 0)
+            diag_reason(&d, "", t->reason, sizeof t->reason);
+        else
+            snprintf(t->reason, sizeof t->reason, "the model has no nodes");
+        ir_diag_free(&d);
+        return;
+    }
     ir_diag_free(&d);
-    t->in_scope = n > 0;
+    t->in_scope = true;
     snprintf(t->group, sizeof t->group, "%.63s", n == 1 ? t->ops : "(multi-op)");
     char ops[sizeof t->ops];
     snprintf(ops, sizeof ops, "%s", t->ops);
@@ -456,38 +550,56 @@ static void classify(test_case *t)
                 snprintf(t->group, sizeof t->group, "%.63s", op);
             t->in_scope = false;
         }
-    if (n <= 0)
-        snprintf(t->group, sizeof t->group, "(unreadable)");
 }
 
 /* ---- the checked-in lists ---- */
 
-/* Reads "ID" or "ID REASON" lines ('#' comments); a missing file is empty. */
-static bool list_read(const char *path, list *l)
+/* Adds an entry to l; false when out of memory. */
+static list_entry *list_add(list *l)
+{
+    if (l->n == l->cap) {
+        int ncap = l->cap ? l->cap * 2 : 256;
+        list_entry *ne = ir_realloc(l->e, (size_t)ncap * sizeof *ne);
+        if (!ne)
+            return NULL;
+        l->e = ne;
+        l->cap = ncap;
+    }
+    list_entry *e = &l->e[l->n++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
+/* Reads "ID" lines (with_kind false) or "ID KIND REASON" lines ('#'
+ * comments); a missing file is empty. A line without a known kind is an
+ * error, reported with its line number. */
+static bool list_read(const char *path, list *l, bool with_kind)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return errno == ENOENT;
     char line[1024];
     bool ok = true;
-    while (ok && fgets(line, sizeof line, f)) {
+    for (int no = 1; ok && fgets(line, sizeof line, f); no++) {
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0] || line[0] == '#')
             continue;
-        if (l->n == l->cap) {
-            int ncap = l->cap ? l->cap * 2 : 256;
-            list_entry *ne = ir_realloc(l->e, (size_t)ncap * sizeof *ne);
-            if (!(ok = ne != NULL))
-                break;
-            l->e = ne;
-            l->cap = ncap;
-        }
-        list_entry *e = &l->e[l->n++];
+        list_entry *e = list_add(l);
+        if (!(ok = e != NULL))
+            break;
         size_t idlen = strcspn(line, " \t");
         snprintf(e->id, sizeof e->id, "%.*s", (int)idlen, line);
-        const char *r = line + idlen + strspn(line + idlen, " \t");
-        snprintf(e->reason, sizeof e->reason, "%s", r);
-        e->seen = false;
+        const char *k = line + idlen + strspn(line + idlen, " \t");
+        size_t klen = strcspn(k, " \t");
+        char kind[32];
+        snprintf(kind, sizeof kind, "%.*s", (int)(klen < sizeof kind ? klen : 0), k);
+        e->kind = with_kind ? fail_lookup(kind) : FAIL_NONE;
+        snprintf(e->reason, sizeof e->reason, "%s", k + klen + strspn(k + klen, " \t"));
+        if (e->kind == FAIL_KIND_COUNT || (!with_kind && *k)) {
+            fprintf(stderr, "%s:%d: expected \"%s\"\n", path, no,
+                    with_kind ? "ID KIND REASON" : "ID");
+            ok = false;
+        }
     }
     fclose(f);
     return ok;
@@ -501,8 +613,9 @@ static list_entry *list_find(list *l, const char *id)
     return NULL;
 }
 
-/* Rewrites both lists from the results of this run. */
-static bool lists_write(const char *dir, const test_case *cases, int n)
+/* Rewrites both lists from the results of this run; a known failure of the
+ * same kind as recorded in old keeps its recorded reason. */
+static bool lists_write(const char *dir, const test_case *cases, int n, list *old)
 {
     char p1[600], p2[600];
     snprintf(p1, sizeof p1, "%s/expected_pass.txt", dir);
@@ -519,23 +632,34 @@ static bool lists_write(const char *dir, const test_case *cases, int n)
     fprintf(fp, "# ONNX backend tests (libonnx-testdata) that loom must pass. Generated by\n"
                 "# onnx_conformance --update-lists from an actual run; a listed test that\n"
                 "# fails is a regression.\n");
-    fprintf(ff, "# ONNX backend tests of ops loom has that do not pass yet, each with the\n"
-                "# reason. Generated by onnx_conformance --update-lists from an actual run.\n");
+    fprintf(ff, "# ONNX backend tests of ops loom has that do not pass yet: ID KIND REASON.\n"
+                "# Generated by onnx_conformance --update-lists from an actual run, which\n"
+                "# keeps a REASON edited here while the KIND stays the same. A test that\n"
+                "# fails with another KIND, or passes, fails the run. Kinds: rejected\n"
+                "# (loom reports an error), signature (model and data disagree on inputs or\n"
+                "# outputs), wrong-output, no-data, unreadable, crash, timeout, exit-status.\n");
     for (int i = 0; i < n; i++) {
-        if (!cases[i].in_scope)
+        const test_case *t = &cases[i];
+        if (!t->in_scope)
             continue;
-        if (cases[i].passed)
-            fprintf(fp, "%s\n", cases[i].id);
+        const list_entry *e = list_find(old, t->id);
+        if (t->kind == FAIL_NONE)
+            fprintf(fp, "%s\n", t->id);
         else
-            fprintf(ff, "%s %s\n", cases[i].id, cases[i].reason);
+            fprintf(ff, "%s %s %s\n", t->id, fail_names[t->kind],
+                    e && e->kind == t->kind ? e->reason : t->reason);
     }
     bool ok = !ferror(fp) && !ferror(ff);
     ok &= fclose(fp) == 0;
     ok &= fclose(ff) == 0;
     return ok;
 }
-
 /* ---- report ---- */
+
+typedef struct options {
+    const char *data, *lists, *filter;
+    bool update, verbose, fork;
+} options;
 
 typedef struct group_count {
     char name[64];
@@ -561,7 +685,7 @@ static void print_by_op(const test_case *cases, int n)
         if (k == ng)
             snprintf(gs[ng++].name, sizeof gs->name, "%s", cases[i].group);
         gs[k].total++;
-        gs[k].pass += cases[i].in_scope && cases[i].passed;
+        gs[k].pass += cases[i].in_scope && cases[i].kind == FAIL_NONE;
         gs[k].out_of_scope += !cases[i].in_scope;
     }
     qsort(gs, (size_t)ng, sizeof *gs, cmp_group);
@@ -586,58 +710,61 @@ static void print_by_op(const test_case *cases, int n)
     ir_free(gs);
 }
 
-/* Checks results against the lists; prints every problem and returns their
- * count. */
-static int check_lists(test_case *cases, int n, list *pass, list *fail, bool verbose)
+/* Checks one test against the lists; prints its problem and returns 1, or
+ * returns 0. */
+static int check_case(const test_case *t, const list_entry *p, const list_entry *f, bool verbose)
+{
+    bool passed = t->kind == FAIL_NONE;
+    if (!t->ran && (p || f)) {
+        printf("NOT RUN     %s: listed in %s but not run (needs %s, which loom lacks)\n",
+               t->id, p ? "expected_pass.txt" : "known_failures.txt", t->group);
+    } else if (!t->ran) {
+        return 0;
+    } else if (p && f) {
+        printf("BOTH LISTS  %s: in expected_pass.txt and known_failures.txt\n", t->id);
+    } else if (p && !passed) {
+        printf("REGRESSION  %s: %s: %s\n", t->id, fail_names[t->kind], t->reason);
+    } else if (!p && !f) {
+        printf("UNLISTED    %s (%s): %s\n", t->id, passed ? "passes" : fail_names[t->kind],
+               passed ? "add it to expected_pass.txt" : t->reason);
+    } else if (f && passed) {
+        printf("XPASS       %s: listed as a known failure (%s) but passes; move it to "
+               "expected_pass.txt\n", t->id, fail_names[f->kind]);
+    } else if (f && f->kind != t->kind) {
+        printf("NEW FAILURE %s: %s: %s (listed: %s: %s)\n", t->id, fail_names[t->kind],
+               t->reason, fail_names[f->kind], f->reason);
+    } else {
+        if (f && verbose && strcmp(f->reason, t->reason) != 0)
+            printf("NEW REASON  %s: %s (listed: %s)\n", t->id, t->reason, f->reason);
+        return 0;
+    }
+    return 1;
+}
+
+/* Checks results against the lists, then that every list entry names a test
+ * of the data; prints every problem and returns their count. */
+static int check_lists(const test_case *cases, int n, list *pass, list *fail, const options *o)
 {
     int problems = 0;
-    for (int i = 0; i < n; i++) {
-        test_case *t = &cases[i];
-        list_entry *p = list_find(pass, t->id), *f = list_find(fail, t->id);
-        if (p)
-            p->seen = true;
-        if (f)
-            f->seen = true;
-        if (!t->ran)
-            continue;
-        if (p && f) {
-            printf("BOTH LISTS  %s: in expected_pass.txt and known_failures.txt\n", t->id);
-            problems++;
-        } else if (p && !t->passed) {
-            printf("REGRESSION  %s: %s\n", t->id, t->reason);
-            problems++;
-        } else if (!p && !f) {
-            printf("UNLISTED    %s (%s): %s\n", t->id, t->passed ? "passes" : "fails",
-                   t->passed ? "add it to expected_pass.txt" : t->reason);
-            problems++;
-        } else if (f && t->passed) {
-            printf("XPASS       %s: listed as a known failure but passes; move it to "
-                   "expected_pass.txt\n", t->id);
-        } else if (f && verbose && strcmp(f->reason, t->reason) != 0) {
-            printf("NEW REASON  %s: %s (listed: %s)\n", t->id, t->reason, f->reason);
+    for (int i = 0; i < n; i++)
+        problems += check_case(&cases[i], list_find(pass, cases[i].id),
+                               list_find(fail, cases[i].id), o->verbose);
+    for (int l = 0; l < 2 && !o->filter; l++) {
+        const list *li = l ? fail : pass;
+        for (int i = 0; i < li->n; i++) {
+            test_case key;
+            snprintf(key.id, sizeof key.id, "%s", li->e[i].id);
+            if (!bsearch(&key, cases, (size_t)n, sizeof *cases, cmp_case)) {
+                printf("STALE       %s: listed in %s but not in the test data\n", li->e[i].id,
+                       l ? "known_failures.txt" : "expected_pass.txt");
+                problems++;
+            }
         }
     }
     return problems;
 }
 
-/* Reports list entries that name no test of the data. */
-static int check_stale(const list *l, const char *name, bool filtered)
-{
-    int problems = 0;
-    for (int i = 0; i < l->n && !filtered; i++)
-        if (!l->e[i].seen) {
-            printf("STALE       %s: listed in %s but not in the test data\n", l->e[i].id, name);
-            problems++;
-        }
-    return problems;
-}
-
 /* ---- main ---- */
-
-typedef struct options {
-    const char *data, *lists, *filter;
-    bool update, verbose, fork;
-} options;
 
 static bool parse_args(int argc, char **argv, options *o)
 {
@@ -678,17 +805,50 @@ static void run_all(test_case *cases, int n, const options *o, int *passed, int 
         if (!t->in_scope)
             continue;
         (*in_scope)++;
-        if (o->fork) {
+        if (t->ran) /* failed already (unreadable) */
+            ;
+        else if (o->fork)
             run_forked(t);
-        } else {
+        else {
             t->ran = true;
             run_in_process(t);
         }
-        *passed += t->passed;
+        *passed += t->kind == FAIL_NONE;
         if (o->verbose)
-            printf("%s %s%s%s\n", t->passed ? "PASS" : "FAIL", t->id, t->passed ? "" : ": ",
-                   t->passed ? "" : t->reason);
+            printf("%s %s%s%s\n", t->kind ? "FAIL" : "PASS", t->id, t->kind ? ": " : "",
+                   t->kind ? t->reason : "");
     }
+}
+
+/* Compares the run with the lists, or rewrites them (--update-lists);
+ * returns the exit status. */
+static int finish(const test_case *cases, int n, int in_scope, const options *o)
+{
+    list pass = {0}, fail = {0};
+    char p1[600], p2[600];
+    snprintf(p1, sizeof p1, "%s/expected_pass.txt", o->lists);
+    snprintf(p2, sizeof p2, "%s/known_failures.txt", o->lists);
+    int status = 0;
+    if (!list_read(p1, &pass, false) || !list_read(p2, &fail, true)) {
+        fprintf(stderr, "onnx_conformance: cannot read the lists in %s\n", o->lists);
+        status = 2;
+    } else if (o->update) {
+        status = lists_write(o->lists, cases, n, &fail) ? 0 : 1;
+        printf("wrote %s and known_failures.txt\n", p1);
+    } else {
+        int problems = check_lists(cases, n, &pass, &fail, o);
+        if (in_scope == 0) {
+            printf("NOTHING RAN no test of the data is in scope\n");
+            problems++;
+        }
+        if (problems)
+            printf("%d problem(s): see the REGRESSION / UNLISTED / NEW FAILURE / XPASS / "
+                   "NOT RUN / STALE lines above\n", problems);
+        status = problems ? 1 : 0;
+    }
+    ir_free(pass.e);
+    ir_free(fail.e);
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -698,9 +858,10 @@ int main(int argc, char **argv)
         return 2;
     test_case *cases = NULL;
     int n = 0, cap = 0;
-    for (size_t s = 0; s < sizeof suites / sizeof suites[0]; s++)
-        if (!find_suite(o.data, suites[s], &cases, &n, &cap))
-            return 2;
+    if (!find_suites(o.data, &cases, &n, &cap)) {
+        ir_free(cases);
+        return 2;
+    }
     if (n == 0) {
         fprintf(stderr, "onnx_conformance: no tests under %s (install libonnx-testdata)\n",
                 o.data);
@@ -717,30 +878,7 @@ int main(int argc, char **argv)
     print_by_op(cases, n);
     printf("in scope: %d / %d passed (%d tests of ops loom lacks not run; %d tests in all)\n",
            passed, in_scope, n - in_scope, n);
-    int status = 0;
-    if (o.update) {
-        char p[600];
-        snprintf(p, sizeof p, "%s/expected_pass.txt", o.lists);
-        status = lists_write(o.lists, cases, n) ? 0 : 1;
-        printf("wrote %s and known_failures.txt\n", p);
-    } else {
-        list pass = {0}, fail = {0};
-        char p1[600], p2[600];
-        snprintf(p1, sizeof p1, "%s/expected_pass.txt", o.lists);
-        snprintf(p2, sizeof p2, "%s/known_failures.txt", o.lists);
-        if (!list_read(p1, &pass) || !list_read(p2, &fail)) {
-            fprintf(stderr, "onnx_conformance: cannot read the lists in %s\n", o.lists);
-            return 2;
-        }
-        int problems = check_lists(cases, n, &pass, &fail, o.verbose);
-        problems += check_stale(&pass, "expected_pass.txt", o.filter != NULL);
-        problems += check_stale(&fail, "known_failures.txt", o.filter != NULL);
-        if (problems)
-            printf("%d problem(s): see REGRESSION / UNLISTED / STALE lines above\n", problems);
-        status = problems ? 1 : 0;
-        ir_free(pass.e);
-        ir_free(fail.e);
-    }
+    int status = finish(cases, n, in_scope, &o);
     ir_free(cases);
     return status;
 }

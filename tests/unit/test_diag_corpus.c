@@ -114,12 +114,15 @@ Test(diag_corpus, every_case_gives_its_exact_diagnostic)
 }
 
 /* Every corpus case, with allocation k failing for every k the load makes:
- * never a crash (and, under ASan, never a leak), always an error status. */
+ * never a crash (and, under ASan, never a leak), always an error status,
+ * and out of memory at least once (a failure after the case's own error is
+ * found may leave that error's status). */
 Test(diag_corpus, out_of_memory_at_every_allocation)
 {
     char *names[MAX_CASES];
     int n = list_cases(names);
     for (int i = 0; i < n; i++) {
+        long nomem = 0;
         for (long k = 0;; k++) {
             ir_diag d;
             ir_diag_init(&d);
@@ -130,11 +133,14 @@ Test(diag_corpus, out_of_memory_at_every_allocation)
             ir_alloc_fail_after(-1);
             bool injected = ir_alloc_count() - before > k;
             cr_assert_neq(st, LOOM_STATUS_OK, "%s: loaded with allocation %ld failing", names[i], k);
+            nomem += st == LOOM_STATUS_NOMEM;
             cr_assert_null(g);
             ir_diag_free(&d);
             if (!injected)
                 break;
         }
+        cr_assert_gt(nomem, 0, "%s: no allocation failure was reported as out of memory",
+                     names[i]);
         free(names[i]);
     }
     assert_no_leaks();

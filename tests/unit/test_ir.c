@@ -1,4 +1,5 @@
 /* Unit tests of the IR core: arena, allocation hook, values, attributes. */
+#include "leak_check.h"
 #include "testlib.h"
 
 Test(ir, op_table_lookup)
@@ -67,17 +68,17 @@ Test(ir, attributes)
 
 Test(ir, allocation_failure_is_reported)
 {
-    /* every allocation point of graph building fails cleanly */
-    for (volatile long k = 0; k < 40; k++) {
+    /* allocation k fails for k = 0, 1, ... until building the graph needs
+     * fewer than k allocations: each failure makes ir_graph_new return NULL
+     * or the arena jump to IR_TRY, and nothing leaks */
+    volatile long k = 0;
+    for (;; k++) {
+        long before = ir_alloc_count();
         ir_alloc_fail_after(k);
-        ir_graph *g = ir_graph_new("g", "f");
-        if (!g) {
-            ir_alloc_fail_after(-1);
-            continue;
-        }
+        ir_graph *volatile g = ir_graph_new("g", "f");
         jmp_buf jb;
-        volatile bool failed = false;
-        if (IR_TRY(&g->arena, jb)) {
+        volatile bool failed = g == NULL;
+        if (g && IR_TRY(&g->arena, jb)) {
             for (int i = 0; i < 100; i++) {
                 char name[16];
                 snprintf(name, sizeof name, "v%d", i);
@@ -87,9 +88,29 @@ Test(ir, allocation_failure_is_reported)
             failed = true;
         }
         ir_alloc_fail_after(-1);
-        (void)failed;
+        bool injected = ir_alloc_count() - before > k;
+        cr_assert_eq(failed, injected, "allocation %ld: %s", (long)k,
+                     failed ? "failed without an injected failure" : "failure not reported");
         ir_graph_free(g);
+        if (!injected)
+            break;
     }
+    cr_assert_gt(k, 1, "only %ld allocation failures were injected", (long)k);
+    assert_no_leaks();
+}
+
+Test(ir, allocation_hook_fails_from_the_nth_allocation)
+{
+    ir_alloc_fail_after(2);
+    void *a = ir_malloc(8), *b = ir_calloc(1, 8), *c = ir_malloc(8), *d = ir_realloc(NULL, 8);
+    ir_alloc_fail_after(-1);
+    cr_assert(a && b, "allocations before the Nth must succeed");
+    cr_assert(!c && !d, "the Nth allocation and those after it must fail");
+    void *e = ir_malloc(8);
+    cr_assert(e, "ir_alloc_fail_after(-1) must stop the failures");
+    ir_free(a);
+    ir_free(b);
+    ir_free(e);
 }
 
 Test(ir, shape_bytes_overflow)

@@ -553,7 +553,8 @@ Test(json, out_of_memory_at_every_allocation_while_loading)
     const char *models[] = {small_model, weights_model, dtype_model};
     for (int m = 0; m < 3; m++) {
         const char *text = models[m];
-        for (long k = 0;; k++) {
+        long k = 0;
+        for (;; k++) {
             ir_diag d;
             ir_diag_init(&d);
             ir_graph *g = NULL;
@@ -573,6 +574,7 @@ Test(json, out_of_memory_at_every_allocation_while_loading)
             if (!injected)
                 break;
         }
+        cr_assert_gt(k, 0, "model %d: no allocation failure was injected", m);
     }
     assert_no_leaks();
 }
@@ -580,8 +582,9 @@ Test(json, out_of_memory_at_every_allocation_while_loading)
 Test(json, out_of_memory_at_every_allocation_while_writing)
 {
     ir_graph *g = load_ok(dtype_model, NULL);
-    for (int with_weights = 0; with_weights < 2; with_weights++)
-        for (long k = 0;; k++) {
+    for (int with_weights = 0; with_weights < 2; with_weights++) {
+        long k = 0;
+        for (;; k++) {
             ir_diag d;
             ir_diag_init(&d);
             long before = ir_alloc_count();
@@ -597,6 +600,8 @@ Test(json, out_of_memory_at_every_allocation_while_writing)
             if (!injected)
                 break;
         }
+        cr_assert_gt(k, 0, "no allocation failure was injected while writing");
+    }
     ir_graph_free(g);
     assert_no_leaks();
 }

@@ -605,6 +605,7 @@ Test(lir, parse_out_of_memory)
                        "  return %r, %s\n"
                        "}\n";
     bool succeeded = false;
+    long nomem = 0;
     for (long k = 0; k < 2000 && !succeeded; k++) {
         ir_diag d;
         ir_diag_init(&d);
@@ -620,10 +621,12 @@ Test(lir, parse_out_of_memory)
             cr_assert_eq(st, LOOM_STATUS_NOMEM, "allocation %ld: %s: %s", k,
                          loom_status_name(st), d.text ? d.text : "");
             cr_assert_null(g);
+            nomem++;
         }
         ir_diag_free(&d);
     }
     cr_assert(succeeded);
+    cr_assert_gt(nomem, 2, "only %ld allocation failures were injected", nomem);
 }
 
 Test(lir, parse_file)

@@ -241,14 +241,16 @@ Test(npy, out_of_memory_at_every_allocation)
     ir_diag d;
     ir_diag_init(&d);
     cr_assert_eq(fe_npy_write(tmp("oom.npy"), IR_DTYPE_F32, &s, v, &d), LOOM_STATUS_OK);
-    for (long k = 0;; k++) {
+    long k = 0;
+    for (;; k++) {
         fe_npy a;
         long before = ir_alloc_count();
         ir_alloc_fail_after(k);
         loom_status st = fe_npy_read(tmp("oom.npy"), &a, &d);
         ir_alloc_fail_after(-1);
         bool injected = ir_alloc_count() - before > k;
-        cr_assert(st == LOOM_STATUS_OK || (st == LOOM_STATUS_NOMEM && injected));
+        cr_assert_eq(st, injected ? LOOM_STATUS_NOMEM : LOOM_STATUS_OK, "allocation %ld: %s", k,
+                     loom_status_name(st));
         fe_npy_free(&a);
         ir_diag_clear(&d);
         ir_alloc_fail_after(k);
@@ -259,6 +261,7 @@ Test(npy, out_of_memory_at_every_allocation)
         if (!injected)
             break;
     }
+    cr_assert_gt(k, 0, "no allocation failure was injected");
     ir_diag_free(&d);
     assert_no_leaks();
 }

@@ -358,6 +358,7 @@ Test(onnx, every_allocation_failure)
                            FIXTURES "unsupported.onnx"};
     for (int f = 0; f < 3; f++) {
         bool done = false;
+        long nomem = 0;
         for (long k = 0; !done && k < 100000; k++) {
             ir_diag d;
             ir_diag_init(&d);
@@ -367,6 +368,7 @@ Test(onnx, every_allocation_failure)
             ir_alloc_fail_after(-1);
             if (st == LOOM_STATUS_NOMEM) {
                 cr_assert_null(g);
+                nomem++;
             } else {
                 done = true; /* k is past the loader's last allocation */
                 cr_assert_eq(st, f == 2 ? LOOM_STATUS_UNSUPPORTED : LOOM_STATUS_OK,
@@ -376,6 +378,7 @@ Test(onnx, every_allocation_failure)
             ir_diag_free(&d);
         }
         cr_assert(done);
+        cr_assert_gt(nomem, 0, "%s: no allocation failure was injected", files[f]);
     }
 }
 

@@ -1,0 +1,345 @@
+/*
+ * Tests of the loop IR verifier (backend/loop/loop_verify.c): a small valid
+ * function passes, and each rejection is reached by a function with exactly
+ * one defect, which must give LOOM_STATUS_INTERNAL and the verifier's
+ * message naming the function and step. Accesses under an `if` and
+ * data-dependent indices are the lowering's responsibility and pass.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "leak_check.h"
+#include "loop_ir.h"
+
+/* The function every test starts from:
+ *   step "relu": for i < 8: y[i] = max(x[i] + w[i], t[i])
+ * with x an input, w a constant, t an arena slice, y an output (f32[8]). */
+typedef struct fixture {
+    loop_func *f;
+    loop_buf *x, *w, *t, *y;
+    loop_step *step;
+    int i;
+} fixture;
+
+static const float weights[8];
+
+static fixture make(void)
+{
+    fixture c;
+    c.f = loop_func_new("m");
+    cr_assert(c.f);
+    c.x = loop_buf_new(c.f, "x", LOOP_BUF_INPUT, IR_DTYPE_F32, 8);
+    c.w = loop_buf_new(c.f, "w", LOOP_BUF_CONST, IR_DTYPE_F32, 8);
+    c.w->data = weights;
+    c.t = loop_buf_new(c.f, "t", LOOP_BUF_ARENA, IR_DTYPE_F32, 8);
+    c.t->offset = 0;
+    c.y = loop_buf_new(c.f, "y", LOOP_BUF_OUTPUT, IR_DTYPE_F32, 8);
+    c.f->workspace_bytes = 32;
+    c.step = loop_step_new(c.f, "relu", IR_OP_RELU);
+    c.i = loop_var_new(c.f);
+    return c;
+}
+
+static loop_index at(int var, int64_t coef, int64_t offset)
+{
+    loop_index idx = loop_idx_const(offset);
+    loop_idx_add(&idx, var, coef);
+    return idx;
+}
+
+/* The valid body: y[i] = max(x[i] + w[i], t[i]) inside for i < 8. */
+static loop_stmt *valid_body(fixture *c)
+{
+    loop_stmt *loop = loop_for(c->f, &c->step->body, c->i, 8);
+    loop_expr *sum = loop_binary(c->f, LOOP_BINOP_ADD, loop_load(c->f, c->x, at(c->i, 1, 0)),
+                                 loop_load(c->f, c->w, at(c->i, 1, 0)));
+    loop_store(c->f, &loop->body, c->y, at(c->i, 1, 0),
+               loop_binary(c->f, LOOP_BINOP_MAX, sum, loop_load(c->f, c->t, at(c->i, 1, 0))));
+    return loop;
+}
+
+/* Verifies c's function and checks the status and that the diagnostic
+ * contains want (NULL: the function must pass). Frees the function. */
+static void expect(fixture *c, const char *want)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = loop_verify(c->f, &d);
+    if (!want) {
+        cr_assert_eq(st, LOOM_STATUS_OK, "rejected a valid function: %s", d.text ? d.text : "");
+    } else {
+        cr_assert_eq(st, LOOM_STATUS_INTERNAL, "accepted a function with: %s", want);
+        cr_assert(d.text && strstr(d.text, want), "diagnostic \"%s\" lacks \"%s\"",
+                  d.text ? d.text : "", want);
+        cr_assert(strstr(d.text, "m: loop IR: step \""), "no location in \"%s\"", d.text);
+    }
+    ir_diag_free(&d);
+    loop_func_free(c->f);
+    assert_no_leaks();
+}
+
+Test(loop_verify, valid_function_passes)
+{
+    fixture c = make();
+    valid_body(&c);
+    expect(&c, NULL);
+}
+
+/* ---- loops and variables ---- */
+
+Test(loop_verify, non_positive_trip_count)
+{
+    fixture c = make();
+    loop_for(c.f, &c.step->body, c.i, 0);
+    expect(&c, "loop variable rebound or non-positive trip count");
+}
+
+Test(loop_verify, loop_variable_rebound_inside_its_loop)
+{
+    fixture c = make();
+    loop_stmt *outer = loop_for(c.f, &c.step->body, c.i, 2);
+    loop_for(c.f, &outer->body, c.i, 2);
+    expect(&c, "loop variable rebound or non-positive trip count");
+}
+
+Test(loop_verify, loop_variable_never_declared)
+{
+    fixture c = make();
+    loop_for(c.f, &c.step->body, c.i + 5, 2);
+    expect(&c, "loop variable rebound or non-positive trip count");
+}
+
+Test(loop_verify, index_uses_a_variable_outside_its_loop)
+{
+    fixture c = make();
+    int j = loop_var_new(c.f);
+    loop_stmt *loop = loop_for(c.f, &c.step->body, c.i, 8);
+    loop_store(c.f, &loop->body, c.y, at(j, 1, 0), loop_const_f(c.f, IR_DTYPE_F32, 0));
+    expect(&c, "index uses a loop variable outside its loop");
+}
+
+Test(loop_verify, expression_uses_a_variable_outside_its_loop)
+{
+    fixture c = make();
+    int j = loop_var_new(c.f);
+    loop_stmt *loop = loop_for(c.f, &c.step->body, c.i, 8);
+    loop_store(c.f, &loop->body, c.y, at(c.i, 1, 0),
+               loop_cast(c.f, IR_DTYPE_F32, loop_var(c.f, j)));
+    expect(&c, "expression uses a loop variable outside its loop");
+}
+
+Test(loop_verify, expression_uses_an_undeclared_local)
+{
+    fixture c = make();
+    loop_expr *e = loop_local_read(c.f, loop_local_new(c.f, IR_DTYPE_F32));
+    e->id = 3; /* one local is declared */
+    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0), e);
+    expect(&c, "expression uses an undeclared local");
+}
+
+/* ---- bounds ---- */
+
+Test(loop_verify, load_past_the_end)
+{
+    fixture c = make();
+    loop_stmt *loop = loop_for(c.f, &c.step->body, c.i, 8);
+    loop_store(c.f, &loop->body, c.y, at(c.i, 1, 0), loop_load(c.f, c.x, at(c.i, 1, 1)));
+    expect(&c, "load of %x[8] spans [1, 8]");
+}
+
+Test(loop_verify, store_before_the_start)
+{
+    fixture c = make();
+    loop_stmt *loop = loop_for(c.f, &c.step->body, c.i, 8);
+    loop_store(c.f, &loop->body, c.y, at(c.i, -1, 6), loop_const_f(c.f, IR_DTYPE_F32, 1));
+    expect(&c, "store of %y[8] spans [-1, 6]");
+}
+
+Test(loop_verify, guarded_and_data_dependent_accesses_are_not_bounds_checked)
+{
+    fixture c = make();
+    loop_stmt *loop = loop_for(c.f, &c.step->body, c.i, 8);
+    loop_expr *in_range = loop_binary(c.f, LOOP_BINOP_LT, loop_var(c.f, c.i),
+                                      loop_const_i(c.f, IR_DTYPE_I64, 4));
+    loop_stmt *guard = loop_if(c.f, &loop->body, in_range);
+    loop_store(c.f, &guard->body, c.y, at(c.i, 2, 0), loop_const_f(c.f, IR_DTYPE_F32, 1));
+    loop_index dyn = loop_idx_const(100);
+    dyn.dyn = loop_var(c.f, c.i);
+    dyn.dyn_coef = 1;
+    loop_store(c.f, &loop->body, c.y, at(c.i, 1, 0), loop_load(c.f, c.x, dyn));
+    expect(&c, NULL);
+}
+
+/* ---- dtypes ---- */
+
+Test(loop_verify, binary_operands_of_two_dtypes)
+{
+    fixture c = make();
+    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0),
+               loop_binary(c.f, LOOP_BINOP_ADD, loop_const_f(c.f, IR_DTYPE_F32, 1),
+                           loop_const_f(c.f, IR_DTYPE_F64, 1)));
+    expect(&c, "binary operands differ in dtype");
+}
+
+Test(loop_verify, select_with_a_float_condition)
+{
+    fixture c = make();
+    loop_expr *one = loop_const_f(c.f, IR_DTYPE_F32, 1);
+    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0), loop_select(c.f, one, one, one));
+    expect(&c, "select needs a bool condition and arms of one dtype");
+}
+
+Test(loop_verify, select_with_arms_of_two_dtypes)
+{
+    fixture c = make();
+    loop_expr *cond = loop_const_i(c.f, IR_DTYPE_BOOL, 1);
+    loop_expr *s = loop_select(c.f, cond, loop_const_f(c.f, IR_DTYPE_F32, 1),
+                               loop_const_f(c.f, IR_DTYPE_F64, 1));
+    s->dtype = IR_DTYPE_F32;
+    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0), s);
+    expect(&c, "select needs a bool condition and arms of one dtype");
+}
+
+Test(loop_verify, stored_value_of_another_dtype)
+{
+    fixture c = make();
+    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0), loop_const_f(c.f, IR_DTYPE_F64, 1));
+    expect(&c, "stored value's dtype differs from the buffer's");
+}
+
+Test(loop_verify, local_set_with_another_dtype)
+{
+    fixture c = make();
+    int acc = loop_local_new(c.f, IR_DTYPE_F32);
+    loop_set(c.f, &c.step->body, acc, loop_const_i(c.f, IR_DTYPE_I64, 1));
+    expect(&c, "local assignment of the wrong dtype");
+}
+
+Test(loop_verify, local_set_of_an_undeclared_local)
+{
+    fixture c = make();
+    loop_set(c.f, &c.step->body, 3, loop_const_f(c.f, IR_DTYPE_F32, 1));
+    expect(&c, "local assignment of the wrong dtype");
+}
+
+/* ---- writes ---- */
+
+Test(loop_verify, store_to_an_input)
+{
+    fixture c = make();
+    loop_store(c.f, &c.step->body, c.x, loop_idx_const(0), loop_const_f(c.f, IR_DTYPE_F32, 1));
+    expect(&c, "store to a read-only buffer");
+}
+
+Test(loop_verify, store_to_a_view_of_a_constant)
+{
+    fixture c = make();
+    loop_buf *v = loop_buf_new(c.f, "v", LOOP_BUF_ARENA, IR_DTYPE_F32, 8);
+    v->alias = c.w;
+    loop_store(c.f, &c.step->body, v, loop_idx_const(0), loop_const_f(c.f, IR_DTYPE_F32, 1));
+    expect(&c, "store to a read-only buffer");
+}
+
+/* ---- kernel calls ---- */
+
+/* out[2x4] = a[2x2] b[2x4]: an SGEMM with M=2, N=4, K=2 on f32[8] buffers. */
+static loop_stmt *gemm(fixture *c, loop_buf *a, loop_buf *b, loop_buf *out)
+{
+    loop_stmt *s = loop_call(c->f, &c->step->body, LOOP_KERNEL_SGEMM);
+    s->bufs[0] = (loop_slice){a, loop_idx_const(0)};
+    s->bufs[1] = (loop_slice){b, loop_idx_const(0)};
+    s->bufs[2] = (loop_slice){out, loop_idx_const(0)};
+    int64_t ints[] = {2, 4, 2, 2, 4, 4, 0, 0}; /* M N K lda ldb ldc transA transB */
+    memcpy(s->ints, ints, sizeof ints);
+    s->floats[0] = 1;
+    s->floats[1] = 0;
+    return s;
+}
+
+Test(loop_verify, valid_kernel_call_passes)
+{
+    fixture c = make();
+    gemm(&c, c.x, c.w, c.y);
+    expect(&c, NULL);
+}
+
+Test(loop_verify, call_of_an_unknown_kernel)
+{
+    fixture c = make();
+    gemm(&c, c.x, c.w, c.y)->kernel = LOOP_KERNEL_COUNT;
+    expect(&c, "call of an unknown kernel");
+}
+
+Test(loop_verify, kernel_call_without_a_buffer)
+{
+    fixture c = make();
+    gemm(&c, c.x, NULL, c.y);
+    expect(&c, "kernel call is missing a buffer argument");
+}
+
+Test(loop_verify, kernel_argument_runs_past_the_end)
+{
+    fixture c = make();
+    gemm(&c, c.x, c.w, c.y)->ints[5] = 5; /* ldc 5: C spans 5 + 4 = 9 elements */
+    expect(&c, "kernel argument end of %y[8] spans [8, 8]");
+}
+
+Test(loop_verify, kernel_argument_starts_out_of_range)
+{
+    fixture c = make();
+    gemm(&c, c.x, c.w, c.y)->bufs[0].idx.offset = -1;
+    expect(&c, "kernel argument of %x[8] spans [-1, -1]");
+}
+
+Test(loop_verify, kernel_argument_not_f32)
+{
+    fixture c = make();
+    loop_buf *ints = loop_buf_new(c.f, "n", LOOP_BUF_INPUT, IR_DTYPE_I32, 8);
+    gemm(&c, ints, c.w, c.y);
+    expect(&c, "kernel arguments must be f32 buffers");
+}
+
+Test(loop_verify, kernel_writes_a_constant)
+{
+    fixture c = make();
+    gemm(&c, c.x, c.y, c.w);
+    expect(&c, "kernel writes a read-only buffer");
+}
+
+/* ---- memory plan ---- */
+
+Test(loop_verify, arena_slice_past_the_workspace)
+{
+    fixture c = make();
+    valid_body(&c);
+    c.t->offset = 4;
+    expect(&c, "step \"t\": arena slice ends past the workspace");
+}
+
+Test(loop_verify, out_of_memory_is_reported)
+{
+    fixture c = make();
+    valid_body(&c);
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_alloc_fail_after(0);
+    loom_status st = loop_verify(c.f, &d);
+    ir_alloc_fail_after(-1);
+    cr_assert_eq(st, LOOM_STATUS_NOMEM); /* the diagnostic's own allocation fails too */
+    ir_diag_free(&d);
+    loop_func_free(c.f);
+}
+
+/* Twenty messages at most, however many defects. */
+Test(loop_verify, many_defects_are_capped)
+{
+    fixture c = make();
+    for (int k = 0; k < 30; k++)
+        loop_store(c.f, &c.step->body, c.x, loop_idx_const(0), loop_const_f(c.f, IR_DTYPE_F32, 0));
+    ir_diag d;
+    ir_diag_init(&d);
+    cr_assert_eq(loop_verify(c.f, &d), LOOM_STATUS_INTERNAL);
+    cr_assert_eq(d.n_errors, 20);
+    ir_diag_free(&d);
+    loop_func_free(c.f);
+}
