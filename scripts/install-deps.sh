@@ -7,7 +7,7 @@ set -eu
 PACKAGES="cmake make gcc pkg-config
 libcjson-dev libopenblas-dev libcriterion-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
-llvm-19-dev llvm-19-tools clang-19"
+llvm-19-dev llvm-19-tools clang-19 libclang-rt-19-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,0 +1,89 @@
+/*
+ * Fuzz target: the whole compiler on a model the fuzzer mutates: load (JSON
+ * when the text starts with '{', .lir when it starts with "graph" or a
+ * comment, ONNX otherwise), verify, the graph passes, lowering, loop-IR
+ * checks, memory planning and C emission into the scratch folder.
+ *
+ * Models may legitimately be large, and then compiling them is slow and
+ * big but not wrong: a model over the limits below is skipped after
+ * loading, so each input takes milliseconds and the fuzzer spends its time
+ * on shapes of graphs rather than on folding huge constants.
+ */
+#include <string.h>
+
+#include "be.h"
+#include "be_c.h"
+#include "fe.h"
+#include "fuzz.h"
+#include "ir_stats.h"
+#include "ir_text.h"
+
+#define MAX_FLOPS ((int64_t)20 * 1000 * 1000)
+#define MAX_BYTES ((int64_t)16 << 20) /* constants, activations, inputs and outputs each */
+
+/* Loads the model in the format its first bytes say. */
+static loom_status load(const uint8_t *data, size_t size, ir_graph **g, ir_diag *d)
+{
+    size_t k = 0;
+    while (k < size && (data[k] == ' ' || data[k] == '\n' || data[k] == '\t' || data[k] == '\r'))
+        k++;
+    const char *text = (const char *)data;
+    if (k < size && data[k] == '{')
+        return fe_json_load_string(text, size, "fuzz.json", fuzz_dir(), g, d);
+    if ((size - k >= 5 && memcmp(text + k, "graph", 5) == 0) ||
+        (size - k >= 2 && memcmp(text + k, "//", 2) == 0))
+        return ir_parse(text, size, "fuzz.lir", g, d);
+    const char *path = fuzz_write_file("model.onnx", data, size);
+    if (!path)
+        return LOOM_STATUS_IO;
+    return fe_onnx_load(path, NULL, g, d);
+}
+
+/* True when g is within the limits above. */
+static bool small_enough(const ir_graph *g)
+{
+    ir_stats s;
+    ir_graph_stats(g, &s);
+    return s.flops <= MAX_FLOPS && s.param_bytes <= MAX_BYTES &&
+           s.activation_bytes <= MAX_BYTES && s.io_bytes <= MAX_BYTES;
+}
+
+/* Compiles g and writes model.c and model.h into the scratch folder. */
+static void compile(ir_graph *g)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    loom_status st = be_compile(g, "model", &f, &d);
+    fuzz_check_result(st, st ? f : NULL, &d);
+    if (!st) {
+        be_c_opts opts = {.weights = BE_WEIGHTS_AUTO, .inline_limit = 64 << 10,
+                          .source_name = "fuzz"};
+        ir_diag_clear(&d);
+        st = be_c_emit(f, &opts, fuzz_dir(), "model", &d);
+        fuzz_check_result(st, NULL, &d);
+    }
+    loop_func_free(f);
+    ir_diag_free(&d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static bool ready;
+    if (!ready) {
+        fuzz_init();
+        fuzz_write_weights();
+        ready = true;
+    }
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    loom_status st = load(data, size, &g, &d);
+    if (st != LOOM_STATUS_IO)
+        fuzz_check_result(st, st ? g : NULL, &d);
+    if (!st && small_enough(g))
+        compile(g);
+    ir_graph_free(g);
+    ir_diag_free(&d);
+    return 0;
+}
