@@ -9,12 +9,14 @@
  * loading, so each input takes milliseconds and the fuzzer spends its time
  * on shapes of graphs rather than on folding huge constants.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "be.h"
 #include "be_c.h"
 #include "fe.h"
 #include "fuzz.h"
+#include "interp.h"
 #include "ir_stats.h"
 #include "ir_text.h"
 
@@ -46,6 +48,47 @@ static bool small_enough(const ir_graph *g)
     ir_graph_stats(g, &s);
     return s.flops <= MAX_FLOPS && s.param_bytes <= MAX_BYTES &&
            s.activation_bytes <= MAX_BYTES && s.io_bytes <= MAX_BYTES;
+}
+
+/* Element k of an input: floats in [-1.5, 1.5], integers in [-2, 2] (so
+ * indices are negative, in range and out of range), booleans alternating. */
+static void fill(void *data, ir_dtype t, int64_t n)
+{
+    for (int64_t k = 0; k < n; k++) {
+        int v = (int)(k % 5) - 2;
+        switch (t) {
+        case IR_DTYPE_F32: ((float *)data)[k] = 0.75f * (float)v; break;
+        case IR_DTYPE_F64: ((double *)data)[k] = 0.75 * v; break;
+        case IR_DTYPE_I64: ((int64_t *)data)[k] = v; break;
+        case IR_DTYPE_I32: ((int32_t *)data)[k] = v; break;
+        case IR_DTYPE_I8: ((int8_t *)data)[k] = (int8_t)v; break;
+        case IR_DTYPE_U8: ((uint8_t *)data)[k] = (uint8_t)(v + 2); break;
+        case IR_DTYPE_BOOL: ((uint8_t *)data)[k] = (uint8_t)(k & 1); break;
+        case IR_DTYPE_COUNT: break;
+        }
+    }
+}
+
+/* Runs the interpreter on g with inputs from fill(); an error must come
+ * with a message. */
+static void interpret(const ir_graph *g)
+{
+    void **bufs = calloc((size_t)(g->n_inputs + g->n_outputs + 1), sizeof *bufs);
+    for (int i = 0; i < g->n_inputs; i++) {
+        const ir_value *v = g->inputs[i];
+        bufs[i] = malloc(ir_value_bytes(v));
+        fill(bufs[i], v->dtype, ir_shape_numel(&v->shape));
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        bufs[g->n_inputs + i] = malloc(ir_value_bytes(g->outputs[i]));
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = interp_run(g, (const void *const *)bufs, bufs + g->n_inputs, &d);
+    fuzz_check_result(st, NULL, &d);
+    ir_diag_free(&d);
+    for (int i = 0; i < g->n_inputs + g->n_outputs; i++)
+        free(bufs[i]);
+    free(bufs);
 }
 
 /* Compiles g and writes model.c and model.h into the scratch folder. */
@@ -81,8 +124,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     loom_status st = load(data, size, &g, &d);
     if (st != LOOM_STATUS_IO)
         fuzz_check_result(st, st ? g : NULL, &d);
-    if (!st && small_enough(g))
+    if (!st && small_enough(g)) {
+        interpret(g);
         compile(g);
+    }
     ir_graph_free(g);
     ir_diag_free(&d);
     return 0;
