@@ -9,6 +9,7 @@
  * loading, so each input takes milliseconds and the fuzzer spends its time
  * on shapes of graphs rather than on folding huge constants.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,54 @@ static void interpret(const ir_graph *g)
     free(bufs);
 }
 
+/* Lexes the emitted file at path just enough to see that every comment,
+ * string and character literal is closed where it should be (C11 5.1.1.2,
+ * 6.4.4.4, 6.4.5, 6.4.9): no literal runs into a newline, no comment is
+ * open at the end, no "*" "/" or stray backslash is left in code, no "??"
+ * (a trigraph in C99) outside comments. Aborts (a finding) otherwise. */
+static void check_lexes(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    enum { CODE, COMMENT, LITERAL } state = CODE;
+    int c, prev = 0, quote = 0;
+    long line = 1;
+    const char *bad = NULL;
+    while (!bad && (c = fgetc(f)) != EOF) {
+        int next = fgetc(f);
+        if (next != EOF)
+            ungetc(next, f);
+        if (state != COMMENT && c == '?' && next == '?')
+            bad = "\"??\" (a trigraph) outside a comment";
+        else if (state == CODE && c == '/' && next == '*')
+            state = COMMENT, fgetc(f), c = 0;
+        else if (state == CODE && (c == '"' || c == '\''))
+            state = LITERAL, quote = c;
+        else if (state == CODE && c == '*' && next == '/')
+            bad = "\"*/\" outside a comment";
+        else if (state == CODE && c == '\\' && next != '\n')
+            bad = "a backslash outside a literal";
+        else if (state == COMMENT && prev == '*' && c == '/')
+            state = CODE, c = 0;
+        else if (state == LITERAL && c == '\n')
+            bad = "a literal that runs into a newline";
+        else if (state == LITERAL && c == '\\')
+            c = fgetc(f) == '\n' ? '\n' : 0; /* an escape */
+        else if (state == LITERAL && c == quote)
+            state = CODE;
+        line += c == '\n';
+        prev = c;
+    }
+    fclose(f);
+    if (!bad && state != CODE)
+        bad = state == COMMENT ? "a comment open at the end" : "a literal open at the end";
+    if (bad) {
+        fprintf(stderr, "fuzz: %s:%ld: emitted C has %s\n", path, line, bad);
+        abort();
+    }
+}
+
 /* Compiles g and writes model.c and model.h into the scratch folder. */
 static void compile(ir_graph *g)
 {
@@ -105,6 +154,13 @@ static void compile(ir_graph *g)
         ir_diag_clear(&d);
         st = be_c_emit(f, &opts, fuzz_dir(), "model", &d);
         fuzz_check_result(st, NULL, &d);
+        if (!st) {
+            char path[4096 + 16];
+            snprintf(path, sizeof path, "%s/model.h", fuzz_dir());
+            check_lexes(path);
+            snprintf(path, sizeof path, "%s/model.c", fuzz_dir());
+            check_lexes(path);
+        }
     }
     loop_func_free(f);
     ir_diag_free(&d);

@@ -12,6 +12,16 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 # Models may be large: libFuzzer's default 2 GB RSS limit is too tight for a
 # few legitimate inputs, and a single input taking 10 s is a hang.
 FLAGS="-rss_limit_mb=4096 -timeout=10 -print_final_stats=1 ${FUZZ_FLAGS:-}"
+# A dictionary for the text formats: op and attribute names from the op
+# table, dtypes, JSON keys and .lir syntax.
+DICT=$BUILD/loom.dict
+{
+    grep -o 'X([A-Z_0-9]*, "[A-Za-z]*"' "$SRC/ir/ir_ops.h" | sed 's/.*"\(.*\)"/\1/'
+    grep -o '[a-z_]*:\(i\|f\|s\|is\|fs\|ss\|t\)\b' "$SRC/ir/ir_ops.h" | sed 's/:.*//'
+    echo f32 f64 i64 i32 i8 u8 bool F32 F64 I64 I32 I8 U8 BOOL F16 BF16 | tr ' ' '\n'
+    echo attrs data dtype format initializers inputs name nodes op outputs shape version \
+        weights value loom-graph data_offsets __metadata__ graph const return elided | tr ' ' '\n'
+} | sort -u | sed 's/.*/"&"/' >"$DICT"
 status=0
 summary=""
 for t in "$@"; do
@@ -20,9 +30,11 @@ for t in "$@"; do
     mkdir -p "$corpus" "$art"
     cp -n "$SRC/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null
     log=$BUILD/fuzz_$t.log
+    dict=""
+    case $t in json | lir | pipeline | safetensors) dict=-dict=$DICT ;; esac
     echo "fuzz_$t: $SECONDS_EACH s, log in $log"
     # shellcheck disable=SC2086
-    "$BUILD/tests/fuzz/fuzz_$t" $FLAGS -max_total_time="$SECONDS_EACH" \
+    "$BUILD/tests/fuzz/fuzz_$t" $FLAGS $dict -max_total_time="$SECONDS_EACH" \
         -artifact_prefix="$art/" "$corpus" >"$log" 2>&1
     rc=$?
     # the final stats, or in -fork mode the last "#N: cov: ..." line
