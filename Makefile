@@ -3,6 +3,9 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 COV_BUILD  ?= build-cov
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= onnx json lir safetensors npy pipeline
 # The large exported models (make test-large writes them; make test runs
 # them too when the folder exists).
 LARGE_MODELS ?= $(BUILD)/large-models
@@ -10,7 +13,7 @@ LARGE_ENV   = $(if $(wildcard $(LARGE_MODELS)/*/model.onnx),LOOM_LARGE_MODELS=$(
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build build-asan test test-fast test-asan test-large coverage demo bench clean
+.PHONY: all deps build build-asan build-fuzz test test-fast test-asan test-large coverage fuzz fuzz-merge demo bench clean
 
 all: build
 
@@ -55,6 +58,20 @@ coverage: deps
 	-ctest --test-dir $(COV_BUILD) $(CTEST_ARGS)
 	python3 scripts/coverage.py $(COV_BUILD)
 
+# libFuzzer targets (tests/fuzz, clang + ASan + UBSan): each of FUZZ_TARGETS
+# for FUZZ_SECONDS on a copy of its committed corpus (docs/fuzzing.md).
+build-fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOOM_FUZZ=ON \
+	    -DCMAKE_C_COMPILER=clang-19
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz
+
+fuzz: build-fuzz
+	tests/fuzz/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Folds what `make fuzz` found back into tests/fuzz/corpus, minimized.
+fuzz-merge: build-fuzz
+	tests/fuzz/merge_corpus.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
 demo: build
 	@sh scripts/demo.sh $(BUILD)
 
@@ -64,4 +81,4 @@ bench: build
 	python3 bench/bench.py --loom $(BUILD)/loom
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(COV_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(COV_BUILD) $(FUZZ_BUILD)

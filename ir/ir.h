@@ -31,6 +31,10 @@ void ir_free(void *ptr);
 void ir_alloc_fail_after(long n);
 /* Number of allocations made through the hook so far (for tests). */
 long ir_alloc_count(void);
+/* Test hook: every single allocation larger than max_bytes fails, as under
+ * a memory limit (the fuzz targets use it so a tiny input that declares a
+ * huge tensor exercises the out-of-memory paths). 0 switches it off. */
+void ir_alloc_limit(size_t max_bytes);
 /* Checked size arithmetic: return false on overflow. */
 bool ir_mul_size(size_t a, size_t b, size_t *out);
 bool ir_add_size(size_t a, size_t b, size_t *out);

@@ -9,6 +9,7 @@
 
 static long alloc_count;
 static long fail_at = -1; /* allocation index from which on all fail */
+static size_t size_limit;  /* larger single allocations fail; 0: no limit */
 
 void ir_alloc_fail_after(long n)
 {
@@ -20,30 +21,36 @@ long ir_alloc_count(void)
     return alloc_count;
 }
 
-/* Counts one allocation; returns true if it must fail. */
-static bool should_fail(void)
+void ir_alloc_limit(size_t max_bytes)
+{
+    size_limit = max_bytes;
+}
+
+/* Counts one allocation of size bytes; returns true if it must fail. */
+static bool should_fail(size_t size)
 {
     long k = alloc_count++;
-    return fail_at >= 0 && k >= fail_at;
+    return (fail_at >= 0 && k >= fail_at) || (size_limit && size > size_limit);
 }
 
 void *ir_malloc(size_t size)
 {
-    if (should_fail())
+    if (should_fail(size))
         return NULL;
     return malloc(size ? size : 1);
 }
 
 void *ir_calloc(size_t count, size_t size)
 {
-    if (should_fail())
+    size_t total;
+    if (should_fail(ir_mul_size(count, size, &total) ? total : SIZE_MAX))
         return NULL;
     return calloc(count ? count : 1, size ? size : 1);
 }
 
 void *ir_realloc(void *ptr, size_t size)
 {
-    if (should_fail())
+    if (should_fail(size))
         return NULL;
     return realloc(ptr, size ? size : 1);
 }
