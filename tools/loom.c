@@ -60,7 +60,8 @@ static const char run_help[] =
     "builds it with the system compiler and runs that instead.\n";
 
 static const char compile_help[] =
-    "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops]\n"
+    "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops|lir]\n"
+    "                          [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
     "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
     "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
     "Writes DIR/NAME.c and DIR/NAME.h, specialized to the model's shapes, and\n"
@@ -68,10 +69,13 @@ static const char compile_help[] =
     "portable runtime into NAME.c instead (no OpenBLAS). Weights: inline\n"
     "hex floats up to 1 MiB (auto), else NAME.weights.bin linked through\n"
     "NAME.weights.S (.incbin), or loaded by the caller (file).\n"
-    "--emit=loops prints the planned loop IR to -o (or stdout) instead.\n";
+    "--emit=loops prints the planned loop IR to -o (or stdout) instead;\n"
+    "--emit=lir the graph after the passes (what was folded and fused).\n"
+    "-O0 only folds constants; -O1 adds canonicalize, cse, dce; -O2 and -O3\n"
+    "(the default) fold BatchNormalization and fuse epilogues (docs/passes.md).\n";
 
 static const char bench_help[] =
-    "usage: loom bench MODEL [--backend=c|interp] [--runs N] [--threads N]\n"
+    "usage: loom bench MODEL [--backend=c|interp] [--runs N] [--threads N] [-O0..-O3]\n"
     "                        [--standalone] [--json] [--input NAME=FILE.npy]...\n"
     "Builds the model, warms up, times the run function in-process and prints\n"
     "min and median latency and the workspace size. Inputs not given are\n"
@@ -98,6 +102,7 @@ typedef struct cli_opts {
     const char *weights_mode;
     long runs, threads;
     bool elide_constants, summary_only, inline_weights, standalone, json;
+    pass_options passes;  /* -O0..-O3, --disable-pass (compile, run, bench) */
 } cli_opts;
 
 static int usage_error(const char *help, const char *fmt, ...)
@@ -143,12 +148,40 @@ static bool parse_count(const char *v, long *out)
     return true;
 }
 
+/* ---- pass pipeline options: -O0..-O3, --disable-pass=NAME ---- */
+
+/* Applies arg to o->passes: 1 if it is a pass option, 0 if not, -1 (after
+ * a usage message) if it is one with a bad value. */
+static int pass_option(const char *arg, const char *help, cli_opts *o)
+{
+    if (arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '0' + PASS_MAX_LEVEL &&
+        !arg[3]) {
+        o->passes.opt_level = arg[2] - '0';
+        return 1;
+    }
+    if (strncmp(arg, "--disable-pass=", 15) != 0)
+        return 0;
+    if (pass_options_disable(&o->passes, arg + 15))
+        return 1;
+    fprintf(stderr, "loom: unknown pass \"%s\" in %s; passes:", arg + 15, arg);
+    for (int i = 0; i < pass_count; i++)
+        fprintf(stderr, " %s", pass_table[i].name);
+    fprintf(stderr, "\n%s", help);
+    return -1;
+}
+
 /* Parses argv[2..] into o; returns 0 or an exit code after printing usage. */
 static int parse_opts(int argc, char **argv, const char *help, cli_opts *o)
 {
+    o->passes = pass_options_default();
     for (int i = 2; i < argc; i++) {
         bool missing = false;
         const char *v;
+        int po = pass_option(argv[i], help, o);
+        if (po < 0)
+            return EXIT_USAGE;
+        if (po > 0)
+            continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(help, stdout);
             return -1;
@@ -442,7 +475,7 @@ static loom_status compile_graph(ir_graph *g, const cli_opts *o, const char *dir
                                  ir_diag *d)
 {
     loop_func *f = NULL;
-    loom_status st = be_compile(g, name, &f, d);
+    loom_status st = be_compile_opts(g, name, &o->passes, &f, d);
     if (st)
         return st;
     be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model};
@@ -477,6 +510,30 @@ static bool make_dirs(const char *dir)
     }
 }
 
+/* compile --emit=lir: the graph after the pass pipeline, as .lir, to -o
+ * or stdout, so a user sees what was folded and fused. */
+static int emit_lir(const cli_opts *o)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = load(o, &d);
+    loom_status st = g ? pass_pipeline(g, &o->passes, &d) : LOOM_STATUS_INVALID_MODEL;
+    FILE *out = !st && o->output ? fopen(o->output, "w") : stdout;
+    if (!st && out) {
+        ir_print_opts popts = {.elide_constants = o->elide_constants};
+        st = ir_print(g, &popts, out);
+        if (out != stdout && fclose(out) != 0)
+            st = LOOM_STATUS_IO;
+    } else if (!st) {
+        fprintf(stderr, "loom: cannot write %s: %s\n", o->output, strerror(errno));
+        st = LOOM_STATUS_IO;
+    }
+    flush_diag(&d);
+    ir_graph_free(g);
+    ir_diag_free(&d);
+    return st ? EXIT_BAD_INPUT : 0;
+}
+
 static int cmd_compile(int argc, char **argv)
 {
     cli_opts o = {0};
@@ -484,9 +541,11 @@ static int cmd_compile(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     bool loops = o.emit && strcmp(o.emit, "loops") == 0;
+    if (o.emit && strcmp(o.emit, "lir") == 0)
+        return emit_lir(&o);
     be_weights_mode mode;
     if (o.emit && !loops && strcmp(o.emit, "c") != 0)
-        return usage_error(compile_help, "unknown --emit=%s (c or loops)", o.emit);
+        return usage_error(compile_help, "unknown --emit=%s (c, loops or lir)", o.emit);
     if (!weights_mode(o.weights_mode, &mode))
         return usage_error(compile_help, "unknown --weights=%s", o.weights_mode);
     if (!loops && (!o.output || !ends_with(o.output, ".c")))
@@ -505,7 +564,7 @@ static int cmd_compile(int argc, char **argv)
     loom_status st;
     if (loops) {
         loop_func *f = NULL;
-        st = be_compile(g, name, &f, &d);
+        st = be_compile_opts(g, name, &o.passes, &f, &d);
         FILE *out = !st && o.output ? fopen(o.output, "w") : stdout;
         if (!st && out) {
             loop_print(f, out);
