@@ -7,11 +7,16 @@
 
 #include "ir.h"
 #include "loop_ir.h"
+#include "passes.h"
 
 /* The whole compile up to code generation: graph passes (pass_pipeline),
  * lowering to a loop function named name, loop-IR verification, memory
  * planning, verification again. On success *out is the planned function
  * (free with loop_func_free); on error *out is NULL and d says why. */
 loom_status be_compile(ir_graph *g, const char *name, loop_func **out, ir_diag *d);
+/* be_compile with the pass pipeline's options (-O level, disabled passes);
+ * opts NULL means the defaults (-O3). */
+loom_status be_compile_opts(ir_graph *g, const char *name, const pass_options *opts,
+                            loop_func **out, ir_diag *d);
 
 #endif

@@ -16,15 +16,21 @@
         }                            \
     } while (0)
 
-loom_status be_compile(ir_graph *g, const char *name, loop_func **out, ir_diag *d)
+loom_status be_compile_opts(ir_graph *g, const char *name, const pass_options *opts,
+                           loop_func **out, ir_diag *d)
 {
     loop_func *f = NULL;
     *out = NULL;
-    RUN(pass_pipeline(g, d));
+    RUN(pass_pipeline(g, opts, d));
     RUN(lower_graph(g, name, &f, d));
     RUN(loop_verify(f, d));
     RUN(loop_plan_memory(f, d));
     RUN(loop_verify(f, d));
     *out = f;
     return LOOM_STATUS_OK;
+}
+
+loom_status be_compile(ir_graph *g, const char *name, loop_func **out, ir_diag *d)
+{
+    return be_compile_opts(g, name, NULL, out, d);
 }

@@ -239,6 +239,39 @@ void ir_graph_compact_nodes(ir_graph *g, const bool *keep);
 /* Removes values that are not inputs, outputs, nor referenced by a node. */
 void ir_graph_drop_unused_values(ir_graph *g);
 
+/* ---- rewriting in place (ir_rewrite.c) ----
+ * Uses are found by scanning the nodes; a graph output counts as a use. */
+
+/* Number of distinct nodes reading v; the first max of them go to users[]
+ * in execution order. */
+int ir_value_users(const ir_graph *g, const ir_value *v, ir_node **users, int max);
+/* Number of operand slots and graph outputs that read v. */
+int ir_value_n_uses(const ir_graph *g, const ir_value *v);
+/* The only node reading v, or NULL when v has another use (a second
+ * operand slot, another node, or being a graph output). */
+ir_node *ir_value_single_user(const ir_graph *g, const ir_value *v);
+/* Every operand slot and graph output reading from now reads to. */
+void ir_replace_all_uses(ir_graph *g, ir_value *from, ir_value *to);
+/* Like ir_graph_add_node, but placed just before `before` (appended when
+ * before is NULL); node ids are renumbered. */
+ir_node *ir_graph_insert_node(ir_graph *g, ir_node *before, ir_op op, const char *name,
+                              ir_value *const *inputs, int n_inputs, ir_value *const *outputs,
+                              int n_outputs);
+/* Removes n from the node list; its outputs lose their producer. Values
+ * stay until ir_graph_drop_unused_values. */
+void ir_graph_erase_node(ir_graph *g, ir_node *n);
+
+/* A new constant with a fresh name from base and zeroed data of shape. */
+ir_value *ir_graph_new_const(ir_graph *g, const char *base, ir_dtype dtype, const ir_shape *shape);
+/* Fusion: n takes over output 0 of user (its only consumer, later in the
+ * order) and user is erased; n moves to user's place, so operands defined
+ * between the two are available to n. */
+void ir_node_absorb(ir_graph *g, ir_node *n, ir_node *user);
+
+/* Sets operand i of n, growing the operand list (with omitted inputs)
+ * when i is past its end. */
+void ir_node_set_input(ir_graph *g, ir_node *n, int i, ir_value *v);
+
 /* A constant value not in graph->values (for tensor attributes). */
 ir_value *ir_graph_detached_value(ir_graph *g, const char *name, ir_dtype dtype);
 

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "ir_fused.h"
 #include "ir_infer.h"
 
 typedef loom_status (*infer_fn)(ir_graph *g, ir_node *n, ir_diag *d);
@@ -51,7 +52,10 @@ loom_status ir_infer_node(ir_graph *g, ir_node *n, ir_diag *d)
             ir_diag_node(d, g, n, "input \"%s\" has no known shape", n->inputs[i]->name);
             return LOOM_STATUS_INVALID_MODEL;
         }
-    return infer_table[n->op](g, n, d);
+    st = infer_table[n->op](g, n, d);
+    if (!st && ir_op_has_epilogue(n->op))
+        st = ir_epilogue_check(g, n, d);
+    return st;
 }
 
 loom_status ir_infer_graph(ir_graph *g, ir_diag *d)
@@ -90,6 +94,17 @@ bool ir_broadcast_shapes(const ir_shape *a, const ir_shape *b, ir_shape *out)
     }
     *out = r;
     return true;
+}
+
+void ir_bcast_strides(const ir_shape *from, const ir_shape *to, int64_t str[IR_MAX_RANK])
+{
+    int64_t s = 1;
+    for (int i = to->rank - 1; i >= 0; i--) {
+        int j = i - (to->rank - from->rank);
+        int64_t dim = j >= 0 ? from->dims[j] : 1;
+        str[i] = dim == 1 ? 0 : s;
+        s *= dim;
+    }
 }
 
 bool ir_normalize_axis(int64_t axis, int rank, int *out)

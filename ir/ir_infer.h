@@ -31,6 +31,9 @@ static inline ir_value *ir_output(const ir_node *n, int i)
 /* Sets output i's dtype and shape (if the output is present). */
 void ir_set_output(ir_node *n, int i, ir_dtype dtype, const ir_shape *shape);
 
+/* Strides of shape `from` laid over `to` (right-aligned numpy broadcast):
+ * row-major strides of from, 0 where from's dim is 1 or missing. */
+void ir_bcast_strides(const ir_shape *from, const ir_shape *to, int64_t str[IR_MAX_RANK]);
 /* Multidirectional (numpy) broadcast of a and b into out; false if
  * incompatible. */
 bool ir_broadcast_shapes(const ir_shape *a, const ir_shape *b, ir_shape *out);

@@ -26,21 +26,25 @@
     "activation_alpha:fs activation_beta:fs activations:ss clip:f direction:s " \
     "hidden_size:i layout:i"
 #define IR_REDUCE_ATTRS "axes:is keepdims:i noop_with_empty_axes:i"
+/* loom's fused epilogue (ir_fused.h): not ONNX; with an extra residual
+ * input 3 (and MatMul's bias input 2) on the ops that carry it */
+#define IR_EPILOGUE_ATTRS " activation:s activation_alpha:f activation_beta:f"
 
 #define IR_OPS(X)                                                                              \
-    X(CONV, "Conv", 2, 3, 1, 1, conv,                                                          \
-      "auto_pad:s dilations:is group:i kernel_shape:is pads:is strides:is")                    \
-    X(CONV_TRANSPOSE, "ConvTranspose", 2, 3, 1, 1, conv_transpose,                             \
+    X(CONV, "Conv", 2, 4, 1, 1, conv,                                                          \
+      "auto_pad:s dilations:is group:i kernel_shape:is pads:is strides:is" IR_EPILOGUE_ATTRS)  \
+    X(CONV_TRANSPOSE, "ConvTranspose", 2, 4, 1, 1, conv_transpose,                             \
       "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is "    \
-      "pads:is strides:is")                                                                    \
+      "pads:is strides:is" IR_EPILOGUE_ATTRS)                                                  \
     X(MAX_POOL, "MaxPool", 1, 1, 1, 2, max_pool, IR_POOL_ATTRS " storage_order:i")             \
     X(AVERAGE_POOL, "AveragePool", 1, 1, 1, 1, average_pool,                                   \
       IR_POOL_ATTRS " count_include_pad:i")                                                    \
     X(GLOBAL_AVERAGE_POOL, "GlobalAveragePool", 1, 1, 1, 1, global_average_pool, "")           \
     X(BATCH_NORMALIZATION, "BatchNormalization", 5, 5, 1, 5, batch_normalization,              \
       "epsilon:f momentum:f training_mode:i spatial:i is_test:i")                              \
-    X(GEMM, "Gemm", 2, 3, 1, 1, gemm, "alpha:f beta:f transA:i transB:i broadcast:i")          \
-    X(MAT_MUL, "MatMul", 2, 2, 1, 1, mat_mul, "")                                              \
+    X(GEMM, "Gemm", 2, 4, 1, 1, gemm,                                                          \
+      "alpha:f beta:f transA:i transB:i broadcast:i" IR_EPILOGUE_ATTRS)                        \
+    X(MAT_MUL, "MatMul", 2, 4, 1, 1, mat_mul, IR_EPILOGUE_ATTRS)                               \
     X(SOFTMAX, "Softmax", 1, 1, 1, 1, softmax, "axis:i coerce_2d:i")                                       \
     X(LOG_SOFTMAX, "LogSoftmax", 1, 1, 1, 1, softmax, "axis:i coerce_2d:i")                                \
     X(LAYER_NORMALIZATION, "LayerNormalization", 2, 3, 1, 3, layer_normalization,              \

@@ -122,7 +122,7 @@ loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, cons
                            ir_diag *d)
 {
     loop_func *f = NULL;
-    loom_status st = be_compile(g, name, &f, d);
+    loom_status st = be_compile_opts(g, name, &o->passes, &f, d);
     if (st)
         return st;
     be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model};

@@ -18,7 +18,7 @@ enum { ALL = CLI_INSPECT | CLI_RUN | CLI_CONVERT | CLI_COMPILE | CLI_BENCH };
 typedef enum opt_id {
     O_DIM, O_CONST, O_INPUT, O_OUTPUT, O_NAME, O_EMIT, O_BACKEND, O_WEIGHTS_FILE,
     O_WEIGHTS_MODE, O_SHOW_WEIGHTS, O_RUNS, O_THREADS, O_STANDALONE, O_JSON, O_SUMMARY_ONLY,
-    O_INLINE_WEIGHTS,
+    O_INLINE_WEIGHTS, O_OPT_LEVEL, O_DISABLE_PASS,
 } opt_id;
 
 typedef struct cli_option {
@@ -49,6 +49,11 @@ static const cli_option options[] = {
     {"--json", O_JSON, false, CLI_BENCH},
     {"--summary-only", O_SUMMARY_ONLY, false, CLI_INSPECT},
     {"--inline-weights", O_INLINE_WEIGHTS, false, CLI_CONVERT},
+    {"-O0", O_OPT_LEVEL, false, CLI_RUN | CLI_COMPILE | CLI_BENCH},
+    {"-O1", O_OPT_LEVEL, false, CLI_RUN | CLI_COMPILE | CLI_BENCH},
+    {"-O2", O_OPT_LEVEL, false, CLI_RUN | CLI_COMPILE | CLI_BENCH},
+    {"-O3", O_OPT_LEVEL, false, CLI_RUN | CLI_COMPILE | CLI_BENCH},
+    {"--disable-pass", O_DISABLE_PASS, true, CLI_RUN | CLI_COMPILE | CLI_BENCH},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -123,6 +128,18 @@ static int set_once(const cli_opts *o, const char **slot, const char *opt, const
     return 0;
 }
 
+/* --disable-pass=NAME: NAME must be a registered pass (passes/passes.def). */
+static int disable_pass(cli_opts *o, const char *name)
+{
+    if (pass_options_disable(&o->passes, name))
+        return 0;
+    fprintf(stderr, "loom: unknown pass \"%s\" in --disable-pass; passes:", name);
+    for (int i = 0; i < pass_count; i++)
+        fprintf(stderr, " %s", pass_table[i].name);
+    fprintf(stderr, "\n%s", o->cmd->help);
+    return EXIT_USAGE;
+}
+
 /* Applies option opt with value v (NULL for flags) to o. */
 static int apply(cli_opts *o, const cli_option *opt, const char *v)
 {
@@ -153,6 +170,8 @@ static int apply(cli_opts *o, const cli_option *opt, const char *v)
     case O_JSON: o->json = true; return 0;
     case O_SUMMARY_ONLY: o->summary_only = true; return 0;
     case O_INLINE_WEIGHTS: o->inline_weights = true; return 0;
+    case O_OPT_LEVEL: o->passes.opt_level = opt->name[2] - '0'; return 0;
+    case O_DISABLE_PASS: return disable_pass(o, v);
     }
     return cli_usage_error(o->cmd, "internal error: option %s has no handler", opt->name);
 }
@@ -198,6 +217,7 @@ static int parse_option(int argc, char **argv, int *i, cli_opts *o)
 int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o)
 {
     o->cmd = cmd;
+    o->passes = pass_options_default();
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
         int rc = 0;

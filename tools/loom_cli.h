@@ -15,6 +15,7 @@
 #include "fe.h"
 #include "ir.h"
 #include "loop_ir.h"
+#include "passes.h"
 
 #define EXIT_BAD_INPUT 1
 #define EXIT_USAGE 2
@@ -50,6 +51,7 @@ typedef struct cli_opts {
     long runs, threads;
     bool threads_given;
     bool summary_only, show_weights, inline_weights, standalone, json;
+    pass_options passes;      /* -O0..-O3, --disable-pass (run, compile, bench) */
 } cli_opts;
 
 /* A command: check (may be NULL) vets the options before the model is

@@ -166,6 +166,7 @@ const cli_command cli_bench = {
     .help =
         "usage: loom bench MODEL [--backend=c|interp] [--runs N] [--threads N]\n"
         "                        [--standalone] [--json] [--input NAME=FILE.npy]...\n"
+        "                        [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                        [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
         "                        [--const IN=FILE.npy]...\n"
         "Builds the model, warms up, times the run function in-process and prints\n"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "be.h"
+#include "ir_text.h"
 #include "loom_cli.h"
 
 /* A C identifier from a file name: its base name without extension, with
@@ -47,7 +48,7 @@ static bool weights_mode(const char *s, be_weights_mode *m)
 static loom_status emit_loops(ir_graph *g, const cli_opts *o, const char *name, ir_diag *d)
 {
     loop_func *f = NULL;
-    loom_status st = be_compile(g, name, &f, d);
+    loom_status st = be_compile_opts(g, name, &o->passes, &f, d);
     FILE *out = st || !o->output ? stdout : fopen(o->output, "w");
     if (!out) {
         ir_diag_errorf(d, "%s: cannot write: %s", o->output, strerror(errno));
@@ -64,6 +65,29 @@ static loom_status emit_loops(ir_graph *g, const cli_opts *o, const char *name, 
         }
     }
     loop_func_free(f);
+    return st;
+}
+
+/* --emit=lir: the graph after the pass pipeline, as .lir, to -o or stdout,
+ * so a user sees what was folded and fused. */
+static loom_status emit_lir(ir_graph *g, const cli_opts *o, ir_diag *d)
+{
+    loom_status st = pass_pipeline(g, &o->passes, d);
+    if (st)
+        return st;
+    FILE *out = o->output ? fopen(o->output, "w") : stdout;
+    if (!out) {
+        ir_diag_errorf(d, "%s: cannot write: %s", o->output, strerror(errno));
+        return LOOM_STATUS_IO;
+    }
+    st = ir_print(g, &(ir_print_opts){0}, out);
+    int err = ferror(out) || fflush(out) ? (errno ? errno : EIO) : 0;
+    if (out != stdout && fclose(out) != 0 && !err)
+        err = errno;
+    if (err) {
+        ir_diag_errorf(d, "%s: cannot write: %s", o->output ? o->output : "stdout", strerror(err));
+        st = LOOM_STATUS_IO;
+    }
     return st;
 }
 
@@ -95,11 +119,11 @@ static loom_status emit_c(ir_graph *g, const cli_opts *o, const char *name, be_w
 
 static int check_compile(const cli_opts *o)
 {
-    bool loops = o->emit && strcmp(o->emit, "loops") == 0;
+    bool loops = o->emit && (strcmp(o->emit, "loops") == 0 || strcmp(o->emit, "lir") == 0);
     be_weights_mode mode;
     char name[256];
     if (o->emit && !loops && strcmp(o->emit, "c") != 0)
-        return cli_usage_error(o->cmd, "unknown --emit=%s (c or loops)", o->emit);
+        return cli_usage_error(o->cmd, "unknown --emit=%s (c, loops or lir)", o->emit);
     if (!weights_mode(o->weights_mode, &mode))
         return cli_usage_error(o->cmd, "unknown --weights=%s", o->weights_mode);
     if (!loops && (!o->output || !cli_ends_with(o->output, ".c") ||
@@ -120,7 +144,10 @@ static int cmd_compile(const cli_opts *o, ir_graph *g, ir_diag *d)
     weights_mode(o->weights_mode, &mode);
     ident_from_path(o->name ? o->name : o->output ? o->output : o->model, name, sizeof name);
     bool loops = o->emit && strcmp(o->emit, "loops") == 0;
-    loom_status st = loops ? emit_loops(g, o, name, d) : emit_c(g, o, name, mode, d);
+    bool lir = o->emit && strcmp(o->emit, "lir") == 0;
+    loom_status st = lir     ? emit_lir(g, o, d)
+                     : loops ? emit_loops(g, o, name, d)
+                             : emit_c(g, o, name, mode, d);
     if (st)
         cli_report(d, o->model, "compiling", st);
     return st ? EXIT_BAD_INPUT : 0;
@@ -132,7 +159,8 @@ const cli_command cli_compile = {
     .check = check_compile,
     .run = cmd_compile,
     .help =
-        "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops]\n"
+        "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops|lir]\n"
+        "                          [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
         "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
         "                          [--const IN=FILE.npy]...\n"
@@ -141,6 +169,9 @@ const cli_command cli_compile = {
         "portable runtime into NAME.c instead (no OpenBLAS). Weights: inline\n"
         "hex floats up to 1 MiB (auto), else NAME.weights.bin linked through\n"
         "NAME.weights.S (.incbin), or loaded by the caller (file).\n"
-        "--emit=loops prints the planned loop IR to -o (or stdout) instead.\n"
+        "--emit=loops prints the planned loop IR to -o (or stdout) instead;\n"
+        "--emit=lir the graph after the passes (what was folded and fused).\n"
+        "-O0 only folds constants; -O1 adds canonicalize, cse, dce; -O2 and -O3\n"
+        "(the default) fold BatchNormalization and fuse epilogues (docs/passes.md).\n"
         "--const binds a graph input to a constant when the model is loaded.\n",
 };

@@ -167,6 +167,7 @@ const cli_command cli_run = {
     .help =
         "usage: loom run MODEL --input NAME=FILE.npy ... [--output DIR]\n"
         "                      [--backend=interp|c] [--standalone]\n"
+        "                      [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                      [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
         "                      [--const IN=FILE.npy]...\n"
         "Runs MODEL in the reference interpreter on .npy inputs (with one graph\n"

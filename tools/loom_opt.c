@@ -5,6 +5,9 @@
  * --split-input-file the input is cut at lines starting with `// -----`,
  * each piece is handled on its own (diagnostics keep whole-file line
  * numbers) and the outputs are joined with `// -----` lines.
+ * --print-after=PASS and --print-after-all print the graph to stderr after
+ * the named pass (or every pass) as `// -----// IR after NAME //----- //`
+ * followed by the graph, as mlir-opt does.
  *
  * Exit status: 0 success, 1 bad input (diagnostics on stderr), 2 bad usage.
  * Output is written only at the end; with -o the file is left untouched if
@@ -18,29 +21,9 @@
 
 #include "ir_text.h"
 #include "loom_cli.h"
+#include "passes.h"
 
-/* ---- pass table ----
- * A pass takes a verified graph and leaves a graph that must verify again.
- * Passes live in passes/ (one file, one entry point each); list each here
- * as {"name", pass_entry}. None exist yet. */
-typedef loom_status (*opt_pass_fn)(ir_graph *g, ir_diag *d);
-
-typedef struct opt_pass {
-    const char *name;
-    opt_pass_fn run;
-} opt_pass;
-
-static const opt_pass opt_passes[] = {
-    {NULL, NULL}, /* end of table */
-};
-
-static const opt_pass *find_pass(const char *name, size_t len)
-{
-    for (const opt_pass *p = opt_passes; p->name; p++)
-        if (strlen(p->name) == len && memcmp(p->name, name, len) == 0)
-            return p;
-    return NULL;
-}
+/* The pass table is the registry, passes/passes.def (pass_table). */
 
 /* ---- command line ---- */
 
@@ -50,8 +33,10 @@ typedef struct opt_args {
     const char *input;  /* path, or "-" for stdin */
     const char *output; /* NULL: stdout */
     bool split, elide;
-    const opt_pass *passes[MAX_PASSES];
+    const pass_info *passes[MAX_PASSES];
     int n_passes;
+    const pass_info *print_after; /* --print-after=PASS */
+    bool print_after_all;
 } opt_args;
 
 static const char usage_text[] =
@@ -62,6 +47,9 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --passes=a,b          run passes a then b\n"
+    "  --print-after=PASS    print the graph to stderr after each run of PASS\n"
+    "  --print-after-all     print the graph to stderr after every pass\n"
+    "  --list-passes         list the passes with a line on each\n"
     "  --split-input-file    handle each piece between '// -----' lines on its own\n"
     "  --elide-constants     print large constants as <elided>\n"
     "  -o OUT                write the result to OUT instead of stdout\n"
@@ -85,16 +73,20 @@ static int usage_error(const char *fmt, ...)
 /* Lists the available passes after an unknown name. */
 static int unknown_pass(const char *name, size_t len)
 {
-    fprintf(stderr, "loom-opt: unknown pass \"%.*s\"; ", (int)len, name);
-    if (!opt_passes[0].name) {
-        fprintf(stderr, "no passes are available yet\n");
-        return 2;
-    }
-    fprintf(stderr, "available passes:");
-    for (const opt_pass *p = opt_passes; p->name; p++)
-        fprintf(stderr, " %s", p->name);
+    fprintf(stderr, "loom-opt: unknown pass \"%.*s\"; available passes:", (int)len, name);
+    for (int i = 0; i < pass_count; i++)
+        fprintf(stderr, " %s", pass_table[i].name);
     fprintf(stderr, "\n");
     return 2;
+}
+
+/* --list-passes: name, default -O level and description of each pass. */
+static int list_passes(void)
+{
+    for (int i = 0; i < pass_count; i++)
+        printf("%-16s -O%d  %s\n", pass_table[i].name, pass_table[i].min_level,
+               pass_table[i].description);
+    return 0;
 }
 
 /* Resolves a comma-separated pass list; returns 0 or an exit status. */
@@ -106,7 +98,7 @@ static int parse_pass_list(const char *list, opt_args *a)
         size_t len = comma ? (size_t)(comma - s) : strlen(s);
         if (len == 0)
             return usage_error("empty pass name in --passes=%s", list);
-        const opt_pass *p = find_pass(s, len);
+        const pass_info *p = pass_lookup(s, len);
         if (!p)
             return unknown_pass(s, len);
         if (a->n_passes == MAX_PASSES)
@@ -138,6 +130,14 @@ static int parse_args(int argc, char **argv, opt_args *a)
                 a->output = argv[++i];
             else
                 st = parse_pass_list(argv[++i], a);
+        } else if (strcmp(arg, "--list-passes") == 0) {
+            return list_passes();
+        } else if (strncmp(arg, "--print-after=", 14) == 0) {
+            a->print_after = pass_lookup(arg + 14, strlen(arg + 14));
+            if (!a->print_after)
+                return unknown_pass(arg + 14, strlen(arg + 14));
+        } else if (strcmp(arg, "--print-after-all") == 0) {
+            a->print_after_all = true;
         } else if (strcmp(arg, "--split-input-file") == 0) {
             a->split = true;
         } else if (strcmp(arg, "--elide-constants") == 0) {
@@ -211,24 +211,29 @@ static void out_append(out_buf *o, const char *s, size_t n)
 
 /* ---- processing ---- */
 
-/* Runs the passes in order with the verifier after each. Passes allocate
- * in the graph arena, so its out-of-memory jump is caught here. */
+/* Prints g to stderr under an mlir-opt style banner. */
+static void print_after(const ir_graph *g, const char *pass, const opt_args *a)
+{
+    ir_print_opts po = {.elide_constants = a->elide};
+    size_t n;
+    char *s = ir_print_string(g, &po, &n);
+    fprintf(stderr, "// -----// IR after %s //----- //\n", pass);
+    if (s)
+        fwrite(s, 1, n, stderr);
+    else
+        fprintf(stderr, "loom-opt: out of memory printing the graph\n");
+    ir_free(s);
+}
+
+/* Runs the passes in order, each followed by the verifier (pass_run). */
 static loom_status run_passes(ir_graph *g, const opt_args *a, ir_diag *d)
 {
-    jmp_buf jb;
-    volatile int i = 0;
-    if (!IR_TRY(&g->arena, jb)) {
-        g->arena.oom = NULL;
-        ir_diag_graph(d, g, "out of memory in pass \"%s\"", a->passes[i]->name);
-        return LOOM_STATUS_NOMEM;
-    }
     loom_status st = LOOM_STATUS_OK;
-    for (; st == LOOM_STATUS_OK && i < a->n_passes; i++) {
-        st = a->passes[i]->run(g, d);
-        if (st == LOOM_STATUS_OK && (st = ir_verify(g, d)) != LOOM_STATUS_OK)
-            ir_diag_graph(d, g, "the graph is invalid after pass \"%s\"", a->passes[i]->name);
+    for (int i = 0; st == LOOM_STATUS_OK && i < a->n_passes; i++) {
+        st = pass_run(g, a->passes[i], d);
+        if (!st && (a->print_after_all || a->print_after == a->passes[i]))
+            print_after(g, a->passes[i]->name, a);
     }
-    g->arena.oom = NULL;
     return st;
 }
 

@@ -358,6 +358,8 @@ static void call_unfold(lower_ctx *c, loop_block *b, loop_kernel k, const ir_con
 
 /* A Conv or ConvTranspose node's operands and sizes. */
 typedef struct conv_op {
+    const ir_node *node;
+    bool fused; /* an epilogue (activation, residual) follows: bias applied there */
     ir_conv_geom gm;
     loop_buf *x, *w, *b, *y; /* b is NULL without a bias */
     ir_dtype t;
@@ -384,6 +386,8 @@ static loom_status conv_setup(lower_ctx *c, const ir_node *n, conv_op *op)
     if (st)
         return st;
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    op->node = n;
+    op->fused = ir_epilogue_present(n);
     op->t = x->dtype;
     op->x = lower_buf(c, x);
     op->w = lower_buf(c, n->inputs[1]);
@@ -496,11 +500,13 @@ static void call_sgemm_t(lower_ctx *c, loop_block *b, const conv_op *op, const g
 
 /* f32 Conv as GEMMs: per image one im2col of all channels (none for a
  * pointwise window), then per group W[g] [M/g, C/g*k] x col[g]
- * [C/g*k, out] into y[n, g*M/g...], accumulating onto the bias. */
+ * [C/g*k, out] into y[n, g*M/g...], accumulating onto the bias; with a
+ * fused epilogue the bias is added there instead. */
 static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
 {
     const ir_conv_geom *gm = &op->gm;
-    if (op->b)
+    bool prefill = op->b && !op->fused;
+    if (prefill)
         fill_bias(c, b, op);
     int64_t kdim = op->cg * op->ksp;
     int vn = open_loop(c, &b, op->batch);
@@ -516,7 +522,7 @@ static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
     }
     int vg = open_loop(c, &b, gm->group);
     gemm_args ga = {.a = op->w, .b = src.buf, .c = op->y, .m = op->mg, .n = op->osp, .k = kdim,
-                    .lda = kdim, .ldb = op->osp, .ldc = op->osp, .beta = op->b ? 1.0 : 0.0};
+                    .lda = kdim, .ldb = op->osp, .ldc = op->osp, .beta = prefill ? 1.0 : 0.0};
     ga.ai = at_var(vg, op->mg * kdim, 0);
     ga.bi = src.idx;
     term(&ga.bi, vg, kdim * op->osp);
@@ -565,7 +571,7 @@ static void conv_direct_region(lower_ctx *c, loop_block *b, const conv_op *op, c
     term(&yi, vg, op->mg * op->osp);
     term(&yi, vm, op->osp);
     add_box_at(&yi, gm->nsp, o, r->start, gm->out, 1);
-    loop_store(c->f, b, op->y, yi, loop_local_read(c->f, acc));
+    loop_store(c->f, b, op->y, yi, lower_epilogue_value(c, b, op->node, loop_local_read(c->f, acc), yi));
 }
 
 /* Direct Conv: for f64 (no f64 GEMM kernel) and for depthwise convolutions
@@ -590,10 +596,13 @@ loom_status lower_conv(lower_ctx *c, const ir_node *n, loop_step *step)
     loom_status st = conv_setup(c, n, &op);
     if (st)
         return st;
-    if (op.t == IR_DTYPE_F32 && !(op.gm.group > 1 && op.cg == 1))
+    if (op.t == IR_DTYPE_F32 && !(op.gm.group > 1 && op.cg == 1)) {
         conv_gemm(c, &step->body, &op);
-    else
+        if (op.fused) /* the direct form applies it per output element */
+            lower_epilogue(c, &step->body, n, op.y, op.b, op.batch, op.m, op.osp);
+    } else {
         conv_direct(c, &step->body, &op);
+    }
     return LOOM_STATUS_OK;
 }
 
@@ -719,6 +728,8 @@ loom_status lower_conv_transpose(lower_ctx *c, const ir_node *n, loop_step *step
         conv_transpose_gemm(c, &step->body, &op);
     else
         conv_transpose_direct(c, &step->body, &op);
+    if (op.fused) /* the bias is in already: col2im accumulates onto it */
+        lower_epilogue(c, &step->body, n, op.y, NULL, op.batch, op.m, op.osp);
     return LOOM_STATUS_OK;
 }
 

@@ -66,17 +66,6 @@ static loop_expr *conv(lower_ctx *c, ir_dtype t, loop_expr *a)
     return a->dtype == t ? a : loop_cast(c->f, t, a);
 }
 
-/* Stores e into a fresh local in block b and returns a read of it, so that
- * an operand used several times is loaded once. */
-static loop_expr *bind(lower_ctx *c, loop_block *b, loop_expr *e)
-{
-    if (e->kind == LOOP_EXPR_CONST || e->kind == LOOP_EXPR_LOCAL)
-        return e;
-    int l = loop_local_new(c->f, e->dtype);
-    loop_set(c->f, b, l, e);
-    return loop_local_read(c->f, l);
-}
-
 /* Smallest value of an integer (or bool) dtype, as the interpreter's
  * int_min. */
 static int64_t int_min(ir_dtype t)
@@ -224,7 +213,7 @@ static loop_expr *mul_sat64(lower_ctx *c, loop_block *blk, loop_expr *a, loop_ex
     loop_expr *b0 = bin(c, LOOP_BINOP_EQ, b, zero);
     loop_expr *bm1 = bin(c, LOOP_BINOP_EQ, b, ci(c, t, -1));
     loop_expr *bpos = bin(c, LOOP_BINOP_GT, b, zero);
-    loop_expr *div = bind(c, blk, sel(c, bin(c, LOOP_BINOP_OR, b0, bm1), ci(c, t, 1), b));
+    loop_expr *div = lower_bind(c, blk, sel(c, bin(c, LOOP_BINOP_OR, b0, bm1), ci(c, t, 1), b));
     loop_expr *lo = bin(c, LOOP_BINOP_DIV, sel(c, bpos, mn, mx), div);
     loop_expr *hi = bin(c, LOOP_BINOP_DIV, sel(c, bpos, mx, mn), div);
     loop_expr *in_range = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_LE, lo, a),
@@ -258,8 +247,8 @@ static loop_expr *int_arith(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x,
 {
     ir_dtype w = IR_DTYPE_I64;
     if (t == w) {
-        x = bind(c, b, x);
-        y = bind(c, b, y);
+        x = lower_bind(c, b, x);
+        y = lower_bind(c, b, y);
     } else {
         x = conv(c, w, x);
         y = conv(c, w, y);
@@ -343,8 +332,7 @@ loom_status lower_binary(lower_ctx *c, const ir_node *n, loop_step *step)
 static bool unary_float(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, double alpha,
                         double beta, loop_expr **out)
 {
-    ir_dtype t = x->dtype;
-    loop_expr *zero = num(c, t, 0), *one = num(c, t, 1);
+    loop_expr *one = num(c, x->dtype, 1);
     switch (op) {
     case IR_OP_SQRT: *out = loop_unary(c->f, LOOP_UNOP_SQRT, x); return true;
     case IR_OP_EXP: *out = loop_unary(c->f, LOOP_UNOP_EXP, x); return true;
@@ -352,26 +340,13 @@ static bool unary_float(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, dou
     case IR_OP_ERF: *out = loop_unary(c->f, LOOP_UNOP_ERF, x); return true;
     case IR_OP_NEG: *out = loop_unary(c->f, LOOP_UNOP_NEG, x); return true;
     case IR_OP_ABS: *out = loop_unary(c->f, LOOP_UNOP_ABS, x); return true;
-    case IR_OP_TANH: *out = loop_unary(c->f, LOOP_UNOP_TANH, x); return true;
     case IR_OP_RECIPROCAL: *out = bin(c, LOOP_BINOP_DIV, one, x); return true;
-    /* x < 0 ? 0 : x keeps NaN and -0 (fmax would not) */
-    case IR_OP_RELU: *out = sel(c, bin(c, LOOP_BINOP_LT, x, zero), zero, x); return true;
-    case IR_OP_LEAKY_RELU:
-        *out = sel(c, bin(c, LOOP_BINOP_LT, x, zero), bin(c, LOOP_BINOP_MUL, num(c, t, alpha), x),
-                   x);
-        return true;
-    case IR_OP_SIGMOID: /* 1 / (1 + exp(-x)) */
-        *out = bin(c, LOOP_BINOP_DIV, one,
-                   bin(c, LOOP_BINOP_ADD, one,
-                       loop_unary(c->f, LOOP_UNOP_EXP, loop_unary(c->f, LOOP_UNOP_NEG, x))));
-        return true;
-    case IR_OP_HARD_SIGMOID: { /* max(0, min(1, alpha * x + beta)), NaN kept */
-        loop_expr *v = bind(c, b, bin(c, LOOP_BINOP_ADD, bin(c, LOOP_BINOP_MUL, num(c, t, alpha), x),
-                                      num(c, t, beta)));
-        *out = sel(c, bin(c, LOOP_BINOP_LT, v, zero), zero,
-                   sel(c, bin(c, LOOP_BINOP_GT, v, one), one, v));
-        return true;
-    }
+    /* the activations, shared with fused epilogues */
+    case IR_OP_RELU: *out = lower_act(c, b, IR_ACT_RELU, alpha, beta, x); return true;
+    case IR_OP_LEAKY_RELU: *out = lower_act(c, b, IR_ACT_LEAKY_RELU, alpha, beta, x); return true;
+    case IR_OP_SIGMOID: *out = lower_act(c, b, IR_ACT_SIGMOID, alpha, beta, x); return true;
+    case IR_OP_TANH: *out = lower_act(c, b, IR_ACT_TANH, alpha, beta, x); return true;
+    case IR_OP_HARD_SIGMOID: *out = lower_act(c, b, IR_ACT_HARD_SIGMOID, alpha, beta, x); return true;
     default: return false;
     }
 }
@@ -389,7 +364,7 @@ static bool unary_int(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, loop_
         if (t == IR_DTYPE_U8 || t == IR_DTYPE_BOOL) { /* Abs of unsigned */
             *out = x;
         } else if (t == w) {
-            x = bind(c, b, x);
+            x = lower_bind(c, b, x);
             *out = sel(c, bin(c, LOOP_BINOP_EQ, x, ci(c, w, INT64_MIN)), ci(c, w, INT64_MIN),
                        loop_unary(c->f, u, x));
         } else {
@@ -632,7 +607,7 @@ static loop_expr *reduce_step(lower_ctx *c, loop_block *b, const rop *o, loop_ex
     if (o->op == IR_OP_REDUCE_MAX) {
         if (!is_float(o->t))
             return sel(c, bin(c, LOOP_BINOP_GT, v, acc), v, acc);
-        v = bind(c, b, v); /* v != v: NaN */
+        v = lower_bind(c, b, v); /* v != v: NaN */
         loop_expr *take = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_GT, v, acc),
                               bin(c, LOOP_BINOP_NE, v, v));
         return sel(c, take, v, acc);
@@ -641,7 +616,7 @@ static loop_expr *reduce_step(lower_ctx *c, loop_block *b, const rop *o, loop_ex
         return bin(c, LOOP_BINOP_ADD, acc, v);
     v = conv(c, IR_DTYPE_I64, v);
     if (o->t == IR_DTYPE_I64 || o->count >= ((int64_t)1 << 32))
-        return add_wrap64(c, acc, bind(c, b, v));
+        return add_wrap64(c, acc, lower_bind(c, b, v));
     return bin(c, LOOP_BINOP_ADD, acc, v);
 }
 

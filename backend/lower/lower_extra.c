@@ -62,16 +62,6 @@ static loop_expr *conv(lower_ctx *c, ir_dtype t, loop_expr *a)
     return a->dtype == t ? a : loop_cast(c->f, t, a);
 }
 
-/* Stores e into a fresh local in block b and returns a read of it. */
-static loop_expr *bind(lower_ctx *c, loop_block *b, loop_expr *e)
-{
-    if (e->kind == LOOP_EXPR_CONST || e->kind == LOOP_EXPR_LOCAL)
-        return e;
-    int l = loop_local_new(c->f, e->dtype);
-    loop_set(c->f, b, l, e);
-    return loop_local_read(c->f, l);
-}
-
 /* Element i of constant data p of dtype t as a literal. */
 static loop_expr *literal(lower_ctx *c, ir_dtype t, const void *p, int64_t i)
 {
@@ -405,7 +395,7 @@ loom_status lower_trilu(lower_ctx *c, const ir_node *n, loop_step *step)
     if (ir_trilu_k(n, &k))
         ke = ci(c, w, k);
     else
-        ke = bind(c, &step->body, loop_load(c->f, lower_buf(c, n->inputs[1]), loop_idx_const(0)));
+        ke = lower_bind(c, &step->body, loop_load(c->f, lower_buf(c, n->inputs[1]), loop_idx_const(0)));
     int v[3];
     bool batched = dims[0] > 1; /* no loop of extent 1 */
     loop_block *body = lower_nest(c, &step->body, batched ? 3 : 2, dims + !batched, v + !batched);
@@ -445,10 +435,10 @@ loom_status lower_gather_elements(lower_ctx *c, const ir_node *n, loop_step *ste
             loop_idx_add(&si, v[i], xs[i]);
     }
     ir_dtype w = IR_DTYPE_I64;
-    loop_expr *k = bind(c, b, conv(c, w, loop_load(c->f, lower_buf(c, iv), oi)));
-    k = bind(c, b, sel(c, bin(c, LOOP_BINOP_LT, k, ci(c, w, 0)),
+    loop_expr *k = lower_bind(c, b, conv(c, w, loop_load(c->f, lower_buf(c, iv), oi)));
+    k = lower_bind(c, b, sel(c, bin(c, LOOP_BINOP_LT, k, ci(c, w, 0)),
                        bin(c, LOOP_BINOP_ADD, k, ci(c, w, dim)), k));
-    k = bind(c, b, bin(c, LOOP_BINOP_MIN, bin(c, LOOP_BINOP_MAX, k, ci(c, w, 0)),
+    k = lower_bind(c, b, bin(c, LOOP_BINOP_MIN, bin(c, LOOP_BINOP_MAX, k, ci(c, w, 0)),
                        ci(c, w, dim - 1)));
     si.dyn = k;
     si.dyn_coef = xs[axis];
@@ -480,8 +470,8 @@ loom_status lower_variadic(lower_ctx *c, const ir_node *n, loop_step *step)
     nest e = open_nest(c, &step->body, n, &y->shape);
     loop_expr *acc = nest_operand(c, &e, n->inputs[0]);
     for (int i = 1; i < n->n_inputs; i++)
-        acc = bind(c, e.body, fold_step(c, n->op, bind(c, e.body, acc),
-                                        bind(c, e.body, nest_operand(c, &e, n->inputs[i]))));
+        acc = lower_bind(c, e.body, fold_step(c, n->op, lower_bind(c, e.body, acc),
+                                        lower_bind(c, e.body, nest_operand(c, &e, n->inputs[i]))));
     if (n->op == IR_OP_MEAN)
         acc = bin(c, LOOP_BINOP_DIV, acc, num(c, y->dtype, n->n_inputs));
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), acc);
@@ -494,12 +484,12 @@ loom_status lower_variadic(lower_ctx *c, const ir_node *n, loop_step *step)
 static loop_expr *int_mod(lower_ctx *c, loop_block *b, loop_expr *a, loop_expr *m, bool fmod)
 {
     ir_dtype w = IR_DTYPE_I64;
-    a = bind(c, b, conv(c, w, a));
-    m = bind(c, b, conv(c, w, m));
+    a = lower_bind(c, b, conv(c, w, a));
+    m = lower_bind(c, b, conv(c, w, m));
     loop_expr *zero = ci(c, w, 0);
     loop_expr *bad = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_EQ, m, zero),
                          bin(c, LOOP_BINOP_EQ, m, ci(c, w, -1)));
-    loop_expr *r = bind(c, b, bin(c, LOOP_BINOP_REM, a, sel(c, bad, ci(c, w, 1), m)));
+    loop_expr *r = lower_bind(c, b, bin(c, LOOP_BINOP_REM, a, sel(c, bad, ci(c, w, 1), m)));
     if (!fmod) {
         loop_expr *flip = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_NE, r, zero),
                               bin(c, LOOP_BINOP_NE, bin(c, LOOP_BINOP_LT, r, zero),
@@ -555,7 +545,7 @@ loom_status lower_is_nan_inf(lower_ctx *c, const ir_node *n, loop_step *step)
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
     nest e = open_nest(c, &step->body, n, &y->shape);
-    loop_expr *v = bind(c, e.body, nest_operand(c, &e, x)), *r;
+    loop_expr *v = lower_bind(c, e.body, nest_operand(c, &e, x)), *r;
     ir_dtype t = x->dtype;
     if (n->op == IR_OP_IS_NAN) {
         r = bin(c, LOOP_BINOP_NE, v, v);
@@ -570,24 +560,6 @@ loom_status lower_is_nan_inf(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
-/* Gelu-20: 0.5 x (1 + erf(x / sqrt 2)), or with approximate="tanh"
- * 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). */
-static loop_expr *gelu(lower_ctx *c, loop_expr *x, bool tanh_form)
-{
-    ir_dtype t = x->dtype;
-    loop_expr *inner;
-    if (tanh_form) {
-        loop_expr *x3 = bin(c, LOOP_BINOP_MUL, x, bin(c, LOOP_BINOP_MUL, x, x));
-        inner = un(c, LOOP_UNOP_TANH,
-                   bin(c, LOOP_BINOP_MUL, num(c, t, 0.79788456080286535588),
-                       bin(c, LOOP_BINOP_ADD, x, bin(c, LOOP_BINOP_MUL, num(c, t, 0.044715), x3))));
-    } else {
-        inner = un(c, LOOP_UNOP_ERF, bin(c, LOOP_BINOP_MUL, x, num(c, t, 0.70710678118654752440)));
-    }
-    return bin(c, LOOP_BINOP_MUL, bin(c, LOOP_BINOP_MUL, num(c, t, 0.5), x),
-               bin(c, LOOP_BINOP_ADD, num(c, t, 1), inner));
-}
-
 /* ONNX Sin/Cos-7, Floor/Ceil-13, Softplus-1 (x > 0 ? x + log1p(exp(-x)) :
  * log1p(exp(x)), as onnxruntime), Gelu-20. */
 loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
@@ -596,7 +568,7 @@ loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
     nest e = open_nest(c, &step->body, n, &y->shape);
-    loop_expr *v = bind(c, e.body, nest_operand(c, &e, x)), *r;
+    loop_expr *v = lower_bind(c, e.body, nest_operand(c, &e, x)), *r;
     switch (n->op) {
     case IR_OP_SIN: r = un(c, LOOP_UNOP_SIN, v); break;
     case IR_OP_COS: r = un(c, LOOP_UNOP_COS, v); break;
@@ -609,7 +581,11 @@ loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
                 un(c, LOOP_UNOP_LOG1P, un(c, LOOP_UNOP_EXP, v)));
         break;
     default:
-        r = gelu(c, v, strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0);
+        /* Gelu-20; approximate="tanh" is the tanh form */
+        r = lower_act(c, e.body,
+                      strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0 ? IR_ACT_GELU_TANH
+                                                                                  : IR_ACT_GELU,
+                      0, 0, v);
         break;
     }
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);

@@ -5,6 +5,7 @@
 #ifndef LOOM_LOWER_INTERNAL_H
 #define LOOM_LOWER_INTERNAL_H
 
+#include "ir_fused.h"
 #include "ir_infer.h"
 #include "lower.h"
 
@@ -43,6 +44,25 @@ loop_index lower_bcast_index(const ir_shape *s, const ir_shape *out_shape, const
 
 /* Copies src into dst elementwise (same numel and dtype). */
 void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel);
+
+/* Stores e in a fresh local in b and returns a read of it (constants,
+ * locals and loop variables are returned as they are), so that a value
+ * used several times is computed once. */
+loop_expr *lower_bind(lower_ctx *c, loop_block *b, loop_expr *e);
+
+/* ---- fused epilogues (lower_epilogue.c) ---- */
+
+/* Activation a (ir_fused.h) of x; helper locals go into b. */
+loop_expr *lower_act(lower_ctx *c, loop_block *b, ir_act a, double alpha, double beta,
+                     loop_expr *x);
+/* n's epilogue on a value v of its output at index yi: act(v + R[yi]). */
+loop_expr *lower_epilogue_value(lower_ctx *c, loop_block *b, const ir_node *n, loop_expr *v,
+                                loop_index yi);
+/* n's epilogue in place over its output y, viewed as [outer, channels,
+ * inner], in one loop nest: y = act(y + bias[channel] + R); bias may be
+ * NULL (already applied, or none). */
+void lower_epilogue(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf *y, loop_buf *bias,
+                    int64_t outer, int64_t channels, int64_t inner);
 
 /* GEMMs with a constant B (lower_linear.c). True when an m x n x k
  * product with a constant B should run as LOOP_KERNEL_SGEMM_PACKED, B

@@ -41,19 +41,6 @@ typedef struct nest {
     int64_t str[NEST_OPS][IR_MAX_RANK];
 } nest;
 
-/* Strides of shape `from` laid over `to` (right-aligned numpy broadcast):
- * row-major strides of from, 0 where from's dim is 1 or missing. */
-static void bcast_strides(const ir_shape *from, const ir_shape *to, int64_t str[IR_MAX_RANK])
-{
-    int64_t s = 1;
-    for (int i = to->rank - 1; i >= 0; i--) {
-        int j = i - (to->rank - from->rank);
-        int64_t dim = j >= 0 ? from->dims[j] : 1;
-        str[i] = dim == 1 ? 0 : s;
-        s *= dim;
-    }
-}
-
 /* Drops dims of size 1 and merges a dim into its outer neighbour when
  * every operand walks the pair as one run, so the innermost loop is as
  * long as possible. */
@@ -248,7 +235,7 @@ static void gemm_prefill(lower_ctx *c, loop_block *b, const ir_node *n, double b
 {
     const ir_value *cv = n->inputs[2], *yv = n->outputs[0];
     nest ns = {.rank = 2, .n_ops = 2, .dims = {yv->shape.dims[0], yv->shape.dims[1]}};
-    bcast_strides(&cv->shape, &yv->shape, ns.str[0]);
+    ir_bcast_strides(&cv->shape, &yv->shape, ns.str[0]);
     ir_shape_strides(&yv->shape, ns.str[1]);
     nest_coalesce(&ns);
     int vars[IR_MAX_RANK];
@@ -262,15 +249,17 @@ static void gemm_prefill(lower_ctx *c, loop_block *b, const ir_node *n, double b
     loop_store(c->f, body, lower_buf(c, yv), yi, v);
 }
 
+static void gemm_product(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf *y, double alpha,
+                         bool accumulate);
+
 /* ONNX Gemm-13: Y = alpha * A' B' + beta * C, A' = transA ? A^T : A,
  * B' = transB ? B^T : B; C (optional) broadcast to [M, N]. */
 loom_status lower_gemm(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    const ir_value *av = n->inputs[0], *bv = n->inputs[1], *cv = ir_input(n, 2);
-    const ir_value *yv = n->outputs[0];
+    const ir_value *av = n->inputs[0], *cv = ir_input(n, 2), *yv = n->outputs[0];
     if (!require_f32(c, n, av))
         return LOOM_STATUS_UNSUPPORTED;
-    bool ta = ir_attr_int(n, "transA", 0) != 0, tb = ir_attr_int(n, "transB", 0) != 0;
+    bool ta = ir_attr_int(n, "transA", 0) != 0;
     double alpha = ir_attr_float(n, "alpha", 1.0f), beta = ir_attr_float(n, "beta", 1.0f);
     int64_t m = yv->shape.dims[0], nn = yv->shape.dims[1], k = av->shape.dims[ta ? 0 : 1];
     if (m == 0 || nn == 0)
@@ -280,18 +269,29 @@ loom_status lower_gemm(lower_ctx *c, const ir_node *n, loop_step *step)
         gemm_prefill(c, &step->body, n, beta);
     else if (k == 0)
         zero_fill(c, &step->body, y, m * nn);
-    if (k == 0)
-        return LOOM_STATUS_OK;
+    if (k > 0)
+        gemm_product(c, &step->body, n, y, alpha, cv != NULL);
+    if (ir_epilogue_present(n)) /* C is in already */
+        lower_epilogue(c, &step->body, n, y, NULL, 1, m * nn, 1);
+    return LOOM_STATUS_OK;
+}
+
+/* Y += alpha * A' B' (accumulate) or Y = alpha * A' B'. */
+static void gemm_product(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf *y, double alpha,
+                         bool accumulate)
+{
+    const ir_value *av = n->inputs[0], *bv = n->inputs[1], *yv = n->outputs[0];
+    bool ta = ir_attr_int(n, "transA", 0) != 0, tb = ir_attr_int(n, "transB", 0) != 0;
+    int64_t m = yv->shape.dims[0], nn = yv->shape.dims[1], k = av->shape.dims[ta ? 0 : 1];
     gemm_call g = {
         .a = slice(lower_buf(c, av), loop_idx_const(0)),
         .b = slice(lower_buf(c, bv), loop_idx_const(0)),
         .c = slice(y, loop_idx_const(0)),
         .m = m, .n = nn, .k = k,
         .lda = av->shape.dims[1], .ldb = bv->shape.dims[1], .ldc = nn,
-        .ta = ta, .tb = tb, .alpha = alpha, .beta = cv ? 1.0 : 0.0,
+        .ta = ta, .tb = tb, .alpha = alpha, .beta = accumulate ? 1.0 : 0.0,
     };
-    emit_sgemm(c, &step->body, &g);
-    return LOOM_STATUS_OK;
+    emit_sgemm(c, b, &g);
 }
 
 /* ---- MatMul ---- */
@@ -308,8 +308,8 @@ static nest matmul_batch(const ir_shape *sa, const ir_shape *sb, const ir_shape 
     memcpy(bb.dims, sb->dims, sizeof bb.dims);
     nest ns = {.rank = ob.rank, .n_ops = 3};
     memcpy(ns.dims, ob.dims, sizeof ns.dims);
-    bcast_strides(&ab, &ob, ns.str[0]);
-    bcast_strides(&bb, &ob, ns.str[1]);
+    ir_bcast_strides(&ab, &ob, ns.str[0]);
+    ir_bcast_strides(&bb, &ob, ns.str[1]);
     ir_shape_strides(&ob, ns.str[2]);
     return ns;
 }
@@ -324,6 +324,8 @@ static bool matmul_folds(const nest *ns)
     return true;
 }
 
+static void matmul_product(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf *y);
+
 /* ONNX MatMul-13 (numpy.matmul): a 1-D A is [1, K], a 1-D B is [K, 1];
  * batch dims broadcast; each batch entry is one [M,K] x [K,N] SGEMM. */
 loom_status lower_mat_mul(lower_ctx *c, const ir_node *n, loop_step *step)
@@ -332,15 +334,28 @@ loom_status lower_mat_mul(lower_ctx *c, const ir_node *n, loop_step *step)
     if (!require_f32(c, n, av))
         return LOOM_STATUS_UNSUPPORTED;
     const ir_shape *sa = &av->shape, *sb = &bv->shape, *so = &yv->shape;
-    int64_t m = sa->rank >= 2 ? sa->dims[sa->rank - 2] : 1, k = sa->dims[sa->rank - 1];
-    int64_t nn = sb->rank >= 2 ? sb->dims[sb->rank - 1] : 1;
+    int64_t k = sa->dims[sa->rank - 1], nn = sb->rank >= 2 ? sb->dims[sb->rank - 1] : 1;
     loop_buf *y = lower_buf(c, yv);
     if (ir_shape_numel(so) == 0)
         return LOOM_STATUS_OK;
-    if (k == 0) {
+    if (k == 0)
         zero_fill(c, &step->body, y, ir_shape_numel(so));
-        return LOOM_STATUS_OK;
-    }
+    else
+        matmul_product(c, &step->body, n, y);
+    const ir_value *bias = ir_input(n, IR_EPILOGUE_MATMUL_BIAS);
+    if (ir_epilogue_present(n))
+        lower_epilogue(c, &step->body, n, y, bias ? lower_buf(c, bias) : NULL,
+                       ir_shape_numel(so) / nn, nn, 1);
+    return LOOM_STATUS_OK;
+}
+
+/* Y = A B, one SGEMM per batch entry (one for all when they fold). */
+static void matmul_product(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf *y)
+{
+    const ir_value *av = n->inputs[0], *bv = n->inputs[1], *yv = n->outputs[0];
+    const ir_shape *sa = &av->shape, *sb = &bv->shape, *so = &yv->shape;
+    int64_t m = sa->rank >= 2 ? sa->dims[sa->rank - 2] : 1, k = sa->dims[sa->rank - 1];
+    int64_t nn = sb->rank >= 2 ? sb->dims[sb->rank - 1] : 1;
     nest ns = matmul_batch(sa, sb, so);
     gemm_call g = {
         .a = slice(lower_buf(c, av), loop_idx_const(0)),
@@ -350,17 +365,16 @@ loom_status lower_mat_mul(lower_ctx *c, const ir_node *n, loop_step *step)
     };
     if (matmul_folds(&ns)) {
         g.m = m * (ir_shape_numel(so) / (m * nn)); /* [batch * M, K] x [K, N] */
-        emit_sgemm(c, &step->body, &g);
-        return LOOM_STATUS_OK;
+        emit_sgemm(c, b, &g);
+        return;
     }
     nest_coalesce(&ns);
     int vars[IR_MAX_RANK];
-    loop_block *body = lower_nest(c, &step->body, ns.rank, ns.dims, vars);
+    loop_block *body = lower_nest(c, b, ns.rank, ns.dims, vars);
     nest_index(&ns, 0, vars, m * k, &g.a.idx);
     nest_index(&ns, 1, vars, k * nn, &g.b.idx);
     nest_index(&ns, 2, vars, m * nn, &g.c.idx);
     emit_sgemm(c, body, &g);
-    return LOOM_STATUS_OK;
 }
 
 /* ---- Softmax, LogSoftmax ---- */
@@ -518,9 +532,9 @@ static nest ln_nest(const ir_node *n, int lo, int hi)
     const ir_shape *xs = &n->inputs[0]->shape;
     int64_t str[NEST_OPS][IR_MAX_RANK] = {{0}};
     ir_shape_strides(xs, str[LN_X]);
-    bcast_strides(&n->inputs[1]->shape, xs, str[LN_SCALE]);
+    ir_bcast_strides(&n->inputs[1]->shape, xs, str[LN_SCALE]);
     if (ir_input(n, 2))
-        bcast_strides(&n->inputs[2]->shape, xs, str[LN_BIAS]);
+        ir_bcast_strides(&n->inputs[2]->shape, xs, str[LN_BIAS]);
     ir_shape stat = {.rank = hi};
     memcpy(stat.dims, xs->dims, sizeof stat.dims);
     ir_shape_strides(&stat, str[LN_STAT]);

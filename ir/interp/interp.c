@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "interp_internal.h"
+#include "ir_fused.h"
 
 typedef loom_status (*kernel_fn)(interp_ctx *c, const ir_node *n);
 
@@ -14,6 +15,37 @@ static const kernel_fn kernel_table[IR_OP_COUNT] = {
     IR_OPS(INTERP_ENTRY)
 #undef INTERP_ENTRY
 };
+
+/* The fused epilogue (ir_fused.h) on n's output, in place:
+ * y = act(y + bias[i % N] + residual). */
+static void apply_epilogue(interp_ctx *c, const ir_node *n)
+{
+    ir_epilogue e;
+    ir_epilogue_of(n, &e);
+    const ir_value *yv = n->outputs[0];
+    void *y = interp_out(c, n, 0);
+    const void *bias = e.bias ? interp_value_data(c, e.bias) : NULL;
+    const void *res = e.residual ? interp_value_data(c, e.residual) : NULL;
+    int64_t total = ir_shape_numel(&yv->shape);
+    int64_t nn = e.bias ? e.bias->shape.dims[0] : 1;
+    for (int64_t i = 0; i < total; i++) {
+        double v = interp_load_f(y, yv->dtype, i);
+        if (bias)
+            v += interp_load_f(bias, e.bias->dtype, i % nn);
+        if (res)
+            v += interp_load_f(res, e.residual->dtype, i);
+        interp_store_f(y, yv->dtype, i, ir_act_apply(e.act, e.alpha, e.beta, v));
+    }
+}
+
+/* The op's kernel, then its fused epilogue if it has one. */
+static loom_status run_kernel(interp_ctx *c, const ir_node *n)
+{
+    loom_status st = kernel_table[n->op](c, n);
+    if (!st && ir_epilogue_present(n))
+        apply_epilogue(c, n);
+    return st;
+}
 
 double interp_load_f(const void *p, ir_dtype t, int64_t i)
 {
@@ -154,7 +186,7 @@ loom_status interp_run(const ir_graph *g, const void *const *inputs, void *const
         const ir_node *n = g->nodes[k];
         st = alloc_outputs(&c, n);
         if (!st)
-            st = kernel_table[n->op](&c, n);
+            st = run_kernel(&c, n);
         /* free what died at this node: only its operands can have */
         for (int i = 0; i < n->n_inputs + n->n_outputs; i++) {
             ir_value *v = i < n->n_inputs ? n->inputs[i] : n->outputs[i - n->n_inputs];
@@ -198,7 +230,7 @@ loom_status interp_eval_node(ir_graph *g, ir_node *n, ir_diag *d)
     for (int i = 0; i < n->n_outputs; i++)
         if (n->outputs[i])
             c.data[n->outputs[i]->id] = outs[i];
-    loom_status st = kernel_table[n->op](&c, n);
+    loom_status st = run_kernel(&c, n);
     if (!st)
         for (int i = 0; i < n->n_outputs; i++)
             if (n->outputs[i])

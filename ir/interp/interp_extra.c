@@ -15,18 +15,6 @@
 #include "interp_internal.h"
 #include "ir_infer_extra.h"
 
-/* Element strides of shape s when broadcast (right-aligned) to out: 0
- * along dims that s lacks or has as 1. */
-static void bcast_strides(const ir_shape *s, const ir_shape *out, int64_t st[IR_MAX_RANK])
-{
-    int64_t own[IR_MAX_RANK];
-    ir_shape_strides(s, own);
-    for (int i = 0; i < out->rank; i++) {
-        int j = i - (out->rank - s->rank);
-        st[i] = j >= 0 && s->dims[j] != 1 ? own[j] : 0;
-    }
-}
-
 /* Advances the odometer idx over shape s by one element. */
 static void next_index(const ir_shape *s, int64_t idx[IR_MAX_RANK])
 {
@@ -218,7 +206,7 @@ loom_status interp_variadic(interp_ctx *c, const ir_node *n)
         return LOOM_STATUS_NOMEM;
     }
     for (int k = 0; k < m; k++)
-        bcast_strides(&n->inputs[k]->shape, &y->shape, st[k]);
+        ir_bcast_strides(&n->inputs[k]->shape, &y->shape, st[k]);
     ir_dtype t = y->dtype;
     void *out = interp_out(c, n, 0);
     int64_t idx[IR_MAX_RANK] = {0}, total = ir_shape_numel(&y->shape);
@@ -259,8 +247,8 @@ loom_status interp_mod(interp_ctx *c, const ir_node *n)
 {
     const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
     int64_t sa[IR_MAX_RANK], sb[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
-    bcast_strides(&a->shape, &y->shape, sa);
-    bcast_strides(&b->shape, &y->shape, sb);
+    ir_bcast_strides(&a->shape, &y->shape, sa);
+    ir_bcast_strides(&b->shape, &y->shape, sb);
     bool fm = ir_attr_int(n, "fmod", 0) != 0;
     ir_dtype t = y->dtype;
     const void *pa = interp_in(c, n, 0), *pb = interp_in(c, n, 1);
@@ -287,9 +275,9 @@ loom_status interp_logical(interp_ctx *c, const ir_node *n)
 {
     const ir_value *y = n->outputs[0];
     int64_t sa[IR_MAX_RANK], sb[IR_MAX_RANK] = {0}, idx[IR_MAX_RANK] = {0};
-    bcast_strides(&n->inputs[0]->shape, &y->shape, sa);
+    ir_bcast_strides(&n->inputs[0]->shape, &y->shape, sa);
     if (n->n_inputs > 1)
-        bcast_strides(&n->inputs[1]->shape, &y->shape, sb);
+        ir_bcast_strides(&n->inputs[1]->shape, &y->shape, sb);
     const uint8_t *pa = interp_in(c, n, 0), *pb = interp_in(c, n, 1);
     uint8_t *out = interp_out(c, n, 0);
     int64_t total = ir_shape_numel(&y->shape);

@@ -84,19 +84,6 @@ static void store_value(void *p, ir_dtype t, int64_t i, double x)
     interp_store_i(p, t, i, (int64_t)x);
 }
 
-/* Row-major strides of `from` laid over `to` (aligned at the right), with
- * stride 0 on broadcast dims. */
-static void broadcast_strides(const ir_shape *from, const ir_shape *to, int64_t str[IR_MAX_RANK])
-{
-    int64_t s = 1;
-    for (int i = to->rank - 1; i >= 0; i--) {
-        int j = i - (to->rank - from->rank);
-        int64_t dim = j >= 0 ? from->dims[j] : 1;
-        str[i] = dim == 1 ? 0 : s;
-        s *= dim;
-    }
-}
-
 /* Offset, under strides str, of the element at flat row-major index f of
  * shape s. */
 static int64_t strided_offset(int64_t f, const ir_shape *s, const int64_t *str)
@@ -129,7 +116,7 @@ loom_status interp_gemm(interp_ctx *c, const ir_node *n)
     ir_shape y_shape = n->outputs[0]->shape;
     int64_t cstr[IR_MAX_RANK] = {0};
     if (cv)
-        broadcast_strides(&cv->shape, &y_shape, cstr);
+        ir_bcast_strides(&cv->shape, &y_shape, cstr);
     void *y = interp_out(c, n, 0);
     for (int64_t i = 0; i < m; i++) {
         memset(row, 0, (size_t)nn * sizeof *row);
@@ -170,7 +157,7 @@ static void batch_strides(const ir_shape *s, const ir_shape *out_batch, int64_t 
     ir_shape batch = {.rank = s->rank >= 2 ? s->rank - 2 : 0};
     for (int i = 0; i < batch.rank; i++)
         batch.dims[i] = s->dims[i];
-    broadcast_strides(&batch, out_batch, str);
+    ir_bcast_strides(&batch, out_batch, str);
 }
 
 /* ONNX MatMul-13 (numpy.matmul): a 1-D A is [1, K], a 1-D B is [K, 1];
@@ -285,9 +272,9 @@ loom_status interp_layer_normalization(interp_ctx *c, const ir_node *n)
     for (int i = 0; i < xs->rank; i++)
         *(i < axis ? &rows : &cols) *= xs->dims[i];
     int64_t sstr[IR_MAX_RANK], bstr[IR_MAX_RANK] = {0};
-    broadcast_strides(&n->inputs[1]->shape, xs, sstr);
+    ir_bcast_strides(&n->inputs[1]->shape, xs, sstr);
     if (ir_input(n, 2))
-        broadcast_strides(&n->inputs[2]->shape, xs, bstr);
+        ir_bcast_strides(&n->inputs[2]->shape, xs, bstr);
     for (int64_t r = 0; r < rows; r++)
         layer_norm_row(c, n, r, cols, sstr, bstr);
     return LOOM_STATUS_OK;

@@ -14,7 +14,9 @@ config.name = "loom"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".lir", ".test"]
 config.excludes = ["Inputs"]
-config.test_source_root = os.path.dirname(os.path.abspath(__file__))
+# tests/passes loads this file too, with its own source root.
+config.test_source_root = getattr(config, "loom_test_source_root",
+                                  os.path.dirname(os.path.abspath(__file__)))
 config.test_exec_root = config.loom_binary_dir
 
 # loom-opt first, then FileCheck and `not`; nothing else from the caller's
@@ -25,7 +27,7 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%root", config.loom_source_dir))
 config.substitutions.append(("%{loom}", os.path.join(config.loom_tools_dir, "loom")))
 config.substitutions.append(("%exit", config.python_executable + " " +
-                             os.path.join(config.test_source_root, "Inputs", "exit_code.py")))
+                             os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs", "exit_code.py")))
 config.substitutions.append(("%onnx_conformance", config.onnx_conformance))
 config.substitutions.append(("%onnxdata", os.environ.get(
     "LOOM_ONNX_TESTDATA", "/usr/share/libonnx-testdata/data")))

@@ -871,7 +871,7 @@ Test(verify, reports_every_problem)
     assert_contains(d.text, "node \"y\" (Relu): unknown attribute \"bogus\"\n");
     assert_contains(d.text, "node \"z\" (Neg): output 0 \"z\" is f32[5] but shape inference "
                             "gives f32[2]\n");
-    assert_contains(d.text, "node \"mm\" (MatMul): has 1 inputs, expected 2\n");
+    assert_contains(d.text, "node \"mm\" (MatMul): has 1 inputs, expected 2 to 4\n");
     assert_contains(d.text, "graph output \"ghost\" is never defined\n");
     ir_diag_free(&d);
     ir_graph_free(g);

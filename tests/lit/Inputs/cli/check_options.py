@@ -40,7 +40,11 @@ def doc_options(cmd):
             break
     load_line = [l for l in block.splitlines() if l.strip().startswith("[--dim")]
     load = norm(OPT.findall(load_line[0])) if load_line else set()
+    opt_line = [l for l in block.splitlines() if l.strip().startswith("[-O0")]
+    passes = norm(OPT.findall(opt_line[0])) if opt_line else set()
     opts = norm(OPT.findall("\n".join(lines)))
+    if any("[OPT]" in l for l in lines):
+        opts |= passes
     return opts | load if any("[LOAD]" in l for l in lines) else opts
 
 

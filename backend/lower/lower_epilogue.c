@@ -1,0 +1,134 @@
+/*
+ * The fused epilogue of Conv, ConvTranspose, Gemm and MatMul (ir/ir_fused.h)
+ * and the activations it applies, in one place: the per-op lowerings call
+ * lower_epilogue after their kernel call, or lower_epilogue_value where the
+ * result is still a scalar in a loop (direct convolution). When the runtime's
+ * GEMM applies epilogues itself, this file is what changes.
+ */
+#include "ir_fused.h"
+#include "lower_internal.h"
+
+static loop_expr *num(lower_ctx *c, ir_dtype t, double v)
+{
+    return loop_const_f(c->f, t, v);
+}
+
+static loop_expr *bin(lower_ctx *c, loop_binop op, loop_expr *a, loop_expr *b)
+{
+    return loop_binary(c->f, op, a, b);
+}
+
+static loop_expr *sel(lower_ctx *c, loop_expr *cond, loop_expr *a, loop_expr *b)
+{
+    return loop_select(c->f, cond, a, b);
+}
+
+loop_expr *lower_bind(lower_ctx *c, loop_block *b, loop_expr *e)
+{
+    if (e->kind == LOOP_EXPR_CONST || e->kind == LOOP_EXPR_LOCAL || e->kind == LOOP_EXPR_VAR)
+        return e;
+    int l = loop_local_new(c->f, e->dtype);
+    loop_set(c->f, b, l, e);
+    return loop_local_read(c->f, l);
+}
+
+/* max(0, min(1, alpha * x + beta)), NaN kept (HardSigmoid-6). */
+static loop_expr *hard_sigmoid(lower_ctx *c, loop_block *b, double alpha, double beta,
+                               loop_expr *x)
+{
+    ir_dtype t = x->dtype;
+    loop_expr *zero = num(c, t, 0), *one = num(c, t, 1);
+    loop_expr *v = lower_bind(c, b, bin(c, LOOP_BINOP_ADD, bin(c, LOOP_BINOP_MUL, num(c, t, alpha), x),
+                                        num(c, t, beta)));
+    return sel(c, bin(c, LOOP_BINOP_LT, v, zero), zero, sel(c, bin(c, LOOP_BINOP_GT, v, one), one, v));
+}
+
+/* Gelu-20: 0.5 x (1 + erf(x / sqrt 2)), or the tanh form
+ * 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). */
+static loop_expr *gelu(lower_ctx *c, loop_expr *x, bool tanh_form)
+{
+    ir_dtype t = x->dtype;
+    loop_expr *inner;
+    if (tanh_form) {
+        loop_expr *x3 = bin(c, LOOP_BINOP_MUL, x, bin(c, LOOP_BINOP_MUL, x, x));
+        inner = loop_unary(c->f, LOOP_UNOP_TANH,
+                           bin(c, LOOP_BINOP_MUL, num(c, t, 0.79788456080286535588),
+                               bin(c, LOOP_BINOP_ADD, x, bin(c, LOOP_BINOP_MUL, num(c, t, 0.044715), x3))));
+    } else {
+        inner = loop_unary(c->f, LOOP_UNOP_ERF, bin(c, LOOP_BINOP_MUL, x, num(c, t, 0.70710678118654752440)));
+    }
+    return bin(c, LOOP_BINOP_MUL, bin(c, LOOP_BINOP_MUL, num(c, t, 0.5), x),
+               bin(c, LOOP_BINOP_ADD, num(c, t, 1), inner));
+}
+
+loop_expr *lower_act(lower_ctx *c, loop_block *b, ir_act a, double alpha, double beta, loop_expr *x)
+{
+    ir_dtype t = x->dtype;
+    loop_expr *zero = num(c, t, 0), *one = num(c, t, 1);
+    if (a != IR_ACT_NONE && a != IR_ACT_TANH && x->kind != LOOP_EXPR_LOAD)
+        x = lower_bind(c, b, x);
+    switch (a) {
+    case IR_ACT_NONE: return x;
+    /* x < 0 ? 0 : x keeps NaN and -0 (fmax would not) */
+    case IR_ACT_RELU: return sel(c, bin(c, LOOP_BINOP_LT, x, zero), zero, x);
+    case IR_ACT_LEAKY_RELU:
+        return sel(c, bin(c, LOOP_BINOP_LT, x, zero), bin(c, LOOP_BINOP_MUL, num(c, t, alpha), x), x);
+    case IR_ACT_CLIP: { /* Clip-13 with constant bounds: lo > hi gives hi */
+        double lo = alpha < beta ? alpha : beta;
+        return sel(c, bin(c, LOOP_BINOP_LT, x, num(c, t, alpha)), num(c, t, lo),
+                   sel(c, bin(c, LOOP_BINOP_GT, x, num(c, t, beta)), num(c, t, beta), x));
+    }
+    case IR_ACT_SIGMOID: /* 1 / (1 + exp(-x)) */
+        return bin(c, LOOP_BINOP_DIV, one,
+                   bin(c, LOOP_BINOP_ADD, one,
+                       loop_unary(c->f, LOOP_UNOP_EXP, loop_unary(c->f, LOOP_UNOP_NEG, x))));
+    case IR_ACT_TANH: return loop_unary(c->f, LOOP_UNOP_TANH, x);
+    case IR_ACT_HARD_SIGMOID: return hard_sigmoid(c, b, alpha, beta, x);
+    case IR_ACT_HARD_SWISH: return bin(c, LOOP_BINOP_MUL, x, hard_sigmoid(c, b, alpha, beta, x));
+    case IR_ACT_GELU: return gelu(c, x, false);
+    case IR_ACT_GELU_TANH: return gelu(c, x, true);
+    case IR_ACT_COUNT: break;
+    }
+    return NULL; /* the verifier rejects unknown activations */
+}
+
+loop_expr *lower_epilogue_value(lower_ctx *c, loop_block *b, const ir_node *n, loop_expr *v,
+                                loop_index yi)
+{
+    ir_epilogue e;
+    ir_epilogue_of(n, &e);
+    if (e.residual)
+        v = bin(c, LOOP_BINOP_ADD, v, loop_load(c->f, lower_buf(c, e.residual), yi));
+    return lower_act(c, b, e.act, e.alpha, e.beta, v);
+}
+
+/* Opens `for var < extent` in *b unless extent is 1; returns the var or -1. */
+static int open_dim(lower_ctx *c, loop_block **b, int64_t extent)
+{
+    if (extent == 1)
+        return -1;
+    int v = loop_var_new(c->f);
+    *b = &loop_for(c->f, *b, v, extent)->body;
+    return v;
+}
+
+void lower_epilogue(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf *y, loop_buf *bias,
+                    int64_t outer, int64_t channels, int64_t inner)
+{
+    if (outer * channels * inner == 0)
+        return;
+    int vo = open_dim(c, &b, outer), vc = open_dim(c, &b, channels), vp = open_dim(c, &b, inner);
+    loop_index yi = loop_idx_const(0), bi = loop_idx_const(0);
+    if (vo >= 0)
+        loop_idx_add(&yi, vo, channels * inner);
+    if (vc >= 0) {
+        loop_idx_add(&yi, vc, inner);
+        loop_idx_add(&bi, vc, 1);
+    }
+    if (vp >= 0)
+        loop_idx_add(&yi, vp, 1);
+    loop_expr *v = loop_load(c->f, y, yi);
+    if (bias)
+        v = bin(c, LOOP_BINOP_ADD, v, loop_load(c->f, bias, bi));
+    loop_store(c->f, b, y, yi, lower_epilogue_value(c, b, n, v, yi));
+}
