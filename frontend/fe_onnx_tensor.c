@@ -53,9 +53,10 @@ loom_status fe_onnx_read_file(const char *path, uint8_t **buf, size_t *len, ir_d
         ir_diag_errorf(d, "%s: cannot open: %s", path, strerror(errno));
         return LOOM_STATUS_IO;
     }
-    struct stat st;
+    struct stat st = {0};
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        ir_diag_errorf(d, "%s: not a regular file", path);
+        ir_diag_errorf(d, "%s: %s", path,
+                       S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
         fclose(f);
         return LOOM_STATUS_IO;
     }

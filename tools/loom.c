@@ -65,13 +65,18 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    bool help_flag = strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0;
+    if ((help_flag || strcmp(cmd, "--version") == 0) && argc > 2) {
+        fprintf(stderr, "loom: %s takes no arguments\n%s", cmd, usage_text);
+        return EXIT_USAGE;
+    }
+    if (help_flag) {
         fputs(usage_text, stdout);
-        return argc == 2 ? 0 : EXIT_USAGE;
+        return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
         cli_print_version("loom");
-        return argc == 2 ? 0 : EXIT_USAGE;
+        return 0;
     }
     if (strcmp(cmd, "help") == 0)
         return help(argc, argv);

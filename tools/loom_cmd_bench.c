@@ -152,7 +152,7 @@ static int check_bench(const cli_opts *o)
         return cli_usage_error(o->cmd, "unknown --backend=%s (c or interp)", o->backend);
     if (!compiled && o->standalone)
         return cli_usage_error(o->cmd, "%s", "--standalone applies to --backend=c");
-    if (o->threads_given && (!compiled || o->standalone))
+    if (o->threads_given && o->threads != 1 && (!compiled || o->standalone))
         return cli_usage_error(o->cmd, "--threads sets OpenBLAS's threads; the %s runs on one",
                                compiled ? "standalone runtime" : "interpreter");
     return 0;

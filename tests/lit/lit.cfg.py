@@ -23,6 +23,14 @@ config.test_exec_root = config.loom_binary_dir
 # PATH is needed, but keep it for diff and friends under the external shell.
 config.environment["PATH"] = os.pathsep.join(
     [config.loom_tools_dir, config.filecheck_dir, config.environment.get("PATH", "")])
+# The sanitizer build: tests that cannot run under ASan say so with
+# `UNSUPPORTED: asan` (lit lists them), and allocations too large to serve
+# return NULL as they do without ASan, so loom's own message is checked.
+if getattr(config, "loom_sanitize", "OFF").upper() in ("ON", "TRUE", "1", "YES"):
+    config.available_features.add("asan")
+asan_options = config.environment.get("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", ""))
+config.environment["ASAN_OPTIONS"] = ":".join(
+    filter(None, [asan_options, "allocator_may_return_null=1"]))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%root", config.loom_source_dir))
 config.substitutions.append(("%{loom}", os.path.join(config.loom_tools_dir, "loom")))
