@@ -360,6 +360,11 @@ loom_status ir_infer_dropout(ir_graph *g, ir_node *n, ir_diag *d)
         st = check_dtype(g, n, d, 2, DT(BOOL));
     if (st)
         return st;
+    /* ONNX Dropout-13: ratio and training_mode are scalars */
+    if (ratio && ir_shape_numel(&ratio->shape) != 1) {
+        ir_diag_node(d, g, n, "ratio (\"%s\") must be a scalar", ratio->name);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
     if (train && ir_shape_numel(&train->shape) != 1) {
         ir_diag_node(d, g, n, "training_mode (\"%s\") must be a scalar", train->name);
         return LOOM_STATUS_INVALID_MODEL;

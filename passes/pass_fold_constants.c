@@ -17,11 +17,9 @@ static bool all_inputs_const(const ir_node *n)
 
 loom_status pass_fold_constants(ir_graph *g, ir_diag *d)
 {
-    bool *keep = ir_calloc((size_t)g->n_nodes + 1, sizeof *keep);
-    if (!keep) {
-        ir_diag_graph(d, g, "out of memory while folding constants");
-        return LOOM_STATUS_NOMEM;
-    }
+    /* in the graph's arena: an allocation failure while evaluating longjmps
+     * to the pipeline's handler, which a heap block here would leak past */
+    bool *keep = ir_arena_alloc(&g->arena, ((size_t)g->n_nodes + 1) * sizeof *keep);
     loom_status st = LOOM_STATUS_OK;
     int folded = 0;
     for (int k = 0; k < g->n_nodes && !st; k++) {
@@ -42,6 +40,5 @@ loom_status pass_fold_constants(ir_graph *g, ir_diag *d)
         ir_graph_compact_nodes(g, keep);
         ir_graph_drop_unused_values(g);
     }
-    ir_free(keep);
     return st;
 }

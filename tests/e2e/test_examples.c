@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../unit/leak_check.h"
 #include "fe.h"
 #include "interp.h"
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../unit/leak_check.h"
 #include "be_c.h"
 #include "be_cc.h"
 #include "fe.h"

@@ -47,6 +47,12 @@ static loop_index at(int var, int64_t coef, int64_t offset)
     return idx;
 }
 
+/* Appends b[0] = value to the step. */
+static void store0(fixture *c, loop_buf *b, loop_expr *value)
+{
+    loop_store(c->f, &c->step->body, b, loop_idx_const(0), value);
+}
+
 /* The valid body: y[i] = max(x[i] + w[i], t[i]) inside for i < 8. */
 static loop_stmt *valid_body(fixture *c)
 {
@@ -133,7 +139,7 @@ Test(loop_verify, expression_uses_an_undeclared_local)
     fixture c = make();
     loop_expr *e = loop_local_read(c.f, loop_local_new(c.f, IR_DTYPE_F32));
     e->id = 3; /* one local is declared */
-    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0), e);
+    store0(&c, c.y, e);
     expect(&c, "expression uses an undeclared local");
 }
 
@@ -175,9 +181,8 @@ Test(loop_verify, guarded_and_data_dependent_accesses_are_not_bounds_checked)
 Test(loop_verify, binary_operands_of_two_dtypes)
 {
     fixture c = make();
-    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0),
-               loop_binary(c.f, LOOP_BINOP_ADD, loop_const_f(c.f, IR_DTYPE_F32, 1),
-                           loop_const_f(c.f, IR_DTYPE_F64, 1)));
+    store0(&c, c.y, loop_binary(c.f, LOOP_BINOP_ADD, loop_const_f(c.f, IR_DTYPE_F32, 1),
+                                loop_const_f(c.f, IR_DTYPE_F64, 1)));
     expect(&c, "binary operands differ in dtype");
 }
 
@@ -185,7 +190,7 @@ Test(loop_verify, select_with_a_float_condition)
 {
     fixture c = make();
     loop_expr *one = loop_const_f(c.f, IR_DTYPE_F32, 1);
-    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0), loop_select(c.f, one, one, one));
+    store0(&c, c.y, loop_select(c.f, one, one, one));
     expect(&c, "select needs a bool condition and arms of one dtype");
 }
 
@@ -196,14 +201,14 @@ Test(loop_verify, select_with_arms_of_two_dtypes)
     loop_expr *s = loop_select(c.f, cond, loop_const_f(c.f, IR_DTYPE_F32, 1),
                                loop_const_f(c.f, IR_DTYPE_F64, 1));
     s->dtype = IR_DTYPE_F32;
-    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0), s);
+    store0(&c, c.y, s);
     expect(&c, "select needs a bool condition and arms of one dtype");
 }
 
 Test(loop_verify, stored_value_of_another_dtype)
 {
     fixture c = make();
-    loop_store(c.f, &c.step->body, c.y, loop_idx_const(0), loop_const_f(c.f, IR_DTYPE_F64, 1));
+    store0(&c, c.y, loop_const_f(c.f, IR_DTYPE_F64, 1));
     expect(&c, "stored value's dtype differs from the buffer's");
 }
 
@@ -227,7 +232,7 @@ Test(loop_verify, local_set_of_an_undeclared_local)
 Test(loop_verify, store_to_an_input)
 {
     fixture c = make();
-    loop_store(c.f, &c.step->body, c.x, loop_idx_const(0), loop_const_f(c.f, IR_DTYPE_F32, 1));
+    store0(&c, c.x, loop_const_f(c.f, IR_DTYPE_F32, 1));
     expect(&c, "store to a read-only buffer");
 }
 
@@ -236,7 +241,7 @@ Test(loop_verify, store_to_a_view_of_a_constant)
     fixture c = make();
     loop_buf *v = loop_buf_new(c.f, "v", LOOP_BUF_ARENA, IR_DTYPE_F32, 8);
     v->alias = c.w;
-    loop_store(c.f, &c.step->body, v, loop_idx_const(0), loop_const_f(c.f, IR_DTYPE_F32, 1));
+    store0(&c, v, loop_const_f(c.f, IR_DTYPE_F32, 1));
     expect(&c, "store to a read-only buffer");
 }
 
@@ -335,7 +340,7 @@ Test(loop_verify, many_defects_are_capped)
 {
     fixture c = make();
     for (int k = 0; k < 30; k++)
-        loop_store(c.f, &c.step->body, c.x, loop_idx_const(0), loop_const_f(c.f, IR_DTYPE_F32, 0));
+        store0(&c, c.x, loop_const_f(c.f, IR_DTYPE_F32, 0));
     ir_diag d;
     ir_diag_init(&d);
     cr_assert_eq(loop_verify(c.f, &d), LOOM_STATUS_INTERNAL);

@@ -13,6 +13,7 @@
 
 #include <criterion/criterion.h>
 
+#include "leak_check.h"
 #include "loomrt.h"
 
 /* test_runtime_avx2.c sets an init function that skips where its build

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "interp.h"
+#include "leak_check.h"
 #include "ir.h"
 
 static inline ir_graph *tl_graph(const char *name)
