@@ -44,20 +44,11 @@ static void check_round_trip(const ir_graph *g)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool ready;
-    if (!ready) {
-        fuzz_init();
-        fuzz_write_weights();
-        ready = true;
-    }
+    fuzz_init();
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = NULL;
     loom_status st = fe_json_load_string((const char *)data, size, "fuzz.json", fuzz_dir(), &g, &d);
-    fuzz_check_result(st, st ? g : NULL, &d);
-    if (!st)
-        check_round_trip(g);
-    ir_graph_free(g);
-    ir_diag_free(&d);
+    fuzz_finish_graph(st, g, &d, check_round_trip);
     return 0;
 }
