@@ -1021,6 +1021,13 @@ static loom_status unpack_model(const char *path, fe_onnx_alloc *a, Onnx__ModelP
         ir_diag_errorf(d, "%s: the file is empty (0 bytes), not an ONNX model", path);
         return LOOM_STATUS_INVALID_MODEL;
     }
+    if (!fe_onnx_nesting_ok(&onnx__model_proto__descriptor, buf, len)) {
+        ir_free(buf);
+        ir_diag_errorf(d, "%s: messages nested more than %d levels deep (subgraphs within "
+                       "subgraphs), past the limit of loom and of protobuf's parsers", path,
+                       FE_ONNX_MAX_DEPTH);
+        return LOOM_STATUS_UNSUPPORTED;
+    }
     *out = onnx__model_proto__unpack(&a->pb, len, buf);
     ir_free(buf);
     if (!*out && a->failed) {

@@ -21,6 +21,16 @@ typedef struct fe_onnx_alloc {
 
 void fe_onnx_alloc_init(fe_onnx_alloc *a);
 
+/* Messages nested deeper than this (a ModelProto is level 1) are refused
+ * before decoding: protobuf-c recurses once per level and would overflow the
+ * stack. 100 is also the limit of protobuf's own parsers (upb's default
+ * decode depth), so no model that onnx.load reads is refused. */
+#define FE_ONNX_MAX_DEPTH 100
+
+/* True when no message in buf (a message of type desc) is nested deeper
+ * than FE_ONNX_MAX_DEPTH. Malformed wire data is left to the decoder. */
+bool fe_onnx_nesting_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len);
+
 /* Reads the whole file at path into an ir_malloc buffer (*len bytes).
  * Reports to d (as "PATH: ...") and returns LOOM_STATUS_IO or NOMEM. */
 loom_status fe_onnx_read_file(const char *path, uint8_t **buf, size_t *len, ir_diag *d);

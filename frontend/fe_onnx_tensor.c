@@ -42,6 +42,65 @@ void fe_onnx_alloc_init(fe_onnx_alloc *a)
     a->failed = false;
 }
 
+/* ---- nesting depth ----
+ * protobuf-c decodes sub-messages recursively with large frames, so a file
+ * of messages nested thousands deep (subgraph attributes within subgraphs)
+ * overflows the stack. This walks the wire format (protobuf's encoding
+ * guide: a tag varint of field << 3 | wire type; wire types 0 varint,
+ * 1 fixed64, 2 length-delimited, 5 fixed32) with the message descriptors to
+ * find the depth first, recursing at most limit + 1 levels. */
+
+/* Reads the varint at *p; false when it is cut short or too long. */
+static bool pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Depth of the deepest message in [p, end), a message of type desc at
+ * depth depth; stops looking past limit. Malformed input ends the walk
+ * (the decoder then reports it). */
+static int pb_depth(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *end,
+                    int depth, int limit)
+{
+    int deepest = depth;
+    uint64_t tag, n;
+    while (p < end && deepest <= limit && pb_varint(&p, end, &tag)) {
+        int wire = (int)(tag & 7);
+        bool ok = wire == 0 ? pb_varint(&p, end, &n)
+                  : wire == 1 ? (n = 8) <= (uint64_t)(end - p)
+                  : wire == 5 ? (n = 4) <= (uint64_t)(end - p)
+                  : wire == 2 && pb_varint(&p, end, &n) && n <= (uint64_t)(end - p);
+        if (!ok)
+            break;
+        if (wire == 0)
+            continue;
+        const ProtobufCFieldDescriptor *f =
+            wire == 2 && tag >> 3 <= UINT32_MAX
+                ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3))
+                : NULL;
+        if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            int sub = pb_depth(f->descriptor, p, p + n, depth + 1, limit);
+            deepest = sub > deepest ? sub : deepest;
+        }
+        p += n;
+    }
+    return deepest;
+}
+
+bool fe_onnx_nesting_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len)
+{
+    return pb_depth(desc, buf, buf + len, 1, FE_ONNX_MAX_DEPTH) <= FE_ONNX_MAX_DEPTH;
+}
+
 /* ---- files ---- */
 
 loom_status fe_onnx_read_file(const char *path, uint8_t **buf, size_t *len, ir_diag *d)

@@ -391,8 +391,9 @@ static loom_status pad_amounts(const ir_graph *g, const ir_node *n, ir_pad_geom 
 static loom_status pad_check_dim(const ir_graph *g, const ir_node *n, const ir_pad_geom *geom,
                                  int i, int64_t len, ir_diag *d)
 {
-    int64_t b = geom->begin[i], e = geom->end[i];
-    if (b < -len || e < -len || len + b + e < 0 || b > INT32_MAX || e > INT32_MAX) {
+    int64_t b = geom->begin[i], e = geom->end[i], out;
+    bool overflow = __builtin_add_overflow(len, b, &out) || __builtin_add_overflow(out, e, &out);
+    if (b < -len || e < -len || overflow || out < 0 || b > INT32_MAX || e > INT32_MAX) {
         if (d)
             ir_diag_node(d, g, n, "pads %lld, %lld of dim %d (size %lld) are out of range",
                          (long long)b, (long long)e, i, (long long)len);

@@ -1,11 +1,25 @@
 /*
  * Graph statistics. FLOPs count a multiply-add as 2 and every other
  * elementwise operation as 1 per output element (the convention of most
- * model-zoo tables); transcendental functions count as 1.
+ * model-zoo tables); transcendental functions count as 1. Counts saturate
+ * at INT64_MAX: a model may declare shapes whose FLOPs do not fit.
  */
 #include "ir_stats.h"
 
 #include "ir_infer.h"
+
+/* a * b and a + b, saturating at INT64_MAX instead of overflowing. */
+static int64_t mul(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static int64_t add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
 
 static int64_t numel(const ir_value *v)
 {
@@ -18,11 +32,11 @@ static int64_t conv_flops(const ir_graph *g, const ir_node *n)
     const ir_value *w = ir_input(n, 1);
     int64_t per_out = 1;
     for (int i = 1; i < w->shape.rank; i++)
-        per_out *= w->shape.dims[i];
+        per_out = mul(per_out, w->shape.dims[i]);
     if (n->op == IR_OP_CONV)
-        return 2 * numel(n->outputs[0]) * per_out;
+        return mul(mul(2, numel(n->outputs[0])), per_out);
     /* ConvTranspose: every input element scatters C_out/group * kernel */
-    return 2 * numel(n->inputs[0]) * per_out;
+    return mul(mul(2, numel(n->inputs[0])), per_out);
 }
 
 static int64_t matmul_flops(const ir_node *n)
@@ -31,7 +45,7 @@ static int64_t matmul_flops(const ir_node *n)
     int64_t k = a->shape.rank ? a->shape.dims[a->shape.rank - 1] : 1;
     if (n->op == IR_OP_GEMM && ir_attr_int(n, "transA", 0) && a->shape.rank == 2)
         k = a->shape.dims[0];
-    return 2 * numel(n->outputs[0]) * k;
+    return mul(mul(2, numel(n->outputs[0])), k);
 }
 
 /* Per time step and direction: gates * hidden * (input + hidden) MACs. */
@@ -44,8 +58,8 @@ static int64_t rnn_flops(const ir_node *n)
     int64_t seq = layout ? x->shape.dims[1] : x->shape.dims[0];
     int64_t batch = layout ? x->shape.dims[0] : x->shape.dims[1];
     int64_t dirs = w->shape.dims[0];
-    int64_t macs = w->shape.dims[1] * (w->shape.dims[2] + r->shape.dims[2]);
-    return 2 * seq * batch * dirs * macs;
+    int64_t macs = mul(w->shape.dims[1], add(w->shape.dims[2], r->shape.dims[2]));
+    return mul(mul(mul(mul(2, seq), batch), dirs), macs);
 }
 
 int64_t ir_node_flops(const ir_graph *g, const ir_node *n)
@@ -64,17 +78,17 @@ int64_t ir_node_flops(const ir_graph *g, const ir_node *n)
         int nk = ir_attr_ints(n, "kernel_shape", &k);
         int64_t ksize = 1;
         for (int i = 0; i < nk; i++)
-            ksize *= k[i];
-        return numel(n->outputs[0]) * ksize;
+            ksize = mul(ksize, k[i]);
+        return mul(numel(n->outputs[0]), ksize);
     }
     case IR_OP_GLOBAL_AVERAGE_POOL:
     case IR_OP_REDUCE_MEAN:
     case IR_OP_REDUCE_SUM:
     case IR_OP_REDUCE_MAX: return numel(n->inputs[0]);
     case IR_OP_SOFTMAX:
-    case IR_OP_LOG_SOFTMAX: return 4 * numel(n->inputs[0]);
-    case IR_OP_LAYER_NORMALIZATION: return 6 * numel(n->inputs[0]);
-    case IR_OP_BATCH_NORMALIZATION: return 2 * numel(n->inputs[0]);
+    case IR_OP_LOG_SOFTMAX: return mul(4, numel(n->inputs[0]));
+    case IR_OP_LAYER_NORMALIZATION: return mul(6, numel(n->inputs[0]));
+    case IR_OP_BATCH_NORMALIZATION: return mul(2, numel(n->inputs[0]));
     /* data movement: no arithmetic */
     case IR_OP_RESHAPE: case IR_OP_FLATTEN: case IR_OP_TRANSPOSE: case IR_OP_CONCAT:
     case IR_OP_SPLIT: case IR_OP_SLICE: case IR_OP_GATHER: case IR_OP_SQUEEZE:
@@ -91,12 +105,12 @@ void ir_graph_stats(const ir_graph *g, ir_stats *s)
         const ir_value *v = g->values[i];
         int64_t bytes = (int64_t)ir_value_bytes(v);
         if (v->data) {
-            s->params += numel(v);
-            s->param_bytes += bytes;
+            s->params = add(s->params, numel(v));
+            s->param_bytes = add(s->param_bytes, bytes);
         } else if (v->is_input || v->is_output) {
-            s->io_bytes += bytes;
+            s->io_bytes = add(s->io_bytes, bytes);
         } else {
-            s->activation_bytes += bytes;
+            s->activation_bytes = add(s->activation_bytes, bytes);
             if (bytes > s->largest_activation_bytes)
                 s->largest_activation_bytes = bytes;
         }
@@ -104,6 +118,6 @@ void ir_graph_stats(const ir_graph *g, ir_stats *s)
     for (int k = 0; k < g->n_nodes; k++) {
         const ir_node *n = g->nodes[k];
         s->op_count[n->op]++;
-        s->flops += ir_node_flops(g, n);
+        s->flops = add(s->flops, ir_node_flops(g, n));
     }
 }

@@ -28,14 +28,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *fuzz_write_file(const char *name, const uint8_t *data, size_t size);
 /* The scratch folder. */
 const char *fuzz_dir(void);
-/* Writes w.safetensors ("w" f32[4] and "i" i64[2]) into the scratch
- * folder, for JSON models that name a weights file. */
-void fuzz_write_weights(void);
-/* Sets the allocation limit once; every target calls it first. */
+/* Once per process: sets the allocation limit and writes w.safetensors
+ * ("w" f32[4] and "i" i64[2]) into the scratch folder, for JSON models that
+ * name a weights file. Every target calls it first. */
 void fuzz_init(void);
 /* Checks the reader's contract on one input: an error status comes with
  * at least one message and no result, success with no error counted.
  * Aborts (a finding) when broken. */
 void fuzz_check_result(loom_status st, const void *result, const ir_diag *d);
+/* The end of a reader target: checks the contract for (st, g, d), runs
+ * check (may be NULL) on a graph that loaded, frees g and d. */
+void fuzz_finish_graph(loom_status st, ir_graph *g, ir_diag *d, void (*check)(const ir_graph *));
 
 #endif

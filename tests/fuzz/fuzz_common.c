@@ -59,7 +59,7 @@ const char *fuzz_write_file(const char *name, const uint8_t *data, size_t size)
 }
 
 /* w.safetensors: an 8-byte header length, the JSON header, then data. */
-void fuzz_write_weights(void)
+static void write_weights(void)
 {
     static const char hdr[] = "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
                               "\"i\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[16,32]}}";
@@ -77,7 +77,12 @@ void fuzz_write_weights(void)
 
 void fuzz_init(void)
 {
+    static bool ready;
+    if (ready)
+        return;
+    ready = true;
     ir_alloc_limit(FUZZ_ALLOC_LIMIT);
+    write_weights();
 }
 
 void fuzz_check_result(loom_status st, const void *result, const ir_diag *d)
@@ -91,4 +96,13 @@ void fuzz_check_result(loom_status st, const void *result, const ir_diag *d)
         fprintf(stderr, "fuzz: success with %d error(s): %s\n", d->n_errors, d->text);
         abort();
     }
+}
+
+void fuzz_finish_graph(loom_status st, ir_graph *g, ir_diag *d, void (*check)(const ir_graph *))
+{
+    fuzz_check_result(st, st ? g : NULL, d);
+    if (!st && check)
+        check(g);
+    ir_graph_free(g);
+    ir_diag_free(d);
 }

@@ -48,10 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ir_diag_init(&d);
     ir_graph *g = NULL;
     loom_status st = ir_parse((const char *)data, size, "fuzz.lir", &g, &d);
-    fuzz_check_result(st, st ? g : NULL, &d);
-    if (!st)
-        check_round_trip(g);
-    ir_graph_free(g);
-    ir_diag_free(&d);
+    fuzz_finish_graph(st, g, &d, check_round_trip);
     return 0;
 }

@@ -16,8 +16,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ir_diag_init(&d);
     ir_graph *g = NULL;
     loom_status st = fe_onnx_load(path, NULL, &g, &d);
-    fuzz_check_result(st, st ? g : NULL, &d);
-    ir_graph_free(g);
-    ir_diag_free(&d);
+    fuzz_finish_graph(st, g, &d, NULL);
     return 0;
 }

@@ -168,12 +168,7 @@ static void compile(ir_graph *g)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool ready;
-    if (!ready) {
-        fuzz_init();
-        fuzz_write_weights();
-        ready = true;
-    }
+    fuzz_init();
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = NULL;

@@ -21,7 +21,10 @@ DICT=$BUILD/loom.dict
     echo f32 f64 i64 i32 i8 u8 bool F32 F64 I64 I32 I8 U8 BOOL F16 BF16 | tr ' ' '\n'
     echo attrs data dtype format initializers inputs name nodes op outputs shape version \
         weights value loom-graph data_offsets __metadata__ graph const return elided | tr ' ' '\n'
-} | sort -u | sed 's/.*/"&"/' >"$DICT"
+    # numbers at the edges of the integer types, for overflow in shape arithmetic
+    echo -1 0 -9223372036854775808 9223372036854775807 4611686018427387904 2147483647 \
+        -2147483648 4294967296 1048576 1e38 1e-45 inf nan | tr ' ' '\n'
+} | grep . | sort -u | sed 's/.*/"&"/' >"$DICT"
 status=0
 summary=""
 for t in "$@"; do
@@ -44,7 +47,8 @@ for t in "$@"; do
     line="fuzz_$t: ${execs:-?} executions in $SECONDS_EACH s, ${cov:-cov: ?}, exit $rc"
     if [ "$rc" -ne 0 ]; then
         status=1
-        line="$line: FOUND $(ls "$art" | tr '\n' ' ')(see $log)"
+        found=$(ls "$art" | tr '\n' ' ')
+        line="$line: ${found:+FOUND $found}(see $log)"
     fi
     echo "$line"
     summary="$summary$line

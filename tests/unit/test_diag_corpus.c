@@ -1,8 +1,9 @@
 /*
- * The malformed-input corpus (tests/diag): every NAME.json must fail to load
- * with a non-zero status and exactly the diagnostic text in NAME.err. The
- * test runs from LOOM_SOURCE_DIR and loads "tests/diag/NAME.json", so the
- * paths in the messages are the relative ones a user would type.
+ * The malformed-input corpus (tests/diag): every NAME.json and NAME.onnx
+ * must fail to load (fe_load_model) with a non-zero status and exactly the
+ * diagnostic text in NAME.err. The test runs from LOOM_SOURCE_DIR and loads
+ * "tests/diag/NAME.json", so the paths in the messages are the relative
+ * ones a user would type.
  *
  * After a deliberate change of wording, regenerate the golden files with
  *   LOOM_UPDATE_GOLDEN=1 build/tests/unit_diag_corpus
@@ -24,7 +25,8 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Lists the tests/diag JSON files (sorted) as "tests/diag/NAME.json" strings. */
+/* Lists the tests/diag model files (sorted) as "tests/diag/NAME.json" or
+ * ".onnx" strings. */
 static int list_cases(char **names)
 {
     cr_assert_eq(chdir(LOOM_SOURCE_DIR), 0, "cannot chdir to %s", LOOM_SOURCE_DIR);
@@ -34,7 +36,8 @@ static int list_cases(char **names)
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         size_t len = strlen(e->d_name);
-        if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0) {
+        if (len > 5 && (strcmp(e->d_name + len - 5, ".json") == 0 ||
+                        strcmp(e->d_name + len - 5, ".onnx") == 0)) {
             cr_assert_lt(n, MAX_CASES);
             names[n] = malloc(len + 16);
             snprintf(names[n], len + 16, "tests/diag/%s", e->d_name);
@@ -62,7 +65,7 @@ static char *slurp(const char *path)
     return s;
 }
 
-/* NAME.json -> NAME.err */
+/* NAME.json or NAME.onnx -> NAME.err */
 static void err_path(const char *json, char *out, size_t size)
 {
     snprintf(out, size, "%.*s.err", (int)(strlen(json) - 5), json);
@@ -79,7 +82,7 @@ Test(diag_corpus, every_case_gives_its_exact_diagnostic)
         ir_diag d;
         ir_diag_init(&d);
         ir_graph *g = NULL;
-        loom_status st = fe_json_load(names[i], &g, &d);
+        loom_status st = fe_load_model(names[i], NULL, &g, &d);
         const char *got = d.text ? d.text : "";
         char ep[512];
         err_path(names[i], ep, sizeof ep);
@@ -129,7 +132,7 @@ Test(diag_corpus, out_of_memory_at_every_allocation)
             ir_graph *g = NULL;
             long before = ir_alloc_count();
             ir_alloc_fail_after(k);
-            loom_status st = fe_json_load(names[i], &g, &d);
+            loom_status st = fe_load_model(names[i], NULL, &g, &d);
             ir_alloc_fail_after(-1);
             bool injected = ir_alloc_count() - before > k;
             cr_assert_neq(st, LOOM_STATUS_OK, "%s: loaded with allocation %ld failing", names[i], k);
