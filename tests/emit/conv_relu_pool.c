@@ -31,8 +31,8 @@ int conv_relu_pool_run(const float *t_image, float *out_y, void *workspace)
     (void)ws;
     float *t_c = (float *)(ws + 2624);
     float *s_col = (float *)(ws + 0);
-    float *t_r = (float *)(ws + 0);
-    float *t_p = (float *)(ws + 448);
+    float *t_r = (float *)(ws + 2624);
+    float *t_p = (float *)(ws + 0);
     float l0 = 0;
     float l1 = 0;
 
