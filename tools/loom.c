@@ -68,7 +68,9 @@ static const char compile_help[] =
     "portable runtime into NAME.c instead (no OpenBLAS). Weights: inline\n"
     "hex floats up to 1 MiB (auto), else NAME.weights.bin linked through\n"
     "NAME.weights.S (.incbin), or loaded by the caller (file).\n"
-    "--emit=loops prints the planned loop IR to -o (or stdout) instead.\n";
+    "--emit=loops prints the planned loop IR to -o (or stdout) instead.\n"
+    "--mem-report prints the workspace (arena) bytes, the planner's lower\n"
+    "bound and their ratio.\n";
 
 static const char bench_help[] =
     "usage: loom bench MODEL [--backend=c|interp] [--runs N] [--threads N]\n"
@@ -97,7 +99,7 @@ typedef struct cli_opts {
     const char *backend;  /* run/bench: "interp" or "c" */
     const char *weights_mode;
     long runs, threads;
-    bool elide_constants, summary_only, inline_weights, standalone, json;
+    bool elide_constants, summary_only, inline_weights, standalone, json, mem_report;
 } cli_opts;
 
 static int usage_error(const char *help, const char *fmt, ...)
@@ -184,6 +186,8 @@ static int parse_opts(int argc, char **argv, const char *help, cli_opts *o)
             o->standalone = true;
         } else if (strcmp(argv[i], "--json") == 0) {
             o->json = true;
+        } else if (strcmp(argv[i], "--mem-report") == 0) {
+            o->mem_report = true;
         } else if (strcmp(argv[i], "--elide-constants") == 0) {
             o->elide_constants = true;
         } else if (strcmp(argv[i], "--summary-only") == 0) {
@@ -477,6 +481,15 @@ static bool make_dirs(const char *dir)
     }
 }
 
+/* --mem-report: the planner's arena, its lower bound and their ratio. */
+static void mem_report(const loop_func *f, const char *model, FILE *out)
+{
+    double lb = (double)f->workspace_lower_bound;
+    fprintf(out, "%s: workspace %lld bytes, lower bound %lld bytes (ratio %.3f)\n", model,
+            (long long)f->workspace_bytes, (long long)f->workspace_lower_bound,
+            lb > 0 ? (double)f->workspace_bytes / lb : 1.0);
+}
+
 static int cmd_compile(int argc, char **argv)
 {
     cli_opts o = {0};
@@ -508,6 +521,8 @@ static int cmd_compile(int argc, char **argv)
         st = be_compile(g, name, &f, &d);
         FILE *out = !st && o.output ? fopen(o.output, "w") : stdout;
         if (!st && out) {
+            if (o.mem_report)
+                mem_report(f, o.model, out == stdout ? stderr : stdout);
             loop_print(f, out);
             if (out != stdout)
                 fclose(out);
@@ -524,14 +539,8 @@ static int cmd_compile(int argc, char **argv)
                  slash ? slash + 1 : o.output);
         loop_func *f = NULL;
         st = make_dirs(dir) ? compile_graph(g, &o, dir, base, name, mode, &f, &d) : LOOM_STATUS_IO;
-        if (!st) {
-            /* the planner's report: arena, lower bound, and their ratio */
-            printf("%s/%s.c: workspace %lld bytes, lower bound %lld bytes (ratio %.3f)\n", dir,
-                   base, (long long)f->workspace_bytes, (long long)f->workspace_lower_bound,
-                   f->workspace_lower_bound
-                       ? (double)f->workspace_bytes / (double)f->workspace_lower_bound
-                       : 1.0);
-        }
+        if (!st && o.mem_report)
+            mem_report(f, o.model, stdout);
         loop_func_free(f);
     }
     flush_diag(&d);
