@@ -50,7 +50,7 @@ typedef struct cli_opts {
     const char *weights_mode; /* compile --weights=MODE */
     long runs, threads;
     bool threads_given;
-    bool summary_only, show_weights, inline_weights, standalone, json;
+    bool summary_only, show_weights, inline_weights, standalone, json, mem_report;
     pass_options passes;      /* -O0..-O3, --disable-pass (run, compile, bench) */
 } cli_opts;
 

@@ -44,6 +44,15 @@ static bool weights_mode(const char *s, be_weights_mode *m)
     return false;
 }
 
+/* --mem-report: the planner's arena, its lower bound and their ratio. */
+static void mem_report(const loop_func *f, const char *model, FILE *out)
+{
+    double lb = (double)f->workspace_lower_bound;
+    fprintf(out, "%s: workspace %lld bytes, lower bound %lld bytes (ratio %.3f)\n", model,
+            (long long)f->workspace_bytes, (long long)f->workspace_lower_bound,
+            lb > 0 ? (double)f->workspace_bytes / lb : 1.0);
+}
+
 /* --emit=loops: the planned loop IR to -o or stdout. */
 static loom_status emit_loops(ir_graph *g, const cli_opts *o, const char *name, ir_diag *d)
 {
@@ -54,6 +63,8 @@ static loom_status emit_loops(ir_graph *g, const cli_opts *o, const char *name, 
         ir_diag_errorf(d, "%s: cannot write: %s", o->output, strerror(errno));
         st = LOOM_STATUS_IO;
     } else if (!st) {
+        if (o->mem_report)
+            mem_report(f, o->model, out == stdout ? stderr : stdout);
         loop_print(f, out);
         int err = ferror(out) || fflush(out) ? (errno ? errno : EIO) : 0;
         if (out != stdout && fclose(out) != 0 && !err)
@@ -105,14 +116,8 @@ static loom_status emit_c(ir_graph *g, const cli_opts *o, const char *name, be_w
         return LOOM_STATUS_IO;
     loop_func *f = NULL;
     loom_status st = cli_compile_to(g, o, dir, base, name, mode, &f, d);
-    if (!st) {
-        /* the planner's report: arena, lower bound, and their ratio */
-        printf("%s/%s.c: workspace %lld bytes, lower bound %lld bytes (ratio %.3f)\n", dir, base,
-               (long long)f->workspace_bytes, (long long)f->workspace_lower_bound,
-               f->workspace_lower_bound
-                   ? (double)f->workspace_bytes / (double)f->workspace_lower_bound
-                   : 1.0);
-    }
+    if (!st && o->mem_report)
+        mem_report(f, o->model, stdout);
     loop_func_free(f);
     return st;
 }
@@ -162,6 +167,7 @@ const cli_command cli_compile = {
         "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops|lir]\n"
         "                          [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
+        "                          [--mem-report]\n"
         "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
         "                          [--const IN=FILE.npy]...\n"
         "Writes DIR/NAME.c and DIR/NAME.h, specialized to the model's shapes, and\n"
@@ -173,5 +179,7 @@ const cli_command cli_compile = {
         "--emit=lir the graph after the passes (what was folded and fused).\n"
         "-O0 only folds constants; -O1 adds canonicalize, cse, dce; -O2 and -O3\n"
         "(the default) fold BatchNormalization and fuse epilogues (docs/passes.md).\n"
+        "--mem-report prints the workspace (arena) bytes, the planner's lower\n"
+        "bound and their ratio.\n"
         "--const binds a graph input to a constant when the model is loaded.\n",
 };

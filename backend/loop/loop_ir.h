@@ -245,9 +245,10 @@ void loop_print(const loop_func *f, FILE *out);
 loom_status loop_verify(const loop_func *f, ir_diag *d);
 
 /* Places every arena buffer of f at an offset in one workspace: liveness
- * over the step order, then greedy by size (largest first, lowest offset
- * that overlaps no buffer live at the same time). Sets f->workspace_bytes
- * and f->workspace_lower_bound (the peak of simultaneously live bytes). */
+ * over the step order, in-place reuse where an elementwise step's input
+ * dies (two arena buffers may then share storage), then offsets from
+ * loop_mem_assign. Sets f->workspace_bytes and f->workspace_lower_bound
+ * (the peak of simultaneously live bytes). */
 loom_status loop_plan_memory(loop_func *f, ir_diag *d);
 
 #endif

@@ -24,7 +24,7 @@ int constants_run(const float *t_x, float *out_g, void *workspace)
     unsigned char *ws = (unsigned char *)workspace;
     (void)ws;
     float *t_a = (float *)(ws + 0);
-    float *t_w = (float *)(ws + 64);
+    float *t_w = (float *)(ws + 0);
     int64_t l0 = 0;
 
     /* a (Mul) */

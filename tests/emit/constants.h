@@ -10,10 +10,10 @@
 
 #include <stdint.h>
 
-#define CONSTANTS_WORKSPACE_BYTES 128
+#define CONSTANTS_WORKSPACE_BYTES 64
 /* the largest set of simultaneously live intermediates: the planner's
    lower bound; arena / lower bound = 1.000 */
-#define CONSTANTS_WORKSPACE_LOWER_BOUND 128
+#define CONSTANTS_WORKSPACE_LOWER_BOUND 64
 #define CONSTANTS_NUM_INPUTS 1
 #define CONSTANTS_NUM_OUTPUTS 1
 

@@ -16,11 +16,11 @@ int elementwise_run(const float *t_x, const float *t_y, float *out_z, void *work
     unsigned char *ws = (unsigned char *)workspace;
     (void)ws;
     float *t_a = (float *)(ws + 0);
-    float *t_m = (float *)(ws + 128);
+    float *t_m = (float *)(ws + 0);
     float *t_s = (float *)(ws + 0);
-    float *t_t = (float *)(ws + 128);
+    float *t_t = (float *)(ws + 0);
     float *t_e = (float *)(ws + 0);
-    float *t_l = (float *)(ws + 128);
+    float *t_l = (float *)(ws + 0);
 
     /* a (Add) */
     for (int64_t i0 = 0; i0 < 6; i0++) {

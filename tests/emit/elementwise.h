@@ -10,10 +10,10 @@
 
 #include <stdint.h>
 
-#define ELEMENTWISE_WORKSPACE_BYTES 256
+#define ELEMENTWISE_WORKSPACE_BYTES 128
 /* the largest set of simultaneously live intermediates: the planner's
    lower bound; arena / lower bound = 1.000 */
-#define ELEMENTWISE_WORKSPACE_LOWER_BOUND 256
+#define ELEMENTWISE_WORKSPACE_LOWER_BOUND 128
 #define ELEMENTWISE_NUM_INPUTS 2
 #define ELEMENTWISE_NUM_OUTPUTS 1
 

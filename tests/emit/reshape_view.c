@@ -13,7 +13,7 @@ int reshape_view_run(const float *t_x, float *out_y, void *workspace)
     (void)ws;
     float *t_r = (float *)(ws + 0);
     float *t_v = (float *)t_r;
-    float *t_n = (float *)(ws + 128);
+    float *t_n = (float *)(ws + 0);
     float *t_f = (float *)t_n;
     float *t_a = (float *)(ws + 0);
 

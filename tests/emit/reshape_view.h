@@ -10,10 +10,10 @@
 
 #include <stdint.h>
 
-#define RESHAPE_VIEW_WORKSPACE_BYTES 256
+#define RESHAPE_VIEW_WORKSPACE_BYTES 128
 /* the largest set of simultaneously live intermediates: the planner's
    lower bound; arena / lower bound = 1.000 */
-#define RESHAPE_VIEW_WORKSPACE_LOWER_BOUND 256
+#define RESHAPE_VIEW_WORKSPACE_LOWER_BOUND 128
 #define RESHAPE_VIEW_NUM_INPUTS 1
 #define RESHAPE_VIEW_NUM_OUTPUTS 1
 
