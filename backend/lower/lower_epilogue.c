@@ -132,3 +132,58 @@ void lower_epilogue(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf *y, 
         v = bin(c, LOOP_BINOP_ADD, v, loop_load(c->f, bias, bi));
     loop_store(c->f, b, y, yi, lower_epilogue_value(c, b, n, v, yi));
 }
+
+/* ---- FusedElementwise ---- */
+
+/* One instruction of a FusedElementwise program on f32 expressions. */
+static loop_expr *ew_expr(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, loop_expr *y)
+{
+    switch (op) {
+    case IR_OP_ADD: return bin(c, LOOP_BINOP_ADD, x, y);
+    case IR_OP_SUB: return bin(c, LOOP_BINOP_SUB, x, y);
+    case IR_OP_MUL: return bin(c, LOOP_BINOP_MUL, x, y);
+    case IR_OP_DIV: return bin(c, LOOP_BINOP_DIV, x, y);
+    case IR_OP_NEG: return loop_unary(c->f, LOOP_UNOP_NEG, x);
+    case IR_OP_ABS: return loop_unary(c->f, LOOP_UNOP_ABS, x);
+    case IR_OP_SQRT: return loop_unary(c->f, LOOP_UNOP_SQRT, x);
+    case IR_OP_EXP: return loop_unary(c->f, LOOP_UNOP_EXP, x);
+    case IR_OP_LOG: return loop_unary(c->f, LOOP_UNOP_LOG, x);
+    case IR_OP_ERF: return loop_unary(c->f, LOOP_UNOP_ERF, x);
+    case IR_OP_RECIPROCAL: return bin(c, LOOP_BINOP_DIV, num(c, x->dtype, 1), x);
+    case IR_OP_TANH: return lower_act(c, b, IR_ACT_TANH, 0, 0, x);
+    case IR_OP_SIGMOID: return lower_act(c, b, IR_ACT_SIGMOID, 0, 0, x);
+    case IR_OP_RELU: return lower_act(c, b, IR_ACT_RELU, 0, 0, x);
+    default: return NULL; /* ir_ew_parse admits no other op */
+    }
+}
+
+/* One loop nest over the output; every input loaded once per element at
+ * its broadcast index, every instruction's result held in a local. */
+loom_status lower_fused_elementwise(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    ir_ew_program p;
+    char err[160];
+    if (!ir_ew_parse(n, &p, err, sizeof err)) {
+        ir_diag_node(c->d, c->g, n, "%s", err);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    const ir_value *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    int vars[IR_MAX_RANK];
+    loop_block *body = lower_nest(c, &step->body, y->shape.rank, y->shape.dims, vars);
+    loop_expr *reg[IR_EW_MAX_INPUTS + IR_EW_MAX];
+    for (int i = 0; i < n->n_inputs; i++) {
+        const ir_value *v = n->inputs[i];
+        reg[i] = lower_bind(c, body, loop_load(c->f, lower_buf(c, v),
+                                               lower_bcast_index(&v->shape, &y->shape, vars)));
+    }
+    for (int k = 0; k < p.n; k++) {
+        const ir_ew_insn *in = &p.insn[k];
+        loop_expr *e = ew_expr(c, body, in->op, reg[in->a], in->b >= 0 ? reg[in->b] : NULL);
+        reg[n->n_inputs + k] = k + 1 < p.n ? lower_bind(c, body, e) : e;
+    }
+    loop_store(c->f, body, lower_buf(c, y), lower_bcast_index(&y->shape, &y->shape, vars),
+               reg[n->n_inputs + p.n - 1]);
+    return LOOM_STATUS_OK;
+}
