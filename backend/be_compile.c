@@ -18,10 +18,16 @@
 
 loom_status be_compile(ir_graph *g, const char *name, loop_func **out, ir_diag *d)
 {
+    return be_compile_with(g, name, NULL, out, d);
+}
+
+loom_status be_compile_with(ir_graph *g, const char *name, const lower_opts *opts,
+                            loop_func **out, ir_diag *d)
+{
     loop_func *f = NULL;
     *out = NULL;
     RUN(pass_pipeline(g, d));
-    RUN(lower_graph(g, name, &f, d));
+    RUN(lower_graph_with(g, name, opts, &f, d));
     RUN(loop_verify(f, d));
     RUN(loop_plan_memory(f, d));
     RUN(loop_verify(f, d));

@@ -62,13 +62,17 @@ static const char run_help[] =
 static const char compile_help[] =
     "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops]\n"
     "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
+    "                          [--unchecked]\n"
     "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
     "Writes DIR/NAME.c and DIR/NAME.h, specialized to the model's shapes, and\n"
     "the runtime (loomrt.h, loomrt_*.c) beside them; --standalone inlines a\n"
     "portable runtime into NAME.c instead (no OpenBLAS). Weights: inline\n"
     "hex floats up to 1 MiB (auto), else NAME.weights.bin linked through\n"
     "NAME.weights.S (.incbin), or loaded by the caller (file).\n"
-    "--emit=loops prints the planned loop IR to -o (or stdout) instead.\n";
+    "--emit=loops prints the planned loop IR to -o (or stdout) instead.\n"
+    "NAME_run returns a non-zero data error for an index out of range or an\n"
+    "integer division by zero (docs/emitted-c.md); --unchecked drops those\n"
+    "checks (indices are clamped, x / 0 gives 0).\n";
 
 static const char bench_help[] =
     "usage: loom bench MODEL [--backend=c|interp] [--runs N] [--threads N]\n"
@@ -98,6 +102,7 @@ typedef struct cli_opts {
     const char *weights_mode;
     long runs, threads;
     bool elide_constants, summary_only, inline_weights, standalone, json;
+    bool unchecked; /* compile: no checks of input data */
 } cli_opts;
 
 static int usage_error(const char *help, const char *fmt, ...)
@@ -182,6 +187,8 @@ static int parse_opts(int argc, char **argv, const char *help, cli_opts *o)
                 return usage_error(help, "bad --threads %s", v);
         } else if (strcmp(argv[i], "--standalone") == 0) {
             o->standalone = true;
+        } else if (strcmp(argv[i], "--unchecked") == 0) {
+            o->unchecked = true;
         } else if (strcmp(argv[i], "--json") == 0) {
             o->json = true;
         } else if (strcmp(argv[i], "--elide-constants") == 0) {
@@ -442,7 +449,8 @@ static loom_status compile_graph(ir_graph *g, const cli_opts *o, const char *dir
                                  ir_diag *d)
 {
     loop_func *f = NULL;
-    loom_status st = be_compile(g, name, &f, d);
+    lower_opts lopts = {.unchecked = o->unchecked};
+    loom_status st = be_compile_with(g, name, &lopts, &f, d);
     if (st)
         return st;
     be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model};
@@ -505,7 +513,8 @@ static int cmd_compile(int argc, char **argv)
     loom_status st;
     if (loops) {
         loop_func *f = NULL;
-        st = be_compile(g, name, &f, &d);
+        lower_opts lopts = {.unchecked = o.unchecked};
+        st = be_compile_with(g, name, &lopts, &f, &d);
         FILE *out = !st && o.output ? fopen(o.output, "w") : stdout;
         if (!st && out) {
             loop_print(f, out);
@@ -606,6 +615,20 @@ static void free_model(built_model *bm)
         remove_dir(bm->dir);
 }
 
+/* Says why the compiled model's run returned status: the failing node
+ * and the data error (loop_error), as the interpreter's diagnostic does. */
+static void report_run_error(const cli_opts *o, built_model *bm, int status)
+{
+    const char *node = NULL, *op = NULL;
+    bm->m.last_error(bm->workspace, &node, &op);
+    const char *what = loop_error_text(status);
+    if (node && what)
+        fprintf(stderr, "%s: node \"%s\" (%s): %s (compiled code, error %d)\n", o->model, node,
+                op, what, status);
+    else
+        fprintf(stderr, "%s: the compiled model returned %d\n", o->model, status);
+}
+
 /* Allocates output buffers, runs the interpreter, prints and writes. */
 static int run_graph(const cli_opts *o, ir_graph *g, const fe_npy *arrays, ir_diag *d)
 {
@@ -623,10 +646,10 @@ static int run_graph(const cli_opts *o, ir_graph *g, const fe_npy *arrays, ir_di
         built_model bm = {0};
         loom_status st = build_model(g, o, &bm, d);
         int status = st ? 0 : bm.m.run(in, out, bm.workspace);
+        if (!st && status)
+            report_run_error(o, &bm, status);
         free_model(&bm);
         if (st || status) {
-            if (!st)
-                fprintf(stderr, "%s: the compiled model returned %d\n", o->model, status);
             flush_diag(d);
             goto done;
         }

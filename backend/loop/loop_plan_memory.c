@@ -4,6 +4,7 @@
  * to the last step that touches it (a view extends its root's range);
  * buffers are placed largest first at the lowest 64-byte aligned offset
  * that does not overlap a placed buffer with an intersecting live range.
+ * A function with data checks gets its error record after the buffers.
  */
 #include <stdlib.h>
 
@@ -55,6 +56,7 @@ static void scan_block(plan_item *items, const loop_block *b, int step)
             scan_expr(items, s->cond, step);
             scan_block(items, &s->body, step);
             break;
+        case LOOP_STMT_CHECK: scan_expr(items, s->cond, step); break;
         case LOOP_STMT_STORE:
             touch(items, s->buf, step);
             scan_expr(items, s->idx.dyn, step);
@@ -149,8 +151,12 @@ loom_status loop_plan_memory(loop_func *f, ir_diag *d)
     for (int i = 0; i < f->n_bufs; i++)
         if (f->bufs[i]->alias && f->bufs[i]->kind == LOOP_BUF_ARENA)
             f->bufs[i]->offset = f->bufs[i]->alias->offset;
-    f->workspace_bytes = total;
-    f->workspace_lower_bound = lower_bound(items, f->n_bufs, f->n_steps);
+    /* the error record of the checks goes after the buffers; it is live
+     * for the whole run */
+    f->error_offset = loop_has_checks(f) ? total : -1;
+    f->workspace_bytes = total + (f->error_offset >= 0 ? PLAN_ALIGN : 0);
+    f->workspace_lower_bound = lower_bound(items, f->n_bufs, f->n_steps) +
+                               (f->error_offset >= 0 ? PLAN_ALIGN : 0);
     ir_free(items);
     ir_free(order);
     return LOOM_STATUS_OK;

@@ -15,10 +15,11 @@
  * expression overflows a signed type: narrow dtypes compute in i64 and
  * convert back (which keeps the low bits, as the interpreter does), i64
  * Add/Sub use an overflow-free formulation, and every division has a
- * divisor that is neither 0 nor -1 with INT64_MIN. Two results differ from
- * the interpreter, which rejects or wraps them, where C cannot reproduce it
- * cheaply and safely: integer division by zero gives 0, and an i64 Mul
- * whose product overflows saturates to INT64_MIN / INT64_MAX. Float to
+ * divisor that is neither 0 nor -1 with INT64_MIN. One result differs from
+ * the interpreter, which wraps it, where C cannot reproduce it cheaply and
+ * safely: an i64 Mul whose product overflows saturates to
+ * INT64_MIN / INT64_MAX. An integer division by zero is a data error (a
+ * LOOP_STMT_CHECK), or gives 0 when lowered unchecked. Float to
  * integer conversions test the range first, as the interpreter does.
  * These guards hold whether a backend evaluates a select lazily (C's ?:)
  * or both arms: divisors are made safe before dividing, and an unchosen
@@ -236,9 +237,10 @@ static loop_expr *mul_sat64(lower_ctx *c, loop_block *blk, loop_expr *a, loop_ex
     return sel(c, fits, bin(c, LOOP_BINOP_MUL, a, b), sel(c, neg, mn, mx));
 }
 
-/* a / b on i64 truncating toward zero. Division by zero gives 0 (the
- * interpreter rejects it); INT64_MIN / -1 wraps to INT64_MIN (divided by 1
- * instead) when min_guard. */
+/* a / b on i64 truncating toward zero. A zero divisor is a data error
+ * (checked by the caller); unchecked, division by zero gives 0.
+ * INT64_MIN / -1 wraps to INT64_MIN (divided by 1 instead) when
+ * min_guard. */
 static loop_expr *div_safe64(lower_ctx *c, loop_expr *a, loop_expr *b, bool min_guard)
 {
     ir_dtype t = IR_DTYPE_I64;
@@ -257,13 +259,15 @@ static loop_expr *int_arith(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x,
                             ir_dtype t)
 {
     ir_dtype w = IR_DTYPE_I64;
-    if (t == w) {
-        x = bind(c, b, x);
-        y = bind(c, b, y);
+    if (t == w || op == IR_OP_DIV) {
+        x = bind(c, b, conv(c, w, x));
+        y = bind(c, b, conv(c, w, y));
     } else {
         x = conv(c, w, x);
         y = conv(c, w, y);
     }
+    if (op == IR_OP_DIV)
+        lower_check_divisor(c, b, y);
     loop_expr *r;
     switch (op) {
     case IR_OP_ADD: r = t == w ? add_wrap64(c, x, y) : bin(c, LOOP_BINOP_ADD, x, y); break;
@@ -499,16 +503,31 @@ loom_status lower_where(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
-/* ONNX Equal/Less/Greater-13 with broadcasting; NaN compares false (C's
- * comparisons do the same). */
+/* The loop IR comparison of a comparison op; false for another op. */
+static bool compare_binop(ir_op op, loop_binop *out)
+{
+    switch (op) {
+    case IR_OP_EQUAL: *out = LOOP_BINOP_EQ; return true;
+    case IR_OP_LESS: *out = LOOP_BINOP_LT; return true;
+    case IR_OP_GREATER: *out = LOOP_BINOP_GT; return true;
+    case IR_OP_LESS_OR_EQUAL: *out = LOOP_BINOP_LE; return true;
+    case IR_OP_GREATER_OR_EQUAL: *out = LOOP_BINOP_GE; return true;
+    default: return false;
+    }
+}
+
+/* ONNX Equal/Less/Greater-13, LessOrEqual/GreaterOrEqual-16 with
+ * broadcasting; NaN compares false (C's comparisons do the same). */
 loom_status lower_compare(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
+    loop_binop op;
+    if (!compare_binop(n->op, &op)) {
+        ir_diag_node(c->d, c->g, n, "internal error: %s is not a comparison", ir_op_name(n->op));
+        return LOOM_STATUS_INTERNAL;
+    }
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
-    loop_binop op = n->op == IR_OP_EQUAL  ? LOOP_BINOP_EQ
-                    : n->op == IR_OP_LESS ? LOOP_BINOP_LT
-                                          : LOOP_BINOP_GT;
     bnest e = bcast_nest(c, &step->body, &y->shape, (const ir_shape *[]){&a->shape, &b->shape}, 2);
     loop_expr *r = bin(c, op, operand(c, a, e.in[0]), operand(c, b, e.in[1]));
     loop_store(c->f, e.body, lower_buf(c, y), e.out, r);

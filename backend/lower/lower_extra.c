@@ -423,8 +423,9 @@ loom_status lower_trilu(lower_ctx *c, const ir_node *n, loop_step *step)
 }
 
 /* ONNX GatherElements-13 over the indices' shape: the index is loaded,
- * wrapped and clamped into [0, dim), and becomes the data-dependent term of
- * the load (stride of the axis); the other dims are affine. */
+ * wrapped, checked to lie in [0, dim) (lower_index_in_range), and becomes
+ * the data-dependent term of the load (stride of the axis); the other dims
+ * are affine. */
 loom_status lower_gather_elements(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *x = n->inputs[0], *iv = n->inputs[1], *y = n->outputs[0];
@@ -444,12 +445,7 @@ loom_status lower_gather_elements(lower_ctx *c, const ir_node *n, loop_step *ste
         if (i != axis)
             loop_idx_add(&si, v[i], xs[i]);
     }
-    ir_dtype w = IR_DTYPE_I64;
-    loop_expr *k = bind(c, b, conv(c, w, loop_load(c->f, lower_buf(c, iv), oi)));
-    k = bind(c, b, sel(c, bin(c, LOOP_BINOP_LT, k, ci(c, w, 0)),
-                       bin(c, LOOP_BINOP_ADD, k, ci(c, w, dim)), k));
-    k = bind(c, b, bin(c, LOOP_BINOP_MIN, bin(c, LOOP_BINOP_MAX, k, ci(c, w, 0)),
-                       ci(c, w, dim - 1)));
+    loop_expr *k = lower_index_in_range(c, b, loop_load(c->f, lower_buf(c, iv), oi), dim, true, iv);
     si.dyn = k;
     si.dyn_coef = xs[axis];
     loop_store(c->f, b, lower_buf(c, y), oi, loop_load(c->f, lower_buf(c, x), si));
@@ -488,14 +484,16 @@ loom_status lower_variadic(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
-/* Integer a mod b in i64 (fmod=0: the divisor's sign; fmod=1: C's %). The
- * divisor is replaced by 1 where it is 0 or -1 (x % -1 is 0, and C's
- * INT64_MIN % -1 is undefined); division by zero gives 0. */
+/* Integer a mod b in i64 (fmod=0: the divisor's sign; fmod=1: C's %). A
+ * zero divisor is a data error (lower_check_divisor); the divisor is also
+ * replaced by 1 where it is 0 or -1 (x % -1 is 0, and C's INT64_MIN % -1
+ * is undefined), so unchecked a division by zero gives 0. */
 static loop_expr *int_mod(lower_ctx *c, loop_block *b, loop_expr *a, loop_expr *m, bool fmod)
 {
     ir_dtype w = IR_DTYPE_I64;
     a = bind(c, b, conv(c, w, a));
     m = bind(c, b, conv(c, w, m));
+    lower_check_divisor(c, b, m);
     loop_expr *zero = ci(c, w, 0);
     loop_expr *bad = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_EQ, m, zero),
                          bin(c, LOOP_BINOP_EQ, m, ci(c, w, -1)));

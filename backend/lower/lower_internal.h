@@ -13,6 +13,7 @@ typedef struct lower_ctx {
     loop_func *f;
     loop_buf **bufs; /* by value id */
     ir_diag *d;
+    bool checked; /* emit LOOP_STMT_CHECKs of input data (lower_opts) */
 } lower_ctx;
 
 /* Per-op lowerings: append statements for node n to step->body. Return OK,
@@ -40,6 +41,19 @@ loop_block *lower_nest(lower_ctx *c, loop_block *b, int rank, const int64_t *dim
  * out_shape, right-aligned numpy broadcasting: dims of size 1 in s get
  * stride 0). */
 loop_index lower_bcast_index(const ir_shape *s, const ir_shape *out_shape, const int *vars);
+
+/* An index k (integer expression) into an axis of dim entries, made safe
+ * in block b: negative values count from the end when wrap; then a check
+ * (LOOP_ERROR_INDEX) that it lies in [0, dim), or, unchecked, a clamp into
+ * that range. Neither when k is loaded from src, a constant whose values
+ * are all in range. Returns a read of the i64 local holding it. */
+loop_expr *lower_index_in_range(lower_ctx *c, loop_block *b, loop_expr *k, int64_t dim,
+                                 bool wrap, const ir_value *src);
+
+/* Appends a check (LOOP_ERROR_DIV_ZERO) that the integer divisor m is not
+ * 0, unless unchecked or m is a non-zero literal. The division itself
+ * must still be made safe: unchecked, a zero divisor gives 0. */
+void lower_check_divisor(lower_ctx *c, loop_block *b, loop_expr *m);
 
 /* Copies src into dst elementwise (same numel and dtype). */
 void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel);

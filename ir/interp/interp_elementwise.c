@@ -279,10 +279,29 @@ loom_status interp_where(interp_ctx *c, const ir_node *n)
     return LOOM_STATUS_OK;
 }
 
-/* ONNX Equal/Less/Greater-13 with broadcasting; NaN compares false. */
+/* Whether comparison op holds given cmp (-1, 0, 1, or 2 when unordered);
+ * -1 for an op that is not a comparison. */
+static int compare_holds(ir_op op, int cmp)
+{
+    switch (op) {
+    case IR_OP_EQUAL: return cmp == 0;
+    case IR_OP_LESS: return cmp == -1;
+    case IR_OP_GREATER: return cmp == 1;
+    case IR_OP_LESS_OR_EQUAL: return cmp == -1 || cmp == 0;
+    case IR_OP_GREATER_OR_EQUAL: return cmp == 1 || cmp == 0;
+    default: return -1;
+    }
+}
+
+/* ONNX Equal/Less/Greater-13, LessOrEqual/GreaterOrEqual-16 with
+ * broadcasting; NaN compares false. */
 loom_status interp_compare(interp_ctx *c, const ir_node *n)
 {
     const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
+    if (compare_holds(n->op, 0) < 0) {
+        ir_diag_node(c->d, c->g, n, "internal error: %s is not a comparison", ir_op_name(n->op));
+        return LOOM_STATUS_INTERNAL;
+    }
     const void *pa = interp_in(c, n, 0), *pb = interp_in(c, n, 1);
     uint8_t *py = interp_out(c, n, 0);
     bwalk w;
@@ -299,7 +318,7 @@ loom_status interp_compare(interp_ctx *c, const ir_node *n)
             int64_t v = interp_load_i(pb, b->dtype, w.off[1]);
             cmp = u < v ? -1 : u > v;
         }
-        py[i] = n->op == IR_OP_EQUAL ? cmp == 0 : n->op == IR_OP_LESS ? cmp == -1 : cmp == 1;
+        py[i] = (uint8_t)compare_holds(n->op, cmp);
     }
     return LOOM_STATUS_OK;
 }
