@@ -578,6 +578,9 @@ Test(lower_elementwise, where_broadcast)
     ir_graph_free(g);
 }
 
+/* Equal, Less, Greater, LessOrEqual, GreaterOrEqual on every dtype class,
+ * NaN, infinities, -0 and the integer extremes, C against the
+ * interpreter (which the ONNX node tests check). */
 Test(lower_elementwise, compare)
 {
     ir_graph *g = tl_graph("g");
@@ -590,8 +593,9 @@ Test(lower_elementwise, compare)
     ir_value *ua = tl_input(g, "ua", IR_DTYPE_U8, 1, D(4));
     ir_value *da = tl_input(g, "da", IR_DTYPE_F64, 1, D(4));
     ir_value *zero = tl_const_f32(g, "zero", 0, NULL, (float[]){0});
-    static const ir_op ops[] = {IR_OP_EQUAL, IR_OP_LESS, IR_OP_GREATER};
-    for (int o = 0; o < 3; o++) {
+    static const ir_op ops[] = {IR_OP_EQUAL, IR_OP_LESS, IR_OP_GREATER, IR_OP_LESS_OR_EQUAL,
+                                IR_OP_GREATER_OR_EQUAL};
+    for (int o = 0; o < 5; o++) {
         char name[32];
         snprintf(name, sizeof name, "%s_f32", ir_op_name(ops[o]));
         op2(g, ops[o], a, b, name);
