@@ -35,6 +35,13 @@ static const char *c_name(lower_ctx *c, const char *prefix, const char *name)
     }
 }
 
+loom_status lower_no_case(lower_ctx *c, const ir_node *n)
+{
+    ir_diag_node(c->d, c->g, n, "internal error: the lowering has no case for %s",
+                 ir_op_name(n->op));
+    return LOOM_STATUS_INTERNAL;
+}
+
 loop_buf *lower_buf(lower_ctx *c, const ir_value *v)
 {
     if (c->bufs[v->id])

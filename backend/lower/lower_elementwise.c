@@ -273,7 +273,8 @@ static loop_expr *int_arith(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x,
     case IR_OP_ADD: r = t == w ? add_wrap64(c, x, y) : bin(c, LOOP_BINOP_ADD, x, y); break;
     case IR_OP_SUB: r = t == w ? sub_wrap64(c, x, y) : bin(c, LOOP_BINOP_SUB, x, y); break;
     case IR_OP_MUL: r = t == w ? mul_sat64(c, b, x, y) : bin(c, LOOP_BINOP_MUL, x, y); break;
-    default: r = div_safe64(c, x, y, t == w); break;
+    case IR_OP_DIV: r = div_safe64(c, x, y, t == w); break;
+    default: return NULL; /* not integer arithmetic (lower_binary checked) */
     }
     return conv(c, t, r);
 }
@@ -301,14 +302,16 @@ static loop_expr *float_to_int(lower_ctx *c, loop_expr *x, ir_dtype t)
 
 /* ---- binary arithmetic ---- */
 
-static loop_binop float_binop(ir_op op)
+/* The loop IR op of a binary arithmetic op; false for another op. */
+static bool float_binop(ir_op op, loop_binop *out)
 {
     switch (op) {
-    case IR_OP_ADD: return LOOP_BINOP_ADD;
-    case IR_OP_SUB: return LOOP_BINOP_SUB;
-    case IR_OP_MUL: return LOOP_BINOP_MUL;
-    case IR_OP_DIV: return LOOP_BINOP_DIV;
-    default: return LOOP_BINOP_POW;
+    case IR_OP_ADD: *out = LOOP_BINOP_ADD; return true;
+    case IR_OP_SUB: *out = LOOP_BINOP_SUB; return true;
+    case IR_OP_MUL: *out = LOOP_BINOP_MUL; return true;
+    case IR_OP_DIV: *out = LOOP_BINOP_DIV; return true;
+    case IR_OP_POW: *out = LOOP_BINOP_POW; return true;
+    default: return false;
     }
 }
 
@@ -318,8 +321,10 @@ static loop_binop float_binop(ir_op op)
 static loop_expr *binary_expr(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x,
                               loop_expr *y, ir_dtype t)
 {
+    loop_binop fop = LOOP_BINOP_ADD;
+    float_binop(op, &fop); /* lower_binary checked op */
     if (is_float(t))
-        return bin(c, float_binop(op), x, conv(c, t, y));
+        return bin(c, fop, x, conv(c, t, y));
     if (op == IR_OP_POW) {
         loop_expr *p = bin(c, LOOP_BINOP_POW, conv(c, IR_DTYPE_F64, x), conv(c, IR_DTYPE_F64, y));
         return float_to_int(c, p, t);
@@ -331,6 +336,9 @@ static loop_expr *binary_expr(lower_ctx *c, loop_block *b, ir_op op, loop_expr *
 loom_status lower_binary(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
+    loop_binop op;
+    if (!float_binop(n->op, &op))
+        return lower_no_case(c, n);
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
     bnest e = bcast_nest(c, &step->body, &y->shape, (const ir_shape *[]){&a->shape, &b->shape}, 2);
@@ -522,10 +530,8 @@ loom_status lower_compare(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
     loop_binop op;
-    if (!compare_binop(n->op, &op)) {
-        ir_diag_node(c->d, c->g, n, "internal error: %s is not a comparison", ir_op_name(n->op));
-        return LOOM_STATUS_INTERNAL;
-    }
+    if (!compare_binop(n->op, &op))
+        return lower_no_case(c, n);
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
     bnest e = bcast_nest(c, &step->body, &y->shape, (const ir_shape *[]){&a->shape, &b->shape}, 2);

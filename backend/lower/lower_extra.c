@@ -471,6 +471,10 @@ static loop_expr *fold_step(lower_ctx *c, ir_op op, loop_expr *acc, loop_expr *v
 loom_status lower_variadic(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *y = n->outputs[0];
+    switch (n->op) {
+    case IR_OP_MIN: case IR_OP_MAX: case IR_OP_SUM: case IR_OP_MEAN: break;
+    default: return lower_no_case(c, n);
+    }
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
     nest e = open_nest(c, &step->body, n, &y->shape);
@@ -531,13 +535,12 @@ loom_status lower_logical(lower_ctx *c, const ir_node *n, loop_step *step)
         return LOOM_STATUS_OK;
     nest e = open_nest(c, &step->body, n, &y->shape);
     loop_expr *a = nest_operand(c, &e, n->inputs[0]), *r;
-    if (n->op == IR_OP_NOT) {
-        r = un(c, LOOP_UNOP_NOT, a);
-    } else {
-        loop_expr *b = nest_operand(c, &e, n->inputs[1]);
-        r = bin(c, n->op == IR_OP_AND ? LOOP_BINOP_AND : n->op == IR_OP_OR ? LOOP_BINOP_OR
-                                                                          : LOOP_BINOP_NE,
-                a, b);
+    switch (n->op) {
+    case IR_OP_NOT: r = un(c, LOOP_UNOP_NOT, a); break;
+    case IR_OP_AND: r = bin(c, LOOP_BINOP_AND, a, nest_operand(c, &e, n->inputs[1])); break;
+    case IR_OP_OR: r = bin(c, LOOP_BINOP_OR, a, nest_operand(c, &e, n->inputs[1])); break;
+    case IR_OP_XOR: r = bin(c, LOOP_BINOP_NE, a, nest_operand(c, &e, n->inputs[1])); break;
+    default: return lower_no_case(c, n);
     }
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
     return LOOM_STATUS_OK;
@@ -606,9 +609,10 @@ loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
                     un(c, LOOP_UNOP_LOG1P, un(c, LOOP_UNOP_EXP, un(c, LOOP_UNOP_NEG, v)))),
                 un(c, LOOP_UNOP_LOG1P, un(c, LOOP_UNOP_EXP, v)));
         break;
-    default:
+    case IR_OP_GELU:
         r = gelu(c, v, strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0);
         break;
+    default: return lower_no_case(c, n);
     }
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
     return LOOM_STATUS_OK;

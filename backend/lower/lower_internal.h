@@ -24,6 +24,10 @@ typedef struct lower_ctx {
 IR_OPS(LOWER_DECL)
 #undef LOWER_DECL
 
+/* Reports that op n has no case in its family's lowering (a bug: an op
+ * added to the table without its lowering); returns LOOM_STATUS_INTERNAL. */
+loom_status lower_no_case(lower_ctx *c, const ir_node *n);
+
 /* The buffer holding value v (input, output, constant or arena). */
 loop_buf *lower_buf(lower_ctx *c, const ir_value *v);
 /* A scratch arena buffer live only within the current step. */

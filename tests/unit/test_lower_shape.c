@@ -408,17 +408,25 @@ Test(lower_shape, gather_constant_indices)
     ir_graph_free(g);
 }
 
-/* An out-of-range runtime index is a data error in both engines: the
- * compiled run returns LOOP_ERROR_INDEX naming the node, the interpreter
- * reports the node; in-range indices (negative ones wrapped) pass. */
-Test(lower_shape, gather_out_of_range_is_a_data_error)
+/* y = Gather(x f32[5,2], idx i64[5]) in node "g", and x's values. */
+static const float gather_xs[10] = {0, 1, 10, 11, 20, 21, 30, 31, 40, 41};
+static ir_graph *gather_graph(void)
 {
     ir_graph *g = tl_graph("t");
     ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, (int64_t[]){5, 2});
     ir_value *idx = tl_input(g, "idx", IR_DTYPE_I64, 1, (int64_t[]){5});
     node(g, IR_OP_GATHER, "g", 2, (ir_value *[]){x, idx}, "y");
     tl_infer_ok(g);
-    static const float xs[10] = {0, 1, 10, 11, 20, 21, 30, 31, 40, 41};
+    return g;
+}
+
+/* An out-of-range runtime index is a data error in both engines: the
+ * compiled run returns LOOP_ERROR_INDEX naming the node, the interpreter
+ * reports the node; in-range indices (negative ones wrapped) pass. */
+Test(lower_shape, gather_out_of_range_is_a_data_error)
+{
+    ir_graph *g = gather_graph();
+    const float *xs = gather_xs;
     static const int64_t good[5] = {4, -5, 2, -1, 0};
     float y[10] = {0};
     run_c(g, true, (const void *[]){xs, good}, (void *[]){y});
@@ -439,17 +447,38 @@ Test(lower_shape, gather_out_of_range_is_a_data_error)
     ir_graph_free(g);
 }
 
+/* GatherElements: an index outside [-dim, dim) along the axis is a data
+ * error in both engines; wrapped negative indices pass. */
+Test(lower_shape, gather_elements_out_of_range_is_a_data_error)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, (int64_t[]){3, 4});
+    ir_value *idx = tl_input(g, "idx", IR_DTYPE_I64, 2, (int64_t[]){3, 2});
+    ir_node *n = node(g, IR_OP_GATHER_ELEMENTS, "ge", 2, (ir_value *[]){x, idx}, "y");
+    ir_node_set_int(g, n, "axis", 1);
+    tl_infer_ok(g);
+    float xs[12];
+    for (int i = 0; i < 12; i++)
+        xs[i] = (float)i;
+    int64_t is[6] = {0, 3, -4, -1, 2, 1};
+    float y[6];
+    run_c_with(g, true, NULL, (const void *[]){xs, is}, (void *[]){y}, 0, NULL);
+    static const float want[6] = {0, 3, 4, 7, 10, 9};
+    tl_assert_close_f32(y, want, 6, 0, 0);
+    is[3] = 4;
+    tl_check_data_error(g, (const void *[]){xs, is}, LOOP_ERROR_INDEX, "ge");
+    is[3] = -5;
+    tl_check_data_error(g, (const void *[]){xs, is}, LOOP_ERROR_INDEX, "ge");
+    ir_graph_free(g);
+}
+
 /* Lowered unchecked (`loom compile --unchecked`), an out-of-range index is
  * clamped into the axis: 7 reads row 4, -9 (-4 after wrapping) reads row
  * 0, and the run returns 0. */
 Test(lower_shape, gather_unchecked_clamps_out_of_range)
 {
-    ir_graph *g = tl_graph("t");
-    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, (int64_t[]){5, 2});
-    ir_value *idx = tl_input(g, "idx", IR_DTYPE_I64, 1, (int64_t[]){5});
-    node(g, IR_OP_GATHER, "g", 2, (ir_value *[]){x, idx}, "y");
-    tl_infer_ok(g);
-    static const float xs[10] = {0, 1, 10, 11, 20, 21, 30, 31, 40, 41};
+    ir_graph *g = gather_graph();
+    const float *xs = gather_xs;
     static const int64_t is[5] = {7, -9, 2, -1, INT64_MIN};
     float y[10] = {0};
     lower_opts unchecked = {.unchecked = true};
