@@ -744,6 +744,10 @@ static void reduce_outer(lower_ctx *c, loop_block *b, const rop *o, const rdims 
 loom_status lower_reduce(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    switch (n->op) { /* the helpers treat every op but Max as a sum */
+    case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX: break;
+    default: return lower_no_case(c, n);
+    }
     bool reduced[IR_MAX_RANK];
     loom_status st = ir_reduce_axes(c->g, n, reduced, c->d);
     if (st)

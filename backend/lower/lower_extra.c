@@ -553,6 +553,8 @@ loom_status lower_logical(lower_ctx *c, const ir_node *n, loop_step *step)
 loom_status lower_is_nan_inf(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    if (n->op != IR_OP_IS_NAN && n->op != IR_OP_IS_INF)
+        return lower_no_case(c, n);
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
     nest e = open_nest(c, &step->body, n, &y->shape);

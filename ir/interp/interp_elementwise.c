@@ -434,6 +434,10 @@ static void reduce_int(const ir_node *n, const void *px, ir_dtype t, bwalk *w, i
 loom_status interp_reduce(interp_ctx *c, const ir_node *n)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    switch (n->op) { /* the helpers treat every op but Max as a sum */
+    case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX: break;
+    default: return interp_no_case(c, n);
+    }
     bool reduced[IR_MAX_RANK];
     loom_status st = ir_reduce_axes(c->g, n, reduced, c->d);
     if (st)

@@ -318,6 +318,8 @@ loom_status interp_logical(interp_ctx *c, const ir_node *n)
 loom_status interp_is_nan_inf(interp_ctx *c, const ir_node *n)
 {
     const ir_value *x = n->inputs[0];
+    if (n->op != IR_OP_IS_NAN && n->op != IR_OP_IS_INF)
+        return interp_no_case(c, n);
     bool neg = ir_attr_int(n, "detect_negative", 1) != 0;
     bool pos = ir_attr_int(n, "detect_positive", 1) != 0;
     const void *in = interp_in(c, n, 0);
