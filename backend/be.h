@@ -7,6 +7,7 @@
 
 #include "ir.h"
 #include "loop_ir.h"
+#include "lower.h"
 #include "passes.h"
 
 /* The whole compile up to code generation: graph passes (pass_pipeline),
@@ -18,5 +19,9 @@ loom_status be_compile(ir_graph *g, const char *name, loop_func **out, ir_diag *
  * opts NULL means the defaults (-O3). */
 loom_status be_compile_opts(ir_graph *g, const char *name, const pass_options *opts,
                             loop_func **out, ir_diag *d);
+/* be_compile with both: pass options (NULL: -O3) and lowering options
+ * (NULL: the defaults, data checks on). */
+loom_status be_compile_with(ir_graph *g, const char *name, const pass_options *popts,
+                            const lower_opts *lopts, loop_func **out, ir_diag *d);
 
 #endif

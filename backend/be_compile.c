@@ -16,13 +16,13 @@
         }                            \
     } while (0)
 
-loom_status be_compile_opts(ir_graph *g, const char *name, const pass_options *opts,
-                           loop_func **out, ir_diag *d)
+loom_status be_compile_with(ir_graph *g, const char *name, const pass_options *popts,
+                            const lower_opts *lopts, loop_func **out, ir_diag *d)
 {
     loop_func *f = NULL;
     *out = NULL;
-    RUN(pass_pipeline(g, opts, d));
-    RUN(lower_graph(g, name, &f, d));
+    RUN(pass_pipeline(g, popts, d));
+    RUN(lower_graph_with(g, name, lopts, &f, d));
     RUN(loop_verify(f, d));
     RUN(loop_plan_memory(f, d));
     RUN(loop_verify(f, d));
@@ -30,7 +30,13 @@ loom_status be_compile_opts(ir_graph *g, const char *name, const pass_options *o
     return LOOM_STATUS_OK;
 }
 
+loom_status be_compile_opts(ir_graph *g, const char *name, const pass_options *opts,
+                            loop_func **out, ir_diag *d)
+{
+    return be_compile_with(g, name, opts, NULL, out, d);
+}
+
 loom_status be_compile(ir_graph *g, const char *name, loop_func **out, ir_diag *d)
 {
-    return be_compile_opts(g, name, NULL, out, d);
+    return be_compile_with(g, name, NULL, NULL, out, d);
 }

@@ -568,6 +568,8 @@ static int op_since(ir_op op)
     case IR_OP_IS_INF: return 10;
     case IR_OP_RANGE:
     case IR_OP_GATHER_ELEMENTS: return 11;
+    case IR_OP_GREATER_OR_EQUAL:
+    case IR_OP_LESS_OR_EQUAL: return 12;
     case IR_OP_TRILU: return 14;
     case IR_OP_LAYER_NORMALIZATION: return 17;
     case IR_OP_GELU: return 20;

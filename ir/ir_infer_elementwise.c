@@ -189,8 +189,9 @@ loom_status ir_infer_where(ir_graph *g, ir_node *n, ir_diag *d)
     return set_output(g, n, d, 0, x->dtype, &s);
 }
 
-/* ONNX Equal-13 (numeric and bool), Less/Greater-13 (numeric): inputs of one
- * type, broadcast, bool output. */
+/* ONNX Equal-13 (numeric and bool), Less/Greater-13 and
+ * LessOrEqual/GreaterOrEqual-16 (numeric): inputs of one type, broadcast,
+ * bool output. */
 loom_status ir_infer_compare(ir_graph *g, ir_node *n, ir_diag *d)
 {
     unsigned allowed = n->op == IR_OP_EQUAL ? DT_ALL : DT_NUMERIC;

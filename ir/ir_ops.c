@@ -11,9 +11,14 @@ const ir_op_info ir_op_table[IR_OP_COUNT] = {
 #undef IR_OP_INFO
 };
 
-#define IR_OP_ONE(e, name, mi, ma, mo, mao, fn, attrs) +1
-_Static_assert(0 IR_OPS(IR_OP_ONE) == IR_OP_COUNT, "op table and enum disagree");
-#undef IR_OP_ONE
+/* Every row of IR_OPS must be consistent: at least 0 inputs and outputs,
+ * max -1 (variadic) or at least min. (The table's size cannot disagree
+ * with the enum: both come from IR_OPS.) A row that breaks this stops the
+ * build here. */
+#define IR_OP_ARITY_OK(e, name, mi, ma, mo, mao, fn, attrs) \
+    &&(mi) >= 0 && (mo) >= 0 && ((ma) == -1 || (ma) >= (mi)) && ((mao) == -1 || (mao) >= (mo))
+_Static_assert(1 IR_OPS(IR_OP_ARITY_OK), "an IR_OPS row has inconsistent arities");
+#undef IR_OP_ARITY_OK
 
 const char *ir_op_name(ir_op op)
 {

@@ -74,6 +74,8 @@
     X(EQUAL, "Equal", 2, 2, 1, 1, compare, "")                                                 \
     X(LESS, "Less", 2, 2, 1, 1, compare, "")                                                   \
     X(GREATER, "Greater", 2, 2, 1, 1, compare, "")                                             \
+    X(GREATER_OR_EQUAL, "GreaterOrEqual", 2, 2, 1, 1, compare, "")                             \
+    X(LESS_OR_EQUAL, "LessOrEqual", 2, 2, 1, 1, compare, "")                                   \
     X(CAST, "Cast", 1, 1, 1, 1, cast, "to:i saturate:i")                                       \
     X(REDUCE_MEAN, "ReduceMean", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                          \
     X(REDUCE_SUM, "ReduceSum", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                            \

@@ -122,7 +122,8 @@ loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, cons
                            ir_diag *d)
 {
     loop_func *f = NULL;
-    loom_status st = be_compile_opts(g, name, &o->passes, &f, d);
+    lower_opts lopts = {.unchecked = o->unchecked};
+    loom_status st = be_compile_with(g, name, &o->passes, &lopts, &f, d);
     if (st)
         return st;
     be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model};

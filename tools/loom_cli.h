@@ -51,6 +51,7 @@ typedef struct cli_opts {
     long runs, threads;
     bool threads_given;
     bool summary_only, show_weights, inline_weights, standalone, json, mem_report;
+    bool unchecked;           /* compile: no checks of input data */
     pass_options passes;      /* -O0..-O3, --disable-pass (run, compile, bench) */
 } cli_opts;
 

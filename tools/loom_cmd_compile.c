@@ -57,7 +57,8 @@ static void mem_report(const loop_func *f, const char *model, FILE *out)
 static loom_status emit_loops(ir_graph *g, const cli_opts *o, const char *name, ir_diag *d)
 {
     loop_func *f = NULL;
-    loom_status st = be_compile_opts(g, name, &o->passes, &f, d);
+    lower_opts lopts = {.unchecked = o->unchecked};
+    loom_status st = be_compile_with(g, name, &o->passes, &lopts, &f, d);
     FILE *out = st || !o->output ? stdout : fopen(o->output, "w");
     if (!out) {
         ir_diag_errorf(d, "%s: cannot write: %s", o->output, strerror(errno));
@@ -167,7 +168,7 @@ const cli_command cli_compile = {
         "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops|lir]\n"
         "                          [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
-        "                          [--mem-report]\n"
+        "                          [--mem-report] [--unchecked]\n"
         "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
         "                          [--const IN=FILE.npy]...\n"
         "Writes DIR/NAME.c and DIR/NAME.h, specialized to the model's shapes, and\n"
@@ -179,6 +180,9 @@ const cli_command cli_compile = {
         "--emit=lir the graph after the passes (what was folded and fused).\n"
         "-O0 only folds constants; -O1 adds canonicalize, cse, dce; -O2 and -O3\n"
         "(the default) fold BatchNormalization and fuse epilogues (docs/passes.md).\n"
+        "NAME_run returns a non-zero data error for an index out of range or an\n"
+        "integer division by zero (docs/emitted-c.md); --unchecked drops those\n"
+        "checks (indices are clamped, x / 0 gives 0).\n"
         "--mem-report prints the workspace (arena) bytes, the planner's lower\n"
         "bound and their ratio.\n"
         "--const binds a graph input to a constant when the model is loaded.\n",

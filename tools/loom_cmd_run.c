@@ -91,17 +91,32 @@ static bool write_outputs(const char *dir, const ir_graph *g, void *const *bufs,
     return true;
 }
 
+/* Says why the compiled model's run returned status: the failing node
+ * and the data error (loop_error_text), as the interpreter's diagnostic does. */
+static void report_run_error(const cli_opts *o, cli_built *bm, int status)
+{
+    const char *node = NULL, *op = NULL;
+    if (bm->m.last_error)
+        bm->m.last_error(bm->workspace, &node, &op);
+    const char *what = loop_error_text(status);
+    if (node && what)
+        fprintf(stderr, "%s: node \"%s\" (%s): %s (compiled code, error %d)\n", o->model, node,
+                op, what, status);
+    else
+        fprintf(stderr, "%s: the compiled model returned %d\n", o->model, status);
+}
+
 /* Runs the compiled model; false after printing why not. */
 static bool run_compiled(const cli_opts *o, ir_graph *g, const void **in, void **out, ir_diag *d)
 {
     cli_built bm = {0};
     loom_status st = cli_build(g, o, &bm, d);
     int status = st ? 0 : bm.m.run(in, out, bm.workspace);
-    cli_built_free(&bm);
     if (st)
         cli_report(d, o->model, "building", st);
     if (status)
-        fprintf(stderr, "%s: the compiled model returned %d\n", o->model, status);
+        report_run_error(o, &bm, status);
+    cli_built_free(&bm);
     return !st && !status;
 }
 

@@ -30,6 +30,9 @@ typedef struct emitter {
     int64_t *blob_off;   /* by buffer id: offset of a constant in the blob */
     int64_t blob_bytes;
     be_weights_mode mode;
+    int *check_slot;     /* by step: its row in the error-node table, or -1 */
+    int n_check_steps;
+    int step;            /* the step being emitted */
 } emitter;
 
 /* Model text (value, node and file names) goes into the emitted C only
@@ -340,6 +343,14 @@ static void emit_block(emitter *e, const loop_block *b, int depth)
             fprintf(out, ";\n");
             break;
         case LOOP_STMT_CALL: emit_call(e, s); break;
+        case LOOP_STMT_CHECK:
+            /* a data error: record it in the workspace and stop */
+            fprintf(out, "if (!");
+            emit_expr(e, s->cond);
+            fprintf(out, ") {\n%*serr[0] = %d;\n%*serr[1] = %d;\n%*sreturn %d;\n%*s}\n",
+                    4 * depth + 4, "", (int)s->error, 4 * depth + 4, "",
+                    e->check_slot[e->step], 4 * depth + 4, "", (int)s->error, 4 * depth, "");
+            break;
         }
     }
 }
@@ -368,8 +379,10 @@ static void mark_block(emitter *e, const loop_block *b)
         const loop_stmt *s = b->stmts[k];
         if (s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF)
             mark_block(e, &s->body);
-        if (s->kind == LOOP_STMT_IF)
+        if (s->kind == LOOP_STMT_IF || s->kind == LOOP_STMT_CHECK)
             mark_expr(e, s->cond);
+        if (s->kind == LOOP_STMT_CHECK && e->check_slot[e->step] < 0)
+            e->check_slot[e->step] = e->n_check_steps++;
         if (s->kind == LOOP_STMT_STORE) {
             e->used[s->buf->id] = true;
             mark_expr(e, s->idx.dyn);
@@ -390,8 +403,11 @@ static void mark_block(emitter *e, const loop_block *b)
 static void mark_used(emitter *e)
 {
     const loop_func *f = e->f;
-    for (int s = 0; s < f->n_steps; s++)
+    for (int s = 0; s < f->n_steps; s++) {
+        e->step = s;
+        e->check_slot[s] = -1;
         mark_block(e, &f->steps[s]->body);
+    }
     for (int i = 0; i < f->n_bufs; i++)
         if (e->used[i] && f->bufs[i]->alias)
             e->used[f->bufs[i]->alias->id] = true;
@@ -513,6 +529,41 @@ static void emit_buffer_decls(emitter *e)
     }
 }
 
+/* NAME_last_error: the error record the run left in the workspace, and
+ * the node of the step that failed (a table of the steps with checks). */
+static void emit_last_error(emitter *e)
+{
+    const loop_func *f = e->f;
+    FILE *out = e->out;
+    if (e->n_check_steps) {
+        fprintf(out, "\nstatic const char *const %s_error_nodes[%d][2] = {\n", f->name,
+                e->n_check_steps);
+        for (int s = 0; s < f->n_steps; s++) {
+            if (e->check_slot[s] < 0)
+                continue;
+            fprintf(out, "    {\"");
+            put_string_text(out, f->steps[s]->node_name);
+            fprintf(out, "\", \"%s\"},\n", ir_op_name(f->steps[s]->op));
+        }
+        fprintf(out, "};\n");
+    }
+    fprintf(out, "\nint %s_last_error(const void *workspace, const char **node, const char **op)\n"
+                 "{\n", f->name);
+    if (!e->n_check_steps) {
+        fprintf(out, "    (void)workspace;\n    if (node)\n        *node = 0;\n"
+                     "    if (op)\n        *op = 0;\n    return 0;\n}\n");
+        return;
+    }
+    fprintf(out, "    const int32_t *err = workspace ? (const int32_t *)((const unsigned char *)"
+                 "workspace + %" PRId64 ") : 0;\n"
+                 "    int code = err ? err[0] : 0, k = err ? err[1] : -1;\n"
+                 "    int known = code != 0 && k >= 0 && k < %d;\n"
+                 "    if (node)\n        *node = known ? %s_error_nodes[k][0] : 0;\n"
+                 "    if (op)\n        *op = known ? %s_error_nodes[k][1] : 0;\n"
+                 "    return code;\n}\n",
+            f->error_offset, e->n_check_steps, f->name, f->name);
+}
+
 static void emit_source(emitter *e, const char *base)
 {
     const loop_func *f = e->f;
@@ -536,8 +587,13 @@ static void emit_source(emitter *e, const char *base)
     if (f->workspace_bytes)
         fprintf(out, "    if (!workspace)\n        return -1;\n");
     emit_buffer_decls(e);
+    if (e->n_check_steps)
+        fprintf(out, "    int32_t *err = (int32_t *)(ws + %" PRId64 ");\n"
+                     "    err[0] = 0;\n    err[1] = -1;\n",
+                f->error_offset);
     for (int s = 0; s < f->n_steps; s++) {
         const loop_step *st = f->steps[s];
+        e->step = s;
         fputs("\n    /* ", out);
         put_comment_text(out, st->node_name);
         fprintf(out, " (%s) */\n", ir_op_name(st->op));
@@ -555,6 +611,7 @@ static void emit_source(emitter *e, const char *base)
     for (int io = 0; io < f->n_outputs; io++)
         fprintf(out, "outputs[%d], ", io);
     fprintf(out, "workspace);\n}\n");
+    emit_last_error(e);
 }
 
 /* Upper-case C macro prefix from the function name. */
@@ -593,8 +650,25 @@ static void emit_io_macros(emitter *e, const char *up, loop_buf_kind kind, const
                 b->io_index);
         for (int d = 0; d < s->rank; d++)
             fprintf(out, d ? ", %" PRId64 : "%" PRId64, s->dims[d]);
-        fprintf(out, "}\n");
+        /* a scalar has no dims, but a C initializer needs one element */
+        fprintf(out, s->rank ? "}\n" : "0} /* rank 0: no dims */\n");
     }
+}
+
+/* The run function's return values. */
+static void emit_status_macros(emitter *e, const char *up)
+{
+    FILE *out = e->out;
+    fprintf(out, "\n/* return values of %s_run */\n#define %s_OK 0\n"
+                 "#define %s_ERROR_WORKSPACE (-1) /* the workspace is NULL */\n",
+            e->f->name, up, up);
+#define EMIT_ERROR_MACRO(en, code, name, text) \
+    fprintf(out, "#define %s_ERROR_%s %d /* %s */\n", up, #en, code, text);
+    LOOP_ERRORS(EMIT_ERROR_MACRO)
+#undef EMIT_ERROR_MACRO
+    if (!e->n_check_steps)
+        fprintf(out, "/* (this model checks no data: %s_run returns no data error) */\n",
+                e->f->name);
 }
 
 static void emit_header(emitter *e)
@@ -610,9 +684,11 @@ static void emit_header(emitter *e)
                  " * passes a workspace of %s_WORKSPACE_BYTES bytes (aligned to 64);\n"
                  " * nothing is allocated and no state is kept between calls, so\n"
                  " * separate workspaces make concurrent calls safe.\n"
-                 " * Returns 0, or -1 if the workspace is NULL. */\n",
-            f->name, up);
+                 " * Returns %s_OK, %s_ERROR_WORKSPACE if the workspace is NULL, or a\n"
+                 " * data error (below) for which %s_last_error names the node. */\n",
+            f->name, up, up, up, f->name);
     fprintf(out, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n", up, up);
+    fprintf(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     fprintf(out, "#define %s_WORKSPACE_BYTES %" PRId64 "\n", up, f->workspace_bytes);
     fprintf(out, "/* the largest set of simultaneously live intermediates: the planner's\n"
                  "   lower bound; arena / lower bound = %.3f */\n",
@@ -627,13 +703,19 @@ static void emit_header(emitter *e)
             f->n_outputs);
     emit_io_macros(e, up, LOOP_BUF_INPUT, "input");
     emit_io_macros(e, up, LOOP_BUF_OUTPUT, "output");
+    emit_status_macros(e, up);
     fprintf(out, "\nint %s_run(", f->name);
     emit_params(e, out);
     fprintf(out, ");\n");
     fprintf(out, "/* The same with inputs and outputs in arrays, in the order above. */\n");
     fprintf(out, "int %s_run_v(%sconst void *const *inputs, void *const *outputs, void *workspace);\n",
             f->name, e->mode == BE_WEIGHTS_FILE ? "const void *weights, " : "");
-    fprintf(out, "\n#endif\n");
+    fprintf(out, "/* The status of the last run in this workspace; on a data error *node\n"
+                 "   and *op (when not NULL) get the failing node's name and op, else\n"
+                 "   NULL. */\n"
+                 "int %s_last_error(const void *workspace, const char **node, const char **op);\n",
+            f->name);
+    fprintf(out, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
 }
 
 /* ---- files ---- */
@@ -754,10 +836,12 @@ loom_status be_c_emit(const loop_func *f, const be_c_opts *opts, const char *dir
     e.used = ir_calloc((size_t)f->n_bufs + 1, sizeof *e.used);
     e.blob_off = ir_calloc((size_t)f->n_bufs + 1, sizeof *e.blob_off);
     e.local_use = ir_calloc((size_t)f->n_locals + 1, sizeof *e.local_use);
-    if (!e.used || !e.blob_off || !e.local_use) {
+    e.check_slot = ir_calloc((size_t)f->n_steps + 1, sizeof *e.check_slot);
+    if (!e.used || !e.blob_off || !e.local_use || !e.check_slot) {
         ir_free(e.used);
         ir_free(e.blob_off);
         ir_free(e.local_use);
+        ir_free(e.check_slot);
         ir_diag_errorf(d, "%s: out of memory in the C emitter", f->name);
         return LOOM_STATUS_NOMEM;
     }
@@ -809,6 +893,7 @@ loom_status be_c_emit(const loop_func *f, const be_c_opts *opts, const char *dir
     ir_free(e.used);
     ir_free(e.blob_off);
     ir_free(e.local_use);
+    ir_free(e.check_slot);
     return ok ? LOOM_STATUS_OK : LOOM_STATUS_IO;
 }
 

@@ -347,8 +347,10 @@ loom_status be_cc_build(const char *dir, const char *base, const char *name,
     }
     snprintf(sym, sizeof sym, "%s_run_v", name);
     *(void **)&m->run = dlsym(m->handle, sym);
-    if (!m->run) {
-        ir_diag_errorf(d, "%s: no symbol %s", path, sym);
+    snprintf(sym, sizeof sym, "%s_last_error", name);
+    *(void **)&m->last_error = dlsym(m->handle, sym);
+    if (!m->run || !m->last_error) {
+        ir_diag_errorf(d, "%s: no symbol %s_run_v or %s_last_error", path, name, name);
         be_cc_unload(m);
         return LOOM_STATUS_INTERNAL;
     }
@@ -361,4 +363,5 @@ void be_cc_unload(be_cc_module *m)
         dlclose(m->handle);
     m->handle = NULL;
     m->run = NULL;
+    m->last_error = NULL;
 }

@@ -9,9 +9,12 @@
 
 typedef int (*be_run_fn)(const void *const *inputs, void *const *outputs, void *workspace);
 
+typedef int (*be_last_error_fn)(const void *workspace, const char **node, const char **op);
+
 typedef struct be_cc_module {
     void *handle;
     be_run_fn run;
+    be_last_error_fn last_error; /* NAME_last_error: the failing node */
 } be_cc_module;
 
 typedef struct be_cc_opts {
@@ -21,7 +24,8 @@ typedef struct be_cc_opts {
 } be_cc_opts;
 
 /* Compiles DIR/BASE.c (plus the runtime files in DIR and the weights
- * assembly if present) into DIR/BASE.so, loads it and finds NAME_run_v. */
+ * assembly if present) into DIR/BASE.so, loads it and finds NAME_run_v
+ * and NAME_last_error. */
 loom_status be_cc_build(const char *dir, const char *base, const char *name,
                         const be_cc_opts *opts, be_cc_module *m, ir_diag *d);
 void be_cc_unload(be_cc_module *m);

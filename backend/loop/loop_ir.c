@@ -73,6 +73,7 @@ loop_func *loop_func_new(const char *name)
         return NULL;
     }
     f->name = ir_arena_strdup(&f->arena, name);
+    f->error_offset = -1;
     f->arena.oom = NULL;
     return f;
 }
@@ -180,6 +181,55 @@ loop_stmt *loop_call(loop_func *f, loop_block *b, loop_kernel k)
     loop_stmt *s = append(f, b, LOOP_STMT_CALL);
     s->kernel = k;
     return s;
+}
+
+void loop_check(loop_func *f, loop_block *b, loop_expr *cond, loop_error error)
+{
+    loop_stmt *s = append(f, b, LOOP_STMT_CHECK);
+    s->cond = cond;
+    s->error = error;
+}
+
+static bool block_has_checks(const loop_block *b)
+{
+    for (int k = 0; k < b->n; k++) {
+        const loop_stmt *s = b->stmts[k];
+        if (s->kind == LOOP_STMT_CHECK)
+            return true;
+        if ((s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF) && block_has_checks(&s->body))
+            return true;
+    }
+    return false;
+}
+
+bool loop_has_checks(const loop_func *f)
+{
+    for (int s = 0; s < f->n_steps; s++)
+        if (block_has_checks(&f->steps[s]->body))
+            return true;
+    return false;
+}
+
+const char *loop_error_name(int code)
+{
+    switch (code) {
+#define LOOP_ERROR_NAME(e, code, name, text) \
+    case code: return name;
+        LOOP_ERRORS(LOOP_ERROR_NAME)
+#undef LOOP_ERROR_NAME
+    default: return NULL;
+    }
+}
+
+const char *loop_error_text(int code)
+{
+    switch (code) {
+#define LOOP_ERROR_TEXT(e, code, name, text) \
+    case code: return text;
+        LOOP_ERRORS(LOOP_ERROR_TEXT)
+#undef LOOP_ERROR_TEXT
+    default: return NULL;
+    }
 }
 
 loop_index loop_idx_const(int64_t offset)

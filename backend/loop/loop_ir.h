@@ -6,8 +6,10 @@
  *     the caller's workspace;
  *   - steps: one per lowered graph node, each a block of statements;
  *   - statements: for loops with constant trip counts, stores with affine
- *     indices, scalar local assignments, guarded blocks, and calls into
- *     runtime microkernels (GEMM, im2col, ...);
+ *     indices, scalar local assignments, guarded blocks, calls into
+ *     runtime microkernels (GEMM, im2col, ...), and checks of input data
+ *     (an index in range, a non-zero divisor) that end the run with an
+ *     error code;
  *   - expressions: constants, loop variables, locals, loads with affine
  *     indices (plus at most one data-dependent term, for Gather), and
  *     arithmetic / math intrinsics.
@@ -140,8 +142,32 @@ typedef enum loop_stmt_kind {
     LOOP_STMT_STORE, /* buf[idx] = value */
     LOOP_STMT_SET,   /* local = value */
     LOOP_STMT_IF,    /* if (cond) body */
-    LOOP_STMT_CALL   /* kernel(args) */
+    LOOP_STMT_CALL,  /* kernel(args) */
+    LOOP_STMT_CHECK  /* unless cond: record (error, step) and return error */
 } loop_stmt_kind;
+
+/* Data errors: a CHECK whose condition is false ends the run with one of
+ * these codes (the run function's return value, documented in
+ * docs/emitted-c.md) and records the code and the failing step in the
+ * function's error record in the workspace (loop_func.error_offset). */
+#define LOOP_ERRORS(X)                                                         \
+    X(INDEX, 1, "index", "an index is out of range")                           \
+    X(DIV_ZERO, 2, "div_zero", "integer division by zero")                     \
+    X(SEQ_LEN, 3, "seq_len", "a sequence length is outside [0, seq_length]")
+
+typedef enum loop_error {
+    LOOP_ERROR_NONE = 0,
+#define LOOP_ERROR_ENUM(e, code, name, text) LOOP_ERROR_##e = code,
+    LOOP_ERRORS(LOOP_ERROR_ENUM)
+#undef LOOP_ERROR_ENUM
+} loop_error;
+
+/* The short name of an error code ("index"), or NULL when unknown. */
+const char *loop_error_name(int code);
+/* What an error code means ("an index is out of range"), or NULL. */
+const char *loop_error_text(int code);
+/* Size of the error record: int32 code, int32 step index. */
+#define LOOP_ERROR_RECORD_BYTES 8
 
 typedef struct loop_stmt loop_stmt;
 typedef struct loop_block {
@@ -159,7 +185,8 @@ struct loop_stmt {
     int var;             /* FOR */
     int64_t extent;      /* FOR */
     loop_block body;     /* FOR, IF */
-    loop_expr *cond;     /* IF */
+    loop_expr *cond;     /* IF, CHECK (must hold to go on) */
+    loop_error error;    /* CHECK */
     loop_buf *buf;       /* STORE */
     loop_index idx;      /* STORE */
     loop_expr *value;    /* STORE, SET */
@@ -194,6 +221,9 @@ typedef struct loop_func {
     int n_inputs, n_outputs;
     int64_t workspace_bytes;   /* set by the planner */
     int64_t workspace_lower_bound; /* peak of simultaneously live bytes */
+    int64_t error_offset; /* byte offset of the error record in the workspace,
+                             -1 when no step checks anything (set by the
+                             planner) */
 } loop_func;
 
 /* ---- construction (loop_ir.c) ---- */
@@ -215,6 +245,11 @@ loop_stmt *loop_if(loop_func *f, loop_block *b, loop_expr *cond);
 void loop_store(loop_func *f, loop_block *b, loop_buf *buf, loop_index idx, loop_expr *value);
 void loop_set(loop_func *f, loop_block *b, int local, loop_expr *value);
 loop_stmt *loop_call(loop_func *f, loop_block *b, loop_kernel k);
+/* Appends `check cond else error`: the run goes on only if the bool cond
+ * holds. */
+void loop_check(loop_func *f, loop_block *b, loop_expr *cond, loop_error error);
+/* True when some step of f contains a CHECK. */
+bool loop_has_checks(const loop_func *f);
 
 /* Index helpers. */
 loop_index loop_idx_const(int64_t offset);

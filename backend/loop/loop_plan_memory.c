@@ -17,6 +17,9 @@
  * both are arena buffers of the same dtype and element count; the input is
  * defined before the step and not used after it (graph inputs and outputs
  * are not arena buffers, so never reused).
+ *
+ * A function with data checks gets its error record after the buffers,
+ * live for the whole run.
  */
 #include <stdlib.h>
 
@@ -71,6 +74,7 @@ static void scan_block(plan_item *items, const loop_block *b, int step)
             scan_expr(items, s->cond, step);
             scan_block(items, &s->body, step);
             break;
+        case LOOP_STMT_CHECK: scan_expr(items, s->cond, step); break;
         case LOOP_STMT_STORE:
             touch(items, s->buf, step);
             scan_expr(items, s->idx.dyn, step);
@@ -299,8 +303,13 @@ loom_status loop_plan_memory(loop_func *f, ir_diag *d)
     }
     if (!st) {
         set_offsets(f, items, blocks, block);
-        f->workspace_bytes = plan.arena;
-        f->workspace_lower_bound = plan.lower_bound;
+        /* the error record of the checks goes after the buffers; it is
+         * live for the whole run */
+        int64_t end = (plan.arena + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN;
+        int64_t rec = loop_has_checks(f) ? PLAN_ALIGN : 0;
+        f->error_offset = rec ? end : -1;
+        f->workspace_bytes = rec ? end + rec : plan.arena;
+        f->workspace_lower_bound = plan.lower_bound + rec;
     } else {
         ir_diag_errorf(d, "%s: out of memory while planning memory", f->name);
     }

@@ -154,14 +154,22 @@ static void print_block(const loop_block *b, int depth, FILE *out)
             fprintf(out, "\n");
             break;
         case LOOP_STMT_CALL: print_call(s, out); break;
+        case LOOP_STMT_CHECK:
+            fprintf(out, "check ");
+            print_expr(s->cond, out);
+            fprintf(out, " else error %s\n", loop_error_name((int)s->error));
+            break;
         }
     }
 }
 
 void loop_print(const loop_func *f, FILE *out)
 {
-    fprintf(out, "func %s (workspace %" PRId64 " bytes, lower bound %" PRId64 ") {\n", f->name,
+    fprintf(out, "func %s (workspace %" PRId64 " bytes, lower bound %" PRId64, f->name,
             f->workspace_bytes, f->workspace_lower_bound);
+    if (f->error_offset >= 0)
+        fprintf(out, ", error record @%" PRId64, f->error_offset);
+    fprintf(out, ") {\n");
     for (int i = 0; i < f->n_bufs; i++) {
         const loop_buf *b = f->bufs[i];
         fprintf(out, "  buf %%%s: %s %s[%" PRId64 "]", b->name, buf_kind_name(b->kind),

@@ -193,13 +193,29 @@ static void check_block(vctx *c, const loop_block *b)
                 fail(c, "local assignment of the wrong dtype");
             break;
         case LOOP_STMT_CALL: check_call(c, s); break;
+        case LOOP_STMT_CHECK:
+            check_expr(c, s->cond);
+            if (s->cond->dtype != IR_DTYPE_BOOL)
+                fail(c, "check needs a bool condition");
+            if (!loop_error_name((int)s->error))
+                fail(c, "check of an unknown error code");
+            break;
         }
     }
 }
 
-/* Planned arena slices must lie inside the workspace. */
+/* Planned arena slices must lie inside the workspace, and a function with
+ * checks has an error record there, overlapping no buffer. */
 static void check_plan(vctx *c)
 {
+    const loop_func *f = c->f;
+    bool planned = f->workspace_bytes > 0 || f->error_offset >= 0;
+    if (planned && loop_has_checks(f) &&
+        (f->error_offset < 0 || f->error_offset % 4 ||
+         f->error_offset + LOOP_ERROR_RECORD_BYTES > f->workspace_bytes)) {
+        c->step = "(error record)";
+        fail(c, "checks without an error record inside the workspace");
+    }
     for (int i = 0; i < c->f->n_bufs; i++) {
         const loop_buf *b = c->f->bufs[i];
         if (b->kind != LOOP_BUF_ARENA || b->alias || b->offset < 0)

@@ -35,6 +35,13 @@ static const char *c_name(lower_ctx *c, const char *prefix, const char *name)
     }
 }
 
+loom_status lower_no_case(lower_ctx *c, const ir_node *n)
+{
+    ir_diag_node(c->d, c->g, n, "internal error: the lowering has no case for %s",
+                 ir_op_name(n->op));
+    return LOOM_STATUS_INTERNAL;
+}
+
 loop_buf *lower_buf(lower_ctx *c, const ir_value *v)
 {
     if (c->bufs[v->id])
@@ -88,6 +95,62 @@ loop_index lower_bcast_index(const ir_shape *s, const ir_shape *out_shape, const
         stride *= s->dims[i];
     }
     return idx;
+}
+
+/* True when v is a constant i64/i32 tensor whose every value lies in
+ * [lo, hi). */
+static bool const_in_range(const ir_value *v, int64_t lo, int64_t hi)
+{
+    if (!v || !v->data || (v->dtype != IR_DTYPE_I64 && v->dtype != IR_DTYPE_I32))
+        return false;
+    int64_t n = ir_shape_numel(&v->shape);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t x = v->dtype == IR_DTYPE_I64 ? ((const int64_t *)v->data)[i]
+                                             : ((const int32_t *)v->data)[i];
+        if (x < lo || x >= hi)
+            return false;
+    }
+    return true;
+}
+
+loop_expr *lower_index_in_range(lower_ctx *c, loop_block *b, loop_expr *k, int64_t dim,
+                                 bool wrap, const ir_value *src)
+{
+    loop_func *f = c->f;
+    bool known = const_in_range(src, wrap ? -dim : 0, dim); /* nothing to check */
+    ir_dtype w = IR_DTYPE_I64;
+    int l = loop_local_new(f, w);
+    loop_set(f, b, l, k->dtype == w ? k : loop_cast(f, w, k));
+    loop_expr *zero = loop_const_i(f, w, 0);
+    if (wrap) /* negative indices count from the end */
+        loop_set(f, b, l,
+                 loop_select(f, loop_binary(f, LOOP_BINOP_LT, loop_local_read(f, l), zero),
+                             loop_binary(f, LOOP_BINOP_ADD, loop_local_read(f, l),
+                                         loop_const_i(f, w, dim)),
+                             loop_local_read(f, l)));
+    if (known) {
+        return loop_local_read(f, l);
+    } else if (c->checked) {
+        loop_expr *ok = loop_binary(f, LOOP_BINOP_AND,
+                                    loop_binary(f, LOOP_BINOP_GE, loop_local_read(f, l), zero),
+                                    loop_binary(f, LOOP_BINOP_LT, loop_local_read(f, l),
+                                                loop_const_i(f, w, dim)));
+        loop_check(f, b, ok, LOOP_ERROR_INDEX);
+    } else {
+        loop_set(f, b, l, loop_binary(f, LOOP_BINOP_MAX, loop_local_read(f, l), zero));
+        loop_set(f, b, l,
+                 loop_binary(f, LOOP_BINOP_MIN, loop_local_read(f, l),
+                             loop_const_i(f, w, dim - 1)));
+    }
+    return loop_local_read(f, l);
+}
+
+void lower_check_divisor(lower_ctx *c, loop_block *b, loop_expr *m)
+{
+    if (!c->checked || (m->kind == LOOP_EXPR_CONST && m->c.i != 0))
+        return;
+    loop_check(c->f, b, loop_binary(c->f, LOOP_BINOP_NE, m, loop_const_i(c->f, m->dtype, 0)),
+               LOOP_ERROR_DIV_ZERO);
 }
 
 void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel)
@@ -166,9 +229,15 @@ static void lower_io(lower_ctx *c)
 
 loom_status lower_graph(const ir_graph *g, const char *name, loop_func **out, ir_diag *d)
 {
+    return lower_graph_with(g, name, NULL, out, d);
+}
+
+loom_status lower_graph_with(const ir_graph *g, const char *name, const lower_opts *opts,
+                             loop_func **out, ir_diag *d)
+{
     *out = NULL;
     loop_func *f = loop_func_new(name);
-    lower_ctx c = {.g = g, .f = f, .d = d};
+    lower_ctx c = {.g = g, .f = f, .d = d, .checked = !(opts && opts->unchecked)};
     if (!f || !(c.bufs = ir_calloc((size_t)g->n_values + 1, sizeof *c.bufs))) {
         loop_func_free(f);
         ir_diag_graph(d, g, "out of memory while lowering");

@@ -15,10 +15,11 @@
  * expression overflows a signed type: narrow dtypes compute in i64 and
  * convert back (which keeps the low bits, as the interpreter does), i64
  * Add/Sub use an overflow-free formulation, and every division has a
- * divisor that is neither 0 nor -1 with INT64_MIN. Two results differ from
- * the interpreter, which rejects or wraps them, where C cannot reproduce it
- * cheaply and safely: integer division by zero gives 0, and an i64 Mul
- * whose product overflows saturates to INT64_MIN / INT64_MAX. Float to
+ * divisor that is neither 0 nor -1 with INT64_MIN. One result differs from
+ * the interpreter, which wraps it, where C cannot reproduce it cheaply and
+ * safely: an i64 Mul whose product overflows saturates to
+ * INT64_MIN / INT64_MAX. An integer division by zero is a data error (a
+ * LOOP_STMT_CHECK), or gives 0 when lowered unchecked. Float to
  * integer conversions test the range first, as the interpreter does.
  * These guards hold whether a backend evaluates a select lazily (C's ?:)
  * or both arms: divisors are made safe before dividing, and an unchosen
@@ -196,9 +197,10 @@ static loop_expr *mul_sat64(lower_ctx *c, loop_block *blk, loop_expr *a, loop_ex
     return lower_sel(c, fits, lower_bin(c, LOOP_BINOP_MUL, a, b), lower_sel(c, neg, mn, mx));
 }
 
-/* a / b on i64 truncating toward zero. Division by zero gives 0 (the
- * interpreter rejects it); INT64_MIN / -1 wraps to INT64_MIN (divided by 1
- * instead) when min_guard. */
+/* a / b on i64 truncating toward zero. A zero divisor is a data error
+ * (checked by the caller); unchecked, division by zero gives 0.
+ * INT64_MIN / -1 wraps to INT64_MIN (divided by 1 instead) when
+ * min_guard. */
 static loop_expr *div_safe64(lower_ctx *c, loop_expr *a, loop_expr *b, bool min_guard)
 {
     ir_dtype t = IR_DTYPE_I64;
@@ -217,19 +219,22 @@ static loop_expr *int_arith(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x,
                             ir_dtype t)
 {
     ir_dtype w = IR_DTYPE_I64;
-    if (t == w) {
-        x = lower_bind(c, b, x);
-        y = lower_bind(c, b, y);
+    if (t == w || op == IR_OP_DIV) {
+        x = lower_bind(c, b, lower_as(c, w, x));
+        y = lower_bind(c, b, lower_as(c, w, y));
     } else {
         x = lower_as(c, w, x);
         y = lower_as(c, w, y);
     }
+    if (op == IR_OP_DIV)
+        lower_check_divisor(c, b, y);
     loop_expr *r;
     switch (op) {
     case IR_OP_ADD: r = t == w ? add_wrap64(c, x, y) : lower_bin(c, LOOP_BINOP_ADD, x, y); break;
     case IR_OP_SUB: r = t == w ? sub_wrap64(c, x, y) : lower_bin(c, LOOP_BINOP_SUB, x, y); break;
     case IR_OP_MUL: r = t == w ? mul_sat64(c, b, x, y) : lower_bin(c, LOOP_BINOP_MUL, x, y); break;
-    default: r = div_safe64(c, x, y, t == w); break;
+    case IR_OP_DIV: r = div_safe64(c, x, y, t == w); break;
+    default: return NULL; /* not integer arithmetic (lower_binary checked) */
     }
     return lower_as(c, t, r);
 }
@@ -257,14 +262,16 @@ static loop_expr *float_to_int(lower_ctx *c, loop_expr *x, ir_dtype t)
 
 /* ---- binary arithmetic ---- */
 
-static loop_binop float_binop(ir_op op)
+/* The loop IR op of a binary arithmetic op; false for another op. */
+static bool float_binop(ir_op op, loop_binop *out)
 {
     switch (op) {
-    case IR_OP_ADD: return LOOP_BINOP_ADD;
-    case IR_OP_SUB: return LOOP_BINOP_SUB;
-    case IR_OP_MUL: return LOOP_BINOP_MUL;
-    case IR_OP_DIV: return LOOP_BINOP_DIV;
-    default: return LOOP_BINOP_POW;
+    case IR_OP_ADD: *out = LOOP_BINOP_ADD; return true;
+    case IR_OP_SUB: *out = LOOP_BINOP_SUB; return true;
+    case IR_OP_MUL: *out = LOOP_BINOP_MUL; return true;
+    case IR_OP_DIV: *out = LOOP_BINOP_DIV; return true;
+    case IR_OP_POW: *out = LOOP_BINOP_POW; return true;
+    default: return false;
     }
 }
 
@@ -274,8 +281,10 @@ static loop_binop float_binop(ir_op op)
 static loop_expr *binary_expr(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x,
                               loop_expr *y, ir_dtype t)
 {
+    loop_binop fop = LOOP_BINOP_ADD;
+    float_binop(op, &fop); /* lower_binary checked op */
     if (is_float(t))
-        return lower_bin(c, float_binop(op), x, lower_as(c, t, y));
+        return lower_bin(c, fop, x, lower_as(c, t, y));
     if (op == IR_OP_POW) {
         loop_expr *p = lower_bin(c, LOOP_BINOP_POW, lower_as(c, IR_DTYPE_F64, x), lower_as(c, IR_DTYPE_F64, y));
         return float_to_int(c, p, t);
@@ -287,6 +296,9 @@ static loop_expr *binary_expr(lower_ctx *c, loop_block *b, ir_op op, loop_expr *
 loom_status lower_binary(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
+    loop_binop op;
+    if (!float_binop(n->op, &op))
+        return lower_no_case(c, n);
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
     bnest e = bcast_nest(c, &step->body, &y->shape, (const ir_shape *[]){&a->shape, &b->shape}, 2);
@@ -445,16 +457,29 @@ loom_status lower_where(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
-/* ONNX Equal/Less/Greater-13 with broadcasting; NaN compares false (C's
- * comparisons do the same). */
+/* The loop IR comparison of a comparison op; false for another op. */
+static bool compare_binop(ir_op op, loop_binop *out)
+{
+    switch (op) {
+    case IR_OP_EQUAL: *out = LOOP_BINOP_EQ; return true;
+    case IR_OP_LESS: *out = LOOP_BINOP_LT; return true;
+    case IR_OP_GREATER: *out = LOOP_BINOP_GT; return true;
+    case IR_OP_LESS_OR_EQUAL: *out = LOOP_BINOP_LE; return true;
+    case IR_OP_GREATER_OR_EQUAL: *out = LOOP_BINOP_GE; return true;
+    default: return false;
+    }
+}
+
+/* ONNX Equal/Less/Greater-13, LessOrEqual/GreaterOrEqual-16 with
+ * broadcasting; NaN compares false (C's comparisons do the same). */
 loom_status lower_compare(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
+    loop_binop op;
+    if (!compare_binop(n->op, &op))
+        return lower_no_case(c, n);
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
-    loop_binop op = n->op == IR_OP_EQUAL  ? LOOP_BINOP_EQ
-                    : n->op == IR_OP_LESS ? LOOP_BINOP_LT
-                                          : LOOP_BINOP_GT;
     bnest e = bcast_nest(c, &step->body, &y->shape, (const ir_shape *[]){&a->shape, &b->shape}, 2);
     loop_expr *r = lower_bin(c, op, operand(c, a, e.in[0]), operand(c, b, e.in[1]));
     loop_store(c->f, e.body, lower_buf(c, y), e.out, r);
@@ -665,6 +690,10 @@ static void reduce_outer(lower_ctx *c, loop_block *b, const rop *o, const rdims 
 loom_status lower_reduce(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    switch (n->op) { /* the helpers treat every op but Max as a sum */
+    case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX: break;
+    default: return lower_no_case(c, n);
+    }
     bool reduced[IR_MAX_RANK];
     loom_status st = ir_reduce_axes(c->g, n, reduced, c->d);
     if (st)

@@ -333,8 +333,9 @@ loom_status lower_trilu(lower_ctx *c, const ir_node *n, loop_step *step)
 }
 
 /* ONNX GatherElements-13 over the indices' shape: the index is loaded,
- * wrapped and clamped into [0, dim), and becomes the data-dependent term of
- * the load (stride of the axis); the other dims are affine. */
+ * wrapped, checked to lie in [0, dim) (lower_index_in_range), and becomes
+ * the data-dependent term of the load (stride of the axis); the other dims
+ * are affine. */
 loom_status lower_gather_elements(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *x = n->inputs[0], *iv = n->inputs[1], *y = n->outputs[0];
@@ -354,12 +355,7 @@ loom_status lower_gather_elements(lower_ctx *c, const ir_node *n, loop_step *ste
         if (i != axis)
             loop_idx_add(&si, v[i], xs[i]);
     }
-    ir_dtype w = IR_DTYPE_I64;
-    loop_expr *k = lower_bind(c, b, lower_as(c, w, loop_load(c->f, lower_buf(c, iv), oi)));
-    k = lower_bind(c, b, lower_sel(c, lower_bin(c, LOOP_BINOP_LT, k, lower_int(c, w, 0)),
-                       lower_bin(c, LOOP_BINOP_ADD, k, lower_int(c, w, dim)), k));
-    k = lower_bind(c, b, lower_bin(c, LOOP_BINOP_MIN, lower_bin(c, LOOP_BINOP_MAX, k, lower_int(c, w, 0)),
-                       lower_int(c, w, dim - 1)));
+    loop_expr *k = lower_index_in_range(c, b, loop_load(c->f, lower_buf(c, iv), oi), dim, true, iv);
     si.dyn = k;
     si.dyn_coef = xs[axis];
     loop_store(c->f, b, lower_buf(c, y), oi, loop_load(c->f, lower_buf(c, x), si));
@@ -385,6 +381,10 @@ static loop_expr *fold_step(lower_ctx *c, ir_op op, loop_expr *acc, loop_expr *v
 loom_status lower_variadic(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *y = n->outputs[0];
+    switch (n->op) {
+    case IR_OP_MIN: case IR_OP_MAX: case IR_OP_SUM: case IR_OP_MEAN: break;
+    default: return lower_no_case(c, n);
+    }
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
     nest e = open_nest(c, &step->body, n, &y->shape);
@@ -398,14 +398,16 @@ loom_status lower_variadic(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
-/* Integer a mod b in i64 (fmod=0: the divisor's sign; fmod=1: C's %). The
- * divisor is replaced by 1 where it is 0 or -1 (x % -1 is 0, and C's
- * INT64_MIN % -1 is undefined); division by zero gives 0. */
+/* Integer a mod b in i64 (fmod=0: the divisor's sign; fmod=1: C's %). A
+ * zero divisor is a data error (lower_check_divisor); the divisor is also
+ * replaced by 1 where it is 0 or -1 (x % -1 is 0, and C's INT64_MIN % -1
+ * is undefined), so unchecked a division by zero gives 0. */
 static loop_expr *int_mod(lower_ctx *c, loop_block *b, loop_expr *a, loop_expr *m, bool fmod)
 {
     ir_dtype w = IR_DTYPE_I64;
     a = lower_bind(c, b, lower_as(c, w, a));
     m = lower_bind(c, b, lower_as(c, w, m));
+    lower_check_divisor(c, b, m);
     loop_expr *zero = lower_int(c, w, 0);
     loop_expr *bad = lower_bin(c, LOOP_BINOP_OR, lower_bin(c, LOOP_BINOP_EQ, m, zero),
                          lower_bin(c, LOOP_BINOP_EQ, m, lower_int(c, w, -1)));
@@ -443,13 +445,12 @@ loom_status lower_logical(lower_ctx *c, const ir_node *n, loop_step *step)
         return LOOM_STATUS_OK;
     nest e = open_nest(c, &step->body, n, &y->shape);
     loop_expr *a = nest_operand(c, &e, n->inputs[0]), *r;
-    if (n->op == IR_OP_NOT) {
-        r = lower_un(c, LOOP_UNOP_NOT, a);
-    } else {
-        loop_expr *b = nest_operand(c, &e, n->inputs[1]);
-        r = lower_bin(c, n->op == IR_OP_AND ? LOOP_BINOP_AND : n->op == IR_OP_OR ? LOOP_BINOP_OR
-                                                                          : LOOP_BINOP_NE,
-                a, b);
+    switch (n->op) {
+    case IR_OP_NOT: r = lower_un(c, LOOP_UNOP_NOT, a); break;
+    case IR_OP_AND: r = lower_bin(c, LOOP_BINOP_AND, a, nest_operand(c, &e, n->inputs[1])); break;
+    case IR_OP_OR: r = lower_bin(c, LOOP_BINOP_OR, a, nest_operand(c, &e, n->inputs[1])); break;
+    case IR_OP_XOR: r = lower_bin(c, LOOP_BINOP_NE, a, nest_operand(c, &e, n->inputs[1])); break;
+    default: return lower_no_case(c, n);
     }
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
     return LOOM_STATUS_OK;
@@ -462,6 +463,8 @@ loom_status lower_logical(lower_ctx *c, const ir_node *n, loop_step *step)
 loom_status lower_is_nan_inf(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    if (n->op != IR_OP_IS_NAN && n->op != IR_OP_IS_INF)
+        return lower_no_case(c, n);
     if (ir_shape_numel(&y->shape) == 0)
         return LOOM_STATUS_OK;
     nest e = open_nest(c, &step->body, n, &y->shape);
@@ -500,13 +503,14 @@ loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
                     lower_un(c, LOOP_UNOP_LOG1P, lower_un(c, LOOP_UNOP_EXP, lower_un(c, LOOP_UNOP_NEG, v)))),
                 lower_un(c, LOOP_UNOP_LOG1P, lower_un(c, LOOP_UNOP_EXP, v)));
         break;
-    default:
+    case IR_OP_GELU:
         /* Gelu-20; approximate="tanh" is the tanh form */
         r = lower_act(c, e.body,
                       strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0 ? IR_ACT_GELU_TANH
                                                                                   : IR_ACT_GELU,
                       0, 0, v);
         break;
+    default: return lower_no_case(c, n);
     }
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
     return LOOM_STATUS_OK;

@@ -14,6 +14,7 @@ typedef struct lower_ctx {
     loop_func *f;
     loop_buf **bufs; /* by value id */
     ir_diag *d;
+    bool checked; /* emit LOOP_STMT_CHECKs of input data (lower_opts) */
 } lower_ctx;
 
 /* Per-op lowerings: append statements for node n to step->body. Return OK,
@@ -23,6 +24,10 @@ typedef struct lower_ctx {
     loom_status lower_##fn(lower_ctx *c, const ir_node *n, loop_step *step);
 IR_OPS(LOWER_DECL)
 #undef LOWER_DECL
+
+/* Reports that op n has no case in its family's lowering (a bug: an op
+ * added to the table without its lowering); returns LOOM_STATUS_INTERNAL. */
+loom_status lower_no_case(lower_ctx *c, const ir_node *n);
 
 /* The buffer holding value v (input, output, constant or arena). */
 loop_buf *lower_buf(lower_ctx *c, const ir_value *v);
@@ -41,6 +46,19 @@ loop_block *lower_nest(lower_ctx *c, loop_block *b, int rank, const int64_t *dim
  * out_shape, right-aligned numpy broadcasting: dims of size 1 in s get
  * stride 0). */
 loop_index lower_bcast_index(const ir_shape *s, const ir_shape *out_shape, const int *vars);
+
+/* An index k (integer expression) into an axis of dim entries, made safe
+ * in block b: negative values count from the end when wrap; then a check
+ * (LOOP_ERROR_INDEX) that it lies in [0, dim), or, unchecked, a clamp into
+ * that range. Neither when k is loaded from src, a constant whose values
+ * are all in range. Returns a read of the i64 local holding it. */
+loop_expr *lower_index_in_range(lower_ctx *c, loop_block *b, loop_expr *k, int64_t dim,
+                                 bool wrap, const ir_value *src);
+
+/* Appends a check (LOOP_ERROR_DIV_ZERO) that the integer divisor m is not
+ * 0, unless unchecked or m is a non-zero literal. The division itself
+ * must still be made safe: unchecked, a zero divisor gives 0. */
+void lower_check_divisor(lower_ctx *c, loop_block *b, loop_expr *m);
 
 /* Copies src into dst elementwise (same numel and dtype). */
 void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel);

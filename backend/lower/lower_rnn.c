@@ -22,8 +22,9 @@
  * guards each batch entry's update with `if (t < len[b])`: Y is zeroed
  * first and Y_h / Y_c are 0 where len is 0. For the reverse direction this
  * is the same guard: t runs down from seq_length - 1, so entry b starts at
- * t = len[b] - 1, as in the interpreter. Lengths outside [0, seq_length],
- * which the interpreter reports, act as clamped into that range.
+ * t = len[b] - 1, as in the interpreter. Lengths outside [0, seq_length]
+ * are a data error (LOOP_ERROR_SEQ_LEN), as the interpreter reports them;
+ * lowered unchecked they act as clamped into that range.
  * Only f32 is lowered (the SGEMM kernel is f32).
  */
 #include <string.h>
@@ -431,6 +432,22 @@ static loop_expr *len_of(rnn_low *rl, int vb)
     return len->dtype == IR_DTYPE_I64 ? len : loop_cast(rl->f, IR_DTYPE_I64, len);
 }
 
+/* A check (LOOP_ERROR_SEQ_LEN) that every len[b] lies in [0, seq_length],
+ * as the interpreter requires. */
+static void check_lens(rnn_low *rl, loop_block *b)
+{
+    int vb;
+    loop_block *body = rloop(rl, b, rl->B, &vb);
+    int l = loop_local_new(rl->f, IR_DTYPE_I64);
+    loop_set(rl->f, body, l, len_of(rl, vb));
+    loop_expr *ok = bin(rl, LOOP_BINOP_AND,
+                        bin(rl, LOOP_BINOP_GE, loop_local_read(rl->f, l),
+                            loop_const_i(rl->f, IR_DTYPE_I64, 0)),
+                        bin(rl, LOOP_BINOP_LE, loop_local_read(rl->f, l),
+                            loop_const_i(rl->f, IR_DTYPE_I64, rl->S)));
+    loop_check(rl->f, body, ok, LOOP_ERROR_SEQ_LEN);
+}
+
 /* Step 3: Y_h (Y_c) of direction d from the final state; 0 for batch
  * entries with len 0. */
 static void final_state(rnn_low *rl, loop_block *b, int d)
@@ -627,6 +644,8 @@ static loom_status lower_recurrent(lower_ctx *c, const ir_node *n, loop_step *st
     }
     if (rl.masked) /* rows past sequence_lens read 0 */
         zero(&rl, b, rl.y);
+    if (rl.masked && c->checked)
+        check_lens(&rl, b);
     input_projection(&rl, b);
     rl.h = lower_scratch(c, "h", IR_DTYPE_F32, rl.B * rl.H);
     if (n->op == IR_OP_LSTM)

@@ -264,8 +264,9 @@ static int open_loop(lower_ctx *c, loop_block **b, int64_t extent)
 
 /* Gather with runtime indices, out[o, j, k] = x[o, idx[j], k] over outer o,
  * flattened indices j and inner k: idx[j] goes to a local, negative values
- * count from the end, and the result is clamped into [0, dim) so compiled
- * code never reads out of bounds (the interpreter reports such an index). */
+ * count from the end, and an index outside [0, dim) is a data error (or,
+ * unchecked, clamped into range), so compiled code never reads out of
+ * bounds. */
 static void gather_dynamic(lower_ctx *c, const ir_node *n, loop_step *step, int axis)
 {
     const ir_value *x = n->inputs[0], *iv = n->inputs[1], *y = n->outputs[0];
@@ -277,26 +278,14 @@ static void gather_dynamic(lower_ctx *c, const ir_node *n, loop_step *step, int 
         inner *= x->shape.dims[i];
     loop_block *b = &step->body;
     int vo = open_loop(c, &b, outer), vj = open_loop(c, &b, count);
-    int l = loop_local_new(f, IR_DTYPE_I64);
     loop_index ji = loop_idx_const(0);
     add_term(&ji, vj, 1);
-    loop_expr *k = loop_load(f, lower_buf(c, iv), ji);
-    loop_set(f, b, l, iv->dtype == IR_DTYPE_I64 ? k : loop_cast(f, IR_DTYPE_I64, k));
-    loop_expr *zero = loop_const_i(f, IR_DTYPE_I64, 0);
-    loop_set(f, b, l,
-             loop_select(f, loop_binary(f, LOOP_BINOP_LT, loop_local_read(f, l), zero),
-                         loop_binary(f, LOOP_BINOP_ADD, loop_local_read(f, l),
-                                     loop_const_i(f, IR_DTYPE_I64, dim)),
-                         loop_local_read(f, l)));
-    loop_set(f, b, l, loop_binary(f, LOOP_BINOP_MAX, loop_local_read(f, l), zero));
-    loop_set(f, b, l,
-             loop_binary(f, LOOP_BINOP_MIN, loop_local_read(f, l),
-                         loop_const_i(f, IR_DTYPE_I64, dim - 1)));
+    loop_expr *k = lower_index_in_range(c, b, loop_load(f, lower_buf(c, iv), ji), dim, true, iv);
     int vk = open_loop(c, &b, inner);
     loop_index si = loop_idx_const(0), di = loop_idx_const(0);
     add_term(&si, vo, dim * inner);
     add_term(&si, vk, 1);
-    si.dyn = loop_local_read(f, l);
+    si.dyn = k;
     si.dyn_coef = inner;
     add_term(&di, vo, count * inner);
     add_term(&di, vj, inner);

@@ -47,6 +47,13 @@ static loom_status run_kernel(interp_ctx *c, const ir_node *n)
     return st;
 }
 
+loom_status interp_no_case(interp_ctx *c, const ir_node *n)
+{
+    ir_diag_node(c->d, c->g, n, "internal error: the interpreter has no case for %s",
+                 ir_op_name(n->op));
+    return LOOM_STATUS_INTERNAL;
+}
+
 double interp_load_f(const void *p, ir_dtype t, int64_t i)
 {
     switch (t) {

@@ -101,31 +101,34 @@ static int64_t int_min(ir_dtype t)
 
 /* ---- binary arithmetic ---- */
 
-static double binary_f(ir_op op, double a, double b)
+/* Float Add/Sub/Mul/Div/Pow; *ok false for another op. */
+static double binary_f(ir_op op, double a, double b, bool *ok)
 {
     switch (op) {
     case IR_OP_ADD: return a + b;
     case IR_OP_SUB: return a - b;
     case IR_OP_MUL: return a * b;
     case IR_OP_DIV: return a / b;
-    default: return pow(a, b);
+    case IR_OP_POW: return pow(a, b);
+    default: *ok = false; return NAN;
     }
 }
 
 /* Integer Add/Sub/Mul/Div with wrapping; Div truncates toward zero (ONNX
  * reference: true division cast back to the integer type). False on a zero
- * divisor. */
-static bool binary_i(ir_op op, int64_t a, int64_t b, int64_t *r)
+ * divisor; *ok false for another op (Pow goes through double). */
+static bool binary_i(ir_op op, int64_t a, int64_t b, int64_t *r, bool *ok)
 {
     switch (op) {
     case IR_OP_ADD: *r = wrap((uint64_t)a + (uint64_t)b); return true;
     case IR_OP_SUB: *r = wrap((uint64_t)a - (uint64_t)b); return true;
     case IR_OP_MUL: *r = wrap((uint64_t)a * (uint64_t)b); return true;
-    default:
+    case IR_OP_DIV:
         if (b == 0)
             return false;
         *r = a == INT64_MIN && b == -1 ? INT64_MIN : a / b;
         return true;
+    default: *ok = false; *r = 0; return true;
     }
 }
 
@@ -136,13 +139,17 @@ loom_status interp_binary(interp_ctx *c, const ir_node *n)
     const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
     const void *pa = interp_in(c, n, 0), *pb = interp_in(c, n, 1);
     void *py = interp_out(c, n, 0);
+    bool ok = true;
+    binary_f(n->op, 1, 1, &ok);
+    if (!ok)
+        return interp_no_case(c, n);
     bwalk w;
     bwalk_init(&w, &y->shape, (const ir_shape *[]){&a->shape, &b->shape}, 2);
     int64_t total = ir_shape_numel(&y->shape);
     for (int64_t i = 0; i < total; i++, bwalk_next(&w)) {
         if (is_float(y->dtype)) {
             double r = binary_f(n->op, interp_load_f(pa, a->dtype, w.off[0]),
-                                interp_load_f(pb, b->dtype, w.off[1]));
+                                interp_load_f(pb, b->dtype, w.off[1]), &ok);
             interp_store_f(py, y->dtype, i, r);
         } else if (n->op == IR_OP_POW) {
             double r = pow(interp_load_f(pa, a->dtype, w.off[0]),
@@ -151,7 +158,7 @@ loom_status interp_binary(interp_ctx *c, const ir_node *n)
         } else {
             int64_t r;
             if (!binary_i(n->op, interp_load_i(pa, a->dtype, w.off[0]),
-                          interp_load_i(pb, b->dtype, w.off[1]), &r)) {
+                          interp_load_i(pb, b->dtype, w.off[1]), &r, &ok)) {
                 ir_diag_node(c->d, c->g, n, "integer division by zero");
                 return LOOM_STATUS_INVALID_MODEL;
             }
@@ -170,8 +177,9 @@ static double hard_sigmoid(double v)
     return v < 0.0 ? 0.0 : v;
 }
 
-/* One unary op on a float; alpha and beta are LeakyRelu's / HardSigmoid's. */
-static double unary_f(ir_op op, double x, double alpha, double beta)
+/* One unary op on a float; alpha and beta are LeakyRelu's / HardSigmoid's.
+ * *ok false for an op that is not unary. */
+static double unary_f(ir_op op, double x, double alpha, double beta, bool *ok)
 {
     switch (op) {
     case IR_OP_SQRT: return sqrt(x);
@@ -186,19 +194,20 @@ static double unary_f(ir_op op, double x, double alpha, double beta)
     case IR_OP_SIGMOID: return 1.0 / (1.0 + exp(-x));
     case IR_OP_TANH: return tanh(x);
     case IR_OP_HARD_SIGMOID: return hard_sigmoid(alpha * x + beta);
-    default: return NAN;
+    default: *ok = false; return NAN;
     }
 }
 
 /* The integer forms: Neg, Abs, Relu wrap like two's complement; Erf-9 on
- * integers is erf cast back (so -1, 0 or 1). */
-static int64_t unary_i(ir_op op, int64_t x, ir_dtype t)
+ * integers is erf cast back (so -1, 0 or 1). *ok false for another op. */
+static int64_t unary_i(ir_op op, int64_t x, ir_dtype t, bool *ok)
 {
     switch (op) {
     case IR_OP_NEG: return wrap(0 - (uint64_t)x);
     case IR_OP_ABS: return x < 0 ? wrap(0 - (uint64_t)x) : x;
     case IR_OP_RELU: return x < 0 ? 0 : x;
-    default: return float_to_int(erf((double)x), t);
+    case IR_OP_ERF: return float_to_int(erf((double)x), t);
+    default: *ok = false; return 0;
     }
 }
 
@@ -212,13 +221,20 @@ loom_status interp_unary(interp_ctx *c, const ir_node *n)
     double alpha = ir_attr_float(n, "alpha", n->op == IR_OP_LEAKY_RELU ? 0.01f : 0.2f);
     double beta = ir_attr_float(n, "beta", 0.5f);
     int64_t total = ir_shape_numel(&x->shape);
+    bool ok = true;
+    if (is_float(x->dtype))
+        unary_f(n->op, 0, alpha, beta, &ok);
+    else
+        unary_i(n->op, 0, x->dtype, &ok);
+    if (!ok)
+        return interp_no_case(c, n);
     for (int64_t i = 0; i < total; i++) {
         if (is_float(x->dtype))
             interp_store_f(py, x->dtype, i,
-                           unary_f(n->op, interp_load_f(px, x->dtype, i), alpha, beta));
+                           unary_f(n->op, interp_load_f(px, x->dtype, i), alpha, beta, &ok));
         else
             interp_store_i(py, x->dtype, i,
-                           unary_i(n->op, interp_load_i(px, x->dtype, i), x->dtype));
+                           unary_i(n->op, interp_load_i(px, x->dtype, i), x->dtype, &ok));
     }
     return LOOM_STATUS_OK;
 }
@@ -280,10 +296,27 @@ loom_status interp_where(interp_ctx *c, const ir_node *n)
     return LOOM_STATUS_OK;
 }
 
-/* ONNX Equal/Less/Greater-13 with broadcasting; NaN compares false. */
+/* Whether comparison op holds given cmp (-1, 0, 1, or 2 when unordered);
+ * -1 for an op that is not a comparison. */
+static int compare_holds(ir_op op, int cmp)
+{
+    switch (op) {
+    case IR_OP_EQUAL: return cmp == 0;
+    case IR_OP_LESS: return cmp == -1;
+    case IR_OP_GREATER: return cmp == 1;
+    case IR_OP_LESS_OR_EQUAL: return cmp == -1 || cmp == 0;
+    case IR_OP_GREATER_OR_EQUAL: return cmp == 1 || cmp == 0;
+    default: return -1;
+    }
+}
+
+/* ONNX Equal/Less/Greater-13, LessOrEqual/GreaterOrEqual-16 with
+ * broadcasting; NaN compares false. */
 loom_status interp_compare(interp_ctx *c, const ir_node *n)
 {
     const ir_value *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
+    if (compare_holds(n->op, 0) < 0)
+        return interp_no_case(c, n);
     const void *pa = interp_in(c, n, 0), *pb = interp_in(c, n, 1);
     uint8_t *py = interp_out(c, n, 0);
     bwalk w;
@@ -300,7 +333,7 @@ loom_status interp_compare(interp_ctx *c, const ir_node *n)
             int64_t v = interp_load_i(pb, b->dtype, w.off[1]);
             cmp = u < v ? -1 : u > v;
         }
-        py[i] = n->op == IR_OP_EQUAL ? cmp == 0 : n->op == IR_OP_LESS ? cmp == -1 : cmp == 1;
+        py[i] = (uint8_t)compare_holds(n->op, cmp);
     }
     return LOOM_STATUS_OK;
 }
@@ -402,6 +435,10 @@ static void reduce_int(const ir_node *n, const void *px, ir_dtype t, bwalk *w, i
 loom_status interp_reduce(interp_ctx *c, const ir_node *n)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    switch (n->op) { /* the helpers treat every op but Max as a sum */
+    case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX: break;
+    default: return interp_no_case(c, n);
+    }
     bool reduced[IR_MAX_RANK];
     loom_status st = ir_reduce_axes(c->g, n, reduced, c->d);
     if (st)

@@ -199,6 +199,10 @@ static double fold_f(ir_op op, double acc, double v)
 loom_status interp_variadic(interp_ctx *c, const ir_node *n)
 {
     const ir_value *y = n->outputs[0];
+    switch (n->op) {
+    case IR_OP_MIN: case IR_OP_MAX: case IR_OP_SUM: case IR_OP_MEAN: break;
+    default: return interp_no_case(c, n);
+    }
     int m = n->n_inputs;
     int64_t (*st)[IR_MAX_RANK] = ir_malloc((size_t)m * sizeof *st);
     if (!st) {
@@ -288,7 +292,8 @@ loom_status interp_logical(interp_ctx *c, const ir_node *n)
         case IR_OP_NOT: out[e] = !a; break;
         case IR_OP_AND: out[e] = a && b; break;
         case IR_OP_OR: out[e] = a || b; break;
-        default: out[e] = a != b; break; /* Xor */
+        case IR_OP_XOR: out[e] = a != b; break;
+        default: return interp_no_case(c, n);
         }
     }
     return LOOM_STATUS_OK;
@@ -301,6 +306,8 @@ loom_status interp_logical(interp_ctx *c, const ir_node *n)
 loom_status interp_is_nan_inf(interp_ctx *c, const ir_node *n)
 {
     const ir_value *x = n->inputs[0];
+    if (n->op != IR_OP_IS_NAN && n->op != IR_OP_IS_INF)
+        return interp_no_case(c, n);
     bool neg = ir_attr_int(n, "detect_negative", 1) != 0;
     bool pos = ir_attr_int(n, "detect_positive", 1) != 0;
     const void *in = interp_in(c, n, 0);
@@ -316,7 +323,7 @@ loom_status interp_is_nan_inf(interp_ctx *c, const ir_node *n)
 /* One unary op of this file on x: Softplus-1 as onnxruntime writes it
  * (x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), no overflow), Gelu-20 exact
  * (erf) or with the tanh approximation. */
-static double unary_value(ir_op op, bool tanh_gelu, double x)
+static double unary_value(ir_op op, bool tanh_gelu, double x, bool *ok)
 {
     switch (op) {
     case IR_OP_SIN: return sin(x);
@@ -324,10 +331,11 @@ static double unary_value(ir_op op, bool tanh_gelu, double x)
     case IR_OP_FLOOR: return floor(x);
     case IR_OP_CEIL: return ceil(x);
     case IR_OP_SOFTPLUS: return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
-    default: /* Gelu */
+    case IR_OP_GELU:
         if (tanh_gelu)
             return 0.5 * x * (1 + tanh(0.79788456080286535588 /* sqrt(2 / pi) */ * (x + 0.044715 * x * x * x)));
         return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+    default: *ok = false; return NAN;
     }
 }
 
@@ -339,8 +347,12 @@ loom_status interp_unary_extra(interp_ctx *c, const ir_node *n)
     const void *in = interp_in(c, n, 0);
     void *out = interp_out(c, n, 0);
     int64_t total = ir_shape_numel(&x->shape);
+    bool ok = true;
+    unary_value(n->op, tanh_gelu, 0, &ok);
+    if (!ok)
+        return interp_no_case(c, n);
     for (int64_t e = 0; e < total; e++)
         interp_store_f(out, x->dtype, e,
-                       unary_value(n->op, tanh_gelu, interp_load_f(in, x->dtype, e)));
+                       unary_value(n->op, tanh_gelu, interp_load_f(in, x->dtype, e), &ok));
     return LOOM_STATUS_OK;
 }

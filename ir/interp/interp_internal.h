@@ -41,6 +41,11 @@ IR_OPS(INTERP_DECL)
 
 /* Reads element i of a buffer of dtype t as double / int64 (helpers for
  * dtype-generic kernels). */
+/* Reports that op n has no case in the switch of its family's kernel (a
+ * bug: an op added to the table without its semantics); returns
+ * LOOM_STATUS_INTERNAL. */
+loom_status interp_no_case(interp_ctx *c, const ir_node *n);
+
 double interp_load_f(const void *p, ir_dtype t, int64_t i);
 void interp_store_f(void *p, ir_dtype t, int64_t i, double x);
 int64_t interp_load_i(const void *p, ir_dtype t, int64_t i);

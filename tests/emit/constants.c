@@ -46,8 +46,6 @@ int constants_run(const float *t_x, float *out_g, void *workspace)
         for (int64_t i5 = 0; i5 < 3; i5++) {
             l0 = w_idx[i5];
             l0 = ((l0 < 0) ? (l0 + 8) : l0);
-            l0 = (l0 > 0 ? l0 : 0);
-            l0 = (l0 < 7 ? l0 : 7);
             out_g[3 * i4 + i5] = t_w[8 * i4 + 1 * (int64_t)(l0)];
         }
     }
@@ -59,4 +57,14 @@ int constants_run_v(const void *const *inputs, void *const *outputs, void *works
     (void)inputs;
     (void)outputs;
     return constants_run(inputs[0], outputs[0], workspace);
+}
+
+int constants_last_error(const void *workspace, const char **node, const char **op)
+{
+    (void)workspace;
+    if (node)
+        *node = 0;
+    if (op)
+        *op = 0;
+    return 0;
 }

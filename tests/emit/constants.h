@@ -4,11 +4,16 @@
  * passes a workspace of CONSTANTS_WORKSPACE_BYTES bytes (aligned to 64);
  * nothing is allocated and no state is kept between calls, so
  * separate workspaces make concurrent calls safe.
- * Returns 0, or -1 if the workspace is NULL. */
+ * Returns CONSTANTS_OK, CONSTANTS_ERROR_WORKSPACE if the workspace is NULL, or a
+ * data error (below) for which constants_last_error names the node. */
 #ifndef CONSTANTS_H
 #define CONSTANTS_H
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define CONSTANTS_WORKSPACE_BYTES 64
 /* the largest set of simultaneously live intermediates: the planner's
@@ -28,8 +33,24 @@
 #define CONSTANTS_OUTPUT0_RANK 2
 #define CONSTANTS_OUTPUT0_SHAPE {2, 3}
 
+/* return values of constants_run */
+#define CONSTANTS_OK 0
+#define CONSTANTS_ERROR_WORKSPACE (-1) /* the workspace is NULL */
+#define CONSTANTS_ERROR_INDEX 1 /* an index is out of range */
+#define CONSTANTS_ERROR_DIV_ZERO 2 /* integer division by zero */
+#define CONSTANTS_ERROR_SEQ_LEN 3 /* a sequence length is outside [0, seq_length] */
+/* (this model checks no data: constants_run returns no data error) */
+
 int constants_run(const float *t_x, float *out_g, void *workspace);
 /* The same with inputs and outputs in arrays, in the order above. */
 int constants_run_v(const void *const *inputs, void *const *outputs, void *workspace);
+/* The status of the last run in this workspace; on a data error *node
+   and *op (when not NULL) get the failing node's name and op, else
+   NULL. */
+int constants_last_error(const void *workspace, const char **node, const char **op);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -73,3 +73,13 @@ int conv_relu_pool_run_v(const void *const *inputs, void *const *outputs, void *
     (void)outputs;
     return conv_relu_pool_run(inputs[0], outputs[0], workspace);
 }
+
+int conv_relu_pool_last_error(const void *workspace, const char **node, const char **op)
+{
+    (void)workspace;
+    if (node)
+        *node = 0;
+    if (op)
+        *op = 0;
+    return 0;
+}

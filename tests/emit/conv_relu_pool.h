@@ -4,11 +4,16 @@
  * passes a workspace of CONV_RELU_POOL_WORKSPACE_BYTES bytes (aligned to 64);
  * nothing is allocated and no state is kept between calls, so
  * separate workspaces make concurrent calls safe.
- * Returns 0, or -1 if the workspace is NULL. */
+ * Returns CONV_RELU_POOL_OK, CONV_RELU_POOL_ERROR_WORKSPACE if the workspace is NULL, or a
+ * data error (below) for which conv_relu_pool_last_error names the node. */
 #ifndef CONV_RELU_POOL_H
 #define CONV_RELU_POOL_H
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define CONV_RELU_POOL_WORKSPACE_BYTES 3072
 /* the largest set of simultaneously live intermediates: the planner's
@@ -28,8 +33,24 @@
 #define CONV_RELU_POOL_OUTPUT0_RANK 4
 #define CONV_RELU_POOL_OUTPUT0_SHAPE {1, 2, 3, 3}
 
+/* return values of conv_relu_pool_run */
+#define CONV_RELU_POOL_OK 0
+#define CONV_RELU_POOL_ERROR_WORKSPACE (-1) /* the workspace is NULL */
+#define CONV_RELU_POOL_ERROR_INDEX 1 /* an index is out of range */
+#define CONV_RELU_POOL_ERROR_DIV_ZERO 2 /* integer division by zero */
+#define CONV_RELU_POOL_ERROR_SEQ_LEN 3 /* a sequence length is outside [0, seq_length] */
+/* (this model checks no data: conv_relu_pool_run returns no data error) */
+
 int conv_relu_pool_run(const float *t_image, float *out_y, void *workspace);
 /* The same with inputs and outputs in arrays, in the order above. */
 int conv_relu_pool_run_v(const void *const *inputs, void *const *outputs, void *workspace);
+/* The status of the last run in this workspace; on a data error *node
+   and *op (when not NULL) get the failing node's name and op, else
+   NULL. */
+int conv_relu_pool_last_error(const void *workspace, const char **node, const char **op);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

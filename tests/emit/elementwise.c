@@ -59,3 +59,13 @@ int elementwise_run_v(const void *const *inputs, void *const *outputs, void *wor
     (void)outputs;
     return elementwise_run(inputs[0], inputs[1], outputs[0], workspace);
 }
+
+int elementwise_last_error(const void *workspace, const char **node, const char **op)
+{
+    (void)workspace;
+    if (node)
+        *node = 0;
+    if (op)
+        *op = 0;
+    return 0;
+}

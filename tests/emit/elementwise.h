@@ -4,11 +4,16 @@
  * passes a workspace of ELEMENTWISE_WORKSPACE_BYTES bytes (aligned to 64);
  * nothing is allocated and no state is kept between calls, so
  * separate workspaces make concurrent calls safe.
- * Returns 0, or -1 if the workspace is NULL. */
+ * Returns ELEMENTWISE_OK, ELEMENTWISE_ERROR_WORKSPACE if the workspace is NULL, or a
+ * data error (below) for which elementwise_last_error names the node. */
 #ifndef ELEMENTWISE_H
 #define ELEMENTWISE_H
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define ELEMENTWISE_WORKSPACE_BYTES 128
 /* the largest set of simultaneously live intermediates: the planner's
@@ -33,8 +38,24 @@
 #define ELEMENTWISE_OUTPUT0_RANK 3
 #define ELEMENTWISE_OUTPUT0_SHAPE {2, 3, 4}
 
+/* return values of elementwise_run */
+#define ELEMENTWISE_OK 0
+#define ELEMENTWISE_ERROR_WORKSPACE (-1) /* the workspace is NULL */
+#define ELEMENTWISE_ERROR_INDEX 1 /* an index is out of range */
+#define ELEMENTWISE_ERROR_DIV_ZERO 2 /* integer division by zero */
+#define ELEMENTWISE_ERROR_SEQ_LEN 3 /* a sequence length is outside [0, seq_length] */
+/* (this model checks no data: elementwise_run returns no data error) */
+
 int elementwise_run(const float *t_x, const float *t_y, float *out_z, void *workspace);
 /* The same with inputs and outputs in arrays, in the order above. */
 int elementwise_run_v(const void *const *inputs, void *const *outputs, void *workspace);
+/* The status of the last run in this workspace; on a data error *node
+   and *op (when not NULL) get the failing node's name and op, else
+   NULL. */
+int elementwise_last_error(const void *workspace, const char **node, const char **op);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -59,3 +59,13 @@ int gemm_softmax_run_v(const void *const *inputs, void *const *outputs, void *wo
     (void)outputs;
     return gemm_softmax_run(inputs[0], outputs[0], workspace);
 }
+
+int gemm_softmax_last_error(const void *workspace, const char **node, const char **op)
+{
+    (void)workspace;
+    if (node)
+        *node = 0;
+    if (op)
+        *op = 0;
+    return 0;
+}

@@ -4,11 +4,16 @@
  * passes a workspace of GEMM_SOFTMAX_WORKSPACE_BYTES bytes (aligned to 64);
  * nothing is allocated and no state is kept between calls, so
  * separate workspaces make concurrent calls safe.
- * Returns 0, or -1 if the workspace is NULL. */
+ * Returns GEMM_SOFTMAX_OK, GEMM_SOFTMAX_ERROR_WORKSPACE if the workspace is NULL, or a
+ * data error (below) for which gemm_softmax_last_error names the node. */
 #ifndef GEMM_SOFTMAX_H
 #define GEMM_SOFTMAX_H
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define GEMM_SOFTMAX_WORKSPACE_BYTES 64
 /* the largest set of simultaneously live intermediates: the planner's
@@ -28,8 +33,24 @@
 #define GEMM_SOFTMAX_OUTPUT0_RANK 2
 #define GEMM_SOFTMAX_OUTPUT0_SHAPE {2, 4}
 
+/* return values of gemm_softmax_run */
+#define GEMM_SOFTMAX_OK 0
+#define GEMM_SOFTMAX_ERROR_WORKSPACE (-1) /* the workspace is NULL */
+#define GEMM_SOFTMAX_ERROR_INDEX 1 /* an index is out of range */
+#define GEMM_SOFTMAX_ERROR_DIV_ZERO 2 /* integer division by zero */
+#define GEMM_SOFTMAX_ERROR_SEQ_LEN 3 /* a sequence length is outside [0, seq_length] */
+/* (this model checks no data: gemm_softmax_run returns no data error) */
+
 int gemm_softmax_run(const float *t_x, float *out_probs, void *workspace);
 /* The same with inputs and outputs in arrays, in the order above. */
 int gemm_softmax_run_v(const void *const *inputs, void *const *outputs, void *workspace);
+/* The status of the last run in this workspace; on a data error *node
+   and *op (when not NULL) get the failing node's name and op, else
+   NULL. */
+int gemm_softmax_last_error(const void *workspace, const char **node, const char **op);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -49,3 +49,13 @@ int reshape_view_run_v(const void *const *inputs, void *const *outputs, void *wo
     (void)outputs;
     return reshape_view_run(inputs[0], outputs[0], workspace);
 }
+
+int reshape_view_last_error(const void *workspace, const char **node, const char **op)
+{
+    (void)workspace;
+    if (node)
+        *node = 0;
+    if (op)
+        *op = 0;
+    return 0;
+}

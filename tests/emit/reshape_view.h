@@ -4,11 +4,16 @@
  * passes a workspace of RESHAPE_VIEW_WORKSPACE_BYTES bytes (aligned to 64);
  * nothing is allocated and no state is kept between calls, so
  * separate workspaces make concurrent calls safe.
- * Returns 0, or -1 if the workspace is NULL. */
+ * Returns RESHAPE_VIEW_OK, RESHAPE_VIEW_ERROR_WORKSPACE if the workspace is NULL, or a
+ * data error (below) for which reshape_view_last_error names the node. */
 #ifndef RESHAPE_VIEW_H
 #define RESHAPE_VIEW_H
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define RESHAPE_VIEW_WORKSPACE_BYTES 128
 /* the largest set of simultaneously live intermediates: the planner's
@@ -28,8 +33,24 @@
 #define RESHAPE_VIEW_OUTPUT0_RANK 3
 #define RESHAPE_VIEW_OUTPUT0_SHAPE {3, 2, 4}
 
+/* return values of reshape_view_run */
+#define RESHAPE_VIEW_OK 0
+#define RESHAPE_VIEW_ERROR_WORKSPACE (-1) /* the workspace is NULL */
+#define RESHAPE_VIEW_ERROR_INDEX 1 /* an index is out of range */
+#define RESHAPE_VIEW_ERROR_DIV_ZERO 2 /* integer division by zero */
+#define RESHAPE_VIEW_ERROR_SEQ_LEN 3 /* a sequence length is outside [0, seq_length] */
+/* (this model checks no data: reshape_view_run returns no data error) */
+
 int reshape_view_run(const float *t_x, float *out_y, void *workspace);
 /* The same with inputs and outputs in arrays, in the order above. */
 int reshape_view_run_v(const void *const *inputs, void *const *outputs, void *workspace);
+/* The status of the last run in this workspace; on a data error *node
+   and *op (when not NULL) get the failing node's name and op, else
+   NULL. */
+int reshape_view_last_error(const void *workspace, const char **node, const char **op);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

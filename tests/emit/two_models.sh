@@ -54,7 +54,7 @@ for obj in $objs; do
     base=$(basename "$obj" .o)
     case $base in
     loomrt_*) allowed='^loomrt_' ;;
-    *) allowed="^${base}_run(_v)?\$" ;;
+    *) allowed="^${base}_(run|run_v|last_error)\$" ;;
     esac
     bad=$(nm -g --defined-only "$obj" | awk '{print $NF}' | grep -Ev "$allowed|^__" || true)
     if [ -n "$bad" ]; then

@@ -73,14 +73,18 @@ static void read_file(const char *dir, const char *name, void *data, size_t byte
     fclose(fp);
 }
 
-/* A driver that loads inN.bin, runs the model and writes outN.bin. */
-static void write_driver(const char *dir, const ir_graph *g, int64_t ws_bytes)
+/* A driver that loads inN.bin, runs the model and writes outN.bin. A
+ * want_status other than 0 is the data error the run must return, with
+ * m_last_error naming node want_node; nothing is written then. */
+static void write_driver(const char *dir, const ir_graph *g, int64_t ws_bytes, int want_status,
+                         const char *want_node)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/main.c", dir);
     FILE *fp = fopen(path, "w");
     cr_assert(fp);
-    fprintf(fp, "#include <stdio.h>\n#include <stdlib.h>\n#include \"m.h\"\n"
+    fprintf(fp, "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+                "#include \"m.h\"\n"
                 "static void *slurp(const char *p, size_t n) {\n"
                 "    void *b = calloc(1, n + 1); FILE *f = fopen(p, \"rb\");\n"
                 "    if (!b || !f || fread(b, 1, n, f) != n) exit(2);\n"
@@ -93,7 +97,17 @@ static void write_driver(const char *dir, const ir_graph *g, int64_t ws_bytes)
     for (int i = 0; i < g->n_outputs; i++)
         fprintf(fp, "    out[%d] = calloc(1, %zu);\n", i, ir_value_bytes(g->outputs[i]) + 1);
     fprintf(fp, "    void *ws = aligned_alloc(64, %lld);\n", (long long)(ws_bytes + 64) / 64 * 64);
-    fprintf(fp, "    if (m_run_v(in, out, ws) != 0) return 3;\n");
+    if (want_status) {
+        fprintf(fp, "    const char *node = 0, *op = 0;\n"
+                    "    if (m_run_v(in, out, ws) != %d) return 3;\n"
+                    "    if (m_last_error(ws, &node, &op) != %d || !node || !op) return 5;\n"
+                    "    return strcmp(node, \"%s\") != 0 ? 6 : 0;\n}\n",
+                want_status, want_status, want_node);
+        fclose(fp);
+        return;
+    }
+    fprintf(fp, "    if (m_run_v(in, out, ws) != 0) return 3;\n"
+                "    if (m_last_error(ws, 0, 0) != 0) return 5;\n");
     for (int i = 0; i < g->n_outputs; i++)
         fprintf(fp,
                 "    { FILE *f = fopen(\"out%d.bin\", \"wb\");\n"
@@ -103,15 +117,18 @@ static void write_driver(const char *dir, const ir_graph *g, int64_t ws_bytes)
     fclose(fp);
 }
 
-/* Compiles g (inferred, outputs marked) with the standalone C backend and
- * UBSan, float-cast-overflow included, with sanitizer reports fatal; runs
- * it on inputs and fills outputs. */
-static void run_c_ubsan(ir_graph *g, const void *const *inputs, void *const *outputs)
+/* Compiles g (inferred, outputs marked) with the standalone C backend,
+ * lowered with opts, and UBSan, float-cast-overflow included, with
+ * sanitizer reports fatal; runs it on inputs and fills outputs, or, when
+ * want_status is not 0, checks that the run fails with that data error in
+ * node want_node. */
+static void run_c_ubsan_with(ir_graph *g, const lower_opts *opts, const void *const *inputs,
+                             void *const *outputs, int want_status, const char *want_node)
 {
     ir_diag d;
     ir_diag_init(&d);
     loop_func *f = NULL;
-    loom_status st = be_compile(g, "m", &f, &d);
+    loom_status st = be_compile_with(g, "m", NULL, opts, &f, &d);
     cr_assert_eq(st, LOOM_STATUS_OK, "pipeline failed: %s", d.text ? d.text : "");
     char dir[] = "/tmp/loom-ub-XXXXXX";
     cr_assert(mkdtemp(dir));
@@ -122,14 +139,14 @@ static void run_c_ubsan(ir_graph *g, const void *const *inputs, void *const *out
         snprintf(name, sizeof name, "in%d.bin", i);
         write_file(dir, name, inputs[i], ir_value_bytes(g->inputs[i]));
     }
-    write_driver(dir, g, f->workspace_bytes);
+    write_driver(dir, g, f->workspace_bytes, want_status, want_node);
     char cmd[512];
     snprintf(cmd, sizeof cmd,
              "cd %s && cc -std=c11 -O1 -fsanitize=undefined,float-cast-overflow "
              "-fno-sanitize-recover=all -o prog main.c m.c -lm && ./prog",
              dir);
     cr_assert_eq(system(cmd), 0, "UBSan build or run failed (in %s)", dir);
-    for (int i = 0; i < g->n_outputs; i++) {
+    for (int i = 0; i < g->n_outputs && !want_status; i++) {
         char name[32];
         snprintf(name, sizeof name, "out%d.bin", i);
         read_file(dir, name, outputs[i], ir_value_bytes(g->outputs[i]));
@@ -138,6 +155,12 @@ static void run_c_ubsan(ir_graph *g, const void *const *inputs, void *const *out
     cr_assert_eq(system(cmd), 0);
     loop_func_free(f);
     ir_diag_free(&d);
+}
+
+/* run_c_ubsan_with the default (checked) lowering, expecting success. */
+static void run_c_ubsan(ir_graph *g, const void *const *inputs, void *const *outputs)
+{
+    run_c_ubsan_with(g, NULL, inputs, outputs, 0, NULL);
 }
 
 /* got equals want: integers exactly, floats within atol + rtol * |want|
@@ -269,9 +292,54 @@ Test(lower_elementwise, binary_int_extremes)
     ir_graph_free(g);
 }
 
-/* The documented departures from the interpreter (which rejects division
- * by zero and wraps i64 products): x / 0 is 0 for every integer dtype, and
- * an overflowing i64 Mul saturates. */
+/* Runs g in the interpreter on inputs, which must fail naming node: the
+ * same data error the compiled code reports. */
+static void interp_rejects(ir_graph *g, const void *const *inputs, const char *node)
+{
+    void *out[64] = {0};
+    for (int i = 0; i < g->n_outputs; i++)
+        out[i] = calloc(1, ir_value_bytes(g->outputs[i]) + 1);
+    ir_diag d;
+    ir_diag_init(&d);
+    char want[128];
+    snprintf(want, sizeof want, "node \"%s\"", node);
+    cr_assert_neq(interp_run(g, inputs, out, &d), LOOM_STATUS_OK);
+    cr_assert(d.text && strstr(d.text, want), "diagnostic: %s", d.text ? d.text : "");
+    ir_diag_free(&d);
+    for (int i = 0; i < g->n_outputs; i++)
+        free(out[i]);
+}
+
+/* Checked (the default): an integer division by zero in any dtype makes
+ * the run return LOOP_ERROR_DIV_ZERO with the node's name, as the
+ * interpreter rejects it; a non-zero divisor passes the check. */
+Test(lower_elementwise, int_div_zero_is_a_data_error)
+{
+    ir_graph *g = tl_graph("g");
+    ir_value *a = tl_input(g, "a", IR_DTYPE_I64, 1, D(3));
+    ir_value *z = tl_input(g, "z", IR_DTYPE_I64, 1, D(3));
+    ir_value *a32 = tl_input(g, "a32", IR_DTYPE_I32, 1, D(2));
+    op2(g, IR_OP_DIV, a, a, "ok_div");
+    op2(g, IR_OP_DIV, a32, a32, "div_i32");
+    op2(g, IR_OP_DIV, a, z, "div_i64");
+    tl_infer_ok(g);
+    int64_t av[3] = {4, 5, 6}, zv[3] = {1, 0, 2};
+    int32_t ok32[2] = {3, 7}, bad32[2] = {3, 0};
+    int64_t o1[3], o3[3];
+    int32_t o2[2];
+    run_c_ubsan_with(g, NULL, (const void *[]){av, zv, bad32}, (void *[]){o1, o2, o3},
+                     LOOP_ERROR_DIV_ZERO, "div_i32");
+    interp_rejects(g, (const void *[]){av, zv, bad32}, "div_i32");
+    run_c_ubsan_with(g, NULL, (const void *[]){av, zv, ok32}, (void *[]){o1, o2, o3},
+                     LOOP_ERROR_DIV_ZERO, "div_i64");
+    interp_rejects(g, (const void *[]){av, zv, ok32}, "div_i64");
+    ir_graph_free(g);
+}
+
+/* Unchecked (lower_opts.unchecked, `loom compile --unchecked`), the
+ * documented departures from the interpreter (which rejects division by
+ * zero and wraps i64 products): x / 0 is 0 for every integer dtype, and an
+ * overflowing i64 Mul saturates. */
 Test(lower_elementwise, int_div_zero_and_mul_overflow)
 {
     ir_graph *g = tl_graph("g");
@@ -290,7 +358,9 @@ Test(lower_elementwise, int_div_zero_and_mul_overflow)
     int64_t div0[4], sq[4];
     int32_t d32[2];
     uint8_t d8[2];
-    run_c_ubsan(g, (const void *[]){av, zv, v32, v8}, (void *[]){div0, sq, d32, d8});
+    lower_opts unchecked = {.unchecked = true};
+    run_c_ubsan_with(g, &unchecked, (const void *[]){av, zv, v32, v8},
+                     (void *[]){div0, sq, d32, d8}, 0, NULL);
     for (int i = 0; i < 4; i++)
         cr_assert_eq(div0[i], 0);
     cr_assert_eq(sq[0], INT64_MAX); /* MIN * MIN overflows: positive */
@@ -508,6 +578,9 @@ Test(lower_elementwise, where_broadcast)
     ir_graph_free(g);
 }
 
+/* Equal, Less, Greater, LessOrEqual, GreaterOrEqual on every dtype class,
+ * NaN, infinities, -0 and the integer extremes, C against the
+ * interpreter (which the ONNX node tests check). */
 Test(lower_elementwise, compare)
 {
     ir_graph *g = tl_graph("g");
@@ -520,8 +593,9 @@ Test(lower_elementwise, compare)
     ir_value *ua = tl_input(g, "ua", IR_DTYPE_U8, 1, D(4));
     ir_value *da = tl_input(g, "da", IR_DTYPE_F64, 1, D(4));
     ir_value *zero = tl_const_f32(g, "zero", 0, NULL, (float[]){0});
-    static const ir_op ops[] = {IR_OP_EQUAL, IR_OP_LESS, IR_OP_GREATER};
-    for (int o = 0; o < 3; o++) {
+    static const ir_op ops[] = {IR_OP_EQUAL, IR_OP_LESS, IR_OP_GREATER, IR_OP_LESS_OR_EQUAL,
+                                IR_OP_GREATER_OR_EQUAL};
+    for (int o = 0; o < 5; o++) {
         char name[32];
         snprintf(name, sizeof name, "%s_f32", ir_op_name(ops[o]));
         op2(g, ops[o], a, b, name);

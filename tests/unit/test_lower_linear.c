@@ -418,7 +418,8 @@ Test(lower_linear, gru_forms)
 }
 
 /* RNN reverse and bidirectional with sequence_lens as a graph input (a
- * runtime `if` on the loaded length), layout 0 and 1. */
+ * runtime `if` on the loaded length), layout 0 and 1; lengths out of range
+ * are a data error. */
 Test(lower_linear, rnn_sequence_lens)
 {
     ir_graph *g = tl_graph("rnn_lens");
@@ -447,6 +448,13 @@ Test(lower_linear, rnn_sequence_lens)
         in[i] = bufs[i];
     }
     tl_check_c(g, in, RNN_ATOL, RNN_RTOL);
+    /* a length past seq_length (5) or below 0 is a data error of the
+     * first node reading it, in both engines */
+    lv[1] = 6;
+    tl_check_data_error(g, in, LOOP_ERROR_SEQ_LEN, "rv");
+    lv[1] = 0;
+    lv[3] = -1;
+    tl_check_data_error(g, in, LOOP_ERROR_SEQ_LEN, "rv");
     for (int i = 0; i < g->n_inputs; i++)
         free(bufs[i]);
     ir_graph_free(g);

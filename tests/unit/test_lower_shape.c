@@ -109,17 +109,20 @@ static int check_contiguous_stores(const loop_block *b, int inner_var)
     return n;
 }
 
-/* Compiles g with the standalone C backend and runs it on in, writing out.
- * With fold the whole pipeline runs; without, the graph is lowered as is
- * (so Constant nodes reach the lowering). No interpreter involved. */
-static void run_c(ir_graph *g, bool fold, const void *const *in, void *const *out)
+/* Compiles g with the standalone C backend (lowered with opts) and runs
+ * it on in, writing out; the run must return want_status, and for a data
+ * error NAME_last_error must name want_node. With fold the whole pipeline
+ * runs; without, the graph is lowered as is (so Constant nodes reach the
+ * lowering). No interpreter involved. */
+static void run_c_with(ir_graph *g, bool fold, const lower_opts *opts, const void *const *in,
+                       void *const *out, int want_status, const char *want_node)
 {
     ir_diag d;
     ir_diag_init(&d);
     loop_func *f = NULL;
     loom_status st;
     if (fold) {
-        st = be_compile(g, "m", &f, &d);
+        st = be_compile_with(g, "m", NULL, opts, &f, &d);
     } else {
         st = lower_graph(g, "m", &f, &d);
         if (!st)
@@ -139,7 +142,14 @@ static void run_c(ir_graph *g, bool fold, const void *const *in, void *const *ou
     cr_assert_eq(be_cc_build(dir, "m", "m", &ccopts, &m, &d), LOOM_STATUS_OK, "%s", d.text);
     void *ws = f->workspace_bytes ? aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64)
                                   : NULL;
-    cr_assert_eq(m.run(in, out, ws), 0);
+    cr_assert_eq(m.run(in, out, ws), want_status);
+    const char *node = NULL, *op = NULL;
+    cr_assert_eq(m.last_error(ws, &node, &op), want_status);
+    if (want_status)
+        cr_assert(node && op && strcmp(node, want_node) == 0, "failing node %s",
+                  node ? node : "(none)");
+    else
+        cr_assert(!node && !op);
     free(ws);
     be_cc_unload(&m);
     char cmd[256];
@@ -147,6 +157,11 @@ static void run_c(ir_graph *g, bool fold, const void *const *in, void *const *ou
     cr_assert_eq(system(cmd), 0);
     loop_func_free(f);
     ir_diag_free(&d);
+}
+
+static void run_c(ir_graph *g, bool fold, const void *const *in, void *const *out)
+{
+    run_c_with(g, fold, NULL, in, out, 0, NULL);
 }
 
 /* ---- views ---- */
@@ -393,20 +408,81 @@ Test(lower_shape, gather_constant_indices)
     ir_graph_free(g);
 }
 
-/* An out-of-range runtime index (an error in the interpreter) is clamped
- * into the axis in compiled code: 7 reads row 4, -9 (-4 after wrapping)
- * reads row 0. */
-Test(lower_shape, gather_clamps_out_of_range)
+/* y = Gather(x f32[5,2], idx i64[5]) in node "g", and x's values. */
+static const float gather_xs[10] = {0, 1, 10, 11, 20, 21, 30, 31, 40, 41};
+static ir_graph *gather_graph(void)
 {
     ir_graph *g = tl_graph("t");
     ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, (int64_t[]){5, 2});
     ir_value *idx = tl_input(g, "idx", IR_DTYPE_I64, 1, (int64_t[]){5});
     node(g, IR_OP_GATHER, "g", 2, (ir_value *[]){x, idx}, "y");
     tl_infer_ok(g);
-    static const float xs[10] = {0, 1, 10, 11, 20, 21, 30, 31, 40, 41};
+    return g;
+}
+
+/* An out-of-range runtime index is a data error in both engines: the
+ * compiled run returns LOOP_ERROR_INDEX naming the node, the interpreter
+ * reports the node; in-range indices (negative ones wrapped) pass. */
+Test(lower_shape, gather_out_of_range_is_a_data_error)
+{
+    ir_graph *g = gather_graph();
+    const float *xs = gather_xs;
+    static const int64_t good[5] = {4, -5, 2, -1, 0};
+    float y[10] = {0};
+    run_c(g, true, (const void *[]){xs, good}, (void *[]){y});
+    static const float want[10] = {40, 41, 0, 1, 20, 21, 40, 41, 0, 1};
+    tl_assert_close_f32(y, want, 10, 0, 0);
+    static const int64_t bad[3][5] = {
+        {0, 1, 2, 3, 5}, {-6, 0, 0, 0, 0}, {0, 0, INT64_MIN, 0, 0}};
+    for (int k = 0; k < 3; k++) {
+        run_c_with(g, true, NULL, (const void *[]){xs, bad[k]}, (void *[]){y}, LOOP_ERROR_INDEX,
+                   "g");
+        ir_diag d;
+        ir_diag_init(&d);
+        cr_assert_neq(interp_run(g, (const void *[]){xs, bad[k]}, (void *[]){y}, &d),
+                      LOOM_STATUS_OK);
+        cr_assert(d.text && strstr(d.text, "node \"g\" (Gather)"), "%s", d.text);
+        ir_diag_free(&d);
+    }
+    ir_graph_free(g);
+}
+
+/* GatherElements: an index outside [-dim, dim) along the axis is a data
+ * error in both engines; wrapped negative indices pass. */
+Test(lower_shape, gather_elements_out_of_range_is_a_data_error)
+{
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, (int64_t[]){3, 4});
+    ir_value *idx = tl_input(g, "idx", IR_DTYPE_I64, 2, (int64_t[]){3, 2});
+    ir_node *n = node(g, IR_OP_GATHER_ELEMENTS, "ge", 2, (ir_value *[]){x, idx}, "y");
+    ir_node_set_int(g, n, "axis", 1);
+    tl_infer_ok(g);
+    float xs[12];
+    for (int i = 0; i < 12; i++)
+        xs[i] = (float)i;
+    int64_t is[6] = {0, 3, -4, -1, 2, 1};
+    float y[6];
+    run_c_with(g, true, NULL, (const void *[]){xs, is}, (void *[]){y}, 0, NULL);
+    static const float want[6] = {0, 3, 4, 7, 10, 9};
+    tl_assert_close_f32(y, want, 6, 0, 0);
+    is[3] = 4;
+    tl_check_data_error(g, (const void *[]){xs, is}, LOOP_ERROR_INDEX, "ge");
+    is[3] = -5;
+    tl_check_data_error(g, (const void *[]){xs, is}, LOOP_ERROR_INDEX, "ge");
+    ir_graph_free(g);
+}
+
+/* Lowered unchecked (`loom compile --unchecked`), an out-of-range index is
+ * clamped into the axis: 7 reads row 4, -9 (-4 after wrapping) reads row
+ * 0, and the run returns 0. */
+Test(lower_shape, gather_unchecked_clamps_out_of_range)
+{
+    ir_graph *g = gather_graph();
+    const float *xs = gather_xs;
     static const int64_t is[5] = {7, -9, 2, -1, INT64_MIN};
     float y[10] = {0};
-    run_c(g, true, (const void *[]){xs, is}, (void *[]){y});
+    lower_opts unchecked = {.unchecked = true};
+    run_c_with(g, true, &unchecked, (const void *[]){xs, is}, (void *[]){y}, 0, NULL);
     static const float want[10] = {40, 41, 0, 1, 20, 21, 40, 41, 0, 1};
     tl_assert_close_f32(y, want, 10, 0, 0);
     ir_graph_free(g);

@@ -200,6 +200,52 @@ static inline void tl_fill(void *data, ir_dtype t, int64_t n, uint32_t seed)
     }
 }
 
+/* Data errors agree between the engines: on inputs, the interpreter fails
+ * with a diagnostic naming node, and the standalone C build of g (lowered
+ * checked) returns want_status with NAME_last_error naming node too. */
+static inline void tl_check_data_error(ir_graph *g, const void *const *inputs, int want_status,
+                                       const char *node)
+{
+    void *out[64] = {0};
+    cr_assert(g->n_outputs < 64);
+    for (int i = 0; i < g->n_outputs; i++)
+        out[i] = calloc(1, ir_value_bytes(g->outputs[i]) + 1);
+    ir_diag d;
+    ir_diag_init(&d);
+    char want[256];
+    snprintf(want, sizeof want, "node \"%s\"", node);
+    cr_assert_neq(interp_run(g, inputs, out, &d), LOOM_STATUS_OK, "the interpreter accepted it");
+    cr_assert(d.text && strstr(d.text, want), "interpreter: %s", d.text ? d.text : "");
+    ir_diag_clear(&d);
+    loop_func *f = NULL;
+    cr_assert_eq(be_compile(g, "m", &f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    char dir[] = "/tmp/loom-test-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    be_c_opts copts = {.standalone = true};
+    cr_assert_eq(be_c_emit(f, &copts, dir, "m", &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    be_cc_module m = {0};
+    be_cc_opts ccopts = {.standalone = true};
+#ifdef LOOM_TEST_SANITIZE
+    ccopts.sanitize = true;
+#endif
+    cr_assert_eq(be_cc_build(dir, "m", "m", &ccopts, &m, &d), LOOM_STATUS_OK, "%s", d.text);
+    void *ws = aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64 + 64);
+    const char *got_node = NULL, *got_op = NULL;
+    cr_assert_eq(m.run(inputs, out, ws), want_status);
+    cr_assert_eq(m.last_error(ws, &got_node, &got_op), want_status);
+    cr_assert(got_node && got_op && strcmp(got_node, node) == 0, "compiled code names %s",
+              got_node ? got_node : "no node");
+    free(ws);
+    be_cc_unload(&m);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    for (int i = 0; i < g->n_outputs; i++)
+        free(out[i]);
+}
+
 /* Compiles g (inferred, outputs marked) with the C backend, in the
  * OpenBLAS build and in the standalone build, runs both on inputs (or
  * random inputs when inputs is NULL) and compares every output with the
