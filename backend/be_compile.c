@@ -3,6 +3,8 @@
  * the verifier between them, lowering to loop IR, loop-IR checks and memory
  * planning. Both code generators start from its result.
  */
+#include <time.h>
+
 #include "be.h"
 #include "lower.h"
 #include "passes.h"
@@ -16,15 +18,34 @@
         }                            \
     } while (0)
 
-loom_status be_compile(ir_graph *g, const char *name, loop_func **out, ir_diag *d)
+double be_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+loom_status be_compile_timed(ir_graph *g, const char *name, loop_func **out, be_compile_times *t,
+                             ir_diag *d)
 {
     loop_func *f = NULL;
+    be_compile_times local;
+    t = t ? t : &local;
     *out = NULL;
+    double t0 = be_now_ms();
     RUN(pass_pipeline(g, d));
+    double t1 = be_now_ms();
+    t->passes_ms = t1 - t0;
     RUN(lower_graph(g, name, &f, d));
     RUN(loop_verify(f, d));
     RUN(loop_plan_memory(f, d));
     RUN(loop_verify(f, d));
+    t->lower_ms = be_now_ms() - t1;
     *out = f;
     return LOOM_STATUS_OK;
+}
+
+loom_status be_compile(ir_graph *g, const char *name, loop_func **out, ir_diag *d)
+{
+    return be_compile_timed(g, name, out, NULL, d);
 }

@@ -24,6 +24,7 @@
 #include "ir_text.h"
 #include "loop_ir.h"
 #include "be.h"
+#include "loom_jit.h"
 #include "passes.h"
 
 #define EXIT_BAD_INPUT 1
@@ -51,16 +52,18 @@ static const char inspect_help[] =
     "op histogram and tensor memory.\n";
 
 static const char run_help[] =
-    "usage: loom run MODEL --input NAME=FILE.npy ... [--output DIR] [--backend=interp|c]\n"
-    "                      [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
+    "usage: loom run MODEL --input NAME=FILE.npy ... [--output DIR] [--backend=interp|c|jit]\n"
+    "                      [--time] [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
     "Runs MODEL in the reference interpreter on .npy inputs (with one graph\n"
     "input, --input FILE.npy is enough), prints each output and, with\n"
     "--output, writes DIR/OUTPUT.npy per output (characters outside\n"
     "[A-Za-z0-9._-] in names become '_'). --backend=c compiles the model to C,\n"
-    "builds it with the system compiler and runs that instead.\n";
+    "builds it with the system compiler and runs that instead; --backend=jit\n"
+    "compiles it in-process through LLVM. --time prints the compile phases'\n"
+    "times (load, passes, lowering, LLVM optimization, code generation).\n";
 
 static const char compile_help[] =
-    "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops]\n"
+    "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops|llvm|obj]\n"
     "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
     "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
     "Writes DIR/NAME.c and DIR/NAME.h, specialized to the model's shapes, and\n"
@@ -68,10 +71,12 @@ static const char compile_help[] =
     "portable runtime into NAME.c instead (no OpenBLAS). Weights: inline\n"
     "hex floats up to 1 MiB (auto), else NAME.weights.bin linked through\n"
     "NAME.weights.S (.incbin), or loaded by the caller (file).\n"
-    "--emit=loops prints the planned loop IR to -o (or stdout) instead.\n";
+    "--emit=loops prints the planned loop IR to -o (or stdout) instead;\n"
+    "--emit=llvm writes the optimized LLVM IR and --emit=obj an object file\n"
+    "defining NAME_run_v (weights inside) to -o.\n";
 
 static const char bench_help[] =
-    "usage: loom bench MODEL [--backend=c|interp] [--runs N] [--threads N]\n"
+    "usage: loom bench MODEL [--backend=c|jit|interp] [--runs N] [--threads N]\n"
     "                        [--standalone] [--json] [--input NAME=FILE.npy]...\n"
     "Builds the model, warms up, times the run function in-process and prints\n"
     "min and median latency and the workspace size. Inputs not given are\n"
@@ -97,7 +102,7 @@ typedef struct cli_opts {
     const char *backend;  /* run/bench: "interp" or "c" */
     const char *weights_mode;
     long runs, threads;
-    bool elide_constants, summary_only, inline_weights, standalone, json;
+    bool elide_constants, summary_only, inline_weights, standalone, json, time;
 } cli_opts;
 
 static int usage_error(const char *help, const char *fmt, ...)
@@ -182,6 +187,8 @@ static int parse_opts(int argc, char **argv, const char *help, cli_opts *o)
                 return usage_error(help, "bad --threads %s", v);
         } else if (strcmp(argv[i], "--standalone") == 0) {
             o->standalone = true;
+        } else if (strcmp(argv[i], "--time") == 0) {
+            o->time = true;
         } else if (strcmp(argv[i], "--json") == 0) {
             o->json = true;
         } else if (strcmp(argv[i], "--elide-constants") == 0) {
@@ -484,12 +491,15 @@ static int cmd_compile(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     bool loops = o.emit && strcmp(o.emit, "loops") == 0;
+    bool llvm = o.emit && (strcmp(o.emit, "llvm") == 0 || strcmp(o.emit, "obj") == 0);
     be_weights_mode mode;
-    if (o.emit && !loops && strcmp(o.emit, "c") != 0)
-        return usage_error(compile_help, "unknown --emit=%s (c or loops)", o.emit);
+    if (o.emit && !loops && !llvm && strcmp(o.emit, "c") != 0)
+        return usage_error(compile_help, "unknown --emit=%s (c, loops, llvm or obj)", o.emit);
+    if (llvm && !o.output)
+        return usage_error(compile_help, "--emit=%s needs -o FILE", o.emit);
     if (!weights_mode(o.weights_mode, &mode))
         return usage_error(compile_help, "unknown --weights=%s", o.weights_mode);
-    if (!loops && (!o.output || !ends_with(o.output, ".c")))
+    if (!loops && !llvm && (!o.output || !ends_with(o.output, ".c")))
         return usage_error(compile_help, "%s", "-o DIR/NAME.c is required");
     char name[256], dir[4096], base[512];
     ident_from_path(o.name ? o.name : o.output ? o.output : o.model, name, sizeof name);
@@ -503,7 +513,9 @@ static int cmd_compile(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     loom_status st;
-    if (loops) {
+    if (llvm) {
+        st = tool_jit_emit(g, name, o.emit, o.output, &d);
+    } else if (loops) {
         loop_func *f = NULL;
         st = be_compile(g, name, &f, &d);
         FILE *out = !st && o.output ? fopen(o.output, "w") : stdout;
@@ -563,13 +575,34 @@ static void remove_dir(const char *dir)
 typedef struct built_model {
     char dir[64];
     be_cc_module m;
+    be_llvm_module *jit; /* --backend=jit: m.run is its entry */
     void *workspace;
     int64_t workspace_bytes;
 } built_model;
 
-/* Compiles g to C in a temporary folder, builds it and loads it. */
+static bool is_jit(const cli_opts *o)
+{
+    return o->backend && strcmp(o->backend, "jit") == 0;
+}
+
+/* Compiles g to C in a temporary folder, builds it and loads it; with
+ * --backend=jit compiles it in-process instead. */
 static loom_status build_model(ir_graph *g, const cli_opts *o, built_model *bm, ir_diag *d)
 {
+    if (is_jit(o)) {
+        loom_status st = tool_jit_build(g, o->time, &bm->jit, d);
+        if (st)
+            return st;
+        bm->m.run = be_llvm_entry(bm->jit);
+        bm->workspace_bytes = be_llvm_workspace_bytes(bm->jit);
+        size_t ws = (size_t)(bm->workspace_bytes + 63) / 64 * 64;
+        bm->workspace = ws ? aligned_alloc(64, ws) : NULL;
+        if (ws && !bm->workspace) {
+            ir_diag_errorf(d, "out of memory for a %zu-byte workspace", ws);
+            return LOOM_STATUS_NOMEM;
+        }
+        return LOOM_STATUS_OK;
+    }
     snprintf(bm->dir, sizeof bm->dir, "/tmp/loom-build-XXXXXX");
     if (!mkdtemp(bm->dir)) {
         ir_diag_errorf(d, "cannot create a temporary folder: %s", strerror(errno));
@@ -600,7 +633,10 @@ static loom_status build_model(ir_graph *g, const cli_opts *o, built_model *bm, 
 
 static void free_model(built_model *bm)
 {
-    be_cc_unload(&bm->m);
+    if (bm->jit)
+        be_llvm_free(bm->jit);
+    else
+        be_cc_unload(&bm->m);
     free(bm->workspace);
     if (bm->dir[0])
         remove_dir(bm->dir);
@@ -619,7 +655,7 @@ static int run_graph(const cli_opts *o, ir_graph *g, const fe_npy *arrays, ir_di
     for (int i = 0; i < g->n_outputs; i++)
         if (!(out[i] = ir_calloc(1, ir_value_bytes(g->outputs[i]))))
             goto done;
-    if (o->backend && strcmp(o->backend, "c") == 0) {
+    if (o->backend && (strcmp(o->backend, "c") == 0 || is_jit(o))) {
         built_model bm = {0};
         loom_status st = build_model(g, o, &bm, d);
         int status = st ? 0 : bm.m.run(in, out, bm.workspace);
@@ -653,11 +689,14 @@ static int cmd_run(int argc, char **argv)
     int rc = parse_opts(argc, argv, run_help, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (o.backend && strcmp(o.backend, "c") != 0 && strcmp(o.backend, "interp") != 0)
-        return usage_error(run_help, "unknown --backend=%s (interp or c)", o.backend);
+    if (o.backend && strcmp(o.backend, "c") != 0 && strcmp(o.backend, "interp") != 0 && !is_jit(&o))
+        return usage_error(run_help, "unknown --backend=%s (interp, c or jit)", o.backend);
     ir_diag d;
     ir_diag_init(&d);
+    double t0 = be_now_ms();
     ir_graph *g = load(&o, &d);
+    if (o.time)
+        fprintf(stderr, "time: load %.1f ms\n", be_now_ms() - t0);
     if (!g) {
         ir_diag_free(&d);
         return EXIT_BAD_INPUT;
@@ -809,9 +848,9 @@ static int cmd_bench(int argc, char **argv)
     int rc = parse_opts(argc, argv, bench_help, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
-    bool compiled = !o.backend || strcmp(o.backend, "c") == 0;
+    bool compiled = !o.backend || strcmp(o.backend, "c") == 0 || is_jit(&o);
     if (!compiled && strcmp(o.backend, "interp") != 0)
-        return usage_error(bench_help, "unknown --backend=%s (c or interp)", o.backend);
+        return usage_error(bench_help, "unknown --backend=%s (c, jit or interp)", o.backend);
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = load(&o, &d);

@@ -347,12 +347,12 @@ static bool unary_float(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, dou
     loop_expr *zero = num(c, t, 0), *one = num(c, t, 1);
     switch (op) {
     case IR_OP_SQRT: *out = loop_unary(c->f, LOOP_UNOP_SQRT, x); return true;
-    case IR_OP_EXP: *out = loop_unary(c->f, LOOP_UNOP_EXP, x); return true;
+    case IR_OP_EXP: *out = lower_exp(c->f, x); return true;
     case IR_OP_LOG: *out = loop_unary(c->f, LOOP_UNOP_LOG, x); return true;
     case IR_OP_ERF: *out = loop_unary(c->f, LOOP_UNOP_ERF, x); return true;
     case IR_OP_NEG: *out = loop_unary(c->f, LOOP_UNOP_NEG, x); return true;
     case IR_OP_ABS: *out = loop_unary(c->f, LOOP_UNOP_ABS, x); return true;
-    case IR_OP_TANH: *out = loop_unary(c->f, LOOP_UNOP_TANH, x); return true;
+    case IR_OP_TANH: *out = lower_tanh(c->f, x); return true;
     case IR_OP_RECIPROCAL: *out = bin(c, LOOP_BINOP_DIV, one, x); return true;
     /* x < 0 ? 0 : x keeps NaN and -0 (fmax would not) */
     case IR_OP_RELU: *out = sel(c, bin(c, LOOP_BINOP_LT, x, zero), zero, x); return true;
@@ -363,7 +363,7 @@ static bool unary_float(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, dou
     case IR_OP_SIGMOID: /* 1 / (1 + exp(-x)) */
         *out = bin(c, LOOP_BINOP_DIV, one,
                    bin(c, LOOP_BINOP_ADD, one,
-                       loop_unary(c->f, LOOP_UNOP_EXP, loop_unary(c->f, LOOP_UNOP_NEG, x))));
+                       lower_exp(c->f, loop_unary(c->f, LOOP_UNOP_NEG, x))));
         return true;
     case IR_OP_HARD_SIGMOID: { /* max(0, min(1, alpha * x + beta)), NaN kept */
         loop_expr *v = bind(c, b, bin(c, LOOP_BINOP_ADD, bin(c, LOOP_BINOP_MUL, num(c, t, alpha), x),

@@ -578,7 +578,7 @@ static loop_expr *gelu(lower_ctx *c, loop_expr *x, bool tanh_form)
     loop_expr *inner;
     if (tanh_form) {
         loop_expr *x3 = bin(c, LOOP_BINOP_MUL, x, bin(c, LOOP_BINOP_MUL, x, x));
-        inner = un(c, LOOP_UNOP_TANH,
+        inner = lower_tanh(c->f,
                    bin(c, LOOP_BINOP_MUL, num(c, t, 0.79788456080286535588),
                        bin(c, LOOP_BINOP_ADD, x, bin(c, LOOP_BINOP_MUL, num(c, t, 0.044715), x3))));
     } else {
@@ -605,8 +605,8 @@ loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
     case IR_OP_SOFTPLUS:
         r = sel(c, bin(c, LOOP_BINOP_GT, v, num(c, x->dtype, 0)),
                 bin(c, LOOP_BINOP_ADD, v,
-                    un(c, LOOP_UNOP_LOG1P, un(c, LOOP_UNOP_EXP, un(c, LOOP_UNOP_NEG, v)))),
-                un(c, LOOP_UNOP_LOG1P, un(c, LOOP_UNOP_EXP, v)));
+                    un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, un(c, LOOP_UNOP_NEG, v)))),
+                un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, v)));
         break;
     default:
         r = gelu(c, v, strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0);

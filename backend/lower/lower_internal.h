@@ -41,6 +41,12 @@ loop_block *lower_nest(lower_ctx *c, loop_block *b, int rank, const int64_t *dim
  * stride 0). */
 loop_index lower_bcast_index(const ir_shape *s, const ir_shape *out_shape, const int *vars);
 
+/* exp(x) and tanh(x) as lowering decides them (docs/loop-ir.md): the
+ * runtime's fast versions (LOOP_UNOP_FAST_EXP / FAST_TANH) for f32, libm's
+ * for f64. Every lowering builds exp and tanh through these. */
+loop_expr *lower_exp(loop_func *f, loop_expr *x);
+loop_expr *lower_tanh(loop_func *f, loop_expr *x);
+
 /* Copies src into dst elementwise (same numel and dtype). */
 void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel);
 
