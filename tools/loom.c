@@ -589,6 +589,8 @@ static bool is_jit(const cli_opts *o)
  * --backend=jit compiles it in-process instead. */
 static loom_status build_model(ir_graph *g, const cli_opts *o, built_model *bm, ir_diag *d)
 {
+    /* loom links OpenBLAS (the JIT's kernels); a loaded model shares it */
+    be_llvm_set_threads(o->threads ? (int)o->threads : 1);
     if (is_jit(o)) {
         loom_status st = tool_jit_build(g, o->time, &bm->jit, d);
         if (st)
