@@ -1,7 +1,7 @@
 /*
  * The LLVM backend: compiles a planned loop function (be_compile) to
  * machine code in-process through the LLVM C API: loop IR -> LLVM IR
- * (be_llvm_gen.c) -> the new pass manager's default<O3> for the host CPU
+ * (be_llvm_gen.c) -> the new pass manager's default<O2> for the host CPU
  * -> ORC LLJIT (be_llvm.c). The result is a callable function with the
  * signature of the C backend's NAME_run_v, owned by a handle. The same path
  * writes the optimized IR as text or an object file (ahead of time, no C
@@ -26,7 +26,7 @@ typedef struct be_llvm_times {
 } be_llvm_times;
 
 typedef struct be_llvm_opts {
-    int opt_level; /* 0..3; the zero-initialized options mean 3 */
+    int opt_level; /* 1..3 (default<O1..3>); 0 means the default, 2 */
     bool no_opt;   /* run no IR passes at all (opt_level is then ignored) */
 } be_llvm_opts;
 
