@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "be.h"
 #include "loom_cli.h"
 
 static const char usage_text[] =
@@ -93,7 +94,10 @@ int main(int argc, char **argv)
         return rc;
     ir_diag d;
     ir_diag_init(&d);
+    double t0 = be_now_ms();
     ir_graph *g = cli_load(&o, &d);
+    if (g && o.time)
+        fprintf(stderr, "time: load %.1f ms\n", be_now_ms() - t0);
     rc = g ? c->run(&o, g, &d) : EXIT_BAD_INPUT;
     ir_graph_free(g);
     ir_diag_free(&d);

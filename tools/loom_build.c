@@ -137,8 +137,34 @@ loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, cons
     return st;
 }
 
+/* --backend=jit: compiles g in-process through LLVM (tools/loom_jit.c). */
+static loom_status build_jit(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d)
+{
+    lower_opts lopts = {.unchecked = o->unchecked};
+    cli_progress_begin("compiling the model with LLVM");
+    loom_status st = tool_jit_build(g, &o->passes, &lopts, o->time, &bm->jit, d);
+    cli_progress_end();
+    if (st)
+        return st;
+    bm->m.run = be_llvm_entry(bm->jit);
+    bm->workspace_bytes = be_llvm_workspace_bytes(bm->jit);
+    size_t ws = (size_t)(bm->workspace_bytes + 63) / 64 * 64;
+    bm->workspace = ws ? aligned_alloc(64, ws) : NULL;
+    if (ws && !bm->workspace) {
+        ir_diag_errorf(d, "%s: cannot allocate the %zu-byte workspace: %s", o->model, ws,
+                       strerror(ENOMEM));
+        return LOOM_STATUS_NOMEM;
+    }
+    return LOOM_STATUS_OK;
+}
+
 loom_status cli_build(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d)
 {
+    /* loom links OpenBLAS (the JIT's kernels); a model loaded into the
+     * process shares it, so its thread count is set here too */
+    be_llvm_set_threads(o->threads ? (int)o->threads : 1);
+    if (cli_is_jit(o))
+        return build_jit(g, o, bm, d);
     if (!temp_create(bm->dir, sizeof bm->dir, d)) {
         bm->dir[0] = '\0';
         return LOOM_STATUS_IO;
@@ -173,7 +199,11 @@ loom_status cli_build(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d)
 
 void cli_built_free(cli_built *bm)
 {
-    be_cc_unload(&bm->m);
+    if (bm->jit)
+        be_llvm_free(bm->jit);
+    else
+        be_cc_unload(&bm->m);
+    bm->jit = NULL;
     free(bm->workspace);
     bm->workspace = NULL;
     if (bm->dir[0])

@@ -18,7 +18,7 @@ enum { ALL = CLI_INSPECT | CLI_RUN | CLI_CONVERT | CLI_COMPILE | CLI_BENCH };
 typedef enum opt_id {
     O_DIM, O_CONST, O_INPUT, O_OUTPUT, O_NAME, O_EMIT, O_BACKEND, O_WEIGHTS_FILE,
     O_WEIGHTS_MODE, O_SHOW_WEIGHTS, O_RUNS, O_THREADS, O_STANDALONE, O_JSON, O_SUMMARY_ONLY,
-    O_INLINE_WEIGHTS, O_OPT_LEVEL, O_DISABLE_PASS, O_MEM_REPORT, O_UNCHECKED,
+    O_INLINE_WEIGHTS, O_OPT_LEVEL, O_DISABLE_PASS, O_MEM_REPORT, O_UNCHECKED, O_TIME,
 } opt_id;
 
 typedef struct cli_option {
@@ -51,6 +51,7 @@ static const cli_option options[] = {
     {"--inline-weights", O_INLINE_WEIGHTS, false, CLI_CONVERT},
     {"--mem-report", O_MEM_REPORT, false, CLI_COMPILE},
     {"--unchecked", O_UNCHECKED, false, CLI_COMPILE},
+    {"--time", O_TIME, false, CLI_RUN},
     {"-O0", O_OPT_LEVEL, false, CLI_RUN | CLI_COMPILE | CLI_BENCH},
     {"-O1", O_OPT_LEVEL, false, CLI_RUN | CLI_COMPILE | CLI_BENCH},
     {"-O2", O_OPT_LEVEL, false, CLI_RUN | CLI_COMPILE | CLI_BENCH},
@@ -174,6 +175,7 @@ static int apply(cli_opts *o, const cli_option *opt, const char *v)
     case O_INLINE_WEIGHTS: o->inline_weights = true; return 0;
     case O_MEM_REPORT: o->mem_report = true; return 0;
     case O_UNCHECKED: o->unchecked = true; return 0;
+    case O_TIME: o->time = true; return 0;
     case O_OPT_LEVEL: o->passes.opt_level = opt->name[2] - '0'; return 0;
     case O_DISABLE_PASS: return disable_pass(o, v);
     }
@@ -242,6 +244,11 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o)
         return cli_usage_error(cmd, "%s", "no MODEL given");
     o->dims[o->n_dims] = NULL;
     return 0;
+}
+
+bool cli_is_jit(const cli_opts *o)
+{
+    return o->backend && strcmp(o->backend, "jit") == 0;
 }
 
 void cli_flush_diag(ir_diag *d)

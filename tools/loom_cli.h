@@ -16,6 +16,7 @@
 #include "ir.h"
 #include "loop_ir.h"
 #include "passes.h"
+#include "loom_jit.h"
 
 #define EXIT_BAD_INPUT 1
 #define EXIT_USAGE 2
@@ -52,6 +53,7 @@ typedef struct cli_opts {
     bool threads_given;
     bool summary_only, show_weights, inline_weights, standalone, json, mem_report;
     bool unchecked;           /* compile: no checks of input data */
+    bool time;                /* run: print the compile phases' times */
     pass_options passes;      /* -O0..-O3, --disable-pass (run, compile, bench) */
 } cli_opts;
 
@@ -109,12 +111,16 @@ loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, cons
 typedef struct cli_built {
     char dir[4096];
     be_cc_module m;
+    be_llvm_module *jit; /* --backend=jit: m.run is its entry */
     void *workspace;
     int64_t workspace_bytes;
 } cli_built;
 
 loom_status cli_build(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d);
 void cli_built_free(cli_built *bm);
+
+/* --backend=jit */
+bool cli_is_jit(const cli_opts *o);
 
 /* Prints loom's version, git revision, LLVM and OpenBLAS versions. */
 void cli_print_version(const char *tool);

@@ -74,6 +74,7 @@ static void print_bench(const cli_opts *o, bool blas, double *times, int64_t ws)
                              : (times[o->runs / 2 - 1] + times[o->runs / 2]) / 2;
     const char *backend = o->backend ? o->backend : "c";
     const char *runtime = strcmp(backend, "interp") == 0 ? "interpreter"
+                          : strcmp(backend, "jit") == 0  ? "jit, llvm"
                           : blas                         ? "c, openblas"
                                                          : "c, standalone";
     long threads = blas ? o->threads : 1;
@@ -112,7 +113,7 @@ static bool make_inputs(const cli_opts *o, const ir_graph *g, fe_npy *arrays, co
 /* Allocates the buffers, builds, times and prints; returns the exit code. */
 static int cmd_bench(const cli_opts *o, ir_graph *g, ir_diag *d)
 {
-    bool compiled = !o->backend || strcmp(o->backend, "c") == 0;
+    bool compiled = !o->backend || strcmp(o->backend, "c") == 0 || cli_is_jit(o);
     size_t nin = (size_t)g->n_inputs + 1, nout = (size_t)g->n_outputs + 1;
     fe_npy *arrays = ir_calloc(nin, sizeof *arrays);
     const void **in = ir_calloc(nin, sizeof *in);
@@ -147,9 +148,9 @@ static int cmd_bench(const cli_opts *o, ir_graph *g, ir_diag *d)
 
 static int check_bench(const cli_opts *o)
 {
-    bool compiled = !o->backend || strcmp(o->backend, "c") == 0;
+    bool compiled = !o->backend || strcmp(o->backend, "c") == 0 || cli_is_jit(o);
     if (!compiled && strcmp(o->backend, "interp") != 0)
-        return cli_usage_error(o->cmd, "unknown --backend=%s (c or interp)", o->backend);
+        return cli_usage_error(o->cmd, "unknown --backend=%s (c, jit or interp)", o->backend);
     if (!compiled && o->standalone)
         return cli_usage_error(o->cmd, "%s", "--standalone applies to --backend=c");
     if (o->threads_given && o->threads != 1 && (!compiled || o->standalone))
@@ -164,7 +165,7 @@ const cli_command cli_bench = {
     .check = check_bench,
     .run = cmd_bench,
     .help =
-        "usage: loom bench MODEL [--backend=c|interp] [--runs N] [--threads N]\n"
+        "usage: loom bench MODEL [--backend=c|jit|interp] [--runs N] [--threads N]\n"
         "                        [--standalone] [--json] [--input NAME=FILE.npy]...\n"
         "                        [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                        [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"

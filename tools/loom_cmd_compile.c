@@ -125,11 +125,15 @@ static loom_status emit_c(ir_graph *g, const cli_opts *o, const char *name, be_w
 
 static int check_compile(const cli_opts *o)
 {
+    bool llvm = o->emit && (strcmp(o->emit, "llvm") == 0 || strcmp(o->emit, "obj") == 0);
     bool loops = o->emit && (strcmp(o->emit, "loops") == 0 || strcmp(o->emit, "lir") == 0);
     be_weights_mode mode;
     char name[256];
-    if (o->emit && !loops && strcmp(o->emit, "c") != 0)
-        return cli_usage_error(o->cmd, "unknown --emit=%s (c, loops or lir)", o->emit);
+    if (o->emit && !loops && !llvm && strcmp(o->emit, "c") != 0)
+        return cli_usage_error(o->cmd, "unknown --emit=%s (c, loops, lir, llvm or obj)", o->emit);
+    if (llvm && !o->output)
+        return cli_usage_error(o->cmd, "--emit=%s needs -o FILE", o->emit);
+    loops = loops || llvm;
     if (!weights_mode(o->weights_mode, &mode))
         return cli_usage_error(o->cmd, "unknown --weights=%s", o->weights_mode);
     if (!loops && (!o->output || !cli_ends_with(o->output, ".c") ||
@@ -151,7 +155,10 @@ static int cmd_compile(const cli_opts *o, ir_graph *g, ir_diag *d)
     ident_from_path(o->name ? o->name : o->output ? o->output : o->model, name, sizeof name);
     bool loops = o->emit && strcmp(o->emit, "loops") == 0;
     bool lir = o->emit && strcmp(o->emit, "lir") == 0;
-    loom_status st = lir     ? emit_lir(g, o, d)
+    bool llvm = o->emit && (strcmp(o->emit, "llvm") == 0 || strcmp(o->emit, "obj") == 0);
+    lower_opts lopts = {.unchecked = o->unchecked};
+    loom_status st = llvm    ? tool_jit_emit(g, &o->passes, &lopts, name, o->emit, o->output, d)
+                     : lir   ? emit_lir(g, o, d)
                      : loops ? emit_loops(g, o, name, d)
                              : emit_c(g, o, name, mode, d);
     if (st)
@@ -165,7 +172,7 @@ const cli_command cli_compile = {
     .check = check_compile,
     .run = cmd_compile,
     .help =
-        "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops|lir]\n"
+        "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops|lir|llvm|obj]\n"
         "                          [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
         "                          [--mem-report] [--unchecked]\n"
@@ -177,7 +184,9 @@ const cli_command cli_compile = {
         "hex floats up to 1 MiB (auto), else NAME.weights.bin linked through\n"
         "NAME.weights.S (.incbin), or loaded by the caller (file).\n"
         "--emit=loops prints the planned loop IR to -o (or stdout) instead;\n"
-        "--emit=lir the graph after the passes (what was folded and fused).\n"
+        "--emit=lir the graph after the passes (what was folded and fused);\n"
+        "--emit=llvm writes the optimized LLVM IR and --emit=obj an object file\n"
+        "defining NAME_run_v (weights inside) to -o.\n"
         "-O0 only folds constants; -O1 adds canonicalize, cse, dce; -O2 and -O3\n"
         "(the default) fold BatchNormalization and fuse epilogues (docs/passes.md).\n"
         "NAME_run returns a non-zero data error for an index out of range or an\n"

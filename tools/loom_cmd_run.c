@@ -132,7 +132,7 @@ static int run_graph(const cli_opts *o, ir_graph *g, const fe_npy *arrays, ir_di
         in[i] = arrays[i].data;
     for (int i = 0; ok && i < g->n_outputs; i++)
         ok = (out[i] = cli_alloc_value(g->outputs[i], "output")) != NULL;
-    if (ok && o->backend && strcmp(o->backend, "c") == 0) {
+    if (ok && o->backend && (strcmp(o->backend, "c") == 0 || cli_is_jit(o))) {
         ok = run_compiled(o, g, in, out, d);
     } else if (ok) {
         loom_status st = interp_run(g, in, out, d);
@@ -152,8 +152,11 @@ static int run_graph(const cli_opts *o, ir_graph *g, const fe_npy *arrays, ir_di
 
 static int check_run(const cli_opts *o)
 {
-    if (o->backend && strcmp(o->backend, "c") != 0 && strcmp(o->backend, "interp") != 0)
-        return cli_usage_error(o->cmd, "unknown --backend=%s (interp or c)", o->backend);
+    if (o->backend && strcmp(o->backend, "c") != 0 && strcmp(o->backend, "interp") != 0 &&
+        !cli_is_jit(o))
+        return cli_usage_error(o->cmd, "unknown --backend=%s (interp, c or jit)", o->backend);
+    if (o->time && !cli_is_jit(o))
+        return cli_usage_error(o->cmd, "%s", "--time applies to --backend=jit");
     if (o->standalone && !(o->backend && strcmp(o->backend, "c") == 0))
         return cli_usage_error(o->cmd, "%s", "--standalone applies to --backend=c");
     return 0;
@@ -181,7 +184,7 @@ const cli_command cli_run = {
     .run = cmd_run,
     .help =
         "usage: loom run MODEL --input NAME=FILE.npy ... [--output DIR]\n"
-        "                      [--backend=interp|c] [--standalone]\n"
+        "                      [--backend=interp|c|jit] [--standalone] [--time]\n"
         "                      [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                      [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
         "                      [--const IN=FILE.npy]...\n"
@@ -191,5 +194,7 @@ const cli_command cli_run = {
         "[A-Za-z0-9._-] in names become '_'). --backend=c compiles the model to C,\n"
         "builds it with the system compiler ($CC) and runs that instead;\n"
         "--standalone builds it with the portable runtime instead of OpenBLAS.\n"
+        "--backend=jit compiles it in-process through LLVM; --time prints the\n"
+        "compile phases' times (passes, lowering, LLVM optimization, code generation).\n"
         "--const binds a graph input to a constant when the model is loaded.\n",
 };

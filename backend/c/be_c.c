@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "be_c.h"
+#include "loop_walk.h"
 
 #define DEFAULT_INLINE_LIMIT (1 << 20)
 #define BLOB_ALIGN 64
@@ -149,6 +150,7 @@ static void emit_unary(emitter *e, const loop_expr *x)
         [LOOP_UNOP_FLOOR] = "floor", [LOOP_UNOP_CEIL] = "ceil",
         [LOOP_UNOP_ROUND] = "nearbyint", /* ONNX Round: half to even */
         [LOOP_UNOP_SIN] = "sin", [LOOP_UNOP_COS] = "cos", [LOOP_UNOP_LOG1P] = "log1p",
+        [LOOP_UNOP_FAST_EXP] = "exp", [LOOP_UNOP_FAST_TANH] = "tanh", /* f64 */
     };
     FILE *out = e->out;
     if (x->op == LOOP_UNOP_NEG || x->op == LOOP_UNOP_NOT) {
@@ -165,9 +167,10 @@ static void emit_unary(emitter *e, const loop_expr *x)
         fprintf(out, ")");
     } else if (!is_float(x->dtype)) {
         emit_expr(e, x->a); /* floor/ceil/round of integers are identities */
-    } else if (x->dtype == IR_DTYPE_F32 && (x->op == LOOP_UNOP_EXP || x->op == LOOP_UNOP_TANH)) {
-        /* the runtime's inline fast math (runtime/loomrt.h) vectorizes */
-        fprintf(out, "loomrt_%sf(", x->op == LOOP_UNOP_EXP ? "exp" : "tanh");
+    } else if (x->dtype == IR_DTYPE_F32 &&
+               (x->op == LOOP_UNOP_FAST_EXP || x->op == LOOP_UNOP_FAST_TANH)) {
+        /* chosen by lowering: the runtime's inline fast math vectorizes */
+        fprintf(out, "loomrt_%sf(", x->op == LOOP_UNOP_FAST_EXP ? "exp" : "tanh");
         emit_expr(e, x->a);
         fprintf(out, ")");
     } else {
@@ -357,44 +360,24 @@ static void emit_block(emitter *e, const loop_block *b, int depth)
 
 /* ---- which buffers are referenced ---- */
 
-/* Marks the buffers and locals x reads. */
-static void mark_expr(emitter *e, const loop_expr *x)
+static void mark_buf(loop_walker *w, const loop_buf *b)
 {
-    if (!x)
-        return;
-    if (x->kind == LOOP_EXPR_LOAD) {
-        e->used[x->buf->id] = true;
-        mark_expr(e, x->idx.dyn);
-    }
-    if (x->kind == LOOP_EXPR_LOCAL)
-        e->local_use[x->id] |= LOCAL_READ;
-    mark_expr(e, x->a);
-    mark_expr(e, x->b);
-    mark_expr(e, x->c3);
+    ((emitter *)w->ctx)->used[b->id] = true;
 }
 
-static void mark_block(emitter *e, const loop_block *b)
+static void mark_local_read(loop_walker *w, const loop_expr *x)
 {
-    for (int k = 0; k < b->n; k++) {
-        const loop_stmt *s = b->stmts[k];
-        if (s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF)
-            mark_block(e, &s->body);
-        if (s->kind == LOOP_STMT_IF || s->kind == LOOP_STMT_CHECK)
-            mark_expr(e, s->cond);
-        if (s->kind == LOOP_STMT_CHECK && e->check_slot[e->step] < 0)
-            e->check_slot[e->step] = e->n_check_steps++;
-        if (s->kind == LOOP_STMT_STORE) {
-            e->used[s->buf->id] = true;
-            mark_expr(e, s->idx.dyn);
-        }
-        if (s->kind == LOOP_STMT_SET)
-            e->local_use[s->local] |= LOCAL_SET;
-        if (s->kind == LOOP_STMT_STORE || s->kind == LOOP_STMT_SET)
-            mark_expr(e, s->value);
-        if (s->kind == LOOP_STMT_CALL)
-            for (int a = 0; a < loop_kernel_get(s->kernel)->n_bufs; a++)
-                e->used[s->bufs[a].buf->id] = true;
-    }
+    if (x->kind == LOOP_EXPR_LOCAL)
+        ((emitter *)w->ctx)->local_use[x->id] |= LOCAL_READ;
+}
+
+static void mark_local_set(loop_walker *w, const loop_stmt *s)
+{
+    emitter *e = w->ctx;
+    if (s->kind == LOOP_STMT_SET)
+        e->local_use[s->local] |= LOCAL_SET;
+    if (s->kind == LOOP_STMT_CHECK && e->check_slot[w->step] < 0)
+        e->check_slot[w->step] = e->n_check_steps++;
 }
 
 /* A view's root must be declared before it; mark roots of used views.
@@ -403,11 +386,10 @@ static void mark_block(emitter *e, const loop_block *b)
 static void mark_used(emitter *e)
 {
     const loop_func *f = e->f;
-    for (int s = 0; s < f->n_steps; s++) {
-        e->step = s;
+    for (int s = 0; s < f->n_steps; s++)
         e->check_slot[s] = -1;
-        mark_block(e, &f->steps[s]->body);
-    }
+    loop_walker w = {.stmt = mark_local_set, .expr = mark_local_read, .buf = mark_buf, .ctx = e};
+    loop_walk_func(f, &w);
     for (int i = 0; i < f->n_bufs; i++)
         if (e->used[i] && f->bufs[i]->alias)
             e->used[f->bufs[i]->alias->id] = true;
@@ -629,18 +611,18 @@ static void emit_io_macros(emitter *e, const char *up, loop_buf_kind kind, const
     FILE *out = e->out;
     for (int i = 0; i < f->n_bufs; i++) {
         const loop_buf *b = f->bufs[i];
-        if (b->kind != kind || b->alias || !b->value)
+        if (b->kind != kind || b->alias || !b->tensor)
             continue;
-        const ir_shape *s = &b->value->shape;
+        const ir_shape *s = &b->shape;
         fprintf(out, "/* %s %d: \"", what, b->io_index);
-        put_comment_text(out, b->value->name);
+        put_comment_text(out, b->tensor);
         fprintf(out, "\" %s[", ir_dtype_name(b->dtype));
         for (int d = 0; d < s->rank; d++)
             fprintf(out, d ? ",%" PRId64 : "%" PRId64, s->dims[d]);
         fprintf(out, "] */\n");
         fprintf(out, "#define %s_%s%d_NAME \"", up, what[0] == 'i' ? "INPUT" : "OUTPUT",
                 b->io_index);
-        put_string_text(out, b->value->name);
+        put_string_text(out, b->tensor);
         fputs("\"\n", out);
         fprintf(out, "#define %s_%s%d_SIZE %" PRId64 "\n", up,
                 what[0] == 'i' ? "INPUT" : "OUTPUT", b->io_index, b->numel);

@@ -115,6 +115,12 @@ loop_buf *loop_buf_new(loop_func *f, const char *name, loop_buf_kind kind, ir_dt
     return b;
 }
 
+void loop_buf_set_tensor(loop_func *f, loop_buf *b, const ir_value *v)
+{
+    b->tensor = ir_arena_strdup(&f->arena, v->name);
+    b->shape = v->shape;
+}
+
 loop_step *loop_step_new(loop_func *f, const char *node_name, ir_op op)
 {
     loop_step *s = ir_arena_alloc(&f->arena, sizeof *s);

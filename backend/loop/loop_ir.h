@@ -40,8 +40,11 @@ typedef struct loop_buf {
     int64_t numel;
     int io_index;          /* INPUT / OUTPUT */
     int64_t offset;        /* ARENA: byte offset, set by the planner */
-    const void *data;      /* CONST */
-    const ir_value *value; /* the graph value it holds, or NULL (scratch) */
+    const void *data;      /* CONST: the graph's data (a backend copies what it keeps) */
+    /* the graph value it holds, copied so that a backend's result outlives
+     * the graph: its name (NULL for scratch) and shape */
+    const char *tensor;
+    ir_shape shape;
     struct loop_buf *alias;/* if set, this buffer is a view of alias's storage */
     int id;
 } loop_buf;
@@ -71,7 +74,11 @@ typedef enum loop_expr_kind {
 #define LOOP_UNOPS(X) \
     X(NEG, "neg") X(ABS, "abs") X(SQRT, "sqrt") X(EXP, "exp") X(LOG, "log") X(ERF, "erf") \
     X(TANH, "tanh") X(FLOOR, "floor") X(CEIL, "ceil") X(ROUND, "round") X(NOT, "not") \
-    X(SIN, "sin") X(COS, "cos") X(LOG1P, "log1p")
+    X(SIN, "sin") X(COS, "cos") X(LOG1P, "log1p")                                          \
+    /* f32: the runtime's exp/tanh (runtime/loomrt.h, within 2 ulp, branch free so     \
+     * loops vectorize); lowering chooses them, both backends compute the same         \
+     * algorithm; f64: as exp/tanh */                                                  \
+    X(FAST_EXP, "fast_exp") X(FAST_TANH, "fast_tanh")
 
 #define LOOP_BINOPS(X)                                                                    \
     X(ADD, "add") X(SUB, "sub") X(MUL, "mul") X(DIV, "div") X(MAX, "max") X(MIN, "min") \
@@ -234,6 +241,8 @@ void loop_func_free(loop_func *f);
 
 loop_buf *loop_buf_new(loop_func *f, const char *name, loop_buf_kind kind, ir_dtype dtype,
                        int64_t numel);
+/* Records the graph value b holds (name and shape, copied into f). */
+void loop_buf_set_tensor(loop_func *f, loop_buf *b, const ir_value *v);
 loop_step *loop_step_new(loop_func *f, const char *node_name, ir_op op);
 int loop_var_new(loop_func *f);
 int loop_local_new(loop_func *f, ir_dtype dtype);

@@ -49,10 +49,23 @@ loop_buf *lower_buf(lower_ctx *c, const ir_value *v)
     loop_buf_kind kind = v->data ? LOOP_BUF_CONST : LOOP_BUF_ARENA;
     loop_buf *b = loop_buf_new(c->f, c_name(c, v->data ? "w_" : "t_", v->name), kind, v->dtype,
                                ir_shape_numel(&v->shape));
-    b->value = v;
+    loop_buf_set_tensor(c->f, b, v);
     b->data = v->data;
     c->bufs[v->id] = b;
     return b;
+}
+
+/* f32 exp/tanh are the runtime's fast versions: within 2 ulp of libm,
+ * NaN and infinities as libm, and branch free so the loops that call them
+ * vectorize in both backends. */
+loop_expr *lower_exp(loop_func *f, loop_expr *x)
+{
+    return loop_unary(f, x->dtype == IR_DTYPE_F32 ? LOOP_UNOP_FAST_EXP : LOOP_UNOP_EXP, x);
+}
+
+loop_expr *lower_tanh(loop_func *f, loop_expr *x)
+{
+    return loop_unary(f, x->dtype == IR_DTYPE_F32 ? LOOP_UNOP_FAST_TANH : LOOP_UNOP_TANH, x);
 }
 
 loop_buf *lower_scratch(lower_ctx *c, const char *base, ir_dtype t, int64_t numel)
@@ -67,7 +80,7 @@ bool lower_alias(lower_ctx *c, const ir_value *in, const ir_value *out)
     loop_buf *src = lower_buf(c, in);
     loop_buf *b = loop_buf_new(c->f, c_name(c, "t_", out->name), src->kind, out->dtype,
                                ir_shape_numel(&out->shape));
-    b->value = out;
+    loop_buf_set_tensor(c->f, b, out);
     b->io_index = src->io_index;
     b->data = src->data;
     b->alias = src->alias ? src->alias : src;
@@ -214,7 +227,7 @@ static void lower_io(lower_ctx *c)
         loop_buf *b = loop_buf_new(c->f, c_name(c, "out_", v->name), LOOP_BUF_OUTPUT, v->dtype,
                                    ir_shape_numel(&v->shape));
         b->io_index = i;
-        b->value = v;
+        loop_buf_set_tensor(c->f, b, v);
         if (v->is_input || v->data || c->bufs[v->id]) {
             /* an output that is an input, a constant or listed twice */
             loop_step *s = loop_step_new(c->f, v->name, IR_OP_IDENTITY);

@@ -318,7 +318,7 @@ static bool unary_float(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, dou
     loop_expr *one = lower_num(c, x->dtype, 1);
     switch (op) {
     case IR_OP_SQRT: *out = loop_unary(c->f, LOOP_UNOP_SQRT, x); return true;
-    case IR_OP_EXP: *out = loop_unary(c->f, LOOP_UNOP_EXP, x); return true;
+    case IR_OP_EXP: *out = lower_exp(c->f, x); return true;
     case IR_OP_LOG: *out = loop_unary(c->f, LOOP_UNOP_LOG, x); return true;
     case IR_OP_ERF: *out = loop_unary(c->f, LOOP_UNOP_ERF, x); return true;
     case IR_OP_NEG: *out = loop_unary(c->f, LOOP_UNOP_NEG, x); return true;

@@ -36,7 +36,7 @@ static loop_expr *gelu(lower_ctx *c, loop_expr *x, bool tanh_form)
     loop_expr *inner;
     if (tanh_form) {
         loop_expr *x3 = lower_bin(c, LOOP_BINOP_MUL, x, lower_bin(c, LOOP_BINOP_MUL, x, x));
-        inner = loop_unary(c->f, LOOP_UNOP_TANH,
+        inner = lower_tanh(c->f,
                            lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, 0.79788456080286535588),
                                lower_bin(c, LOOP_BINOP_ADD, x, lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, 0.044715), x3))));
     } else {
@@ -66,8 +66,8 @@ loop_expr *lower_act(lower_ctx *c, loop_block *b, ir_act a, double alpha, double
     case IR_ACT_SIGMOID: /* 1 / (1 + exp(-x)) */
         return lower_bin(c, LOOP_BINOP_DIV, one,
                    lower_bin(c, LOOP_BINOP_ADD, one,
-                       loop_unary(c->f, LOOP_UNOP_EXP, loop_unary(c->f, LOOP_UNOP_NEG, x))));
-    case IR_ACT_TANH: return loop_unary(c->f, LOOP_UNOP_TANH, x);
+                       lower_exp(c->f, loop_unary(c->f, LOOP_UNOP_NEG, x))));
+    case IR_ACT_TANH: return lower_tanh(c->f, x);
     case IR_ACT_HARD_SIGMOID: return hard_sigmoid(c, b, alpha, beta, x);
     case IR_ACT_HARD_SWISH: return lower_bin(c, LOOP_BINOP_MUL, x, hard_sigmoid(c, b, alpha, beta, x));
     case IR_ACT_GELU: return gelu(c, x, false);
@@ -131,7 +131,7 @@ static loop_expr *ew_expr(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, l
     case IR_OP_NEG: return loop_unary(c->f, LOOP_UNOP_NEG, x);
     case IR_OP_ABS: return loop_unary(c->f, LOOP_UNOP_ABS, x);
     case IR_OP_SQRT: return loop_unary(c->f, LOOP_UNOP_SQRT, x);
-    case IR_OP_EXP: return loop_unary(c->f, LOOP_UNOP_EXP, x);
+    case IR_OP_EXP: return lower_exp(c->f, x);
     case IR_OP_LOG: return loop_unary(c->f, LOOP_UNOP_LOG, x);
     case IR_OP_ERF: return loop_unary(c->f, LOOP_UNOP_ERF, x);
     case IR_OP_RECIPROCAL: return lower_bin(c, LOOP_BINOP_DIV, lower_num(c, x->dtype, 1), x);

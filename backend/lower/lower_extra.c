@@ -500,8 +500,8 @@ loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
     case IR_OP_SOFTPLUS:
         r = lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, lower_num(c, x->dtype, 0)),
                 lower_bin(c, LOOP_BINOP_ADD, v,
-                    lower_un(c, LOOP_UNOP_LOG1P, lower_un(c, LOOP_UNOP_EXP, lower_un(c, LOOP_UNOP_NEG, v)))),
-                lower_un(c, LOOP_UNOP_LOG1P, lower_un(c, LOOP_UNOP_EXP, v)));
+                    lower_un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, lower_un(c, LOOP_UNOP_NEG, v)))),
+                lower_un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, v)));
         break;
     case IR_OP_GELU:
         /* Gelu-20; approximate="tanh" is the tanh form */

@@ -60,6 +60,12 @@ loop_expr *lower_index_in_range(lower_ctx *c, loop_block *b, loop_expr *k, int64
  * must still be made safe: unchecked, a zero divisor gives 0. */
 void lower_check_divisor(lower_ctx *c, loop_block *b, loop_expr *m);
 
+/* exp(x) and tanh(x) as lowering decides them (docs/loop-ir.md): the
+ * runtime's fast versions (LOOP_UNOP_FAST_EXP / FAST_TANH) for f32, libm's
+ * for f64. Every lowering builds exp and tanh through these. */
+loop_expr *lower_exp(loop_func *f, loop_expr *x);
+loop_expr *lower_tanh(loop_func *f, loop_expr *x);
+
 /* Copies src into dst elementwise (same numel and dtype). */
 void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel);
 

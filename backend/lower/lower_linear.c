@@ -453,7 +453,7 @@ static void sm_sum(lower_ctx *c, const sm_row *r, bool log_out)
     sm_init(c, r, &r->sum, 0.0);
     loop_block *b = sm_pass(c, r, &vi, &xi);
     loop_expr *d = lower_bin(c, LOOP_BINOP_SUB, loop_load(f, r->x, xi), racc_get(c, &r->mx, vi));
-    loop_expr *e = loop_unary(f, LOOP_UNOP_EXP, d);
+    loop_expr *e = lower_exp(f, d);
     if (!log_out) {
         loop_store(f, b, r->y, xi, e);
         e = loop_load(f, r->y, xi);

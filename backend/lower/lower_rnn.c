@@ -196,30 +196,30 @@ static loop_expr *act_formula(const rnn_low *rl, const ir_rnn_fn *fn, loop_expr 
     loop_expr *a = fc(rl, fn->alpha), *b = fc(rl, fn->beta), *zero = fc(rl, 0), *one = fc(rl, 1);
     switch (fn->act) {
     case IR_RNN_ACT_RELU: return bin(rl, LOOP_BINOP_MAX, x, zero);
-    case IR_RNN_ACT_TANH: return un(rl, LOOP_UNOP_TANH, x);
+    case IR_RNN_ACT_TANH: return lower_tanh(rl->f, x);
     case IR_RNN_ACT_SIGMOID:
         return bin(rl, LOOP_BINOP_DIV, one,
-                   bin(rl, LOOP_BINOP_ADD, one, un(rl, LOOP_UNOP_EXP, un(rl, LOOP_UNOP_NEG, x))));
+                   bin(rl, LOOP_BINOP_ADD, one, lower_exp(rl->f, un(rl, LOOP_UNOP_NEG, x))));
     case IR_RNN_ACT_AFFINE: return bin(rl, LOOP_BINOP_ADD, bin(rl, LOOP_BINOP_MUL, a, x), b);
     case IR_RNN_ACT_LEAKY_RELU:
         return loop_select(rl->f, bin(rl, LOOP_BINOP_GE, x, zero), x, bin(rl, LOOP_BINOP_MUL, a, x));
     case IR_RNN_ACT_THRESHOLDED_RELU:
         return loop_select(rl->f, bin(rl, LOOP_BINOP_GE, x, a), x, zero);
     case IR_RNN_ACT_SCALED_TANH:
-        return bin(rl, LOOP_BINOP_MUL, a, un(rl, LOOP_UNOP_TANH, bin(rl, LOOP_BINOP_MUL, b, x)));
+        return bin(rl, LOOP_BINOP_MUL, a, lower_tanh(rl->f, bin(rl, LOOP_BINOP_MUL, b, x)));
     case IR_RNN_ACT_HARD_SIGMOID: {
         loop_expr *v = bin(rl, LOOP_BINOP_ADD, bin(rl, LOOP_BINOP_MUL, a, x), b);
         return bin(rl, LOOP_BINOP_MIN, bin(rl, LOOP_BINOP_MAX, v, zero), one);
     }
     case IR_RNN_ACT_ELU: {
-        loop_expr *em1 = bin(rl, LOOP_BINOP_SUB, un(rl, LOOP_UNOP_EXP, x), one);
+        loop_expr *em1 = bin(rl, LOOP_BINOP_SUB, lower_exp(rl->f, x), one);
         return loop_select(rl->f, bin(rl, LOOP_BINOP_GE, x, zero), x,
                            bin(rl, LOOP_BINOP_MUL, a, em1));
     }
     case IR_RNN_ACT_SOFTSIGN:
         return bin(rl, LOOP_BINOP_DIV, x, bin(rl, LOOP_BINOP_ADD, one, un(rl, LOOP_UNOP_ABS, x)));
     case IR_RNN_ACT_SOFTPLUS: { /* max(x, 0) + log(1 + exp(-|x|)), stable both ways */
-        loop_expr *e = un(rl, LOOP_UNOP_EXP, un(rl, LOOP_UNOP_NEG, un(rl, LOOP_UNOP_ABS, x)));
+        loop_expr *e = lower_exp(rl->f, un(rl, LOOP_UNOP_NEG, un(rl, LOOP_UNOP_ABS, x)));
         return bin(rl, LOOP_BINOP_ADD, bin(rl, LOOP_BINOP_MAX, x, zero),
                    un(rl, LOOP_UNOP_LOG, bin(rl, LOOP_BINOP_ADD, one, e)));
     }

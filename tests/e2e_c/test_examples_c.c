@@ -3,7 +3,8 @@
  * model.json, made by scripts/gen_examples.py) goes through the pipeline and
  * the C emitter (weights mode auto: gan_generator's 2.9 MB become an .incbin
  * blob), is built with the system compiler -- with the runtime files and
- * OpenBLAS, and --standalone with the portable GEMM -- and run on
+ * OpenBLAS, and --standalone with the portable GEMM -- or JIT-compiled by
+ * the LLVM backend (backend/llvm), and run on
  * examples/NAME/input_*.npy. Every output is compared with
  * examples/NAME/expected_*.npy (onnxruntime's), with the tolerances of
  * tests/e2e/test_examples.c, which holds the interpreter to the same
@@ -26,6 +27,7 @@
 #include "../unit/leak_check.h"
 #include "be_c.h"
 #include "be_cc.h"
+#include "be_llvm.h"
 #include "fe.h"
 #include "be.h"
 #include "passes.h"
@@ -122,9 +124,32 @@ static void compare_output(const char *what, const char *name, const float *got,
                        want[first]);
 }
 
-/* Compiles examples/NAME at -O<level> with the C backend (standalone or
- * not), runs it twice and checks the outputs against the references. */
-static void check_example_c(const char *name, bool standalone, int level, double atol, double rtol)
+/* The backends an example runs on. */
+typedef enum backend { OPENBLAS, STANDALONE, JIT } backend;
+
+/* Builds f with the C backend into dir and loads it into *m. */
+static void build_c(const char *name, const loop_func *f, bool standalone, const char *dir,
+                    be_cc_module *m, ir_diag *d)
+{
+    be_c_opts copts = {.weights = BE_WEIGHTS_AUTO, .standalone = standalone,
+                       .source_name = "model.json"};
+    loom_status st = be_c_emit(f, &copts, dir, name, d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "%s: emit failed:\n%s", name, d->text ? d->text : "");
+    if (!standalone)
+        cr_assert_eq(be_c_write_runtime(dir, d), LOOM_STATUS_OK, "%s", d->text ? d->text : "");
+    be_cc_opts ccopts = {.standalone = standalone};
+#ifdef LOOM_TEST_SANITIZE
+    ccopts.sanitize = true; /* the emitted code runs under ASan+UBSan too */
+#endif
+    st = be_cc_build(dir, name, name, &ccopts, m, d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "%s: building %s failed:\n%s", name, dir,
+                 d->text ? d->text : "");
+}
+
+/* Compiles examples/NAME at -O<level> with backend b (the C backend with
+ * OpenBLAS or standalone, or the LLVM JIT), runs it twice and checks the
+ * outputs against the references. */
+static void check_example(const char *name, backend b, int level, double atol, double rtol)
 {
     example e;
     example_load(&e, name);
@@ -137,21 +162,16 @@ static void check_example_c(const char *name, bool standalone, int level, double
     cr_assert_eq(st, LOOM_STATUS_OK, "%s: pipeline failed:\n%s", name, d.text ? d.text : "");
 
     char dir[] = LOOM_TEST_TMP "/e2e_c-XXXXXX";
-    cr_assert(mkdtemp(dir), "mkdtemp %s failed", dir);
-    be_c_opts copts = {.weights = BE_WEIGHTS_AUTO, .standalone = standalone,
-                       .source_name = "model.json"};
-    st = be_c_emit(f, &copts, dir, name, &d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "%s: emit failed:\n%s", name, d.text ? d.text : "");
-    if (!standalone)
-        cr_assert_eq(be_c_write_runtime(dir, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
     be_cc_module m = {0};
-    be_cc_opts ccopts = {.standalone = standalone};
-#ifdef LOOM_TEST_SANITIZE
-    ccopts.sanitize = true; /* the emitted code runs under ASan+UBSan too */
-#endif
-    st = be_cc_build(dir, name, name, &ccopts, &m, &d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "%s: building %s failed:\n%s", name, dir,
-                 d.text ? d.text : "");
+    be_llvm_module *jit = NULL;
+    if (b == JIT) {
+        st = be_llvm_jit(f, NULL, &jit, &d);
+        cr_assert_eq(st, LOOM_STATUS_OK, "%s: jit failed:\n%s", name, d.text ? d.text : "");
+        m.run = be_llvm_entry(jit);
+    } else {
+        cr_assert(mkdtemp(dir), "mkdtemp %s failed", dir);
+        build_c(name, f, b == STANDALONE, dir, &m, &d);
+    }
 
     const ir_graph *g = e.g;
     const void *in[MAX_IO] = {0};
@@ -170,7 +190,7 @@ static void check_example_c(const char *name, bool standalone, int level, double
         memset(ws, run ? 0xff : 0, ws_bytes);
         cr_assert_eq(m.run(in, out[run], ws), 0, "%s: the run function failed", name);
     }
-    const char *what = standalone ? "standalone" : "openblas";
+    const char *what = b == JIT ? "jit" : b == STANDALONE ? "standalone" : "openblas";
     for (int i = 0; i < g->n_outputs; i++) {
         const ir_value *v = g->outputs[i];
         char label[256];
@@ -183,8 +203,12 @@ static void check_example_c(const char *name, bool standalone, int level, double
         free(out[1][i]);
     }
     free(ws);
-    be_cc_unload(&m);
-    remove_dir(dir);
+    if (b == JIT) {
+        be_llvm_free(jit);
+    } else {
+        be_cc_unload(&m);
+        remove_dir(dir);
+    }
     loop_func_free(f);
     ir_diag_free(&d);
     example_free(&e);
@@ -198,26 +222,33 @@ static void check_example_c(const char *name, bool standalone, int level, double
 
 TestSuite(examples_c, .timeout = 600);
 
-Test(examples_c, mnist_cnn_openblas) { check_example_c("mnist_cnn", false, 3, TOL_CNN); }
-Test(examples_c, mnist_cnn_standalone) { check_example_c("mnist_cnn", true, 3, TOL_CNN); }
+Test(examples_c, mnist_cnn_openblas) { check_example("mnist_cnn", OPENBLAS, 3, TOL_CNN); }
+Test(examples_c, mnist_cnn_standalone) { check_example("mnist_cnn", STANDALONE, 3, TOL_CNN); }
 Test(examples_c, gan_discriminator_openblas)
 {
-    check_example_c("gan_discriminator", false, 3, TOL_CNN);
+    check_example("gan_discriminator", OPENBLAS, 3, TOL_CNN);
 }
 Test(examples_c, gan_discriminator_standalone)
 {
-    check_example_c("gan_discriminator", true, 3, TOL_CNN);
+    check_example("gan_discriminator", STANDALONE, 3, TOL_CNN);
 }
-Test(examples_c, gan_generator_openblas) { check_example_c("gan_generator", false, 3, TOL_CNN); }
-Test(examples_c, gan_generator_standalone) { check_example_c("gan_generator", true, 3, TOL_CNN); }
-Test(examples_c, lstm_openblas) { check_example_c("lstm", false, 3, TOL_SEQ); }
-Test(examples_c, lstm_standalone) { check_example_c("lstm", true, 3, TOL_SEQ); }
-Test(examples_c, transformer_openblas) { check_example_c("transformer", false, 3, TOL_SEQ); }
-Test(examples_c, transformer_standalone) { check_example_c("transformer", true, 3, TOL_SEQ); }
+Test(examples_c, gan_generator_openblas) { check_example("gan_generator", OPENBLAS, 3, TOL_CNN); }
+Test(examples_c, gan_generator_standalone) { check_example("gan_generator", STANDALONE, 3, TOL_CNN); }
+Test(examples_c, lstm_openblas) { check_example("lstm", OPENBLAS, 3, TOL_SEQ); }
+Test(examples_c, lstm_standalone) { check_example("lstm", STANDALONE, 3, TOL_SEQ); }
+Test(examples_c, transformer_openblas) { check_example("transformer", OPENBLAS, 3, TOL_SEQ); }
+Test(examples_c, transformer_standalone) { check_example("transformer", STANDALONE, 3, TOL_SEQ); }
+
+/* The LLVM backend on the same loop functions, same tolerances. */
+Test(examples_c, mnist_cnn_jit) { check_example("mnist_cnn", JIT, 3, TOL_CNN); }
+Test(examples_c, gan_discriminator_jit) { check_example("gan_discriminator", JIT, 3, TOL_CNN); }
+Test(examples_c, gan_generator_jit) { check_example("gan_generator", JIT, 3, TOL_CNN); }
+Test(examples_c, lstm_jit) { check_example("lstm", JIT, 3, TOL_SEQ); }
+Test(examples_c, transformer_jit) { check_example("transformer", JIT, 3, TOL_SEQ); }
 
 /* -O0: no pass but fold-constants. */
-Test(examples_c, mnist_cnn_O0) { check_example_c("mnist_cnn", false, 0, TOL_CNN); }
-Test(examples_c, gan_discriminator_O0) { check_example_c("gan_discriminator", false, 0, TOL_CNN); }
-Test(examples_c, gan_generator_O0) { check_example_c("gan_generator", false, 0, TOL_CNN); }
-Test(examples_c, lstm_O0) { check_example_c("lstm", false, 0, TOL_SEQ); }
-Test(examples_c, transformer_O0) { check_example_c("transformer", false, 0, TOL_SEQ); }
+Test(examples_c, mnist_cnn_O0) { check_example("mnist_cnn", OPENBLAS, 0, TOL_CNN); }
+Test(examples_c, gan_discriminator_O0) { check_example("gan_discriminator", OPENBLAS, 0, TOL_CNN); }
+Test(examples_c, gan_generator_O0) { check_example("gan_generator", OPENBLAS, 0, TOL_CNN); }
+Test(examples_c, lstm_O0) { check_example("lstm", OPENBLAS, 0, TOL_SEQ); }
+Test(examples_c, transformer_O0) { check_example("transformer", OPENBLAS, 0, TOL_SEQ); }

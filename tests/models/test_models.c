@@ -11,7 +11,8 @@
  * the compiled model's outputs are compared with onnxruntime's in the same
  * way, at -O0 (constants folded only) and at -O3 (the default pipeline);
  * the -O3 graph is also run in the interpreter, which checks the passes
- * apart from the lowering. A model the pipeline reports as unsupported (an
+ * apart from the lowering; the -O3 loop function is also JIT-compiled by the
+ * LLVM backend and checked the same way. A model the pipeline reports as unsupported (an
  * op whose lowering is missing) fails unless tests/models/c_unsupported.txt
  * lists it ("NAME REASON" lines); a listed model that compiles fails too, so
  * the list stays true. Any other failure of the C path fails the model.
@@ -41,6 +42,7 @@
 
 #include "be_c.h"
 #include "be_cc.h"
+#include "be_llvm.h"
 #include "fe.h"
 #include "interp.h"
 #include "be.h"
@@ -173,6 +175,31 @@ static bool compare(const char *model, const char *engine, const ir_value *v, co
     return bad == 0;
 }
 
+/* Runs f JIT-compiled by the LLVM backend on ins into out (workspace ws)
+ * and compares with want. */
+static bool check_jit(const char *name, const loop_func *f, const ir_graph *g,
+                      const void *const *ins, void *const *out, const fe_npy *want, void *ws)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    be_llvm_module *m = NULL;
+    loom_status st = be_llvm_jit(f, NULL, &m, &d);
+    bool ok = st == LOOM_STATUS_OK;
+    if (!ok)
+        printf("  JIT: %s: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
+    for (int i = 0; ok && i < g->n_outputs; i++)
+        memset(out[i], 0xff, ir_value_bytes(g->outputs[i]));
+    if (ok && be_llvm_entry(m)(ins, out, ws) != 0) {
+        printf("  JIT: %s: the compiled model returned an error\n", name);
+        ok = false;
+    }
+    for (int i = 0; ok && i < g->n_outputs; i++)
+        ok &= compare(name, "JIT", g->outputs[i], out[i], &want[i]);
+    be_llvm_free(m);
+    ir_diag_free(&d);
+    return ok;
+}
+
 /* Compiles g (already run by the interpreter: outputs in out) with the
  * pipeline and the standalone C backend, runs it on ins into out and
  * compares with want. An unsupported lowering fails unless the model is
@@ -231,6 +258,7 @@ static bool check_c(const char *name, ir_graph *g, int level, const void *const 
     }
     for (int i = 0; ok && i < g->n_outputs; i++)
         ok &= compare(name, engine, g->outputs[i], out[i], &want[i]);
+    ok = ok && (level != 3 || check_jit(name, f, g, ins, out, want, ws));
     free(ws);
     be_cc_unload(&m);
     if (made) {

@@ -59,7 +59,7 @@ static const loop_step *find_step(const loop_func *f, const char *node_name)
 static const loop_buf *find_buf(const loop_func *f, const ir_value *v)
 {
     for (int i = 0; i < f->n_bufs; i++)
-        if (f->bufs[i]->value == v)
+        if (f->bufs[i]->tensor && strcmp(f->bufs[i]->tensor, v->name) == 0)
             return f->bufs[i];
     cr_assert_fail("no buffer for value %s", v->name);
     return NULL;

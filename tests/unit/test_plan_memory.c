@@ -248,7 +248,7 @@ static loop_func *compile(ir_graph *g)
 static const loop_buf *buf_of(const loop_func *f, const char *value)
 {
     for (int i = 0; i < f->n_bufs; i++)
-        if (f->bufs[i]->value && strcmp(f->bufs[i]->value->name, value) == 0)
+        if (f->bufs[i]->tensor && strcmp(f->bufs[i]->tensor, value) == 0)
             return f->bufs[i];
     cr_assert_fail("no buffer holds %s", value);
     return NULL;

@@ -175,6 +175,7 @@ static inline void tl_assert_close_f32(const float *got, const float *want, int6
 
 #include "be_c.h"
 #include "be_cc.h"
+#include "be_llvm.h"
 #include "interp_internal.h"
 #include "be.h"
 #include "passes.h"
@@ -246,10 +247,56 @@ static inline void tl_check_data_error(ir_graph *g, const void *const *inputs, i
         free(out[i]);
 }
 
-/* Compiles g (inferred, outputs marked) with the C backend, in the
- * OpenBLAS build and in the standalone build, runs both on inputs (or
- * random inputs when inputs is NULL) and compares every output with the
- * interpreter: |c - interp| <= atol + rtol * |interp|. g is changed by the
+/* The backends every lowering test runs: the C backend's OpenBLAS build,
+ * its standalone build, and the LLVM JIT. */
+typedef enum tl_backend { TL_BACKEND_C, TL_BACKEND_C_STANDALONE, TL_BACKEND_JIT, TL_BACKEND_COUNT } tl_backend;
+
+static const char *const tl_backend_names[TL_BACKEND_COUNT] = {"openblas", "standalone", "jit"};
+
+/* Compiles the planned f with backend b and runs it once: in -> got. */
+static inline void tl_backend_run(tl_backend b, const loop_func *f, const void *const *in,
+                                  void *const *got)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    void *ws = f->workspace_bytes ? aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64)
+                                  : NULL;
+    if (b == TL_BACKEND_JIT) {
+        be_llvm_module *m = NULL;
+        loom_status st = be_llvm_jit(f, NULL, &m, &d);
+        cr_assert_eq(st, LOOM_STATUS_OK, "jit failed: %s", d.text ? d.text : "");
+        cr_assert_eq(be_llvm_entry(m)(in, got, ws), 0);
+        be_llvm_free(m);
+    } else {
+        bool standalone = b == TL_BACKEND_C_STANDALONE;
+        char dir[] = "/tmp/loom-test-XXXXXX";
+        cr_assert(mkdtemp(dir));
+        be_c_opts copts = {.standalone = standalone};
+        loom_status st = be_c_emit(f, &copts, dir, "m", &d);
+        cr_assert_eq(st, LOOM_STATUS_OK, "emit failed: %s", d.text ? d.text : "");
+        if (!standalone)
+            cr_assert_eq(be_c_write_runtime(dir, &d), LOOM_STATUS_OK);
+        be_cc_module m = {0};
+        be_cc_opts ccopts = {.standalone = standalone};
+#ifdef LOOM_TEST_SANITIZE
+        ccopts.sanitize = true; /* the emitted code runs under ASan+UBSan too */
+#endif
+        st = be_cc_build(dir, "m", "m", &ccopts, &m, &d);
+        cr_assert_eq(st, LOOM_STATUS_OK, "cc failed: %s (in %s)", d.text ? d.text : "", dir);
+        cr_assert_eq(m.run(in, got, ws), 0);
+        be_cc_unload(&m);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    free(ws);
+    ir_diag_free(&d);
+}
+
+/* Compiles g (inferred, outputs marked) once, runs it with every backend
+ * (tl_backend) on inputs (or random inputs when inputs is NULL) and
+ * compares every output with the interpreter: |got - interp| <= atol +
+ * rtol * |interp|, the same tolerance for each backend. g is changed by the
  * pipeline (constants folded). */
 static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol, float rtol)
 {
@@ -276,41 +323,22 @@ static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol
     loop_func *f = NULL;
     loom_status st = be_compile(g, "m", &f, &d);
     cr_assert_eq(st, LOOM_STATUS_OK, "pipeline failed: %s", d.text ? d.text : "");
-    for (int standalone = 0; standalone < 2; standalone++) {
-        char dir[] = "/tmp/loom-test-XXXXXX";
-        cr_assert(mkdtemp(dir));
-        be_c_opts copts = {.standalone = standalone};
-        st = be_c_emit(f, &copts, dir, "m", &d);
-        cr_assert_eq(st, LOOM_STATUS_OK, "emit failed: %s", d.text ? d.text : "");
-        if (!standalone)
-            cr_assert_eq(be_c_write_runtime(dir, &d), LOOM_STATUS_OK);
-        be_cc_module m = {0};
-        be_cc_opts ccopts = {.standalone = standalone};
-#ifdef LOOM_TEST_SANITIZE
-        ccopts.sanitize = true; /* the emitted code runs under ASan+UBSan too */
-#endif
-        st = be_cc_build(dir, "m", "m", &ccopts, &m, &d);
-        cr_assert_eq(st, LOOM_STATUS_OK, "cc failed: %s (in %s)", d.text ? d.text : "", dir);
-        void *ws = f->workspace_bytes ? aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64)
-                                      : NULL;
-        cr_assert_eq(m.run(in, got, ws), 0);
+    for (int b = 0; b < TL_BACKEND_COUNT; b++) {
+        for (int i = 0; i < no; i++)
+            memset(got[i], 0, ir_value_bytes(g->outputs[i]) + 1);
+        tl_backend_run((tl_backend)b, f, in, got);
         for (int i = 0; i < no; i++) {
             const ir_value *v = g->outputs[i];
             int64_t n = ir_shape_numel(&v->shape);
             for (int64_t k = 0; k < n; k++) {
-                double a = interp_load_f(got[i], v->dtype, k), b = interp_load_f(want[i], v->dtype, k);
-                if (isnan(a) && isnan(b))
+                double a = interp_load_f(got[i], v->dtype, k), w = interp_load_f(want[i], v->dtype, k);
+                if (isnan(a) && isnan(w))
                     continue;
-                cr_assert(a == b || fabs(a - b) <= atol + rtol * fabs(b),
-                          "%s output \"%s\"[%lld]: C %.9g, interpreter %.9g",
-                          standalone ? "standalone" : "openblas", v->name, (long long)k, a, b);
+                cr_assert(a == w || fabs(a - w) <= atol + rtol * fabs(w),
+                          "%s output \"%s\"[%lld]: got %.9g, interpreter %.9g",
+                          tl_backend_names[b], v->name, (long long)k, a, w);
             }
         }
-        free(ws);
-        be_cc_unload(&m);
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        cr_assert_eq(system(cmd), 0);
     }
     loop_func_free(f);
     ir_diag_free(&d);

@@ -1,0 +1,779 @@
+/*
+ * Loop IR -> LLVM IR: one function NAME_run_v(inputs, outputs, workspace)
+ * per loop function, built with the LLVM C API. Buffers become pointers
+ * computed once in the entry block (inputs/outputs from the argument
+ * arrays, arena slices at their planned offsets in the workspace,
+ * constants in the weights blob); loops become bottom-tested counted loops
+ * with an i64 induction variable; locals become allocas that SROA promotes.
+ *
+ * Semantics are docs/loop-ir.md's, the same as the C emitter's: values of
+ * dtype bool are i8 0/1 in registers; integer arithmetic wraps in the
+ * dtype's width; float min/max ignore a NaN operand (llvm.minnum/maxnum,
+ * C's fminf/fmaxf); round is half to even; fast_exp / fast_tanh are the
+ * runtime's algorithm (runtime/loomrt.h) generated inline, operation for
+ * operation, so the results are bit-identical to the C backend's. No
+ * fast-math flags: results match the C backend built with -std=c99.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "be_llvm_internal.h"
+#include "loop_walk.h"
+
+typedef struct gen {
+    const loop_func *f;
+    const be_llvm_weights *w;
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    LLVMBuilderRef b;
+    LLVMValueRef fn;
+    LLVMValueRef *base;   /* by buffer id: pointer to element 0 */
+    LLVMValueRef *locals; /* by local id: alloca */
+    LLVMValueRef *vars;   /* by loop variable id: the current induction value */
+    LLVMTypeRef i1, i8, i32, i64, f32, f64, ptr;
+    ir_diag *d;
+    int step;             /* the step being generated (data-error record) */
+    bool failed;
+} gen;
+
+static bool is_float(ir_dtype t)
+{
+    return t == IR_DTYPE_F32 || t == IR_DTYPE_F64;
+}
+
+static bool is_unsigned(ir_dtype t)
+{
+    return t == IR_DTYPE_U8 || t == IR_DTYPE_BOOL;
+}
+
+/* The register (and storage) type of a dtype. */
+static LLVMTypeRef type_of(gen *g, ir_dtype t)
+{
+    switch (t) {
+    case IR_DTYPE_F32: return g->f32;
+    case IR_DTYPE_F64: return g->f64;
+    case IR_DTYPE_I64: return g->i64;
+    case IR_DTYPE_I32: return g->i32;
+    case IR_DTYPE_I8:
+    case IR_DTYPE_U8:
+    case IR_DTYPE_BOOL: return g->i8;
+    case IR_DTYPE_COUNT: break;
+    }
+    return g->i8;
+}
+
+static void fail(gen *g, const char *what, int kind)
+{
+    if (!g->failed)
+        ir_diag_errorf(g->d, "%s: internal error: the LLVM backend has no code for %s %d",
+                       g->f->name, what, kind);
+    g->failed = true;
+}
+
+static LLVMValueRef ci64(gen *g, int64_t v)
+{
+    return LLVMConstInt(g->i64, (unsigned long long)v, 1);
+}
+
+static LLVMValueRef ci32(gen *g, uint32_t v)
+{
+    return LLVMConstInt(g->i32, v, 0);
+}
+
+static LLVMValueRef cf32(gen *g, float v)
+{
+    return LLVMConstReal(g->f32, v);
+}
+
+/* Calls an overloaded intrinsic (llvm.maxnum, llvm.smax, ...) on type t. */
+static LLVMValueRef intrinsic(gen *g, const char *name, LLVMTypeRef t, LLVMValueRef *args,
+                              unsigned n)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, &t, 1);
+    LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &t, 1);
+    return LLVMBuildCall2(g->b, fty, fn, args, n, "");
+}
+
+/* Declares (once) and calls an external function. */
+static LLVMValueRef call_named(gen *g, const char *name, LLVMTypeRef ret, LLVMValueRef *args,
+                               unsigned n)
+{
+    LLVMTypeRef params[LOOP_MAX_ARGS + 4];
+    for (unsigned k = 0; k < n; k++)
+        params[k] = LLVMTypeOf(args[k]);
+    LLVMTypeRef fty = LLVMFunctionType(ret, params, n, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+    if (!fn)
+        fn = LLVMAddFunction(g->mod, name, fty);
+    return LLVMBuildCall2(g->b, fty, fn, args, n, "");
+}
+
+/* libm: NAMEf for f32, NAME for f64. */
+static LLVMValueRef libm(gen *g, const char *name, ir_dtype t, LLVMValueRef *args, unsigned n)
+{
+    char full[32];
+    snprintf(full, sizeof full, "%s%s", name, t == IR_DTYPE_F32 ? "f" : "");
+    return call_named(g, full, type_of(g, t), args, n);
+}
+
+static LLVMValueRef bool_of(gen *g, LLVMValueRef i1)
+{
+    return LLVMBuildZExt(g->b, i1, g->i8, "");
+}
+
+/* C's truth of a scalar: v != 0. */
+static LLVMValueRef truth(gen *g, LLVMValueRef v, ir_dtype t)
+{
+    if (is_float(t))
+        return LLVMBuildFCmp(g->b, LLVMRealUNE, v, LLVMConstNull(type_of(g, t)), "");
+    return LLVMBuildICmp(g->b, LLVMIntNE, v, LLVMConstNull(type_of(g, t)), "");
+}
+
+/* ---- the runtime's fast math, inline (runtime/loomrt.h) ---- */
+
+static LLVMValueRef bits(gen *g, LLVMValueRef f)
+{
+    return LLVMBuildBitCast(g->b, f, g->i32, "");
+}
+
+static LLVMValueRef flt(gen *g, LLVMValueRef u)
+{
+    return LLVMBuildBitCast(g->b, u, g->f32, "");
+}
+
+static LLVMValueRef fmul(gen *g, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildFMul(g->b, a, b, "");
+}
+
+static LLVMValueRef fadd(gen *g, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildFAdd(g->b, a, b, "");
+}
+
+static LLVMValueRef fsub(gen *g, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildFSub(g->b, a, b, "");
+}
+
+static uint32_t f2u(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+/* Horner's rule p = p * x + c[k], as loomrt_expf/tanhf write it. */
+static LLVMValueRef horner(gen *g, LLVMValueRef x, const float *c, int n)
+{
+    LLVMValueRef p = cf32(g, c[0]);
+    for (int k = 1; k < n; k++)
+        p = fadd(g, fmul(g, p, x), cf32(g, c[k]));
+    return p;
+}
+
+/* loomrt_expf: clamp on the bits, Cephes polynomial, 2^n in two steps,
+ * NaN passed through. */
+static LLVMValueRef fast_exp(gen *g, LLVMValueRef x)
+{
+    static const float c[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                              4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+    LLVMBuilderRef b = g->b;
+    LLVMValueRef ux = bits(g, x);
+    LLVMValueRef cu = intrinsic(g, "llvm.umin", g->i32, (LLVMValueRef[]){ux, ci32(g, f2u(-103.9721f))}, 2);
+    LLVMValueRef cs = intrinsic(g, "llvm.smin", g->i32, (LLVMValueRef[]){cu, ci32(g, f2u(128.0f))}, 2);
+    LLVMValueRef xc = flt(g, cs);
+    LLVMValueRef t = fadd(g, fmul(g, xc, cf32(g, 1.44269504089f)), cf32(g, 12582912.0f));
+    LLVMValueRef n = fsub(g, t, cf32(g, 12582912.0f));
+    LLVMValueRef r = fadd(g, fsub(g, xc, fmul(g, n, cf32(g, 0.693359375f))),
+                          fmul(g, n, cf32(g, 2.12194440e-4f)));
+    LLVMValueRef p = horner(g, r, c, 6);
+    p = fadd(g, fadd(g, fmul(g, fmul(g, p, r), r), r), cf32(g, 1.0f));
+    LLVMValueRef ni = LLVMBuildSub(b, bits(g, t), ci32(g, f2u(12582912.0f)), "");
+    LLVMValueRef n1 = LLVMBuildAShr(b, ni, ci32(g, 1), "");
+    LLVMValueRef s1 = flt(g, LLVMBuildShl(b, LLVMBuildAdd(b, n1, ci32(g, 127), ""), ci32(g, 23), ""));
+    LLVMValueRef n2 = LLVMBuildSub(b, ni, n1, "");
+    LLVMValueRef s2 = flt(g, LLVMBuildShl(b, LLVMBuildAdd(b, n2, ci32(g, 127), ""), ci32(g, 23), ""));
+    LLVMValueRef y = fmul(g, fmul(g, p, s1), s2);
+    LLVMValueRef nan = LLVMBuildICmp(b, LLVMIntUGT, LLVMBuildAnd(b, ux, ci32(g, 0x7fffffffu), ""),
+                                     ci32(g, 0x7f800000u), "");
+    return flt(g, LLVMBuildSelect(b, nan, ux, bits(g, y), ""));
+}
+
+/* loomrt_tanhf: odd polynomial below 0.625, else 1 - 2 / (exp(2|x|) + 1),
+ * selected on the bits of |x|; the sign put back last. */
+static LLVMValueRef fast_tanh(gen *g, LLVMValueRef x)
+{
+    static const float c[] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
+                              1.33314422036e-1f, -3.33332819422e-1f};
+    LLVMBuilderRef b = g->b;
+    LLVMValueRef ux = bits(g, x);
+    LLVMValueRef ua = LLVMBuildAnd(b, ux, ci32(g, 0x7fffffffu), "");
+    LLVMValueRef a = flt(g, ua), z = fmul(g, a, a);
+    LLVMValueRef p = horner(g, z, c, 5);
+    LLVMValueRef small = fadd(g, fmul(g, fmul(g, p, z), a), a);
+    LLVMValueRef e = fast_exp(g, fmul(g, cf32(g, 2.0f), a));
+    LLVMValueRef large = fsub(g, cf32(g, 1.0f), LLVMBuildFDiv(b, cf32(g, 2.0f), fadd(g, e, cf32(g, 1.0f)), ""));
+    LLVMValueRef lt = LLVMBuildICmp(b, LLVMIntULT, ua, ci32(g, f2u(0.625f)), "");
+    LLVMValueRef t = LLVMBuildSelect(b, lt, bits(g, small), bits(g, large), "");
+    return flt(g, LLVMBuildOr(b, t, LLVMBuildAnd(b, ux, ci32(g, 0x80000000u), ""), ""));
+}
+
+/* ---- expressions ---- */
+
+static LLVMValueRef gen_expr(gen *g, const loop_expr *x);
+
+/* An integer value of dtype t widened to i64 as C's (int64_t) does. */
+static LLVMValueRef to_i64(gen *g, LLVMValueRef v, ir_dtype t)
+{
+    if (is_float(t))
+        return LLVMBuildFreeze(g->b, LLVMBuildFPToSI(g->b, v, g->i64, ""), "");
+    if (t == IR_DTYPE_I64)
+        return v;
+    return LLVMBuildIntCast2(g->b, v, g->i64, !is_unsigned(t), "");
+}
+
+/* sum(coef * var) + offset + dyn_coef * dyn, in i64 (no signed overflow:
+ * the verifier keeps indices inside their buffers). */
+static LLVMValueRef gen_index(gen *g, const loop_index *idx)
+{
+    LLVMValueRef v = NULL;
+    for (int k = 0; k < idx->n; k++) {
+        LLVMValueRef t = g->vars[idx->var[k]];
+        if (idx->coef[k] != 1)
+            t = LLVMBuildNSWMul(g->b, t, ci64(g, idx->coef[k]), "");
+        v = v ? LLVMBuildNSWAdd(g->b, v, t, "") : t;
+    }
+    if (idx->dyn) {
+        LLVMValueRef t = to_i64(g, gen_expr(g, idx->dyn), idx->dyn->dtype);
+        if (idx->dyn_coef != 1)
+            t = LLVMBuildNSWMul(g->b, t, ci64(g, idx->dyn_coef), "");
+        v = v ? LLVMBuildNSWAdd(g->b, v, t, "") : t;
+    }
+    if (!v)
+        return ci64(g, idx->offset);
+    return idx->offset ? LLVMBuildNSWAdd(g->b, v, ci64(g, idx->offset), "") : v;
+}
+
+static LLVMValueRef elem_ptr(gen *g, const loop_buf *buf, const loop_index *idx)
+{
+    LLVMValueRef i = gen_index(g, idx);
+    return LLVMBuildInBoundsGEP2(g->b, type_of(g, buf->dtype), g->base[buf->id], &i, 1, "");
+}
+
+static LLVMValueRef gen_const(gen *g, const loop_expr *x)
+{
+    if (x->dtype == IR_DTYPE_F32)
+        return cf32(g, (float)x->c.f);
+    if (x->dtype == IR_DTYPE_F64)
+        return LLVMConstReal(g->f64, x->c.f);
+    return LLVMConstInt(type_of(g, x->dtype), (unsigned long long)x->c.i, 1);
+}
+
+/* cast<to>(v) as C's conversions; float -> integer is frozen (lowering
+ * guards out-of-range values, whose C conversion is undefined). */
+static LLVMValueRef gen_cast(gen *g, LLVMValueRef v, ir_dtype from, ir_dtype to)
+{
+    LLVMTypeRef t = type_of(g, to);
+    if (from == to)
+        return v;
+    if (is_float(from) && is_float(to))
+        return LLVMBuildFPCast(g->b, v, t, "");
+    if (is_float(from))
+        return LLVMBuildFreeze(g->b, is_unsigned(to) ? LLVMBuildFPToUI(g->b, v, t, "")
+                                                     : LLVMBuildFPToSI(g->b, v, t, ""), "");
+    if (is_float(to))
+        return is_unsigned(from) ? LLVMBuildUIToFP(g->b, v, t, "") : LLVMBuildSIToFP(g->b, v, t, "");
+    return LLVMBuildIntCast2(g->b, v, t, !is_unsigned(from), "");
+}
+
+/* Float unary ops: LLVM intrinsics where LLVM has one, else libm. */
+static LLVMValueRef gen_unary_float(gen *g, const loop_expr *x, LLVMValueRef a)
+{
+    static const char *intr[LOOP_UNOP_COUNT] = {
+        [LOOP_UNOP_ABS] = "llvm.fabs",     [LOOP_UNOP_SQRT] = "llvm.sqrt",
+        [LOOP_UNOP_EXP] = "llvm.exp",      [LOOP_UNOP_LOG] = "llvm.log",
+        [LOOP_UNOP_FLOOR] = "llvm.floor",  [LOOP_UNOP_CEIL] = "llvm.ceil",
+        [LOOP_UNOP_ROUND] = "llvm.roundeven", /* ONNX Round: half to even */
+        [LOOP_UNOP_SIN] = "llvm.sin",      [LOOP_UNOP_COS] = "llvm.cos",
+    };
+    static const char *lib[LOOP_UNOP_COUNT] = {
+        [LOOP_UNOP_ERF] = "erf", [LOOP_UNOP_TANH] = "tanh", [LOOP_UNOP_LOG1P] = "log1p",
+    };
+    LLVMTypeRef t = type_of(g, x->dtype);
+    if (x->op == LOOP_UNOP_NEG)
+        return LLVMBuildFNeg(g->b, a, "");
+    if (x->op == LOOP_UNOP_FAST_EXP && x->dtype == IR_DTYPE_F32)
+        return fast_exp(g, a);
+    if (x->op == LOOP_UNOP_FAST_TANH && x->dtype == IR_DTYPE_F32)
+        return fast_tanh(g, a);
+    if (x->op == LOOP_UNOP_FAST_EXP)
+        return intrinsic(g, "llvm.exp", t, &a, 1);
+    if (x->op == LOOP_UNOP_FAST_TANH)
+        return libm(g, "tanh", x->dtype, &a, 1);
+    if (x->op == LOOP_UNOP_NOT)
+        return bool_of(g, LLVMBuildFCmp(g->b, LLVMRealOEQ, a, LLVMConstNull(t), ""));
+    if (intr[x->op])
+        return intrinsic(g, intr[x->op], t, &a, 1);
+    if (lib[x->op])
+        return libm(g, lib[x->op], x->dtype, &a, 1);
+    fail(g, "the float unary op", x->op);
+    return a;
+}
+
+static LLVMValueRef gen_unary(gen *g, const loop_expr *x)
+{
+    LLVMValueRef a = gen_expr(g, x->a);
+    if (is_float(x->dtype))
+        return gen_unary_float(g, x, a);
+    LLVMTypeRef t = type_of(g, x->dtype);
+    switch (x->op) {
+    case LOOP_UNOP_NEG: return LLVMBuildNeg(g->b, a, "");
+    case LOOP_UNOP_NOT: return bool_of(g, LLVMBuildICmp(g->b, LLVMIntEQ, a, LLVMConstNull(t), ""));
+    case LOOP_UNOP_ABS:
+        if (is_unsigned(x->dtype))
+            return a;
+        return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, a, LLVMConstNull(t), ""),
+                               LLVMBuildNeg(g->b, a, ""), a, "");
+    default: return a; /* floor/ceil/round of integers are identities */
+    }
+}
+
+/* Integer min/max as C's a > b ? a : b, signed or unsigned. */
+static LLVMValueRef int_minmax(gen *g, int op, LLVMValueRef a, LLVMValueRef b, ir_dtype t)
+{
+    const char *name = op == LOOP_BINOP_MAX ? (is_unsigned(t) ? "llvm.umax" : "llvm.smax")
+                                            : (is_unsigned(t) ? "llvm.umin" : "llvm.smin");
+    return intrinsic(g, name, type_of(g, t), (LLVMValueRef[]){a, b}, 2);
+}
+
+static LLVMValueRef gen_compare(gen *g, int op, LLVMValueRef a, LLVMValueRef b, ir_dtype t)
+{
+    /* C: ordered comparisons are false on NaN, != is true */
+    static const LLVMRealPredicate fp[LOOP_BINOP_COUNT] = {
+        [LOOP_BINOP_LT] = LLVMRealOLT, [LOOP_BINOP_LE] = LLVMRealOLE, [LOOP_BINOP_GT] = LLVMRealOGT,
+        [LOOP_BINOP_GE] = LLVMRealOGE, [LOOP_BINOP_EQ] = LLVMRealOEQ, [LOOP_BINOP_NE] = LLVMRealUNE,
+    };
+    static const LLVMIntPredicate sp[LOOP_BINOP_COUNT] = {
+        [LOOP_BINOP_LT] = LLVMIntSLT, [LOOP_BINOP_LE] = LLVMIntSLE, [LOOP_BINOP_GT] = LLVMIntSGT,
+        [LOOP_BINOP_GE] = LLVMIntSGE, [LOOP_BINOP_EQ] = LLVMIntEQ,  [LOOP_BINOP_NE] = LLVMIntNE,
+    };
+    static const LLVMIntPredicate up[LOOP_BINOP_COUNT] = {
+        [LOOP_BINOP_LT] = LLVMIntULT, [LOOP_BINOP_LE] = LLVMIntULE, [LOOP_BINOP_GT] = LLVMIntUGT,
+        [LOOP_BINOP_GE] = LLVMIntUGE, [LOOP_BINOP_EQ] = LLVMIntEQ,  [LOOP_BINOP_NE] = LLVMIntNE,
+    };
+    if (is_float(t))
+        return bool_of(g, LLVMBuildFCmp(g->b, fp[op], a, b, ""));
+    return bool_of(g, LLVMBuildICmp(g->b, is_unsigned(t) ? up[op] : sp[op], a, b, ""));
+}
+
+/* pow of integers goes through double, as the C emitter's pow() call. */
+static LLVMValueRef gen_pow(gen *g, LLVMValueRef a, LLVMValueRef b, ir_dtype t, ir_dtype rt)
+{
+    if (is_float(t))
+        return intrinsic(g, "llvm.pow", type_of(g, t), (LLVMValueRef[]){a, b}, 2);
+    LLVMValueRef da = gen_cast(g, a, t, IR_DTYPE_F64), db = gen_cast(g, b, t, IR_DTYPE_F64);
+    LLVMValueRef r = intrinsic(g, "llvm.pow", g->f64, (LLVMValueRef[]){da, db}, 2);
+    return gen_cast(g, r, IR_DTYPE_F64, rt);
+}
+
+/* Integer division in LLVM executes even where the loop IR selects the
+ * other value (select is eager here, C's ?: is lazy), and x86 traps on
+ * a zero divisor and on INT_MIN / -1; such divisors become 1. Where
+ * lowering guards the division, the guarded result is discarded anyway. */
+static LLVMValueRef safe_divisor(gen *g, LLVMValueRef a, LLVMValueRef b, ir_dtype t)
+{
+    LLVMTypeRef ty = type_of(g, t);
+    LLVMValueRef one = LLVMConstInt(ty, 1, 0), zero = LLVMConstNull(ty);
+    LLVMValueRef bad = LLVMBuildICmp(g->b, LLVMIntEQ, b, zero, "");
+    if (!is_unsigned(t)) {
+        LLVMValueRef min = LLVMConstInt(ty, 1ull << (LLVMGetIntTypeWidth(ty) - 1), 0);
+        LLVMValueRef ovf = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, a, min, ""),
+                                        LLVMBuildICmp(g->b, LLVMIntEQ, b, LLVMConstAllOnes(ty), ""),
+                                        "");
+        bad = LLVMBuildOr(g->b, bad, ovf, "");
+    }
+    return LLVMBuildSelect(g->b, bad, one, b, "");
+}
+
+static LLVMValueRef gen_binary(gen *g, const loop_expr *x)
+{
+    LLVMValueRef a = gen_expr(g, x->a), b = gen_expr(g, x->b);
+    ir_dtype t = x->a->dtype;
+    bool fl = is_float(t), un = is_unsigned(t);
+    LLVMBuilderRef B = g->b;
+    switch ((loop_binop)x->op) {
+    case LOOP_BINOP_ADD: return fl ? LLVMBuildFAdd(B, a, b, "") : LLVMBuildAdd(B, a, b, "");
+    case LOOP_BINOP_SUB: return fl ? LLVMBuildFSub(B, a, b, "") : LLVMBuildSub(B, a, b, "");
+    case LOOP_BINOP_MUL: return fl ? LLVMBuildFMul(B, a, b, "") : LLVMBuildMul(B, a, b, "");
+    case LOOP_BINOP_DIV:
+        if (fl)
+            return LLVMBuildFDiv(B, a, b, "");
+        b = safe_divisor(g, a, b, t);
+        return un ? LLVMBuildUDiv(B, a, b, "") : LLVMBuildSDiv(B, a, b, "");
+    case LOOP_BINOP_REM:
+        if (fl)
+            return LLVMBuildFRem(B, a, b, "");
+        b = safe_divisor(g, a, b, t);
+        return un ? LLVMBuildURem(B, a, b, "") : LLVMBuildSRem(B, a, b, "");
+    case LOOP_BINOP_MAX:
+    case LOOP_BINOP_MIN:
+        if (fl) /* fmaxf/fminf: a NaN operand is ignored */
+            return intrinsic(g, x->op == LOOP_BINOP_MAX ? "llvm.maxnum" : "llvm.minnum",
+                             type_of(g, t), (LLVMValueRef[]){a, b}, 2);
+        return int_minmax(g, x->op, a, b, t);
+    case LOOP_BINOP_POW: return gen_pow(g, a, b, t, x->dtype);
+    case LOOP_BINOP_LT:
+    case LOOP_BINOP_LE:
+    case LOOP_BINOP_GT:
+    case LOOP_BINOP_GE:
+    case LOOP_BINOP_EQ:
+    case LOOP_BINOP_NE: return gen_compare(g, x->op, a, b, t);
+    case LOOP_BINOP_AND:
+    case LOOP_BINOP_OR: {
+        /* C's && and ||: both sides are side-effect free and in bounds */
+        LLVMValueRef ta = truth(g, a, t), tb = truth(g, b, x->b->dtype);
+        return bool_of(g, x->op == LOOP_BINOP_AND ? LLVMBuildAnd(B, ta, tb, "") : LLVMBuildOr(B, ta, tb, ""));
+    }
+    case LOOP_BINOP_COUNT: break;
+    }
+    fail(g, "the binary op", x->op);
+    return a;
+}
+
+static LLVMValueRef gen_expr(gen *g, const loop_expr *x)
+{
+    switch (x->kind) {
+    case LOOP_EXPR_CONST: return gen_const(g, x);
+    case LOOP_EXPR_VAR: return g->vars[x->id];
+    case LOOP_EXPR_LOCAL:
+        return LLVMBuildLoad2(g->b, type_of(g, x->dtype), g->locals[x->id], "");
+    case LOOP_EXPR_LOAD:
+        return LLVMBuildLoad2(g->b, type_of(g, x->buf->dtype), elem_ptr(g, x->buf, &x->idx), "");
+    case LOOP_EXPR_UNARY: return gen_unary(g, x);
+    case LOOP_EXPR_BINARY: return gen_binary(g, x);
+    case LOOP_EXPR_SELECT: {
+        LLVMValueRef c = truth(g, gen_expr(g, x->a), x->a->dtype);
+        LLVMValueRef a = gen_expr(g, x->b), b = gen_expr(g, x->c3);
+        return LLVMBuildSelect(g->b, c, a, b, "");
+    }
+    case LOOP_EXPR_CAST: return gen_cast(g, gen_expr(g, x->a), x->a->dtype, x->dtype);
+    }
+    fail(g, "the expression kind", x->kind);
+    return LLVMGetUndef(type_of(g, x->dtype));
+}
+
+/* ---- statements ---- */
+
+static void gen_block(gen *g, const loop_block *blk);
+
+static LLVMValueRef slice_ptr(gen *g, const loop_slice *s)
+{
+    return elem_ptr(g, s->buf, &s->idx);
+}
+
+/* Runtime calls: arguments in the order of runtime/loomrt.h (the C
+ * emitter's emit_call). */
+static void gen_call(gen *g, const loop_stmt *s)
+{
+    const int64_t *v = s->ints;
+    LLVMTypeRef vt = LLVMVoidTypeInContext(g->ctx);
+    LLVMValueRef args[LOOP_MAX_ARGS];
+    int n = 0;
+    switch (s->kernel) {
+    case LOOP_KERNEL_SGEMM:
+    case LOOP_KERNEL_SGEMM_PACKED: {
+        bool packed = s->kernel == LOOP_KERNEL_SGEMM_PACKED;
+        int tr = packed ? 5 : 6; /* transA, transB or transC */
+        args[n++] = ci32(g, (uint32_t)v[tr]);
+        args[n++] = ci32(g, (uint32_t)v[tr + 1]);
+        for (int k = 0; k < 3; k++)
+            args[n++] = ci64(g, v[k]);
+        args[n++] = cf32(g, (float)s->floats[0]);
+        args[n++] = slice_ptr(g, &s->bufs[0]);
+        args[n++] = ci64(g, v[3]);
+        args[n++] = slice_ptr(g, &s->bufs[1]);
+        if (!packed)
+            args[n++] = ci64(g, v[4]);
+        args[n++] = cf32(g, (float)s->floats[1]);
+        args[n++] = slice_ptr(g, &s->bufs[2]);
+        args[n++] = ci64(g, v[packed ? 4 : 5]);
+        call_named(g, packed ? "loomrt_sgemm_packed" : "loomrt_sgemm", vt, args, (unsigned)n);
+        return;
+    }
+    case LOOP_KERNEL_IM2COL:
+    case LOOP_KERNEL_COL2IM:
+        args[n++] = slice_ptr(g, &s->bufs[0]);
+        for (int k = 0; k < 13; k++)
+            args[n++] = ci64(g, v[k]);
+        args[n++] = slice_ptr(g, &s->bufs[1]);
+        call_named(g, s->kernel == LOOP_KERNEL_IM2COL ? "loomrt_im2col" : "loomrt_col2im", vt,
+                   args, (unsigned)n);
+        return;
+    case LOOP_KERNEL_COUNT: break;
+    }
+    fail(g, "the kernel", (int)s->kernel);
+}
+
+/* for (i = 0; i < extent; i++) as a bottom-tested loop (extent >= 1). */
+static void gen_for(gen *g, const loop_stmt *s)
+{
+    if (s->extent <= 0)
+        return;
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "loop");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "loop.end");
+    LLVMBuildBr(g->b, body);
+    LLVMPositionBuilderAtEnd(g->b, body);
+    LLVMValueRef i = LLVMBuildPhi(g->b, g->i64, "i");
+    g->vars[s->var] = i;
+    gen_block(g, &s->body);
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    LLVMValueRef next = LLVMBuildNUWAdd(g->b, i, ci64(g, 1), "");
+    LLVMSetNSW(next, 1);
+    LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntULT, next, ci64(g, s->extent), "");
+    LLVMBuildCondBr(g->b, more, body, done);
+    LLVMValueRef in_vals[2] = {ci64(g, 0), next};
+    LLVMBasicBlockRef in_blocks[2] = {pre, latch};
+    LLVMAddIncoming(i, in_vals, in_blocks, 2);
+    LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+static void gen_if(gen *g, const loop_stmt *s)
+{
+    LLVMValueRef c = truth(g, gen_expr(g, s->cond), s->cond->dtype);
+    LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "then");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "endif");
+    LLVMBuildCondBr(g->b, c, then, done);
+    LLVMPositionBuilderAtEnd(g->b, then);
+    gen_block(g, &s->body);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* A data check (docs/loop-ir.md): unless cond, write the error record
+ * {code, step} at the workspace's error_offset and return code. */
+static void gen_check(gen *g, const loop_stmt *s)
+{
+    LLVMValueRef c = truth(g, gen_expr(g, s->cond), s->cond->dtype);
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "data_error");
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "checked");
+    LLVMBuildCondBr(g->b, c, ok, fail);
+    LLVMPositionBuilderAtEnd(g->b, fail);
+    LLVMValueRef off = LLVMConstInt(g->i64, (unsigned long long)g->f->error_offset, 0);
+    LLVMValueRef rec = LLVMBuildGEP2(g->b, g->i8, LLVMGetParam(g->fn, 2), &off, 1, "");
+    LLVMValueRef code = LLVMConstInt(g->i32, (unsigned long long)s->error, 0);
+    LLVMBuildStore(g->b, code, rec);
+    LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+    LLVMBuildStore(g->b, LLVMConstInt(g->i32, (unsigned long long)g->step, 0),
+                   LLVMBuildGEP2(g->b, g->i32, rec, &one, 1, ""));
+    LLVMBuildRet(g->b, code);
+    LLVMPositionBuilderAtEnd(g->b, ok);
+}
+
+static void gen_stmt(gen *g, const loop_stmt *s)
+{
+    switch (s->kind) {
+    case LOOP_STMT_FOR: gen_for(g, s); return;
+    case LOOP_STMT_IF: gen_if(g, s); return;
+    case LOOP_STMT_CHECK: gen_check(g, s); return;
+    case LOOP_STMT_STORE:
+        LLVMBuildStore(g->b, gen_expr(g, s->value), elem_ptr(g, s->buf, &s->idx));
+        return;
+    case LOOP_STMT_SET: LLVMBuildStore(g->b, gen_expr(g, s->value), g->locals[s->local]); return;
+    case LOOP_STMT_CALL: gen_call(g, s); return;
+    }
+    /* a statement kind added to loop_ir.h without code here fails loudly */
+    fail(g, "the statement kind", (int)s->kind);
+}
+
+static void gen_block(gen *g, const loop_block *blk)
+{
+    for (int k = 0; k < blk->n && !g->failed; k++)
+        gen_stmt(g, blk->stmts[k]);
+}
+
+/* ---- the function ---- */
+
+/* The storage a view finally refers to. */
+static const loop_buf *root_of(const loop_buf *b)
+{
+    while (b->alias)
+        b = b->alias;
+    return b;
+}
+
+/* Pointer to element 0 of a buffer that owns its storage. */
+static LLVMValueRef buffer_base(gen *g, const loop_buf *b, LLVMValueRef blob)
+{
+    LLVMValueRef in = LLVMGetParam(g->fn, 0), out = LLVMGetParam(g->fn, 1);
+    LLVMValueRef ws = LLVMGetParam(g->fn, 2), idx;
+    switch (b->kind) {
+    case LOOP_BUF_INPUT:
+    case LOOP_BUF_OUTPUT:
+        idx = ci64(g, b->io_index);
+        return LLVMBuildLoad2(g->b, g->ptr,
+                              LLVMBuildInBoundsGEP2(g->b, g->ptr, b->kind == LOOP_BUF_INPUT ? in : out,
+                                                    &idx, 1, ""),
+                              b->name);
+    case LOOP_BUF_ARENA:
+        idx = ci64(g, b->offset);
+        return LLVMBuildInBoundsGEP2(g->b, g->i8, ws, &idx, 1, b->name);
+    case LOOP_BUF_CONST:
+        if (g->w->offset[b->id] < 0)
+            return LLVMConstPointerNull(g->ptr); /* never referenced */
+        idx = ci64(g, g->w->offset[b->id]);
+        return LLVMBuildInBoundsGEP2(g->b, g->i8, blob, &idx, 1, b->name);
+    }
+    fail(g, "the buffer kind", (int)b->kind);
+    return LLVMConstPointerNull(g->ptr);
+}
+
+/* The weights blob: a private constant global (ahead of time) or the
+ * address of the module's copy (JIT). */
+static LLVMValueRef weights_blob(gen *g)
+{
+    if (!g->w->global)
+        return LLVMConstIntToPtr(LLVMConstInt(g->i64, (unsigned long long)(uintptr_t)g->w->base, 0),
+                                 g->ptr);
+    char name[512];
+    snprintf(name, sizeof name, "%s_weights", g->f->name);
+    LLVMValueRef init = LLVMConstStringInContext2(g->ctx, (const char *)g->w->base,
+                                                  (size_t)g->w->bytes, 1);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetAlignment(gv, 64);
+    return gv;
+}
+
+/* Entry block: workspace check, buffer pointers, locals. */
+static void gen_prologue(gen *g)
+{
+    const loop_func *f = g->f;
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry");
+    LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "run");
+    LLVMBasicBlockRef bad = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "no_workspace");
+    LLVMPositionBuilderAtEnd(g->b, bad);
+    LLVMBuildRet(g->b, LLVMConstInt(g->i32, (unsigned long long)-1, 1));
+    LLVMPositionBuilderAtEnd(g->b, entry);
+    for (int i = 0; i < f->n_locals; i++) {
+        LLVMTypeRef t = type_of(g, f->locals[i].dtype);
+        g->locals[i] = LLVMBuildAlloca(g->b, t, "");
+        LLVMBuildStore(g->b, LLVMConstNull(t), g->locals[i]);
+    }
+    LLVMValueRef missing = LLVMBuildICmp(g->b, LLVMIntEQ, LLVMGetParam(g->fn, 2),
+                                         LLVMConstPointerNull(g->ptr), "");
+    if (f->workspace_bytes)
+        LLVMBuildCondBr(g->b, missing, bad, run);
+    else
+        LLVMBuildBr(g->b, run);
+    LLVMPositionBuilderAtEnd(g->b, run);
+    LLVMValueRef blob = g->w->bytes ? weights_blob(g) : NULL;
+    for (int i = 0; i < f->n_bufs; i++)
+        if (!f->bufs[i]->alias)
+            g->base[i] = buffer_base(g, f->bufs[i], blob);
+    for (int i = 0; i < f->n_bufs; i++)
+        if (f->bufs[i]->alias) /* a view starts where its storage starts */
+            g->base[i] = g->base[root_of(f->bufs[i])->id];
+}
+
+static void set_attr(gen *g, const char *key, const char *value)
+{
+    LLVMAttributeRef a = LLVMCreateStringAttribute(g->ctx, key, (unsigned)strlen(key), value,
+                                                   (unsigned)strlen(value));
+    LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex, a);
+}
+
+static void add_function(gen *g, const char *cpu, const char *features)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s_run_v", g->f->name);
+    LLVMTypeRef params[3] = {g->ptr, g->ptr, g->ptr};
+    g->fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->i32, params, 3, 0));
+    set_attr(g, "target-cpu", cpu);
+    set_attr(g, "target-features", features);
+    /* LLVM's default on AVX-512 parts is 256-bit vectors */
+    set_attr(g, "prefer-vector-width", "512");
+    unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+    LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
+}
+
+static void gen_types(gen *g)
+{
+    g->i1 = LLVMInt1TypeInContext(g->ctx);
+    g->i8 = LLVMInt8TypeInContext(g->ctx);
+    g->i32 = LLVMInt32TypeInContext(g->ctx);
+    g->i64 = LLVMInt64TypeInContext(g->ctx);
+    g->f32 = LLVMFloatTypeInContext(g->ctx);
+    g->f64 = LLVMDoubleTypeInContext(g->ctx);
+    g->ptr = LLVMPointerTypeInContext(g->ctx, 0);
+}
+
+loom_status be_llvm_gen(const loop_func *f, LLVMModuleRef mod, const be_llvm_weights *w,
+                        const char *cpu, const char *features, ir_diag *d)
+{
+    gen g = {.f = f, .w = w, .mod = mod, .ctx = LLVMGetModuleContext(mod), .d = d};
+    g.base = ir_calloc((size_t)f->n_bufs + 1, sizeof *g.base);
+    g.locals = ir_calloc((size_t)f->n_locals + 1, sizeof *g.locals);
+    g.vars = ir_calloc((size_t)f->n_vars + 1, sizeof *g.vars);
+    loom_status st = LOOM_STATUS_OK;
+    if (!g.base || !g.locals || !g.vars) {
+        ir_diag_errorf(d, "%s: out of memory in the LLVM backend", f->name);
+        st = LOOM_STATUS_NOMEM;
+    } else {
+        gen_types(&g);
+        g.b = LLVMCreateBuilderInContext(g.ctx);
+        add_function(&g, cpu, features);
+        gen_prologue(&g);
+        for (int s = 0; s < f->n_steps && !g.failed; s++) {
+            g.step = s;
+            gen_block(&g, &f->steps[s]->body);
+        }
+        LLVMBuildRet(g.b, LLVMConstInt(g.i32, 0, 0));
+        LLVMDisposeBuilder(g.b);
+        st = g.failed ? LOOM_STATUS_INTERNAL : LOOM_STATUS_OK;
+    }
+    ir_free(g.base);
+    ir_free(g.locals);
+    ir_free(g.vars);
+    return st;
+}
+
+/* ---- the weights blob ---- */
+
+static void mark_buf(loop_walker *w, const loop_buf *b)
+{
+    int64_t *offset = w->ctx;
+    offset[root_of(b)->id] = 0;
+}
+
+int64_t be_llvm_weights_layout(const loop_func *f, int64_t *offset)
+{
+    for (int i = 0; i < f->n_bufs; i++)
+        offset[i] = -1;
+    loop_walker w = {.buf = mark_buf, .ctx = offset};
+    loop_walk_func(f, &w);
+    int64_t total = 0;
+    for (int i = 0; i < f->n_bufs; i++) {
+        const loop_buf *b = f->bufs[i];
+        if (b->kind != LOOP_BUF_CONST || b->alias || offset[i] < 0) {
+            offset[i] = -1;
+            continue;
+        }
+        offset[i] = total;
+        total += (b->numel * (int64_t)ir_dtype_size(b->dtype) + 63) / 64 * 64;
+    }
+    return total;
+}
+
+void be_llvm_weights_fill(const loop_func *f, const int64_t *offset, unsigned char *blob)
+{
+    for (int i = 0; i < f->n_bufs; i++)
+        if (offset[i] >= 0 && f->bufs[i]->data)
+            memcpy(blob + offset[i], f->bufs[i]->data,
+                   (size_t)f->bufs[i]->numel * ir_dtype_size(f->bufs[i]->dtype));
+}

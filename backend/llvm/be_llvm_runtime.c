@@ -1,0 +1,37 @@
+/*
+ * The runtime kernels JIT-compiled code calls, built into loom with the
+ * flags of the C backend's OpenBLAS build (-O3 -march=native
+ * -DLOOMRT_USE_CBLAS, set for this file in CMakeLists.txt), so both
+ * backends run the same kernels. The sources are included as static
+ * copies: they do not clash with loomc's portable runtime. The JIT resolves
+ * calls through be_llvm_symbols, an explicit name -> address map (works in
+ * a static library too, no -rdynamic), which also lists the libm functions
+ * LLVM lowers intrinsics to.
+ */
+#define _GNU_SOURCE /* sincosf, roundevenf */
+#define LOOMRT_API static __attribute__((unused))
+#include <math.h>
+#include <string.h>
+
+#include "loomrt.h"
+#include "loomrt_conv.c"
+#include "loomrt_gemm.c"
+
+#include "be_llvm_internal.h"
+
+void be_llvm_set_threads(int n)
+{
+    openblas_set_num_threads(n > 0 ? n : 1);
+}
+
+#define SYM(f) {#f, (void (*)(void))f}
+
+const be_llvm_symbol be_llvm_symbols[] = {
+    SYM(loomrt_sgemm), SYM(loomrt_sgemm_packed), SYM(loomrt_im2col), SYM(loomrt_col2im),
+    SYM(expf),  SYM(exp),   SYM(logf),   SYM(log),   SYM(erff),   SYM(erf),
+    SYM(tanhf), SYM(tanh),  SYM(log1pf), SYM(log1p), SYM(powf),   SYM(pow),
+    SYM(fmodf), SYM(fmod),  SYM(sinf),   SYM(sin),   SYM(cosf),   SYM(cos),
+    SYM(sqrtf), SYM(sqrt),  SYM(floorf), SYM(floor), SYM(ceilf),  SYM(ceil),
+    SYM(nearbyintf), SYM(nearbyint), SYM(exp2f), SYM(exp2), SYM(memcpy), SYM(memset),
+    SYM(memmove), SYM(sincosf), SYM(sincos), SYM(roundevenf), SYM(roundeven),
+    {NULL, NULL}};
