@@ -236,6 +236,13 @@ static inline void tl_check_data_error(ir_graph *g, const void *const *inputs, i
     cr_assert_eq(m.last_error(ws, &got_node, &got_op), want_status);
     cr_assert(got_node && got_op && strcmp(got_node, node) == 0, "compiled code names %s",
               got_node ? got_node : "no node");
+    /* the LLVM backend returns the same status and writes the same code
+     * into the error record */
+    be_llvm_module *jm = NULL;
+    cr_assert_eq(be_llvm_jit(f, NULL, &jm, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    cr_assert_eq(be_llvm_entry(jm)(inputs, out, ws), want_status, "the JIT's status");
+    cr_assert_eq(((const int32_t *)((const unsigned char *)ws + f->error_offset))[0], want_status);
+    be_llvm_free(jm);
     free(ws);
     be_cc_unload(&m);
     char cmd[256];
