@@ -93,6 +93,8 @@ loom_status be_cc_build(const char *dir, const char *base, const char *name,
         push(argv, &n, path);
         snprintf(path, sizeof path, "%s/loomrt_conv.c", dir);
         push(argv, &n, path);
+        snprintf(path, sizeof path, "%s/loomrt_cpu.c", dir);
+        push(argv, &n, path);
         push(argv, &n, "-lopenblas");
     }
     push(argv, &n, "-lm");
