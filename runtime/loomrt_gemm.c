@@ -30,7 +30,7 @@
  * (op(A)[i,k] at A[i*rs + k*cs] covers both layouts). Register tiles:
  * AVX-512 12 x 32 (two panels, 24 zmm accumulators), AVX2 6 x 16 (12 ymm),
  * portable 6 x 16 in plain C that compilers vectorize. No allocation: the
- * packing buffer is a 32 KB stack array.
+ * packing buffer is a 64 KB stack array.
  */
 #include "loomrt.h"
 
@@ -47,6 +47,9 @@
 #ifndef GEMM_KC
 #define GEMM_KC 256
 #endif
+/* Columns of B packed at a time by loomrt_sgemm (a multiple of 32): a
+ * 64 KB stack buffer with GEMM_KC. */
+#define GEMM_NC 64
 #define GEMM_SMALL ((int64_t)1 << 21)
 /* B read in place (not packed) up to this many floats: 256 KB, so that
  * the cache-set conflicts of rows at power-of-two strides cost L2 hits
@@ -618,37 +621,61 @@ static void gemm_panel(int isa, int64_t M, const gemm_blk *g)
     gemm_panel_c(M, g);
 }
 
-/* The blocked GEMM: per block of columns (one or two panels) and block of
- * K rows, pack the panels once and sweep all of M over them. A full block
- * of an untransposed B smaller than GEMM_INPLACE_B floats is read in
- * place: packing costs more than it saves there. */
+/* Packs the columns [j0, j0 + nc) of op(B)[k0:k0+kc, :] as panels of
+ * GEMM_NR columns, panel q at bp + q * kc * GEMM_NR. An untransposed B is
+ * read row by row across all panels: nc contiguous floats per row rather
+ * than 16, so each cache line and page of B is fetched once per block. */
+static void gemm_pack_block(const float *B, int64_t ldb, int transB, int64_t k0, int64_t kc,
+                            int64_t j0, int64_t nc, float *bp)
+{
+    if (transB || nc % GEMM_NR) {
+        for (int64_t q = 0; q * GEMM_NR < nc; q++) {
+            int64_t n = nc - q * GEMM_NR;
+            gemm_pack_panel(B, ldb, transB, k0, kc, j0 + q * GEMM_NR, n < GEMM_NR ? n : GEMM_NR,
+                            bp + q * kc * GEMM_NR);
+        }
+        return;
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        const float *row = B + (k0 + k) * ldb + j0;
+        for (int64_t q = 0; q < nc / GEMM_NR; q++)
+            for (int j = 0; j < GEMM_NR; j++)
+                bp[(q * kc + k) * GEMM_NR + j] = row[q * GEMM_NR + j];
+    }
+}
+
+/* The blocked GEMM: per block of GEMM_NC columns and block of K rows,
+ * pack the panels once, then sweep all of M over each one or two panels
+ * (the kernel's width). A full block of an untransposed B smaller than
+ * GEMM_INPLACE_B floats is read in place: packing costs more than it
+ * saves there. */
 static void gemm_blocked(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
                          const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                          float *C, int64_t ldc)
 {
-    GEMM_ALIGNED float bp[2 * GEMM_KC * GEMM_NR];
+    GEMM_ALIGNED float bp[GEMM_NC * GEMM_KC];
     int isa = loomrt_isa_get();
     int64_t w = gemm_width(isa);
     gemm_blk g = {.rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc, .alpha = alpha};
     int inplace = !transB && K * ldb < GEMM_INPLACE_B;
-    for (int64_t j0 = 0; j0 < N; j0 += w) {
-        g.nr = N - j0 < w ? N - j0 : w;
-        g.c = C + j0;
+    for (int64_t j0 = 0; j0 < N; j0 += GEMM_NC) {
+        int64_t nc = N - j0 < GEMM_NC ? N - j0 : GEMM_NC;
         for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {
             g.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
             g.a = A + k0 * g.cs;
             g.beta = k0 ? 1.0f : beta;
-            if (inplace && g.nr == w) {
-                g.b = B + k0 * ldb + j0, g.bs = ldb, g.ps = GEMM_NR;
-            } else {
-                for (int64_t q = 0; q * GEMM_NR < g.nr; q++) {
-                    int64_t n = g.nr - q * GEMM_NR;
-                    gemm_pack_panel(B, ldb, transB, k0, g.kc, j0 + q * GEMM_NR,
-                                    n < GEMM_NR ? n : GEMM_NR, bp + q * g.kc * GEMM_NR);
-                }
-                g.b = bp, g.bs = GEMM_NR, g.ps = g.kc * GEMM_NR;
+            int packed = !(inplace && nc % w == 0);
+            if (packed)
+                gemm_pack_block(B, ldb, transB, k0, g.kc, j0, nc, bp);
+            for (int64_t j = 0; j < nc; j += w) {
+                g.nr = nc - j < w ? nc - j : w;
+                g.c = C + j0 + j;
+                if (packed)
+                    g.b = bp + j * g.kc, g.bs = GEMM_NR, g.ps = g.kc * GEMM_NR;
+                else
+                    g.b = B + k0 * ldb + j0 + j, g.bs = ldb, g.ps = GEMM_NR;
+                gemm_panel(isa, M, &g);
             }
-            gemm_panel(isa, M, &g);
         }
     }
 }
