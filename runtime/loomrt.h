@@ -3,11 +3,13 @@
  * JIT code) calls. Linked into users' programs, so every name starts with
  * loomrt_. No allocation: callers pass all memory.
  *
- * Build: with LOOMRT_USE_CBLAS defined, large GEMMs call cblas_sgemm
- * (OpenBLAS); otherwise (the --standalone build) and for small products
- * the runtime's own blocked kernel runs (loomrt_gemm.c states the rule).
- * Compiled with AVX2 and FMA enabled (-march=native on such a CPU), the
- * GEMM and im2col use AVX2 intrinsics; otherwise portable C.
+ * Build: with LOOMRT_USE_CBLAS defined, large GEMMs may call cblas_sgemm
+ * (OpenBLAS); otherwise (the --standalone build) the runtime's own kernels
+ * run (loomrt_gemm.c states the rule). The GEMM kernels are chosen at run
+ * time from the CPU's features (loomrt_cpu.c): AVX-512, AVX2 with FMA, or
+ * portable C, whatever -march the runtime was compiled with (GCC and clang
+ * compile each kernel for its own instruction set). im2col uses AVX2
+ * intrinsics when compiled with AVX2 enabled.
  */
 #ifndef LOOMRT_H
 #define LOOMRT_H
@@ -24,6 +26,38 @@ extern "C" {
 #ifndef LOOMRT_API
 #define LOOMRT_API
 #endif
+
+/* ---- instruction sets ----
+ * The levels of the GEMM kernels, lowest first. */
+#define LOOMRT_ISA_PORTABLE 0
+#define LOOMRT_ISA_AVX2 1   /* AVX2 with FMA, 256-bit */
+#define LOOMRT_ISA_AVX512 2 /* AVX-512F, 512-bit */
+
+/* x86 with GCC or clang: kernels compiled per instruction set with the
+ * target attribute, chosen by cpuid at run time. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define LOOMRT_X86 1
+#define LOOMRT_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define LOOMRT_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#endif
+
+/* The highest level this CPU runs (cpuid; the OS saves its registers). */
+LOOMRT_API int loomrt_isa_detect(void);
+
+/* The level the kernels use: loomrt_isa_detect(), lowered by the
+ * environment variable LOOMRT_ISA (portable, avx2, avx512) or by
+ * loomrt_isa_force. Read once and cached. */
+LOOMRT_API int loomrt_isa_get(void);
+
+/* Forces the kernels down to level (capped at loomrt_isa_detect()), or
+ * back to the default with -1; returns the level now in use. For tests
+ * and benchmarks: not to be called while a model runs. */
+LOOMRT_API int loomrt_isa_force(int level);
+
+/* Whether loomrt_sgemm hands large products to OpenBLAS: only when its
+ * kernel (openblas_get_corename) is as wide as the runtime's own at
+ * loomrt_isa_get(). 0 in the standalone build. */
+LOOMRT_API int loomrt_blas_preferred(void);
 
 /* C[M,N] = alpha * op(A) op(B) + beta * C, row-major; op(A) is [M,K]
  * (A stored [K,M] when transA), op(B) is [K,N] (B stored [N,K] when transB);

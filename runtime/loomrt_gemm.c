@@ -4,31 +4,33 @@
  * constant weights, with loomrt_sgemm_pack_b).
  *
  * Which code runs (the dispatch rule):
+ *   - the instruction set: loomrt_isa_get() (loomrt_cpu.c) picks the
+ *     AVX-512, AVX2+FMA or portable kernels below at run time; the first
+ *     two are compiled for their instructions with the target attribute,
+ *     so a runtime built without -march still uses them.
  *   - M == 1 (batch-1 dense layers, recurrent steps): matrix-vector code
  *     here, where a GEMM library spends more on packing and dispatch than
  *     on arithmetic. op(B) [K,N] is read as rows (axpy into register
  *     tiles of 64 outputs), B stored [N,K] as 8 dot products at a time.
- *   - M > 1 with LOOMRT_USE_CBLAS (the OpenBLAS build): the blocked kernel
- *     here when it is compiled with AVX2+FMA and the product is small,
- *     M * N * K <= GEMM_SMALL (2^21 multiply-adds, about 1.5 ms of
- *     OpenBLAS time at most: every GEMM of the example models), where
- *     OpenBLAS's packing of both operands and its dispatch cost more than
- *     the arithmetic (measured single-threaded on an AVX2 EPYC: 1.2-2x
- *     faster up to that size, within 10% up to 2^24); otherwise
- *     cblas_sgemm, which also threads.
+ *   - M > 1 with LOOMRT_USE_CBLAS (the OpenBLAS build): cblas_sgemm when
+ *     OpenBLAS's kernel is as wide as ours (loomrt_blas_preferred: Debian's
+ *     OpenBLAS 0.3.21 runs its Haswell kernel on AVX-512 CPUs it does not
+ *     know) and the product is not small, M * N * K > GEMM_SMALL (2^21
+ *     multiply-adds), where OpenBLAS's packing of both operands and its
+ *     dispatch cost more than the arithmetic; otherwise the blocked kernel
+ *     here.
  *   - M > 1 without LOOMRT_USE_CBLAS (the standalone build): the blocked
  *     kernel here.
  *   - loomrt_sgemm_packed: always the kernels here.
  *
  * The blocked kernel (BLIS / Goto style, with A not packed): op(B) is cut
- * into GEMM_NR = 16 column panels, each packed as [kc][16] (zero-padded
- * past N) for a block of kc <= GEMM_KC rows of K, so a panel (16 KB) stays
- * in L1 while every MR x 16 tile of C is computed from it; A is read in
- * place with broadcast loads (op(A)[i,k] at A[i*rs + k*cs] covers both
- * layouts). The 6 x 16 register tile is written with AVX2/FMA intrinsics
- * when compiled for them (__AVX2__ && __FMA__; loom builds emitted code
- * with -march=native), else in plain C that compilers vectorize. No
- * allocation: the packing buffer is a 16 KB stack array.
+ * into 16-column panels, each packed as [kc][16] (zero-padded past N) for
+ * a block of kc <= GEMM_KC rows of K, so a panel stays in L1 while every
+ * tile of C is computed from it; A is read in place with broadcast loads
+ * (op(A)[i,k] at A[i*rs + k*cs] covers both layouts). Register tiles:
+ * AVX-512 12 x 32 (two panels, 24 zmm accumulators), AVX2 6 x 16 (12 ymm),
+ * portable 6 x 16 in plain C that compilers vectorize. No allocation: the
+ * packing buffer is a 64 KB stack array.
  */
 #include "loomrt.h"
 
@@ -36,14 +38,18 @@
 #include <cblas.h>
 #endif
 
-#if defined(__AVX2__) && defined(__FMA__)
+#ifdef LOOMRT_X86
 #include <immintrin.h>
-#define GEMM_AVX2 1
 #endif
 
 #define GEMM_MR 6
 #define GEMM_NR LOOMRT_SGEMM_NR
+#ifndef GEMM_KC
 #define GEMM_KC 256
+#endif
+/* Columns of B packed at a time by loomrt_sgemm (a multiple of 32): a
+ * 64 KB stack buffer with GEMM_KC. */
+#define GEMM_NC 64
 #define GEMM_SMALL ((int64_t)1 << 21)
 /* B read in place (not packed) up to this many floats: 256 KB, so that
  * the cache-set conflicts of rows at power-of-two strides cost L2 hits
@@ -57,6 +63,22 @@
 #define GEMM_INLINE static inline
 #define GEMM_ALIGNED
 #endif
+
+/* One block of the product for a register tile to work on: op(A)[i,k] at
+ * a[i*rs + k*cs]; row k of the 16 columns [16q, 16q + 16) of the B block
+ * at b + q*ps + k*bs; C[i,j] at c[i*ldc + j] (c[j*ldc + i] when ctr);
+ * nr columns, kc rows of K; C = alpha * op(A) B + beta * C. */
+typedef struct gemm_blk {
+    int64_t kc, nr;
+    const float *a;
+    int64_t rs, cs;
+    const float *b;
+    int64_t bs, ps;
+    float *c;
+    int64_t ldc;
+    int ctr;
+    float alpha, beta;
+} gemm_blk;
 
 /* ---- packing ---- */
 
@@ -76,19 +98,14 @@ static void gemm_pack_panel(const float *B, int64_t ldb, int transB, int64_t k0,
         }
         return;
     }
-#ifdef GEMM_AVX2
-    if (nr == GEMM_NR) {
-        for (int64_t k = 0; k < kc; k++) {
-            const float *row = B + (k0 + k) * ldb + j0;
-            _mm256_storeu_ps(bp + k * GEMM_NR, _mm256_loadu_ps(row));
-            _mm256_storeu_ps(bp + k * GEMM_NR + 8, _mm256_loadu_ps(row + 8));
-        }
-        return;
-    }
-#endif
     for (int64_t k = 0; k < kc; k++) {
         const float *row = B + (k0 + k) * ldb + j0;
         float *dst = bp + k * GEMM_NR;
+        if (nr == GEMM_NR) {
+            for (int j = 0; j < GEMM_NR; j++)
+                dst[j] = row[j];
+            continue;
+        }
         int64_t j = 0;
         for (; j < nr; j++)
             dst[j] = row[j];
@@ -118,12 +135,137 @@ static void gemm_scale(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
             C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
 }
 
-#ifdef GEMM_AVX2
+/* C[i,j] = alpha * acc[i][j] + beta * C[i,j] for C transposed (stored
+ * [N, M], element (i, j) at c[j * ldc + i]), acc rows w floats apart:
+ * through memory, scalar. */
+static void gemm_out_t(int mr, const float *acc, int w, const gemm_blk *g, int64_t i0)
+{
+    float *c = g->c + i0;
+    for (int64_t j = 0; j < g->nr; j++)
+        for (int i = 0; i < mr; i++) {
+            float v = g->alpha * acc[i * w + j], *p = c + j * g->ldc + i;
+            *p = g->beta == 0.0f ? v : v + g->beta * *p;
+        }
+}
+
+/* ---- portable kernels (plain C the compiler vectorizes) ---- */
+
+/* On x86 these run only on CPUs without AVX2 (or when forced): compiled
+ * for size there (GCC's cold), which keeps the runtime, compiled with
+ * every model, quick to build. */
+#ifdef LOOMRT_X86
+#define PORT_FN static __attribute__((cold))
+#else
+#define PORT_FN static
+#endif
+
+/* Rows [i0, i0 + mr) of the block, mr <= GEMM_MR, nr <= 16; mr is a
+ * constant after inlining, so the row loop unrolls and acc can live in
+ * vector registers. */
+GEMM_INLINE void gemm_tile_c(int mr, const gemm_blk *g, int64_t i0)
+{
+    float acc[GEMM_MR][GEMM_NR] = {{0}};
+    const float *a = g->a + i0 * g->rs, *bk = g->b;
+    int64_t rs = g->rs, cs = g->cs, bs = g->bs, kc = g->kc;
+    for (int64_t k = 0; k < kc; k++, bk += bs)
+        for (int i = 0; i < mr; i++) {
+            float ai = a[i * rs + k * cs];
+            for (int j = 0; j < GEMM_NR; j++)
+                acc[i][j] += ai * bk[j];
+        }
+    if (g->ctr) {
+        gemm_out_t(mr, &acc[0][0], GEMM_NR, g, i0);
+        return;
+    }
+    for (int i = 0; i < mr; i++)
+        for (int64_t j = 0; j < g->nr; j++) {
+            float *cij = g->c + (i0 + i) * g->ldc + j;
+            *cij = g->beta == 0.0f ? g->alpha * acc[i][j] : g->alpha * acc[i][j] + g->beta * *cij;
+        }
+}
+
+PORT_FN void gemm_panel_c(int64_t M, const gemm_blk *g)
+{
+    int64_t i = 0;
+    for (; i + GEMM_MR <= M; i += GEMM_MR)
+        gemm_tile_c(GEMM_MR, g, i);
+    if (i < M) /* one generic instance for the last rows */
+        gemm_tile_c((int)(M - i), g, i);
+}
+
+#define DOT_LANES 16
+
+/* sum_k a[k] * b[k] with DOT_LANES partial sums so the loop vectorizes
+ * without reassociating one sum. */
+PORT_FN float gemv_dot_c(int64_t K, const float *a, const float *b)
+{
+    float acc[DOT_LANES] = {0};
+    int64_t k = 0;
+    for (; k + DOT_LANES <= K; k += DOT_LANES)
+        for (int u = 0; u < DOT_LANES; u++)
+            acc[u] += a[k + u] * b[k + u];
+    for (int u = 0; u < K - k; u++) /* fewer than DOT_LANES left */
+        acc[u] += a[k + u] * b[k + u];
+    float s = 0.0f;
+    for (int u = 0; u < DOT_LANES; u++)
+        s += acc[u];
+    return s;
+}
+
+/* c[0:N] = alpha * B a + beta * c for B stored [N,K] (a contiguous). */
+PORT_FN void gemv_t_c(int64_t N, int64_t K, float alpha, const float *a, const float *B,
+                     int64_t ldb, float beta, float *c)
+{
+    for (int64_t j = 0; j < N; j++) {
+        float s = alpha * gemv_dot_c(K, a, B + j * ldb);
+        c[j] = beta == 0.0f ? s : s + beta * c[j];
+    }
+}
+
+/* c[0:N] = alpha * a B + beta * c for B stored [K,N], in column blocks
+ * of 64 accumulated in a local array. */
+PORT_FN void gemv_n_c(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
+                     const float *B, int64_t ldb, float beta, float *c)
+{
+    for (int64_t j0 = 0; j0 < N; j0 += 64) {
+        int64_t n = N - j0 < 64 ? N - j0 : 64;
+        float acc[64] = {0};
+        for (int64_t k = 0; k < K; k++) {
+            float ak = a[k * sa];
+            const float *b = B + k * ldb + j0;
+            for (int64_t j = 0; j < n; j++)
+                acc[j] += ak * b[j];
+        }
+        for (int64_t j = 0; j < n; j++)
+            c[j0 + j] = beta == 0.0f ? alpha * acc[j] : alpha * acc[j] + beta * c[j0 + j];
+    }
+}
+
+/* c[0:N] = alpha * a B + beta * c with B packed. */
+PORT_FN void gemv_p_c(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
+                     const float *Bp, float beta, float *c)
+{
+    for (int64_t j0 = 0; j0 < N; j0 += GEMM_NR) {
+        int64_t n = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+        const float *bp = Bp + j0 * K;
+        float acc[GEMM_NR] = {0};
+        for (int64_t k = 0; k < K; k++)
+            for (int j = 0; j < GEMM_NR; j++)
+                acc[j] += a[k * sa] * bp[k * GEMM_NR + j];
+        for (int64_t j = 0; j < n; j++)
+            c[j0 + j] = beta == 0.0f ? alpha * acc[j] : alpha * acc[j] + beta * c[j0 + j];
+    }
+}
+
+#ifdef LOOMRT_X86
 
 /* ---- AVX2 + FMA kernels ---- */
 
+#define A2_INLINE GEMM_INLINE LOOMRT_TARGET_AVX2
+#define A2_FN static LOOMRT_TARGET_AVX2
+
 /* Lanes [0, n) set, 0 <= n <= 8. */
-static inline __m256i gemm_mask(int64_t n)
+A2_INLINE __m256i gemm_mask(int64_t n)
 {
     static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     return _mm256_loadu_si256((const __m256i *)(bits + 8 - n));
@@ -132,7 +274,7 @@ static inline __m256i gemm_mask(int64_t n)
 /* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 8. A
  * partial vector goes through a scalar tail: masked stores are microcoded
  * on AMD CPUs. */
-GEMM_INLINE void gemm_out8(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, int beta0)
+A2_INLINE void gemm_out8(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, int beta0)
 {
     __m256 v = _mm256_mul_ps(acc, va);
     if (n >= 8) {
@@ -144,82 +286,73 @@ GEMM_INLINE void gemm_out8(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb
             v = _mm256_fmadd_ps(_mm256_maskload_ps(c, gemm_mask(n)), vb, v);
         GEMM_ALIGNED float t[8];
         _mm256_store_ps(t, v);
-        for (int64_t j = 0; j < n; j++)
+        for (int j = 0; j < 8 && j < n; j++)
             c[j] = t[j];
     }
 }
 
-/* C[i,j] = alpha * acc[i][j] + beta * C[i,j] for C transposed (stored
- * [N, M], element (i, j) at c[j * ldc + i]): through memory, scalar. */
-static void gemm_out_t(int mr, const float *acc, float *c, int64_t ldc, int64_t nr, float alpha,
-                       float beta)
-{
-    for (int64_t j = 0; j < nr; j++)
-        for (int i = 0; i < mr; i++) {
-            float v = alpha * acc[i * GEMM_NR + j], *p = c + j * ldc + i;
-            *p = beta == 0.0f ? v : v + beta * *p;
-        }
-}
-
-/* C[mr x nr] = alpha * op(A)[mr x kc] panel[kc x 16] + beta * C (C
- * transposed when ctr), the accumulators in named registers (arrays may
- * be left in memory when the compiler does not unroll the row loops; mr
- * is a constant after inlining, so the `mr > i` tests fold). */
-#define GEMM_FMA_ROW(i)                                                    \
+/* Rows [i0, i0 + mr) of the block, mr <= 6, nr <= 16: the accumulators in
+ * named registers (arrays may be left in memory when the compiler does not
+ * unroll the row loops; mr is a constant after inlining, so the `mr > i`
+ * tests fold). */
+#define A2_FMA_ROW(i)                                                      \
     if (mr > i) {                                                          \
         __m256 ai = _mm256_broadcast_ss(a + i * rs + k * cs);              \
         x##i##0 = _mm256_fmadd_ps(ai, b0, x##i##0);                        \
         x##i##1 = _mm256_fmadd_ps(ai, b1, x##i##1);                        \
     }
-#define GEMM_OUT_ROW(i)                                                    \
+#define A2_OUT_ROW(i)                                                      \
     if (mr > i) {                                                          \
         gemm_out8(c + i * ldc, x##i##0, nr, va, vb, beta0);                \
         gemm_out8(c + i * ldc + 8, x##i##1, nr - 8, va, vb, beta0);        \
     }
-#define GEMM_SAVE_ROW(i)                                                   \
+#define A2_SAVE_ROW(i)                                                     \
     if (mr > i) {                                                          \
         _mm256_store_ps(t + i * GEMM_NR, x##i##0);                         \
         _mm256_store_ps(t + i * GEMM_NR + 8, x##i##1);                     \
     }
+#define A2_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
 
-GEMM_INLINE void gemm_tile(int mr, int64_t kc, const float *a, int64_t rs, int64_t cs,
-                           const float *bp, int64_t bs, float *c, int64_t ldc, int ctr,
-                           int64_t nr, float alpha, float beta)
+A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
 {
+    const float *a = g->a + i0 * g->rs, *bp = g->b;
+    int64_t rs = g->rs, cs = g->cs, bs = g->bs, kc = g->kc;
     __m256 x00 = _mm256_setzero_ps(), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00;
     __m256 x30 = x00, x31 = x00, x40 = x00, x41 = x00, x50 = x00, x51 = x00;
     for (int64_t k = 0; k < kc; k++) {
         __m256 b0 = _mm256_loadu_ps(bp + k * bs), b1 = _mm256_loadu_ps(bp + k * bs + 8);
-        GEMM_FMA_ROW(0)
-        GEMM_FMA_ROW(1)
-        GEMM_FMA_ROW(2)
-        GEMM_FMA_ROW(3)
-        GEMM_FMA_ROW(4)
-        GEMM_FMA_ROW(5)
+        A2_ROWS(A2_FMA_ROW)
     }
-    if (ctr) {
+    if (g->ctr) {
         GEMM_ALIGNED float t[GEMM_MR * GEMM_NR];
-        GEMM_SAVE_ROW(0)
-        GEMM_SAVE_ROW(1)
-        GEMM_SAVE_ROW(2)
-        GEMM_SAVE_ROW(3)
-        GEMM_SAVE_ROW(4)
-        GEMM_SAVE_ROW(5)
-        gemm_out_t(mr, t, c, ldc, nr, alpha, beta);
+        A2_ROWS(A2_SAVE_ROW)
+        gemm_out_t(mr, t, GEMM_NR, g, i0);
         return;
     }
-    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    int beta0 = beta == 0.0f;
-    GEMM_OUT_ROW(0)
-    GEMM_OUT_ROW(1)
-    GEMM_OUT_ROW(2)
-    GEMM_OUT_ROW(3)
-    GEMM_OUT_ROW(4)
-    GEMM_OUT_ROW(5)
+    float *c = g->c + i0 * g->ldc;
+    int64_t ldc = g->ldc, nr = g->nr;
+    __m256 va = _mm256_set1_ps(g->alpha), vb = _mm256_set1_ps(g->beta);
+    int beta0 = g->beta == 0.0f;
+    A2_ROWS(A2_OUT_ROW)
+}
+
+A2_FN void gemm_panel_avx2(int64_t M, const gemm_blk *g)
+{
+    int64_t i = 0;
+    for (; i + GEMM_MR <= M; i += GEMM_MR)
+        gemm_tile_avx2(GEMM_MR, g, i);
+    switch (M - i) {
+    case 1: gemm_tile_avx2(1, g, i); break;
+    case 2: gemm_tile_avx2(2, g, i); break;
+    case 3: gemm_tile_avx2(3, g, i); break;
+    case 4: gemm_tile_avx2(4, g, i); break;
+    case 5: gemm_tile_avx2(5, g, i); break;
+    default: break;
+    }
 }
 
 /* Sum of each of x[0..8) in one vector, lane r = sum of x[r]. */
-static inline __m256 gemm_hsum8(const __m256 *x)
+A2_INLINE __m256 gemm_hsum8(const __m256 *x)
 {
     __m256 s01 = _mm256_hadd_ps(x[0], x[1]), s23 = _mm256_hadd_ps(x[2], x[3]);
     __m256 s45 = _mm256_hadd_ps(x[4], x[5]), s67 = _mm256_hadd_ps(x[6], x[7]);
@@ -228,7 +361,7 @@ static inline __m256 gemm_hsum8(const __m256 *x)
                          _mm256_permute2f128_ps(lo4, hi4, 0x31));
 }
 
-static inline float gemm_hsum(__m256 x)
+A2_INLINE float gemm_hsum(__m256 x)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -237,8 +370,8 @@ static inline float gemm_hsum(__m256 x)
 }
 
 /* c[0:8) = alpha * (B[0:8, :] . a) + beta * c for 8 rows of B [.,K]. */
-static void gemv_t8(int64_t K, float alpha, const float *a, const float *B, int64_t ldb,
-                    float beta, float *c)
+A2_FN void gemv_t8_avx2(int64_t K, float alpha, const float *a, const float *B, int64_t ldb,
+                        float beta, float *c)
 {
     __m256 x[8];
     for (int r = 0; r < 8; r++)
@@ -259,7 +392,7 @@ static void gemv_t8(int64_t K, float alpha, const float *a, const float *B, int6
 }
 
 /* One dot product a . b over K, four accumulators. */
-static float gemv_dot(int64_t K, const float *a, const float *b)
+A2_FN float gemv_dot_avx2(int64_t K, const float *a, const float *b)
 {
     __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;
     int64_t k = 0;
@@ -279,14 +412,14 @@ static float gemv_dot(int64_t K, const float *a, const float *b)
 }
 
 /* c[0:N] = alpha * B a + beta * c for B stored [N,K] (a contiguous). */
-static void gemv_t(int64_t N, int64_t K, float alpha, const float *a, const float *B,
-                   int64_t ldb, float beta, float *c)
+A2_FN void gemv_t_avx2(int64_t N, int64_t K, float alpha, const float *a, const float *B,
+                       int64_t ldb, float beta, float *c)
 {
     int64_t j = 0;
     for (; j + 8 <= N; j += 8)
-        gemv_t8(K, alpha, a, B + j * ldb, ldb, beta, c + j);
+        gemv_t8_avx2(K, alpha, a, B + j * ldb, ldb, beta, c + j);
     for (; j < N; j++) {
-        float s = alpha * gemv_dot(K, a, B + j * ldb);
+        float s = alpha * gemv_dot_avx2(K, a, B + j * ldb);
         c[j] = beta == 0.0f ? s : s + beta * c[j];
     }
 }
@@ -294,8 +427,8 @@ static void gemv_t(int64_t N, int64_t K, float alpha, const float *a, const floa
 /* c[0:n) = alpha * a B + beta * c over nq column groups of 8 (the last
  * with nq * 8 - n lanes masked off) of B [K, .], row stride ldb, a[k]
  * at a[k * sa]. The nq accumulators stay in registers (nq a constant). */
-GEMM_INLINE void gemv_n_cols(int nq, int64_t n, int64_t K, float alpha, const float *a,
-                             int64_t sa, const float *B, int64_t ldb, float beta, float *c)
+A2_INLINE void gemv_n_cols(int nq, int64_t n, int64_t K, float alpha, const float *a, int64_t sa,
+                           const float *B, int64_t ldb, float beta, float *c)
 {
     __m256 x[8];
     __m256i m = gemm_mask(n - (nq - 1) * 8);
@@ -316,8 +449,8 @@ GEMM_INLINE void gemv_n_cols(int nq, int64_t n, int64_t K, float alpha, const fl
 }
 
 /* c[0:N] = alpha * a B + beta * c for B stored [K,N]. */
-static void gemv_n(int64_t N, int64_t K, float alpha, const float *a, int64_t sa, const float *B,
-                   int64_t ldb, float beta, float *c)
+A2_FN void gemv_n_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
+                       const float *B, int64_t ldb, float beta, float *c)
 {
     int64_t j = 0;
     for (; j + 64 <= N; j += 64)
@@ -337,8 +470,8 @@ static void gemv_n(int64_t N, int64_t K, float alpha, const float *a, int64_t sa
 
 /* c[0:n) = alpha * a Bp + beta * c over np <= 4 packed panels from bp
  * (panel stride ps), n <= 16 * np (np a constant after inlining). */
-GEMM_INLINE void gemv_p_cols(int np, int64_t n, int64_t K, float alpha, const float *a,
-                             int64_t sa, const float *bp, int64_t ps, float beta, float *c)
+A2_INLINE void gemv_p_cols(int np, int64_t n, int64_t K, float alpha, const float *a, int64_t sa,
+                           const float *bp, int64_t ps, float beta, float *c)
 {
     __m256 x[8];
     for (int q = 0; q < 8; q++)
@@ -357,8 +490,8 @@ GEMM_INLINE void gemv_p_cols(int np, int64_t n, int64_t K, float alpha, const fl
 }
 
 /* c[0:N] = alpha * a B + beta * c with B packed. */
-static void gemv_p(int64_t N, int64_t K, float alpha, const float *a, int64_t sa, const float *Bp,
-                   float beta, float *c)
+A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
+                       const float *Bp, float beta, float *c)
 {
     int64_t j = 0, ps = K * GEMM_NR;
     for (; j + 4 * GEMM_NR <= N; j += 4 * GEMM_NR)
@@ -372,147 +505,177 @@ static void gemv_p(int64_t N, int64_t K, float alpha, const float *a, int64_t sa
     }
 }
 
-#else
+/* ---- AVX-512 kernels ---- */
 
-/* ---- portable kernels (plain C the compiler vectorizes) ---- */
+#define A5_INLINE GEMM_INLINE LOOMRT_TARGET_AVX512
+#define A5_FN static LOOMRT_TARGET_AVX512
+#define A5_MR 12
 
-/* C[mr x nr] = alpha * op(A)[mr x kc] panel[kc x 16] + beta * C (C
- * transposed when ctr: element (i, j) at c[j * ldc + i]). */
-static inline void gemm_tile(int mr, int64_t kc, const float *a, int64_t rs, int64_t cs,
-                             const float *bp, int64_t bs, float *c, int64_t ldc, int ctr,
-                             int64_t nr, float alpha, float beta)
+/* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 16, lanes
+ * past n neither read nor written. */
+A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb, int beta0)
 {
-    float acc[GEMM_MR][GEMM_NR] = {{0}};
+    if (n <= 0)
+        return;
+    __mmask16 m = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+    __m512 v = _mm512_mul_ps(acc, va);
+    if (!beta0)
+        v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, c), vb, v);
+    _mm512_mask_storeu_ps(c, m, v);
+}
+
+/* Rows [i0, i0 + mr) of the block, mr <= 12, over two panels of 16
+ * columns (16 < nr <= 32); mr is a constant after inlining. */
+#define A5_FMA_ROW(i)                                                      \
+    if (mr > i) {                                                          \
+        __m512 ai = _mm512_set1_ps(a[i * rs + k * cs]);                    \
+        x##i##a = _mm512_fmadd_ps(ai, b0, x##i##a);                        \
+        x##i##b = _mm512_fmadd_ps(ai, b1, x##i##b);                        \
+    }
+#define A5_OUT_ROW(i)                                                      \
+    if (mr > i) {                                                          \
+        gemm_out16(c + i * ldc, x##i##a, nr, va, vb, beta0);               \
+        gemm_out16(c + i * ldc + 16, x##i##b, nr - 16, va, vb, beta0);     \
+    }
+#define A5_SAVE_ROW(i)                                                     \
+    if (mr > i) {                                                          \
+        _mm512_store_ps(t + i * 32, x##i##a);                              \
+        _mm512_store_ps(t + i * 32 + 16, x##i##b);                         \
+    }
+#define A5_DECL_ROW(i) __m512 x##i##a = _mm512_setzero_ps(), x##i##b = x##i##a;
+#define A5_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
+
+A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
+{
+    const float *a = g->a + i0 * g->rs, *bp = g->b;
+    int64_t rs = g->rs, cs = g->cs, bs = g->bs, ps = g->ps, kc = g->kc;
+    A5_ROWS(A5_DECL_ROW)
     for (int64_t k = 0; k < kc; k++) {
-        const float *b = bp + k * bs;
-        for (int i = 0; i < mr; i++) {
-            float ai = a[i * rs + k * cs];
-            for (int j = 0; j < GEMM_NR; j++)
-                acc[i][j] += ai * b[j];
+        __m512 b0 = _mm512_loadu_ps(bp + k * bs), b1 = _mm512_loadu_ps(bp + ps + k * bs);
+        A5_ROWS(A5_FMA_ROW)
+    }
+    if (g->ctr) {
+        GEMM_ALIGNED float t[A5_MR * 32];
+        A5_ROWS(A5_SAVE_ROW)
+        gemm_out_t(mr, t, 32, g, i0);
+        return;
+    }
+    float *c = g->c + i0 * g->ldc;
+    int64_t ldc = g->ldc, nr = g->nr;
+    __m512 va = _mm512_set1_ps(g->alpha), vb = _mm512_set1_ps(g->beta);
+    int beta0 = g->beta == 0.0f;
+    A5_ROWS(A5_OUT_ROW)
+}
+
+/* The rows [0, M) of the block in tiles of A5_MR rows, the rest in tiles
+ * of 8, 4, 2 and 1 rows (fewer instances of the tile than one per
+ * remainder: the runtime is compiled with every model). A last block of
+ * 16 columns or fewer goes to the AVX2 kernel, half of a 32-column tile
+ * would be padding. */
+A5_FN void gemm_panel_avx512(int64_t M, const gemm_blk *g)
+{
+    if (g->nr <= GEMM_NR) {
+        gemm_panel_avx2(M, g);
+        return;
+    }
+    int64_t i = 0;
+    for (; i + A5_MR <= M; i += A5_MR)
+        gemm_tile_avx512(A5_MR, g, i);
+    for (int mr = 8; mr >= 1; mr /= 2)
+        if (M - i >= mr) {
+            switch (mr) {
+            case 8: gemm_tile_avx512(8, g, i); break;
+            case 4: gemm_tile_avx512(4, g, i); break;
+            case 2: gemm_tile_avx512(2, g, i); break;
+            default: gemm_tile_avx512(1, g, i); break;
+            }
+            i += mr;
         }
-    }
-    int64_t rsc = ctr ? 1 : ldc, csc = ctr ? ldc : 1;
-    for (int i = 0; i < mr; i++)
-        for (int64_t j = 0; j < nr; j++) {
-            float *cij = c + i * rsc + j * csc;
-            *cij = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *cij;
-        }
 }
 
-#define DOT_LANES 16
-
-/* sum_k a[k] * b[k] with DOT_LANES partial sums so the loop vectorizes
- * without reassociating one sum. */
-static float gemv_dot(int64_t K, const float *a, const float *b)
-{
-    float acc[DOT_LANES] = {0};
-    int64_t k = 0;
-    for (; k + DOT_LANES <= K; k += DOT_LANES)
-        for (int u = 0; u < DOT_LANES; u++)
-            acc[u] += a[k + u] * b[k + u];
-    for (int u = 0; u < K - k; u++) /* fewer than DOT_LANES left */
-        acc[u] += a[k + u] * b[k + u];
-    float s = 0.0f;
-    for (int u = 0; u < DOT_LANES; u++)
-        s += acc[u];
-    return s;
-}
-
-/* c[0:N] = alpha * B a + beta * c for B stored [N,K] (a contiguous). */
-static void gemv_t(int64_t N, int64_t K, float alpha, const float *a, const float *B,
-                   int64_t ldb, float beta, float *c)
-{
-    for (int64_t j = 0; j < N; j++) {
-        float s = alpha * gemv_dot(K, a, B + j * ldb);
-        c[j] = beta == 0.0f ? s : s + beta * c[j];
-    }
-}
-
-/* c[0:N] = alpha * a B + beta * c for B stored [K,N], in column blocks
- * of 64 accumulated in a local array. */
-static void gemv_n(int64_t N, int64_t K, float alpha, const float *a, int64_t sa, const float *B,
-                   int64_t ldb, float beta, float *c)
-{
-    for (int64_t j0 = 0; j0 < N; j0 += 64) {
-        int64_t n = N - j0 < 64 ? N - j0 : 64;
-        float acc[64] = {0};
-        for (int64_t k = 0; k < K; k++) {
-            float ak = a[k * sa];
-            const float *b = B + k * ldb + j0;
-            for (int64_t j = 0; j < n; j++)
-                acc[j] += ak * b[j];
-        }
-        for (int64_t j = 0; j < n; j++)
-            c[j0 + j] = beta == 0.0f ? alpha * acc[j] : alpha * acc[j] + beta * c[j0 + j];
-    }
-}
-
-/* c[0:N] = alpha * a B + beta * c with B packed. */
-static void gemv_p(int64_t N, int64_t K, float alpha, const float *a, int64_t sa, const float *Bp,
-                   float beta, float *c)
-{
-    for (int64_t j0 = 0; j0 < N; j0 += GEMM_NR) {
-        int64_t n = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
-        const float *bp = Bp + j0 * K;
-        float acc[GEMM_NR] = {0};
-        for (int64_t k = 0; k < K; k++)
-            for (int j = 0; j < GEMM_NR; j++)
-                acc[j] += a[k * sa] * bp[k * GEMM_NR + j];
-        for (int64_t j = 0; j < n; j++)
-            c[j0 + j] = beta == 0.0f ? alpha * acc[j] : alpha * acc[j] + beta * c[j0 + j];
-    }
-}
-
-#endif
+#endif /* LOOMRT_X86 */
 
 /* ---- drivers ---- */
 
-/* C[0:M, 0:nr] = alpha * op(A)[0:M, 0:kc] panel + beta * C, in tiles of
- * GEMM_MR rows; op(A)[i,k] at a[i*rs + k*cs], panel row k at bp + k*bs,
- * C[i,j] at c[i*ldc + j] (c[j*ldc + i] when ctr). */
-static void gemm_panel(int64_t M, int64_t kc, const float *a, int64_t rs, int64_t cs,
-                       const float *bp, int64_t bs, float *c, int64_t ldc, int ctr, int64_t nr,
-                       float alpha, float beta)
+/* Columns per block of the kernels of isa: two panels for AVX-512. */
+static int64_t gemm_width(int isa)
 {
-    int64_t i = 0, rsc = ctr ? 1 : ldc;
-    for (; i + GEMM_MR <= M; i += GEMM_MR)
-        gemm_tile(GEMM_MR, kc, a + i * rs, rs, cs, bp, bs, c + i * rsc, ldc, ctr, nr, alpha,
-                  beta);
-    a += i * rs;
-    c += i * rsc;
-    switch (M - i) {
-    case 1: gemm_tile(1, kc, a, rs, cs, bp, bs, c, ldc, ctr, nr, alpha, beta); break;
-    case 2: gemm_tile(2, kc, a, rs, cs, bp, bs, c, ldc, ctr, nr, alpha, beta); break;
-    case 3: gemm_tile(3, kc, a, rs, cs, bp, bs, c, ldc, ctr, nr, alpha, beta); break;
-    case 4: gemm_tile(4, kc, a, rs, cs, bp, bs, c, ldc, ctr, nr, alpha, beta); break;
-    case 5: gemm_tile(5, kc, a, rs, cs, bp, bs, c, ldc, ctr, nr, alpha, beta); break;
-    default: break;
+    return isa == LOOMRT_ISA_AVX512 ? 2 * GEMM_NR : GEMM_NR;
+}
+
+/* Rows [0, M) of the block g with the kernels of isa. */
+static void gemm_panel(int isa, int64_t M, const gemm_blk *g)
+{
+#ifdef LOOMRT_X86
+    if (isa == LOOMRT_ISA_AVX512) {
+        gemm_panel_avx512(M, g);
+        return;
+    }
+    if (isa == LOOMRT_ISA_AVX2) {
+        gemm_panel_avx2(M, g);
+        return;
+    }
+#else
+    (void)isa;
+#endif
+    gemm_panel_c(M, g);
+}
+
+/* Packs the columns [j0, j0 + nc) of op(B)[k0:k0+kc, :] as panels of
+ * GEMM_NR columns, panel q at bp + q * kc * GEMM_NR. An untransposed B is
+ * read row by row across all panels: nc contiguous floats per row rather
+ * than 16, so each cache line and page of B is fetched once per block. */
+static void gemm_pack_block(const float *B, int64_t ldb, int transB, int64_t k0, int64_t kc,
+                            int64_t j0, int64_t nc, float *bp)
+{
+    if (transB || nc % GEMM_NR) {
+        for (int64_t q = 0; q * GEMM_NR < nc; q++) {
+            int64_t n = nc - q * GEMM_NR;
+            gemm_pack_panel(B, ldb, transB, k0, kc, j0 + q * GEMM_NR, n < GEMM_NR ? n : GEMM_NR,
+                            bp + q * kc * GEMM_NR);
+        }
+        return;
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        const float *row = B + (k0 + k) * ldb + j0;
+        for (int64_t q = 0; q < nc / GEMM_NR; q++)
+            for (int j = 0; j < GEMM_NR; j++)
+                bp[(q * kc + k) * GEMM_NR + j] = row[q * GEMM_NR + j];
     }
 }
 
-/* The blocked GEMM: per 16-column panel and block of K rows, pack the
- * panel once and sweep all of M over it. A full panel of an untransposed
- * B smaller than GEMM_INPLACE_B floats is read in place: packing costs
- * more than it saves there. */
+/* The blocked GEMM: per block of GEMM_NC columns and block of K rows,
+ * pack the panels once, then sweep all of M over each one or two panels
+ * (the kernel's width). A full block of an untransposed B smaller than
+ * GEMM_INPLACE_B floats is read in place: packing costs more than it
+ * saves there. */
 static void gemm_blocked(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
                          const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                          float *C, int64_t ldc)
 {
-    GEMM_ALIGNED float bp[GEMM_KC * GEMM_NR];
-    int64_t rs = transA ? 1 : lda, cs = transA ? lda : 1;
+    GEMM_ALIGNED float bp[GEMM_NC * GEMM_KC];
+    int isa = loomrt_isa_get();
+    int64_t w = gemm_width(isa);
+    gemm_blk g = {.rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc, .alpha = alpha};
     int inplace = !transB && K * ldb < GEMM_INPLACE_B;
-    for (int64_t j0 = 0; j0 < N; j0 += GEMM_NR) {
-        int64_t nr = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+    for (int64_t j0 = 0; j0 < N; j0 += GEMM_NC) {
+        int64_t nc = N - j0 < GEMM_NC ? N - j0 : GEMM_NC;
         for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {
-            int64_t kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
-            float b = k0 ? 1.0f : beta;
-            if (inplace && nr == GEMM_NR) {
-                gemm_panel(M, kc, A + k0 * cs, rs, cs, B + k0 * ldb + j0, ldb, C + j0, ldc, 0, nr,
-                           alpha, b);
-                continue;
+            g.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+            g.a = A + k0 * g.cs;
+            g.beta = k0 ? 1.0f : beta;
+            int packed = !(inplace && nc % w == 0);
+            if (packed)
+                gemm_pack_block(B, ldb, transB, k0, g.kc, j0, nc, bp);
+            for (int64_t j = 0; j < nc; j += w) {
+                g.nr = nc - j < w ? nc - j : w;
+                g.c = C + j0 + j;
+                if (packed)
+                    g.b = bp + j * g.kc, g.bs = GEMM_NR, g.ps = g.kc * GEMM_NR;
+                else
+                    g.b = B + k0 * ldb + j0 + j, g.bs = ldb, g.ps = GEMM_NR;
+                gemm_panel(isa, M, &g);
             }
-            gemm_pack_panel(B, ldb, transB, k0, kc, j0, nr, bp);
-            gemm_panel(M, kc, A + k0 * cs, rs, cs, bp, GEMM_NR, C + j0, ldc, 0, nr, alpha, b);
         }
     }
 }
@@ -522,10 +685,27 @@ static void gemm_blocked(int transA, int transB, int64_t M, int64_t N, int64_t K
 static void gemm_row(int transB, int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
                      const float *B, int64_t ldb, float beta, float *c)
 {
+#ifdef LOOMRT_X86
+    int avx2 = loomrt_isa_get() >= LOOMRT_ISA_AVX2;
+#else
+    int avx2 = 0;
+#endif
     if (!transB) {
-        gemv_n(N, K, alpha, a, sa, B, ldb, beta, c);
+#ifdef LOOMRT_X86
+        if (avx2) {
+            gemv_n_avx2(N, K, alpha, a, sa, B, ldb, beta, c);
+            return;
+        }
+#endif
+        gemv_n_c(N, K, alpha, a, sa, B, ldb, beta, c);
     } else if (sa == 1) {
-        gemv_t(N, K, alpha, a, B, ldb, beta, c);
+#ifdef LOOMRT_X86
+        if (avx2) {
+            gemv_t_avx2(N, K, alpha, a, B, ldb, beta, c);
+            return;
+        }
+#endif
+        gemv_t_c(N, K, alpha, a, B, ldb, beta, c);
     } else {
         for (int64_t j = 0; j < N; j++) {
             float s = 0.0f;
@@ -551,12 +731,8 @@ LOOMRT_API void loomrt_sgemm(int transA, int transB, int64_t M, int64_t N, int64
         return;
     }
 #ifdef LOOMRT_USE_CBLAS
-#ifdef GEMM_AVX2
-    int small = M * N * K <= GEMM_SMALL;
-#else
-    int small = 0;
-#endif
-    if (!small) {
+    int small = M * N * K <= GEMM_SMALL && loomrt_isa_get() >= LOOMRT_ISA_AVX2;
+    if (!small && loomrt_blas_preferred()) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, alpha,
                     A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
@@ -564,6 +740,19 @@ LOOMRT_API void loomrt_sgemm(int transA, int transB, int64_t M, int64_t N, int64
     }
 #endif
     gemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* The one-row packed product c = alpha * a Bp + beta * c. */
+static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
+                            const float *Bp, float beta, float *c)
+{
+#ifdef LOOMRT_X86
+    if (loomrt_isa_get() >= LOOMRT_ISA_AVX2) {
+        gemv_p_avx2(N, K, alpha, a, sa, Bp, beta, c);
+        return;
+    }
+#endif
+    gemv_p_c(N, K, alpha, a, sa, Bp, beta, c);
 }
 
 LOOMRT_API void loomrt_sgemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
@@ -580,16 +769,22 @@ LOOMRT_API void loomrt_sgemm_packed(int transA, int transC, int64_t M, int64_t N
         return;
     }
     if (M == 1 && !transC) {
-        gemv_p(N, K, alpha, A, transA ? lda : 1, Bp, beta, C);
+        gemm_row_packed(N, K, alpha, A, transA ? lda : 1, Bp, beta, C);
         return;
     }
-    int64_t rs = transA ? 1 : lda, cs = transA ? lda : 1;
-    for (int64_t j0 = 0; j0 < N; j0 += GEMM_NR) {
-        int64_t nr = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+    int isa = loomrt_isa_get();
+    int64_t w = gemm_width(isa);
+    gemm_blk g = {.rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc, .ctr = transC,
+                  .alpha = alpha, .bs = GEMM_NR, .ps = GEMM_NR * K};
+    for (int64_t j0 = 0; j0 < N; j0 += w) {
+        g.nr = N - j0 < w ? N - j0 : w;
+        g.c = C + j0 * (transC ? ldc : 1);
         for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {
-            int64_t kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
-            gemm_panel(M, kc, A + k0 * cs, rs, cs, Bp + j0 * K + k0 * GEMM_NR, GEMM_NR,
-                       C + j0 * (transC ? ldc : 1), ldc, transC, nr, alpha, k0 ? 1.0f : beta);
+            g.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+            g.a = A + k0 * g.cs;
+            g.b = Bp + j0 * K + k0 * GEMM_NR;
+            g.beta = k0 ? 1.0f : beta;
+            gemm_panel(isa, M, &g);
         }
     }
 }

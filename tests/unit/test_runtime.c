@@ -120,89 +120,172 @@ static const int gemm_shapes[][3] = {
     {32, 65, 9},  {100, 130, 257}, {1, 9, 600}, {65, 31, 520},
 };
 
-RT_TEST(gemm, matches_reference_all_forms)
+/* Runs fn once per instruction-set level this CPU has (portable, AVX2,
+ * AVX-512), the GEMM dispatch forced to it, then restores the default. */
+static void for_each_isa(void (*fn)(int isa))
+{
+    int top = loomrt_isa_detect();
+    for (int isa = LOOMRT_ISA_PORTABLE; isa <= top; isa++) {
+        cr_assert_eq(loomrt_isa_force(isa), isa);
+        cr_assert_eq(loomrt_isa_get(), isa);
+        fn(isa);
+    }
+    loomrt_isa_force(-1);
+}
+
+/* loomrt_sgemm on M x N x K in every layout, against the reference. */
+static void gemm_check_shape(int isa, int M, int N, int K)
+{
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int bi = 0; bi < 3; bi++) {
+                int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
+                float beta = bi == 0 ? 0.0f : bi == 1 ? 1.0f : -0.5f;
+                float *A = malloc(sizeof(float) * (size_t)(lda * (ta ? K : M) + 1));
+                float *B = malloc(sizeof(float) * (size_t)(ldb * (tb ? N : K) + 1));
+                float *C = malloc(sizeof(float) * (size_t)(ldc * M + 1));
+                float *R = malloc(sizeof(float) * (size_t)(ldc * M + 1));
+                for (int i = 0; i < lda * (ta ? K : M); i++)
+                    A[i] = val(i, 37, 23);
+                for (int i = 0; i < ldb * (tb ? N : K); i++)
+                    B[i] = val(i, 53, 19);
+                for (int i = 0; i < ldc * M; i++)
+                    C[i] = R[i] = beta == 0.0f ? NAN : (float)(i % 5);
+                loomrt_sgemm(ta, tb, M, N, K, 1.5f, A, lda, B, ldb, beta, C, ldc);
+                ref_gemm(ta, tb, M, N, K, 1.5f, A, lda, B, ldb, beta, R, ldc);
+                char what[112];
+                snprintf(what, sizeof what, "isa %d: sgemm M=%d N=%d K=%d ta=%d tb=%d beta=%g",
+                         isa, M, N, K, ta, tb, beta);
+                check_gemm(C, R, M, N, ldc, what);
+                free(A);
+                free(B);
+                free(C);
+                free(R);
+            }
+}
+
+static void gemm_shapes_at(int isa)
 {
     for (size_t s = 0; s < sizeof gemm_shapes / sizeof gemm_shapes[0]; s++)
-        for (int ta = 0; ta < 2; ta++)
-            for (int tb = 0; tb < 2; tb++)
-                for (int bi = 0; bi < 3; bi++) {
-                    int M = gemm_shapes[s][0], N = gemm_shapes[s][1], K = gemm_shapes[s][2];
-                    int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
-                    float beta = bi == 0 ? 0.0f : bi == 1 ? 1.0f : -0.5f;
-                    float *A = malloc(sizeof(float) * (size_t)(lda * (ta ? K : M) + 1));
-                    float *B = malloc(sizeof(float) * (size_t)(ldb * (tb ? N : K) + 1));
-                    float *C = malloc(sizeof(float) * (size_t)(ldc * M + 1));
-                    float *R = malloc(sizeof(float) * (size_t)(ldc * M + 1));
-                    for (int i = 0; i < lda * (ta ? K : M); i++)
-                        A[i] = val(i, 37, 23);
-                    for (int i = 0; i < ldb * (tb ? N : K); i++)
-                        B[i] = val(i, 53, 19);
-                    for (int i = 0; i < ldc * M; i++)
-                        C[i] = R[i] = beta == 0.0f ? NAN : (float)(i % 5);
-                    loomrt_sgemm(ta, tb, M, N, K, 1.5f, A, lda, B, ldb, beta, C, ldc);
-                    ref_gemm(ta, tb, M, N, K, 1.5f, A, lda, B, ldb, beta, R, ldc);
-                    char what[96];
-                    snprintf(what, sizeof what, "sgemm M=%d N=%d K=%d ta=%d tb=%d beta=%g", M, N,
-                             K, ta, tb, beta);
-                    check_gemm(C, R, M, N, ldc, what);
-                    free(A);
-                    free(B);
-                    free(C);
-                    free(R);
-                }
+        gemm_check_shape(isa, gemm_shapes[s][0], gemm_shapes[s][1], gemm_shapes[s][2]);
+}
+
+RT_TEST(gemm, matches_reference_all_forms)
+{
+    for_each_isa(gemm_shapes_at);
+}
+
+/* The odd sizes of every dimension, all combinations: tile, panel and
+ * vector remainders of each kernel. */
+static const int odd_dims[] = {1, 3, 7, 17, 33, 65};
+#define N_ODD (int)(sizeof odd_dims / sizeof odd_dims[0])
+
+static void gemm_odd_at(int isa)
+{
+    for (int m = 0; m < N_ODD; m++)
+        for (int n = 0; n < N_ODD; n++)
+            for (int k = 0; k < N_ODD; k++)
+                gemm_check_shape(isa, odd_dims[m], odd_dims[n], odd_dims[k]);
+}
+
+RT_TEST(gemm, odd_shapes_every_isa)
+{
+    for_each_isa(gemm_odd_at);
+}
+
+/* Forcing the dispatch: capped at what the CPU runs, -1 goes back to the
+ * default, which LOOMRT_ISA lowers. */
+RT_TEST(gemm, isa_dispatch_is_forced_and_capped)
+{
+    int top = loomrt_isa_detect();
+    cr_assert(top >= LOOMRT_ISA_PORTABLE && top <= LOOMRT_ISA_AVX512);
+    cr_assert_eq(loomrt_isa_force(LOOMRT_ISA_AVX512), top);
+    cr_assert_eq(loomrt_isa_force(LOOMRT_ISA_PORTABLE), LOOMRT_ISA_PORTABLE);
+    cr_assert_eq(loomrt_isa_get(), LOOMRT_ISA_PORTABLE);
+    setenv("LOOMRT_ISA", "portable", 1);
+    cr_assert_eq(loomrt_isa_force(-1), LOOMRT_ISA_PORTABLE);
+    setenv("LOOMRT_ISA", "avx2", 1);
+    cr_assert_eq(loomrt_isa_force(-1), top < LOOMRT_ISA_AVX2 ? top : LOOMRT_ISA_AVX2);
+    setenv("LOOMRT_ISA", "bogus", 1);
+    cr_assert_eq(loomrt_isa_force(-1), top);
+    unsetenv("LOOMRT_ISA");
+    cr_assert_eq(loomrt_isa_force(-1), top);
+    cr_assert_eq(loomrt_blas_preferred(), 0, "loomc's runtime has no OpenBLAS");
 }
 
 /* loomrt_sgemm_packed against the reference: B packed from either layout,
  * A either layout, C row-major or transposed (then written through a
  * transposed copy with its own padding). */
-RT_TEST(gemm, packed_matches_reference_all_forms)
+static void packed_check_shape(int isa, int M, int N, int K)
+{
+    for (int form = 0; form < 8; form++) {
+        int ta = form & 1, tb = form >> 1 & 1, tc = form >> 2;
+        int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2, ldt = M + 1;
+        float beta = form % 3 == 0 ? 0.0f : form % 3 == 1 ? 1.0f : 0.25f;
+        int64_t ps = loomrt_sgemm_packed_size(N, K);
+        cr_assert_eq(ps, (N + LOOMRT_SGEMM_NR - 1) / LOOMRT_SGEMM_NR * LOOMRT_SGEMM_NR * K);
+        float *A = malloc(sizeof(float) * (size_t)(lda * (ta ? K : M) + 1));
+        float *B = malloc(sizeof(float) * (size_t)(ldb * (tb ? N : K) + 1));
+        float *Bp = malloc(sizeof(float) * (size_t)(ps + 1));
+        float *C = malloc(sizeof(float) * (size_t)(ldc * M + 1));
+        float *R = malloc(sizeof(float) * (size_t)(ldc * M + 1));
+        float *T = malloc(sizeof(float) * (size_t)(ldt * N + 1));
+        for (int i = 0; i < lda * (ta ? K : M); i++)
+            A[i] = val(i, 29, 17);
+        for (int i = 0; i < ldb * (tb ? N : K); i++)
+            B[i] = val(i, 41, 13);
+        for (int i = 0; i < ldc * M; i++)
+            C[i] = R[i] = beta == 0.0f ? NAN : (float)(i % 7) - 3.0f;
+        loomrt_sgemm_pack_b(tb, N, K, B, ldb, Bp);
+        if (tc) { /* C^T [N, M] with row stride ldt, padding NaN */
+            for (int j = 0; j < N; j++)
+                for (int i = 0; i < ldt; i++)
+                    T[j * ldt + i] = i < M ? C[i * ldc + j] : NAN;
+            loomrt_sgemm_packed(ta, 1, M, N, K, -0.75f, A, lda, Bp, beta, T, ldt);
+            for (int j = 0; j < N; j++) {
+                for (int i = 0; i < M; i++)
+                    C[i * ldc + j] = T[j * ldt + i];
+                cr_assert(isnan(T[j * ldt + M]), "transposed C: padding written");
+            }
+        } else {
+            loomrt_sgemm_packed(ta, 0, M, N, K, -0.75f, A, lda, Bp, beta, C, ldc);
+        }
+        ref_gemm(ta, tb, M, N, K, -0.75f, A, lda, B, ldb, beta, R, ldc);
+        char what[112];
+        snprintf(what, sizeof what, "isa %d: packed M=%d N=%d K=%d ta=%d tb=%d tc=%d beta=%g",
+                 isa, M, N, K, ta, tb, tc, beta);
+        check_gemm(C, R, M, N, ldc, what);
+        free(A);
+        free(B);
+        free(Bp);
+        free(C);
+        free(R);
+        free(T);
+    }
+}
+
+static void packed_shapes_at(int isa)
 {
     for (size_t s = 0; s < sizeof gemm_shapes / sizeof gemm_shapes[0]; s++)
-        for (int form = 0; form < 8; form++) {
-            int ta = form & 1, tb = form >> 1 & 1, tc = form >> 2;
-            int M = gemm_shapes[s][0], N = gemm_shapes[s][1], K = gemm_shapes[s][2];
-            int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2, ldt = M + 1;
-            float beta = form % 3 == 0 ? 0.0f : form % 3 == 1 ? 1.0f : 0.25f;
-            int64_t ps = loomrt_sgemm_packed_size(N, K);
-            cr_assert_eq(ps, (N + LOOMRT_SGEMM_NR - 1) / LOOMRT_SGEMM_NR * LOOMRT_SGEMM_NR * K);
-            float *A = malloc(sizeof(float) * (size_t)(lda * (ta ? K : M) + 1));
-            float *B = malloc(sizeof(float) * (size_t)(ldb * (tb ? N : K) + 1));
-            float *Bp = malloc(sizeof(float) * (size_t)(ps + 1));
-            float *C = malloc(sizeof(float) * (size_t)(ldc * M + 1));
-            float *R = malloc(sizeof(float) * (size_t)(ldc * M + 1));
-            float *T = malloc(sizeof(float) * (size_t)(ldt * N + 1));
-            for (int i = 0; i < lda * (ta ? K : M); i++)
-                A[i] = val(i, 29, 17);
-            for (int i = 0; i < ldb * (tb ? N : K); i++)
-                B[i] = val(i, 41, 13);
-            for (int i = 0; i < ldc * M; i++)
-                C[i] = R[i] = beta == 0.0f ? NAN : (float)(i % 7) - 3.0f;
-            loomrt_sgemm_pack_b(tb, N, K, B, ldb, Bp);
-            if (tc) { /* C^T [N, M] with row stride ldt, padding NaN */
-                for (int j = 0; j < N; j++)
-                    for (int i = 0; i < ldt; i++)
-                        T[j * ldt + i] = i < M ? C[i * ldc + j] : NAN;
-                loomrt_sgemm_packed(ta, 1, M, N, K, -0.75f, A, lda, Bp, beta, T, ldt);
-                for (int j = 0; j < N; j++) {
-                    for (int i = 0; i < M; i++)
-                        C[i * ldc + j] = T[j * ldt + i];
-                    cr_assert(isnan(T[j * ldt + M]), "transposed C: padding written");
-                }
-            } else {
-                loomrt_sgemm_packed(ta, 0, M, N, K, -0.75f, A, lda, Bp, beta, C, ldc);
-            }
-            ref_gemm(ta, tb, M, N, K, -0.75f, A, lda, B, ldb, beta, R, ldc);
-            char what[96];
-            snprintf(what, sizeof what, "packed M=%d N=%d K=%d ta=%d tb=%d tc=%d beta=%g", M, N, K,
-                     ta, tb, tc, beta);
-            check_gemm(C, R, M, N, ldc, what);
-            free(A);
-            free(B);
-            free(Bp);
-            free(C);
-            free(R);
-            free(T);
-        }
+        packed_check_shape(isa, gemm_shapes[s][0], gemm_shapes[s][1], gemm_shapes[s][2]);
+}
+
+RT_TEST(gemm, packed_matches_reference_all_forms)
+{
+    for_each_isa(packed_shapes_at);
+}
+
+static void packed_odd_at(int isa)
+{
+    for (int m = 0; m < N_ODD; m++)
+        for (int n = 0; n < N_ODD; n++)
+            for (int k = 0; k < N_ODD; k++)
+                packed_check_shape(isa, odd_dims[m], odd_dims[n], odd_dims[k]);
+}
+
+RT_TEST(gemm, packed_odd_shapes_every_isa)
+{
+    for_each_isa(packed_odd_at);
 }
 
 /* The packed layout itself: panel p holds columns [16p, 16p + 16) as

@@ -1,5 +1,7 @@
 /* The runtime's unit tests (test_runtime.c) on the runtime compiled with
- * AVX2 and FMA enabled, as emitted code built with -march=native uses it:
+ * AVX2 and FMA enabled, as emitted code built with -march=native uses it
+ * (im2col's AVX2 code is chosen at compile time; the GEMM kernels by
+ * dispatch, which test_runtime.c forces level by level):
  * its sources are included here, compiled for those instructions (GCC's
  * target pragma) and made static so they do not clash with loomc's
  * portable copy. The tests skip, saying so, on a CPU without AVX2 and FMA
@@ -14,10 +16,11 @@
 #define LOOMRT_API static inline __attribute__((unused))
 #include "loomrt.h"
 #include "loomrt_conv.c"
+#include "loomrt_cpu.c"
 #include "loomrt_gemm.c"
 #ifdef RT_AVX2_BUILD
 #pragma GCC pop_options
-#if !defined(GEMM_AVX2) || !defined(UNFOLD_AVX2)
+#if !defined(UNFOLD_AVX2)
 #error "the runtime did not compile its AVX2 kernels under the target pragma"
 #endif
 #endif
