@@ -11,6 +11,8 @@ install(TARGETS loom_static loom_shared
 
 # what a static link needs besides libloom.a
 set(LOOM_PRIVATE_LIBS "-lcjson -lprotobuf-c -lm -ldl")
+# relocatable: the prefix is found from the .pc file's own folder
+file(RELATIVE_PATH LOOM_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 configure_file(${CMAKE_SOURCE_DIR}/cmake/loom.pc.in ${CMAKE_BINARY_DIR}/loom.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/loom.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

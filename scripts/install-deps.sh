@@ -4,7 +4,7 @@
 # present. Python packages are not needed to build or test (see README).
 set -eu
 
-PACKAGES="cmake make gcc pkg-config
+PACKAGES="cmake make gcc g++ pkg-config
 libcjson-dev libopenblas-dev libcriterion-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
 llvm-19-dev llvm-19-tools clang-19 libclang-rt-19-dev python3"
