@@ -6,11 +6,14 @@ large exported ones in $LOOM_LARGE_MODELS when set),
 both engines run single-threaded in the same process tree, back to back, on
 the same input, and the table reports median latency, the ratio
 loom / onnxruntime (below 1 means loom is faster) and loom's workspace
-(arena) size. loom is timed by `loom bench --json` (in-process timing of the
+(arena) size. loom runs once per -O level of --levels (default 0,3: before
+and after the graph passes, docs/passes.md), so each row shows what the
+passes bought, and the summary gives the geometric mean per level. loom is timed by `loom bench --json` (in-process timing of the
 compiled run function); onnxruntime by timing session.run in this process.
 
     python3 bench/bench.py                    # all examples
     python3 bench/bench.py --runs 50 --models mnist_cnn,lstm
+    python3 bench/bench.py --levels 3         # after the passes only
 
 A loom JSON model is converted to an equivalent ONNX model for onnxruntime
 (ONNX op and attribute names are loom's; attribute types come from the ONNX
@@ -112,8 +115,8 @@ def time_ort(model_bytes, feeds, runs):
     return float(np.median(times))
 
 
-def time_loom(loom, model, inputs, runs, dims=()):
-    cmd = [loom, "bench", model, "--json", "--threads", "1", "--runs", str(runs)]
+def time_loom(loom, model, inputs, runs, dims=(), level=3):
+    cmd = [loom, "bench", model, "--json", "--threads", "1", "--runs", str(runs), f"-O{level}"]
     for d in dims:
         cmd += ["--dim", d]
     for name, path in inputs.items():
@@ -127,7 +130,10 @@ def main():
     ap.add_argument("--loom", default=os.path.join(ROOT, "build", "loom"))
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--models", default="", help="comma-separated model names")
+    ap.add_argument("--levels", default="0,3",
+                    help="comma-separated -O levels to time loom at (0: before the passes)")
     args = ap.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
     models = []  # (name, folder, model file)
     for d in sorted(os.listdir(os.path.join(ROOT, "examples"))):
         if os.path.isfile(os.path.join(ROOT, "examples", d, "model.json")):
@@ -143,8 +149,10 @@ def main():
         models = [m for m in models if m[0] in args.models.split(",")]
     print(f"command: {' '.join(sys.argv)}")
     print(f"onnxruntime {ort.__version__}, single thread, median of {args.runs} runs\n")
-    print(f"{'model':<30} {'loom ms':>10} {'ort ms':>10} {'loom/ort':>9} {'arena bytes':>12}")
-    ratios = []
+    head = "".join(f" {'-O%d ms' % lv:>10}" for lv in levels)
+    head += f" {'ort ms':>10}" + "".join(f" {'-O%d/ort' % lv:>9}" for lv in levels)
+    print(f"{'model':<30}{head} {'arena bytes':>12}")
+    ratios = {lv: [] for lv in levels}
     for name, folder, file in models:
         model = os.path.join(folder, file)
         inputs = {f[len("input_"):-4]: os.path.join(folder, f)
@@ -159,18 +167,23 @@ def main():
         else:
             onnx_model = model  # a path: keeps external data beside it working
         try:
-            loom = time_loom(args.loom, model, inputs, args.runs, dims)
+            loom = {lv: time_loom(args.loom, model, inputs, args.runs, dims, lv) for lv in levels}
         except subprocess.CalledProcessError as e:
             print(f"{name:<30} loom failed: {e.stderr.strip().splitlines()[-1:]}")
             continue
         ort_ms = time_ort(onnx_model, feeds, args.runs)
-        ratio = loom["median_ms"] / ort_ms
-        ratios.append(ratio)
-        print(f"{name:<30} {loom['median_ms']:>10.4f} {ort_ms:>10.4f} "
-              f"{ratio:>9.2f} {loom['workspace_bytes']:>12}")
-    if ratios:
-        geo = float(np.exp(np.mean(np.log(ratios))))
-        print(f"\n{len(ratios)} models: loom/ort geometric mean {geo:.2f}, worst {max(ratios):.2f}")
+        row = "".join(f" {loom[lv]['median_ms']:>10.4f}" for lv in levels) + f" {ort_ms:>10.4f}"
+        for lv in levels:
+            ratios[lv].append(loom[lv]["median_ms"] / ort_ms)
+            row += f" {ratios[lv][-1]:>9.2f}"
+        print(f"{name:<30}{row} {loom[levels[-1]]['workspace_bytes']:>12}")
+    for lv in levels:
+        if ratios[lv]:
+            geo = float(np.exp(np.mean(np.log(ratios[lv]))))
+            print(f"\n-O{lv}: {len(ratios[lv])} models: loom/ort geometric mean {geo:.2f}, "
+                  f"worst {max(ratios[lv]):.2f}", end="")
+    print()
+
 
 if __name__ == "__main__":
     main()

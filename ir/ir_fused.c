@@ -6,6 +6,7 @@
  * HardSigmoid-6, HardSwish-14 and Gelu-20.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ir_fused.h"
@@ -134,4 +135,122 @@ void ir_epilogue_set_act(ir_graph *g, ir_node *n, ir_act a, float alpha, float b
         ir_node_set_float(g, n, "activation_alpha", alpha);
     if (beta != act_table[a].beta)
         ir_node_set_float(g, n, "activation_beta", beta);
+}
+
+/* ---- FusedElementwise programs ---- */
+
+bool ir_ew_op(ir_op op, bool *unary)
+{
+    switch (op) {
+    case IR_OP_ADD:
+    case IR_OP_SUB:
+    case IR_OP_MUL:
+    case IR_OP_DIV: *unary = false; return true;
+    case IR_OP_NEG:
+    case IR_OP_ABS:
+    case IR_OP_SQRT:
+    case IR_OP_EXP:
+    case IR_OP_LOG:
+    case IR_OP_ERF:
+    case IR_OP_TANH:
+    case IR_OP_SIGMOID:
+    case IR_OP_RELU:
+    case IR_OP_RECIPROCAL: *unary = true; return true;
+    default: return false;
+    }
+}
+
+/* Parses "Op a [b]" into *in; operands must name inputs or earlier
+ * results (below limit). */
+static bool parse_insn(const char *s, int limit, ir_ew_insn *in, char *err, size_t err_size)
+{
+    char name[32];
+    int a = -1, b = -1, used = 0;
+    int got = sscanf(s, "%31s %d %d%n", name, &a, &b, &used);
+    if (got < 3)
+        got = sscanf(s, "%31s %d%n", name, &a, &used);
+    bool unary;
+    in->op = ir_op_lookup(name);
+    if (got < 2 || s[used] != '\0' || !ir_ew_op(in->op, &unary)) {
+        snprintf(err, err_size, "bad instruction \"%s\"", s);
+        return false;
+    }
+    if (unary != (b < 0) || a < 0 || a >= limit || b >= limit) {
+        snprintf(err, err_size, "instruction \"%s\": operands must be %s below %d", s,
+                 unary ? "one index" : "two indices", limit);
+        return false;
+    }
+    in->a = a;
+    in->b = b;
+    return true;
+}
+
+bool ir_ew_parse(const ir_node *n, ir_ew_program *p, char *err, size_t err_size)
+{
+    const char *const *prog;
+    int count = ir_attr_strings(n, "program", &prog);
+    if (count < 1 || count > IR_EW_MAX) {
+        snprintf(err, err_size, "program has %d instructions, expected 1 to %d", count < 0 ? 0 : count,
+                 IR_EW_MAX);
+        return false;
+    }
+    p->n = count;
+    for (int i = 0; i < count; i++)
+        if (!parse_insn(prog[i], n->n_inputs + i, &p->insn[i], err, err_size))
+            return false;
+    return true;
+}
+
+double ir_ew_apply(ir_op op, double a, double b)
+{
+    switch (op) {
+    case IR_OP_ADD: return a + b;
+    case IR_OP_SUB: return a - b;
+    case IR_OP_MUL: return a * b;
+    case IR_OP_DIV: return a / b;
+    case IR_OP_NEG: return -a;
+    case IR_OP_ABS: return fabs(a);
+    case IR_OP_SQRT: return sqrt(a);
+    case IR_OP_EXP: return exp(a);
+    case IR_OP_LOG: return log(a);
+    case IR_OP_ERF: return erf(a);
+    case IR_OP_TANH: return tanh(a);
+    case IR_OP_SIGMOID: return 1.0 / (1.0 + exp(-a));
+    case IR_OP_RELU: return a < 0 ? 0 : a;
+    case IR_OP_RECIPROCAL: return 1.0 / a;
+    default: break;
+    }
+    return NAN; /* ir_ew_parse admits no other op */
+}
+
+/* ONNX-style broadcasting of every input; all f32. */
+loom_status ir_infer_fused_elementwise(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    ir_ew_program p;
+    char err[160];
+    if (!ir_ew_parse(n, &p, err, sizeof err)) {
+        ir_diag_node(d, g, n, "%s", err);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    if (n->n_inputs > IR_EW_MAX_INPUTS) {
+        ir_diag_node(d, g, n, "%d inputs; FusedElementwise takes at most %d", n->n_inputs,
+                     IR_EW_MAX_INPUTS);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    ir_shape out = {0};
+    for (int i = 0; i < n->n_inputs; i++) {
+        const ir_value *v = n->inputs[i];
+        if (!v || v->dtype != IR_DTYPE_F32) {
+            ir_diag_node(d, g, n, "input %d is %s; FusedElementwise takes f32", i,
+                         v ? ir_dtype_name(v->dtype) : "missing");
+            return LOOM_STATUS_INVALID_MODEL;
+        }
+        if (!ir_broadcast_shapes(&out, &v->shape, &out)) {
+            ir_diag_node(d, g, n, "input %d (\"%s\") does not broadcast with the others", i,
+                         v->name);
+            return LOOM_STATUS_INVALID_MODEL;
+        }
+    }
+    ir_set_output(n, 0, IR_DTYPE_F32, &out);
+    return LOOM_STATUS_OK;
 }

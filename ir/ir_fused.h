@@ -76,4 +76,38 @@ double ir_act_apply(ir_act a, double alpha, double beta, double x);
  * from the defaults). */
 void ir_epilogue_set_act(ir_graph *g, ir_node *n, ir_act a, float alpha, float beta);
 
+/* ---- FusedElementwise ----
+ * A tree of f32 elementwise ops as one node (fuse-elementwise,
+ * passes/pass_fuse_elementwise.c), with the attribute
+ *   program = ["Mul 0 1", "Add 3 2", "Relu 4"]
+ * one instruction per string: an ONNX op name and its operands, where
+ * operand k < n (the node's input count) is input k and k >= n is the
+ * result of instruction k - n. The last instruction's result is the
+ * output, whose shape is the inputs' shapes broadcast together. The ops,
+ * with the semantics of the ONNX ops of the same name: Add, Sub, Mul, Div
+ * (binary, broadcasting) and Neg, Abs, Sqrt, Exp, Log, Erf, Tanh,
+ * Sigmoid, Relu, Reciprocal (unary). Every instruction rounds to f32, as
+ * the separate nodes would. */
+#define IR_EW_MAX 32        /* instructions */
+#define IR_EW_MAX_INPUTS 32 /* inputs */
+
+typedef struct ir_ew_insn {
+    ir_op op;
+    int a, b; /* operands (b is -1 for a unary op) */
+} ir_ew_insn;
+
+typedef struct ir_ew_program {
+    int n;
+    ir_ew_insn insn[IR_EW_MAX];
+} ir_ew_program;
+
+/* True for the ops a program can hold; *unary says whether it takes one
+ * operand. */
+bool ir_ew_op(ir_op op, bool *unary);
+/* Parses and checks n's program; false (with a message in err) when it is
+ * malformed. */
+bool ir_ew_parse(const ir_node *n, ir_ew_program *p, char *err, size_t err_size);
+/* One instruction on doubles (the reference semantics). */
+double ir_ew_apply(ir_op op, double a, double b);
+
 #endif

@@ -115,7 +115,10 @@
     X(FLOOR, "Floor", 1, 1, 1, 1, unary_extra, "")                                             \
     X(CEIL, "Ceil", 1, 1, 1, 1, unary_extra, "")                                               \
     X(SOFTPLUS, "Softplus", 1, 1, 1, 1, unary_extra, "")                                       \
-    X(GELU, "Gelu", 1, 1, 1, 1, unary_extra, "approximate:s")
+    X(GELU, "Gelu", 1, 1, 1, 1, unary_extra, "approximate:s") \
+    /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
+     * (fuse-elementwise; ir_fused.h documents the program) */               \
+    X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")
 
 typedef enum ir_op {
 #define IR_OP_ENUM(e, name, mi, ma, mo, mao, fn, attrs) IR_OP_##e,

@@ -99,6 +99,43 @@ void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64
     loop_store(c->f, body, dst, idx, loop_load(c->f, src, idx));
 }
 
+/* Drops dims of size 1 and merges a dim into its outer neighbour when both
+ * sides walk them as one run (outer stride == inner stride * inner size). */
+static void strided_coalesce(lower_strided *s)
+{
+    int r = 0;
+    for (int i = 0; i < s->rank; i++) {
+        int64_t n = s->dims[i];
+        if (n == 1)
+            continue;
+        if (r > 0 && s->dst[r - 1] == s->dst[i] * n && s->src[r - 1] == s->src[i] * n) {
+            s->dims[r - 1] *= n;
+        } else {
+            s->dims[r] = n;
+            r++;
+        }
+        s->dst[r - 1] = s->dst[i];
+        s->src[r - 1] = s->src[i];
+    }
+    s->rank = r;
+}
+
+void lower_strided_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, lower_strided s)
+{
+    for (int i = 0; i < s.rank; i++)
+        if (s.dims[i] <= 0)
+            return;
+    strided_coalesce(&s);
+    int vars[LOWER_STRIDED_DIMS];
+    loop_block *body = lower_nest(c, b, s.rank, s.dims, vars);
+    loop_index di = loop_idx_const(s.dst_base), si = loop_idx_const(s.src_base);
+    for (int i = 0; i < s.rank; i++) {
+        loop_idx_add(&di, vars[i], s.dst[i]);
+        loop_idx_add(&si, vars[i], s.src[i]);
+    }
+    loop_store(c->f, body, dst, di, loop_load(c->f, src, si));
+}
+
 /* Input and output buffers first, in graph order, so io_index is stable.
  * An output that is also an input or a constant gets a copy step. */
 static void lower_io(lower_ctx *c)

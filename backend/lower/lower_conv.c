@@ -118,11 +118,6 @@ static loop_expr *const_i(lower_ctx *c, int64_t v)
     return loop_const_i(c->f, IR_DTYPE_I64, v);
 }
 
-static loop_expr *bin(lower_ctx *c, loop_binop op, loop_expr *a, loop_expr *b)
-{
-    return loop_binary(c->f, op, a, b);
-}
-
 /* The variable part of idx (offset left out) as an i64 expression; NULL
  * if it has no terms. */
 static loop_expr *index_vars(lower_ctx *c, const loop_index *idx)
@@ -131,8 +126,8 @@ static loop_expr *index_vars(lower_ctx *c, const loop_index *idx)
     for (int k = 0; k < idx->n; k++) {
         loop_expr *t = loop_var(c->f, idx->var[k]);
         if (idx->coef[k] != 1)
-            t = bin(c, LOOP_BINOP_MUL, t, const_i(c, idx->coef[k]));
-        e = e ? bin(c, LOOP_BINOP_ADD, e, t) : t;
+            t = lower_bin(c, LOOP_BINOP_MUL, t, const_i(c, idx->coef[k]));
+        e = e ? lower_bin(c, LOOP_BINOP_ADD, e, t) : t;
     }
     return e;
 }
@@ -143,7 +138,7 @@ static loop_expr *index_expr(lower_ctx *c, const loop_index *idx)
     loop_expr *e = index_vars(c, idx);
     if (!e)
         return const_i(c, idx->offset);
-    return idx->offset ? bin(c, LOOP_BINOP_ADD, e, const_i(c, idx->offset)) : e;
+    return idx->offset ? lower_bin(c, LOOP_BINOP_ADD, e, const_i(c, idx->offset)) : e;
 }
 
 /* a && b, where NULL stands for true. */
@@ -151,13 +146,13 @@ static loop_expr *and_expr(lower_ctx *c, loop_expr *a, loop_expr *b)
 {
     if (!a || !b)
         return a ? a : b;
-    return bin(c, LOOP_BINOP_AND, a, b);
+    return lower_bin(c, LOOP_BINOP_AND, a, b);
 }
 
 /* Appends `local = local + v`. */
 static void accumulate(lower_ctx *c, loop_block *b, int local, loop_expr *v)
 {
-    loop_set(c->f, b, local, bin(c, LOOP_BINOP_ADD, loop_local_read(c->f, local), v));
+    loop_set(c->f, b, local, lower_bin(c, LOOP_BINOP_ADD, loop_local_read(c->f, local), v));
 }
 
 /* A load converted to dtype t when the buffer holds another dtype. */
@@ -271,10 +266,10 @@ static loop_expr *window_guard(lower_ctx *c, const window *w, unsigned dims, con
         assert(w->pos[i].n > 0 || (w->min[i] >= lo[i] && w->max[i] < hi[i]));
         int64_t off = w->pos[i].offset;
         if (w->min[i] < lo[i]) /* vars + off >= lo */
-            cond = and_expr(c, cond, bin(c, LOOP_BINOP_GE, index_vars(c, &w->pos[i]),
+            cond = and_expr(c, cond, lower_bin(c, LOOP_BINOP_GE, index_vars(c, &w->pos[i]),
                                          const_i(c, lo[i] - off)));
         if (w->max[i] >= hi[i]) /* vars + off < hi */
-            cond = and_expr(c, cond, bin(c, LOOP_BINOP_LT, index_vars(c, &w->pos[i]),
+            cond = and_expr(c, cond, lower_bin(c, LOOP_BINOP_LT, index_vars(c, &w->pos[i]),
                                          const_i(c, hi[i] - off)));
     }
     return cond;
@@ -565,7 +560,7 @@ static void conv_direct_region(lower_ctx *c, loop_block *b, const conv_op *op, c
         term(&wi, vc, op->ksp);
         add_box(&wi, gm->nsp, w.k, gm->kernel, 1);
         accumulate(c, in, acc,
-                   bin(c, LOOP_BINOP_MUL, loop_load(c->f, op->x, xi), loop_load(c->f, op->w, wi)));
+                   lower_bin(c, LOOP_BINOP_MUL, loop_load(c->f, op->x, xi), loop_load(c->f, op->w, wi)));
     }
     loop_index yi = at_var(vn, op->m * op->osp, 0);
     term(&yi, vg, op->mg * op->osp);
@@ -650,7 +645,7 @@ static void col2im_nest(lower_ctx *c, loop_block *b, const conv_op *op, int vn, 
     add_box(&ci, gm->nsp, iv, gm->in, 1);
     loop_index yi = scatter_target(op, &w, vn, vg, vm);
     loop_store(c->f, b, op->y, yi,
-               bin(c, LOOP_BINOP_ADD, loop_load(c->f, op->y, yi), loop_load(c->f, col, ci)));
+               lower_bin(c, LOOP_BINOP_ADD, loop_load(c->f, op->y, yi), loop_load(c->f, col, ci)));
 }
 
 /* f32 ConvTranspose as GEMMs: per image and group, W[g]^T [M/g*k, C/g] x
@@ -712,8 +707,8 @@ static void conv_transpose_direct(lower_ctx *c, loop_block *b, const conv_op *op
     term(&wi, vm, op->ksp);
     add_box(&wi, gm->nsp, w.k, gm->kernel, 1);
     loop_index yi = scatter_target(op, &w, vn, vg, vm);
-    loop_expr *prod = bin(c, LOOP_BINOP_MUL, loop_load(c->f, op->x, xi), loop_load(c->f, op->w, wi));
-    loop_store(c->f, b, op->y, yi, bin(c, LOOP_BINOP_ADD, loop_load(c->f, op->y, yi), prod));
+    loop_expr *prod = lower_bin(c, LOOP_BINOP_MUL, loop_load(c->f, op->x, xi), loop_load(c->f, op->w, wi));
+    loop_store(c->f, b, op->y, yi, lower_bin(c, LOOP_BINOP_ADD, loop_load(c->f, op->y, yi), prod));
 }
 
 /* ONNX ConvTranspose-11: output positions no tap reaches (output_padding,
@@ -803,11 +798,11 @@ static void max_pool_indices(lower_ctx *c, const pool_op *op, const region *r, l
     loop_set(c->f, at.body, arg, const_i(c, -1));
     loop_block *taps = window_open(c, at.body, &at.w, &op->gm, lo, op->gm.in);
     loop_expr *v = loop_load(c->f, op->x, at.xi), *bv = loop_local_read(c->f, best);
-    loop_expr *first = bin(c, LOOP_BINOP_LT, loop_local_read(c->f, arg), const_i(c, 0));
-    loop_expr *nan_to_num = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_NE, bv, bv),
-                                bin(c, LOOP_BINOP_EQ, v, v));
-    loop_expr *cond = bin(c, LOOP_BINOP_OR,
-                          bin(c, LOOP_BINOP_OR, first, bin(c, LOOP_BINOP_GT, v, bv)), nan_to_num);
+    loop_expr *first = lower_bin(c, LOOP_BINOP_LT, loop_local_read(c->f, arg), const_i(c, 0));
+    loop_expr *nan_to_num = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_NE, bv, bv),
+                                lower_bin(c, LOOP_BINOP_EQ, v, v));
+    loop_expr *cond = lower_bin(c, LOOP_BINOP_OR,
+                          lower_bin(c, LOOP_BINOP_OR, first, lower_bin(c, LOOP_BINOP_GT, v, bv)), nan_to_num);
     loop_block *upd = &loop_if(c->f, taps, cond)->body;
     loop_index flat = at_var(op->vp, op->isp, 0);
     add_flat(&flat, op->gm.nsp, at.w.pos, op->gm.in, col_major);
@@ -830,8 +825,8 @@ static void max_pool_values(lower_ctx *c, const pool_op *op, const region *r)
     loop_block *taps = window_open(c, at.body, &at.w, &op->gm, lo, op->gm.in);
     loop_set(c->f, taps, tap, loop_load(c->f, op->x, at.xi));
     loop_expr *v = loop_local_read(c->f, tap), *bv = loop_local_read(c->f, best);
-    loop_expr *take = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_GT, v, bv),
-                          bin(c, LOOP_BINOP_NE, bv, bv));
+    loop_expr *take = lower_bin(c, LOOP_BINOP_OR, lower_bin(c, LOOP_BINOP_GT, v, bv),
+                          lower_bin(c, LOOP_BINOP_NE, bv, bv));
     loop_set(c->f, taps, best, loop_select(c->f, take, v, bv));
     loop_store(c->f, at.body, op->y, at.yi, loop_local_read(c->f, best));
 }
@@ -843,8 +838,8 @@ static void max_pool_values(lower_ctx *c, const pool_op *op, const region *r)
 static loop_expr *nan_max(lower_ctx *c, int tap, int best)
 {
     loop_expr *v = loop_local_read(c->f, tap), *bv = loop_local_read(c->f, best);
-    loop_expr *take = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_GT, v, bv),
-                          bin(c, LOOP_BINOP_NE, bv, bv));
+    loop_expr *take = lower_bin(c, LOOP_BINOP_OR, lower_bin(c, LOOP_BINOP_GT, v, bv),
+                          lower_bin(c, LOOP_BINOP_NE, bv, bv));
     return loop_select(c->f, take, v, bv);
 }
 
@@ -874,8 +869,8 @@ static void sep_rows(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int
             continue; /* a single row whose tap is outside */
         if (border && at.n > 0) {
             loop_expr *e = index_expr(c, &at);
-            kb = &loop_if(c->f, kb, and_expr(c, bin(c, LOOP_BINOP_GE, e, const_i(c, 0)),
-                                             bin(c, LOOP_BINOP_LT, e, const_i(c, H))))
+            kb = &loop_if(c->f, kb, and_expr(c, lower_bin(c, LOOP_BINOP_GE, e, const_i(c, 0)),
+                                             lower_bin(c, LOOP_BINOP_LT, e, const_i(c, H))))
                       ->body;
         }
         vx = loop_var_new(c->f);
@@ -1017,7 +1012,7 @@ static void average_pool_region(lower_ctx *c, const pool_op *op, const region *r
     loop_expr *div = counted ? loop_local_read(c->f, cnt)
                              : loop_const_f(c->f, op->t, (double)box_size(gm->kernel, gm->nsp));
     loop_store(c->f, at.body, op->y, at.yi,
-               bin(c, LOOP_BINOP_DIV, loop_local_read(c->f, sum), div));
+               lower_bin(c, LOOP_BINOP_DIV, loop_local_read(c->f, sum), div));
 }
 
 /* ONNX AveragePool-19. */
@@ -1051,7 +1046,7 @@ loom_status lower_global_average_pool(lower_ctx *c, const ir_node *n, loop_step 
     term(&xi, vi, 1);
     accumulate(c, in, sum, loop_load(c->f, x, xi));
     loop_store(c->f, b, y, at_var(vp, 1, 0),
-               bin(c, LOOP_BINOP_DIV, loop_local_read(c->f, sum), loop_const_f(c->f, t, (double)sp)));
+               lower_bin(c, LOOP_BINOP_DIV, loop_local_read(c->f, sum), loop_const_f(c->f, t, (double)sp)));
     return LOOM_STATUS_OK;
 }
 
@@ -1076,10 +1071,10 @@ loom_status lower_batch_normalization(lower_ctx *c, const ir_node *n, loop_step 
     loop_index at_c = at_var(vc, 1, 0), at_ch = at_var(vc, 1, ch);
     loop_expr *var = load_as(c, p[4], at_c, t);
     loop_expr *den = loop_unary(c->f, LOOP_UNOP_SQRT,
-                                bin(c, LOOP_BINOP_ADD, var, loop_const_f(c->f, t, eps)));
-    loop_store(c->f, b, ab, at_c, bin(c, LOOP_BINOP_DIV, load_as(c, p[1], at_c, t), den));
-    loop_expr *shift = bin(c, LOOP_BINOP_MUL, load_as(c, p[3], at_c, t), loop_load(c->f, ab, at_c));
-    loop_store(c->f, b, ab, at_ch, bin(c, LOOP_BINOP_SUB, load_as(c, p[2], at_c, t), shift));
+                                lower_bin(c, LOOP_BINOP_ADD, var, loop_const_f(c->f, t, eps)));
+    loop_store(c->f, b, ab, at_c, lower_bin(c, LOOP_BINOP_DIV, load_as(c, p[1], at_c, t), den));
+    loop_expr *shift = lower_bin(c, LOOP_BINOP_MUL, load_as(c, p[3], at_c, t), loop_load(c->f, ab, at_c));
+    loop_store(c->f, b, ab, at_ch, lower_bin(c, LOOP_BINOP_SUB, load_as(c, p[2], at_c, t), shift));
     b = &step->body;
     int vn = open_loop(c, &b, s->dims[0]);
     vc = open_loop(c, &b, ch);
@@ -1087,8 +1082,8 @@ loom_status lower_batch_normalization(lower_ctx *c, const ir_node *n, loop_step 
     loop_index xi = at_var(vn, ch * sp, 0);
     term(&xi, vc, sp);
     term(&xi, vi, 1);
-    loop_expr *scaled = bin(c, LOOP_BINOP_MUL, loop_load(c->f, x, xi),
+    loop_expr *scaled = lower_bin(c, LOOP_BINOP_MUL, loop_load(c->f, x, xi),
                             loop_load(c->f, ab, at_var(vc, 1, 0)));
-    loop_store(c->f, b, y, xi, bin(c, LOOP_BINOP_ADD, scaled, loop_load(c->f, ab, at_var(vc, 1, ch))));
+    loop_store(c->f, b, y, xi, lower_bin(c, LOOP_BINOP_ADD, scaled, loop_load(c->f, ab, at_var(vc, 1, ch))));
     return LOOM_STATUS_OK;
 }

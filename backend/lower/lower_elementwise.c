@@ -37,35 +37,6 @@ static bool is_float(ir_dtype t)
     return t == IR_DTYPE_F32 || t == IR_DTYPE_F64;
 }
 
-/* ---- expression shorthands ---- */
-
-static loop_expr *bin(lower_ctx *c, loop_binop op, loop_expr *a, loop_expr *b)
-{
-    return loop_binary(c->f, op, a, b);
-}
-
-static loop_expr *sel(lower_ctx *c, loop_expr *cond, loop_expr *a, loop_expr *b)
-{
-    return loop_select(c->f, cond, a, b);
-}
-
-static loop_expr *ci(lower_ctx *c, ir_dtype t, int64_t v)
-{
-    return loop_const_i(c->f, t, v);
-}
-
-/* The constant v in dtype t (float or integer). */
-static loop_expr *num(lower_ctx *c, ir_dtype t, double v)
-{
-    return is_float(t) ? loop_const_f(c->f, t, v) : loop_const_i(c->f, t, (int64_t)v);
-}
-
-/* a converted to t; a itself when it already has dtype t. */
-static loop_expr *conv(lower_ctx *c, ir_dtype t, loop_expr *a)
-{
-    return a->dtype == t ? a : loop_cast(c->f, t, a);
-}
-
 /* Smallest value of an integer (or bool) dtype, as the interpreter's
  * int_min. */
 static int64_t int_min(ir_dtype t)
@@ -87,14 +58,14 @@ static loop_expr *const_elem(lower_ctx *c, const ir_value *v, int64_t i)
     switch (v->dtype) {
     case IR_DTYPE_F32: return loop_const_f(c->f, v->dtype, ((const float *)p)[i]);
     case IR_DTYPE_F64: return loop_const_f(c->f, v->dtype, ((const double *)p)[i]);
-    case IR_DTYPE_I64: return ci(c, v->dtype, ((const int64_t *)p)[i]);
-    case IR_DTYPE_I32: return ci(c, v->dtype, ((const int32_t *)p)[i]);
-    case IR_DTYPE_I8: return ci(c, v->dtype, ((const int8_t *)p)[i]);
-    case IR_DTYPE_U8: return ci(c, v->dtype, ((const uint8_t *)p)[i]);
-    case IR_DTYPE_BOOL: return ci(c, v->dtype, ((const uint8_t *)p)[i] != 0);
+    case IR_DTYPE_I64: return lower_int(c, v->dtype, ((const int64_t *)p)[i]);
+    case IR_DTYPE_I32: return lower_int(c, v->dtype, ((const int32_t *)p)[i]);
+    case IR_DTYPE_I8: return lower_int(c, v->dtype, ((const int8_t *)p)[i]);
+    case IR_DTYPE_U8: return lower_int(c, v->dtype, ((const uint8_t *)p)[i]);
+    case IR_DTYPE_BOOL: return lower_int(c, v->dtype, ((const uint8_t *)p)[i] != 0);
     case IR_DTYPE_COUNT: break;
     }
-    return ci(c, v->dtype, 0);
+    return lower_int(c, v->dtype, 0);
 }
 
 /* The element of v at idx: a literal for a one-element constant, else a
@@ -172,33 +143,33 @@ static loop_block *flat_loop(lower_ctx *c, loop_block *b, int64_t n, loop_index 
  * shifted by 2^63 each (C evaluates only the chosen arm of ?:). */
 static loop_expr *add_wrap64(lower_ctx *c, loop_expr *a, loop_expr *b)
 {
-    loop_expr *mn = ci(c, IR_DTYPE_I64, INT64_MIN), *mx = ci(c, IR_DTYPE_I64, INT64_MAX);
-    loop_expr *zero = ci(c, IR_DTYPE_I64, 0);
-    loop_expr *up = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_GT, b, zero),
-                        bin(c, LOOP_BINOP_GT, a, bin(c, LOOP_BINOP_SUB, mx, b)));
-    loop_expr *down = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_LT, b, zero),
-                          bin(c, LOOP_BINOP_LT, a, bin(c, LOOP_BINOP_SUB, mn, b)));
-    loop_expr *up_v = bin(c, LOOP_BINOP_ADD,
-                          bin(c, LOOP_BINOP_ADD, bin(c, LOOP_BINOP_ADD, a, mn), b), mn);
-    loop_expr *down_v = bin(c, LOOP_BINOP_SUB,
-                            bin(c, LOOP_BINOP_ADD, bin(c, LOOP_BINOP_SUB, a, mn), b), mn);
-    return sel(c, up, up_v, sel(c, down, down_v, bin(c, LOOP_BINOP_ADD, a, b)));
+    loop_expr *mn = lower_int(c, IR_DTYPE_I64, INT64_MIN), *mx = lower_int(c, IR_DTYPE_I64, INT64_MAX);
+    loop_expr *zero = lower_int(c, IR_DTYPE_I64, 0);
+    loop_expr *up = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_GT, b, zero),
+                        lower_bin(c, LOOP_BINOP_GT, a, lower_bin(c, LOOP_BINOP_SUB, mx, b)));
+    loop_expr *down = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_LT, b, zero),
+                          lower_bin(c, LOOP_BINOP_LT, a, lower_bin(c, LOOP_BINOP_SUB, mn, b)));
+    loop_expr *up_v = lower_bin(c, LOOP_BINOP_ADD,
+                          lower_bin(c, LOOP_BINOP_ADD, lower_bin(c, LOOP_BINOP_ADD, a, mn), b), mn);
+    loop_expr *down_v = lower_bin(c, LOOP_BINOP_SUB,
+                            lower_bin(c, LOOP_BINOP_ADD, lower_bin(c, LOOP_BINOP_SUB, a, mn), b), mn);
+    return lower_sel(c, up, up_v, lower_sel(c, down, down_v, lower_bin(c, LOOP_BINOP_ADD, a, b)));
 }
 
 /* a - b on i64, wrapping, likewise. */
 static loop_expr *sub_wrap64(lower_ctx *c, loop_expr *a, loop_expr *b)
 {
-    loop_expr *mn = ci(c, IR_DTYPE_I64, INT64_MIN), *mx = ci(c, IR_DTYPE_I64, INT64_MAX);
-    loop_expr *zero = ci(c, IR_DTYPE_I64, 0);
-    loop_expr *up = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_LT, b, zero),
-                        bin(c, LOOP_BINOP_GT, a, bin(c, LOOP_BINOP_ADD, mx, b)));
-    loop_expr *down = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_GT, b, zero),
-                          bin(c, LOOP_BINOP_LT, a, bin(c, LOOP_BINOP_ADD, mn, b)));
-    loop_expr *up_v = bin(c, LOOP_BINOP_ADD,
-                          bin(c, LOOP_BINOP_SUB, bin(c, LOOP_BINOP_ADD, a, mn), b), mn);
-    loop_expr *down_v = bin(c, LOOP_BINOP_SUB,
-                            bin(c, LOOP_BINOP_SUB, bin(c, LOOP_BINOP_SUB, a, mn), b), mn);
-    return sel(c, up, up_v, sel(c, down, down_v, bin(c, LOOP_BINOP_SUB, a, b)));
+    loop_expr *mn = lower_int(c, IR_DTYPE_I64, INT64_MIN), *mx = lower_int(c, IR_DTYPE_I64, INT64_MAX);
+    loop_expr *zero = lower_int(c, IR_DTYPE_I64, 0);
+    loop_expr *up = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_LT, b, zero),
+                        lower_bin(c, LOOP_BINOP_GT, a, lower_bin(c, LOOP_BINOP_ADD, mx, b)));
+    loop_expr *down = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_GT, b, zero),
+                          lower_bin(c, LOOP_BINOP_LT, a, lower_bin(c, LOOP_BINOP_ADD, mn, b)));
+    loop_expr *up_v = lower_bin(c, LOOP_BINOP_ADD,
+                          lower_bin(c, LOOP_BINOP_SUB, lower_bin(c, LOOP_BINOP_ADD, a, mn), b), mn);
+    loop_expr *down_v = lower_bin(c, LOOP_BINOP_SUB,
+                            lower_bin(c, LOOP_BINOP_SUB, lower_bin(c, LOOP_BINOP_SUB, a, mn), b), mn);
+    return lower_sel(c, up, up_v, lower_sel(c, down, down_v, lower_bin(c, LOOP_BINOP_SUB, a, b)));
 }
 
 /* a * b on i64 (operands are locals; statements go to block b). The
@@ -209,20 +180,20 @@ static loop_expr *sub_wrap64(lower_ctx *c, loop_expr *a, loop_expr *b)
 static loop_expr *mul_sat64(lower_ctx *c, loop_block *blk, loop_expr *a, loop_expr *b)
 {
     ir_dtype t = IR_DTYPE_I64;
-    loop_expr *mn = ci(c, t, INT64_MIN), *mx = ci(c, t, INT64_MAX), *zero = ci(c, t, 0);
-    loop_expr *b0 = bin(c, LOOP_BINOP_EQ, b, zero);
-    loop_expr *bm1 = bin(c, LOOP_BINOP_EQ, b, ci(c, t, -1));
-    loop_expr *bpos = bin(c, LOOP_BINOP_GT, b, zero);
-    loop_expr *div = lower_bind(c, blk, sel(c, bin(c, LOOP_BINOP_OR, b0, bm1), ci(c, t, 1), b));
-    loop_expr *lo = bin(c, LOOP_BINOP_DIV, sel(c, bpos, mn, mx), div);
-    loop_expr *hi = bin(c, LOOP_BINOP_DIV, sel(c, bpos, mx, mn), div);
-    loop_expr *in_range = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_LE, lo, a),
-                              bin(c, LOOP_BINOP_LE, a, hi));
-    loop_expr *fits = bin(c, LOOP_BINOP_OR, b0,
-                          sel(c, bm1, bin(c, LOOP_BINOP_NE, a, mn), in_range));
-    loop_expr *neg = bin(c, LOOP_BINOP_NE, bin(c, LOOP_BINOP_LT, a, zero),
-                         bin(c, LOOP_BINOP_LT, b, zero));
-    return sel(c, fits, bin(c, LOOP_BINOP_MUL, a, b), sel(c, neg, mn, mx));
+    loop_expr *mn = lower_int(c, t, INT64_MIN), *mx = lower_int(c, t, INT64_MAX), *zero = lower_int(c, t, 0);
+    loop_expr *b0 = lower_bin(c, LOOP_BINOP_EQ, b, zero);
+    loop_expr *bm1 = lower_bin(c, LOOP_BINOP_EQ, b, lower_int(c, t, -1));
+    loop_expr *bpos = lower_bin(c, LOOP_BINOP_GT, b, zero);
+    loop_expr *div = lower_bind(c, blk, lower_sel(c, lower_bin(c, LOOP_BINOP_OR, b0, bm1), lower_int(c, t, 1), b));
+    loop_expr *lo = lower_bin(c, LOOP_BINOP_DIV, lower_sel(c, bpos, mn, mx), div);
+    loop_expr *hi = lower_bin(c, LOOP_BINOP_DIV, lower_sel(c, bpos, mx, mn), div);
+    loop_expr *in_range = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_LE, lo, a),
+                              lower_bin(c, LOOP_BINOP_LE, a, hi));
+    loop_expr *fits = lower_bin(c, LOOP_BINOP_OR, b0,
+                          lower_sel(c, bm1, lower_bin(c, LOOP_BINOP_NE, a, mn), in_range));
+    loop_expr *neg = lower_bin(c, LOOP_BINOP_NE, lower_bin(c, LOOP_BINOP_LT, a, zero),
+                         lower_bin(c, LOOP_BINOP_LT, b, zero));
+    return lower_sel(c, fits, lower_bin(c, LOOP_BINOP_MUL, a, b), lower_sel(c, neg, mn, mx));
 }
 
 /* a / b on i64 truncating toward zero. Division by zero gives 0 (the
@@ -231,12 +202,12 @@ static loop_expr *mul_sat64(lower_ctx *c, loop_block *blk, loop_expr *a, loop_ex
 static loop_expr *div_safe64(lower_ctx *c, loop_expr *a, loop_expr *b, bool min_guard)
 {
     ir_dtype t = IR_DTYPE_I64;
-    loop_expr *b0 = bin(c, LOOP_BINOP_EQ, b, ci(c, t, 0)), *bad = b0;
+    loop_expr *b0 = lower_bin(c, LOOP_BINOP_EQ, b, lower_int(c, t, 0)), *bad = b0;
     if (min_guard)
-        bad = bin(c, LOOP_BINOP_OR, b0,
-                  bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_EQ, b, ci(c, t, -1)),
-                      bin(c, LOOP_BINOP_EQ, a, ci(c, t, INT64_MIN))));
-    return bin(c, LOOP_BINOP_DIV, sel(c, b0, ci(c, t, 0), a), sel(c, bad, ci(c, t, 1), b));
+        bad = lower_bin(c, LOOP_BINOP_OR, b0,
+                  lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_EQ, b, lower_int(c, t, -1)),
+                      lower_bin(c, LOOP_BINOP_EQ, a, lower_int(c, t, INT64_MIN))));
+    return lower_bin(c, LOOP_BINOP_DIV, lower_sel(c, b0, lower_int(c, t, 0), a), lower_sel(c, bad, lower_int(c, t, 1), b));
 }
 
 /* ONNX Add/Sub/Mul/Div on integers of dtype t, wrapping; Div truncates.
@@ -250,17 +221,17 @@ static loop_expr *int_arith(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x,
         x = lower_bind(c, b, x);
         y = lower_bind(c, b, y);
     } else {
-        x = conv(c, w, x);
-        y = conv(c, w, y);
+        x = lower_as(c, w, x);
+        y = lower_as(c, w, y);
     }
     loop_expr *r;
     switch (op) {
-    case IR_OP_ADD: r = t == w ? add_wrap64(c, x, y) : bin(c, LOOP_BINOP_ADD, x, y); break;
-    case IR_OP_SUB: r = t == w ? sub_wrap64(c, x, y) : bin(c, LOOP_BINOP_SUB, x, y); break;
-    case IR_OP_MUL: r = t == w ? mul_sat64(c, b, x, y) : bin(c, LOOP_BINOP_MUL, x, y); break;
+    case IR_OP_ADD: r = t == w ? add_wrap64(c, x, y) : lower_bin(c, LOOP_BINOP_ADD, x, y); break;
+    case IR_OP_SUB: r = t == w ? sub_wrap64(c, x, y) : lower_bin(c, LOOP_BINOP_SUB, x, y); break;
+    case IR_OP_MUL: r = t == w ? mul_sat64(c, b, x, y) : lower_bin(c, LOOP_BINOP_MUL, x, y); break;
     default: r = div_safe64(c, x, y, t == w); break;
     }
-    return conv(c, t, r);
+    return lower_as(c, t, r);
 }
 
 /* Float x to integer dtype t as the interpreter's float_to_int (onnxruntime
@@ -272,16 +243,16 @@ static loop_expr *float_to_int(lower_ctx *c, loop_expr *x, ir_dtype t)
     ir_dtype ft = x->dtype, mid = t == IR_DTYPE_I64 ? IR_DTYPE_I64 : IR_DTYPE_I32;
     loop_expr *in_range;
     if (mid == IR_DTYPE_I64)
-        in_range = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_GE, x, num(c, ft, -0x1p63)),
-                       bin(c, LOOP_BINOP_LT, x, num(c, ft, 0x1p63)));
+        in_range = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_GE, x, lower_num(c, ft, -0x1p63)),
+                       lower_bin(c, LOOP_BINOP_LT, x, lower_num(c, ft, 0x1p63)));
     else if (ft == IR_DTYPE_F32) /* no f32 lies strictly between -2^31-1 and -2^31 */
-        in_range = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_GE, x, num(c, ft, -0x1p31)),
-                       bin(c, LOOP_BINOP_LT, x, num(c, ft, 0x1p31)));
+        in_range = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_GE, x, lower_num(c, ft, -0x1p31)),
+                       lower_bin(c, LOOP_BINOP_LT, x, lower_num(c, ft, 0x1p31)));
     else
-        in_range = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_GT, x, num(c, ft, -2147483649.0)),
-                       bin(c, LOOP_BINOP_LT, x, num(c, ft, 0x1p31)));
-    loop_expr *r = sel(c, in_range, loop_cast(c->f, mid, x), ci(c, mid, int_min(mid)));
-    return conv(c, t, r);
+        in_range = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_GT, x, lower_num(c, ft, -2147483649.0)),
+                       lower_bin(c, LOOP_BINOP_LT, x, lower_num(c, ft, 0x1p31)));
+    loop_expr *r = lower_sel(c, in_range, loop_cast(c->f, mid, x), lower_int(c, mid, int_min(mid)));
+    return lower_as(c, t, r);
 }
 
 /* ---- binary arithmetic ---- */
@@ -304,9 +275,9 @@ static loop_expr *binary_expr(lower_ctx *c, loop_block *b, ir_op op, loop_expr *
                               loop_expr *y, ir_dtype t)
 {
     if (is_float(t))
-        return bin(c, float_binop(op), x, conv(c, t, y));
+        return lower_bin(c, float_binop(op), x, lower_as(c, t, y));
     if (op == IR_OP_POW) {
-        loop_expr *p = bin(c, LOOP_BINOP_POW, conv(c, IR_DTYPE_F64, x), conv(c, IR_DTYPE_F64, y));
+        loop_expr *p = lower_bin(c, LOOP_BINOP_POW, lower_as(c, IR_DTYPE_F64, x), lower_as(c, IR_DTYPE_F64, y));
         return float_to_int(c, p, t);
     }
     return int_arith(c, b, op, x, y, t);
@@ -332,7 +303,7 @@ loom_status lower_binary(lower_ctx *c, const ir_node *n, loop_step *step)
 static bool unary_float(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, double alpha,
                         double beta, loop_expr **out)
 {
-    loop_expr *one = num(c, x->dtype, 1);
+    loop_expr *one = lower_num(c, x->dtype, 1);
     switch (op) {
     case IR_OP_SQRT: *out = loop_unary(c->f, LOOP_UNOP_SQRT, x); return true;
     case IR_OP_EXP: *out = loop_unary(c->f, LOOP_UNOP_EXP, x); return true;
@@ -340,7 +311,7 @@ static bool unary_float(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, dou
     case IR_OP_ERF: *out = loop_unary(c->f, LOOP_UNOP_ERF, x); return true;
     case IR_OP_NEG: *out = loop_unary(c->f, LOOP_UNOP_NEG, x); return true;
     case IR_OP_ABS: *out = loop_unary(c->f, LOOP_UNOP_ABS, x); return true;
-    case IR_OP_RECIPROCAL: *out = bin(c, LOOP_BINOP_DIV, one, x); return true;
+    case IR_OP_RECIPROCAL: *out = lower_bin(c, LOOP_BINOP_DIV, one, x); return true;
     /* the activations, shared with fused epilogues */
     case IR_OP_RELU: *out = lower_act(c, b, IR_ACT_RELU, alpha, beta, x); return true;
     case IR_OP_LEAKY_RELU: *out = lower_act(c, b, IR_ACT_LEAKY_RELU, alpha, beta, x); return true;
@@ -365,17 +336,17 @@ static bool unary_int(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, loop_
             *out = x;
         } else if (t == w) {
             x = lower_bind(c, b, x);
-            *out = sel(c, bin(c, LOOP_BINOP_EQ, x, ci(c, w, INT64_MIN)), ci(c, w, INT64_MIN),
+            *out = lower_sel(c, lower_bin(c, LOOP_BINOP_EQ, x, lower_int(c, w, INT64_MIN)), lower_int(c, w, INT64_MIN),
                        loop_unary(c->f, u, x));
         } else {
-            *out = conv(c, t, loop_unary(c->f, u, conv(c, w, x)));
+            *out = lower_as(c, t, loop_unary(c->f, u, lower_as(c, w, x)));
         }
         return true;
     case IR_OP_RELU:
-        *out = sel(c, bin(c, LOOP_BINOP_LT, x, ci(c, t, 0)), ci(c, t, 0), x);
+        *out = lower_sel(c, lower_bin(c, LOOP_BINOP_LT, x, lower_int(c, t, 0)), lower_int(c, t, 0), x);
         return true;
     case IR_OP_ERF:
-        *out = loop_cast(c->f, t, loop_unary(c->f, LOOP_UNOP_ERF, conv(c, IR_DTYPE_F64, x)));
+        *out = loop_cast(c->f, t, loop_unary(c->f, LOOP_UNOP_ERF, lower_as(c, IR_DTYPE_F64, x)));
         return true;
     default: return false;
     }
@@ -422,7 +393,7 @@ static clip_bound clip_bound_of(lower_ctx *c, const ir_node *n, int i, ir_dtype 
     if (v)
         return (clip_bound){true, operand(c, v, loop_idx_const(0))};
     if (ir_node_find_attr(n, "min") || ir_node_find_attr(n, "max"))
-        return (clip_bound){true, num(c, t, ir_attr_float(n, name, i == 1 ? -FLT_MAX : FLT_MAX))};
+        return (clip_bound){true, lower_num(c, t, ir_attr_float(n, name, i == 1 ? -FLT_MAX : FLT_MAX))};
     return (clip_bound){false, NULL};
 }
 
@@ -433,7 +404,7 @@ static loop_expr *clip_low(lower_ctx *c, loop_expr *lo, loop_expr *hi)
         bool above = is_float(lo->dtype) ? lo->c.f > hi->c.f : lo->c.i > hi->c.i;
         return above ? hi : lo;
     }
-    return sel(c, bin(c, LOOP_BINOP_GT, lo, hi), hi, lo);
+    return lower_sel(c, lower_bin(c, LOOP_BINOP_GT, lo, hi), hi, lo);
 }
 
 /* ONNX Clip-13: y = min(max(x, lo), hi), written as
@@ -450,9 +421,9 @@ loom_status lower_clip(lower_ctx *c, const ir_node *n, loop_step *step)
     loop_block *body = flat_loop(c, &step->body, total, &idx);
     loop_expr *v = operand(c, x, idx), *r = v;
     if (hi.present)
-        r = sel(c, bin(c, LOOP_BINOP_GT, v, hi.e), hi.e, v);
+        r = lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, hi.e), hi.e, v);
     if (lo.present)
-        r = sel(c, bin(c, LOOP_BINOP_LT, v, lo.e), hi.present ? clip_low(c, lo.e, hi.e) : lo.e, r);
+        r = lower_sel(c, lower_bin(c, LOOP_BINOP_LT, v, lo.e), hi.present ? clip_low(c, lo.e, hi.e) : lo.e, r);
     loop_store(c->f, body, lower_buf(c, y), idx, r);
     return LOOM_STATUS_OK;
 }
@@ -468,7 +439,7 @@ loom_status lower_where(lower_ctx *c, const ir_node *n, loop_step *step)
         return LOOM_STATUS_OK;
     bnest e = bcast_nest(c, &step->body, &out->shape,
                          (const ir_shape *[]){&cond->shape, &x->shape, &yv->shape}, 3);
-    loop_expr *r = sel(c, operand(c, cond, e.in[0]), operand(c, x, e.in[1]),
+    loop_expr *r = lower_sel(c, operand(c, cond, e.in[0]), operand(c, x, e.in[1]),
                        operand(c, yv, e.in[2]));
     loop_store(c->f, e.body, lower_buf(c, out), e.out, r);
     return LOOM_STATUS_OK;
@@ -485,7 +456,7 @@ loom_status lower_compare(lower_ctx *c, const ir_node *n, loop_step *step)
                     : n->op == IR_OP_LESS ? LOOP_BINOP_LT
                                           : LOOP_BINOP_GT;
     bnest e = bcast_nest(c, &step->body, &y->shape, (const ir_shape *[]){&a->shape, &b->shape}, 2);
-    loop_expr *r = bin(c, op, operand(c, a, e.in[0]), operand(c, b, e.in[1]));
+    loop_expr *r = lower_bin(c, op, operand(c, a, e.in[0]), operand(c, b, e.in[1]));
     loop_store(c->f, e.body, lower_buf(c, y), e.out, r);
     return LOOM_STATUS_OK;
 }
@@ -509,10 +480,10 @@ static loop_expr *cast_expr(lower_ctx *c, loop_expr *x, ir_dtype to)
 {
     ir_dtype from = x->dtype;
     if (to == IR_DTYPE_BOOL)
-        return bin(c, LOOP_BINOP_NE, x, num(c, from, 0));
+        return lower_bin(c, LOOP_BINOP_NE, x, lower_num(c, from, 0));
     if (is_float(from) && !is_float(to))
         return float_to_int(c, x, to);
-    return conv(c, to, x);
+    return lower_as(c, to, x);
 }
 
 /* ONNX Cast-21; a cast to the same dtype is a view. */
@@ -549,7 +520,7 @@ loom_status lower_dropout(lower_ctx *c, const ir_node *n, loop_step *step)
     if (mask && total > 0) {
         loop_index idx;
         loop_block *body = flat_loop(c, &step->body, total, &idx);
-        loop_store(c->f, body, lower_buf(c, mask), idx, ci(c, IR_DTYPE_BOOL, 1));
+        loop_store(c->f, body, lower_buf(c, mask), idx, lower_int(c, IR_DTYPE_BOOL, 1));
     }
     return LOOM_STATUS_OK;
 }
@@ -596,8 +567,8 @@ typedef struct rop {
 static loop_expr *reduce_init(lower_ctx *c, const rop *o)
 {
     if (o->op != IR_OP_REDUCE_MAX)
-        return num(c, o->acc, 0);
-    return is_float(o->t) ? num(c, o->t, -INFINITY) : ci(c, o->t, int_min(o->t));
+        return lower_num(c, o->acc, 0);
+    return is_float(o->t) ? lower_num(c, o->t, -INFINITY) : lower_int(c, o->t, int_min(o->t));
 }
 
 /* acc folded with one input element v. */
@@ -606,18 +577,18 @@ static loop_expr *reduce_step(lower_ctx *c, loop_block *b, const rop *o, loop_ex
 {
     if (o->op == IR_OP_REDUCE_MAX) {
         if (!is_float(o->t))
-            return sel(c, bin(c, LOOP_BINOP_GT, v, acc), v, acc);
+            return lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, acc), v, acc);
         v = lower_bind(c, b, v); /* v != v: NaN */
-        loop_expr *take = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_GT, v, acc),
-                              bin(c, LOOP_BINOP_NE, v, v));
-        return sel(c, take, v, acc);
+        loop_expr *take = lower_bin(c, LOOP_BINOP_OR, lower_bin(c, LOOP_BINOP_GT, v, acc),
+                              lower_bin(c, LOOP_BINOP_NE, v, v));
+        return lower_sel(c, take, v, acc);
     }
     if (is_float(o->t))
-        return bin(c, LOOP_BINOP_ADD, acc, v);
-    v = conv(c, IR_DTYPE_I64, v);
+        return lower_bin(c, LOOP_BINOP_ADD, acc, v);
+    v = lower_as(c, IR_DTYPE_I64, v);
     if (o->t == IR_DTYPE_I64 || o->count >= ((int64_t)1 << 32))
         return add_wrap64(c, acc, lower_bind(c, b, v));
-    return bin(c, LOOP_BINOP_ADD, acc, v);
+    return lower_bin(c, LOOP_BINOP_ADD, acc, v);
 }
 
 /* The output element from the accumulator: Mean divides by the count
@@ -625,8 +596,8 @@ static loop_expr *reduce_step(lower_ctx *c, loop_block *b, const rop *o, loop_ex
 static loop_expr *reduce_finish(lower_ctx *c, const rop *o, loop_expr *acc)
 {
     if (o->op == IR_OP_REDUCE_MEAN)
-        acc = bin(c, LOOP_BINOP_DIV, acc, num(c, o->acc, (double)o->count));
-    return conv(c, o->t, acc);
+        acc = lower_bin(c, LOOP_BINOP_DIV, acc, lower_num(c, o->acc, (double)o->count));
+    return lower_as(c, o->t, acc);
 }
 
 /* Loops over the kept dims outside and the reduced dims inside, folding
@@ -711,8 +682,8 @@ loom_status lower_reduce(lower_ctx *c, const ir_node *n, loop_step *step)
         loop_block *body = flat_loop(c, &step->body, n_out, &oi);
         loop_expr *v = reduce_init(c, &o);
         if (n->op == IR_OP_REDUCE_MEAN && is_float(o.t))
-            v = num(c, o.t, NAN);
-        loop_store(c->f, body, yb, oi, conv(c, o.t, v));
+            v = lower_num(c, o.t, NAN);
+        loop_store(c->f, body, yb, oi, lower_as(c, o.t, v));
     } else if (!is_float(o.t) || r.m == 0 || r.red[r.m - 1]) {
         reduce_inner(c, &step->body, &o, &r, lower_buf(c, x), yb);
     } else {

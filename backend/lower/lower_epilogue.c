@@ -8,21 +8,6 @@
 #include "ir_fused.h"
 #include "lower_internal.h"
 
-static loop_expr *num(lower_ctx *c, ir_dtype t, double v)
-{
-    return loop_const_f(c->f, t, v);
-}
-
-static loop_expr *bin(lower_ctx *c, loop_binop op, loop_expr *a, loop_expr *b)
-{
-    return loop_binary(c->f, op, a, b);
-}
-
-static loop_expr *sel(lower_ctx *c, loop_expr *cond, loop_expr *a, loop_expr *b)
-{
-    return loop_select(c->f, cond, a, b);
-}
-
 loop_expr *lower_bind(lower_ctx *c, loop_block *b, loop_expr *e)
 {
     if (e->kind == LOOP_EXPR_CONST || e->kind == LOOP_EXPR_LOCAL || e->kind == LOOP_EXPR_VAR)
@@ -37,10 +22,10 @@ static loop_expr *hard_sigmoid(lower_ctx *c, loop_block *b, double alpha, double
                                loop_expr *x)
 {
     ir_dtype t = x->dtype;
-    loop_expr *zero = num(c, t, 0), *one = num(c, t, 1);
-    loop_expr *v = lower_bind(c, b, bin(c, LOOP_BINOP_ADD, bin(c, LOOP_BINOP_MUL, num(c, t, alpha), x),
-                                        num(c, t, beta)));
-    return sel(c, bin(c, LOOP_BINOP_LT, v, zero), zero, sel(c, bin(c, LOOP_BINOP_GT, v, one), one, v));
+    loop_expr *zero = lower_num(c, t, 0), *one = lower_num(c, t, 1);
+    loop_expr *v = lower_bind(c, b, lower_bin(c, LOOP_BINOP_ADD, lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, alpha), x),
+                                        lower_num(c, t, beta)));
+    return lower_sel(c, lower_bin(c, LOOP_BINOP_LT, v, zero), zero, lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, one), one, v));
 }
 
 /* Gelu-20: 0.5 x (1 + erf(x / sqrt 2)), or the tanh form
@@ -50,41 +35,41 @@ static loop_expr *gelu(lower_ctx *c, loop_expr *x, bool tanh_form)
     ir_dtype t = x->dtype;
     loop_expr *inner;
     if (tanh_form) {
-        loop_expr *x3 = bin(c, LOOP_BINOP_MUL, x, bin(c, LOOP_BINOP_MUL, x, x));
+        loop_expr *x3 = lower_bin(c, LOOP_BINOP_MUL, x, lower_bin(c, LOOP_BINOP_MUL, x, x));
         inner = loop_unary(c->f, LOOP_UNOP_TANH,
-                           bin(c, LOOP_BINOP_MUL, num(c, t, 0.79788456080286535588),
-                               bin(c, LOOP_BINOP_ADD, x, bin(c, LOOP_BINOP_MUL, num(c, t, 0.044715), x3))));
+                           lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, 0.79788456080286535588),
+                               lower_bin(c, LOOP_BINOP_ADD, x, lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, 0.044715), x3))));
     } else {
-        inner = loop_unary(c->f, LOOP_UNOP_ERF, bin(c, LOOP_BINOP_MUL, x, num(c, t, 0.70710678118654752440)));
+        inner = loop_unary(c->f, LOOP_UNOP_ERF, lower_bin(c, LOOP_BINOP_MUL, x, lower_num(c, t, 0.70710678118654752440)));
     }
-    return bin(c, LOOP_BINOP_MUL, bin(c, LOOP_BINOP_MUL, num(c, t, 0.5), x),
-               bin(c, LOOP_BINOP_ADD, num(c, t, 1), inner));
+    return lower_bin(c, LOOP_BINOP_MUL, lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, 0.5), x),
+               lower_bin(c, LOOP_BINOP_ADD, lower_num(c, t, 1), inner));
 }
 
 loop_expr *lower_act(lower_ctx *c, loop_block *b, ir_act a, double alpha, double beta, loop_expr *x)
 {
     ir_dtype t = x->dtype;
-    loop_expr *zero = num(c, t, 0), *one = num(c, t, 1);
+    loop_expr *zero = lower_num(c, t, 0), *one = lower_num(c, t, 1);
     if (a != IR_ACT_NONE && a != IR_ACT_TANH && x->kind != LOOP_EXPR_LOAD)
         x = lower_bind(c, b, x);
     switch (a) {
     case IR_ACT_NONE: return x;
     /* x < 0 ? 0 : x keeps NaN and -0 (fmax would not) */
-    case IR_ACT_RELU: return sel(c, bin(c, LOOP_BINOP_LT, x, zero), zero, x);
+    case IR_ACT_RELU: return lower_sel(c, lower_bin(c, LOOP_BINOP_LT, x, zero), zero, x);
     case IR_ACT_LEAKY_RELU:
-        return sel(c, bin(c, LOOP_BINOP_LT, x, zero), bin(c, LOOP_BINOP_MUL, num(c, t, alpha), x), x);
+        return lower_sel(c, lower_bin(c, LOOP_BINOP_LT, x, zero), lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, alpha), x), x);
     case IR_ACT_CLIP: { /* Clip-13 with constant bounds: lo > hi gives hi */
         double lo = alpha < beta ? alpha : beta;
-        return sel(c, bin(c, LOOP_BINOP_LT, x, num(c, t, alpha)), num(c, t, lo),
-                   sel(c, bin(c, LOOP_BINOP_GT, x, num(c, t, beta)), num(c, t, beta), x));
+        return lower_sel(c, lower_bin(c, LOOP_BINOP_LT, x, lower_num(c, t, alpha)), lower_num(c, t, lo),
+                   lower_sel(c, lower_bin(c, LOOP_BINOP_GT, x, lower_num(c, t, beta)), lower_num(c, t, beta), x));
     }
     case IR_ACT_SIGMOID: /* 1 / (1 + exp(-x)) */
-        return bin(c, LOOP_BINOP_DIV, one,
-                   bin(c, LOOP_BINOP_ADD, one,
+        return lower_bin(c, LOOP_BINOP_DIV, one,
+                   lower_bin(c, LOOP_BINOP_ADD, one,
                        loop_unary(c->f, LOOP_UNOP_EXP, loop_unary(c->f, LOOP_UNOP_NEG, x))));
     case IR_ACT_TANH: return loop_unary(c->f, LOOP_UNOP_TANH, x);
     case IR_ACT_HARD_SIGMOID: return hard_sigmoid(c, b, alpha, beta, x);
-    case IR_ACT_HARD_SWISH: return bin(c, LOOP_BINOP_MUL, x, hard_sigmoid(c, b, alpha, beta, x));
+    case IR_ACT_HARD_SWISH: return lower_bin(c, LOOP_BINOP_MUL, x, hard_sigmoid(c, b, alpha, beta, x));
     case IR_ACT_GELU: return gelu(c, x, false);
     case IR_ACT_GELU_TANH: return gelu(c, x, true);
     case IR_ACT_COUNT: break;
@@ -98,7 +83,7 @@ loop_expr *lower_epilogue_value(lower_ctx *c, loop_block *b, const ir_node *n, l
     ir_epilogue e;
     ir_epilogue_of(n, &e);
     if (e.residual)
-        v = bin(c, LOOP_BINOP_ADD, v, loop_load(c->f, lower_buf(c, e.residual), yi));
+        v = lower_bin(c, LOOP_BINOP_ADD, v, loop_load(c->f, lower_buf(c, e.residual), yi));
     return lower_act(c, b, e.act, e.alpha, e.beta, v);
 }
 
@@ -129,6 +114,61 @@ void lower_epilogue(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf *y, 
         loop_idx_add(&yi, vp, 1);
     loop_expr *v = loop_load(c->f, y, yi);
     if (bias)
-        v = bin(c, LOOP_BINOP_ADD, v, loop_load(c->f, bias, bi));
+        v = lower_bin(c, LOOP_BINOP_ADD, v, loop_load(c->f, bias, bi));
     loop_store(c->f, b, y, yi, lower_epilogue_value(c, b, n, v, yi));
+}
+
+/* ---- FusedElementwise ---- */
+
+/* One instruction of a FusedElementwise program on f32 expressions. */
+static loop_expr *ew_expr(lower_ctx *c, loop_block *b, ir_op op, loop_expr *x, loop_expr *y)
+{
+    switch (op) {
+    case IR_OP_ADD: return lower_bin(c, LOOP_BINOP_ADD, x, y);
+    case IR_OP_SUB: return lower_bin(c, LOOP_BINOP_SUB, x, y);
+    case IR_OP_MUL: return lower_bin(c, LOOP_BINOP_MUL, x, y);
+    case IR_OP_DIV: return lower_bin(c, LOOP_BINOP_DIV, x, y);
+    case IR_OP_NEG: return loop_unary(c->f, LOOP_UNOP_NEG, x);
+    case IR_OP_ABS: return loop_unary(c->f, LOOP_UNOP_ABS, x);
+    case IR_OP_SQRT: return loop_unary(c->f, LOOP_UNOP_SQRT, x);
+    case IR_OP_EXP: return loop_unary(c->f, LOOP_UNOP_EXP, x);
+    case IR_OP_LOG: return loop_unary(c->f, LOOP_UNOP_LOG, x);
+    case IR_OP_ERF: return loop_unary(c->f, LOOP_UNOP_ERF, x);
+    case IR_OP_RECIPROCAL: return lower_bin(c, LOOP_BINOP_DIV, lower_num(c, x->dtype, 1), x);
+    case IR_OP_TANH: return lower_act(c, b, IR_ACT_TANH, 0, 0, x);
+    case IR_OP_SIGMOID: return lower_act(c, b, IR_ACT_SIGMOID, 0, 0, x);
+    case IR_OP_RELU: return lower_act(c, b, IR_ACT_RELU, 0, 0, x);
+    default: return NULL; /* ir_ew_parse admits no other op */
+    }
+}
+
+/* One loop nest over the output; every input loaded once per element at
+ * its broadcast index, every instruction's result held in a local. */
+loom_status lower_fused_elementwise(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    ir_ew_program p;
+    char err[160];
+    if (!ir_ew_parse(n, &p, err, sizeof err)) {
+        ir_diag_node(c->d, c->g, n, "%s", err);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    const ir_value *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    int vars[IR_MAX_RANK];
+    loop_block *body = lower_nest(c, &step->body, y->shape.rank, y->shape.dims, vars);
+    loop_expr *reg[IR_EW_MAX_INPUTS + IR_EW_MAX];
+    for (int i = 0; i < n->n_inputs; i++) {
+        const ir_value *v = n->inputs[i];
+        reg[i] = lower_bind(c, body, loop_load(c->f, lower_buf(c, v),
+                                               lower_bcast_index(&v->shape, &y->shape, vars)));
+    }
+    for (int k = 0; k < p.n; k++) {
+        const ir_ew_insn *in = &p.insn[k];
+        loop_expr *e = ew_expr(c, body, in->op, reg[in->a], in->b >= 0 ? reg[in->b] : NULL);
+        reg[n->n_inputs + k] = k + 1 < p.n ? lower_bind(c, body, e) : e;
+    }
+    loop_store(c->f, body, lower_buf(c, y), lower_bcast_index(&y->shape, &y->shape, vars),
+               reg[n->n_inputs + p.n - 1]);
+    return LOOM_STATUS_OK;
 }

@@ -30,38 +30,6 @@ static bool is_float(ir_dtype t)
     return t == IR_DTYPE_F32 || t == IR_DTYPE_F64;
 }
 
-/* ---- expression shorthands ---- */
-
-static loop_expr *bin(lower_ctx *c, loop_binop op, loop_expr *a, loop_expr *b)
-{
-    return loop_binary(c->f, op, a, b);
-}
-
-static loop_expr *un(lower_ctx *c, loop_unop op, loop_expr *a)
-{
-    return loop_unary(c->f, op, a);
-}
-
-static loop_expr *sel(lower_ctx *c, loop_expr *cond, loop_expr *a, loop_expr *b)
-{
-    return loop_select(c->f, cond, a, b);
-}
-
-static loop_expr *ci(lower_ctx *c, ir_dtype t, int64_t v)
-{
-    return loop_const_i(c->f, t, v);
-}
-
-static loop_expr *num(lower_ctx *c, ir_dtype t, double v)
-{
-    return is_float(t) ? loop_const_f(c->f, t, v) : loop_const_i(c->f, t, (int64_t)v);
-}
-
-static loop_expr *conv(lower_ctx *c, ir_dtype t, loop_expr *a)
-{
-    return a->dtype == t ? a : loop_cast(c->f, t, a);
-}
-
 /* Element i of constant data p of dtype t as a literal. */
 static loop_expr *literal(lower_ctx *c, ir_dtype t, const void *p, int64_t i)
 {
@@ -76,7 +44,7 @@ static loop_expr *literal(lower_ctx *c, ir_dtype t, const void *p, int64_t i)
     case IR_DTYPE_BOOL: v = ((const uint8_t *)p)[i] != 0; break;
     default: v = ((const uint8_t *)p)[i]; break;
     }
-    return ci(c, t, v);
+    return lower_int(c, t, v);
 }
 
 /* The element of v at idx: a literal for a one-element constant, else a
@@ -142,7 +110,7 @@ loom_status lower_constant_of_shape(lower_ctx *c, const ir_node *n, loop_step *s
     if (total == 0)
         return LOOM_STATUS_OK;
     ir_attr *a = ir_node_find_attr(n, "value");
-    loop_expr *v = a ? literal(c, y->dtype, a->u.tensor->data, 0) : num(c, y->dtype, 0);
+    loop_expr *v = a ? literal(c, y->dtype, a->u.tensor->data, 0) : lower_num(c, y->dtype, 0);
     int var;
     loop_block *body = lower_nest(c, &step->body, 1, &total, &var);
     loop_index idx = loop_idx_const(0);
@@ -180,62 +148,14 @@ loom_status lower_range(lower_ctx *c, const ir_node *n, loop_step *step)
     loop_index idx = loop_idx_const(0);
     loop_idx_add(&idx, var, 1);
     ir_dtype w = is_float(t) ? t : IR_DTYPE_I64;
-    loop_expr *i = conv(c, w, loop_var(c->f, var));
-    loop_expr *v = bin(c, LOOP_BINOP_ADD, conv(c, w, literal(c, t, s->data, 0)),
-                       bin(c, LOOP_BINOP_MUL, i, conv(c, w, literal(c, t, dl->data, 0))));
-    loop_store(c->f, body, lower_buf(c, y), idx, conv(c, t, v));
+    loop_expr *i = lower_as(c, w, loop_var(c->f, var));
+    loop_expr *v = lower_bin(c, LOOP_BINOP_ADD, lower_as(c, w, literal(c, t, s->data, 0)),
+                       lower_bin(c, LOOP_BINOP_MUL, i, lower_as(c, w, literal(c, t, dl->data, 0))));
+    loop_store(c->f, body, lower_buf(c, y), idx, lower_as(c, t, v));
     return LOOM_STATUS_OK;
 }
 
 /* ---- strided copies (Tile, Pad) ---- */
-
-#define MAX_DIMS (2 * IR_MAX_RANK)
-
-/* dst[dst_base + sum i_k * dst[k]] = src[src_base + sum i_k * src[k]] over
- * dims[0..rank) (element strides). */
-typedef struct strided {
-    int rank;
-    int64_t dims[MAX_DIMS], dst[MAX_DIMS], src[MAX_DIMS];
-    int64_t dst_base, src_base;
-} strided;
-
-/* Drops dims of size 1 and merges a dim into its outer neighbour when both
- * sides walk them as one run. */
-static void coalesce(strided *s)
-{
-    int r = 0;
-    for (int i = 0; i < s->rank; i++) {
-        int64_t n = s->dims[i];
-        if (n == 1)
-            continue;
-        if (r > 0 && s->dst[r - 1] == s->dst[i] * n && s->src[r - 1] == s->src[i] * n) {
-            s->dims[r - 1] *= n;
-        } else {
-            s->dims[r] = n;
-            r++;
-        }
-        s->dst[r - 1] = s->dst[i];
-        s->src[r - 1] = s->src[i];
-    }
-    s->rank = r;
-}
-
-/* Appends the copy loop of s to b (nothing when s is empty). */
-static void emit_strided(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, strided s)
-{
-    for (int i = 0; i < s.rank; i++)
-        if (s.dims[i] <= 0)
-            return;
-    coalesce(&s);
-    int vars[MAX_DIMS];
-    loop_block *body = lower_nest(c, b, s.rank, s.dims, vars);
-    loop_index di = loop_idx_const(s.dst_base), si = loop_idx_const(s.src_base);
-    for (int i = 0; i < s.rank; i++) {
-        loop_idx_add(&di, vars[i], s.dst[i]);
-        loop_idx_add(&si, vars[i], s.src[i]);
-    }
-    loop_store(c->f, body, dst, di, loop_load(c->f, src, si));
-}
 
 /* ONNX Tile-13: loops over (repeat r_i, index j_i) pairs per dim; the
  * output index is sum (r_i * n_i + j_i) * ostride_i, the input's
@@ -252,7 +172,7 @@ loom_status lower_tile(lower_ctx *c, const ir_node *n, loop_step *step)
         return LOOM_STATUS_OK;
     ir_shape_strides(&x->shape, xs);
     ir_shape_strides(&y->shape, ys);
-    strided s = {.rank = 2 * x->shape.rank};
+    lower_strided s = {.rank = 2 * x->shape.rank};
     for (int i = 0; i < x->shape.rank; i++) {
         s.dims[2 * i] = rep[i];
         s.dst[2 * i] = x->shape.dims[i] * ys[i];
@@ -261,15 +181,15 @@ loom_status lower_tile(lower_ctx *c, const ir_node *n, loop_step *step)
         s.dst[2 * i + 1] = ys[i];
         s.src[2 * i + 1] = xs[i];
     }
-    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    lower_strided_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
     return LOOM_STATUS_OK;
 }
 
 /* A strided copy over all of shape `in` into itself (identity strides),
  * to be narrowed per run. */
-static strided dense(const ir_shape *sh)
+static lower_strided dense(const ir_shape *sh)
 {
-    strided s = {.rank = sh->rank};
+    lower_strided s = {.rank = sh->rank};
     memcpy(s.dims, sh->dims, sizeof sh->dims);
     ir_shape_strides(sh, s.dst);
     ir_shape_strides(sh, s.src);
@@ -286,20 +206,20 @@ static void pad_one_dim(lower_ctx *c, loop_block *b, const ir_pad_geom *geom, in
     int64_t is[IR_MAX_RANK], os[IR_MAX_RANK];
     ir_shape_strides(in, is);
     ir_shape_strides(out, os);
-    strided s = dense(in);
+    lower_strided s = dense(in);
     memcpy(s.dst, os, sizeof os);
     /* middle: out o in [max(pb,0), ...) reads in o - pb */
     int64_t skip = pb < 0 ? -pb : 0, keep = len - skip - (pe < 0 ? -pe : 0);
-    strided m = s;
+    lower_strided m = s;
     m.dims[k] = keep;
     m.src_base = skip * is[k];
     m.dst_base = (pb > 0 ? pb : 0) * os[k];
-    emit_strided(c, b, dst, src, m);
+    lower_strided_copy(c, b, dst, src, m);
     for (int side = 0; side < 2; side++) {
         int64_t p = side == 0 ? pb : pe;
         if (p <= 0)
             continue;
-        strided r = s;
+        lower_strided r = s;
         r.dims[k] = p;
         int64_t o0 = side == 0 ? 0 : out->dims[k] - p; /* first output index of the run */
         int64_t i0 = ir_pad_source(geom->mode, o0, pb, len);
@@ -307,7 +227,7 @@ static void pad_one_dim(lower_ctx *c, loop_block *b, const ir_pad_geom *geom, in
         r.dst_base = o0 * os[k];
         r.src_base = i0 * is[k];
         r.src[k] = step * is[k];
-        emit_strided(c, b, dst, src, r);
+        lower_strided_copy(c, b, dst, src, r);
     }
 }
 
@@ -317,7 +237,7 @@ static void pad_constant(lower_ctx *c, loop_block *b, const ir_node *n, const ir
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
     loop_buf *yb = lower_buf(c, y);
     loop_expr *fill = geom->value_input ? operand(c, geom->value_input, loop_idx_const(0))
-                                        : num(c, y->dtype, geom->value);
+                                        : lower_num(c, y->dtype, geom->value);
     int64_t total = ir_shape_numel(&y->shape);
     int var;
     loop_block *body = lower_nest(c, b, 1, &total, &var);
@@ -326,7 +246,7 @@ static void pad_constant(lower_ctx *c, loop_block *b, const ir_node *n, const ir
     loop_store(c->f, body, yb, idx, fill);
     int64_t ys[IR_MAX_RANK];
     ir_shape_strides(&y->shape, ys);
-    strided s = dense(&x->shape);
+    lower_strided s = dense(&x->shape);
     memcpy(s.dst, ys, sizeof ys);
     for (int i = 0; i < geom->rank; i++) {
         int64_t pb = geom->begin[i], pe = geom->end[i];
@@ -335,7 +255,7 @@ static void pad_constant(lower_ctx *c, loop_block *b, const ir_node *n, const ir
         s.src_base += skip * s.src[i];
         s.dst_base += (pb > 0 ? pb : 0) * ys[i];
     }
-    emit_strided(c, b, yb, lower_buf(c, x), s);
+    lower_strided_copy(c, b, yb, lower_buf(c, x), s);
 }
 
 /* ONNX Pad-19 (and Pad-2): constant mode in one fill and one copy; edge,
@@ -393,7 +313,7 @@ loom_status lower_trilu(lower_ctx *c, const ir_node *n, loop_step *step)
     ir_dtype w = IR_DTYPE_I64;
     loop_expr *ke;
     if (ir_trilu_k(n, &k))
-        ke = ci(c, w, k);
+        ke = lower_int(c, w, k);
     else
         ke = lower_bind(c, &step->body, loop_load(c->f, lower_buf(c, n->inputs[1]), loop_idx_const(0)));
     int v[3];
@@ -404,10 +324,10 @@ loom_status lower_trilu(lower_ctx *c, const ir_node *n, loop_step *step)
         loop_idx_add(&idx, v[0], dims[1] * dims[2]);
     loop_idx_add(&idx, v[1], dims[2]);
     loop_idx_add(&idx, v[2], 1);
-    loop_expr *diff = bin(c, LOOP_BINOP_SUB, loop_var(c->f, v[2]), loop_var(c->f, v[1]));
+    loop_expr *diff = lower_bin(c, LOOP_BINOP_SUB, loop_var(c->f, v[2]), loop_var(c->f, v[1]));
     bool upper = ir_attr_int(n, "upper", 1) != 0;
-    loop_expr *keep = bin(c, upper ? LOOP_BINOP_GE : LOOP_BINOP_LE, diff, ke);
-    loop_expr *val = sel(c, keep, loop_load(c->f, lower_buf(c, x), idx), num(c, x->dtype, 0));
+    loop_expr *keep = lower_bin(c, upper ? LOOP_BINOP_GE : LOOP_BINOP_LE, diff, ke);
+    loop_expr *val = lower_sel(c, keep, loop_load(c->f, lower_buf(c, x), idx), lower_num(c, x->dtype, 0));
     loop_store(c->f, body, lower_buf(c, y), idx, val);
     return LOOM_STATUS_OK;
 }
@@ -435,11 +355,11 @@ loom_status lower_gather_elements(lower_ctx *c, const ir_node *n, loop_step *ste
             loop_idx_add(&si, v[i], xs[i]);
     }
     ir_dtype w = IR_DTYPE_I64;
-    loop_expr *k = lower_bind(c, b, conv(c, w, loop_load(c->f, lower_buf(c, iv), oi)));
-    k = lower_bind(c, b, sel(c, bin(c, LOOP_BINOP_LT, k, ci(c, w, 0)),
-                       bin(c, LOOP_BINOP_ADD, k, ci(c, w, dim)), k));
-    k = lower_bind(c, b, bin(c, LOOP_BINOP_MIN, bin(c, LOOP_BINOP_MAX, k, ci(c, w, 0)),
-                       ci(c, w, dim - 1)));
+    loop_expr *k = lower_bind(c, b, lower_as(c, w, loop_load(c->f, lower_buf(c, iv), oi)));
+    k = lower_bind(c, b, lower_sel(c, lower_bin(c, LOOP_BINOP_LT, k, lower_int(c, w, 0)),
+                       lower_bin(c, LOOP_BINOP_ADD, k, lower_int(c, w, dim)), k));
+    k = lower_bind(c, b, lower_bin(c, LOOP_BINOP_MIN, lower_bin(c, LOOP_BINOP_MAX, k, lower_int(c, w, 0)),
+                       lower_int(c, w, dim - 1)));
     si.dyn = k;
     si.dyn_coef = xs[axis];
     loop_store(c->f, b, lower_buf(c, y), oi, loop_load(c->f, lower_buf(c, x), si));
@@ -454,11 +374,11 @@ loom_status lower_gather_elements(lower_ctx *c, const ir_node *n, loop_step *ste
 static loop_expr *fold_step(lower_ctx *c, ir_op op, loop_expr *acc, loop_expr *v)
 {
     if (op == IR_OP_SUM || op == IR_OP_MEAN)
-        return bin(c, LOOP_BINOP_ADD, acc, v);
-    loop_expr *take = bin(c, op == IR_OP_MIN ? LOOP_BINOP_LT : LOOP_BINOP_GT, v, acc);
+        return lower_bin(c, LOOP_BINOP_ADD, acc, v);
+    loop_expr *take = lower_bin(c, op == IR_OP_MIN ? LOOP_BINOP_LT : LOOP_BINOP_GT, v, acc);
     if (is_float(v->dtype))
-        take = bin(c, LOOP_BINOP_OR, take, bin(c, LOOP_BINOP_NE, v, v));
-    return sel(c, take, v, acc);
+        take = lower_bin(c, LOOP_BINOP_OR, take, lower_bin(c, LOOP_BINOP_NE, v, v));
+    return lower_sel(c, take, v, acc);
 }
 
 /* ONNX Min/Max/Sum/Mean-13: a chain through a local over the inputs. */
@@ -473,7 +393,7 @@ loom_status lower_variadic(lower_ctx *c, const ir_node *n, loop_step *step)
         acc = lower_bind(c, e.body, fold_step(c, n->op, lower_bind(c, e.body, acc),
                                         lower_bind(c, e.body, nest_operand(c, &e, n->inputs[i]))));
     if (n->op == IR_OP_MEAN)
-        acc = bin(c, LOOP_BINOP_DIV, acc, num(c, y->dtype, n->n_inputs));
+        acc = lower_bin(c, LOOP_BINOP_DIV, acc, lower_num(c, y->dtype, n->n_inputs));
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), acc);
     return LOOM_STATUS_OK;
 }
@@ -484,17 +404,17 @@ loom_status lower_variadic(lower_ctx *c, const ir_node *n, loop_step *step)
 static loop_expr *int_mod(lower_ctx *c, loop_block *b, loop_expr *a, loop_expr *m, bool fmod)
 {
     ir_dtype w = IR_DTYPE_I64;
-    a = lower_bind(c, b, conv(c, w, a));
-    m = lower_bind(c, b, conv(c, w, m));
-    loop_expr *zero = ci(c, w, 0);
-    loop_expr *bad = bin(c, LOOP_BINOP_OR, bin(c, LOOP_BINOP_EQ, m, zero),
-                         bin(c, LOOP_BINOP_EQ, m, ci(c, w, -1)));
-    loop_expr *r = lower_bind(c, b, bin(c, LOOP_BINOP_REM, a, sel(c, bad, ci(c, w, 1), m)));
+    a = lower_bind(c, b, lower_as(c, w, a));
+    m = lower_bind(c, b, lower_as(c, w, m));
+    loop_expr *zero = lower_int(c, w, 0);
+    loop_expr *bad = lower_bin(c, LOOP_BINOP_OR, lower_bin(c, LOOP_BINOP_EQ, m, zero),
+                         lower_bin(c, LOOP_BINOP_EQ, m, lower_int(c, w, -1)));
+    loop_expr *r = lower_bind(c, b, lower_bin(c, LOOP_BINOP_REM, a, lower_sel(c, bad, lower_int(c, w, 1), m)));
     if (!fmod) {
-        loop_expr *flip = bin(c, LOOP_BINOP_AND, bin(c, LOOP_BINOP_NE, r, zero),
-                              bin(c, LOOP_BINOP_NE, bin(c, LOOP_BINOP_LT, r, zero),
-                                  bin(c, LOOP_BINOP_LT, m, zero)));
-        r = sel(c, flip, bin(c, LOOP_BINOP_ADD, r, m), r);
+        loop_expr *flip = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_NE, r, zero),
+                              lower_bin(c, LOOP_BINOP_NE, lower_bin(c, LOOP_BINOP_LT, r, zero),
+                                  lower_bin(c, LOOP_BINOP_LT, m, zero)));
+        r = lower_sel(c, flip, lower_bin(c, LOOP_BINOP_ADD, r, m), r);
     }
     return r;
 }
@@ -508,9 +428,9 @@ loom_status lower_mod(lower_ctx *c, const ir_node *n, loop_step *step)
     nest e = open_nest(c, &step->body, n, &y->shape);
     loop_expr *x = nest_operand(c, &e, a), *m = nest_operand(c, &e, b), *r;
     if (is_float(y->dtype))
-        r = bin(c, LOOP_BINOP_REM, x, m);
+        r = lower_bin(c, LOOP_BINOP_REM, x, m);
     else
-        r = conv(c, y->dtype, int_mod(c, e.body, x, m, ir_attr_int(n, "fmod", 0) != 0));
+        r = lower_as(c, y->dtype, int_mod(c, e.body, x, m, ir_attr_int(n, "fmod", 0) != 0));
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
     return LOOM_STATUS_OK;
 }
@@ -524,10 +444,10 @@ loom_status lower_logical(lower_ctx *c, const ir_node *n, loop_step *step)
     nest e = open_nest(c, &step->body, n, &y->shape);
     loop_expr *a = nest_operand(c, &e, n->inputs[0]), *r;
     if (n->op == IR_OP_NOT) {
-        r = un(c, LOOP_UNOP_NOT, a);
+        r = lower_un(c, LOOP_UNOP_NOT, a);
     } else {
         loop_expr *b = nest_operand(c, &e, n->inputs[1]);
-        r = bin(c, n->op == IR_OP_AND ? LOOP_BINOP_AND : n->op == IR_OP_OR ? LOOP_BINOP_OR
+        r = lower_bin(c, n->op == IR_OP_AND ? LOOP_BINOP_AND : n->op == IR_OP_OR ? LOOP_BINOP_OR
                                                                           : LOOP_BINOP_NE,
                 a, b);
     }
@@ -548,13 +468,13 @@ loom_status lower_is_nan_inf(lower_ctx *c, const ir_node *n, loop_step *step)
     loop_expr *v = lower_bind(c, e.body, nest_operand(c, &e, x)), *r;
     ir_dtype t = x->dtype;
     if (n->op == IR_OP_IS_NAN) {
-        r = bin(c, LOOP_BINOP_NE, v, v);
+        r = lower_bin(c, LOOP_BINOP_NE, v, v);
     } else {
         bool pos = ir_attr_int(n, "detect_positive", 1) != 0;
         bool neg = ir_attr_int(n, "detect_negative", 1) != 0;
-        loop_expr *p = bin(c, LOOP_BINOP_EQ, v, num(c, t, INFINITY));
-        loop_expr *m = bin(c, LOOP_BINOP_EQ, v, num(c, t, -INFINITY));
-        r = pos && neg ? bin(c, LOOP_BINOP_OR, p, m) : pos ? p : neg ? m : ci(c, IR_DTYPE_BOOL, 0);
+        loop_expr *p = lower_bin(c, LOOP_BINOP_EQ, v, lower_num(c, t, INFINITY));
+        loop_expr *m = lower_bin(c, LOOP_BINOP_EQ, v, lower_num(c, t, -INFINITY));
+        r = pos && neg ? lower_bin(c, LOOP_BINOP_OR, p, m) : pos ? p : neg ? m : lower_int(c, IR_DTYPE_BOOL, 0);
     }
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
     return LOOM_STATUS_OK;
@@ -570,15 +490,15 @@ loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
     nest e = open_nest(c, &step->body, n, &y->shape);
     loop_expr *v = lower_bind(c, e.body, nest_operand(c, &e, x)), *r;
     switch (n->op) {
-    case IR_OP_SIN: r = un(c, LOOP_UNOP_SIN, v); break;
-    case IR_OP_COS: r = un(c, LOOP_UNOP_COS, v); break;
-    case IR_OP_FLOOR: r = un(c, LOOP_UNOP_FLOOR, v); break;
-    case IR_OP_CEIL: r = un(c, LOOP_UNOP_CEIL, v); break;
+    case IR_OP_SIN: r = lower_un(c, LOOP_UNOP_SIN, v); break;
+    case IR_OP_COS: r = lower_un(c, LOOP_UNOP_COS, v); break;
+    case IR_OP_FLOOR: r = lower_un(c, LOOP_UNOP_FLOOR, v); break;
+    case IR_OP_CEIL: r = lower_un(c, LOOP_UNOP_CEIL, v); break;
     case IR_OP_SOFTPLUS:
-        r = sel(c, bin(c, LOOP_BINOP_GT, v, num(c, x->dtype, 0)),
-                bin(c, LOOP_BINOP_ADD, v,
-                    un(c, LOOP_UNOP_LOG1P, un(c, LOOP_UNOP_EXP, un(c, LOOP_UNOP_NEG, v)))),
-                un(c, LOOP_UNOP_LOG1P, un(c, LOOP_UNOP_EXP, v)));
+        r = lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, lower_num(c, x->dtype, 0)),
+                lower_bin(c, LOOP_BINOP_ADD, v,
+                    lower_un(c, LOOP_UNOP_LOG1P, lower_un(c, LOOP_UNOP_EXP, lower_un(c, LOOP_UNOP_NEG, v)))),
+                lower_un(c, LOOP_UNOP_LOG1P, lower_un(c, LOOP_UNOP_EXP, v)));
         break;
     default:
         /* Gelu-20; approximate="tanh" is the tanh form */

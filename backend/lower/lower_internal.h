@@ -45,6 +45,54 @@ loop_index lower_bcast_index(const ir_shape *s, const ir_shape *out_shape, const
 /* Copies src into dst elementwise (same numel and dtype). */
 void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel);
 
+/* ---- expression shorthands ---- */
+
+static inline loop_expr *lower_bin(lower_ctx *c, loop_binop op, loop_expr *a, loop_expr *b)
+{
+    return loop_binary(c->f, op, a, b);
+}
+static inline loop_expr *lower_un(lower_ctx *c, loop_unop op, loop_expr *a)
+{
+    return loop_unary(c->f, op, a);
+}
+static inline loop_expr *lower_sel(lower_ctx *c, loop_expr *cond, loop_expr *a, loop_expr *b)
+{
+    return loop_select(c->f, cond, a, b);
+}
+/* An integer literal of dtype t. */
+static inline loop_expr *lower_int(lower_ctx *c, ir_dtype t, int64_t v)
+{
+    return loop_const_i(c->f, t, v);
+}
+/* v as a literal of dtype t (truncated for integer dtypes). */
+static inline loop_expr *lower_num(lower_ctx *c, ir_dtype t, double v)
+{
+    return t == IR_DTYPE_F32 || t == IR_DTYPE_F64 ? loop_const_f(c->f, t, v)
+                                                  : loop_const_i(c->f, t, (int64_t)v);
+}
+/* a converted to t; a itself when it already has dtype t. */
+static inline loop_expr *lower_as(lower_ctx *c, ir_dtype t, loop_expr *a)
+{
+    return a->dtype == t ? a : loop_cast(c->f, t, a);
+}
+
+/* ---- strided copies (lower.c) ---- */
+
+#define LOWER_STRIDED_DIMS (2 * IR_MAX_RANK)
+
+/* dst[dst_base + sum i_k * dst[k]] = src[src_base + sum i_k * src[k]] for
+ * every i in dims[0..rank) (strides in elements). */
+typedef struct lower_strided {
+    int rank;
+    int64_t dims[LOWER_STRIDED_DIMS];
+    int64_t dst[LOWER_STRIDED_DIMS], src[LOWER_STRIDED_DIMS];
+    int64_t dst_base, src_base;
+} lower_strided;
+
+/* Appends the copy loop nest of s to b, dims of size 1 dropped and runs
+ * that both sides walk contiguously merged (nothing when s is empty). */
+void lower_strided_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, lower_strided s);
+
 /* Stores e in a fresh local in b and returns a read of it (constants,
  * locals and loop variables are returned as they are), so that a value
  * used several times is computed once. */

@@ -102,17 +102,6 @@ static void zero_fill(lower_ctx *c, loop_block *b, loop_buf *buf, int64_t numel)
                loop_const_f(c->f, buf->dtype, 0.0));
 }
 
-/* e converted to t (e itself when it has that dtype already). */
-static loop_expr *as(lower_ctx *c, ir_dtype t, loop_expr *e)
-{
-    return e->dtype == t ? e : loop_cast(c->f, t, e);
-}
-
-static loop_expr *bin(lower_ctx *c, loop_binop op, loop_expr *a, loop_expr *b)
-{
-    return loop_binary(c->f, op, a, b);
-}
-
 /* SGEMM operands: C[m,n] = alpha * op(A) op(B) + beta * C. */
 typedef struct gemm_call {
     loop_slice a, b, c;
@@ -245,7 +234,7 @@ static void gemm_prefill(lower_ctx *c, loop_block *b, const ir_node *n, double b
     nest_index(&ns, 1, vars, 1, &yi);
     loop_expr *v = loop_load(c->f, lower_buf(c, cv), ci);
     if (beta != 1.0)
-        v = bin(c, LOOP_BINOP_MUL, loop_const_f(c->f, IR_DTYPE_F32, beta), v);
+        v = lower_bin(c, LOOP_BINOP_MUL, loop_const_f(c->f, IR_DTYPE_F32, beta), v);
     loop_store(c->f, body, lower_buf(c, yv), yi, v);
 }
 
@@ -450,7 +439,7 @@ static void sm_max(lower_ctx *c, const sm_row *r)
     loop_index xi;
     sm_init(c, r, &r->mx, -INFINITY);
     loop_block *b = sm_pass(c, r, &vi, &xi);
-    loop_expr *m = bin(c, LOOP_BINOP_MAX, racc_get(c, &r->mx, vi), loop_load(c->f, r->x, xi));
+    loop_expr *m = lower_bin(c, LOOP_BINOP_MAX, racc_get(c, &r->mx, vi), loop_load(c->f, r->x, xi));
     racc_set(c, b, &r->mx, vi, m);
 }
 
@@ -463,17 +452,17 @@ static void sm_sum(lower_ctx *c, const sm_row *r, bool log_out)
     loop_index xi;
     sm_init(c, r, &r->sum, 0.0);
     loop_block *b = sm_pass(c, r, &vi, &xi);
-    loop_expr *d = bin(c, LOOP_BINOP_SUB, loop_load(f, r->x, xi), racc_get(c, &r->mx, vi));
+    loop_expr *d = lower_bin(c, LOOP_BINOP_SUB, loop_load(f, r->x, xi), racc_get(c, &r->mx, vi));
     loop_expr *e = loop_unary(f, LOOP_UNOP_EXP, d);
     if (!log_out) {
         loop_store(f, b, r->y, xi, e);
         e = loop_load(f, r->y, xi);
     }
-    racc_set(c, b, &r->sum, vi, bin(c, LOOP_BINOP_ADD, racc_get(c, &r->sum, vi), e));
+    racc_set(c, b, &r->sum, vi, lower_bin(c, LOOP_BINOP_ADD, racc_get(c, &r->sum, vi), e));
     b = loop1(c, r->ob, r->inner, &vi);
     loop_expr *s = racc_get(c, &r->sum, vi);
     s = log_out ? loop_unary(f, LOOP_UNOP_LOG, s)
-                : bin(c, LOOP_BINOP_DIV, loop_const_f(f, r->t, 1.0), s);
+                : lower_bin(c, LOOP_BINOP_DIV, loop_const_f(f, r->t, 1.0), s);
     racc_set(c, b, &r->sum, vi, s);
 }
 
@@ -486,10 +475,10 @@ static void sm_out(lower_ctx *c, const sm_row *r, bool log_out)
     loop_block *b = sm_pass(c, r, &vi, &yi);
     loop_expr *v;
     if (log_out) {
-        v = bin(c, LOOP_BINOP_SUB, loop_load(f, r->x, yi), racc_get(c, &r->mx, vi));
-        v = bin(c, LOOP_BINOP_SUB, v, racc_get(c, &r->sum, vi));
+        v = lower_bin(c, LOOP_BINOP_SUB, loop_load(f, r->x, yi), racc_get(c, &r->mx, vi));
+        v = lower_bin(c, LOOP_BINOP_SUB, v, racc_get(c, &r->sum, vi));
     } else {
-        v = bin(c, LOOP_BINOP_MUL, loop_load(f, r->y, yi), racc_get(c, &r->sum, vi));
+        v = lower_bin(c, LOOP_BINOP_MUL, loop_load(f, r->y, yi), racc_get(c, &r->sum, vi));
     }
     loop_store(f, b, r->y, yi, v);
 }
@@ -560,22 +549,22 @@ static void ln_stats(lower_ctx *c, loop_block *b, const ir_node *n, loop_index x
     int acc = loop_local_new(f, ct), dx = loop_local_new(f, ct), v;
     loop_set(f, b, acc, loop_const_f(f, ct, 0.0));
     loop_block *body = loop1(c, b, cols, &v);
-    loop_expr *xe = as(c, ct, loop_load(f, x, idx_plus(xrow, v, 1)));
-    loop_set(f, body, acc, bin(c, LOOP_BINOP_ADD, loop_local_read(f, acc), xe));
+    loop_expr *xe = lower_as(c, ct, loop_load(f, x, idx_plus(xrow, v, 1)));
+    loop_set(f, body, acc, lower_bin(c, LOOP_BINOP_ADD, loop_local_read(f, acc), xe));
     loop_set(f, b, mean,
-             bin(c, LOOP_BINOP_DIV, loop_local_read(f, acc), loop_const_f(f, ct, (double)cols)));
+             lower_bin(c, LOOP_BINOP_DIV, loop_local_read(f, acc), loop_const_f(f, ct, (double)cols)));
     loop_set(f, b, acc, loop_const_f(f, ct, 0.0));
     body = loop1(c, b, cols, &v);
-    xe = as(c, ct, loop_load(f, x, idx_plus(xrow, v, 1)));
-    loop_set(f, body, dx, bin(c, LOOP_BINOP_SUB, xe, loop_local_read(f, mean)));
+    xe = lower_as(c, ct, loop_load(f, x, idx_plus(xrow, v, 1)));
+    loop_set(f, body, dx, lower_bin(c, LOOP_BINOP_SUB, xe, loop_local_read(f, mean)));
     loop_set(f, body, acc,
-             bin(c, LOOP_BINOP_ADD, loop_local_read(f, acc),
-                 bin(c, LOOP_BINOP_MUL, loop_local_read(f, dx), loop_local_read(f, dx))));
-    loop_expr *var = bin(c, LOOP_BINOP_DIV, loop_local_read(f, acc),
+             lower_bin(c, LOOP_BINOP_ADD, loop_local_read(f, acc),
+                 lower_bin(c, LOOP_BINOP_MUL, loop_local_read(f, dx), loop_local_read(f, dx))));
+    loop_expr *var = lower_bin(c, LOOP_BINOP_DIV, loop_local_read(f, acc),
                          loop_const_f(f, ct, (double)cols));
     loop_expr *sd = loop_unary(f, LOOP_UNOP_SQRT,
-                               bin(c, LOOP_BINOP_ADD, var, loop_const_f(f, ct, eps)));
-    loop_set(f, b, inv, bin(c, LOOP_BINOP_DIV, loop_const_f(f, ct, 1.0), sd));
+                               lower_bin(c, LOOP_BINOP_ADD, var, loop_const_f(f, ct, eps)));
+    loop_set(f, b, inv, lower_bin(c, LOOP_BINOP_DIV, loop_const_f(f, ct, 1.0), sd));
 }
 
 /* Stores the row's statistics (locals mean, inv; NaN constants when the
@@ -589,7 +578,7 @@ static void ln_store_stats(lower_ctx *c, loop_block *b, const ir_node *n, loop_i
             continue;
         int l = i == 1 ? mean : inv;
         loop_expr *v = l >= 0 ? loop_local_read(c->f, l) : loop_const_f(c->f, o->dtype, NAN);
-        loop_store(c->f, b, lower_buf(c, o), srow, as(c, o->dtype, v));
+        loop_store(c->f, b, lower_buf(c, o), srow, lower_as(c, o->dtype, v));
     }
 }
 
@@ -610,13 +599,13 @@ static void ln_output(lower_ctx *c, loop_block *rb, const ir_node *n, int axis, 
     nest_index(&cn, LN_SCALE, cvars, 1, &si);
     nest_index(rn, LN_BIAS, rvars, 1, &bi);
     nest_index(&cn, LN_BIAS, cvars, 1, &bi);
-    loop_expr *v = bin(c, LOOP_BINOP_SUB, as(c, ct, loop_load(f, lower_buf(c, xv), xi)),
+    loop_expr *v = lower_bin(c, LOOP_BINOP_SUB, lower_as(c, ct, loop_load(f, lower_buf(c, xv), xi)),
                        loop_local_read(f, mean));
-    v = bin(c, LOOP_BINOP_MUL, v, loop_local_read(f, inv));
-    v = bin(c, LOOP_BINOP_MUL, v, as(c, ct, loop_load(f, lower_buf(c, n->inputs[1]), si)));
+    v = lower_bin(c, LOOP_BINOP_MUL, v, loop_local_read(f, inv));
+    v = lower_bin(c, LOOP_BINOP_MUL, v, lower_as(c, ct, loop_load(f, lower_buf(c, n->inputs[1]), si)));
     if (bv)
-        v = bin(c, LOOP_BINOP_ADD, v, as(c, ct, loop_load(f, lower_buf(c, bv), bi)));
-    loop_store(f, cb, lower_buf(c, n->outputs[0]), xi, as(c, xv->dtype, v));
+        v = lower_bin(c, LOOP_BINOP_ADD, v, lower_as(c, ct, loop_load(f, lower_buf(c, bv), bi)));
+    loop_store(f, cb, lower_buf(c, n->outputs[0]), xi, lower_as(c, xv->dtype, v));
 }
 
 /* ONNX LayerNormalization-17: per row of X flattened to 2-D at axis,

@@ -23,59 +23,10 @@
 
 /* ---- strided copies ---- */
 
-#define MAX_DIMS (IR_MAX_RANK + 2)
-
-/* dst[dst_base + sum i_k * dst[k]] = src[src_base + sum i_k * src[k]] for
- * every i in dims[0..rank) (strides in elements). */
-typedef struct strided {
-    int rank;
-    int64_t dims[MAX_DIMS];
-    int64_t dst[MAX_DIMS], src[MAX_DIMS];
-    int64_t dst_base, src_base;
-} strided;
-
-/* Drops dims of size 1 and merges a dim into its outer neighbour when both
- * sides walk them as one run (outer stride == inner stride * inner size). */
-static void coalesce(strided *s)
-{
-    int r = 0;
-    for (int i = 0; i < s->rank; i++) {
-        int64_t n = s->dims[i];
-        if (n == 1)
-            continue;
-        if (r > 0 && s->dst[r - 1] == s->dst[i] * n && s->src[r - 1] == s->src[i] * n) {
-            s->dims[r - 1] *= n;
-        } else {
-            s->dims[r] = n;
-            r++;
-        }
-        s->dst[r - 1] = s->dst[i];
-        s->src[r - 1] = s->src[i];
-    }
-    s->rank = r;
-}
-
-/* Appends the loop nest of s to b (nothing when s is empty). */
-static void emit_strided(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, strided s)
-{
-    for (int i = 0; i < s.rank; i++)
-        if (s.dims[i] == 0)
-            return;
-    coalesce(&s);
-    int vars[MAX_DIMS];
-    loop_block *body = lower_nest(c, b, s.rank, s.dims, vars);
-    loop_index di = loop_idx_const(s.dst_base), si = loop_idx_const(s.src_base);
-    for (int i = 0; i < s.rank; i++) {
-        loop_idx_add(&di, vars[i], s.dst[i]);
-        loop_idx_add(&si, vars[i], s.src[i]);
-    }
-    loop_store(c->f, body, dst, di, loop_load(c->f, src, si));
-}
-
 /* A strided copy over shape out, written contiguously (row-major). */
-static strided dense_dst(const ir_shape *out)
+static lower_strided dense_dst(const ir_shape *out)
 {
-    strided s = {.rank = out->rank};
+    lower_strided s = {.rank = out->rank};
     memcpy(s.dims, out->dims, sizeof out->dims);
     ir_shape_strides(out, s.dst);
     return s;
@@ -141,7 +92,7 @@ loom_status lower_transpose(lower_ctx *c, const ir_node *n, loop_step *step)
     }
     int64_t in_stride[IR_MAX_RANK];
     ir_shape_strides(&x->shape, in_stride);
-    strided s = dense_dst(&y->shape);
+    lower_strided s = dense_dst(&y->shape);
     for (int i = 0; i < rank; i++) {
         int64_t pi = count >= 0 ? p[i] : rank - 1 - i;
         if (pi < 0 || pi >= rank || x->shape.dims[pi] != y->shape.dims[i]) {
@@ -150,7 +101,7 @@ loom_status lower_transpose(lower_ctx *c, const ir_node *n, loop_step *step)
         }
         s.src[i] = in_stride[pi];
     }
-    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    lower_strided_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
     return LOOM_STATUS_OK;
 }
 
@@ -168,7 +119,7 @@ loom_status lower_concat(lower_ctx *c, const ir_node *n, loop_step *step)
     ir_shape_strides(&y->shape, out_stride);
     for (int i = 0; i < n->n_inputs; i++) {
         const ir_value *x = n->inputs[i];
-        strided s = {.rank = x->shape.rank, .dst_base = at * out_stride[axis]};
+        lower_strided s = {.rank = x->shape.rank, .dst_base = at * out_stride[axis]};
         memcpy(s.dims, x->shape.dims, sizeof x->shape.dims);
         memcpy(s.dst, out_stride, sizeof out_stride);
         ir_shape_strides(&x->shape, s.src);
@@ -177,7 +128,7 @@ loom_status lower_concat(lower_ctx *c, const ir_node *n, loop_step *step)
             ir_diag_node(c->d, c->g, n, "input sizes exceed the output");
             return LOOM_STATUS_INTERNAL;
         }
-        emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+        lower_strided_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
     }
     return LOOM_STATUS_OK;
 }
@@ -200,11 +151,11 @@ loom_status lower_split(lower_ctx *c, const ir_node *n, loop_step *step)
             ir_diag_node(c->d, c->g, n, "output %d is omitted or exceeds the input", i);
             return LOOM_STATUS_INTERNAL;
         }
-        strided s = dense_dst(&y->shape);
+        lower_strided s = dense_dst(&y->shape);
         memcpy(s.src, in_stride, sizeof in_stride);
         s.src_base = at * in_stride[axis];
         at += y->shape.dims[axis];
-        emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+        lower_strided_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
     }
     return LOOM_STATUS_OK;
 }
@@ -220,7 +171,7 @@ loom_status lower_slice(lower_ctx *c, const ir_node *n, loop_step *step)
         return st;
     int64_t in_stride[IR_MAX_RANK];
     ir_shape_strides(&x->shape, in_stride);
-    strided s = dense_dst(&y->shape);
+    lower_strided s = dense_dst(&y->shape);
     for (int i = 0; i < geom.rank; i++) {
         if (geom.count[i] != y->shape.dims[i]) {
             ir_diag_node(c->d, c->g, n, "output shape disagrees with the slice geometry");
@@ -230,7 +181,7 @@ loom_status lower_slice(lower_ctx *c, const ir_node *n, loop_step *step)
         s.src[i] = geom.count[i] > 1 ? in_stride[i] * geom.step[i] : 0;
         s.src_base += geom.start[i] * in_stride[i];
     }
-    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    lower_strided_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
     return LOOM_STATUS_OK;
 }
 
@@ -246,10 +197,10 @@ loom_status lower_expand(lower_ctx *c, const ir_node *n, loop_step *step)
     }
     int64_t in_stride[IR_MAX_RANK];
     ir_shape_strides(&x->shape, in_stride);
-    strided s = dense_dst(&y->shape);
+    lower_strided s = dense_dst(&y->shape);
     for (int i = 0; i < y->shape.rank; i++)
         s.src[i] = i < lead || x->shape.dims[i - lead] == 1 ? 0 : in_stride[i - lead];
-    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    lower_strided_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
     return LOOM_STATUS_OK;
 }
 
@@ -378,7 +329,7 @@ loom_status lower_gather(lower_ctx *c, const ir_node *n, loop_step *step)
     }
     int64_t in_stride[IR_MAX_RANK];
     ir_shape_strides(&x->shape, in_stride);
-    strided s = dense_dst(&y->shape);
+    lower_strided s = dense_dst(&y->shape);
     s.src_base = first * in_stride[axis];
     for (int i = 0, o = 0; i < x->shape.rank; i++) {
         if (i != axis) {
@@ -388,7 +339,7 @@ loom_status lower_gather(lower_ctx *c, const ir_node *n, loop_step *step)
         for (int d = 0; d < q; d++)
             s.src[o++] = coef[d] * in_stride[axis];
     }
-    emit_strided(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+    lower_strided_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
     return LOOM_STATUS_OK;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "interp_internal.h"
+#include "ir_fused.h"
 
 static bool is_float(ir_dtype t)
 {
@@ -449,5 +450,46 @@ loom_status interp_dropout(interp_ctx *c, const ir_node *n)
     int64_t total = ir_shape_numel(&n->inputs[0]->shape);
     if (mask && total)
         memset(mask, 1, (size_t)total);
+    return LOOM_STATUS_OK;
+}
+
+/* FusedElementwise (ir_fused.h): the program per output element, each
+ * instruction rounded to f32 as the separate nodes' outputs would be. */
+loom_status interp_fused_elementwise(interp_ctx *c, const ir_node *n)
+{
+    ir_ew_program p;
+    char err[160];
+    if (!ir_ew_parse(n, &p, err, sizeof err)) {
+        ir_diag_node(c->d, c->g, n, "%s", err);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    const ir_shape *ys = &n->outputs[0]->shape;
+    int ni = n->n_inputs;
+    int64_t (*str)[IR_MAX_RANK] = ir_calloc((size_t)ni, sizeof *str);
+    if (!str) {
+        ir_diag_node(c->d, c->g, n, "out of memory in the interpreter");
+        return LOOM_STATUS_NOMEM;
+    }
+    for (int i = 0; i < ni; i++)
+        ir_bcast_strides(&n->inputs[i]->shape, ys, str[i]);
+    float *y = interp_out(c, n, 0);
+    double reg[IR_EW_MAX_INPUTS + IR_EW_MAX];
+    int64_t idx[IR_MAX_RANK] = {0};
+    for (int64_t e = 0, total = ir_shape_numel(ys); e < total; e++) {
+        for (int i = 0; i < ni; i++) {
+            int64_t off = 0;
+            for (int k = 0; k < ys->rank; k++)
+                off += idx[k] * str[i][k];
+            reg[i] = interp_load_f(interp_in(c, n, i), IR_DTYPE_F32, off);
+        }
+        for (int k = 0; k < p.n; k++) {
+            const ir_ew_insn *in = &p.insn[k];
+            reg[ni + k] = (float)ir_ew_apply(in->op, reg[in->a], in->b >= 0 ? reg[in->b] : 0);
+        }
+        y[e] = (float)reg[ni + p.n - 1];
+        for (int k = ys->rank - 1; k >= 0 && ++idx[k] == ys->dims[k]; k--)
+            idx[k] = 0;
+    }
+    ir_free(str);
     return LOOM_STATUS_OK;
 }

@@ -9,7 +9,10 @@
  * tests/e2e/test_examples.c, which holds the interpreter to the same
  * references. Each model runs twice, on a zeroed and on a NaN-filled
  * workspace: the outputs must be bit-identical, so no value is read from
- * the workspace before it is written. In the sanitizer build
+ * the workspace before it is written. Every example is compiled at -O3
+ * (the default pipeline: BatchNormalization folded, epilogues fused) in
+ * both runtimes, and at -O0 (constants folded only) with OpenBLAS, so the
+ * passes are held to the same references. In the sanitizer build
  * (LOOM_TEST_SANITIZE) the emitted code is built with ASan+UBSan too.
  */
 #include <criterion/criterion.h>
@@ -119,16 +122,18 @@ static void compare_output(const char *what, const char *name, const float *got,
                        want[first]);
 }
 
-/* Compiles examples/NAME with the C backend (standalone or not), runs it
- * twice and checks the outputs against the references. */
-static void check_example_c(const char *name, bool standalone, double atol, double rtol)
+/* Compiles examples/NAME at -O<level> with the C backend (standalone or
+ * not), runs it twice and checks the outputs against the references. */
+static void check_example_c(const char *name, bool standalone, int level, double atol, double rtol)
 {
     example e;
     example_load(&e, name);
     ir_diag d;
     ir_diag_init(&d);
     loop_func *f = NULL;
-    loom_status st = be_compile(e.g, name, &f, &d);
+    pass_options po = pass_options_default();
+    po.opt_level = level;
+    loom_status st = be_compile_opts(e.g, name, &po, &f, &d);
     cr_assert_eq(st, LOOM_STATUS_OK, "%s: pipeline failed:\n%s", name, d.text ? d.text : "");
 
     char dir[] = LOOM_TEST_TMP "/e2e_c-XXXXXX";
@@ -169,7 +174,7 @@ static void check_example_c(const char *name, bool standalone, double atol, doub
     for (int i = 0; i < g->n_outputs; i++) {
         const ir_value *v = g->outputs[i];
         char label[256];
-        snprintf(label, sizeof label, "%s (%s)", name, what);
+        snprintf(label, sizeof label, "%s (%s, -O%d)", name, what, level);
         compare_output(label, v->name, out[0][i], e.want[i].data, ir_shape_numel(&v->shape), atol,
                        rtol);
         cr_assert(!memcmp(out[0][i], out[1][i], ir_value_bytes(v)),
@@ -193,19 +198,26 @@ static void check_example_c(const char *name, bool standalone, double atol, doub
 
 TestSuite(examples_c, .timeout = 600);
 
-Test(examples_c, mnist_cnn_openblas) { check_example_c("mnist_cnn", false, TOL_CNN); }
-Test(examples_c, mnist_cnn_standalone) { check_example_c("mnist_cnn", true, TOL_CNN); }
+Test(examples_c, mnist_cnn_openblas) { check_example_c("mnist_cnn", false, 3, TOL_CNN); }
+Test(examples_c, mnist_cnn_standalone) { check_example_c("mnist_cnn", true, 3, TOL_CNN); }
 Test(examples_c, gan_discriminator_openblas)
 {
-    check_example_c("gan_discriminator", false, TOL_CNN);
+    check_example_c("gan_discriminator", false, 3, TOL_CNN);
 }
 Test(examples_c, gan_discriminator_standalone)
 {
-    check_example_c("gan_discriminator", true, TOL_CNN);
+    check_example_c("gan_discriminator", true, 3, TOL_CNN);
 }
-Test(examples_c, gan_generator_openblas) { check_example_c("gan_generator", false, TOL_CNN); }
-Test(examples_c, gan_generator_standalone) { check_example_c("gan_generator", true, TOL_CNN); }
-Test(examples_c, lstm_openblas) { check_example_c("lstm", false, TOL_SEQ); }
-Test(examples_c, lstm_standalone) { check_example_c("lstm", true, TOL_SEQ); }
-Test(examples_c, transformer_openblas) { check_example_c("transformer", false, TOL_SEQ); }
-Test(examples_c, transformer_standalone) { check_example_c("transformer", true, TOL_SEQ); }
+Test(examples_c, gan_generator_openblas) { check_example_c("gan_generator", false, 3, TOL_CNN); }
+Test(examples_c, gan_generator_standalone) { check_example_c("gan_generator", true, 3, TOL_CNN); }
+Test(examples_c, lstm_openblas) { check_example_c("lstm", false, 3, TOL_SEQ); }
+Test(examples_c, lstm_standalone) { check_example_c("lstm", true, 3, TOL_SEQ); }
+Test(examples_c, transformer_openblas) { check_example_c("transformer", false, 3, TOL_SEQ); }
+Test(examples_c, transformer_standalone) { check_example_c("transformer", true, 3, TOL_SEQ); }
+
+/* -O0: no pass but fold-constants. */
+Test(examples_c, mnist_cnn_O0) { check_example_c("mnist_cnn", false, 0, TOL_CNN); }
+Test(examples_c, gan_discriminator_O0) { check_example_c("gan_discriminator", false, 0, TOL_CNN); }
+Test(examples_c, gan_generator_O0) { check_example_c("gan_generator", false, 0, TOL_CNN); }
+Test(examples_c, lstm_O0) { check_example_c("lstm", false, 0, TOL_SEQ); }
+Test(examples_c, transformer_O0) { check_example_c("transformer", false, 0, TOL_SEQ); }

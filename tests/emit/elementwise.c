@@ -15,52 +15,40 @@ int elementwise_run(const float *t_x, const float *t_y, float *out_z, void *work
         return -1;
     unsigned char *ws = (unsigned char *)workspace;
     (void)ws;
-    float *t_a = (float *)(ws + 0);
-    float *t_m = (float *)(ws + 0);
-    float *t_s = (float *)(ws + 0);
-    float *t_t = (float *)(ws + 0);
     float *t_e = (float *)(ws + 0);
     float *t_l = (float *)(ws + 0);
+    float l0 = 0;
+    float l1 = 0;
+    float l2 = 0;
+    float l3 = 0;
+    float l4 = 0;
+    float l5 = 0;
+    float l6 = 0;
 
-    /* a (Add) */
-    for (int64_t i0 = 0; i0 < 6; i0++) {
-        for (int64_t i1 = 0; i1 < 4; i1++) {
-            t_a[i1 + 4 * i0] = (t_x[i1 + 4 * i0] + w_row[i1]);
-        }
-    }
-
-    /* m (Mul) */
-    for (int64_t i2 = 0; i2 < 2; i2++) {
-        for (int64_t i3 = 0; i3 < 3; i3++) {
-            for (int64_t i4 = 0; i4 < 4; i4++) {
-                t_m[i4 + 4 * i3 + 12 * i2] = (t_a[i4 + 4 * i3 + 12 * i2] * t_y[i3]);
+    /* e (FusedElementwise) */
+    for (int64_t i0 = 0; i0 < 2; i0++) {
+        for (int64_t i1 = 0; i1 < 3; i1++) {
+            for (int64_t i2 = 0; i2 < 4; i2++) {
+                l0 = t_x[i2 + 4 * i1 + 12 * i0];
+                l1 = w_row[i2];
+                l2 = t_y[i1];
+                l3 = (l0 + l1);
+                l4 = (l3 * l2);
+                l5 = (l4 - l0);
+                l6 = loomrt_tanhf(l5);
+                t_e[i2 + 4 * i1 + 12 * i0] = loomrt_expf(l6);
             }
         }
     }
 
-    /* s (Sub) */
-    for (int64_t i5 = 0; i5 < 24; i5++) {
-        t_s[i5] = (t_m[i5] - t_x[i5]);
-    }
-
-    /* t (Tanh) */
-    for (int64_t i6 = 0; i6 < 24; i6++) {
-        t_t[i6] = loomrt_tanhf(t_s[i6]);
-    }
-
-    /* e (Exp) */
-    for (int64_t i7 = 0; i7 < 24; i7++) {
-        t_e[i7] = loomrt_expf(t_t[i7]);
-    }
-
     /* l (LeakyRelu) */
-    for (int64_t i8 = 0; i8 < 24; i8++) {
-        t_l[i8] = ((t_e[i8] < 0x0p+0f) ? (0x1.99999ap-4f * t_e[i8]) : t_e[i8]);
+    for (int64_t i3 = 0; i3 < 24; i3++) {
+        t_l[i3] = ((t_e[i3] < 0x0p+0f) ? (0x1.99999ap-4f * t_e[i3]) : t_e[i3]);
     }
 
     /* z (Sigmoid) */
-    for (int64_t i9 = 0; i9 < 24; i9++) {
-        out_z[i9] = (0x1p+0f / (0x1p+0f + loomrt_expf((-t_l[i9]))));
+    for (int64_t i4 = 0; i4 < 24; i4++) {
+        out_z[i4] = (0x1p+0f / (0x1p+0f + loomrt_expf((-t_l[i4]))));
     }
     return 0;
 }

@@ -9,10 +9,12 @@
  * goes through the compiler pipeline and the C backend (standalone build:
  * emitted C with the portable runtime, compiled with cc and loaded), and
  * the compiled model's outputs are compared with onnxruntime's in the same
- * way. A model the pipeline reports as unsupported (an op whose lowering
- * is missing) fails unless tests/models/c_unsupported.txt lists it ("NAME
- * REASON" lines); a listed model that compiles fails too, so the list stays
- * true. Any other failure of the C path fails the model.
+ * way, at -O0 (constants folded only) and at -O3 (the default pipeline);
+ * the -O3 graph is also run in the interpreter, which checks the passes
+ * apart from the lowering. A model the pipeline reports as unsupported (an
+ * op whose lowering is missing) fails unless tests/models/c_unsupported.txt
+ * lists it ("NAME REASON" lines); a listed model that compiles fails too, so
+ * the list stays true. Any other failure of the C path fails the model.
  *
  * The large models (torchvision resnet18, mobilenet_v2, squeezenet1_1) are
  * checked the same way from the folder named by the environment variable
@@ -176,13 +178,17 @@ static bool compare(const char *model, const char *engine, const ir_value *v, co
  * compares with want. An unsupported lowering fails unless the model is
  * listed in c_unsupported.txt (then it is counted in n->c_unsupported); a
  * listed model that compiles fails. */
-static bool check_c(const char *name, ir_graph *g, const void *const *ins, void *const *out,
-                    const fe_npy *want, counts *n)
+static bool check_c(const char *name, ir_graph *g, int level, const void *const *ins,
+                    void *const *out, const fe_npy *want, counts *n)
 {
     ir_diag d;
     ir_diag_init(&d);
     loop_func *f = NULL;
-    loom_status st = be_compile(g, "m", &f, &d);
+    pass_options po = pass_options_default();
+    po.opt_level = level;
+    char engine[16];
+    snprintf(engine, sizeof engine, "C -O%d", level);
+    loom_status st = be_compile_opts(g, "m", &po, &f, &d);
     char why[400];
     bool listed = listed_unsupported(name, why, sizeof why);
     if (st == LOOM_STATUS_UNSUPPORTED) {
@@ -224,7 +230,7 @@ static bool check_c(const char *name, ir_graph *g, const void *const *ins, void 
         ok = false;
     }
     for (int i = 0; ok && i < g->n_outputs; i++)
-        ok &= compare(name, "C", g->outputs[i], out[i], &want[i]);
+        ok &= compare(name, engine, g->outputs[i], out[i], &want[i]);
     free(ws);
     be_cc_unload(&m);
     if (made) {
@@ -234,6 +240,34 @@ static bool check_c(const char *name, ir_graph *g, const void *const *ins, void 
             printf("  C backend: could not remove %s\n", dir);
     }
     loop_func_free(f);
+    ir_diag_free(&d);
+    return ok;
+}
+
+/* Loads the model at path again, runs the -O3 pipeline, runs the result
+ * in the interpreter and then through the C backend, comparing both. */
+static bool check_optimized(const char *path, const char *const *pins, const char *name,
+                            const void *const *ins, void *const *out, const fe_npy *want,
+                            counts *n)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    loom_status st = fe_onnx_load(path, pins, &g, &d);
+    if (!st)
+        st = pass_pipeline(g, NULL, &d);
+    if (!st)
+        st = interp_run(g, ins, out, &d);
+    bool ok = st == LOOM_STATUS_OK;
+    if (!ok)
+        printf("  %s -O3: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
+    else
+        printf("  %s -O3: %d nodes\n", name, g->n_nodes);
+    for (int i = 0; ok && i < g->n_outputs; i++)
+        ok &= compare(name, "interpreter -O3", g->outputs[i], out[i], &want[i]);
+    if (ok)
+        ok = check_c(name, g, 3, ins, out, want, n);
+    ir_graph_free(g);
     ir_diag_free(&d);
     return ok;
 }
@@ -287,7 +321,9 @@ static bool run_model(const char *dir, const char *name, counts *n)
         for (int i = 0; i < g->n_outputs; i++)
             ok &= compare(name, "interpreter", g->outputs[i], out[i], &want[i]);
         if (ok)
-            ok = check_c(name, g, ins, out, want, n);
+            ok = check_c(name, g, 0, ins, out, want, n);
+        if (ok)
+            ok = check_optimized(path, pins, name, ins, out, want, n);
         printf("%s %s\n", ok ? "PASS" : "FAIL", name);
     }
     for (int i = 0; i < MAX_IO; i++) {
