@@ -17,10 +17,14 @@
 #include "be_cc.h"
 #include "fe.h"
 #include "interp.h"
+#include "ir_text.h"
 #include "loom.h"
 
 struct loom_model {
-    char *path;
+    char *path;         /* the file, or for a model in memory its base folder */
+    char *text;         /* a model in memory (copied), or NULL */
+    size_t text_len;
+    loom_format format;
     char **dims;        /* NULL-terminated copies, or NULL */
     fe_binding *binds;
     ir_value *bound;    /* the values binds point at (data borrowed) */
@@ -140,6 +144,7 @@ void loom_model_free(loom_model *m)
     ir_free(m->binds);
     ir_free(m->bound);
     ir_free(m->path);
+    ir_free(m->text);
     ir_graph_free(m->g);
     ir_free(m);
 }
@@ -192,6 +197,10 @@ static loom_status copy_consts(loom_model *m, const loom_load_options *o, const 
 /* Loads a fresh graph from m's source and options. */
 static loom_status model_graph(const loom_model *m, ir_graph **out, ir_diag *d)
 {
+    if (m->text && m->format == LOOM_FORMAT_JSON)
+        return fe_json_load_string(m->text, m->text_len, "<memory>", m->path, out, d);
+    if (m->text)
+        return ir_parse(m->text, m->text_len, "<memory>", out, d);
     return fe_load_model_bound(m->path, (const char *const *)m->dims, m->binds, m->n_binds, out,
                                d);
 }
@@ -218,6 +227,47 @@ loom_status loom_model_load(const char *path, const loom_load_options *opts, loo
     ir_diag d;
     ir_diag_init(&d);
     st = model_graph(m, &m->g, &d);
+    if (st) {
+        loom_model_free(m);
+        return diag_set(diag, &d, st);
+    }
+    *out = m;
+    return diag_set(diag, &d, LOOM_STATUS_OK);
+}
+
+/* Checks load_memory's arguments; returns NULL or what is wrong. */
+static const char *check_memory(const void *data, size_t size, loom_format format)
+{
+    if (!data || !size)
+        return "data is NULL or size is 0";
+    if ((unsigned)format > LOOM_FORMAT_ONNX)
+        return "unknown format";
+    return NULL;
+}
+
+loom_status loom_model_load_memory(const void *data, size_t size, loom_format format,
+                                   const char *base_dir, loom_model **out, loom_diag *diag)
+{
+    static const char fn[] = "loom_model_load_memory";
+    if (!out)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, "out is NULL");
+    *out = NULL;
+    const char *why = check_memory(data, size, format);
+    if (why)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, why);
+    if (format == LOOM_FORMAT_ONNX)
+        return diag_fail(diag, LOOM_STATUS_UNSUPPORTED, fn, "ONNX models load from a path only");
+    loom_model *m = ir_calloc(1, sizeof *m);
+    if (!m || !(m->path = dup_str(base_dir ? base_dir : ".")) || !(m->text = ir_malloc(size))) {
+        loom_model_free(m);
+        return diag_fail(diag, LOOM_STATUS_NOMEM, fn, "out of memory");
+    }
+    memcpy(m->text, data, size);
+    m->text_len = size;
+    m->format = format;
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = model_graph(m, &m->g, &d);
     if (st) {
         loom_model_free(m);
         return diag_set(diag, &d, st);

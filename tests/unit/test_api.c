@@ -182,6 +182,65 @@ Test(api, missing_file_is_io)
     cr_assert(strstr(dg.message, "/nonexistent/model.json"), "%s", dg.message);
 }
 
+/* ---- from memory ---- */
+
+/* Reads the whole file at path into a buffer from malloc. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    char *buf = malloc(1 << 20);
+    cr_assert_not_null(buf);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+Test(api, json_from_memory_runs_like_from_file)
+{
+    size_t len;
+    char *text = slurp(MNIST, &len);
+    loom_model *m = NULL;
+    loom_diag dg;
+    loom_status st = loom_model_load_memory(text, len, LOOM_FORMAT_JSON,
+                                            LOOM_SOURCE_DIR "/examples/mnist_cnn", &m, &dg);
+    free(text); /* the model keeps a copy */
+    cr_assert_eq(st, LOOM_STATUS_OK, "%s", dg.message);
+    loom_compiled *c = NULL;
+    cr_assert_eq(loom_compile(m, NULL, &c, &dg), LOOM_STATUS_OK, "%s", dg.message);
+    loom_model_free(m);
+    fe_npy in = read_npy(MNIST_DIR "input_image.npy");
+    fe_npy ref = read_npy(MNIST_DIR "expected_probs.npy");
+    loom_workspace *w = NULL;
+    cr_assert_eq(loom_workspace_new(c, &w, NULL), LOOM_STATUS_OK);
+    run_and_check(c, w, &in, &ref);
+    loom_workspace_free(w);
+    loom_compiled_free(c);
+    fe_npy_free(&in);
+    fe_npy_free(&ref);
+}
+
+Test(api, memory_misuse_and_bad_text)
+{
+    loom_model *m = NULL;
+    loom_diag dg;
+    loom_status st;
+    cr_assert_eq(loom_model_load_memory(NULL, 4, LOOM_FORMAT_JSON, NULL, &m, &dg),
+                 LOOM_STATUS_INVALID_ARG);
+    cr_assert_eq(loom_model_load_memory("x", 1, (loom_format)9, NULL, &m, &dg),
+                 LOOM_STATUS_INVALID_ARG);
+    cr_assert_eq(loom_model_load_memory("x", 1, LOOM_FORMAT_ONNX, NULL, &m, &dg),
+                 LOOM_STATUS_UNSUPPORTED);
+    const char *bad_json = "{\"format\": 3", *bad_lir = "graph @g(";
+    st = loom_model_load_memory(bad_json, strlen(bad_json), LOOM_FORMAT_JSON, NULL, &m, &dg);
+    cr_assert_eq(st, LOOM_STATUS_INVALID_MODEL);
+    cr_assert(strncmp(dg.file, "<memory>:1:", 11) == 0, "file:line:col, got %s", dg.file);
+    st = loom_model_load_memory(bad_lir, strlen(bad_lir), LOOM_FORMAT_LIR, NULL, &m, &dg);
+    cr_assert_eq(st, LOOM_STATUS_INVALID_MODEL);
+    cr_assert_null(m);
+    assert_no_leaks();
+}
+
 /* ---- misuse ---- */
 
 Test(api, misuse_gives_errors)
