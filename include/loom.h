@@ -1,9 +1,14 @@
 /*
- * loom public API. Library calls return a loom_status and describe failures
- * in a diagnostic; only the command-line tools print and exit.
+ * loom public API. Load a model, compile it for a backend, ask its inputs,
+ * outputs and workspace size, run it many times, free it. Every call returns
+ * a loom_status and, on failure, fills the caller's loom_diag; the library
+ * never prints or exits. docs/api.md describes ownership and threading.
  */
 #ifndef LOOM_H
 #define LOOM_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +26,118 @@ typedef enum loom_status {
 
 /* A short constant description of a status. */
 const char *loom_status_name(loom_status s);
+
+/* The first error of a failed call, split into its parts. Fields that do
+ * not apply are empty strings; strings are truncated to fit. */
+typedef struct loom_diag {
+    loom_status code;
+    char file[256];     /* the model file, or "" */
+    char node[128];     /* the graph node's name, or "" */
+    char op[64];        /* the node's op, or "" */
+    char message[1024]; /* the reason (every error, one per line) */
+} loom_diag;
+
+typedef enum loom_backend {
+    LOOM_BACKEND_INTERP = 0, /* the reference interpreter */
+    LOOM_BACKEND_C,          /* emitted C, built by the system compiler, dlopen()ed */
+    LOOM_BACKEND_JIT         /* LLVM ORC JIT (when loom is built with it) */
+} loom_backend;
+
+typedef enum loom_dtype {
+    LOOM_DTYPE_F32 = 0, LOOM_DTYPE_F64, LOOM_DTYPE_I64, LOOM_DTYPE_I32,
+    LOOM_DTYPE_I8, LOOM_DTYPE_U8, LOOM_DTYPE_BOOL
+} loom_dtype;
+
+#define LOOM_MAX_RANK 8
+
+/* A graph input or output as the compiled model sees it. */
+typedef struct loom_tensor_info {
+    const char *name; /* owned by the compiled model */
+    loom_dtype dtype;
+    int rank;
+    int64_t dims[LOOM_MAX_RANK];
+    size_t bytes;     /* size of the buffer run() reads or writes */
+} loom_tensor_info;
+
+/* A graph input frozen into a constant at load time (shape inputs, masks).
+ * data is borrowed: it must stay valid until loom_model_free. */
+typedef struct loom_const {
+    const char *name;
+    loom_dtype dtype;
+    int rank;
+    int64_t dims[LOOM_MAX_RANK];
+    const void *data;
+} loom_const;
+
+/* What specializes the graph's shapes; NULL means none. */
+typedef struct loom_load_options {
+    const char *const *dims;  /* NULL-terminated "NAME=VALUE" pins, or NULL */
+    const loom_const *consts; /* n_consts bound constants */
+    int n_consts;
+} loom_load_options;
+
+typedef struct loom_compile_options {
+    loom_backend backend;
+    int opt_level;   /* graph passes: 0..3; -1 means the default (3) */
+    int threads;     /* BLAS threads; 0 means 1 */
+} loom_compile_options;
+
+/* The defaults: interpreter backend, -O3, one thread. */
+loom_compile_options loom_compile_options_default(void);
+
+typedef struct loom_model loom_model;
+typedef struct loom_compiled loom_compiled;
+typedef struct loom_workspace loom_workspace;
+
+/* Loads a model (.json, .onnx or .lir by extension). *out owns the graph;
+ * free it with loom_model_free. opts and diag may be NULL. */
+loom_status loom_model_load(const char *path, const loom_load_options *opts, loom_model **out,
+                            loom_diag *diag);
+
+typedef enum loom_format { LOOM_FORMAT_JSON = 0, LOOM_FORMAT_LIR, LOOM_FORMAT_ONNX } loom_format;
+/* Loads a model from size bytes at data (copied). base_dir resolves a JSON
+ * model's weights file (NULL: the current folder). ONNX from memory is not
+ * supported yet (LOOM_STATUS_UNSUPPORTED). */
+loom_status loom_model_load_memory(const void *data, size_t size, loom_format format,
+                                   const char *base_dir, loom_model **out, loom_diag *diag);
+/* NULL is allowed. */
+void loom_model_free(loom_model *m);
+
+/* Compiles model for opts->backend (opts NULL: the defaults). The result
+ * keeps its own copy of what it needs: model may be freed afterwards. */
+loom_status loom_compile(const loom_model *model, const loom_compile_options *opts,
+                         loom_compiled **out, loom_diag *diag);
+/* NULL is allowed. Free every workspace of c first. */
+void loom_compiled_free(loom_compiled *c);
+
+int loom_num_inputs(const loom_compiled *c);
+int loom_num_outputs(const loom_compiled *c);
+/* Describes input (or output) i; INVALID_ARG when i is out of range. */
+loom_status loom_input_info(const loom_compiled *c, int i, loom_tensor_info *out,
+                            loom_diag *diag);
+loom_status loom_output_info(const loom_compiled *c, int i, loom_tensor_info *out,
+                             loom_diag *diag);
+/* Bytes of scratch memory one run needs (the planner's arena). */
+size_t loom_workspace_size(const loom_compiled *c);
+
+/* A workspace for running c from one thread at a time; one per thread. */
+loom_status loom_workspace_new(const loom_compiled *c, loom_workspace **out, loom_diag *diag);
+void loom_workspace_free(loom_workspace *w);
+
+/* Runs c: inputs[i] points at loom_input_info(i).bytes bytes, outputs[i]
+ * at loom_output_info(i).bytes bytes; n_inputs / n_outputs must match.
+ * Calls on different workspaces may run concurrently. */
+loom_status loom_run(const loom_compiled *c, loom_workspace *w, const void *const *inputs,
+                     int n_inputs, void *const *outputs, int n_outputs, loom_diag *diag);
+
+/* Replaces the allocator every loom call uses (NULL functions restore
+ * malloc/realloc/free). Call it before any other loom call. */
+typedef struct loom_allocator {
+    void *(*malloc_fn)(size_t size);
+    void *(*realloc_fn)(void *ptr, size_t size);
+    void (*free_fn)(void *ptr);
+} loom_allocator;
+void loom_set_allocator(const loom_allocator *a);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,9 @@ void *ir_malloc(size_t size);
 void *ir_calloc(size_t count, size_t size);
 void *ir_realloc(void *ptr, size_t size);
 void ir_free(void *ptr);
+/* Replaces malloc/realloc/free under the hook (loom_set_allocator); any
+ * NULL restores the C library's. Not thread-safe: set it before loading. */
+void ir_alloc_set_hooks(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(void *));
 /* Test hook: allocation number n (0 = the next one) and all after it fail.
  * n < 0 switches failure off. */
 void ir_alloc_fail_after(long n);

@@ -15,6 +15,7 @@
 
 #include "loomrt.h"
 #include "loomrt_conv.c"
+#include "loomrt_cpu.c"
 #include "loomrt_gemm.c"
 
 #include "be_llvm_internal.h"

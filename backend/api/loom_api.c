@@ -1,0 +1,506 @@
+/*
+ * libloom's public API (include/loom.h): load, compile, query, run, free.
+ * A model keeps its source path and load options; each compilation reloads
+ * its own graph from them, so a compiled model owns everything it uses and
+ * a model can be compiled many times, by several backends. Errors come back
+ * as a status plus a loom_diag parsed from the ir_diag text that the rest
+ * of loom writes ("FILE: node "NAME" (Op): reason").
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "be.h"
+#include "be_c.h"
+#include "be_cc.h"
+#include "fe.h"
+#include "interp.h"
+#include "ir_text.h"
+#include "loom.h"
+
+struct loom_model {
+    char *path;         /* the file, or for a model in memory its base folder */
+    char *text;         /* a model in memory (copied), or NULL */
+    size_t text_len;
+    loom_format format;
+    char **dims;        /* NULL-terminated copies, or NULL */
+    fe_binding *binds;
+    ir_value *bound;    /* the values binds point at (data borrowed) */
+    int n_binds;
+    ir_graph *g;        /* loaded once, for validation */
+};
+
+struct loom_compiled {
+    loom_backend backend;
+    ir_graph *g;        /* private graph: I/O descriptions, the interpreter's program */
+    be_cc_module cc;    /* LOOM_BACKEND_C */
+    size_t workspace_bytes;
+};
+
+struct loom_workspace {
+    const loom_compiled *c;
+    void *raw;          /* from ir_malloc; mem is raw aligned to 64 bytes */
+    void *mem;
+};
+
+/* ---- diagnostics ---- */
+
+static void copy_field(char *dst, size_t size, const char *src, size_t n)
+{
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Splits the first line of text ("FILE: node "N" (Op): msg") into out. */
+static void diag_parse(loom_diag *out, const char *text)
+{
+    size_t line = strcspn(text, "\n");
+    const char *node = strstr(text, ": node \"");
+    if (node && (size_t)(node - text) < line) {
+        copy_field(out->file, sizeof out->file, text, (size_t)(node - text));
+        const char *name = node + 8, *q = strchr(name, '"');
+        if (q && strncmp(q, "\" (", 3) == 0) {
+            copy_field(out->node, sizeof out->node, name, (size_t)(q - name));
+            const char *op = q + 3, *e = strchr(op, ')');
+            if (e)
+                copy_field(out->op, sizeof out->op, op, (size_t)(e - op));
+        }
+    } else {
+        const char *colon = strstr(text, ": ");
+        if (colon && (size_t)(colon - text) < line && !memchr(text, ' ', (size_t)(colon - text)))
+            copy_field(out->file, sizeof out->file, text, (size_t)(colon - text));
+    }
+    copy_field(out->message, sizeof out->message, text, strlen(text));
+    size_t n = strlen(out->message);
+    if (n && out->message[n - 1] == '\n')
+        out->message[n - 1] = '\0';
+}
+
+/* Fills out (if not NULL) from d and st; returns st and clears d. */
+static loom_status diag_set(loom_diag *out, ir_diag *d, loom_status st)
+{
+    if (out) {
+        memset(out, 0, sizeof *out);
+        out->code = st;
+        if (st)
+            diag_parse(out, d->text && d->len ? d->text : loom_status_name(st));
+    }
+    ir_diag_free(d);
+    return st;
+}
+
+/* Clears out for a call that succeeded; returns OK. */
+static loom_status diag_ok(loom_diag *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    return LOOM_STATUS_OK;
+}
+
+/* Reports a misuse of the API: an INVALID_ARG (or given) status. */
+static loom_status diag_fail(loom_diag *out, loom_status st, const char *fn, const char *why)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_diag_errorf(&d, "%s: %s", fn, why);
+    return diag_set(out, &d, st);
+}
+
+/* ---- models ---- */
+
+void loom_set_allocator(const loom_allocator *a)
+{
+    if (a)
+        ir_alloc_set_hooks(a->malloc_fn, a->realloc_fn, a->free_fn);
+    else
+        ir_alloc_set_hooks(NULL, NULL, NULL);
+}
+
+loom_compile_options loom_compile_options_default(void)
+{
+    return (loom_compile_options){.backend = LOOM_BACKEND_INTERP, .opt_level = -1, .threads = 0};
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = ir_malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+void loom_model_free(loom_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; m->dims && m->dims[i]; i++)
+        ir_free(m->dims[i]);
+    ir_free(m->dims);
+    ir_free(m->binds);
+    ir_free(m->bound);
+    ir_free(m->path);
+    ir_free(m->text);
+    ir_graph_free(m->g);
+    ir_free(m);
+}
+
+/* Copies the pins of opts into m; false when out of memory. */
+static bool copy_dims(loom_model *m, const char *const *dims)
+{
+    int n = 0;
+    while (dims && dims[n])
+        n++;
+    if (!dims)
+        return true;
+    m->dims = ir_calloc((size_t)n + 1, sizeof *m->dims);
+    for (int i = 0; m->dims && i < n; i++)
+        if (!(m->dims[i] = dup_str(dims[i])))
+            return false;
+    return m->dims != NULL;
+}
+
+/* Checks and copies the bound constants of opts; sets *why on bad ones. */
+static loom_status copy_consts(loom_model *m, const loom_load_options *o, const char **why)
+{
+    if (o->n_consts < 0 || (o->n_consts && !o->consts)) {
+        *why = "n_consts is negative, or consts is NULL";
+        return LOOM_STATUS_INVALID_ARG;
+    }
+    if (!o->n_consts)
+        return LOOM_STATUS_OK;
+    m->binds = ir_calloc((size_t)o->n_consts, sizeof *m->binds);
+    m->bound = ir_calloc((size_t)o->n_consts, sizeof *m->bound);
+    if (!m->binds || !m->bound)
+        return LOOM_STATUS_NOMEM;
+    for (int i = 0; i < o->n_consts; i++) {
+        const loom_const *k = &o->consts[i];
+        if (!k->name || !k->data || k->rank < 0 || k->rank > LOOM_MAX_RANK ||
+            (unsigned)k->dtype > LOOM_DTYPE_BOOL) {
+            *why = "a bound constant has no name or data, a bad rank or a bad dtype";
+            return LOOM_STATUS_INVALID_ARG;
+        }
+        ir_value *v = &m->bound[i];
+        *v = (ir_value){.name = k->name, .dtype = (ir_dtype)k->dtype, .shape_known = true,
+                        .data = (void *)k->data, .shape = {.rank = k->rank}};
+        memcpy(v->shape.dims, k->dims, sizeof k->dims[0] * (size_t)k->rank);
+        m->binds[i] = (fe_binding){.name = k->name, .value = v};
+    }
+    m->n_binds = o->n_consts;
+    return LOOM_STATUS_OK;
+}
+
+/* Loads a fresh graph from m's source and options. */
+static loom_status model_graph(const loom_model *m, ir_graph **out, ir_diag *d)
+{
+    if (m->text && m->format == LOOM_FORMAT_JSON)
+        return fe_json_load_string(m->text, m->text_len, "<memory>", m->path, out, d);
+    if (m->text)
+        return ir_parse(m->text, m->text_len, "<memory>", out, d);
+    return fe_load_model_bound(m->path, (const char *const *)m->dims, m->binds, m->n_binds, out,
+                               d);
+}
+
+loom_status loom_model_load(const char *path, const loom_load_options *opts, loom_model **out,
+                            loom_diag *diag)
+{
+    if (!out)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_model_load", "out is NULL");
+    *out = NULL;
+    if (!path)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_model_load", "path is NULL");
+    loom_model *m = ir_calloc(1, sizeof *m);
+    const char *why = "out of memory";
+    loom_status st = m && (m->path = dup_str(path)) ? LOOM_STATUS_OK : LOOM_STATUS_NOMEM;
+    if (!st && opts && !copy_dims(m, opts->dims))
+        st = LOOM_STATUS_NOMEM;
+    if (!st && opts)
+        st = copy_consts(m, opts, &why);
+    if (st) {
+        loom_model_free(m);
+        return diag_fail(diag, st, "loom_model_load", why);
+    }
+    ir_diag d;
+    ir_diag_init(&d);
+    st = model_graph(m, &m->g, &d);
+    if (st) {
+        loom_model_free(m);
+        return diag_set(diag, &d, st);
+    }
+    *out = m;
+    return diag_set(diag, &d, LOOM_STATUS_OK);
+}
+
+/* Checks load_memory's arguments; returns NULL or what is wrong. */
+static const char *check_memory(const void *data, size_t size, loom_format format)
+{
+    if (!data || !size)
+        return "data is NULL or size is 0";
+    if ((unsigned)format > LOOM_FORMAT_ONNX)
+        return "unknown format";
+    return NULL;
+}
+
+loom_status loom_model_load_memory(const void *data, size_t size, loom_format format,
+                                   const char *base_dir, loom_model **out, loom_diag *diag)
+{
+    static const char fn[] = "loom_model_load_memory";
+    if (!out)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, "out is NULL");
+    *out = NULL;
+    const char *why = check_memory(data, size, format);
+    if (why)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, why);
+    if (format == LOOM_FORMAT_ONNX)
+        return diag_fail(diag, LOOM_STATUS_UNSUPPORTED, fn, "ONNX models load from a path only");
+    loom_model *m = ir_calloc(1, sizeof *m);
+    if (!m || !(m->path = dup_str(base_dir ? base_dir : ".")) || !(m->text = ir_malloc(size))) {
+        loom_model_free(m);
+        return diag_fail(diag, LOOM_STATUS_NOMEM, fn, "out of memory");
+    }
+    memcpy(m->text, data, size);
+    m->text_len = size;
+    m->format = format;
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = model_graph(m, &m->g, &d);
+    if (st) {
+        loom_model_free(m);
+        return diag_set(diag, &d, st);
+    }
+    *out = m;
+    return diag_set(diag, &d, LOOM_STATUS_OK);
+}
+
+/* ---- compiling ---- */
+
+void loom_compiled_free(loom_compiled *c)
+{
+    if (!c)
+        return;
+    be_cc_unload(&c->cc);
+    ir_graph_free(c->g);
+    ir_free(c);
+}
+
+/* Removes dir and the files in it (the build leaves no subfolders). */
+static void remove_dir(const char *dir)
+{
+    DIR *s = opendir(dir);
+    struct dirent *e;
+    while (s && (e = readdir(s)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char p[4096 + sizeof e->d_name + 2];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (s)
+        closedir(s);
+    rmdir(dir);
+}
+
+/* Emits c->g as C into a temporary folder, builds it with the system
+ * compiler and loads it; the folder is removed once the object is loaded. */
+static loom_status compile_c(loom_compiled *c, const loom_compile_options *o,
+                             const pass_options *po, ir_diag *d)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/loom-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        ir_diag_errorf(d, "%s: cannot create a temporary folder for the build", dir);
+        return LOOM_STATUS_IO;
+    }
+    loop_func *f = NULL;
+    loom_status st = be_compile_opts(c->g, "model", po, &f, d);
+    be_c_opts copts = {.weights = BE_WEIGHTS_AUTO, .source_name = c->g->source};
+    if (!st)
+        st = be_c_emit(f, &copts, dir, "model", d);
+    if (!st)
+        st = be_c_write_runtime(dir, d);
+    if (!st) {
+        c->workspace_bytes = (size_t)f->workspace_bytes;
+        /* OpenBLAS reads this when the model's shared object loads it */
+        char threads[32];
+        snprintf(threads, sizeof threads, "%d", o->threads > 0 ? o->threads : 1);
+        setenv("OPENBLAS_NUM_THREADS", threads, 1);
+        be_cc_opts ccopts = {0};
+        st = be_cc_build(dir, "model", "model", &ccopts, &c->cc, d);
+    }
+    loop_func_free(f);
+    remove_dir(dir);
+    return st;
+}
+
+/* Checks opts; returns NULL or what is wrong. */
+static const char *check_options(const loom_compile_options *o)
+{
+    if ((unsigned)o->backend > LOOM_BACKEND_JIT)
+        return "unknown backend";
+    if (o->opt_level < -1 || o->opt_level > PASS_MAX_LEVEL)
+        return "opt_level is not -1 or 0..3";
+    if (o->threads < 0)
+        return "threads is negative";
+    return NULL;
+}
+
+loom_status loom_compile(const loom_model *model, const loom_compile_options *opts,
+                         loom_compiled **out, loom_diag *diag)
+{
+    if (!out)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_compile", "out is NULL");
+    *out = NULL;
+    if (!model)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_compile", "model is NULL");
+    loom_compile_options o = opts ? *opts : loom_compile_options_default();
+    const char *why = check_options(&o);
+    if (why)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_compile", why);
+    if (o.backend == LOOM_BACKEND_JIT)
+        return diag_fail(diag, LOOM_STATUS_UNSUPPORTED, "loom_compile",
+                         "jit backend not built (this libloom has no LLVM backend)");
+    pass_options po = pass_options_default();
+    if (o.opt_level >= 0)
+        po.opt_level = o.opt_level;
+    loom_compiled *c = ir_calloc(1, sizeof *c);
+    if (!c)
+        return diag_fail(diag, LOOM_STATUS_NOMEM, "loom_compile", "out of memory");
+    c->backend = o.backend;
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = model_graph(model, &c->g, &d);
+    if (!st && o.backend == LOOM_BACKEND_C)
+        st = compile_c(c, &o, &po, &d);
+    if (st) {
+        loom_compiled_free(c);
+        return diag_set(diag, &d, st);
+    }
+    *out = c;
+    return diag_set(diag, &d, LOOM_STATUS_OK);
+}
+
+/* ---- queries ---- */
+
+int loom_num_inputs(const loom_compiled *c)
+{
+    return c ? c->g->n_inputs : 0;
+}
+
+int loom_num_outputs(const loom_compiled *c)
+{
+    return c ? c->g->n_outputs : 0;
+}
+
+size_t loom_workspace_size(const loom_compiled *c)
+{
+    return c ? c->workspace_bytes : 0;
+}
+
+static void tensor_info(const ir_value *v, loom_tensor_info *out)
+{
+    *out = (loom_tensor_info){.name = v->name, .dtype = (loom_dtype)v->dtype,
+                              .rank = v->shape.rank, .bytes = ir_value_bytes(v)};
+    memcpy(out->dims, v->shape.dims, sizeof out->dims[0] * (size_t)v->shape.rank);
+}
+
+/* Describes vals[i] of n values for the function fn. */
+static loom_status io_info(const loom_compiled *c, ir_value *const *vals, int n, int i,
+                           loom_tensor_info *out, loom_diag *diag, const char *fn)
+{
+    if (!c || !out)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, "compiled model or out is NULL");
+    if (i < 0 || i >= n)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, "index out of range");
+    tensor_info(vals[i], out);
+    return diag_ok(diag);
+}
+
+loom_status loom_input_info(const loom_compiled *c, int i, loom_tensor_info *out,
+                            loom_diag *diag)
+{
+    return io_info(c, c ? c->g->inputs : NULL, loom_num_inputs(c), i, out, diag,
+                   "loom_input_info");
+}
+
+loom_status loom_output_info(const loom_compiled *c, int i, loom_tensor_info *out,
+                             loom_diag *diag)
+{
+    return io_info(c, c ? c->g->outputs : NULL, loom_num_outputs(c), i, out, diag,
+                   "loom_output_info");
+}
+
+/* ---- running ---- */
+
+loom_status loom_workspace_new(const loom_compiled *c, loom_workspace **out, loom_diag *diag)
+{
+    if (!out)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_workspace_new", "out is NULL");
+    *out = NULL;
+    if (!c)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_workspace_new",
+                         "compiled model is NULL (compile before making a workspace)");
+    loom_workspace *w = ir_calloc(1, sizeof *w);
+    size_t bytes;
+    if (!w || !ir_add_size(c->workspace_bytes, 64, &bytes) || !(w->raw = ir_malloc(bytes))) {
+        ir_free(w);
+        return diag_fail(diag, LOOM_STATUS_NOMEM, "loom_workspace_new",
+                         "cannot allocate the workspace");
+    }
+    w->c = c;
+    w->mem = (void *)(((uintptr_t)w->raw + 63) & ~(uintptr_t)63);
+    *out = w;
+    return diag_ok(diag);
+}
+
+void loom_workspace_free(loom_workspace *w)
+{
+    if (!w)
+        return;
+    ir_free(w->raw);
+    ir_free(w);
+}
+
+/* Checks run()'s arguments; returns NULL or what is wrong. */
+static const char *check_run(const loom_compiled *c, const loom_workspace *w,
+                             const void *const *inputs, int n_inputs, void *const *outputs,
+                             int n_outputs)
+{
+    if (!c)
+        return "compiled model is NULL (compile before running)";
+    if (!w || w->c != c)
+        return "workspace is NULL or belongs to another compiled model";
+    if (n_inputs != c->g->n_inputs || n_outputs != c->g->n_outputs)
+        return "n_inputs or n_outputs differs from the model's";
+    if ((n_inputs && !inputs) || (n_outputs && !outputs))
+        return "inputs or outputs is NULL";
+    for (int i = 0; i < n_inputs; i++)
+        if (!inputs[i])
+            return "an input pointer is NULL";
+    for (int i = 0; i < n_outputs; i++)
+        if (!outputs[i])
+            return "an output pointer is NULL";
+    return NULL;
+}
+
+loom_status loom_run(const loom_compiled *c, loom_workspace *w, const void *const *inputs,
+                     int n_inputs, void *const *outputs, int n_outputs, loom_diag *diag)
+{
+    const char *why = check_run(c, w, inputs, n_inputs, outputs, n_outputs);
+    if (why)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_run", why);
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_status st = LOOM_STATUS_OK;
+    if (c->backend == LOOM_BACKEND_INTERP) {
+        st = interp_run(c->g, inputs, outputs, &d);
+    } else if (c->cc.run(inputs, outputs, w->mem) != 0) {
+        ir_diag_errorf(&d, "%s: the compiled model returned an error", c->g->source);
+        st = LOOM_STATUS_INTERNAL;
+    }
+    return diag_set(diag, &d, st);
+}
