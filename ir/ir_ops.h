@@ -115,7 +115,25 @@
     X(FLOOR, "Floor", 1, 1, 1, 1, unary_extra, "")                                             \
     X(CEIL, "Ceil", 1, 1, 1, 1, unary_extra, "")                                               \
     X(SOFTPLUS, "Softplus", 1, 1, 1, 1, unary_extra, "")                                       \
-    X(GELU, "Gelu", 1, 1, 1, 1, unary_extra, "approximate:s")
+    X(GELU, "Gelu", 1, 1, 1, 1, unary_extra, "approximate:s")                                 \
+    X(ELU, "Elu", 1, 1, 1, 1, unary_extra, "alpha:f")                                          \
+    X(SELU, "Selu", 1, 1, 1, 1, unary_extra, "alpha:f gamma:f")                                \
+    X(CELU, "Celu", 1, 1, 1, 1, unary_extra, "alpha:f")                                        \
+    X(THRESHOLDED_RELU, "ThresholdedRelu", 1, 1, 1, 1, unary_extra, "alpha:f")                 \
+    X(HARD_SWISH, "HardSwish", 1, 1, 1, 1, unary_extra, "")                                    \
+    X(SOFTSIGN, "Softsign", 1, 1, 1, 1, unary_extra, "")                                       \
+    X(SHRINK, "Shrink", 1, 1, 1, 1, unary_extra, "bias:f lambd:f")                             \
+    X(SIGN, "Sign", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(ROUND, "Round", 1, 1, 1, 1, unary_extra, "")                                             \
+    X(TAN, "Tan", 1, 1, 1, 1, unary_extra, "")                                                 \
+    X(ASIN, "Asin", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(ACOS, "Acos", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(ATAN, "Atan", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(SINH, "Sinh", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(COSH, "Cosh", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(ASINH, "Asinh", 1, 1, 1, 1, unary_extra, "")                                             \
+    X(ACOSH, "Acosh", 1, 1, 1, 1, unary_extra, "")                                             \
+    X(ATANH, "Atanh", 1, 1, 1, 1, unary_extra, "")
 
 typedef enum ir_op {
 #define IR_OP_ENUM(e, name, mi, ma, mo, mao, fn, attrs) IR_OP_##e,

@@ -69,7 +69,9 @@ typedef enum loop_expr_kind {
 #define LOOP_UNOPS(X) \
     X(NEG, "neg") X(ABS, "abs") X(SQRT, "sqrt") X(EXP, "exp") X(LOG, "log") X(ERF, "erf") \
     X(TANH, "tanh") X(FLOOR, "floor") X(CEIL, "ceil") X(ROUND, "round") X(NOT, "not") \
-    X(SIN, "sin") X(COS, "cos") X(LOG1P, "log1p")
+    X(SIN, "sin") X(COS, "cos") X(LOG1P, "log1p") X(TAN, "tan") X(ASIN, "asin") \
+    X(ACOS, "acos") X(ATAN, "atan") X(SINH, "sinh") X(COSH, "cosh") X(ASINH, "asinh") \
+    X(ACOSH, "acosh") X(ATANH, "atanh") X(EXPM1, "expm1")
 
 #define LOOP_BINOPS(X)                                                                    \
     X(ADD, "add") X(SUB, "sub") X(MUL, "mul") X(DIV, "div") X(MAX, "max") X(MIN, "min") \
