@@ -500,6 +500,25 @@ loom_status ir_infer_variadic(ir_graph *g, ir_node *n, ir_diag *d)
 
 /* ONNX Mod-13: A and B of one numeric dtype, broadcast. fmod=0 (integers
  * only) takes the divisor's sign, fmod=1 the dividend's (C fmod). */
+/* ONNX PRelu-16 (older forms alike): slope broadcasts unidirectionally to
+ * X; output of X's dtype and shape. */
+loom_status ir_infer_prelu(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    loom_status st = check_dtype(g, n, d, 0, DT_NUMERIC);
+    if (!st)
+        st = check_same_dtype(g, n, d, 1);
+    ir_shape s;
+    if (st || (st = broadcast_all(g, n, d, &s)))
+        return st;
+    const ir_value *x = n->inputs[0];
+    if (!ir_shape_equal(&s, &x->shape)) {
+        ir_diag_node(d, g, n, "slope \"%s\" does not broadcast to the shape of X \"%s\"",
+                     n->inputs[1]->name, x->name);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    return set_output(g, n, d, 0, x->dtype, &x->shape);
+}
+
 loom_status ir_infer_mod(ir_graph *g, ir_node *n, ir_diag *d)
 {
     loom_status st = check_dtype(g, n, d, 0, DT_NUMERIC);

@@ -104,6 +104,7 @@
     X(SUM, "Sum", 1, -1, 1, 1, variadic, "")                                                   \
     X(MEAN, "Mean", 1, -1, 1, 1, variadic, "")                                                 \
     X(MOD, "Mod", 2, 2, 1, 1, mod, "fmod:i")                                                   \
+    X(PRELU, "PRelu", 2, 2, 1, 1, prelu, "")                                                   \
     X(NOT, "Not", 1, 1, 1, 1, logical, "")                                                     \
     X(AND, "And", 2, 2, 1, 1, logical, "")                                                     \
     X(OR, "Or", 2, 2, 1, 1, logical, "")                                                       \

@@ -515,6 +515,21 @@ loom_status lower_mod(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
+/* ONNX PRelu-16: select(x < 0, slope * x, x), slope broadcast. */
+loom_status lower_prelu(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    nest e = open_nest(c, &step->body, n, &y->shape);
+    loop_expr *x = lower_bind(c, e.body, nest_operand(c, &e, n->inputs[0]));
+    loop_expr *s = nest_operand(c, &e, n->inputs[1]);
+    loop_expr *r = sel(c, bin(c, LOOP_BINOP_LT, x, num(c, y->dtype, 0)),
+                       bin(c, LOOP_BINOP_MUL, s, x), x);
+    loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
+    return LOOM_STATUS_OK;
+}
+
 /* ONNX Not-1, And/Or/Xor-7 (Xor is !=) on bool. */
 loom_status lower_logical(lower_ctx *c, const ir_node *n, loop_step *step)
 {

@@ -272,6 +272,31 @@ loom_status interp_mod(interp_ctx *c, const ir_node *n)
     return LOOM_STATUS_OK;
 }
 
+/* ONNX PRelu-16: x < 0 ? slope * x : x, slope broadcast to x; integers
+ * multiply with wrapping. */
+loom_status interp_prelu(interp_ctx *c, const ir_node *n)
+{
+    const ir_value *s = n->inputs[1], *y = n->outputs[0];
+    int64_t ss[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+    ir_bcast_strides(&s->shape, &y->shape, ss);
+    ir_dtype t = y->dtype;
+    const void *px = interp_in(c, n, 0), *ps = interp_in(c, n, 1);
+    void *out = interp_out(c, n, 0);
+    int64_t total = ir_shape_numel(&y->shape);
+    for (int64_t e = 0; e < total; e++, next_index(&y->shape, idx)) {
+        int64_t is = dot(idx, ss, y->shape.rank);
+        if (is_float(t)) {
+            double x = interp_load_f(px, t, e);
+            interp_store_f(out, t, e, x < 0 ? interp_load_f(ps, t, is) * x : x);
+        } else {
+            int64_t x = interp_load_i(px, t, e);
+            uint64_t p = (uint64_t)interp_load_i(ps, t, is) * (uint64_t)x;
+            interp_store_i(out, t, e, x < 0 ? (int64_t)p : x);
+        }
+    }
+    return LOOM_STATUS_OK;
+}
+
 /* ONNX Not-1, And/Or/Xor-7 on bool with broadcasting. */
 loom_status interp_logical(interp_ctx *c, const ir_node *n)
 {

@@ -131,6 +131,9 @@ run("celu_a", "Celu", [("x", u)], {"alpha": 2.0})
 run("thresholdedrelu_a", "ThresholdedRelu", [("x", u)], {"alpha": -0.5})
 run("shrink_bl", "Shrink", [("x", u)], {"bias": 1.5, "lambd": 1.0})
 run("sign_i64", "Sign", [("x", np.array([-7, 0, 3, -1, 9, 0], np.int64))])
+run("prelu", "PRelu", [("x", x34 - 0.25), ("s", np.array([0.5, -2, 0.25, 3], f32))], opset=16)
+run("prelu_i64", "PRelu", [("x", np.array([[-3, 2, -1], [4, -5, 0]], np.int64)),
+                           ("s", np.array([[2], [-3]], np.int64))], opset=16)
 
 print("/* ---- expected values (tests/unit/gen_test_ops_extra.py, onnxruntime "
       + ort.__version__ + ") ---- */")

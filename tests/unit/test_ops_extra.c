@@ -78,6 +78,8 @@ static const float want_celu_a[10] = {-1.6932899951934814f, -1.0552668571472168f
 static const float want_thresholdedrelu_a[10] = {0.0f, 0.0f, 0.0f, 0.0f, 0.25f, 1.0f, 2.5f, 30.0f, 0.0f, 100.0f};
 static const float want_shrink_bl[10] = {-2.25f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f, 28.5f, -28.5f, 98.5f};
 static const int64_t want_sign_i64[6] = {-1, 0, 1, -1, 1, 0};
+static const float want_prelu[12] = {-2.875f, 9.5f, -0.9375f, -8.25f, -0.875f, 1.5f, 0.25f, 1.25f, 2.25f, 3.25f, 4.25f, 5.25f};
+static const int64_t want_prelu_i64[6] = {-6, 2, -2, 4, 15, 0};
 /* ---- end of expected values ---- */
 
 /* ---- helpers ---- */
@@ -632,6 +634,34 @@ Test(extra, unary_more)
     ir_graph_free(g);
 }
 
+/* PRelu-16 with a broadcast slope (f32 [4] over [3,4], i64 [2,1] over
+ * [2,3]) against onnxruntime; a slope that would widen X is rejected. */
+Test(extra, prelu)
+{
+    static const float x[12] = {-5.75f, -4.75f, -3.75f, -2.75f, -1.75f, -0.75f,
+                                0.25f, 1.25f, 2.25f, 3.25f, 4.25f, 5.25f};
+    static const float s4[4] = {0.5f, -2, 0.25f, 3};
+    ir_graph *g = tl_graph("g");
+    ir_value *a = tl_input(g, "x", IR_DTYPE_F32, 2, D(3, 4));
+    ir_value *s = tl_input(g, "s", IR_DTYPE_F32, 1, D(4));
+    tl_node(g, IR_OP_PRELU, "n", 2, (ir_value *[]){a, s}, 1, "y");
+    check_run(g, (const void *[]){x, s4}, want_prelu, 12);
+    ir_graph_free(g);
+    static const int64_t xi[6] = {-3, 2, -1, 4, -5, 0}, si[2] = {2, -3};
+    g = tl_graph("g");
+    a = tl_input(g, "x", IR_DTYPE_I64, 2, D(2, 3));
+    s = tl_input(g, "s", IR_DTYPE_I64, 2, D(2, 1));
+    tl_node(g, IR_OP_PRELU, "n", 2, (ir_value *[]){a, s}, 1, "y");
+    check_run(g, (const void *[]){xi, si}, want_prelu_i64, 6);
+    ir_graph_free(g);
+    g = tl_graph("g");
+    a = tl_input(g, "x", IR_DTYPE_F32, 1, D(4));
+    s = tl_input(g, "s", IR_DTYPE_F32, 2, D(3, 4));
+    tl_node(g, IR_OP_PRELU, "n", 2, (ir_value *[]){a, s}, 1, "y");
+    infer_fails_with(g, LOOM_STATUS_INVALID_MODEL, "does not broadcast to the shape of X");
+    ir_graph_free(g);
+}
+
 /* ---- C backend against the interpreter ---- */
 
 /* Every elementwise op of this file in one graph (broadcasting operands,
@@ -681,7 +711,8 @@ Test(extra_c, elementwise)
 
 /* The unary math and activations of unary_more in f32 and f64, with
  * explicit attributes, on values in each op's domain (s in [-1, 1), w >=
- * 1, a spread over [-6, 6) with exact ties for Round), and Sign on i64. */
+ * 1, a spread over [-6, 6) with exact ties for Round), Sign on i64, and
+ * PRelu with a broadcast and a same-shape slope. */
 Test(extra_c, unary_more)
 {
     static const ir_op ops[] = {IR_OP_TAN, IR_OP_ASIN, IR_OP_ACOS, IR_OP_ATAN, IR_OP_SINH,
@@ -711,6 +742,9 @@ Test(extra_c, unary_more)
     ir_node_set_float(g, n, "alpha", 2);
     ir_value *q = tl_input(g, "q", IR_DTYPE_I64, 1, D(7));
     tl_node(g, IR_OP_SIGN, "sign_i64", 1, (ir_value *[]){q}, 1, "sign_i64");
+    ir_value *slope = tl_input(g, "slope", IR_DTYPE_F32, 2, D(3, 1));
+    tl_node(g, IR_OP_PRELU, "prelu", 2, (ir_value *[]){in[2], slope}, 1, "prelu");
+    tl_node(g, IR_OP_PRELU, "prelu_flat", 2, (ir_value *[]){in[0], in[0]}, 1, "prelu_flat");
     tl_infer_ok(g);
     float sv[24], wv[5] = {1, 1.25f, 2, 9.5f, 100}, av[24];
     tl_fill(sv, IR_DTYPE_F32, 24, 5);
@@ -720,7 +754,8 @@ Test(extra_c, unary_more)
     av[0] = 2.5f, av[1] = -2.5f, av[2] = 0.5f, av[3] = 0, av[4] = -1e-4f, av[5] = NAN;
     double ev[6] = {-0.75, -0.1, 0, 0.3, 0.5, 0.99};
     int64_t qv[7] = {-5, 0, 4, INT64_MIN + 1, INT64_MAX, -1, 1};
-    tl_check_c(g, (const void *[]){sv, wv, av, ev, qv}, 1e-6f, 1e-5f);
+    float slv[3] = {0.25f, -1.5f, 2};
+    tl_check_c(g, (const void *[]){sv, wv, av, ev, qv, slv}, 1e-6f, 1e-5f);
     ir_graph_free(g);
 }
 
