@@ -93,6 +93,7 @@
     X(CONSTANT, "Constant", 0, 0, 1, 1, constant,                                              \
       "value:t value_float:f value_floats:fs value_int:i value_ints:is")                       \
     X(SHAPE, "Shape", 1, 1, 1, 1, shape, "start:i end:i")                                      \
+    X(SIZE, "Size", 1, 1, 1, 1, size, "")                                                      \
     X(CONSTANT_OF_SHAPE, "ConstantOfShape", 1, 1, 1, 1, constant_of_shape, "value:t")          \
     X(RANGE, "Range", 3, 3, 1, 1, range, "")                                                   \
     X(TRILU, "Trilu", 1, 2, 1, 1, trilu, "upper:i")                                            \
