@@ -40,6 +40,7 @@
     X(AVERAGE_POOL, "AveragePool", 1, 1, 1, 1, average_pool,                                   \
       IR_POOL_ATTRS " count_include_pad:i")                                                    \
     X(GLOBAL_AVERAGE_POOL, "GlobalAveragePool", 1, 1, 1, 1, global_average_pool, "")           \
+    X(GLOBAL_MAX_POOL, "GlobalMaxPool", 1, 1, 1, 1, global_average_pool, "")                   \
     X(BATCH_NORMALIZATION, "BatchNormalization", 5, 5, 1, 5, batch_normalization,              \
       "epsilon:f momentum:f training_mode:i spatial:i is_test:i")                              \
     X(GEMM, "Gemm", 2, 4, 1, 1, gemm,                                                          \
