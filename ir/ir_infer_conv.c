@@ -646,7 +646,8 @@ loom_status ir_infer_average_pool(ir_graph *g, ir_node *n, ir_diag *d)
     return infer_pool(g, n, d, &s);
 }
 
-/* ONNX GlobalAveragePool-1: Y[N, C, 1, ...] from X[N, C, spatial...]. */
+/* ONNX GlobalAveragePool-1, GlobalMaxPool-1: Y[N, C, 1, ...] from X[N, C,
+ * spatial...]. */
 loom_status ir_infer_global_average_pool(ir_graph *g, ir_node *n, ir_diag *d)
 {
     const ir_value *x = ir_input(n, 0);

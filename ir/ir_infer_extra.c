@@ -2,7 +2,7 @@
  * Shape inference for the ops today's exporters add to transformer and
  * CNN/GAN graphs: ConstantOfShape, Range, Trilu, Pad, Tile, GatherElements,
  * the variadic Min/Max/Sum/Mean, Mod, Not/And/Or/Xor, IsNaN/IsInf and the
- * unary Sin/Cos/Floor/Ceil/Softplus/Gelu.
+ * unary math (trigonometric, hyperbolic, rounding, Sign) and activations.
  *
  * Shapes are static in loom, so the inputs an output shape depends on
  * (ConstantOfShape's shape, Range's bounds, Pad's pads, Tile's repeats) must
@@ -500,6 +500,25 @@ loom_status ir_infer_variadic(ir_graph *g, ir_node *n, ir_diag *d)
 
 /* ONNX Mod-13: A and B of one numeric dtype, broadcast. fmod=0 (integers
  * only) takes the divisor's sign, fmod=1 the dividend's (C fmod). */
+/* ONNX PRelu-16 (older forms alike): slope broadcasts unidirectionally to
+ * X; output of X's dtype and shape. */
+loom_status ir_infer_prelu(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    loom_status st = check_dtype(g, n, d, 0, DT_NUMERIC);
+    if (!st)
+        st = check_same_dtype(g, n, d, 1);
+    ir_shape s;
+    if (st || (st = broadcast_all(g, n, d, &s)))
+        return st;
+    const ir_value *x = n->inputs[0];
+    if (!ir_shape_equal(&s, &x->shape)) {
+        ir_diag_node(d, g, n, "slope \"%s\" does not broadcast to the shape of X \"%s\"",
+                     n->inputs[1]->name, x->name);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    return set_output(g, n, d, 0, x->dtype, &x->shape);
+}
+
 loom_status ir_infer_mod(ir_graph *g, ir_node *n, ir_diag *d)
 {
     loom_status st = check_dtype(g, n, d, 0, DT_NUMERIC);
@@ -544,13 +563,39 @@ loom_status ir_infer_is_nan_inf(ir_graph *g, ir_node *n, ir_diag *d)
     return set_output(g, n, d, 0, IR_DTYPE_BOOL, &n->inputs[0]->shape);
 }
 
-/* ONNX Sin/Cos-7, Floor/Ceil-13, Softplus-1, Gelu-20 (approximate "none" or
- * "tanh"): float input, output of its dtype and shape. */
+void ir_unary_params(const ir_node *n, double *a, double *b)
+{
+    *a = *b = 0;
+    switch (n->op) {
+    case IR_OP_ELU:
+    case IR_OP_CELU:
+    case IR_OP_THRESHOLDED_RELU: *a = ir_attr_float(n, "alpha", 1.0f); break;
+    case IR_OP_SELU:
+        *a = ir_attr_float(n, "alpha", 1.67326319217681884765625f);
+        *b = ir_attr_float(n, "gamma", 1.05070102214813232421875f);
+        break;
+    case IR_OP_SHRINK:
+        *a = ir_attr_float(n, "bias", 0.0f);
+        *b = ir_attr_float(n, "lambd", 0.5f);
+        break;
+    default: break;
+    }
+}
+
+/* ONNX Sin/Cos/Tan/Asin/Acos/Atan-7, Sinh/Cosh/Asinh/Acosh/Atanh-9,
+ * Floor/Ceil/Round-11+, Softplus-1, Gelu-20 (approximate "none" or "tanh"),
+ * Elu/Selu-6, Celu-12 (alpha not 0), ThresholdedRelu-10, HardSwish-14,
+ * Softsign-1, Shrink-9 (float forms), Sign-13 (any numeric dtype): output
+ * of the input's dtype and shape. */
 loom_status ir_infer_unary_extra(ir_graph *g, ir_node *n, ir_diag *d)
 {
-    loom_status st = check_dtype(g, n, d, 0, DT_FLOAT);
+    loom_status st = check_dtype(g, n, d, 0, n->op == IR_OP_SIGN ? DT_NUMERIC : DT_FLOAT);
     if (st)
         return st;
+    if (n->op == IR_OP_CELU && ir_attr_float(n, "alpha", 1.0f) == 0.0f) {
+        ir_diag_node(d, g, n, "alpha is 0; Celu divides by it");
+        return LOOM_STATUS_INVALID_MODEL;
+    }
     if (n->op == IR_OP_GELU) {
         const char *a = ir_attr_string(n, "approximate", "none");
         if (strcmp(a, "none") != 0 && strcmp(a, "tanh") != 0) {

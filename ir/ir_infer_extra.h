@@ -1,7 +1,7 @@
 /*
  * Resolved geometry of the ops in ir_infer_extra.c (ConstantOfShape, Range,
  * Trilu, Pad, Tile, GatherElements, Min/Max/Sum/Mean, Mod, logic, IsNaN /
- * IsInf, Sin/Cos/Floor/Ceil/Softplus/Gelu) shared by shape inference, the
+ * IsInf, the unary math and activations) shared by shape inference, the
  * interpreter (ir/interp/interp_extra.c) and the lowering (backend/lower/lower_extra.c)
  * so that all three read attributes and constant inputs alike.
  */
@@ -60,5 +60,10 @@ bool ir_trilu_k(const ir_node *n, int64_t *k);
 /* Tile-13: the repeats per dim (constant input 1); false when not
  * constant or of the wrong length. */
 bool ir_tile_repeats(const ir_node *n, int64_t repeats[IR_MAX_RANK]);
+
+/* The two float attributes of a parameterized unary op with ONNX's
+ * defaults: Elu/Celu/ThresholdedRelu alpha (1); Selu alpha and gamma
+ * (1.6732632, 1.0507010); Shrink bias and lambd (0, 0.5). Others: 0, 0. */
+void ir_unary_params(const ir_node *n, double *a, double *b);
 
 #endif

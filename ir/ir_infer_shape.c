@@ -776,3 +776,11 @@ loom_status ir_infer_shape(ir_graph *g, ir_node *n, ir_diag *d)
     ir_shape s = {.rank = 1, .dims = {end - start}};
     return constant_out(g, n, IR_DTYPE_I64, &s, x->shape.dims + start, d);
 }
+
+/* ONNX Size-21: the input's element count as an i64 scalar (constant). */
+loom_status ir_infer_size(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    int64_t count = ir_shape_numel(&n->inputs[0]->shape);
+    ir_shape s = {.rank = 0};
+    return constant_out(g, n, IR_DTYPE_I64, &s, &count, d);
+}

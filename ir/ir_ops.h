@@ -40,6 +40,7 @@
     X(AVERAGE_POOL, "AveragePool", 1, 1, 1, 1, average_pool,                                   \
       IR_POOL_ATTRS " count_include_pad:i")                                                    \
     X(GLOBAL_AVERAGE_POOL, "GlobalAveragePool", 1, 1, 1, 1, global_average_pool, "")           \
+    X(GLOBAL_MAX_POOL, "GlobalMaxPool", 1, 1, 1, 1, global_average_pool, "")                   \
     X(BATCH_NORMALIZATION, "BatchNormalization", 5, 5, 1, 5, batch_normalization,              \
       "epsilon:f momentum:f training_mode:i spatial:i is_test:i")                              \
     X(GEMM, "Gemm", 2, 4, 1, 1, gemm,                                                          \
@@ -95,6 +96,7 @@
     X(CONSTANT, "Constant", 0, 0, 1, 1, constant,                                              \
       "value:t value_float:f value_floats:fs value_int:i value_ints:is")                       \
     X(SHAPE, "Shape", 1, 1, 1, 1, shape, "start:i end:i")                                      \
+    X(SIZE, "Size", 1, 1, 1, 1, size, "")                                                      \
     X(CONSTANT_OF_SHAPE, "ConstantOfShape", 1, 1, 1, 1, constant_of_shape, "value:t")          \
     X(RANGE, "Range", 3, 3, 1, 1, range, "")                                                   \
     X(TRILU, "Trilu", 1, 2, 1, 1, trilu, "upper:i")                                            \
@@ -106,6 +108,7 @@
     X(SUM, "Sum", 1, -1, 1, 1, variadic, "")                                                   \
     X(MEAN, "Mean", 1, -1, 1, 1, variadic, "")                                                 \
     X(MOD, "Mod", 2, 2, 1, 1, mod, "fmod:i")                                                   \
+    X(PRELU, "PRelu", 2, 2, 1, 1, prelu, "")                                                   \
     X(NOT, "Not", 1, 1, 1, 1, logical, "")                                                     \
     X(AND, "And", 2, 2, 1, 1, logical, "")                                                     \
     X(OR, "Or", 2, 2, 1, 1, logical, "")                                                       \
@@ -117,7 +120,25 @@
     X(FLOOR, "Floor", 1, 1, 1, 1, unary_extra, "")                                             \
     X(CEIL, "Ceil", 1, 1, 1, 1, unary_extra, "")                                               \
     X(SOFTPLUS, "Softplus", 1, 1, 1, 1, unary_extra, "")                                       \
-    X(GELU, "Gelu", 1, 1, 1, 1, unary_extra, "approximate:s") \
+    X(GELU, "Gelu", 1, 1, 1, 1, unary_extra, "approximate:s")                                 \
+    X(ELU, "Elu", 1, 1, 1, 1, unary_extra, "alpha:f")                                          \
+    X(SELU, "Selu", 1, 1, 1, 1, unary_extra, "alpha:f gamma:f")                                \
+    X(CELU, "Celu", 1, 1, 1, 1, unary_extra, "alpha:f")                                        \
+    X(THRESHOLDED_RELU, "ThresholdedRelu", 1, 1, 1, 1, unary_extra, "alpha:f")                 \
+    X(HARD_SWISH, "HardSwish", 1, 1, 1, 1, unary_extra, "")                                    \
+    X(SOFTSIGN, "Softsign", 1, 1, 1, 1, unary_extra, "")                                       \
+    X(SHRINK, "Shrink", 1, 1, 1, 1, unary_extra, "bias:f lambd:f")                             \
+    X(SIGN, "Sign", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(ROUND, "Round", 1, 1, 1, 1, unary_extra, "")                                             \
+    X(TAN, "Tan", 1, 1, 1, 1, unary_extra, "")                                                 \
+    X(ASIN, "Asin", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(ACOS, "Acos", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(ATAN, "Atan", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(SINH, "Sinh", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(COSH, "Cosh", 1, 1, 1, 1, unary_extra, "")                                               \
+    X(ASINH, "Asinh", 1, 1, 1, 1, unary_extra, "")                                             \
+    X(ACOSH, "Acosh", 1, 1, 1, 1, unary_extra, "")                                             \
+    X(ATANH, "Atanh", 1, 1, 1, 1, unary_extra, "") \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")

@@ -82,6 +82,7 @@ int64_t ir_node_flops(const ir_graph *g, const ir_node *n)
         return mul(numel(n->outputs[0]), ksize);
     }
     case IR_OP_GLOBAL_AVERAGE_POOL:
+    case IR_OP_GLOBAL_MAX_POOL:
     case IR_OP_REDUCE_MEAN:
     case IR_OP_REDUCE_SUM:
     case IR_OP_REDUCE_MAX: return numel(n->inputs[0]);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "be.h"
+#include "be_llvm.h"
 #include "be_c.h"
 #include "be_cc.h"
 #include "fe.h"
@@ -35,7 +36,8 @@ struct loom_model {
 struct loom_compiled {
     loom_backend backend;
     ir_graph *g;        /* private graph: I/O descriptions, the interpreter's program */
-    be_cc_module cc;    /* LOOM_BACKEND_C */
+    be_cc_module cc;    /* LOOM_BACKEND_C; for LOOM_BACKEND_JIT, cc.run is jit's entry */
+    be_llvm_module *jit; /* LOOM_BACKEND_JIT */
     size_t workspace_bytes;
 };
 
@@ -282,7 +284,10 @@ void loom_compiled_free(loom_compiled *c)
 {
     if (!c)
         return;
-    be_cc_unload(&c->cc);
+    if (c->jit)
+        be_llvm_free(c->jit);
+    else
+        be_cc_unload(&c->cc);
     ir_graph_free(c->g);
     ir_free(c);
 }
@@ -337,6 +342,24 @@ static loom_status compile_c(loom_compiled *c, const loom_compile_options *o,
     return st;
 }
 
+/* Compiles c->g in-process through the LLVM backend (backend/llvm). */
+static loom_status compile_jit(loom_compiled *c, const loom_compile_options *o,
+                               const pass_options *po, ir_diag *d)
+{
+    loop_func *f = NULL;
+    loom_status st = be_compile_opts(c->g, "model", po, &f, d);
+    if (!st) {
+        be_llvm_set_threads(o->threads > 0 ? o->threads : 1);
+        st = be_llvm_jit(f, NULL, &c->jit, d);
+    }
+    if (!st) {
+        c->cc.run = be_llvm_entry(c->jit);
+        c->workspace_bytes = (size_t)be_llvm_workspace_bytes(c->jit);
+    }
+    loop_func_free(f);
+    return st;
+}
+
 /* Checks opts; returns NULL or what is wrong. */
 static const char *check_options(const loom_compile_options *o)
 {
@@ -361,9 +384,6 @@ loom_status loom_compile(const loom_model *model, const loom_compile_options *op
     const char *why = check_options(&o);
     if (why)
         return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_compile", why);
-    if (o.backend == LOOM_BACKEND_JIT)
-        return diag_fail(diag, LOOM_STATUS_UNSUPPORTED, "loom_compile",
-                         "jit backend not built (this libloom has no LLVM backend)");
     pass_options po = pass_options_default();
     if (o.opt_level >= 0)
         po.opt_level = o.opt_level;
@@ -376,6 +396,8 @@ loom_status loom_compile(const loom_model *model, const loom_compile_options *op
     loom_status st = model_graph(model, &c->g, &d);
     if (!st && o.backend == LOOM_BACKEND_C)
         st = compile_c(c, &o, &po, &d);
+    if (!st && o.backend == LOOM_BACKEND_JIT)
+        st = compile_jit(c, &o, &po, &d);
     if (st) {
         loom_compiled_free(c);
         return diag_set(diag, &d, st);

@@ -151,6 +151,10 @@ static void emit_unary(emitter *e, const loop_expr *x)
         [LOOP_UNOP_ROUND] = "nearbyint", /* ONNX Round: half to even */
         [LOOP_UNOP_SIN] = "sin", [LOOP_UNOP_COS] = "cos", [LOOP_UNOP_LOG1P] = "log1p",
         [LOOP_UNOP_FAST_EXP] = "exp", [LOOP_UNOP_FAST_TANH] = "tanh", /* f64 */
+        [LOOP_UNOP_TAN] = "tan", [LOOP_UNOP_ASIN] = "asin", [LOOP_UNOP_ACOS] = "acos",
+        [LOOP_UNOP_ATAN] = "atan", [LOOP_UNOP_SINH] = "sinh", [LOOP_UNOP_COSH] = "cosh",
+        [LOOP_UNOP_ASINH] = "asinh", [LOOP_UNOP_ACOSH] = "acosh", [LOOP_UNOP_ATANH] = "atanh",
+        [LOOP_UNOP_EXPM1] = "expm1",
     };
     FILE *out = e->out;
     if (x->op == LOOP_UNOP_NEG || x->op == LOOP_UNOP_NOT) {

@@ -300,6 +300,10 @@ static LLVMValueRef gen_unary_float(gen *g, const loop_expr *x, LLVMValueRef a)
     };
     static const char *lib[LOOP_UNOP_COUNT] = {
         [LOOP_UNOP_ERF] = "erf", [LOOP_UNOP_TANH] = "tanh", [LOOP_UNOP_LOG1P] = "log1p",
+        [LOOP_UNOP_TAN] = "tan", [LOOP_UNOP_ASIN] = "asin", [LOOP_UNOP_ACOS] = "acos",
+        [LOOP_UNOP_ATAN] = "atan", [LOOP_UNOP_SINH] = "sinh", [LOOP_UNOP_COSH] = "cosh",
+        [LOOP_UNOP_ASINH] = "asinh", [LOOP_UNOP_ACOSH] = "acosh", [LOOP_UNOP_ATANH] = "atanh",
+        [LOOP_UNOP_EXPM1] = "expm1",
     };
     LLVMTypeRef t = type_of(g, x->dtype);
     if (x->op == LOOP_UNOP_NEG)

@@ -35,4 +35,8 @@ const be_llvm_symbol be_llvm_symbols[] = {
     SYM(sqrtf), SYM(sqrt),  SYM(floorf), SYM(floor), SYM(ceilf),  SYM(ceil),
     SYM(nearbyintf), SYM(nearbyint), SYM(exp2f), SYM(exp2), SYM(memcpy), SYM(memset),
     SYM(memmove), SYM(sincosf), SYM(sincos), SYM(roundevenf), SYM(roundeven),
+    SYM(tanf),  SYM(tan),   SYM(asinf),  SYM(asin),  SYM(acosf),  SYM(acos),
+    SYM(atanf), SYM(atan),  SYM(sinhf),  SYM(sinh),  SYM(coshf),  SYM(cosh),
+    SYM(asinhf), SYM(asinh), SYM(acoshf), SYM(acosh), SYM(atanhf), SYM(atanh),
+    SYM(expm1f), SYM(expm1),
     {NULL, NULL}};

@@ -78,7 +78,9 @@ typedef enum loop_expr_kind {
     /* f32: the runtime's exp/tanh (runtime/loomrt.h, within 2 ulp, branch free so     \
      * loops vectorize); lowering chooses them, both backends compute the same         \
      * algorithm; f64: as exp/tanh */                                                  \
-    X(FAST_EXP, "fast_exp") X(FAST_TANH, "fast_tanh")
+    X(FAST_EXP, "fast_exp") X(FAST_TANH, "fast_tanh")                                   \
+    X(TAN, "tan") X(ASIN, "asin") X(ACOS, "acos") X(ATAN, "atan") X(SINH, "sinh")          \
+    X(COSH, "cosh") X(ASINH, "asinh") X(ACOSH, "acosh") X(ATANH, "atanh") X(EXPM1, "expm1")
 
 #define LOOP_BINOPS(X)                                                                    \
     X(ADD, "add") X(SUB, "sub") X(MUL, "mul") X(DIV, "div") X(MAX, "max") X(MIN, "min") \

@@ -1029,7 +1029,8 @@ loom_status lower_average_pool(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
-/* ONNX GlobalAveragePool-1: the mean of each (n, c) plane. */
+/* ONNX GlobalAveragePool-1: the mean of each (n, c) plane; GlobalMaxPool-1:
+ * its maximum. */
 loom_status lower_global_average_pool(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *xv = n->inputs[0];
@@ -1038,12 +1039,19 @@ loom_status lower_global_average_pool(lower_ctx *c, const ir_node *n, loop_step 
     loop_buf *x = lower_buf(c, xv), *y = lower_buf(c, n->outputs[0]);
     loop_block *b = &step->body;
     int vp = open_loop(c, &b, xv->shape.dims[0] * xv->shape.dims[1]);
+    bool gmp = n->op == IR_OP_GLOBAL_MAX_POOL; /* GlobalMaxPool-1: v > m ? v : m */
     int sum = loop_local_new(c->f, t);
-    loop_set(c->f, b, sum, loop_const_f(c->f, t, 0));
+    loop_set(c->f, b, sum, loop_const_f(c->f, t, gmp ? -INFINITY : 0));
     loop_block *in = b;
     int vi = open_loop(c, &in, sp);
     loop_index xi = at_var(vp, sp, 0);
     term(&xi, vi, 1);
+    if (gmp) {
+        loop_expr *v = lower_bind(c, in, loop_load(c->f, x, xi)), *m = loop_local_read(c->f, sum);
+        loop_set(c->f, in, sum, loop_select(c->f, lower_bin(c, LOOP_BINOP_GT, v, m), v, m));
+        loop_store(c->f, b, y, at_var(vp, 1, 0), loop_local_read(c->f, sum));
+        return LOOM_STATUS_OK;
+    }
     accumulate(c, in, sum, loop_load(c->f, x, xi));
     loop_store(c->f, b, y, at_var(vp, 1, 0),
                lower_bin(c, LOOP_BINOP_DIV, loop_local_read(c->f, sum), loop_const_f(c->f, t, (double)sp)));

@@ -2,7 +2,7 @@
  * Lowering of the ops of ir_infer_extra.c (semantics: ir/interp/interp_extra.c).
  *
  *   - Elementwise (Min/Max/Sum/Mean, Mod, Not/And/Or/Xor, IsNaN/IsInf,
- *     Sin/Cos/Floor/Ceil/Softplus/Gelu): one loop nest over the output, a
+ *     unary math and activations): one loop nest over the output, a
  *     single flat loop when no operand broadcasts; one-element constants
  *     become literals.
  *   - Data movement (Tile, Pad, GatherElements, Trilu): strided copies whose
@@ -437,6 +437,21 @@ loom_status lower_mod(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
+/* ONNX PRelu-16: select(x < 0, slope * x, x), slope broadcast. */
+loom_status lower_prelu(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    nest e = open_nest(c, &step->body, n, &y->shape);
+    loop_expr *x = lower_bind(c, e.body, nest_operand(c, &e, n->inputs[0]));
+    loop_expr *s = nest_operand(c, &e, n->inputs[1]);
+    loop_expr *r = lower_sel(c, lower_bin(c, LOOP_BINOP_LT, x, lower_num(c, y->dtype, 0)),
+                       lower_bin(c, LOOP_BINOP_MUL, s, x), x);
+    loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
+    return LOOM_STATUS_OK;
+}
+
 /* ONNX Not-1, And/Or/Xor-7 (Xor is !=) on bool. */
 loom_status lower_logical(lower_ctx *c, const ir_node *n, loop_step *step)
 {
@@ -483,8 +498,78 @@ loom_status lower_is_nan_inf(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
-/* ONNX Sin/Cos-7, Floor/Ceil-13, Softplus-1 (x > 0 ? x + log1p(exp(-x)) :
- * log1p(exp(x)), as onnxruntime), Gelu-20. */
+/* The loop unop of a unary math op, or LOOP_UNOP_COUNT. */
+static loop_unop math_unop(ir_op op)
+{
+    switch (op) {
+    case IR_OP_SIN: return LOOP_UNOP_SIN;
+    case IR_OP_COS: return LOOP_UNOP_COS;
+    case IR_OP_TAN: return LOOP_UNOP_TAN;
+    case IR_OP_ASIN: return LOOP_UNOP_ASIN;
+    case IR_OP_ACOS: return LOOP_UNOP_ACOS;
+    case IR_OP_ATAN: return LOOP_UNOP_ATAN;
+    case IR_OP_SINH: return LOOP_UNOP_SINH;
+    case IR_OP_COSH: return LOOP_UNOP_COSH;
+    case IR_OP_ASINH: return LOOP_UNOP_ASINH;
+    case IR_OP_ACOSH: return LOOP_UNOP_ACOSH;
+    case IR_OP_ATANH: return LOOP_UNOP_ATANH;
+    case IR_OP_FLOOR: return LOOP_UNOP_FLOOR;
+    case IR_OP_CEIL: return LOOP_UNOP_CEIL;
+    case IR_OP_ROUND: return LOOP_UNOP_ROUND;
+    default: return LOOP_UNOP_COUNT;
+    }
+}
+
+/* Activation op n of v (a bound local) as the interpreter computes it
+ * (interp_extra.c activation_value); NULL for another op. */
+static loop_expr *activation(lower_ctx *c, loop_block *b, const ir_node *n, loop_expr *v)
+{
+    ir_dtype t = v->dtype;
+    double pa, pb;
+    ir_unary_params(n, &pa, &pb);
+    loop_expr *zero = lower_num(c, t, 0);
+    switch (n->op) {
+    case IR_OP_SOFTPLUS: /* x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), as onnxruntime */
+        return lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, zero),
+                   lower_bin(c, LOOP_BINOP_ADD, v,
+                       lower_un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, lower_un(c, LOOP_UNOP_NEG, v)))),
+                   lower_un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, v)));
+    case IR_OP_GELU: /* approximate="tanh" is the tanh form */
+        return lower_act(c, b,
+                         strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0
+                             ? IR_ACT_GELU_TANH : IR_ACT_GELU,
+                         0, 0, v);
+    case IR_OP_HARD_SWISH: return lower_act(c, b, IR_ACT_HARD_SWISH, 1.0 / 6.0, 0.5, v);
+    case IR_OP_ELU:
+        return lower_sel(c, lower_bin(c, LOOP_BINOP_LT, v, zero),
+                   lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, pa), lower_un(c, LOOP_UNOP_EXPM1, v)), v);
+    case IR_OP_SELU:
+        return lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, zero), lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, pb), v),
+                   lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, pb * pa), lower_un(c, LOOP_UNOP_EXPM1, v)));
+    case IR_OP_CELU: {
+        loop_expr *e = lower_un(c, LOOP_UNOP_EXPM1, lower_bin(c, LOOP_BINOP_DIV, v, lower_num(c, t, pa)));
+        return lower_bin(c, LOOP_BINOP_ADD, lower_bin(c, LOOP_BINOP_MAX, v, zero),
+                   lower_bin(c, LOOP_BINOP_MIN, zero, lower_bin(c, LOOP_BINOP_MUL, lower_num(c, t, pa), e)));
+    }
+    case IR_OP_THRESHOLDED_RELU: return lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, lower_num(c, t, pa)), v, zero);
+    case IR_OP_SOFTSIGN:
+        return lower_bin(c, LOOP_BINOP_DIV, v,
+                   lower_bin(c, LOOP_BINOP_ADD, lower_num(c, t, 1), lower_un(c, LOOP_UNOP_ABS, v)));
+    case IR_OP_SHRINK: /* bias pa, lambd pb */
+        return lower_sel(c, lower_bin(c, LOOP_BINOP_LT, v, lower_num(c, t, -pb)),
+                   lower_bin(c, LOOP_BINOP_ADD, v, lower_num(c, t, pa)),
+                   lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, lower_num(c, t, pb)),
+                       lower_bin(c, LOOP_BINOP_SUB, v, lower_num(c, t, pa)), zero));
+    case IR_OP_SIGN:
+        return lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, zero), lower_num(c, t, 1),
+                   lower_sel(c, lower_bin(c, LOOP_BINOP_LT, v, zero), lower_num(c, t, -1), zero));
+    default: return NULL;
+    }
+}
+
+/* The unary ops of ir_infer_unary_extra: trigonometric, hyperbolic and
+ * rounding ops as one loop unop each, Sign and the activations as
+ * selects (semantics: interp_extra.c). */
 loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
@@ -492,25 +577,12 @@ loom_status lower_unary_extra(lower_ctx *c, const ir_node *n, loop_step *step)
         return LOOM_STATUS_OK;
     nest e = open_nest(c, &step->body, n, &y->shape);
     loop_expr *v = lower_bind(c, e.body, nest_operand(c, &e, x)), *r;
-    switch (n->op) {
-    case IR_OP_SIN: r = lower_un(c, LOOP_UNOP_SIN, v); break;
-    case IR_OP_COS: r = lower_un(c, LOOP_UNOP_COS, v); break;
-    case IR_OP_FLOOR: r = lower_un(c, LOOP_UNOP_FLOOR, v); break;
-    case IR_OP_CEIL: r = lower_un(c, LOOP_UNOP_CEIL, v); break;
-    case IR_OP_SOFTPLUS:
-        r = lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, lower_num(c, x->dtype, 0)),
-                lower_bin(c, LOOP_BINOP_ADD, v,
-                    lower_un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, lower_un(c, LOOP_UNOP_NEG, v)))),
-                lower_un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, v)));
-        break;
-    case IR_OP_GELU:
-        /* Gelu-20; approximate="tanh" is the tanh form */
-        r = lower_act(c, e.body,
-                      strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0 ? IR_ACT_GELU_TANH
-                                                                                  : IR_ACT_GELU,
-                      0, 0, v);
-        break;
-    default: return lower_no_case(c, n);
+    loop_unop u = math_unop(n->op);
+    r = u != LOOP_UNOP_COUNT ? lower_un(c, u, v) : activation(c, e.body, n, v);
+    if (!r) {
+        ir_diag_node(c->d, c->g, n, "internal error: %s is not a unary op of this lowering",
+                     ir_op_name(n->op));
+        return LOOM_STATUS_INTERNAL;
     }
     loop_store(c->f, e.body, lower_buf(c, y), nest_index(&e, &y->shape), r);
     return LOOM_STATUS_OK;

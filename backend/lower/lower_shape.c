@@ -394,3 +394,10 @@ loom_status lower_shape(lower_ctx *c, const ir_node *n, loop_step *step)
     return lower_payload(c, n, step, IR_DTYPE_I64, s->dims + start,
                          (size_t)(end - start) * sizeof *s->dims);
 }
+
+/* ONNX Size-21: the element count as a constant payload. */
+loom_status lower_size(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    int64_t count = ir_shape_numel(&n->inputs[0]->shape);
+    return lower_payload(c, n, step, IR_DTYPE_I64, &count, sizeof count);
+}

@@ -337,8 +337,8 @@ loom_status interp_average_pool(interp_ctx *c, const ir_node *n)
     return LOOM_STATUS_OK;
 }
 
-/* ONNX GlobalAveragePool-1: the mean over all spatial positions of each
- * (n, c) plane. */
+/* ONNX GlobalAveragePool-1 (GlobalMaxPool-1): the mean (maximum) over all
+ * spatial positions of each (n, c) plane. */
 loom_status interp_global_average_pool(interp_ctx *c, const ir_node *n)
 {
     const ir_value *xv = n->inputs[0];
@@ -347,10 +347,14 @@ loom_status interp_global_average_pool(interp_ctx *c, const ir_node *n)
     int64_t planes = xv->shape.dims[0] * xv->shape.dims[1];
     int64_t xsp = box_size(xv->shape.dims + 2, xv->shape.rank - 2);
     for (int64_t p = 0; p < planes; p++) {
-        double sum = 0.0;
-        for (int64_t i = 0; i < xsp; i++)
-            sum += interp_load_f(x, xv->dtype, p * xsp + i);
-        interp_store_f(y, n->outputs[0]->dtype, p, sum / (double)xsp);
+        double sum = 0.0, max = -INFINITY;
+        for (int64_t i = 0; i < xsp; i++) {
+            double v = interp_load_f(x, xv->dtype, p * xsp + i);
+            sum += v;
+            max = v > max ? v : max;
+        }
+        bool gmp = n->op == IR_OP_GLOBAL_MAX_POOL; /* GlobalMaxPool-1 */
+        interp_store_f(y, n->outputs[0]->dtype, p, gmp ? max : sum / (double)xsp);
     }
     return LOOM_STATUS_OK;
 }

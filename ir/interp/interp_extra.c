@@ -1,7 +1,9 @@
 /*
  * Interpreter kernels for the ops of ir_infer_extra.c: ConstantOfShape,
  * Range, Trilu, Pad, Tile, GatherElements, Min/Max/Sum/Mean, Mod,
- * Not/And/Or/Xor, IsNaN/IsInf and Sin/Cos/Floor/Ceil/Softplus/Gelu.
+ * Not/And/Or/Xor, IsNaN/IsInf and the unary math and activations (Sin ...
+ * Atanh, Floor/Ceil/Round, Sign, Softplus, Gelu, Elu, Selu, Celu,
+ * ThresholdedRelu, HardSwish, Softsign, Shrink).
  *
  * Plain loops over the output in row-major order. Broadcasting ops find
  * each input element through per-input strides (0 along broadcast dims);
@@ -274,6 +276,31 @@ loom_status interp_mod(interp_ctx *c, const ir_node *n)
     return LOOM_STATUS_OK;
 }
 
+/* ONNX PRelu-16: x < 0 ? slope * x : x, slope broadcast to x; integers
+ * multiply with wrapping. */
+loom_status interp_prelu(interp_ctx *c, const ir_node *n)
+{
+    const ir_value *s = n->inputs[1], *y = n->outputs[0];
+    int64_t ss[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+    ir_bcast_strides(&s->shape, &y->shape, ss);
+    ir_dtype t = y->dtype;
+    const void *px = interp_in(c, n, 0), *ps = interp_in(c, n, 1);
+    void *out = interp_out(c, n, 0);
+    int64_t total = ir_shape_numel(&y->shape);
+    for (int64_t e = 0; e < total; e++, next_index(&y->shape, idx)) {
+        int64_t is = dot(idx, ss, y->shape.rank);
+        if (is_float(t)) {
+            double x = interp_load_f(px, t, e);
+            interp_store_f(out, t, e, x < 0 ? interp_load_f(ps, t, is) * x : x);
+        } else {
+            int64_t x = interp_load_i(px, t, e);
+            uint64_t p = (uint64_t)interp_load_i(ps, t, is) * (uint64_t)x;
+            interp_store_i(out, t, e, x < 0 ? (int64_t)p : x);
+        }
+    }
+    return LOOM_STATUS_OK;
+}
+
 /* ONNX Not-1, And/Or/Xor-7 on bool with broadcasting. */
 loom_status interp_logical(interp_ctx *c, const ir_node *n)
 {
@@ -320,39 +347,91 @@ loom_status interp_is_nan_inf(interp_ctx *c, const ir_node *n)
     return LOOM_STATUS_OK;
 }
 
-/* One unary op of this file on x: Softplus-1 as onnxruntime writes it
- * (x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), no overflow), Gelu-20 exact
- * (erf) or with the tanh approximation. */
-static double unary_value(ir_op op, bool tanh_gelu, double x, bool *ok)
+/* The parameters of one unary node (ir_unary_params). */
+typedef struct unary_args {
+    double a, b;
+    bool tanh_gelu;
+} unary_args;
+
+/* Activations of this file on x, as the ONNX specs define them (Softplus-1
+ * as onnxruntime writes it, no overflow); false for another op. */
+static bool activation_value(ir_op op, const unary_args *p, double x, double *y)
 {
     switch (op) {
-    case IR_OP_SIN: return sin(x);
-    case IR_OP_COS: return cos(x);
-    case IR_OP_FLOOR: return floor(x);
-    case IR_OP_CEIL: return ceil(x);
-    case IR_OP_SOFTPLUS: return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+    case IR_OP_SOFTPLUS: *y = x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); return true;
     case IR_OP_GELU:
-        if (tanh_gelu)
-            return 0.5 * x * (1 + tanh(0.79788456080286535588 /* sqrt(2 / pi) */ * (x + 0.044715 * x * x * x)));
-        return 0.5 * x * (1 + erf(x / sqrt(2.0)));
-    default: *ok = false; return NAN;
+        if (p->tanh_gelu)
+            *y = 0.5 * x * (1 + tanh(0.79788456080286535588 /* sqrt(2 / pi) */ * (x + 0.044715 * x * x * x)));
+        else
+            *y = 0.5 * x * (1 + erf(x / sqrt(2.0)));
+        return true;
+    case IR_OP_ELU: *y = x < 0 ? p->a * expm1(x) : x; return true;
+    case IR_OP_SELU: *y = x > 0 ? p->b * x : p->b * p->a * expm1(x); return true;
+    case IR_OP_CELU: *y = fmax(x, 0) + fmin(0, p->a * expm1(x / p->a)); return true;
+    case IR_OP_THRESHOLDED_RELU: *y = x > p->a ? x : 0; return true;
+    case IR_OP_HARD_SWISH: *y = x * fmax(0, fmin(1, x / 6 + 0.5)); return true;
+    case IR_OP_SOFTSIGN: *y = x / (1 + fabs(x)); return true;
+    case IR_OP_SHRINK: *y = x < -p->b ? x + p->a : x > p->b ? x - p->a : 0; return true;
+    default: return false;
     }
 }
 
-/* ONNX Sin/Cos-7, Floor/Ceil-13, Softplus-1, Gelu-20 on f32 / f64. */
+/* The other unary math of this file on x; false for another op. */
+static bool math_value(ir_op op, double x, double *y)
+{
+    switch (op) {
+    case IR_OP_SIN: *y = sin(x); return true;
+    case IR_OP_COS: *y = cos(x); return true;
+    case IR_OP_TAN: *y = tan(x); return true;
+    case IR_OP_ASIN: *y = asin(x); return true;
+    case IR_OP_ACOS: *y = acos(x); return true;
+    case IR_OP_ATAN: *y = atan(x); return true;
+    case IR_OP_SINH: *y = sinh(x); return true;
+    case IR_OP_COSH: *y = cosh(x); return true;
+    case IR_OP_ASINH: *y = asinh(x); return true;
+    case IR_OP_ACOSH: *y = acosh(x); return true;
+    case IR_OP_ATANH: *y = atanh(x); return true;
+    case IR_OP_FLOOR: *y = floor(x); return true;
+    case IR_OP_CEIL: *y = ceil(x); return true;
+    case IR_OP_ROUND: *y = nearbyint(x); return true; /* half to even */
+    case IR_OP_SIGN: *y = x > 0 ? 1 : x < 0 ? -1 : 0; return true;
+    default: return false;
+    }
+}
+
+/* ONNX Sign-13 on an integer tensor. */
+static void sign_int(const ir_value *x, const void *in, void *out)
+{
+    int64_t total = ir_shape_numel(&x->shape);
+    for (int64_t e = 0; e < total; e++) {
+        int64_t v = interp_load_i(in, x->dtype, e);
+        interp_store_i(out, x->dtype, e, v > 0 ? 1 : v < 0 ? -1 : 0);
+    }
+}
+
+/* The unary ops of ir_infer_unary_extra (trigonometric, hyperbolic,
+ * rounding, Sign and the activations) on f32 / f64, Sign also on
+ * integers. */
 loom_status interp_unary_extra(interp_ctx *c, const ir_node *n)
 {
     const ir_value *x = n->inputs[0];
-    bool tanh_gelu = strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0;
+    unary_args p = {.tanh_gelu = strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0};
+    ir_unary_params(n, &p.a, &p.b);
     const void *in = interp_in(c, n, 0);
     void *out = interp_out(c, n, 0);
+    if (n->op == IR_OP_SIGN && !is_float(x->dtype)) {
+        sign_int(x, in, out);
+        return LOOM_STATUS_OK;
+    }
     int64_t total = ir_shape_numel(&x->shape);
-    bool ok = true;
-    unary_value(n->op, tanh_gelu, 0, &ok);
-    if (!ok)
-        return interp_no_case(c, n);
-    for (int64_t e = 0; e < total; e++)
-        interp_store_f(out, x->dtype, e,
-                       unary_value(n->op, tanh_gelu, interp_load_f(in, x->dtype, e), &ok));
+    for (int64_t e = 0; e < total; e++) {
+        double v = interp_load_f(in, x->dtype, e), y;
+        if (!activation_value(n->op, &p, v, &y) && !math_value(n->op, v, &y)) {
+            ir_diag_node(c->d, c->g, n, "internal error: %s is not a unary op of this kernel",
+                         ir_op_name(n->op));
+            return LOOM_STATUS_INTERNAL;
+        }
+        interp_store_f(out, x->dtype, e, y);
+    }
     return LOOM_STATUS_OK;
 }

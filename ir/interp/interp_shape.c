@@ -304,3 +304,12 @@ loom_status interp_shape(interp_ctx *c, const ir_node *n)
         out[i - start] = x->shape.dims[i];
     return LOOM_STATUS_OK;
 }
+
+/* ONNX Size-21 (normally constant data from inference). */
+loom_status interp_size(interp_ctx *c, const ir_node *n)
+{
+    int64_t *out = interp_out(c, n, 0);
+    if (out)
+        *out = ir_shape_numel(&n->inputs[0]->shape);
+    return LOOM_STATUS_OK;
+}

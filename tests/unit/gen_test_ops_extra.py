@@ -118,6 +118,22 @@ for op in ["Sin", "Cos", "Floor", "Ceil", "Softplus"]:
 run("gelu", "Gelu", [("x", u)])
 run("gelu_tanh", "Gelu", [("x", u)], {"approximate": "tanh"})
 run("sin_f64", "Sin", [("x", u.astype(np.float64))], opset=13)
+v = np.array([-0.9, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 0.9], f32)
+for op in ["Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Atanh"]:
+    run(op.lower(), op, [("x", v)])
+run("acosh", "Acosh", [("x", np.array([1, 1.5, 2, 3.75, 10, 100], f32))])
+for op in ["Round", "Sign", "Elu", "Selu", "Celu", "ThresholdedRelu", "HardSwish", "Softsign",
+           "Shrink"]:
+    run(op.lower(), op, [("x", u)])
+run("elu_a", "Elu", [("x", u)], {"alpha": 0.5})
+run("selu_ag", "Selu", [("x", u)], {"alpha": 2.0, "gamma": 3.0})
+run("celu_a", "Celu", [("x", u)], {"alpha": 2.0})
+run("thresholdedrelu_a", "ThresholdedRelu", [("x", u)], {"alpha": -0.5})
+run("shrink_bl", "Shrink", [("x", u)], {"bias": 1.5, "lambd": 1.0})
+run("sign_i64", "Sign", [("x", np.array([-7, 0, 3, -1, 9, 0], np.int64))])
+run("prelu", "PRelu", [("x", x34 - 0.25), ("s", np.array([0.5, -2, 0.25, 3], f32))], opset=16)
+run("prelu_i64", "PRelu", [("x", np.array([[-3, 2, -1], [4, -5, 0]], np.int64)),
+                           ("s", np.array([[2], [-3]], np.int64))], opset=16)
 
 print("/* ---- expected values (tests/unit/gen_test_ops_extra.py, onnxruntime "
       + ort.__version__ + ") ---- */")

@@ -94,18 +94,10 @@ Test(api, mnist_c)
     assert_no_leaks();
 }
 
-Test(api, jit_not_built)
+Test(api, mnist_jit)
 {
-    loom_model *m = NULL;
-    cr_assert_eq(loom_model_load(MNIST, NULL, &m, NULL), LOOM_STATUS_OK);
-    loom_compile_options o = {.backend = LOOM_BACKEND_JIT, .opt_level = -1};
-    loom_compiled *c = (loom_compiled *)1;
-    loom_diag dg;
-    cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_UNSUPPORTED);
-    cr_assert_null(c);
-    cr_assert_eq(dg.code, LOOM_STATUS_UNSUPPORTED);
-    cr_assert(strstr(dg.message, "jit backend not built"), "%s", dg.message);
-    loom_model_free(m);
+    check_backend(LOOM_BACKEND_JIT);
+    assert_no_leaks();
 }
 
 /* ---- several threads, one workspace each ---- */
@@ -156,6 +148,7 @@ static void check_threads(loom_backend b)
 
 Test(api, threads_interp) { check_threads(LOOM_BACKEND_INTERP); }
 Test(api, threads_c) { check_threads(LOOM_BACKEND_C); }
+Test(api, threads_jit) { check_threads(LOOM_BACKEND_JIT); }
 
 /* ---- diagnostics ---- */
 

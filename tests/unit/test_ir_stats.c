@@ -108,8 +108,8 @@ Test(ir_stats, pooling_and_reductions)
     cr_assert_eq(flops_of(g, n), 8 * 4);
     ir_graph_free(g);
     /* the reductions read every input element once */
-    ir_op reduce[] = {IR_OP_GLOBAL_AVERAGE_POOL, IR_OP_REDUCE_MEAN, IR_OP_REDUCE_SUM,
-                      IR_OP_REDUCE_MAX};
+    ir_op reduce[] = {IR_OP_GLOBAL_AVERAGE_POOL, IR_OP_GLOBAL_MAX_POOL, IR_OP_REDUCE_MEAN,
+                      IR_OP_REDUCE_SUM, IR_OP_REDUCE_MAX};
     for (size_t k = 0; k < sizeof reduce / sizeof *reduce; k++) {
         g = tl_graph("g");
         n = node(g, reduce[k], 1, (ir_value *[]){IN(g, "x", 1, 2, 4, 4)});

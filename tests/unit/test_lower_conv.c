@@ -449,6 +449,9 @@ Test(lower_conv, global_pool_and_batchnorm)
     node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap1", 1, &x1, 1);
     ir_value *x3 = in(g, "x3", IR_DTYPE_F64, SHP(1, 2, 3, 2, 2));
     node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap3", 1, &x3, 1);
+    node(g, IR_OP_GLOBAL_MAX_POOL, "gmp2", 1, &x, 1);
+    node(g, IR_OP_GLOBAL_MAX_POOL, "gmp1", 1, &x1, 1);
+    node(g, IR_OP_GLOBAL_MAX_POOL, "gmp3", 1, &x3, 1);
     ir_value *p[5] = {x, f32(g, "scale", SHP(3)), f32(g, "bias", SHP(3)), f32(g, "mean", SHP(3)),
                       cst(g, "var", IR_DTYPE_F32, SHP(3), true)};
     ir_node *n = node(g, IR_OP_BATCH_NORMALIZATION, "bn4", 5, p, 1);

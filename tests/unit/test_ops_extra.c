@@ -54,6 +54,32 @@ static const float want_softplus[10] = {0.023245465010404587f, 0.201413258910179
 static const float want_gelu[10] = {-0.00033158808946609497f, -0.10021081566810608f, -0.1542687714099884f, 0.0f, 0.14967657625675201f, 0.8413447141647339f, 2.484476089477539f, 30.0f, -0.0f, 100.0f};
 static const float want_gelu_tanh[10] = {-0.00021927058696746826f, -0.10042843222618103f, -0.1542859971523285f, 0.0f, 0.14967535436153412f, 0.8411920070648193f, 2.4849157333374023f, 30.0f, -0.0f, 100.0f};
 static const double want_sin_f64[10] = {0.5715613187423438, -0.9974949866040544, -0.479425538604203, 0.0, 0.24740395925452294, 0.8414709848078966, 0.5984721441039564, -0.9880316240928618, 0.9880316240928618, -0.5063656411097588};
+static const float want_tan[8] = {-1.2601581811904907f, -0.5463024973869324f, -0.25534191727638245f, 0.0f, 0.25534191727638245f, 0.5463024973869324f, 0.9315964579582214f, 1.2601581811904907f};
+static const float want_asin[8] = {-1.11976957321167f, -0.5235987305641174f, -0.2526802718639374f, 0.0f, 0.2526802718639374f, 0.5235987305641174f, 0.8480621576309204f, 1.11976957321167f};
+static const float want_acos[8] = {2.690565824508667f, 2.094395160675049f, 1.823476791381836f, 1.5707963705062866f, 1.3181159496307373f, 1.0471975803375244f, 0.722734272480011f, 0.4510268270969391f};
+static const float want_atan[8] = {-0.7328150272369385f, -0.4636475443840027f, -0.24497868120670319f, 0.0f, 0.24497868120670319f, 0.4636475443840027f, 0.6435011625289917f, 0.7328150272369385f};
+static const float want_sinh[8] = {-1.0265166759490967f, -0.5210952758789062f, -0.25261232256889343f, 0.0f, 0.25261232256889343f, 0.5210952758789062f, 0.8223167061805725f, 1.0265166759490967f};
+static const float want_cosh[8] = {1.4330863952636719f, 1.1276259422302246f, 1.0314130783081055f, 1.0f, 1.0314130783081055f, 1.1276259422302246f, 1.2946833372116089f, 1.4330863952636719f};
+static const float want_asinh[8] = {-0.8088668584823608f, -0.4812118411064148f, -0.24746647477149963f, 0.0f, 0.24746647477149963f, 0.4812118411064148f, 0.6931471824645996f, 0.8088668584823608f};
+static const float want_atanh[8] = {-1.4722193479537964f, -0.5493061542510986f, -0.2554128170013428f, 0.0f, 0.2554128170013428f, 0.5493061542510986f, 0.9729551076889038f, 1.4722193479537964f};
+static const float want_acosh[6] = {0.0f, 0.9624236822128296f, 1.316957950592041f, 1.9966315031051636f, 2.993222951889038f, 5.29829216003418f};
+static const float want_round[10] = {-4.0f, -2.0f, -0.0f, 0.0f, 0.0f, 1.0f, 2.0f, 30.0f, -30.0f, 100.0f};
+static const float want_sign[10] = {-1.0f, -1.0f, -1.0f, 0.0f, 1.0f, 1.0f, 1.0f, 1.0f, -1.0f, 1.0f};
+static const float want_elu[10] = {-0.9764822721481323f, -0.7768698334693909f, -0.39346933364868164f, 0.0f, 0.25f, 1.0f, 2.5f, 30.0f, -1.0f, 100.0f};
+static const float want_selu[10] = {-1.7167527675628662f, -1.3658143281936646f, -0.6917581558227539f, 0.0f, 0.2626752555370331f, 1.0507010221481323f, 2.6267526149749756f, 31.52103042602539f, -1.7580993175506592f, 105.07009887695312f};
+static const float want_celu[10] = {-0.9764822721481323f, -0.7768698334693909f, -0.39346933364868164f, 0.0f, 0.25f, 1.0f, 2.5f, 30.0f, -1.0f, 100.0f};
+static const float want_thresholdedrelu[10] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 2.5f, 30.0f, 0.0f, 100.0f};
+static const float want_hardswish[10] = {-0.0f, -0.375f, -0.2083333283662796f, 0.0f, 0.1354166716337204f, 0.6666666865348816f, 2.2916667461395264f, 30.0f, -0.0f, 100.0f};
+static const float want_softsign[10] = {-0.7894737124443054f, -0.6000000238418579f, -0.3333333432674408f, 0.0f, 0.20000000298023224f, 0.5f, 0.7142857313156128f, 0.9677419066429138f, -0.9677419066429138f, 0.9900990128517151f};
+static const float want_shrink[10] = {-3.75f, -1.5f, 0.0f, 0.0f, 0.0f, 1.0f, 2.5f, 30.0f, -30.0f, 100.0f};
+static const float want_elu_a[10] = {-0.48824113607406616f, -0.38843491673469543f, -0.19673466682434082f, 0.0f, 0.25f, 1.0f, 2.5f, 30.0f, -0.5f, 100.0f};
+static const float want_selu_ag[10] = {-5.858893394470215f, -4.661219120025635f, -2.36081600189209f, 0.0f, 0.75f, 3.0f, 7.5f, 90.0f, -6.0f, 300.0f};
+static const float want_celu_a[10] = {-1.6932899951934814f, -1.0552668571472168f, -0.44239842891693115f, 0.0f, 0.25f, 1.0f, 2.5f, 30.0f, -1.9999994039535522f, 100.0f};
+static const float want_thresholdedrelu_a[10] = {0.0f, 0.0f, 0.0f, 0.0f, 0.25f, 1.0f, 2.5f, 30.0f, 0.0f, 100.0f};
+static const float want_shrink_bl[10] = {-2.25f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f, 28.5f, -28.5f, 98.5f};
+static const int64_t want_sign_i64[6] = {-1, 0, 1, -1, 1, 0};
+static const float want_prelu[12] = {-2.875f, 9.5f, -0.9375f, -8.25f, -0.875f, 1.5f, 0.25f, 1.25f, 2.25f, 3.25f, 4.25f, 5.25f};
+static const int64_t want_prelu_i64[6] = {-6, 2, -2, 4, 15, 0};
 /* ---- end of expected values ---- */
 
 /* ---- helpers ---- */
@@ -541,6 +567,101 @@ Test(extra, unary)
     ir_graph_free(g);
 }
 
+static const float v8[8] = {-0.9f, -0.5f, -0.25f, 0, 0.25f, 0.5f, 0.75f, 0.9f};
+static const float w6[6] = {1, 1.5f, 2, 3.75f, 10, 100};
+
+/* Trigonometric, hyperbolic, rounding, Sign and the activations with their
+ * default and explicit attributes against onnxruntime (opset 20). */
+Test(extra, unary_more)
+{
+    static const struct {
+        ir_op op;
+        const char *a1, *a2; /* attribute names, or NULL */
+        float v1, v2;
+        const float *x, *want;
+        int64_t n;
+    } cases[] = {
+        {IR_OP_TAN, NULL, NULL, 0, 0, v8, want_tan, 8},
+        {IR_OP_ASIN, NULL, NULL, 0, 0, v8, want_asin, 8},
+        {IR_OP_ACOS, NULL, NULL, 0, 0, v8, want_acos, 8},
+        {IR_OP_ATAN, NULL, NULL, 0, 0, v8, want_atan, 8},
+        {IR_OP_SINH, NULL, NULL, 0, 0, v8, want_sinh, 8},
+        {IR_OP_COSH, NULL, NULL, 0, 0, v8, want_cosh, 8},
+        {IR_OP_ASINH, NULL, NULL, 0, 0, v8, want_asinh, 8},
+        {IR_OP_ATANH, NULL, NULL, 0, 0, v8, want_atanh, 8},
+        {IR_OP_ACOSH, NULL, NULL, 0, 0, w6, want_acosh, 6},
+        {IR_OP_ROUND, NULL, NULL, 0, 0, u10, want_round, 10},
+        {IR_OP_SIGN, NULL, NULL, 0, 0, u10, want_sign, 10},
+        {IR_OP_ELU, NULL, NULL, 0, 0, u10, want_elu, 10},
+        {IR_OP_SELU, NULL, NULL, 0, 0, u10, want_selu, 10},
+        {IR_OP_CELU, NULL, NULL, 0, 0, u10, want_celu, 10},
+        {IR_OP_THRESHOLDED_RELU, NULL, NULL, 0, 0, u10, want_thresholdedrelu, 10},
+        {IR_OP_HARD_SWISH, NULL, NULL, 0, 0, u10, want_hardswish, 10},
+        {IR_OP_SOFTSIGN, NULL, NULL, 0, 0, u10, want_softsign, 10},
+        {IR_OP_SHRINK, NULL, NULL, 0, 0, u10, want_shrink, 10},
+        {IR_OP_ELU, "alpha", NULL, 0.5f, 0, u10, want_elu_a, 10},
+        {IR_OP_SELU, "alpha", "gamma", 2, 3, u10, want_selu_ag, 10},
+        {IR_OP_CELU, "alpha", NULL, 2, 0, u10, want_celu_a, 10},
+        {IR_OP_THRESHOLDED_RELU, "alpha", NULL, -0.5f, 0, u10, want_thresholdedrelu_a, 10},
+        {IR_OP_SHRINK, "bias", "lambd", 1.5f, 1, u10, want_shrink_bl, 10}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ir_graph *g = tl_graph("g");
+        ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 1, D(cases[k].n));
+        ir_node *n = tl_node(g, cases[k].op, "n", 1, (ir_value *[]){x}, 1, "y");
+        if (cases[k].a1)
+            ir_node_set_float(g, n, cases[k].a1, cases[k].v1);
+        if (cases[k].a2)
+            ir_node_set_float(g, n, cases[k].a2, cases[k].v2);
+        check_run(g, (const void *[]){cases[k].x}, cases[k].want, cases[k].n);
+        ir_graph_free(g);
+    }
+    static const int64_t si[6] = {-7, 0, 3, -1, 9, 0};
+    ir_graph *g = tl_graph("g");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_I64, 1, D(6));
+    tl_node(g, IR_OP_SIGN, "n", 1, (ir_value *[]){x}, 1, "y");
+    check_run(g, (const void *[]){si}, want_sign_i64, 6);
+    ir_graph_free(g);
+    g = tl_graph("g");
+    x = tl_input(g, "x", IR_DTYPE_F32, 1, D(3));
+    ir_node *n = tl_node(g, IR_OP_CELU, "n", 1, (ir_value *[]){x}, 1, "y");
+    ir_node_set_float(g, n, "alpha", 0);
+    infer_fails_with(g, LOOM_STATUS_INVALID_MODEL, "alpha is 0");
+    ir_graph_free(g);
+    g = tl_graph("g");
+    x = tl_input(g, "x", IR_DTYPE_I64, 1, D(3));
+    tl_node(g, IR_OP_ELU, "n", 1, (ir_value *[]){x}, 1, "y");
+    infer_fails_with(g, LOOM_STATUS_INVALID_MODEL, "has dtype i64");
+    ir_graph_free(g);
+}
+
+/* PRelu-16 with a broadcast slope (f32 [4] over [3,4], i64 [2,1] over
+ * [2,3]) against onnxruntime; a slope that would widen X is rejected. */
+Test(extra, prelu)
+{
+    static const float x[12] = {-5.75f, -4.75f, -3.75f, -2.75f, -1.75f, -0.75f,
+                                0.25f, 1.25f, 2.25f, 3.25f, 4.25f, 5.25f};
+    static const float s4[4] = {0.5f, -2, 0.25f, 3};
+    ir_graph *g = tl_graph("g");
+    ir_value *a = tl_input(g, "x", IR_DTYPE_F32, 2, D(3, 4));
+    ir_value *s = tl_input(g, "s", IR_DTYPE_F32, 1, D(4));
+    tl_node(g, IR_OP_PRELU, "n", 2, (ir_value *[]){a, s}, 1, "y");
+    check_run(g, (const void *[]){x, s4}, want_prelu, 12);
+    ir_graph_free(g);
+    static const int64_t xi[6] = {-3, 2, -1, 4, -5, 0}, si[2] = {2, -3};
+    g = tl_graph("g");
+    a = tl_input(g, "x", IR_DTYPE_I64, 2, D(2, 3));
+    s = tl_input(g, "s", IR_DTYPE_I64, 2, D(2, 1));
+    tl_node(g, IR_OP_PRELU, "n", 2, (ir_value *[]){a, s}, 1, "y");
+    check_run(g, (const void *[]){xi, si}, want_prelu_i64, 6);
+    ir_graph_free(g);
+    g = tl_graph("g");
+    a = tl_input(g, "x", IR_DTYPE_F32, 1, D(4));
+    s = tl_input(g, "s", IR_DTYPE_F32, 2, D(3, 4));
+    tl_node(g, IR_OP_PRELU, "n", 2, (ir_value *[]){a, s}, 1, "y");
+    infer_fails_with(g, LOOM_STATUS_INVALID_MODEL, "does not broadcast to the shape of X");
+    ir_graph_free(g);
+}
+
 /* ---- C backend against the interpreter ---- */
 
 /* Every elementwise op of this file in one graph (broadcasting operands,
@@ -585,6 +706,56 @@ Test(extra_c, elementwise)
     uint8_t pv[12], qv[4] = {1, 0, 1, 0};
     tl_fill(pv, IR_DTYPE_BOOL, 12, 3);
     tl_check_c(g, (const void *[]){av, bv, cv, ev, pv, qv}, 1e-6f, 1e-5f);
+    ir_graph_free(g);
+}
+
+/* The unary math and activations of unary_more in f32 and f64, with
+ * explicit attributes, on values in each op's domain (s in [-1, 1), w >=
+ * 1, a spread over [-6, 6) with exact ties for Round), Sign on i64, and
+ * PRelu with a broadcast and a same-shape slope. */
+Test(extra_c, unary_more)
+{
+    static const ir_op ops[] = {IR_OP_TAN, IR_OP_ASIN, IR_OP_ACOS, IR_OP_ATAN, IR_OP_SINH,
+                                IR_OP_COSH, IR_OP_ASINH, IR_OP_ATANH, IR_OP_ACOSH, IR_OP_ROUND,
+                                IR_OP_SIGN, IR_OP_ELU, IR_OP_SELU, IR_OP_CELU,
+                                IR_OP_THRESHOLDED_RELU, IR_OP_HARD_SWISH, IR_OP_SOFTSIGN,
+                                IR_OP_SHRINK};
+    ir_graph *g = tl_graph("g");
+    ir_value *in[4] = {tl_input(g, "s", IR_DTYPE_F32, 3, D(2, 3, 4)),
+                       tl_input(g, "w", IR_DTYPE_F32, 1, D(5)),
+                       tl_input(g, "a", IR_DTYPE_F32, 2, D(3, 8)),
+                       tl_input(g, "e", IR_DTYPE_F64, 1, D(6))};
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        ir_value *x = ops[k] == IR_OP_ACOSH ? in[1] : k < 8 ? in[0] : in[2];
+        tl_node(g, ops[k], ir_op_name(ops[k]), 1, (ir_value *[]){x}, 1, ir_op_name(ops[k]));
+        char name[32];
+        snprintf(name, sizeof name, "%s64", ir_op_name(ops[k]));
+        tl_node(g, ops[k], name, 1, (ir_value *[]){in[3]}, 1, name);
+    }
+    ir_node *n = tl_node(g, IR_OP_SELU, "selu_ag", 1, (ir_value *[]){in[2]}, 1, "selu_ag");
+    ir_node_set_float(g, n, "alpha", 2);
+    ir_node_set_float(g, n, "gamma", 3);
+    n = tl_node(g, IR_OP_SHRINK, "shrink_bl", 1, (ir_value *[]){in[2]}, 1, "shrink_bl");
+    ir_node_set_float(g, n, "bias", 1.5f);
+    ir_node_set_float(g, n, "lambd", 1);
+    n = tl_node(g, IR_OP_CELU, "celu_a", 1, (ir_value *[]){in[2]}, 1, "celu_a");
+    ir_node_set_float(g, n, "alpha", 2);
+    ir_value *q = tl_input(g, "q", IR_DTYPE_I64, 1, D(7));
+    tl_node(g, IR_OP_SIGN, "sign_i64", 1, (ir_value *[]){q}, 1, "sign_i64");
+    ir_value *slope = tl_input(g, "slope", IR_DTYPE_F32, 2, D(3, 1));
+    tl_node(g, IR_OP_PRELU, "prelu", 2, (ir_value *[]){in[2], slope}, 1, "prelu");
+    tl_node(g, IR_OP_PRELU, "prelu_flat", 2, (ir_value *[]){in[0], in[0]}, 1, "prelu_flat");
+    tl_infer_ok(g);
+    float sv[24], wv[5] = {1, 1.25f, 2, 9.5f, 100}, av[24];
+    tl_fill(sv, IR_DTYPE_F32, 24, 5);
+    tl_fill(av, IR_DTYPE_F32, 24, 9);
+    for (int i = 0; i < 24; i++)
+        av[i] *= 6;
+    av[0] = 2.5f, av[1] = -2.5f, av[2] = 0.5f, av[3] = 0, av[4] = -1e-4f, av[5] = NAN;
+    double ev[6] = {-0.75, -0.1, 0, 0.3, 0.5, 0.99};
+    int64_t qv[7] = {-5, 0, 4, INT64_MIN + 1, INT64_MAX, -1, 1};
+    float slv[3] = {0.25f, -1.5f, 2};
+    tl_check_c(g, (const void *[]){sv, wv, av, ev, qv, slv}, 1e-6f, 1e-5f);
     ir_graph_free(g);
 }
 

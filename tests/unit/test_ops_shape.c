@@ -925,6 +925,42 @@ Test(ops_shape, shape_start_end)
     }
 }
 
+/* Size-21: the element count as a constant i64 scalar, for empty and
+ * rank-0 inputs too; the kernel agrees and the C backend emits it. */
+Test(ops_shape, size)
+{
+    static const struct { int rank; int64_t dims[3], want; } cases[] = {
+        {3, {2, 3, 5}, 30}, {0, {0}, 1}, {2, {4, 0}, 0}, {1, {7}, 7}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ir_graph *g = tl_graph("t");
+        ir_value *x = tl_input(g, "x", IR_DTYPE_F32, cases[k].rank, cases[k].dims);
+        ir_node *n = tl_node(g, IR_OP_SIZE, "sz", 1, (ir_value *[]){x}, 1, "y");
+        tl_infer_ok(g);
+        ir_value *y = n->outputs[0];
+        cr_assert_eq(y->shape.rank, 0);
+        cr_assert_eq(y->dtype, IR_DTYPE_I64);
+        cr_assert(y->data, "Size's output data is set by inference");
+        assert_i64(y->data, &cases[k].want, 1);
+        ((int64_t *)y->data)[0] = -1;
+        /* the kernel computes the same (interp_eval_node needs constant inputs) */
+        size_t bytes = (size_t)(ir_shape_numel(&x->shape) + 1) * sizeof(float);
+        n->inputs[0] = tl_const_f32(g, "c", cases[k].rank, cases[k].dims,
+                                    ir_arena_alloc(&g->arena, bytes));
+        ir_diag d;
+        ir_diag_init(&d);
+        cr_assert_eq(interp_eval_node(g, n, &d), LOOM_STATUS_OK);
+        assert_i64(y->data, &cases[k].want, 1);
+        ir_diag_free(&d);
+        ir_graph_free(g);
+    }
+    ir_graph *g = tl_graph("t");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, (int64_t[]){3, 4});
+    tl_node(g, IR_OP_SIZE, "sz", 1, (ir_value *[]){x}, 1, "y");
+    tl_infer_ok(g);
+    tl_check_c(g, NULL, 0, 0);
+    ir_graph_free(g);
+}
+
 Test(ops_shape, shape_and_constant_feed_reshape)
 {
     /* Reshape(x, Shape(z)) and Reshape(x, Constant(value_ints)) both infer,
