@@ -70,6 +70,18 @@ typedef struct ir_conv_geom {
  * and returns an error status. */
 loom_status ir_conv_geometry(const ir_graph *g, const ir_node *n, ir_conv_geom *geom, ir_diag *d);
 
+/* FusedAttention (ir_infer_attention.c) as the interpreter and the
+ * lowering read it: Q [lead dims, sq, d], K [lead, sk, d], V [lead, sk,
+ * dv]; batch is the product of the lead leading dims; scale resolved
+ * (default 1 / sqrt(d)). Needs inferred shapes. */
+typedef struct ir_attn_geom {
+    int lead;
+    int64_t batch, sq, sk, d, dv;
+    double scale;
+    bool causal;
+} ir_attn_geom;
+void ir_attention_geometry(const ir_node *n, ir_attn_geom *ag);
+
 /* Softmax / LogSoftmax as a [outer, len, inner] view of the input: the
  * reduction runs over len elements spaced inner apart. Opset 13 reduces one
  * axis (default -1); coerce_2d=1 (opsets 1-12) flattens at axis (default 1)

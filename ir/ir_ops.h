@@ -141,7 +141,10 @@
     X(ATANH, "Atanh", 1, 1, 1, 1, unary_extra, "") \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
-    X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")
+    X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss") \
+    /* loom's own: softmax(scale Q K^T + mask) V (fuse-attention;         \
+     * ir_infer_attention.c states the semantics) */                       \
+    X(FUSED_ATTENTION, "FusedAttention", 3, 4, 1, 1, fused_attention, "is_causal:i scale:f")
 
 typedef enum ir_op {
 #define IR_OP_ENUM(e, name, mi, ma, mo, mao, fn, attrs) IR_OP_##e,

@@ -101,6 +101,19 @@ LOOMRT_API void loomrt_col2im(const float *col, int64_t C, int64_t H, int64_t W,
                    int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
                    int64_t stride_w, int64_t dil_h, int64_t dil_w, float *out);
 
+/* Attention of one head (loomrt_attention.c): Y[Sq,Dv] = softmax(scale *
+ * Q[Sq,D] K[Sk,D]^T + mask [+ causal]) V[Sk,Dv], rows at strides ldq,
+ * ldk, ldv, ldy; mask (NULL: none) is additive, element (i, j) at
+ * mask[i * mask_rs + j * mask_cs]; causal masks key j > query i. work
+ * holds loomrt_attention_work_size(Sq, Sk) floats; the full score matrix
+ * is never formed. */
+LOOMRT_API int64_t loomrt_attention_work_size(int64_t Sq, int64_t Sk);
+LOOMRT_API void loomrt_attention(int64_t Sq, int64_t Sk, int64_t D, int64_t Dv, float scale,
+                                 int causal, const float *Q, int64_t ldq, const float *K,
+                                 int64_t ldk, const float *V, int64_t ldv, const float *mask,
+                                 int64_t mask_rs, int64_t mask_cs, float *Y, int64_t ldy,
+                                 float *work);
+
 /* ---- fast math ----
  * exp, tanh and sigmoid for f32, inline so that compilers vectorize the
  * loops that call them (libm's expf/tanhf are calls per element). Within

@@ -313,6 +313,27 @@ static void emit_call(emitter *e, const loop_stmt *s)
         emit_slice(e, &s->bufs[2]);
         fprintf(out, ", %" PRId64 ");\n", v[4]);
         break;
+    case LOOP_KERNEL_ATTENTION:
+        fprintf(out, "loomrt_attention(%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", ",
+                v[0], v[1], v[2], v[3]);
+        emit_float(out, s->floats[0], IR_DTYPE_F32);
+        fprintf(out, ", %" PRId64, v[10]);
+        for (int k = 0; k < 3; k++) {
+            fprintf(out, ", ");
+            emit_slice(e, &s->bufs[k]);
+            fprintf(out, ", %" PRId64, v[4 + k]);
+        }
+        fprintf(out, ", ");
+        if (v[11])
+            emit_slice(e, &s->bufs[3]);
+        else
+            fprintf(out, "0");
+        fprintf(out, ", %" PRId64 ", %" PRId64 ", ", v[7], v[8]);
+        emit_slice(e, &s->bufs[4]);
+        fprintf(out, ", %" PRId64 ", ", v[9]);
+        emit_slice(e, &s->bufs[5]);
+        fprintf(out, ");\n");
+        break;
     case LOOP_KERNEL_COUNT: break;
     }
 }

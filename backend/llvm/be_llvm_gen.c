@@ -515,6 +515,23 @@ static void gen_call(gen *g, const loop_stmt *s)
         call_named(g, s->kernel == LOOP_KERNEL_IM2COL ? "loomrt_im2col" : "loomrt_col2im", vt,
                    args, (unsigned)n);
         return;
+    case LOOP_KERNEL_ATTENTION:
+        for (int k = 0; k < 4; k++)
+            args[n++] = ci64(g, v[k]);
+        args[n++] = cf32(g, (float)s->floats[0]);
+        args[n++] = ci32(g, (uint32_t)v[10]);
+        for (int k = 0; k < 3; k++) {
+            args[n++] = slice_ptr(g, &s->bufs[k]);
+            args[n++] = ci64(g, v[4 + k]);
+        }
+        args[n++] = v[11] ? slice_ptr(g, &s->bufs[3]) : LLVMConstPointerNull(g->ptr);
+        args[n++] = ci64(g, v[7]);
+        args[n++] = ci64(g, v[8]);
+        args[n++] = slice_ptr(g, &s->bufs[4]);
+        args[n++] = ci64(g, v[9]);
+        args[n++] = slice_ptr(g, &s->bufs[5]);
+        call_named(g, "loomrt_attention", vt, args, (unsigned)n);
+        return;
     case LOOP_KERNEL_COUNT: break;
     }
     fail(g, "the kernel", (int)s->kernel);

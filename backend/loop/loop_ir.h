@@ -129,7 +129,11 @@ struct loop_expr {
     /* SGEMM with B a constant packed by loomrt_sgemm_pack_b (Bp holds               \
      * loomrt_sgemm_packed_size(N, K) floats); C stored [N,M] when transC */         \
     X(SGEMM_PACKED, "sgemm_packed", "A Bp C", "M N K lda ldc transA transC",         \
-      "alpha beta")
+      "alpha beta")                                                                  \
+    /* one head of softmax(scale Q K^T + mask) V, tiled with an online softmax;    \
+     * mask read only when has_mask; work: loomrt_attention_work_size floats */    \
+    X(ATTENTION, "attention", "Q K V mask Y work",                                   \
+      "Sq Sk D Dv ldq ldk ldv mask_rs mask_cs ldy causal has_mask", "scale")
 
 typedef enum loop_kernel {
 #define LOOP_KERNEL_ENUM(e, name, bufs, ints, floats) LOOP_KERNEL_##e,

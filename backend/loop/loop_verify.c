@@ -125,6 +125,17 @@ static int64_t kernel_extent(const loop_stmt *s, int arg)
         int64_t ld = arg == 0 ? v[3] : v[4];
         return rows && cols ? (rows - 1) * ld + cols : 0;
     }
+    case LOOP_KERNEL_ATTENTION: {
+        /* Q [Sq,D], K [Sk,D], V [Sk,Dv], mask (i, j) at rs, cs, Y [Sq,Dv] */
+        int64_t Sq = v[0], Sk = v[1];
+        int64_t rows[5] = {Sq, Sk, Sk, Sq, Sq}, cols[5] = {v[2], v[2], v[3], Sk, v[3]};
+        int64_t ld[5] = {v[4], v[5], v[6], v[7], v[9]};
+        if (arg == 5)
+            return loomrt_attention_work_size(Sq, Sk);
+        if (arg == 3)
+            return v[11] && Sq && Sk ? (Sq - 1) * v[7] + (Sk - 1) * v[8] + 1 : 0;
+        return rows[arg] && cols[arg] ? (rows[arg] - 1) * ld[arg] + cols[arg] : 0;
+    }
     case LOOP_KERNEL_COUNT: break;
     }
     return 0;
@@ -143,8 +154,11 @@ static void check_call(vctx *c, const loop_stmt *s)
             fail(c, "kernel call is missing a buffer argument");
             continue;
         }
+        int64_t extent = kernel_extent(s, a);
+        if (extent == 0) /* an argument the call does not read */
+            continue;
         loop_index last = sl->idx;
-        last.offset += kernel_extent(s, a) - 1;
+        last.offset += extent - 1;
         check_access(c, sl->buf, &sl->idx, "kernel argument");
         check_access(c, sl->buf, &last, "kernel argument end");
         if (sl->buf->dtype != IR_DTYPE_F32)
@@ -156,6 +170,8 @@ static void check_call(vctx *c, const loop_stmt *s)
         if (dst && !writable(dst))
             fail(c, "kernel writes a read-only buffer");
     }
+    if (s->kernel == LOOP_KERNEL_ATTENTION && !(writable(s->bufs[4].buf) && writable(s->bufs[5].buf)))
+        fail(c, "kernel writes a read-only buffer");
 }
 
 static void check_block(vctx *c, const loop_block *b)

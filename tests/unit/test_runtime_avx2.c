@@ -15,6 +15,7 @@
 #endif
 #define LOOMRT_API static inline __attribute__((unused))
 #include "loomrt.h"
+#include "loomrt_attention.c"
 #include "loomrt_conv.c"
 #include "loomrt_cpu.c"
 #include "loomrt_gemm.c"

@@ -1,0 +1,73 @@
+/*
+ * Lowering of FusedAttention (ir_infer_attention.c): one loop nest over the
+ * leading (batch, head) dims around one LOOP_KERNEL_ATTENTION call per
+ * head, loomrt_attention's tiled online softmax (runtime/
+ * loomrt_attention.c). The call's scratch is one score tile
+ * (loomrt_attention_work_size), so the step's workspace grows with the
+ * tile, not with Sq x Sk. The mask's slice per head follows its broadcast
+ * strides; within a head its row and column strides go to the kernel (0
+ * where the mask broadcasts, as BERT's [B, 1, 1, S] padding mask does).
+ */
+#include <string.h>
+
+#include "loomrt.h"
+#include "lower_internal.h"
+
+/* Element offset of the mask for the head at loop variables vars (one per
+ * leading dim), and its strides within a head. */
+static loop_index mask_slice(const ir_node *n, const ir_attn_geom *ag, const int *vars,
+                             int64_t *rs, int64_t *cs)
+{
+    ir_shape sc = n->inputs[0]->shape;
+    sc.dims[sc.rank - 1] = ag->sk;
+    int64_t str[IR_MAX_RANK];
+    ir_bcast_strides(&n->inputs[3]->shape, &sc, str);
+    loop_index idx = loop_idx_const(0);
+    for (int i = 0; i < ag->lead; i++)
+        if (str[i])
+            loop_idx_add(&idx, vars[i], str[i]);
+    *rs = str[sc.rank - 2];
+    *cs = str[sc.rank - 1];
+    return idx;
+}
+
+/* The slice of a contiguous [lead dims, rows, cols] buffer for the head
+ * at vars. */
+static loop_slice head_slice(lower_ctx *c, const ir_value *v, const ir_attn_geom *ag,
+                             const int *vars)
+{
+    const ir_shape *s = &v->shape;
+    int64_t stride = s->dims[s->rank - 2] * s->dims[s->rank - 1];
+    loop_index idx = loop_idx_const(0);
+    for (int i = ag->lead - 1; i >= 0; i--) {
+        loop_idx_add(&idx, vars[i], stride);
+        stride *= s->dims[i];
+    }
+    return (loop_slice){lower_buf(c, v), idx};
+}
+
+loom_status lower_fused_attention(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    ir_attn_geom ag;
+    ir_attention_geometry(n, &ag);
+    int vars[IR_MAX_RANK];
+    loop_block *b = lower_nest(c, &step->body, ag.lead, n->inputs[0]->shape.dims, vars);
+    loop_buf *work = lower_scratch(c, "attn_work", IR_DTYPE_F32,
+                                   loomrt_attention_work_size(ag.sq, ag.sk));
+    loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_ATTENTION);
+    s->bufs[0] = head_slice(c, n->inputs[0], &ag, vars);
+    s->bufs[1] = head_slice(c, n->inputs[1], &ag, vars);
+    s->bufs[2] = head_slice(c, n->inputs[2], &ag, vars);
+    s->bufs[4] = head_slice(c, n->outputs[0], &ag, vars);
+    s->bufs[5] = (loop_slice){work, loop_idx_const(0)};
+    int64_t rs = 0, cs = 0;
+    const ir_value *mask = ir_input(n, 3);
+    /* without a mask the slot holds Q, unread (has_mask 0) */
+    s->bufs[3] = mask ? (loop_slice){lower_buf(c, mask), mask_slice(n, &ag, vars, &rs, &cs)}
+                      : s->bufs[0];
+    int64_t args[12] = {ag.sq, ag.sk, ag.d, ag.dv, ag.d, ag.d, ag.dv, rs, cs, ag.dv,
+                        ag.causal, mask != NULL};
+    memcpy(s->ints, args, sizeof args);
+    s->floats[0] = ag.scale;
+    return LOOM_STATUS_OK;
+}
