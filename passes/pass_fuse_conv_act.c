@@ -10,8 +10,9 @@
  *   - for MatMul, Add(Y, c) with c a constant [N] or [1, ..., N]: the bias;
  *   - an activation, unless there is one already: Relu, LeakyRelu,
  *     Sigmoid, Tanh, HardSigmoid, Gelu (both forms), Clip with constant or
- *     absent bounds, and HardSwish written as Mul(Y, HardSigmoid(Y)) with
- *     alpha 1/6 and beta 1/2 (then Y has exactly those two users).
+ *     absent bounds, HardSwish, and HardSwish written as Mul(Y,
+ *     HardSigmoid(Y)) with alpha 1/6 and beta 1/2 (then Y has exactly
+ *     those two users).
  * The fused op takes the place of the last node it absorbs, so a residual
  * computed between the two (the other branch of a block) is ready, and
  * takes over that node's output value and name.
@@ -74,6 +75,10 @@ static ir_act activation_of(const ir_node *u, float *alpha, float *beta)
         *alpha = ir_attr_float(u, "alpha", 0.2f);
         *beta = ir_attr_float(u, "beta", 0.5f);
         return IR_ACT_HARD_SIGMOID;
+    case IR_OP_HARD_SWISH: /* HardSwish-14: x * HardSigmoid(x, 1/6, 1/2) */
+        *alpha = 1.0f / 6.0f;
+        *beta = 0.5f;
+        return IR_ACT_HARD_SWISH;
     case IR_OP_GELU:
         return strcmp(ir_attr_string(u, "approximate", "none"), "tanh") == 0 ? IR_ACT_GELU_TANH
                                                                              : IR_ACT_GELU;

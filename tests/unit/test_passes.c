@@ -3,9 +3,10 @@
  * weights; BatchNormalization after Conv, depthwise Conv, grouped strided
  * ConvTranspose and Gemm both ways, residual Adds, every kind of
  * activation, a MatMul bias, an elementwise tree, the decomposed layer
- * norm and GELU forms) is run in the reference interpreter as written,
- * then compiled at -O3, where fold-batchnorm, fuse-layernorm, fuse-gelu,
- * fuse-conv-act and fuse-elementwise rewrite it, and run as C with
+ * norm and GELU forms, a multi-head attention block) is run in the
+ * reference interpreter as written, then compiled at -O3, where
+ * fold-batchnorm, fuse-layernorm, fuse-gelu, fuse-attention, fuse-conv-act
+ * and fuse-elementwise rewrite it, and run as C with
  * OpenBLAS and standalone (tl_check_c). Tolerance 1e-5 absolute plus 1e-4
  * relative: folding rounds the scaled weights to f32 once, where the
  * unfused graph rounds the convolution's output before scaling.
@@ -53,6 +54,8 @@ Test(passes, gemm_bn_act) { check("gemm_bn_act", 2); }
 Test(passes, matmul_bias_gelu) { check("matmul_bias_gelu", 1); }
 Test(passes, elementwise_tree) { check("elementwise_tree", 1); }
 Test(passes, decomposed_ln_gelu) { check("decomposed_ln_gelu", 3); }
+Test(passes, conv_hard_swish) { check("conv_hard_swish", 1); }
+Test(passes, attention_heads) { check("attention_heads", 12); }
 
 /* -O0 runs fold-constants only: nothing is fused. */
 Test(passes, level_zero_fuses_nothing)
