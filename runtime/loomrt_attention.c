@@ -34,13 +34,15 @@ LOOMRT_API int64_t loomrt_attention_work_size(int64_t Sq, int64_t Sk)
     return bq * bk + 2 * bq;
 }
 
+/* Lanes of the partial maxima and sums: independent accumulators that
+ * compilers turn into vector registers without reassociating anything. */
+#define ATTN_LANES 16
+
 /* Adds the mask and the causal -inf to score row s[0..bk) of query i
- * (keys j0..j0+bk), then scales the row. */
-static void attn_row_bias(float *s, int64_t bk, float scale, int64_t i, int64_t j0, int causal,
+ * (keys j0..j0+bk). */
+static void attn_row_bias(float *s, int64_t bk, int64_t i, int64_t j0, int causal,
                           const float *mrow, int64_t mask_cs)
 {
-    for (int64_t c = 0; c < bk; c++)
-        s[c] *= scale;
     if (mrow)
         for (int64_t c = 0; c < bk; c++)
             s[c] += mrow[(j0 + c) * mask_cs];
@@ -51,20 +53,34 @@ static void attn_row_bias(float *s, int64_t bk, float scale, int64_t i, int64_t 
 
 static float attn_row_max(const float *s, int64_t n)
 {
-    float m = -INFINITY;
-    for (int64_t c = 0; c < n; c++)
+    float acc[ATTN_LANES], m = -INFINITY;
+    for (int l = 0; l < ATTN_LANES; l++)
+        acc[l] = -INFINITY;
+    int64_t c = 0;
+    for (; c + ATTN_LANES <= n; c += ATTN_LANES)
+        for (int l = 0; l < ATTN_LANES; l++)
+            acc[l] = s[c + l] > acc[l] ? s[c + l] : acc[l];
+    for (; c < n; c++)
         m = s[c] > m ? s[c] : m;
+    for (int l = 0; l < ATTN_LANES; l++)
+        m = acc[l] > m ? acc[l] : m;
     return m;
 }
 
 /* s[c] = exp(s[c] - m); returns their sum. */
 static float attn_row_exp(float *s, int64_t n, float m)
 {
-    float sum = 0.0f;
-    for (int64_t c = 0; c < n; c++) {
+    for (int64_t c = 0; c < n; c++)
         s[c] = loomrt_expf(s[c] - m);
+    float acc[ATTN_LANES] = {0}, sum = 0.0f;
+    int64_t c = 0;
+    for (; c + ATTN_LANES <= n; c += ATTN_LANES)
+        for (int l = 0; l < ATTN_LANES; l++)
+            acc[l] += s[c + l];
+    for (; c < n; c++)
         sum += s[c];
-    }
+    for (int l = 0; l < ATTN_LANES; l++)
+        sum += acc[l];
     return sum;
 }
 
@@ -94,8 +110,8 @@ static void attn_block_softmax(const attn_args *a, float *s, int64_t i0, int64_t
     for (int64_t r = 0; r < bq; r++) {
         float *row = s + r * bk;
         int64_t i = i0 + r;
-        attn_row_bias(row, bk, a->scale, i, j0, a->causal,
-                      a->mask ? a->mask + i * a->mask_rs : 0, a->mask_cs);
+        attn_row_bias(row, bk, i, j0, a->causal, a->mask ? a->mask + i * a->mask_rs : 0,
+                      a->mask_cs);
         float bm = attn_row_max(row, bk);
         float mn = first || bm > m[r] ? bm : m[r];
         float mu = mn == -INFINITY ? 0.0f : mn; /* all -inf so far */
@@ -122,7 +138,7 @@ static void attn_rows(const attn_args *a, int64_t i0, int64_t bq, float *work)
     for (int64_t j0 = 0; j0 < end; j0 += bk_max) {
         int64_t bk = end - j0 < bk_max ? end - j0 : bk_max;
         int first = j0 == 0;
-        loomrt_sgemm(0, 1, bq, bk, a->D, 1.0f, a->Q + i0 * a->ldq, a->ldq, a->K + j0 * a->ldk,
+        loomrt_sgemm(0, 1, bq, bk, a->D, a->scale, a->Q + i0 * a->ldq, a->ldq, a->K + j0 * a->ldk,
                      a->ldk, 0.0f, s, bk);
         attn_block_softmax(a, s, i0, bq, j0, bk, m, l, first);
         loomrt_sgemm(0, 0, bq, a->Dv, bk, 1.0f, s, bk, a->V + j0 * a->ldv, a->ldv,
