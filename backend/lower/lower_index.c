@@ -1,0 +1,278 @@
+/*
+ * Lowering of the indexing ops: GatherND, ScatterND, ScatterElements,
+ * OneHot and TopK. A loaded index becomes the data-dependent term of a
+ * load or store index (loop_index.dyn), made safe by lower_index_in_range
+ * (a checked build reports LOOP_ERROR_INDEX; an unchecked one clamps).
+ * Scatters copy data into the output first, then apply the updates in
+ * order, so duplicate indices combine as the interpreter does.
+ */
+#include "ir_infer_index.h"
+#include "lower_internal.h"
+
+static bool is_float(ir_dtype t)
+{
+    return t == IR_DTYPE_F32 || t == IR_DTYPE_F64;
+}
+
+/* Offset in data of index row `row` (an index expression in i's rows of
+ * m components): sum over j of the checked index times its stride, in an
+ * i64 local of block b. */
+static loop_expr *nd_offset(lower_ctx *c, loop_block *b, const ir_node *n, const ir_nd_geom *gm,
+                            loop_index row)
+{
+    const ir_value *iv = n->inputs[1];
+    loop_expr *off = lower_int(c, IR_DTYPE_I64, 0);
+    for (int j = 0; j < gm->m; j++) {
+        loop_index at = row;
+        for (int t = 0; t < at.n; t++)
+            at.coef[t] *= gm->m;
+        at.offset = row.offset * gm->m + j;
+        loop_expr *k = lower_index_in_range(c, b, loop_load(c->f, lower_buf(c, iv), at),
+                                            gm->dims[j], true, iv);
+        off = lower_bin(c, LOOP_BINOP_ADD, off,
+                        lower_bin(c, LOOP_BINOP_MUL, k, lower_int(c, IR_DTYPE_I64, gm->strides[j])));
+    }
+    return lower_bind(c, b, off);
+}
+
+/* ONNX GatherND-13 over [batch, rows, slice]: each index row's offset is
+ * computed once, then its slice is copied. */
+loom_status lower_gather_nd(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    ir_nd_geom gm;
+    if (!ir_nd_geometry(n, (int)ir_attr_int(n, "batch_dims", 0), &gm))
+        return LOOM_STATUS_INTERNAL;
+    if (gm.batch * gm.rows * gm.slice == 0)
+        return LOOM_STATUS_OK;
+    int v[3];
+    loop_block *rb = lower_nest(c, &step->body, 2, (int64_t[]){gm.batch, gm.rows}, v);
+    loop_index row = loop_idx_const(0);
+    loop_idx_add(&row, v[0], gm.rows);
+    loop_idx_add(&row, v[1], 1);
+    loop_expr *off = nd_offset(c, rb, n, &gm, row);
+    loop_block *b = lower_nest(c, rb, 1, &gm.slice, v + 2);
+    loop_index yi = loop_idx_const(0), xi = loop_idx_const(0);
+    loop_idx_add(&yi, v[0], gm.rows * gm.slice);
+    loop_idx_add(&yi, v[1], gm.slice);
+    loop_idx_add(&yi, v[2], 1);
+    loop_idx_add(&xi, v[0], gm.data_batch_stride);
+    loop_idx_add(&xi, v[2], 1);
+    xi.dyn = off;
+    xi.dyn_coef = 1;
+    loop_store(c->f, b, lower_buf(c, n->outputs[0]),
+               yi, loop_load(c->f, lower_buf(c, n->inputs[0]), xi));
+    return LOOM_STATUS_OK;
+}
+
+/* The value stored where update u lands on the current element cur
+ * (ScatterND-18 / ScatterElements-18 reduction; max and min as the
+ * interpreter: u replaces cur when strictly larger / smaller). */
+static loop_expr *scatter_value(lower_ctx *c, ir_scatter_red red, loop_expr *cur, loop_expr *u)
+{
+    switch (red) {
+    case IR_SCATTER_ADD: return lower_bin(c, LOOP_BINOP_ADD, cur, u);
+    case IR_SCATTER_MUL: return lower_bin(c, LOOP_BINOP_MUL, cur, u);
+    case IR_SCATTER_MAX: return lower_sel(c, lower_bin(c, LOOP_BINOP_GT, u, cur), u, cur);
+    case IR_SCATTER_MIN: return lower_sel(c, lower_bin(c, LOOP_BINOP_LT, u, cur), u, cur);
+    default: return u;
+    }
+}
+
+/* y[yi] = combine(y[yi], u[ui]) in block b. */
+static void scatter_store(lower_ctx *c, loop_block *b, const ir_node *n, loop_index yi,
+                          loop_index ui)
+{
+    loop_buf *y = lower_buf(c, n->outputs[0]);
+    ir_scatter_red red = ir_scatter_reduction(n);
+    loop_expr *u = loop_load(c->f, lower_buf(c, n->inputs[2]), ui);
+    loop_expr *val = red == IR_SCATTER_NONE ? u : scatter_value(c, red, loop_load(c->f, y, yi), u);
+    loop_store(c->f, b, y, yi, val);
+}
+
+/* ONNX ScatterND-18: copy data, then per index row its slice of updates. */
+loom_status lower_scatter_nd(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    ir_nd_geom gm;
+    if (!ir_nd_geometry(n, 0, &gm))
+        return LOOM_STATUS_INTERNAL;
+    const ir_value *x = n->inputs[0];
+    lower_copy(c, &step->body, lower_buf(c, n->outputs[0]), lower_buf(c, x),
+               ir_shape_numel(&x->shape));
+    if (gm.rows * gm.slice == 0)
+        return LOOM_STATUS_OK;
+    int v[2];
+    loop_block *rb = lower_nest(c, &step->body, 1, &gm.rows, v);
+    loop_index row = loop_idx_const(0);
+    loop_idx_add(&row, v[0], 1);
+    loop_expr *off = nd_offset(c, rb, n, &gm, row);
+    loop_block *b = lower_nest(c, rb, 1, &gm.slice, v + 1);
+    loop_index yi = loop_idx_const(0), ui = loop_idx_const(0);
+    loop_idx_add(&yi, v[1], 1);
+    yi.dyn = off;
+    yi.dyn_coef = 1;
+    loop_idx_add(&ui, v[0], gm.slice);
+    loop_idx_add(&ui, v[1], 1);
+    scatter_store(c, b, n, yi, ui);
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX ScatterElements-18: copy data, then over the indices' shape the
+ * update lands at the same position with the axis coordinate replaced by
+ * the (checked) index. */
+loom_status lower_scatter_elements(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *iv = n->inputs[1];
+    int axis, r = x->shape.rank;
+    if (!ir_normalize_axis(ir_attr_int(n, "axis", 0), r, &axis))
+        return LOOM_STATUS_INTERNAL;
+    lower_copy(c, &step->body, lower_buf(c, n->outputs[0]), lower_buf(c, x),
+               ir_shape_numel(&x->shape));
+    if (ir_shape_numel(&iv->shape) == 0)
+        return LOOM_STATUS_OK;
+    int64_t xs[IR_MAX_RANK], is[IR_MAX_RANK];
+    ir_shape_strides(&x->shape, xs);
+    ir_shape_strides(&iv->shape, is);
+    int v[IR_MAX_RANK];
+    loop_block *b = lower_nest(c, &step->body, r, iv->shape.dims, v);
+    loop_index ii = loop_idx_const(0), yi = loop_idx_const(0);
+    for (int i = 0; i < r; i++) {
+        loop_idx_add(&ii, v[i], is[i]);
+        if (i != axis)
+            loop_idx_add(&yi, v[i], xs[i]);
+    }
+    yi.dyn = lower_index_in_range(c, b, loop_load(c->f, lower_buf(c, iv), ii),
+                                  x->shape.dims[axis], true, iv);
+    yi.dyn_coef = xs[axis];
+    scatter_store(c, b, n, yi, ii);
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX OneHot-11 over the output: y = (wrap(index) == j) ? on : off with j
+ * the axis coordinate; float indices are truncated. */
+loom_status lower_one_hot(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *iv = n->inputs[0], *y = n->outputs[0];
+    int axis, r = y->shape.rank;
+    int64_t depth, is[IR_MAX_RANK], ys[IR_MAX_RANK];
+    if (!ir_normalize_axis(ir_attr_int(n, "axis", -1), r, &axis) || !ir_onehot_depth(n, &depth))
+        return LOOM_STATUS_INTERNAL;
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    ir_shape_strides(&iv->shape, is);
+    ir_shape_strides(&y->shape, ys);
+    int v[IR_MAX_RANK];
+    loop_block *b = lower_nest(c, &step->body, r, y->shape.dims, v);
+    loop_index ii = loop_idx_const(0), yi = loop_idx_const(0);
+    for (int i = 0, k = 0; i < r; i++) {
+        loop_idx_add(&yi, v[i], ys[i]);
+        if (i != axis)
+            loop_idx_add(&ii, v[i], is[k++]);
+    }
+    ir_dtype w = IR_DTYPE_I64;
+    loop_expr *k = lower_bind(c, b, lower_as(c, w, loop_load(c->f, lower_buf(c, iv), ii)));
+    k = lower_sel(c, lower_bin(c, LOOP_BINOP_LT, k, lower_int(c, w, 0)),
+                  lower_bin(c, LOOP_BINOP_ADD, k, lower_int(c, w, depth)), k);
+    loop_buf *vals = lower_buf(c, n->inputs[2]);
+    loop_expr *hit = lower_bin(c, LOOP_BINOP_EQ, k, loop_var(c->f, v[axis]));
+    loop_store(c->f, b, lower_buf(c, y), yi,
+               lower_sel(c, hit, loop_load(c->f, vals, loop_idx_const(1)),
+                         loop_load(c->f, vals, loop_idx_const(0))));
+    return LOOM_STATUS_OK;
+}
+
+/* ---- TopK ---- */
+
+/* True (bool) when kept value a ranks before the new value v: NaN ranks
+ * above every number and, a having the lower index, a tie goes to a. */
+static loop_expr *ranks_before(lower_ctx *c, bool largest, loop_expr *a, loop_expr *v)
+{
+    loop_expr *cmp = lower_bin(c, largest ? LOOP_BINOP_GE : LOOP_BINOP_LE, a, v);
+    if (!is_float(v->dtype))
+        return cmp;
+    loop_expr *nan = largest ? lower_bin(c, LOOP_BINOP_NE, a, a) : lower_bin(c, LOOP_BINOP_NE, v, v);
+    return lower_bin(c, LOOP_BINOP_OR, cmp, nan);
+}
+
+/* The TopK slice being built: outputs Y (values) and I (indices) at
+ * base + j * inner for j < k. */
+typedef struct topk_slice {
+    loop_buf *y, *ix;
+    loop_index base;
+    int64_t k, inner;
+} topk_slice;
+
+static loop_index topk_at(const topk_slice *s, int var, int64_t coef, int64_t offset)
+{
+    loop_index at = s->base;
+    if (var >= 0)
+        loop_idx_add(&at, var, coef * s->inner);
+    at.offset += offset * s->inner;
+    return at;
+}
+
+/* Inserts element e (value v) into the sorted slice: p counts the kept
+ * entries (j < e) that rank before it; when p < k, entries p..k-2 move
+ * up one and v goes to p. */
+static void topk_insert(lower_ctx *c, loop_block *b, const topk_slice *s, bool largest, int e,
+                        loop_expr *v)
+{
+    loop_func *f = c->f;
+    ir_dtype w = IR_DTYPE_I64;
+    int p = loop_local_new(f, w), j;
+    loop_set(f, b, p, lower_int(c, w, 0));
+    loop_block *cb = lower_nest(c, b, 1, &s->k, &j);
+    loop_expr *a = lower_bind(c, cb, loop_load(f, s->y, topk_at(s, j, 1, 0)));
+    loop_expr *before = lower_bin(c, LOOP_BINOP_AND,
+                                  lower_bin(c, LOOP_BINOP_LT, loop_var(f, j), loop_var(f, e)),
+                                  ranks_before(c, largest, a, v));
+    loop_set(f, cb, p, lower_bin(c, LOOP_BINOP_ADD, loop_local_read(f, p),
+                                 lower_sel(c, before, lower_int(c, w, 1), lower_int(c, w, 0))));
+    loop_block *ib = &loop_if(f, b, lower_bin(c, LOOP_BINOP_LT, loop_local_read(f, p),
+                                              lower_int(c, w, s->k)))->body;
+    if (s->k > 1) { /* for jj < k-1: j = k-1-jj moves from j-1 when j > p */
+        int jj;
+        loop_block *sb = lower_nest(c, ib, 1, (int64_t[]){s->k - 1}, &jj);
+        loop_expr *jv = lower_bin(c, LOOP_BINOP_SUB, lower_int(c, w, s->k - 1), loop_var(f, jj));
+        loop_block *mb = &loop_if(f, sb, lower_bin(c, LOOP_BINOP_GT, jv, loop_local_read(f, p)))->body;
+        loop_store(f, mb, s->y, topk_at(s, jj, -1, s->k - 1), loop_load(f, s->y, topk_at(s, jj, -1, s->k - 2)));
+        loop_store(f, mb, s->ix, topk_at(s, jj, -1, s->k - 1), loop_load(f, s->ix, topk_at(s, jj, -1, s->k - 2)));
+    }
+    loop_index at = topk_at(s, -1, 0, 0);
+    at.dyn = loop_local_read(f, p);
+    at.dyn_coef = s->inner;
+    loop_store(f, ib, s->y, at, v);
+    loop_store(f, ib, s->ix, at, loop_var(f, e));
+}
+
+/* ONNX TopK-11 with a constant k: per slice along axis an insertion into
+ * the k sorted outputs, O(len * k); ties go to the lower index and NaN
+ * ranks above every number, as in the interpreter. sorted=0 returns the
+ * sorted order too (ONNX leaves it unspecified). */
+loom_status lower_top_k(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0];
+    int axis;
+    int64_t k;
+    if (!ir_normalize_axis(ir_attr_int(n, "axis", -1), x->shape.rank, &axis) || !ir_topk_k(n, &k))
+        return LOOM_STATUS_INTERNAL;
+    int64_t len = x->shape.dims[axis], outer = 1, inner = 1;
+    for (int i = 0; i < axis; i++)
+        outer *= x->shape.dims[i];
+    for (int i = axis + 1; i < x->shape.rank; i++)
+        inner *= x->shape.dims[i];
+    if (k == 0 || outer * inner == 0)
+        return LOOM_STATUS_OK;
+    int v[3];
+    loop_block *b = lower_nest(c, &step->body, 3, (int64_t[]){outer, inner, len}, v);
+    topk_slice s = {.y = lower_buf(c, n->outputs[0]), .ix = lower_buf(c, n->outputs[1]),
+                    .base = loop_idx_const(0), .k = k, .inner = inner};
+    loop_idx_add(&s.base, v[0], k * inner);
+    loop_idx_add(&s.base, v[1], 1);
+    loop_index xi = loop_idx_const(0);
+    loop_idx_add(&xi, v[0], len * inner);
+    loop_idx_add(&xi, v[1], 1);
+    loop_idx_add(&xi, v[2], inner);
+    loop_expr *val = lower_bind(c, b, loop_load(c->f, lower_buf(c, x), xi));
+    topk_insert(c, b, &s, ir_attr_int(n, "largest", 1) != 0, v[2], val);
+    return LOOM_STATUS_OK;
+}
