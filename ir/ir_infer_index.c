@@ -350,3 +350,223 @@ loom_status ir_infer_top_k(ir_graph *g, ir_node *n, ir_diag *d)
         st = set_out(g, n, d, 1, IR_DTYPE_I64, &out);
     return st;
 }
+
+/* ---- Einsum ---- */
+
+/* Symbol codes while parsing: letters 'A'-'Z' 0..25, 'a'-'z' 26..51;
+ * ellipsis dim t (of E, right-aligned across operands) 52 + t. */
+#define EIN_LETTERS 52
+#define EIN_CODES (EIN_LETTERS + IR_MAX_RANK)
+
+typedef struct ein_term {
+    int n;                   /* symbols, ellipsis expanded */
+    int code[IR_MAX_RANK];
+    int ell_at, ell_len;     /* where "..." stands and how many dims (-1: none) */
+} ein_term;
+
+typedef struct ein_parse {
+    const ir_graph *g;
+    const ir_node *n;
+    ir_diag *d;
+} ein_parse;
+
+static loom_status ein_fail(const ein_parse *p, const char *why)
+{
+    if (p->d)
+        ir_diag_node(p->d, p->g, p->n, "equation \"%s\": %s", ir_attr_string(p->n, "equation", ""),
+                     why);
+    return LOOM_STATUS_INVALID_MODEL;
+}
+
+/* Parses one term of s (up to ',', '-' or the end; spaces skipped) for an
+ * operand of the given rank (-1: the output, whose ellipsis has ell_dims
+ * dims); advances *s. */
+static loom_status ein_term_parse(const ein_parse *p, const char **s, int rank, int ell_dims,
+                                  ein_term *t)
+{
+    int letters = 0;
+    t->ell_at = -1;
+    int codes[IR_MAX_RANK + 1];
+    for (; **s && **s != ',' && **s != '-'; (*s)++) {
+        char ch = **s;
+        if (ch == ' ')
+            continue;
+        if (ch == '.') {
+            if (t->ell_at >= 0 || strncmp(*s, "...", 3) != 0)
+                return ein_fail(p, "a '.' that is not one \"...\"");
+            t->ell_at = letters;
+            *s += 2;
+        } else if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')) {
+            if (letters == IR_MAX_RANK)
+                return ein_fail(p, "a term has too many labels");
+            codes[letters++] = ch >= 'a' ? ch - 'a' + 26 : ch - 'A';
+        } else {
+            return ein_fail(p, "a character that is not a letter, ',', \"...\" or \"->\"");
+        }
+    }
+    int ell = t->ell_at < 0 ? 0 : rank >= 0 ? rank - letters : ell_dims;
+    if (rank >= 0 && (ell < 0 || (t->ell_at < 0 && letters != rank)))
+        return ein_fail(p, "a term's label count differs from its operand's rank");
+    if (letters + ell > IR_MAX_RANK)
+        return ein_fail(p, "a term has too many dims");
+    t->ell_len = t->ell_at < 0 ? -1 : ell;
+    t->n = 0;
+    for (int i = 0; i <= letters; i++) {
+        if (i == t->ell_at)
+            for (int k = 0; k < ell; k++)
+                t->code[t->n++] = -1 - k; /* resolved once E is known */
+        if (i < letters)
+            t->code[t->n++] = codes[i];
+    }
+    return LOOM_STATUS_OK;
+}
+
+/* Right-aligns each operand's ellipsis dims among the E of all. */
+static void ein_resolve_ellipsis(ein_term *t, int E)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->code[i] < 0)
+            t->code[i] = EIN_LETTERS + E - t->ell_len + (-1 - t->code[i]);
+}
+
+/* The implicit output (no "->"): the ellipsis dims, then the letters that
+ * appear once over all inputs, in alphabetical (ASCII) order. */
+static void ein_implicit_output(const ein_term *ins, int n_in, int E, ein_term *out)
+{
+    int count[EIN_CODES] = {0};
+    for (int k = 0; k < n_in; k++)
+        for (int i = 0; i < ins[k].n; i++)
+            count[ins[k].code[i]]++;
+    out->n = 0;
+    for (int t = 0; t < E; t++)
+        out->code[out->n++] = EIN_LETTERS + t;
+    for (int c = 0; c < EIN_LETTERS && out->n < IR_MAX_RANK; c++)
+        if (count[c] == 1)
+            out->code[out->n++] = c;
+}
+
+/* Splits the equation into input terms and the output term. */
+static loom_status ein_terms(const ein_parse *p, ein_term *ins, ein_term *out, int *E)
+{
+    const char *s = ir_attr_string(p->n, "equation", NULL);
+    if (!s)
+        return ein_fail(p, "missing");
+    *E = 0;
+    for (int k = 0; k < p->n->n_inputs; k++) {
+        loom_status st = ein_term_parse(p, &s, p->n->inputs[k]->shape.rank, 0, &ins[k]);
+        if (st)
+            return st;
+        *E = ins[k].ell_len > *E ? ins[k].ell_len : *E;
+        if (k + 1 < p->n->n_inputs && *s++ != ',')
+            return ein_fail(p, "fewer terms than inputs");
+    }
+    if (*s == ',')
+        return ein_fail(p, "more terms than inputs");
+    for (int k = 0; k < p->n->n_inputs; k++)
+        ein_resolve_ellipsis(&ins[k], *E);
+    if (!*s) {
+        ein_implicit_output(ins, p->n->n_inputs, *E, out);
+        return LOOM_STATUS_OK;
+    }
+    if (strncmp(s, "->", 2) != 0)
+        return ein_fail(p, "a '-' that is not \"->\"");
+    s += 2;
+    loom_status st = ein_term_parse(p, &s, -1, *E, out);
+    if (st)
+        return st;
+    if (*s)
+        return ein_fail(p, "text after the output term");
+    ein_resolve_ellipsis(out, *E); /* ellipsis dims it lacks are summed */
+    return LOOM_STATUS_OK;
+}
+
+/* Label ids: the output's codes in order, then the other codes in order
+ * of appearance; sizes from the operands (ellipsis dims broadcast). */
+static loom_status ein_labels(const ein_parse *p, const ein_term *ins, const ein_term *out,
+                              ir_einsum_geom *e)
+{
+    int id[EIN_CODES];
+    for (int c = 0; c < EIN_CODES; c++)
+        id[c] = -1;
+    e->n_labels = 0;
+    for (int i = 0; i < out->n; i++) {
+        if (id[out->code[i]] >= 0)
+            return ein_fail(p, "the output repeats a label");
+        id[out->code[i]] = e->n_labels;
+        e->size[e->n_labels++] = -1;
+    }
+    e->n_out = e->n_labels;
+    for (int k = 0; k < e->n_inputs; k++)
+        for (int i = 0; i < ins[k].n; i++) {
+            int c = ins[k].code[i];
+            if (id[c] < 0) {
+                if (e->n_labels == IR_EINSUM_MAX_LABELS)
+                    return ein_fail(p, "more distinct labels than loom supports (16)");
+                id[c] = e->n_labels;
+                e->size[e->n_labels++] = -1;
+            }
+            int64_t dim = p->n->inputs[k]->shape.dims[i], *sz = &e->size[id[c]];
+            bool ell = c >= EIN_LETTERS;
+            e->label[k][i] = id[c];
+            e->bcast[k][i] = ell && dim == 1;
+            if (*sz < 0 || (ell && *sz == 1))
+                *sz = dim;
+            else if (*sz != dim && !(ell && dim == 1))
+                return ein_fail(p, "a label's dims differ between operands");
+        }
+    for (int l = 0; l < e->n_out; l++)
+        if (e->size[l] < 0)
+            return ein_fail(p, "an output label appears in no input");
+    return LOOM_STATUS_OK;
+}
+
+loom_status ir_einsum_geometry(const ir_graph *g, const ir_node *n, ir_einsum_geom *geom,
+                               ir_diag *d)
+{
+    ein_parse p = {g, n, d};
+    ein_term ins[IR_EINSUM_MAX_INPUTS], out;
+    int E;
+    if (n->n_inputs > IR_EINSUM_MAX_INPUTS)
+        return ein_fail(&p, "more than 8 operands");
+    memset(geom, 0, sizeof *geom);
+    geom->n_inputs = n->n_inputs;
+    loom_status st = ein_terms(&p, ins, &out, &E);
+    if (st)
+        return st;
+    for (int k = 0; k < n->n_inputs; k++)
+        geom->rank[k] = n->inputs[k]->shape.rank;
+    return ein_labels(&p, ins, &out, geom);
+}
+
+int64_t ir_einsum_offset(const ir_einsum_geom *e, const ir_shape *s, int in, const int64_t *at)
+{
+    int64_t off = 0;
+    for (int i = 0; i < e->rank[in]; i++)
+        off = off * s->dims[i] + (e->bcast[in][i] ? 0 : at[e->label[in][i]]);
+    return off;
+}
+
+/* ONNX Einsum-12: the output has the output labels' sizes, input 0's
+ * dtype; every operand has one numeric dtype. */
+loom_status ir_infer_einsum(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    ir_einsum_geom e;
+    const ir_value *x = n->inputs[0];
+    for (int k = 1; k < n->n_inputs; k++)
+        if (n->inputs[k]->dtype != x->dtype) {
+            ir_diag_node(d, g, n, "operands have dtypes %s and %s", ir_dtype_name(x->dtype),
+                         ir_dtype_name(n->inputs[k]->dtype));
+            return LOOM_STATUS_INVALID_MODEL;
+        }
+    if (x->dtype == IR_DTYPE_BOOL) {
+        ir_diag_node(d, g, n, "operands have dtype bool; expected a numeric dtype");
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    loom_status st = ir_einsum_geometry(g, n, &e, d);
+    if (st)
+        return st;
+    ir_shape out = {.rank = e.n_out};
+    for (int l = 0; l < e.n_out; l++)
+        out.dims[l] = e.size[l];
+    return set_out(g, n, d, 0, x->dtype, &out);
+}

@@ -144,6 +144,7 @@
     X(SCATTER_ELEMENTS, "ScatterElements", 3, 3, 1, 1, scatter_elements, "axis:i reduction:s") \
     X(ONE_HOT, "OneHot", 3, 3, 1, 1, one_hot, "axis:i")                                       \
     X(TOP_K, "TopK", 1, 2, 2, 2, top_k, "axis:i k:i largest:i sorted:i")                     \
+    X(EINSUM, "Einsum", 1, -1, 1, 1, einsum, "equation:s")                                    \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")

@@ -276,3 +276,55 @@ loom_status lower_top_k(lower_ctx *c, const ir_node *n, loop_step *step)
     topk_insert(c, b, &s, ir_attr_int(n, "largest", 1) != 0, v[2], val);
     return LOOM_STATUS_OK;
 }
+
+/* ---- Einsum ---- */
+
+/* Index of operand k at the label loop variables var[]: each of its axes
+ * steps with its label's variable (a repeated label adds up: diagonals);
+ * broadcast axes do not move. */
+static loop_index einsum_index(const ir_einsum_geom *e, const ir_value *v, int k, const int *var)
+{
+    int64_t st[IR_MAX_RANK];
+    ir_shape_strides(&v->shape, st);
+    loop_index idx = loop_idx_const(0);
+    for (int i = 0; i < e->rank[k]; i++)
+        if (!e->bcast[k][i] && v->shape.dims[i] > 1)
+            loop_idx_add(&idx, var[e->label[k][i]], st[i]);
+    return idx;
+}
+
+/* ONNX Einsum-12 as one loop nest: the output labels outside, a local
+ * accumulating the product of the operands over the summed labels inside. */
+loom_status lower_einsum(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    ir_einsum_geom e;
+    if (ir_einsum_geometry(c->g, n, &e, c->d))
+        return LOOM_STATUS_INTERNAL;
+    const ir_value *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    int var[IR_EINSUM_MAX_LABELS];
+    loop_block *ob = lower_nest(c, &step->body, e.n_out, e.size, var);
+    int acc = loop_local_new(c->f, y->dtype);
+    loop_set(c->f, ob, acc, lower_num(c, y->dtype, 0));
+    int64_t summed = 1;
+    for (int l = e.n_out; l < e.n_labels; l++)
+        summed *= e.size[l];
+    if (summed > 0) {
+        loop_block *ib = lower_nest(c, ob, e.n_labels - e.n_out, e.size + e.n_out, var + e.n_out);
+        loop_expr *prod = NULL;
+        for (int k = 0; k < n->n_inputs; k++) {
+            const ir_value *v = n->inputs[k];
+            loop_expr *x = loop_load(c->f, lower_buf(c, v), einsum_index(&e, v, k, var));
+            prod = prod ? lower_bin(c, LOOP_BINOP_MUL, prod, x) : x;
+        }
+        loop_set(c->f, ib, acc, lower_bin(c, LOOP_BINOP_ADD, loop_local_read(c->f, acc), prod));
+    }
+    loop_index yi = loop_idx_const(0);
+    int64_t st[IR_MAX_RANK];
+    ir_shape_strides(&y->shape, st);
+    for (int l = 0; l < e.n_out; l++)
+        loop_idx_add(&yi, var[l], st[l]);
+    loop_store(c->f, ob, lower_buf(c, y), yi, loop_local_read(c->f, acc));
+    return LOOM_STATUS_OK;
+}

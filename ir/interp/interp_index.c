@@ -229,3 +229,67 @@ loom_status interp_top_k(interp_ctx *c, const ir_node *n)
     ir_free(items);
     return LOOM_STATUS_OK;
 }
+
+/* ---- Einsum ---- */
+
+/* Steps the label assignment at[from..to) like an odometer over sizes;
+ * false after the last one. */
+static bool next_assignment(int64_t *at, const int64_t *size, int from, int to)
+{
+    for (int l = to - 1; l >= from; l--) {
+        if (++at[l] < size[l])
+            return true;
+        at[l] = 0;
+    }
+    return false;
+}
+
+/* The product of the operands at the assignment at (double or i64). */
+static void einsum_term(interp_ctx *c, const ir_node *n, const ir_einsum_geom *e,
+                        const int64_t *at, double *fp, int64_t *ip)
+{
+    *fp = 1;
+    *ip = 1;
+    for (int k = 0; k < n->n_inputs; k++) {
+        const ir_value *v = n->inputs[k];
+        int64_t off = ir_einsum_offset(e, &v->shape, k, at);
+        if (is_float(v->dtype))
+            *fp *= interp_load_f(interp_in(c, n, k), v->dtype, off);
+        else
+            *ip = (int64_t)((uint64_t)*ip * (uint64_t)interp_load_i(interp_in(c, n, k), v->dtype, off));
+    }
+}
+
+/* ONNX Einsum-12: y[out labels] = sum over the other labels of the
+ * product of the operands (in double for floats, i64 for integers). */
+loom_status interp_einsum(interp_ctx *c, const ir_node *n)
+{
+    ir_einsum_geom e;
+    if (ir_einsum_geometry(c->g, n, &e, c->d))
+        return LOOM_STATUS_INTERNAL;
+    const ir_value *y = n->outputs[0];
+    int64_t total = ir_shape_numel(&y->shape), at[IR_EINSUM_MAX_LABELS] = {0};
+    bool empty_sum = false;
+    for (int l = e.n_out; l < e.n_labels; l++)
+        empty_sum |= e.size[l] == 0;
+    void *out = interp_out(c, n, 0);
+    for (int64_t o = 0; o < total; o++) {
+        double fs = 0, fp;
+        int64_t is = 0, ip;
+        for (int l = e.n_out; l < e.n_labels; l++)
+            at[l] = 0;
+        do {
+            if (empty_sum)
+                break;
+            einsum_term(c, n, &e, at, &fp, &ip);
+            fs += fp;
+            is = (int64_t)((uint64_t)is + (uint64_t)ip);
+        } while (next_assignment(at, e.size, e.n_out, e.n_labels));
+        if (is_float(y->dtype))
+            interp_store_f(out, y->dtype, o, fs);
+        else
+            interp_store_i(out, y->dtype, o, is);
+        next_assignment(at, e.size, 0, e.n_out);
+    }
+    return LOOM_STATUS_OK;
+}

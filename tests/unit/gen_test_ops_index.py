@@ -81,3 +81,17 @@ case("topk_smallest_ax0", "TopK", [("x", tk), ("k", np.array([2], i64))],
      {"axis": 0, "largest": 0}, consts=("k",), n_out=2)
 case("topk_i64", "TopK", [("x", tk.astype(i64)), ("k", np.array([4], i64))], {"largest": 0},
      consts=("k",), n_out=2)
+EQUATIONS = [("matmul", "bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+             ("attention", "bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
+             ("transpose", "ij->ji", [(3, 4)]),
+             ("trace", "ii", [(4, 4)]),
+             ("batch_diag", "...ii ->...i", [(2, 3, 3)]),
+             ("inner", "i,i", [(5,), (5,)]),
+             ("implicit", "kj,ji", [(3, 4), (4, 2)]),
+             ("sum_all", "ijk->", [(2, 3, 4)]),
+             ("bcast", "...ij,...jk->...ik", [(2, 1, 2, 3), (1, 3, 3, 4)]),
+             ("three", "ij,jk,k->i", [(2, 3), (3, 4), (4,)])]
+for name, eq, shapes in EQUATIONS:
+    ops = [(f"x{k}", (np.arange(np.prod(s), dtype=f32).reshape(s) % 7 - 3) * 0.5)
+           for k, s in enumerate(shapes)]
+    case("einsum_" + name, "Einsum", ops, {"equation": eq})
