@@ -1,9 +1,11 @@
 /*
  * Resolved attributes and geometry of the indexing ops in ir_infer_index.c
- * (GatherND, ScatterND, ScatterElements, OneHot, TopK, Einsum), shared by
- * shape inference, the interpreter (ir/interp/interp_index.c) and the
- * lowering (backend/lower/lower_index.c) so that all three read attributes
- * and constant inputs alike.
+ * (GatherND, ScatterND, ScatterElements, OneHot, TopK, Einsum) and the
+ * losses in ir_infer_loss.c (NegativeLogLikelihoodLoss,
+ * SoftmaxCrossEntropyLoss), shared by shape inference, the interpreter
+ * (ir/interp/interp_index.c, interp_loss.c) and the lowering
+ * (backend/lower/lower_index.c, lower_loss.c) so that all three read
+ * attributes and constant inputs alike.
  */
 #ifndef LOOM_IR_INFER_INDEX_H
 #define LOOM_IR_INFER_INDEX_H
@@ -72,5 +74,25 @@ loom_status ir_einsum_geometry(const ir_graph *g, const ir_node *n, ir_einsum_ge
 /* Element offset in operand `in` (row-major, its own shape) of the label
  * assignment at[] (one value per label); broadcast axes contribute 0. */
 int64_t ir_einsum_offset(const ir_einsum_geom *e, const ir_shape *s, int in, const int64_t *at);
+
+/* NegativeLogLikelihoodLoss-13 / SoftmaxCrossEntropyLoss-13 over scores
+ * [N, C, d...] viewed as [n, c, inner] and targets [N, d...] as [n, inner]. */
+typedef enum ir_loss_red {
+    IR_LOSS_NONE,
+    IR_LOSS_SUM,
+    IR_LOSS_MEAN,
+    IR_LOSS_RED_COUNT /* an unknown reduction string */
+} ir_loss_red;
+
+typedef struct ir_loss_geom {
+    int64_t n, c, inner;
+    ir_loss_red red;       /* default mean */
+    bool has_ignore;       /* ignore_index given */
+    int64_t ignore_index;
+    bool weighted;         /* input 2 present */
+} ir_loss_geom;
+
+/* Resolves the geometry of a loss node whose input shapes are known. */
+void ir_loss_geometry(const ir_node *n, ir_loss_geom *geom);
 
 #endif

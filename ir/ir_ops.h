@@ -145,6 +145,9 @@
     X(ONE_HOT, "OneHot", 3, 3, 1, 1, one_hot, "axis:i")                                       \
     X(TOP_K, "TopK", 1, 2, 2, 2, top_k, "axis:i k:i largest:i sorted:i")                     \
     X(EINSUM, "Einsum", 1, -1, 1, 1, einsum, "equation:s")                                    \
+    X(NLL_LOSS, "NegativeLogLikelihoodLoss", 2, 3, 1, 1, nll_loss,                            \
+      "ignore_index:i reduction:s")                                                            \
+    X(SCE_LOSS, "SoftmaxCrossEntropyLoss", 2, 3, 1, 2, sce_loss, "ignore_index:i reduction:s") \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")

@@ -95,3 +95,14 @@ for name, eq, shapes in EQUATIONS:
     ops = [(f"x{k}", (np.arange(np.prod(s), dtype=f32).reshape(s) % 7 - 3) * 0.5)
            for k, s in enumerate(shapes)]
     case("einsum_" + name, "Einsum", ops, {"equation": eq})
+scores = ((np.arange(2 * 4 * 3, dtype=f32).reshape(2, 4, 3) * 7 % 11) - 5) * 0.25
+target = np.array([[0, 3, 1], [2, -1, 3]], i64)
+weight = np.array([0.5, 2.0, 1.0, 1.5], f32)
+for red in ["none", "sum", "mean"]:
+    case("nll_" + red, "NegativeLogLikelihoodLoss",
+         [("x", scores), ("t", target), ("w", weight)], {"reduction": red, "ignore_index": -1})
+case("nll_plain", "NegativeLogLikelihoodLoss", [("x", scores), ("t", np.abs(target))])
+case("sce_mean", "SoftmaxCrossEntropyLoss", [("x", scores), ("t", np.abs(target))], n_out=2)
+case("sce_ii_w", "SoftmaxCrossEntropyLoss",
+     [("x", scores), ("t", np.abs(target)), ("w", weight)],
+     {"reduction": "sum", "ignore_index": 2}, n_out=2)

@@ -48,6 +48,14 @@ static const float want_einsum_implicit[6] = {2.5f, -2.75f, 2.5f, 1.0f, 3.25f, 0
 static const float want_einsum_sum_all[1] = {-3.0f};
 static const float want_einsum_bcast[48] = {2.25f, 0.75f, -0.75f, 1.25f, -0.75f, 0.0f, 0.75f, -0.25f, -1.75f, -1.5f, 2.25f, 0.75f, 1.25f, -1.5f, -0.75f, 0.0f, 1.25f, -0.25f, -1.75f, -1.5f, -0.25f, 0.5f, 1.25f, -1.5f, -2.0f, -2.5f, -3.0f, 1.75f, 0.25f, 0.25f, 0.25f, 0.25f, 0.75f, 3.75f, -2.0f, -2.5f, 0.25f, -1.5f, 0.25f, 0.25f, 1.75f, 1.25f, 0.75f, 3.75f, 0.25f, 0.25f, 0.25f, -1.5f};
 static const float want_einsum_three[2] = {-3.75f, 0.75f};
+static const float want_nll_none[6] = {0.625f, 0.375f, 1.5f, -0.0f, -0.0f, -0.75f};
+static const float want_nll_sum[1] = {1.75f};
+static const float want_nll_mean[1] = {0.26923078298568726f};
+static const float want_nll_plain[1] = {0.4166666567325592f};
+static const float want_sce_mean[1] = {1.8588756322860718f};
+static const float want_sce_mean_1[24] = {-3.4031715393066406f, -1.0500164031982422f, -1.0500164031982422f, -0.9031715393066406f, -1.3000164031982422f, -1.3000164031982422f, -1.1531715393066406f, -1.5500164031982422f, -1.5500164031982422f, -1.4031715393066406f, -1.8000164031982422f, -1.8000164031982422f, -1.0500164031982422f, -1.0500164031982422f, -1.0500164031982422f, -1.3000164031982422f, -1.3000164031982422f, -1.3000164031982422f, -1.5500164031982422f, -1.5500164031982422f, -1.5500164031982422f, -1.8000164031982422f, -1.8000164031982422f, -1.8000164031982422f};
+static const float want_sce_ii_w[1] = {12.301700592041016f};
+static const float want_sce_ii_w_1[24] = {-3.4031715393066406f, -1.0500164031982422f, -1.0500164031982422f, -0.9031715393066406f, -1.3000164031982422f, -1.3000164031982422f, -1.1531715393066406f, -1.5500164031982422f, -1.5500164031982422f, -1.4031715393066406f, -1.8000164031982422f, -1.8000164031982422f, -1.0500164031982422f, -1.0500164031982422f, -1.0500164031982422f, -1.3000164031982422f, -1.3000164031982422f, -1.3000164031982422f, -1.5500164031982422f, -1.5500164031982422f, -1.5500164031982422f, -1.8000164031982422f, -1.8000164031982422f, -1.8000164031982422f};
 /* ---- end of expected values ---- */
 
 /* x234 = arange(24) - 11.5 as [2,3,4]; x34 = arange(12) * 0.5 - 2.5 */
@@ -337,7 +345,112 @@ Test(index, einsum_errors)
     ir_graph_free(g);
 }
 
+/* ---- losses ---- */
+
+/* scores [2,4,3] = ((arange * 7 % 11) - 5) * 0.25; targets [2,3] with -1
+ * (ignored where ignore_index is -1) and their absolute values. */
+static float scores[24];
+static const int64_t target[6] = {0, 3, 1, 2, -1, 3}, target_abs[6] = {0, 3, 1, 2, 1, 3};
+static const float weight[4] = {0.5f, 2.0f, 1.0f, 1.5f};
+
+static void init_scores(void)
+{
+    for (int i = 0; i < 24; i++)
+        scores[i] = (float)(i * 7 % 11 - 5) * 0.25f;
+}
+
+/* A loss node over scores, targets and (when weighted) weight. */
+static ir_graph *loss_graph(ir_op op, bool weighted, const char *red, int64_t ignore, int n_out)
+{
+    ir_graph *g = tl_graph("g");
+    ir_value *ins[3] = {tl_input(g, "x", IR_DTYPE_F32, 3, D(2, 4, 3)),
+                        tl_input(g, "t", IR_DTYPE_I64, 2, D(2, 3)),
+                        weighted ? tl_input(g, "w", IR_DTYPE_F32, 1, D(4)) : NULL};
+    ir_node *n = tl_node(g, op, "loss", weighted ? 3 : 2, ins, n_out, "y", "log_prob");
+    if (red)
+        ir_node_set_string(g, n, "reduction", red);
+    if (ignore != INT64_MIN)
+        ir_node_set_int(g, n, "ignore_index", ignore);
+    return g;
+}
+
+/* Runs g on ins; output k must be within 1e-6 of want[k] (n[k] values). */
+static void check_close(ir_graph *g, const void *const *ins, const float *const *want,
+                        const int64_t *n)
+{
+    tl_infer_ok(g);
+    float out[2][64];
+    tl_run(g, ins, (void *[]){out[0], out[1]});
+    for (int k = 0; k < g->n_outputs; k++)
+        tl_assert_close_f32(out[k], want[k], n[k], 1e-6f, 1e-6f);
+}
+
+Test(index, nll_loss, .init = init_scores)
+{
+    static const struct { const char *red; const float *want; int64_t n; } cases[] = {
+        {"none", want_nll_none, 6}, {"sum", want_nll_sum, 1}, {"mean", want_nll_mean, 1}};
+    for (size_t k = 0; k < 3; k++) {
+        ir_graph *g = loss_graph(IR_OP_NLL_LOSS, true, cases[k].red, -1, 1);
+        check_close(g, (const void *[]){scores, target, weight}, &cases[k].want, &cases[k].n);
+        ir_graph_free(g);
+    }
+    ir_graph *g = loss_graph(IR_OP_NLL_LOSS, false, NULL, INT64_MIN, 1);
+    check_close(g, (const void *[]){scores, target_abs}, (const float *[]){want_nll_plain}, D(1));
+    ir_graph_free(g);
+    /* -1 is not ignored here: a target out of range */
+    g = loss_graph(IR_OP_NLL_LOSS, false, NULL, INT64_MIN, 1);
+    g->nodes[0]->name = "bad";
+    tl_infer_ok(g);
+    tl_check_data_error(g, (const void *[]){scores, target}, 1, "bad");
+    ir_graph_free(g);
+}
+
+Test(index, softmax_cross_entropy_loss, .init = init_scores)
+{
+    ir_graph *g = loss_graph(IR_OP_SCE_LOSS, false, NULL, INT64_MIN, 2);
+    check_close(g, (const void *[]){scores, target_abs},
+                (const float *[]){want_sce_mean, want_sce_mean_1}, D(1, 24));
+    ir_graph_free(g);
+    g = loss_graph(IR_OP_SCE_LOSS, true, "sum", 2, 2);
+    check_close(g, (const void *[]){scores, target_abs, weight},
+                (const float *[]){want_sce_ii_w, want_sce_ii_w_1}, D(1, 24));
+    ir_graph_free(g);
+    g = loss_graph(IR_OP_SCE_LOSS, true, "max", 2, 1);
+    tl_infer_fails(g, "reduction \"max\" is not one of none, sum, mean");
+    ir_graph_free(g);
+}
+
 /* ---- lowering: every backend against the interpreter ---- */
+
+/* Both losses in every reduction, with and without weights and
+ * ignore_index, SoftmaxCrossEntropyLoss with and without its log_prob
+ * output. */
+Test(index_c, losses, .init = init_scores)
+{
+    ir_graph *g = tl_graph("g");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 4, D(2, 4, 3, 2));
+    ir_value *t = tl_input(g, "t", IR_DTYPE_I64, 3, D(2, 3, 2));
+    ir_value *w = tl_input(g, "w", IR_DTYPE_F32, 1, D(4));
+    static const char *const reds[] = {"none", "sum", "mean"};
+    for (int op = 0; op < 2; op++)
+        for (int r = 0; r < 3; r++)
+            for (int v = 0; v < 2; v++) {
+                char name[32], lp[40];
+                snprintf(name, sizeof name, "%s_%s_%d", op ? "sce" : "nll", reds[r], v);
+                snprintf(lp, sizeof lp, "%s_lp", name);
+                ir_node *n = tl_node(g, op ? IR_OP_SCE_LOSS : IR_OP_NLL_LOSS, name, v ? 3 : 2,
+                                     (ir_value *[]){x, t, w}, op && v ? 2 : 1, name, lp);
+                ir_node_set_string(g, n, "reduction", reds[r]);
+                if (v)
+                    ir_node_set_int(g, n, "ignore_index", -1);
+            }
+    tl_infer_ok(g);
+    float xv[48];
+    tl_fill(xv, IR_DTYPE_F32, 48, 9);
+    static const int64_t tv[12] = {0, 3, 1, 2, 0, 3, 2, 2, 1, 0, 3, 1};
+    tl_check_c(g, (const void *[]){xv, tv, weight}, 1e-6f, 1e-5f);
+    ir_graph_free(g);
+}
 
 /* Every Einsum case in one graph; sums in f32 against the interpreter's
  * double. */
