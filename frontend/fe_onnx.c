@@ -573,6 +573,8 @@ static int op_since(ir_op op)
     case IR_OP_TRILU: return 14;
     case IR_OP_ONE_HOT: return 9;
     case IR_OP_TOP_K: return 1;
+    case IR_OP_MAX_UNPOOL: return 9;
+    case IR_OP_REVERSE_SEQUENCE: return 10;
     case IR_OP_EINSUM:
     case IR_OP_NLL_LOSS:
     case IR_OP_SCE_LOSS: return 12;

@@ -570,3 +570,81 @@ loom_status ir_infer_einsum(ir_graph *g, ir_node *n, ir_diag *d)
         out.dims[l] = e.size[l];
     return set_out(g, n, d, 0, x->dtype, &out);
 }
+
+/* ---- ReverseSequence, MaxUnpool ---- */
+
+bool ir_reverse_sequence_axes(const ir_node *n, int *batch_axis, int *time_axis)
+{
+    *batch_axis = (int)ir_attr_int(n, "batch_axis", 1);
+    *time_axis = (int)ir_attr_int(n, "time_axis", 0);
+    return (*batch_axis == 0 && *time_axis == 1) || (*batch_axis == 1 && *time_axis == 0);
+}
+
+/* ONNX ReverseSequence-10: x [T, B, ...] or [B, T, ...], sequence_lens [B]
+ * (i64); the output has x's shape. */
+loom_status ir_infer_reverse_sequence(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    const ir_value *x = n->inputs[0], *lens = n->inputs[1];
+    int ba, ta;
+    if (!ir_reverse_sequence_axes(n, &ba, &ta)) {
+        ir_diag_node(d, g, n, "batch_axis %d and time_axis %d must be 0 and 1 in some order", ba,
+                     ta);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    loom_status st = check_index_dtype(g, n, d, 1, false);
+    if (st)
+        return st;
+    if (x->shape.rank < 2 || lens->shape.rank != 1 || lens->shape.dims[0] != x->shape.dims[ba]) {
+        ir_diag_node(d, g, n, "needs input of rank >= 2 and sequence_lens [batch size]");
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    return set_out(g, n, d, 0, x->dtype, &x->shape);
+}
+
+bool ir_max_unpool_inferred(const ir_node *n, ir_shape *out)
+{
+    const ir_value *x = n->inputs[0];
+    int nsp = x->shape.rank - 2;
+    const int64_t *k, *st, *pads;
+    int nk = ir_attr_ints(n, "kernel_shape", &k), ns = ir_attr_ints(n, "strides", &st);
+    int np = ir_attr_ints(n, "pads", &pads);
+    if (nsp < 1 || nk != nsp || (ns >= 0 && ns != nsp) || (np >= 0 && np != 2 * nsp))
+        return false;
+    *out = x->shape;
+    for (int i = 0; i < nsp; i++)
+        out->dims[2 + i] = (x->shape.dims[2 + i] - 1) * (ns > 0 ? st[i] : 1) -
+                           (np > 0 ? pads[i] + pads[nsp + i] : 0) + k[i];
+    return true;
+}
+
+/* ONNX MaxUnpool-11: the output shape is the constant output_shape input
+ * (at least the inferred shape), else the inferred shape. */
+loom_status ir_infer_max_unpool(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    const ir_value *x = n->inputs[0], *iv = n->inputs[1], *osv = ir_input(n, 2);
+    ir_shape inf, out;
+    loom_status s = check_index_dtype(g, n, d, 1, false);
+    if (s)
+        return s;
+    if (!ir_max_unpool_inferred(n, &inf) || !ir_shape_equal(&iv->shape, &x->shape)) {
+        ir_diag_node(d, g, n, "needs X [N, C, spatial...], indices of X's shape, and "
+                     "kernel_shape (strides, pads) for each spatial dim");
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    out = inf;
+    if (osv) {
+        if (!osv->data)
+            return runtime_shape_input(g, n, d, 2, "output_shape");
+        if (ir_const_ints(osv, out.dims, IR_MAX_RANK) != x->shape.rank) {
+            ir_diag_node(d, g, n, "output_shape must hold %d values", x->shape.rank);
+            return LOOM_STATUS_INVALID_MODEL;
+        }
+    }
+    for (int i = 0; i < out.rank; i++)
+        if (i < 2 ? out.dims[i] != x->shape.dims[i] : out.dims[i] < inf.dims[i] || inf.dims[i] < 1) {
+            ir_diag_node(d, g, n, "output dim %d (%lld) is smaller than the unpooled size %lld",
+                         i, (long long)out.dims[i], (long long)inf.dims[i]);
+            return LOOM_STATUS_INVALID_MODEL;
+        }
+    return set_out(g, n, d, 0, x->dtype, &out);
+}

@@ -75,6 +75,15 @@ loom_status ir_einsum_geometry(const ir_graph *g, const ir_node *n, ir_einsum_ge
  * assignment at[] (one value per label); broadcast axes contribute 0. */
 int64_t ir_einsum_offset(const ir_einsum_geom *e, const ir_shape *s, int in, const int64_t *at);
 
+/* ReverseSequence-10: batch_axis (default 1) and time_axis (default 0);
+ * false unless they are 0 and 1 in some order. */
+bool ir_reverse_sequence_axes(const ir_node *n, int *batch_axis, int *time_axis);
+
+/* MaxUnpool-11: the unpooled shape from X, kernel_shape, strides, pads
+ * (what the indices are flat over; output_shape may only add to its
+ * end); false when the attributes do not fit X. */
+bool ir_max_unpool_inferred(const ir_node *n, ir_shape *out);
+
 /* NegativeLogLikelihoodLoss-13 / SoftmaxCrossEntropyLoss-13 over scores
  * [N, C, d...] viewed as [n, c, inner] and targets [N, d...] as [n, inner]. */
 typedef enum ir_loss_red {

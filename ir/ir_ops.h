@@ -148,6 +148,9 @@
     X(NLL_LOSS, "NegativeLogLikelihoodLoss", 2, 3, 1, 1, nll_loss,                            \
       "ignore_index:i reduction:s")                                                            \
     X(SCE_LOSS, "SoftmaxCrossEntropyLoss", 2, 3, 1, 2, sce_loss, "ignore_index:i reduction:s") \
+    X(REVERSE_SEQUENCE, "ReverseSequence", 2, 2, 1, 1, reverse_sequence,                     \
+      "batch_axis:i time_axis:i")                                                              \
+    X(MAX_UNPOOL, "MaxUnpool", 2, 3, 1, 1, max_unpool, "kernel_shape:is pads:is strides:is")   \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")

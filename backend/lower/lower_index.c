@@ -328,3 +328,94 @@ loom_status lower_einsum(lower_ctx *c, const ir_node *n, loop_step *step)
     loop_store(c->f, ob, lower_buf(c, y), yi, loop_local_read(c->f, acc));
     return LOOM_STATUS_OK;
 }
+
+/* ---- ReverseSequence, MaxUnpool ---- */
+
+/* ONNX ReverseSequence-10 over x's shape: the time coordinate t reads
+ * len - 1 - t while t < len (len = sequence_lens[b], checked to lie in
+ * [0, T]: LOOP_ERROR_SEQ_LEN, clamped unchecked). */
+loom_status lower_reverse_sequence(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0];
+    int ba, ta, r = x->shape.rank;
+    if (!ir_reverse_sequence_axes(n, &ba, &ta))
+        return LOOM_STATUS_INTERNAL;
+    if (ir_shape_numel(&x->shape) == 0)
+        return LOOM_STATUS_OK;
+    int64_t xs[IR_MAX_RANK], T = x->shape.dims[ta];
+    ir_shape_strides(&x->shape, xs);
+    int v[IR_MAX_RANK];
+    loop_block *b = lower_nest(c, &step->body, r, x->shape.dims, v);
+    loop_index yi = loop_idx_const(0), li = loop_idx_const(0);
+    for (int i = 0; i < r; i++)
+        loop_idx_add(&yi, v[i], xs[i]);
+    loop_idx_add(&li, v[ba], 1);
+    ir_dtype w = IR_DTYPE_I64;
+    loop_expr *len = lower_bind(c, b, loop_load(c->f, lower_buf(c, n->inputs[1]), li));
+    if (c->checked) {
+        loop_expr *ok = lower_bin(c, LOOP_BINOP_AND, lower_bin(c, LOOP_BINOP_GE, len, lower_int(c, w, 0)),
+                                  lower_bin(c, LOOP_BINOP_LE, len, lower_int(c, w, T)));
+        loop_check(c->f, b, ok, LOOP_ERROR_SEQ_LEN);
+    } else {
+        len = lower_bind(c, b, lower_bin(c, LOOP_BINOP_MIN, lower_bin(c, LOOP_BINOP_MAX, len, lower_int(c, w, 0)),
+                                         lower_int(c, w, T)));
+    }
+    loop_expr *t = loop_var(c->f, v[ta]);
+    loop_expr *shift = lower_sel(c, lower_bin(c, LOOP_BINOP_LT, t, len),
+                                 lower_bin(c, LOOP_BINOP_SUB, lower_bin(c, LOOP_BINOP_SUB, len, lower_int(c, w, 1)),
+                                           lower_bin(c, LOOP_BINOP_MUL, t, lower_int(c, w, 2))),
+                                 lower_int(c, w, 0));
+    loop_index xi = yi;
+    xi.dyn = shift;
+    xi.dyn_coef = xs[ta];
+    loop_store(c->f, b, lower_buf(c, n->outputs[0]), yi, loop_load(c->f, lower_buf(c, x), xi));
+    return LOOM_STATUS_OK;
+}
+
+/* The offset in y (shape ys) of flat index k of shape inf: sum over dims
+ * of (k / stride_inf % dim_inf) * stride_y. */
+static loop_expr *unpool_offset(lower_ctx *c, loop_block *b, loop_expr *k, const ir_shape *inf,
+                                const ir_shape *ys)
+{
+    int64_t is[IR_MAX_RANK], os[IR_MAX_RANK];
+    ir_shape_strides(inf, is);
+    ir_shape_strides(ys, os);
+    ir_dtype w = IR_DTYPE_I64;
+    loop_expr *off = lower_int(c, w, 0);
+    for (int i = 0; i < inf->rank; i++) {
+        loop_expr *q = lower_bin(c, LOOP_BINOP_REM, lower_bin(c, LOOP_BINOP_DIV, k, lower_int(c, w, is[i])),
+                                 lower_int(c, w, inf->dims[i]));
+        off = lower_bin(c, LOOP_BINOP_ADD, off, lower_bin(c, LOOP_BINOP_MUL, q, lower_int(c, w, os[i])));
+    }
+    return lower_bind(c, b, off);
+}
+
+/* ONNX MaxUnpool-11: zero the output, then scatter x to the (checked)
+ * indices, flat over the unpooled shape. */
+loom_status lower_max_unpool(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    int64_t ny = ir_shape_numel(&y->shape), nx = ir_shape_numel(&x->shape);
+    loop_buf *yb = lower_buf(c, y);
+    int v;
+    loop_block *zb = lower_nest(c, &step->body, 1, &ny, &v);
+    loop_index zi = loop_idx_const(0);
+    loop_idx_add(&zi, v, 1);
+    loop_store(c->f, zb, yb, zi, lower_num(c, y->dtype, 0));
+    if (nx == 0)
+        return LOOM_STATUS_OK;
+    loop_block *b = lower_nest(c, &step->body, 1, &nx, &v);
+    loop_index xi = loop_idx_const(0), yi = loop_idx_const(0);
+    loop_idx_add(&xi, v, 1);
+    ir_shape inf;
+    if (!ir_max_unpool_inferred(n, &inf))
+        return LOOM_STATUS_INTERNAL;
+    loop_expr *k = lower_index_in_range(c, b, loop_load(c->f, lower_buf(c, n->inputs[1]), xi),
+                                        ir_shape_numel(&inf), false, n->inputs[1]);
+    yi.dyn = k;
+    yi.dyn_coef = 1;
+    if (!ir_shape_equal(&inf, &y->shape)) /* k's coordinates, placed in y */
+        yi.dyn = unpool_offset(c, b, k, &inf, &y->shape);
+    loop_store(c->f, b, yb, yi, loop_load(c->f, lower_buf(c, x), xi));
+    return LOOM_STATUS_OK;
+}

@@ -293,3 +293,60 @@ loom_status interp_einsum(interp_ctx *c, const ir_node *n)
     }
     return LOOM_STATUS_OK;
 }
+
+/* ---- ReverseSequence, MaxUnpool ---- */
+
+/* ONNX ReverseSequence-10: y[t, b] = x[len_b - 1 - t, b] for t < len_b,
+ * x[t, b] after; a length outside [0, T] is reported. */
+loom_status interp_reverse_sequence(interp_ctx *c, const ir_node *n)
+{
+    const ir_value *x = n->inputs[0];
+    int ba, ta;
+    ir_reverse_sequence_axes(n, &ba, &ta);
+    int64_t xs[IR_MAX_RANK], total = ir_shape_numel(&x->shape), T = x->shape.dims[ta];
+    ir_shape_strides(&x->shape, xs);
+    size_t es = ir_dtype_size(x->dtype);
+    const char *in = interp_in(c, n, 0);
+    char *out = interp_out(c, n, 0);
+    for (int64_t e = 0; e < total; e++) {
+        int64_t b = e / xs[ba] % x->shape.dims[ba], t = e / xs[ta] % T;
+        int64_t len = interp_load_i(interp_in(c, n, 1), n->inputs[1]->dtype, b);
+        if (len < 0 || len > T) {
+            ir_diag_node(c->d, c->g, n, "sequence length %lld is outside [0, %lld]",
+                         (long long)len, (long long)T);
+            return LOOM_STATUS_INVALID_MODEL;
+        }
+        int64_t src = e + (t < len ? len - 1 - 2 * t : 0) * xs[ta];
+        memcpy(out + (size_t)e * es, in + (size_t)src * es, es);
+    }
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX MaxUnpool-11: y = 0, then x[e] goes to the element of y with the
+ * coordinates of indices[e], which is flat over the unpooled shape (as
+ * MaxPool's Indices output; output_shape only pads its end); an index
+ * out of range is reported. */
+loom_status interp_max_unpool(interp_ctx *c, const ir_node *n)
+{
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    ir_shape inf;
+    ir_max_unpool_inferred(n, &inf);
+    int64_t total = ir_shape_numel(&x->shape), ny = ir_shape_numel(&inf), ins[IR_MAX_RANK];
+    ir_shape_strides(&inf, ins);
+    size_t es = ir_dtype_size(x->dtype);
+    char *out = interp_out(c, n, 0);
+    memset(out, 0, ir_value_bytes(y));
+    for (int64_t e = 0; e < total; e++) {
+        int64_t k = interp_load_i(interp_in(c, n, 1), n->inputs[1]->dtype, e);
+        if (k < 0 || k >= ny) {
+            ir_diag_node(c->d, c->g, n, "index %lld is out of range for an output of %lld elements",
+                         (long long)k, (long long)ny);
+            return LOOM_STATUS_INVALID_MODEL;
+        }
+        int64_t off = 0; /* k's coordinates in the unpooled shape, placed in y */
+        for (int i = 0; i < y->shape.rank; i++)
+            off = off * y->shape.dims[i] + k / ins[i] % inf.dims[i];
+        memcpy(out + (size_t)off * es, (const char *)interp_in(c, n, 0) + (size_t)e * es, es);
+    }
+    return LOOM_STATUS_OK;
+}

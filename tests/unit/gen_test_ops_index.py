@@ -106,3 +106,13 @@ case("sce_mean", "SoftmaxCrossEntropyLoss", [("x", scores), ("t", np.abs(target)
 case("sce_ii_w", "SoftmaxCrossEntropyLoss",
      [("x", scores), ("t", np.abs(target)), ("w", weight)],
      {"reduction": "sum", "ignore_index": 2}, n_out=2)
+rs = np.arange(12, dtype=f32).reshape(4, 3) - 5
+case("revseq_time", "ReverseSequence", [("x", rs), ("l", np.array([4, 1, 2], i64))],
+     {"time_axis": 0, "batch_axis": 1})
+case("revseq_batch", "ReverseSequence", [("x", rs.reshape(3, 4)), ("l", np.array([1, 4, 3], i64))],
+     {"time_axis": 1, "batch_axis": 0})
+ux = np.array([[[[5, 6], [7, 8]], [[-1, -2], [-3, -4]]]], f32)
+ui = np.array([[[[5, 7], [13, 15]], [[0, 3], [9, 14]]]], i64)
+case("unpool", "MaxUnpool", [("x", ux), ("i", ui)], {"kernel_shape": [2, 2], "strides": [2, 2]})
+# not with output_shape: onnxruntime reads the indices as flat over output_shape, the ONNX
+# reference (and its node test, and loom) as flat over the unpooled shape (docs/ops.md)

@@ -56,6 +56,9 @@ static const float want_sce_mean[1] = {1.8588756322860718f};
 static const float want_sce_mean_1[24] = {-3.4031715393066406f, -1.0500164031982422f, -1.0500164031982422f, -0.9031715393066406f, -1.3000164031982422f, -1.3000164031982422f, -1.1531715393066406f, -1.5500164031982422f, -1.5500164031982422f, -1.4031715393066406f, -1.8000164031982422f, -1.8000164031982422f, -1.0500164031982422f, -1.0500164031982422f, -1.0500164031982422f, -1.3000164031982422f, -1.3000164031982422f, -1.3000164031982422f, -1.5500164031982422f, -1.5500164031982422f, -1.5500164031982422f, -1.8000164031982422f, -1.8000164031982422f, -1.8000164031982422f};
 static const float want_sce_ii_w[1] = {12.301700592041016f};
 static const float want_sce_ii_w_1[24] = {-3.4031715393066406f, -1.0500164031982422f, -1.0500164031982422f, -0.9031715393066406f, -1.3000164031982422f, -1.3000164031982422f, -1.1531715393066406f, -1.5500164031982422f, -1.5500164031982422f, -1.4031715393066406f, -1.8000164031982422f, -1.8000164031982422f, -1.0500164031982422f, -1.0500164031982422f, -1.0500164031982422f, -1.3000164031982422f, -1.3000164031982422f, -1.3000164031982422f, -1.5500164031982422f, -1.5500164031982422f, -1.5500164031982422f, -1.8000164031982422f, -1.8000164031982422f, -1.8000164031982422f};
+static const float want_revseq_time[12] = {4.0f, -4.0f, 0.0f, 1.0f, -1.0f, -3.0f, -2.0f, 2.0f, 3.0f, -5.0f, 5.0f, 6.0f};
+static const float want_revseq_batch[12] = {-5.0f, -4.0f, -3.0f, -2.0f, 2.0f, 1.0f, 0.0f, -1.0f, 5.0f, 4.0f, 3.0f, 6.0f};
+static const float want_unpool[32] = {-1.0f, 0.0f, 0.0f, -2.0f, 0.0f, 5.0f, 0.0f, 6.0f, 0.0f, -3.0f, 0.0f, 0.0f, 0.0f, 7.0f, -4.0f, 8.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
 /* ---- end of expected values ---- */
 
 /* x234 = arange(24) - 11.5 as [2,3,4]; x34 = arange(12) * 0.5 - 2.5 */
@@ -420,7 +423,99 @@ Test(index, softmax_cross_entropy_loss, .init = init_scores)
     ir_graph_free(g);
 }
 
+/* ---- ReverseSequence, MaxUnpool ---- */
+
+static const float rs[12] = {-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6};
+
+/* ReverseSequence of rs as [4,3] (time_axis 0) or [3,4] (batch_axis 0). */
+static ir_graph *revseq_graph(bool batch_first)
+{
+    ir_graph *g = tl_graph("g");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, batch_first ? D(3, 4) : D(4, 3));
+    ir_value *l = tl_input(g, "l", IR_DTYPE_I64, 1, D(3));
+    ir_node *n = tl_node(g, IR_OP_REVERSE_SEQUENCE, "rev", 2, (ir_value *[]){x, l}, 1, "y");
+    ir_node_set_int(g, n, "batch_axis", batch_first ? 0 : 1);
+    ir_node_set_int(g, n, "time_axis", batch_first ? 1 : 0);
+    return g;
+}
+
+/* MaxUnpool of x [1,2,2,2] (kernel 2, stride 2), output_shape optional. */
+static ir_graph *unpool_graph(const int64_t *out_shape)
+{
+    ir_graph *g = tl_graph("g");
+    ir_value *ins[3] = {tl_input(g, "x", IR_DTYPE_F32, 4, D(1, 2, 2, 2)),
+                        tl_input(g, "i", IR_DTYPE_I64, 4, D(1, 2, 2, 2)),
+                        out_shape ? tl_const_i64(g, "s", 1, D(4), out_shape) : NULL};
+    ir_node *n = tl_node(g, IR_OP_MAX_UNPOOL, "unpool", out_shape ? 3 : 2, ins, 1, "y");
+    ir_node_set_ints(g, n, "kernel_shape", D(2, 2), 2);
+    ir_node_set_ints(g, n, "strides", D(2, 2), 2);
+    return g;
+}
+
+static const float ux[8] = {5, 6, 7, 8, -1, -2, -3, -4};
+static const int64_t ui[8] = {5, 7, 13, 15, 0, 3, 9, 14};
+
+Test(index, reverse_sequence_and_max_unpool)
+{
+    ir_graph *g = revseq_graph(false);
+    check_run(g, (const void *[]){rs, D(4, 1, 2)}, want_revseq_time);
+    ir_graph_free(g);
+    g = revseq_graph(true);
+    check_run(g, (const void *[]){rs, D(1, 4, 3)}, want_revseq_batch);
+    ir_graph_free(g);
+    g = unpool_graph(NULL);
+    check_run(g, (const void *[]){ux, ui}, want_unpool);
+    tl_assert_shape(g->outputs[0], 4, D(1, 2, 4, 4));
+    ir_graph_free(g);
+    /* output_shape pads the end: element (c, h, w) of the unpooled [1,2,4,4]
+     * keeps its coordinates (the ONNX reference; onnxruntime differs) */
+    g = unpool_graph(D(1, 2, 5, 6));
+    tl_infer_ok(g);
+    float out[60];
+    tl_run(g, (const void *[]){ux, ui}, (void *[]){out});
+    for (int ch = 0; ch < 2; ch++)
+        for (int h = 0; h < 5; h++)
+            for (int w = 0; w < 6; w++)
+                cr_assert_eq(out[(ch * 5 + h) * 6 + w],
+                             h < 4 && w < 4 ? want_unpool[(ch * 4 + h) * 4 + w] : 0.0f);
+    ir_graph_free(g);
+    g = unpool_graph(D(1, 2, 3, 6));
+    tl_infer_fails(g, "output dim 2 (3) is smaller than the unpooled size 4");
+    ir_graph_free(g);
+}
+
 /* ---- lowering: every backend against the interpreter ---- */
+
+Test(index_c, reverse_sequence_and_max_unpool)
+{
+    ir_graph *g = tl_graph("g");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 3, D(5, 3, 2));
+    ir_value *l = tl_input(g, "l", IR_DTYPE_I64, 1, D(3));
+    ir_value *l5 = tl_input(g, "l5", IR_DTYPE_I64, 1, D(5));
+    tl_node(g, IR_OP_REVERSE_SEQUENCE, "rev_t", 2, (ir_value *[]){x, l}, 1, "rev_t");
+    ir_node *n = tl_node(g, IR_OP_REVERSE_SEQUENCE, "rev_b", 2, (ir_value *[]){x, l5}, 1, "rev_b");
+    ir_node_set_int(g, n, "batch_axis", 0);
+    ir_node_set_int(g, n, "time_axis", 1);
+    ir_value *ux4 = tl_input(g, "ux", IR_DTYPE_F32, 4, D(1, 2, 2, 2));
+    ir_value *ui4 = tl_input(g, "ui", IR_DTYPE_I64, 4, D(1, 2, 2, 2));
+    for (int k = 0; k < 2; k++) {
+        const char *name = k ? "unpool_shape" : "unpool";
+        ir_value *s = k ? tl_const_i64(g, "s", 1, D(4), D(1, 2, 5, 6)) : NULL;
+        n = tl_node(g, IR_OP_MAX_UNPOOL, name, k ? 3 : 2, (ir_value *[]){ux4, ui4, s}, 1, name);
+        ir_node_set_ints(g, n, "kernel_shape", D(2, 2), 2);
+        ir_node_set_ints(g, n, "strides", D(2, 2), 2);
+    }
+    tl_infer_ok(g);
+    float xv[30];
+    tl_fill(xv, IR_DTYPE_F32, 30, 2);
+    tl_check_c(g, (const void *[]){xv, D(5, 0, 2), D(3, 1, 0, 3, 2), ux, ui}, 0, 0);
+    ir_graph_free(g);
+    /* a sequence length outside [0, T] is a data error */
+    g = revseq_graph(false);
+    tl_infer_ok(g);
+    tl_check_data_error(g, (const void *[]){rs, D(4, 5, 2)}, 3, "rev");
+    ir_graph_free(g);
+}
 
 /* Both losses in every reduction, with and without weights and
  * ignore_index, SoftmaxCrossEntropyLoss with and without its log_prob
