@@ -14,16 +14,15 @@
 
 /* ---- helpers ---- */
 
-/* Checks that input i has an index dtype: i64, or i32 too when i32_ok
- * (ScatterElements; GatherND and ScatterND take i64 only). */
-static loom_status check_index_dtype(const ir_graph *g, const ir_node *n, ir_diag *d, int i,
-                                     bool i32_ok)
+/* Checks that input i has dtype i64 (the indices of GatherND, ScatterND,
+ * MaxUnpool; ReverseSequence's lengths). */
+static loom_status check_index_dtype(const ir_graph *g, const ir_node *n, ir_diag *d, int i)
 {
     const ir_value *v = n->inputs[i];
-    if (v->dtype == IR_DTYPE_I64 || (i32_ok && v->dtype == IR_DTYPE_I32))
+    if (v->dtype == IR_DTYPE_I64)
         return LOOM_STATUS_OK;
-    ir_diag_node(d, g, n, "input %d (\"%s\") has dtype %s; expected i64%s", i, v->name,
-                 ir_dtype_name(v->dtype), i32_ok ? " or i32" : "");
+    ir_diag_node(d, g, n, "input %d (\"%s\") has dtype %s; expected i64", i, v->name,
+                 ir_dtype_name(v->dtype));
     return LOOM_STATUS_INVALID_MODEL;
 }
 
@@ -128,7 +127,7 @@ bool ir_nd_geometry(const ir_node *n, int b, ir_nd_geom *geom)
 static loom_status nd_check(const ir_graph *g, const ir_node *n, ir_diag *d, int b,
                             ir_nd_geom *geom)
 {
-    loom_status st = check_index_dtype(g, n, d, 1, false);
+    loom_status st = check_index_dtype(g, n, d, 1);
     if (st)
         return st;
     if (!ir_nd_geometry(n, b, geom)) {
@@ -209,32 +208,16 @@ loom_status ir_infer_scatter_nd(ir_graph *g, ir_node *n, ir_diag *d)
 
 /* ---- ScatterElements ---- */
 
-/* ONNX ScatterElements-18 (and Scatter-9): indices and updates of one
- * shape and data's rank; index dims other than axis within data's. */
+/* ONNX ScatterElements-18 (and Scatter-9): data and indices as for
+ * GatherElements (same rank, index dims within data's off the axis,
+ * constant indices in range), updates of the indices' shape; the output
+ * has data's shape. */
 loom_status ir_infer_scatter_elements(ir_graph *g, ir_node *n, ir_diag *d)
 {
     const ir_value *x = n->inputs[0], *iv = n->inputs[1];
     loom_status st = check_reduction(g, n, d);
-    if (st || (st = check_index_dtype(g, n, d, 1, true)) || (st = check_updates(g, n, d, &iv->shape)))
-        return st;
-    int axis, r = x->shape.rank;
-    if (r < 1 || iv->shape.rank != r) {
-        ir_diag_node(d, g, n, "data has rank %d and indices rank %d; need the same rank >= 1", r,
-                     iv->shape.rank);
-        return LOOM_STATUS_INVALID_MODEL;
-    }
-    if (!ir_normalize_axis(ir_attr_int(n, "axis", 0), r, &axis)) {
-        ir_diag_node(d, g, n, "axis %lld is out of range for rank %d",
-                     (long long)ir_attr_int(n, "axis", 0), r);
-        return LOOM_STATUS_INVALID_MODEL;
-    }
-    for (int i = 0; i < r; i++)
-        if (iv->shape.dims[i] > x->shape.dims[i]) {
-            ir_diag_node(d, g, n, "indices dim %d (%lld) exceeds data's (%lld)", i,
-                         (long long)iv->shape.dims[i], (long long)x->shape.dims[i]);
-            return LOOM_STATUS_INVALID_MODEL;
-        }
-    if ((st = check_const_range(g, n, d, 1, &x->shape.dims[axis], 1)))
+    if (st || (st = ir_infer_gather_elements(g, n, d)) ||
+        (st = check_updates(g, n, d, &iv->shape)))
         return st;
     return set_out(g, n, d, 0, x->dtype, &x->shape);
 }
@@ -591,7 +574,7 @@ loom_status ir_infer_reverse_sequence(ir_graph *g, ir_node *n, ir_diag *d)
                      ta);
         return LOOM_STATUS_INVALID_MODEL;
     }
-    loom_status st = check_index_dtype(g, n, d, 1, false);
+    loom_status st = check_index_dtype(g, n, d, 1);
     if (st)
         return st;
     if (x->shape.rank < 2 || lens->shape.rank != 1 || lens->shape.dims[0] != x->shape.dims[ba]) {
@@ -623,7 +606,7 @@ loom_status ir_infer_max_unpool(ir_graph *g, ir_node *n, ir_diag *d)
 {
     const ir_value *x = n->inputs[0], *iv = n->inputs[1], *osv = ir_input(n, 2);
     ir_shape inf, out;
-    loom_status s = check_index_dtype(g, n, d, 1, false);
+    loom_status s = check_index_dtype(g, n, d, 1);
     if (s)
         return s;
     if (!ir_max_unpool_inferred(n, &inf) || !ir_shape_equal(&iv->shape, &x->shape)) {

@@ -248,7 +248,11 @@ Test(index, errors)
     tl_infer_fails(g, "index 3 is out of range for an axis of 3");
     ir_graph_free(g);
     g = index_graph(IR_OP_SCATTER_ELEMENTS, 2, D(2, 3), 2, D(3, 1), 2, D(3, 1), IR_DTYPE_I64);
+    ir_node_set_int(g, g->nodes[0], "axis", 1);
     tl_infer_fails(g, "indices dim 0 (3) exceeds data's (2)");
+    ir_graph_free(g);
+    g = index_graph(IR_OP_SCATTER_ELEMENTS, 2, D(2, 3), 2, D(1, 2), 2, D(1, 3), IR_DTYPE_I64);
+    tl_infer_fails(g, "updates has shape [1,3], expected [1,2]");
     ir_graph_free(g);
     g = index_graph(IR_OP_SCATTER_ND, 2, D(2, 3), 2, D(2, 1), 2, D(2, 2), IR_DTYPE_I64);
     tl_infer_fails(g, "updates has shape [2,2], expected [2,3]");
