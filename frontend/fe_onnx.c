@@ -575,6 +575,7 @@ static int op_since(ir_op op)
     case IR_OP_TOP_K: return 1;
     case IR_OP_MAX_UNPOOL: return 9;
     case IR_OP_REVERSE_SEQUENCE: return 10;
+    case IR_OP_GRID_SAMPLE: return 16;
     case IR_OP_EINSUM:
     case IR_OP_NLL_LOSS:
     case IR_OP_SCE_LOSS: return 12;

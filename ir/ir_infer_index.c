@@ -631,3 +631,57 @@ loom_status ir_infer_max_unpool(ir_graph *g, ir_node *n, ir_diag *d)
         }
     return set_out(g, n, d, 0, x->dtype, &out);
 }
+
+/* ---- GridSample ---- */
+
+bool ir_grid_sample_attrs(const ir_node *n, ir_grid_geom *geom)
+{
+    const char *m = ir_attr_string(n, "mode", "bilinear");
+    const char *p = ir_attr_string(n, "padding_mode", "zeros");
+    geom->align_corners = ir_attr_int(n, "align_corners", 0) != 0;
+    if (!strcmp(m, "bilinear") || !strcmp(m, "linear"))
+        geom->mode = IR_GRID_LINEAR;
+    else if (!strcmp(m, "nearest"))
+        geom->mode = IR_GRID_NEAREST;
+    else if (!strcmp(m, "bicubic") || !strcmp(m, "cubic"))
+        geom->mode = IR_GRID_CUBIC;
+    else
+        return false;
+    if (!strcmp(p, "zeros"))
+        geom->pad = IR_GRID_ZEROS;
+    else if (!strcmp(p, "border"))
+        geom->pad = IR_GRID_BORDER;
+    else if (!strcmp(p, "reflection"))
+        geom->pad = IR_GRID_REFLECTION;
+    else
+        return false;
+    return true;
+}
+
+/* ONNX GridSample-20 in 4-D: X [N, C, H, W] sampled at grid [N, Ho, Wo, 2]
+ * (x, y in [-1, 1]) gives [N, C, Ho, Wo]. */
+loom_status ir_infer_grid_sample(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    const ir_value *x = n->inputs[0], *gr = n->inputs[1];
+    ir_grid_geom geom;
+    if (!ir_grid_sample_attrs(n, &geom)) {
+        ir_diag_node(d, g, n, "mode \"%s\" or padding_mode \"%s\" is unknown",
+                     ir_attr_string(n, "mode", "bilinear"),
+                     ir_attr_string(n, "padding_mode", "zeros"));
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    if ((x->dtype != IR_DTYPE_F32 && x->dtype != IR_DTYPE_F64) || gr->dtype != x->dtype) {
+        ir_diag_node(d, g, n, "X and grid must have one float dtype; got %s and %s",
+                     ir_dtype_name(x->dtype), ir_dtype_name(gr->dtype));
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    if (x->shape.rank != 4 || gr->shape.rank != 4 || gr->shape.dims[0] != x->shape.dims[0] ||
+        gr->shape.dims[3] != 2) {
+        ir_diag_node(d, g, n, "needs X [N, C, H, W] and grid [N, Ho, Wo, 2] (loom supports the "
+                     "4-D form only)");
+        return x->shape.rank == 4 ? LOOM_STATUS_INVALID_MODEL : LOOM_STATUS_UNSUPPORTED;
+    }
+    ir_shape out = {.rank = 4, .dims = {x->shape.dims[0], x->shape.dims[1], gr->shape.dims[1],
+                                        gr->shape.dims[2]}};
+    return set_out(g, n, d, 0, x->dtype, &out);
+}

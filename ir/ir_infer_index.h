@@ -84,6 +84,20 @@ bool ir_reverse_sequence_axes(const ir_node *n, int *batch_axis, int *time_axis)
  * end); false when the attributes do not fit X. */
 bool ir_max_unpool_inferred(const ir_node *n, ir_shape *out);
 
+/* GridSample-16/20 (4-D): interpolation, padding and align_corners. */
+typedef enum ir_grid_mode { IR_GRID_LINEAR, IR_GRID_NEAREST, IR_GRID_CUBIC } ir_grid_mode;
+typedef enum ir_grid_pad { IR_GRID_ZEROS, IR_GRID_BORDER, IR_GRID_REFLECTION } ir_grid_pad;
+
+typedef struct ir_grid_geom {
+    ir_grid_mode mode;
+    ir_grid_pad pad;
+    bool align_corners;
+} ir_grid_geom;
+
+/* Resolves the attributes (opset 16 names bilinear / bicubic and opset 20
+ * linear / cubic alike); false for an unknown mode or padding_mode. */
+bool ir_grid_sample_attrs(const ir_node *n, ir_grid_geom *geom);
+
 /* NegativeLogLikelihoodLoss-13 / SoftmaxCrossEntropyLoss-13 over scores
  * [N, C, d...] viewed as [n, c, inner] and targets [N, d...] as [n, inner]. */
 typedef enum ir_loss_red {

@@ -151,6 +151,8 @@
     X(REVERSE_SEQUENCE, "ReverseSequence", 2, 2, 1, 1, reverse_sequence,                     \
       "batch_axis:i time_axis:i")                                                              \
     X(MAX_UNPOOL, "MaxUnpool", 2, 3, 1, 1, max_unpool, "kernel_shape:is pads:is strides:is")   \
+    X(GRID_SAMPLE, "GridSample", 2, 2, 1, 1, grid_sample,                                     \
+      "align_corners:i mode:s padding_mode:s")                                                 \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")

@@ -4,11 +4,14 @@ Usage: python3 tests/unit/gen_test_ops_index.py > block.inc, then replace the
 "expected values" block of test_ops_index.c with block.inc. Each case is a
 one-node ONNX model (inputs written out here and in the C file, small and
 exact in f32) run on onnxruntime's CPU provider; every output is printed as
-a C array named want_<case> (want_<case>_<k> for output k > 0).
+a C array named want_<case> (want_<case>_<k> for output k > 0). One
+GridSample case comes from the ONNX reference implementation, where
+onnxruntime departs from the spec (see its comment).
 """
 import numpy as np
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64,
          np.dtype(np.int32): TensorProto.INT32}
@@ -25,8 +28,9 @@ def c_array(name, a):
     print(f"static const {CTYPES[a.dtype]} {name}[{a.size}] = {{{body}}};")
 
 
-def case(name, op, ins, attrs=None, consts=(), n_out=1, opset=18):
-    """ins: (name, array) pairs; names in consts become initializers."""
+def case(name, op, ins, attrs=None, consts=(), n_out=1, opset=18, spec_reference=False):
+    """ins: (name, array) pairs; names in consts become initializers.
+    spec_reference: run the ONNX reference implementation instead."""
     vis, inits, feeds = [], [], {}
     for nm, a in ins:
         if nm in consts:
@@ -39,8 +43,11 @@ def case(name, op, ins, attrs=None, consts=(), n_out=1, opset=18):
     g = helper.make_graph([node], name, vis,
                           [helper.make_empty_tensor_value_info(o) for o in outs], inits)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=9)
-    res = ort.InferenceSession(m.SerializeToString(),
-                               providers=["CPUExecutionProvider"]).run(None, feeds)
+    if spec_reference:
+        res = ReferenceEvaluator(m).run(None, feeds)
+    else:
+        res = ort.InferenceSession(m.SerializeToString(),
+                                   providers=["CPUExecutionProvider"]).run(None, feeds)
     for k, r in enumerate(res):
         c_array("want_" + name + (f"_{k}" if k else ""), r)
 
@@ -116,3 +123,14 @@ ui = np.array([[[[5, 7], [13, 15]], [[0, 3], [9, 14]]]], i64)
 case("unpool", "MaxUnpool", [("x", ux), ("i", ui)], {"kernel_shape": [2, 2], "strides": [2, 2]})
 # not with output_shape: onnxruntime reads the indices as flat over output_shape, the ONNX
 # reference (and its node test, and loom) as flat over the unpooled shape (docs/ops.md)
+gx = (np.arange(2 * 1 * 3 * 4, dtype=f32).reshape(2, 1, 3, 4) % 5 - 2) * 0.5
+gg = np.array([[-1.3, -1.0], [-0.6, 0.2], [0.0, 0.0], [0.45, -0.85], [1.0, 1.0], [1.7, 0.3]],
+              f32).reshape(1, 2, 3, 2).repeat(2, axis=0) * np.array([1, -1], f32)
+for mode in ["linear", "nearest", "cubic"]:
+    for pad in ["zeros", "border", "reflection"]:
+        for ac in [0, 1]:
+            # the ONNX reference: onnxruntime clamps cubic taps but not the coordinate
+            # under border padding (PyTorch's way), the spec clamps the coordinate first
+            case(f"grid_{mode}_{pad}_{ac}", "GridSample", [("x", gx), ("g", gg)],
+                 {"mode": mode, "padding_mode": pad, "align_corners": ac}, opset=20,
+                 spec_reference=(mode, pad, ac) == ("cubic", "border", 1))

@@ -13,7 +13,8 @@
 
 #define D(...) ((int64_t[]){__VA_ARGS__})
 
-/* ---- expected values (tests/unit/gen_test_ops_index.py, onnxruntime 1.32.0) ---- */
+/* ---- expected values (tests/unit/gen_test_ops_index.py, onnxruntime 1.32.0; one
+ * GridSample case from the ONNX 1.23 reference implementation) ---- */
 static const float want_gathernd[8] = {8.5f, 9.5f, 10.5f, 11.5f, -3.5f, -2.5f, -1.5f, -0.5f};
 static const float want_gathernd_b1[8] = {-3.5f, -2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f, 3.5f};
 static const float want_gathernd_full[2] = {11.5f, -10.5f};
@@ -59,6 +60,24 @@ static const float want_sce_ii_w_1[24] = {-3.4031715393066406f, -1.0500164031982
 static const float want_revseq_time[12] = {4.0f, -4.0f, 0.0f, 1.0f, -1.0f, -3.0f, -2.0f, 2.0f, 3.0f, -5.0f, 5.0f, 6.0f};
 static const float want_revseq_batch[12] = {-5.0f, -4.0f, -3.0f, -2.0f, 2.0f, 1.0f, 0.0f, -1.0f, 5.0f, 4.0f, 3.0f, 6.0f};
 static const float want_unpool[32] = {-1.0f, 0.0f, 0.0f, -2.0f, 0.0f, 5.0f, 0.0f, 6.0f, 0.0f, -3.0f, 0.0f, 0.0f, 0.0f, 7.0f, -4.0f, 8.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+static const float want_grid_linear_zeros_0[12] = {0.0f, 0.02500012516975403f, -0.75f, -0.5799999237060547f, 0.125f, 0.0f, 0.0f, -0.20000004768371582f, 0.25f, 0.14500001072883606f, -0.25f, 0.0f};
+static const float want_grid_linear_zeros_1[12] = {0.27500003576278687f, -0.2999999523162842f, -0.75f, -0.8374999165534973f, 0.5f, 0.0f, -0.5500000715255737f, -0.10000002384185791f, 0.25f, 0.16250008344650269f, -1.0f, 0.0f};
+static const float want_grid_linear_border_0[12] = {0.5f, 0.02500012516975403f, -0.75f, -0.7999999523162842f, 0.5f, 0.2250000238418579f, -1.0f, -0.20000004768371582f, 0.25f, 0.20000004768371582f, -1.0f, 0.09999990463256836f};
+static const float want_grid_linear_border_1[12] = {0.5f, -0.2999999523162842f, -0.75f, -0.8374999165534973f, 0.5f, 0.15000000596046448f, -1.0f, -0.10000002384185791f, 0.25f, 0.16250008344650269f, -1.0f, 0.3999999761581421f};
+static const float want_grid_linear_reflection_0[12] = {0.5499999523162842f, 0.02500012516975403f, -0.75f, -0.7999999523162842f, 0.5f, -0.2250000238418579f, -0.9500000476837158f, -0.20000004768371582f, 0.25f, 0.20000004768371582f, -1.0f, 0.6625000834465027f};
+static const float want_grid_linear_reflection_1[12] = {0.7249999642372131f, -0.2999999523162842f, -0.75f, -0.8374999165534973f, 0.5f, -0.37500008940696716f, -0.7750000357627869f, -0.10000002384185791f, 0.25f, 0.16250008344650269f, -1.0f, 0.6249998807907104f};
+static const float want_grid_nearest_zeros_0[12] = {0.0f, 1.0f, -0.5f, -1.0f, 0.0f, 0.0f, 0.0f, -0.5f, 0.5f, 0.0f, 0.0f, 0.0f};
+static const float want_grid_nearest_zeros_1[12] = {0.5f, -1.0f, -0.5f, -1.0f, 0.5f, 0.0f, -1.0f, 0.0f, 0.5f, 0.0f, -1.0f, 0.0f};
+static const float want_grid_nearest_border_0[12] = {0.5f, 1.0f, -0.5f, -1.0f, 0.5f, 0.0f, -1.0f, -0.5f, 0.5f, 0.0f, -1.0f, 1.0f};
+static const float want_grid_nearest_border_1[12] = {0.5f, -1.0f, -0.5f, -1.0f, 0.5f, 0.0f, -1.0f, 0.0f, 0.5f, 0.0f, -1.0f, 1.0f};
+static const float want_grid_nearest_reflection_0[12] = {0.5f, 1.0f, -0.5f, -1.0f, 0.5f, -0.5f, -1.0f, -0.5f, 0.5f, 0.0f, -1.0f, 0.5f};
+static const float want_grid_nearest_reflection_1[12] = {0.5f, -1.0f, -0.5f, -1.0f, 0.5f, -0.5f, -1.0f, 0.0f, 0.5f, 0.0f, -1.0f, 0.5f};
+static const float want_grid_cubic_zeros_0[12] = {-0.012339796870946884f, 0.028004147112369537f, -0.984375f, -0.8781593441963196f, 0.171875f, -0.0021243852097541094f, 0.03322253003716469f, -0.21769285202026367f, 0.25f, 0.15416216850280762f, -0.45947265625f, -0.0005392697639763355f};
+static const float want_grid_cubic_zeros_1[12] = {0.22704672813415527f, -0.45508772134780884f, -0.984375f, -1.1165215969085693f, 0.5f, -0.007386393845081329f, -0.6072343587875366f, -0.1321602463722229f, 0.25f, 0.20432893931865692f, -1.0f, -0.015225470066070557f};
+static const float want_grid_cubic_border_0[12] = {0.453125f, 0.020180433988571167f, -0.984375f, -1.1054767370224f, 0.59375f, 0.272953063249588f, -1.046875f, -0.18950040638446808f, 0.25f, 0.1937951296567917f, -1.39697265625f, 0.16342192888259888f};
+static const float want_grid_cubic_border_1[12] = {0.5f, -0.48552006483078003f, -0.984375f, -1.017706036567688f, 0.5f, 0.1946248710155487f, -1.0f, -0.11200014501810074f, 0.25f, 0.1825413703918457f, -1.0f, 0.49712514877319336f};
+static const float want_grid_cubic_reflection_0[12] = {0.5023515820503235f, 0.020180433988571167f, -0.984375f, -1.1371395587921143f, 0.6875f, -0.1401667594909668f, -1.0561250448226929f, -0.18950040638446808f, 0.25f, 0.17323486506938934f, -1.837890625f, 0.7533465623855591f};
+static const float want_grid_cubic_reflection_1[12] = {0.8379212617874146f, -0.3715197443962097f, -0.984375f, -1.0670242309570312f, 0.5f, -0.33176475763320923f, -0.8709061741828918f, -0.13600033521652222f, 0.25f, 0.15205520391464233f, -1.0f, 0.7101662158966064f};
 /* ---- end of expected values ---- */
 
 /* x234 = arange(24) - 11.5 as [2,3,4]; x34 = arange(12) * 0.5 - 2.5 */
@@ -488,7 +507,99 @@ Test(index, reverse_sequence_and_max_unpool)
     ir_graph_free(g);
 }
 
+/* ---- GridSample ---- */
+
+static const struct grid_case {
+    const char *mode, *pad;
+    int align;
+    const float *want;
+} grid_cases[] = {
+    {"linear", "zeros", 0, want_grid_linear_zeros_0},
+    {"linear", "zeros", 1, want_grid_linear_zeros_1},
+    {"linear", "border", 0, want_grid_linear_border_0},
+    {"linear", "border", 1, want_grid_linear_border_1},
+    {"linear", "reflection", 0, want_grid_linear_reflection_0},
+    {"linear", "reflection", 1, want_grid_linear_reflection_1},
+    {"nearest", "zeros", 0, want_grid_nearest_zeros_0},
+    {"nearest", "zeros", 1, want_grid_nearest_zeros_1},
+    {"nearest", "border", 0, want_grid_nearest_border_0},
+    {"nearest", "border", 1, want_grid_nearest_border_1},
+    {"nearest", "reflection", 0, want_grid_nearest_reflection_0},
+    {"nearest", "reflection", 1, want_grid_nearest_reflection_1},
+    {"cubic", "zeros", 0, want_grid_cubic_zeros_0},
+    {"cubic", "zeros", 1, want_grid_cubic_zeros_1},
+    {"cubic", "border", 0, want_grid_cubic_border_0},
+    {"cubic", "border", 1, want_grid_cubic_border_1},
+    {"cubic", "reflection", 0, want_grid_cubic_reflection_0},
+    {"cubic", "reflection", 1, want_grid_cubic_reflection_1},
+};
+
+/* gx [2,1,3,4] = (arange % 5 - 2) * 0.5; gg [2,2,3,2]: points inside, on
+ * and outside the border (x negated in the second row of points). */
+static float gx[24];
+static const float gg1[12] = {-1.3f, -1.0f, -0.6f, 0.2f, 0.0f, 0.0f, 0.45f, -0.85f, 1.0f, 1.0f, 1.7f, 0.3f};
+static float gg[24];
+
+static void init_grid(void)
+{
+    for (int i = 0; i < 24; i++) {
+        gx[i] = (float)(i % 5 - 2) * 0.5f;
+        gg[i] = gg1[i % 12] * (i % 2 ? -1.0f : 1.0f);
+    }
+}
+
+/* A GridSample node of case gc over x and grid in g. */
+static void grid_node(ir_graph *g, const struct grid_case *gc, ir_value *x, ir_value *grid,
+                      const char *name)
+{
+    ir_node *n = tl_node(g, IR_OP_GRID_SAMPLE, name, 2, (ir_value *[]){x, grid}, 1, name);
+    ir_node_set_string(g, n, "mode", gc->mode);
+    ir_node_set_string(g, n, "padding_mode", gc->pad);
+    ir_node_set_int(g, n, "align_corners", gc->align);
+}
+
+Test(index, grid_sample, .init = init_grid)
+{
+    for (size_t k = 0; k < sizeof grid_cases / sizeof grid_cases[0]; k++) {
+        ir_graph *g = tl_graph("g");
+        ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 4, D(2, 1, 3, 4));
+        grid_node(g, &grid_cases[k], x, tl_input(g, "grid", IR_DTYPE_F32, 4, D(2, 2, 3, 2)), "gs");
+        check_close(g, (const void *[]){gx, gg}, &grid_cases[k].want, D(12));
+        ir_graph_free(g);
+    }
+    ir_graph *g = tl_graph("g");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 4, D(2, 1, 3, 4));
+    ir_value *grid = tl_input(g, "grid", IR_DTYPE_F32, 4, D(2, 2, 3, 2));
+    ir_node *n = tl_node(g, IR_OP_GRID_SAMPLE, "gs", 2, (ir_value *[]){x, grid}, 1, "y");
+    ir_node_set_string(g, n, "mode", "area");
+    tl_infer_fails(g, "mode \"area\" or padding_mode \"zeros\" is unknown");
+    ir_graph_free(g);
+}
+
 /* ---- lowering: every backend against the interpreter ---- */
+
+/* Every GridSample mode, padding and align_corners on random grid points
+ * in [-1.5, 1.5) (most inside, some outside the image). */
+Test(index_c, grid_sample)
+{
+    ir_graph *g = tl_graph("g");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 4, D(2, 3, 4, 5));
+    ir_value *grid = tl_input(g, "grid", IR_DTYPE_F32, 4, D(2, 3, 4, 2));
+    for (size_t k = 0; k < sizeof grid_cases / sizeof grid_cases[0]; k++) {
+        char name[48];
+        snprintf(name, sizeof name, "gs_%s_%s_%d", grid_cases[k].mode, grid_cases[k].pad,
+                 grid_cases[k].align);
+        grid_node(g, &grid_cases[k], x, grid, name);
+    }
+    tl_infer_ok(g);
+    float xv[120], gv[48];
+    tl_fill(xv, IR_DTYPE_F32, 120, 6);
+    tl_fill(gv, IR_DTYPE_F32, 48, 7);
+    for (int i = 0; i < 48; i++)
+        gv[i] *= 1.5f;
+    tl_check_c(g, (const void *[]){xv, gv}, 1e-5f, 1e-5f);
+    ir_graph_free(g);
+}
 
 Test(index_c, reverse_sequence_and_max_unpool)
 {
