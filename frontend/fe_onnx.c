@@ -571,6 +571,17 @@ static int op_since(ir_op op)
     case IR_OP_GREATER_OR_EQUAL:
     case IR_OP_LESS_OR_EQUAL: return 12;
     case IR_OP_TRILU: return 14;
+    case IR_OP_ONE_HOT: return 9;
+    case IR_OP_TOP_K: return 1;
+    case IR_OP_MAX_UNPOOL: return 9;
+    case IR_OP_REVERSE_SEQUENCE: return 10;
+    case IR_OP_GRID_SAMPLE: return 16;
+    case IR_OP_EINSUM:
+    case IR_OP_NLL_LOSS:
+    case IR_OP_SCE_LOSS: return 12;
+    case IR_OP_GATHER_ND:
+    case IR_OP_SCATTER_ND:
+    case IR_OP_SCATTER_ELEMENTS: return 11;
     case IR_OP_LAYER_NORMALIZATION: return 17;
     case IR_OP_GELU: return 20;
     default: return 1;
@@ -773,6 +784,24 @@ static void legacy_forms(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, con
                    "Tile-1 (tiles and axis inputs) is not supported; Tile-6 (repeats) is");
 }
 
+/* The IR op of an ONNX op name: Scatter-9 (deprecated in 11) is
+ * ScatterElements without reduction. IR_OP_COUNT when unknown. */
+static ir_op onnx_op(const char *op_type)
+{
+    return strcmp(op_type, "Scatter") == 0 ? IR_OP_SCATTER_ELEMENTS : ir_op_lookup(op_type);
+}
+
+/* ONNX ops whose output shape depends on input values (NonZero, Unique,
+ * NonMaxSuppression): out of scope for a compiler of static shapes. */
+static bool dynamic_shape_op(const char *op_type)
+{
+    static const char *const ops[] = {"NonZero", "Unique", "NonMaxSuppression"};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(op_type, ops[i]) == 0)
+            return true;
+    return false;
+}
+
 /* Builds node np (index k of the graph), or reports why it cannot. */
 static void convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
 {
@@ -780,13 +809,21 @@ static void convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
     const char *name = np->name && np->name[0]
                            ? np->name
                            : ir_arena_printf(&g->arena, "%s_%d", np->op_type, k);
-    ir_op op = ir_op_lookup(np->op_type);
+    ir_op op = onnx_op(np->op_type);
+    if (is_default_domain(np->domain) && dynamic_shape_op(np->op_type)) {
+        node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
+                   "its output shape depends on the input values (a dynamic shape); loom "
+                   "compiles static shapes only");
+        placeholder_outputs(c, np);
+        return;
+    }
     if (!is_default_domain(np->domain) || op == IR_OP_COUNT) {
         node_error(c, LOOM_STATUS_UNSUPPORTED, np, name, "unsupported op");
         placeholder_outputs(c, np);
         return;
     }
-    if (c->opset && c->opset < op_since(op)) {
+    bool scatter9 = strcmp(np->op_type, "Scatter") == 0; /* ScatterElements' older name */
+    if (c->opset && c->opset < op_since(op) && !scatter9) {
         node_error(c, LOOM_STATUS_INVALID_MODEL, np, name, "%s does not exist before opset %d",
                    np->op_type, op_since(op));
         placeholder_outputs(c, np);

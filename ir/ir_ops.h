@@ -139,6 +139,20 @@
     X(ASINH, "Asinh", 1, 1, 1, 1, unary_extra, "")                                             \
     X(ACOSH, "Acosh", 1, 1, 1, 1, unary_extra, "")                                             \
     X(ATANH, "Atanh", 1, 1, 1, 1, unary_extra, "") \
+    X(GATHER_ND, "GatherND", 2, 2, 1, 1, gather_nd, "batch_dims:i")                           \
+    X(SCATTER_ND, "ScatterND", 3, 3, 1, 1, scatter_nd, "reduction:s")                        \
+    X(SCATTER_ELEMENTS, "ScatterElements", 3, 3, 1, 1, scatter_elements, "axis:i reduction:s") \
+    X(ONE_HOT, "OneHot", 3, 3, 1, 1, one_hot, "axis:i")                                       \
+    X(TOP_K, "TopK", 1, 2, 2, 2, top_k, "axis:i k:i largest:i sorted:i")                     \
+    X(EINSUM, "Einsum", 1, -1, 1, 1, einsum, "equation:s")                                    \
+    X(NLL_LOSS, "NegativeLogLikelihoodLoss", 2, 3, 1, 1, nll_loss,                            \
+      "ignore_index:i reduction:s")                                                            \
+    X(SCE_LOSS, "SoftmaxCrossEntropyLoss", 2, 3, 1, 2, sce_loss, "ignore_index:i reduction:s") \
+    X(REVERSE_SEQUENCE, "ReverseSequence", 2, 2, 1, 1, reverse_sequence,                     \
+      "batch_axis:i time_axis:i")                                                              \
+    X(MAX_UNPOOL, "MaxUnpool", 2, 3, 1, 1, max_unpool, "kernel_shape:is pads:is strides:is")   \
+    X(GRID_SAMPLE, "GridSample", 2, 2, 1, 1, grid_sample,                                     \
+      "align_corners:i mode:s padding_mode:s")                                                 \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss") \

@@ -129,6 +129,19 @@ def unsupported():
     save(m, "unsupported.onnx")
 
 
+def dynamic_shapes():
+    """Ops whose output shape depends on input values (NonZero, Unique): each
+    node is reported, all in one run."""
+    nodes = [
+        helper.make_node("NonZero", ["x"], ["nz"], name="nonzero"),
+        helper.make_node("Relu", ["x"], ["r"], name="relu"),
+        helper.make_node("Unique", ["r"], ["u"], name="unique"),
+    ]
+    outs = [helper.make_tensor_value_info(n, t, None) for n, t in
+            [("nz", TensorProto.INT64), ("u", TensorProto.FLOAT)]]
+    save(model(nodes, [f32("x", [6])], outs), "dynamic_shapes.onnx")
+
+
 def shape_chain():
     """torch.onnx-style x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze ->
     Concat -> Reshape; after loading only the Reshape remains."""
@@ -183,6 +196,7 @@ def main():
     external_data()
     symbolic()
     unsupported()
+    dynamic_shapes()
     shape_chain()
     legacy()
 

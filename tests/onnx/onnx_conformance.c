@@ -155,10 +155,12 @@ static bool same_type(const ir_value *a, const ir_value *b)
 }
 
 /* Integer and bool inputs are what a static-shape compiler may need as
- * constants (shapes, axes, starts, training flags). */
+ * constants (shapes, axes, starts, training flags), and so are scalars of
+ * any dtype (OneHot's depth is often f32). */
 static bool bindable(const ir_value *v)
 {
-    return v->dtype == IR_DTYPE_I64 || v->dtype == IR_DTYPE_I32 || v->dtype == IR_DTYPE_BOOL;
+    return v->dtype == IR_DTYPE_I64 || v->dtype == IR_DTYPE_I32 || v->dtype == IR_DTYPE_BOOL ||
+           ir_shape_numel(&v->shape) == 1;
 }
 
 /* Reads input_K.pb / output_K.pb (K = 0, 1, ... while present) of set. */
