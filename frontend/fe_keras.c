@@ -393,6 +393,8 @@ static bool try_call(fk_model *m, fk_call *call, bool *progress)
     fk_tensor ins[FK_MAX_IO];
     int n;
     bool ready;
+    c->layer = call->name;
+    c->cls = cls;
     if (!call_inputs(m, call, ins, &n, &ready))
         return false;
     if (!ready)

@@ -42,7 +42,7 @@ typedef struct fk_tensor {
     bool cf; /* held channels first: see the file comment */
 } fk_tensor;
 
-#define FK_MAX_IO 8
+#define FK_MAX_IO 32
 
 typedef struct fk_ctx {
     ir_graph *g;

@@ -191,9 +191,14 @@ static bool mha(fk_ctx *c, const fk_tensor *ins, int n_in, fk_tensor *outs, int 
     int64_t heads = fk_cfg_int(c, "num_heads", 0), kd = fk_cfg_int(c, "key_dim", 0);
     int64_t vd = fk_cfg_int(c, "value_dim", kd);
     bool bias = fk_cfg_bool(c, "use_bias", true);
-    if (n_in < 2 || n_in > 3 || fk_field(c, "attention_axes") || fk_field(c, "output_shape")) {
-        fk_error(c, LOOM_STATUS_UNSUPPORTED, "only query, value and key inputs without "
-                 "attention_axes or output_shape are supported (%d inputs)", n_in);
+    const cJSON *axes = fk_field(c, "attention_axes");
+    bool seq_axis = !axes || (cJSON_GetArraySize(axes) == 1 &&
+                              cJSON_GetArrayItem(axes, 0)->valuedouble == 1);
+    if (n_in < 2 || n_in > 3 || !seq_axis || fk_field(c, "output_shape") ||
+        fk_cfg_bool(c, "use_gate", false) || fk_field(c, "sliding_window")) {
+        fk_error(c, LOOM_STATUS_UNSUPPORTED, "only query, value and key inputs (%d given), "
+                 "attention over axis 1, no output_shape, use_gate or sliding_window are "
+                 "supported", n_in);
         return false;
     }
     ir_value *q = fk_keras_order(c, ins[0]), *v = fk_keras_order(c, ins[1]);

@@ -177,13 +177,16 @@ static bool bidirectional(fk_ctx *c, const fk_tensor *ins, int n_in, fk_tensor *
     const cJSON *inner = fk_field(c, "layer");
     const cJSON *icls = cJSON_GetObjectItemCaseSensitive(inner, "class_name");
     const char *merge = fk_cfg_str(c, "merge_mode", "concat");
-    if (!cJSON_IsString(icls) || !strstr("SimpleRNN LSTM GRU", icls->valuestring)) {
+    const cJSON *back = cJSON_GetObjectItemCaseSensitive(fk_field(c, "backward_layer"),
+                                                         "class_name");
+    if (!cJSON_IsString(icls) || !fk_layer_lookup_rnn(icls->valuestring) ||
+        fk_layer_lookup_rnn(icls->valuestring) != fk_layer_lookup_rnn("LSTM")) {
         fk_error(c, LOOM_STATUS_UNSUPPORTED, "the wrapped layer is not SimpleRNN, LSTM or GRU");
         return false;
     }
-    if (strcmp(merge, "concat") || fk_field(c, "backward_layer")) {
-        fk_error(c, LOOM_STATUS_UNSUPPORTED, "merge_mode=\"%s\" or a separate backward_layer is "
-                 "not supported (concat only)", merge);
+    if (strcmp(merge, "concat") || (back && strcmp(back->valuestring, icls->valuestring))) {
+        fk_error(c, LOOM_STATUS_UNSUPPORTED, "merge_mode=\"%s\" or a backward_layer of another "
+                 "class is not supported (concat only)", merge);
         return false;
     }
     ir_value *x = fk_keras_order(c, ins[0]);

@@ -84,7 +84,8 @@ def save(model, name, out, forms=("keras", "json"), inputs=None):
     ys = ys if isinstance(ys, (list, tuple)) else [ys]
     out_names = [t._keras_history[0].name for t in model.outputs]
     for n, y in zip(out_names, ys):
-        np.save(os.path.join(d, "expected_%s.npy" % n), keras.ops.convert_to_numpy(y))
+        np.save(os.path.join(d, "expected_%s.npy" % n),
+                np.ascontiguousarray(keras.ops.convert_to_numpy(y)))
     print(name, [os.path.getsize(os.path.join(d, f)) for f in sorted(os.listdir(d))])
 
 
@@ -202,7 +203,7 @@ def conv1d():
         L.Cropping1D((2, 1), name="crop"),
         L.UpSampling1D(2, name="up"),
         L.SeparableConv1D(6, 3, padding="same", name="sep"),
-        L.AveragePooling1D(3, strides=2, padding="same", name="avg"),
+        L.AveragePooling1D(3, strides=1, padding="same", name="avg"),
         L.GlobalMaxPooling1D(name="gmp"),
         L.Dense(3, name="out"),
     ], name="conv1d")
