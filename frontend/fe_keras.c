@@ -571,6 +571,10 @@ static loom_status read_file(const char *path, char **data, size_t *len, ir_diag
     *data = n >= 0 ? ir_malloc((size_t)n + 1) : NULL;
     bool ok = *data && fread(*data, 1, (size_t)n, f) == (size_t)n;
     fclose(f);
+    if (!*data && n >= 0) {
+        ir_diag_errorf(d, "%s: out of memory reading the file", path);
+        return LOOM_STATUS_NOMEM;
+    }
     if (!ok) {
         ir_free(*data);
         *data = NULL;
@@ -633,16 +637,19 @@ static loom_status load_json(const char *path, const char *weights, const char *
     return st;
 }
 
-/* .keras zip */
+/* .keras zip, read whole and opened from memory */
 static loom_status load_zip(const char *path, const char *const *dims, ir_graph **out,
                             ir_diag *d)
 {
-    char *text = NULL, *h5 = NULL;
-    size_t len, h5len;
+    char *zip = NULL, *text = NULL, *h5 = NULL;
+    size_t zlen, len, h5len;
     fk_weights *w = NULL;
-    loom_status st = fk_zip_read(path, "config.json", &text, &len, d);
+    loom_status st = read_file(path, &zip, &zlen, d);
     if (!st)
-        st = fk_zip_read(path, "model.weights.h5", &h5, &h5len, d);
+        st = fk_zip_read(path, zip, zlen, "config.json", &text, &len, d);
+    if (!st)
+        st = fk_zip_read(path, zip, zlen, "model.weights.h5", &h5, &h5len, d);
+    ir_free(zip);
     if (!st)
         st = fk_weights_open(path, h5, h5len, &w, d);
     if (!st)

@@ -32,9 +32,10 @@ void fk_weights_free(fk_weights *w);
 /* The legacy .h5's model_config attribute (JSON text, ir_malloc'd), or
  * NULL with a diagnostic. */
 char *fk_weights_legacy_config(fk_weights *w, ir_diag *d);
-/* Reads a Keras zip's member into ir_malloc'd memory. */
-loom_status fk_zip_read(const char *path, const char *member, char **data, size_t *len,
-                        ir_diag *d);
+/* Reads member of the Keras zip held in memory (zip, zip_len; read from
+ * path) into ir_malloc'd memory, NUL-terminated. */
+loom_status fk_zip_read(const char *path, const void *zip, size_t zip_len, const char *member,
+                        char **data, size_t *len, ir_diag *d);
 
 /* A Keras tensor in the graph. */
 typedef struct fk_tensor {

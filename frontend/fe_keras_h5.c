@@ -333,20 +333,21 @@ float *fk_weight(fk_ctx *c, const char *sub, int index, int rank, const int64_t 
     return ok ? read_dataset(c, path, rank, dims) : NULL;
 }
 
-loom_status fk_zip_read(const char *path, const char *member, char **data, size_t *len,
-                        ir_diag *d)
+loom_status fk_zip_read(const char *path, const void *zip, size_t zip_len, const char *member,
+                        char **data, size_t *len, ir_diag *d)
 {
     *data = NULL;
-    int err = 0;
-    zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &err);
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(zip, zip_len, 0, &ze);
+    zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
     if (!z) {
-        zip_error_t ze;
-        zip_error_init_with_code(&ze, err);
         ir_diag_errorf(d, "%s: not a readable .keras zip: %s", path, zip_error_strerror(&ze));
         zip_error_fini(&ze);
-        return err == ZIP_ER_OPEN || err == ZIP_ER_NOENT ? LOOM_STATUS_IO
-                                                        : LOOM_STATUS_INVALID_MODEL;
+        zip_source_free(src);
+        return LOOM_STATUS_INVALID_MODEL;
     }
+    zip_error_fini(&ze);
     zip_stat_t st;
     zip_file_t *f = NULL;
     loom_status status = LOOM_STATUS_INVALID_MODEL;
