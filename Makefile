@@ -75,10 +75,11 @@ fuzz-merge: build-fuzz
 demo: build
 	@sh scripts/demo.sh $(BUILD)
 
-# loom's compiled models against onnxruntime, single-threaded, side by side.
+# loom's compiled models against onnxruntime, single-threaded, side by side;
+# the Keras models too (loom from .keras and from Keras's ONNX export).
 bench: build
-	@scripts/install-py.sh
-	python3 bench/bench.py --loom $(BUILD)/loom
+	@scripts/install-py.sh keras
+	python3 bench/bench.py --loom $(BUILD)/loom --keras
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(COV_BUILD) $(FUZZ_BUILD)

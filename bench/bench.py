@@ -15,6 +15,13 @@ compiled run function); onnxruntime by timing session.run in this process.
     python3 bench/bench.py --runs 50 --models mnist_cnn,lstm
     python3 bench/bench.py --levels 3         # after the passes only
 
+Keras models (tests/keras/*/model.keras, with --keras or `make bench`
+when keras is installed) run twice: loom reading the .keras file (row
+keras_NAME) and loom reading the same network exported to ONNX by Keras
+(model.export(format="onnx"), torch backend; row keras_NAME.onnx);
+onnxruntime runs that ONNX file for both rows. The two loom columns show
+whether the Keras reader's graph is as fast as the ONNX one.
+
 A loom JSON model is converted to an equivalent ONNX model for onnxruntime
 (ONNX op and attribute names are loom's; attribute types come from the ONNX
 schemas). Needs numpy, onnx, onnxruntime (pip); `make bench` installs them.
@@ -115,6 +122,39 @@ def time_ort(model_bytes, feeds, runs):
     return float(np.median(times))
 
 
+KERAS_EXPORT = """
+import os, sys
+os.environ.setdefault("KERAS_BACKEND", "torch")
+import keras, numpy as np
+m = keras.models.load_model(sys.argv[1])
+xs = [np.load(p) for p in sys.argv[3:]]
+m(xs if len(xs) > 1 else xs[0])
+m.export(sys.argv[2], format="onnx")
+"""
+
+
+def keras_models(tmp):
+    """(name, folder, model file, onnx for ort, dims) for each Keras test
+    model, and its ONNX export by Keras; empty when keras is missing."""
+    root = os.path.join(ROOT, "tests", "keras")
+    out = []
+    for d in sorted(os.listdir(root)):
+        folder = os.path.join(root, d)
+        if not os.path.isfile(os.path.join(folder, "model.keras")):
+            continue
+        ins = [os.path.join(folder, f) for f in sorted(os.listdir(folder))
+               if f.startswith("input_")]
+        exported = os.path.join(tmp, d + ".onnx")
+        r = subprocess.run([sys.executable, "-c", KERAS_EXPORT, os.path.join(folder, "model.keras"),
+                            exported] + ins, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"keras_{d}: ONNX export failed: {r.stderr.strip().splitlines()[-1:]}")
+            continue
+        out.append(("keras_" + d, folder, "model.keras", exported, []))
+        out.append(("keras_" + d + ".onnx", folder, exported, exported, ["batch=1"]))
+    return out
+
+
 def time_loom(loom, model, inputs, runs, dims=(), level=3):
     cmd = [loom, "bench", model, "--json", "--threads", "1", "--runs", str(runs), f"-O{level}"]
     for d in dims:
@@ -130,6 +170,8 @@ def main():
     ap.add_argument("--loom", default=os.path.join(ROOT, "build", "loom"))
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--models", default="", help="comma-separated model names")
+    ap.add_argument("--keras", action="store_true",
+                    help="also the Keras models (needs keras 3 and torch)")
     ap.add_argument("--levels", default="0,3",
                     help="comma-separated -O levels to time loom at (0: before the passes)")
     args = ap.parse_args()
@@ -137,14 +179,17 @@ def main():
     models = []  # (name, folder, model file)
     for d in sorted(os.listdir(os.path.join(ROOT, "examples"))):
         if os.path.isfile(os.path.join(ROOT, "examples", d, "model.json")):
-            models.append((d, os.path.join(ROOT, "examples", d), "model.json"))
+            models.append((d, os.path.join(ROOT, "examples", d), "model.json", None, None))
     onnx_roots = [os.path.join(ROOT, "tests", "models")]
     if os.environ.get("LOOM_LARGE_MODELS"):
         onnx_roots.append(os.environ["LOOM_LARGE_MODELS"])
     for root in onnx_roots:
         for d in sorted(os.listdir(root)):
             if os.path.isfile(os.path.join(root, d, "model.onnx")):
-                models.append((d, os.path.join(root, d), "model.onnx"))
+                models.append((d, os.path.join(root, d), "model.onnx", None, None))
+    tmp = tempfile.mkdtemp(prefix="loom-bench-")
+    if args.keras:
+        models += keras_models(tmp)
     if args.models:
         models = [m for m in models if m[0] in args.models.split(",")]
     print(f"command: {' '.join(sys.argv)}")
@@ -153,7 +198,7 @@ def main():
     head += f" {'ort ms':>10}" + "".join(f" {'-O%d/ort' % lv:>9}" for lv in levels)
     print(f"{'model':<30}{head} {'arena bytes':>12}")
     ratios = {lv: [] for lv in levels}
-    for name, folder, file in models:
+    for name, folder, file, ort_file, pins in models:
         model = os.path.join(folder, file)
         inputs = {f[len("input_"):-4]: os.path.join(folder, f)
                   for f in sorted(os.listdir(folder)) if f.startswith("input_")}
@@ -162,7 +207,10 @@ def main():
         if os.path.isfile(os.path.join(folder, "dims.txt")):
             with open(os.path.join(folder, "dims.txt")) as f:
                 dims = [line.strip() for line in f if line.strip()]
-        if file.endswith(".json"):
+        if ort_file:
+            dims = pins
+            onnx_model = ort_file
+        elif file.endswith(".json"):
             onnx_model = json_to_onnx(model).SerializeToString()
         else:
             onnx_model = model  # a path: keeps external data beside it working

@@ -10,7 +10,7 @@ install(TARGETS loom_static loom_shared
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 # what a static link needs besides libloom.a
-set(LOOM_PRIVATE_LIBS "-lcjson -lprotobuf-c -L${LLVM_LIBRARY_DIR} -lLLVM-19 -lopenblas -lpthread -lm -ldl")
+set(LOOM_PRIVATE_LIBS "-lcjson -lprotobuf-c -lzip -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -L${LLVM_LIBRARY_DIR} -lLLVM-19 -lopenblas -lpthread -lm -ldl")
 # relocatable: the prefix is found from the .pc file's own folder
 file(RELATIVE_PATH LOOM_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 configure_file(${CMAKE_SOURCE_DIR}/cmake/loom.pc.in ${CMAKE_BINARY_DIR}/loom.pc @ONLY)

@@ -27,7 +27,18 @@ loom_status fe_json_write(const ir_graph *g, const char *json_path, const char *
  * input shape; NULL-terminated list, may be NULL. */
 loom_status fe_onnx_load(const char *path, const char *const *dims, ir_graph **out, ir_diag *d);
 
-/* Loads any supported model by extension (.json, .onnx, .lir). */
+/* Keras 3 models (frontend/fe_keras.c, docs/keras.md): a .keras zip, a
+ * legacy whole-model .h5, or model.to_json() text whose weights are the
+ * file weights (NULL: NAME.weights.h5 beside NAME.json). dims: "batch=N"
+ * for the None batch dim (default 1), "INPUT=d0,d1,..." for a whole input
+ * shape. */
+loom_status fe_keras_load(const char *path, const char *weights, const char *const *dims,
+                          ir_graph **out, ir_diag *d);
+/* True when JSON text is a Keras model config rather than loom's format. */
+bool fe_keras_is_json(const char *text, size_t len);
+
+/* Loads any supported model by extension (.json, .onnx, .lir, .keras, .h5;
+ * a .json is loom's format or a Keras config, told apart by content). */
 loom_status fe_load_model(const char *path, const char *const *dims, ir_graph **out, ir_diag *d);
 
 /* A graph input to freeze: it becomes a constant holding value's data
@@ -46,6 +57,12 @@ typedef struct fe_binding {
 loom_status fe_load_model_bound(const char *path, const char *const *dims,
                                 const fe_binding *binds, int n_binds, ir_graph **out,
                                 ir_diag *d);
+
+/* fe_load_model_bound with the weights file of a Keras .json (NULL: the
+ * sibling NAME.weights.h5); other formats reject weights. */
+loom_status fe_load_model_weights(const char *path, const char *weights, const char *const *dims,
+                                  const fe_binding *binds, int n_binds, ir_graph **out,
+                                  ir_diag *d);
 
 /* .npy arrays (format version 1.0-3.0, little-endian, C order). */
 typedef struct fe_npy {

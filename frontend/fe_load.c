@@ -1,11 +1,14 @@
 /*
  * fe_load_model: picks the reader by the file's extension (.json, .onnx,
- * .lir) so tools and the host API accept any supported model format.
+ * .lir, .keras, .h5) so tools and the host API accept any supported model
+ * format; a .json is read by the Keras reader when its content is a Keras
+ * config ({"class_name": ..., "config": ...} without loom's "format").
  * fe_load_model_bound also freezes graph inputs to given values: the ONNX
  * reader does it before shape inference (fe_onnx_load_bound); for the other
  * formats, whose shapes are static, the input becomes a constant after
  * loading and the graph is verified again.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,6 +21,31 @@ static bool has_ext(const char *path, const char *ext)
 {
     size_t n = strlen(path), e = strlen(ext);
     return n > e && strcasecmp(path + n - e, ext) == 0;
+}
+
+/* True when the .json at path holds a Keras model config (read errors are
+ * left to the loom JSON reader, which reports them). */
+static bool is_keras_json(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    char *text = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    bool yes = false;
+    if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (text = ir_malloc((size_t)n)) &&
+        fread(text, 1, (size_t)n, f) == (size_t)n)
+        yes = fe_keras_is_json(text, (size_t)n);
+    ir_free(text);
+    fclose(f);
+    return yes;
+}
+
+/* True for the formats the Keras reader takes. */
+static bool is_keras(const char *path)
+{
+    return has_ext(path, ".keras") || has_ext(path, ".h5") ||
+           (has_ext(path, ".json") && is_keras_json(path));
 }
 
 /* The formats with static shapes (.json, .lir): dims do not apply. */
@@ -33,7 +61,8 @@ static loom_status load_static(const char *path, const char *const *dims, ir_gra
         return fe_json_load(path, out, d);
     if (has_ext(path, ".lir"))
         return ir_parse_file(path, out, d);
-    ir_diag_errorf(d, "%s: unknown model format (expected .json, .onnx or .lir)", path);
+    ir_diag_errorf(d, "%s: unknown model format (expected .json, .onnx, .lir, .keras or .h5)",
+                   path);
     return LOOM_STATUS_INVALID_ARG;
 }
 
@@ -80,10 +109,24 @@ loom_status fe_load_model_bound(const char *path, const char *const *dims,
                                 const fe_binding *binds, int n_binds, ir_graph **out,
                                 ir_diag *d)
 {
+    return fe_load_model_weights(path, NULL, dims, binds, n_binds, out, d);
+}
+
+loom_status fe_load_model_weights(const char *path, const char *weights, const char *const *dims,
+                                  const fe_binding *binds, int n_binds, ir_graph **out,
+                                  ir_diag *d)
+{
     *out = NULL;
+    bool keras = is_keras(path);
+    if (weights && !(keras && has_ext(path, ".json"))) {
+        ir_diag_errorf(d, "%s: a separate weights file (%s) applies to a Keras model.to_json() "
+                       "file only", path, weights);
+        return LOOM_STATUS_INVALID_ARG;
+    }
     if (has_ext(path, ".onnx"))
         return fe_onnx_load_bound(path, dims, binds, n_binds, out, d);
-    loom_status st = load_static(path, dims, out, d);
+    loom_status st = keras ? fe_keras_load(path, weights, dims, out, d)
+                           : load_static(path, dims, out, d);
     bool ok = true;
     for (int i = 0; !st && i < n_binds; i++)
         ok = bind_loaded(*out, &binds[i], d) && ok;

@@ -7,6 +7,7 @@ set -eu
 PACKAGES="cmake make gcc g++ pkg-config
 libcjson-dev libopenblas-dev libcriterion-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
+libzip-dev libhdf5-dev
 llvm-19-dev llvm-19-tools clang-19 libclang-rt-19-dev python3"
 
 missing=""

@@ -2,13 +2,19 @@
 # Installs the Python packages used by benchmarks and example generation
 # (never by the build or the test suite): numpy, onnx, onnxruntime; with
 # the argument "torch" also what scripts/export_torch.py needs (make
-# test-large): torch, torchvision, onnxscript.
+# test-large): torch, torchvision, onnxscript; with "keras" what
+# scripts/gen_keras.py needs: keras 3 (run with KERAS_BACKEND=torch), h5py,
+# torch.
 set -eu
 mods="numpy onnx onnxruntime"
 pkgs="numpy onnx onnxruntime"
 if [ "${1:-}" = torch ]; then
     mods="$mods torch torchvision onnxscript"
     pkgs="$pkgs torch torchvision onnxscript"
+fi
+if [ "${1:-}" = keras ]; then
+    mods="$mods keras h5py torch"
+    pkgs="$pkgs keras h5py torch"
 fi
 if python3 -c "import $(echo $mods | tr ' ' ',')" 2>/dev/null; then
     exit 0

@@ -19,6 +19,7 @@ typedef enum opt_id {
     O_DIM, O_CONST, O_INPUT, O_OUTPUT, O_NAME, O_EMIT, O_BACKEND, O_WEIGHTS_FILE,
     O_WEIGHTS_MODE, O_SHOW_WEIGHTS, O_RUNS, O_THREADS, O_STANDALONE, O_JSON, O_SUMMARY_ONLY,
     O_INLINE_WEIGHTS, O_OPT_LEVEL, O_DISABLE_PASS, O_MEM_REPORT, O_UNCHECKED, O_TIME,
+    O_KERAS_WEIGHTS,
 } opt_id;
 
 typedef struct cli_option {
@@ -34,6 +35,7 @@ static const cli_option options[] = {
     {"--dim", O_DIM, true, ALL},
     {"--input-shape", O_DIM, true, ALL},
     {"--const", O_CONST, true, ALL},
+    {"--keras-weights", O_KERAS_WEIGHTS, true, ALL},
     {"--input", O_INPUT, true, CLI_RUN | CLI_BENCH},
     {"--output", O_OUTPUT, true, CLI_RUN | CLI_CONVERT | CLI_COMPILE},
     {"-o", O_OUTPUT, true, CLI_RUN | CLI_CONVERT | CLI_COMPILE},
@@ -162,6 +164,7 @@ static int apply(cli_opts *o, const cli_option *opt, const char *v)
     case O_EMIT: return set_once(o, &o->emit, opt->name, v);
     case O_BACKEND: return set_once(o, &o->backend, opt->name, v);
     case O_WEIGHTS_FILE: return set_once(o, &o->weights_file, opt->name, v);
+    case O_KERAS_WEIGHTS: return set_once(o, &o->keras_weights, opt->name, v);
     case O_WEIGHTS_MODE: return set_once(o, &o->weights_mode, opt->name, v);
     case O_RUNS:
         return parse_count(v, &o->runs) ? 0 : cli_usage_error(o->cmd, "bad --runs %s", v);
@@ -305,7 +308,8 @@ ir_graph *cli_load(const cli_opts *o, ir_diag *d)
             binds[i].name = names[i];
         }
         cli_progress_begin("loading the model");
-        st = fe_load_model_bound(o->model, o->dims, binds, o->n_consts, &g, d);
+        st = fe_load_model_weights(o->model, o->keras_weights, o->dims, binds, o->n_consts, &g,
+                                   d);
         cli_progress_end();
         if (st != LOOM_STATUS_OK)
             cli_report(d, o->model, "loading", st);

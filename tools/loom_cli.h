@@ -45,6 +45,7 @@ typedef struct cli_opts {
     int n_consts;
     const char *output;       /* -o / --output */
     const char *weights_file; /* convert --weights-file */
+    const char *keras_weights; /* --keras-weights: a Keras .json's weights */
     const char *name;         /* compile --name */
     const char *emit;         /* compile --emit: "c" or "loops" */
     const char *backend;      /* run, bench: "interp" or "c" */

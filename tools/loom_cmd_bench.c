@@ -169,7 +169,7 @@ const cli_command cli_bench = {
         "                        [--standalone] [--json] [--input NAME=FILE.npy]...\n"
         "                        [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                        [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
-        "                        [--const IN=FILE.npy]...\n"
+        "                        [--const IN=FILE.npy]... [--keras-weights FILE]\n"
         "Builds the model, warms up, times the run function in-process and prints\n"
         "min and median latency and the workspace size. Inputs not given by\n"
         "--input are filled with deterministic pseudo-random values in [-1, 1).\n"

@@ -177,7 +177,7 @@ const cli_command cli_compile = {
         "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
         "                          [--mem-report] [--unchecked]\n"
         "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
-        "                          [--const IN=FILE.npy]...\n"
+        "                          [--const IN=FILE.npy]... [--keras-weights FILE]\n"
         "Writes DIR/NAME.c and DIR/NAME.h, specialized to the model's shapes, and\n"
         "the runtime (loomrt.h, loomrt_*.c) beside them; --standalone inlines a\n"
         "portable runtime into NAME.c instead (no OpenBLAS). Weights: inline\n"

@@ -87,7 +87,7 @@ const cli_command cli_convert = {
     .help =
         "usage: loom convert MODEL -o OUT.lir|OUT.json [--weights-file OUT.safetensors]\n"
         "                          [--inline-weights] [--dim NAME=N]...\n"
-        "                          [--input-shape IN=D,D,...]... [--const IN=FILE.npy]...\n"
+        "                          [--input-shape IN=D,D,...]... [--const IN=FILE.npy]... [--keras-weights FILE]\n"
         "Writes MODEL as text IR or as loom JSON. JSON weights go to a safetensors\n"
         "file beside OUT (OUT with .safetensors) unless --inline-weights.\n"
         "Missing folders are created.\n",

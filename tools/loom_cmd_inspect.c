@@ -60,7 +60,7 @@ const cli_command cli_inspect = {
     .help =
         "usage: loom inspect MODEL [--summary-only] [--weights]\n"
         "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
-        "                          [--const IN=FILE.npy]...\n"
+        "                          [--const IN=FILE.npy]... [--keras-weights FILE]\n"
         "Prints the model as text IR (.lir) and a summary: parameters, FLOPs,\n"
         "op histogram and tensor memory. Constants of more than 16 values print\n"
         "as <elided> with their range; --weights prints them in full.\n",

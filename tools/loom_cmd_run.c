@@ -187,7 +187,7 @@ const cli_command cli_run = {
         "                      [--backend=interp|c|jit] [--standalone] [--time]\n"
         "                      [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                      [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
-        "                      [--const IN=FILE.npy]...\n"
+        "                      [--const IN=FILE.npy]... [--keras-weights FILE]\n"
         "Runs MODEL in the reference interpreter on .npy inputs (with one graph\n"
         "input, --input FILE.npy is enough), prints each output and, with\n"
         "--output (or -o), writes DIR/OUTPUT.npy per output (characters outside\n"

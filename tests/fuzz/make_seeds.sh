@@ -10,7 +10,7 @@ LOOM=$1
 OUT=$2
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 NODE=/usr/share/libonnx-testdata/data/node
-for t in onnx json lir safetensors npy pipeline; do
+for t in onnx json lir safetensors npy pipeline keras h5; do
     rm -rf "$OUT/$t"
     mkdir -p "$OUT/$t"
 done
@@ -25,6 +25,12 @@ for f in $(small "$SRC/tests/models" "$SRC/examples" -name '*.onnx'); do
 done
 for f in $(small "$SRC/examples" "$SRC/tests/diag" -name '*.json'); do
     cp "$f" "$OUT/json/$(echo "${f#"$SRC"/}" | tr / _)"
+done
+for f in $(small "$SRC/tests/keras" "$SRC/tests/diag" -name '*.keras'); do
+    cp "$f" "$OUT/keras/$(echo "${f#"$SRC"/}" | tr / _)"
+done
+for f in $(small "$SRC/tests/keras" "$SRC/tests/diag" -name '*.h5' ! -name '*.weights.h5'); do
+    cp "$f" "$OUT/h5/$(echo "${f#"$SRC"/}" | tr / _)"
 done
 for f in $(small "$SRC/tests/lit" -name '*.lir'); do
     cp "$f" "$OUT/lir/$(echo "${f#"$SRC"/}" | tr / _)"
@@ -51,6 +57,6 @@ if [ -d "$NODE" ]; then
         fi
     done
 fi
-for t in onnx json lir safetensors npy pipeline; do
+for t in onnx json lir safetensors npy pipeline keras h5; do
     echo "$t: $(ls "$OUT/$t" | wc -l) seeds, $(du -sh "$OUT/$t" | cut -f1)"
 done

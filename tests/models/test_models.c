@@ -29,6 +29,13 @@
  * meaningless; both as in tests/onnx/onnx_conformance.c. Integer and bool
  * outputs must match exactly.
  *
+ * A folder may hold a Keras model instead (tests/keras, made by
+ * scripts/gen_keras.py): model.keras, model.json (+ model.weights.h5) and
+ * model.h5, each file form checked as "FOLDER/FILE": the first form
+ * present in every engine, the others (which load to the same graph) in
+ * the interpreter, to keep the suite's time; the expected outputs are
+ * then Keras's own.
+ *
  * Usage: test_models [DIR...]   (default: LOOM_SOURCE_DIR/tests/models)
  * Prints one line per model and "N passed, N failed"; exits 1 on failure.
  */
@@ -281,7 +288,7 @@ static bool check_optimized(const char *path, const char *const *pins, const cha
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = NULL;
-    loom_status st = fe_onnx_load(path, pins, &g, &d);
+    loom_status st = fe_load_model(path, pins, &g, &d);
     if (!st)
         st = pass_pipeline(g, NULL, &d);
     if (!st)
@@ -300,8 +307,15 @@ static bool check_optimized(const char *path, const char *const *pins, const cha
     return ok;
 }
 
-/* Loads, runs and compares the model in dir; prints why it fails. */
-static bool run_model(const char *dir, const char *name, counts *n)
+/* The model files a folder may hold, each checked on its own. */
+static const char *const model_files[] = {"model.onnx", "model.keras", "model.json", "model.h5"};
+#define N_MODEL_FILES (sizeof model_files / sizeof model_files[0])
+
+/* Loads, runs and compares model file `file` in dir (in the interpreter,
+ * and when compiled is set, the C backend and the JIT); prints why it
+ * fails. */
+static bool run_model(const char *dir, const char *file, const char *name, bool compiled,
+                      counts *n)
 {
     char path[1300], lines[MAX_PINS][128], msg[512];
     const char *pins[MAX_PINS + 1];
@@ -309,13 +323,13 @@ static bool run_model(const char *dir, const char *name, counts *n)
         printf("FAIL %s: cannot read dims.txt\n", name);
         return false;
     }
-    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = NULL;
-    loom_status st = fe_onnx_load(path, pins, &g, &d);
+    loom_status st = fe_load_model(path, pins, &g, &d);
     if (st) {
-        printf("FAIL %s: fe_onnx_load: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
+        printf("FAIL %s: fe_load_model: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
         ir_diag_free(&d);
         return false;
     }
@@ -348,9 +362,9 @@ static bool run_model(const char *dir, const char *name, counts *n)
         printf("run  %s: %d nodes\n", name, g->n_nodes);
         for (int i = 0; i < g->n_outputs; i++)
             ok &= compare(name, "interpreter", g->outputs[i], out[i], &want[i]);
-        if (ok)
+        if (ok && compiled)
             ok = check_c(name, g, 0, ins, out, want, n);
-        if (ok)
+        if (ok && compiled)
             ok = check_optimized(path, pins, name, ins, out, want, n);
         printf("%s %s\n", ok ? "PASS" : "FAIL", name);
     }
@@ -383,8 +397,12 @@ static void run_folder(const char *root, counts *n)
     struct dirent *de;
     while ((de = readdir(dp)) && count < 512) {
         char path[1400];
-        snprintf(path, sizeof path, "%s/%s/model.onnx", root, de->d_name);
-        if (de->d_name[0] != '.' && file_exists(path))
+        bool any = false;
+        for (size_t k = 0; k < N_MODEL_FILES; k++) {
+            snprintf(path, sizeof path, "%s/%s/%s", root, de->d_name, model_files[k]);
+            any |= file_exists(path);
+        }
+        if (de->d_name[0] != '.' && any)
             names[count++] = strdup(de->d_name);
     }
     closedir(dp);
@@ -394,12 +412,21 @@ static void run_folder(const char *root, counts *n)
         n->failed++;
     }
     for (int i = 0; i < count; i++) {
-        char dir[1200];
+        char dir[1200], path[1400], name[700];
         snprintf(dir, sizeof dir, "%s/%s", root, names[i]);
-        if (run_model(dir, names[i], n))
-            n->passed++;
-        else
-            n->failed++;
+        bool first = true;
+        for (size_t k = 0; k < N_MODEL_FILES; k++) {
+            snprintf(path, sizeof path, "%s/%s", dir, model_files[k]);
+            if (!file_exists(path))
+                continue;
+            snprintf(name, sizeof name, k ? "%s/%s" : "%s", names[i], model_files[k]);
+            bool compiled = first;
+            first = false;
+            if (run_model(dir, model_files[k], name, compiled, n))
+                n->passed++;
+            else
+                n->failed++;
+        }
         free(names[i]);
     }
 }

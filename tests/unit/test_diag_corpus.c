@@ -1,5 +1,6 @@
 /*
- * The malformed-input corpus (tests/diag): every NAME.json and NAME.onnx
+ * The malformed-input corpus (tests/diag): every NAME.json, NAME.onnx,
+ * NAME.keras and NAME.h5 (not the NAME.weights.h5 a Keras .json reads)
  * must fail to load (fe_load_model) with a non-zero status and exactly the
  * diagnostic text in NAME.err. The test runs from LOOM_SOURCE_DIR and loads
  * "tests/diag/NAME.json", so the paths in the messages are the relative
@@ -36,8 +37,10 @@ static int list_cases(char **names)
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         size_t len = strlen(e->d_name);
-        if (len > 5 && (strcmp(e->d_name + len - 5, ".json") == 0 ||
-                        strcmp(e->d_name + len - 5, ".onnx") == 0)) {
+        const char *ext = strrchr(e->d_name, '.');
+        bool weights = len > 11 && strcmp(e->d_name + len - 11, ".weights.h5") == 0;
+        if (ext && !weights && (!strcmp(ext, ".json") || !strcmp(ext, ".onnx") ||
+                                !strcmp(ext, ".keras") || !strcmp(ext, ".h5"))) {
             cr_assert_lt(n, MAX_CASES);
             names[n] = malloc(len + 16);
             snprintf(names[n], len + 16, "tests/diag/%s", e->d_name);
@@ -65,10 +68,10 @@ static char *slurp(const char *path)
     return s;
 }
 
-/* NAME.json or NAME.onnx -> NAME.err */
-static void err_path(const char *json, char *out, size_t size)
+/* NAME.EXT -> NAME.err */
+static void err_path(const char *model, char *out, size_t size)
 {
-    snprintf(out, size, "%.*s.err", (int)(strlen(json) - 5), json);
+    snprintf(out, size, "%.*s.err", (int)(strrchr(model, '.') - model), model);
 }
 
 Test(diag_corpus, every_case_gives_its_exact_diagnostic)
