@@ -23,14 +23,13 @@ Needs torch, onnx, onnxruntime (scripts/install-py.sh).
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
+
+from bench import time_loom, time_ort
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADS, HEAD_DIM = 12, 64
@@ -52,30 +51,9 @@ def export(path, seq, causal):
                       output_names=["y"], opset_version=17, dynamo=False)
 
 
-def time_ort(path, feeds, runs):
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    sess.run(None, feeds)
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        sess.run(None, feeds)
-        times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.min(times))
-
-
-def time_loom(loom, path, inputs, runs, backend, fused):
-    cmd = [loom, "bench", path, "--json", "--threads", "1", "--runs", str(runs), "-O3",
-           f"--backend={backend}"]
-    if not fused:
-        cmd.append("--disable-pass=fuse-attention")
-    for name, p in inputs.items():
-        cmd += ["--input", f"{name}={p}"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def time_attention(loom, path, inputs, runs, backend, fused):
+    extra = [f"--backend={backend}"] + ([] if fused else ["--disable-pass=fuse-attention"])
+    return time_loom(loom, path, inputs, runs, extra=extra)
 
 
 def main():
@@ -101,10 +79,10 @@ def main():
                 inputs[name] = os.path.join(tmp, f"{name}_{seq}.npy")
                 np.save(inputs[name], a)
             runs = max(3, min(50, int(2e4 / seq)))
-            ort_ms = time_ort(path, feeds, runs)
+            ort_ms = time_ort(path, feeds, runs, stat=np.min)
             for b in backends:
-                fu = time_loom(args.loom, path, inputs, runs, b, True)
-                un = time_loom(args.loom, path, inputs, runs, b, False)
+                fu = time_attention(args.loom, path, inputs, runs, b, True)
+                un = time_attention(args.loom, path, inputs, runs, b, False)
                 print(f"{seq:>5} {b:>7} {fu['min_ms']:>9.3f} {un['min_ms']:>10.3f} "
                       f"{ort_ms:>9.3f} {fu['min_ms'] / un['min_ms']:>9.3f} "
                       f"{fu['min_ms'] / ort_ms:>9.3f} {fu['workspace_bytes']:>12} "

@@ -106,7 +106,7 @@ def json_to_onnx(path):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
-def time_ort(model_bytes, feeds, runs):
+def time_ort(model_bytes, feeds, runs, stat=np.median):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
@@ -119,7 +119,7 @@ def time_ort(model_bytes, feeds, runs):
         t0 = time.perf_counter()
         sess.run(None, feeds)
         times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times))
+    return float(stat(times))
 
 
 KERAS_EXPORT = """
@@ -155,8 +155,10 @@ def keras_models(tmp):
     return out
 
 
-def time_loom(loom, model, inputs, runs, dims=(), level=3):
-    cmd = [loom, "bench", model, "--json", "--threads", "1", "--runs", str(runs), f"-O{level}"]
+def time_loom(loom, model, inputs, runs, dims=(), level=3, extra=()):
+    """`loom bench --json` of model at -O{level}, extra options appended."""
+    cmd = [loom, "bench", model, "--json", "--threads", "1", "--runs", str(runs), f"-O{level}",
+           *extra]
     for d in dims:
         cmd += ["--dim", d]
     for name, path in inputs.items():

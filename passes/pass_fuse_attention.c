@@ -149,7 +149,8 @@ static ir_value *peel(const ir_graph *g, ir_value *s, const ir_node *by, attn_ma
 {
     ir_node *p;
     for (int guard = 0; guard < 4 && s; guard++) {
-        if ((p = feeding(g, s, IR_OP_CAST, by)) && p->inputs[0]->dtype == IR_DTYPE_F32) {
+        if ((p = feeding(g, s, IR_OP_CAST, by)) && p->inputs[0]->dtype == IR_DTYPE_F32 &&
+            p->outputs[0]->dtype == IR_DTYPE_F32) {
             s = p->inputs[0];
         } else if ((p = feeding(g, s, IR_OP_WHERE, by)) && !m->causal && !m->mask) {
             s = causal_where(p);
@@ -198,18 +199,21 @@ static ir_value *unscaled(const ir_graph *g, ir_value *q, const ir_node *by, att
 }
 
 /* Q [..., Sq, D], Kt [..., D, Sk], V [..., Sk, Dv]: one rank, the same
- * leading dims, all f32. */
-static bool shapes_fit(const attn_match *m)
+ * leading dims, all f32; and y [..., Sq, Dv] (nothing in the chain
+ * broadcast the scores to more dims). */
+static bool shapes_fit(const attn_match *m, const ir_value *y)
 {
     const ir_shape *q = &m->q->shape, *k = &m->kt->shape, *v = &m->v->shape;
     int r = q->rank;
-    if (r < 2 || k->rank != r || v->rank != r || m->q->dtype != IR_DTYPE_F32 ||
-        m->kt->dtype != IR_DTYPE_F32 || m->v->dtype != IR_DTYPE_F32)
+    if (r < 2 || k->rank != r || v->rank != r || y->shape.rank != r ||
+        m->q->dtype != IR_DTYPE_F32 || m->kt->dtype != IR_DTYPE_F32 ||
+        m->v->dtype != IR_DTYPE_F32)
         return false;
     for (int i = 0; i < r - 2; i++)
-        if (k->dims[i] != q->dims[i] || v->dims[i] != q->dims[i])
+        if (k->dims[i] != q->dims[i] || v->dims[i] != q->dims[i] || y->shape.dims[i] != q->dims[i])
             return false;
-    return k->dims[r - 2] == q->dims[r - 1] && v->dims[r - 2] == k->dims[r - 1];
+    return k->dims[r - 2] == q->dims[r - 1] && v->dims[r - 2] == k->dims[r - 1] &&
+           y->shape.dims[r - 2] == q->dims[r - 2] && y->shape.dims[r - 1] == v->dims[r - 1];
 }
 
 /* Matches the attention whose softmax is sm; fills m. */
@@ -242,7 +246,7 @@ static bool match(const ir_graph *g, ir_node *sm, attn_match *m)
     take(m, sm);
     take(m, pv);
     m->v = pv->inputs[1];
-    return shapes_fit(m) && isfinite(m->scale);
+    return shapes_fit(m, pv->outputs[0]) && isfinite(m->scale);
 }
 
 /* K [..., Sk, D] from Kt: the input of Kt's Transpose with the perm's
@@ -299,16 +303,5 @@ static bool fuse_at(ir_graph *g, ir_node *sm, ir_diag *d, loom_status *st)
 
 loom_status pass_fuse_attention(ir_graph *g, ir_diag *d)
 {
-    loom_status st = LOOM_STATUS_OK;
-    bool changed = false;
-    for (int i = 0; i < g->n_nodes && st == LOOM_STATUS_OK; i++) {
-        ir_node *n = g->nodes[i];
-        if (n->op == IR_OP_SOFTMAX && fuse_at(g, n, d, &st)) {
-            changed = true;
-            i = -1; /* node positions moved: start over */
-        }
-    }
-    if (st == LOOM_STATUS_OK && changed)
-        ir_graph_drop_unused_values(g);
-    return st;
+    return pass_fuse_each(g, IR_OP_SOFTMAX, IR_OP_COUNT, fuse_at, d);
 }

@@ -143,16 +143,5 @@ static bool fuse_at(ir_graph *g, ir_node *r1, ir_diag *d, loom_status *st)
 
 loom_status pass_fuse_layernorm(ir_graph *g, ir_diag *d)
 {
-    loom_status st = LOOM_STATUS_OK;
-    bool changed = false;
-    for (int i = 0; i < g->n_nodes && st == LOOM_STATUS_OK; i++) {
-        ir_node *n = g->nodes[i];
-        if (n->op == IR_OP_REDUCE_MEAN && fuse_at(g, n, d, &st)) {
-            changed = true;
-            i = -1; /* node positions moved: start over */
-        }
-    }
-    if (st == LOOM_STATUS_OK && changed)
-        ir_graph_drop_unused_values(g);
-    return st;
+    return pass_fuse_each(g, IR_OP_REDUCE_MEAN, IR_OP_COUNT, fuse_at, d);
 }

@@ -45,6 +45,22 @@ ir_node *pass_single_user(const ir_graph *g, const ir_node *n, ir_op op)
     return u && u->op == op ? u : NULL;
 }
 
+loom_status pass_fuse_each(ir_graph *g, ir_op op1, ir_op op2, pass_fuse_fn fuse, ir_diag *d)
+{
+    loom_status st = LOOM_STATUS_OK;
+    bool changed = false;
+    for (int i = 0; i < g->n_nodes && st == LOOM_STATUS_OK; i++) {
+        ir_node *n = g->nodes[i];
+        if ((n->op == op1 || n->op == op2) && fuse(g, n, d, &st)) {
+            changed = true;
+            i = -1; /* node positions moved: start over */
+        }
+    }
+    if (st == LOOM_STATUS_OK && changed)
+        ir_graph_drop_unused_values(g);
+    return st;
+}
+
 ir_node *pass_replace_chain(ir_graph *g, ir_node *const *chain, int n, ir_op op,
                             ir_value *const *inputs, int n_inputs)
 {

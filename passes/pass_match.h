@@ -1,8 +1,8 @@
 /*
  * Pattern-matching helpers shared by the fusion passes that recognize the
- * decomposed forms exporters write (fuse-gelu, fuse-layernorm): constant
- * scalars, the other operand of a binary node, and replacing a matched
- * chain by one node.
+ * decomposed forms exporters write (fuse-gelu, fuse-layernorm,
+ * fuse-attention): constant scalars, the other operand of a binary node,
+ * replacing a matched chain by one node, and the driver loop.
  */
 #ifndef LOOM_PASS_MATCH_H
 #define LOOM_PASS_MATCH_H
@@ -23,5 +23,12 @@ ir_node *pass_single_user(const ir_graph *g, const ir_node *n, ir_op op);
  * execution order: chain[n-1] computes the result. */
 ir_node *pass_replace_chain(ir_graph *g, ir_node *const *chain, int n, ir_op op,
                             ir_value *const *inputs, int n_inputs);
+
+/* A fusion rooted at node n: true when it rewrote the graph; on error
+ * it reports to d and sets *st. */
+typedef bool (*pass_fuse_fn)(ir_graph *g, ir_node *n, ir_diag *d, loom_status *st);
+/* Tries fuse at every node whose op is op1 or op2, starting over after
+ * each rewrite (node positions move), then drops the values left unused. */
+loom_status pass_fuse_each(ir_graph *g, ir_op op1, ir_op op2, pass_fuse_fn fuse, ir_diag *d);
 
 #endif

@@ -196,12 +196,19 @@ Test(attention_op, interpreter_matches_reference)
     ir_graph_free(g);
 }
 
+/* The op of these shapes on every backend against the interpreter. */
+static void check_backends(int rank, const int64_t *qs, const int64_t *ks, const int64_t *vs,
+                           int mrank, const int64_t *ms, float scale, int causal)
+{
+    ir_graph *g = attention_graph(rank, qs, ks, vs, mrank, ms, scale, causal);
+    tl_check_c(g, NULL, ATOL, RTOL);
+    ir_graph_free(g);
+}
+
 Test(attention_op, backends_match_interpreter_bert_style_mask)
 {
     int64_t qs[4] = {2, 4, 17, 16}, vs[4] = {2, 4, 17, 16}, ms[4] = {2, 1, 1, 17};
-    ir_graph *g = attention_graph(4, qs, qs, vs, 4, ms, 0.25f, 0);
-    tl_check_c(g, NULL, ATOL, RTOL);
-    ir_graph_free(g);
+    check_backends(4, qs, qs, vs, 4, ms, 0.25f, 0);
 }
 
 Test(attention_op, backends_match_interpreter_causal_and_full_mask)
@@ -209,15 +216,11 @@ Test(attention_op, backends_match_interpreter_causal_and_full_mask)
     /* rank 3 ([B*H, S, D] as ViT's TorchScript export reshapes), a
      * [S, S] mask broadcast over heads, causal, Sq != Sk, D != Dv */
     int64_t qs[3] = {3, 65, 24}, ks[3] = {3, 70, 24}, vs[3] = {3, 70, 7}, ms[2] = {65, 70};
-    ir_graph *g = attention_graph(3, qs, ks, vs, 2, ms, 0, 1);
-    tl_check_c(g, NULL, ATOL, RTOL);
-    ir_graph_free(g);
+    check_backends(3, qs, ks, vs, 2, ms, 0, 1);
 }
 
 Test(attention_op, backends_match_interpreter_single_query)
 {
     int64_t qs[4] = {1, 2, 1, 128}, ks[4] = {1, 2, 3, 128}, vs[4] = {1, 2, 3, 1};
-    ir_graph *g = attention_graph(4, qs, ks, vs, 0, NULL, 0.1f, 0);
-    tl_check_c(g, NULL, ATOL, RTOL);
-    ir_graph_free(g);
+    check_backends(4, qs, ks, vs, 0, NULL, 0.1f, 0);
 }
