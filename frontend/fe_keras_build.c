@@ -108,9 +108,8 @@ bool fk_require_str(fk_ctx *c, const char *key, const char *want, const char *de
 ir_value *fk_node(fk_ctx *c, ir_op op, ir_value *const *ins, int n_in, int n_out,
                   ir_value **outs)
 {
-    for (int i = 0; i < n_in; i++)
-        if (!ins[i] && i == 0)
-            return NULL; /* an earlier step failed and reported */
+    if (!ins[0])
+        return NULL; /* an earlier step failed and reported */
     ir_value *o[FK_MAX_IO];
     char base[512];
     snprintf(base, sizeof base, "%s/%s", c->layer ? c->layer : "keras", ir_op_name(op));
