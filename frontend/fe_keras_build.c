@@ -154,7 +154,8 @@ ir_value *fk_const(fk_ctx *c, const char *what, int rank, const int64_t *dims, c
     char base[512];
     snprintf(base, sizeof base, "%s/%s", c->layer ? c->layer : "keras", what);
     ir_shape s = {.rank = rank};
-    memcpy(s.dims, dims, (size_t)rank * sizeof *dims);
+    if (rank > 0) /* a scalar has no dims (NULL) */
+        memcpy(s.dims, dims, (size_t)rank * sizeof *dims);
     ir_value *v = ir_graph_new_const(c->g, base, IR_DTYPE_F32, &s);
     if (data)
         memcpy(v->data, data, ir_value_bytes(v));
