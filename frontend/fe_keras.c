@@ -486,6 +486,23 @@ static const char *last_layer_name(const fk_model *m)
     return str_item(cJSON_GetObjectItemCaseSensitive(last, "config"), "name");
 }
 
+/* Errors for each pin that names neither the batch nor a graph input. */
+static void check_pins(fk_ctx *c)
+{
+    c->layer = NULL;
+    for (int i = 0; c->dims && c->dims[i]; i++) {
+        const char *eq = strchr(c->dims[i], '=');
+        size_t n = eq ? (size_t)(eq - c->dims[i]) : strlen(c->dims[i]);
+        bool known = n == 5 && !strncmp(c->dims[i], "batch", 5);
+        for (int k = 0; !known && k < c->g->n_inputs; k++)
+            known = strlen(c->g->inputs[k]->name) == n &&
+                    !strncmp(c->g->inputs[k]->name, c->dims[i], n);
+        if (!known)
+            fk_error(c, LOOM_STATUS_INVALID_ARG, "pin \"%s\" names no input (Keras models take "
+                     "batch=N and INPUT=d0,d1,...)", c->dims[i]);
+    }
+}
+
 /* Builds the graph from the parsed config. */
 static __attribute__((noinline)) loom_status build(fk_model *m)
 {
@@ -509,6 +526,8 @@ static __attribute__((noinline)) loom_status build(fk_model *m)
                                                              : output_name(m, i);
         make_output(c, outs[i], name ? name : "output");
     }
+    if (ok)
+        check_pins(c);
     if (c->status)
         return c->status;
     if (!ok)

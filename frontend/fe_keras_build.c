@@ -108,9 +108,8 @@ bool fk_require_str(fk_ctx *c, const char *key, const char *want, const char *de
 ir_value *fk_node(fk_ctx *c, ir_op op, ir_value *const *ins, int n_in, int n_out,
                   ir_value **outs)
 {
-    for (int i = 0; i < n_in; i++)
-        if (!ins[i] && i == 0)
-            return NULL; /* an earlier step failed and reported */
+    if (!ins[0])
+        return NULL; /* an earlier step failed and reported */
     ir_value *o[FK_MAX_IO];
     char base[512];
     snprintf(base, sizeof base, "%s/%s", c->layer ? c->layer : "keras", ir_op_name(op));
@@ -155,7 +154,8 @@ ir_value *fk_const(fk_ctx *c, const char *what, int rank, const int64_t *dims, c
     char base[512];
     snprintf(base, sizeof base, "%s/%s", c->layer ? c->layer : "keras", what);
     ir_shape s = {.rank = rank};
-    memcpy(s.dims, dims, (size_t)rank * sizeof *dims);
+    if (rank > 0) /* a scalar has no dims (NULL) */
+        memcpy(s.dims, dims, (size_t)rank * sizeof *dims);
     ir_value *v = ir_graph_new_const(c->g, base, IR_DTYPE_F32, &s);
     if (data)
         memcpy(v->data, data, ir_value_bytes(v));

@@ -299,7 +299,8 @@ static float *read_dataset(fk_ctx *c, const char *path, int rank, const int64_t 
     float *data = NULL;
     if (!same) {
         ir_shape want = {.rank = rank}, got = {.rank = r > 0 && r <= IR_MAX_RANK ? r : 0};
-        memcpy(want.dims, dims, (size_t)rank * sizeof *dims);
+        if (rank > 0)
+            memcpy(want.dims, dims, (size_t)rank * sizeof *dims);
         for (int i = 0; i < got.rank; i++)
             got.dims[i] = (int64_t)hd[i];
         char a[128], b[128];

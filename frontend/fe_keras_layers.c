@@ -638,7 +638,7 @@ static bool upsampling(fk_ctx *c, const fk_tensor *ins, int n_in, fk_tensor *out
         return false;
     int sr = x->shape.rank - 2;
     int64_t s[3] = {2, 2, 2}, d1[IR_MAX_RANK], d2[IR_MAX_RANK], d3[IR_MAX_RANK];
-    fk_cfg_ints(c, sr == 1 ? "size" : "size", s, sr);
+    fk_cfg_ints(c, "size", s, sr);
     if (2 + 2 * sr > IR_MAX_RANK)
         return false;
     d1[0] = d2[0] = d3[0] = x->shape.dims[0];

@@ -30,8 +30,8 @@ typedef struct rnn_spec {
     bool reset_after;
 } rnn_spec;
 
-/* Copies Keras matrix k (rows, G*H) into ONNX block (G*H, rows) for
- * direction dir of dst (dirs, G*H, rows). */
+/* Copies Keras matrix k (rows, G*H) into ONNX layout (G*H, rows) at dst,
+ * gate blocks in ONNX order. */
 static void gate_matrix(const rnn_spec *s, const float *k, int64_t rows, float *dst)
 {
     int64_t gh = s->gates * s->hidden;
@@ -49,9 +49,9 @@ static void gate_bias(const rnn_spec *s, const float *b, float *dst)
 }
 
 /* Reads one direction's weights (sub: "cell", "forward_layer/cell", ...)
- * into W, R, B at direction dir (of dirs). */
-static bool read_direction(fk_ctx *c, const rnn_spec *s, const char *sub, int dir, int dirs,
-                           ir_value *w, ir_value *r, ir_value *b, bool use_bias)
+ * into W, R, B at direction dir. */
+static bool read_direction(fk_ctx *c, const rnn_spec *s, const char *sub, int dir, ir_value *w,
+                           ir_value *r, ir_value *b, bool use_bias)
 {
     int64_t gh = s->gates * s->hidden;
     float *k = fk_weight(c, sub, 0, 2, (int64_t[]){s->in, gh});
@@ -71,7 +71,6 @@ static bool read_direction(fk_ctx *c, const rnn_spec *s, const char *sub, int di
     gate_bias(s, bias, bd);
     if (two)
         gate_bias(s, bias + gh, bd + gh);
-    (void)dirs;
     return true;
 }
 
@@ -115,7 +114,7 @@ static bool rnn_node(fk_ctx *c, const rnn_spec *s, ir_value *x, int dirs, const 
     ir_value *r = fk_const(c, "R", 3, (int64_t[]){dirs, gh, s->hidden}, NULL);
     ir_value *b = fk_const(c, "B", 2, (int64_t[]){dirs, 2 * gh}, NULL);
     for (int dir = 0; dir < dirs; dir++)
-        if (!read_direction(c, s, subs[dir], dir, dirs, w, r, b, use_bias))
+        if (!read_direction(c, s, subs[dir], dir, w, r, b, use_bias))
             return false;
     int n_out = s->kind == RNN_LSTM ? 3 : 2;
     ir_value *ins[4] = {x, w, r, b};
@@ -179,8 +178,7 @@ static bool bidirectional(fk_ctx *c, const fk_tensor *ins, int n_in, fk_tensor *
     const char *merge = fk_cfg_str(c, "merge_mode", "concat");
     const cJSON *back = cJSON_GetObjectItemCaseSensitive(fk_field(c, "backward_layer"),
                                                          "class_name");
-    if (!cJSON_IsString(icls) || !fk_layer_lookup_rnn(icls->valuestring) ||
-        fk_layer_lookup_rnn(icls->valuestring) != fk_layer_lookup_rnn("LSTM")) {
+    if (!cJSON_IsString(icls) || fk_layer_lookup_rnn(icls->valuestring) != recurrent) {
         fk_error(c, LOOM_STATUS_UNSUPPORTED, "the wrapped layer is not SimpleRNN, LSTM or GRU");
         return false;
     }
