@@ -558,14 +558,16 @@ static int op_since(ir_op op)
 {
     switch (op) {
     case IR_OP_SIN:
-    case IR_OP_COS: return 7;
+    case IR_OP_COS:
+    case IR_OP_UPSAMPLE: return 7;
     case IR_OP_EXPAND: return 8;
     case IR_OP_WHERE:
     case IR_OP_ERF:
     case IR_OP_CONSTANT_OF_SHAPE:
     case IR_OP_IS_NAN: return 9;
     case IR_OP_MOD:
-    case IR_OP_IS_INF: return 10;
+    case IR_OP_IS_INF:
+    case IR_OP_RESIZE: return 10;
     case IR_OP_RANGE:
     case IR_OP_GATHER_ELEMENTS: return 11;
     case IR_OP_GREATER_OR_EQUAL:
@@ -686,6 +688,11 @@ static void legacy_inputs(onnx_ctx *c, const Onnx__NodeProto *np, const char *na
         legacy_broadcast(c, np, name, ins, *n_in);
     if (c->opset < 5 && op == IR_OP_RESHAPE)
         legacy_reshape(c, np, name, ins, n_in);
+    if (c->opset < 11 && op == IR_OP_RESIZE && *n_in == 2) { /* Resize-10: X, scales */
+        ins[2] = ins[1];
+        ins[1] = NULL;
+        *n_in = 3;
+    }
 }
 
 /* The TensorProto.DataType of a Cast-1 `to` string ("FLOAT", ...); 0 when
@@ -766,6 +773,11 @@ static void legacy_forms(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, con
                        "is_test=1",
                        n->op == IR_OP_DROPOUT ? "random dropout" : "batch statistics");
         ir_node_remove_attr(n, "is_test");
+    }
+    /* ONNX Resize-10 samples like Upsample: at o / scale, rounding down */
+    if (n->op == IR_OP_RESIZE && v < 11) {
+        ir_node_set_string(c->g, n, "coordinate_transformation_mode", "asymmetric");
+        ir_node_set_string(c->g, n, "nearest_mode", "floor");
     }
     /* ONNX Tile-1: tiles and axis inputs instead of Tile-6's repeats */
     if (n->op == IR_OP_TILE && v < 6)

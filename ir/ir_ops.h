@@ -138,7 +138,11 @@
     X(COSH, "Cosh", 1, 1, 1, 1, unary_extra, "")                                               \
     X(ASINH, "Asinh", 1, 1, 1, 1, unary_extra, "")                                             \
     X(ACOSH, "Acosh", 1, 1, 1, 1, unary_extra, "")                                             \
-    X(ATANH, "Atanh", 1, 1, 1, 1, unary_extra, "") \
+    X(ATANH, "Atanh", 1, 1, 1, 1, unary_extra, "")                                             \
+    X(RESIZE, "Resize", 1, 4, 1, 1, resize,                                                    \
+      "antialias:i axes:is coordinate_transformation_mode:s cubic_coeff_a:f exclude_outside:i " \
+      "extrapolation_value:f keep_aspect_ratio_policy:s mode:s nearest_mode:s")                \
+    X(UPSAMPLE, "Upsample", 1, 2, 1, 1, resize, "mode:s scales:fs")                            \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")

@@ -155,10 +155,13 @@ static bool same_type(const ir_value *a, const ir_value *b)
 }
 
 /* Integer and bool inputs are what a static-shape compiler may need as
- * constants (shapes, axes, starts, training flags). */
+ * constants (shapes, axes, starts, training flags), and so are short 1-D
+ * float inputs (Resize's scales and roi). */
 static bool bindable(const ir_value *v)
 {
-    return v->dtype == IR_DTYPE_I64 || v->dtype == IR_DTYPE_I32 || v->dtype == IR_DTYPE_BOOL;
+    bool shape_like = v->shape.rank == 1 && v->shape.dims[0] <= 2 * IR_MAX_RANK;
+    return v->dtype == IR_DTYPE_I64 || v->dtype == IR_DTYPE_I32 || v->dtype == IR_DTYPE_BOOL ||
+           (v->dtype == IR_DTYPE_F32 && shape_like);
 }
 
 /* Reads input_K.pb / output_K.pb (K = 0, 1, ... while present) of set. */
