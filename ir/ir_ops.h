@@ -143,6 +143,11 @@
       "antialias:i axes:is coordinate_transformation_mode:s cubic_coeff_a:f exclude_outside:i " \
       "extrapolation_value:f keep_aspect_ratio_policy:s mode:s nearest_mode:s")                \
     X(UPSAMPLE, "Upsample", 1, 2, 1, 1, resize, "mode:s scales:fs")                            \
+    X(INSTANCE_NORMALIZATION, "InstanceNormalization", 3, 3, 1, 1, instance_normalization,     \
+      "epsilon:f")                                                                             \
+    X(DEPTH_TO_SPACE, "DepthToSpace", 1, 1, 1, 1, depth_to_space, "blocksize:i mode:s")        \
+    X(SPACE_TO_DEPTH, "SpaceToDepth", 1, 1, 1, 1, depth_to_space, "blocksize:i")               \
+    X(LRN, "LRN", 1, 1, 1, 1, lrn, "alpha:f beta:f bias:f size:i")                             \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")
