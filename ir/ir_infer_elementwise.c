@@ -317,14 +317,16 @@ loom_status ir_reduce_axes(const ir_graph *g, const ir_node *n, bool reduced[IR_
     return st;
 }
 
-/* ONNX ReduceMean/ReduceSum/ReduceMax-18: reduced axes are dropped, or kept
+/* ONNX Reduce*-18 (ReduceSum-13): reduced axes are dropped, or kept
  * with size 1 when keepdims (default 1). */
 loom_status ir_infer_reduce(ir_graph *g, ir_node *n, ir_diag *d)
 {
     const ir_value *x = n->inputs[0];
     unsigned allowed = DT_FLOAT | DT(I64) | DT(I32);
-    if (n->op == IR_OP_REDUCE_MAX) /* ReduceMax-20 adds 8-bit ints and bool */
+    if (n->op == IR_OP_REDUCE_MAX || n->op == IR_OP_REDUCE_MIN) /* Max/Min-20: 8-bit, bool */
         allowed = DT_ALL;
+    else if (n->op != IR_OP_REDUCE_SUM && n->op != IR_OP_REDUCE_MEAN)
+        allowed = DT_FLOAT; /* loom computes Prod, L1, L2, LogSum(Exp), SumSquare in floats */
     loom_status st = check_dtype(g, n, d, 0, allowed);
     if (st)
         return st;

@@ -148,6 +148,13 @@
     X(DEPTH_TO_SPACE, "DepthToSpace", 1, 1, 1, 1, depth_to_space, "blocksize:i mode:s")        \
     X(SPACE_TO_DEPTH, "SpaceToDepth", 1, 1, 1, 1, depth_to_space, "blocksize:i")               \
     X(LRN, "LRN", 1, 1, 1, 1, lrn, "alpha:f beta:f bias:f size:i")                             \
+    X(REDUCE_PROD, "ReduceProd", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                          \
+    X(REDUCE_MIN, "ReduceMin", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                            \
+    X(REDUCE_L1, "ReduceL1", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                              \
+    X(REDUCE_L2, "ReduceL2", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                              \
+    X(REDUCE_LOG_SUM, "ReduceLogSum", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                     \
+    X(REDUCE_LOG_SUM_EXP, "ReduceLogSumExp", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)              \
+    X(REDUCE_SUM_SQUARE, "ReduceSumSquare", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)               \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")
