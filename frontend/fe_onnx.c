@@ -569,7 +569,8 @@ static int op_since(ir_op op)
     case IR_OP_IS_INF:
     case IR_OP_RESIZE: return 10;
     case IR_OP_RANGE:
-    case IR_OP_GATHER_ELEMENTS: return 11;
+    case IR_OP_GATHER_ELEMENTS:
+    case IR_OP_CUM_SUM: return 11;
     case IR_OP_GREATER_OR_EQUAL:
     case IR_OP_LESS_OR_EQUAL: return 12;
     case IR_OP_TRILU: return 14;
@@ -754,9 +755,10 @@ static bool legacy_attr(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, cons
 static void legacy_forms(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, const char *name)
 {
     int64_t v = c->opset;
-    /* ONNX Softmax-1/11, LogSoftmax-1/11: coerce the input to 2-D at axis
+    /* ONNX Softmax-1/11, LogSoftmax-1/11 (and Hardmax-1/11): coerce the input to 2-D at axis
      * (default 1); Softmax-13 works along one axis (default -1). */
-    if ((n->op == IR_OP_SOFTMAX || n->op == IR_OP_LOG_SOFTMAX) && v < 13) {
+    if ((n->op == IR_OP_SOFTMAX || n->op == IR_OP_LOG_SOFTMAX || n->op == IR_OP_HARDMAX) &&
+        v < 13) {
         ir_node_set_int(c->g, n, "coerce_2d", 1);
         if (!ir_node_find_attr(n, "axis"))
             ir_node_set_int(c->g, n, "axis", 1);

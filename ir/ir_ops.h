@@ -155,6 +155,10 @@
     X(REDUCE_LOG_SUM, "ReduceLogSum", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                     \
     X(REDUCE_LOG_SUM_EXP, "ReduceLogSumExp", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)              \
     X(REDUCE_SUM_SQUARE, "ReduceSumSquare", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)               \
+    X(ARG_MAX, "ArgMax", 1, 1, 1, 1, arg_max, "axis:i keepdims:i select_last_index:i")       \
+    X(ARG_MIN, "ArgMin", 1, 1, 1, 1, arg_max, "axis:i keepdims:i select_last_index:i")       \
+    X(HARDMAX, "Hardmax", 1, 1, 1, 1, hardmax, "axis:i coerce_2d:i")                           \
+    X(CUM_SUM, "CumSum", 2, 2, 1, 1, cum_sum, "exclusive:i reverse:i")                         \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")
