@@ -564,6 +564,7 @@ static int op_since(ir_op op)
     case IR_OP_WHERE:
     case IR_OP_ERF:
     case IR_OP_CONSTANT_OF_SHAPE:
+    case IR_OP_EYE_LIKE:
     case IR_OP_IS_NAN: return 9;
     case IR_OP_MOD:
     case IR_OP_IS_INF:
@@ -574,6 +575,7 @@ static int op_since(ir_op op)
     case IR_OP_GREATER_OR_EQUAL:
     case IR_OP_LESS_OR_EQUAL: return 12;
     case IR_OP_TRILU: return 14;
+    case IR_OP_CAST_LIKE: return 15;
     case IR_OP_LAYER_NORMALIZATION: return 17;
     case IR_OP_GELU: return 20;
     default: return 1;

@@ -222,6 +222,8 @@ static const char *onnx_type_name(int64_t code)
  * type code), same shape. saturate only concerns float8 and is ignored. */
 loom_status ir_infer_cast(ir_graph *g, ir_node *n, ir_diag *d)
 {
+    if (n->op == IR_OP_CAST_LIKE) /* ONNX CastLike-19: to target_type's dtype */
+        return set_output(g, n, d, 0, n->inputs[1]->dtype, &n->inputs[0]->shape);
     if (!ir_node_find_attr(n, "to")) {
         ir_diag_node(d, g, n, "required attribute \"to\" is missing");
         return LOOM_STATUS_INVALID_MODEL;

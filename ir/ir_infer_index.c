@@ -1,7 +1,8 @@
 /*
  * Shape inference for the ops that work along one axis by position:
  * ArgMax / ArgMin, Hardmax and CumSum, and the ir_axis_view_of geometry
- * they share with the interpreter and the lowering.
+ * they share with the interpreter and the lowering; and EyeLike, which
+ * writes by position too.
  */
 #include "ir_index.h"
 
@@ -91,4 +92,23 @@ loom_status ir_infer_cum_sum(ir_graph *g, ir_node *n, ir_diag *d)
         st = ir_axis_view_of(g, n, &v, d);
     return st ? st
               : ir_set_output_checked(g, n, d, 0, n->inputs[0]->dtype, &n->inputs[0]->shape);
+}
+
+/* ONNX EyeLike-9: a 2-D input's shape, dtype the dtype attribute (an ONNX
+ * type code) or the input's. */
+loom_status ir_infer_eye_like(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    const ir_value *x = n->inputs[0];
+    int64_t code = ir_attr_int(n, "dtype", 0);
+    ir_dtype t = code ? (code > 0 && code <= 64 ? ir_dtype_from_onnx((int)code) : IR_DTYPE_COUNT)
+                      : x->dtype;
+    if (t == IR_DTYPE_COUNT) {
+        ir_diag_node(d, g, n, "dtype %lld is not supported", (long long)code);
+        return LOOM_STATUS_UNSUPPORTED;
+    }
+    if (x->shape.rank != 2) {
+        ir_diag_node(d, g, n, "input \"%s\" has rank %d; expected 2", x->name, x->shape.rank);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    return ir_set_output_checked(g, n, d, 0, t, &x->shape);
 }

@@ -159,6 +159,8 @@
     X(ARG_MIN, "ArgMin", 1, 1, 1, 1, arg_max, "axis:i keepdims:i select_last_index:i")       \
     X(HARDMAX, "Hardmax", 1, 1, 1, 1, hardmax, "axis:i coerce_2d:i")                           \
     X(CUM_SUM, "CumSum", 2, 2, 1, 1, cum_sum, "exclusive:i reverse:i")                         \
+    X(CAST_LIKE, "CastLike", 2, 2, 1, 1, cast, "saturate:i")                                   \
+    X(EYE_LIKE, "EyeLike", 1, 1, 1, 1, eye_like, "dtype:i k:i")                                \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")

@@ -3,7 +3,7 @@
  * ir/interp/interp_index.c) over the [outer, len, inner] view of
  * ir_axis_view_of: a loop nest over (outer, inner) and a sequential loop
  * along the axis carrying locals (the best value and its index; the
- * running sum).
+ * running sum). EyeLike compares the loop variables.
  */
 #include "ir_index.h"
 #include "lower_internal.h"
@@ -108,5 +108,24 @@ loom_status lower_cum_sum(lower_ctx *c, const ir_node *n, loop_step *step)
     loop_set(c->f, kb, acc, sum);
     if (!excl)
         loop_store(c->f, kb, y, xi, loop_local_read(c->f, acc));
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX EyeLike-9: y[i, j] = j - i == k. */
+loom_status lower_eye_like(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *y = n->outputs[0];
+    if (ir_shape_numel(&y->shape) == 0)
+        return LOOM_STATUS_OK;
+    int v[2];
+    loop_block *b = lower_nest(c, &step->body, 2, y->shape.dims, v);
+    loop_index yi = loop_idx_const(0);
+    loop_idx_add(&yi, v[0], y->shape.dims[1]);
+    loop_idx_add(&yi, v[1], 1);
+    loop_expr *diff = lower_bin(c, LOOP_BINOP_SUB, loop_var(c->f, v[1]), loop_var(c->f, v[0]));
+    loop_expr *on = lower_bin(c, LOOP_BINOP_EQ, diff,
+                              lower_int(c, IR_DTYPE_I64, ir_attr_int(n, "k", 0)));
+    loop_store(c->f, b, lower_buf(c, y), yi,
+               lower_sel(c, on, lower_num(c, y->dtype, 1), lower_num(c, y->dtype, 0)));
     return LOOM_STATUS_OK;
 }

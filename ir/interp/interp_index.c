@@ -1,6 +1,7 @@
 /*
  * Interpreter kernels of ArgMax / ArgMin, Hardmax and CumSum
- * (ir_infer_index.c) over the [outer, len, inner] view of ir_axis_view_of.
+ * (ir_infer_index.c) over the [outer, len, inner] view of ir_axis_view_of,
+ * and EyeLike.
  */
 #include "interp_internal.h"
 #include "ir_index.h"
@@ -85,6 +86,23 @@ loom_status interp_cum_sum(interp_ctx *c, const ir_node *n)
                 if (excl)
                     fs += fx, is += ix;
             }
+        }
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX EyeLike-9: ones where column - row == k, zeros elsewhere. */
+loom_status interp_eye_like(interp_ctx *c, const ir_node *n)
+{
+    const ir_value *y = n->outputs[0];
+    int64_t rows = y->shape.dims[0], cols = y->shape.dims[1], k = ir_attr_int(n, "k", 0);
+    bool fl = y->dtype == IR_DTYPE_F32 || y->dtype == IR_DTYPE_F64;
+    void *py = interp_out(c, n, 0);
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++) {
+            if (fl)
+                interp_store_f(py, y->dtype, i * cols + j, j - i == k);
+            else
+                interp_store_i(py, y->dtype, i * cols + j, j - i == k);
         }
     return LOOM_STATUS_OK;
 }

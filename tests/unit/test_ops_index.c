@@ -143,3 +143,44 @@ Test(index_c, all)
     tl_check_c(g, (const void *[]){xv, iv, dv}, 1e-6f, 1e-6f);
     ir_graph_free(g);
 }
+
+/* EyeLike with k = 0, 2, -1 and the dtype attribute (i64, bool), and
+ * CastLike to f64 and to i32 (truncating), C backend and JIT against the
+ * interpreter; the interpreter's EyeLike against the identity by hand. */
+Test(index_c, eye_like_cast_like)
+{
+    ir_graph *g = tl_graph("g");
+    ir_value *x = tl_input(g, "x", IR_DTYPE_F32, 2, D(3, 4));
+    ir_node *e0 = tl_node(g, IR_OP_EYE_LIKE, "e0", 1, (ir_value *[]){x}, 1, "e0");
+    ir_node *n = tl_node(g, IR_OP_EYE_LIKE, "e2", 1, (ir_value *[]){x}, 1, "e2");
+    ir_node_set_int(g, n, "k", 2);
+    ir_node_set_int(g, n, "dtype", 7); /* INT64 */
+    n = tl_node(g, IR_OP_EYE_LIKE, "em", 1, (ir_value *[]){x}, 1, "em");
+    ir_node_set_int(g, n, "k", -1);
+    ir_node_set_int(g, n, "dtype", 9); /* BOOL */
+    ir_value *like_d = tl_input(g, "ld", IR_DTYPE_F64, 1, D(1));
+    ir_value *like_i = tl_input(g, "li", IR_DTYPE_I32, 0, NULL);
+    ir_node *cd = tl_node(g, IR_OP_CAST_LIKE, "cd", 2, (ir_value *[]){x, like_d}, 1, "cd");
+    ir_node *ci = tl_node(g, IR_OP_CAST_LIKE, "ci", 2, (ir_value *[]){x, like_i}, 1, "ci");
+    tl_mark_outputs(g);
+    tl_infer_ok(g);
+    cr_assert_eq(cd->outputs[0]->dtype, IR_DTYPE_F64);
+    cr_assert_eq(ci->outputs[0]->dtype, IR_DTYPE_I32);
+    cr_assert_eq(ir_graph_find_value(g, "em")->dtype, IR_DTYPE_BOOL);
+    float xv[12], y0[12];
+    tl_fill(xv, IR_DTYPE_F32, 12, 9);
+    for (int i = 0; i < 12; i++)
+        xv[i] *= 50;
+    double dv = 0;
+    int32_t iv = 0;
+    int64_t y2[12];
+    uint8_t ym[12];
+    double ycd[12];
+    int32_t yci[12];
+    tl_run(g, (const void *[]){xv, &dv, &iv}, (void *[]){y0, y2, ym, ycd, yci});
+    for (int i = 0; i < 12; i++)
+        cr_assert_eq(y0[i], i / 4 == i % 4 ? 1.0f : 0.0f, "element %d", i);
+    (void)e0;
+    tl_check_c(g, (const void *[]){xv, &dv, &iv}, 0, 0);
+    ir_graph_free(g);
+}
