@@ -565,6 +565,7 @@ static int op_since(ir_op op)
     case IR_OP_ERF:
     case IR_OP_CONSTANT_OF_SHAPE:
     case IR_OP_EYE_LIKE:
+    case IR_OP_MEAN_VARIANCE_NORMALIZATION:
     case IR_OP_IS_NAN: return 9;
     case IR_OP_MOD:
     case IR_OP_IS_INF:

@@ -21,4 +21,13 @@ loom_status ir_depth_to_space_geometry(const ir_graph *g, const ir_node *n, ir_d
  * the block): element strides of the space side and of the depth side. */
 void ir_d2s_strides(const ir_d2s_geom *m, int64_t dims[6], int64_t space[6], int64_t depth[6]);
 
+/* MeanVarianceNormalization's statistics: reduced[i] for the axes (the
+ * attribute, default {0, 2, 3}), gstride[i] the stride of axis i in the
+ * tensor of statistics (the input's shape with reduced dims 1; 0 along
+ * reduced axes), *groups its size and *count the elements per group.
+ * Reports a bad axis to d. */
+loom_status ir_mvn_geometry(const ir_graph *g, const ir_node *n, bool reduced[IR_MAX_RANK],
+                            int64_t gstride[IR_MAX_RANK], int64_t *groups, int64_t *count,
+                            ir_diag *d);
+
 #endif

@@ -1,9 +1,10 @@
 /*
  * Shape inference for the per-image ops of CNNs and GANs besides Resize:
- * InstanceNormalization, DepthToSpace / SpaceToDepth and LRN. Each checks
+ * InstanceNormalization, DepthToSpace / SpaceToDepth, LRN and
+ * MeanVarianceNormalization. Each checks
  * dtypes and the ONNX constraints on shapes and attributes and sets the
- * output; ir_depth_to_space_geometry is shared with the interpreter and the
- * lowering.
+ * output; ir_depth_to_space_geometry and ir_mvn_geometry are shared with the
+ * interpreter and the lowering.
  */
 #include <string.h>
 
@@ -104,6 +105,46 @@ loom_status ir_infer_lrn(ir_graph *g, ir_node *n, ir_diag *d)
         ir_diag_node(d, g, n, "size must be given and at least 1");
         st = LOOM_STATUS_INVALID_MODEL;
     }
+    return st ? st
+              : ir_set_output_checked(g, n, d, 0, n->inputs[0]->dtype, &n->inputs[0]->shape);
+}
+
+loom_status ir_mvn_geometry(const ir_graph *g, const ir_node *n, bool reduced[IR_MAX_RANK],
+                            int64_t gstride[IR_MAX_RANK], int64_t *groups, int64_t *count,
+                            ir_diag *d)
+{
+    static const int64_t def[3] = {0, 2, 3};
+    const ir_shape *x = &n->inputs[0]->shape;
+    const int64_t *axes = def;
+    int na = ir_attr_ints(n, "axes", &axes);
+    if (na < 0)
+        na = 3, axes = def;
+    memset(reduced, 0, IR_MAX_RANK * sizeof *reduced);
+    for (int i = 0; i < na; i++) {
+        int a;
+        if (!ir_normalize_axis(axes[i], x->rank, &a) || reduced[a]) {
+            ir_diag_node(d, g, n, "axes: %lld is out of range or repeated for rank %d",
+                         (long long)axes[i], x->rank);
+            return LOOM_STATUS_INVALID_MODEL;
+        }
+        reduced[a] = true;
+    }
+    *groups = *count = 1;
+    for (int i = x->rank - 1; i >= 0; i--) {
+        gstride[i] = reduced[i] ? 0 : *groups;
+        *(reduced[i] ? count : groups) *= x->dims[i];
+    }
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX MeanVarianceNormalization-13: f32 or f64, X's shape. */
+loom_status ir_infer_mvn(ir_graph *g, ir_node *n, ir_diag *d)
+{
+    bool reduced[IR_MAX_RANK];
+    int64_t gs[IR_MAX_RANK], groups, count;
+    loom_status st = ir_check_input_dtype(g, n, d, 0, IR_DT_FLOAT);
+    if (!st)
+        st = ir_mvn_geometry(g, n, reduced, gs, &groups, &count, d);
     return st ? st
               : ir_set_output_checked(g, n, d, 0, n->inputs[0]->dtype, &n->inputs[0]->shape);
 }

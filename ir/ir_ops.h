@@ -161,6 +161,7 @@
     X(CUM_SUM, "CumSum", 2, 2, 1, 1, cum_sum, "exclusive:i reverse:i")                         \
     X(CAST_LIKE, "CastLike", 2, 2, 1, 1, cast, "saturate:i")                                   \
     X(EYE_LIKE, "EyeLike", 1, 1, 1, 1, eye_like, "dtype:i k:i")                                \
+    X(MEAN_VARIANCE_NORMALIZATION, "MeanVarianceNormalization", 1, 1, 1, 1, mvn, "axes:is")   \
     /* loom's own (not ONNX): a tree of elementwise ops run as one loop nest \
      * (fuse-elementwise; ir_fused.h documents the program) */               \
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss")

@@ -10,6 +10,10 @@
  *   - LRN: per element, the squares of the channel window summed under a
  *     guard that skips channels outside [0, C), then x / (bias + alpha /
  *     size * sum)^beta.
+ *   - MeanVarianceNormalization: sums of x and x^2 per group in two
+ *     scratch buffers (indices affine, stride 0 along reduced axes), then
+ *     the mean and sqrt(E[x^2] - mean^2) + 1e-9 per group, then one pass
+ *     over x.
  */
 #include "ir_image.h"
 #include "lower_internal.h"
@@ -130,5 +134,65 @@ loom_status lower_lrn(lower_ctx *c, const ir_node *n, loop_step *step)
     den = lower_bin(c, LOOP_BINOP_POW, den, lower_num(c, t, ir_attr_float(n, "beta", 0.75f)));
     loop_store(c->f, b, lower_buf(c, n->outputs[0]), xi,
                lower_bin(c, LOOP_BINOP_DIV, loop_load(c->f, xb, xi), den));
+    return LOOM_STATUS_OK;
+}
+
+/* A loop nest over shape s in b; *xi is the element index, *gi the group
+ * index (strides gs). */
+static loop_block *mvn_nest(lower_ctx *c, loop_block *b, const ir_shape *s, const int64_t *gs,
+                            loop_index *xi, loop_index *gi)
+{
+    int v[IR_MAX_RANK];
+    int64_t st[IR_MAX_RANK];
+    ir_shape_strides(s, st);
+    loop_block *body = lower_nest(c, b, s->rank, s->dims, v);
+    *xi = loop_idx_const(0), *gi = loop_idx_const(0);
+    for (int i = 0; i < s->rank; i++) {
+        loop_idx_add(xi, v[i], st[i]);
+        if (gs[i])
+            loop_idx_add(gi, v[i], gs[i]);
+    }
+    return body;
+}
+
+loom_status lower_mvn(lower_ctx *c, const ir_node *n, loop_step *step)
+{
+    const ir_value *x = n->inputs[0];
+    ir_dtype t = x->dtype;
+    bool reduced[IR_MAX_RANK];
+    int64_t gs[IR_MAX_RANK], groups, count;
+    loom_status st = ir_mvn_geometry(c->g, n, reduced, gs, &groups, &count, c->d);
+    if (st || ir_shape_numel(&x->shape) == 0)
+        return st;
+    loop_buf *xb = lower_buf(c, x), *yb = lower_buf(c, n->outputs[0]);
+    loop_buf *m = lower_scratch(c, "mvn_mean", t, groups), *q = lower_scratch(c, "mvn_sq", t, groups);
+    int gv;
+    loop_index gi, xi;
+    loop_block *b = lower_nest(c, &step->body, 1, &groups, &gv);
+    loop_index g1 = loop_idx_const(0);
+    loop_idx_add(&g1, gv, 1);
+    loop_store(c->f, b, m, g1, lower_num(c, t, 0));
+    loop_store(c->f, b, q, g1, lower_num(c, t, 0));
+    b = mvn_nest(c, &step->body, &x->shape, gs, &xi, &gi);
+    loop_expr *v = lower_bind(c, b, loop_load(c->f, xb, xi));
+    loop_store(c->f, b, m, gi, lower_bin(c, LOOP_BINOP_ADD, loop_load(c->f, m, gi), v));
+    loop_store(c->f, b, q, gi,
+               lower_bin(c, LOOP_BINOP_ADD, loop_load(c->f, q, gi), lower_bin(c, LOOP_BINOP_MUL, v, v)));
+    b = lower_nest(c, &step->body, 1, &groups, &gv);
+    g1 = loop_idx_const(0);
+    loop_idx_add(&g1, gv, 1);
+    loop_expr *cnt = lower_num(c, t, (double)count);
+    loop_expr *mean = lower_bind(c, b, lower_bin(c, LOOP_BINOP_DIV, loop_load(c->f, m, g1), cnt));
+    loop_expr *var = lower_bin(c, LOOP_BINOP_SUB,
+                               lower_bin(c, LOOP_BINOP_DIV, loop_load(c->f, q, g1), cnt),
+                               lower_bin(c, LOOP_BINOP_MUL, mean, mean));
+    loop_store(c->f, b, m, g1, mean);
+    loop_store(c->f, b, q, g1, lower_bin(c, LOOP_BINOP_ADD, lower_un(c, LOOP_UNOP_SQRT, var),
+                                         lower_num(c, t, 1e-9)));
+    b = mvn_nest(c, &step->body, &x->shape, gs, &xi, &gi);
+    loop_store(c->f, b, yb, xi,
+               lower_bin(c, LOOP_BINOP_DIV,
+                         lower_bin(c, LOOP_BINOP_SUB, loop_load(c->f, xb, xi), loop_load(c->f, m, gi)),
+                         loop_load(c->f, q, gi)));
     return LOOM_STATUS_OK;
 }

@@ -1,6 +1,6 @@
 /*
  * Interpreter kernels of InstanceNormalization, DepthToSpace /
- * SpaceToDepth and LRN (ir_infer_image.c): plain loops in double, rounded
+ * SpaceToDepth, LRN and MeanVarianceNormalization (ir_infer_image.c): plain loops in double, rounded
  * once to the output dtype.
  */
 #include <math.h>
@@ -87,5 +87,40 @@ loom_status interp_lrn(interp_ctx *c, const ir_node *n)
             }
         interp_store_f(py, t, e, interp_load_f(px, t, e) / pow(bias + alpha / (double)size * sum, beta));
     }
+    return LOOM_STATUS_OK;
+}
+
+/* ONNX MeanVarianceNormalization-13 (its function body): per group,
+ * y = (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9). */
+loom_status interp_mvn(interp_ctx *c, const ir_node *n)
+{
+    const ir_value *x = n->inputs[0];
+    bool reduced[IR_MAX_RANK];
+    int64_t gs[IR_MAX_RANK], groups, count, idx[IR_MAX_RANK] = {0};
+    loom_status st = ir_mvn_geometry(c->g, n, reduced, gs, &groups, &count, c->d);
+    if (st)
+        return st;
+    double *acc = ir_calloc((size_t)(groups ? groups : 1), 2 * sizeof(double));
+    if (!acc) {
+        ir_diag_node(c->d, c->g, n, "out of memory for the statistics");
+        return LOOM_STATUS_NOMEM;
+    }
+    const void *px = interp_in(c, n, 0);
+    void *py = interp_out(c, n, 0);
+    int64_t total = ir_shape_numel(&x->shape);
+    for (int pass = 0; pass < 2; pass++)
+        for (int64_t e = 0; e < total; e++) {
+            int64_t gi = 0;
+            for (int i = 0; i < x->shape.rank; i++)
+                gi += idx[i] * gs[i];
+            double v = interp_load_f(px, x->dtype, e), *a = &acc[2 * gi];
+            if (pass == 0)
+                a[0] += v / (double)count, a[1] += v * v / (double)count;
+            else
+                interp_store_f(py, x->dtype, e, (v - a[0]) / (sqrt(a[1] - a[0] * a[0]) + 1e-9));
+            for (int i = x->shape.rank - 1; i >= 0 && ++idx[i] == x->shape.dims[i]; i--)
+                idx[i] = 0;
+        }
+    ir_free(acc);
     return LOOM_STATUS_OK;
 }

@@ -1,10 +1,11 @@
 /*
- * Unit tests of InstanceNormalization, DepthToSpace / SpaceToDepth and LRN
+ * Unit tests of InstanceNormalization, DepthToSpace / SpaceToDepth, LRN and
+ * MeanVarianceNormalization
  * (ir_infer_image.c, interp_image.c, lower_image.c): shape inference and its
  * diagnostics, and the C backend and the JIT against the interpreter
  * (tl_check_c) for every attribute form. The interpreter itself is checked
  * against the ONNX node tests (tests/onnx: instancenorm, depthtospace,
- * spacetodepth, lrn) and, for DepthToSpace, against an explicit permutation
+ * spacetodepth, lrn, mvn) and, for DepthToSpace, against an explicit permutation
  * below.
  */
 #include <stdint.h>
@@ -78,7 +79,8 @@ Test(image, depth_to_space_order)
 /* Every op and attribute form, C backend and JIT against the
  * interpreter: InstanceNormalization on 3-D, 4-D and f64 inputs with an
  * epsilon, DepthToSpace DCR and CRD, SpaceToDepth on i64, LRN with odd and
- * even sizes. */
+ * even sizes, MeanVarianceNormalization with the default axes, axes [1]
+ * and [-1, 0] on f64. */
 Test(image_c, all)
 {
     ir_graph *g = tl_graph("g");
@@ -110,6 +112,11 @@ Test(image_c, all)
         ir_node_set_float(g, n, "bias", k ? 2 : 1);
         ir_node_set_float(g, n, "beta", k ? 0.5f : 0.75f);
     }
+    tl_node(g, IR_OP_MEAN_VARIANCE_NORMALIZATION, "mvn", 1, (ir_value *[]){x}, 1, "mvn");
+    n = tl_node(g, IR_OP_MEAN_VARIANCE_NORMALIZATION, "mvn1", 1, (ir_value *[]){x3}, 1, "mvn1");
+    ir_node_set_ints(g, n, "axes", (int64_t[]){1}, 1);
+    n = tl_node(g, IR_OP_MEAN_VARIANCE_NORMALIZATION, "mvnd", 1, (ir_value *[]){xd}, 1, "mvnd");
+    ir_node_set_ints(g, n, "axes", (int64_t[]){-1, 0}, 2);
     tl_mark_outputs(g);
     tl_infer_ok(g);
     tl_check_c(g, NULL, 1e-5f, 1e-5f);
