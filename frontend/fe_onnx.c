@@ -558,16 +558,21 @@ static int op_since(ir_op op)
 {
     switch (op) {
     case IR_OP_SIN:
-    case IR_OP_COS: return 7;
+    case IR_OP_COS:
+    case IR_OP_UPSAMPLE: return 7;
     case IR_OP_EXPAND: return 8;
     case IR_OP_WHERE:
     case IR_OP_ERF:
     case IR_OP_CONSTANT_OF_SHAPE:
+    case IR_OP_EYE_LIKE:
+    case IR_OP_MEAN_VARIANCE_NORMALIZATION:
     case IR_OP_IS_NAN: return 9;
     case IR_OP_MOD:
-    case IR_OP_IS_INF: return 10;
+    case IR_OP_IS_INF:
+    case IR_OP_RESIZE: return 10;
     case IR_OP_RANGE:
-    case IR_OP_GATHER_ELEMENTS: return 11;
+    case IR_OP_GATHER_ELEMENTS:
+    case IR_OP_CUM_SUM: return 11;
     case IR_OP_GREATER_OR_EQUAL:
     case IR_OP_LESS_OR_EQUAL: return 12;
     case IR_OP_TRILU: return 14;
@@ -582,6 +587,7 @@ static int op_since(ir_op op)
     case IR_OP_GATHER_ND:
     case IR_OP_SCATTER_ND:
     case IR_OP_SCATTER_ELEMENTS: return 11;
+    case IR_OP_CAST_LIKE: return 15;
     case IR_OP_LAYER_NORMALIZATION: return 17;
     case IR_OP_GELU: return 20;
     default: return 1;
@@ -697,6 +703,11 @@ static void legacy_inputs(onnx_ctx *c, const Onnx__NodeProto *np, const char *na
         legacy_broadcast(c, np, name, ins, *n_in);
     if (c->opset < 5 && op == IR_OP_RESHAPE)
         legacy_reshape(c, np, name, ins, n_in);
+    if (c->opset < 11 && op == IR_OP_RESIZE && *n_in == 2) { /* Resize-10: X, scales */
+        ins[2] = ins[1];
+        ins[1] = NULL;
+        *n_in = 3;
+    }
 }
 
 /* The TensorProto.DataType of a Cast-1 `to` string ("FLOAT", ...); 0 when
@@ -758,9 +769,10 @@ static bool legacy_attr(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, cons
 static void legacy_forms(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, const char *name)
 {
     int64_t v = c->opset;
-    /* ONNX Softmax-1/11, LogSoftmax-1/11: coerce the input to 2-D at axis
+    /* ONNX Softmax-1/11, LogSoftmax-1/11 (and Hardmax-1/11): coerce the input to 2-D at axis
      * (default 1); Softmax-13 works along one axis (default -1). */
-    if ((n->op == IR_OP_SOFTMAX || n->op == IR_OP_LOG_SOFTMAX) && v < 13) {
+    if ((n->op == IR_OP_SOFTMAX || n->op == IR_OP_LOG_SOFTMAX || n->op == IR_OP_HARDMAX) &&
+        v < 13) {
         ir_node_set_int(c->g, n, "coerce_2d", 1);
         if (!ir_node_find_attr(n, "axis"))
             ir_node_set_int(c->g, n, "axis", 1);
@@ -777,6 +789,11 @@ static void legacy_forms(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, con
                        "is_test=1",
                        n->op == IR_OP_DROPOUT ? "random dropout" : "batch statistics");
         ir_node_remove_attr(n, "is_test");
+    }
+    /* ONNX Resize-10 samples like Upsample: at o / scale, rounding down */
+    if (n->op == IR_OP_RESIZE && v < 11) {
+        ir_node_set_string(c->g, n, "coordinate_transformation_mode", "asymmetric");
+        ir_node_set_string(c->g, n, "nearest_mode", "floor");
     }
     /* ONNX Tile-1: tiles and axis inputs instead of Tile-6's repeats */
     if (n->op == IR_OP_TILE && v < 6)

@@ -3,6 +3,7 @@
  * dispatches to the per-op function generated from IR_OPS. Also the helpers
  * shared by the per-op files.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "ir_fused.h"
@@ -75,6 +76,37 @@ void ir_set_output(ir_node *n, int i, ir_dtype dtype, const ir_shape *shape)
         return;
     v->dtype = dtype;
     ir_value_set_shape(v, shape->rank, shape->dims);
+}
+
+loom_status ir_check_input_dtype(const ir_graph *g, const ir_node *n, ir_diag *d, int i,
+                                 unsigned allowed)
+{
+    const ir_value *v = ir_input(n, i);
+    if (!v || (allowed & (1u << v->dtype)))
+        return LOOM_STATUS_OK;
+    char list[96] = "";
+    size_t at = 0;
+    for (int t = 0; t < IR_DTYPE_COUNT; t++)
+        if (allowed & (1u << t))
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", at ? ", " : "",
+                                   ir_dtype_name((ir_dtype)t));
+    ir_diag_node(d, g, n, "input %d (\"%s\") has dtype %s; expected one of %s", i, v->name,
+                 ir_dtype_name(v->dtype), list);
+    return LOOM_STATUS_INVALID_MODEL;
+}
+
+loom_status ir_set_output_checked(const ir_graph *g, ir_node *n, ir_diag *d, int i, ir_dtype t,
+                                  const ir_shape *s)
+{
+    size_t bytes;
+    if (!ir_shape_bytes(s, t, &bytes)) {
+        char buf[160];
+        ir_shape_format(s, buf, sizeof buf);
+        ir_diag_node(d, g, n, "output shape %s is too large", buf);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    ir_set_output(n, i, t, s);
+    return LOOM_STATUS_OK;
 }
 
 bool ir_broadcast_shapes(const ir_shape *a, const ir_shape *b, ir_shape *out)

@@ -163,4 +163,19 @@ loom_status ir_slice_geometry(const ir_graph *g, const ir_node *n, ir_slice_geom
  * returns for an input of the given rank. */
 void ir_shape_range(const ir_node *n, int rank, int *start, int *end);
 
+/* dtype masks for ir_check_input_dtype: bit 1 << dtype. */
+#define IR_DT(t) (1u << IR_DTYPE_##t)
+#define IR_DT_FLOAT (IR_DT(F32) | IR_DT(F64))
+#define IR_DT_INT (IR_DT(I64) | IR_DT(I32) | IR_DT(I8) | IR_DT(U8))
+#define IR_DT_NUMERIC (IR_DT_FLOAT | IR_DT_INT)
+
+/* Checks that present input i has a dtype in the mask allowed; reports the
+ * allowed dtypes to d and returns LOOM_STATUS_INVALID_MODEL otherwise. */
+loom_status ir_check_input_dtype(const ir_graph *g, const ir_node *n, ir_diag *d, int i,
+                                 unsigned allowed);
+/* ir_set_output after checking that the output's byte size is
+ * representable; reports to d otherwise. */
+loom_status ir_set_output_checked(const ir_graph *g, ir_node *n, ir_diag *d, int i, ir_dtype t,
+                                  const ir_shape *s);
+
 #endif

@@ -71,15 +71,7 @@ static loom_status check_same_dtype(const ir_graph *g, const ir_node *n, ir_diag
 static loom_status set_output(const ir_graph *g, ir_node *n, ir_diag *d, int i, ir_dtype t,
                               const ir_shape *s)
 {
-    size_t bytes;
-    if (!ir_shape_bytes(s, t, &bytes)) {
-        char buf[160];
-        ir_shape_format(s, buf, sizeof buf);
-        ir_diag_node(d, g, n, "output shape %s is too large", buf);
-        return LOOM_STATUS_INVALID_MODEL;
-    }
-    ir_set_output(n, i, t, s);
-    return LOOM_STATUS_OK;
+    return ir_set_output_checked(g, n, d, i, t, s);
 }
 
 /* ---- attribute readers ---- */

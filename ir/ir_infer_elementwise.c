@@ -74,15 +74,7 @@ static loom_status broadcast(const ir_graph *g, const ir_node *n, ir_diag *d, ir
 static loom_status set_output(const ir_graph *g, ir_node *n, ir_diag *d, int i, ir_dtype t,
                               const ir_shape *s)
 {
-    size_t bytes;
-    if (!ir_shape_bytes(s, t, &bytes)) {
-        char buf[128];
-        ir_shape_format(s, buf, sizeof buf);
-        ir_diag_node(d, g, n, "output shape %s is too large", buf);
-        return LOOM_STATUS_INVALID_MODEL;
-    }
-    ir_set_output(n, i, t, s);
-    return LOOM_STATUS_OK;
+    return ir_set_output_checked(g, n, d, i, t, s);
 }
 
 /* ONNX Add/Sub/Mul/Div-14, Pow-15: A and B of one type T, except that Pow's
@@ -222,6 +214,8 @@ static const char *onnx_type_name(int64_t code)
  * type code), same shape. saturate only concerns float8 and is ignored. */
 loom_status ir_infer_cast(ir_graph *g, ir_node *n, ir_diag *d)
 {
+    if (n->op == IR_OP_CAST_LIKE) /* ONNX CastLike-19: to target_type's dtype */
+        return set_output(g, n, d, 0, n->inputs[1]->dtype, &n->inputs[0]->shape);
     if (!ir_node_find_attr(n, "to")) {
         ir_diag_node(d, g, n, "required attribute \"to\" is missing");
         return LOOM_STATUS_INVALID_MODEL;
@@ -317,14 +311,16 @@ loom_status ir_reduce_axes(const ir_graph *g, const ir_node *n, bool reduced[IR_
     return st;
 }
 
-/* ONNX ReduceMean/ReduceSum/ReduceMax-18: reduced axes are dropped, or kept
+/* ONNX Reduce*-18 (ReduceSum-13): reduced axes are dropped, or kept
  * with size 1 when keepdims (default 1). */
 loom_status ir_infer_reduce(ir_graph *g, ir_node *n, ir_diag *d)
 {
     const ir_value *x = n->inputs[0];
     unsigned allowed = DT_FLOAT | DT(I64) | DT(I32);
-    if (n->op == IR_OP_REDUCE_MAX) /* ReduceMax-20 adds 8-bit ints and bool */
+    if (n->op == IR_OP_REDUCE_MAX || n->op == IR_OP_REDUCE_MIN) /* Max/Min-20: 8-bit, bool */
         allowed = DT_ALL;
+    else if (n->op != IR_OP_REDUCE_SUM && n->op != IR_OP_REDUCE_MEAN)
+        allowed = DT_FLOAT; /* loom computes Prod, L1, L2, LogSum(Exp), SumSquare in floats */
     loom_status st = check_dtype(g, n, d, 0, allowed);
     if (st)
         return st;

@@ -28,18 +28,7 @@
 static loom_status check_dtype(const ir_graph *g, const ir_node *n, ir_diag *d, int i,
                                unsigned allowed)
 {
-    const ir_value *v = ir_input(n, i);
-    if (!v || (allowed & (1u << v->dtype)))
-        return LOOM_STATUS_OK;
-    char list[96] = "";
-    size_t at = 0;
-    for (int t = 0; t < IR_DTYPE_COUNT; t++)
-        if (allowed & (1u << t))
-            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", at ? ", " : "",
-                                   ir_dtype_name((ir_dtype)t));
-    ir_diag_node(d, g, n, "input %d (\"%s\") has dtype %s; expected one of %s", i, v->name,
-                 ir_dtype_name(v->dtype), list);
-    return LOOM_STATUS_INVALID_MODEL;
+    return ir_check_input_dtype(g, n, d, i, allowed);
 }
 
 /* Checks that present input i has input 0's dtype. */
@@ -58,15 +47,7 @@ static loom_status check_same_dtype(const ir_graph *g, const ir_node *n, ir_diag
 static loom_status set_output(const ir_graph *g, ir_node *n, ir_diag *d, int i, ir_dtype t,
                               const ir_shape *s)
 {
-    size_t bytes;
-    if (!ir_shape_bytes(s, t, &bytes)) {
-        char buf[160];
-        ir_shape_format(s, buf, sizeof buf);
-        ir_diag_node(d, g, n, "output shape %s is too large", buf);
-        return LOOM_STATUS_INVALID_MODEL;
-    }
-    ir_set_output(n, i, t, s);
-    return LOOM_STATUS_OK;
+    return ir_set_output_checked(g, n, d, i, t, s);
 }
 
 /* Reports (when d) that the output shape needs input i's values, which are

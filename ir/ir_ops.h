@@ -138,7 +138,30 @@
     X(COSH, "Cosh", 1, 1, 1, 1, unary_extra, "")                                               \
     X(ASINH, "Asinh", 1, 1, 1, 1, unary_extra, "")                                             \
     X(ACOSH, "Acosh", 1, 1, 1, 1, unary_extra, "")                                             \
-    X(ATANH, "Atanh", 1, 1, 1, 1, unary_extra, "") \
+    X(ATANH, "Atanh", 1, 1, 1, 1, unary_extra, "")                                             \
+    X(RESIZE, "Resize", 1, 4, 1, 1, resize,                                                    \
+      "antialias:i axes:is coordinate_transformation_mode:s cubic_coeff_a:f exclude_outside:i " \
+      "extrapolation_value:f keep_aspect_ratio_policy:s mode:s nearest_mode:s")                \
+    X(UPSAMPLE, "Upsample", 1, 2, 1, 1, resize, "mode:s scales:fs")                            \
+    X(INSTANCE_NORMALIZATION, "InstanceNormalization", 3, 3, 1, 1, instance_normalization,     \
+      "epsilon:f")                                                                             \
+    X(DEPTH_TO_SPACE, "DepthToSpace", 1, 1, 1, 1, depth_to_space, "blocksize:i mode:s")        \
+    X(SPACE_TO_DEPTH, "SpaceToDepth", 1, 1, 1, 1, depth_to_space, "blocksize:i")               \
+    X(LRN, "LRN", 1, 1, 1, 1, lrn, "alpha:f beta:f bias:f size:i")                             \
+    X(REDUCE_PROD, "ReduceProd", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                          \
+    X(REDUCE_MIN, "ReduceMin", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                            \
+    X(REDUCE_L1, "ReduceL1", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                              \
+    X(REDUCE_L2, "ReduceL2", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                              \
+    X(REDUCE_LOG_SUM, "ReduceLogSum", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)                     \
+    X(REDUCE_LOG_SUM_EXP, "ReduceLogSumExp", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)              \
+    X(REDUCE_SUM_SQUARE, "ReduceSumSquare", 1, 2, 1, 1, reduce, IR_REDUCE_ATTRS)               \
+    X(ARG_MAX, "ArgMax", 1, 1, 1, 1, arg_max, "axis:i keepdims:i select_last_index:i")       \
+    X(ARG_MIN, "ArgMin", 1, 1, 1, 1, arg_max, "axis:i keepdims:i select_last_index:i")       \
+    X(HARDMAX, "Hardmax", 1, 1, 1, 1, hardmax, "axis:i coerce_2d:i")                           \
+    X(CUM_SUM, "CumSum", 2, 2, 1, 1, cum_sum, "exclusive:i reverse:i")                         \
+    X(CAST_LIKE, "CastLike", 2, 2, 1, 1, cast, "saturate:i")                                   \
+    X(EYE_LIKE, "EyeLike", 1, 1, 1, 1, eye_like, "dtype:i k:i")                                \
+    X(MEAN_VARIANCE_NORMALIZATION, "MeanVarianceNormalization", 1, 1, 1, 1, mvn, "axes:is")   \
     X(GATHER_ND, "GatherND", 2, 2, 1, 1, gather_nd, "batch_dims:i")                           \
     X(SCATTER_ND, "ScatterND", 3, 3, 1, 1, scatter_nd, "reduction:s")                        \
     X(SCATTER_ELEMENTS, "ScatterElements", 3, 3, 1, 1, scatter_elements, "axis:i reduction:s") \

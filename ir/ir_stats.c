@@ -85,7 +85,10 @@ int64_t ir_node_flops(const ir_graph *g, const ir_node *n)
     case IR_OP_GLOBAL_MAX_POOL:
     case IR_OP_REDUCE_MEAN:
     case IR_OP_REDUCE_SUM:
-    case IR_OP_REDUCE_MAX: return numel(n->inputs[0]);
+    case IR_OP_REDUCE_MAX:
+    case IR_OP_REDUCE_PROD: case IR_OP_REDUCE_MIN: case IR_OP_REDUCE_L1: case IR_OP_REDUCE_L2:
+    case IR_OP_REDUCE_LOG_SUM: case IR_OP_REDUCE_LOG_SUM_EXP:
+    case IR_OP_REDUCE_SUM_SQUARE: return numel(n->inputs[0]);
     case IR_OP_SOFTMAX:
     case IR_OP_LOG_SOFTMAX: return mul(4, numel(n->inputs[0]));
     case IR_OP_LAYER_NORMALIZATION: return mul(6, numel(n->inputs[0]));

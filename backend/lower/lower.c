@@ -73,6 +73,14 @@ loop_buf *lower_scratch(lower_ctx *c, const char *base, ir_dtype t, int64_t nume
     return loop_buf_new(c->f, c_name(c, "s_", base), LOOP_BUF_ARENA, t, numel);
 }
 
+loop_buf *lower_const_table(lower_ctx *c, const char *base, ir_dtype t, int64_t numel,
+                            const void *data)
+{
+    loop_buf *b = loop_buf_new(c->f, c_name(c, "k_", base), LOOP_BUF_CONST, t, numel);
+    b->data = ir_arena_memdup(&c->f->arena, data, (size_t)numel * ir_dtype_size(t));
+    return b;
+}
+
 bool lower_alias(lower_ctx *c, const ir_value *in, const ir_value *out)
 {
     if (out->is_output || c->bufs[out->id])

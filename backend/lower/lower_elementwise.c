@@ -588,25 +588,59 @@ typedef struct rop {
     int64_t count;
 } rop;
 
-/* The accumulator's start: 0, or the lowest value for Max. */
-static loop_expr *reduce_init(lower_ctx *c, const rop *o)
+/* Largest value of an integer (or bool) dtype. */
+static int64_t int_max(ir_dtype t)
 {
-    if (o->op != IR_OP_REDUCE_MAX)
-        return lower_num(c, o->acc, 0);
-    return is_float(o->t) ? lower_num(c, o->t, -INFINITY) : lower_int(c, o->t, int_min(o->t));
+    switch (t) {
+    case IR_DTYPE_I64: return INT64_MAX;
+    case IR_DTYPE_I32: return INT32_MAX;
+    case IR_DTYPE_I8: return INT8_MAX;
+    case IR_DTYPE_BOOL: return 1;
+    default: return UINT8_MAX;
+    }
 }
 
-/* acc folded with one input element v. */
-static loop_expr *reduce_step(lower_ctx *c, loop_block *b, const rop *o, loop_expr *acc,
-                              loop_expr *v)
+/* The accumulator's start: the identity of the fold (the lowest value for
+ * Max, the highest for Min, 1 for Prod, else 0). */
+static loop_expr *reduce_init(lower_ctx *c, const rop *o)
 {
-    if (o->op == IR_OP_REDUCE_MAX) {
+    bool f = is_float(o->t);
+    switch (o->op) {
+    case IR_OP_REDUCE_MAX:
+        return f ? lower_num(c, o->t, -INFINITY) : lower_int(c, o->t, int_min(o->t));
+    case IR_OP_REDUCE_MIN:
+        return f ? lower_num(c, o->t, INFINITY) : lower_int(c, o->t, int_max(o->t));
+    case IR_OP_REDUCE_PROD: return lower_num(c, o->acc, 1);
+    default: return lower_num(c, o->acc, 0);
+    }
+}
+
+/* acc folded with one input element v; m is LogSumExp's shift. */
+static loop_expr *reduce_step(lower_ctx *c, loop_block *b, const rop *o, loop_expr *acc,
+                              loop_expr *v, loop_expr *m)
+{
+    bool max = o->op == IR_OP_REDUCE_MAX;
+    switch (o->op) {
+    case IR_OP_REDUCE_MAX:
+    case IR_OP_REDUCE_MIN: {
+        loop_binop cmp = max ? LOOP_BINOP_GT : LOOP_BINOP_LT;
         if (!is_float(o->t))
-            return lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, acc), v, acc);
+            return lower_sel(c, lower_bin(c, cmp, v, acc), v, acc);
         v = lower_bind(c, b, v); /* v != v: NaN */
-        loop_expr *take = lower_bin(c, LOOP_BINOP_OR, lower_bin(c, LOOP_BINOP_GT, v, acc),
-                              lower_bin(c, LOOP_BINOP_NE, v, v));
+        loop_expr *take = lower_bin(c, LOOP_BINOP_OR, lower_bin(c, cmp, v, acc),
+                                    lower_bin(c, LOOP_BINOP_NE, v, v));
         return lower_sel(c, take, v, acc);
+    }
+    case IR_OP_REDUCE_PROD: return lower_bin(c, LOOP_BINOP_MUL, acc, v);
+    case IR_OP_REDUCE_L1: return lower_bin(c, LOOP_BINOP_ADD, acc, lower_un(c, LOOP_UNOP_ABS, v));
+    case IR_OP_REDUCE_L2:
+    case IR_OP_REDUCE_SUM_SQUARE:
+        v = lower_bind(c, b, v);
+        return lower_bin(c, LOOP_BINOP_ADD, acc, lower_bin(c, LOOP_BINOP_MUL, v, v));
+    case IR_OP_REDUCE_LOG_SUM_EXP:
+        return lower_bin(c, LOOP_BINOP_ADD, acc,
+                         lower_exp(c->f, lower_bin(c, LOOP_BINOP_SUB, v, m)));
+    default: break;
     }
     if (is_float(o->t))
         return lower_bin(c, LOOP_BINOP_ADD, acc, v);
@@ -617,17 +651,62 @@ static loop_expr *reduce_step(lower_ctx *c, loop_block *b, const rop *o, loop_ex
 }
 
 /* The output element from the accumulator: Mean divides by the count
- * (truncating for integers); integer sums keep the low bits. */
-static loop_expr *reduce_finish(lower_ctx *c, const rop *o, loop_expr *acc)
+ * (truncating for integers), L2 takes the root, LogSum and LogSumExp the
+ * log (plus the shift m); integer sums keep the low bits. */
+static loop_expr *reduce_finish(lower_ctx *c, const rop *o, loop_expr *acc, loop_expr *m)
 {
-    if (o->op == IR_OP_REDUCE_MEAN)
+    switch (o->op) {
+    case IR_OP_REDUCE_MEAN:
         acc = lower_bin(c, LOOP_BINOP_DIV, acc, lower_num(c, o->acc, (double)o->count));
+        break;
+    case IR_OP_REDUCE_L2: acc = lower_un(c, LOOP_UNOP_SQRT, acc); break;
+    case IR_OP_REDUCE_LOG_SUM: acc = lower_un(c, LOOP_UNOP_LOG, acc); break;
+    case IR_OP_REDUCE_LOG_SUM_EXP:
+        acc = lower_bin(c, LOOP_BINOP_ADD, m, lower_un(c, LOOP_UNOP_LOG, acc));
+        break;
+    default: break;
+    }
     return lower_as(c, o->t, acc);
+}
+
+/* Input and output indices of the reduction over the merged dims at loop
+ * variables vars. */
+static void reduce_index(const rdims *r, const int *vars, loop_index *xi, loop_index *yi)
+{
+    *xi = loop_idx_const(0), *yi = loop_idx_const(0);
+    int64_t xs = 1, ys = 1;
+    for (int j = r->m - 1; j >= 0; j--) {
+        loop_idx_add(xi, vars[j], xs);
+        xs *= r->ext[j];
+        if (!r->red[j]) {
+            loop_idx_add(yi, vars[j], ys);
+            ys *= r->ext[j];
+        }
+    }
+}
+
+/* Folds o over the reduced dims (loops opened in b, vars[] of the kept
+ * dims already set) into a new local started at init. */
+static int fold_reduced(lower_ctx *c, loop_block *b, const rop *o, const rdims *r, int *vars,
+                        loop_buf *x, loop_expr *init, loop_expr *m)
+{
+    int acc = loop_local_new(c->f, o->acc);
+    loop_set(c->f, b, acc, init);
+    loop_block *inner = b;
+    for (int j = 0; j < r->m; j++)
+        if (r->red[j])
+            inner = lower_nest(c, inner, 1, &r->ext[j], &vars[j]);
+    loop_index xi, yi;
+    reduce_index(r, vars, &xi, &yi);
+    loop_expr *v = loop_load(c->f, x, xi);
+    loop_set(c->f, inner, acc, reduce_step(c, inner, o, loop_local_read(c->f, acc), v, m));
+    return acc;
 }
 
 /* Loops over the kept dims outside and the reduced dims inside, folding
  * into a local: the form for a reduced innermost dim (contiguous inner
- * loop) and for integers. */
+ * loop), for integers and for LogSumExp (whose first fold finds the
+ * maximum m, replaced by 0 when not finite). */
 static void reduce_inner(lower_ctx *c, loop_block *b, const rop *o, const rdims *r,
                          loop_buf *x, loop_buf *y)
 {
@@ -635,25 +714,20 @@ static void reduce_inner(lower_ctx *c, loop_block *b, const rop *o, const rdims 
     for (int j = 0; j < r->m; j++)
         if (!r->red[j])
             b = lower_nest(c, b, 1, &r->ext[j], &vars[j]);
-    int acc = loop_local_new(c->f, o->acc);
-    loop_set(c->f, b, acc, reduce_init(c, o));
-    loop_block *inner = b;
-    for (int j = 0; j < r->m; j++)
-        if (r->red[j])
-            inner = lower_nest(c, inner, 1, &r->ext[j], &vars[j]);
-    loop_index xi = loop_idx_const(0), yi = loop_idx_const(0);
-    int64_t xs = 1, ys = 1;
-    for (int j = r->m - 1; j >= 0; j--) {
-        loop_idx_add(&xi, vars[j], xs);
-        xs *= r->ext[j];
-        if (!r->red[j]) {
-            loop_idx_add(&yi, vars[j], ys);
-            ys *= r->ext[j];
-        }
+    loop_expr *m = NULL;
+    if (o->op == IR_OP_REDUCE_LOG_SUM_EXP) {
+        rop mo = *o;
+        mo.op = IR_OP_REDUCE_MAX;
+        int ml = fold_reduced(c, b, &mo, r, vars, x, reduce_init(c, &mo), NULL);
+        loop_expr *mr = loop_local_read(c->f, ml);
+        loop_expr *finite = lower_bin(c, LOOP_BINOP_EQ, lower_bin(c, LOOP_BINOP_SUB, mr, mr),
+                                      lower_num(c, o->t, 0));
+        m = lower_bind(c, b, lower_sel(c, finite, mr, lower_num(c, o->t, 0)));
     }
-    loop_expr *v = loop_load(c->f, x, xi);
-    loop_set(c->f, inner, acc, reduce_step(c, inner, o, loop_local_read(c->f, acc), v));
-    loop_store(c->f, b, y, yi, reduce_finish(c, o, loop_local_read(c->f, acc)));
+    int acc = fold_reduced(c, b, o, r, vars, x, reduce_init(c, o), m);
+    loop_index xi, yi;
+    reduce_index(r, vars, &xi, &yi);
+    loop_store(c->f, b, y, yi, reduce_finish(c, o, loop_local_read(c->f, acc), m));
 }
 
 /* Accumulates into the output while walking the input in order: the form
@@ -666,32 +740,27 @@ static void reduce_outer(lower_ctx *c, loop_block *b, const rop *o, const rdims 
     loop_store(c->f, init, y, oi, reduce_init(c, o));
     int vars[IR_MAX_RANK];
     loop_block *body = lower_nest(c, b, r->m, r->ext, vars);
-    loop_index xi = loop_idx_const(0), yi = loop_idx_const(0);
-    int64_t xs = 1, ys = 1;
-    for (int j = r->m - 1; j >= 0; j--) {
-        loop_idx_add(&xi, vars[j], xs);
-        xs *= r->ext[j];
-        if (!r->red[j]) {
-            loop_idx_add(&yi, vars[j], ys);
-            ys *= r->ext[j];
-        }
-    }
+    loop_index xi, yi;
+    reduce_index(r, vars, &xi, &yi);
     loop_expr *acc = loop_load(c->f, y, yi);
-    loop_store(c->f, body, y, yi, reduce_step(c, body, o, acc, loop_load(c->f, x, xi)));
-    if (o->op == IR_OP_REDUCE_MEAN) {
+    loop_store(c->f, body, y, yi, reduce_step(c, body, o, acc, loop_load(c->f, x, xi), NULL));
+    if (o->op == IR_OP_REDUCE_MEAN || o->op == IR_OP_REDUCE_L2 || o->op == IR_OP_REDUCE_LOG_SUM) {
         loop_block *fin = flat_loop(c, b, y->numel, &oi);
-        loop_store(c->f, fin, y, oi, reduce_finish(c, o, loop_load(c->f, y, oi)));
+        loop_store(c->f, fin, y, oi, reduce_finish(c, o, loop_load(c->f, y, oi), NULL));
     }
 }
 
-/* ONNX ReduceMean/ReduceSum/ReduceMax-18 over the axes ir_reduce_axes
- * resolves; keepdims changes only the shape. An empty reduction gives 0 for
- * Sum, NaN (0/0) or 0 for Mean and the lowest value for Max. */
+/* ONNX Reduce*-18 over the axes ir_reduce_axes resolves; keepdims changes
+ * only the shape. An empty reduction gives the fold's identity: 0 for Sum,
+ * L1, L2, SumSquare, NaN (0/0) or 0 for Mean, the lowest value for Max, the
+ * highest for Min, 1 for Prod, -inf for LogSum and LogSumExp. */
 loom_status lower_reduce(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
-    switch (n->op) { /* the helpers treat every op but Max as a sum */
-    case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX: break;
+    switch (n->op) {
+    case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX:
+    case IR_OP_REDUCE_PROD: case IR_OP_REDUCE_MIN: case IR_OP_REDUCE_L1: case IR_OP_REDUCE_L2:
+    case IR_OP_REDUCE_LOG_SUM: case IR_OP_REDUCE_LOG_SUM_EXP: case IR_OP_REDUCE_SUM_SQUARE: break;
     default: return lower_no_case(c, n);
     }
     bool reduced[IR_MAX_RANK];
@@ -702,7 +771,7 @@ loom_status lower_reduce(lower_ctx *c, const ir_node *n, loop_step *step)
     if (n_out == 0)
         return LOOM_STATUS_OK;
     rdims r = reduce_dims(&x->shape, reduced);
-    bool int_sum = !is_float(x->dtype) && n->op != IR_OP_REDUCE_MAX;
+    bool int_sum = !is_float(x->dtype) && n->op != IR_OP_REDUCE_MAX && n->op != IR_OP_REDUCE_MIN;
     rop o = {.op = n->op, .t = x->dtype, .acc = int_sum ? IR_DTYPE_I64 : x->dtype,
              .count = r.count};
     loop_buf *yb = lower_buf(c, y);
@@ -712,8 +781,11 @@ loom_status lower_reduce(lower_ctx *c, const ir_node *n, loop_step *step)
         loop_expr *v = reduce_init(c, &o);
         if (n->op == IR_OP_REDUCE_MEAN && is_float(o.t))
             v = lower_num(c, o.t, NAN);
+        else if (n->op == IR_OP_REDUCE_LOG_SUM || n->op == IR_OP_REDUCE_LOG_SUM_EXP)
+            v = lower_num(c, o.t, -INFINITY); /* log(0) */
         loop_store(c->f, body, yb, oi, lower_as(c, o.t, v));
-    } else if (!is_float(o.t) || r.m == 0 || r.red[r.m - 1]) {
+    } else if (!is_float(o.t) || r.m == 0 || r.red[r.m - 1] ||
+               n->op == IR_OP_REDUCE_LOG_SUM_EXP) {
         reduce_inner(c, &step->body, &o, &r, lower_buf(c, x), yb);
     } else {
         reduce_outer(c, &step->body, &o, &r, lower_buf(c, x), yb);

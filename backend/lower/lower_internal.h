@@ -33,6 +33,11 @@ loom_status lower_no_case(lower_ctx *c, const ir_node *n);
 loop_buf *lower_buf(lower_ctx *c, const ir_value *v);
 /* A scratch arena buffer live only within the current step. */
 loop_buf *lower_scratch(lower_ctx *c, const char *base, ir_dtype t, int64_t numel);
+/* A new constant buffer (a fresh name from base) holding a copy of
+ * numel elements of dtype t from data: tables the lowering computes at
+ * compile time. */
+loop_buf *lower_const_table(lower_ctx *c, const char *base, ir_dtype t, int64_t numel,
+                            const void *data);
 /* Makes the output value out a view of in's storage (Reshape and friends)
  * when possible; returns false when a copy is needed (out is a graph
  * output, or in is a graph input/output that must stay distinct). */

@@ -386,41 +386,104 @@ static int64_t reduce_walk(bwalk *w, const ir_shape *in, const bool *reduced)
     return count;
 }
 
-/* Float reduction accumulated in double; Max propagates NaN and gives -inf
- * over an empty set (ONNX ReduceMax-18). */
+/* The reduction's start value: the identity of its fold. */
+static double fold_init(ir_op op)
+{
+    switch (op) {
+    case IR_OP_REDUCE_MAX: return -INFINITY;
+    case IR_OP_REDUCE_MIN: return INFINITY;
+    case IR_OP_REDUCE_PROD: return 1;
+    default: return 0;
+    }
+}
+
+/* acc folded with v (ONNX Reduce*-18; Max and Min propagate NaN). LogSumExp
+ * sums exp(v - m), m the maximum found by a first walk. */
+static double fold(ir_op op, double a, double v, double m)
+{
+    switch (op) {
+    case IR_OP_REDUCE_MAX: return v > a || isnan(v) ? v : a;
+    case IR_OP_REDUCE_MIN: return v < a || isnan(v) ? v : a;
+    case IR_OP_REDUCE_PROD: return a * v;
+    case IR_OP_REDUCE_L1: return a + fabs(v);
+    case IR_OP_REDUCE_L2:
+    case IR_OP_REDUCE_SUM_SQUARE: return a + v * v;
+    case IR_OP_REDUCE_LOG_SUM_EXP: return a + exp(v - m);
+    default: return a + v; /* Sum, Mean, LogSum */
+    }
+}
+
+/* The output element from the folded value. */
+static double fold_finish(ir_op op, double a, int64_t count, double m)
+{
+    switch (op) {
+    case IR_OP_REDUCE_MEAN: return a / (double)count;
+    case IR_OP_REDUCE_L2: return sqrt(a);
+    case IR_OP_REDUCE_LOG_SUM: return log(a);
+    case IR_OP_REDUCE_LOG_SUM_EXP: return m + log(a);
+    default: return a;
+    }
+}
+
+/* One walk over the input folding op into acc[]; m[] is LogSumExp's
+ * per-output shift. */
+static void reduce_walk_fold(ir_op op, const void *px, ir_dtype t, const bwalk *w0, int64_t total,
+                             double *acc, const double *m)
+{
+    bwalk w = *w0;
+    for (int64_t i = 0; i < total; i++, bwalk_next(&w)) {
+        int64_t o = w.off[0];
+        acc[o] = fold(op, acc[o], interp_load_f(px, t, i), m ? m[o] : 0);
+    }
+}
+
+/* Float reduction accumulated in double; LogSumExp shifts by the maximum
+ * (finite, else 0) so that exp cannot overflow. */
 static void reduce_float(const ir_node *n, const void *px, ir_dtype t, bwalk *w, int64_t total,
                          double *acc, int64_t n_out, int64_t count, void *py)
 {
-    bool max = n->op == IR_OP_REDUCE_MAX;
+    double *m = acc + n_out;
+    bool lse = n->op == IR_OP_REDUCE_LOG_SUM_EXP;
     for (int64_t o = 0; o < n_out; o++)
-        acc[o] = max ? -INFINITY : 0.0;
-    for (int64_t i = 0; i < total; i++, bwalk_next(w)) {
-        double v = interp_load_f(px, t, i);
-        double *a = &acc[w->off[0]];
-        if (!max)
-            *a += v;
-        else if (v > *a || isnan(v))
-            *a = v;
+        acc[o] = lse ? -INFINITY : fold_init(n->op);
+    if (lse) {
+        reduce_walk_fold(IR_OP_REDUCE_MAX, px, t, w, total, acc, NULL);
+        for (int64_t o = 0; o < n_out; o++)
+            m[o] = isfinite(acc[o]) ? acc[o] : 0, acc[o] = 0;
     }
+    reduce_walk_fold(n->op, px, t, w, total, acc, lse ? m : NULL);
     for (int64_t o = 0; o < n_out; o++)
-        interp_store_f(py, t, o, n->op == IR_OP_REDUCE_MEAN ? acc[o] / (double)count : acc[o]);
+        interp_store_f(py, t, o, fold_finish(n->op, acc[o], count, lse ? m[o] : 0));
+}
+
+/* Largest value of an integer (or bool) dtype. */
+static int64_t int_max(ir_dtype t)
+{
+    switch (t) {
+    case IR_DTYPE_I64: return INT64_MAX;
+    case IR_DTYPE_I32: return INT32_MAX;
+    case IR_DTYPE_I8: return INT8_MAX;
+    case IR_DTYPE_BOOL: return 1;
+    default: return UINT8_MAX;
+    }
 }
 
 /* Integer (and bool) reduction in int64 with wrapping sums; Mean truncates
- * like integer division; Max over an empty set gives the dtype's minimum. */
+ * like integer division; Max (Min) over an empty set gives the dtype's
+ * minimum (maximum). */
 static void reduce_int(const ir_node *n, const void *px, ir_dtype t, bwalk *w, int64_t total,
                        int64_t *acc, int64_t n_out, int64_t count, void *py)
 {
-    bool max = n->op == IR_OP_REDUCE_MAX;
+    bool max = n->op == IR_OP_REDUCE_MAX, min = n->op == IR_OP_REDUCE_MIN;
     for (int64_t o = 0; o < n_out; o++)
-        acc[o] = max ? int_min(t) : 0;
+        acc[o] = max ? int_min(t) : min ? int_max(t) : 0;
     for (int64_t i = 0; i < total; i++, bwalk_next(w)) {
         int64_t v = interp_load_i(px, t, i);
         int64_t *a = &acc[w->off[0]];
-        if (!max)
+        if (max || min)
+            *a = (max ? v > *a : v < *a) ? v : *a;
+        else
             *a = wrap((uint64_t)*a + (uint64_t)v);
-        else if (v > *a)
-            *a = v;
     }
     for (int64_t o = 0; o < n_out; o++) {
         int64_t r = acc[o];
@@ -430,13 +493,15 @@ static void reduce_int(const ir_node *n, const void *px, ir_dtype t, bwalk *w, i
     }
 }
 
-/* ONNX ReduceMean/ReduceSum/ReduceMax over the axes ir_reduce_axes resolves;
- * keepdims does not change the element order, only the shape. */
+/* ONNX Reduce*-18 over the axes ir_reduce_axes resolves; keepdims does not
+ * change the element order, only the shape. Integers: Sum, Mean, Max, Min. */
 loom_status interp_reduce(interp_ctx *c, const ir_node *n)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
-    switch (n->op) { /* the helpers treat every op but Max as a sum */
-    case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX: break;
+    switch (n->op) {
+    case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX:
+    case IR_OP_REDUCE_PROD: case IR_OP_REDUCE_MIN: case IR_OP_REDUCE_L1: case IR_OP_REDUCE_L2:
+    case IR_OP_REDUCE_LOG_SUM: case IR_OP_REDUCE_LOG_SUM_EXP: case IR_OP_REDUCE_SUM_SQUARE: break;
     default: return interp_no_case(c, n);
     }
     bool reduced[IR_MAX_RANK];
@@ -446,7 +511,7 @@ loom_status interp_reduce(interp_ctx *c, const ir_node *n)
     bwalk w;
     int64_t count = reduce_walk(&w, &x->shape, reduced);
     int64_t n_out = ir_shape_numel(&y->shape), total = ir_shape_numel(&x->shape);
-    void *acc = ir_malloc((size_t)(n_out ? n_out : 1) * 8);
+    void *acc = ir_malloc((size_t)(n_out ? n_out : 1) * 16);
     if (!acc) {
         ir_diag_node(c->d, c->g, n, "out of memory for the reduction");
         return LOOM_STATUS_NOMEM;

@@ -116,14 +116,13 @@ def unsupported():
     unknown attribute, a Cast to f16 and an f16 initializer."""
     nodes = [
         helper.make_node("Relu", ["x"], ["r"]),
-        helper.make_node("Resize", ["r", "", "scales"], ["up"], name="Resize_12"),
+        helper.make_node("Det", ["r"], ["up"], name="Det_12"),
         helper.make_node("FusedThing", ["up"], ["f"], domain="com.example"),
         helper.make_node("LeakyRelu", ["f"], ["l"], name="lrelu", alpha=0.1, beta=2.0),
         helper.make_node("Cast", ["l"], ["h"], name="to_half", to=TensorProto.FLOAT16),
         helper.make_node("Add", ["h", "half"], ["y"], name="add"),
     ]
-    inits = [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales"),
-             numpy_helper.from_array(np.array([1.0], np.float16), "half")]
+    inits = [numpy_helper.from_array(np.array([1.0], np.float16), "half")]
     m = model(nodes, [f32("x", [1, 1, 2, 2])], [helper.make_tensor_value_info("y", TensorProto.FLOAT16, None)],
               inits, extra_opsets=[("com.example", 1)])
     save(m, "unsupported.onnx")

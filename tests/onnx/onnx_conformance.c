@@ -156,11 +156,13 @@ static bool same_type(const ir_value *a, const ir_value *b)
 
 /* Integer and bool inputs are what a static-shape compiler may need as
  * constants (shapes, axes, starts, training flags), and so are scalars of
- * any dtype (OneHot's depth is often f32). */
+ * any dtype (OneHot's depth is often f32) and short 1-D float inputs
+ * (Resize's scales and roi). */
 static bool bindable(const ir_value *v)
 {
+    bool shape_like = v->shape.rank == 1 && v->shape.dims[0] <= 2 * IR_MAX_RANK;
     return v->dtype == IR_DTYPE_I64 || v->dtype == IR_DTYPE_I32 || v->dtype == IR_DTYPE_BOOL ||
-           ir_shape_numel(&v->shape) == 1;
+           ir_shape_numel(&v->shape) == 1 || (v->dtype == IR_DTYPE_F32 && shape_like);
 }
 
 /* Reads input_K.pb / output_K.pb (K = 0, 1, ... while present) of set. */
