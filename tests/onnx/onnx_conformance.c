@@ -182,8 +182,8 @@ static bool read_set(const char *set, data_set *ds, char *reason, size_t rsize)
             if (k == MAX_IO) {
                 snprintf(reason, rsize, "%s: more than %d tensors", set, MAX_IO);
                 ok = false;
-            } else if (fe_onnx_read_tensor(path, ds->scratch, out ? &ds->outs[k] : &ds->ins[k],
-                                           &d)) {
+            } else if (fe_onnx_read_tensor_ex(path, ds->scratch, true,
+                                              out ? &ds->outs[k] : &ds->ins[k], &d)) {
                 diag_reason(&d, "", reason, rsize);
                 ok = false;
             } else {
