@@ -2,13 +2,14 @@
 # Installs the Python packages used by benchmarks and example generation
 # (never by the build or the test suite): numpy, onnx, onnxruntime; with
 # the argument "torch" also what scripts/export_torch.py needs (make
-# test-large): torch, torchvision, onnxscript.
+# test-large): torch, torchvision, onnxscript, transformers (DistilBERT, T5,
+# Whisper built from their configs with random weights; no downloads).
 set -eu
 mods="numpy onnx onnxruntime"
 pkgs="numpy onnx onnxruntime"
 if [ "${1:-}" = torch ]; then
-    mods="$mods torch torchvision onnxscript"
-    pkgs="$pkgs torch torchvision onnxscript"
+    mods="$mods torch torchvision onnxscript transformers"
+    pkgs="$pkgs torch torchvision onnxscript transformers"
 fi
 if python3 -c "import $(echo $mods | tr ' ' ',')" 2>/dev/null; then
     exit 0
