@@ -256,7 +256,7 @@ static bool string_list(loader *L, const char *where, const cJSON *arr, const ch
 static bool parse_dtype(loader *L, const char *where, const cJSON *item, ir_dtype *t)
 {
     *t = ir_dtype_lookup(item->valuestring);
-    if (*t == IR_DTYPE_COUNT) {
+    if (*t == IR_DTYPE_COUNT || ir_dtype_is_half(*t)) { /* f16/bf16: ONNX models only */
         report(L, LOOM_STATUS_INVALID_MODEL, where,
                "unknown dtype \"%s\" (expected f32, f64, i64, i32, i8, u8 or bool)",
                item->valuestring);

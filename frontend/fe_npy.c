@@ -6,7 +6,7 @@
  * padded with spaces and a newline, then the raw C-order data.
  *
  * Only little-endian numeric dtypes that map onto loom's (<f4 <f8 <i8 <i4 |i1
- * |u1 |b1) and C order are read. Sizes are checked against the file size
+ * |u1 |b1 <f2, and <V2 for bf16) and C order are read. Sizes are checked against the file size
  * before anything is allocated; every failure names the file.
  */
 #include <errno.h>
@@ -22,7 +22,10 @@ static const struct {
     ir_dtype dtype;
 } npy_dtypes[] = {
     {"<f4", IR_DTYPE_F32}, {"<f8", IR_DTYPE_F64}, {"<i8", IR_DTYPE_I64}, {"<i4", IR_DTYPE_I32},
-    {"|i1", IR_DTYPE_I8},  {"|u1", IR_DTYPE_U8},  {"|b1", IR_DTYPE_BOOL},
+    {"|i1", IR_DTYPE_I8},  {"|u1", IR_DTYPE_U8},  {"|b1", IR_DTYPE_BOOL}, {"<f2", IR_DTYPE_F16},
+    /* bf16: numpy has none; ml_dtypes.bfloat16 arrays save as 2-byte void
+     * ('<V2', written so), read back with .view(ml_dtypes.bfloat16) */
+    {"|V2", IR_DTYPE_BF16}, {"<V2", IR_DTYPE_BF16},
 };
 #define N_NPY_DTYPES (sizeof npy_dtypes / sizeof npy_dtypes[0])
 
@@ -135,7 +138,7 @@ static loom_status npy_descr(hdr *h, const char *descr, ir_dtype *t)
                        h->path, descr);
     else
         ir_diag_errorf(h->d, "%s: dtype '%s' is not supported (loom reads <f4, <f8, <i8, <i4, "
-                       "|i1, |u1, |b1)", h->path, descr);
+                       "|i1, |u1, |b1, <f2, and <V2 as bf16)", h->path, descr);
     return LOOM_STATUS_UNSUPPORTED;
 }
 

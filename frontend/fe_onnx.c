@@ -28,6 +28,7 @@
 
 #include "fe_onnx_pb.h"
 #include "interp.h"
+#include "ir_half.h"
 
 /* Opsets of the default domain that loom reads. */
 #define OPSET_MIN 1
@@ -948,12 +949,40 @@ static bool outputs_known(const ir_node *n)
     return present > 0;
 }
 
+/* Infers n's outputs and evaluates n when its inputs are constant. */
+static loom_status infer_one(onnx_ctx *c, ir_node *n)
+{
+    loom_status st = ir_infer_node(c->g, n, c->d);
+    if (!st && !outputs_known(n) && foldable(n))
+        st = interp_eval_node(c->g, n, c->d);
+    return st;
+}
+
+/* Infers node k, first widening its f16/bf16 operands to f32 (ir_half.h);
+ * returns the status and in *k the index of the last node it handled. */
+static loom_status infer_widened(onnx_ctx *c, int *k)
+{
+    ir_graph *g = c->g;
+    ir_node *n = g->nodes[*k];
+    int m;
+    ir_dtype half = ir_half_widen_inputs(g, n, &m);
+    loom_status st = LOOM_STATUS_OK;
+    for (int i = 0; !st && i <= m; i++) /* the inserted Casts, then n */
+        st = infer_one(c, g->nodes[(*k)++]);
+    (*k)--;
+    if (st || half == IR_DTYPE_COUNT)
+        return st;
+    m = ir_half_narrow_outputs(g, n, half);
+    for (int i = 0; !st && i < m; i++)
+        st = infer_one(c, g->nodes[++(*k)]);
+    return st;
+}
+
 /* Infers shapes node by node, folding constant shape arithmetic, then drops
  * the folded nodes and the values nothing uses. */
 static loom_status infer_and_fold(onnx_ctx *c)
 {
     ir_graph *g = c->g;
-    bool *keep = ir_arena_array(&g->arena, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *keep);
     for (int k = 0; k < g->n_nodes; k++) {
         ir_node *n = g->nodes[k];
         for (int j = 0; j < c->n_bcasts; j++)
@@ -961,11 +990,13 @@ static loom_status infer_and_fold(onnx_ctx *c)
                 legacy_axes(c, &c->bcasts[j]);
         if (c->status)
             return c->status;
-        loom_status st = ir_infer_node(g, n, c->d);
-        if (!st && !outputs_known(n) && foldable(n))
-            st = interp_eval_node(g, n, c->d);
+        loom_status st = infer_widened(c, &k);
         if (st)
             return st;
+    }
+    bool *keep = ir_arena_array(&g->arena, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *keep);
+    for (int k = 0; k < g->n_nodes; k++) {
+        ir_node *n = g->nodes[k];
         keep[k] = !outputs_known(n);
         for (int i = 0; !keep[k] && i < n->n_outputs; i++)
             if (n->outputs[i])

@@ -20,6 +20,10 @@ loom_status fe_onnx_load_bound(const char *path, const char *const *dims,
  * or after the file when the tensor has no name). Reports to d and returns
  * an error status; *out is NULL on error. */
 loom_status fe_onnx_read_tensor(const char *path, ir_graph *g, ir_value **out, ir_diag *d);
+/* Same; with u16_as_bf16 a UINT16 tensor is read as bf16 bit patterns (the
+ * ONNX 1.12 node tests store bfloat16 data so, numpy having no bfloat16). */
+loom_status fe_onnx_read_tensor_ex(const char *path, ir_graph *g, bool u16_as_bf16, ir_value **out,
+                                   ir_diag *d);
 
 /* Writes the distinct op types of the model's main graph, in order of first
  * use and separated by spaces, into buf (always NUL-terminated); ops of a

@@ -167,7 +167,7 @@ static loom_status typed_payload(ir_graph *g, const Onnx__TensorProto *t, const 
     case IR_DTYPE_F32: count = t->n_float_data; break;
     case IR_DTYPE_F64: count = t->n_double_data; break;
     case IR_DTYPE_I64: count = t->n_int64_data; break;
-    default: count = t->n_int32_data; break; /* i32, i8, u8, bool */
+    default: count = t->n_int32_data; break; /* i32, i8, u8, bool, f16, bf16 */
     }
     if ((uint64_t)numel != count) {
         ir_diag_graph(d, g, "%s: has %lld elements but %zu values stored", what,
@@ -185,6 +185,12 @@ static loom_status typed_payload(ir_graph *g, const Onnx__TensorProto *t, const 
         case IR_DTYPE_I8: out[i] = (uint8_t)(int8_t)t->int32_data[i]; break;
         case IR_DTYPE_U8: out[i] = (uint8_t)t->int32_data[i]; break;
         case IR_DTYPE_BOOL: out[i] = t->int32_data[i] != 0; break;
+        case IR_DTYPE_F16:  /* onnx.proto: the bit pattern in int32_data's low 16 bits */
+        case IR_DTYPE_BF16: {
+            uint16_t bits = (uint16_t)t->int32_data[i];
+            memcpy(out + i * 2, &bits, 2);
+            break;
+        }
         case IR_DTYPE_COUNT: break;
         }
     }
@@ -376,10 +382,15 @@ loom_status fe_onnx_tensor_to_value(ir_graph *g, const Onnx__TensorProto *t, con
 
 /* ---- TensorProto files ---- */
 
-/* Builds the value for an unpacked tensor read from path. */
-static loom_status tensor_file_value(ir_graph *g, const Onnx__TensorProto *t, const char *path,
-                                     ir_value **out, ir_diag *d)
+/* Builds the value for an unpacked tensor read from path; a UINT16 tensor
+ * is read as bf16 bits when u16_as_bf16. */
+static loom_status tensor_file_value(ir_graph *g, const Onnx__TensorProto *tp, const char *path,
+                                     bool u16_as_bf16, ir_value **out, ir_diag *d)
 {
+    Onnx__TensorProto copy = *tp;
+    const Onnx__TensorProto *t = &copy;
+    if (u16_as_bf16 && copy.data_type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT16)
+        copy.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
     const char *name = t->name && t->name[0] ? t->name : path;
     char *what = ir_arena_printf(&g->arena, "tensor \"%s\"", name);
     ir_value *v = ir_graph_detached_value(g, name, IR_DTYPE_F32);
@@ -394,6 +405,12 @@ static loom_status tensor_file_value(ir_graph *g, const Onnx__TensorProto *t, co
 }
 
 loom_status fe_onnx_read_tensor(const char *path, ir_graph *g, ir_value **out, ir_diag *d)
+{
+    return fe_onnx_read_tensor_ex(path, g, false, out, d);
+}
+
+loom_status fe_onnx_read_tensor_ex(const char *path, ir_graph *g, bool u16_as_bf16, ir_value **out,
+                                   ir_diag *d)
 {
     *out = NULL;
     uint8_t *buf;
@@ -414,7 +431,7 @@ loom_status fe_onnx_read_tensor(const char *path, ir_graph *g, ir_value **out, i
     jmp_buf jb;
     jmp_buf *volatile old = g->arena.oom;
     if (IR_TRY(&g->arena, jb)) {
-        st = tensor_file_value(g, t, path, out, d);
+        st = tensor_file_value(g, t, path, u16_as_bf16, out, d);
     } else {
         *out = NULL;
         ir_diag_errorf(d, "%s: out of memory", path);

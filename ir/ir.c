@@ -13,7 +13,7 @@
 static const struct { const char *name; size_t size; int onnx; } dtype_info[IR_DTYPE_COUNT] = {
     [IR_DTYPE_F32] = {"f32", 4, 1},  [IR_DTYPE_F64] = {"f64", 8, 11}, [IR_DTYPE_I64] = {"i64", 8, 7},
     [IR_DTYPE_I32] = {"i32", 4, 6},  [IR_DTYPE_I8] = {"i8", 1, 3},    [IR_DTYPE_U8] = {"u8", 1, 2},
-    [IR_DTYPE_BOOL] = {"bool", 1, 9},
+    [IR_DTYPE_BOOL] = {"bool", 1, 9}, [IR_DTYPE_F16] = {"f16", 2, 10}, [IR_DTYPE_BF16] = {"bf16", 2, 16},
 };
 
 const char *ir_dtype_name(ir_dtype t)

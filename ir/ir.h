@@ -107,7 +107,9 @@ void ir_diag_verrorf(ir_diag *d, const char *fmt, va_list ap);
     X(I32, "i32", 4)  \
     X(I8, "i8", 1)    \
     X(U8, "u8", 1)    \
-    X(BOOL, "bool", 1)
+    X(BOOL, "bool", 1)   \
+    X(F16, "f16", 2)     \
+    X(BF16, "bf16", 2)
 
 typedef enum ir_dtype {
 #define IR_DTYPE_ENUM(e, name, size) IR_DTYPE_##e,
@@ -123,6 +125,9 @@ ir_dtype ir_dtype_lookup(const char *name);
 /* ONNX TensorProto.DataType <-> ir_dtype; IR_DTYPE_COUNT / 0 when unmapped. */
 ir_dtype ir_dtype_from_onnx(int onnx_type);
 int ir_dtype_to_onnx(ir_dtype t);
+/* f16 and bf16 are storage types (ir_half.c): values of those dtypes are
+ * converted to f32 by Cast nodes and every other op computes in f32. */
+static inline bool ir_dtype_is_half(ir_dtype t) { return t == IR_DTYPE_F16 || t == IR_DTYPE_BF16; }
 
 #define IR_MAX_RANK 8
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ir_infer_extra.h"
+#include "loomrt.h"
 
 #define DT(t) (1u << IR_DTYPE_##t)
 #define DT_FLOAT (DT(F32) | DT(F64))
@@ -156,6 +157,8 @@ static double scalar_value(const ir_value *v)
     case IR_DTYPE_I8: return *(const int8_t *)v->data;
     case IR_DTYPE_U8:
     case IR_DTYPE_BOOL: return *(const uint8_t *)v->data;
+    case IR_DTYPE_F16: return loomrt_f16_to_f32(*(const uint16_t *)v->data);
+    case IR_DTYPE_BF16: return loomrt_bf16_to_f32(*(const uint16_t *)v->data);
     case IR_DTYPE_COUNT: break;
     }
     return 0;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ir_text.h"
+#include "loomrt.h"
 
 typedef enum tok_kind {
     TK_EOF,
@@ -544,6 +545,15 @@ static void parse_element(parser *p, ir_dtype t, unsigned char *dst)
         *dst = is_ident(p, "true");
         next(p);
         break;
+    case IR_DTYPE_F16:
+    case IR_DTYPE_BF16: { /* an f32 literal, rounded to the half type */
+        uint32_t b = (uint32_t)parse_float_bits(p, false);
+        float f;
+        memcpy(&f, &b, 4);
+        uint16_t h = t == IR_DTYPE_F16 ? loomrt_f32_to_f16(f) : loomrt_f32_to_bf16(f);
+        memcpy(dst, &h, 2);
+        break;
+    }
     case IR_DTYPE_COUNT: break;
     }
 }

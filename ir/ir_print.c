@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ir_text.h"
+#include "loomrt.h"
 
 typedef struct sink {
     FILE *file;      /* write here, or else append to buf */
@@ -204,6 +205,8 @@ static void print_type(sink *s, const ir_value *v)
     put(s, "]", 1);
 }
 
+static double element_f64(const ir_value *v, int64_t i);
+
 /* Element i of a constant as a literal of its dtype. */
 static void print_element(sink *s, const ir_value *v, int64_t i)
 {
@@ -217,6 +220,8 @@ static void print_element(sink *s, const ir_value *v, int64_t i)
     case IR_DTYPE_I8: putf(s, "%d", (int)(int8_t)*p); break;
     case IR_DTYPE_U8: putf(s, "%u", (unsigned)*p); break;
     case IR_DTYPE_BOOL: puts_(s, *p ? "true" : "false"); break;
+    case IR_DTYPE_F16: /* as the f32 it widens to, exactly */
+    case IR_DTYPE_BF16: format_f32((float)element_f64(v, i), buf, sizeof buf); puts_(s, buf); break;
     case IR_DTYPE_COUNT: break;
     }
 }
@@ -285,6 +290,8 @@ static double element_f64(const ir_value *v, int64_t i)
     case IR_DTYPE_I8: return (int8_t)*p;
     case IR_DTYPE_U8:
     case IR_DTYPE_BOOL: return *p;
+    case IR_DTYPE_F16: { uint16_t x; memcpy(&x, p, 2); return loomrt_f16_to_f32(x); }
+    case IR_DTYPE_BF16: { uint16_t x; memcpy(&x, p, 2); return loomrt_bf16_to_f32(x); }
     case IR_DTYPE_COUNT: break;
     }
     return NAN;

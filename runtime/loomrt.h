@@ -211,6 +211,57 @@ LOOMRT_INLINE float loomrt_sigmoidf(float x)
     return 1.0f / (1.0f + loomrt_expf(-x));
 }
 
+/* ---- half-precision storage ----
+ * IEEE 754 binary16 (f16) and bfloat16 (bf16) held as uint16_t bit
+ * patterns; models compute in f32 and convert at the edges. f32 -> half
+ * rounds to nearest, ties to even; NaN stays NaN (quiet, sign and top
+ * payload bits kept), infinities stay infinite, f16 overflow gives inf and
+ * f16 underflow gives subnormals or a signed zero. half -> f32 is exact.
+ * One implementation serves the interpreter, the loaders and emitted code. */
+
+LOOMRT_INLINE float loomrt_f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, a = h & 0x7fffu;
+    if (a >= 0x7c00u) /* inf, NaN: all-ones exponent, payload shifted up */
+        return loomrt_u2f(sign | 0x7f800000u | (a & 0x3ffu) << 13);
+    if (a >= 0x400u) /* normal: rebias the exponent by 127 - 15 */
+        return loomrt_u2f(sign | ((a << 13) + 0x38000000u));
+    /* zero and subnormals: a * 2^-24, exact in f32 */
+    return loomrt_u2f(sign | loomrt_f2u((float)a * 0x1p-24f));
+}
+
+LOOMRT_INLINE uint16_t loomrt_f32_to_f16(float x)
+{
+    uint32_t u = loomrt_f2u(x), a = u & 0x7fffffffu;
+    uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    if (a > 0x7f800000u) /* NaN: quiet, top 9 payload bits kept */
+        return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x1ffu));
+    if (a >= 0x477ff000u) /* >= 65520 (half-way past 65504) and inf */
+        return (uint16_t)(sign | 0x7c00u);
+    if (a < 0x38800000u) { /* below 2^-14: subnormal f16; adding 0.5 puts the
+                            * 2^-24 unit in f32's last bit, the FPU rounds */
+        float f = loomrt_u2f(a) + 0.5f;
+        return (uint16_t)(sign | (loomrt_f2u(f) - 0x3f000000u));
+    }
+    /* normal: rebias (-(127 - 15) << 23) and round the 13 dropped bits to
+     * nearest even; a carry into the exponent is the right result */
+    a += 0xc8000fffu + ((a >> 13) & 1u);
+    return (uint16_t)(sign | (a >> 13));
+}
+
+LOOMRT_INLINE float loomrt_bf16_to_f32(uint16_t b)
+{
+    return loomrt_u2f((uint32_t)b << 16);
+}
+
+LOOMRT_INLINE uint16_t loomrt_f32_to_bf16(float x)
+{
+    uint32_t u = loomrt_f2u(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) /* NaN: keep it quiet */
+        return (uint16_t)((u >> 16) | 0x40u);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
 #ifdef __cplusplus
 }
 #endif

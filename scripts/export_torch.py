@@ -23,16 +23,20 @@ For each export, a folder NAME_EXPORTER/ receives
                           (loom compiles static shapes: `--dim batch=2`).
 
 Small families (< 2 MB per folder) go to tests/models/ and are committed;
-the torchvision ones (resnet18, mobilenet_v2, squeezenet1_1, random weights)
-go to the folder named with --out, which tests/models reads when
-LOOM_LARGE_MODELS points at it.
+the large ones, all with random weights (torchvision: resnet18,
+mobilenet_v2, squeezenet1_1, mobilenet_v3_small, efficientnet_b0,
+convnext_tiny, deeplabv3_mobilenet_v3_large at 128x128; espcn (DepthToSpace)
+and style_transfer (InstanceNormalization, Resize) defined here;
+transformers: distilbert, t5_small_encoder, whisper_tiny_encoder) go to the
+folder named with --out, which tests/models reads when LOOM_LARGE_MODELS
+points at it.
 
 onnxruntime's outputs are also checked against torch's (printed max error),
 so a broken export is noticed here and not in loom's tests.
 
 Developers run this by hand (the build never does):
 
-    pip install torch torchvision onnxscript onnx onnxruntime
+    pip install torch torchvision onnxscript onnx onnxruntime transformers
     python3 scripts/export_torch.py --out /tmp/loom-large     # everything
     python3 scripts/export_torch.py gpt bert                  # only these
 """
@@ -373,19 +377,129 @@ def make_families():
     return fams
 
 
+class Espcn(nn.Module):
+    """ESPCN super-resolution (Shi et al. 2016), x3: three convolutions and
+    a sub-pixel shuffle (DepthToSpace), on one luminance channel."""
+
+    def __init__(self, scale=3):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(1, 64, 5, padding=2), nn.Tanh(),
+                                  nn.Conv2d(64, 32, 3, padding=1), nn.Tanh(),
+                                  nn.Conv2d(32, scale * scale, 3, padding=1))
+        self.shuffle = nn.PixelShuffle(scale)
+
+    def forward(self, x):
+        return torch.sigmoid(self.shuffle(self.body(x)))
+
+
+class StyleTransfer(nn.Module):
+    """Johnson et al. (2016) style-transfer network, narrow: reflection-
+    padded convolutions with InstanceNormalization, residual blocks, and
+    nearest upsampling + convolution on the way back up."""
+
+    def __init__(self, c=16):
+        super().__init__()
+
+        def conv(i, o, k, s=1):
+            return [nn.ReflectionPad2d(k // 2), nn.Conv2d(i, o, k, s),
+                    nn.InstanceNorm2d(o, affine=True), nn.ReLU()]
+        self.down = nn.Sequential(*conv(3, c, 9), *conv(c, 2 * c, 3, 2), *conv(2 * c, 4 * c, 3, 2))
+        self.res = nn.ModuleList(nn.Sequential(*conv(4 * c, 4 * c, 3)[:3], *conv(4 * c, 4 * c, 3)[:3])
+                                 for _ in range(2))
+        self.up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), *conv(4 * c, 2 * c, 3),
+                                nn.Upsample(scale_factor=2, mode="nearest"), *conv(2 * c, c, 3),
+                                nn.ReflectionPad2d(4), nn.Conv2d(c, 3, 9))
+
+    def forward(self, x):
+        y = self.down(x)
+        for block in self.res:
+            y = y + block(y)
+        return self.up(y)
+
+
+class SegmentationOut(nn.Module):
+    """A torchvision segmentation model's "out" map (its forward returns a
+    dict)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
+class HfHidden(nn.Module):
+    """A transformers encoder's last hidden state (its forward returns a
+    ModelOutput)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, *args):
+        return self.model(*args).last_hidden_state
+
+
+def transformers_families(g):
+    """DistilBERT, the T5-small encoder and the Whisper-tiny encoder, built
+    from their published configurations with random weights (no download)."""
+    try:
+        import transformers as tf
+    except ImportError:
+        print("transformers is not installed: skipping distilbert, t5_small_encoder, "
+              "whisper_tiny_encoder")
+        return {}
+    ids = lambda hi, n: torch.randint(0, hi, (1, n), generator=g)  # noqa: E731
+
+    def distilbert():
+        return HfHidden(tf.DistilBertModel(tf.DistilBertConfig()))
+
+    def t5_encoder():
+        cfg = tf.T5Config(d_model=512, d_ff=2048, num_layers=6, num_heads=8, d_kv=64,
+                          vocab_size=32128, feed_forward_proj="relu")
+        return HfHidden(tf.T5EncoderModel(cfg))
+
+    def whisper_encoder():
+        cfg = tf.WhisperConfig(d_model=384, encoder_layers=4, encoder_attention_heads=6,
+                               decoder_layers=4, decoder_attention_heads=6,
+                               encoder_ffn_dim=1536, decoder_ffn_dim=1536, num_mel_bins=80)
+        return HfHidden(tf.WhisperModel(cfg).get_encoder())
+
+    return {
+        "distilbert": (distilbert, lambda: (ids(30522, 16), torch.ones(1, 16, dtype=torch.int64)),
+                       ["input_ids", "attention_mask"], ["hidden"], {}),
+        "t5_small_encoder": (t5_encoder, lambda: (ids(32128, 16),), ["input_ids"], ["hidden"], {}),
+        # Whisper's encoder takes 3000 mel frames (30 s; its positions are fixed)
+        "whisper_tiny_encoder": (whisper_encoder, lambda: (torch.randn(1, 80, 3000, generator=g),),
+                                 ["mel"], ["hidden"], {}),
+    }
+
+
 def torchvision_families():
-    """The large ones: torchvision classifiers with random weights."""
+    """The large ones: torchvision models with random weights, the image-to-
+    image networks above and the transformers encoders."""
     try:
         import torchvision
     except ImportError:
-        print("torchvision is not installed: skipping resnet18, mobilenet_v2, squeezenet1_1")
+        print("torchvision is not installed: skipping the large models")
         return {}
     g = torch.Generator().manual_seed(2)
     img = lambda: (torch.randn(1, 3, 224, 224, generator=g),)  # noqa: E731
     fams = {}
-    for name in ["resnet18", "mobilenet_v2", "squeezenet1_1"]:
+    for name in ["resnet18", "mobilenet_v2", "squeezenet1_1", "mobilenet_v3_small",
+                 "efficientnet_b0", "convnext_tiny"]:
         ctor = getattr(torchvision.models, name)
         fams[name] = (lambda c=ctor: c(weights=None), img, ["image"], ["logits"], {})
+    seg = torchvision.models.segmentation.deeplabv3_mobilenet_v3_large
+    fams["deeplabv3_mobilenet_v3_large"] = (
+        lambda: SegmentationOut(seg(weights=None, weights_backbone=None, aux_loss=False)),
+        lambda: (torch.randn(1, 3, 128, 128, generator=g),), ["image"], ["out"], {})
+    fams["espcn"] = (Espcn, lambda: (torch.rand(1, 1, 64, 64, generator=g),), ["image"],
+                     ["upscaled"], {})
+    fams["style_transfer"] = (StyleTransfer, lambda: (torch.rand(1, 3, 128, 128, generator=g),),
+                              ["image"], ["styled"], {})
+    fams.update(transformers_families(g))
     return fams
 
 

@@ -2,15 +2,16 @@
 # Installs the Python packages used by benchmarks and example generation
 # (never by the build or the test suite): numpy, onnx, onnxruntime; with
 # the argument "torch" also what scripts/export_torch.py needs (make
-# test-large): torch, torchvision, onnxscript; with "keras" what
-# scripts/gen_keras.py needs: keras 3 (run with KERAS_BACKEND=torch), h5py,
-# torch.
+# test-large): torch, torchvision, onnxscript, transformers (DistilBERT, T5,
+# Whisper built from their configs with random weights; no downloads); with
+# "keras" what scripts/gen_keras.py needs: keras 3 (run with
+# KERAS_BACKEND=torch), h5py, torch.
 set -eu
 mods="numpy onnx onnxruntime"
 pkgs="numpy onnx onnxruntime"
 if [ "${1:-}" = torch ]; then
-    mods="$mods torch torchvision onnxscript"
-    pkgs="$pkgs torch torchvision onnxscript"
+    mods="$mods torch torchvision onnxscript transformers"
+    pkgs="$pkgs torch torchvision onnxscript transformers"
 fi
 if [ "${1:-}" = keras ]; then
     mods="$mods keras h5py torch"

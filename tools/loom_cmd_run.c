@@ -10,6 +10,7 @@
 
 #include "interp.h"
 #include "loom_cli.h"
+#include "loomrt.h"
 
 /* Turns a tensor name into a file name: [A-Za-z0-9._-] kept, others '_'. */
 static void safe_name(const char *name, char *buf, size_t size)
@@ -37,6 +38,8 @@ static void print_value(ir_dtype t, const void *data, int64_t i)
     case IR_DTYPE_I8: printf("%d", ((const int8_t *)data)[i]); break;
     case IR_DTYPE_U8: printf("%u", ((const uint8_t *)data)[i]); break;
     case IR_DTYPE_BOOL: printf("%s", ((const uint8_t *)data)[i] ? "true" : "false"); break;
+    case IR_DTYPE_F16: printf("%.6g", loomrt_f16_to_f32(((const uint16_t *)data)[i])); break;
+    case IR_DTYPE_BF16: printf("%.6g", loomrt_bf16_to_f32(((const uint16_t *)data)[i])); break;
     case IR_DTYPE_COUNT: break;
     }
 }

@@ -78,6 +78,8 @@ static const char *c_type(ir_dtype t)
     case IR_DTYPE_I8: return "int8_t";
     case IR_DTYPE_U8:
     case IR_DTYPE_BOOL: return "uint8_t";
+    case IR_DTYPE_F16: /* bit patterns; docs/emitted-c.md */
+    case IR_DTYPE_BF16: return "uint16_t";
     case IR_DTYPE_COUNT: break;
     }
     return "void";
@@ -113,6 +115,7 @@ static void emit_int(FILE *out, int64_t v)
 }
 
 static void emit_expr(emitter *e, const loop_expr *x);
+static void emit_cast(emitter *e, const loop_expr *x);
 
 static void emit_index(emitter *e, const loop_index *idx)
 {
@@ -253,12 +256,27 @@ static void emit_expr(emitter *e, const loop_expr *x)
         emit_expr(e, x->c3);
         fprintf(out, ")");
         break;
-    case LOOP_EXPR_CAST:
-        fprintf(out, "((%s)", c_type(x->dtype));
-        emit_expr(e, x->a);
-        fprintf(out, ")");
-        break;
+    case LOOP_EXPR_CAST: emit_cast(e, x); break;
     }
+}
+
+/* cast<t>(a) as C's conversion; f16 and bf16 (uint16_t bit patterns, the
+ * other side f32 as the loop verifier checks) through the runtime's
+ * round-to-nearest-even conversions. */
+static void emit_cast(emitter *e, const loop_expr *x)
+{
+    static const char *const to_f32[IR_DTYPE_COUNT] = {
+        [IR_DTYPE_F16] = "loomrt_f16_to_f32", [IR_DTYPE_BF16] = "loomrt_bf16_to_f32"};
+    static const char *const from_f32[IR_DTYPE_COUNT] = {
+        [IR_DTYPE_F16] = "loomrt_f32_to_f16", [IR_DTYPE_BF16] = "loomrt_f32_to_bf16"};
+    if (to_f32[x->a->dtype])
+        fprintf(e->out, "%s(", to_f32[x->a->dtype]);
+    else if (from_f32[x->dtype])
+        fprintf(e->out, "%s(", from_f32[x->dtype]);
+    else
+        fprintf(e->out, "((%s)", c_type(x->dtype));
+    emit_expr(e, x->a);
+    fprintf(e->out, ")");
 }
 
 static void emit_slice(emitter *e, const loop_slice *s)
@@ -465,6 +483,8 @@ static void emit_const_array(emitter *e, const loop_buf *b)
             case IR_DTYPE_I64: v = ((const int64_t *)b->data)[k]; break;
             case IR_DTYPE_I32: v = ((const int32_t *)b->data)[k]; break;
             case IR_DTYPE_I8: v = ((const int8_t *)b->data)[k]; break;
+            case IR_DTYPE_F16:
+            case IR_DTYPE_BF16: v = ((const uint16_t *)b->data)[k]; break;
             default: v = ((const uint8_t *)b->data)[k]; break;
             }
             emit_int(out, v);

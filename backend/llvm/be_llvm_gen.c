@@ -30,7 +30,7 @@ typedef struct gen {
     LLVMValueRef *base;   /* by buffer id: pointer to element 0 */
     LLVMValueRef *locals; /* by local id: alloca */
     LLVMValueRef *vars;   /* by loop variable id: the current induction value */
-    LLVMTypeRef i1, i8, i32, i64, f32, f64, ptr;
+    LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr;
     ir_diag *d;
     int step;             /* the step being generated (data-error record) */
     bool failed;
@@ -57,6 +57,8 @@ static LLVMTypeRef type_of(gen *g, ir_dtype t)
     case IR_DTYPE_I8:
     case IR_DTYPE_U8:
     case IR_DTYPE_BOOL: return g->i8;
+    case IR_DTYPE_F16:
+    case IR_DTYPE_BF16: return g->i16; /* bit patterns */
     case IR_DTYPE_COUNT: break;
     }
     return g->i8;
@@ -271,13 +273,47 @@ static LLVMValueRef gen_const(gen *g, const loop_expr *x)
     return LLVMConstInt(type_of(g, x->dtype), (unsigned long long)x->c.i, 1);
 }
 
+/* bf16 bits (i16) <-> f32 as loomrt_bf16_to_f32 / loomrt_f32_to_bf16:
+ * round to nearest even, NaN kept quiet. */
+static LLVMValueRef gen_bf16_cast(gen *g, LLVMValueRef v, bool to_bf16)
+{
+    LLVMBuilderRef b = g->b;
+    LLVMValueRef c16 = LLVMConstInt(g->i32, 16, 0);
+    if (!to_bf16)
+        return LLVMBuildBitCast(b, LLVMBuildShl(b, LLVMBuildZExt(b, v, g->i32, ""), c16, ""),
+                                g->f32, "");
+    LLVMValueRef u = LLVMBuildBitCast(b, v, g->i32, "");
+    LLVMValueRef hi = LLVMBuildLShr(b, u, c16, "");
+    LLVMValueRef odd = LLVMBuildAnd(b, hi, LLVMConstInt(g->i32, 1, 0), "");
+    LLVMValueRef bias = LLVMBuildAdd(b, odd, LLVMConstInt(g->i32, 0x7fff, 0), "");
+    LLVMValueRef rounded = LLVMBuildLShr(b, LLVMBuildAdd(b, u, bias, ""), c16, "");
+    LLVMValueRef quiet = LLVMBuildOr(b, hi, LLVMConstInt(g->i32, 0x40, 0), "");
+    LLVMValueRef nan = LLVMBuildFCmp(b, LLVMRealUNO, v, v, "");
+    return LLVMBuildTrunc(b, LLVMBuildSelect(b, nan, quiet, rounded, ""), g->i16, "");
+}
+
+/* f16 bits (i16) <-> f32 through LLVM's half: fpext is exact, fptrunc
+ * rounds to nearest even and keeps NaN and infinities (IEEE 754). */
+static LLVMValueRef gen_f16_cast(gen *g, LLVMValueRef v, bool to_f16)
+{
+    LLVMTypeRef half = LLVMHalfTypeInContext(g->ctx);
+    if (!to_f16)
+        return LLVMBuildFPExt(g->b, LLVMBuildBitCast(g->b, v, half, ""), g->f32, "");
+    return LLVMBuildBitCast(g->b, LLVMBuildFPTrunc(g->b, v, half, ""), g->i16, "");
+}
+
 /* cast<to>(v) as C's conversions; float -> integer is frozen (lowering
- * guards out-of-range values, whose C conversion is undefined). */
+ * guards out-of-range values, whose C conversion is undefined). f16 and
+ * bf16 convert to and from f32 only (the loop verifier checks). */
 static LLVMValueRef gen_cast(gen *g, LLVMValueRef v, ir_dtype from, ir_dtype to)
 {
     LLVMTypeRef t = type_of(g, to);
     if (from == to)
         return v;
+    if (from == IR_DTYPE_F16 || to == IR_DTYPE_F16)
+        return gen_f16_cast(g, v, to == IR_DTYPE_F16);
+    if (from == IR_DTYPE_BF16 || to == IR_DTYPE_BF16)
+        return gen_bf16_cast(g, v, to == IR_DTYPE_BF16);
     if (is_float(from) && is_float(to))
         return LLVMBuildFPCast(g->b, v, t, "");
     if (is_float(from))
@@ -727,6 +763,7 @@ static void gen_types(gen *g)
 {
     g->i1 = LLVMInt1TypeInContext(g->ctx);
     g->i8 = LLVMInt8TypeInContext(g->ctx);
+    g->i16 = LLVMInt16TypeInContext(g->ctx);
     g->i32 = LLVMInt32TypeInContext(g->ctx);
     g->i64 = LLVMInt64TypeInContext(g->ctx);
     g->f32 = LLVMFloatTypeInContext(g->ctx);

@@ -64,6 +64,8 @@ static loop_expr *const_elem(lower_ctx *c, const ir_value *v, int64_t i)
     case IR_DTYPE_I8: return lower_int(c, v->dtype, ((const int8_t *)p)[i]);
     case IR_DTYPE_U8: return lower_int(c, v->dtype, ((const uint8_t *)p)[i]);
     case IR_DTYPE_BOOL: return lower_int(c, v->dtype, ((const uint8_t *)p)[i] != 0);
+    case IR_DTYPE_F16: /* the bit pattern: only a Cast reads it */
+    case IR_DTYPE_BF16: return lower_int(c, v->dtype, ((const uint16_t *)p)[i]);
     case IR_DTYPE_COUNT: break;
     }
     return lower_int(c, v->dtype, 0);
@@ -500,10 +502,16 @@ static void lower_view(lower_ctx *c, loop_step *step, const ir_value *in, const 
 
 /* x converted to dtype `to` as ONNX Cast-21 and the interpreter: to bool is
  * x != 0 (NaN is true); float to integer by float_to_int; integer narrowing
- * keeps the low bits; to float rounds to nearest; from bool is 0 or 1. */
+ * keeps the low bits; to float rounds to nearest; from bool is 0 or 1.
+ * f16 and bf16 convert through f32, the only cast the loop IR has for them
+ * (round to nearest even at the f32 -> half step). */
 static loop_expr *cast_expr(lower_ctx *c, loop_expr *x, ir_dtype to)
 {
     ir_dtype from = x->dtype;
+    if (ir_dtype_is_half(from))
+        return cast_expr(c, loop_cast(c->f, IR_DTYPE_F32, x), to);
+    if (ir_dtype_is_half(to))
+        return loop_cast(c->f, to, cast_expr(c, x, IR_DTYPE_F32));
     if (to == IR_DTYPE_BOOL)
         return lower_bin(c, LOOP_BINOP_NE, x, lower_num(c, from, 0));
     if (is_float(from) && !is_float(to))

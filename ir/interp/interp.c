@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "interp_internal.h"
+#include "loomrt.h"
 #include "ir_fused.h"
 
 typedef loom_status (*kernel_fn)(interp_ctx *c, const ir_node *n);
@@ -64,11 +65,14 @@ double interp_load_f(const void *p, ir_dtype t, int64_t i)
     case IR_DTYPE_I8: return ((const int8_t *)p)[i];
     case IR_DTYPE_U8: return ((const uint8_t *)p)[i];
     case IR_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
+    case IR_DTYPE_F16: return loomrt_f16_to_f32(((const uint16_t *)p)[i]);
+    case IR_DTYPE_BF16: return loomrt_bf16_to_f32(((const uint16_t *)p)[i]);
     case IR_DTYPE_COUNT: break;
     }
     return 0;
 }
 
+/* f64 -> f16/bf16 rounds through f32, as the backends' casts do. */
 void interp_store_f(void *p, ir_dtype t, int64_t i, double x)
 {
     switch (t) {
@@ -79,6 +83,8 @@ void interp_store_f(void *p, ir_dtype t, int64_t i, double x)
     case IR_DTYPE_I8: ((int8_t *)p)[i] = (int8_t)x; break;
     case IR_DTYPE_U8: ((uint8_t *)p)[i] = (uint8_t)x; break;
     case IR_DTYPE_BOOL: ((uint8_t *)p)[i] = x != 0; break;
+    case IR_DTYPE_F16: ((uint16_t *)p)[i] = loomrt_f32_to_f16((float)x); break;
+    case IR_DTYPE_BF16: ((uint16_t *)p)[i] = loomrt_f32_to_bf16((float)x); break;
     case IR_DTYPE_COUNT: break;
     }
 }
@@ -93,6 +99,8 @@ int64_t interp_load_i(const void *p, ir_dtype t, int64_t i)
     case IR_DTYPE_I8: return ((const int8_t *)p)[i];
     case IR_DTYPE_U8: return ((const uint8_t *)p)[i];
     case IR_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
+    case IR_DTYPE_F16:
+    case IR_DTYPE_BF16: return (int64_t)interp_load_f(p, t, i);
     case IR_DTYPE_COUNT: break;
     }
     return 0;
@@ -108,6 +116,8 @@ void interp_store_i(void *p, ir_dtype t, int64_t i, int64_t x)
     case IR_DTYPE_I8: ((int8_t *)p)[i] = (int8_t)x; break;
     case IR_DTYPE_U8: ((uint8_t *)p)[i] = (uint8_t)x; break;
     case IR_DTYPE_BOOL: ((uint8_t *)p)[i] = x != 0; break;
+    case IR_DTYPE_F16:
+    case IR_DTYPE_BF16: interp_store_f(p, t, i, (double)x); break;
     case IR_DTYPE_COUNT: break;
     }
 }

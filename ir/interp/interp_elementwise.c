@@ -342,20 +342,23 @@ loom_status interp_compare(interp_ctx *c, const ir_node *n)
 
 /* ONNX Cast-21 between loom's dtypes: to bool is x != 0 (NaN is true); from
  * bool is 0 or 1; float to integer as onnxruntime (float_to_int); integer
- * narrowing keeps the low bits; to float rounds to nearest. */
+ * narrowing keeps the low bits; to float rounds to nearest (to f16/bf16:
+ * ties to even, through f32). */
 loom_status interp_cast(interp_ctx *c, const ir_node *n)
 {
     const ir_value *x = n->inputs[0], *y = n->outputs[0];
     const void *px = interp_in(c, n, 0);
     void *py = interp_out(c, n, 0);
     int64_t total = ir_shape_numel(&x->shape);
+    bool xf = is_float(x->dtype) || ir_dtype_is_half(x->dtype);
+    bool yf = is_float(y->dtype) || ir_dtype_is_half(y->dtype);
     for (int64_t i = 0; i < total; i++) {
-        if (is_float(x->dtype) && y->dtype == IR_DTYPE_BOOL)
+        if (xf && y->dtype == IR_DTYPE_BOOL)
             interp_store_i(py, y->dtype, i, interp_load_f(px, x->dtype, i) != 0);
-        else if (is_float(x->dtype) && !is_float(y->dtype))
+        else if (xf && !yf)
             interp_store_i(py, y->dtype, i,
                            float_to_int(interp_load_f(px, x->dtype, i), y->dtype));
-        else if (is_float(x->dtype))
+        else if (xf)
             interp_store_f(py, y->dtype, i, interp_load_f(px, x->dtype, i));
         else
             interp_store_i(py, y->dtype, i, interp_load_i(px, x->dtype, i));

@@ -20,6 +20,7 @@
 #include "interp.h"
 #include "ir_stats.h"
 #include "ir_text.h"
+#include "loomrt.h"
 
 #define MAX_FLOPS ((int64_t)20 * 1000 * 1000)
 #define MAX_BYTES ((int64_t)16 << 20) /* constants, activations, inputs and outputs each */
@@ -65,6 +66,8 @@ static void fill(void *data, ir_dtype t, int64_t n)
         case IR_DTYPE_I8: ((int8_t *)data)[k] = (int8_t)v; break;
         case IR_DTYPE_U8: ((uint8_t *)data)[k] = (uint8_t)(v + 2); break;
         case IR_DTYPE_BOOL: ((uint8_t *)data)[k] = (uint8_t)(k & 1); break;
+        case IR_DTYPE_F16: ((uint16_t *)data)[k] = loomrt_f32_to_f16(0.75f * (float)v); break;
+        case IR_DTYPE_BF16: ((uint16_t *)data)[k] = loomrt_f32_to_bf16(0.75f * (float)v); break;
         case IR_DTYPE_COUNT: break;
         }
     }

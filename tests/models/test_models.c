@@ -17,8 +17,9 @@
  * lists it ("NAME REASON" lines); a listed model that compiles fails too, so
  * the list stays true. Any other failure of the C path fails the model.
  *
- * The large models (torchvision resnet18, mobilenet_v2, squeezenet1_1) are
- * checked the same way from the folder named by the environment variable
+ * The large models (torchvision classifiers and a segmentation net, an
+ * ESPCN, a style-transfer net and transformers encoders; the list is in
+ * scripts/export_torch.py) are checked the same way from the folder named by the environment variable
  * LOOM_LARGE_MODELS (`scripts/export_torch.py --out DIR`); without it the
  * run says that they were skipped and why.
  *
@@ -443,7 +444,8 @@ int main(int argc, char **argv)
         if (large && large[0])
             run_folder(large, &n);
         else
-            printf("note: large models (resnet18, mobilenet_v2, squeezenet1_1) skipped: set "
+            printf("note: large models (resnet18, mobilenet_v3_small, efficientnet_b0, ...) "
+                   "skipped: set "
                    "LOOM_LARGE_MODELS to the folder written by scripts/export_torch.py --out\n");
     }
     if (n.c_unsupported)

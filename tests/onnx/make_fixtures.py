@@ -113,7 +113,8 @@ def symbolic():
 
 def unsupported():
     """Several problems at once: ops loom lacks (default and custom domain), an
-    unknown attribute, a Cast to f16 and an f16 initializer."""
+    unknown attribute, a Cast to f16 and an f16 initializer (which load since
+    f16 is a storage type; only the other three are reported)."""
     nodes = [
         helper.make_node("Relu", ["x"], ["r"]),
         helper.make_node("Det", ["r"], ["up"], name="Det_12"),
@@ -187,8 +188,65 @@ def tensor_file():
         f.write(t.SerializeToString())
 
 
+def save_tensor(arr, fname, dtype=None):
+    """A TensorProto file; dtype overrides the element type (bf16 bits)."""
+    t = numpy_helper.from_array(arr, fname.split(".")[0])
+    if dtype is not None:
+        t.data_type = dtype
+    with open(os.path.join(OUT, fname), "wb") as f:
+        f.write(t.SerializeToString())
+
+
+def bf16_bits(x):
+    """float32 -> bfloat16 bit patterns, round to nearest even (numpy only)."""
+    u = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def half():
+    """f16 and bf16 storage: a small MLP-like graph whose weights, input and
+    output are half. half_f16's reference output comes from onnxruntime;
+    half_bf16 (onnxruntime has no bf16 CPU kernels for these ops) from numpy
+    in f32, rounded to bf16 per op as the ONNX ops define."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal((8, 5)).astype(np.float32)
+    b = rng.standard_normal((5,)).astype(np.float32)
+    x = rng.standard_normal((3, 8)).astype(np.float32)
+    F16, BF16 = TensorProto.FLOAT16, TensorProto.BFLOAT16
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Add", ["m", "b"], ["a"]),
+             helper.make_node("Relu", ["a"], ["r"]), helper.make_node("Cast", ["r"], ["r32"], to=1),
+             helper.make_node("Sigmoid", ["r32"], ["s"]), helper.make_node("Cast", ["s"], ["sh"], to=F16),
+             helper.make_node("Max", ["r", "sh"], ["y"])]
+    io = lambda name, t, dims: helper.make_tensor_value_info(name, t, dims)
+    inits = [numpy_helper.from_array(w.astype(np.float16), "w"),
+             numpy_helper.from_array(b.astype(np.float16), "b")]  # raw_data
+    m = model(nodes, [io("x", F16, [3, 8])], [io("y", F16, [3, 5]), io("r32", 1, [3, 5])], inits)
+    save(m, "half_f16.onnx")
+    y, r32 = ort.InferenceSession(m.SerializeToString()).run(None, {"x": x.astype(np.float16)})
+    save_tensor(x.astype(np.float16), "half_f16_x.pb")
+    save_tensor(y, "half_f16_y.pb")
+    save_tensor(r32, "half_f16_r32.pb")
+    # bf16: initializers in int32_data, output rounded per op
+    bf = lambda a: (bf16_bits(a).astype(np.uint32) << 16).view(np.float32)
+    nodes = [helper.make_node("Mul", ["x", "w"], ["m"]), helper.make_node("Add", ["m", "b"], ["y"])]
+    wb = rng.standard_normal((3, 5)).astype(np.float32)
+    inits = []
+    for name, a in (("w", wb), ("b", b)):  # the bit patterns in int32_data
+        t = TensorProto(name=name, data_type=BF16, dims=list(a.shape))
+        t.int32_data.extend(bf16_bits(a).astype(np.int32).ravel().tolist())
+        inits.append(t)
+    save(model(nodes, [io("x", BF16, [3, 5])], [io("y", BF16, [3, 5])], inits), "half_bf16.onnx")
+    xb = rng.standard_normal((3, 5)).astype(np.float32)
+    yb = bf(bf(bf(xb) * bf(wb)) + bf(b))
+    save_tensor(bf16_bits(xb), "half_bf16_x.pb", BF16)
+    save_tensor(bf16_bits(yb), "half_bf16_y.pb", BF16)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    half()
     tensor_file()
     reshape_input()
     init_forms()

@@ -22,7 +22,12 @@ Test(ir, dtypes)
 {
     cr_assert_eq(ir_dtype_lookup("f32"), IR_DTYPE_F32);
     cr_assert_eq(ir_dtype_lookup("bool"), IR_DTYPE_BOOL);
-    cr_assert_eq(ir_dtype_lookup("f16"), IR_DTYPE_COUNT);
+    cr_assert_eq(ir_dtype_lookup("f16"), IR_DTYPE_F16);
+    cr_assert_eq(ir_dtype_lookup("bf16"), IR_DTYPE_BF16);
+    cr_assert_eq(ir_dtype_lookup("f8"), IR_DTYPE_COUNT);
+    cr_assert_eq(ir_dtype_from_onnx(10), IR_DTYPE_F16);
+    cr_assert_eq(ir_dtype_from_onnx(16), IR_DTYPE_BF16);
+    cr_assert_eq(ir_dtype_size(IR_DTYPE_BF16), 2);
     cr_assert_eq(ir_dtype_size(IR_DTYPE_I64), 8);
     cr_assert_eq(ir_dtype_from_onnx(1), IR_DTYPE_F32);
     cr_assert_eq(ir_dtype_to_onnx(IR_DTYPE_BOOL), 9);

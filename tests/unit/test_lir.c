@@ -451,9 +451,9 @@ Test(lir, error_duplicate_definition)
 
 Test(lir, error_bad_dtype)
 {
-    parse_fails_with("graph @g(%x: f16[2]) {\n  return %x\n}\n",
-                     "t.lir:1:14: error: unknown dtype 'f16'\n"
-                     "graph @g(%x: f16[2]) {\n"
+    parse_fails_with("graph @g(%x: f8e4[2]) {\n  return %x\n}\n",
+                     "t.lir:1:14: error: unknown dtype 'f8e4'\n"
+                     "graph @g(%x: f8e4[2]) {\n"
                      "             ^\n");
 }
 

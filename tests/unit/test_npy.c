@@ -72,7 +72,8 @@ static void read_fails(const char *path, loom_status st, const char *substr)
 Test(npy, round_trip_every_dtype_and_rank)
 {
     static const ir_dtype types[] = {IR_DTYPE_F32, IR_DTYPE_F64, IR_DTYPE_I64, IR_DTYPE_I32,
-                                     IR_DTYPE_I8, IR_DTYPE_U8, IR_DTYPE_BOOL};
+                                     IR_DTYPE_I8, IR_DTYPE_U8, IR_DTYPE_BOOL, IR_DTYPE_F16,
+                                     IR_DTYPE_BF16};
     static const ir_shape shapes[] = {{0, {0}}, {1, {5}}, {3, {2, 1, 3}}, {2, {0, 4}},
                                       {8, {1, 2, 1, 1, 1, 1, 1, 2}}};
     unsigned char data[64];
@@ -113,6 +114,9 @@ Test(npy, writes_exactly_what_numpy_writes)
         {IR_DTYPE_I64, {1, {5}}, "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }", 168},
         {IR_DTYPE_F64, {0, {0}}, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 136},
         {IR_DTYPE_BOOL, {2, {0, 2}}, "{'descr': '|b1', 'fortran_order': False, 'shape': (0, 2), }", 128},
+        {IR_DTYPE_F16, {1, {5}}, "{'descr': '<f2', 'fortran_order': False, 'shape': (5,), }", 138},
+        /* ml_dtypes.bfloat16 arrays: a 2-byte void */
+        {IR_DTYPE_BF16, {1, {3}}, "{'descr': '<V2', 'fortran_order': False, 'shape': (3,), }", 134},
     };
     unsigned char zeros[64] = {0}, got[512];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -174,8 +178,8 @@ Test(npy, malformed_files_give_clear_errors)
     read_fails(p, LOOM_STATUS_UNSUPPORTED, "Fortran-order arrays are not supported");
     make_npy(p, 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (4,), }", v, sizeof v);
     read_fails(p, LOOM_STATUS_UNSUPPORTED, "big-endian dtype '>f4'");
-    make_npy(p, 1, "{'descr': '<f2', 'fortran_order': False, 'shape': (4,), }", v, sizeof v);
-    read_fails(p, LOOM_STATUS_UNSUPPORTED, "dtype '<f2' is not supported");
+    make_npy(p, 1, "{'descr': '<u2', 'fortran_order': False, 'shape': (4,), }", v, sizeof v);
+    read_fails(p, LOOM_STATUS_UNSUPPORTED, "dtype '<u2' is not supported");
     make_npy(p, 1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (4,), }", v, sizeof v);
     read_fails(p, LOOM_STATUS_UNSUPPORTED, "structured dtypes are not supported");
     make_npy(p, 1, "{'descr': '<f4', 'fortran_order': False}", v, sizeof v);

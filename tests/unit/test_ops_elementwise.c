@@ -369,8 +369,9 @@ Test(elementwise_infer, cast)
         int code;
         ir_dtype t;
     } ok[] = {{1, IR_DTYPE_F32}, {11, IR_DTYPE_F64}, {7, IR_DTYPE_I64}, {6, IR_DTYPE_I32},
-              {3, IR_DTYPE_I8},  {2, IR_DTYPE_U8},   {9, IR_DTYPE_BOOL}};
-    for (int i = 0; i < 7; i++) {
+              {3, IR_DTYPE_I8},  {2, IR_DTYPE_U8},   {9, IR_DTYPE_BOOL}, {10, IR_DTYPE_F16},
+              {16, IR_DTYPE_BF16}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         ir_graph *g = tl_graph("g");
         ir_node *n = unary_graph(g, IR_OP_CAST, IR_DTYPE_F32, 2, D(3, 2));
         ir_node_set_int(g, n, "to", ok[i].code);
@@ -384,8 +385,7 @@ Test(elementwise_infer, cast)
         loom_status st;
         const char *msg;
     } bad[] = {
-        {10, LOOM_STATUS_UNSUPPORTED, "cast to FLOAT16 (ONNX data type 10) is not supported"},
-        {16, LOOM_STATUS_UNSUPPORTED, "cast to BFLOAT16 (ONNX data type 16)"},
+        {4, LOOM_STATUS_UNSUPPORTED, "cast to UINT16 (ONNX data type 4) is not supported"},
         {8, LOOM_STATUS_UNSUPPORTED, "cast to STRING (ONNX data type 8)"},
         {13, LOOM_STATUS_UNSUPPORTED, "cast to UINT64 (ONNX data type 13)"},
         {0, LOOM_STATUS_INVALID_MODEL, "cast to UNDEFINED (ONNX data type 0)"},
@@ -1178,7 +1178,8 @@ static int onnx_code(ir_dtype t)
 Test(elementwise_interp, cast_all_pairs)
 {
     size_t n_cases = sizeof cast_cases / sizeof cast_cases[0];
-    cr_assert_eq(n_cases, (size_t)IR_DTYPE_COUNT * IR_DTYPE_COUNT);
+    /* every pair but those with f16/bf16 (tests/unit/test_half.c) */
+    cr_assert_eq(n_cases, (size_t)(IR_DTYPE_COUNT - 2) * (IR_DTYPE_COUNT - 2));
     for (size_t i = 0; i < n_cases; i++) {
         const cast_case *cc = &cast_cases[i];
         ir_graph *g = tl_graph("g");

@@ -1002,11 +1002,16 @@ Test(ops_shape, transpose_and_reverse_every_dtype)
         {1, -2, 3, 4, 5, -6}, {1, 4, -2, 5, 3, -6}, {3, -2, 1, -6, 5, 4}};
     static const uint8_t u8[3][6] = {{1, 2, 3, 4, 5, 6}, {1, 4, 2, 5, 3, 6}, {3, 2, 1, 6, 5, 4}};
     static const uint8_t b8[3][6] = {{1, 0, 1, 1, 0, 0}, {1, 1, 0, 0, 1, 0}, {1, 0, 1, 0, 0, 1}};
+    /* f16 bit patterns of 1, -2, 3, 4, 5, -6 (moved as they are; bf16 too) */
+    static const uint16_t h16[3][6] = {{0x3c00, 0xc000, 0x4200, 0x4400, 0x4500, 0xc600},
+                                       {0x3c00, 0x4400, 0xc000, 0x4500, 0x4200, 0xc600},
+                                       {0x4200, 0xc000, 0x3c00, 0xc600, 0x4500, 0x4400}};
     const struct {
         ir_dtype t;
         const void *data; /* input, transposed, reversed; 6 elements each */
     } cases[] = {{IR_DTYPE_F32, f32}, {IR_DTYPE_F64, f64}, {IR_DTYPE_I64, i64}, {IR_DTYPE_I32, i32},
-                 {IR_DTYPE_I8, i8},   {IR_DTYPE_U8, u8},   {IR_DTYPE_BOOL, b8}};
+                 {IR_DTYPE_I8, i8},   {IR_DTYPE_U8, u8},   {IR_DTYPE_BOOL, b8}, {IR_DTYPE_F16, h16},
+                 {IR_DTYPE_BF16, h16}};
     cr_assert_eq(sizeof cases / sizeof cases[0], IR_DTYPE_COUNT, "a dtype is not covered");
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         size_t es = ir_dtype_size(cases[k].t);
