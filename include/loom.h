@@ -113,11 +113,12 @@ loom_status loom_model_load(const char *path, const loom_load_options *opts, loo
                             loom_diag *diag);
 
 typedef enum loom_format { LOOM_FORMAT_JSON = 0, LOOM_FORMAT_LIR, LOOM_FORMAT_ONNX } loom_format;
-/* Loads a model from size bytes at data (copied). base_dir resolves a JSON
- * model's weights file (NULL: the current folder). ONNX from memory is not
- * supported yet (LOOM_STATUS_UNSUPPORTED). */
+/* Loads a model of format from size bytes at data (copied). base_dir
+ * resolves a JSON model's weights file and an ONNX model's external data
+ * (NULL: the current folder). opts and diag may be NULL. */
 loom_status loom_model_load_memory(const void *data, size_t size, loom_format format,
-                                   const char *base_dir, loom_model **out, loom_diag *diag);
+                                   const char *base_dir, const loom_load_options *opts,
+                                   loom_model **out, loom_diag *diag);
 /* NULL is allowed. */
 void loom_model_free(loom_model *m);
 

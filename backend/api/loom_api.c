@@ -19,12 +19,11 @@
 #include "fe.h"
 #include "interp.h"
 #include "loom_api_internal.h"
-#include "ir_text.h"
 #include "loom.h"
 
 struct loom_model {
     char *path;         /* the file, or for a model in memory its base folder */
-    char *text;         /* a model in memory (copied), or NULL */
+    char *text;         /* a model in memory (copied bytes), or NULL */
     size_t text_len;
     loom_format format;
     char **dims;        /* NULL-terminated copies, or NULL */
@@ -207,32 +206,28 @@ static loom_status copy_consts(loom_model *m, const loom_load_options *o, const 
 /* Loads a fresh graph from m's source and options. */
 static loom_status model_graph(const loom_model *m, ir_graph **out, ir_diag *d)
 {
-    if (m->text && m->format == LOOM_FORMAT_JSON)
-        return fe_json_load_string(m->text, m->text_len, "<memory>", m->path, out, d);
+    static const fe_format formats[] = {FE_FORMAT_JSON, FE_FORMAT_LIR, FE_FORMAT_ONNX};
+    const char *const *dims = (const char *const *)m->dims;
     if (m->text)
-        return ir_parse(m->text, m->text_len, "<memory>", out, d);
-    return fe_load_model_bound(m->path, (const char *const *)m->dims, m->binds, m->n_binds, out,
-                               d);
+        return fe_load_memory_bound(m->text, m->text_len, formats[m->format], "<memory>", m->path,
+                                    dims, m->binds, m->n_binds, out, d);
+    return fe_load_model_bound(m->path, dims, m->binds, m->n_binds, out, d);
 }
 
-loom_status loom_model_load(const char *path, const loom_load_options *opts, loom_model **out,
-                            loom_diag *diag)
+/* Copies opts into m and loads its graph once, to report a bad model now;
+ * frees m on error. fn names the API call in argument errors. */
+static loom_status model_finish(loom_model *m, const loom_load_options *opts, loom_model **out,
+                                loom_diag *diag, const char *fn)
 {
-    if (!out)
-        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_model_load", "out is NULL");
-    *out = NULL;
-    if (!path)
-        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_model_load", "path is NULL");
-    loom_model *m = ir_calloc(1, sizeof *m);
     const char *why = "out of memory";
-    loom_status st = m && (m->path = dup_str(path)) ? LOOM_STATUS_OK : LOOM_STATUS_NOMEM;
-    if (!st && opts && !copy_dims(m, opts->dims))
+    loom_status st = LOOM_STATUS_OK;
+    if (opts && !copy_dims(m, opts->dims))
         st = LOOM_STATUS_NOMEM;
     if (!st && opts)
         st = copy_consts(m, opts, &why);
     if (st) {
         loom_model_free(m);
-        return diag_fail(diag, st, "loom_model_load", why);
+        return diag_fail(diag, st, fn, why);
     }
     ir_diag d;
     ir_diag_init(&d);
@@ -243,6 +238,23 @@ loom_status loom_model_load(const char *path, const loom_load_options *opts, loo
     }
     *out = m;
     return diag_set(diag, &d, LOOM_STATUS_OK);
+}
+
+loom_status loom_model_load(const char *path, const loom_load_options *opts, loom_model **out,
+                            loom_diag *diag)
+{
+    static const char fn[] = "loom_model_load";
+    if (!out)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, "out is NULL");
+    *out = NULL;
+    if (!path)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, "path is NULL");
+    loom_model *m = ir_calloc(1, sizeof *m);
+    if (!m || !(m->path = dup_str(path))) {
+        loom_model_free(m);
+        return diag_fail(diag, LOOM_STATUS_NOMEM, fn, "out of memory");
+    }
+    return model_finish(m, opts, out, diag, fn);
 }
 
 /* Checks load_memory's arguments; returns NULL or what is wrong. */
@@ -256,7 +268,8 @@ static const char *check_memory(const void *data, size_t size, loom_format forma
 }
 
 loom_status loom_model_load_memory(const void *data, size_t size, loom_format format,
-                                   const char *base_dir, loom_model **out, loom_diag *diag)
+                                   const char *base_dir, const loom_load_options *opts,
+                                   loom_model **out, loom_diag *diag)
 {
     static const char fn[] = "loom_model_load_memory";
     if (!out)
@@ -265,8 +278,6 @@ loom_status loom_model_load_memory(const void *data, size_t size, loom_format fo
     const char *why = check_memory(data, size, format);
     if (why)
         return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, why);
-    if (format == LOOM_FORMAT_ONNX)
-        return diag_fail(diag, LOOM_STATUS_UNSUPPORTED, fn, "ONNX models load from a path only");
     loom_model *m = ir_calloc(1, sizeof *m);
     if (!m || !(m->path = dup_str(base_dir ? base_dir : ".")) || !(m->text = ir_malloc(size))) {
         loom_model_free(m);
@@ -275,15 +286,7 @@ loom_status loom_model_load_memory(const void *data, size_t size, loom_format fo
     memcpy(m->text, data, size);
     m->text_len = size;
     m->format = format;
-    ir_diag d;
-    ir_diag_init(&d);
-    loom_status st = model_graph(m, &m->g, &d);
-    if (st) {
-        loom_model_free(m);
-        return diag_set(diag, &d, st);
-    }
-    *out = m;
-    return diag_set(diag, &d, LOOM_STATUS_OK);
+    return model_finish(m, opts, out, diag, fn);
 }
 
 /* ---- compiling ---- */
