@@ -64,6 +64,17 @@ loom_status fe_load_model_weights(const char *path, const char *weights, const c
                                   const fe_binding *binds, int n_binds, ir_graph **out,
                                   ir_diag *d);
 
+/* The model formats, for models in memory. */
+typedef enum fe_format { FE_FORMAT_JSON, FE_FORMAT_LIR, FE_FORMAT_ONNX } fe_format;
+
+/* fe_load_model_bound for a model of len bytes at data (not kept) in
+ * format, named source in messages; base_dir (NULL: ".") resolves a JSON
+ * model's weights file and ONNX external data. */
+loom_status fe_load_memory_bound(const void *data, size_t len, fe_format format,
+                                 const char *source, const char *base_dir,
+                                 const char *const *dims, const fe_binding *binds, int n_binds,
+                                 ir_graph **out, ir_diag *d);
+
 /* .npy arrays (format version 1.0-3.0, little-endian, C order). */
 typedef struct fe_npy {
     ir_dtype dtype;

@@ -105,6 +105,25 @@ static bool bind_loaded(ir_graph *g, const fe_binding *b, ir_diag *d)
     return true;
 }
 
+/* After loading a static-shape model with status st: binds the inputs and
+ * verifies again; frees *out on error. Returns the final status. */
+static loom_status bind_static(loom_status st, const fe_binding *binds, int n_binds,
+                               ir_graph **out, ir_diag *d)
+{
+    bool ok = true;
+    for (int i = 0; !st && i < n_binds; i++)
+        ok = bind_loaded(*out, &binds[i], d) && ok;
+    if (!st && ok && n_binds)
+        st = ir_verify(*out, d);
+    if (!st && !ok)
+        st = LOOM_STATUS_INVALID_ARG;
+    if (st) {
+        ir_graph_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 loom_status fe_load_model_bound(const char *path, const char *const *dims,
                                 const fe_binding *binds, int n_binds, ir_graph **out,
                                 ir_diag *d)
@@ -127,16 +146,24 @@ loom_status fe_load_model_weights(const char *path, const char *weights, const c
         return fe_onnx_load_bound(path, dims, binds, n_binds, out, d);
     loom_status st = keras ? fe_keras_load(path, weights, dims, out, d)
                            : load_static(path, dims, out, d);
-    bool ok = true;
-    for (int i = 0; !st && i < n_binds; i++)
-        ok = bind_loaded(*out, &binds[i], d) && ok;
-    if (!st && ok && n_binds)
-        st = ir_verify(*out, d);
-    if (!st && !ok)
-        st = LOOM_STATUS_INVALID_ARG;
-    if (st) {
-        ir_graph_free(*out);
-        *out = NULL;
+    return bind_static(st, binds, n_binds, out, d);
+}
+
+loom_status fe_load_memory_bound(const void *data, size_t len, fe_format format,
+                                 const char *source, const char *base_dir,
+                                 const char *const *dims, const fe_binding *binds, int n_binds,
+                                 ir_graph **out, ir_diag *d)
+{
+    *out = NULL;
+    if (format == FE_FORMAT_ONNX)
+        return fe_onnx_load_memory(data, len, source, base_dir, dims, binds, n_binds, out, d);
+    if (dims && dims[0]) {
+        ir_diag_errorf(d, "%s: dim pins apply to ONNX models only (%s has static shapes)",
+                       source, format == FE_FORMAT_LIR ? ".lir" : "JSON");
+        return LOOM_STATUS_INVALID_ARG;
     }
-    return st;
+    loom_status st = format == FE_FORMAT_JSON
+                         ? fe_json_load_string(data, len, source, base_dir ? base_dir : ".", out, d)
+                         : ir_parse(data, len, source, out, d);
+    return bind_static(st, binds, n_binds, out, d);
 }

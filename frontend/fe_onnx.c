@@ -1024,7 +1024,8 @@ static const char *folder_of(ir_arena *a, const char *path)
 static __attribute__((noinline)) loom_status load_model(onnx_ctx *c, const char *const *dims)
 {
     const Onnx__GraphProto *gp = c->m->graph;
-    c->base_dir = folder_of(&c->g->arena, c->g->source);
+    if (!c->base_dir)
+        c->base_dir = folder_of(&c->g->arena, c->g->source);
     c->bind_used = ir_arena_array(&c->g->arena, (size_t)c->n_binds + 1, sizeof *c->bind_used);
     check_opsets(c);
     if (!gp) {
@@ -1093,6 +1094,41 @@ static bool required_strings(const Onnx__ModelProto *m)
     return true;
 }
 
+/* Decodes the ModelProto in len bytes at buf with allocator a (already
+ * initialized); source names it in messages to d. */
+static loom_status decode_model(const uint8_t *buf, size_t len, const char *source,
+                                fe_onnx_alloc *a, Onnx__ModelProto **out, ir_diag *d)
+{
+    *out = NULL;
+    if (len == 0) {
+        ir_diag_errorf(d, "%s: the file is empty (0 bytes), not an ONNX model", source);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    if (!fe_onnx_nesting_ok(&onnx__model_proto__descriptor, buf, len)) {
+        ir_diag_errorf(d, "%s: messages nested more than %d levels deep (subgraphs within "
+                       "subgraphs), past the limit of loom and of protobuf's parsers", source,
+                       FE_ONNX_MAX_DEPTH);
+        return LOOM_STATUS_UNSUPPORTED;
+    }
+    *out = onnx__model_proto__unpack(&a->pb, len, buf);
+    if (!*out && a->failed) {
+        ir_diag_errorf(d, "%s: out of memory decoding the model", source);
+        return LOOM_STATUS_NOMEM;
+    }
+    if (!*out) {
+        ir_diag_errorf(d, "%s: not a valid ONNX model (truncated or corrupt protobuf)", source);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    if (!required_strings(*out)) {
+        ir_diag_errorf(d, "%s: not a valid ONNX model (a node without op_type, or an attribute "
+                       "or graph value without a name)", source);
+        onnx__model_proto__free_unpacked(*out, &a->pb);
+        *out = NULL;
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    return LOOM_STATUS_OK;
+}
+
 /* Reads and decodes the ModelProto at path with allocator a; reports to d. */
 static loom_status unpack_model(const char *path, fe_onnx_alloc *a, Onnx__ModelProto **out,
                                 ir_diag *d)
@@ -1103,38 +1139,44 @@ static loom_status unpack_model(const char *path, fe_onnx_alloc *a, Onnx__ModelP
     loom_status st = fe_onnx_read_file(path, &buf, &len, d);
     if (st)
         return st;
-    if (len == 0) {
-        ir_free(buf);
-        ir_diag_errorf(d, "%s: the file is empty (0 bytes), not an ONNX model", path);
-        return LOOM_STATUS_INVALID_MODEL;
-    }
-    if (!fe_onnx_nesting_ok(&onnx__model_proto__descriptor, buf, len)) {
-        ir_free(buf);
-        ir_diag_errorf(d, "%s: messages nested more than %d levels deep (subgraphs within "
-                       "subgraphs), past the limit of loom and of protobuf's parsers", path,
-                       FE_ONNX_MAX_DEPTH);
-        return LOOM_STATUS_UNSUPPORTED;
-    }
-    *out = onnx__model_proto__unpack(&a->pb, len, buf);
+    st = decode_model(buf, len, path, a, out, d);
     ir_free(buf);
-    if (!*out && a->failed) {
-        ir_diag_errorf(d, "%s: out of memory decoding the model", path);
-        return LOOM_STATUS_NOMEM;
-    }
-    if (!*out) {
-        ir_diag_errorf(d, "%s: not a valid ONNX model (truncated or corrupt protobuf)", path);
-        return LOOM_STATUS_INVALID_MODEL;
-    }
-    if (!required_strings(*out)) {
-        ir_diag_errorf(d, "%s: not a valid ONNX model (a node without op_type, or an attribute "
-                       "or graph value without a name)", path);
-        onnx__model_proto__free_unpacked(*out, &a->pb);
-        *out = NULL;
-        return LOOM_STATUS_INVALID_MODEL;
-    }
-    return LOOM_STATUS_OK;
+    return st;
 }
 
+/* Builds the graph of the decoded m (then freed) named source, external
+ * data relative to base_dir (NULL: source's folder). */
+static loom_status load_decoded(Onnx__ModelProto *m, fe_onnx_alloc *alloc, const char *source,
+                                const char *base_dir, const char *const *dims,
+                                const fe_binding *binds, int n_binds, ir_graph **out,
+                                ir_diag *d)
+{
+    const char *gname = m->graph && m->graph->name ? m->graph->name : "";
+    ir_graph *g = ir_graph_new(gname, source);
+    if (!g) {
+        onnx__model_proto__free_unpacked(m, &alloc->pb);
+        ir_diag_errorf(d, "%s: out of memory", source);
+        return LOOM_STATUS_NOMEM;
+    }
+    onnx_ctx c = {.g = g, .d = d, .m = m, .binds = binds, .n_binds = n_binds,
+                  .base_dir = base_dir};
+    jmp_buf jb;
+    loom_status st;
+    if (IR_TRY(&g->arena, jb)) {
+        st = load_model(&c, dims);
+    } else {
+        ir_diag_errorf(d, "%s: out of memory", source);
+        st = LOOM_STATUS_NOMEM;
+    }
+    g->arena.oom = NULL;
+    onnx__model_proto__free_unpacked(m, &alloc->pb);
+    if (st) {
+        ir_graph_free(g);
+        return st;
+    }
+    *out = g;
+    return LOOM_STATUS_OK;
+}
 
 loom_status fe_onnx_load(const char *path, const char *const *dims, ir_graph **out, ir_diag *d)
 {
@@ -1151,29 +1193,23 @@ loom_status fe_onnx_load_bound(const char *path, const char *const *dims,
     loom_status st = unpack_model(path, &alloc, &m, d);
     if (st)
         return st;
-    const char *gname = m->graph && m->graph->name ? m->graph->name : "";
-    ir_graph *g = ir_graph_new(gname, path);
-    if (!g) {
-        onnx__model_proto__free_unpacked(m, &alloc.pb);
-        ir_diag_errorf(d, "%s: out of memory", path);
-        return LOOM_STATUS_NOMEM;
-    }
-    onnx_ctx c = {.g = g, .d = d, .m = m, .binds = binds, .n_binds = n_binds};
-    jmp_buf jb;
-    if (IR_TRY(&g->arena, jb)) {
-        st = load_model(&c, dims);
-    } else {
-        ir_diag_errorf(d, "%s: out of memory", path);
-        st = LOOM_STATUS_NOMEM;
-    }
-    g->arena.oom = NULL;
-    onnx__model_proto__free_unpacked(m, &alloc.pb);
-    if (st) {
-        ir_graph_free(g);
+    return load_decoded(m, &alloc, path, NULL, dims, binds, n_binds, out, d);
+}
+
+loom_status fe_onnx_load_memory(const void *buf, size_t len, const char *source,
+                                const char *base_dir, const char *const *dims,
+                                const fe_binding *binds, int n_binds, ir_graph **out,
+                                ir_diag *d)
+{
+    *out = NULL;
+    Onnx__ModelProto *m;
+    fe_onnx_alloc alloc;
+    fe_onnx_alloc_init(&alloc);
+    loom_status st = decode_model(buf, len, source, &alloc, &m, d);
+    if (st)
         return st;
-    }
-    *out = g;
-    return LOOM_STATUS_OK;
+    return load_decoded(m, &alloc, source, base_dir ? base_dir : ".", dims, binds, n_binds, out,
+                        d);
 }
 
 int fe_onnx_list_ops(const char *path, char *buf, size_t size, ir_diag *d)

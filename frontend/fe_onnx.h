@@ -14,6 +14,12 @@
 loom_status fe_onnx_load_bound(const char *path, const char *const *dims,
                                const fe_binding *binds, int n_binds, ir_graph **out,
                                ir_diag *d);
+/* fe_onnx_load_bound from len bytes at buf, named source in messages;
+ * external data relative to base_dir (NULL: "."). */
+loom_status fe_onnx_load_memory(const void *buf, size_t len, const char *source,
+                                const char *base_dir, const char *const *dims,
+                                const fe_binding *binds, int n_binds, ir_graph **out,
+                                ir_diag *d);
 
 /* Reads a serialized TensorProto from path into a new constant value that
  * lives in g's arena but is not listed in g->values (named after the tensor,

@@ -76,13 +76,31 @@ typedef struct loom_load_options {
     int n_consts;
 } loom_load_options;
 
+/* Where the C backend puts the weights (docs/emitted-c.md). */
+typedef enum loom_weights {
+    LOOM_WEIGHTS_AUTO = 0, /* inline when small, else an .incbin blob */
+    LOOM_WEIGHTS_INLINE,   /* bit-exact arrays in the .c file */
+    LOOM_WEIGHTS_INCBIN    /* always a blob beside the .c file */
+} loom_weights;
+
 typedef struct loom_compile_options {
     loom_backend backend;
     int opt_level;   /* graph passes: 0..3; -1 means the default (3) */
     int threads;     /* BLAS threads; 0 means 1 */
+    /* NULL-terminated names of graph passes to skip (docs/passes.md), or
+     * NULL; borrowed for the call */
+    const char *const *disabled_passes;
+    int unchecked;   /* nonzero: no data checks (indices, divisors) in the code */
+    /* C backend only */
+    loom_weights weights;
+    int standalone;  /* the portable runtime built in, no OpenBLAS */
+    int sanitize;    /* built with -fsanitize=address,undefined */
+    const char *build_dir; /* an existing folder to build in, left in place;
+                              NULL: a temporary folder, removed */
 } loom_compile_options;
 
-/* The defaults: interpreter backend, -O3, one thread. */
+/* The defaults: interpreter backend, -O3, one thread, checked code,
+ * weights by size, OpenBLAS runtime. */
 loom_compile_options loom_compile_options_default(void);
 
 typedef struct loom_model loom_model;
@@ -95,11 +113,12 @@ loom_status loom_model_load(const char *path, const loom_load_options *opts, loo
                             loom_diag *diag);
 
 typedef enum loom_format { LOOM_FORMAT_JSON = 0, LOOM_FORMAT_LIR, LOOM_FORMAT_ONNX } loom_format;
-/* Loads a model from size bytes at data (copied). base_dir resolves a JSON
- * model's weights file (NULL: the current folder). ONNX from memory is not
- * supported yet (LOOM_STATUS_UNSUPPORTED). */
+/* Loads a model of format from size bytes at data (copied). base_dir
+ * resolves a JSON model's weights file and an ONNX model's external data
+ * (NULL: the current folder). opts and diag may be NULL. */
 loom_status loom_model_load_memory(const void *data, size_t size, loom_format format,
-                                   const char *base_dir, loom_model **out, loom_diag *diag);
+                                   const char *base_dir, const loom_load_options *opts,
+                                   loom_model **out, loom_diag *diag);
 /* NULL is allowed. */
 void loom_model_free(loom_model *m);
 
@@ -119,6 +138,20 @@ loom_status loom_output_info(const loom_compiled *c, int i, loom_tensor_info *ou
                              loom_diag *diag);
 /* Bytes of scratch memory one run needs (the planner's arena). */
 size_t loom_workspace_size(const loom_compiled *c);
+
+/* Wall-clock milliseconds of each phase of one loom_compile (0 for a phase
+ * the backend does not have). */
+typedef struct loom_compile_times {
+    double load_ms;    /* reading the model again for this compilation */
+    double passes_ms;  /* graph passes */
+    double lower_ms;   /* lowering to the loop IR and memory planning */
+    double irgen_ms;   /* jit: loop IR -> LLVM IR; c: writing the C files */
+    double opt_ms;     /* jit: LLVM optimization */
+    double codegen_ms; /* jit: machine code; c: the system compiler and dlopen */
+} loom_compile_times;
+/* Fills *out with the times of c's compilation. */
+loom_status loom_compiled_times(const loom_compiled *c, loom_compile_times *out,
+                                loom_diag *diag);
 
 /* A workspace for running c from one thread at a time; one per thread. */
 loom_status loom_workspace_new(const loom_compiled *c, loom_workspace **out, loom_diag *diag);

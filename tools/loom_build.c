@@ -1,10 +1,11 @@
 /*
- * Compiling a model to C for `loom compile`, and building it into a loaded
- * shared object for `run --backend=c` and `bench`: the build happens in a
- * temporary folder under $TMPDIR (default /tmp), which is removed on every
- * exit path, SIGINT and SIGTERM included (the handler removes the files
- * through a directory stream opened beforehand, then re-raises). Slow steps
- * announce themselves on stderr after a second (cli_progress_begin).
+ * Compiling a model to C for `loom compile`, and compiling it through
+ * libloom (loom_compile_graph) for `run` and `bench`: the C backend builds
+ * in a temporary folder under $TMPDIR (default /tmp), which is removed on
+ * every exit path, SIGINT and SIGTERM included (the handler removes the
+ * files through a directory stream opened beforehand, then re-raises).
+ * Slow steps announce themselves on stderr after a second
+ * (cli_progress_begin).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "be.h"
+#include "loom_api_internal.h"
 #include "loom_cli.h"
 
 /* ---- progress notes ---- */
@@ -137,75 +140,90 @@ loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, cons
     return st;
 }
 
-/* --backend=jit: compiles g in-process through LLVM (tools/loom_jit.c). */
-static loom_status build_jit(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d)
+/* The API's options from the command line's. */
+static loom_compile_options build_options(const cli_opts *o, const char **disabled,
+                                          const char *dir)
 {
-    lower_opts lopts = {.unchecked = o->unchecked};
-    cli_progress_begin("compiling the model with LLVM");
-    loom_status st = tool_jit_build(g, &o->passes, &lopts, o->time, &bm->jit, d);
-    cli_progress_end();
-    if (st)
-        return st;
-    bm->m.run = be_llvm_entry(bm->jit);
-    bm->workspace_bytes = be_llvm_workspace_bytes(bm->jit);
-    size_t ws = (size_t)(bm->workspace_bytes + 63) / 64 * 64;
-    bm->workspace = ws ? aligned_alloc(64, ws) : NULL;
-    if (ws && !bm->workspace) {
-        ir_diag_errorf(d, "%s: cannot allocate the %zu-byte workspace: %s", o->model, ws,
-                       strerror(ENOMEM));
-        return LOOM_STATUS_NOMEM;
-    }
-    return LOOM_STATUS_OK;
+    loom_compile_options co = loom_compile_options_default();
+    /* no --backend: bench builds C, run interprets */
+    const char *b = o->backend ? o->backend : o->cmd->bit == CLI_BENCH ? "c" : "interp";
+    co.backend = strcmp(b, "jit") == 0   ? LOOM_BACKEND_JIT
+                 : strcmp(b, "c") == 0   ? LOOM_BACKEND_C
+                                         : LOOM_BACKEND_INTERP;
+    co.opt_level = o->passes.opt_level;
+    co.threads = o->threads ? (int)o->threads : 1;
+    for (int i = 0; i < o->passes.n_disabled; i++)
+        disabled[i] = o->passes.disabled[i]->name;
+    disabled[o->passes.n_disabled] = NULL;
+    co.disabled_passes = disabled;
+    co.unchecked = o->unchecked;
+    co.standalone = o->standalone;
+    co.build_dir = co.backend == LOOM_BACKEND_C ? dir : NULL;
+    return co;
+}
+
+/* CPU time of the process in milliseconds (all threads). */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Prints the compile phases' wall times and the whole compilation's wall
+ * and CPU time (loom run --time): on a loaded machine the two differ. */
+static void print_times(const loom_compiled *c, double wall_ms, double cpu)
+{
+    loom_compile_times t;
+    if (loom_compiled_times(c, &t, NULL) == LOOM_STATUS_OK)
+        fprintf(stderr, "time: passes %.1f ms, lowering %.1f ms, LLVM IR %.1f ms, "
+                        "LLVM optimization %.1f ms, code generation %.1f ms\n"
+                        "time: compile %.1f ms wall, %.1f ms CPU\n",
+                t.passes_ms, t.lower_ms, t.irgen_ms, t.opt_ms, t.codegen_ms, wall_ms, cpu);
 }
 
 loom_status cli_build(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d)
 {
-    /* loom links OpenBLAS (the JIT's kernels); a model loaded into the
-     * process shares it, so its thread count is set here too */
-    be_llvm_set_threads(o->threads ? (int)o->threads : 1);
-    if (cli_is_jit(o))
-        return build_jit(g, o, bm, d);
-    if (!temp_create(bm->dir, sizeof bm->dir, d)) {
+    const char *disabled[PASS_MAX_DISABLED + 1];
+    loom_compile_options co = build_options(o, disabled, bm->dir);
+    if (co.backend == LOOM_BACKEND_C && !temp_create(bm->dir, sizeof bm->dir, d)) {
         bm->dir[0] = '\0';
         return LOOM_STATUS_IO;
     }
-    loop_func *f = NULL;
-    cli_progress_begin("compiling the model to C");
-    loom_status st = cli_compile_to(g, o, bm->dir, "model", "model", BE_WEIGHTS_AUTO, &f, d);
+    cli_progress_begin(co.backend == LOOM_BACKEND_JIT ? "compiling the model with LLVM"
+                       : co.backend == LOOM_BACKEND_C
+                           ? "building the model with the C compiler ($CC, default cc)"
+                           : "preparing the interpreter");
+    double wall0 = be_now_ms(), cpu0 = cpu_ms();
+    loom_status st = loom_compile_graph(g, &co, &bm->c, d);
     cli_progress_end();
     if (st)
         return st;
-    bm->workspace_bytes = f->workspace_bytes;
-    loop_func_free(f);
-    /* OpenBLAS reads this when the model's shared object loads it */
-    char threads[32];
-    snprintf(threads, sizeof threads, "%ld", o->threads ? o->threads : 1);
-    setenv("OPENBLAS_NUM_THREADS", threads, 1);
-    be_cc_opts ccopts = {.standalone = o->standalone};
-    cli_progress_begin("building the model with the C compiler ($CC, default cc)");
-    st = be_cc_build(bm->dir, "model", "model", &ccopts, &bm->m, d);
-    cli_progress_end();
+    if (o->time)
+        print_times(bm->c, be_now_ms() - wall0, cpu_ms() - cpu0);
+    loom_diag diag;
+    st = loom_workspace_new(bm->c, &bm->ws, &diag);
     if (st)
-        return st;
-    size_t ws = (size_t)(bm->workspace_bytes + 63) / 64 * 64;
-    bm->workspace = ws ? aligned_alloc(64, ws) : NULL;
-    if (ws && !bm->workspace) {
-        ir_diag_errorf(d, "%s: cannot allocate the %zu-byte workspace: %s", o->model, ws,
-                       strerror(ENOMEM));
-        return LOOM_STATUS_NOMEM;
-    }
-    return LOOM_STATUS_OK;
+        ir_diag_errorf(d, "%s: %s", o->model, diag.message);
+    return st;
+}
+
+bool cli_built_run(const cli_opts *o, cli_built *bm, const void *const *in, void *const *out)
+{
+    const ir_graph *g = loom_compiled_graph(bm->c);
+    loom_diag diag;
+    loom_status st = loom_run(bm->c, bm->ws, in, g->n_inputs, out, g->n_outputs, &diag);
+    if (st)
+        fprintf(stderr, "%s\n", diag.message[0] ? diag.message : o->model);
+    return st == LOOM_STATUS_OK;
 }
 
 void cli_built_free(cli_built *bm)
 {
-    if (bm->jit)
-        be_llvm_free(bm->jit);
-    else
-        be_cc_unload(&bm->m);
-    bm->jit = NULL;
-    free(bm->workspace);
-    bm->workspace = NULL;
+    loom_workspace_free(bm->ws);
+    loom_compiled_free(bm->c);
+    bm->ws = NULL;
+    bm->c = NULL;
     if (bm->dir[0])
         temp_release();
     bm->dir[0] = '\0';

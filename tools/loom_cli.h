@@ -16,6 +16,7 @@
 #include "ir.h"
 #include "loop_ir.h"
 #include "passes.h"
+#include "loom.h"
 #include "loom_jit.h"
 
 #define EXIT_BAD_INPUT 1
@@ -107,17 +108,21 @@ loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, cons
                            const char *name, be_weights_mode mode, loop_func **out_f,
                            ir_diag *d);
 
-/* The model compiled to C and built into a shared object in a temporary
- * folder under $TMPDIR, removed by cli_built_free (or by SIGINT/SIGTERM). */
+/* The model compiled through libloom for --backend (interp, c or jit),
+ * with one workspace; the C backend builds in a temporary folder under
+ * $TMPDIR, removed by cli_built_free (or by SIGINT/SIGTERM). */
 typedef struct cli_built {
     char dir[4096];
-    be_cc_module m;
-    be_llvm_module *jit; /* --backend=jit: m.run is its entry */
-    void *workspace;
-    int64_t workspace_bytes;
+    loom_compiled *c;
+    loom_workspace *ws;
 } cli_built;
 
+/* Compiles g (which the passes change; it must outlive bm) and makes the
+ * workspace; with o->time prints the compile phases' times. */
 loom_status cli_build(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d);
+/* Runs the built model once; false after printing why (the failing node
+ * of a data error included). */
+bool cli_built_run(const cli_opts *o, cli_built *bm, const void *const *in, void *const *out);
 void cli_built_free(cli_built *bm);
 
 /* --backend=jit */

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "interp.h"
 #include "loom_cli.h"
 
 /* Deterministic pseudo-random values in [-1, 1) (xorshift), or 0/1 for
@@ -47,19 +46,14 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Times `runs` calls after 3 warm-up calls; fills times[]. */
-static bool time_runs(const cli_opts *o, const ir_graph *g, cli_built *bm, const void **in,
-                      void **out, double *times, ir_diag *d)
+static bool time_runs(const cli_opts *o, cli_built *bm, const void **in, void **out,
+                      double *times)
 {
     for (long r = -3; r < o->runs; r++) {
         double t0 = now_ms();
-        int status = bm ? bm->m.run(in, out, bm->workspace) : 0;
-        loom_status st = bm ? LOOM_STATUS_OK : interp_run(g, in, out, d);
+        bool ok = cli_built_run(o, bm, in, out);
         double t1 = now_ms();
-        if (status)
-            fprintf(stderr, "%s: the compiled model returned %d\n", o->model, status);
-        if (st)
-            cli_report(d, o->model, "the interpreter", st);
-        if (status || st)
+        if (!ok)
             return false;
         if (r >= 0)
             times[r] = t1 - t0;
@@ -126,14 +120,15 @@ static int cmd_bench(const cli_opts *o, ir_graph *g, ir_diag *d)
     ok = ok && make_inputs(o, g, arrays, in, d);
     for (int i = 0; ok && i < g->n_outputs; i++)
         ok = (out[i] = cli_alloc_value(g->outputs[i], "output")) != NULL;
-    loom_status st = ok && compiled ? cli_build(g, o, &bm, d) : LOOM_STATUS_OK;
+    loom_status st = ok ? cli_build(g, o, &bm, d) : LOOM_STATUS_OK;
     if (st)
         cli_report(d, o->model, "building", st);
     ok = ok && !st;
-    ok = ok && time_runs(o, g, compiled ? &bm : NULL, in, out, times, d);
+    ok = ok && time_runs(o, &bm, in, out, times);
     cli_flush_diag(d);
     if (ok)
-        print_bench(o, compiled && !o->standalone, times, compiled ? bm.workspace_bytes : 0);
+        print_bench(o, compiled && !o->standalone, times,
+                    compiled ? (int64_t)loom_workspace_size(bm.c) : 0);
     cli_built_free(&bm);
     for (int i = 0; arrays && i < g->n_inputs; i++)
         fe_npy_free(&arrays[i]);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "interp.h"
 #include "loom_cli.h"
 #include "loomrt.h"
 
@@ -94,33 +93,17 @@ static bool write_outputs(const char *dir, const ir_graph *g, void *const *bufs,
     return true;
 }
 
-/* Says why the compiled model's run returned status: the failing node
- * and the data error (loop_error_text), as the interpreter's diagnostic does. */
-static void report_run_error(const cli_opts *o, cli_built *bm, int status)
-{
-    const char *node = NULL, *op = NULL;
-    if (bm->m.last_error)
-        bm->m.last_error(bm->workspace, &node, &op);
-    const char *what = loop_error_text(status);
-    if (node && what)
-        fprintf(stderr, "%s: node \"%s\" (%s): %s (compiled code, error %d)\n", o->model, node,
-                op, what, status);
-    else
-        fprintf(stderr, "%s: the compiled model returned %d\n", o->model, status);
-}
-
-/* Runs the compiled model; false after printing why not. */
-static bool run_compiled(const cli_opts *o, ir_graph *g, const void **in, void **out, ir_diag *d)
+/* Compiles the model through libloom for --backend and runs it once;
+ * false after printing why not. */
+static bool run_built(const cli_opts *o, ir_graph *g, const void **in, void **out, ir_diag *d)
 {
     cli_built bm = {0};
     loom_status st = cli_build(g, o, &bm, d);
-    int status = st ? 0 : bm.m.run(in, out, bm.workspace);
     if (st)
         cli_report(d, o->model, "building", st);
-    if (status)
-        report_run_error(o, &bm, status);
+    bool ok = !st && cli_built_run(o, &bm, in, out);
     cli_built_free(&bm);
-    return !st && !status;
+    return ok;
 }
 
 /* Allocates the outputs, runs the model, prints and writes them. */
@@ -135,14 +118,7 @@ static int run_graph(const cli_opts *o, ir_graph *g, const fe_npy *arrays, ir_di
         in[i] = arrays[i].data;
     for (int i = 0; ok && i < g->n_outputs; i++)
         ok = (out[i] = cli_alloc_value(g->outputs[i], "output")) != NULL;
-    if (ok && o->backend && (strcmp(o->backend, "c") == 0 || cli_is_jit(o))) {
-        ok = run_compiled(o, g, in, out, d);
-    } else if (ok) {
-        loom_status st = interp_run(g, in, out, d);
-        if (st)
-            cli_report(d, o->model, "the interpreter", st);
-        ok = !st;
-    }
+    ok = ok && run_built(o, g, in, out, d);
     for (int i = 0; ok && i < g->n_outputs; i++)
         print_output(g->outputs[i], out[i]);
     ok = ok && (!o->output || write_outputs(o->output, g, out, d));

@@ -1,35 +1,12 @@
 /*
- * The CLI's LLVM-backend commands (loom_jit.h): the compile sequence from a
- * loaded graph to JIT code or an ahead-of-time file, and the compile-time
- * report of `loom run --time`.
+ * The CLI's ahead-of-time LLVM output (loom_jit.h): `loom compile
+ * --emit=llvm|obj` from a loaded graph. Running a model through the JIT
+ * goes through libloom (tools/loom_build.c).
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "be.h"
 #include "loom_jit.h"
-
-static void print_times(const be_compile_times *ct, const be_llvm_times *lt)
-{
-    fprintf(stderr, "time: passes %.1f ms, lowering %.1f ms, LLVM IR %.1f ms, "
-                    "LLVM optimization %.1f ms, code generation %.1f ms\n",
-            ct->passes_ms, ct->lower_ms, lt->irgen_ms, lt->opt_ms, lt->codegen_ms);
-}
-
-loom_status tool_jit_build(ir_graph *g, const pass_options *po, const lower_opts *lo, bool times,
-                           be_llvm_module **out, ir_diag *d)
-{
-    loop_func *f = NULL;
-    be_compile_times ct = {0};
-    *out = NULL;
-    loom_status st = be_compile_timed(g, "model", po, lo, &f, &ct, d);
-    if (st == LOOM_STATUS_OK)
-        st = be_llvm_jit(f, NULL, out, d);
-    loop_func_free(f);
-    if (st == LOOM_STATUS_OK && times)
-        print_times(&ct, be_llvm_times_of(*out));
-    return st;
-}
 
 loom_status tool_jit_emit(ir_graph *g, const pass_options *po, const lower_opts *lo,
                           const char *name, const char *kind, const char *path, ir_diag *d)

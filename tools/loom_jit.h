@@ -1,7 +1,7 @@
 /*
- * The CLI's seam to the LLVM backend (backend/llvm/be_llvm.h): `loom run
- * --backend=jit`, `loom bench --backend=jit` and `loom compile
- * --emit=llvm|obj` go through these two calls.
+ * The CLI's seam to the LLVM backend's ahead-of-time output
+ * (backend/llvm/be_llvm.h): `loom compile --emit=llvm|obj`. `run` and
+ * `bench --backend=jit` compile through libloom (loom_cli.h cli_build).
  */
 #ifndef LOOM_TOOLS_JIT_H
 #define LOOM_TOOLS_JIT_H
@@ -10,13 +10,6 @@
 #include "ir.h"
 #include "lower.h"
 #include "passes.h"
-
-/* Compiles g (graph passes, lowering, planning) and JIT-compiles the
- * result; *out is the callable module. With times, prints the phases
- * (passes, lowering, LLVM IR, LLVM optimization, code generation) to
- * stderr. */
-loom_status tool_jit_build(ir_graph *g, const pass_options *po, const lower_opts *lo, bool times,
-                           be_llvm_module **out, ir_diag *d);
 
 /* Compiles g and writes the optimized LLVM IR (kind "llvm") or an object
  * file (kind "obj") defining NAME_run_v to path. */

@@ -18,12 +18,12 @@
 #include "be_cc.h"
 #include "fe.h"
 #include "interp.h"
-#include "ir_text.h"
+#include "loom_api_internal.h"
 #include "loom.h"
 
 struct loom_model {
     char *path;         /* the file, or for a model in memory its base folder */
-    char *text;         /* a model in memory (copied), or NULL */
+    char *text;         /* a model in memory (copied bytes), or NULL */
     size_t text_len;
     loom_format format;
     char **dims;        /* NULL-terminated copies, or NULL */
@@ -35,10 +35,17 @@ struct loom_model {
 
 struct loom_compiled {
     loom_backend backend;
-    ir_graph *g;        /* private graph: I/O descriptions, the interpreter's program */
+    ir_graph *g;        /* I/O descriptions, the interpreter's program */
+    bool owns_graph;    /* loom_compile's own graph, not loom_compile_graph's */
     be_cc_module cc;    /* LOOM_BACKEND_C; for LOOM_BACKEND_JIT, cc.run is jit's entry */
     be_llvm_module *jit; /* LOOM_BACKEND_JIT */
     size_t workspace_bytes;
+    loom_compile_times times;
+    /* JIT: the steps' nodes and ops, by the step index of the error record */
+    char **step_nodes;
+    ir_op *step_ops;
+    int n_steps;
+    int64_t error_offset;
 };
 
 struct loom_workspace {
@@ -124,7 +131,7 @@ void loom_set_allocator(const loom_allocator *a)
 
 loom_compile_options loom_compile_options_default(void)
 {
-    return (loom_compile_options){.backend = LOOM_BACKEND_INTERP, .opt_level = -1, .threads = 0};
+    return (loom_compile_options){.backend = LOOM_BACKEND_INTERP, .opt_level = -1};
 }
 
 static char *dup_str(const char *s)
@@ -199,32 +206,28 @@ static loom_status copy_consts(loom_model *m, const loom_load_options *o, const 
 /* Loads a fresh graph from m's source and options. */
 static loom_status model_graph(const loom_model *m, ir_graph **out, ir_diag *d)
 {
-    if (m->text && m->format == LOOM_FORMAT_JSON)
-        return fe_json_load_string(m->text, m->text_len, "<memory>", m->path, out, d);
+    static const fe_format formats[] = {FE_FORMAT_JSON, FE_FORMAT_LIR, FE_FORMAT_ONNX};
+    const char *const *dims = (const char *const *)m->dims;
     if (m->text)
-        return ir_parse(m->text, m->text_len, "<memory>", out, d);
-    return fe_load_model_bound(m->path, (const char *const *)m->dims, m->binds, m->n_binds, out,
-                               d);
+        return fe_load_memory_bound(m->text, m->text_len, formats[m->format], "<memory>", m->path,
+                                    dims, m->binds, m->n_binds, out, d);
+    return fe_load_model_bound(m->path, dims, m->binds, m->n_binds, out, d);
 }
 
-loom_status loom_model_load(const char *path, const loom_load_options *opts, loom_model **out,
-                            loom_diag *diag)
+/* Copies opts into m and loads its graph once, to report a bad model now;
+ * frees m on error. fn names the API call in argument errors. */
+static loom_status model_finish(loom_model *m, const loom_load_options *opts, loom_model **out,
+                                loom_diag *diag, const char *fn)
 {
-    if (!out)
-        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_model_load", "out is NULL");
-    *out = NULL;
-    if (!path)
-        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_model_load", "path is NULL");
-    loom_model *m = ir_calloc(1, sizeof *m);
     const char *why = "out of memory";
-    loom_status st = m && (m->path = dup_str(path)) ? LOOM_STATUS_OK : LOOM_STATUS_NOMEM;
-    if (!st && opts && !copy_dims(m, opts->dims))
+    loom_status st = LOOM_STATUS_OK;
+    if (opts && !copy_dims(m, opts->dims))
         st = LOOM_STATUS_NOMEM;
     if (!st && opts)
         st = copy_consts(m, opts, &why);
     if (st) {
         loom_model_free(m);
-        return diag_fail(diag, st, "loom_model_load", why);
+        return diag_fail(diag, st, fn, why);
     }
     ir_diag d;
     ir_diag_init(&d);
@@ -235,6 +238,23 @@ loom_status loom_model_load(const char *path, const loom_load_options *opts, loo
     }
     *out = m;
     return diag_set(diag, &d, LOOM_STATUS_OK);
+}
+
+loom_status loom_model_load(const char *path, const loom_load_options *opts, loom_model **out,
+                            loom_diag *diag)
+{
+    static const char fn[] = "loom_model_load";
+    if (!out)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, "out is NULL");
+    *out = NULL;
+    if (!path)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, "path is NULL");
+    loom_model *m = ir_calloc(1, sizeof *m);
+    if (!m || !(m->path = dup_str(path))) {
+        loom_model_free(m);
+        return diag_fail(diag, LOOM_STATUS_NOMEM, fn, "out of memory");
+    }
+    return model_finish(m, opts, out, diag, fn);
 }
 
 /* Checks load_memory's arguments; returns NULL or what is wrong. */
@@ -248,7 +268,8 @@ static const char *check_memory(const void *data, size_t size, loom_format forma
 }
 
 loom_status loom_model_load_memory(const void *data, size_t size, loom_format format,
-                                   const char *base_dir, loom_model **out, loom_diag *diag)
+                                   const char *base_dir, const loom_load_options *opts,
+                                   loom_model **out, loom_diag *diag)
 {
     static const char fn[] = "loom_model_load_memory";
     if (!out)
@@ -257,8 +278,6 @@ loom_status loom_model_load_memory(const void *data, size_t size, loom_format fo
     const char *why = check_memory(data, size, format);
     if (why)
         return diag_fail(diag, LOOM_STATUS_INVALID_ARG, fn, why);
-    if (format == LOOM_FORMAT_ONNX)
-        return diag_fail(diag, LOOM_STATUS_UNSUPPORTED, fn, "ONNX models load from a path only");
     loom_model *m = ir_calloc(1, sizeof *m);
     if (!m || !(m->path = dup_str(base_dir ? base_dir : ".")) || !(m->text = ir_malloc(size))) {
         loom_model_free(m);
@@ -267,15 +286,7 @@ loom_status loom_model_load_memory(const void *data, size_t size, loom_format fo
     memcpy(m->text, data, size);
     m->text_len = size;
     m->format = format;
-    ir_diag d;
-    ir_diag_init(&d);
-    loom_status st = model_graph(m, &m->g, &d);
-    if (st) {
-        loom_model_free(m);
-        return diag_set(diag, &d, st);
-    }
-    *out = m;
-    return diag_set(diag, &d, LOOM_STATUS_OK);
+    return model_finish(m, opts, out, diag, fn);
 }
 
 /* ---- compiling ---- */
@@ -288,7 +299,12 @@ void loom_compiled_free(loom_compiled *c)
         be_llvm_free(c->jit);
     else
         be_cc_unload(&c->cc);
-    ir_graph_free(c->g);
+    for (int i = 0; c->step_nodes && i < c->n_steps; i++)
+        ir_free(c->step_nodes[i]);
+    ir_free(c->step_nodes);
+    ir_free(c->step_ops);
+    if (c->owns_graph)
+        ir_graph_free(c->g);
     ir_free(c);
 }
 
@@ -309,11 +325,40 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
-/* Emits c->g as C into a temporary folder, builds it with the system
- * compiler and loads it; the folder is removed once the object is loaded. */
-static loom_status compile_c(loom_compiled *c, const loom_compile_options *o,
-                             const pass_options *po, ir_diag *d)
+/* The C backend's options from the API's. */
+static be_c_opts c_options(const loom_compile_options *o, const char *source)
 {
+    static const be_weights_mode modes[] = {BE_WEIGHTS_AUTO, BE_WEIGHTS_INLINE,
+                                            BE_WEIGHTS_INCBIN};
+    return (be_c_opts){.weights = modes[o->weights], .standalone = o->standalone,
+                       .source_name = source};
+}
+
+/* Emits f as C into dir, builds it with the system compiler and loads it. */
+static loom_status build_c(loom_compiled *c, const loom_compile_options *o, const loop_func *f,
+                           const char *dir, ir_diag *d)
+{
+    double t0 = be_now_ms();
+    be_c_opts copts = c_options(o, c->g->source);
+    loom_status st = be_c_emit(f, &copts, dir, "model", d);
+    if (!st && !o->standalone)
+        st = be_c_write_runtime(dir, d);
+    double t1 = be_now_ms();
+    be_cc_opts ccopts = {.standalone = o->standalone, .sanitize = o->sanitize};
+    if (!st)
+        st = be_cc_build(dir, "model", "model", &ccopts, &c->cc, d);
+    c->times.irgen_ms = t1 - t0;
+    c->times.codegen_ms = be_now_ms() - t1;
+    return st;
+}
+
+/* Builds f with the C backend in o->build_dir, or in a temporary folder
+ * removed once the object is loaded. */
+static loom_status compile_c(loom_compiled *c, const loom_compile_options *o, const loop_func *f,
+                             ir_diag *d)
+{
+    if (o->build_dir)
+        return build_c(c, o, f, o->build_dir, d);
     const char *tmp = getenv("TMPDIR");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/loom-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -321,43 +366,43 @@ static loom_status compile_c(loom_compiled *c, const loom_compile_options *o,
         ir_diag_errorf(d, "%s: cannot create a temporary folder for the build", dir);
         return LOOM_STATUS_IO;
     }
-    loop_func *f = NULL;
-    loom_status st = be_compile_opts(c->g, "model", po, &f, d);
-    be_c_opts copts = {.weights = BE_WEIGHTS_AUTO, .source_name = c->g->source};
-    if (!st)
-        st = be_c_emit(f, &copts, dir, "model", d);
-    if (!st)
-        st = be_c_write_runtime(dir, d);
-    if (!st) {
-        c->workspace_bytes = (size_t)f->workspace_bytes;
-        /* OpenBLAS reads this when the model's shared object loads it */
-        char threads[32];
-        snprintf(threads, sizeof threads, "%d", o->threads > 0 ? o->threads : 1);
-        setenv("OPENBLAS_NUM_THREADS", threads, 1);
-        be_cc_opts ccopts = {0};
-        st = be_cc_build(dir, "model", "model", &ccopts, &c->cc, d);
-    }
-    loop_func_free(f);
+    loom_status st = build_c(c, o, f, dir, d);
     remove_dir(dir);
     return st;
 }
 
-/* Compiles c->g in-process through the LLVM backend (backend/llvm). */
-static loom_status compile_jit(loom_compiled *c, const loom_compile_options *o,
-                               const pass_options *po, ir_diag *d)
+/* Keeps the node and op of every step, which name a data error the JIT's
+ * code records by step index. */
+static loom_status keep_step_names(loom_compiled *c, const loop_func *f)
 {
-    loop_func *f = NULL;
-    loom_status st = be_compile_opts(c->g, "model", po, &f, d);
-    if (!st) {
-        be_llvm_set_threads(o->threads > 0 ? o->threads : 1);
-        st = be_llvm_jit(f, NULL, &c->jit, d);
+    if (f->error_offset < 0 || !f->n_steps)
+        return LOOM_STATUS_OK;
+    c->step_nodes = ir_calloc((size_t)f->n_steps, sizeof *c->step_nodes);
+    c->step_ops = ir_calloc((size_t)f->n_steps, sizeof *c->step_ops);
+    if (!c->step_nodes || !c->step_ops)
+        return LOOM_STATUS_NOMEM;
+    c->n_steps = f->n_steps;
+    for (int i = 0; i < f->n_steps; i++) {
+        c->step_ops[i] = f->steps[i]->op;
+        if (!(c->step_nodes[i] = dup_str(f->steps[i]->node_name ? f->steps[i]->node_name : "")))
+            return LOOM_STATUS_NOMEM;
     }
-    if (!st) {
-        c->cc.run = be_llvm_entry(c->jit);
-        c->workspace_bytes = (size_t)be_llvm_workspace_bytes(c->jit);
-    }
-    loop_func_free(f);
-    return st;
+    c->error_offset = f->error_offset;
+    return LOOM_STATUS_OK;
+}
+
+/* Compiles f in-process through the LLVM backend (backend/llvm). */
+static loom_status compile_jit(loom_compiled *c, const loop_func *f, ir_diag *d)
+{
+    loom_status st = be_llvm_jit(f, NULL, &c->jit, d);
+    if (st)
+        return st;
+    const be_llvm_times *lt = be_llvm_times_of(c->jit);
+    c->times.irgen_ms = lt->irgen_ms;
+    c->times.opt_ms = lt->opt_ms;
+    c->times.codegen_ms = lt->codegen_ms;
+    c->cc.run = be_llvm_entry(c->jit);
+    return keep_step_names(c, f);
 }
 
 /* Checks opts; returns NULL or what is wrong. */
@@ -369,7 +414,83 @@ static const char *check_options(const loom_compile_options *o)
         return "opt_level is not -1 or 0..3";
     if (o->threads < 0)
         return "threads is negative";
+    if ((unsigned)o->weights > LOOM_WEIGHTS_INCBIN)
+        return "unknown weights mode";
+    if ((o->standalone || o->sanitize || o->build_dir) && o->backend != LOOM_BACKEND_C)
+        return "standalone, sanitize and build_dir apply to the C backend";
     return NULL;
+}
+
+/* The pass pipeline's options from o; false (with d) on an unknown pass. */
+static bool pass_opts(const loom_compile_options *o, pass_options *po, ir_diag *d)
+{
+    *po = pass_options_default();
+    if (o->opt_level >= 0)
+        po->opt_level = o->opt_level;
+    for (int i = 0; o->disabled_passes && o->disabled_passes[i]; i++)
+        if (!pass_options_disable(po, o->disabled_passes[i])) {
+            ir_diag_errorf(d, "loom_compile: unknown pass \"%s\" in disabled_passes, or more "
+                              "than %d disabled", o->disabled_passes[i], PASS_MAX_DISABLED);
+            return false;
+        }
+    return true;
+}
+
+/* Runs the pipeline on c->g and hands the planned function to the backend. */
+static loom_status compile_backend(loom_compiled *c, const loom_compile_options *o, ir_diag *d)
+{
+    pass_options po;
+    if (!pass_opts(o, &po, d))
+        return LOOM_STATUS_INVALID_ARG;
+    if (o->backend == LOOM_BACKEND_INTERP)
+        return LOOM_STATUS_OK;
+    be_llvm_set_threads(o->threads > 0 ? o->threads : 1);
+    loop_func *f = NULL;
+    lower_opts lo = {.unchecked = o->unchecked};
+    be_compile_times ct = {0};
+    loom_status st = be_compile_timed(c->g, "model", &po, &lo, &f, &ct, d);
+    c->times.passes_ms = ct.passes_ms;
+    c->times.lower_ms = ct.lower_ms;
+    if (!st) {
+        c->workspace_bytes = (size_t)f->workspace_bytes;
+        st = o->backend == LOOM_BACKEND_C ? compile_c(c, o, f, d) : compile_jit(c, f, d);
+    }
+    loop_func_free(f);
+    return st;
+}
+
+/* loom_compile_graph for a graph c may own (c->owns_graph set by the
+ * caller); c is freed on error. */
+static loom_status compile_into(loom_compiled *c, const loom_compile_options *opts,
+                                loom_compiled **out, ir_diag *d)
+{
+    loom_compile_options o = opts ? *opts : loom_compile_options_default();
+    const char *why = check_options(&o);
+    if (why)
+        ir_diag_errorf(d, "loom_compile: %s", why);
+    loom_status st = why ? LOOM_STATUS_INVALID_ARG : LOOM_STATUS_OK;
+    c->backend = o.backend;
+    if (!st)
+        st = compile_backend(c, &o, d);
+    if (st) {
+        loom_compiled_free(c);
+        return st;
+    }
+    *out = c;
+    return LOOM_STATUS_OK;
+}
+
+loom_status loom_compile_graph(ir_graph *g, const loom_compile_options *o, loom_compiled **out,
+                               ir_diag *d)
+{
+    *out = NULL;
+    loom_compiled *c = ir_calloc(1, sizeof *c);
+    if (!c) {
+        ir_diag_errorf(d, "loom_compile: out of memory");
+        return LOOM_STATUS_NOMEM;
+    }
+    c->g = g;
+    return compile_into(c, o, out, d);
 }
 
 loom_status loom_compile(const loom_model *model, const loom_compile_options *opts,
@@ -380,30 +501,38 @@ loom_status loom_compile(const loom_model *model, const loom_compile_options *op
     *out = NULL;
     if (!model)
         return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_compile", "model is NULL");
-    loom_compile_options o = opts ? *opts : loom_compile_options_default();
-    const char *why = check_options(&o);
-    if (why)
-        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_compile", why);
-    pass_options po = pass_options_default();
-    if (o.opt_level >= 0)
-        po.opt_level = o.opt_level;
     loom_compiled *c = ir_calloc(1, sizeof *c);
     if (!c)
         return diag_fail(diag, LOOM_STATUS_NOMEM, "loom_compile", "out of memory");
-    c->backend = o.backend;
+    c->owns_graph = true;
     ir_diag d;
     ir_diag_init(&d);
+    double t0 = be_now_ms();
     loom_status st = model_graph(model, &c->g, &d);
-    if (!st && o.backend == LOOM_BACKEND_C)
-        st = compile_c(c, &o, &po, &d);
-    if (!st && o.backend == LOOM_BACKEND_JIT)
-        st = compile_jit(c, &o, &po, &d);
     if (st) {
         loom_compiled_free(c);
         return diag_set(diag, &d, st);
     }
-    *out = c;
-    return diag_set(diag, &d, LOOM_STATUS_OK);
+    double load_ms = be_now_ms() - t0;
+    st = compile_into(c, opts, out, &d);
+    if (!st)
+        (*out)->times.load_ms = load_ms;
+    return diag_set(diag, &d, st);
+}
+
+const ir_graph *loom_compiled_graph(const loom_compiled *c)
+{
+    return c ? c->g : NULL;
+}
+
+loom_status loom_compiled_times(const loom_compiled *c, loom_compile_times *out,
+                                loom_diag *diag)
+{
+    if (!c || !out)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_compiled_times",
+                         "compiled model or out is NULL");
+    *out = c->times;
+    return diag_ok(diag);
 }
 
 /* ---- queries ---- */
@@ -479,6 +608,11 @@ loom_status loom_workspace_new(const loom_compiled *c, loom_workspace **out, loo
     return diag_ok(diag);
 }
 
+void *loom_workspace_memory(loom_workspace *w)
+{
+    return w ? w->mem : NULL;
+}
+
 void loom_workspace_free(loom_workspace *w)
 {
     if (!w)
@@ -509,6 +643,40 @@ static const char *check_run(const loom_compiled *c, const loom_workspace *w,
     return NULL;
 }
 
+/* The node and op of the data error the compiled code left in ws. */
+static void failed_node(const loom_compiled *c, const void *ws, const char **node,
+                        const char **op)
+{
+    *node = *op = NULL;
+    if (c->cc.last_error) {
+        c->cc.last_error(ws, node, op);
+        return;
+    }
+    if (c->error_offset < 0 || !c->step_nodes)
+        return;
+    int32_t rec[2];
+    memcpy(rec, (const unsigned char *)ws + c->error_offset, sizeof rec);
+    if (rec[1] >= 0 && rec[1] < c->n_steps) {
+        *node = c->step_nodes[rec[1]];
+        *op = ir_op_name(c->step_ops[rec[1]]);
+    }
+}
+
+/* Says why the compiled code returned status: the failing node and the
+ * data error (loop_error_text), as the interpreter's diagnostic does. */
+static loom_status run_error(const loom_compiled *c, const void *ws, int status, ir_diag *d)
+{
+    const char *node, *op, *what = loop_error_text(status);
+    failed_node(c, ws, &node, &op);
+    if (node && what) {
+        ir_diag_errorf(d, "%s: node \"%s\" (%s): %s (compiled code, error %d)", c->g->source,
+                       node, op, what, status);
+        return LOOM_STATUS_INVALID_MODEL;
+    }
+    ir_diag_errorf(d, "%s: the compiled model returned %d", c->g->source, status);
+    return what ? LOOM_STATUS_INVALID_MODEL : LOOM_STATUS_INTERNAL;
+}
+
 loom_status loom_run(const loom_compiled *c, loom_workspace *w, const void *const *inputs,
                      int n_inputs, void *const *outputs, int n_outputs, loom_diag *diag)
 {
@@ -520,9 +688,10 @@ loom_status loom_run(const loom_compiled *c, loom_workspace *w, const void *cons
     loom_status st = LOOM_STATUS_OK;
     if (c->backend == LOOM_BACKEND_INTERP) {
         st = interp_run(c->g, inputs, outputs, &d);
-    } else if (c->cc.run(inputs, outputs, w->mem) != 0) {
-        ir_diag_errorf(&d, "%s: the compiled model returned an error", c->g->source);
-        st = LOOM_STATUS_INTERNAL;
+    } else {
+        int status = c->cc.run(inputs, outputs, w->mem);
+        if (status)
+            st = run_error(c, w->mem, status, &d);
     }
     return diag_set(diag, &d, st);
 }

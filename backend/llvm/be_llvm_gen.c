@@ -759,6 +759,18 @@ static void add_function(gen *g, const char *cpu, const char *features)
                             LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
 }
 
+/* Ahead of time: the exported constant `const int64_t NAME_workspace_bytes`,
+ * the emitted header's NAME_WORKSPACE_BYTES, so a host program sizes the
+ * workspace without a header. */
+static void add_workspace_size(gen *g)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s_workspace_bytes", g->f->name);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, g->i64, name);
+    LLVMSetInitializer(gv, LLVMConstInt(g->i64, (unsigned long long)g->f->workspace_bytes, 0));
+    LLVMSetGlobalConstant(gv, 1);
+}
+
 static void gen_types(gen *g)
 {
     g->i1 = LLVMInt1TypeInContext(g->ctx);
@@ -786,6 +798,8 @@ loom_status be_llvm_gen(const loop_func *f, LLVMModuleRef mod, const be_llvm_wei
         gen_types(&g);
         g.b = LLVMCreateBuilderInContext(g.ctx);
         add_function(&g, cpu, features);
+        if (w->global)
+            add_workspace_size(&g);
         gen_prologue(&g);
         for (int s = 0; s < f->n_steps && !g.failed; s++) {
             g.step = s;

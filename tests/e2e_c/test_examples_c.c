@@ -1,7 +1,7 @@
 /*
  * End to end through the C backend: each seed example (examples/NAME/
- * model.json, made by scripts/gen_examples.py) goes through the pipeline and
- * the C emitter (weights mode auto: gan_generator's 2.9 MB become an .incbin
+ * model.json, made by scripts/gen_examples.py) goes through libloom
+ * (loom_compile_graph): the pipeline and the C emitter (weights mode auto: gan_generator's 2.9 MB become an .incbin
  * blob), is built with the system compiler -- with the runtime files and
  * OpenBLAS, and --standalone with the portable GEMM -- or JIT-compiled by
  * the LLVM backend (backend/llvm), and run on
@@ -17,20 +17,14 @@
  * (LOOM_TEST_SANITIZE) the emitted code is built with ASan+UBSan too.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../unit/leak_check.h"
-#include "be_c.h"
-#include "be_cc.h"
-#include "be_llvm.h"
 #include "fe.h"
-#include "be.h"
-#include "passes.h"
+#include "loom_api_internal.h"
 
 #define MAX_IO 8
 
@@ -85,22 +79,6 @@ static void example_free(example *e)
     ir_graph_free(e->g);
 }
 
-/* Removes the files in dir, then dir (a flat temporary build folder). */
-static void remove_dir(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    cr_assert(dp, "cannot open %s", dir);
-    struct dirent *ent;
-    char path[1024];
-    while ((ent = readdir(dp)))
-        if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0) {
-            snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
-            cr_assert_eq(unlink(path), 0, "cannot remove %s", path);
-        }
-    closedir(dp);
-    cr_assert_eq(rmdir(dir), 0, "cannot remove %s", dir);
-}
-
 /* |got - want| <= atol + rtol * |want| everywhere (NaN never passes); logs
  * the largest error. */
 static void compare_output(const char *what, const char *name, const float *got,
@@ -127,68 +105,43 @@ static void compare_output(const char *what, const char *name, const float *got,
 /* The backends an example runs on. */
 typedef enum backend { OPENBLAS, STANDALONE, JIT } backend;
 
-/* Builds f with the C backend into dir and loads it into *m. */
-static void build_c(const char *name, const loop_func *f, bool standalone, const char *dir,
-                    be_cc_module *m, ir_diag *d)
-{
-    be_c_opts copts = {.weights = BE_WEIGHTS_AUTO, .standalone = standalone,
-                       .source_name = "model.json"};
-    loom_status st = be_c_emit(f, &copts, dir, name, d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "%s: emit failed:\n%s", name, d->text ? d->text : "");
-    if (!standalone)
-        cr_assert_eq(be_c_write_runtime(dir, d), LOOM_STATUS_OK, "%s", d->text ? d->text : "");
-    be_cc_opts ccopts = {.standalone = standalone};
-#ifdef LOOM_TEST_SANITIZE
-    ccopts.sanitize = true; /* the emitted code runs under ASan+UBSan too */
-#endif
-    st = be_cc_build(dir, name, name, &ccopts, m, d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "%s: building %s failed:\n%s", name, dir,
-                 d->text ? d->text : "");
-}
-
-/* Compiles examples/NAME at -O<level> with backend b (the C backend with
- * OpenBLAS or standalone, or the LLVM JIT), runs it twice and checks the
- * outputs against the references. */
+/* Compiles examples/NAME through libloom at -O<level> with backend b (the
+ * C backend with OpenBLAS or standalone, or the LLVM JIT), runs it twice
+ * and checks the outputs against the references. */
 static void check_example(const char *name, backend b, int level, double atol, double rtol)
 {
     example e;
     example_load(&e, name);
     ir_diag d;
     ir_diag_init(&d);
-    loop_func *f = NULL;
-    pass_options po = pass_options_default();
-    po.opt_level = level;
-    loom_status st = be_compile_opts(e.g, name, &po, &f, &d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "%s: pipeline failed:\n%s", name, d.text ? d.text : "");
-
-    char dir[] = LOOM_TEST_TMP "/e2e_c-XXXXXX";
-    be_cc_module m = {0};
-    be_llvm_module *jit = NULL;
-    if (b == JIT) {
-        st = be_llvm_jit(f, NULL, &jit, &d);
-        cr_assert_eq(st, LOOM_STATUS_OK, "%s: jit failed:\n%s", name, d.text ? d.text : "");
-        m.run = be_llvm_entry(jit);
-    } else {
-        cr_assert(mkdtemp(dir), "mkdtemp %s failed", dir);
-        build_c(name, f, b == STANDALONE, dir, &m, &d);
-    }
+    loom_compile_options co = loom_compile_options_default();
+    co.backend = b == JIT ? LOOM_BACKEND_JIT : LOOM_BACKEND_C;
+    co.opt_level = level;
+    co.standalone = b == STANDALONE;
+#ifdef LOOM_TEST_SANITIZE
+    co.sanitize = b != JIT; /* the emitted code runs under ASan+UBSan too */
+#endif
+    loom_compiled *c = NULL;
+    loom_status st = loom_compile_graph(e.g, &co, &c, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "%s: compile failed:\n%s", name, d.text ? d.text : "");
+    loom_workspace *w = NULL;
+    loom_diag diag;
+    cr_assert_eq(loom_workspace_new(c, &w, &diag), LOOM_STATUS_OK, "%s", diag.message);
 
     const ir_graph *g = e.g;
     const void *in[MAX_IO] = {0};
     void *out[2][MAX_IO] = {{0}};
     for (int i = 0; i < g->n_inputs; i++)
         in[i] = e.in[i].data;
-    size_t ws_bytes = (size_t)(f->workspace_bytes + 63) / 64 * 64;
-    unsigned char *ws = aligned_alloc(64, ws_bytes ? ws_bytes : 64);
-    cr_assert(ws);
     for (int run = 0; run < 2; run++) {
         for (int i = 0; i < g->n_outputs; i++) {
             out[run][i] = malloc(ir_value_bytes(g->outputs[i]));
             cr_assert(out[run][i]);
             memset(out[run][i], 0xff, ir_value_bytes(g->outputs[i])); /* NaN */
         }
-        memset(ws, run ? 0xff : 0, ws_bytes);
-        cr_assert_eq(m.run(in, out[run], ws), 0, "%s: the run function failed", name);
+        memset(loom_workspace_memory(w), run ? 0xff : 0, loom_workspace_size(c));
+        st = loom_run(c, w, in, g->n_inputs, out[run], g->n_outputs, &diag);
+        cr_assert_eq(st, LOOM_STATUS_OK, "%s: the run failed: %s", name, diag.message);
     }
     const char *what = b == JIT ? "jit" : b == STANDALONE ? "standalone" : "openblas";
     for (int i = 0; i < g->n_outputs; i++) {
@@ -202,14 +155,8 @@ static void check_example(const char *name, backend b, int level, double atol, d
         free(out[0][i]);
         free(out[1][i]);
     }
-    free(ws);
-    if (b == JIT) {
-        be_llvm_free(jit);
-    } else {
-        be_cc_unload(&m);
-        remove_dir(dir);
-    }
-    loop_func_free(f);
+    loom_workspace_free(w);
+    loom_compiled_free(c);
     ir_diag_free(&d);
     example_free(&e);
 }

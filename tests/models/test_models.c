@@ -6,8 +6,8 @@
  * model is loaded with fe_onnx_load (dims pinned from dims.txt), run in the
  * reference interpreter, and every output compared with onnxruntime's; the
  * max abs and max rel error are printed per output. Then the same graph
- * goes through the compiler pipeline and the C backend (standalone build:
- * emitted C with the portable runtime, compiled with cc and loaded), and
+ * goes through libloom (loom_compile_graph) with the C backend (standalone
+ * build: emitted C with the portable runtime, compiled with cc and loaded), and
  * the compiled model's outputs are compared with onnxruntime's in the same
  * way, at -O0 (constants folded only) and at -O3 (the default pipeline);
  * the -O3 graph is also run in the interpreter, which checks the passes
@@ -48,12 +48,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "be_c.h"
-#include "be_cc.h"
-#include "be_llvm.h"
 #include "fe.h"
 #include "interp.h"
-#include "be.h"
+#include "loom_api_internal.h"
 #include "passes.h"
 
 #ifndef LOOM_SOURCE_DIR
@@ -183,47 +180,47 @@ static bool compare(const char *model, const char *engine, const ir_value *v, co
     return bad == 0;
 }
 
-/* Runs f JIT-compiled by the LLVM backend on ins into out (workspace ws)
- * and compares with want. */
-static bool check_jit(const char *name, const loop_func *f, const ir_graph *g,
-                      const void *const *ins, void *const *out, const fe_npy *want, void *ws)
+/* Runs the compiled c on ins into out and compares with want. */
+static bool run_compiled(const char *name, const char *engine, loom_compiled *c,
+                         const ir_graph *g, const void *const *ins, void *const *out,
+                         const fe_npy *want)
 {
-    ir_diag d;
-    ir_diag_init(&d);
-    be_llvm_module *m = NULL;
-    loom_status st = be_llvm_jit(f, NULL, &m, &d);
-    bool ok = st == LOOM_STATUS_OK;
-    if (!ok)
-        printf("  JIT: %s: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
-    for (int i = 0; ok && i < g->n_outputs; i++)
+    loom_workspace *w = NULL;
+    loom_diag diag;
+    loom_status st = loom_workspace_new(c, &w, &diag);
+    for (int i = 0; !st && i < g->n_outputs; i++)
         memset(out[i], 0xff, ir_value_bytes(g->outputs[i]));
-    if (ok && be_llvm_entry(m)(ins, out, ws) != 0) {
-        printf("  JIT: %s: the compiled model returned an error\n", name);
-        ok = false;
+    if (!st)
+        st = loom_run(c, w, ins, g->n_inputs, out, g->n_outputs, &diag);
+    loom_workspace_free(w);
+    if (st) {
+        printf("  %s: %s: %s\n", engine, name, diag.message);
+        return false;
     }
-    for (int i = 0; ok && i < g->n_outputs; i++)
-        ok &= compare(name, "JIT", g->outputs[i], out[i], &want[i]);
-    be_llvm_free(m);
-    ir_diag_free(&d);
+    bool ok = true;
+    for (int i = 0; i < g->n_outputs; i++)
+        ok &= compare(name, engine, g->outputs[i], out[i], &want[i]);
     return ok;
 }
 
-/* Compiles g (already run by the interpreter: outputs in out) with the
- * pipeline and the standalone C backend, runs it on ins into out and
- * compares with want. An unsupported lowering fails unless the model is
- * listed in c_unsupported.txt (then it is counted in n->c_unsupported); a
- * listed model that compiles fails. */
+/* Compiles g through libloom at -O<level> with the standalone C backend
+ * (and at -O3 the JIT too), runs it on ins into out and compares with
+ * want. An unsupported lowering fails unless the model is listed in
+ * c_unsupported.txt (then it is counted in n->c_unsupported); a listed
+ * model that compiles fails. */
 static bool check_c(const char *name, ir_graph *g, int level, const void *const *ins,
                     void *const *out, const fe_npy *want, counts *n)
 {
     ir_diag d;
     ir_diag_init(&d);
-    loop_func *f = NULL;
-    pass_options po = pass_options_default();
-    po.opt_level = level;
+    loom_compile_options co = loom_compile_options_default();
+    co.backend = LOOM_BACKEND_C;
+    co.standalone = 1;
+    co.opt_level = level;
     char engine[16];
     snprintf(engine, sizeof engine, "C -O%d", level);
-    loom_status st = be_compile_opts(g, "m", &po, &f, &d);
+    loom_compiled *c = NULL;
+    loom_status st = loom_compile_graph(g, &co, &c, &d);
     char why[400];
     bool listed = listed_unsupported(name, why, sizeof why);
     if (st == LOOM_STATUS_UNSUPPORTED) {
@@ -236,46 +233,20 @@ static bool check_c(const char *name, ir_graph *g, int level, const void *const 
     }
     if (listed && st == LOOM_STATUS_OK)
         printf("  C backend: %s compiles but is listed in " UNSUPPORTED_LIST "\n", name);
-    bool ok = st == LOOM_STATUS_OK && !listed;
-    char dir[] = "/tmp/loom-models-XXXXXX";
-    bool made = ok && mkdtemp(dir);
-    be_c_opts copts = {.standalone = true};
-    be_cc_opts ccopts = {.standalone = true};
-    be_cc_module m = {0};
-    if (ok && !made)
-        printf("  C backend: cannot make a temporary folder\n");
-    ok = ok && made && !(st = be_c_emit(f, &copts, dir, "m", &d)) &&
-         !(st = be_cc_build(dir, "m", "m", &ccopts, &m, &d));
-    if (!ok && made)
+    if (st)
         printf("  C backend: %s: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
-    else if (!ok && st)
-        printf("  C backend: %s: pipeline: %s\n%s", name, loom_status_name(st),
-               d.text ? d.text : "");
-    void *ws = NULL;
-    if (ok && f->workspace_bytes > 0)
-        ws = aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64);
-    if (ok && f->workspace_bytes > 0 && !ws) {
-        printf("  C backend: out of memory for the workspace\n");
+    bool ok = st == LOOM_STATUS_OK && !listed && run_compiled(name, engine, c, g, ins, out, want);
+    loom_compiled_free(c);
+    c = NULL;
+    co = loom_compile_options_default();
+    co.backend = LOOM_BACKEND_JIT;
+    if (ok && level == 3 && (st = loom_compile_graph(g, &co, &c, &d))) {
+        printf("  JIT: %s: %s\n%s", name, loom_status_name(st), d.text ? d.text : "");
         ok = false;
     }
-    for (int i = 0; ok && i < g->n_outputs; i++)
-        memset(out[i], 0xff, ir_value_bytes(g->outputs[i]));
-    if (ok && m.run(ins, out, ws) != 0) {
-        printf("  C backend: %s: the compiled model returned an error\n", name);
-        ok = false;
-    }
-    for (int i = 0; ok && i < g->n_outputs; i++)
-        ok &= compare(name, engine, g->outputs[i], out[i], &want[i]);
-    ok = ok && (level != 3 || check_jit(name, f, g, ins, out, want, ws));
-    free(ws);
-    be_cc_unload(&m);
-    if (made) {
-        char cmd[64];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        if (system(cmd) != 0)
-            printf("  C backend: could not remove %s\n", dir);
-    }
-    loop_func_free(f);
+    if (ok && c)
+        ok = run_compiled(name, "JIT", c, g, ins, out, want);
+    loom_compiled_free(c);
     ir_diag_free(&d);
     return ok;
 }

@@ -196,7 +196,7 @@ Test(api, json_from_memory_runs_like_from_file)
     loom_model *m = NULL;
     loom_diag dg;
     loom_status st = loom_model_load_memory(text, len, LOOM_FORMAT_JSON,
-                                            LOOM_SOURCE_DIR "/examples/mnist_cnn", &m, &dg);
+                                            LOOM_SOURCE_DIR "/examples/mnist_cnn", NULL, &m, &dg);
     free(text); /* the model keeps a copy */
     cr_assert_eq(st, LOOM_STATUS_OK, "%s", dg.message);
     loom_compiled *c = NULL;
@@ -218,19 +218,194 @@ Test(api, memory_misuse_and_bad_text)
     loom_model *m = NULL;
     loom_diag dg;
     loom_status st;
-    cr_assert_eq(loom_model_load_memory(NULL, 4, LOOM_FORMAT_JSON, NULL, &m, &dg),
+    cr_assert_eq(loom_model_load_memory(NULL, 4, LOOM_FORMAT_JSON, NULL, NULL, &m, &dg),
                  LOOM_STATUS_INVALID_ARG);
-    cr_assert_eq(loom_model_load_memory("x", 1, (loom_format)9, NULL, &m, &dg),
+    cr_assert_eq(loom_model_load_memory("x", 1, (loom_format)9, NULL, NULL, &m, &dg),
                  LOOM_STATUS_INVALID_ARG);
-    cr_assert_eq(loom_model_load_memory("x", 1, LOOM_FORMAT_ONNX, NULL, &m, &dg),
-                 LOOM_STATUS_UNSUPPORTED);
+    cr_assert_eq(loom_model_load_memory("x", 0, LOOM_FORMAT_ONNX, NULL, NULL, &m, &dg),
+                 LOOM_STATUS_INVALID_ARG);
     const char *bad_json = "{\"format\": 3", *bad_lir = "graph @g(";
-    st = loom_model_load_memory(bad_json, strlen(bad_json), LOOM_FORMAT_JSON, NULL, &m, &dg);
+    st = loom_model_load_memory(bad_json, strlen(bad_json), LOOM_FORMAT_JSON, NULL, NULL, &m, &dg);
     cr_assert_eq(st, LOOM_STATUS_INVALID_MODEL);
     cr_assert(strncmp(dg.file, "<memory>:1:", 11) == 0, "file:line:col, got %s", dg.file);
-    st = loom_model_load_memory(bad_lir, strlen(bad_lir), LOOM_FORMAT_LIR, NULL, &m, &dg);
+    st = loom_model_load_memory(bad_lir, strlen(bad_lir), LOOM_FORMAT_LIR, NULL, NULL, &m, &dg);
     cr_assert_eq(st, LOOM_STATUS_INVALID_MODEL);
     cr_assert_null(m);
+    const char *const pins[] = {"batch=2", NULL};
+    loom_load_options lo = {.dims = pins};
+    st = loom_model_load_memory(bad_lir, strlen(bad_lir), LOOM_FORMAT_LIR, NULL, &lo, &m, &dg);
+    cr_assert_eq(st, LOOM_STATUS_INVALID_ARG, "dims apply to ONNX only: %s", dg.message);
+    assert_no_leaks();
+}
+
+/* The three formats from memory: each case's file, format and options. */
+#define CNN_DIR LOOM_SOURCE_DIR "/tests/models/cnn_ts"
+#define ADD_LIR LOOM_SOURCE_DIR "/tests/lit/Inputs/cli/add_const.lir"
+static const char *const cnn_pins[] = {"batch=2", NULL};
+typedef struct mem_case {
+    const char *path, *base_dir;
+    loom_format format;
+    loom_load_options opts;
+} mem_case;
+static const mem_case mem_cases[] = {
+    {CNN_DIR "/model.onnx", CNN_DIR, LOOM_FORMAT_ONNX, {.dims = cnn_pins}},
+    {MNIST, LOOM_SOURCE_DIR "/examples/mnist_cnn", LOOM_FORMAT_JSON, {0}},
+    {ADD_LIR, NULL, LOOM_FORMAT_LIR, {0}},
+};
+
+/* Loads case k from memory (len bytes of its file, or all when len is 0). */
+static loom_status load_case(int k, size_t len, loom_model **m, loom_diag *dg)
+{
+    size_t all;
+    char *buf = slurp(mem_cases[k].path, &all);
+    loom_status st = loom_model_load_memory(buf, len ? len : all, mem_cases[k].format,
+                                            mem_cases[k].base_dir, &mem_cases[k].opts, m, dg);
+    free(buf);
+    return st;
+}
+
+/* Runs the interpreter on m with every input filled with 0.25 * its index;
+ * returns output 0 (malloc'd) and its byte size. */
+static void *run_interp(const loom_model *m, size_t *bytes)
+{
+    loom_compiled *c = NULL;
+    loom_diag dg;
+    cr_assert_eq(loom_compile(m, NULL, &c, &dg), LOOM_STATUS_OK, "%s", dg.message);
+    int ni = loom_num_inputs(c);
+    const void *ins[8] = {0};
+    cr_assert(ni <= 8 && loom_num_outputs(c) == 1);
+    for (int i = 0; i < ni; i++) {
+        loom_tensor_info ti;
+        cr_assert_eq(loom_input_info(c, i, &ti, &dg), LOOM_STATUS_OK);
+        float *p = malloc(ti.bytes);
+        for (size_t k = 0; k < ti.bytes / sizeof *p; k++)
+            p[k] = 0.25f * (float)(k % 7);
+        ins[i] = p;
+    }
+    loom_tensor_info to;
+    cr_assert_eq(loom_output_info(c, 0, &to, &dg), LOOM_STATUS_OK);
+    void *out = malloc(to.bytes);
+    loom_workspace *w = NULL;
+    cr_assert_eq(loom_workspace_new(c, &w, &dg), LOOM_STATUS_OK);
+    cr_assert_eq(loom_run(c, w, ins, ni, (void *[]){out}, 1, &dg), LOOM_STATUS_OK, "%s",
+                 dg.message);
+    for (int i = 0; i < ni; i++)
+        free((void *)ins[i]);
+    loom_workspace_free(w);
+    loom_compiled_free(c);
+    *bytes = to.bytes;
+    return out;
+}
+
+/* Valid: a model from memory computes bit for bit what the same file does. */
+Test(api, every_format_from_memory_runs_like_from_file)
+{
+    for (int k = 0; k < 3; k++) {
+        loom_model *a = NULL, *b = NULL;
+        loom_diag dg;
+        cr_assert_eq(load_case(k, 0, &a, &dg), LOOM_STATUS_OK, "%s: %s", mem_cases[k].path,
+                     dg.message);
+        cr_assert_eq(loom_model_load(mem_cases[k].path, &mem_cases[k].opts, &b, &dg),
+                     LOOM_STATUS_OK, "%s", dg.message);
+        size_t na, nb;
+        void *ya = run_interp(a, &na), *yb = run_interp(b, &nb);
+        cr_assert(na == nb && memcmp(ya, yb, na) == 0, "%s: memory and file differ",
+                  mem_cases[k].path);
+        free(ya);
+        free(yb);
+        loom_model_free(a);
+        loom_model_free(b);
+    }
+    assert_no_leaks();
+}
+
+/* Truncated: every format cut at 1/3 and 2/3 of its length is an error
+ * with a message, never a crash. */
+Test(api, truncated_models_from_memory_are_errors)
+{
+    for (int k = 0; k < 3; k++) {
+        size_t all;
+        free(slurp(mem_cases[k].path, &all));
+        for (int part = 1; part <= 2; part++) {
+            loom_model *m = NULL;
+            loom_diag dg;
+            loom_status st = load_case(k, all * (size_t)part / 3, &m, &dg);
+            cr_assert_neq(st, LOOM_STATUS_OK, "%s cut to %d/3 loaded", mem_cases[k].path, part);
+            cr_assert_null(m);
+            cr_assert(dg.message[0], "no message");
+        }
+    }
+    assert_no_leaks();
+}
+
+/* Garbage: pseudo-random bytes (and text that is almost each format) in
+ * every format are errors, never crashes. */
+Test(api, garbage_from_memory_is_an_error)
+{
+    unsigned char junk[4096];
+    uint32_t x = 12345;
+    for (int seed = 0; seed < 20; seed++) {
+        for (size_t i = 0; i < sizeof junk; i++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            junk[i] = (unsigned char)x;
+        }
+        for (int f = LOOM_FORMAT_JSON; f <= LOOM_FORMAT_ONNX; f++) {
+            loom_model *m = NULL;
+            loom_diag dg;
+            loom_status st = loom_model_load_memory(junk, sizeof junk - (size_t)seed * 97,
+                                                    (loom_format)f, NULL, NULL, &m, &dg);
+            cr_assert_neq(st, LOOM_STATUS_OK, "garbage loaded as format %d", f);
+            cr_assert_null(m);
+        }
+    }
+    assert_no_leaks();
+}
+
+/* Fails allocation number fail_at (0-based) of the ones counted since the
+ * counter was reset; the others go to malloc. */
+static _Atomic long alloc_count, fail_at;
+static void *failing_malloc(size_t n) { return alloc_count++ == fail_at ? NULL : malloc(n); }
+static void *failing_realloc(void *p, size_t n)
+{
+    return alloc_count++ == fail_at ? NULL : realloc(p, n);
+}
+
+/* Every allocation failing in turn: loading each format from memory fails
+ * cleanly (an error status, no model, no leak) until none fails. */
+Test(api, every_allocation_failing_in_turn_while_loading_from_memory)
+{
+    loom_allocator a = {failing_malloc, failing_realloc, free};
+    for (int k = 0; k < 3; k++) {
+        size_t all;
+        char *buf = slurp(mem_cases[k].path, &all);
+        loom_set_allocator(&a);
+        long n = 0;
+        for (;; n++) {
+            alloc_count = 0;
+            fail_at = n;
+            loom_model *m = NULL;
+            loom_diag dg;
+            loom_status st = loom_model_load_memory(buf, all, mem_cases[k].format,
+                                                    mem_cases[k].base_dir, &mem_cases[k].opts,
+                                                    &m, &dg);
+            if (st == LOOM_STATUS_OK && alloc_count <= n) {
+                loom_model_free(m);
+                break; /* no allocation left to fail */
+            }
+            if (st == LOOM_STATUS_OK) {
+                loom_model_free(m); /* a failure the reader recovered from */
+                continue;
+            }
+            cr_assert_null(m);
+            cr_assert(dg.message[0], "%s: allocation %ld: no message", mem_cases[k].path, n);
+            cr_assert(n < 200000, "no end to the allocations");
+        }
+        loom_set_allocator(NULL);
+        cr_log_info("%s: %ld allocations, each failed in turn", mem_cases[k].path, n);
+        free(buf);
+    }
     assert_no_leaks();
 }
 
@@ -294,6 +469,83 @@ Test(api, misuse_gives_errors)
     assert_no_leaks();
 }
 
+/* ---- options, times, data errors ---- */
+
+Test(api, compile_options_are_checked_and_times_reported)
+{
+    loom_model *m = NULL;
+    loom_diag dg;
+    cr_assert_eq(loom_model_load(MNIST, NULL, &m, &dg), LOOM_STATUS_OK, "%s", dg.message);
+    loom_compiled *c = NULL;
+    loom_compile_options o = loom_compile_options_default();
+    o.backend = LOOM_BACKEND_JIT;
+    o.standalone = 1;
+    cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert(strstr(dg.message, "C backend"), "%s", dg.message);
+    o.standalone = 0;
+    o.weights = (loom_weights)9;
+    cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_INVALID_ARG);
+    o.weights = LOOM_WEIGHTS_AUTO;
+    const char *const bad[] = {"no-such-pass", NULL}, *const good[] = {"canonicalize", NULL};
+    o.disabled_passes = bad;
+    cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert(strstr(dg.message, "no-such-pass"), "%s", dg.message);
+    cr_assert_null(c);
+    o.disabled_passes = good;
+    cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_OK, "%s", dg.message);
+    loom_compile_times t;
+    cr_assert_eq(loom_compiled_times(NULL, &t, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert_eq(loom_compiled_times(c, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert_eq(loom_compiled_times(c, &t, &dg), LOOM_STATUS_OK);
+    cr_log_info("mnist jit: load %.1f, passes %.1f, lowering %.1f, LLVM IR %.1f, opt %.1f, "
+                "codegen %.1f ms", t.load_ms, t.passes_ms, t.lower_ms, t.irgen_ms, t.opt_ms,
+                t.codegen_ms);
+    cr_assert(t.load_ms > 0 && t.lower_ms > 0 && t.opt_ms > 0 && t.codegen_ms > 0);
+    loom_compiled_free(c);
+    loom_model_free(m);
+    assert_no_leaks();
+}
+
+/* x[:, idx] with idx a graph input: an index out of range is a data error. */
+static const char gather_lir[] = "graph @gather(%x: f32[2,3], %idx: i64[3]) {\n"
+                                 "  %g = Gather(%x, %idx) {axis = 1}\n"
+                                 "  return %g\n"
+                                 "}\n";
+
+/* Every backend fails a run on an out-of-range index with the node and op
+ * in the diagnostic, and runs again on good indices afterwards. */
+Test(api, data_errors_name_the_node_on_every_backend)
+{
+    loom_model *m = NULL;
+    loom_diag dg;
+    cr_assert_eq(loom_model_load_memory(gather_lir, strlen(gather_lir), LOOM_FORMAT_LIR, NULL,
+                                        NULL, &m, &dg),
+                 LOOM_STATUS_OK, "%s", dg.message);
+    const float x[6] = {1, 2, 3, 4, 5, 6};
+    const int64_t bad[3] = {0, 7, 1}, good[3] = {2, 0, -1};
+    const float want[6] = {3, 1, 3, 6, 4, 6};
+    for (int b = LOOM_BACKEND_INTERP; b <= LOOM_BACKEND_JIT; b++) {
+        loom_compile_options o = loom_compile_options_default();
+        o.backend = (loom_backend)b;
+        loom_compiled *c = NULL;
+        loom_workspace *w = NULL;
+        cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_OK, "%s", dg.message);
+        cr_assert_eq(loom_workspace_new(c, &w, &dg), LOOM_STATUS_OK);
+        float y[6] = {0};
+        loom_status st = loom_run(c, w, (const void *[]){x, bad}, 2, (void *[]){y}, 1, &dg);
+        cr_assert_neq(st, LOOM_STATUS_OK, "backend %d accepted index 7", b);
+        cr_assert_str_eq(dg.node, "g", "backend %d: %s", b, dg.message);
+        cr_assert_str_eq(dg.op, "Gather", "backend %d: %s", b, dg.message);
+        st = loom_run(c, w, (const void *[]){x, good}, 2, (void *[]){y}, 1, &dg);
+        cr_assert_eq(st, LOOM_STATUS_OK, "backend %d: %s", b, dg.message);
+        cr_assert(!memcmp(y, want, sizeof y), "backend %d: wrong values", b);
+        loom_workspace_free(w);
+        loom_compiled_free(c);
+    }
+    loom_model_free(m);
+    assert_no_leaks();
+}
+
 /* ---- the allocation hook ---- */
 
 static _Atomic long hook_calls;
@@ -323,13 +575,15 @@ static long rss_kib(void)
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-Test(api, hundred_cycles_flat_memory)
+/* 100 load/compile/run/free cycles with backend b: RSS after 100 within
+ * 4 MiB of RSS after 10 (outside ASan), no leak (LeakSanitizer). */
+static void hundred_cycles(loom_backend b)
 {
     fe_npy in = read_npy(MNIST_DIR "input_image.npy");
     fe_npy ref = read_npy(MNIST_DIR "expected_probs.npy");
     long after10 = 0;
     for (int i = 0; i < 100; i++) {
-        loom_compiled *c = compile_mnist(LOOM_BACKEND_INTERP);
+        loom_compiled *c = compile_mnist(b);
         loom_workspace *w = NULL;
         cr_assert_eq(loom_workspace_new(c, &w, NULL), LOOM_STATUS_OK);
         run_and_check(c, w, &in, &ref);
@@ -339,7 +593,8 @@ Test(api, hundred_cycles_flat_memory)
             after10 = rss_kib();
     }
     long after100 = rss_kib();
-    cr_log_info("RSS after 10 cycles: %ld KiB, after 100: %ld KiB", after10, after100);
+    cr_log_info("backend %d: RSS after 10 cycles: %ld KiB, after 100: %ld KiB", (int)b, after10,
+                after100);
 #ifndef LOOM_TEST_SANITIZE
     /* a leak of one graph per cycle would be ~0.5 MiB * 90 (the weights).
      * Under ASan freed memory sits in its quarantine, so RSS grows there
@@ -354,3 +609,6 @@ Test(api, hundred_cycles_flat_memory)
     fe_npy_free(&ref);
     assert_no_leaks();
 }
+
+Test(api, hundred_cycles_flat_memory) { hundred_cycles(LOOM_BACKEND_INTERP); }
+Test(api, hundred_jit_cycles_flat_memory, .timeout = 600) { hundred_cycles(LOOM_BACKEND_JIT); }

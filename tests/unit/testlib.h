@@ -178,6 +178,7 @@ static inline void tl_assert_close_f32(const float *got, const float *want, int6
 #include "be_llvm.h"
 #include "interp_internal.h"
 #include "be.h"
+#include "loom_api_internal.h"
 #include "passes.h"
 
 /* Deterministic pseudo-random fill in [-1, 1) for floats, small values for
@@ -201,9 +202,43 @@ static inline void tl_fill(void *data, ir_dtype t, int64_t n, uint32_t seed)
     }
 }
 
+/* The libloom options of a test build: in the sanitizer build the emitted
+ * C is built with ASan+UBSan too. */
+static inline loom_compile_options tl_options(loom_backend b, bool standalone)
+{
+    loom_compile_options o = loom_compile_options_default();
+    o.backend = b;
+    o.standalone = standalone;
+#ifdef LOOM_TEST_SANITIZE
+    o.sanitize = b == LOOM_BACKEND_C;
+#endif
+    return o;
+}
+
+/* Compiles g through libloom (loom_compile_graph) with o and runs it once
+ * on in -> out; returns loom_run's status with its message in *diag. */
+static inline loom_status tl_api_run(ir_graph *g, const loom_compile_options *o,
+                                     const void *const *in, void *const *out, loom_diag *diag)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loom_compiled *c = NULL;
+    loom_workspace *w = NULL;
+    loom_status st = loom_compile_graph(g, o, &c, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "compile (backend %d, standalone %d) failed: %s",
+                 (int)o->backend, o->standalone, d.text ? d.text : "");
+    cr_assert_eq(loom_workspace_new(c, &w, diag), LOOM_STATUS_OK, "%s", diag->message);
+    st = loom_run(c, w, in, g->n_inputs, out, g->n_outputs, diag);
+    loom_workspace_free(w);
+    loom_compiled_free(c);
+    ir_diag_free(&d);
+    return st;
+}
+
 /* Data errors agree between the engines: on inputs, the interpreter fails
  * with a diagnostic naming node, and the standalone C build of g (lowered
- * checked) returns want_status with NAME_last_error naming node too. */
+ * checked) and the JIT fail with the same error code (want_status) and
+ * name node too. */
 static inline void tl_check_data_error(ir_graph *g, const void *const *inputs, int want_status,
                                        const char *node)
 {
@@ -213,43 +248,23 @@ static inline void tl_check_data_error(ir_graph *g, const void *const *inputs, i
         out[i] = calloc(1, ir_value_bytes(g->outputs[i]) + 1);
     ir_diag d;
     ir_diag_init(&d);
-    char want[256];
+    char want[256], code[64];
     snprintf(want, sizeof want, "node \"%s\"", node);
+    snprintf(code, sizeof code, "(compiled code, error %d)", want_status);
     cr_assert_neq(interp_run(g, inputs, out, &d), LOOM_STATUS_OK, "the interpreter accepted it");
     cr_assert(d.text && strstr(d.text, want), "interpreter: %s", d.text ? d.text : "");
-    ir_diag_clear(&d);
-    loop_func *f = NULL;
-    cr_assert_eq(be_compile(g, "m", &f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
-    char dir[] = "/tmp/loom-test-XXXXXX";
-    cr_assert(mkdtemp(dir));
-    be_c_opts copts = {.standalone = true};
-    cr_assert_eq(be_c_emit(f, &copts, dir, "m", &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
-    be_cc_module m = {0};
-    be_cc_opts ccopts = {.standalone = true};
-#ifdef LOOM_TEST_SANITIZE
-    ccopts.sanitize = true;
-#endif
-    cr_assert_eq(be_cc_build(dir, "m", "m", &ccopts, &m, &d), LOOM_STATUS_OK, "%s", d.text);
-    void *ws = aligned_alloc(64, (size_t)(f->workspace_bytes + 63) / 64 * 64 + 64);
-    const char *got_node = NULL, *got_op = NULL;
-    cr_assert_eq(m.run(inputs, out, ws), want_status);
-    cr_assert_eq(m.last_error(ws, &got_node, &got_op), want_status);
-    cr_assert(got_node && got_op && strcmp(got_node, node) == 0, "compiled code names %s",
-              got_node ? got_node : "no node");
-    /* the LLVM backend returns the same status and writes the same code
-     * into the error record */
-    be_llvm_module *jm = NULL;
-    cr_assert_eq(be_llvm_jit(f, NULL, &jm, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
-    cr_assert_eq(be_llvm_entry(jm)(inputs, out, ws), want_status, "the JIT's status");
-    cr_assert_eq(((const int32_t *)((const unsigned char *)ws + f->error_offset))[0], want_status);
-    be_llvm_free(jm);
-    free(ws);
-    be_cc_unload(&m);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
-    loop_func_free(f);
     ir_diag_free(&d);
+    static const loom_backend backends[] = {LOOM_BACKEND_C, LOOM_BACKEND_JIT};
+    for (int b = 0; b < 2; b++) {
+        loom_compile_options o = tl_options(backends[b], true);
+        o.standalone = backends[b] == LOOM_BACKEND_C;
+        loom_diag diag;
+        cr_assert_neq(tl_api_run(g, &o, inputs, out, &diag), LOOM_STATUS_OK,
+                      "backend %d accepted it", (int)backends[b]);
+        cr_assert(strstr(diag.message, want) && strstr(diag.message, code),
+                  "backend %d: %s", (int)backends[b], diag.message);
+        cr_assert_str_eq(diag.node, node);
+    }
     for (int i = 0; i < g->n_outputs; i++)
         free(out[i]);
 }
@@ -260,7 +275,9 @@ typedef enum tl_backend { TL_BACKEND_C, TL_BACKEND_C_STANDALONE, TL_BACKEND_JIT,
 
 static const char *const tl_backend_names[TL_BACKEND_COUNT] = {"openblas", "standalone", "jit"};
 
-/* Compiles the planned f with backend b and runs it once: in -> got. */
+/* Compiles the planned loop function f (hand-built by a backend test, no
+ * graph behind it) with backend b and runs it once: in -> got. Graphs go
+ * through libloom (tl_check_c). */
 static inline void tl_backend_run(tl_backend b, const loop_func *f, const void *const *in,
                                   void *const *got)
 {
@@ -300,9 +317,9 @@ static inline void tl_backend_run(tl_backend b, const loop_func *f, const void *
     ir_diag_free(&d);
 }
 
-/* Compiles g (inferred, outputs marked) once, runs it with every backend
- * (tl_backend) on inputs (or random inputs when inputs is NULL) and
- * compares every output with the interpreter: |got - interp| <= atol +
+/* Compiles g (inferred, outputs marked) with every backend (tl_backend)
+ * through libloom, runs it on inputs (or random inputs when inputs is NULL)
+ * and compares every output with the interpreter: |got - interp| <= atol +
  * rtol * |interp|, the same tolerance for each backend. g is changed by the
  * pipeline (constants folded). */
 static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol, float rtol)
@@ -325,15 +342,15 @@ static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol
         got[i] = calloc(1, ir_value_bytes(g->outputs[i]) + 1);
     }
     tl_run(g, in, want);
-    ir_diag d;
-    ir_diag_init(&d);
-    loop_func *f = NULL;
-    loom_status st = be_compile(g, "m", &f, &d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "pipeline failed: %s", d.text ? d.text : "");
+    static const loom_backend backends[TL_BACKEND_COUNT] = {LOOM_BACKEND_C, LOOM_BACKEND_C,
+                                                            LOOM_BACKEND_JIT};
     for (int b = 0; b < TL_BACKEND_COUNT; b++) {
         for (int i = 0; i < no; i++)
             memset(got[i], 0, ir_value_bytes(g->outputs[i]) + 1);
-        tl_backend_run((tl_backend)b, f, in, got);
+        loom_compile_options o = tl_options(backends[b], b == TL_BACKEND_C_STANDALONE);
+        loom_diag diag;
+        cr_assert_eq(tl_api_run(g, &o, in, got, &diag), LOOM_STATUS_OK, "%s: %s",
+                     tl_backend_names[b], diag.message);
         for (int i = 0; i < no; i++) {
             const ir_value *v = g->outputs[i];
             int64_t n = ir_shape_numel(&v->shape);
@@ -347,8 +364,6 @@ static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol
             }
         }
     }
-    loop_func_free(f);
-    ir_diag_free(&d);
     for (int i = 0; i < ni; i++)
         if (!inputs)
             free((void *)in[i]);
