@@ -93,25 +93,29 @@ static void dw_pad(const dw_geom *g, const float *img, float *s)
     }
 }
 
-/* ---- row kernels: y[x] = (init ? y[x] : b) + sum_t wt[t] * src[t][x] ---- */
+/* ---- row kernels ----
+ * For rows r < nr of n outputs (y rows n apart) and x < n:
+ * y[r*n + x] = (init ? y[r*n + x] : b) + sum_t wt[t] * src[t][r*pitch + x]. */
 
-static void dw_row_c(float *y, const float *const *src, const float *wt, int nt, int64_t n,
-                     float b, int init)
+static void dw_rows_c(float *y, const float *const *src, const float *wt, int nt, int64_t n,
+                      int64_t nr, int64_t pitch, float b, int init)
 {
-    for (int64_t x = 0; x < n; x++) {
-        float acc = init ? y[x] : b;
-        for (int t = 0; t < nt; t++)
-            acc += wt[t] * src[t][x];
-        y[x] = acc;
-    }
+    for (int64_t r = 0; r < nr; r++, y += n)
+        for (int64_t x = 0; x < n; x++) {
+            float acc = init ? y[x] : b;
+            for (int t = 0; t < nt; t++)
+                acc += wt[t] * src[t][r * pitch + x];
+            y[x] = acc;
+        }
 }
 
 #ifdef LOOMRT_X86
 
-/* The vector kernels take the row in blocks of 4 vectors, the last block
- * masked (so narrow rows, 7 to 56 outputs in MobileNet, also keep 4
- * independent sums in flight), with two partial sums per vector (even and
- * odd taps), halving the chain of dependent FMAs. */
+/* The vector kernels cut the rows into chunks of one vector and take
+ * the chunks of all rows 4 at a time (so narrow rows, 7 to 56 outputs in
+ * MobileNet, also keep 4 independent sums in flight), the last chunk of
+ * a row masked; two partial sums per chunk (even and odd taps) halve the
+ * chains of dependent FMAs. */
 
 /* Lanes [0, n) of 8 set, n clamped to [0, 8]. */
 LOOMRT_TARGET_AVX2 static inline __m256i dw_mask8(int64_t n)
@@ -120,33 +124,52 @@ LOOMRT_TARGET_AVX2 static inline __m256i dw_mask8(int64_t n)
     return _mm256_loadu_si256((const __m256i *)(bits + 8 - (n < 0 ? 0 : n > 8 ? 8 : n)));
 }
 
-LOOMRT_TARGET_AVX2 static void dw_row_avx2(float *y, const float *const *src, const float *wt,
-                                            int nt, int64_t n, float b, int init)
+/* Offsets into y and the streams of chunk u (of width lanes) of the
+ * rows; 0 past the last chunk, whose mask is then empty. */
+static inline void dw_chunk(int64_t u, int64_t units, int64_t nch, int lanes, int64_t n,
+                            int64_t pitch, int64_t *yo, int64_t *so, int64_t *left)
+{
+    if (u >= units) {
+        *yo = *so = *left = 0;
+        return;
+    }
+    int64_t r = u / nch, c = (u - r * nch) * lanes;
+    *yo = r * n + c;
+    *so = r * pitch + c;
+    *left = n - c;
+}
+
+LOOMRT_TARGET_AVX2 static void dw_rows_avx2(float *y, const float *const *src, const float *wt,
+                                             int nt, int64_t n, int64_t nr, int64_t pitch,
+                                             float b, int init)
 {
     __m256 vb = _mm256_set1_ps(b), z = _mm256_setzero_ps();
-    for (int64_t x = 0; x < n; x += 32) {
+    int64_t nch = (n + 7) / 8, units = nr * nch;
+    for (int64_t u0 = 0; u0 < units; u0 += 4) {
         __m256i m[4];
         __m256 a[4], o[4];
+        int64_t yo[4], so[4];
         for (int v = 0; v < 4; v++) {
-            m[v] = dw_mask8(n - x - 8 * v);
-            a[v] = init ? _mm256_maskload_ps(y + x + 8 * v, m[v]) : vb;
+            int64_t left;
+            dw_chunk(u0 + v, units, nch, 8, n, pitch, &yo[v], &so[v], &left);
+            m[v] = dw_mask8(left);
+            a[v] = init ? _mm256_maskload_ps(y + yo[v], m[v]) : vb;
             o[v] = z;
         }
         int t = 0;
         for (; t + 2 <= nt; t += 2) {
             __m256 w0 = _mm256_broadcast_ss(wt + t), w1 = _mm256_broadcast_ss(wt + t + 1);
             for (int v = 0; v < 4; v++) {
-                a[v] = _mm256_fmadd_ps(w0, _mm256_maskload_ps(src[t] + x + 8 * v, m[v]), a[v]);
-                o[v] = _mm256_fmadd_ps(w1, _mm256_maskload_ps(src[t + 1] + x + 8 * v, m[v]),
-                                       o[v]);
+                a[v] = _mm256_fmadd_ps(w0, _mm256_maskload_ps(src[t] + so[v], m[v]), a[v]);
+                o[v] = _mm256_fmadd_ps(w1, _mm256_maskload_ps(src[t + 1] + so[v], m[v]), o[v]);
             }
         }
         if (t < nt)
             for (int v = 0; v < 4; v++)
                 a[v] = _mm256_fmadd_ps(_mm256_broadcast_ss(wt + t),
-                                       _mm256_maskload_ps(src[t] + x + 8 * v, m[v]), a[v]);
+                                       _mm256_maskload_ps(src[t] + so[v], m[v]), a[v]);
         for (int v = 0; v < 4; v++)
-            _mm256_maskstore_ps(y + x + 8 * v, m[v], _mm256_add_ps(a[v], o[v]));
+            _mm256_maskstore_ps(y + yo[v], m[v], _mm256_add_ps(a[v], o[v]));
     }
 }
 
@@ -156,81 +179,84 @@ static inline __mmask16 dw_mask16(int64_t n)
     return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
 
-LOOMRT_TARGET_AVX512 static void dw_row_avx512(float *y, const float *const *src, const float *wt,
-                                                int nt, int64_t n, float b, int init)
+LOOMRT_TARGET_AVX512 static void dw_rows_avx512(float *y, const float *const *src,
+                                                 const float *wt, int nt, int64_t n, int64_t nr,
+                                                 int64_t pitch, float b, int init)
 {
     __m512 vb = _mm512_set1_ps(b), z = _mm512_setzero_ps();
-    for (int64_t x = 0; x < n; x += 64) {
+    int64_t nch = (n + 15) / 16, units = nr * nch;
+    for (int64_t u0 = 0; u0 < units; u0 += 4) {
         __mmask16 m[4];
         __m512 a[4], o[4];
+        int64_t yo[4], so[4];
         for (int v = 0; v < 4; v++) {
-            m[v] = dw_mask16(n - x - 16 * v);
-            a[v] = init ? _mm512_maskz_loadu_ps(m[v], y + x + 16 * v) : vb;
+            int64_t left;
+            dw_chunk(u0 + v, units, nch, 16, n, pitch, &yo[v], &so[v], &left);
+            m[v] = dw_mask16(left);
+            a[v] = init ? _mm512_maskz_loadu_ps(m[v], y + yo[v]) : vb;
             o[v] = z;
         }
         int t = 0;
         for (; t + 2 <= nt; t += 2) {
             __m512 w0 = _mm512_set1_ps(wt[t]), w1 = _mm512_set1_ps(wt[t + 1]);
             for (int v = 0; v < 4; v++) {
-                a[v] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m[v], src[t] + x + 16 * v), a[v]);
-                o[v] = _mm512_fmadd_ps(w1, _mm512_maskz_loadu_ps(m[v], src[t + 1] + x + 16 * v),
+                a[v] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m[v], src[t] + so[v]), a[v]);
+                o[v] = _mm512_fmadd_ps(w1, _mm512_maskz_loadu_ps(m[v], src[t + 1] + so[v]),
                                        o[v]);
             }
         }
         if (t < nt)
             for (int v = 0; v < 4; v++)
                 a[v] = _mm512_fmadd_ps(_mm512_set1_ps(wt[t]),
-                                       _mm512_maskz_loadu_ps(m[v], src[t] + x + 16 * v), a[v]);
-        for (int v = 0; v < 4; v++) {
-            __m512 r = _mm512_add_ps(a[v], o[v]);
-            if (m[v] == 0xffff)
-                _mm512_storeu_ps(y + x + 16 * v, r);
-            else
-                _mm512_mask_storeu_ps(y + x + 16 * v, m[v], r);
-        }
+                                       _mm512_maskz_loadu_ps(m[v], src[t] + so[v]), a[v]);
+        for (int v = 0; v < 4; v++)
+            _mm512_mask_storeu_ps(y + yo[v], m[v], _mm512_add_ps(a[v], o[v]));
     }
 }
 
 #endif
 
-static void dw_row(int isa, float *y, const float *const *src, const float *wt, int nt, int64_t n,
-                   float b, int init)
+static void dw_rows(int isa, float *y, const float *const *src, const float *wt, int nt,
+                    int64_t n, int64_t nr, int64_t pitch, float b, int init)
 {
 #ifdef LOOMRT_X86
     if (isa == LOOMRT_ISA_AVX512) {
-        dw_row_avx512(y, src, wt, nt, n, b, init);
+        dw_rows_avx512(y, src, wt, nt, n, nr, pitch, b, init);
         return;
     }
     if (isa == LOOMRT_ISA_AVX2) {
-        dw_row_avx2(y, src, wt, nt, n, b, init);
+        dw_rows_avx2(y, src, wt, nt, n, nr, pitch, b, init);
         return;
     }
 #else
     (void)isa;
 #endif
-    dw_row_c(y, src, wt, nt, n, b, init);
+    dw_rows_c(y, src, wt, nt, n, nr, pitch, b, init);
 }
 
-/* Output row oy of channel m from the laid-out plane s: the taps in
- * passes of DW_MAX_TAPS (first from the bias), then the epilogue. */
-static void dw_out_row(int isa, const dw_geom *g, const float *s, const float *wm, float b,
-                       int64_t oy, float *y, const float *res, int act, float aa, float ab)
+/* The output plane y [oh, ow] of channel m from the laid-out plane s: all
+ * rows at once, the taps in passes of DW_MAX_TAPS (the first from the
+ * bias), then the epilogue over the plane. Output row oy's tap (ki, kj)
+ * reads padded row oy * sh + ki * dh, so its stream starts oy * pitch
+ * after row 0's. */
+static void dw_plane(int isa, const dw_geom *g, const float *s, const float *wm, float b, float *y,
+                     const float *res, int act, float aa, float ab)
 {
     const float *src[DW_MAX_TAPS];
     float wt[DW_MAX_TAPS];
     int nt = 0, first = 1;
+    int64_t pitch = g->sh * g->sw * g->q;
     for (int64_t ki = 0; ki < g->kh; ki++)
-        for (int64_t kj = 0; kj < g->kw; kj++) {
-            int64_t r = oy * g->sh + ki * g->dh, col = kj * g->dw;
-            src[nt] = s + (r * g->sw + col % g->sw) * g->q + col / g->sw;
+        for (int64_t kj = 0, col = 0; kj < g->kw; kj++, col += g->dw) {
+            src[nt] = s + (ki * g->dh * g->sw + col % g->sw) * g->q + col / g->sw;
             wt[nt++] = wm[ki * g->kw + kj];
             if (nt == DW_MAX_TAPS || (ki == g->kh - 1 && kj == g->kw - 1)) {
-                dw_row(isa, y, src, wt, nt, g->ow, b, !first);
+                dw_rows(isa, y, src, wt, nt, g->ow, g->oh, pitch, b, !first);
                 first = 0;
                 nt = 0;
             }
         }
-    loomrt_epi_run(y, g->ow, NULL, 0, res, act, aa, ab);
+    loomrt_epi_run(y, g->oh * g->ow, NULL, 0, res, act, aa, ab);
 }
 
 /* Output channels [c0, c1), each input plane laid out once in scratch
@@ -247,11 +273,8 @@ static void dw_channels(const dw_geom *g, const float *x, const float *w, float 
             dw_pad(g, x + ci * g->H * g->W, scratch);
             laid = ci;
         }
-        for (int64_t oy = 0; oy < g->oh; oy++) {
-            int64_t off = m * plane + oy * g->ow;
-            dw_out_row(isa, g, scratch, w + m * ksz, bias ? bias[m] : 0.0f, oy, y + off,
-                       res ? res + off : NULL, act, aa, ab);
-        }
+        dw_plane(isa, g, scratch, w + m * ksz, bias ? bias[m] : 0.0f, y + m * plane,
+                 res ? res + m * plane : NULL, act, aa, ab);
     }
 }
 

@@ -630,30 +630,47 @@ A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
 #define A5_FN static LOOMRT_TARGET_AVX512
 #define A5_MR 12
 
-/* a2_epi for 16 lanes, m the valid ones. */
-A5_INLINE __m512 a5_epi(const gemm_blk *g, __m512 v, int64_t i, int64_t j, __mmask16 m)
+/* a2_epi for 16 lanes with what it reads of the epilogue hoisted out of
+ * the tile's rows: bias and residual origins, the activation's constants. */
+typedef struct a5_epi_t {
+    const float *bias, *res;
+    int64_t rs, ldr;
+    int cs, act;
+    __m512 alpha, beta, lo;
+} a5_epi_t;
+
+A5_INLINE void a5_epi_init(a5_epi_t *t, const gemm_blk *g)
 {
     const gemm_epi *e = g->epi;
-    if (e->bias) {
-        const float *b = e->bias + (g->j0 + j) * e->cs + i * e->rs;
-        v = _mm512_add_ps(v, e->cs ? _mm512_maskz_loadu_ps(m, b) : _mm512_set1_ps(*b));
+    t->bias = e->bias ? e->bias + g->j0 * e->cs : NULL;
+    t->res = e->res ? e->res + g->coff : NULL;
+    t->rs = e->rs;
+    t->ldr = g->ldc;
+    t->cs = e->cs != 0;
+    t->act = e->act;
+    t->alpha = _mm512_set1_ps(e->alpha);
+    t->beta = _mm512_set1_ps(e->beta);
+    t->lo = _mm512_set1_ps(e->alpha < e->beta ? e->alpha : e->beta);
+}
+
+/* v of columns [j, j + 16) of row i of the tile, m the valid lanes. */
+A5_INLINE __m512 a5_epi(const a5_epi_t *t, __m512 v, int64_t i, int64_t j, __mmask16 m)
+{
+    if (t->bias) {
+        const float *b = t->bias + i * t->rs;
+        v = _mm512_add_ps(v, t->cs ? _mm512_maskz_loadu_ps(m, b + j) : _mm512_set1_ps(*b));
     }
-    if (e->res)
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, e->res + g->coff + i * g->ldc + j));
+    if (t->res)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, t->res + i * t->ldr + j));
     __m512 zero = _mm512_setzero_ps();
-    switch (e->act) {
-    case LOOMRT_ACT_RELU: return _mm512_max_ps(zero, v);
-    case LOOMRT_ACT_LEAKY_RELU:
-        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v,
-                                  _mm512_set1_ps(e->alpha));
-    case LOOMRT_ACT_CLIP: {
-        float lo = e->alpha < e->beta ? e->alpha : e->beta;
-        __m512 t = _mm512_min_ps(_mm512_set1_ps(e->beta), v);
-        return _mm512_mask_mov_ps(t, _mm512_cmp_ps_mask(v, _mm512_set1_ps(e->alpha), _CMP_LT_OQ),
-                                  _mm512_set1_ps(lo));
-    }
-    default: return v;
-    }
+    if (t->act == LOOMRT_ACT_RELU)
+        return _mm512_max_ps(zero, v);
+    if (t->act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, t->alpha);
+    if (t->act == LOOMRT_ACT_CLIP)
+        return _mm512_mask_mov_ps(_mm512_min_ps(t->beta, v),
+                                  _mm512_cmp_ps_mask(v, t->alpha, _CMP_LT_OQ), t->lo);
+    return v;
 }
 
 /* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 16, lanes
@@ -661,7 +678,7 @@ A5_INLINE __m512 a5_epi(const gemm_blk *g, __m512 v, int64_t i, int64_t j, __mma
  * i, columns from j. A full vector is stored unmasked, so that a later
  * load of it is forwarded from the store. */
 A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb, int beta0,
-                          const gemm_blk *eg, int64_t i, int64_t j)
+                          const a5_epi_t *eg, int64_t i, int64_t j)
 {
     if (n <= 0)
         return;
@@ -716,7 +733,12 @@ A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
         int64_t ldc = g->ldc, nr = g->nr;
         __m512 va = _mm512_set1_ps(g->alpha), vb = _mm512_set1_ps(g->beta);
         int beta0 = g->beta == 0.0f;
-        const gemm_blk *eg = gemm_epi_vec(g) ? g : NULL;
+        a5_epi_t et;
+        const a5_epi_t *eg = NULL;
+        if (gemm_epi_vec(g)) {
+            a5_epi_init(&et, g);
+            eg = &et;
+        }
         A5_ROWS(A5_OUT_ROW)
     }
     gemm_epi_rest(g, i0, mr);
