@@ -113,6 +113,78 @@ LOOMRT_API void loomrt_attention(int64_t Sq, int64_t Sk, int64_t D, int64_t Dv, 
                                  int64_t ldk, const float *V, int64_t ldv, const float *mask,
                                  int64_t mask_rs, int64_t mask_cs, float *Y, int64_t ldy,
                                  float *work);
+/* ---- fused epilogues ----
+ * What a kernel applies to each output value v before it leaves the
+ * kernel, in this order: v += bias, v += residual, v = act(v). The
+ * activations are those of ONNX's ops of the same names (loom's
+ * ir/ir_fused.h numbers them the same way); alpha and beta are LeakyRelu's
+ * alpha, Clip's min and max, HardSigmoid's and HardSwish's alpha and beta.
+ * Sigmoid, Tanh and the tanh form of Gelu use loomrt_expf / loomrt_tanhf
+ * below, as the loop IR's fast_exp / fast_tanh do. */
+#define LOOMRT_ACT_NONE 0
+#define LOOMRT_ACT_RELU 1
+#define LOOMRT_ACT_LEAKY_RELU 2
+#define LOOMRT_ACT_CLIP 3
+#define LOOMRT_ACT_SIGMOID 4
+#define LOOMRT_ACT_TANH 5
+#define LOOMRT_ACT_HARD_SIGMOID 6
+#define LOOMRT_ACT_HARD_SWISH 7
+#define LOOMRT_ACT_GELU 8 /* 0.5 x (1 + erf(x / sqrt 2)) */
+#define LOOMRT_ACT_GELU_TANH 9
+#define LOOMRT_ACT_COUNT 10
+
+/* y[k] = act(y[k] + bias[k * bias_step] + res[k]) for k in [0, n); bias
+ * and res may be NULL (not added). */
+LOOMRT_API void loomrt_epi_run(float *y, int64_t n, const float *bias, int64_t bias_step,
+                               const float *res, int act, float alpha, float beta);
+
+/* loomrt_sgemm with an epilogue applied to each tile of C as it is
+ * finished (still in L1): element (i, j) of the product (row i of op(A),
+ * column j of op(B)) adds bias[i * bias_rs + j * bias_cs] (bias NULL:
+ * none) and res at the same offset from res as the element has from C
+ * (res NULL: none), then act. */
+LOOMRT_API void loomrt_sgemm_epi(int transA, int transB, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B,
+                                 int64_t ldb, float beta, float *C, int64_t ldc,
+                                 const float *bias, int64_t bias_rs, int64_t bias_cs,
+                                 const float *res, int act, float act_alpha, float act_beta);
+
+/* loomrt_sgemm_packed with the epilogue of loomrt_sgemm_epi (with
+ * transC, res is stored transposed like C). */
+LOOMRT_API void loomrt_sgemm_packed_epi(int transA, int transC, int64_t M, int64_t N, int64_t K,
+                                        float alpha, const float *A, int64_t lda,
+                                        const float *Bp, float beta, float *C, int64_t ldc,
+                                        const float *bias, int64_t bias_rs, int64_t bias_cs,
+                                        const float *res, int act, float act_alpha,
+                                        float act_beta);
+
+/* ---- depthwise convolution ----
+ * 2-D convolution with one input channel per group, images [C/mult, H, W]
+ * -> y[C, oh, ow]: output channel m reads input channel m / mult with the
+ * kernel w[m, kh, kw]; padding reads as 0. Each input plane is first laid
+ * out zero-padded in scratch, its columns split by phase modulo stride_w,
+ * so that every tap of a row of outputs is a contiguous run: rows of
+ * outputs are then sums of kh * kw vectors (AVX-512, AVX2 or portable, by
+ * loomrt_isa_get()), the epilogue applied to each row as it is finished.
+ * Channels are independent: the work splits by channel ranges. */
+
+/* The largest stride_w loomrt_dwconv takes (the lowering uses a loop
+ * nest beyond it). */
+#define LOOMRT_DW_MAX_STRIDE 16
+
+/* Floats of scratch loomrt_dwconv needs. */
+LOOMRT_API int64_t loomrt_dwconv_scratch(int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                                         int64_t stride_h, int64_t stride_w, int64_t dil_h,
+                                         int64_t dil_w);
+
+/* y = epilogue(depthwise conv(x, w)); bias[C] and res (laid out like y)
+ * may be NULL. */
+LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *scratch, int64_t C,
+                              int64_t mult, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                              int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                              int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
+                              const float *bias, const float *res, int act, float act_alpha,
+                              float act_beta);
 
 /* ---- fast math ----
  * exp, tanh and sigmoid for f32, inline so that compilers vectorize the

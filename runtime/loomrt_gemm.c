@@ -31,6 +31,11 @@
  * AVX-512 12 x 32 (two panels, 24 zmm accumulators), AVX2 6 x 16 (12 ymm),
  * portable 6 x 16 in plain C that compilers vectorize. No allocation: the
  * packing buffer is a 64 KB stack array.
+ *
+ * The _epi entry points take a fused epilogue (loomrt.h): each tile of C
+ * gets it right after the tile's last block of K is stored, while the
+ * tile is in L1; the paths that hand C to OpenBLAS or to the matrix-vector
+ * code apply it to C afterwards.
  */
 #include "loomrt.h"
 
@@ -64,10 +69,22 @@
 #define GEMM_ALIGNED
 #endif
 
+/* An epilogue (loomrt_sgemm_epi): bias of element (i, j) at
+ * bias[i*rs + j*cs], residual laid out like C. */
+typedef struct gemm_epi {
+    const float *bias;
+    int64_t rs, cs;
+    const float *res;
+    int act;
+    float alpha, beta;
+} gemm_epi;
+
 /* One block of the product for a register tile to work on: op(A)[i,k] at
  * a[i*rs + k*cs]; row k of the 16 columns [16q, 16q + 16) of the B block
  * at b + q*ps + k*bs; C[i,j] at c[i*ldc + j] (c[j*ldc + i] when ctr);
- * nr columns, kc rows of K; C = alpha * op(A) B + beta * C. */
+ * nr columns, kc rows of K; C = alpha * op(A) B + beta * C. With epi
+ * (the last block of K only), the tile then gets the epilogue; the block
+ * starts at column j0 of the product, c at C + coff. */
 typedef struct gemm_blk {
     int64_t kc, nr;
     const float *a;
@@ -78,6 +95,8 @@ typedef struct gemm_blk {
     int64_t ldc;
     int ctr;
     float alpha, beta;
+    const gemm_epi *epi;
+    int64_t j0, coff;
 } gemm_blk;
 
 /* ---- packing ---- */
@@ -148,6 +167,60 @@ static void gemm_out_t(int mr, const float *acc, int w, const gemm_blk *g, int64
         }
 }
 
+/* The epilogue of the rows [i0, i0 + mr) of block g's tile, as stored
+ * rows of C: rows of the product, or its columns when ctr. */
+static void gemm_epi_tile(const gemm_blk *g, int64_t i0, int64_t mr)
+{
+    const gemm_epi *e = g->epi;
+    const float *bias = e->bias ? e->bias + g->j0 * e->cs : NULL;
+    const float *res = e->res ? e->res + g->coff : NULL;
+    if (!g->ctr) {
+        for (int64_t i = i0; i < i0 + mr; i++)
+            loomrt_epi_run(g->c + i * g->ldc, g->nr, bias ? bias + i * e->rs : NULL, e->cs,
+                           res ? res + i * g->ldc : NULL, e->act, e->alpha, e->beta);
+        return;
+    }
+    for (int64_t j = 0; j < g->nr; j++)
+        loomrt_epi_run(g->c + j * g->ldc + i0, mr, bias ? bias + j * e->cs + i0 * e->rs : NULL,
+                       e->rs, res ? res + j * g->ldc + i0 : NULL, e->act, e->alpha, e->beta);
+}
+
+/* The epilogue over all of C [M, N] (stored [N, M] when ctr). */
+static void gemm_epi_all(const gemm_epi *e, int64_t M, int64_t N, float *C, int64_t ldc, int ctr)
+{
+    if (!e)
+        return;
+    gemm_blk g = {.nr = N, .c = C, .ldc = ldc, .ctr = ctr, .epi = e};
+    gemm_epi_tile(&g, 0, M);
+}
+
+/* Whether the vector kernels apply e's bias and residual in registers:
+ * a bias along rows or columns (cs 0 or 1); the activations up to Clip go
+ * in registers too, the others over the stored tile (gemm_epi_rest). */
+static int gemm_epi_vec(const gemm_blk *g)
+{
+    return g->epi && !g->ctr && (g->epi->cs == 0 || g->epi->cs == 1);
+}
+
+/* What gemm_epi_vec's register epilogue left: the activations past Clip
+ * over the stored tile rows [i0, i0 + mr), or everything when the tile
+ * got none in registers. */
+static void gemm_epi_rest(const gemm_blk *g, int64_t i0, int64_t mr)
+{
+    if (!g->epi)
+        return;
+    if (!gemm_epi_vec(g)) {
+        gemm_epi_tile(g, i0, mr);
+        return;
+    }
+    if (g->epi->act <= LOOMRT_ACT_CLIP)
+        return;
+    gemm_epi act = {.act = g->epi->act, .alpha = g->epi->alpha, .beta = g->epi->beta};
+    gemm_blk t = *g;
+    t.epi = &act;
+    gemm_epi_tile(&t, i0, mr);
+}
+
 /* ---- portable kernels (plain C the compiler vectorizes) ---- */
 
 /* On x86 these run only on CPUs without AVX2 (or when forced): compiled
@@ -175,13 +248,16 @@ GEMM_INLINE void gemm_tile_c(int mr, const gemm_blk *g, int64_t i0)
         }
     if (g->ctr) {
         gemm_out_t(mr, &acc[0][0], GEMM_NR, g, i0);
-        return;
+    } else {
+        for (int i = 0; i < mr; i++)
+            for (int64_t j = 0; j < g->nr; j++) {
+                float *cij = g->c + (i0 + i) * g->ldc + j;
+                *cij = g->beta == 0.0f ? g->alpha * acc[i][j]
+                                       : g->alpha * acc[i][j] + g->beta * *cij;
+            }
     }
-    for (int i = 0; i < mr; i++)
-        for (int64_t j = 0; j < g->nr; j++) {
-            float *cij = g->c + (i0 + i) * g->ldc + j;
-            *cij = g->beta == 0.0f ? g->alpha * acc[i][j] : g->alpha * acc[i][j] + g->beta * *cij;
-        }
+    if (g->epi)
+        gemm_epi_tile(g, i0, mr);
 }
 
 PORT_FN void gemm_panel_c(int64_t M, const gemm_blk *g)
@@ -271,24 +347,65 @@ A2_INLINE __m256i gemm_mask(int64_t n)
     return _mm256_loadu_si256((const __m256i *)(bits + 8 - n));
 }
 
-/* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 8. A
- * partial vector goes through a scalar tail: masked stores are microcoded
- * on AMD CPUs. */
-A2_INLINE void gemm_out8(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, int beta0)
+/* v + the bias and residual of columns [j, j + 8) of row i of block g's
+ * tile (n lanes valid), then Relu, LeakyRelu or Clip (gemm_epi_vec). The
+ * selects keep NaN and -0 as the ops' comparisons do: max/min return
+ * their second operand for NaN and for equal zeros. */
+A2_INLINE __m256 a2_epi(const gemm_blk *g, __m256 v, int64_t i, int64_t j, int64_t n)
+{
+    const gemm_epi *e = g->epi;
+    __m256i m = gemm_mask(n < 8 ? n : 8);
+    if (e->bias) {
+        const float *b = e->bias + (g->j0 + j) * e->cs + i * e->rs;
+        v = _mm256_add_ps(v, e->cs ? _mm256_maskload_ps(b, m) : _mm256_broadcast_ss(b));
+    }
+    if (e->res)
+        v = _mm256_add_ps(v, _mm256_maskload_ps(e->res + g->coff + i * g->ldc + j, m));
+    __m256 zero = _mm256_setzero_ps();
+    switch (e->act) {
+    case LOOMRT_ACT_RELU: return _mm256_max_ps(zero, v);
+    case LOOMRT_ACT_LEAKY_RELU:
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(e->alpha)),
+                                _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+    case LOOMRT_ACT_CLIP: {
+        float lo = e->alpha < e->beta ? e->alpha : e->beta;
+        __m256 t = _mm256_min_ps(_mm256_set1_ps(e->beta), v);
+        return _mm256_blendv_ps(t, _mm256_set1_ps(lo),
+                                _mm256_cmp_ps(v, _mm256_set1_ps(e->alpha), _CMP_LT_OQ));
+    }
+    default: return v;
+    }
+}
+
+/* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 8, then
+ * with eg the register epilogue of row i, columns from j. A partial
+ * vector goes through a scalar tail: masked stores are microcoded on AMD
+ * CPUs. */
+A2_INLINE void gemm_out8e(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, int beta0,
+                          const gemm_blk *eg, int64_t i, int64_t j)
 {
     __m256 v = _mm256_mul_ps(acc, va);
     if (n >= 8) {
         if (!beta0)
             v = _mm256_fmadd_ps(_mm256_loadu_ps(c), vb, v);
+        if (eg)
+            v = a2_epi(eg, v, i, j, 8);
         _mm256_storeu_ps(c, v);
     } else if (n > 0) {
         if (!beta0)
             v = _mm256_fmadd_ps(_mm256_maskload_ps(c, gemm_mask(n)), vb, v);
+        if (eg)
+            v = a2_epi(eg, v, i, j, n);
         GEMM_ALIGNED float t[8];
         _mm256_store_ps(t, v);
-        for (int j = 0; j < 8 && j < n; j++)
-            c[j] = t[j];
+        for (int l = 0; l < 8 && l < n; l++)
+            c[l] = t[l];
     }
+}
+
+A2_INLINE void gemm_out8(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, int beta0)
+{
+    gemm_out8e(c, acc, n, va, vb, beta0, NULL, 0, 0);
 }
 
 /* Rows [i0, i0 + mr) of the block, mr <= 6, nr <= 16: the accumulators in
@@ -303,8 +420,8 @@ A2_INLINE void gemm_out8(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, 
     }
 #define A2_OUT_ROW(i)                                                      \
     if (mr > i) {                                                          \
-        gemm_out8(c + i * ldc, x##i##0, nr, va, vb, beta0);                \
-        gemm_out8(c + i * ldc + 8, x##i##1, nr - 8, va, vb, beta0);        \
+        gemm_out8e(c + i * ldc, x##i##0, nr, va, vb, beta0, eg, i0 + i, 0); \
+        gemm_out8e(c + i * ldc + 8, x##i##1, nr - 8, va, vb, beta0, eg, i0 + i, 8); \
     }
 #define A2_SAVE_ROW(i)                                                     \
     if (mr > i) {                                                          \
@@ -327,13 +444,15 @@ A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
         GEMM_ALIGNED float t[GEMM_MR * GEMM_NR];
         A2_ROWS(A2_SAVE_ROW)
         gemm_out_t(mr, t, GEMM_NR, g, i0);
-        return;
+    } else {
+        float *c = g->c + i0 * g->ldc;
+        int64_t ldc = g->ldc, nr = g->nr;
+        __m256 va = _mm256_set1_ps(g->alpha), vb = _mm256_set1_ps(g->beta);
+        int beta0 = g->beta == 0.0f;
+        const gemm_blk *eg = gemm_epi_vec(g) ? g : NULL;
+        A2_ROWS(A2_OUT_ROW)
     }
-    float *c = g->c + i0 * g->ldc;
-    int64_t ldc = g->ldc, nr = g->nr;
-    __m256 va = _mm256_set1_ps(g->alpha), vb = _mm256_set1_ps(g->beta);
-    int beta0 = g->beta == 0.0f;
-    A2_ROWS(A2_OUT_ROW)
+    gemm_epi_rest(g, i0, mr);
 }
 
 A2_FN void gemm_panel_avx2(int64_t M, const gemm_blk *g)
@@ -511,9 +630,55 @@ A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
 #define A5_FN static LOOMRT_TARGET_AVX512
 #define A5_MR 12
 
+/* a2_epi for 16 lanes with what it reads of the epilogue hoisted out of
+ * the tile's rows: bias and residual origins, the activation's constants. */
+typedef struct a5_epi_t {
+    const float *bias, *res;
+    int64_t rs, ldr;
+    int cs, act;
+    __m512 alpha, beta, lo;
+} a5_epi_t;
+
+A5_INLINE void a5_epi_init(a5_epi_t *t, const gemm_blk *g)
+{
+    const gemm_epi *e = g->epi;
+    t->bias = e->bias ? e->bias + g->j0 * e->cs : NULL;
+    t->res = e->res ? e->res + g->coff : NULL;
+    t->rs = e->rs;
+    t->ldr = g->ldc;
+    t->cs = e->cs != 0;
+    t->act = e->act;
+    t->alpha = _mm512_set1_ps(e->alpha);
+    t->beta = _mm512_set1_ps(e->beta);
+    t->lo = _mm512_set1_ps(e->alpha < e->beta ? e->alpha : e->beta);
+}
+
+/* v of columns [j, j + 16) of row i of the tile, m the valid lanes. */
+A5_INLINE __m512 a5_epi(const a5_epi_t *t, __m512 v, int64_t i, int64_t j, __mmask16 m)
+{
+    if (t->bias) {
+        const float *b = t->bias + i * t->rs;
+        v = _mm512_add_ps(v, t->cs ? _mm512_maskz_loadu_ps(m, b + j) : _mm512_set1_ps(*b));
+    }
+    if (t->res)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, t->res + i * t->ldr + j));
+    __m512 zero = _mm512_setzero_ps();
+    if (t->act == LOOMRT_ACT_RELU)
+        return _mm512_max_ps(zero, v);
+    if (t->act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, t->alpha);
+    if (t->act == LOOMRT_ACT_CLIP)
+        return _mm512_mask_mov_ps(_mm512_min_ps(t->beta, v),
+                                  _mm512_cmp_ps_mask(v, t->alpha, _CMP_LT_OQ), t->lo);
+    return v;
+}
+
 /* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 16, lanes
- * past n neither read nor written. */
-A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb, int beta0)
+ * past n neither read nor written; with eg the register epilogue of row
+ * i, columns from j. A full vector is stored unmasked, so that a later
+ * load of it is forwarded from the store. */
+A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb, int beta0,
+                          const a5_epi_t *eg, int64_t i, int64_t j)
 {
     if (n <= 0)
         return;
@@ -521,7 +686,12 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
     __m512 v = _mm512_mul_ps(acc, va);
     if (!beta0)
         v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, c), vb, v);
-    _mm512_mask_storeu_ps(c, m, v);
+    if (eg)
+        v = a5_epi(eg, v, i, j, m);
+    if (n >= 16)
+        _mm512_storeu_ps(c, v);
+    else
+        _mm512_mask_storeu_ps(c, m, v);
 }
 
 /* Rows [i0, i0 + mr) of the block, mr <= 12, over two panels of 16
@@ -534,8 +704,8 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
     }
 #define A5_OUT_ROW(i)                                                      \
     if (mr > i) {                                                          \
-        gemm_out16(c + i * ldc, x##i##a, nr, va, vb, beta0);               \
-        gemm_out16(c + i * ldc + 16, x##i##b, nr - 16, va, vb, beta0);     \
+        gemm_out16(c + i * ldc, x##i##a, nr, va, vb, beta0, eg, i0 + i, 0); \
+        gemm_out16(c + i * ldc + 16, x##i##b, nr - 16, va, vb, beta0, eg, i0 + i, 16); \
     }
 #define A5_SAVE_ROW(i)                                                     \
     if (mr > i) {                                                          \
@@ -558,13 +728,20 @@ A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
         GEMM_ALIGNED float t[A5_MR * 32];
         A5_ROWS(A5_SAVE_ROW)
         gemm_out_t(mr, t, 32, g, i0);
-        return;
+    } else {
+        float *c = g->c + i0 * g->ldc;
+        int64_t ldc = g->ldc, nr = g->nr;
+        __m512 va = _mm512_set1_ps(g->alpha), vb = _mm512_set1_ps(g->beta);
+        int beta0 = g->beta == 0.0f;
+        a5_epi_t et;
+        const a5_epi_t *eg = NULL;
+        if (gemm_epi_vec(g)) {
+            a5_epi_init(&et, g);
+            eg = &et;
+        }
+        A5_ROWS(A5_OUT_ROW)
     }
-    float *c = g->c + i0 * g->ldc;
-    int64_t ldc = g->ldc, nr = g->nr;
-    __m512 va = _mm512_set1_ps(g->alpha), vb = _mm512_set1_ps(g->beta);
-    int beta0 = g->beta == 0.0f;
-    A5_ROWS(A5_OUT_ROW)
+    gemm_epi_rest(g, i0, mr);
 }
 
 /* The rows [0, M) of the block in tiles of A5_MR rows, the rest in tiles
@@ -651,7 +828,7 @@ static void gemm_pack_block(const float *B, int64_t ldb, int transB, int64_t k0,
  * saves there. */
 static void gemm_blocked(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
                          const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                         float *C, int64_t ldc)
+                         float *C, int64_t ldc, const gemm_epi *e)
 {
     GEMM_ALIGNED float bp[GEMM_NC * GEMM_KC];
     int isa = loomrt_isa_get();
@@ -664,12 +841,14 @@ static void gemm_blocked(int transA, int transB, int64_t M, int64_t N, int64_t K
             g.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
             g.a = A + k0 * g.cs;
             g.beta = k0 ? 1.0f : beta;
+            g.epi = k0 + g.kc == K ? e : NULL;
             int packed = !(inplace && nc % w == 0);
             if (packed)
                 gemm_pack_block(B, ldb, transB, k0, g.kc, j0, nc, bp);
             for (int64_t j = 0; j < nc; j += w) {
                 g.nr = nc - j < w ? nc - j : w;
                 g.c = C + j0 + j;
+                g.j0 = g.coff = j0 + j;
                 if (packed)
                     g.b = bp + j * g.kc, g.bs = GEMM_NR, g.ps = g.kc * GEMM_NR;
                 else
@@ -716,18 +895,19 @@ static void gemm_row(int transB, int64_t N, int64_t K, float alpha, const float 
     }
 }
 
-LOOMRT_API void loomrt_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
-                             const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                             float *C, int64_t ldc)
+/* loomrt_sgemm, then the epilogue e (NULL: none). */
+static void gemm_run(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                     float *C, int64_t ldc, const gemm_epi *e)
 {
     if (M <= 0 || N <= 0)
         return;
-    if (K <= 0) {
-        gemm_scale(M, N, beta, C, ldc);
-        return;
-    }
-    if (M == 1) {
-        gemm_row(transB, N, K, alpha, A, transA ? lda : 1, B, ldb, beta, C);
+    if (K <= 0 || M == 1) {
+        if (K <= 0)
+            gemm_scale(M, N, beta, C, ldc);
+        else
+            gemm_row(transB, N, K, alpha, A, transA ? lda : 1, B, ldb, beta, C);
+        gemm_epi_all(e, M, N, C, ldc, 0);
         return;
     }
 #ifdef LOOMRT_USE_CBLAS
@@ -736,10 +916,28 @@ LOOMRT_API void loomrt_sgemm(int transA, int transB, int64_t M, int64_t N, int64
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, alpha,
                     A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+        gemm_epi_all(e, M, N, C, ldc, 0);
         return;
     }
 #endif
-    gemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, e);
+}
+
+LOOMRT_API void loomrt_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
+                             const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                             float *C, int64_t ldc)
+{
+    gemm_run(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+LOOMRT_API void loomrt_sgemm_epi(int transA, int transB, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B,
+                                 int64_t ldb, float beta, float *C, int64_t ldc,
+                                 const float *bias, int64_t bias_rs, int64_t bias_cs,
+                                 const float *res, int act, float act_alpha, float act_beta)
+{
+    gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
+    gemm_run(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, &e);
 }
 
 /* The one-row packed product c = alpha * a Bp + beta * c. */
@@ -755,21 +953,21 @@ static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, i
     gemv_p_c(N, K, alpha, a, sa, Bp, beta, c);
 }
 
-LOOMRT_API void loomrt_sgemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
-                                    float alpha, const float *A, int64_t lda, const float *Bp,
-                                    float beta, float *C, int64_t ldc)
+/* loomrt_sgemm_packed, then the epilogue e (NULL: none). */
+static void gemm_run_packed(int transA, int transC, int64_t M, int64_t N, int64_t K, float alpha,
+                            const float *A, int64_t lda, const float *Bp, float beta, float *C,
+                            int64_t ldc, const gemm_epi *e)
 {
     if (M <= 0 || N <= 0)
         return;
-    if (K <= 0) {
-        if (transC)
+    if (K <= 0 || (M == 1 && !transC)) {
+        if (K > 0)
+            gemm_row_packed(N, K, alpha, A, transA ? lda : 1, Bp, beta, C);
+        else if (transC)
             gemm_scale(N, M, beta, C, ldc);
         else
             gemm_scale(M, N, beta, C, ldc);
-        return;
-    }
-    if (M == 1 && !transC) {
-        gemm_row_packed(N, K, alpha, A, transA ? lda : 1, Bp, beta, C);
+        gemm_epi_all(e, M, N, C, ldc, transC);
         return;
     }
     int isa = loomrt_isa_get();
@@ -778,13 +976,34 @@ LOOMRT_API void loomrt_sgemm_packed(int transA, int transC, int64_t M, int64_t N
                   .alpha = alpha, .bs = GEMM_NR, .ps = GEMM_NR * K};
     for (int64_t j0 = 0; j0 < N; j0 += w) {
         g.nr = N - j0 < w ? N - j0 : w;
-        g.c = C + j0 * (transC ? ldc : 1);
+        g.j0 = j0;
+        g.coff = j0 * (transC ? ldc : 1);
+        g.c = C + g.coff;
         for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {
             g.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
             g.a = A + k0 * g.cs;
             g.b = Bp + j0 * K + k0 * GEMM_NR;
             g.beta = k0 ? 1.0f : beta;
+            g.epi = k0 + g.kc == K ? e : NULL;
             gemm_panel(isa, M, &g);
         }
     }
+}
+
+LOOMRT_API void loomrt_sgemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
+                                    float alpha, const float *A, int64_t lda, const float *Bp,
+                                    float beta, float *C, int64_t ldc)
+{
+    gemm_run_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, NULL);
+}
+
+LOOMRT_API void loomrt_sgemm_packed_epi(int transA, int transC, int64_t M, int64_t N, int64_t K,
+                                        float alpha, const float *A, int64_t lda,
+                                        const float *Bp, float beta, float *C, int64_t ldc,
+                                        const float *bias, int64_t bias_rs, int64_t bias_cs,
+                                        const float *res, int act, float act_alpha,
+                                        float act_beta)
+{
+    gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
+    gemm_run_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, &e);
 }

@@ -285,75 +285,29 @@ static void emit_slice(emitter *e, const loop_slice *s)
     emit_index(e, &s->idx);
 }
 
-/* Runtime calls: arguments in the order of runtime/loomrt.h. */
+/* Runtime calls: the function and arguments loop_call_abi lists, in the
+ * order of runtime/loomrt.h. */
 static void emit_call(emitter *e, const loop_stmt *s)
 {
     FILE *out = e->out;
-    const int64_t *v = s->ints;
-    switch (s->kernel) {
-    case LOOP_KERNEL_SGEMM:
-        fprintf(out, "loomrt_sgemm(%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
-                     ", ",
-                v[6], v[7], v[0], v[1], v[2]);
-        emit_float(out, s->floats[0], IR_DTYPE_F32);
-        fprintf(out, ", ");
-        emit_slice(e, &s->bufs[0]);
-        fprintf(out, ", %" PRId64 ", ", v[3]);
-        emit_slice(e, &s->bufs[1]);
-        fprintf(out, ", %" PRId64 ", ", v[4]);
-        emit_float(out, s->floats[1], IR_DTYPE_F32);
-        fprintf(out, ", ");
-        emit_slice(e, &s->bufs[2]);
-        fprintf(out, ", %" PRId64 ");\n", v[5]);
-        break;
-    case LOOP_KERNEL_IM2COL:
-    case LOOP_KERNEL_COL2IM:
-        fprintf(out, "%s(", s->kernel == LOOP_KERNEL_IM2COL ? "loomrt_im2col" : "loomrt_col2im");
-        emit_slice(e, &s->bufs[0]);
-        for (int k = 0; k < 13; k++)
-            fprintf(out, ", %" PRId64, v[k]);
-        fprintf(out, ", ");
-        emit_slice(e, &s->bufs[1]);
-        fprintf(out, ");\n");
-        break;
-    case LOOP_KERNEL_SGEMM_PACKED:
-        fprintf(out, "loomrt_sgemm_packed(%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
-                     ", %" PRId64 ", ",
-                v[5], v[6], v[0], v[1], v[2]);
-        emit_float(out, s->floats[0], IR_DTYPE_F32);
-        fprintf(out, ", ");
-        emit_slice(e, &s->bufs[0]);
-        fprintf(out, ", %" PRId64 ", ", v[3]);
-        emit_slice(e, &s->bufs[1]);
-        fprintf(out, ", ");
-        emit_float(out, s->floats[1], IR_DTYPE_F32);
-        fprintf(out, ", ");
-        emit_slice(e, &s->bufs[2]);
-        fprintf(out, ", %" PRId64 ");\n", v[4]);
-        break;
-    case LOOP_KERNEL_ATTENTION:
-        fprintf(out, "loomrt_attention(%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", ",
-                v[0], v[1], v[2], v[3]);
-        emit_float(out, s->floats[0], IR_DTYPE_F32);
-        fprintf(out, ", %" PRId64, v[10]);
-        for (int k = 0; k < 3; k++) {
+    loop_abi_arg args[LOOP_ABI_MAX_ARGS];
+    const char *fn;
+    int n = loop_call_abi(s, &fn, args);
+    if (n < 0) /* the verifier rejects unknown kernels */
+        return;
+    fprintf(out, "%s(", fn);
+    for (int k = 0; k < n; k++) {
+        if (k)
             fprintf(out, ", ");
-            emit_slice(e, &s->bufs[k]);
-            fprintf(out, ", %" PRId64, v[4 + k]);
+        switch (args[k].kind) {
+        case LOOP_ABI_PTR: emit_slice(e, args[k].slice); break;
+        case LOOP_ABI_NULL: fprintf(out, "(const float *)0"); break;
+        case LOOP_ABI_I32:
+        case LOOP_ABI_I64: fprintf(out, "%" PRId64, args[k].i); break;
+        case LOOP_ABI_F32: emit_float(out, args[k].f, IR_DTYPE_F32); break;
         }
-        fprintf(out, ", ");
-        if (v[11])
-            emit_slice(e, &s->bufs[3]);
-        else
-            fprintf(out, "0");
-        fprintf(out, ", %" PRId64 ", %" PRId64 ", ", v[7], v[8]);
-        emit_slice(e, &s->bufs[4]);
-        fprintf(out, ", %" PRId64 ", ", v[9]);
-        emit_slice(e, &s->bufs[5]);
-        fprintf(out, ");\n");
-        break;
-    case LOOP_KERNEL_COUNT: break;
     }
+    fprintf(out, ");\n");
 }
 
 static void emit_block(emitter *e, const loop_block *b, int depth)

@@ -101,7 +101,7 @@ static LLVMValueRef intrinsic(gen *g, const char *name, LLVMTypeRef t, LLVMValue
 static LLVMValueRef call_named(gen *g, const char *name, LLVMTypeRef ret, LLVMValueRef *args,
                                unsigned n)
 {
-    LLVMTypeRef params[LOOP_MAX_ARGS + 4];
+    LLVMTypeRef params[LOOP_ABI_MAX_ARGS];
     for (unsigned k = 0; k < n; k++)
         params[k] = LLVMTypeOf(args[k]);
     LLVMTypeRef fty = LLVMFunctionType(ret, params, n, 0);
@@ -513,64 +513,30 @@ static LLVMValueRef slice_ptr(gen *g, const loop_slice *s)
     return elem_ptr(g, s->buf, &s->idx);
 }
 
-/* Runtime calls: arguments in the order of runtime/loomrt.h (the C
- * emitter's emit_call). */
+/* Runtime calls: the function and arguments loop_call_abi lists, as the
+ * C emitter's emit_call passes them. */
 static void gen_call(gen *g, const loop_stmt *s)
 {
-    const int64_t *v = s->ints;
-    LLVMTypeRef vt = LLVMVoidTypeInContext(g->ctx);
-    LLVMValueRef args[LOOP_MAX_ARGS];
-    int n = 0;
-    switch (s->kernel) {
-    case LOOP_KERNEL_SGEMM:
-    case LOOP_KERNEL_SGEMM_PACKED: {
-        bool packed = s->kernel == LOOP_KERNEL_SGEMM_PACKED;
-        int tr = packed ? 5 : 6; /* transA, transB or transC */
-        args[n++] = ci32(g, (uint32_t)v[tr]);
-        args[n++] = ci32(g, (uint32_t)v[tr + 1]);
-        for (int k = 0; k < 3; k++)
-            args[n++] = ci64(g, v[k]);
-        args[n++] = cf32(g, (float)s->floats[0]);
-        args[n++] = slice_ptr(g, &s->bufs[0]);
-        args[n++] = ci64(g, v[3]);
-        args[n++] = slice_ptr(g, &s->bufs[1]);
-        if (!packed)
-            args[n++] = ci64(g, v[4]);
-        args[n++] = cf32(g, (float)s->floats[1]);
-        args[n++] = slice_ptr(g, &s->bufs[2]);
-        args[n++] = ci64(g, v[packed ? 4 : 5]);
-        call_named(g, packed ? "loomrt_sgemm_packed" : "loomrt_sgemm", vt, args, (unsigned)n);
+    loop_abi_arg abi[LOOP_ABI_MAX_ARGS];
+    LLVMValueRef args[LOOP_ABI_MAX_ARGS];
+    const char *fn;
+    int n = loop_call_abi(s, &fn, abi);
+    if (n < 0) {
+        fail(g, "the kernel", (int)s->kernel);
         return;
     }
-    case LOOP_KERNEL_IM2COL:
-    case LOOP_KERNEL_COL2IM:
-        args[n++] = slice_ptr(g, &s->bufs[0]);
-        for (int k = 0; k < 13; k++)
-            args[n++] = ci64(g, v[k]);
-        args[n++] = slice_ptr(g, &s->bufs[1]);
-        call_named(g, s->kernel == LOOP_KERNEL_IM2COL ? "loomrt_im2col" : "loomrt_col2im", vt,
-                   args, (unsigned)n);
-        return;
-    case LOOP_KERNEL_ATTENTION:
-        for (int k = 0; k < 4; k++)
-            args[n++] = ci64(g, v[k]);
-        args[n++] = cf32(g, (float)s->floats[0]);
-        args[n++] = ci32(g, (uint32_t)v[10]);
-        for (int k = 0; k < 3; k++) {
-            args[n++] = slice_ptr(g, &s->bufs[k]);
-            args[n++] = ci64(g, v[4 + k]);
+    for (int k = 0; k < n; k++) {
+        switch (abi[k].kind) {
+        case LOOP_ABI_PTR: args[k] = slice_ptr(g, abi[k].slice); break;
+        case LOOP_ABI_NULL:
+            args[k] = LLVMConstPointerNull(LLVMPointerTypeInContext(g->ctx, 0));
+            break;
+        case LOOP_ABI_I32: args[k] = ci32(g, (uint32_t)abi[k].i); break;
+        case LOOP_ABI_I64: args[k] = ci64(g, abi[k].i); break;
+        case LOOP_ABI_F32: args[k] = cf32(g, (float)abi[k].f); break;
         }
-        args[n++] = v[11] ? slice_ptr(g, &s->bufs[3]) : LLVMConstPointerNull(g->ptr);
-        args[n++] = ci64(g, v[7]);
-        args[n++] = ci64(g, v[8]);
-        args[n++] = slice_ptr(g, &s->bufs[4]);
-        args[n++] = ci64(g, v[9]);
-        args[n++] = slice_ptr(g, &s->bufs[5]);
-        call_named(g, "loomrt_attention", vt, args, (unsigned)n);
-        return;
-    case LOOP_KERNEL_COUNT: break;
     }
-    fail(g, "the kernel", (int)s->kernel);
+    call_named(g, fn, LLVMVoidTypeInContext(g->ctx), args, (unsigned)n);
 }
 
 /* for (i = 0; i < extent; i++) as a bottom-tested loop (extent >= 1). */

@@ -7,37 +7,15 @@
 
 #include "loop_ir.h"
 
-static const loop_kernel_info kernel_table[LOOP_KERNEL_COUNT] = {
-#define LOOP_KERNEL_INFO(e, name, bufs, ints, floats) {name, bufs, ints, floats, 0, 0, 0},
-    LOOP_KERNELS(LOOP_KERNEL_INFO)
-#undef LOOP_KERNEL_INFO
+static const char *const kernel_names[LOOP_KERNEL_COUNT] = {
+#define LOOP_KERNEL_NAME(e, name) name,
+    LOOP_KERNELS(LOOP_KERNEL_NAME)
+#undef LOOP_KERNEL_NAME
 };
 
-static int count_words(const char *s)
+const char *loop_kernel_name(loop_kernel k)
 {
-    int n = 0;
-    for (bool in = false; *s; s++) {
-        if (*s != ' ' && !in)
-            n++;
-        in = *s != ' ';
-    }
-    return n;
-}
-
-const loop_kernel_info *loop_kernel_get(loop_kernel k)
-{
-    static loop_kernel_info info[LOOP_KERNEL_COUNT];
-    static bool ready;
-    if (!ready) { /* word counts derived once from the table */
-        for (int i = 0; i < LOOP_KERNEL_COUNT; i++) {
-            info[i] = kernel_table[i];
-            info[i].n_bufs = count_words(info[i].bufs);
-            info[i].n_ints = count_words(info[i].ints);
-            info[i].n_floats = count_words(info[i].floats);
-        }
-        ready = true;
-    }
-    return (unsigned)k < LOOP_KERNEL_COUNT ? &info[k] : NULL;
+    return (unsigned)k < LOOP_KERNEL_COUNT ? kernel_names[k] : NULL;
 }
 
 const char *loop_unop_name(loop_unop op)
@@ -182,11 +160,36 @@ void loop_set(loop_func *f, loop_block *b, int local, loop_expr *value)
     s->value = value;
 }
 
-loop_stmt *loop_call(loop_func *f, loop_block *b, loop_kernel k)
+static loop_stmt *call(loop_func *f, loop_block *b, loop_kernel k)
 {
     loop_stmt *s = append(f, b, LOOP_STMT_CALL);
     s->kernel = k;
     return s;
+}
+
+void loop_call_sgemm(loop_func *f, loop_block *b, const loop_sgemm *g)
+{
+    call(f, b, LOOP_KERNEL_SGEMM)->call.sgemm = *g;
+}
+
+void loop_call_sgemm_packed(loop_func *f, loop_block *b, const loop_sgemm_packed *g)
+{
+    call(f, b, LOOP_KERNEL_SGEMM_PACKED)->call.sgemm_packed = *g;
+}
+
+void loop_call_unfold(loop_func *f, loop_block *b, loop_kernel k, const loop_unfold *u)
+{
+    call(f, b, k)->call.unfold = *u;
+}
+
+void loop_call_dwconv(loop_func *f, loop_block *b, const loop_dwconv *d)
+{
+    call(f, b, LOOP_KERNEL_DWCONV)->call.dwconv = *d;
+}
+
+void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a)
+{
+    call(f, b, LOOP_KERNEL_ATTENTION)->call.attention = *a;
 }
 
 void loop_check(loop_func *f, loop_block *b, loop_expr *cond, loop_error error)

@@ -24,7 +24,6 @@
 #include "ir.h"
 
 #define LOOP_MAX_TERMS 12
-#define LOOP_MAX_ARGS 24
 
 typedef enum loop_buf_kind {
     LOOP_BUF_INPUT,  /* graph input io_index (read only) */
@@ -115,40 +114,140 @@ struct loop_expr {
     loop_expr *a, *b, *c3;
 };
 
-/* Runtime microkernels (runtime/loomrt.h). Arguments are listed per kernel
- * in loop_kernel_info; each is a buffer slice or an integer / float. */
-#define LOOP_KERNELS(X)                                                              \
-    /* C[M,N] = alpha * op(A)[M,K] op(B)[K,N] + beta * C; lda/ldb/ldc row strides */ \
-    X(SGEMM, "sgemm", "A B C", "M N K lda ldb ldc transA transB", "alpha beta")        \
-    /* 2-D im2col of one image: col[C*kh*kw, oh*ow] */                                  \
-    X(IM2COL, "im2col", "in col",                                                    \
-      "C H W kh kw oh ow pad_t pad_l stride_h stride_w dil_h dil_w", "")              \
-    /* accumulate col[C*kh*kw, h*w] into image out[C, oh, ow] (ConvTranspose) */     \
-    X(COL2IM, "col2im", "col out",                                                   \
-      "C H W kh kw oh ow pad_t pad_l stride_h stride_w dil_h dil_w", "")              \
-    /* SGEMM with B a constant packed by loomrt_sgemm_pack_b (Bp holds               \
-     * loomrt_sgemm_packed_size(N, K) floats); C stored [N,M] when transC */         \
-    X(SGEMM_PACKED, "sgemm_packed", "A Bp C", "M N K lda ldc transA transC",         \
-      "alpha beta")                                                                  \
-    /* one head of softmax(scale Q K^T + mask) V, tiled with an online softmax;    \
-     * mask read only when has_mask; work: loomrt_attention_work_size floats */    \
-    X(ATTENTION, "attention", "Q K V mask Y work",                                   \
-      "Sq Sk D Dv ldq ldk ldv mask_rs mask_cs ldy causal has_mask", "scale")
+/* Runtime microkernels (runtime/loomrt.h), one X row each: the kernel and
+ * its printed name. A call's arguments are the named fields of its typed
+ * record below (loop_stmt.call), filled by one constructor per kernel
+ * (loop_call_sgemm, ...); loop_call_args lists its buffer arguments for
+ * the passes that walk every call alike. */
+#define LOOP_KERNELS(X)                         \
+    X(SGEMM, "sgemm")                           \
+    X(SGEMM_PACKED, "sgemm_packed")             \
+    X(IM2COL, "im2col")                         \
+    X(COL2IM, "col2im")                         \
+    X(DWCONV, "dwconv")                          \
+    X(ATTENTION, "attention")
 
 typedef enum loop_kernel {
-#define LOOP_KERNEL_ENUM(e, name, bufs, ints, floats) LOOP_KERNEL_##e,
+#define LOOP_KERNEL_ENUM(e, name) LOOP_KERNEL_##e,
     LOOP_KERNELS(LOOP_KERNEL_ENUM)
 #undef LOOP_KERNEL_ENUM
     LOOP_KERNEL_COUNT
 } loop_kernel;
 
-typedef struct loop_kernel_info {
-    const char *name;
-    const char *bufs, *ints, *floats; /* space-separated argument names */
-    int n_bufs, n_ints, n_floats;
-} loop_kernel_info;
+/* The kernel's printed name, or NULL when k is not a kernel. */
+const char *loop_kernel_name(loop_kernel k);
 
-const loop_kernel_info *loop_kernel_get(loop_kernel k);
+typedef struct loop_slice {
+    loop_buf *buf;
+    loop_index idx; /* element offset of the slice start */
+} loop_slice;
+
+/* The fused epilogue a kernel applies to each output value v while it is
+ * in registers or L1 (runtime/loomrt.h, loomrt_epi_run): v += bias, the
+ * bias of output element (i, j) at bias[i * bias_rs + j * bias_cs]
+ * (dwconv: bias[channel]); v += residual, laid out like the output;
+ * v = act(v), act a LOOMRT_ACT_* with its parameters alpha and beta. A
+ * slice with a NULL buf is absent. */
+typedef struct loop_epilogue {
+    loop_slice bias;
+    int64_t bias_rs, bias_cs;
+    loop_slice residual;
+    int act;
+    double alpha, beta;
+} loop_epilogue;
+
+/* True when e does anything (a bias, a residual or an activation). */
+bool loop_epilogue_present(const loop_epilogue *e);
+
+/* C[m,n] = alpha * op(A)[m,k] op(B)[k,n] + beta * C, then epi
+ * (loomrt_sgemm, loomrt_sgemm_epi); lda/ldb/ldc are row strides as
+ * stored, A stored [k,m] when trans_a, B stored [n,k] when trans_b. */
+typedef struct loop_sgemm {
+    loop_slice a, b, c;
+    int64_t m, n, k, lda, ldb, ldc;
+    bool trans_a, trans_b;
+    double alpha, beta;
+    loop_epilogue epi;
+} loop_sgemm;
+
+/* The same with B a constant packed by loomrt_sgemm_pack_b (bp holds
+ * loomrt_sgemm_packed_size(n, k) floats); C (and the residual) stored
+ * [n,m] when trans_c (loomrt_sgemm_packed, loomrt_sgemm_packed_epi). */
+typedef struct loop_sgemm_packed {
+    loop_slice a, bp, c;
+    int64_t m, n, k, lda, ldc;
+    bool trans_a, trans_c;
+    double alpha, beta;
+    loop_epilogue epi;
+} loop_sgemm_packed;
+
+/* The 2-D window of one convolution: channels, the h x w grid the taps
+ * read, the kernel, the oh x ow grid, begin pads, strides, dilations. */
+typedef struct loop_conv2d {
+    int64_t channels, h, w, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w;
+} loop_conv2d;
+
+/* IM2COL: image src [channels, h, w] unfolded into dst
+ * [channels*kh*kw, oh*ow]; COL2IM: src [channels*kh*kw, h*w] added into
+ * the image dst [channels, oh, ow] (ConvTranspose's scatter). */
+typedef struct loop_unfold {
+    loop_slice src, dst;
+    loop_conv2d g;
+} loop_unfold;
+
+/* Depthwise convolution (loomrt_dwconv): x [g.channels / mult, h, w],
+ * w [g.channels, kh, kw] -> y [g.channels, oh, ow], output channel m
+ * reading input channel m / mult; scratch holds loomrt_dwconv_scratch
+ * floats. */
+typedef struct loop_dwconv {
+    loop_slice x, w, y, scratch;
+    int64_t mult;
+    loop_conv2d g;
+    loop_epilogue epi;
+} loop_dwconv;
+
+/* One head of softmax(scale Q K^T + mask [+ causal]) V (loomrt_attention):
+ * q [sq, d], k [sk, d], v [sk, dv], y [sq, dv] with row strides ldq, ldk,
+ * ldv, ldy; the additive mask (absent: NULL buf) has element (i, j) at
+ * i * mask_rs + j * mask_cs; causal masks key j > query i; work holds
+ * loomrt_attention_work_size(sq, sk) floats. */
+typedef struct loop_attention {
+    loop_slice q, k, v, mask, y, work;
+    int64_t sq, sk, d, dv, ldq, ldk, ldv, mask_rs, mask_cs, ldy;
+    bool causal;
+    double scale;
+} loop_attention;
+
+/* One buffer argument of a call: its name, the slice, the elements the
+ * kernel reaches from the slice's start, whether it writes them. */
+typedef struct loop_call_arg {
+    const char *name;
+    const loop_slice *slice;
+    int64_t extent;
+    bool written;
+} loop_call_arg;
+
+#define LOOP_CALL_MAX_ARGS 8
+
+/* One argument of the runtime function a call becomes, in the order of
+ * its prototype in runtime/loomrt.h: both emitters pass these and nothing
+ * else, so they cannot disagree about the order. */
+typedef enum loop_abi_kind {
+    LOOP_ABI_PTR,  /* float *: slice */
+    LOOP_ABI_NULL, /* float *: NULL (an absent epilogue operand) */
+    LOOP_ABI_I32,  /* int: i */
+    LOOP_ABI_I64,  /* int64_t: i */
+    LOOP_ABI_F32   /* float: f */
+} loop_abi_kind;
+
+typedef struct loop_abi_arg {
+    loop_abi_kind kind;
+    const loop_slice *slice;
+    int64_t i;
+    double f;
+} loop_abi_arg;
+
+#define LOOP_ABI_MAX_ARGS 32
 
 typedef enum loop_stmt_kind {
     LOOP_STMT_FOR,   /* for (var = 0; var < extent; var++) body */
@@ -188,11 +287,6 @@ typedef struct loop_block {
     int n, cap;
 } loop_block;
 
-typedef struct loop_slice {
-    loop_buf *buf;
-    loop_index idx; /* element offset of the slice start */
-} loop_slice;
-
 struct loop_stmt {
     loop_stmt_kind kind;
     int var;             /* FOR */
@@ -204,10 +298,14 @@ struct loop_stmt {
     loop_index idx;      /* STORE */
     loop_expr *value;    /* STORE, SET */
     int local;           /* SET */
-    loop_kernel kernel;  /* CALL */
-    loop_slice bufs[LOOP_MAX_ARGS];
-    int64_t ints[LOOP_MAX_ARGS];
-    double floats[LOOP_MAX_ARGS];
+    loop_kernel kernel;  /* CALL: which member of call holds the arguments */
+    union {
+        loop_sgemm sgemm;
+        loop_sgemm_packed sgemm_packed;
+        loop_unfold unfold; /* IM2COL, COL2IM */
+        loop_dwconv dwconv;
+        loop_attention attention;
+    } call;
 };
 
 /* One lowered graph node. */
@@ -259,7 +357,20 @@ loop_stmt *loop_for(loop_func *f, loop_block *b, int var, int64_t extent);
 loop_stmt *loop_if(loop_func *f, loop_block *b, loop_expr *cond);
 void loop_store(loop_func *f, loop_block *b, loop_buf *buf, loop_index idx, loop_expr *value);
 void loop_set(loop_func *f, loop_block *b, int local, loop_expr *value);
-loop_stmt *loop_call(loop_func *f, loop_block *b, loop_kernel k);
+/* Kernel calls, one constructor per kernel (the record is copied). */
+void loop_call_sgemm(loop_func *f, loop_block *b, const loop_sgemm *g);
+void loop_call_sgemm_packed(loop_func *f, loop_block *b, const loop_sgemm_packed *g);
+/* k is LOOP_KERNEL_IM2COL or LOOP_KERNEL_COL2IM. */
+void loop_call_unfold(loop_func *f, loop_block *b, loop_kernel k, const loop_unfold *u);
+void loop_call_dwconv(loop_func *f, loop_block *b, const loop_dwconv *d);
+void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a);
+/* The buffer arguments of call s in order (absent epilogue operands left
+ * out) into out[LOOP_CALL_MAX_ARGS]; returns their count (loop_call.c). */
+int loop_call_args(const loop_stmt *s, loop_call_arg *out);
+/* The runtime function call s becomes (*fn: "loomrt_sgemm_epi", ...) and
+ * its arguments into out[LOOP_ABI_MAX_ARGS]; returns their count, -1 for
+ * an unknown kernel. */
+int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out);
 /* Appends `check cond else error`: the run goes on only if the bool cond
  * holds. */
 void loop_check(loop_func *f, loop_block *b, loop_expr *cond, loop_error error);

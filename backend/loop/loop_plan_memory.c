@@ -81,10 +81,12 @@ static void scan_block(plan_item *items, const loop_block *b, int step)
             scan_expr(items, s->value, step);
             break;
         case LOOP_STMT_SET: scan_expr(items, s->value, step); break;
-        case LOOP_STMT_CALL:
-            for (int a = 0; a < loop_kernel_get(s->kernel)->n_bufs; a++)
-                touch(items, s->bufs[a].buf, step);
+        case LOOP_STMT_CALL: {
+            loop_call_arg args[LOOP_CALL_MAX_ARGS];
+            for (int a = 0, n = loop_call_args(s, args); a < n; a++)
+                touch(items, args[a].slice->buf, step);
             break;
+        }
         }
     }
 }

@@ -5,6 +5,9 @@
  */
 #include <inttypes.h>
 
+#include <string.h>
+
+#include "loomrt.h"
 #include "loop_ir.h"
 
 static const char *buf_kind_name(loop_buf_kind k)
@@ -86,40 +89,111 @@ static void print_expr(const loop_expr *e, FILE *out)
     }
 }
 
-/* Prints the space-separated word k of list. */
-static void print_word(const char *list, int k, FILE *out)
+static void print_int(FILE *out, const char *name, int64_t v)
 {
-    while (*list == ' ')
-        list++;
-    for (; k > 0 && *list; k--) {
-        while (*list && *list != ' ')
-            list++;
-        while (*list == ' ')
-            list++;
-    }
-    while (*list && *list != ' ')
-        fputc(*list++, out);
+    fprintf(out, ", %s=%" PRId64, name, v);
 }
 
+static void print_float(FILE *out, const char *name, double v)
+{
+    fprintf(out, ", %s=%.9g", name, v);
+}
+
+static void print_conv2d(FILE *out, const loop_conv2d *g)
+{
+    const char *names[] = {"C", "H", "W", "kh", "kw", "oh", "ow", "pad_t", "pad_l",
+                           "stride_h", "stride_w", "dil_h", "dil_w"};
+    int64_t v[] = {g->channels, g->h, g->w, g->kh, g->kw, g->oh, g->ow, g->pad_t, g->pad_l,
+                   g->stride_h, g->stride_w, g->dil_h, g->dil_w};
+    for (int k = 0; k < 13; k++)
+        print_int(out, names[k], v[k]);
+}
+
+/* The activation and bias strides of an epilogue that does anything (its
+ * operands were printed with the buffers). */
+static void print_epilogue(FILE *out, const loop_epilogue *e, bool strides)
+{
+    static const char *const acts[LOOMRT_ACT_COUNT] = {
+        "none", "relu", "leaky_relu", "clip", "sigmoid", "tanh",
+        "hard_sigmoid", "hard_swish", "gelu", "gelu_tanh"};
+    if (!loop_epilogue_present(e))
+        return;
+    bool known = e->act >= 0 && e->act < LOOMRT_ACT_COUNT;
+    fprintf(out, ", act=%s", known ? acts[e->act] : "?");
+    if (e->act != LOOMRT_ACT_NONE) {
+        print_float(out, "act_alpha", e->alpha);
+        print_float(out, "act_beta", e->beta);
+    }
+    if (e->bias.buf && strides) {
+        print_int(out, "bias_rs", e->bias_rs);
+        print_int(out, "bias_cs", e->bias_cs);
+    }
+}
+
+/* The scalar arguments of call s, by name. */
+static void print_params(const loop_stmt *s, FILE *out)
+{
+    switch (s->kernel) {
+    case LOOP_KERNEL_SGEMM: {
+        const loop_sgemm *g = &s->call.sgemm;
+        int64_t v[] = {g->m, g->n, g->k, g->lda, g->ldb, g->ldc, g->trans_a, g->trans_b};
+        const char *names[] = {"M", "N", "K", "lda", "ldb", "ldc", "transA", "transB"};
+        for (int k = 0; k < 8; k++)
+            print_int(out, names[k], v[k]);
+        print_float(out, "alpha", g->alpha);
+        print_float(out, "beta", g->beta);
+        print_epilogue(out, &g->epi, true);
+        return;
+    }
+    case LOOP_KERNEL_SGEMM_PACKED: {
+        const loop_sgemm_packed *g = &s->call.sgemm_packed;
+        int64_t v[] = {g->m, g->n, g->k, g->lda, g->ldc, g->trans_a, g->trans_c};
+        const char *names[] = {"M", "N", "K", "lda", "ldc", "transA", "transC"};
+        for (int k = 0; k < 7; k++)
+            print_int(out, names[k], v[k]);
+        print_float(out, "alpha", g->alpha);
+        print_float(out, "beta", g->beta);
+        print_epilogue(out, &g->epi, true);
+        return;
+    }
+    case LOOP_KERNEL_IM2COL:
+    case LOOP_KERNEL_COL2IM: print_conv2d(out, &s->call.unfold.g); return;
+    case LOOP_KERNEL_DWCONV:
+        print_int(out, "mult", s->call.dwconv.mult);
+        print_conv2d(out, &s->call.dwconv.g);
+        print_epilogue(out, &s->call.dwconv.epi, false);
+        return;
+    case LOOP_KERNEL_ATTENTION: {
+        const loop_attention *a = &s->call.attention;
+        int64_t v[] = {a->sq, a->sk, a->d, a->dv, a->ldq, a->ldk, a->ldv,
+                       a->mask_rs, a->mask_cs, a->ldy, a->causal};
+        const char *names[] = {"Sq", "Sk", "D", "Dv", "ldq", "ldk", "ldv",
+                               "mask_rs", "mask_cs", "ldy", "causal"};
+        for (int k = 0; k < 11; k++)
+            print_int(out, names[k], v[k]);
+        print_float(out, "scale", a->scale);
+        return;
+    }
+    case LOOP_KERNEL_COUNT: break;
+    }
+}
+
+/* call NAME(buffers..., epilogue operands as name=..., scalars by name). */
 static void print_call(const loop_stmt *s, FILE *out)
 {
-    const loop_kernel_info *ki = loop_kernel_get(s->kernel);
-    fprintf(out, "call %s(", ki->name);
-    for (int k = 0; k < ki->n_bufs; k++) {
-        fprintf(out, "%s%%%s[", k ? ", " : "", s->bufs[k].buf->name);
-        print_index(&s->bufs[k].idx, out);
+    loop_call_arg args[LOOP_CALL_MAX_ARGS];
+    int n = loop_call_args(s, args);
+    const char *name = loop_kernel_name(s->kernel);
+    fprintf(out, "call %s(", name ? name : "?");
+    for (int k = 0; k < n; k++) {
+        const char *an = args[k].name;
+        bool named = !strcmp(an, "bias") || !strcmp(an, "residual");
+        fprintf(out, "%s%s%s%%%s[", k ? ", " : "", named ? an : "", named ? "=" : "",
+                args[k].slice->buf ? args[k].slice->buf->name : "?");
+        print_index(&args[k].slice->idx, out);
         fprintf(out, "]");
     }
-    for (int k = 0; k < ki->n_ints; k++) {
-        fprintf(out, ", ");
-        print_word(ki->ints, k, out);
-        fprintf(out, "=%" PRId64, s->ints[k]);
-    }
-    for (int k = 0; k < ki->n_floats; k++) {
-        fprintf(out, ", ");
-        print_word(ki->floats, k, out);
-        fprintf(out, "=%.9g", s->floats[k]);
-    }
+    print_params(s, out);
     fprintf(out, ")\n");
 }
 

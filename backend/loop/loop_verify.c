@@ -100,78 +100,49 @@ static bool writable(const loop_buf *b)
     return r->kind == LOOP_BUF_ARENA || r->kind == LOOP_BUF_OUTPUT;
 }
 
-/* Elements a kernel argument slice needs from its start. */
-static int64_t kernel_extent(const loop_stmt *s, int arg)
-{
-    const int64_t *v = s->ints;
-    switch (s->kernel) {
-    case LOOP_KERNEL_SGEMM: {
-        int64_t M = v[0], N = v[1], K = v[2];
-        int64_t rows = arg == 0 ? (v[6] ? K : M) : arg == 1 ? (v[7] ? N : K) : M;
-        int64_t cols = arg == 0 ? (v[6] ? M : K) : arg == 1 ? (v[7] ? K : N) : N;
-        int64_t ld = v[3 + arg];
-        return rows && cols ? (rows - 1) * ld + cols : 0;
-    }
-    case LOOP_KERNEL_IM2COL:
-        return arg == 0 ? v[0] * v[1] * v[2] : v[0] * v[3] * v[4] * v[5] * v[6];
-    case LOOP_KERNEL_COL2IM:
-        return arg == 0 ? v[0] * v[3] * v[4] * v[1] * v[2] : v[0] * v[5] * v[6];
-    case LOOP_KERNEL_SGEMM_PACKED: {
-        int64_t M = v[0], N = v[1], K = v[2];
-        if (arg == 1)
-            return (N + LOOMRT_SGEMM_NR - 1) / LOOMRT_SGEMM_NR * LOOMRT_SGEMM_NR * K;
-        int64_t rows = arg == 0 ? (v[5] ? K : M) : (v[6] ? N : M);
-        int64_t cols = arg == 0 ? (v[5] ? M : K) : (v[6] ? M : N);
-        int64_t ld = arg == 0 ? v[3] : v[4];
-        return rows && cols ? (rows - 1) * ld + cols : 0;
-    }
-    case LOOP_KERNEL_ATTENTION: {
-        /* Q [Sq,D], K [Sk,D], V [Sk,Dv], mask (i, j) at rs, cs, Y [Sq,Dv] */
-        int64_t Sq = v[0], Sk = v[1];
-        int64_t rows[5] = {Sq, Sk, Sk, Sq, Sq}, cols[5] = {v[2], v[2], v[3], Sk, v[3]};
-        int64_t ld[5] = {v[4], v[5], v[6], v[7], v[9]};
-        if (arg == 5)
-            return loomrt_attention_work_size(Sq, Sk);
-        if (arg == 3)
-            return v[11] && Sq && Sk ? (Sq - 1) * v[7] + (Sk - 1) * v[8] + 1 : 0;
-        return rows[arg] && cols[arg] ? (rows[arg] - 1) * ld[arg] + cols[arg] : 0;
-    }
-    case LOOP_KERNEL_COUNT: break;
-    }
-    return 0;
-}
-
+/* Each buffer argument of the call inside its buffer over the whole
+ * range the kernel reaches (loop_call_args), f32, and writable where the
+ * kernel writes; the epilogue's activation a known one. */
 static void check_call(vctx *c, const loop_stmt *s)
 {
-    const loop_kernel_info *ki = loop_kernel_get(s->kernel);
-    if (!ki) {
+    loop_call_arg args[LOOP_CALL_MAX_ARGS];
+    int n = loop_call_args(s, args);
+    if (n < 0) {
         fail(c, "call of an unknown kernel");
         return;
     }
-    for (int a = 0; a < ki->n_bufs; a++) {
-        const loop_slice *sl = &s->bufs[a];
+    for (int a = 0; a < n; a++) {
+        const loop_slice *sl = args[a].slice;
         if (!sl->buf) {
-            fail(c, "kernel call is missing a buffer argument");
+            char what[64];
+            snprintf(what, sizeof what, "kernel call is missing its %s argument", args[a].name);
+            fail(c, what);
             continue;
         }
-        int64_t extent = kernel_extent(s, a);
-        if (extent == 0) /* an argument the call does not read */
+        if (args[a].extent == 0) /* an empty range: nothing is read or written */
             continue;
         loop_index last = sl->idx;
-        last.offset += extent - 1;
+        last.offset += args[a].extent - 1;
         check_access(c, sl->buf, &sl->idx, "kernel argument");
         check_access(c, sl->buf, &last, "kernel argument end");
         if (sl->buf->dtype != IR_DTYPE_F32)
             fail(c, "kernel arguments must be f32 buffers");
-    }
-    if (s->kernel == LOOP_KERNEL_COL2IM || s->kernel == LOOP_KERNEL_IM2COL ||
-        s->kernel == LOOP_KERNEL_SGEMM || s->kernel == LOOP_KERNEL_SGEMM_PACKED) {
-        const loop_buf *dst = s->bufs[ki->n_bufs - 1].buf;
-        if (dst && !writable(dst))
+        if (args[a].written && !writable(sl->buf))
             fail(c, "kernel writes a read-only buffer");
     }
-    if (s->kernel == LOOP_KERNEL_ATTENTION && !(writable(s->bufs[4].buf) && writable(s->bufs[5].buf)))
-        fail(c, "kernel writes a read-only buffer");
+    const loop_epilogue *e = s->kernel == LOOP_KERNEL_SGEMM          ? &s->call.sgemm.epi
+                             : s->kernel == LOOP_KERNEL_SGEMM_PACKED ? &s->call.sgemm_packed.epi
+                             : s->kernel == LOOP_KERNEL_DWCONV       ? &s->call.dwconv.epi
+                                                                     : NULL;
+    if (s->kernel == LOOP_KERNEL_DWCONV) {
+        const loop_dwconv *d = &s->call.dwconv;
+        if (d->mult < 1 || d->g.stride_w < 1 || d->g.stride_w > LOOMRT_DW_MAX_STRIDE ||
+            d->g.stride_h < 1 || d->g.dil_h < 1 || d->g.dil_w < 1)
+            fail(c, "dwconv needs mult, strides and dilations >= 1, stride_w <= "
+                    "LOOMRT_DW_MAX_STRIDE");
+    }
+    if (e && (e->act < LOOMRT_ACT_NONE || e->act >= LOOMRT_ACT_COUNT))
+        fail(c, "kernel epilogue has an unknown activation");
 }
 
 static void check_block(vctx *c, const loop_block *b)

@@ -48,12 +48,14 @@ static void walk_stmt(loop_walker *w, const loop_stmt *s)
         loop_walk_expr(w, s->value);
         return;
     case LOOP_STMT_SET: loop_walk_expr(w, s->value); return;
-    case LOOP_STMT_CALL:
-        for (int a = 0; a < loop_kernel_get(s->kernel)->n_bufs; a++) {
-            walk_buf(w, s->bufs[a].buf);
-            walk_index(w, &s->bufs[a].idx);
+    case LOOP_STMT_CALL: {
+        loop_call_arg args[LOOP_CALL_MAX_ARGS];
+        for (int a = 0, n = loop_call_args(s, args); a < n; a++) {
+            walk_buf(w, args[a].slice->buf);
+            walk_index(w, &args[a].slice->idx);
         }
         return;
+    }
     }
 }
 

@@ -54,20 +54,20 @@ loom_status lower_fused_attention(lower_ctx *c, const ir_node *n, loop_step *ste
     loop_block *b = lower_nest(c, &step->body, ag.lead, n->inputs[0]->shape.dims, vars);
     loop_buf *work = lower_scratch(c, "attn_work", IR_DTYPE_F32,
                                    loomrt_attention_work_size(ag.sq, ag.sk));
-    loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_ATTENTION);
-    s->bufs[0] = head_slice(c, n->inputs[0], &ag, vars);
-    s->bufs[1] = head_slice(c, n->inputs[1], &ag, vars);
-    s->bufs[2] = head_slice(c, n->inputs[2], &ag, vars);
-    s->bufs[4] = head_slice(c, n->outputs[0], &ag, vars);
-    s->bufs[5] = (loop_slice){work, loop_idx_const(0)};
-    int64_t rs = 0, cs = 0;
+    loop_attention a = {
+        .q = head_slice(c, n->inputs[0], &ag, vars),
+        .k = head_slice(c, n->inputs[1], &ag, vars),
+        .v = head_slice(c, n->inputs[2], &ag, vars),
+        .y = head_slice(c, n->outputs[0], &ag, vars),
+        .work = {work, loop_idx_const(0)},
+        .sq = ag.sq, .sk = ag.sk, .d = ag.d, .dv = ag.dv,
+        .ldq = ag.d, .ldk = ag.d, .ldv = ag.dv, .ldy = ag.dv,
+        .causal = ag.causal, .scale = ag.scale,
+    };
     const ir_value *mask = ir_input(n, 3);
-    /* without a mask the slot holds Q, unread (has_mask 0) */
-    s->bufs[3] = mask ? (loop_slice){lower_buf(c, mask), mask_slice(n, &ag, vars, &rs, &cs)}
-                      : s->bufs[0];
-    int64_t args[12] = {ag.sq, ag.sk, ag.d, ag.dv, ag.d, ag.d, ag.dv, rs, cs, ag.dv,
-                        ag.causal, mask != NULL};
-    memcpy(s->ints, args, sizeof args);
-    s->floats[0] = ag.scale;
+    if (mask) /* absent: a NULL mask the kernel does not read */
+        a.mask = (loop_slice){lower_buf(c, mask),
+                              mask_slice(n, &ag, vars, &a.mask_rs, &a.mask_cs)};
+    loop_call_attention(c->f, b, &a);
     return LOOM_STATUS_OK;
 }

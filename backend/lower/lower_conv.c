@@ -299,54 +299,34 @@ static loop_block *window_open(lower_ctx *c, loop_block *b, const window *w, con
 
 /* ---- runtime kernel calls ---- */
 
-typedef struct gemm_args {
-    loop_buf *a, *b, *c;
-    loop_index ai, bi, ci; /* slice starts */
-    int64_t m, n, k, lda, ldb, ldc;
-    bool trans_a;
-    double beta;
-} gemm_args;
-
-/* C[m,n] = op(A)[m,k] B[k,n] + beta * C (loomrt_sgemm). */
-static void call_sgemm(lower_ctx *c, loop_block *b, const gemm_args *g)
+/* The 2-D window of a 1-D or 2-D geometry, 1-D as H = 1: h, w are gm->in
+ * and oh, ow gm->out, i.e. the image and output grid of Conv, the input
+ * grid and the image of ConvTranspose. */
+static loop_conv2d conv2d_of(const ir_conv_geom *gm, int64_t channels)
 {
-    loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_SGEMM);
-    s->bufs[0] = (loop_slice){g->a, g->ai};
-    s->bufs[1] = (loop_slice){g->b, g->bi};
-    s->bufs[2] = (loop_slice){g->c, g->ci};
-    int64_t v[8] = {g->m, g->n, g->k, g->lda, g->ldb, g->ldc, g->trans_a, 0};
-    for (int i = 0; i < 8; i++)
-        s->ints[i] = v[i];
-    s->floats[0] = 1.0;
-    s->floats[1] = g->beta;
+    int h = gm->nsp - 2, w = gm->nsp - 1; /* h is -1 for 1-D */
+    return (loop_conv2d){
+        .channels = channels,
+        .h = h >= 0 ? gm->in[h] : 1,
+        .w = gm->in[w],
+        .kh = h >= 0 ? gm->kernel[h] : 1,
+        .kw = gm->kernel[w],
+        .oh = h >= 0 ? gm->out[h] : 1,
+        .ow = gm->out[w],
+        .pad_t = h >= 0 ? gm->pad_begin[h] : 0,
+        .pad_l = gm->pad_begin[w],
+        .stride_h = h >= 0 ? gm->stride[h] : 1,
+        .stride_w = gm->stride[w],
+        .dil_h = h >= 0 ? gm->dilation[h] : 1,
+        .dil_w = gm->dilation[w],
+    };
 }
 
-/* IM2COL or COL2IM (loomrt_im2col / loomrt_col2im) of a 1-D or 2-D
- * geometry, 1-D as H = 1: the kernel's H, W are gm->in and oh, ow gm->out,
- * i.e. the image and output grid of Conv, the input grid and the image of
- * ConvTranspose. */
+/* IM2COL or COL2IM of a 1-D or 2-D geometry (conv2d_of). */
 static void call_unfold(lower_ctx *c, loop_block *b, loop_kernel k, const ir_conv_geom *gm,
                         int64_t channels, loop_slice src, loop_slice dst)
 {
-    int h = gm->nsp - 2, w = gm->nsp - 1; /* h is -1 for 1-D */
-    int64_t v[13] = {channels,
-                     h >= 0 ? gm->in[h] : 1,
-                     gm->in[w],
-                     h >= 0 ? gm->kernel[h] : 1,
-                     gm->kernel[w],
-                     h >= 0 ? gm->out[h] : 1,
-                     gm->out[w],
-                     h >= 0 ? gm->pad_begin[h] : 0,
-                     gm->pad_begin[w],
-                     h >= 0 ? gm->stride[h] : 1,
-                     gm->stride[w],
-                     h >= 0 ? gm->dilation[h] : 1,
-                     gm->dilation[w]};
-    loop_stmt *s = loop_call(c->f, b, k);
-    for (int i = 0; i < 13; i++)
-        s->ints[i] = v[i];
-    s->bufs[0] = src;
-    s->bufs[1] = dst;
+    loop_call_unfold(c->f, b, k, &(loop_unfold){.src = src, .dst = dst, .g = conv2d_of(gm, channels)});
 }
 
 /* ---- Conv and ConvTranspose ---- */
@@ -476,33 +456,30 @@ static bool conv_transposes(const conv_op *op, int64_t kdim)
 
 /* The transposed GEMM of conv_transposes: per group, with op(A) = col^T
  * (col [K, out] read transposed), B = W[g]^T packed, C = y[n, g] written
- * transposed. */
-static void call_sgemm_t(lower_ctx *c, loop_block *b, const conv_op *op, const gemm_args *g,
+ * transposed; the bias is then per column of the product. */
+static void call_sgemm_t(lower_ctx *c, loop_block *b, const conv_op *op, const loop_sgemm *g,
                          int vg)
 {
     int64_t ps = loomrt_sgemm_packed_size(g->m, g->k);
     loop_buf *wp = lower_pack_b(c, op->w, true, g->m, g->k, g->k, 0, op->gm.group, g->m * g->k);
-    loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_SGEMM_PACKED);
-    s->bufs[0] = (loop_slice){g->b, g->bi};
-    s->bufs[1] = (loop_slice){wp, at_var(vg, ps, 0)};
-    s->bufs[2] = (loop_slice){g->c, g->ci};
-    int64_t v[7] = {g->n, g->m, g->k, g->ldb, g->ldc, 1, 1};
-    for (int i = 0; i < 7; i++)
-        s->ints[i] = v[i];
-    s->floats[0] = 1.0;
-    s->floats[1] = g->beta;
+    loop_epilogue epi = g->epi;
+    epi.bias_rs = 0;
+    epi.bias_cs = 1;
+    loop_call_sgemm_packed(c->f, b,
+                           &(loop_sgemm_packed){.a = g->b, .bp = {wp, at_var(vg, ps, 0)},
+                                                .c = g->c, .m = g->n, .n = g->m, .k = g->k,
+                                                .lda = g->ldb, .ldc = g->ldc, .trans_a = true,
+                                                .trans_c = true, .alpha = 1.0, .beta = g->beta,
+                                                .epi = epi});
 }
 
 /* f32 Conv as GEMMs: per image one im2col of all channels (none for a
  * pointwise window), then per group W[g] [M/g, C/g*k] x col[g]
- * [C/g*k, out] into y[n, g*M/g...], accumulating onto the bias; with a
- * fused epilogue the bias is added there instead. */
+ * [C/g*k, out] into y[n, g*M/g...]; the SGEMM applies the bias and the
+ * fused epilogue to its output tiles. */
 static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
 {
     const ir_conv_geom *gm = &op->gm;
-    bool prefill = op->b && !op->fused;
-    if (prefill)
-        fill_bias(c, b, op);
     int64_t kdim = op->cg * op->ksp;
     int vn = open_loop(c, &b, op->batch);
     loop_slice src = {op->x, at_var(vn, op->c * op->isp, 0)};
@@ -516,17 +493,16 @@ static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
         src = col;
     }
     int vg = open_loop(c, &b, gm->group);
-    gemm_args ga = {.a = op->w, .b = src.buf, .c = op->y, .m = op->mg, .n = op->osp, .k = kdim,
-                    .lda = kdim, .ldb = op->osp, .ldc = op->osp, .beta = prefill ? 1.0 : 0.0};
-    ga.ai = at_var(vg, op->mg * kdim, 0);
-    ga.bi = src.idx;
-    term(&ga.bi, vg, kdim * op->osp);
-    ga.ci = at_var(vn, op->m * op->osp, 0);
-    term(&ga.ci, vg, op->mg * op->osp);
+    loop_sgemm ga = {.a = {op->w, at_var(vg, op->mg * kdim, 0)}, .b = src,
+                     .c = {op->y, at_var(vn, op->m * op->osp, 0)}, .m = op->mg, .n = op->osp,
+                     .k = kdim, .lda = kdim, .ldb = op->osp, .ldc = op->osp, .alpha = 1.0};
+    term(&ga.b.idx, vg, kdim * op->osp);
+    term(&ga.c.idx, vg, op->mg * op->osp);
+    ga.epi = lower_kernel_epilogue(c, op->node, op->b, at_var(vg, op->mg, 0), 1, 0, ga.c.idx);
     if (conv_transposes(op, kdim))
         call_sgemm_t(c, b, op, &ga, vg);
     else
-        call_sgemm(c, b, &ga);
+        loop_call_sgemm(c->f, b, &ga);
 }
 
 /* Direct Conv over the output box r: y[n, g*M/g + mm, o] = B + sum over ci
@@ -584,6 +560,24 @@ static void conv_direct(lower_ctx *c, loop_block *b, const conv_op *op)
         conv_direct_region(c, b, op, &r[k], v);
 }
 
+/* f32 depthwise Conv of 1 or 2 spatial dims (one input channel per
+ * group): per image one loomrt_dwconv over all channels, with the bias
+ * and the fused epilogue applied to each finished row. */
+static void conv_depthwise(lower_ctx *c, loop_block *b, const conv_op *op)
+{
+    loop_conv2d g = conv2d_of(&op->gm, op->m);
+    loop_buf *scratch = lower_scratch(
+        c, "dw", IR_DTYPE_F32,
+        loomrt_dwconv_scratch(g.kh, g.kw, g.oh, g.ow, g.stride_h, g.stride_w, g.dil_h, g.dil_w));
+    int vn = open_loop(c, &b, op->batch);
+    loop_index yi = at_var(vn, op->m * op->osp, 0);
+    loop_dwconv d = {.x = {op->x, at_var(vn, op->c * op->isp, 0)}, .w = {op->w, loop_idx_const(0)},
+                     .y = {op->y, yi}, .scratch = {scratch, loop_idx_const(0)}, .mult = op->mg,
+                     .g = g};
+    d.epi = lower_kernel_epilogue(c, op->node, op->b, loop_idx_const(0), 1, 0, yi);
+    loop_call_dwconv(c->f, b, &d);
+}
+
 /* ONNX Conv-11. */
 loom_status lower_conv(lower_ctx *c, const ir_node *n, loop_step *step)
 {
@@ -591,13 +585,14 @@ loom_status lower_conv(lower_ctx *c, const ir_node *n, loop_step *step)
     loom_status st = conv_setup(c, n, &op);
     if (st)
         return st;
-    if (op.t == IR_DTYPE_F32 && !(op.gm.group > 1 && op.cg == 1)) {
+    bool depthwise = op.gm.group > 1 && op.cg == 1;
+    if (op.t == IR_DTYPE_F32 && depthwise && op.gm.nsp <= 2 &&
+        op.gm.stride[op.gm.nsp - 1] <= LOOMRT_DW_MAX_STRIDE)
+        conv_depthwise(c, &step->body, &op);
+    else if (op.t == IR_DTYPE_F32 && !depthwise)
         conv_gemm(c, &step->body, &op);
-        if (op.fused) /* the direct form applies it per output element */
-            lower_epilogue(c, &step->body, n, op.y, op.b, op.batch, op.m, op.osp);
-    } else {
+    else
         conv_direct(c, &step->body, &op);
-    }
     return LOOM_STATUS_OK;
 }
 
@@ -660,25 +655,23 @@ static void conv_transpose_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
     int64_t rows = op->mg * op->ksp;
     loop_buf *col = pointwise ? NULL : lower_scratch(c, "col", IR_DTYPE_F32, rows * op->isp);
     int vn = open_loop(c, &b, op->batch), vg = open_loop(c, &b, gm->group);
-    gemm_args ga = {.a = op->w, .b = op->x, .m = rows, .n = op->isp, .k = op->cg, .lda = rows,
-                    .ldb = op->isp, .trans_a = true};
-    ga.ai = at_var(vg, op->cg * rows, 0);
-    ga.bi = at_var(vn, op->c * op->isp, 0);
-    term(&ga.bi, vg, op->cg * op->isp);
+    loop_sgemm ga = {.a = {op->w, at_var(vg, op->cg * rows, 0)},
+                     .b = {op->x, at_var(vn, op->c * op->isp, 0)},
+                     .m = rows, .n = op->isp, .k = op->cg, .lda = rows, .ldb = op->isp,
+                     .trans_a = true, .alpha = 1.0};
+    term(&ga.b.idx, vg, op->cg * op->isp);
     loop_index yi = at_var(vn, op->m * op->osp, 0);
     term(&yi, vg, op->mg * op->osp);
     if (pointwise) {
-        ga.c = op->y;
-        ga.ci = yi;
+        ga.c = (loop_slice){op->y, yi};
         ga.ldc = op->osp;
         ga.beta = op->b ? 1.0 : 0.0;
-        call_sgemm(c, b, &ga);
+        loop_call_sgemm(c->f, b, &ga);
         return;
     }
-    ga.c = col;
-    ga.ci = loop_idx_const(0);
+    ga.c = (loop_slice){col, loop_idx_const(0)};
     ga.ldc = op->isp;
-    call_sgemm(c, b, &ga);
+    loop_call_sgemm(c->f, b, &ga);
     if (gm->nsp <= 2)
         call_unfold(c, b, LOOP_KERNEL_COL2IM, gm, op->mg, (loop_slice){col, loop_idx_const(0)},
                     (loop_slice){op->y, yi});

@@ -2,11 +2,31 @@
  * The fused epilogue of Conv, ConvTranspose, Gemm and MatMul (ir/ir_fused.h)
  * and the activations it applies, in one place: the per-op lowerings call
  * lower_epilogue after their kernel call, or lower_epilogue_value where the
- * result is still a scalar in a loop (direct convolution). When the runtime's
- * GEMM applies epilogues itself, this file is what changes.
+ * result is still a scalar in a loop (direct convolution), or
+ * lower_kernel_epilogue for the kernels that apply it in their output
+ * tiles (SGEMM, depthwise convolution: runtime/loomrt_epi.c), which
+ * compute the same activations in the same way.
  */
 #include "ir_fused.h"
+#include "loomrt.h"
 #include "lower_internal.h"
+
+_Static_assert(IR_ACT_RELU == LOOMRT_ACT_RELU && IR_ACT_CLIP == LOOMRT_ACT_CLIP &&
+                   IR_ACT_GELU_TANH == LOOMRT_ACT_GELU_TANH && IR_ACT_COUNT == LOOMRT_ACT_COUNT,
+               "the runtime numbers the activations like ir_fused.h");
+
+loop_epilogue lower_kernel_epilogue(lower_ctx *c, const ir_node *n, loop_buf *bias,
+                                    loop_index bias_idx, int64_t rs, int64_t cs,
+                                    loop_index res_idx)
+{
+    ir_epilogue e;
+    ir_epilogue_of(n, &e);
+    loop_epilogue k = {.bias = {bias, bias_idx}, .bias_rs = rs, .bias_cs = cs,
+                       .act = (int)e.act, .alpha = e.alpha, .beta = e.beta};
+    if (e.residual)
+        k.residual = (loop_slice){lower_buf(c, e.residual), res_idx};
+    return k;
+}
 
 loop_expr *lower_bind(lower_ctx *c, loop_block *b, loop_expr *e)
 {

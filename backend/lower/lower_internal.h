@@ -135,6 +135,13 @@ loop_expr *lower_act(lower_ctx *c, loop_block *b, ir_act a, double alpha, double
 /* n's epilogue on a value v of its output at index yi: act(v + R[yi]). */
 loop_expr *lower_epilogue_value(lower_ctx *c, loop_block *b, const ir_node *n, loop_expr *v,
                                 loop_index yi);
+/* The fused epilogue of n (ir/ir_fused.h) for a kernel call that applies
+ * it in its output tiles: bias (NULL: none) at bias_idx with strides rs,
+ * cs over the kernel's output (i, j), n's residual at res_idx (the output
+ * slice's index), n's activation. */
+loop_epilogue lower_kernel_epilogue(lower_ctx *c, const ir_node *n, loop_buf *bias,
+                                    loop_index bias_idx, int64_t rs, int64_t cs,
+                                    loop_index res_idx);
 /* n's epilogue in place over its output y, viewed as [outer, channels,
  * inner], in one loop nest: y = act(y + bias[channel] + R); bias may be
  * NULL (already applied, or none). */

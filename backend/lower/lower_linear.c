@@ -102,14 +102,6 @@ static void zero_fill(lower_ctx *c, loop_block *b, loop_buf *buf, int64_t numel)
                loop_const_f(c->f, buf->dtype, 0.0));
 }
 
-/* SGEMM operands: C[m,n] = alpha * op(A) op(B) + beta * C. */
-typedef struct gemm_call {
-    loop_slice a, b, c;
-    int64_t m, n, k, lda, ldb, ldc;
-    bool ta, tb;
-    double alpha, beta;
-} gemm_call;
-
 /* ---- constant B operands, packed at compile time ---- */
 
 #define PACK_MAX_MNK ((int64_t)1 << 24)
@@ -157,47 +149,38 @@ loop_buf *lower_pack_b(lower_ctx *c, const loop_buf *b, bool tb, int64_t n, int6
  * packing: every matrix of B (its slice offsets are whole matrices apart)
  * is packed, and the slice index scales to packed matrices. False when B
  * stays as it is. */
-static bool emit_sgemm_packed(lower_ctx *c, loop_block *b, const gemm_call *g)
+static bool emit_sgemm_packed(lower_ctx *c, loop_block *b, const loop_sgemm *g)
 {
     int64_t mat = g->k * g->n;
-    if (!lower_packs(g->b.buf, g->m, g->n, g->k) || g->ldb != (g->tb ? g->k : g->n) ||
+    if (!lower_packs(g->b.buf, g->m, g->n, g->k) || g->ldb != (g->trans_b ? g->k : g->n) ||
         g->b.buf->numel % mat || g->b.idx.dyn || g->b.idx.offset % mat)
         return false;
     for (int t = 0; t < g->b.idx.n; t++)
         if (g->b.idx.coef[t] % mat)
             return false;
-    loop_buf *bp = lower_pack_b(c, g->b.buf, g->tb, g->n, g->k, g->ldb, 0,
+    loop_buf *bp = lower_pack_b(c, g->b.buf, g->trans_b, g->n, g->k, g->ldb, 0,
                                 g->b.buf->numel / mat, mat);
     int64_t ps = loomrt_sgemm_packed_size(g->n, g->k);
     loop_index pi = g->b.idx;
     pi.offset = pi.offset / mat * ps;
     for (int t = 0; t < pi.n; t++)
         pi.coef[t] = pi.coef[t] / mat * ps;
-    loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_SGEMM_PACKED);
-    s->bufs[0] = g->a;
-    s->bufs[1] = (loop_slice){.buf = bp, .idx = pi};
-    s->bufs[2] = g->c;
-    int64_t args[7] = {g->m, g->n, g->k, g->lda, g->ldc, g->ta, 0};
-    memcpy(s->ints, args, sizeof args);
-    s->floats[0] = g->alpha;
-    s->floats[1] = g->beta;
+    loop_call_sgemm_packed(c->f, b,
+                           &(loop_sgemm_packed){.a = g->a, .bp = {bp, pi}, .c = g->c, .m = g->m,
+                                                .n = g->n, .k = g->k, .lda = g->lda,
+                                                .ldc = g->ldc, .trans_a = g->trans_a,
+                                                .alpha = g->alpha, .beta = g->beta,
+                                                .epi = g->epi});
     return true;
 }
 
 /* C = alpha * op(A) op(B) + beta * C: SGEMM, or SGEMM_PACKED for a
  * constant B. */
-static void emit_sgemm(lower_ctx *c, loop_block *b, const gemm_call *g)
+static void emit_sgemm(lower_ctx *c, loop_block *b, const loop_sgemm *g)
 {
     if (emit_sgemm_packed(c, b, g))
         return;
-    loop_stmt *s = loop_call(c->f, b, LOOP_KERNEL_SGEMM);
-    s->bufs[0] = g->a;
-    s->bufs[1] = g->b;
-    s->bufs[2] = g->c;
-    int64_t args[8] = {g->m, g->n, g->k, g->lda, g->ldb, g->ldc, g->ta, g->tb};
-    memcpy(s->ints, args, sizeof args);
-    s->floats[0] = g->alpha;
-    s->floats[1] = g->beta;
+    loop_call_sgemm(c->f, b, g);
 }
 
 static loop_slice slice(loop_buf *buf, loop_index idx)
@@ -260,7 +243,7 @@ loom_status lower_gemm(lower_ctx *c, const ir_node *n, loop_step *step)
         zero_fill(c, &step->body, y, m * nn);
     if (k > 0)
         gemm_product(c, &step->body, n, y, alpha, cv != NULL);
-    if (ir_epilogue_present(n)) /* C is in already */
+    if (ir_epilogue_present(n) && k == 0) /* else applied by the SGEMM */
         lower_epilogue(c, &step->body, n, y, NULL, 1, m * nn, 1);
     return LOOM_STATUS_OK;
 }
@@ -272,13 +255,14 @@ static void gemm_product(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf
     const ir_value *av = n->inputs[0], *bv = n->inputs[1], *yv = n->outputs[0];
     bool ta = ir_attr_int(n, "transA", 0) != 0, tb = ir_attr_int(n, "transB", 0) != 0;
     int64_t m = yv->shape.dims[0], nn = yv->shape.dims[1], k = av->shape.dims[ta ? 0 : 1];
-    gemm_call g = {
+    loop_sgemm g = {
         .a = slice(lower_buf(c, av), loop_idx_const(0)),
         .b = slice(lower_buf(c, bv), loop_idx_const(0)),
         .c = slice(y, loop_idx_const(0)),
         .m = m, .n = nn, .k = k,
         .lda = av->shape.dims[1], .ldb = bv->shape.dims[1], .ldc = nn,
-        .ta = ta, .tb = tb, .alpha = alpha, .beta = accumulate ? 1.0 : 0.0,
+        .trans_a = ta, .trans_b = tb, .alpha = alpha, .beta = accumulate ? 1.0 : 0.0,
+        .epi = lower_kernel_epilogue(c, n, NULL, loop_idx_const(0), 0, 0, loop_idx_const(0)),
     };
     emit_sgemm(c, b, &g);
 }
@@ -332,7 +316,7 @@ loom_status lower_mat_mul(lower_ctx *c, const ir_node *n, loop_step *step)
     else
         matmul_product(c, &step->body, n, y);
     const ir_value *bias = ir_input(n, IR_EPILOGUE_MATMUL_BIAS);
-    if (ir_epilogue_present(n))
+    if (ir_epilogue_present(n) && k == 0) /* else applied by the SGEMMs */
         lower_epilogue(c, &step->body, n, y, bias ? lower_buf(c, bias) : NULL,
                        ir_shape_numel(so) / nn, nn, 1);
     return LOOM_STATUS_OK;
@@ -346,12 +330,15 @@ static void matmul_product(lower_ctx *c, loop_block *b, const ir_node *n, loop_b
     int64_t m = sa->rank >= 2 ? sa->dims[sa->rank - 2] : 1, k = sa->dims[sa->rank - 1];
     int64_t nn = sb->rank >= 2 ? sb->dims[sb->rank - 1] : 1;
     nest ns = matmul_batch(sa, sb, so);
-    gemm_call g = {
+    loop_sgemm g = {
         .a = slice(lower_buf(c, av), loop_idx_const(0)),
         .b = slice(lower_buf(c, bv), loop_idx_const(0)),
         .c = slice(y, loop_idx_const(0)),
         .m = m, .n = nn, .k = k, .lda = k, .ldb = nn, .ldc = nn, .alpha = 1.0, .beta = 0.0,
     };
+    const ir_value *bias = ir_input(n, IR_EPILOGUE_MATMUL_BIAS);
+    g.epi = lower_kernel_epilogue(c, n, bias ? lower_buf(c, bias) : NULL, loop_idx_const(0), 0,
+                                  1, loop_idx_const(0));
     if (matmul_folds(&ns)) {
         g.m = m * (ir_shape_numel(so) / (m * nn)); /* [batch * M, K] x [K, N] */
         emit_sgemm(c, b, &g);
@@ -363,6 +350,7 @@ static void matmul_product(lower_ctx *c, loop_block *b, const ir_node *n, loop_b
     nest_index(&ns, 0, vars, m * k, &g.a.idx);
     nest_index(&ns, 1, vars, k * nn, &g.b.idx);
     nest_index(&ns, 2, vars, m * nn, &g.c.idx);
+    g.epi.residual.idx = g.c.idx;
     emit_sgemm(c, body, &g);
 }
 

@@ -333,24 +333,17 @@ static void sgemm(const rnn_low *rl, loop_block *b, loop_slice a, loop_slice bm,
 {
     if (bm.idx.n == 0 && !bm.idx.dyn && lower_packs(bm.buf, mnk[0], mnk[1], mnk[2])) {
         loop_buf *bp = lower_pack_b(rl->c, bm.buf, tb, mnk[1], mnk[2], ld[1], bm.idx.offset, 1, 0);
-        loop_stmt *s = loop_call(rl->f, b, LOOP_KERNEL_SGEMM_PACKED);
-        s->bufs[0] = a;
-        s->bufs[1] = (loop_slice){.buf = bp, .idx = loop_idx_const(0)};
-        s->bufs[2] = cm;
-        int64_t args[7] = {mnk[0], mnk[1], mnk[2], ld[0], ld[2], 0, 0};
-        memcpy(s->ints, args, sizeof args);
-        s->floats[0] = 1.0;
-        s->floats[1] = beta;
+        loop_call_sgemm_packed(rl->f, b,
+                               &(loop_sgemm_packed){.a = a, .bp = {bp, loop_idx_const(0)},
+                                                    .c = cm, .m = mnk[0], .n = mnk[1],
+                                                    .k = mnk[2], .lda = ld[0], .ldc = ld[2],
+                                                    .alpha = 1.0, .beta = beta});
         return;
     }
-    loop_stmt *s = loop_call(rl->f, b, LOOP_KERNEL_SGEMM);
-    s->bufs[0] = a;
-    s->bufs[1] = bm;
-    s->bufs[2] = cm;
-    int64_t args[8] = {mnk[0], mnk[1], mnk[2], ld[0], ld[1], ld[2], 0, tb};
-    memcpy(s->ints, args, sizeof args);
-    s->floats[0] = 1.0;
-    s->floats[1] = beta;
+    loop_call_sgemm(rl->f, b,
+                    &(loop_sgemm){.a = a, .b = bm, .c = cm, .m = mnk[0], .n = mnk[1],
+                                  .k = mnk[2], .lda = ld[0], .ldb = ld[1], .ldc = ld[2],
+                                  .trans_b = tb, .alpha = 1.0, .beta = beta});
 }
 
 static loop_slice at(loop_buf *buf, loop_index idx)

@@ -34,30 +34,23 @@ int conv_relu_pool_run(const float *t_image, float *out_y, void *workspace)
     float *t_p = (float *)(ws + 0);
     float l0 = 0;
     float l1 = 0;
-    float l2 = 0;
 
     /* c (Conv) */
     loomrt_im2col(t_image + 0, 2, 6, 6, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, s_col + 0);
-    loomrt_sgemm(0, 0, 3, 36, 18, 0x1p+0f, w_conv_weight + 0, 18, s_col + 0, 36, 0x0p+0f, t_r + 0, 36);
-    for (int64_t i0 = 0; i0 < 3; i0++) {
-        for (int64_t i1 = 0; i1 < 36; i1++) {
-            l0 = (t_r[36 * i0 + i1] + w_conv_bias[i0]);
-            t_r[36 * i0 + i1] = ((l0 < 0x0p+0f) ? 0x0p+0f : l0);
-        }
-    }
+    loomrt_sgemm_epi(0, 0, 3, 36, 18, 0x1p+0f, w_conv_weight + 0, 18, s_col + 0, 36, 0x0p+0f, t_r + 0, 36, w_conv_bias + 0, 1, 0, (const float *)0, 1, 0x0p+0f, 0x0p+0f);
 
     /* p (MaxPool) */
-    for (int64_t i2 = 0; i2 < 3; i2++) {
-        for (int64_t i3 = 0; i3 < 3; i3++) {
-            for (int64_t i4 = 0; i4 < 3; i4++) {
-                l1 = NAN;
-                for (int64_t i5 = 0; i5 < 2; i5++) {
-                    for (int64_t i6 = 0; i6 < 2; i6++) {
-                        l2 = t_r[36 * i2 + 12 * i3 + 6 * i5 + 2 * i4 + i6];
-                        l1 = (((l2 > l1) || (l1 != l1)) ? l2 : l1);
+    for (int64_t i0 = 0; i0 < 3; i0++) {
+        for (int64_t i1 = 0; i1 < 3; i1++) {
+            for (int64_t i2 = 0; i2 < 3; i2++) {
+                l0 = NAN;
+                for (int64_t i3 = 0; i3 < 2; i3++) {
+                    for (int64_t i4 = 0; i4 < 2; i4++) {
+                        l1 = t_r[36 * i0 + 12 * i1 + 6 * i3 + 2 * i2 + i4];
+                        l0 = (((l1 > l0) || (l0 != l0)) ? l1 : l0);
                     }
                 }
-                t_p[9 * i2 + 3 * i3 + i4] = l1;
+                t_p[9 * i0 + 3 * i1 + i2] = l0;
             }
         }
     }

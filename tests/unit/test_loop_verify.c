@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "leak_check.h"
+#include "loomrt.h"
 #include "loop_ir.h"
 
 /* The function every test starts from:
@@ -250,15 +251,11 @@ Test(loop_verify, store_to_a_view_of_a_constant)
 /* out[2x4] = a[2x2] b[2x4]: an SGEMM with M=2, N=4, K=2 on f32[8] buffers. */
 static loop_stmt *gemm(fixture *c, loop_buf *a, loop_buf *b, loop_buf *out)
 {
-    loop_stmt *s = loop_call(c->f, &c->step->body, LOOP_KERNEL_SGEMM);
-    s->bufs[0] = (loop_slice){a, loop_idx_const(0)};
-    s->bufs[1] = (loop_slice){b, loop_idx_const(0)};
-    s->bufs[2] = (loop_slice){out, loop_idx_const(0)};
-    int64_t ints[] = {2, 4, 2, 2, 4, 4, 0, 0}; /* M N K lda ldb ldc transA transB */
-    memcpy(s->ints, ints, sizeof ints);
-    s->floats[0] = 1;
-    s->floats[1] = 0;
-    return s;
+    loop_call_sgemm(c->f, &c->step->body,
+                    &(loop_sgemm){.a = {a, loop_idx_const(0)}, .b = {b, loop_idx_const(0)},
+                                  .c = {out, loop_idx_const(0)}, .m = 2, .n = 4, .k = 2,
+                                  .lda = 2, .ldb = 4, .ldc = 4, .alpha = 1});
+    return c->step->body.stmts[c->step->body.n - 1];
 }
 
 Test(loop_verify, valid_kernel_call_passes)
@@ -279,20 +276,20 @@ Test(loop_verify, kernel_call_without_a_buffer)
 {
     fixture c = make();
     gemm(&c, c.x, NULL, c.y);
-    expect(&c, "kernel call is missing a buffer argument");
+    expect(&c, "kernel call is missing its B argument");
 }
 
 Test(loop_verify, kernel_argument_runs_past_the_end)
 {
     fixture c = make();
-    gemm(&c, c.x, c.w, c.y)->ints[5] = 5; /* ldc 5: C spans 5 + 4 = 9 elements */
+    gemm(&c, c.x, c.w, c.y)->call.sgemm.ldc = 5; /* ldc 5: C spans 5 + 4 = 9 elements */
     expect(&c, "kernel argument end of %y[8] spans [8, 8]");
 }
 
 Test(loop_verify, kernel_argument_starts_out_of_range)
 {
     fixture c = make();
-    gemm(&c, c.x, c.w, c.y)->bufs[0].idx.offset = -1;
+    gemm(&c, c.x, c.w, c.y)->call.sgemm.a.idx.offset = -1;
     expect(&c, "kernel argument of %x[8] spans [-1, -1]");
 }
 
@@ -302,6 +299,42 @@ Test(loop_verify, kernel_argument_not_f32)
     loop_buf *ints = loop_buf_new(c.f, "n", LOOP_BUF_INPUT, IR_DTYPE_I32, 8);
     gemm(&c, ints, c.w, c.y);
     expect(&c, "kernel arguments must be f32 buffers");
+}
+
+Test(loop_verify, epilogue_residual_runs_past_the_end)
+{
+    fixture c = make();
+    loop_sgemm *g = &gemm(&c, c.x, c.w, c.t)->call.sgemm;
+    g->epi.residual = (loop_slice){c.x, loop_idx_const(1)}; /* 8 elements from 1 */
+    expect(&c, "kernel argument end of %x[8] spans [8, 8]");
+}
+
+Test(loop_verify, epilogue_bias_strides_are_checked)
+{
+    fixture c = make();
+    loop_sgemm *g = &gemm(&c, c.x, c.w, c.t)->call.sgemm;
+    g->epi.bias = (loop_slice){c.w, loop_idx_const(0)};
+    g->epi.bias_rs = 1;
+    g->epi.bias_cs = 2; /* (1, 3) reaches 1 + 6 = 7: inside */
+    g->epi.act = LOOMRT_ACT_RELU;
+    expect(&c, NULL);
+}
+
+Test(loop_verify, epilogue_bias_past_the_end)
+{
+    fixture c = make();
+    loop_sgemm *g = &gemm(&c, c.x, c.w, c.t)->call.sgemm;
+    g->epi.bias = (loop_slice){c.w, loop_idx_const(0)};
+    g->epi.bias_rs = 3;
+    g->epi.bias_cs = 2; /* (1, 3) reaches 3 + 6 = 9: past the end */
+    expect(&c, "kernel argument end of %w[8] spans [9, 9]");
+}
+
+Test(loop_verify, epilogue_activation_must_be_known)
+{
+    fixture c = make();
+    gemm(&c, c.x, c.w, c.t)->call.sgemm.epi.act = LOOMRT_ACT_COUNT;
+    expect(&c, "kernel epilogue has an unknown activation");
 }
 
 Test(loop_verify, kernel_writes_a_constant)

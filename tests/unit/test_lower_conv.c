@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 
+#include "ir_fused.h"
 #include "lower.h"
 #include "testlib.h"
 
@@ -555,13 +556,95 @@ Test(lower_conv, gemm_kernels)
     expect_calls(f, "n_c3x3", 1, 1, 0);
     expect_calls(f, "n_c1x1", 1, 0, 0);
     expect_calls(f, "n_c3d", 1, 0, 0); /* im2col as a loop nest */
-    expect_calls(f, "n_depthwise", 0, 0, 0); /* direct loops, see lower_conv.c */
+    expect_calls(f, "n_depthwise", 0, 0, 0); /* loomrt_dwconv, see lower_conv.c */
     expect_calls(f, "n_t3x3", 1, 0, 1);
     expect_calls(f, "n_t1x1", 1, 0, 0);
     expect_calls(f, "n_t3d", 1, 0, 0); /* col2im as a loop nest */
     loop_func_free(f);
     ir_diag_free(&d);
     ir_graph_free(g);
+}
+
+/* The only statement of step `name` is one call of kernel k (so its fused
+ * epilogue is in the call, not in a loop nest after it); returns it. */
+static const loop_stmt *only_call(const loop_func *f, const char *name, loop_kernel k)
+{
+    for (int s = 0; s < f->n_steps; s++) {
+        if (strcmp(f->steps[s]->node_name, name) != 0)
+            continue;
+        const loop_block *b = &f->steps[s]->body;
+        cr_assert_eq(b->n, 1, "%s: %d statements, want one call", name, b->n);
+        cr_assert(b->stmts[0]->kind == LOOP_STMT_CALL && b->stmts[0]->kernel == k,
+                  "%s: not a %s call", name, loop_kernel_name(k));
+        return b->stmts[0];
+    }
+    cr_assert_fail("no step %s", name);
+    return NULL;
+}
+
+/* Name `base` + act number, in a static ring (for one call's arguments). */
+static const char *nm(const char *base, int act)
+{
+    static char ring[8][32];
+    static int k;
+    char *p = ring[k++ % 8];
+    snprintf(p, 32, "%s%d", base, act);
+    return p;
+}
+
+/* Depthwise (stride 1 and 2, channel multiplier 2), 3x3 and 1x1 Conv with
+ * every fused activation, a bias and a residual: each one kernel call
+ * carrying the epilogue, and the compiled model (C with OpenBLAS,
+ * standalone, JIT) agrees with the interpreter. One graph, so one build
+ * per backend. */
+Test(lower_conv, fused_epilogues_in_kernels)
+{
+    ir_graph *g = tl_graph("epi");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 4, 9, 9));
+    ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(1, 4, 9, 9));
+    ir_value *r2 = in(g, "r2", IR_DTYPE_F32, SHP(1, 8, 5, 5));
+    for (int act = IR_ACT_RELU; act < IR_ACT_COUNT; act++) {
+        ir_node *n = node(g, IR_OP_CONV, nm("dw", act), 4,
+                          (ir_value *[]){x, f32(g, nm("w0_", act), SHP(4, 1, 3, 3)),
+                                         f32(g, nm("b0_", act), SHP(4)), r},
+                          1);
+        ir_node_set_int(g, n, "group", 4);
+        INTS(n, "pads", 1, 1, 1, 1);
+        ir_epilogue_set_act(g, n, (ir_act)act, 0.25f, 0.75f);
+        n = node(g, IR_OP_CONV, nm("dws", act), 4,
+                 (ir_value *[]){x, f32(g, nm("w1_", act), SHP(8, 1, 3, 3)),
+                                f32(g, nm("b1_", act), SHP(8)), r2},
+                 1);
+        ir_node_set_int(g, n, "group", 4);
+        INTS(n, "pads", 1, 1, 1, 1);
+        INTS(n, "strides", 2, 2);
+        ir_epilogue_set_act(g, n, (ir_act)act, -0.5f, 0.5f);
+        n = node(g, IR_OP_CONV, nm("c3_", act), 4,
+                 (ir_value *[]){x, f32(g, nm("w2_", act), SHP(4, 4, 3, 3)),
+                                f32(g, nm("b2_", act), SHP(4)), r},
+                 1);
+        INTS(n, "pads", 1, 1, 1, 1);
+        ir_epilogue_set_act(g, n, (ir_act)act, 0.1f, 0.9f);
+        n = conv(g, IR_OP_CONV, nm("c1_", act), x, f32(g, nm("w3_", act), SHP(6, 4, 1, 1)),
+                 f32(g, nm("b3_", act), SHP(6)));
+        ir_epilogue_set_act(g, n, (ir_act)act, 0.0f, 6.0f);
+    }
+    tl_infer_ok(g);
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    cr_assert_eq(lower_graph(g, "m", &f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    cr_assert_eq(loop_verify(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    for (int act = IR_ACT_RELU; act < IR_ACT_COUNT; act++) {
+        const loop_stmt *s = only_call(f, nm("n_dw", act), LOOP_KERNEL_DWCONV);
+        cr_expect(s->call.dwconv.epi.act == act && s->call.dwconv.epi.bias.buf &&
+                  s->call.dwconv.epi.residual.buf);
+        cr_expect_eq(only_call(f, nm("n_dws", act), LOOP_KERNEL_DWCONV)->call.dwconv.mult, 2);
+        cr_expect_eq(only_call(f, nm("n_c1_", act), LOOP_KERNEL_SGEMM)->call.sgemm.epi.act, act);
+    }
+    loop_func_free(f);
+    ir_diag_free(&d);
+    check(g);
 }
 
 /* More spatial dims than index terms allow: reported, never miscompiled. */

@@ -18,6 +18,8 @@
 #include "loomrt_attention.c"
 #include "loomrt_conv.c"
 #include "loomrt_cpu.c"
+#include "loomrt_dwconv.c"
+#include "loomrt_epi.c"
 #include "loomrt_gemm.c"
 #ifdef RT_AVX2_BUILD
 #pragma GCC pop_options

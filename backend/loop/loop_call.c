@@ -1,0 +1,300 @@
+/*
+ * The buffer arguments of kernel calls, read from each kernel's typed
+ * record (loop_ir.h): names, slices, and the elements each kernel reaches
+ * from a slice's start, derived from the sizes and strides the runtime
+ * functions take (runtime/loomrt.h). The verifier checks these ranges, the
+ * memory planner and the walkers visit these buffers; the emitters read
+ * the runtime functions' argument lists from loop_call_abi, the one place
+ * that knows their order.
+ */
+#include "loomrt.h"
+#include "loop_ir.h"
+
+bool loop_epilogue_present(const loop_epilogue *e)
+{
+    return e->bias.buf || e->residual.buf || e->act != LOOMRT_ACT_NONE;
+}
+
+/* Elements of a rows x cols matrix with row stride ld. */
+static int64_t span(int64_t rows, int64_t cols, int64_t ld)
+{
+    return rows > 0 && cols > 0 ? (rows - 1) * ld + cols : 0;
+}
+
+static void put(loop_call_arg *out, int *n, const char *name, const loop_slice *s, int64_t extent,
+                bool written)
+{
+    out[(*n)++] = (loop_call_arg){name, s, extent, written};
+}
+
+/* The elements of a bias over a rows x cols product. */
+static int64_t bias_extent(const loop_epilogue *e, int64_t rows, int64_t cols)
+{
+    return rows > 0 && cols > 0 ? (rows - 1) * e->bias_rs + (cols - 1) * e->bias_cs + 1 : 0;
+}
+
+/* The epilogue's operands: the bias over the m x n product, the residual
+ * over res_extent elements (laid out like the output). */
+static void epi_args(const loop_epilogue *e, int64_t m, int64_t n_cols, int64_t res_extent,
+                     loop_call_arg *out, int *n)
+{
+    if (e->bias.buf)
+        put(out, n, "bias", &e->bias, bias_extent(e, m, n_cols), false);
+    if (e->residual.buf)
+        put(out, n, "residual", &e->residual, res_extent, false);
+}
+
+static int sgemm_args(const loop_sgemm *g, loop_call_arg *out)
+{
+    int n = 0;
+    put(out, &n, "A", &g->a, span(g->trans_a ? g->k : g->m, g->trans_a ? g->m : g->k, g->lda),
+        false);
+    put(out, &n, "B", &g->b, span(g->trans_b ? g->n : g->k, g->trans_b ? g->k : g->n, g->ldb),
+        false);
+    put(out, &n, "C", &g->c, span(g->m, g->n, g->ldc), true);
+    epi_args(&g->epi, g->m, g->n, span(g->m, g->n, g->ldc), out, &n);
+    return n;
+}
+
+static int sgemm_packed_args(const loop_sgemm_packed *g, loop_call_arg *out)
+{
+    int n = 0;
+    int64_t rows = g->trans_c ? g->n : g->m, cols = g->trans_c ? g->m : g->n;
+    put(out, &n, "A", &g->a, span(g->trans_a ? g->k : g->m, g->trans_a ? g->m : g->k, g->lda),
+        false);
+    put(out, &n, "Bp", &g->bp, loomrt_sgemm_packed_size(g->n, g->k), false);
+    put(out, &n, "C", &g->c, span(rows, cols, g->ldc), true);
+    epi_args(&g->epi, g->m, g->n, span(rows, cols, g->ldc), out, &n);
+    return n;
+}
+
+static int unfold_args(loop_kernel k, const loop_unfold *u, loop_call_arg *out)
+{
+    const loop_conv2d *g = &u->g;
+    int64_t taps = g->channels * g->kh * g->kw, n_img, n_col;
+    if (k == LOOP_KERNEL_IM2COL) {
+        n_img = g->channels * g->h * g->w;
+        n_col = taps * g->oh * g->ow;
+    } else {
+        n_col = taps * g->h * g->w;
+        n_img = g->channels * g->oh * g->ow;
+    }
+    int n = 0;
+    put(out, &n, k == LOOP_KERNEL_IM2COL ? "in" : "col", &u->src,
+        k == LOOP_KERNEL_IM2COL ? n_img : n_col, false);
+    put(out, &n, k == LOOP_KERNEL_IM2COL ? "col" : "out", &u->dst,
+        k == LOOP_KERNEL_IM2COL ? n_col : n_img, true);
+    return n;
+}
+
+static int dwconv_args(const loop_dwconv *d, loop_call_arg *out)
+{
+    const loop_conv2d *g = &d->g;
+    int n = 0;
+    int64_t ny = g->channels * g->oh * g->ow;
+    put(out, &n, "x", &d->x, d->mult > 0 ? g->channels / d->mult * g->h * g->w : 0, false);
+    put(out, &n, "w", &d->w, g->channels * g->kh * g->kw, false);
+    put(out, &n, "y", &d->y, ny, true);
+    put(out, &n, "scratch", &d->scratch,
+        loomrt_dwconv_scratch(g->kh, g->kw, g->oh, g->ow, g->stride_h, g->stride_w, g->dil_h,
+                              g->dil_w),
+        true);
+    if (d->epi.bias.buf)
+        put(out, &n, "bias", &d->epi.bias, g->channels, false);
+    if (d->epi.residual.buf)
+        put(out, &n, "residual", &d->epi.residual, ny, false);
+    return n;
+}
+
+/* Q [sq, d], K [sk, d], V [sk, dv], Y [sq, dv] at their row strides; the
+ * mask's element (i, j) at i * mask_rs + j * mask_cs. */
+static int attention_args(const loop_attention *a, loop_call_arg *out)
+{
+    int n = 0;
+    put(out, &n, "Q", &a->q, span(a->sq, a->d, a->ldq), false);
+    put(out, &n, "K", &a->k, span(a->sk, a->d, a->ldk), false);
+    put(out, &n, "V", &a->v, span(a->sk, a->dv, a->ldv), false);
+    if (a->mask.buf)
+        put(out, &n, "mask", &a->mask,
+            a->sq > 0 && a->sk > 0 ? (a->sq - 1) * a->mask_rs + (a->sk - 1) * a->mask_cs + 1 : 0,
+            false);
+    put(out, &n, "Y", &a->y, span(a->sq, a->dv, a->ldy), true);
+    put(out, &n, "work", &a->work, loomrt_attention_work_size(a->sq, a->sk), true);
+    return n;
+}
+
+int loop_call_args(const loop_stmt *s, loop_call_arg *out)
+{
+    switch (s->kernel) {
+    case LOOP_KERNEL_SGEMM: return sgemm_args(&s->call.sgemm, out);
+    case LOOP_KERNEL_SGEMM_PACKED: return sgemm_packed_args(&s->call.sgemm_packed, out);
+    case LOOP_KERNEL_IM2COL:
+    case LOOP_KERNEL_COL2IM: return unfold_args(s->kernel, &s->call.unfold, out);
+    case LOOP_KERNEL_DWCONV: return dwconv_args(&s->call.dwconv, out);
+    case LOOP_KERNEL_ATTENTION: return attention_args(&s->call.attention, out);
+    case LOOP_KERNEL_COUNT: break;
+    }
+    return -1; /* the verifier reports an unknown kernel */
+}
+
+/* ---- the runtime functions' arguments ---- */
+
+typedef struct abi {
+    loop_abi_arg *out;
+    int n;
+} abi;
+
+static void a_ptr(abi *a, const loop_slice *s)
+{
+    a->out[a->n++] = (loop_abi_arg){.kind = s->buf ? LOOP_ABI_PTR : LOOP_ABI_NULL, .slice = s};
+}
+
+static void a_i64(abi *a, int64_t v)
+{
+    a->out[a->n++] = (loop_abi_arg){.kind = LOOP_ABI_I64, .i = v};
+}
+
+static void a_i32(abi *a, int64_t v)
+{
+    a->out[a->n++] = (loop_abi_arg){.kind = LOOP_ABI_I32, .i = v};
+}
+
+static void a_f32(abi *a, double v)
+{
+    a->out[a->n++] = (loop_abi_arg){.kind = LOOP_ABI_F32, .f = v};
+}
+
+/* ..., bias, bias_rs, bias_cs, res, act, act_alpha, act_beta (the _epi
+ * GEMMs; dwconv has no bias strides). */
+static void abi_epilogue(abi *a, const loop_epilogue *e, bool strides)
+{
+    a_ptr(a, &e->bias);
+    if (strides) {
+        a_i64(a, e->bias_rs);
+        a_i64(a, e->bias_cs);
+    }
+    a_ptr(a, &e->residual);
+    a_i32(a, e->act);
+    a_f32(a, e->alpha);
+    a_f32(a, e->beta);
+}
+
+static void abi_conv2d(abi *a, const loop_conv2d *g)
+{
+    int64_t v[] = {g->h, g->w, g->kh, g->kw, g->oh, g->ow, g->pad_t, g->pad_l,
+                   g->stride_h, g->stride_w, g->dil_h, g->dil_w};
+    for (int k = 0; k < 12; k++)
+        a_i64(a, v[k]);
+}
+
+/* loomrt_sgemm(_epi)(transA, transB, M, N, K, alpha, A, lda, B, ldb,
+ * beta, C, ldc[, epilogue]). */
+static const char *abi_sgemm(abi *a, const loop_sgemm *g)
+{
+    a_i32(a, g->trans_a);
+    a_i32(a, g->trans_b);
+    a_i64(a, g->m);
+    a_i64(a, g->n);
+    a_i64(a, g->k);
+    a_f32(a, g->alpha);
+    a_ptr(a, &g->a);
+    a_i64(a, g->lda);
+    a_ptr(a, &g->b);
+    a_i64(a, g->ldb);
+    a_f32(a, g->beta);
+    a_ptr(a, &g->c);
+    a_i64(a, g->ldc);
+    if (!loop_epilogue_present(&g->epi))
+        return "loomrt_sgemm";
+    abi_epilogue(a, &g->epi, true);
+    return "loomrt_sgemm_epi";
+}
+
+/* loomrt_sgemm_packed(_epi)(transA, transC, M, N, K, alpha, A, lda, Bp,
+ * beta, C, ldc[, epilogue]). */
+static const char *abi_sgemm_packed(abi *a, const loop_sgemm_packed *g)
+{
+    a_i32(a, g->trans_a);
+    a_i32(a, g->trans_c);
+    a_i64(a, g->m);
+    a_i64(a, g->n);
+    a_i64(a, g->k);
+    a_f32(a, g->alpha);
+    a_ptr(a, &g->a);
+    a_i64(a, g->lda);
+    a_ptr(a, &g->bp);
+    a_f32(a, g->beta);
+    a_ptr(a, &g->c);
+    a_i64(a, g->ldc);
+    if (!loop_epilogue_present(&g->epi))
+        return "loomrt_sgemm_packed";
+    abi_epilogue(a, &g->epi, true);
+    return "loomrt_sgemm_packed_epi";
+}
+
+/* loomrt_im2col / loomrt_col2im(src, C, H, W, kh, kw, oh, ow, pad_t,
+ * pad_l, stride_h, stride_w, dil_h, dil_w, dst). */
+static const char *abi_unfold(abi *a, loop_kernel k, const loop_unfold *u)
+{
+    a_ptr(a, &u->src);
+    a_i64(a, u->g.channels);
+    abi_conv2d(a, &u->g);
+    a_ptr(a, &u->dst);
+    return k == LOOP_KERNEL_IM2COL ? "loomrt_im2col" : "loomrt_col2im";
+}
+
+/* loomrt_dwconv(x, w, y, scratch, C, mult, H, ..., dil_w, bias, res, act,
+ * act_alpha, act_beta). */
+static const char *abi_dwconv(abi *a, const loop_dwconv *d)
+{
+    a_ptr(a, &d->x);
+    a_ptr(a, &d->w);
+    a_ptr(a, &d->y);
+    a_ptr(a, &d->scratch);
+    a_i64(a, d->g.channels);
+    a_i64(a, d->mult);
+    abi_conv2d(a, &d->g);
+    abi_epilogue(a, &d->epi, false);
+    return "loomrt_dwconv";
+}
+
+/* loomrt_attention(Sq, Sk, D, Dv, scale, causal, Q, ldq, K, ldk, V, ldv,
+ * mask, mask_rs, mask_cs, Y, ldy, work). */
+static const char *abi_attention(abi *a, const loop_attention *t)
+{
+    a_i64(a, t->sq);
+    a_i64(a, t->sk);
+    a_i64(a, t->d);
+    a_i64(a, t->dv);
+    a_f32(a, t->scale);
+    a_i32(a, t->causal);
+    a_ptr(a, &t->q);
+    a_i64(a, t->ldq);
+    a_ptr(a, &t->k);
+    a_i64(a, t->ldk);
+    a_ptr(a, &t->v);
+    a_i64(a, t->ldv);
+    a_ptr(a, &t->mask);
+    a_i64(a, t->mask_rs);
+    a_i64(a, t->mask_cs);
+    a_ptr(a, &t->y);
+    a_i64(a, t->ldy);
+    a_ptr(a, &t->work);
+    return "loomrt_attention";
+}
+
+int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out)
+{
+    abi a = {out, 0};
+    switch (s->kernel) {
+    case LOOP_KERNEL_SGEMM: *fn = abi_sgemm(&a, &s->call.sgemm); return a.n;
+    case LOOP_KERNEL_SGEMM_PACKED: *fn = abi_sgemm_packed(&a, &s->call.sgemm_packed); return a.n;
+    case LOOP_KERNEL_IM2COL:
+    case LOOP_KERNEL_COL2IM: *fn = abi_unfold(&a, s->kernel, &s->call.unfold); return a.n;
+    case LOOP_KERNEL_DWCONV: *fn = abi_dwconv(&a, &s->call.dwconv); return a.n;
+    case LOOP_KERNEL_ATTENTION: *fn = abi_attention(&a, &s->call.attention); return a.n;
+    case LOOP_KERNEL_COUNT: break;
+    }
+    *fn = NULL;
+    return -1;
+}

@@ -1,0 +1,293 @@
+/* Unit tests of the runtime's fused epilogues and depthwise convolution
+ * (runtime/loomrt_epi.c, loomrt_dwconv.c, the _epi entry points of
+ * loomrt_gemm.c), each instruction-set level forced in turn, against plain
+ * references accumulated in double: loomrt_dwconv over the odd sizes 1, 3,
+ * 7, 17, 33, 65 of the image with kernels, strides, dilations, pads and
+ * channel multipliers; every activation kind with and without bias and
+ * residual; loomrt_sgemm_epi and loomrt_sgemm_packed_epi with per-row and
+ * per-column bias, residual and transposed C. Tolerance: 1e-5 relative to
+ * the sum of the magnitudes of a result's terms (the kernels reorder and
+ * fuse the sums), 4e-6 relative more for the activations (the fast exp and
+ * tanh are within 2 ulp). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "leak_check.h"
+#include "loomrt.h"
+
+/* Deterministic values in [-1, 1). */
+static float rnd(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)(*s >> 8) / 8388608.0f - 1.0f;
+}
+
+static float *rnd_buf(size_t n, uint32_t seed)
+{
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        p[i] = rnd(&seed);
+    return p;
+}
+
+/* The ONNX definitions, in double. */
+static double ref_act(int act, double a, double b, double x)
+{
+    double hs = fmin(1.0, fmax(0.0, a * x + b));
+    switch (act) {
+    case LOOMRT_ACT_RELU: return x < 0 ? 0 : x;
+    case LOOMRT_ACT_LEAKY_RELU: return x < 0 ? a * x : x;
+    case LOOMRT_ACT_CLIP: return x < a ? fmin(a, b) : x > b ? b : x;
+    case LOOMRT_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case LOOMRT_ACT_TANH: return tanh(x);
+    case LOOMRT_ACT_HARD_SIGMOID: return hs;
+    case LOOMRT_ACT_HARD_SWISH: return x * hs;
+    case LOOMRT_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+    case LOOMRT_ACT_GELU_TANH:
+        return 0.5 * x * (1.0 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
+    default: return x;
+    }
+}
+
+/* Parameters per activation: LeakyRelu's alpha, Clip's bounds, the hard
+ * ones' alpha and beta. */
+static void act_params(int act, float *a, float *b)
+{
+    *a = act == LOOMRT_ACT_LEAKY_RELU ? 0.1f
+         : act == LOOMRT_ACT_CLIP     ? -0.25f
+         : act == LOOMRT_ACT_HARD_SWISH ? 1.0f / 6.0f
+                                        : 0.2f;
+    *b = act == LOOMRT_ACT_CLIP ? 0.5f : 0.5f;
+}
+
+static void check_val(float got, double want, double mag, const char *what, int64_t at)
+{
+    double tol = 1e-5 * (1.0 + mag) + 4e-6 * fabs(want);
+    cr_assert(fabs(got - want) <= tol, "%s: [%lld] = %.9g, want %.9g", what, (long long)at, got,
+              want);
+}
+
+/* Runs fn once per instruction-set level this CPU has. */
+static void for_each_isa(void (*fn)(int isa))
+{
+    for (int isa = LOOMRT_ISA_PORTABLE; isa <= loomrt_isa_detect(); isa++) {
+        cr_assert_eq(loomrt_isa_force(isa), isa);
+        fn(isa);
+    }
+    loomrt_isa_force(-1);
+}
+
+/* ---- depthwise convolution ---- */
+
+typedef struct dw_case {
+    int64_t C, mult, H, W, kh, kw, pt, pl, pb, pr, sh, sw, dh, dw;
+    int bias, res, act;
+} dw_case;
+
+static int64_t out_dim(int64_t in, int64_t k, int64_t p0, int64_t p1, int64_t s, int64_t d)
+{
+    int64_t span = in + p0 + p1 - (k - 1) * d - 1;
+    return span < 0 ? 0 : span / s + 1;
+}
+
+/* One case against the reference; the scratch is surrounded by guard
+ * floats that must stay untouched, and so is y. */
+static void dw_check(int isa, const dw_case *k)
+{
+    int64_t oh = out_dim(k->H, k->kh, k->pt, k->pb, k->sh, k->dh);
+    int64_t ow = out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw);
+    int64_t cin = k->C / k->mult, ny = k->C * oh * ow;
+    int64_t ns = loomrt_dwconv_scratch(k->kh, k->kw, oh, ow, k->sh, k->sw, k->dh, k->dw);
+    float *x = rnd_buf((size_t)(cin * k->H * k->W), 1), *w = rnd_buf((size_t)(k->C * k->kh * k->kw), 2);
+    float *b = rnd_buf((size_t)k->C, 3), *r = rnd_buf((size_t)ny, 4);
+    float *y = malloc(sizeof(float) * (size_t)(ny + 2)), *s = malloc(sizeof(float) * (size_t)(ns + 2));
+    y[0] = y[ny + 1] = s[0] = s[ns + 1] = 1234.5f;
+    float aa, ab;
+    act_params(k->act, &aa, &ab);
+    loomrt_dwconv(x, w, y + 1, s + 1, k->C, k->mult, k->H, k->W, k->kh, k->kw, oh, ow, k->pt, k->pl,
+                  k->sh, k->sw, k->dh, k->dw, k->bias ? b : NULL, k->res ? r : NULL, k->act, aa, ab);
+    char what[200];
+    snprintf(what, sizeof what,
+             "isa %d dwconv C=%lld mult=%lld %lldx%lld k=%lldx%lld pads %lld,%lld,%lld,%lld "
+             "s=%lld,%lld d=%lld,%lld bias %d res %d act %d",
+             isa, (long long)k->C, (long long)k->mult, (long long)k->H, (long long)k->W,
+             (long long)k->kh, (long long)k->kw, (long long)k->pt, (long long)k->pl,
+             (long long)k->pb, (long long)k->pr, (long long)k->sh, (long long)k->sw,
+             (long long)k->dh, (long long)k->dw, k->bias, k->res, k->act);
+    cr_assert(y[0] == 1234.5f && y[ny + 1] == 1234.5f, "%s: wrote outside y", what);
+    cr_assert(s[0] == 1234.5f && s[ns + 1] == 1234.5f, "%s: wrote outside scratch", what);
+    for (int64_t m = 0; m < k->C; m++)
+        for (int64_t oy = 0; oy < oh; oy++)
+            for (int64_t ox = 0; ox < ow; ox++) {
+                int64_t at = (m * oh + oy) * ow + ox;
+                double acc = k->bias ? b[m] : 0.0, mag = fabs(acc);
+                for (int64_t i = 0; i < k->kh; i++)
+                    for (int64_t j = 0; j < k->kw; j++) {
+                        int64_t iy = oy * k->sh + i * k->dh - k->pt, ix = ox * k->sw + j * k->dw - k->pl;
+                        if (iy < 0 || iy >= k->H || ix < 0 || ix >= k->W)
+                            continue;
+                        double t = (double)x[((m / k->mult) * k->H + iy) * k->W + ix] *
+                                   w[(m * k->kh + i) * k->kw + j];
+                        acc += t;
+                        mag += fabs(t);
+                    }
+                if (k->res) {
+                    acc += r[at];
+                    mag += fabs(r[at]);
+                }
+                check_val(y[1 + at], ref_act(k->act, aa, ab, acc), mag, what, at);
+            }
+    free(x);
+    free(w);
+    free(b);
+    free(r);
+    free(y);
+    free(s);
+}
+
+static const int64_t odd_dims[] = {1, 3, 7, 17, 33, 65};
+#define N_ODD (int)(sizeof odd_dims / sizeof odd_dims[0])
+
+/* Geometries: 3x3 at stride 1 and 2 (MobileNet's), 5x5, 1x1, 2x3
+ * dilated, stride 3, channel multiplier 2, asymmetric pads. */
+static const dw_case dw_geoms[] = {
+    {.C = 3, .mult = 1, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .bias = 1},
+    {.C = 2, .mult = 1, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .sh = 2, .sw = 2, .dh = 1, .dw = 1},
+    {.C = 2, .mult = 1, .kh = 5, .kw = 5, .pt = 2, .pl = 2, .pb = 2, .pr = 2, .sh = 1, .sw = 2, .dh = 1, .dw = 1, .bias = 1},
+    {.C = 2, .mult = 2, .kh = 1, .kw = 1, .pt = 0, .pl = 1, .pb = 0, .pr = 0, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .bias = 1},
+    {.C = 4, .mult = 2, .kh = 2, .kw = 3, .pt = 0, .pl = 2, .pb = 1, .pr = 0, .sh = 1, .sw = 1, .dh = 2, .dw = 2, .res = 1},
+    {.C = 1, .mult = 1, .kh = 3, .kw = 3, .pt = 2, .pl = 0, .pb = 0, .pr = 2, .sh = 3, .sw = 3, .dh = 1, .dw = 2, .bias = 1, .res = 1},
+    {.C = 1, .mult = 1, .kh = 7, .kw = 7, .pt = 3, .pl = 3, .pb = 3, .pr = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1},
+};
+
+static void dw_odd_at(int isa)
+{
+    for (size_t g = 0; g < sizeof dw_geoms / sizeof dw_geoms[0]; g++)
+        for (int h = 0; h < N_ODD; h++)
+            for (int wi = 0; wi < N_ODD; wi++) {
+                dw_case k = dw_geoms[g];
+                k.H = odd_dims[h];
+                k.W = odd_dims[wi];
+                if (out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh) > 0 &&
+                    out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw) > 0)
+                    dw_check(isa, &k);
+            }
+}
+
+Test(dwconv, odd_shapes_every_isa)
+{
+    for_each_isa(dw_odd_at);
+}
+
+static void dw_acts_at(int isa)
+{
+    for (int act = LOOMRT_ACT_NONE; act < LOOMRT_ACT_COUNT; act++)
+        for (int br = 0; br < 4; br++) {
+            dw_case k = {.C = 3, .mult = 1, .H = 17, .W = 33, .kh = 3, .kw = 3, .pt = 1, .pl = 1,
+                         .pb = 1, .pr = 1, .sh = 1 + br % 2, .sw = 1 + br % 2, .dh = 1, .dw = 1,
+                         .bias = br & 1, .res = br >> 1, .act = act};
+            dw_check(isa, &k);
+        }
+}
+
+Test(dwconv, every_epilogue_every_isa)
+{
+    for_each_isa(dw_acts_at);
+}
+
+/* ---- the epilogue ---- */
+
+Test(epilogue, keeps_nan_and_signed_zero_like_the_ops)
+{
+    /* Relu and Clip keep NaN (x < 0 is false), Relu keeps -0 */
+    float y[3] = {NAN, -0.0f, -2.0f};
+    loomrt_epi_run(y, 3, NULL, 0, NULL, LOOMRT_ACT_RELU, 0, 0);
+    cr_assert(isnan(y[0]) && y[1] == 0.0f && signbit(y[1]) && y[2] == 0.0f);
+    float z[3] = {NAN, 7.0f, -7.0f};
+    loomrt_epi_run(z, 3, NULL, 0, NULL, LOOMRT_ACT_CLIP, 0.0f, 6.0f);
+    cr_assert(isnan(z[0]) && z[1] == 6.0f && z[2] == 0.0f);
+    float b[2] = {1.0f, 2.0f}, r[2] = {10.0f, 20.0f}, v[2] = {0.5f, 0.25f};
+    loomrt_epi_run(v, 2, b, 1, r, LOOMRT_ACT_NONE, 0, 0);
+    cr_assert(v[0] == 11.5f && v[1] == 22.25f);
+}
+
+/* ---- GEMM with an epilogue ---- */
+
+/* loomrt_sgemm_epi (packed: loomrt_sgemm_packed_epi, C transposed when
+ * tc) on M x N x K with activation act, the bias per row or per column,
+ * with and without residual. */
+static void gemm_epi_check(int isa, int packed, int M, int N, int K, int act, int per_col,
+                           int use_res, int tc)
+{
+    int ta = (M + K) % 2, tb = N % 2, lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2;
+    int ldc = (tc ? M : N) + 3, rows = tc ? N : M;
+    float *A = rnd_buf((size_t)(lda * (ta ? K : M)), 5), *B = rnd_buf((size_t)(ldb * (tb ? N : K)), 6);
+    float *bias = rnd_buf((size_t)(per_col ? N : M), 7), *res = rnd_buf((size_t)(ldc * rows), 8);
+    float *C = rnd_buf((size_t)(ldc * rows), 9);
+    float aa, ab;
+    act_params(act, &aa, &ab);
+    int64_t brs = per_col ? 0 : 1, bcs = per_col ? 1 : 0;
+    if (packed) {
+        float *Bp = malloc(sizeof(float) * (size_t)loomrt_sgemm_packed_size(N, K));
+        loomrt_sgemm_pack_b(tb, N, K, B, ldb, Bp);
+        loomrt_sgemm_packed_epi(ta, tc, M, N, K, 1.0f, A, lda, Bp, 0.0f, C, ldc, bias, brs, bcs,
+                                use_res ? res : NULL, act, aa, ab);
+        free(Bp);
+    } else {
+        loomrt_sgemm_epi(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, bias, brs, bcs,
+                         use_res ? res : NULL, act, aa, ab);
+    }
+    char what[160];
+    snprintf(what, sizeof what, "isa %d %s M=%d N=%d K=%d act %d per_col %d res %d tc %d", isa,
+             packed ? "sgemm_packed_epi" : "sgemm_epi", M, N, K, act, per_col, use_res, tc);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double acc = per_col ? bias[j] : bias[i], mag = fabs(acc);
+            for (int k = 0; k < K; k++) {
+                double t = (double)A[ta ? k * lda + i : i * lda + k] * B[tb ? j * ldb + k : k * ldb + j];
+                acc += t;
+                mag += fabs(t);
+            }
+            int64_t at = tc ? (int64_t)j * ldc + i : (int64_t)i * ldc + j;
+            if (use_res) {
+                acc += res[at];
+                mag += fabs(res[at]);
+            }
+            check_val(C[at], ref_act(act, aa, ab, acc), mag, what, at);
+        }
+    free(A);
+    free(B);
+    free(bias);
+    free(res);
+    free(C);
+}
+
+static const int gemm_dims[] = {1, 3, 17, 33, 65};
+#define N_GD (int)(sizeof gemm_dims / sizeof gemm_dims[0])
+
+static void gemm_epi_at(int isa)
+{
+    for (int m = 0; m < N_GD; m++)
+        for (int n = 0; n < N_GD; n++)
+            for (int k = 0; k < N_GD; k++) {
+                int v = m + n + k, M = gemm_dims[m], N = gemm_dims[n], K = gemm_dims[k];
+                gemm_epi_check(isa, 0, M, N, K, v % LOOMRT_ACT_COUNT, v % 2, v % 3 == 0, 0);
+                gemm_epi_check(isa, 1, M, N, K, (v + 3) % LOOMRT_ACT_COUNT, (v + 1) % 2,
+                               v % 2 == 0, v % 3 == 1);
+            }
+    /* K past one block of 256: the epilogue only after the last */
+    for (int act = 0; act < LOOMRT_ACT_COUNT; act++) {
+        gemm_epi_check(isa, 0, 13, 40, 300, act, act % 2, 1, 0);
+        gemm_epi_check(isa, 1, 13, 40, 300, act, act % 2, 1, act % 2);
+    }
+}
+
+Test(gemm_epi, odd_shapes_every_act_every_isa)
+{
+    for_each_isa(gemm_epi_at);
+}
