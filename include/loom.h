@@ -79,7 +79,7 @@ typedef struct loom_load_options {
 typedef struct loom_compile_options {
     loom_backend backend;
     int opt_level;   /* graph passes: 0..3; -1 means the default (3) */
-    int threads;     /* BLAS threads; 0 means 1 */
+    int threads;     /* threads the kernels run on (loom's pool and OpenBLAS); 0 means 1 */
 } loom_compile_options;
 
 /* The defaults: interpreter backend, -O3, one thread. */

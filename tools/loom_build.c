@@ -126,7 +126,8 @@ loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, cons
     loom_status st = be_compile_with(g, name, &o->passes, &lopts, &f, d);
     if (st)
         return st;
-    be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model};
+    be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model,
+                       .threads = (int)o->threads};
     st = be_c_emit(f, &copts, dir, base, d);
     if (!st && !o->standalone)
         st = be_c_write_runtime(dir, d);
@@ -142,7 +143,7 @@ static loom_status build_jit(ir_graph *g, const cli_opts *o, cli_built *bm, ir_d
 {
     lower_opts lopts = {.unchecked = o->unchecked};
     cli_progress_begin("compiling the model with LLVM");
-    loom_status st = tool_jit_build(g, &o->passes, &lopts, o->time, &bm->jit, d);
+    loom_status st = tool_jit_build(g, &o->passes, &lopts, (int)o->threads, o->time, &bm->jit, d);
     cli_progress_end();
     if (st)
         return st;

@@ -15,12 +15,13 @@
  * result; *out is the callable module. With times, prints the phases
  * (passes, lowering, LLVM IR, LLVM optimization, code generation) to
  * stderr. */
-loom_status tool_jit_build(ir_graph *g, const pass_options *po, const lower_opts *lo, bool times,
+loom_status tool_jit_build(ir_graph *g, const pass_options *po, const lower_opts *lo, int threads,
+                           bool times,
                            be_llvm_module **out, ir_diag *d);
 
 /* Compiles g and writes the optimized LLVM IR (kind "llvm") or an object
  * file (kind "obj") defining NAME_run_v to path. */
-loom_status tool_jit_emit(ir_graph *g, const pass_options *po, const lower_opts *lo,
+loom_status tool_jit_emit(ir_graph *g, const pass_options *po, const lower_opts *lo, int threads,
                           const char *name, const char *kind, const char *path, ir_diag *d);
 
 #endif

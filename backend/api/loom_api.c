@@ -323,7 +323,8 @@ static loom_status compile_c(loom_compiled *c, const loom_compile_options *o,
     }
     loop_func *f = NULL;
     loom_status st = be_compile_opts(c->g, "model", po, &f, d);
-    be_c_opts copts = {.weights = BE_WEIGHTS_AUTO, .source_name = c->g->source};
+    be_c_opts copts = {.weights = BE_WEIGHTS_AUTO, .source_name = c->g->source,
+                       .threads = o->threads};
     if (!st)
         st = be_c_emit(f, &copts, dir, "model", d);
     if (!st)
@@ -350,7 +351,7 @@ static loom_status compile_jit(loom_compiled *c, const loom_compile_options *o,
     loom_status st = be_compile_opts(c->g, "model", po, &f, d);
     if (!st) {
         be_llvm_set_threads(o->threads > 0 ? o->threads : 1);
-        st = be_llvm_jit(f, NULL, &c->jit, d);
+        st = be_llvm_jit(f, &(be_llvm_opts){.threads = o->threads}, &c->jit, d);
     }
     if (!st) {
         c->cc.run = be_llvm_entry(c->jit);

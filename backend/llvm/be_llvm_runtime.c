@@ -17,6 +17,7 @@
 #include "loomrt_conv.c"
 #include "loomrt_cpu.c"
 #include "loomrt_gemm.c"
+#include "loomrt_pool.c"
 
 #include "be_llvm_internal.h"
 
@@ -29,6 +30,7 @@ void be_llvm_set_threads(int n)
 
 const be_llvm_symbol be_llvm_symbols[] = {
     SYM(loomrt_sgemm), SYM(loomrt_sgemm_packed), SYM(loomrt_im2col), SYM(loomrt_col2im),
+    SYM(loomrt_threads_swap),
     SYM(expf),  SYM(exp),   SYM(logf),   SYM(log),   SYM(erff),   SYM(erf),
     SYM(tanhf), SYM(tanh),  SYM(log1pf), SYM(log1p), SYM(powf),   SYM(pow),
     SYM(fmodf), SYM(fmod),  SYM(sinf),   SYM(sin),   SYM(cosf),   SYM(cos),

@@ -18,6 +18,7 @@
 #include "loomrt_conv.c"
 #include "loomrt_cpu.c"
 #include "loomrt_gemm.c"
+#include "loomrt_pool.c"
 #ifdef RT_AVX2_BUILD
 #pragma GCC pop_options
 #if !defined(UNFOLD_AVX2)
