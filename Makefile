@@ -75,11 +75,17 @@ fuzz-merge: build-fuzz
 demo: build
 	@sh scripts/demo.sh $(BUILD)
 
-# loom's compiled models against onnxruntime, single-threaded, side by side;
+# loom's compiled models against onnxruntime side by side: 1 and 2 threads,
+# batch 1, 8 and 32 for the CNNs (exported with a batch dim once, into
+# LOOM_BATCHED_MODELS) and the transformer encoder, -O0, -O3, --standalone;
 # the Keras models too (loom from .keras and from Keras's ONNX export).
+LOOM_BATCHED_MODELS ?= /tmp/loom-bench-cnn
 bench: build
+	@scripts/install-py.sh torch
 	@scripts/install-py.sh keras
-	python3 bench/bench.py --loom $(BUILD)/loom --keras
+	@[ -f $(LOOM_BATCHED_MODELS)/resnet18_b/model.onnx ] || \
+	    python3 bench/export_batched.py --out $(LOOM_BATCHED_MODELS)
+	LOOM_BATCHED_MODELS=$(LOOM_BATCHED_MODELS) python3 bench/bench.py --loom $(BUILD)/loom --keras
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(COV_BUILD) $(FUZZ_BUILD)

@@ -1,26 +1,23 @@
 #!/usr/bin/env python3
 """Times loom's AOT-compiled models against onnxruntime, side by side.
 
-For every model (the examples, the exported models in tests/models, and the
-large exported ones in $LOOM_LARGE_MODELS when set),
-both engines run single-threaded in the same process tree, back to back, on
-the same input, and the table reports median latency, the ratio
-loom / onnxruntime (below 1 means loom is faster) and loom's workspace
-(arena) size. loom runs once per -O level of --levels (default 0,3: before
-and after the graph passes, docs/passes.md), so each row shows what the
-passes bought, and the summary gives the geometric mean per level. loom is timed by `loom bench --json` (in-process timing of the
-compiled run function); onnxruntime by timing session.run in this process.
+For every model (the examples, the exported models in tests/models, the
+large exported ones in $LOOM_LARGE_MODELS and the CNNs with a batch dim in
+$LOOM_BATCHED_MODELS (bench/export_batched.py) when set), both engines run
+in the same process tree, back to back, on the same input, at each thread
+count of --threads (default 1,2; onnxruntime's intra-op threads set to the
+same count), and the CNNs and the transformer encoder at each batch of
+--batches (default 1,8,32). One table: per model, batch and thread count,
+the model's MFLOP, median latencies, the ratio loom / onnxruntime (below 1
+means loom is faster) per -O level of --levels (default 0,3: before and
+after the graph passes, docs/passes.md) and for the --standalone build,
+and loom's speedup over its own 1-thread time. loom is timed by
+`loom bench --json` (in-process timing of the compiled run function);
+onnxruntime by timing session.run in this process.
 
-    python3 bench/bench.py                    # all examples
+    python3 bench/bench.py                    # all models, 1 and 2 threads
     python3 bench/bench.py --runs 50 --models mnist_cnn,lstm
-    python3 bench/bench.py --levels 3         # after the passes only
-
-Keras models (tests/keras/*/model.keras, with --keras or `make bench`
-when keras is installed) run twice: loom reading the .keras file (row
-keras_NAME) and loom reading the same network exported to ONNX by Keras
-(model.export(format="onnx"), torch backend; row keras_NAME.onnx);
-onnxruntime runs that ONNX file for both rows. The two loom columns show
-whether the Keras reader's graph is as fast as the ONNX one.
+    python3 bench/bench.py --levels 3 --threads 1 --no-standalone
 
 A loom JSON model is converted to an equivalent ONNX model for onnxruntime
 (ONNX op and attribute names are loom's; attribute types come from the ONNX
@@ -106,20 +103,89 @@ def json_to_onnx(path):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
-def time_ort(model_bytes, feeds, runs, stat=np.median):
+def model_mflop(model, feeds):
+    """Multiply-adds x 2 of the Conv, ConvTranspose, Gemm and MatMul nodes,
+    in millions, from ONNX shape inference with the inputs' shapes; None
+    when the shapes do not resolve."""
+    m = onnx.load(model, load_external_data=False) if isinstance(model, str) else \
+        onnx.load_from_string(model)
+    for vi in m.graph.input:
+        if vi.name in feeds:
+            dims = vi.type.tensor_type.shape.dim
+            for d, n in zip(dims, feeds[vi.name].shape):
+                d.ClearField("dim_param")
+                d.dim_value = int(n)
+    try:
+        m = onnx.shape_inference.infer_shapes(m)
+    except Exception:  # noqa: BLE001 (a model the checker rejects: no count)
+        return None
+    shapes = {t.name: list(t.dims) for t in m.graph.initializer}
+    for vi in list(m.graph.input) + list(m.graph.value_info) + list(m.graph.output):
+        dims = vi.type.tensor_type.shape.dim
+        if all(d.HasField("dim_value") for d in dims):
+            shapes[vi.name] = [d.dim_value for d in dims]
+    flop = 0
+    for n in m.graph.node:
+        ins = [shapes.get(x) for x in n.input[:2]]
+        out = shapes.get(n.output[0])
+        if None in ins or out is None:
+            if n.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul"):
+                return None
+            continue
+        if n.op_type == "Conv":
+            flop += 2 * np.prod(out) * np.prod(ins[1][1:])
+        elif n.op_type == "ConvTranspose":
+            flop += 2 * np.prod(ins[0]) * np.prod(ins[1][1:])
+        elif n.op_type == "Gemm":
+            trans_a = any(a.name == "transA" and a.i for a in n.attribute)
+            flop += 2 * np.prod(out) * ins[0][0 if trans_a else 1]
+        elif n.op_type == "MatMul":
+            flop += 2 * np.prod(out) * ins[0][-1]
+    return float(flop) / 1e6
+
+
+def time_ort(model_bytes, feeds, runs, threads=1, budget_ms=4000.0, stat=np.median):
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
+    opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     sess = ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
     for _ in range(3):
+        t0 = time.perf_counter()
         sess.run(None, feeds)
+        once = (time.perf_counter() - t0) * 1e3
+    runs = run_count(runs, once, budget_ms)
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         sess.run(None, feeds)
         times.append((time.perf_counter() - t0) * 1e3)
     return float(stat(times))
+
+
+def run_count(runs, once_ms, budget_ms):
+    """At most runs, fewer (not under 5) when they would take over budget_ms."""
+    return max(5, min(runs, int(budget_ms / max(once_ms, 1e-3))))
+
+
+def time_loom(loom, model, inputs, runs, dims=(), level=3, threads=1, standalone=False,
+              extra=()):
+    """`loom bench --json` of model at -O{level}, extra options appended."""
+    cmd = [loom, "bench", model, "--json", "--threads", str(threads), "--runs", str(runs),
+           f"-O{level}", *extra]
+    if standalone:
+        cmd.append("--standalone")
+    for d in dims:
+        cmd += ["--dim", d]
+    for name, path in inputs.items():
+        cmd += ["--input", f"{name}={path}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# Families timed at every batch of --batches (their input's axis 0 is the
+# dim "batch"); the others at the batch their dims.txt pins.
+BATCHED = ("resnet18", "mobilenet_v2", "squeezenet1_1", "transformer_encoder")
 
 
 KERAS_EXPORT = """
@@ -155,16 +221,51 @@ def keras_models(tmp):
     return out
 
 
-def time_loom(loom, model, inputs, runs, dims=(), level=3, extra=()):
-    """`loom bench --json` of model at -O{level}, extra options appended."""
-    cmd = [loom, "bench", model, "--json", "--threads", "1", "--runs", str(runs), f"-O{level}",
-           *extra]
-    for d in dims:
-        cmd += ["--dim", d]
-    for name, path in inputs.items():
-        cmd += ["--input", f"{name}={path}"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def find_models():
+    """(name, folder, model file, onnx for ort, dims) of every benchmark
+    model (the last two None: the model file itself, its dims.txt)."""
+    models = []
+    for d in sorted(os.listdir(os.path.join(ROOT, "examples"))):
+        if os.path.isfile(os.path.join(ROOT, "examples", d, "model.json")):
+            models.append((d, os.path.join(ROOT, "examples", d), "model.json", None, None))
+    onnx_roots = [os.path.join(ROOT, "tests", "models")]
+    for var in ("LOOM_LARGE_MODELS", "LOOM_BATCHED_MODELS"):
+        if os.environ.get(var):
+            onnx_roots.append(os.environ[var])
+    for root in onnx_roots:
+        for d in sorted(os.listdir(root)):
+            if os.path.isfile(os.path.join(root, d, "model.onnx")):
+                models.append((d, os.path.join(root, d), "model.onnx", None, None))
+    return models
+
+
+def batch_axes(model_file):
+    """Inputs whose axis 0 is the symbolic dim "batch"."""
+    if not model_file.endswith(".onnx"):
+        return set()
+    m = onnx.load(model_file, load_external_data=False)
+    return {vi.name for vi in m.graph.input
+            if vi.type.tensor_type.shape.dim
+            and vi.type.tensor_type.shape.dim[0].dim_param == "batch"}
+
+
+def batched_case(folder, inputs, dims, axes, batch, tmp):
+    """Inputs (paths) and dims for batch: each batched input is its first
+    sample repeated, written to tmp."""
+    paths, feeds = {}, {}
+    for k, v in inputs.items():
+        a = np.load(v)
+        if k in axes:
+            a = np.repeat(a[:1], batch, axis=0)
+            v = os.path.join(tmp, f"{os.path.basename(folder)}_{k}_{batch}.npy")
+            np.save(v, a)
+        paths[k], feeds[k] = v, a
+    dims = [d for d in dims if not d.startswith("batch=")] + [f"batch={batch}"]
+    return paths, feeds, dims
+
+
+def geo(xs):
+    return float(np.exp(np.mean(np.log(xs)))) if xs else float("nan")
 
 
 def main():
@@ -172,67 +273,92 @@ def main():
     ap.add_argument("--loom", default=os.path.join(ROOT, "build", "loom"))
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--models", default="", help="comma-separated model names")
-    ap.add_argument("--keras", action="store_true",
-                    help="also the Keras models (needs keras 3 and torch)")
     ap.add_argument("--levels", default="0,3",
                     help="comma-separated -O levels to time loom at (0: before the passes)")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--batches", default="1,8,32",
+                    help="batches for the CNNs and the transformer encoder")
+    ap.add_argument("--keras", action="store_true",
+                    help="also the Keras test models, from .keras and from Keras's ONNX export")
+    ap.add_argument("--no-standalone", action="store_true",
+                    help="skip the --standalone build (no OpenBLAS)")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    models = []  # (name, folder, model file)
-    for d in sorted(os.listdir(os.path.join(ROOT, "examples"))):
-        if os.path.isfile(os.path.join(ROOT, "examples", d, "model.json")):
-            models.append((d, os.path.join(ROOT, "examples", d), "model.json", None, None))
-    onnx_roots = [os.path.join(ROOT, "tests", "models")]
-    if os.environ.get("LOOM_LARGE_MODELS"):
-        onnx_roots.append(os.environ["LOOM_LARGE_MODELS"])
-    for root in onnx_roots:
-        for d in sorted(os.listdir(root)):
-            if os.path.isfile(os.path.join(root, d, "model.onnx")):
-                models.append((d, os.path.join(root, d), "model.onnx", None, None))
+    thread_counts = [int(x) for x in args.threads.split(",")]
+    batches = [int(x) for x in args.batches.split(",")]
+    models = find_models()
     tmp = tempfile.mkdtemp(prefix="loom-bench-")
     if args.keras:
         models += keras_models(tmp)
     if args.models:
         models = [m for m in models if m[0] in args.models.split(",")]
     print(f"command: {' '.join(sys.argv)}")
-    print(f"onnxruntime {ort.__version__}, single thread, median of {args.runs} runs\n")
-    head = "".join(f" {'-O%d ms' % lv:>10}" for lv in levels)
-    head += f" {'ort ms':>10}" + "".join(f" {'-O%d/ort' % lv:>9}" for lv in levels)
-    print(f"{'model':<30}{head} {'arena bytes':>12}")
-    ratios = {lv: [] for lv in levels}
-    for name, folder, file, ort_file, pins in models:
+    print(f"onnxruntime {ort.__version__} at the same thread count; median of up to "
+          f"{args.runs} runs (fewer for slow cells); ratios are loom / onnxruntime latency, "
+          f"'sa' is --standalone at -O{levels[-1]}, 'x1->t' loom -O{levels[-1]}'s speedup "
+          f"over its 1-thread time\n")
+    head = "".join(f" {'-O%d ms' % lv:>9}" for lv in levels)
+    head += (" " + f"{'sa ms':>9}") * (not args.no_standalone) + f" {'ort ms':>9}"
+    head += "".join(f" {'-O%d/ort' % lv:>8}" for lv in levels)
+    head += (" " + f"{'sa/ort':>8}") * (not args.no_standalone) + f" {'x1->t':>6}"
+    print(f"{'model':<28} {'batch':>5} {'thr':>3} {'MFLOP':>8}{head}")
+    ratios = {(lv, t): [] for lv in levels + ["sa"] for t in thread_counts}
+    slow = []  # models over 50 MFLOP that 2 threads did not speed up
+    for name, folder, file, ort_file, keras_pins in models:
         model = os.path.join(folder, file)
         inputs = {f[len("input_"):-4]: os.path.join(folder, f)
                   for f in sorted(os.listdir(folder)) if f.startswith("input_")}
-        feeds = {k: np.load(v) for k, v in inputs.items()}
         dims = []
         if os.path.isfile(os.path.join(folder, "dims.txt")):
             with open(os.path.join(folder, "dims.txt")) as f:
                 dims = [line.strip() for line in f if line.strip()]
         if ort_file:
-            dims = pins
-            onnx_model = ort_file
+            dims, onnx_model = keras_pins, ort_file
         elif file.endswith(".json"):
             onnx_model = json_to_onnx(model).SerializeToString()
         else:
             onnx_model = model  # a path: keeps external data beside it working
-        try:
-            loom = {lv: time_loom(args.loom, model, inputs, args.runs, dims, lv) for lv in levels}
-        except subprocess.CalledProcessError as e:
-            print(f"{name:<30} loom failed: {e.stderr.strip().splitlines()[-1:]}")
-            continue
-        ort_ms = time_ort(onnx_model, feeds, args.runs)
-        row = "".join(f" {loom[lv]['median_ms']:>10.4f}" for lv in levels) + f" {ort_ms:>10.4f}"
-        for lv in levels:
-            ratios[lv].append(loom[lv]["median_ms"] / ort_ms)
-            row += f" {ratios[lv][-1]:>9.2f}"
-        print(f"{name:<30}{row} {loom[levels[-1]]['workspace_bytes']:>12}")
-    for lv in levels:
-        if ratios[lv]:
-            geo = float(np.exp(np.mean(np.log(ratios[lv]))))
-            print(f"\n-O{lv}: {len(ratios[lv])} models: loom/ort geometric mean {geo:.2f}, "
-                  f"worst {max(ratios[lv]):.2f}", end="")
+        axes = batch_axes(model) if name.startswith(BATCHED) else set()
+        for batch in batches if axes else [None]:
+            if batch is None:
+                paths, feeds, pins = inputs, {k: np.load(v) for k, v in inputs.items()}, dims
+            else:
+                paths, feeds, pins = batched_case(folder, inputs, dims, axes, batch, tmp)
+            mflop = model_mflop(onnx_model, feeds)
+            shown = batch if batch is not None else "-"
+            one = None
+            for t in thread_counts:
+                ort_ms = time_ort(onnx_model, feeds, args.runs, t)
+                runs = run_count(args.runs, ort_ms, 4000.0)
+                try:
+                    loom = {lv: time_loom(args.loom, model, paths, runs, pins, lv, t)
+                            for lv in levels}
+                    if not args.no_standalone:
+                        loom["sa"] = time_loom(args.loom, model, paths, runs, pins, levels[-1],
+                                               t, True)
+                except subprocess.CalledProcessError as e:
+                    print(f"{name:<28} loom failed: {e.stderr.strip().splitlines()[-1:]}")
+                    break
+                keys = levels + ([] if args.no_standalone else ["sa"])
+                best = loom[levels[-1]]["median_ms"]
+                one = best if t == 1 else one
+                speedup = one / best if one else float("nan")
+                row = "".join(f" {loom[k]['median_ms']:>9.3f}" for k in keys) + f" {ort_ms:>9.3f}"
+                for k in keys:
+                    ratios[(k, t)].append(loom[k]["median_ms"] / ort_ms)
+                    row += f" {ratios[(k, t)][-1]:>8.2f}"
+                row += f" {speedup:>6.2f}"
+                fl = f"{mflop:>8.1f}" if mflop is not None else f"{'?':>8}"
+                print(f"{name:<28} {shown:>5} {t:>3} {fl}{row}", flush=True)
+                if t > 1 and mflop and mflop > 50 and speedup <= 1.0:
+                    slow.append(f"{name} batch {shown} ({t} threads: x{speedup:.2f})")
     print()
+    for (k, t), r in ratios.items():
+        if r:
+            what = f"-O{k}" if k != "sa" else "standalone"
+            print(f"{what:>10}, {t} thread{'s' if t > 1 else ''}: {len(r)} cells, loom/ort "
+                  f"geometric mean {geo(r):.2f}, worst {max(r):.2f}")
+    print("models over 50 MFLOP not faster on more threads: " + (", ".join(slow) or "none"))
 
 
 if __name__ == "__main__":

@@ -186,6 +186,55 @@ LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *s
                               const float *bias, const float *res, int act, float act_alpha,
                               float act_beta);
 
+/* ---- threads (loomrt_pool.c) ----
+ * Kernels split their work into ranges of tiles with loomrt_parallel_for;
+ * how many threads run them is set per calling thread around a model's
+ * run by loomrt_threads_enter / loomrt_threads_leave (the emitted NAME_run
+ * does it), so the emitted code holds no state. */
+#define LOOMRT_MAX_THREADS 64
+
+/* A task: the tiles [begin, end) of a range; returns 0 or an error code. */
+typedef int (*loomrt_range_fn)(void *arg, int64_t begin, int64_t end);
+
+/* A host program's parallel-for, used instead of the runtime's pool: runs
+ * fn(arg, n * p / parts, n * (p + 1) / parts) for every p in [0, parts),
+ * each exactly once, in any order and on any threads, returns when all
+ * are done, with the first nonzero status by p (0 if none). host is the
+ * pointer given to loomrt_threads_enter. */
+typedef int (*loomrt_parallel_fn)(void *host, int64_t n, int parts, loomrt_range_fn fn,
+                                  void *arg);
+
+/* The calling thread's setting: count threads (1 = serial), and the
+ * parallel-for running them (NULL: the runtime's pool). */
+typedef struct loomrt_threads {
+    int count;
+    loomrt_parallel_fn pfor;
+    void *host;
+} loomrt_threads;
+
+/* Sets the calling thread's setting (count clamped to [1,
+ * LOOMRT_MAX_THREADS]) and returns the previous one, for
+ * loomrt_threads_leave. With LOOMRT_USE_CBLAS OpenBLAS gets the count too
+ * (a process-wide setting of OpenBLAS's). */
+LOOMRT_API loomrt_threads loomrt_threads_enter(int count, loomrt_parallel_fn pfor, void *host);
+LOOMRT_API void loomrt_threads_leave(loomrt_threads prev);
+
+/* The calling thread's thread count. */
+LOOMRT_API int loomrt_threads_get(void);
+
+/* Sets the calling thread's count, keeping its parallel-for, and returns
+ * the previous count: the bracket of code that passes only integers (the
+ * LLVM backend's NAME_run_v calls it before and after the model). */
+LOOMRT_API int loomrt_threads_swap(int count);
+
+/* Runs fn over [0, n) cut into min(n, loomrt_threads_get()) contiguous
+ * parts, part p being [n * p / parts, n * (p + 1) / parts), and returns the
+ * first nonzero status by part (0 if none). The caller runs a part too.
+ * While the pool runs one parallel-for, another one (from another thread,
+ * or from inside a task) runs its parts serially on its own thread: the
+ * same parts, the same results. */
+LOOMRT_API int loomrt_parallel_for(int64_t n, loomrt_range_fn fn, void *arg);
+
 /* ---- fast math ----
  * exp, tanh and sigmoid for f32, inline so that compilers vectorize the
  * loops that call them (libm's expf/tanhf are calls per element). Within

@@ -195,9 +195,9 @@ static void unfold_inside(const float *in, int64_t C, int64_t H, int64_t W, int6
  * the output rows [y0, y1) and columns [x0, x1) whose taps land inside
  * the image are found; the rows outside are zero-filled, the rows inside
  * copied without per-element tests. */
-LOOMRT_API void loomrt_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
-                   int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
-                   int64_t stride_w, int64_t dil_h, int64_t dil_w, float *col)
+static void im2col_serial(const float *in, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                          int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
+                          int64_t stride_w, int64_t dil_h, int64_t dil_w, float *col)
 {
     int64_t total = C * H * W;
     if (pad_t == 0 && pad_l == 0 && stride_w == 1 && (oh - 1) * stride_h + (kh - 1) * dil_h < H &&
@@ -220,6 +220,37 @@ LOOMRT_API void loomrt_im2col(const float *in, int64_t C, int64_t H, int64_t W, 
                 unfold_zero(col + r1 * ow, (oh - r1) * ow);
             }
         }
+}
+
+/* im2col's operands, for a range of channels on a thread. */
+typedef struct im2col_job {
+    const float *in;
+    float *col;
+    int64_t H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w;
+} im2col_job;
+
+/* Channels [c0, c1): their rows of col are a block of their own. */
+static int im2col_task(void *arg, int64_t c0, int64_t c1)
+{
+    const im2col_job *j = (const im2col_job *)arg;
+    im2col_serial(j->in + c0 * j->H * j->W, c1 - c0, j->H, j->W, j->kh, j->kw, j->oh, j->ow,
+                  j->pad_t, j->pad_l, j->stride_h, j->stride_w, j->dil_h, j->dil_w,
+                  j->col + c0 * j->kh * j->kw * j->oh * j->ow);
+    return 0;
+}
+
+/* Large unfolds (2^16 floats of col per thread and more) are split by
+ * channels over the calling thread's threads (loomrt_parallel_for). */
+LOOMRT_API void loomrt_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                   int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
+                   int64_t stride_w, int64_t dil_h, int64_t dil_w, float *col)
+{
+    im2col_job j = {in, col, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w};
+    if (C > 1 && C * kh * kw * oh * ow >= ((int64_t)1 << 16) * loomrt_threads_get())
+        loomrt_parallel_for(C, im2col_task, &j);
+    else
+        im2col_serial(in, C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
+                      col);
 }
 
 /* dst[x * stride] += src[x] for x in [0, n), no bounds tests. With AVX2

@@ -895,51 +895,6 @@ static void gemm_row(int transB, int64_t N, int64_t K, float alpha, const float 
     }
 }
 
-/* loomrt_sgemm, then the epilogue e (NULL: none). */
-static void gemm_run(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
-                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                     float *C, int64_t ldc, const gemm_epi *e)
-{
-    if (M <= 0 || N <= 0)
-        return;
-    if (K <= 0 || M == 1) {
-        if (K <= 0)
-            gemm_scale(M, N, beta, C, ldc);
-        else
-            gemm_row(transB, N, K, alpha, A, transA ? lda : 1, B, ldb, beta, C);
-        gemm_epi_all(e, M, N, C, ldc, 0);
-        return;
-    }
-#ifdef LOOMRT_USE_CBLAS
-    int small = M * N * K <= GEMM_SMALL && loomrt_isa_get() >= LOOMRT_ISA_AVX2;
-    if (!small && loomrt_blas_preferred()) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                    transB ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, alpha,
-                    A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
-        gemm_epi_all(e, M, N, C, ldc, 0);
-        return;
-    }
-#endif
-    gemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, e);
-}
-
-LOOMRT_API void loomrt_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
-                             const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                             float *C, int64_t ldc)
-{
-    gemm_run(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
-}
-
-LOOMRT_API void loomrt_sgemm_epi(int transA, int transB, int64_t M, int64_t N, int64_t K,
-                                 float alpha, const float *A, int64_t lda, const float *B,
-                                 int64_t ldb, float beta, float *C, int64_t ldc,
-                                 const float *bias, int64_t bias_rs, int64_t bias_cs,
-                                 const float *res, int act, float act_alpha, float act_beta)
-{
-    gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
-    gemm_run(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, &e);
-}
-
 /* The one-row packed product c = alpha * a Bp + beta * c. */
 static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
                             const float *Bp, float beta, float *c)
@@ -953,23 +908,12 @@ static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, i
     gemv_p_c(N, K, alpha, a, sa, Bp, beta, c);
 }
 
-/* loomrt_sgemm_packed, then the epilogue e (NULL: none). */
-static void gemm_run_packed(int transA, int transC, int64_t M, int64_t N, int64_t K, float alpha,
-                            const float *A, int64_t lda, const float *Bp, float beta, float *C,
-                            int64_t ldc, const gemm_epi *e)
+/* The packed product on this thread, by panels of the kernel's width,
+ * then the epilogue e (NULL: none) on each finished tile. */
+static void gemm_packed_blocked(int transA, int transC, int64_t M, int64_t N, int64_t K,
+                                float alpha, const float *A, int64_t lda, const float *Bp,
+                                float beta, float *C, int64_t ldc, const gemm_epi *e)
 {
-    if (M <= 0 || N <= 0)
-        return;
-    if (K <= 0 || (M == 1 && !transC)) {
-        if (K > 0)
-            gemm_row_packed(N, K, alpha, A, transA ? lda : 1, Bp, beta, C);
-        else if (transC)
-            gemm_scale(N, M, beta, C, ldc);
-        else
-            gemm_scale(M, N, beta, C, ldc);
-        gemm_epi_all(e, M, N, C, ldc, transC);
-        return;
-    }
     int isa = loomrt_isa_get();
     int64_t w = gemm_width(isa);
     gemm_blk g = {.rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc, .ctr = transC,
@@ -990,11 +934,176 @@ static void gemm_run_packed(int transA, int transC, int64_t M, int64_t N, int64_
     }
 }
 
+/* ---- threads ----
+ * A product large enough is cut into ranges of rows of C (tiles of
+ * GEMM_PAR_ROWS, a multiple of every kernel's register tile) or of columns
+ * (GEMM_PAR_COLS, a multiple of every panel and GEMV block), one range per
+ * thread (loomrt_parallel_for). Every element of C is computed by the same
+ * sequence of multiply-adds whatever the split, and gets the same
+ * epilogue, so the result is the single-threaded one, bit for bit. */
+#define GEMM_PAR_ROWS 12
+#define GEMM_PAR_COLS 32
+/* Multiply-adds per thread below which a product stays on one thread:
+ * waking a worker costs a few microseconds. */
+#define GEMM_PAR_MIN ((int64_t)1 << 18)
+
+/* One product for the threads: C = alpha * op(A) op(B) + beta * C, B
+ * packed (loomrt_sgemm_packed's operands, C transposed when transC) or
+ * not (loomrt_sgemm's), then the epilogue e (NULL: none); the split is by
+ * rows or by columns of C. */
+typedef struct gemm_par {
+    int transA, transB, transC, packed, by_rows;
+    int64_t M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    int64_t lda, ldb, ldc;
+    const gemm_epi *e;
+} gemm_par;
+
+/* The rows [0, M) and columns [0, N) of p's product at A, B, C with the
+ * epilogue e, on this thread. */
+static void gemm_serial(const gemm_par *p, int64_t M, int64_t N, const float *A, const float *B,
+                        float *C, const gemm_epi *e)
+{
+    int64_t sa = p->transA ? p->lda : 1;
+    if (p->packed && M == 1 && !p->transC) {
+        gemm_row_packed(N, p->K, p->alpha, A, sa, B, p->beta, C);
+        gemm_epi_all(e, M, N, C, p->ldc, 0);
+    } else if (p->packed) {
+        gemm_packed_blocked(p->transA, p->transC, M, N, p->K, p->alpha, A, p->lda, B, p->beta, C,
+                            p->ldc, e);
+    } else if (M == 1) {
+        gemm_row(p->transB, N, p->K, p->alpha, A, sa, B, p->ldb, p->beta, C);
+        gemm_epi_all(e, M, N, C, p->ldc, 0);
+    } else {
+        gemm_blocked(p->transA, p->transB, M, N, p->K, p->alpha, A, p->lda, B, p->ldb, p->beta,
+                     C, p->ldc, e);
+    }
+}
+
+/* p's epilogue for the part of C starting lo rows (by_rows) or columns
+ * down: the bias moves with the product's rows or columns, the residual by
+ * the offset c_off of the part's C. */
+static const gemm_epi *gemm_epi_part(const gemm_par *p, int64_t lo, int64_t c_off, gemm_epi *sub)
+{
+    if (!p->e)
+        return NULL;
+    *sub = *p->e;
+    if (sub->bias)
+        sub->bias += lo * (p->by_rows ? sub->rs : sub->cs);
+    if (sub->res)
+        sub->res += c_off;
+    return sub;
+}
+
+/* The task: row or column tiles [t0, t1) of the product. */
+static int gemm_par_task(void *arg, int64_t t0, int64_t t1)
+{
+    const gemm_par *p = (const gemm_par *)arg;
+    int64_t unit = p->by_rows ? GEMM_PAR_ROWS : GEMM_PAR_COLS, all = p->by_rows ? p->M : p->N;
+    int64_t lo = t0 * unit, hi = t1 * unit < all ? t1 * unit : all;
+    gemm_epi sub;
+    if (p->by_rows) {
+        const float *a = p->A + lo * (p->transA ? 1 : p->lda);
+        int64_t c_off = lo * (p->transC ? 1 : p->ldc);
+        gemm_serial(p, hi - lo, p->N, a, p->B, p->C + c_off, gemm_epi_part(p, lo, c_off, &sub));
+        return 0;
+    }
+    const float *b = p->packed ? p->B + lo * p->K : p->transB ? p->B + lo * p->ldb : p->B + lo;
+    int64_t c_off = lo * (p->transC ? p->ldc : 1);
+    gemm_serial(p, p->M, hi - lo, p->A, b, p->C + c_off, gemm_epi_part(p, lo, c_off, &sub));
+    return 0;
+}
+
+/* Runs p on the calling thread's threads: by rows when there are rows
+ * for every thread, else by columns when there are columns enough, on
+ * one thread when the product is small. */
+static void gemm_run(gemm_par *p)
+{
+    int t = loomrt_threads_get();
+    int64_t rows = (p->M + GEMM_PAR_ROWS - 1) / GEMM_PAR_ROWS;
+    int64_t cols = (p->N + GEMM_PAR_COLS - 1) / GEMM_PAR_COLS;
+    if (t < 2 || p->M * p->N * p->K < GEMM_PAR_MIN * t || (rows < 2 && cols < 2)) {
+        gemm_serial(p, p->M, p->N, p->A, p->B, p->C, p->e);
+        return;
+    }
+    p->by_rows = rows >= 4 * t || rows >= cols;
+    loomrt_parallel_for(p->by_rows ? rows : cols, gemm_par_task, p);
+}
+
+/* loomrt_sgemm, then the epilogue e (NULL: none). */
+static void gemm_unpacked(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                          float *C, int64_t ldc, const gemm_epi *e)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) {
+        gemm_scale(M, N, beta, C, ldc);
+        gemm_epi_all(e, M, N, C, ldc, 0);
+        return;
+    }
+#ifdef LOOMRT_USE_CBLAS
+    /* OpenBLAS runs its own threads (loomrt_threads_enter sets them) */
+    int small = M * N * K <= GEMM_SMALL && loomrt_isa_get() >= LOOMRT_ISA_AVX2;
+    if (M > 1 && !small && loomrt_blas_preferred()) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+                    transB ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, alpha,
+                    A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+        gemm_epi_all(e, M, N, C, ldc, 0);
+        return;
+    }
+#endif
+    gemm_par p = {.transA = transA, .transB = transB, .M = M, .N = N, .K = K, .alpha = alpha,
+                  .beta = beta, .A = A, .B = B, .C = C, .lda = lda, .ldb = ldb, .ldc = ldc,
+                  .e = e};
+    gemm_run(&p);
+}
+
+LOOMRT_API void loomrt_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
+                             const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                             float *C, int64_t ldc)
+{
+    gemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+LOOMRT_API void loomrt_sgemm_epi(int transA, int transB, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B,
+                                 int64_t ldb, float beta, float *C, int64_t ldc,
+                                 const float *bias, int64_t bias_rs, int64_t bias_cs,
+                                 const float *res, int act, float act_alpha, float act_beta)
+{
+    gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
+    gemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, &e);
+}
+
+/* loomrt_sgemm_packed, then the epilogue e (NULL: none). */
+static void gemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K, float alpha,
+                        const float *A, int64_t lda, const float *Bp, float beta, float *C,
+                        int64_t ldc, const gemm_epi *e)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) {
+        if (transC)
+            gemm_scale(N, M, beta, C, ldc);
+        else
+            gemm_scale(M, N, beta, C, ldc);
+        gemm_epi_all(e, M, N, C, ldc, transC);
+        return;
+    }
+    gemm_par p = {.transA = transA, .transC = transC, .packed = 1, .M = M, .N = N, .K = K,
+                  .alpha = alpha, .beta = beta, .A = A, .B = Bp, .C = C, .lda = lda, .ldc = ldc,
+                  .e = e};
+    gemm_run(&p);
+}
+
 LOOMRT_API void loomrt_sgemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
                                     float alpha, const float *A, int64_t lda, const float *Bp,
                                     float beta, float *C, int64_t ldc)
 {
-    gemm_run_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, NULL);
+    gemm_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, NULL);
 }
 
 LOOMRT_API void loomrt_sgemm_packed_epi(int transA, int transC, int64_t M, int64_t N, int64_t K,
@@ -1005,5 +1114,5 @@ LOOMRT_API void loomrt_sgemm_packed_epi(int transA, int transC, int64_t M, int64
                                         float act_beta)
 {
     gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
-    gemm_run_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, &e);
+    gemm_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, &e);
 }

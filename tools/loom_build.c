@@ -129,7 +129,8 @@ loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, cons
     loom_status st = be_compile_with(g, name, &o->passes, &lopts, &f, d);
     if (st)
         return st;
-    be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model};
+    be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model,
+                       .threads = (int)o->threads};
     st = be_c_emit(f, &copts, dir, base, d);
     if (!st && !o->standalone)
         st = be_c_write_runtime(dir, d);

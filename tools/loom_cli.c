@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "loom_cli.h"
+#include "loomrt.h"
 
 enum { ALL = CLI_INSPECT | CLI_RUN | CLI_CONVERT | CLI_COMPILE | CLI_BENCH };
 
@@ -46,7 +47,7 @@ static const cli_option options[] = {
     {"--weights", O_WEIGHTS_MODE, true, CLI_COMPILE},
     {"--weights", O_SHOW_WEIGHTS, false, CLI_INSPECT},
     {"--runs", O_RUNS, true, CLI_BENCH},
-    {"--threads", O_THREADS, true, CLI_BENCH},
+    {"--threads", O_THREADS, true, CLI_RUN | CLI_COMPILE | CLI_BENCH},
     {"--standalone", O_STANDALONE, false, CLI_RUN | CLI_COMPILE | CLI_BENCH},
     {"--json", O_JSON, false, CLI_BENCH},
     {"--summary-only", O_SUMMARY_ONLY, false, CLI_INSPECT},
@@ -170,7 +171,9 @@ static int apply(cli_opts *o, const cli_option *opt, const char *v)
         return parse_count(v, &o->runs) ? 0 : cli_usage_error(o->cmd, "bad --runs %s", v);
     case O_THREADS:
         o->threads_given = true;
-        return parse_count(v, &o->threads) ? 0 : cli_usage_error(o->cmd, "bad --threads %s", v);
+        return parse_count(v, &o->threads) && o->threads <= LOOMRT_MAX_THREADS
+                   ? 0
+                   : cli_usage_error(o->cmd, "bad --threads %s (1 to %d)", v, LOOMRT_MAX_THREADS);
     case O_SHOW_WEIGHTS: o->show_weights = true; return 0;
     case O_STANDALONE: o->standalone = true; return 0;
     case O_JSON: o->json = true; return 0;

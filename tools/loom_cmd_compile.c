@@ -157,7 +157,8 @@ static int cmd_compile(const cli_opts *o, ir_graph *g, ir_diag *d)
     bool lir = o->emit && strcmp(o->emit, "lir") == 0;
     bool llvm = o->emit && (strcmp(o->emit, "llvm") == 0 || strcmp(o->emit, "obj") == 0);
     lower_opts lopts = {.unchecked = o->unchecked};
-    loom_status st = llvm    ? tool_jit_emit(g, &o->passes, &lopts, name, o->emit, o->output, d)
+    loom_status st = llvm    ? tool_jit_emit(g, &o->passes, &lopts, (int)o->threads, name, o->emit,
+                                            o->output, d)
                      : lir   ? emit_lir(g, o, d)
                      : loops ? emit_loops(g, o, name, d)
                              : emit_c(g, o, name, mode, d);
@@ -175,7 +176,7 @@ const cli_command cli_compile = {
         "usage: loom compile MODEL -o DIR/NAME.c [--name IDENT] [--emit=c|loops|lir|llvm|obj]\n"
         "                          [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                          [--standalone] [--weights=auto|inline|incbin|file]\n"
-        "                          [--mem-report] [--unchecked]\n"
+        "                          [--mem-report] [--unchecked] [--threads N]\n"
         "                          [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
         "                          [--const IN=FILE.npy]... [--keras-weights FILE]\n"
         "Writes DIR/NAME.c and DIR/NAME.h, specialized to the model's shapes, and\n"
@@ -192,6 +193,8 @@ const cli_command cli_compile = {
         "NAME_run returns a non-zero data error for an index out of range or an\n"
         "integer division by zero (docs/emitted-c.md); --unchecked drops those\n"
         "checks (indices are clamped, x / 0 gives 0).\n"
+        "--threads N sets NAME_DEFAULT_THREADS, the thread count of NAME_run and\n"
+        "NAME_run_v (default 1; NAME_run_threads takes one per call).\n"
         "--mem-report prints the workspace (arena) bytes, the planner's lower\n"
         "bound and their ratio.\n"
         "--const binds a graph input to a constant when the model is loaded.\n",

@@ -138,6 +138,9 @@ static int check_run(const cli_opts *o)
         return cli_usage_error(o->cmd, "%s", "--time applies to --backend=jit");
     if (o->standalone && !(o->backend && strcmp(o->backend, "c") == 0))
         return cli_usage_error(o->cmd, "%s", "--standalone applies to --backend=c");
+    if (o->threads_given && o->threads != 1 && !(o->backend && strcmp(o->backend, "interp") != 0))
+        return cli_usage_error(o->cmd, "%s", "--threads applies to --backend=c|jit; the "
+                                             "interpreter runs on one thread");
     return 0;
 }
 
@@ -164,6 +167,7 @@ const cli_command cli_run = {
     .help =
         "usage: loom run MODEL --input NAME=FILE.npy ... [--output DIR]\n"
         "                      [--backend=interp|c|jit] [--standalone] [--time]\n"
+        "                      [--threads N]\n"
         "                      [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                      [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
         "                      [--const IN=FILE.npy]... [--keras-weights FILE]\n"
@@ -175,5 +179,6 @@ const cli_command cli_run = {
         "--standalone builds it with the portable runtime instead of OpenBLAS.\n"
         "--backend=jit compiles it in-process through LLVM; --time prints the\n"
         "compile phases' times (passes, lowering, LLVM optimization, code generation).\n"
+        "--threads N runs the compiled model's kernels on N threads (default 1).\n"
         "--const binds a graph input to a constant when the model is loaded.\n",
 };

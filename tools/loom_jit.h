@@ -13,7 +13,7 @@
 
 /* Compiles g and writes the optimized LLVM IR (kind "llvm") or an object
  * file (kind "obj") defining NAME_run_v to path. */
-loom_status tool_jit_emit(ir_graph *g, const pass_options *po, const lower_opts *lo,
+loom_status tool_jit_emit(ir_graph *g, const pass_options *po, const lower_opts *lo, int threads,
                           const char *name, const char *kind, const char *path, ir_diag *d);
 
 #endif

@@ -331,7 +331,7 @@ static be_c_opts c_options(const loom_compile_options *o, const char *source)
     static const be_weights_mode modes[] = {BE_WEIGHTS_AUTO, BE_WEIGHTS_INLINE,
                                             BE_WEIGHTS_INCBIN};
     return (be_c_opts){.weights = modes[o->weights], .standalone = o->standalone,
-                       .source_name = source};
+                       .source_name = source, .threads = o->threads};
 }
 
 /* Emits f as C into dir, builds it with the system compiler and loads it. */
@@ -344,6 +344,10 @@ static loom_status build_c(loom_compiled *c, const loom_compile_options *o, cons
     if (!st && !o->standalone)
         st = be_c_write_runtime(dir, d);
     double t1 = be_now_ms();
+    /* OpenBLAS reads this when the model's shared object loads it */
+    char threads[32];
+    snprintf(threads, sizeof threads, "%d", o->threads > 0 ? o->threads : 1);
+    setenv("OPENBLAS_NUM_THREADS", threads, 1);
     be_cc_opts ccopts = {.standalone = o->standalone, .sanitize = o->sanitize};
     if (!st)
         st = be_cc_build(dir, "model", "model", &ccopts, &c->cc, d);
@@ -392,9 +396,11 @@ static loom_status keep_step_names(loom_compiled *c, const loop_func *f)
 }
 
 /* Compiles f in-process through the LLVM backend (backend/llvm). */
-static loom_status compile_jit(loom_compiled *c, const loop_func *f, ir_diag *d)
+static loom_status compile_jit(loom_compiled *c, const loom_compile_options *o,
+                               const loop_func *f, ir_diag *d)
 {
-    loom_status st = be_llvm_jit(f, NULL, &c->jit, d);
+    be_llvm_set_threads(o->threads > 0 ? o->threads : 1);
+    loom_status st = be_llvm_jit(f, &(be_llvm_opts){.threads = o->threads}, &c->jit, d);
     if (st)
         return st;
     const be_llvm_times *lt = be_llvm_times_of(c->jit);
@@ -453,7 +459,7 @@ static loom_status compile_backend(loom_compiled *c, const loom_compile_options 
     c->times.lower_ms = ct.lower_ms;
     if (!st) {
         c->workspace_bytes = (size_t)f->workspace_bytes;
-        st = o->backend == LOOM_BACKEND_C ? compile_c(c, o, f, d) : compile_jit(c, f, d);
+        st = o->backend == LOOM_BACKEND_C ? compile_c(c, o, f, d) : compile_jit(c, o, f, d);
     }
     loop_func_free(f);
     return st;

@@ -450,22 +450,52 @@ static void emit_const_array(emitter *e, const loop_buf *b)
     fprintf(out, "\n};\n\n");
 }
 
-/* Parameter list of the run function. */
-static void emit_params(emitter *e, FILE *out)
+/* Parameter list of the run function, or with types false the argument
+ * list passing those parameters on. */
+static void emit_params_as(emitter *e, FILE *out, bool types)
 {
     const loop_func *f = e->f;
     if (e->mode == BE_WEIGHTS_FILE)
-        fprintf(out, "const void *weights, ");
+        fprintf(out, types ? "const void *weights, " : "weights, ");
     for (int io = 0; io < f->n_inputs; io++)
         for (int i = 0; i < f->n_bufs; i++)
             if (f->bufs[i]->kind == LOOP_BUF_INPUT && !f->bufs[i]->alias &&
                 f->bufs[i]->io_index == io)
-                fprintf(out, "const %s *%s, ", c_type(f->bufs[i]->dtype), f->bufs[i]->name);
+                fprintf(out, types ? "const %s *%s, " : "%.0s%s, ", c_type(f->bufs[i]->dtype),
+                        f->bufs[i]->name);
     for (int io = 0; io < f->n_outputs; io++)
         for (int i = 0; i < f->n_bufs; i++)
             if (f->bufs[i]->kind == LOOP_BUF_OUTPUT && f->bufs[i]->io_index == io)
-                fprintf(out, "%s *%s, ", c_type(f->bufs[i]->dtype), f->bufs[i]->name);
-    fprintf(out, "void *workspace");
+                fprintf(out, types ? "%s *%s, " : "%.0s%s, ", c_type(f->bufs[i]->dtype),
+                        f->bufs[i]->name);
+    fprintf(out, types ? "void *workspace" : "workspace");
+}
+
+static void emit_params(emitter *e, FILE *out)
+{
+    emit_params_as(e, out, true);
+}
+
+/* The arguments of the model function from the arrays inputs and
+ * outputs (and weights) of NAME_run_v and NAME_run_threads. */
+static void emit_array_args(emitter *e, FILE *out)
+{
+    if (e->mode == BE_WEIGHTS_FILE)
+        fprintf(out, "weights, ");
+    for (int io = 0; io < e->f->n_inputs; io++)
+        fprintf(out, "inputs[%d], ", io);
+    for (int io = 0; io < e->f->n_outputs; io++)
+        fprintf(out, "outputs[%d], ", io);
+    fprintf(out, "workspace");
+}
+
+/* The array parameters of NAME_run_v and NAME_run_threads. */
+static const char *array_params(const emitter *e)
+{
+    return e->mode == BE_WEIGHTS_FILE
+               ? "const void *weights, const void *const *inputs, void *const *outputs, "
+                 "void *workspace"
+               : "const void *const *inputs, void *const *outputs, void *workspace";
 }
 
 /* Local pointer declarations for blob constants, arena slices and views. */
@@ -510,6 +540,15 @@ static void emit_buffer_decls(emitter *e)
     }
 }
 
+/* Upper-case C macro prefix from the function name. */
+static void upper(const char *s, char *buf, size_t size)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < size; i++)
+        buf[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    buf[i] = '\0';
+}
+
 /* NAME_last_error: the error record the run left in the workspace, and
  * the node of the step that failed (a table of the steps with checks). */
 static void emit_last_error(emitter *e)
@@ -545,6 +584,34 @@ static void emit_last_error(emitter *e)
             f->error_offset, e->n_check_steps, f->name, f->name);
 }
 
+/* NAME_run (the default thread count), NAME_run_v (the same with arrays)
+ * and NAME_run_threads (a count and a parallel-for from the caller): each
+ * sets the calling thread's threads around the model and restores them. */
+static void emit_entry_points(emitter *e)
+{
+    const loop_func *f = e->f;
+    FILE *out = e->out;
+    char up[256];
+    upper(f->name, up, sizeof up);
+    fprintf(out, "int %s_run(", f->name);
+    emit_params(e, out);
+    fprintf(out, ")\n{\n    loomrt_threads prev = loomrt_threads_enter(%s_DEFAULT_THREADS, 0, 0);\n"
+                 "    int status = %s_model(", up, f->name);
+    emit_params_as(e, out, false);
+    fprintf(out, ");\n    loomrt_threads_leave(prev);\n    return status;\n}\n\n");
+    fprintf(out, "int %s_run_v(%s)\n{\n    (void)inputs;\n    (void)outputs;\n    return %s_run(",
+            f->name, array_params(e), f->name);
+    emit_array_args(e, out);
+    fprintf(out, ");\n}\n\n");
+    fprintf(out, "int %s_run_threads(int threads, %s_parallel_fn parallel_for, void *host, %s)\n{\n"
+                 "    loomrt_threads prev = loomrt_threads_enter(threads > 0 ? threads : "
+                 "%s_DEFAULT_THREADS, parallel_for, host);\n"
+                 "    (void)inputs;\n    (void)outputs;\n    int status = %s_model(",
+            f->name, f->name, array_params(e), up, f->name);
+    emit_array_args(e, out);
+    fprintf(out, ");\n    loomrt_threads_leave(prev);\n    return status;\n}\n");
+}
+
 static void emit_source(emitter *e, const char *base)
 {
     const loop_func *f = e->f;
@@ -562,7 +629,8 @@ static void emit_source(emitter *e, const char *base)
         for (int i = 0; i < f->n_bufs; i++)
             if (f->bufs[i]->kind == LOOP_BUF_CONST && !f->bufs[i]->alias && e->used[i])
                 emit_const_array(e, f->bufs[i]);
-    fprintf(out, "int %s_run(", f->name);
+    /* the model, on the thread count its caller entered */
+    fprintf(out, "static int %s_model(", f->name);
     emit_params(e, out);
     fprintf(out, ")\n{\n");
     if (f->workspace_bytes)
@@ -581,27 +649,8 @@ static void emit_source(emitter *e, const char *base)
         emit_block(e, &st->body, 1);
     }
     fprintf(out, "    return 0;\n}\n\n");
-    /* generic entry point: arrays of inputs and outputs */
-    fprintf(out, "int %s_run_v(%sconst void *const *inputs, void *const *outputs, void *workspace)\n{\n",
-            f->name, e->mode == BE_WEIGHTS_FILE ? "const void *weights, " : "");
-    fprintf(out, "    (void)inputs;\n    (void)outputs;\n    return %s_run(", f->name);
-    if (e->mode == BE_WEIGHTS_FILE)
-        fprintf(out, "weights, ");
-    for (int io = 0; io < f->n_inputs; io++)
-        fprintf(out, "inputs[%d], ", io);
-    for (int io = 0; io < f->n_outputs; io++)
-        fprintf(out, "outputs[%d], ", io);
-    fprintf(out, "workspace);\n}\n");
+    emit_entry_points(e);
     emit_last_error(e);
-}
-
-/* Upper-case C macro prefix from the function name. */
-static void upper(const char *s, char *buf, size_t size)
-{
-    size_t i = 0;
-    for (; s[i] && i + 1 < size; i++)
-        buf[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
-    buf[i] = '\0';
 }
 
 static void emit_io_macros(emitter *e, const char *up, loop_buf_kind kind, const char *what)
@@ -652,6 +701,32 @@ static void emit_status_macros(emitter *e, const char *up)
                 e->f->name);
 }
 
+/* The threads part of the header: the default count and NAME_run_threads
+ * with its parallel-for types (those of loomrt.h, which the header does
+ * not include). */
+static void emit_threads_api(emitter *e, const char *up)
+{
+    const char *n = e->f->name;
+    FILE *out = e->out;
+    fprintf(out, "\n/* Threads: %s_run and %s_run_v run the kernels on\n"
+                 "   %s_DEFAULT_THREADS threads (loom compile --threads N);\n"
+                 "   %s_run_threads on threads threads (0: the default), with the\n"
+                 "   runtime's pool when parallel_for is NULL, else with the caller's:\n"
+                 "   parallel_for(host, n, parts, fn, arg) must run\n"
+                 "   fn(arg, n * p / parts, n * (p + 1) / parts) once for every p in\n"
+                 "   [0, parts), on any threads, and return when all are done, with the\n"
+                 "   first nonzero result by p (0 if none). */\n",
+            n, n, up, n);
+    fprintf(out, "#define %s_DEFAULT_THREADS %d\n", up, e->opts->threads > 0 ? e->opts->threads : 1);
+    fprintf(out, "typedef int (*%s_range_fn)(void *arg, int64_t begin, int64_t end);\n"
+                 "typedef int (*%s_parallel_fn)(void *host, int64_t n, int parts,\n"
+                 "    %s_range_fn fn, void *arg);\n",
+            n, n, n);
+    fprintf(out, "int %s_run_threads(int threads, %s_parallel_fn parallel_for, void *host,\n"
+                 "    %s);\n",
+            n, n, array_params(e));
+}
+
 static void emit_header(emitter *e)
 {
     const loop_func *f = e->f;
@@ -689,8 +764,8 @@ static void emit_header(emitter *e)
     emit_params(e, out);
     fprintf(out, ");\n");
     fprintf(out, "/* The same with inputs and outputs in arrays, in the order above. */\n");
-    fprintf(out, "int %s_run_v(%sconst void *const *inputs, void *const *outputs, void *workspace);\n",
-            f->name, e->mode == BE_WEIGHTS_FILE ? "const void *weights, " : "");
+    fprintf(out, "int %s_run_v(%s);\n", f->name, array_params(e));
+    emit_threads_api(e, up);
     fprintf(out, "/* The status of the last run in this workspace; on a data error *node\n"
                  "   and *op (when not NULL) get the failing node's name and op, else\n"
                  "   NULL. */\n"

@@ -18,6 +18,7 @@ typedef struct be_c_opts {
     int64_t inline_limit;    /* AUTO threshold in bytes (0: 1 MiB) */
     bool standalone;         /* inline the runtime sources into the .c */
     const char *source_name; /* model file name, for the header comment */
+    int threads;             /* NAME_DEFAULT_THREADS (0: 1) */
 } be_c_opts;
 
 /* Writes DIR/BASE.c and DIR/BASE.h (and the weights files the mode needs)

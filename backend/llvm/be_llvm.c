@@ -111,7 +111,7 @@ static LLVMModuleRef build_module(const loop_func *f, const be_llvm_opts *o,
     LLVMSetTarget(mod, triple);
     LLVMSetDataLayout(mod, layout_text);
     char *cpu = LLVMGetTargetMachineCPU(tm), *features = LLVMGetTargetMachineFeatureString(tm);
-    loom_status st = be_llvm_gen(f, mod, w, cpu, features, d);
+    loom_status st = be_llvm_gen(f, mod, w, cpu, features, o->threads, d);
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(features);
     LLVMDisposeMessage(layout_text);

@@ -28,6 +28,7 @@ typedef struct be_llvm_times {
 typedef struct be_llvm_opts {
     int opt_level; /* 1..3 (default<O1..3>); 0 means the default, 2 */
     bool no_opt;   /* run no IR passes at all (opt_level is then ignored) */
+    int threads;   /* threads NAME_run_v runs the kernels on (0: 1) */
 } be_llvm_opts;
 
 typedef struct be_llvm_module be_llvm_module;
@@ -43,7 +44,9 @@ const be_llvm_times *be_llvm_times_of(const be_llvm_module *m);
 /* Sets the number of threads the kernels' BLAS (OpenBLAS) uses in this
  * process, for every module; a C-backend model loaded into the process
  * shares the same OpenBLAS, already initialized, so its
- * OPENBLAS_NUM_THREADS comes too late: call this instead. */
+ * OPENBLAS_NUM_THREADS comes too late: call this instead. (A module's
+ * NAME_run_v sets it to its own count, be_llvm_opts.threads, as it
+ * runs.) */
 void be_llvm_set_threads(int n);
 /* Frees the machine code and the constants; NULL is allowed. */
 void be_llvm_free(be_llvm_module *m);

@@ -710,10 +710,10 @@ static void set_attr(gen *g, const char *key, const char *value)
     LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex, a);
 }
 
-static void add_function(gen *g, const char *cpu, const char *features)
+/* Adds the function NAME (params as NAME_run_v's) as g->fn, with the
+ * host CPU's attributes. */
+static void add_function(gen *g, const char *name, const char *cpu, const char *features)
 {
-    char name[512];
-    snprintf(name, sizeof name, "%s_run_v", g->f->name);
     LLVMTypeRef params[3] = {g->ptr, g->ptr, g->ptr};
     g->fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->i32, params, 3, 0));
     set_attr(g, "target-cpu", cpu);
@@ -737,6 +737,27 @@ static void add_workspace_size(gen *g)
     LLVMSetGlobalConstant(gv, 1);
 }
 
+/* NAME_run_v(inputs, outputs, workspace): the model on threads threads,
+ * the calling thread's count set around it and restored (the runtime's
+ * loomrt_threads_swap; the C backend's NAME_run does the same). */
+static void add_entry(gen *g, int threads, const char *cpu, const char *features)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s_run_v", g->f->name);
+    LLVMTypeRef params[3] = {g->ptr, g->ptr, g->ptr};
+    LLVMTypeRef fty = LLVMFunctionType(g->i32, params, 3, 0);
+    LLVMValueRef model = g->fn;
+    add_function(g, name, cpu, features); /* the model is inlined here */
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    LLVMValueRef count = LLVMConstInt(g->i32, (unsigned long long)(threads > 0 ? threads : 1), 0);
+    LLVMValueRef prev = call_named(g, "loomrt_threads_swap", g->i32, &count, 1);
+    LLVMValueRef args[3] = {LLVMGetParam(g->fn, 0), LLVMGetParam(g->fn, 1),
+                            LLVMGetParam(g->fn, 2)};
+    LLVMValueRef status = LLVMBuildCall2(g->b, fty, model, args, 3, "");
+    call_named(g, "loomrt_threads_swap", g->i32, &prev, 1);
+    LLVMBuildRet(g->b, status);
+}
+
 static void gen_types(gen *g)
 {
     g->i1 = LLVMInt1TypeInContext(g->ctx);
@@ -750,7 +771,7 @@ static void gen_types(gen *g)
 }
 
 loom_status be_llvm_gen(const loop_func *f, LLVMModuleRef mod, const be_llvm_weights *w,
-                        const char *cpu, const char *features, ir_diag *d)
+                        const char *cpu, const char *features, int threads, ir_diag *d)
 {
     gen g = {.f = f, .w = w, .mod = mod, .ctx = LLVMGetModuleContext(mod), .d = d};
     g.base = ir_calloc((size_t)f->n_bufs + 1, sizeof *g.base);
@@ -763,7 +784,10 @@ loom_status be_llvm_gen(const loop_func *f, LLVMModuleRef mod, const be_llvm_wei
     } else {
         gen_types(&g);
         g.b = LLVMCreateBuilderInContext(g.ctx);
-        add_function(&g, cpu, features);
+        char name[512];
+        snprintf(name, sizeof name, "%s_model", f->name);
+        add_function(&g, name, cpu, features);
+        LLVMSetLinkage(g.fn, LLVMInternalLinkage);
         if (w->global)
             add_workspace_size(&g);
         gen_prologue(&g);
@@ -772,6 +796,7 @@ loom_status be_llvm_gen(const loop_func *f, LLVMModuleRef mod, const be_llvm_wei
             gen_block(&g, &f->steps[s]->body);
         }
         LLVMBuildRet(g.b, LLVMConstInt(g.i32, 0, 0));
+        add_entry(&g, threads, cpu, features);
         LLVMDisposeBuilder(g.b);
         st = g.failed ? LOOM_STATUS_INTERNAL : LOOM_STATUS_OK;
     }

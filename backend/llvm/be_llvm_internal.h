@@ -24,9 +24,10 @@ int64_t be_llvm_weights_layout(const loop_func *f, int64_t *offset);
 void be_llvm_weights_fill(const loop_func *f, const int64_t *offset, unsigned char *blob);
 
 /* Adds NAME_run_v for f to mod (in mod's context), with the host CPU's
- * name and features as function attributes. */
+ * name and features as function attributes, running the kernels on
+ * threads threads (0: 1). */
 loom_status be_llvm_gen(const loop_func *f, LLVMModuleRef mod, const be_llvm_weights *w,
-                        const char *cpu, const char *features, ir_diag *d);
+                        const char *cpu, const char *features, int threads, ir_diag *d);
 
 /* The runtime kernels and libm functions generated code may call, as
  * compiled into loom (be_llvm_runtime.c); NULL-terminated. */

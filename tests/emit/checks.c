@@ -5,7 +5,7 @@
 #include "checks.h"
 #include "loomrt.h"
 
-int checks_run(const float *t_table, const int64_t *t_ids, const int64_t *t_num, const int64_t *t_den, float *out_rows, int64_t *out_q, void *workspace)
+static int checks_model(const float *t_table, const int64_t *t_ids, const int64_t *t_num, const int64_t *t_den, float *out_rows, int64_t *out_q, void *workspace)
 {
     if (!workspace)
         return -1;
@@ -44,11 +44,29 @@ int checks_run(const float *t_table, const int64_t *t_ids, const int64_t *t_num,
     return 0;
 }
 
+int checks_run(const float *t_table, const int64_t *t_ids, const int64_t *t_num, const int64_t *t_den, float *out_rows, int64_t *out_q, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(CHECKS_DEFAULT_THREADS, 0, 0);
+    int status = checks_model(t_table, t_ids, t_num, t_den, out_rows, out_q, workspace);
+    loomrt_threads_leave(prev);
+    return status;
+}
+
 int checks_run_v(const void *const *inputs, void *const *outputs, void *workspace)
 {
     (void)inputs;
     (void)outputs;
     return checks_run(inputs[0], inputs[1], inputs[2], inputs[3], outputs[0], outputs[1], workspace);
+}
+
+int checks_run_threads(int threads, checks_parallel_fn parallel_for, void *host, const void *const *inputs, void *const *outputs, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(threads > 0 ? threads : CHECKS_DEFAULT_THREADS, parallel_for, host);
+    (void)inputs;
+    (void)outputs;
+    int status = checks_model(inputs[0], inputs[1], inputs[2], inputs[3], outputs[0], outputs[1], workspace);
+    loomrt_threads_leave(prev);
+    return status;
 }
 
 static const char *const checks_error_nodes[2][2] = {

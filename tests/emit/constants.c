@@ -17,7 +17,7 @@ static const int64_t w_idx[3] = {
     7, 0, 3,
 };
 
-int constants_run(const float *t_x, float *out_g, void *workspace)
+static int constants_model(const float *t_x, float *out_g, void *workspace)
 {
     if (!workspace)
         return -1;
@@ -52,11 +52,29 @@ int constants_run(const float *t_x, float *out_g, void *workspace)
     return 0;
 }
 
+int constants_run(const float *t_x, float *out_g, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(CONSTANTS_DEFAULT_THREADS, 0, 0);
+    int status = constants_model(t_x, out_g, workspace);
+    loomrt_threads_leave(prev);
+    return status;
+}
+
 int constants_run_v(const void *const *inputs, void *const *outputs, void *workspace)
 {
     (void)inputs;
     (void)outputs;
     return constants_run(inputs[0], outputs[0], workspace);
+}
+
+int constants_run_threads(int threads, constants_parallel_fn parallel_for, void *host, const void *const *inputs, void *const *outputs, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(threads > 0 ? threads : CONSTANTS_DEFAULT_THREADS, parallel_for, host);
+    (void)inputs;
+    (void)outputs;
+    int status = constants_model(inputs[0], outputs[0], workspace);
+    loomrt_threads_leave(prev);
+    return status;
 }
 
 int constants_last_error(const void *workspace, const char **node, const char **op)

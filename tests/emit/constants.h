@@ -44,6 +44,21 @@ extern "C" {
 int constants_run(const float *t_x, float *out_g, void *workspace);
 /* The same with inputs and outputs in arrays, in the order above. */
 int constants_run_v(const void *const *inputs, void *const *outputs, void *workspace);
+
+/* Threads: constants_run and constants_run_v run the kernels on
+   CONSTANTS_DEFAULT_THREADS threads (loom compile --threads N);
+   constants_run_threads on threads threads (0: the default), with the
+   runtime's pool when parallel_for is NULL, else with the caller's:
+   parallel_for(host, n, parts, fn, arg) must run
+   fn(arg, n * p / parts, n * (p + 1) / parts) once for every p in
+   [0, parts), on any threads, and return when all are done, with the
+   first nonzero result by p (0 if none). */
+#define CONSTANTS_DEFAULT_THREADS 1
+typedef int (*constants_range_fn)(void *arg, int64_t begin, int64_t end);
+typedef int (*constants_parallel_fn)(void *host, int64_t n, int parts,
+    constants_range_fn fn, void *arg);
+int constants_run_threads(int threads, constants_parallel_fn parallel_for, void *host,
+    const void *const *inputs, void *const *outputs, void *workspace);
 /* The status of the last run in this workspace; on a data error *node
    and *op (when not NULL) get the failing node's name and op, else
    NULL. */

@@ -23,7 +23,7 @@ static const float w_pw_weight[6] = {
     0x1p-1f, -0x1p-2f, 0x1p+0f, -0x1p+0f, 0x1.8p-1f, 0x1p-3f,
 };
 
-int conv_relu_pool_run(const float *t_image, float *out_y, void *workspace)
+static int conv_relu_pool_model(const float *t_image, float *out_y, void *workspace)
 {
     if (!workspace)
         return -1;
@@ -60,11 +60,29 @@ int conv_relu_pool_run(const float *t_image, float *out_y, void *workspace)
     return 0;
 }
 
+int conv_relu_pool_run(const float *t_image, float *out_y, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(CONV_RELU_POOL_DEFAULT_THREADS, 0, 0);
+    int status = conv_relu_pool_model(t_image, out_y, workspace);
+    loomrt_threads_leave(prev);
+    return status;
+}
+
 int conv_relu_pool_run_v(const void *const *inputs, void *const *outputs, void *workspace)
 {
     (void)inputs;
     (void)outputs;
     return conv_relu_pool_run(inputs[0], outputs[0], workspace);
+}
+
+int conv_relu_pool_run_threads(int threads, conv_relu_pool_parallel_fn parallel_for, void *host, const void *const *inputs, void *const *outputs, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(threads > 0 ? threads : CONV_RELU_POOL_DEFAULT_THREADS, parallel_for, host);
+    (void)inputs;
+    (void)outputs;
+    int status = conv_relu_pool_model(inputs[0], outputs[0], workspace);
+    loomrt_threads_leave(prev);
+    return status;
 }
 
 int conv_relu_pool_last_error(const void *workspace, const char **node, const char **op)

@@ -9,7 +9,7 @@ static const float w_row[4] = {
     0x1p-1f, -0x1p+0f, 0x1p+1f, 0x1p-2f,
 };
 
-int elementwise_run(const float *t_x, const float *t_y, float *out_z, void *workspace)
+static int elementwise_model(const float *t_x, const float *t_y, float *out_z, void *workspace)
 {
     if (!workspace)
         return -1;
@@ -53,11 +53,29 @@ int elementwise_run(const float *t_x, const float *t_y, float *out_z, void *work
     return 0;
 }
 
+int elementwise_run(const float *t_x, const float *t_y, float *out_z, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(ELEMENTWISE_DEFAULT_THREADS, 0, 0);
+    int status = elementwise_model(t_x, t_y, out_z, workspace);
+    loomrt_threads_leave(prev);
+    return status;
+}
+
 int elementwise_run_v(const void *const *inputs, void *const *outputs, void *workspace)
 {
     (void)inputs;
     (void)outputs;
     return elementwise_run(inputs[0], inputs[1], outputs[0], workspace);
+}
+
+int elementwise_run_threads(int threads, elementwise_parallel_fn parallel_for, void *host, const void *const *inputs, void *const *outputs, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(threads > 0 ? threads : ELEMENTWISE_DEFAULT_THREADS, parallel_for, host);
+    (void)inputs;
+    (void)outputs;
+    int status = elementwise_model(inputs[0], inputs[1], outputs[0], workspace);
+    loomrt_threads_leave(prev);
+    return status;
 }
 
 int elementwise_last_error(const void *workspace, const char **node, const char **op)

@@ -16,7 +16,7 @@ static const float w_fc_weight[32] = {
     -0x1.752998p-4f, 0x1.b142eep-4f, -0x1.28ce32p-5f, -0x1.e4d882p-5f, -0x1.563dcep-2f, -0x1.c50ae6p-9f, -0x1.10894cp-3f, 0x1.663c06p-2f,
 };
 
-int gemm_softmax_run(const float *t_x, float *out_probs, void *workspace)
+static int gemm_softmax_model(const float *t_x, float *out_probs, void *workspace)
 {
     if (!workspace)
         return -1;
@@ -53,11 +53,29 @@ int gemm_softmax_run(const float *t_x, float *out_probs, void *workspace)
     return 0;
 }
 
+int gemm_softmax_run(const float *t_x, float *out_probs, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(GEMM_SOFTMAX_DEFAULT_THREADS, 0, 0);
+    int status = gemm_softmax_model(t_x, out_probs, workspace);
+    loomrt_threads_leave(prev);
+    return status;
+}
+
 int gemm_softmax_run_v(const void *const *inputs, void *const *outputs, void *workspace)
 {
     (void)inputs;
     (void)outputs;
     return gemm_softmax_run(inputs[0], outputs[0], workspace);
+}
+
+int gemm_softmax_run_threads(int threads, gemm_softmax_parallel_fn parallel_for, void *host, const void *const *inputs, void *const *outputs, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(threads > 0 ? threads : GEMM_SOFTMAX_DEFAULT_THREADS, parallel_for, host);
+    (void)inputs;
+    (void)outputs;
+    int status = gemm_softmax_model(inputs[0], outputs[0], workspace);
+    loomrt_threads_leave(prev);
+    return status;
 }
 
 int gemm_softmax_last_error(const void *workspace, const char **node, const char **op)

@@ -5,7 +5,7 @@
 #include "reshape_view.h"
 #include "loomrt.h"
 
-int reshape_view_run(const float *t_x, float *out_y, void *workspace)
+static int reshape_view_model(const float *t_x, float *out_y, void *workspace)
 {
     if (!workspace)
         return -1;
@@ -43,11 +43,29 @@ int reshape_view_run(const float *t_x, float *out_y, void *workspace)
     return 0;
 }
 
+int reshape_view_run(const float *t_x, float *out_y, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(RESHAPE_VIEW_DEFAULT_THREADS, 0, 0);
+    int status = reshape_view_model(t_x, out_y, workspace);
+    loomrt_threads_leave(prev);
+    return status;
+}
+
 int reshape_view_run_v(const void *const *inputs, void *const *outputs, void *workspace)
 {
     (void)inputs;
     (void)outputs;
     return reshape_view_run(inputs[0], outputs[0], workspace);
+}
+
+int reshape_view_run_threads(int threads, reshape_view_parallel_fn parallel_for, void *host, const void *const *inputs, void *const *outputs, void *workspace)
+{
+    loomrt_threads prev = loomrt_threads_enter(threads > 0 ? threads : RESHAPE_VIEW_DEFAULT_THREADS, parallel_for, host);
+    (void)inputs;
+    (void)outputs;
+    int status = reshape_view_model(inputs[0], outputs[0], workspace);
+    loomrt_threads_leave(prev);
+    return status;
 }
 
 int reshape_view_last_error(const void *workspace, const char **node, const char **op)

@@ -54,7 +54,7 @@ for obj in $objs; do
     base=$(basename "$obj" .o)
     case $base in
     loomrt_*) allowed='^loomrt_' ;;
-    *) allowed="^${base}_(run|run_v|last_error)\$" ;;
+    *) allowed="^${base}_(run|run_v|run_threads|last_error)\$" ;;
     esac
     bad=$(nm -g --defined-only "$obj" | awk '{print $NF}' | grep -Ev "$allowed|^__" || true)
     if [ -n "$bad" ]; then

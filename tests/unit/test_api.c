@@ -30,17 +30,23 @@ static fe_npy read_npy(const char *path)
     return a;
 }
 
-static loom_compiled *compile_mnist(loom_backend b)
+static loom_compiled *compile_mnist_threads(loom_backend b, int threads)
 {
     loom_model *m = NULL;
     loom_diag dg;
     cr_assert_eq(loom_model_load(MNIST, NULL, &m, &dg), LOOM_STATUS_OK, "%s", dg.message);
     loom_compile_options o = loom_compile_options_default();
     o.backend = b;
+    o.threads = threads;
     loom_compiled *c = NULL;
     cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_OK, "%s", dg.message);
     loom_model_free(m); /* the compiled model does not need it */
     return c;
+}
+
+static loom_compiled *compile_mnist(loom_backend b)
+{
+    return compile_mnist_threads(b, 0);
 }
 
 /* Runs c once on w with the example's input; checks probs against onnxruntime's. */
@@ -146,7 +152,37 @@ static void check_threads(loom_backend b)
     fe_npy_free(&ref);
 }
 
+/* Four callers at once, each on its own workspace, the model compiled for
+ * 2 threads (the runtime's pool, shared: one caller's kernels get it, the
+ * others run theirs on their own thread): every run gives the 1-thread
+ * model's outputs, bit for bit. */
+static void check_pool(loom_backend b)
+{
+    fe_npy in = read_npy(MNIST_DIR "input_image.npy");
+    loom_compiled *one = compile_mnist_threads(b, 1), *c = compile_mnist_threads(b, 2);
+    job want = {.c = one, .in = &in}, jobs[4];
+    run_job(&want);
+    cr_assert_eq(want.st, LOOM_STATUS_OK);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (job){.c = c, .in = &in};
+        cr_assert_eq(pthread_create(&t[i], NULL, run_job, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(jobs[i].st, LOOM_STATUS_OK);
+        cr_assert(memcmp(jobs[i].probs, want.probs, sizeof want.probs) == 0,
+                  "caller %d: 2 threads differ from 1", i);
+    }
+    loom_compiled_free(one);
+    loom_compiled_free(c);
+    fe_npy_free(&in);
+}
+
 Test(api, threads_interp) { check_threads(LOOM_BACKEND_INTERP); }
+Test(api, pool_c) { check_pool(LOOM_BACKEND_C); }
+Test(api, pool_jit) { check_pool(LOOM_BACKEND_JIT); }
 Test(api, threads_c) { check_threads(LOOM_BACKEND_C); }
 Test(api, threads_jit) { check_threads(LOOM_BACKEND_JIT); }
 

@@ -21,6 +21,7 @@
 #include "loomrt_dwconv.c"
 #include "loomrt_epi.c"
 #include "loomrt_gemm.c"
+#include "loomrt_pool.c"
 #ifdef RT_AVX2_BUILD
 #pragma GCC pop_options
 #if !defined(UNFOLD_AVX2)
