@@ -34,8 +34,12 @@ test: test-fast test-asan
 test-fast: build
 	$(LARGE_ENV) ctest --test-dir $(BUILD) $(CTEST_ARGS)
 
+# OpenBLAS on one thread: its worker threads, started again in the test
+# runner's forked children by a model that loads it, make LeakSanitizer's
+# exit-time check crash while it suspends them (tests/unit ops tests).
 test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    OPENBLAS_NUM_THREADS=1 \
 	    $(LARGE_ENV) ctest --test-dir $(ASAN_BUILD) $(CTEST_ARGS)
 
 # Exports torchvision resnet18, mobilenet_v2 and squeezenet1_1 (random
