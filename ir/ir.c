@@ -175,19 +175,6 @@ void ir_graph_add_mapping(ir_graph *g, void *addr, size_t len)
     g->mappings = m;
 }
 
-/* Grows an arena array of pointers to hold one more. */
-static void *grow(ir_arena *a, void *arr, int n, int *cap, size_t elem)
-{
-    if (n < *cap)
-        return arr;
-    int ncap = *cap ? *cap * 2 : 16;
-    void *na = ir_arena_array(a, (size_t)ncap, elem);
-    if (n)
-        memcpy(na, arr, (size_t)n * elem);
-    *cap = ncap;
-    return na;
-}
-
 static uint32_t name_hash(const char *s)
 {
     uint32_t h = 2166136261u;
@@ -264,7 +251,7 @@ ir_value *ir_graph_add_value(ir_graph *g, const char *name, ir_dtype dtype)
     if (ir_graph_find_value(g, name))
         return NULL;
     ir_value *v = value_alloc(g, name, dtype);
-    g->values = grow(&g->arena, g->values, g->n_values, &g->cap_values, sizeof *g->values);
+    g->values = ir_arena_grow(&g->arena, g->values, g->n_values, &g->cap_values, sizeof *g->values);
     v->id = g->n_values;
     g->values[g->n_values] = v;
     index_insert(g, g->n_values);
@@ -289,14 +276,15 @@ ir_value *ir_graph_detached_value(ir_graph *g, const char *name, ir_dtype dtype)
 
 void ir_graph_add_input(ir_graph *g, ir_value *v)
 {
-    g->inputs = grow(&g->arena, g->inputs, g->n_inputs, &g->cap_inputs, sizeof *g->inputs);
+    g->inputs = ir_arena_grow(&g->arena, g->inputs, g->n_inputs, &g->cap_inputs, sizeof *g->inputs);
     g->inputs[g->n_inputs++] = v;
     v->is_input = true;
 }
 
 void ir_graph_add_output(ir_graph *g, ir_value *v)
 {
-    g->outputs = grow(&g->arena, g->outputs, g->n_outputs, &g->cap_outputs, sizeof *g->outputs);
+    g->outputs =
+        ir_arena_grow(&g->arena, g->outputs, g->n_outputs, &g->cap_outputs, sizeof *g->outputs);
     g->outputs[g->n_outputs++] = v;
     v->is_output = true;
 }
@@ -318,7 +306,7 @@ ir_node *ir_graph_add_node(ir_graph *g, ir_op op, const char *name, ir_value *co
     for (int i = 0; i < n_outputs; i++)
         if (outputs[i])
             outputs[i]->producer = n;
-    g->nodes = grow(&g->arena, g->nodes, g->n_nodes, &g->cap_nodes, sizeof *g->nodes);
+    g->nodes = ir_arena_grow(&g->arena, g->nodes, g->n_nodes, &g->cap_nodes, sizeof *g->nodes);
     n->id = g->n_nodes;
     g->nodes[g->n_nodes++] = n;
     return n;

@@ -57,6 +57,9 @@ void ir_arena_free(ir_arena *a);
 void *ir_arena_alloc(ir_arena *a, size_t size);
 /* count * size with overflow check (overflow is treated as out of memory). */
 void *ir_arena_array(ir_arena *a, size_t count, size_t size);
+/* Returns arr (n elements of size elem, capacity *cap) or a copy with room
+ * for one more, doubling *cap; the old array stays in the arena. */
+void *ir_arena_grow(ir_arena *a, void *arr, int n, int *cap, size_t elem);
 char *ir_arena_strdup(ir_arena *a, const char *s);
 char *ir_arena_strndup(ir_arena *a, const char *s, size_t n);
 void *ir_arena_memdup(ir_arena *a, const void *p, size_t size);

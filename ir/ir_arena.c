@@ -88,6 +88,18 @@ void *ir_arena_array(ir_arena *a, size_t count, size_t size)
     return ir_arena_alloc(a, total);
 }
 
+void *ir_arena_grow(ir_arena *a, void *arr, int n, int *cap, size_t elem)
+{
+    if (n < *cap)
+        return arr;
+    int ncap = *cap ? *cap * 2 : 16;
+    void *na = ir_arena_array(a, (size_t)ncap, elem);
+    if (n)
+        memcpy(na, arr, (size_t)n * elem);
+    *cap = ncap;
+    return na;
+}
+
 char *ir_arena_strndup(ir_arena *a, const char *s, size_t n)
 {
     char *p = ir_arena_alloc(a, n + 1);

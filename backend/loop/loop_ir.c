@@ -64,19 +64,6 @@ void loop_func_free(loop_func *f)
     ir_free(f);
 }
 
-/* Grows an arena array so it holds one more element of size elem. */
-static void *grow(ir_arena *a, void *arr, int n, int *cap, size_t elem)
-{
-    if (n < *cap)
-        return arr;
-    int ncap = *cap ? *cap * 2 : 16;
-    void *na = ir_arena_array(a, (size_t)ncap, elem);
-    if (n)
-        memcpy(na, arr, (size_t)n * elem);
-    *cap = ncap;
-    return na;
-}
-
 loop_buf *loop_buf_new(loop_func *f, const char *name, loop_buf_kind kind, ir_dtype dtype,
                        int64_t numel)
 {
@@ -87,7 +74,7 @@ loop_buf *loop_buf_new(loop_func *f, const char *name, loop_buf_kind kind, ir_dt
     b->numel = numel;
     b->io_index = -1;
     b->offset = -1;
-    f->bufs = grow(&f->arena, f->bufs, f->n_bufs, &f->cap_bufs, sizeof *f->bufs);
+    f->bufs = ir_arena_grow(&f->arena, f->bufs, f->n_bufs, &f->cap_bufs, sizeof *f->bufs);
     b->id = f->n_bufs;
     f->bufs[f->n_bufs++] = b;
     return b;
@@ -104,7 +91,7 @@ loop_step *loop_step_new(loop_func *f, const char *node_name, ir_op op)
     loop_step *s = ir_arena_alloc(&f->arena, sizeof *s);
     s->node_name = ir_arena_strdup(&f->arena, node_name ? node_name : "");
     s->op = op;
-    f->steps = grow(&f->arena, f->steps, f->n_steps, &f->cap_steps, sizeof *f->steps);
+    f->steps = ir_arena_grow(&f->arena, f->steps, f->n_steps, &f->cap_steps, sizeof *f->steps);
     f->steps[f->n_steps++] = s;
     return s;
 }
@@ -116,7 +103,7 @@ int loop_var_new(loop_func *f)
 
 int loop_local_new(loop_func *f, ir_dtype dtype)
 {
-    f->locals = grow(&f->arena, f->locals, f->n_locals, &f->cap_locals, sizeof *f->locals);
+    f->locals = ir_arena_grow(&f->arena, f->locals, f->n_locals, &f->cap_locals, sizeof *f->locals);
     f->locals[f->n_locals].dtype = dtype;
     return f->n_locals++;
 }
@@ -125,7 +112,7 @@ static loop_stmt *append(loop_func *f, loop_block *b, loop_stmt_kind kind)
 {
     loop_stmt *s = ir_arena_alloc(&f->arena, sizeof *s);
     s->kind = kind;
-    b->stmts = grow(&f->arena, b->stmts, b->n, &b->cap, sizeof *b->stmts);
+    b->stmts = ir_arena_grow(&f->arena, b->stmts, b->n, &b->cap, sizeof *b->stmts);
     b->stmts[b->n++] = s;
     return s;
 }
