@@ -93,7 +93,8 @@ typedef struct loom_compile_options {
     int unchecked;   /* nonzero: no data checks (indices, divisors) in the code */
     /* C backend only */
     loom_weights weights;
-    int standalone;  /* the portable runtime built in, no OpenBLAS */
+    int standalone;  /* the portable runtime, no OpenBLAS; in build_dir the
+                        one-file form of `loom compile --standalone` */
     int sanitize;    /* built with -fsanitize=address,undefined */
     const char *build_dir; /* an existing folder to build in, left in place;
                               NULL: a temporary folder, removed */

@@ -334,21 +334,29 @@ static be_c_opts c_options(const loom_compile_options *o, const char *source)
                        .source_name = source, .threads = o->threads};
 }
 
-/* Emits f as C into dir, builds it with the system compiler and loads it. */
+/* Emits f as C into dir, builds it with the system compiler and loads it.
+ * A standalone build kept in o->build_dir is the one-file form --standalone
+ * writes (the runtime inlined); a temporary one links the same portable
+ * runtime as separate objects, built once per flags and cached (be_cc.c),
+ * which builds several times faster and runs the same code. */
 static loom_status build_c(loom_compiled *c, const loom_compile_options *o, const loop_func *f,
                            const char *dir, ir_diag *d)
 {
     double t0 = be_now_ms();
+    bool inline_runtime = o->standalone && o->build_dir;
     be_c_opts copts = c_options(o, c->g->source);
+    copts.standalone = inline_runtime;
     loom_status st = be_c_emit(f, &copts, dir, "model", d);
-    if (!st && !o->standalone)
+    if (!st && !inline_runtime)
         st = be_c_write_runtime(dir, d);
     double t1 = be_now_ms();
     /* OpenBLAS reads this when the model's shared object loads it */
     char threads[32];
     snprintf(threads, sizeof threads, "%d", o->threads > 0 ? o->threads : 1);
     setenv("OPENBLAS_NUM_THREADS", threads, 1);
-    be_cc_opts ccopts = {.standalone = o->standalone, .sanitize = o->sanitize};
+    be_cc_opts ccopts = {.standalone = o->standalone,
+                         .inline_runtime = inline_runtime,
+                         .sanitize = o->sanitize};
     if (!st)
         st = be_cc_build(dir, "model", "model", &ccopts, &c->cc, d);
     c->times.irgen_ms = t1 - t0;

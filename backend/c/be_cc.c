@@ -6,7 +6,9 @@
  * include and library paths unless standalone.
  *
  * The runtime (loomrt_gemm.c, loomrt_conv.c) takes most of the build time
- * and changes only with loom, so its objects are built once and kept in
+ * (about 10 s of a 11 s standalone build at -O3) and changes only with
+ * loom, so unless the .c carries it inline its objects are built once, with
+ * or without OpenBLAS, and kept in
  * $XDG_CACHE_HOME/loom (default ~/.cache/loom), in a folder named after a
  * hash of the runtime sources, the compiler words, the flags and the host
  * CPU. Each object is copied in under a temporary name and renamed, so
@@ -306,7 +308,7 @@ static bool build_so(const char *dir, const char *base, const char *name, const 
     push_common(&a, opts);
     char objs[BE_CC_MAX_OBJS][4096];
     int n_objs = 0;
-    if (!opts->standalone && !runtime_objects(dir, &a, objs, &n_objs, d)) {
+    if (!opts->inline_runtime && !runtime_objects(dir, &a, objs, &n_objs, d)) {
         argv_free(&a);
         return false;
     }

@@ -18,13 +18,16 @@ typedef struct be_cc_module {
 } be_cc_module;
 
 typedef struct be_cc_opts {
-    bool standalone;   /* the .c carries the runtime (no OpenBLAS) */
+    bool standalone;     /* the portable runtime, no OpenBLAS */
+    bool inline_runtime; /* the .c carries the runtime (be_c's standalone form);
+                            otherwise the runtime files in DIR are built once
+                            per flags and cached */
     bool sanitize;     /* build with -fsanitize=address,undefined */
     const char *cc;    /* compiler; NULL: $CC or "cc" */
 } be_cc_opts;
 
-/* Compiles DIR/BASE.c (plus the runtime files in DIR and the weights
- * assembly if present) into DIR/BASE.so, loads it and finds NAME_run_v
+/* Compiles DIR/BASE.c (plus, unless inline_runtime, the runtime files in
+ * DIR, and the weights assembly if present) into DIR/BASE.so, loads it and finds NAME_run_v
  * and NAME_last_error. */
 loom_status be_cc_build(const char *dir, const char *base, const char *name,
                         const be_cc_opts *opts, be_cc_module *m, ir_diag *d);

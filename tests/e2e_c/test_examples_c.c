@@ -3,7 +3,9 @@
  * model.json, made by scripts/gen_examples.py) goes through libloom
  * (loom_compile_graph): the pipeline and the C emitter (weights mode auto: gan_generator's 2.9 MB become an .incbin
  * blob), is built with the system compiler -- with the runtime files and
- * OpenBLAS, and --standalone with the portable GEMM -- or JIT-compiled by
+ * OpenBLAS, and --standalone with the portable GEMM (the runtime as cached
+ * objects, and for two examples the one-file form, runtime inlined, that
+ * `loom compile --standalone` writes) -- or JIT-compiled by
  * the LLVM backend (backend/llvm), and run on
  * examples/NAME/input_*.npy. Every output is compared with
  * examples/NAME/expected_*.npy (onnxruntime's), with the tolerances of
@@ -103,7 +105,7 @@ static void compare_output(const char *what, const char *name, const float *got,
 }
 
 /* The backends an example runs on. */
-typedef enum backend { OPENBLAS, STANDALONE, JIT } backend;
+typedef enum backend { OPENBLAS, STANDALONE, ONEFILE, JIT } backend;
 
 /* Compiles examples/NAME through libloom at -O<level> with backend b (the
  * C backend with OpenBLAS or standalone, or the LLVM JIT), runs it twice
@@ -117,12 +119,22 @@ static void check_example(const char *name, backend b, int level, double atol, d
     loom_compile_options co = loom_compile_options_default();
     co.backend = b == JIT ? LOOM_BACKEND_JIT : LOOM_BACKEND_C;
     co.opt_level = level;
-    co.standalone = b == STANDALONE;
+    co.standalone = b == STANDALONE || b == ONEFILE;
+    char dir[] = "/tmp/loom-onefile-XXXXXX";
+    if (b == ONEFILE) {
+        cr_assert(mkdtemp(dir));
+        co.build_dir = dir; /* kept files: the one-file standalone form */
+    }
 #ifdef LOOM_TEST_SANITIZE
     co.sanitize = b != JIT; /* the emitted code runs under ASan+UBSan too */
 #endif
     loom_compiled *c = NULL;
     loom_status st = loom_compile_graph(e.g, &co, &c, &d);
+    if (b == ONEFILE) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        cr_assert_eq(system(cmd), 0);
+    }
     cr_assert_eq(st, LOOM_STATUS_OK, "%s: compile failed:\n%s", name, d.text ? d.text : "");
     loom_workspace *w = NULL;
     loom_diag diag;
@@ -143,7 +155,8 @@ static void check_example(const char *name, backend b, int level, double atol, d
         st = loom_run(c, w, in, g->n_inputs, out[run], g->n_outputs, &diag);
         cr_assert_eq(st, LOOM_STATUS_OK, "%s: the run failed: %s", name, diag.message);
     }
-    const char *what = b == JIT ? "jit" : b == STANDALONE ? "standalone" : "openblas";
+    static const char *const whats[] = {"openblas", "standalone", "standalone one file", "jit"};
+    const char *what = whats[b];
     for (int i = 0; i < g->n_outputs; i++) {
         const ir_value *v = g->outputs[i];
         char label[256];
@@ -185,6 +198,8 @@ Test(examples_c, lstm_openblas) { check_example("lstm", OPENBLAS, 3, TOL_SEQ); }
 Test(examples_c, lstm_standalone) { check_example("lstm", STANDALONE, 3, TOL_SEQ); }
 Test(examples_c, transformer_openblas) { check_example("transformer", OPENBLAS, 3, TOL_SEQ); }
 Test(examples_c, transformer_standalone) { check_example("transformer", STANDALONE, 3, TOL_SEQ); }
+Test(examples_c, mnist_cnn_one_file) { check_example("mnist_cnn", ONEFILE, 3, TOL_CNN); }
+Test(examples_c, transformer_one_file) { check_example("transformer", ONEFILE, 3, TOL_SEQ); }
 
 /* The LLVM backend on the same loop functions, same tolerances. */
 Test(examples_c, mnist_cnn_jit) { check_example("mnist_cnn", JIT, 3, TOL_CNN); }
