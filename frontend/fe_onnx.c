@@ -802,9 +802,8 @@ static void legacy_forms(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, con
                    "Tile-1 (tiles and axis inputs) is not supported; Tile-6 (repeats) is");
 }
 
-/* The IR op of an ONNX op name: Scatter-9 (deprecated in 11) is
- * ScatterElements without reduction. IR_OP_COUNT when unknown. */
-static ir_op onnx_op(const char *op_type)
+/* ONNX Scatter-9 (deprecated in 11) is ScatterElements without reduction. */
+ir_op fe_onnx_op(const char *op_type)
 {
     return strcmp(op_type, "Scatter") == 0 ? IR_OP_SCATTER_ELEMENTS : ir_op_lookup(op_type);
 }
@@ -827,7 +826,7 @@ static void convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
     const char *name = np->name && np->name[0]
                            ? np->name
                            : ir_arena_printf(&g->arena, "%s_%d", np->op_type, k);
-    ir_op op = onnx_op(np->op_type);
+    ir_op op = fe_onnx_op(np->op_type);
     if (is_default_domain(np->domain) && dynamic_shape_op(np->op_type)) {
         node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
                    "its output shape depends on the input values (a dynamic shape); loom "
