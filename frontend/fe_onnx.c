@@ -582,6 +582,7 @@ static int op_since(ir_op op)
     case IR_OP_MAX_UNPOOL: return 9;
     case IR_OP_REVERSE_SEQUENCE: return 10;
     case IR_OP_GRID_SAMPLE: return 16;
+    case IR_OP_ROI_ALIGN: return 10;
     case IR_OP_EINSUM:
     case IR_OP_NLL_LOSS:
     case IR_OP_SCE_LOSS: return 12;
@@ -796,7 +797,11 @@ static void legacy_forms(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, con
         ir_node_set_string(c->g, n, "coordinate_transformation_mode", "asymmetric");
         ir_node_set_string(c->g, n, "nearest_mode", "floor");
     }
-    /* ONNX Tile-1: tiles and axis inputs instead of Tile-6's repeats */
+    /* ONNX RoiAlign-10 has no coordinate_transformation_mode: it maps pixels
+     * like RoiAlign-16's output_half_pixel */
+    if (n->op == IR_OP_ROI_ALIGN && v < 16)
+        ir_node_set_string(c->g, n, "coordinate_transformation_mode", "output_half_pixel");
+        /* ONNX Tile-1: tiles and axis inputs instead of Tile-6's repeats */
     if (n->op == IR_OP_TILE && v < 6)
         node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
                    "Tile-1 (tiles and axis inputs) is not supported; Tile-6 (repeats) is");
