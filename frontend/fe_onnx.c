@@ -582,6 +582,7 @@ static int op_since(ir_op op)
     case IR_OP_MAX_UNPOOL: return 9;
     case IR_OP_REVERSE_SEQUENCE: return 10;
     case IR_OP_GRID_SAMPLE: return 16;
+    case IR_OP_ROI_ALIGN: return 10;
     case IR_OP_EINSUM:
     case IR_OP_NLL_LOSS:
     case IR_OP_SCE_LOSS: return 12;
@@ -796,15 +797,18 @@ static void legacy_forms(onnx_ctx *c, ir_node *n, const Onnx__NodeProto *np, con
         ir_node_set_string(c->g, n, "coordinate_transformation_mode", "asymmetric");
         ir_node_set_string(c->g, n, "nearest_mode", "floor");
     }
-    /* ONNX Tile-1: tiles and axis inputs instead of Tile-6's repeats */
+    /* ONNX RoiAlign-10 has no coordinate_transformation_mode: it maps pixels
+     * like RoiAlign-16's output_half_pixel */
+    if (n->op == IR_OP_ROI_ALIGN && v < 16)
+        ir_node_set_string(c->g, n, "coordinate_transformation_mode", "output_half_pixel");
+        /* ONNX Tile-1: tiles and axis inputs instead of Tile-6's repeats */
     if (n->op == IR_OP_TILE && v < 6)
         node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
                    "Tile-1 (tiles and axis inputs) is not supported; Tile-6 (repeats) is");
 }
 
-/* The IR op of an ONNX op name: Scatter-9 (deprecated in 11) is
- * ScatterElements without reduction. IR_OP_COUNT when unknown. */
-static ir_op onnx_op(const char *op_type)
+/* ONNX Scatter-9 (deprecated in 11) is ScatterElements without reduction. */
+ir_op fe_onnx_op(const char *op_type)
 {
     return strcmp(op_type, "Scatter") == 0 ? IR_OP_SCATTER_ELEMENTS : ir_op_lookup(op_type);
 }
@@ -827,7 +831,7 @@ static void convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
     const char *name = np->name && np->name[0]
                            ? np->name
                            : ir_arena_printf(&g->arena, "%s_%d", np->op_type, k);
-    ir_op op = onnx_op(np->op_type);
+    ir_op op = fe_onnx_op(np->op_type);
     if (is_default_domain(np->domain) && dynamic_shape_op(np->op_type)) {
         node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
                    "its output shape depends on the input values (a dynamic shape); loom "

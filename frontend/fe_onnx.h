@@ -37,5 +37,8 @@ loom_status fe_onnx_read_tensor_ex(const char *path, ir_graph *g, bool u16_as_bf
  * number of distinct ops, or -1 (with a message in d) when the file cannot
  * be read or parsed. */
 int fe_onnx_list_ops(const char *path, char *buf, size_t size, ir_diag *d);
+/* The IR op an ONNX op name (default domain) loads as, the older names
+ * included; IR_OP_COUNT when loom lacks it. */
+ir_op fe_onnx_op(const char *op_type);
 
 #endif

@@ -181,7 +181,10 @@
     X(FUSED_ELEMENTWISE, "FusedElementwise", 1, -1, 1, 1, fused_elementwise, "program:ss") \
     /* loom's own: softmax(scale Q K^T + mask) V (fuse-attention;         \
      * ir_infer_attention.c states the semantics) */                       \
-    X(FUSED_ATTENTION, "FusedAttention", 3, 4, 1, 1, fused_attention, "is_causal:i scale:f")
+    X(FUSED_ATTENTION, "FusedAttention", 3, 4, 1, 1, fused_attention, "is_causal:i scale:f") \
+    X(ROI_ALIGN, "RoiAlign", 3, 3, 1, 1, roi_align,                                           \
+      "coordinate_transformation_mode:s mode:s output_height:i output_width:i "               \
+      "sampling_ratio:i spatial_scale:f")
 
 typedef enum ir_op {
 #define IR_OP_ENUM(e, name, mi, ma, mo, mao, fn, attrs) IR_OP_##e,

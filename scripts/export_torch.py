@@ -27,7 +27,9 @@ the large ones, all with random weights (torchvision: resnet18,
 mobilenet_v2, squeezenet1_1, mobilenet_v3_small, efficientnet_b0,
 convnext_tiny, deeplabv3_mobilenet_v3_large at 128x128; espcn (DepthToSpace)
 and style_transfer (InstanceNormalization, Resize) defined here;
-transformers: distilbert, t5_small_encoder, whisper_tiny_encoder) go to the
+transformers: distilbert, t5_small_encoder, t5_small_decoder (one decoder
+pass over 4 target tokens with the encoder's hidden states as an input),
+whisper_tiny_encoder) go to the
 folder named with --out, which tests/models reads when LOOM_LARGE_MODELS
 points at it.
 
@@ -441,24 +443,53 @@ class HfHidden(nn.Module):
         return self.model(*args).last_hidden_state
 
 
+class T5DecoderStep(nn.Module):
+    """One T5 decoder pass over a short target prefix: the decoder stack
+    (causal self-attention, cross-attention over the encoder's hidden
+    states, no cache) and the LM head, giving the next-token logits of
+    every prefix position; the encoder's output is an input."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, decoder_input_ids, encoder_hidden_states):
+        h = self.model.decoder(input_ids=decoder_input_ids,
+                               encoder_hidden_states=encoder_hidden_states,
+                               use_cache=False).last_hidden_state
+        if self.model.config.tie_word_embeddings:  # as T5ForConditionalGeneration
+            h = h * self.model.config.d_model ** -0.5
+        return self.model.lm_head(h)
+
+
 def transformers_families(g):
-    """DistilBERT, the T5-small encoder and the Whisper-tiny encoder, built
-    from their published configurations with random weights (no download)."""
+    """DistilBERT, the T5-small encoder and decoder step and the Whisper-tiny
+    encoder, built from their published configurations with random weights
+    (no download)."""
     try:
         import transformers as tf
     except ImportError:
         print("transformers is not installed: skipping distilbert, t5_small_encoder, "
-              "whisper_tiny_encoder")
+              "t5_small_decoder, whisper_tiny_encoder")
         return {}
     ids = lambda hi, n: torch.randint(0, hi, (1, n), generator=g)  # noqa: E731
 
     def distilbert():
         return HfHidden(tf.DistilBertModel(tf.DistilBertConfig()))
 
+    def t5_config():
+        # eager attention: with SDPA's, the dynamo exporter fails to decompose
+        # the reshape of the transposed attention output (torch 2.15,
+        # transformers 5.24: "Cannot view a tensor with shape [1, 16, 8, 64]")
+        return tf.T5Config(d_model=512, d_ff=2048, num_layers=6, num_heads=8, d_kv=64,
+                           vocab_size=32128, feed_forward_proj="relu",
+                           attn_implementation="eager")
+
     def t5_encoder():
-        cfg = tf.T5Config(d_model=512, d_ff=2048, num_layers=6, num_heads=8, d_kv=64,
-                          vocab_size=32128, feed_forward_proj="relu")
-        return HfHidden(tf.T5EncoderModel(cfg))
+        return HfHidden(tf.T5EncoderModel(t5_config()))
+
+    def t5_decoder():
+        return T5DecoderStep(tf.T5ForConditionalGeneration(t5_config()))
 
     def whisper_encoder():
         cfg = tf.WhisperConfig(d_model=384, encoder_layers=4, encoder_attention_heads=6,
@@ -470,6 +501,10 @@ def transformers_families(g):
         "distilbert": (distilbert, lambda: (ids(30522, 16), torch.ones(1, 16, dtype=torch.int64)),
                        ["input_ids", "attention_mask"], ["hidden"], {}),
         "t5_small_encoder": (t5_encoder, lambda: (ids(32128, 16),), ["input_ids"], ["hidden"], {}),
+        # 4 target tokens attending to 16 encoder positions
+        "t5_small_decoder": (t5_decoder,
+                             lambda: (ids(32128, 4), torch.randn(1, 16, 512, generator=g)),
+                             ["decoder_input_ids", "encoder_hidden_states"], ["logits"], {}),
         # Whisper's encoder takes 3000 mel frames (30 s; its positions are fixed)
         "whisper_tiny_encoder": (whisper_encoder, lambda: (torch.randn(1, 80, 3000, generator=g),),
                                  ["mel"], ["hidden"], {}),

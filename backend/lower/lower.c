@@ -176,6 +176,8 @@ void lower_check_divisor(lower_ctx *c, loop_block *b, loop_expr *m)
 
 void lower_copy(lower_ctx *c, loop_block *b, loop_buf *dst, loop_buf *src, int64_t numel)
 {
+    if (numel <= 0)
+        return; /* an empty tensor gets no loop (trip counts are positive) */
     int v;
     loop_block *body = lower_nest(c, b, 1, &numel, &v);
     loop_index idx = loop_idx_const(0);
@@ -248,6 +250,16 @@ static void lower_io(lower_ctx *c)
     c->f->n_outputs = g->n_outputs;
 }
 
+/* True when every output of n is empty: such a node computes nothing and
+ * gets an empty step (loop trip counts are positive, see loop_verify.c). */
+static bool outputs_empty(const ir_node *n)
+{
+    for (int i = 0; i < n->n_outputs; i++)
+        if (n->outputs[i] && ir_shape_numel(&n->outputs[i]->shape) > 0)
+            return false;
+    return n->n_outputs > 0;
+}
+
 loom_status lower_graph(const ir_graph *g, const char *name, loop_func **out, ir_diag *d)
 {
     return lower_graph_with(g, name, NULL, out, d);
@@ -273,7 +285,7 @@ loom_status lower_graph_with(const ir_graph *g, const char *name, const lower_op
         for (int k = 0; k < g->n_nodes; k++) {
             const ir_node *n = g->nodes[k];
             loop_step *step = loop_step_new(f, n->name, n->op);
-            loom_status s = lower_table[n->op](&c, n, step);
+            loom_status s = outputs_empty(n) ? LOOM_STATUS_OK : lower_table[n->op](&c, n, step);
             if (s)
                 st = s;
         }
