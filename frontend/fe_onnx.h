@@ -38,4 +38,7 @@ loom_status fe_onnx_read_tensor_ex(const char *path, ir_graph *g, bool u16_as_bf
  * be read or parsed. */
 int fe_onnx_list_ops(const char *path, char *buf, size_t size, ir_diag *d);
 
+/* True for the control-flow ops (If, Loop, Scan) the reader expands into
+ * ordinary nodes at load time rather than mapping them to an IR op. */
+bool fe_onnx_is_control(const char *op_type);
 #endif
