@@ -88,6 +88,13 @@ static ir_value *add_op(onnx_ctx *c, ir_op op, const char *base, ir_value *const
     return out;
 }
 
+/* Why value v is not a compile-time constant, for messages. */
+static const char *not_const_hint(const ir_value *v)
+{
+    return v->is_input ? "a graph input: bind it with --const IN=FILE.npy"
+                       : "computed from the inputs at run time";
+}
+
 /* Reads the scalar value v (bool or integer) into *x; false when v is not a
  * compile-time constant with one element. */
 static bool const_scalar(const ir_value *v, int64_t *x)
@@ -197,9 +204,8 @@ static void convert_if(onnx_ctx *c, const Onnx__NodeProto *np, const char *name)
         return;
     if (!const_scalar(cond, &taken)) {
         fe_onnx_node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
-                           "condition is not a compile-time constant (bind input \"%s\" with "
-                           "--const, or compute it from constants)",
-                           np->input[0]);
+                           "condition is not a compile-time constant (\"%s\" is %s)",
+                           np->input[0], not_const_hint(cond));
         return;
     }
     const char *which = taken ? "then_branch" : "else_branch";
@@ -274,16 +280,14 @@ static bool loop_bounds(onnx_ctx *c, const Onnx__NodeProto *np, const char *name
     *trips = INT64_MAX;
     if (m && !const_scalar(m, trips)) {
         fe_onnx_node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
-                           "trip count \"%s\" is not a compile-time constant (bind it with "
-                           "--const, or compute it from constants)",
-                           np->input[0]);
+                           "trip count is not a compile-time constant (\"%s\" is %s)",
+                           np->input[0], not_const_hint(m));
         return false;
     }
     if (*cond && !const_scalar(*cond, &x)) {
         fe_onnx_node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
-                           "condition \"%s\" is not a compile-time constant (bind it with "
-                           "--const, or compute it from constants)",
-                           np->input[1]);
+                           "condition is not a compile-time constant (\"%s\" is %s)",
+                           np->input[1], not_const_hint(*cond));
         return false;
     }
     if (!*cond) { /* absent: true */
