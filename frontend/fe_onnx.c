@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fe_onnx_pb.h"
+#include "fe_onnx_ctx.h"
 #include "interp.h"
 #include "ir_half.h"
 
@@ -36,41 +36,9 @@
 /* Largest output (in elements) that load-time folding evaluates. */
 #define FOLD_MAX_ELEMS 4096
 
-typedef struct pin {
-    const char *name;  /* input name or dim_param */
-    const char *value; /* "1,3,224,224" or "4" */
-    const char *text;  /* the whole entry, for messages */
-    bool used;
-} pin;
-
-/* A legacy broadcast (Add-1/6 with broadcast=1 and axis) waiting for the
- * shapes that fix its Unsqueeze (see legacy_broadcast). */
-typedef struct legacy_bcast {
-    ir_node *unsqueeze;       /* B -> B with trailing 1s */
-    const ir_value *a;        /* the binary op's A */
-    int64_t axis;
-    const Onnx__NodeProto *np;
-    const char *name;
-} legacy_bcast;
-
-typedef struct onnx_ctx {
-    ir_graph *g;
-    ir_diag *d;
-    const Onnx__ModelProto *m;
-    const char *base_dir; /* folder of the model, for external data */
-    int64_t opset;        /* default domain version; 0 when not imported */
-    pin *pins;
-    int n_pins;
-    const fe_binding *binds;
-    int n_binds;
-    bool *bind_used;
-    legacy_bcast *bcasts; /* one per node at most */
-    int n_bcasts;
-    loom_status status;   /* most severe error so far */
-} onnx_ctx;
 
 /* Records an error status; an invalid model outranks unsupported features. */
-static void note(onnx_ctx *c, loom_status st)
+void fe_onnx_note(onnx_ctx *c, loom_status st)
 {
     if (st == LOOM_STATUS_OK)
         return;
@@ -78,6 +46,8 @@ static void note(onnx_ctx *c, loom_status st)
         (c->status == LOOM_STATUS_INVALID_ARG && st == LOOM_STATUS_INVALID_MODEL))
         c->status = st;
 }
+
+static void note(onnx_ctx *c, loom_status st) { fe_onnx_note(c, st); }
 
 static bool is_default_domain(const char *domain)
 {
@@ -97,18 +67,13 @@ static int64_t domain_opset(const Onnx__ModelProto *m, const char *domain)
     return 0;
 }
 
-/* Reports a problem with node np (index k) in the usual location format:
+/* Reports a problem with node np in the usual location format:
  *   FILE: node "NAME" (OpType): message (domain D, opset N) */
-static void node_error(onnx_ctx *c, loom_status st, const Onnx__NodeProto *np, const char *name,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void node_error(onnx_ctx *c, loom_status st, const Onnx__NodeProto *np, const char *name,
-                       const char *fmt, ...)
+static void node_verror(onnx_ctx *c, loom_status st, const Onnx__NodeProto *np, const char *name,
+                        const char *fmt, va_list ap)
 {
     char msg[768], where[128];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     const char *domain = is_default_domain(np->domain) ? "ai.onnx" : np->domain;
     int64_t v = domain_opset(c->m, np->domain);
     if (v)
@@ -118,6 +83,26 @@ static void node_error(onnx_ctx *c, loom_status st, const Onnx__NodeProto *np, c
     ir_diag_errorf(c->d, "%s: node \"%s\" (%s): %s (%s)", c->g->source, name, np->op_type, msg,
                    where);
     note(c, st);
+}
+
+void fe_onnx_node_error(onnx_ctx *c, loom_status st, const Onnx__NodeProto *np, const char *name,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    node_verror(c, st, np, name, fmt, ap);
+    va_end(ap);
+}
+
+static void node_error(onnx_ctx *c, loom_status st, const Onnx__NodeProto *np, const char *name,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void node_error(onnx_ctx *c, loom_status st, const Onnx__NodeProto *np, const char *name,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    node_verror(c, st, np, name, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- opsets and dim pins ---- */
@@ -353,12 +338,54 @@ static void convert_input(onnx_ctx *c, const Onnx__ValueInfoProto *vi)
         ir_value_set_shape(v, s.rank, s.dims);
 }
 
+/* ---- names and subgraph scopes ---- */
+
+ir_value *fe_onnx_lookup(onnx_ctx *c, const char *name)
+{
+    for (const fe_onnx_scope *s = c->scope; s; s = s->parent)
+        for (int i = s->n - 1; i >= 0; i--)
+            if (strcmp(s->names[i], name) == 0)
+                return s->values[i];
+    return ir_graph_find_value(c->g, name);
+}
+
+void fe_onnx_scope_bind(onnx_ctx *c, const char *name, ir_value *v)
+{
+    fe_onnx_scope *s = c->scope;
+    if (s->n == s->cap) {
+        int cap = 2 * s->cap + 16;
+        const char **names = ir_arena_array(&c->g->arena, (size_t)cap, sizeof *names);
+        ir_value **values = ir_arena_array(&c->g->arena, (size_t)cap, sizeof *values);
+        if (s->n) {
+            memcpy(names, s->names, (size_t)s->n * sizeof *names);
+            memcpy(values, s->values, (size_t)s->n * sizeof *values);
+        }
+        s->names = names, s->values = values, s->cap = cap;
+    }
+    s->names[s->n] = name;
+    s->values[s->n++] = v;
+}
+
+ir_value *fe_onnx_define(onnx_ctx *c, const char *name, ir_dtype dtype)
+{
+    fe_onnx_scope *s = c->scope;
+    if (!s)
+        return ir_graph_add_value(c->g, name, dtype);
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return NULL;
+    const char *base = ir_arena_printf(&c->g->arena, "%s/%s", s->prefix, name);
+    ir_value *v = ir_graph_new_value(c->g, base, dtype);
+    fe_onnx_scope_bind(c, name, v);
+    return v;
+}
+
 /* ---- initializers and Constant nodes ---- */
 
-static void convert_initializer(onnx_ctx *c, const Onnx__TensorProto *t)
+void fe_onnx_convert_initializer(onnx_ctx *c, const Onnx__TensorProto *t)
 {
     const char *name = t->name ? t->name : "";
-    ir_value *v = ir_graph_add_value(c->g, name, IR_DTYPE_F32);
+    ir_value *v = fe_onnx_define(c, name, IR_DTYPE_F32);
     if (!v) {
         ir_diag_graph(c->d, c->g, "initializer \"%s\" is defined twice", name);
         note(c, LOOM_STATUS_INVALID_MODEL);
@@ -405,11 +432,11 @@ static void constant_value(onnx_ctx *c, const Onnx__NodeProto *np, const char *n
 
 /* Defines the outputs of a node that is not built (unsupported), so later
  * nodes that read them report their own problems, not undefined names. */
-static void placeholder_outputs(onnx_ctx *c, const Onnx__NodeProto *np)
+void fe_onnx_placeholder_outputs(onnx_ctx *c, const Onnx__NodeProto *np)
 {
     for (size_t i = 0; i < np->n_output; i++)
-        if (np->output[i][0] && !ir_graph_find_value(c->g, np->output[i]))
-            ir_graph_add_value(c->g, np->output[i], IR_DTYPE_F32);
+        if (np->output[i][0] && !fe_onnx_lookup(c, np->output[i]))
+            fe_onnx_define(c, np->output[i], IR_DTYPE_F32);
 }
 
 /* Makes the output values of np ("" stays NULL); NULL entries are also made
@@ -425,7 +452,7 @@ static int node_outputs(onnx_ctx *c, const Onnx__NodeProto *np, const char *name
         outs[i] = NULL;
         if (!np->output[i][0])
             continue;
-        outs[i] = ir_graph_add_value(c->g, np->output[i], IR_DTYPE_F32);
+        outs[i] = fe_onnx_define(c, np->output[i], IR_DTYPE_F32);
         if (!outs[i])
             node_error(c, LOOM_STATUS_INVALID_MODEL, np, name, "output \"%s\" is defined twice",
                        np->output[i]);
@@ -444,7 +471,7 @@ static int node_inputs(onnx_ctx *c, const Onnx__NodeProto *np, const char *name,
         ins[i] = NULL;
         if (!np->input[i][0])
             continue;
-        ins[i] = ir_graph_find_value(c->g, np->input[i]);
+        ins[i] = fe_onnx_lookup(c, np->input[i]);
         if (!ins[i])
             node_error(c, LOOM_STATUS_INVALID_MODEL, np, name,
                        "input \"%s\" is not defined by an earlier node, input or initializer",
@@ -597,7 +624,7 @@ static int op_since(ir_op op)
 }
 
 /* The attribute of np called name, or NULL. */
-static const Onnx__AttributeProto *proto_attr(const Onnx__NodeProto *np, const char *name)
+const Onnx__AttributeProto *fe_onnx_proto_attr(const Onnx__NodeProto *np, const char *name)
 {
     for (size_t i = 0; i < np->n_attribute; i++)
         if (strcmp(np->attribute[i]->name, name) == 0)
@@ -627,7 +654,8 @@ static bool legacy_broadcast_op(ir_op op)
 static void legacy_broadcast(onnx_ctx *c, const Onnx__NodeProto *np, const char *name,
                              ir_value **ins, int n_in)
 {
-    const Onnx__AttributeProto *b = proto_attr(np, "broadcast"), *ax = proto_attr(np, "axis");
+    const Onnx__AttributeProto *b = fe_onnx_proto_attr(np, "broadcast");
+    const Onnx__AttributeProto *ax = fe_onnx_proto_attr(np, "axis");
     if (!b || b->i == 0 || !ax || n_in != 2 || !ins[0] || !ins[1])
         return;
     ir_graph *g = c->g;
@@ -638,6 +666,13 @@ static void legacy_broadcast(onnx_ctx *c, const Onnx__NodeProto *np, const char 
     const char *uname = ir_arena_printf(&g->arena, "%s/legacy_broadcast", name);
     ir_node *u = ir_graph_add_node(g, IR_OP_UNSQUEEZE, uname, (ir_value *[]){ins[1], axes}, 2,
                                    &out, 1);
+    if (c->n_bcasts == c->cap_bcasts) { /* subgraphs add nodes */
+        c->cap_bcasts = 2 * c->cap_bcasts + 8;
+        legacy_bcast *grown = ir_arena_array(&g->arena, (size_t)c->cap_bcasts, sizeof *grown);
+        if (c->n_bcasts)
+            memcpy(grown, c->bcasts, (size_t)c->n_bcasts * sizeof *grown);
+        c->bcasts = grown;
+    }
     legacy_bcast *p = &c->bcasts[c->n_bcasts++];
     *p = (legacy_bcast){.unsqueeze = u, .a = ins[0], .axis = ax->i, .np = np, .name = name};
     ins[1] = out;
@@ -682,7 +717,7 @@ static void legacy_axes(onnx_ctx *c, const legacy_bcast *p)
 static void legacy_reshape(onnx_ctx *c, const Onnx__NodeProto *np, const char *name,
                            ir_value **ins, int *n_in)
 {
-    const Onnx__AttributeProto *a = proto_attr(np, "shape");
+    const Onnx__AttributeProto *a = fe_onnx_proto_attr(np, "shape");
     if (*n_in >= 2)
         return;
     if (!a) {
@@ -824,31 +859,37 @@ static bool dynamic_shape_op(const char *op_type)
     return false;
 }
 
-/* Builds node np (index k of the graph), or reports why it cannot. */
-static void convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
+/* Builds node np (index k of its graph), or reports why it cannot. */
+void fe_onnx_convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
 {
     ir_graph *g = c->g;
     const char *name = np->name && np->name[0]
                            ? np->name
                            : ir_arena_printf(&g->arena, "%s_%d", np->op_type, k);
+    if (c->scope) /* a subgraph's node: named by its path */
+        name = ir_arena_printf(&g->arena, "%s/%s", c->scope->prefix, name);
+    if (is_default_domain(np->domain) && fe_onnx_is_control(np->op_type)) {
+        fe_onnx_convert_control(c, np, name);
+        return;
+    }
     ir_op op = fe_onnx_op(np->op_type);
     if (is_default_domain(np->domain) && dynamic_shape_op(np->op_type)) {
         node_error(c, LOOM_STATUS_UNSUPPORTED, np, name,
                    "its output shape depends on the input values (a dynamic shape); loom "
                    "compiles static shapes only");
-        placeholder_outputs(c, np);
+        fe_onnx_placeholder_outputs(c, np);
         return;
     }
     if (!is_default_domain(np->domain) || op == IR_OP_COUNT) {
         node_error(c, LOOM_STATUS_UNSUPPORTED, np, name, "unsupported op");
-        placeholder_outputs(c, np);
+        fe_onnx_placeholder_outputs(c, np);
         return;
     }
     bool scatter9 = strcmp(np->op_type, "Scatter") == 0; /* ScatterElements' older name */
     if (c->opset && c->opset < op_since(op) && !scatter9) {
         node_error(c, LOOM_STATUS_INVALID_MODEL, np, name, "%s does not exist before opset %d",
                    np->op_type, op_since(op));
-        placeholder_outputs(c, np);
+        fe_onnx_placeholder_outputs(c, np);
         return;
     }
     ir_value **ins = ir_arena_array(&g->arena, np->n_input + 2, sizeof *ins);
@@ -856,7 +897,7 @@ static void convert_node(onnx_ctx *c, const Onnx__NodeProto *np, int k)
     int n_in = node_inputs(c, np, name, ins);
     if (op == IR_OP_CONSTANT) {
         ir_value *v = np->n_output == 1 && np->output[0][0]
-                          ? ir_graph_add_value(g, np->output[0], IR_DTYPE_F32)
+                          ? fe_onnx_define(c, np->output[0], IR_DTYPE_F32)
                           : NULL;
         if (v)
             constant_value(c, np, name, v);
@@ -982,12 +1023,12 @@ static loom_status infer_widened(onnx_ctx *c, int *k)
     return st;
 }
 
-/* Infers shapes node by node, folding constant shape arithmetic, then drops
- * the folded nodes and the values nothing uses. */
-static loom_status infer_and_fold(onnx_ctx *c)
+/* Infers shapes node by node from the first node not inferred yet, folding
+ * constant shape arithmetic. */
+static loom_status infer_nodes(onnx_ctx *c)
 {
     ir_graph *g = c->g;
-    for (int k = 0; k < g->n_nodes; k++) {
+    for (int k = c->n_inferred; k < g->n_nodes; k++) {
         ir_node *n = g->nodes[k];
         for (int j = 0; j < c->n_bcasts; j++)
             if (c->bcasts[j].unsqueeze == n)
@@ -997,7 +1038,27 @@ static loom_status infer_and_fold(onnx_ctx *c)
         loom_status st = infer_widened(c, &k);
         if (st)
             return st;
+        c->n_inferred = k + 1;
     }
+    return LOOM_STATUS_OK;
+}
+
+bool fe_onnx_infer_pending(onnx_ctx *c)
+{
+    if (c->status)
+        return false;
+    note(c, infer_nodes(c));
+    return !c->status;
+}
+
+/* Infers and folds the nodes left, then drops the folded nodes and the
+ * values nothing uses. */
+static loom_status infer_and_fold(onnx_ctx *c)
+{
+    ir_graph *g = c->g;
+    loom_status st = infer_nodes(c);
+    if (st)
+        return st;
     bool *keep = ir_arena_array(&g->arena, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *keep);
     for (int k = 0; k < g->n_nodes; k++) {
         ir_node *n = g->nodes[k];
@@ -1038,9 +1099,8 @@ static __attribute__((noinline)) loom_status load_model(onnx_ctx *c, const char 
         return c->status;
     }
     parse_pins(c, dims);
-    c->bcasts = ir_arena_array(&c->g->arena, gp->n_node + 1, sizeof *c->bcasts);
     for (size_t i = 0; i < gp->n_initializer; i++)
-        convert_initializer(c, gp->initializer[i]);
+        fe_onnx_convert_initializer(c, gp->initializer[i]);
     if (gp->n_sparse_initializer) {
         ir_diag_graph(c->d, c->g, "sparse initializers are not supported");
         note(c, LOOM_STATUS_UNSUPPORTED);
@@ -1051,7 +1111,7 @@ static __attribute__((noinline)) loom_status load_model(onnx_ctx *c, const char 
             convert_input(c, gp->input[i]); /* an input that is an initializer is constant */
     }
     for (size_t i = 0; i < gp->n_node; i++)
-        convert_node(c, gp->node[i], (int)i);
+        fe_onnx_convert_node(c, gp->node[i], (int)i);
     convert_outputs(c, gp);
     report_unused_pins(c);
     for (int i = 0; i < c->n_binds; i++)

@@ -41,4 +41,7 @@ int fe_onnx_list_ops(const char *path, char *buf, size_t size, ir_diag *d);
  * included; IR_OP_COUNT when loom lacks it. */
 ir_op fe_onnx_op(const char *op_type);
 
+/* True for the control-flow ops (If, Loop, Scan) the reader expands into
+ * ordinary nodes at load time rather than mapping them to an IR op. */
+bool fe_onnx_is_control(const char *op_type);
 #endif

@@ -63,6 +63,10 @@ SMALL_LIMIT = 2 << 20  # bytes per committed folder
 TS_OPSET = 17
 DYNAMO_OPSET = 18
 GELU_FAMILIES = {"gpt", "bert", "vit"}  # exported with dynamo20 too
+# Scripted (torch.jit.script) for the ts exporter, so Python control flow
+# becomes ONNX Loop and If; torch.export cannot trace a loop over a
+# dynamic dim, so these are exported with ts only.
+SCRIPTED_FAMILIES = {"loop_if"}
 
 
 # ---- model families ----
@@ -332,6 +336,27 @@ class OpsMix(nn.Module):
         return a, q, m
 
 
+class LoopIf(nn.Module):
+    """A recurrence over the steps of its input (a Loop whose trip count is
+    the dynamic dim "steps", loop-carried state, outer-scope weights) with
+    a branch on the step's parity (an If inside the Loop body)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = x[0]
+        acc = torch.zeros_like(h)
+        for i in range(x.size(0)):
+            h = torch.tanh(self.lin(h)) + x[i] * float(i)
+            if i % 2 == 0:
+                acc = acc + h
+            else:
+                acc = acc - 0.5 * h
+        return h, acc
+
+
 # ---- inputs and export settings per family ----
 
 def make_families():
@@ -375,6 +400,7 @@ def make_families():
                     lambda: (rn(2, 3, 8, 8), rn(2, 6, 8), ids((2, 6, 3), 8)),
                     ["img", "seq", "idx"], ["padded", "quantized", "mixed"],
                     {"seq": {0: "batch", 1: "length"}, "idx": {0: "batch", 1: "length"}}),
+        "loop_if": (LoopIf, lambda: (rn(5, 2, 8),), ["x"], ["h", "acc"], {"x": {0: "steps"}}),
     }
     return fams
 
@@ -597,7 +623,8 @@ def export_one(name, exporter, fam, folder, external):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if exporter == "ts":
-            export_ts(model, inputs, in_names, out_names, dynamic, path)
+            scripted = torch.jit.script(model) if name in SCRIPTED_FAMILIES else model
+            export_ts(scripted, inputs, in_names, out_names, dynamic, path)
         else:
             opset = 20 if exporter == "dynamo20" else DYNAMO_OPSET
             export_dynamo(model, inputs, in_names, out_names, dynamic, path, external, opset)
@@ -646,6 +673,8 @@ def main():
                 continue
             for exporter in args.exporters.split(","):
                 if exporter == "dynamo20" and name not in GELU_FAMILIES:
+                    continue
+                if exporter != "ts" and name in SCRIPTED_FAMILIES:
                     continue
                 folder = os.path.join(base, f"{name}_{exporter}")
                 try:

@@ -465,7 +465,8 @@ static void emit_params_as(emitter *e, FILE *out, bool types)
                         f->bufs[i]->name);
     for (int io = 0; io < f->n_outputs; io++)
         for (int i = 0; i < f->n_bufs; i++)
-            if (f->bufs[i]->kind == LOOP_BUF_OUTPUT && f->bufs[i]->io_index == io)
+            if (f->bufs[i]->kind == LOOP_BUF_OUTPUT && !f->bufs[i]->alias &&
+                f->bufs[i]->io_index == io)
                 fprintf(out, types ? "%s *%s, " : "%.0s%s, ", c_type(f->bufs[i]->dtype),
                         f->bufs[i]->name);
     fprintf(out, types ? "void *workspace" : "workspace");
