@@ -505,6 +505,49 @@ Test(api, misuse_gives_errors)
     assert_no_leaks();
 }
 
+/* Each backend's compiled model refuses bad runs before its code runs
+ * (a NULL output pointer reaching the JIT's code would crash), and runs
+ * normally afterwards on the same workspace. */
+Test(api, run_misuse_on_every_backend)
+{
+    fe_npy in = read_npy(MNIST_DIR "input_image.npy");
+    fe_npy ref = read_npy(MNIST_DIR "expected_probs.npy");
+    loom_compiled *other = compile_mnist(LOOM_BACKEND_INTERP);
+    loom_workspace *other_w = NULL;
+    cr_assert_eq(loom_workspace_new(other, &other_w, NULL), LOOM_STATUS_OK);
+    for (int b = LOOM_BACKEND_INTERP; b <= LOOM_BACKEND_JIT; b++) {
+        loom_compiled *c = compile_mnist((loom_backend)b);
+        loom_workspace *w = NULL;
+        loom_diag dg;
+        cr_assert_eq(loom_workspace_new(c, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_workspace_new(c, &w, &dg), LOOM_STATUS_OK, "%s", dg.message);
+        float probs[10];
+        const void *ins[1] = {in.data}, *no_in[1] = {NULL};
+        void *outs[1] = {probs}, *no_out[1] = {NULL};
+        cr_assert_eq(loom_run(c, NULL, ins, 1, outs, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_run(c, other_w, ins, 1, outs, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert(strstr(dg.message, "another compiled model"), "%s", dg.message);
+        cr_assert_eq(loom_run(c, w, ins, 0, outs, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_run(c, w, ins, 1, outs, 2, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_run(c, w, no_in, 1, outs, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_run(c, w, ins, 1, no_out, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert(strstr(dg.message, "output pointer is NULL"), "%s", dg.message);
+        cr_assert_eq(loom_run(c, w, ins, 1, NULL, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        loom_tensor_info ti;
+        cr_assert_eq(loom_output_info(c, 1, &ti, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_output_info(c, 0, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_compiled_times(c, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+        run_and_check(c, w, &in, &ref);
+        loom_workspace_free(w);
+        loom_compiled_free(c);
+    }
+    loom_workspace_free(other_w);
+    loom_compiled_free(other);
+    fe_npy_free(&in);
+    fe_npy_free(&ref);
+    assert_no_leaks();
+}
+
 /* ---- options, times, data errors ---- */
 
 Test(api, compile_options_are_checked_and_times_reported)
