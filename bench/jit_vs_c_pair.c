@@ -83,6 +83,17 @@ static int prepare(side *s, const loom_model *m, loom_backend b, int rounds)
     return 0;
 }
 
+static void release(side *s)
+{
+    for (int i = 0; i < MAX_IO; i++) {
+        free(s->in[i]);
+        free(s->out[i]);
+    }
+    free(s->block_med);
+    loom_workspace_free(s->w);
+    loom_compiled_free(s->c);
+}
+
 /* Runs s runs times; records the fastest run and the block's median. */
 static int block(side *s, int runs, double *t, int round)
 {
@@ -115,15 +126,20 @@ int main(int argc, char **argv)
         return rounds < 1 || runs < 1 ? 2 : die("load", &d);
     side c = {0}, j = {0};
     double *t = calloc((size_t)runs, sizeof *t);
-    if (prepare(&c, m, LOOM_BACKEND_C, rounds) || prepare(&j, m, LOOM_BACKEND_JIT, rounds))
-        return 1;
-    if (block(&c, runs, t, 0) || block(&j, runs, t, 0)) /* warm up */
-        return 1;
-    c.best = j.best = 1e30;
-    for (int r = 0; r < rounds; r++)
-        if (block(&c, runs, t, r) || block(&j, runs, t, r))
-            return 1;
-    printf("%.4f %.4f %.4f %.4f\n", c.best, j.best, median(c.block_med, rounds),
-           median(j.block_med, rounds));
-    return 0;
+    int failed = !t || prepare(&c, m, LOOM_BACKEND_C, rounds) ||
+                 prepare(&j, m, LOOM_BACKEND_JIT, rounds) || block(&c, runs, t, 0) ||
+                 block(&j, runs, t, 0); /* the first blocks warm up */
+    if (!failed) {
+        c.best = j.best = 1e30;
+        for (int r = 0; r < rounds && !failed; r++)
+            failed = block(&c, runs, t, r) || block(&j, runs, t, r);
+    }
+    if (!failed)
+        printf("%.4f %.4f %.4f %.4f\n", c.best, j.best, median(c.block_med, rounds),
+               median(j.block_med, rounds));
+    release(&c);
+    release(&j);
+    free(t);
+    loom_model_free(m);
+    return failed;
 }
