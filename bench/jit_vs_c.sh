@@ -1,36 +1,43 @@
 #!/bin/sh
-# Times each model with `loom bench --backend=c` and `--backend=jit` back to
-# back (same process tree, one thread) and prints the median latencies and
-# the ratio jit / c (below 1: the JIT is faster). Both backends run the
-# same runtime kernels; the ratio measures the code each generates around
-# them. Timings on a shared machine are noisy: compare ratios of one run.
+# Times each model's C and JIT builds in one process, alternating blocks
+# of RUNS runs ROUNDS times (bench/jit_vs_c_pair.c, one thread), and prints
+# per backend the fastest run and the median of the blocks' medians, and
+# the ratios jit / c of both (below 1: the JIT is faster). Both backends
+# run the same runtime kernels; the ratio measures the code each generates
+# around them. Running both in one process, block after block, lets them
+# share the machine's load; separate processes on a loaded machine see
+# different loads and their ratios wander by tens of percent.
 #
-#   sh bench/jit_vs_c.sh [BUILD_DIR] [MODEL_DIR...]
+#   [RUNS=N] [ROUNDS=N] sh bench/jit_vs_c.sh [BUILD_DIR] [MODEL_DIR...]
 # MODEL_DIR: examples/NAME (model.json) or an exported folder (model.onnx
-# with dims.txt); default: the examples and tests/models/*.
+# with dims.txt); default: the examples and tests/models/*. RUNS: runs per
+# block (default 50), ROUNDS: blocks per backend (default 40).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 [ $# -gt 0 ] && shift
 [ $# -eq 0 ] && set -- "$root"/examples/*/ "$root"/tests/models/*/
-printf '%-44s %12s %12s %7s\n' model c_ms jit_ms jit/c
+runs=${RUNS:-50}
+rounds=${ROUNDS:-40}
+pair=$(mktemp -d)/jit_vs_c_pair
+trap 'rm -rf "$(dirname "$pair")"' EXIT
+${CC:-cc} -O2 -I"$root/include" "$root/bench/jit_vs_c_pair.c" -o "$pair" \
+    -L"$build" -lloom -Wl,-rpath,"$build"
+
+printf '%-32s %9s %9s %9s %9s %8s %8s\n' model c_min jit_min c_med jit_med min_j/c med_j/c
 for dir in "$@"; do
     dir=${dir%/}
     model=$dir/model.json
     [ -f "$model" ] || model=$dir/model.onnx
     [ -f "$model" ] || continue
-    dims=""
-    [ -f "$dir/dims.txt" ] && dims=$(sed 's/^/--dim /' "$dir/dims.txt" | tr '\n' ' ')
+    pins=""
+    [ -f "$dir/dims.txt" ] && pins=$(tr '\n' ' ' < "$dir/dims.txt")
     # shellcheck disable=SC2086
-    c=$("$build/loom" bench "$model" --backend=c --runs 30 --json $dims 2>/dev/null |
-        sed -n 's/.*"median_ms": \([0-9.]*\).*/\1/p')
-    # shellcheck disable=SC2086
-    j=$("$build/loom" bench "$model" --backend=jit --runs 30 --json $dims 2>/dev/null |
-        sed -n 's/.*"median_ms": \([0-9.]*\).*/\1/p')
-    if [ -z "$c" ] || [ -z "$j" ]; then
-        printf '%-44s %12s %12s %7s\n' "$(basename "$dir")" "${c:-fail}" "${j:-fail}" -
+    if ! t=$("$pair" "$model" "$rounds" "$runs" $pins 2>&1); then
+        printf '%-32s failed: %s\n' "$(basename "$dir")" "$t"
         continue
     fi
-    awk -v n="$(basename "$dir")" -v c="$c" -v j="$j" \
-        'BEGIN { printf "%-44s %12.4f %12.4f %7.3f\n", n, c, j, j / c }'
+    echo "$t" | awk -v n="$(basename "$dir")" '
+        { printf "%-32s %9.4f %9.4f %9.4f %9.4f %8.3f %8.3f\n",
+                 n, $1, $2, $3, $4, $2 / $1, $4 / $3 }'
 done

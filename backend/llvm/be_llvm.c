@@ -40,7 +40,10 @@ static bool init_ok;
  * whose sum must keep the loop IR's order, as gcc does for the C backend:
  * softmax's exp-and-sum loop ran scalar without it, the JIT 1.4-1.6x
  * slower than C on the attention models. LLVM offers it only as a
- * process-wide option (on by default for AArch64 alone). */
+ * process-wide option (on by default for AArch64 alone), set here once,
+ * before any compilation reads it; parse errors go nowhere (llvm::nulls),
+ * so an LLVM without the option compiles on, unvectorized. docs/jit.md
+ * "Process-wide LLVM state". */
 static void init_llvm(void)
 {
     init_ok = !LLVMInitializeNativeTarget() && !LLVMInitializeNativeAsmPrinter();

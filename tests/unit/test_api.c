@@ -505,6 +505,49 @@ Test(api, misuse_gives_errors)
     assert_no_leaks();
 }
 
+/* Each backend's compiled model refuses bad runs before its code runs
+ * (a NULL output pointer reaching the JIT's code would crash), and runs
+ * normally afterwards on the same workspace. */
+Test(api, run_misuse_on_every_backend)
+{
+    fe_npy in = read_npy(MNIST_DIR "input_image.npy");
+    fe_npy ref = read_npy(MNIST_DIR "expected_probs.npy");
+    loom_compiled *other = compile_mnist(LOOM_BACKEND_INTERP);
+    loom_workspace *other_w = NULL;
+    cr_assert_eq(loom_workspace_new(other, &other_w, NULL), LOOM_STATUS_OK);
+    for (int b = LOOM_BACKEND_INTERP; b <= LOOM_BACKEND_JIT; b++) {
+        loom_compiled *c = compile_mnist((loom_backend)b);
+        loom_workspace *w = NULL;
+        loom_diag dg;
+        cr_assert_eq(loom_workspace_new(c, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_workspace_new(c, &w, &dg), LOOM_STATUS_OK, "%s", dg.message);
+        float probs[10];
+        const void *ins[1] = {in.data}, *no_in[1] = {NULL};
+        void *outs[1] = {probs}, *no_out[1] = {NULL};
+        cr_assert_eq(loom_run(c, NULL, ins, 1, outs, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_run(c, other_w, ins, 1, outs, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert(strstr(dg.message, "another compiled model"), "%s", dg.message);
+        cr_assert_eq(loom_run(c, w, ins, 0, outs, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_run(c, w, ins, 1, outs, 2, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_run(c, w, no_in, 1, outs, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_run(c, w, ins, 1, no_out, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert(strstr(dg.message, "output pointer is NULL"), "%s", dg.message);
+        cr_assert_eq(loom_run(c, w, ins, 1, NULL, 1, &dg), LOOM_STATUS_INVALID_ARG);
+        loom_tensor_info ti;
+        cr_assert_eq(loom_output_info(c, 1, &ti, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_output_info(c, 0, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+        cr_assert_eq(loom_compiled_times(c, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+        run_and_check(c, w, &in, &ref);
+        loom_workspace_free(w);
+        loom_compiled_free(c);
+    }
+    loom_workspace_free(other_w);
+    loom_compiled_free(other);
+    fe_npy_free(&in);
+    fe_npy_free(&ref);
+    assert_no_leaks();
+}
+
 /* ---- options, times, data errors ---- */
 
 Test(api, compile_options_are_checked_and_times_reported)
@@ -647,4 +690,69 @@ static void hundred_cycles(loom_backend b)
 }
 
 Test(api, hundred_cycles_flat_memory) { hundred_cycles(LOOM_BACKEND_INTERP); }
+#ifndef LOOM_TEST_SANITIZE
+/* about 9 s of CPU (mnist's JIT compilation, 100 times); the sanitizer
+ * build runs the JIT's 100 cycles on the small model below instead */
 Test(api, hundred_jit_cycles_flat_memory, .timeout = 600) { hundred_cycles(LOOM_BACKEND_JIT); }
+#endif
+
+/* A small model whose JIT compilation takes a few tens of milliseconds:
+ * a constant, a kernel call (MatMul: sgemm), fast exp and tanh. */
+static const char cycle_lir[] =
+    "graph @cycle(%x: f32[2,4]) {\n"
+    "  %w: f32[4,3] = const [0.5, -1.0, 0.25, 2.0, 0.75, -0.5, -1.5, 1.0, 0.125, 0.0, -0.25, "
+    "1.5]\n"
+    "  %m = MatMul(%x, %w)\n"
+    "  %s = Sigmoid(%m)\n"
+    "  %t = Tanh(%m)\n"
+    "  %y = Mul(%s, %t)\n"
+    "  return %y\n"
+    "}\n";
+
+/* Loads cycle_lir from memory, compiles it with b and runs it on x. */
+static void run_cycle_model(loom_backend b, const float *x, float *y)
+{
+    loom_model *m = NULL;
+    loom_compiled *c = NULL;
+    loom_workspace *w = NULL;
+    loom_diag dg;
+    cr_assert_eq(loom_model_load_memory(cycle_lir, sizeof cycle_lir - 1, LOOM_FORMAT_LIR, NULL,
+                                        NULL, &m, &dg),
+                 LOOM_STATUS_OK, "%s", dg.message);
+    loom_compile_options o = loom_compile_options_default();
+    o.backend = b;
+    cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_OK, "%s", dg.message);
+    loom_model_free(m);
+    cr_assert_eq(loom_workspace_new(c, &w, &dg), LOOM_STATUS_OK, "%s", dg.message);
+    cr_assert_eq(loom_run(c, w, (const void *[]){x}, 1, (void *[]){y}, 1, &dg), LOOM_STATUS_OK,
+                 "%s", dg.message);
+    loom_workspace_free(w);
+    loom_compiled_free(c);
+}
+
+/* 100 load-from-memory/compile/run/free cycles through the JIT, each
+ * output against the interpreter's; RSS flat (outside ASan), no leak
+ * (LeakSanitizer). Runs in a few seconds in both builds. */
+Test(api, hundred_small_jit_cycles_flat_memory)
+{
+    const float x[8] = {-0.75f, -0.5f, -0.25f, 0.0f, 0.25f, 0.5f, 0.75f, 1.0f};
+    float want[6], got[6];
+    run_cycle_model(LOOM_BACKEND_INTERP, x, want);
+    long after10 = 0;
+    for (int i = 0; i < 100; i++) {
+        memset(got, 0, sizeof got);
+        run_cycle_model(LOOM_BACKEND_JIT, x, got);
+        for (int k = 0; k < 6; k++)
+            cr_assert_leq(fabsf(got[k] - want[k]), 1e-6f + 1e-5f * fabsf(want[k]),
+                          "cycle %d: y[%d] %g vs the interpreter's %g", i, k, got[k], want[k]);
+        if (i == 9)
+            after10 = rss_kib();
+    }
+    long after100 = rss_kib();
+    cr_log_info("small jit: RSS after 10 cycles: %ld KiB, after 100: %ld KiB", after10, after100);
+#ifndef LOOM_TEST_SANITIZE
+    cr_assert_leq(after100 - after10, 4096, "RSS grew from %ld to %ld KiB over 90 cycles",
+                  after10, after100);
+#endif
+    assert_no_leaks();
+}
