@@ -28,6 +28,9 @@ static const int shapes[][5] = {
     {64, 3136, 576, 0, 0},  {128, 784, 1152, 0, 0}, {256, 196, 2304, 0, 0},
     {512, 49, 4608, 0, 0},  {49, 512, 4608, 0, 1},  {512, 512, 512, 0, 0},
     {128, 1024, 256, 1, 0}, {32, 1000, 512, 0, 1},
+    /* one-row products: recurrent steps (N = 4H, K = H) and batch-1 dense */
+    {1, 1024, 256, 0, 1},   {1, 3072, 1024, 0, 1},  {1, 1000, 512, 0, 1},
+    {1, 200, 50, 0, 1},     {1, 1024, 256, 0, 0},   {1, 1024, 256, 1, 0},
 };
 
 enum { REPS = 7 };
@@ -38,16 +41,20 @@ static double time_one(int kind, const int *s, const float *A, const float *B, c
 {
     int M = s[0], N = s[1], K = s[2], tb = s[3];
     double best = 1e30;
+    /* small products repeated to some 10^7 multiply-adds per timing */
+    int64_t iters = (int64_t)1e7 / ((int64_t)M * N * K) + 1;
     for (int r = 0; r < REPS; r++) {
         double t = now();
-        if (kind == 1)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
-                        1.0f, A, K, B, tb ? K : N, 0.0f, C, N);
-        else if (s[4])
-            loomrt_sgemm_packed(0, 0, M, N, K, 1.0f, A, K, Bp, 0.0f, C, N);
-        else
-            loomrt_sgemm(0, tb, M, N, K, 1.0f, A, K, B, tb ? K : N, 0.0f, C, N);
-        t = now() - t;
+        for (int64_t it = 0; it < iters; it++) {
+            if (kind == 1)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
+                            1.0f, A, K, B, tb ? K : N, 0.0f, C, N);
+            else if (s[4])
+                loomrt_sgemm_packed(0, 0, M, N, K, 1.0f, A, K, Bp, 0.0f, C, N);
+            else
+                loomrt_sgemm(0, tb, M, N, K, 1.0f, A, K, B, tb ? K : N, 0.0f, C, N);
+        }
+        t = (now() - t) / (double)iters;
         best = t < best ? t : best;
     }
     return best;

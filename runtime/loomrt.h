@@ -105,9 +105,9 @@ LOOMRT_API void loomrt_col2im(const float *col, int64_t C, int64_t H, int64_t W,
  * Q[Sq,D] K[Sk,D]^T + mask [+ causal]) V[Sk,Dv], rows at strides ldq,
  * ldk, ldv, ldy; mask (NULL: none) is additive, element (i, j) at
  * mask[i * mask_rs + j * mask_cs]; causal masks key j > query i. work
- * holds loomrt_attention_work_size(Sq, Sk) floats; the full score matrix
- * is never formed. */
-LOOMRT_API int64_t loomrt_attention_work_size(int64_t Sq, int64_t Sk);
+ * holds loomrt_attention_work_size(Sq, Sk, D, Dv) floats: one score tile
+ * and the head's K and V packed; the full score matrix is never formed. */
+LOOMRT_API int64_t loomrt_attention_work_size(int64_t Sq, int64_t Sk, int64_t D, int64_t Dv);
 LOOMRT_API void loomrt_attention(int64_t Sq, int64_t Sk, int64_t D, int64_t Dv, float scale,
                                  int causal, const float *Q, int64_t ldq, const float *K,
                                  int64_t ldk, const float *V, int64_t ldv, const float *mask,

@@ -8,9 +8,11 @@
  * For each block of query rows, key blocks are visited in order; per row
  * the running maximum m and sum l are kept, the output rows (Y itself)
  * are rescaled by exp(m_old - m_new) when the maximum grows, and P V of
- * the tile is added to them. Both products run through loomrt_sgemm, so
- * the AVX-512 / AVX2 / portable dispatch (loomrt_cpu.c) and, in the
- * OpenBLAS build, the BLAS rule of loomrt_gemm.c apply. The row work
+ * the tile is added to them. K^T and V are packed once per head into the
+ * workspace (loomrt_sgemm_pack_b's panels; V block by block of keys), and
+ * every query block reuses them: both products run through
+ * loomrt_sgemm_packed's AVX-512 / AVX2 / portable kernels (loomrt_cpu.c)
+ * with no packing or dispatch per tile. The row work
  * (mask, maximum, exp, sums) is plain C over contiguous rows, with the
  * runtime's branch-free loomrt_expf so compilers vectorize it.
  *
@@ -19,7 +21,8 @@
  * all -inf for a row contributes nothing (its maximum is taken as 0 so
  * exp(-inf - m) is 0, not NaN). Causal masking keeps key j for query i
  * when j <= i (ONNX Attention-23 is_causal, upper-left aligned) and skips
- * key blocks that lie wholly above the diagonal.
+ * key blocks that lie wholly above the diagonal; a block the diagonal
+ * crosses is computed whole and masked (its packed V has that width).
  */
 #include "loomrt.h"
 
@@ -28,10 +31,18 @@
 #define ATTN_BQ 64
 #define ATTN_BK 128
 
-LOOMRT_API int64_t loomrt_attention_work_size(int64_t Sq, int64_t Sk)
+/* Floats of one packed V block of bk keys: Dv rounded up to panels. */
+static int64_t attn_dv_pad(int64_t Dv)
+{
+    return (Dv + LOOMRT_SGEMM_NR - 1) / LOOMRT_SGEMM_NR * LOOMRT_SGEMM_NR;
+}
+
+/* The workspace: score tile, row maxima and sums, packed K^T [Sk keys as
+ * columns, D], packed V blocks. */
+LOOMRT_API int64_t loomrt_attention_work_size(int64_t Sq, int64_t Sk, int64_t D, int64_t Dv)
 {
     int64_t bq = Sq < ATTN_BQ ? Sq : ATTN_BQ, bk = Sk < ATTN_BK ? Sk : ATTN_BK;
-    return bq * bk + 2 * bq;
+    return bq * bk + 2 * bq + loomrt_sgemm_packed_size(Sk, D) + Sk * attn_dv_pad(Dv);
 }
 
 /* Lanes of the partial maxima and sums: independent accumulators that
@@ -99,6 +110,7 @@ typedef struct attn_args {
     int64_t ldq, ldk, ldv, mask_rs, mask_cs, ldy;
     float *Y;
     int64_t bq, bk; /* tile size: ATTN_BQ x ATTN_BK or the whole head */
+    float *kp, *vp; /* packed K^T and V blocks, in the workspace */
 } attn_args;
 
 /* Softmax bookkeeping of key block [j0, j0+bk) for query rows [i0, i0+bq)
@@ -128,6 +140,21 @@ static void attn_block_softmax(const attn_args *a, float *s, int64_t i0, int64_t
     }
 }
 
+/* Packs K^T (keys as the columns of the Q K^T product) and V, block by
+ * block of bk keys (block j0 at vp + j0 * dv_pad: [Dv panels][bk][16]),
+ * into the workspace after the score tile. */
+static void attn_pack(attn_args *a, float *work)
+{
+    a->kp = work + a->bq * a->bk + 2 * a->bq;
+    a->vp = a->kp + loomrt_sgemm_packed_size(a->Sk, a->D);
+    loomrt_sgemm_pack_b(1, a->Sk, a->D, a->K, a->ldk, a->kp);
+    for (int64_t j0 = 0; j0 < a->Sk; j0 += a->bk) {
+        int64_t bk = a->Sk - j0 < a->bk ? a->Sk - j0 : a->bk;
+        loomrt_sgemm_pack_b(0, a->Dv, bk, a->V + j0 * a->ldv, a->ldv,
+                            a->vp + j0 * attn_dv_pad(a->Dv));
+    }
+}
+
 /* Query rows [i0, i0+bq): every key block, then the division by l. */
 static void attn_rows(const attn_args *a, int64_t i0, int64_t bq, float *work)
 {
@@ -136,13 +163,13 @@ static void attn_rows(const attn_args *a, int64_t i0, int64_t bq, float *work)
     /* causal: keys past the block's last query row are all masked */
     int64_t end = a->causal && i0 + bq < a->Sk ? i0 + bq : a->Sk;
     for (int64_t j0 = 0; j0 < end; j0 += bk_max) {
-        int64_t bk = end - j0 < bk_max ? end - j0 : bk_max;
+        int64_t bk = a->Sk - j0 < bk_max ? a->Sk - j0 : bk_max;
         int first = j0 == 0;
-        loomrt_sgemm(0, 1, bq, bk, a->D, a->scale, a->Q + i0 * a->ldq, a->ldq, a->K + j0 * a->ldk,
-                     a->ldk, 0.0f, s, bk);
+        loomrt_sgemm_packed(0, 0, bq, bk, a->D, a->scale, a->Q + i0 * a->ldq, a->ldq,
+                            a->kp + j0 * a->D, 0.0f, s, bk);
         attn_block_softmax(a, s, i0, bq, j0, bk, m, l, first);
-        loomrt_sgemm(0, 0, bq, a->Dv, bk, 1.0f, s, bk, a->V + j0 * a->ldv, a->ldv,
-                     first ? 0.0f : 1.0f, a->Y + i0 * a->ldy, a->ldy);
+        loomrt_sgemm_packed(0, 0, bq, a->Dv, bk, 1.0f, s, bk, a->vp + j0 * attn_dv_pad(a->Dv),
+                            first ? 0.0f : 1.0f, a->Y + i0 * a->ldy, a->ldy);
     }
     for (int64_t r = 0; r < bq; r++)
         attn_row_scale(a->Y + (i0 + r) * a->ldy, a->Dv, 1.0f / l[r]);
@@ -157,13 +184,14 @@ LOOMRT_API void loomrt_attention(int64_t Sq, int64_t Sk, int64_t D, int64_t Dv, 
     if (Sq <= 0 || Dv <= 0)
         return;
     attn_args a = {Sq, Sk, D, Dv, scale, causal, Q, K, V, mask, ldq, ldk, ldv, mask_rs, mask_cs,
-                   ldy, Y, Sq < ATTN_BQ ? Sq : ATTN_BQ, Sk < ATTN_BK ? Sk : ATTN_BK};
+                   ldy, Y, Sq < ATTN_BQ ? Sq : ATTN_BQ, Sk < ATTN_BK ? Sk : ATTN_BK, 0, 0};
     if (Sk <= 0) { /* softmax over no keys: 0 / 0 */
         for (int64_t i = 0; i < Sq; i++)
             for (int64_t c = 0; c < Dv; c++)
                 Y[i * ldy + c] = NAN;
         return;
     }
+    attn_pack(&a, work);
     for (int64_t i0 = 0; i0 < Sq; i0 += a.bq)
         attn_rows(&a, i0, Sq - i0 < a.bq ? Sq - i0 : a.bq, work);
 }

@@ -9,9 +9,10 @@
  *     two are compiled for their instructions with the target attribute,
  *     so a runtime built without -march still uses them.
  *   - M == 1 (batch-1 dense layers, recurrent steps): matrix-vector code
- *     here, where a GEMM library spends more on packing and dispatch than
- *     on arithmetic. op(B) [K,N] is read as rows (axpy into register
- *     tiles of 64 outputs), B stored [N,K] as 8 dot products at a time.
+ *     here (AVX-512, AVX2 or portable), where a GEMM library spends more
+ *     on packing and dispatch than on arithmetic. op(B) [K,N], packed or
+ *     not, is read as rows (axpy into register tiles of 128 outputs with
+ *     AVX-512, 64 with AVX2), B stored [N,K] as 8 dot products at a time.
  *   - M > 1 with LOOMRT_USE_CBLAS (the OpenBLAS build): cblas_sgemm when
  *     OpenBLAS's kernel is as wide as ours (loomrt_blas_preferred: Debian's
  *     OpenBLAS 0.3.21 runs its Haswell kernel on AVX-512 CPUs it does not
@@ -583,7 +584,17 @@ A2_FN void gemv_n_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
     case 5: gemv_n_cols(5, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
     case 6: gemv_n_cols(6, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
     case 7: gemv_n_cols(7, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
+    case 8: gemv_n_cols(8, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
     default: break;
+    }
+}
+
+/* x[0:2 np) += ak * one row of np packed panels (b, panel stride ps). */
+A2_INLINE void gemv_p_row(int np, __m256 ak, const float *b, int64_t ps, __m256 *x)
+{
+    for (int p = 0; p < np; p++) {
+        x[2 * p] = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + p * ps), x[2 * p]);
+        x[2 * p + 1] = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + p * ps + 8), x[2 * p + 1]);
     }
 }
 
@@ -592,19 +603,24 @@ A2_FN void gemv_n_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
 A2_INLINE void gemv_p_cols(int np, int64_t n, int64_t K, float alpha, const float *a, int64_t sa,
                            const float *bp, int64_t ps, float beta, float *c)
 {
+    /* ku interleaved partial sums over K keep 8 FMA chains in flight
+     * when there are fewer than 4 panels */
+    const int ku = np == 1 ? 4 : np == 2 ? 2 : 1, nv = 2 * np;
     __m256 x[8];
     for (int q = 0; q < 8; q++)
         x[q] = _mm256_setzero_ps();
-    for (int64_t k = 0; k < K; k++) {
-        __m256 ak = _mm256_broadcast_ss(a + k * sa);
-        for (int p = 0; p < np; p++) {
-            const float *b = bp + p * ps + k * GEMM_NR;
-            x[2 * p] = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b), x[2 * p]);
-            x[2 * p + 1] = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + 8), x[2 * p + 1]);
-        }
-    }
+    int64_t k = 0;
+    for (; k + ku <= K; k += ku)
+        for (int u = 0; u < ku; u++)
+            gemv_p_row(np, _mm256_broadcast_ss(a + (k + u) * sa), bp + (k + u) * GEMM_NR, ps,
+                       x + u * nv);
+    for (; k < K; k++) /* fewer than ku rows left */
+        gemv_p_row(np, _mm256_broadcast_ss(a + k * sa), bp + k * GEMM_NR, ps, x);
+    for (int u = 1; u < ku; u++)
+        for (int q = 0; q < nv; q++)
+            x[q] = _mm256_add_ps(x[q], x[u * nv + q]);
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    for (int q = 0; q < 2 * np; q++)
+    for (int q = 0; q < nv; q++)
         gemm_out8(c + 8 * q, x[q], n - 8 * q, va, vb, beta == 0.0f);
 }
 
@@ -620,6 +636,7 @@ A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
     case 1: gemv_p_cols(1, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
     case 2: gemv_p_cols(2, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
     case 3: gemv_p_cols(3, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
+    case 4: gemv_p_cols(4, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
     default: break;
     }
 }
@@ -770,6 +787,161 @@ A5_FN void gemm_panel_avx512(int64_t M, const gemm_blk *g)
         }
 }
 
+/* ---- AVX-512 matrix-vector kernels (M == 1) ----
+ * Bandwidth-bound: every float of B is used once, so the kernels keep
+ * enough independent FMA chains in flight (8, the FMA latency times its
+ * ports) to issue a 64-byte load of B every cycle. Few columns make few
+ * accumulators: there K is split into ku interleaved partial sums
+ * (columns * ku >= 8 chains), added at the end. */
+
+/* Partial sums per column vector for nv column vectors. */
+#define A5_KU(nv) ((nv) <= 2 ? 4 : (nv) <= 4 ? 2 : 1)
+
+/* c[0:n) = alpha * a Bp + beta * c over np <= 8 packed panels from bp
+ * (panel stride ps), n <= 16 * np (np a constant after inlining). */
+A5_INLINE void gemv_p5_cols(int np, int64_t n, int64_t K, float alpha, const float *a,
+                            int64_t sa, const float *bp, int64_t ps, float beta, float *c)
+{
+    const int ku = A5_KU(np);
+    __m512 x[8];
+    for (int q = 0; q < 8; q++)
+        x[q] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + ku <= K; k += ku)
+        for (int u = 0; u < ku; u++) {
+            __m512 ak = _mm512_set1_ps(a[(k + u) * sa]);
+            for (int p = 0; p < np; p++)
+                x[u * np + p] = _mm512_fmadd_ps(ak, _mm512_loadu_ps(bp + p * ps + (k + u) * GEMM_NR),
+                                                x[u * np + p]);
+        }
+    for (; k < K; k++) { /* fewer than ku rows left */
+        __m512 ak = _mm512_set1_ps(a[k * sa]);
+        for (int p = 0; p < np; p++)
+            x[p] = _mm512_fmadd_ps(ak, _mm512_loadu_ps(bp + p * ps + k * GEMM_NR), x[p]);
+    }
+    for (int u = 1; u < ku; u++)
+        for (int p = 0; p < np; p++)
+            x[p] = _mm512_add_ps(x[p], x[u * np + p]);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int p = 0; p < np; p++)
+        gemm_out16(c + 16 * p, x[p], n - 16 * p, va, vb, beta == 0.0f, NULL, 0, 0);
+}
+
+/* c[0:N] = alpha * a B + beta * c with B packed: 8 panels (128 columns)
+ * at a time, then the last 1 to 8 (the last one partial). */
+A5_FN void gemv_p_avx512(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
+                         const float *Bp, float beta, float *c)
+{
+    int64_t j = 0, ps = K * GEMM_NR;
+    for (; j + 8 * GEMM_NR <= N; j += 8 * GEMM_NR)
+        gemv_p5_cols(8, 8 * GEMM_NR, K, alpha, a, sa, Bp + j * K, ps, beta, c + j);
+    int64_t n = N - j;
+    const float *bp = Bp + j * K;
+    switch ((n + GEMM_NR - 1) / GEMM_NR) {
+    case 1: gemv_p5_cols(1, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 2: gemv_p5_cols(2, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 3: gemv_p5_cols(3, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 4: gemv_p5_cols(4, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 5: gemv_p5_cols(5, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 6: gemv_p5_cols(6, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 7: gemv_p5_cols(7, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 8: gemv_p5_cols(8, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    default: break;
+    }
+}
+
+/* x[0:nq) += ak * b[0:16 nq), the last vector of b masked by m. */
+A5_INLINE void gemv_n5_row(int nq, __mmask16 m, __m512 ak, const float *b, __m512 *x)
+{
+    for (int q = 0; q < nq - 1; q++)
+        x[q] = _mm512_fmadd_ps(ak, _mm512_loadu_ps(b + 16 * q), x[q]);
+    x[nq - 1] = _mm512_fmadd_ps(ak, _mm512_maskz_loadu_ps(m, b + 16 * (nq - 1)), x[nq - 1]);
+}
+
+/* c[0:n) = alpha * a B + beta * c over nq <= 8 column vectors of 16 of B
+ * [K, .] (row stride ldb; the last vector masked to n), a[k] at
+ * a[k * sa]. */
+A5_INLINE void gemv_n5_cols(int nq, int64_t n, int64_t K, float alpha, const float *a,
+                            int64_t sa, const float *B, int64_t ldb, float beta, float *c)
+{
+    const int ku = A5_KU(nq);
+    int64_t tail = n - (nq - 1) * 16;
+    __mmask16 m = tail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << tail) - 1);
+    __m512 x[8];
+    for (int q = 0; q < 8; q++)
+        x[q] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + ku <= K; k += ku)
+        for (int u = 0; u < ku; u++)
+            gemv_n5_row(nq, m, _mm512_set1_ps(a[(k + u) * sa]), B + (k + u) * ldb, x + u * nq);
+    for (; k < K; k++) /* fewer than ku rows left */
+        gemv_n5_row(nq, m, _mm512_set1_ps(a[k * sa]), B + k * ldb, x);
+    for (int u = 1; u < ku; u++)
+        for (int q = 0; q < nq; q++)
+            x[q] = _mm512_add_ps(x[q], x[u * nq + q]);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int q = 0; q < nq; q++)
+        gemm_out16(c + 16 * q, x[q], n - 16 * q, va, vb, beta == 0.0f, NULL, 0, 0);
+}
+
+/* c[0:N] = alpha * a B + beta * c for B stored [K,N]. */
+A5_FN void gemv_n_avx512(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
+                         const float *B, int64_t ldb, float beta, float *c)
+{
+    int64_t j = 0;
+    for (; j + 128 <= N; j += 128)
+        gemv_n5_cols(8, 128, K, alpha, a, sa, B + j, ldb, beta, c + j);
+    int64_t n = N - j;
+    switch ((n + 15) / 16) {
+    case 1: gemv_n5_cols(1, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
+    case 2: gemv_n5_cols(2, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
+    case 3: gemv_n5_cols(3, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
+    case 4: gemv_n5_cols(4, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
+    case 5: gemv_n5_cols(5, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
+    case 6: gemv_n5_cols(6, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
+    case 7: gemv_n5_cols(7, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
+    case 8: gemv_n5_cols(8, n, K, alpha, a, sa, B + j, ldb, beta, c + j); break;
+    default: break;
+    }
+}
+
+/* c[0:nr) = alpha * (B[0:nr, :] . a) + beta * c for nr <= 8 rows of B
+ * [., K] (row stride ldb, a contiguous): one accumulator per row. */
+A5_INLINE void gemv_t5_rows(int nr, int64_t K, float alpha, const float *a, const float *B,
+                            int64_t ldb, float beta, float *c)
+{
+    __m512 x[8];
+    for (int r = 0; r < 8; r++)
+        x[r] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m512 av = _mm512_loadu_ps(a + k);
+        for (int r = 0; r < nr; r++)
+            x[r] = _mm512_fmadd_ps(av, _mm512_loadu_ps(B + r * ldb + k), x[r]);
+    }
+    if (k < K) {
+        __mmask16 m = (__mmask16)((1u << (K - k)) - 1);
+        __m512 av = _mm512_maskz_loadu_ps(m, a + k);
+        for (int r = 0; r < nr; r++)
+            x[r] = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, B + r * ldb + k), x[r]);
+    }
+    for (int r = 0; r < nr; r++) {
+        float s = alpha * _mm512_reduce_add_ps(x[r]);
+        c[r] = beta == 0.0f ? s : s + beta * c[r];
+    }
+}
+
+/* c[0:N] = alpha * B a + beta * c for B stored [N,K] (a contiguous). */
+A5_FN void gemv_t_avx512(int64_t N, int64_t K, float alpha, const float *a, const float *B,
+                         int64_t ldb, float beta, float *c)
+{
+    int64_t j = 0;
+    for (; j + 8 <= N; j += 8)
+        gemv_t5_rows(8, K, alpha, a, B + j * ldb, ldb, beta, c + j);
+    for (; j < N; j++)
+        gemv_t5_rows(1, K, alpha, a, B + j * ldb, ldb, beta, c + j);
+}
+
 #endif /* LOOMRT_X86 */
 
 /* ---- drivers ---- */
@@ -864,14 +1036,14 @@ static void gemm_blocked(int transA, int transB, int64_t M, int64_t N, int64_t K
 static void gemm_row(int transB, int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
                      const float *B, int64_t ldb, float beta, float *c)
 {
-#ifdef LOOMRT_X86
-    int avx2 = loomrt_isa_get() >= LOOMRT_ISA_AVX2;
-#else
-    int avx2 = 0;
-#endif
+    int isa = loomrt_isa_get();
     if (!transB) {
 #ifdef LOOMRT_X86
-        if (avx2) {
+        if (isa == LOOMRT_ISA_AVX512) {
+            gemv_n_avx512(N, K, alpha, a, sa, B, ldb, beta, c);
+            return;
+        }
+        if (isa == LOOMRT_ISA_AVX2) {
             gemv_n_avx2(N, K, alpha, a, sa, B, ldb, beta, c);
             return;
         }
@@ -879,13 +1051,18 @@ static void gemm_row(int transB, int64_t N, int64_t K, float alpha, const float 
         gemv_n_c(N, K, alpha, a, sa, B, ldb, beta, c);
     } else if (sa == 1) {
 #ifdef LOOMRT_X86
-        if (avx2) {
+        if (isa == LOOMRT_ISA_AVX512) {
+            gemv_t_avx512(N, K, alpha, a, B, ldb, beta, c);
+            return;
+        }
+        if (isa == LOOMRT_ISA_AVX2) {
             gemv_t_avx2(N, K, alpha, a, B, ldb, beta, c);
             return;
         }
 #endif
         gemv_t_c(N, K, alpha, a, B, ldb, beta, c);
     } else {
+        (void)isa;
         for (int64_t j = 0; j < N; j++) {
             float s = 0.0f;
             for (int64_t k = 0; k < K; k++)
@@ -900,7 +1077,12 @@ static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, i
                             const float *Bp, float beta, float *c)
 {
 #ifdef LOOMRT_X86
-    if (loomrt_isa_get() >= LOOMRT_ISA_AVX2) {
+    int isa = loomrt_isa_get();
+    if (isa == LOOMRT_ISA_AVX512) {
+        gemv_p_avx512(N, K, alpha, a, sa, Bp, beta, c);
+        return;
+    }
+    if (isa == LOOMRT_ISA_AVX2) {
         gemv_p_avx2(N, K, alpha, a, sa, Bp, beta, c);
         return;
     }

@@ -119,7 +119,7 @@ static int attention_args(const loop_attention *a, loop_call_arg *out)
             a->sq > 0 && a->sk > 0 ? (a->sq - 1) * a->mask_rs + (a->sk - 1) * a->mask_cs + 1 : 0,
             false);
     put(out, &n, "Y", &a->y, span(a->sq, a->dv, a->ldy), true);
-    put(out, &n, "work", &a->work, loomrt_attention_work_size(a->sq, a->sk), true);
+    put(out, &n, "work", &a->work, loomrt_attention_work_size(a->sq, a->sk, a->d, a->dv), true);
     return n;
 }
 

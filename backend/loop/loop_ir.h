@@ -210,7 +210,7 @@ typedef struct loop_dwconv {
  * q [sq, d], k [sk, d], v [sk, dv], y [sq, dv] with row strides ldq, ldk,
  * ldv, ldy; the additive mask (absent: NULL buf) has element (i, j) at
  * i * mask_rs + j * mask_cs; causal masks key j > query i; work holds
- * loomrt_attention_work_size(sq, sk) floats. */
+ * loomrt_attention_work_size(sq, sk, d, dv) floats. */
 typedef struct loop_attention {
     loop_slice q, k, v, mask, y, work;
     int64_t sq, sk, d, dv, ldq, ldk, ldv, mask_rs, mask_cs, ldy;

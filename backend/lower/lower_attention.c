@@ -2,9 +2,9 @@
  * Lowering of FusedAttention (ir_infer_attention.c): one loop nest over the
  * leading (batch, head) dims around one LOOP_KERNEL_ATTENTION call per
  * head, loomrt_attention's tiled online softmax (runtime/
- * loomrt_attention.c). The call's scratch is one score tile
- * (loomrt_attention_work_size), so the step's workspace grows with the
- * tile, not with Sq x Sk. The mask's slice per head follows its broadcast
+ * loomrt_attention.c). The call's scratch is one score tile and the
+ * head's K and V packed (loomrt_attention_work_size), so the step's
+ * workspace grows with Sk x (D + Dv), not with Sq x Sk. The mask's slice per head follows its broadcast
  * strides; within a head its row and column strides go to the kernel (0
  * where the mask broadcasts, as BERT's [B, 1, 1, S] padding mask does).
  */
@@ -53,7 +53,7 @@ loom_status lower_fused_attention(lower_ctx *c, const ir_node *n, loop_step *ste
     int vars[IR_MAX_RANK];
     loop_block *b = lower_nest(c, &step->body, ag.lead, n->inputs[0]->shape.dims, vars);
     loop_buf *work = lower_scratch(c, "attn_work", IR_DTYPE_F32,
-                                   loomrt_attention_work_size(ag.sq, ag.sk));
+                                   loomrt_attention_work_size(ag.sq, ag.sk, ag.d, ag.dv));
     loop_attention a = {
         .q = head_slice(c, n->inputs[0], &ag, vars),
         .k = head_slice(c, n->inputs[1], &ag, vars),

@@ -288,6 +288,27 @@ RT_TEST(gemm, packed_odd_shapes_every_isa)
     for_each_isa(packed_odd_at);
 }
 
+/* One-row products (the matrix-vector kernels): N across their column
+ * groups (8 and 16 lanes, panels of 16, blocks of 64 and 128 columns) and
+ * K across the interleaved partial sums (1 to 4 rows per step, with
+ * remainders), in every layout of loomrt_sgemm and loomrt_sgemm_packed. */
+static const int gemv_n[] = {1, 15, 16, 17, 31, 48, 63, 64, 65, 127, 128, 129, 143, 257};
+static const int gemv_k[] = {1, 2, 3, 4, 5, 7, 17, 255};
+
+static void gemv_at(int isa)
+{
+    for (size_t n = 0; n < sizeof gemv_n / sizeof gemv_n[0]; n++)
+        for (size_t k = 0; k < sizeof gemv_k / sizeof gemv_k[0]; k++) {
+            gemm_check_shape(isa, 1, gemv_n[n], gemv_k[k]);
+            packed_check_shape(isa, 1, gemv_n[n], gemv_k[k]);
+        }
+}
+
+RT_TEST(gemm, gemv_every_isa)
+{
+    for_each_isa(gemv_at);
+}
+
 /* The packed layout itself: panel p holds columns [16p, 16p + 16) as
  * [K][16] rows, zero past N. */
 RT_TEST(gemm, pack_b_layout)
