@@ -29,14 +29,15 @@ static int conv_relu_pool_model(const float *t_image, float *out_y, void *worksp
         return -1;
     unsigned char *ws = (unsigned char *)workspace;
     (void)ws;
-    float *t_r = (float *)(ws + 3456);
-    float *s_cols = (float *)(ws + 0);
+    float *t_r = (float *)(ws + 2624);
+    float *s_col = (float *)(ws + 0);
     float *t_p = (float *)(ws + 0);
     float l0 = 0;
     float l1 = 0;
 
     /* c (Conv) */
-    loomrt_conv2d(t_image + 0, w_conv_weight + 0, t_r + 0, s_cols + 0, 2, 3, 6, 6, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, w_conv_bias + 0, (const float *)0, 1, 0x0p+0f, 0x0p+0f);
+    loomrt_im2col(t_image + 0, 2, 6, 6, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, s_col + 0);
+    loomrt_sgemm_epi(0, 0, 3, 36, 18, 0x1p+0f, w_conv_weight + 0, 18, s_col + 0, 36, 0x0p+0f, t_r + 0, 36, w_conv_bias + 0, 1, 0, (const float *)0, 1, 0x0p+0f, 0x0p+0f);
 
     /* p (MaxPool) */
     for (int64_t i0 = 0; i0 < 3; i0++) {

@@ -15,10 +15,10 @@
 extern "C" {
 #endif
 
-#define CONV_RELU_POOL_WORKSPACE_BYTES 3904
+#define CONV_RELU_POOL_WORKSPACE_BYTES 3072
 /* the largest set of simultaneously live intermediates: the planner's
    lower bound; arena / lower bound = 1.000 */
-#define CONV_RELU_POOL_WORKSPACE_LOWER_BOUND 3904
+#define CONV_RELU_POOL_WORKSPACE_LOWER_BOUND 3072
 #define CONV_RELU_POOL_NUM_INPUTS 1
 #define CONV_RELU_POOL_NUM_OUTPUTS 1
 

@@ -541,6 +541,9 @@ Test(lower_conv, gemm_kernels)
     ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 4, 6, 6));
     conv(g, IR_OP_CONV, "c3x3", x, f32(g, "w0", SHP(3, 4, 3, 3)), NULL);
     conv(g, IR_OP_CONV, "c1x1", x, f32(g, "w1", SHP(3, 4, 1, 1)), f32(g, "b1", SHP(3)));
+    ir_value *xw = in(g, "xw", IR_DTYPE_F32, SHP(1, 16, 28, 28));
+    ir_node *nw = conv(g, IR_OP_CONV, "wide", xw, f32(g, "w8", SHP(4, 16, 3, 3)), NULL);
+    INTS(nw, "pads", 1, 1, 1, 1);
     ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 40, 3, 3));
     conv(g, IR_OP_CONV, "narrow", xs, f32(g, "w7", SHP(40, 40, 2, 2)), NULL);
     ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 2, 3, 3, 3));
@@ -557,7 +560,8 @@ Test(lower_conv, gemm_kernels)
     loom_status st = lower_graph(g, "m", &f, &d);
     cr_assert_eq(st, LOOM_STATUS_OK, "lowering failed: %s", d.text ? d.text : "");
     cr_assert_eq(loop_verify(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
-    expect_calls(f, "n_c3x3", 0, 0, 0, 1); /* implicit GEMM, per image */
+    expect_calls(f, "n_c3x3", 1, 1, 0, 0);
+    expect_calls(f, "n_wide", 0, 0, 0, 1); /* implicit GEMM: 784 outputs, depth 144 */
     expect_calls(f, "n_c1x1", 1, 0, 0, 0);
     expect_calls(f, "n_narrow", 0, 1, 0, 0); /* 2x2 outputs: transposed packed GEMM */
     expect_calls(f, "n_c3d", 1, 0, 0, 0); /* im2col as a loop nest */
@@ -597,8 +601,8 @@ static const char *nm(const char *base, int act)
     return p;
 }
 
-/* Depthwise (stride 1 and 2, channel multiplier 2), 3x3 (implicit GEMM)
- * and 1x1 Conv with every fused activation, a bias and a residual: each
+/* Depthwise (stride 1 and 2, channel multiplier 2), 3x3 (implicit GEMM,
+ * 784 outputs) and 1x1 Conv with every fused activation, a bias and a residual: each
  * one kernel call
  * carrying the epilogue, and the compiled model (C with OpenBLAS,
  * standalone, JIT) agrees with the interpreter. One graph, so one build
@@ -609,6 +613,8 @@ Test(lower_conv, fused_epilogues_in_kernels)
     ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 4, 9, 9));
     ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(1, 4, 9, 9));
     ir_value *r2 = in(g, "r2", IR_DTYPE_F32, SHP(1, 8, 5, 5));
+    ir_value *xw = in(g, "xw", IR_DTYPE_F32, SHP(1, 16, 28, 28));
+    ir_value *rw = in(g, "rw", IR_DTYPE_F32, SHP(1, 4, 28, 28));
     for (int act = IR_ACT_RELU; act < IR_ACT_COUNT; act++) {
         ir_node *n = node(g, IR_OP_CONV, nm("dw", act), 4,
                           (ir_value *[]){x, f32(g, nm("w0_", act), SHP(4, 1, 3, 3)),
@@ -626,8 +632,8 @@ Test(lower_conv, fused_epilogues_in_kernels)
         INTS(n, "strides", 2, 2);
         ir_epilogue_set_act(g, n, (ir_act)act, -0.5f, 0.5f);
         n = node(g, IR_OP_CONV, nm("c3_", act), 4,
-                 (ir_value *[]){x, f32(g, nm("w2_", act), SHP(4, 4, 3, 3)),
-                                f32(g, nm("b2_", act), SHP(4)), r},
+                 (ir_value *[]){xw, f32(g, nm("w2_", act), SHP(4, 16, 3, 3)),
+                                f32(g, nm("b2_", act), SHP(4)), rw},
                  1);
         INTS(n, "pads", 1, 1, 1, 1);
         ir_epilogue_set_act(g, n, (ir_act)act, 0.1f, 0.9f);
