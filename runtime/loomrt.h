@@ -101,6 +101,32 @@ LOOMRT_API void loomrt_col2im(const float *col, int64_t C, int64_t H, int64_t W,
                    int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
                    int64_t stride_w, int64_t dil_h, int64_t dil_w, float *out);
 
+/* ---- convolution as an implicit GEMM (loomrt_conv_pack.c) ----
+ * The panels [q0, q1) of the unfolded image of loomrt_im2col, written
+ * straight in the packed layout of loomrt_sgemm_pack_b: panel q (output
+ * positions [q * NR, q * NR + NR)) at bp + (q - q0) * C*kh*kw * NR,
+ * [C*kh*kw][NR] row-major, positions past oh*ow as padding (0). */
+LOOMRT_API void loomrt_im2col_packed(const float *in, int64_t C, int64_t H, int64_t W,
+                                     int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                                     int64_t pad_t, int64_t pad_l, int64_t stride_h,
+                                     int64_t stride_w, int64_t dil_h, int64_t dil_w, int64_t q0,
+                                     int64_t q1, float *bp);
+
+/* Floats of scratch loomrt_conv2d needs: one block of packed panels. */
+LOOMRT_API int64_t loomrt_conv2d_scratch(int64_t C, int64_t kh, int64_t kw, int64_t oh,
+                                         int64_t ow);
+
+/* One group of a 2-D convolution, y [M, oh, ow] = epilogue(w [M, C*kh*kw]
+ * x unfold(x [C, H, W])), padding read as 0: the unfolded image is made
+ * a block of panels at a time (loomrt_im2col_packed) and multiplied while
+ * it is in cache (loomrt_sgemm_packed_epi). bias [M] and res (laid out
+ * like y) may be NULL. */
+LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *scratch, int64_t C,
+                              int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh,
+                              int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
+                              int64_t stride_w, int64_t dil_h, int64_t dil_w, const float *bias,
+                              const float *res, int act, float act_alpha, float act_beta);
+
 /* Attention of one head (loomrt_attention.c): Y[Sq,Dv] = softmax(scale *
  * Q[Sq,D] K[Sk,D]^T + mask [+ causal]) V[Sk,Dv], rows at strides ldq,
  * ldk, ldv, ldy; mask (NULL: none) is additive, element (i, j) at

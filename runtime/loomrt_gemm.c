@@ -624,7 +624,8 @@ A2_INLINE void gemv_p_cols(int np, int64_t n, int64_t K, float alpha, const floa
         gemm_out8(c + 8 * q, x[q], n - 8 * q, va, vb, beta == 0.0f);
 }
 
-/* c[0:N] = alpha * a B + beta * c with B packed. */
+/* c[0:N] = alpha * a B + beta * c with B packed: blocks of 4 panels, then
+ * the 1 to 4 panels left (49 to 63 columns need all 4). */
 A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
                        const float *Bp, float beta, float *c)
 {
@@ -637,7 +638,7 @@ A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
     case 2: gemv_p_cols(2, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
     case 3: gemv_p_cols(3, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
     case 4: gemv_p_cols(4, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
-    default: break;
+    default: break; /* n == 0 */
     }
 }
 

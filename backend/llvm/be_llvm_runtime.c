@@ -16,6 +16,7 @@
 #include "loomrt.h"
 #include "loomrt_attention.c"
 #include "loomrt_conv.c"
+#include "loomrt_conv_pack.c"
 #include "loomrt_cpu.c"
 #include "loomrt_dwconv.c"
 #include "loomrt_epi.c"
@@ -34,7 +35,7 @@ void be_llvm_set_threads(int n)
 const be_llvm_symbol be_llvm_symbols[] = {
     SYM(loomrt_sgemm), SYM(loomrt_sgemm_packed), SYM(loomrt_im2col), SYM(loomrt_col2im),
     SYM(loomrt_attention),
-    SYM(loomrt_sgemm_epi), SYM(loomrt_sgemm_packed_epi), SYM(loomrt_dwconv),
+    SYM(loomrt_sgemm_epi), SYM(loomrt_sgemm_packed_epi), SYM(loomrt_dwconv), SYM(loomrt_conv2d),
     SYM(loomrt_threads_swap),
     SYM(expf),  SYM(exp),   SYM(logf),   SYM(log),   SYM(erff),   SYM(erf),
     SYM(tanhf), SYM(tanh),  SYM(log1pf), SYM(log1p), SYM(powf),   SYM(pow),

@@ -106,6 +106,20 @@ static int dwconv_args(const loop_dwconv *d, loop_call_arg *out)
     return n;
 }
 
+static int conv_args(const loop_conv *cv, loop_call_arg *out)
+{
+    const loop_conv2d *g = &cv->g;
+    int n = 0;
+    int64_t k = g->channels * g->kh * g->kw, ny = cv->m * g->oh * g->ow;
+    put(out, &n, "x", &cv->x, g->channels * g->h * g->w, false);
+    put(out, &n, "w", &cv->w, cv->m * k, false);
+    put(out, &n, "y", &cv->y, ny, true);
+    put(out, &n, "scratch", &cv->scratch,
+        loomrt_conv2d_scratch(g->channels, g->kh, g->kw, g->oh, g->ow), true);
+    epi_args(&cv->epi, cv->m, g->oh * g->ow, ny, out, &n);
+    return n;
+}
+
 /* Q [sq, d], K [sk, d], V [sk, dv], Y [sq, dv] at their row strides; the
  * mask's element (i, j) at i * mask_rs + j * mask_cs. */
 static int attention_args(const loop_attention *a, loop_call_arg *out)
@@ -132,6 +146,7 @@ int loop_call_args(const loop_stmt *s, loop_call_arg *out)
     case LOOP_KERNEL_COL2IM: return unfold_args(s->kernel, &s->call.unfold, out);
     case LOOP_KERNEL_DWCONV: return dwconv_args(&s->call.dwconv, out);
     case LOOP_KERNEL_ATTENTION: return attention_args(&s->call.attention, out);
+    case LOOP_KERNEL_CONV2D: return conv_args(&s->call.conv, out);
     case LOOP_KERNEL_COUNT: break;
     }
     return -1; /* the verifier reports an unknown kernel */
@@ -258,6 +273,21 @@ static const char *abi_dwconv(abi *a, const loop_dwconv *d)
     return "loomrt_dwconv";
 }
 
+/* loomrt_conv2d(x, w, y, scratch, C, M, H, ..., dil_w, bias, res, act,
+ * act_alpha, act_beta). */
+static const char *abi_conv(abi *a, const loop_conv *cv)
+{
+    a_ptr(a, &cv->x);
+    a_ptr(a, &cv->w);
+    a_ptr(a, &cv->y);
+    a_ptr(a, &cv->scratch);
+    a_i64(a, cv->g.channels);
+    a_i64(a, cv->m);
+    abi_conv2d(a, &cv->g);
+    abi_epilogue(a, &cv->epi, false);
+    return "loomrt_conv2d";
+}
+
 /* loomrt_attention(Sq, Sk, D, Dv, scale, causal, Q, ldq, K, ldk, V, ldv,
  * mask, mask_rs, mask_cs, Y, ldy, work). */
 static const char *abi_attention(abi *a, const loop_attention *t)
@@ -293,6 +323,7 @@ int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out)
     case LOOP_KERNEL_COL2IM: *fn = abi_unfold(&a, s->kernel, &s->call.unfold); return a.n;
     case LOOP_KERNEL_DWCONV: *fn = abi_dwconv(&a, &s->call.dwconv); return a.n;
     case LOOP_KERNEL_ATTENTION: *fn = abi_attention(&a, &s->call.attention); return a.n;
+    case LOOP_KERNEL_CONV2D: *fn = abi_conv(&a, &s->call.conv); return a.n;
     case LOOP_KERNEL_COUNT: break;
     }
     *fn = NULL;

@@ -174,6 +174,11 @@ void loop_call_dwconv(loop_func *f, loop_block *b, const loop_dwconv *d)
     call(f, b, LOOP_KERNEL_DWCONV)->call.dwconv = *d;
 }
 
+void loop_call_conv(loop_func *f, loop_block *b, const loop_conv *cv)
+{
+    call(f, b, LOOP_KERNEL_CONV2D)->call.conv = *cv;
+}
+
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a)
 {
     call(f, b, LOOP_KERNEL_ATTENTION)->call.attention = *a;

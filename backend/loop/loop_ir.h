@@ -125,7 +125,8 @@ struct loop_expr {
     X(IM2COL, "im2col")                         \
     X(COL2IM, "col2im")                         \
     X(DWCONV, "dwconv")                          \
-    X(ATTENTION, "attention")
+    X(ATTENTION, "attention")                   \
+    X(CONV2D, "conv2d")
 
 typedef enum loop_kernel {
 #define LOOP_KERNEL_ENUM(e, name) LOOP_KERNEL_##e,
@@ -205,6 +206,17 @@ typedef struct loop_dwconv {
     loop_conv2d g;
     loop_epilogue epi;
 } loop_dwconv;
+
+/* One group of a 2-D convolution as an implicit GEMM (loomrt_conv2d):
+ * x [g.channels, h, w], w [m, g.channels*kh*kw] -> y [m, oh, ow], then the
+ * epilogue with one bias per output channel (bias_rs 1, bias_cs 0);
+ * scratch holds loomrt_conv2d_scratch floats. */
+typedef struct loop_conv {
+    loop_slice x, w, y, scratch;
+    int64_t m;
+    loop_conv2d g;
+    loop_epilogue epi;
+} loop_conv;
 
 /* One head of softmax(scale Q K^T + mask [+ causal]) V (loomrt_attention):
  * q [sq, d], k [sk, d], v [sk, dv], y [sq, dv] with row strides ldq, ldk,
@@ -305,6 +317,7 @@ struct loop_stmt {
         loop_unfold unfold; /* IM2COL, COL2IM */
         loop_dwconv dwconv;
         loop_attention attention;
+        loop_conv conv; /* CONV2D */
     } call;
 };
 
@@ -363,6 +376,7 @@ void loop_call_sgemm_packed(loop_func *f, loop_block *b, const loop_sgemm_packed
 /* k is LOOP_KERNEL_IM2COL or LOOP_KERNEL_COL2IM. */
 void loop_call_unfold(loop_func *f, loop_block *b, loop_kernel k, const loop_unfold *u);
 void loop_call_dwconv(loop_func *f, loop_block *b, const loop_dwconv *d);
+void loop_call_conv(loop_func *f, loop_block *b, const loop_conv *cv);
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a);
 /* The buffer arguments of call s in order (absent epilogue operands left
  * out) into out[LOOP_CALL_MAX_ARGS]; returns their count (loop_call.c). */

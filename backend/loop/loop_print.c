@@ -163,6 +163,11 @@ static void print_params(const loop_stmt *s, FILE *out)
         print_conv2d(out, &s->call.dwconv.g);
         print_epilogue(out, &s->call.dwconv.epi, false);
         return;
+    case LOOP_KERNEL_CONV2D:
+        print_int(out, "M", s->call.conv.m);
+        print_conv2d(out, &s->call.conv.g);
+        print_epilogue(out, &s->call.conv.epi, false);
+        return;
     case LOOP_KERNEL_ATTENTION: {
         const loop_attention *a = &s->call.attention;
         int64_t v[] = {a->sq, a->sk, a->d, a->dv, a->ldq, a->ldk, a->ldv,

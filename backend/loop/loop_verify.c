@@ -133,6 +133,7 @@ static void check_call(vctx *c, const loop_stmt *s)
     const loop_epilogue *e = s->kernel == LOOP_KERNEL_SGEMM          ? &s->call.sgemm.epi
                              : s->kernel == LOOP_KERNEL_SGEMM_PACKED ? &s->call.sgemm_packed.epi
                              : s->kernel == LOOP_KERNEL_DWCONV       ? &s->call.dwconv.epi
+                             : s->kernel == LOOP_KERNEL_CONV2D       ? &s->call.conv.epi
                                                                      : NULL;
     if (s->kernel == LOOP_KERNEL_DWCONV) {
         const loop_dwconv *d = &s->call.dwconv;
@@ -140,6 +141,12 @@ static void check_call(vctx *c, const loop_stmt *s)
             d->g.stride_h < 1 || d->g.dil_h < 1 || d->g.dil_w < 1)
             fail(c, "dwconv needs mult, strides and dilations >= 1, stride_w <= "
                     "LOOMRT_DW_MAX_STRIDE");
+    }
+    if (s->kernel == LOOP_KERNEL_CONV2D) {
+        const loop_conv2d *g = &s->call.conv.g;
+        if (g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 || g->dil_w < 1 ||
+            g->h * g->w > INT32_MAX)
+            fail(c, "conv2d needs strides and dilations >= 1 and planes below 2^31 floats");
     }
     if (e && (e->act < LOOMRT_ACT_NONE || e->act >= LOOMRT_ACT_COUNT))
         fail(c, "kernel epilogue has an unknown activation");

@@ -517,9 +517,10 @@ static int count_calls(const loop_block *b, loop_kernel k)
     return count;
 }
 
-/* Lowers g (inferred) and checks step `name` makes the given numbers of
- * SGEMM, IM2COL and COL2IM calls. */
-static void expect_calls(const loop_func *f, const char *name, int sgemm, int im2col, int col2im)
+/* Checks step `name` makes the given numbers of SGEMM, IM2COL, COL2IM and
+ * CONV2D calls. */
+static void expect_calls(const loop_func *f, const char *name, int sgemm, int im2col, int col2im,
+                         int conv2d)
 {
     for (int s = 0; s < f->n_steps; s++) {
         if (strcmp(f->steps[s]->node_name, name) != 0)
@@ -528,6 +529,7 @@ static void expect_calls(const loop_func *f, const char *name, int sgemm, int im
         cr_expect_eq(count_calls(b, LOOP_KERNEL_SGEMM), sgemm, "%s: sgemm calls", name);
         cr_expect_eq(count_calls(b, LOOP_KERNEL_IM2COL), im2col, "%s: im2col calls", name);
         cr_expect_eq(count_calls(b, LOOP_KERNEL_COL2IM), col2im, "%s: col2im calls", name);
+        cr_expect_eq(count_calls(b, LOOP_KERNEL_CONV2D), conv2d, "%s: conv2d calls", name);
         return;
     }
     cr_assert_fail("no step %s", name);
@@ -539,6 +541,11 @@ Test(lower_conv, gemm_kernels)
     ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 4, 6, 6));
     conv(g, IR_OP_CONV, "c3x3", x, f32(g, "w0", SHP(3, 4, 3, 3)), NULL);
     conv(g, IR_OP_CONV, "c1x1", x, f32(g, "w1", SHP(3, 4, 1, 1)), f32(g, "b1", SHP(3)));
+    ir_value *xw = in(g, "xw", IR_DTYPE_F32, SHP(1, 16, 28, 28));
+    ir_node *nw = conv(g, IR_OP_CONV, "wide", xw, f32(g, "w8", SHP(4, 16, 3, 3)), NULL);
+    INTS(nw, "pads", 1, 1, 1, 1);
+    ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 40, 3, 3));
+    conv(g, IR_OP_CONV, "narrow", xs, f32(g, "w7", SHP(40, 40, 2, 2)), NULL);
     ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 2, 3, 3, 3));
     conv(g, IR_OP_CONV, "c3d", x3, f32(g, "w2", SHP(2, 2, 2, 2, 2)), NULL);
     ir_node *n = conv(g, IR_OP_CONV, "depthwise", x, f32(g, "w6", SHP(8, 1, 3, 3)), NULL);
@@ -553,13 +560,15 @@ Test(lower_conv, gemm_kernels)
     loom_status st = lower_graph(g, "m", &f, &d);
     cr_assert_eq(st, LOOM_STATUS_OK, "lowering failed: %s", d.text ? d.text : "");
     cr_assert_eq(loop_verify(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
-    expect_calls(f, "n_c3x3", 1, 1, 0);
-    expect_calls(f, "n_c1x1", 1, 0, 0);
-    expect_calls(f, "n_c3d", 1, 0, 0); /* im2col as a loop nest */
-    expect_calls(f, "n_depthwise", 0, 0, 0); /* loomrt_dwconv, see lower_conv.c */
-    expect_calls(f, "n_t3x3", 1, 0, 1);
-    expect_calls(f, "n_t1x1", 1, 0, 0);
-    expect_calls(f, "n_t3d", 1, 0, 0); /* col2im as a loop nest */
+    expect_calls(f, "n_c3x3", 1, 1, 0, 0);
+    expect_calls(f, "n_wide", 0, 0, 0, 1); /* implicit GEMM: 784 outputs, depth 144 */
+    expect_calls(f, "n_c1x1", 1, 0, 0, 0);
+    expect_calls(f, "n_narrow", 0, 1, 0, 0); /* 2x2 outputs: transposed packed GEMM */
+    expect_calls(f, "n_c3d", 1, 0, 0, 0); /* im2col as a loop nest */
+    expect_calls(f, "n_depthwise", 0, 0, 0, 0); /* loomrt_dwconv, see lower_conv.c */
+    expect_calls(f, "n_t3x3", 1, 0, 1, 0);
+    expect_calls(f, "n_t1x1", 1, 0, 0, 0);
+    expect_calls(f, "n_t3d", 1, 0, 0, 0); /* col2im as a loop nest */
     loop_func_free(f);
     ir_diag_free(&d);
     ir_graph_free(g);
@@ -592,8 +601,9 @@ static const char *nm(const char *base, int act)
     return p;
 }
 
-/* Depthwise (stride 1 and 2, channel multiplier 2), 3x3 and 1x1 Conv with
- * every fused activation, a bias and a residual: each one kernel call
+/* Depthwise (stride 1 and 2, channel multiplier 2), 3x3 (implicit GEMM,
+ * 784 outputs) and 1x1 Conv with every fused activation, a bias and a residual: each
+ * one kernel call
  * carrying the epilogue, and the compiled model (C with OpenBLAS,
  * standalone, JIT) agrees with the interpreter. One graph, so one build
  * per backend. */
@@ -603,6 +613,8 @@ Test(lower_conv, fused_epilogues_in_kernels)
     ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 4, 9, 9));
     ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(1, 4, 9, 9));
     ir_value *r2 = in(g, "r2", IR_DTYPE_F32, SHP(1, 8, 5, 5));
+    ir_value *xw = in(g, "xw", IR_DTYPE_F32, SHP(1, 16, 28, 28));
+    ir_value *rw = in(g, "rw", IR_DTYPE_F32, SHP(1, 4, 28, 28));
     for (int act = IR_ACT_RELU; act < IR_ACT_COUNT; act++) {
         ir_node *n = node(g, IR_OP_CONV, nm("dw", act), 4,
                           (ir_value *[]){x, f32(g, nm("w0_", act), SHP(4, 1, 3, 3)),
@@ -620,8 +632,8 @@ Test(lower_conv, fused_epilogues_in_kernels)
         INTS(n, "strides", 2, 2);
         ir_epilogue_set_act(g, n, (ir_act)act, -0.5f, 0.5f);
         n = node(g, IR_OP_CONV, nm("c3_", act), 4,
-                 (ir_value *[]){x, f32(g, nm("w2_", act), SHP(4, 4, 3, 3)),
-                                f32(g, nm("b2_", act), SHP(4)), r},
+                 (ir_value *[]){xw, f32(g, nm("w2_", act), SHP(4, 16, 3, 3)),
+                                f32(g, nm("b2_", act), SHP(4)), rw},
                  1);
         INTS(n, "pads", 1, 1, 1, 1);
         ir_epilogue_set_act(g, n, (ir_act)act, 0.1f, 0.9f);
@@ -641,6 +653,9 @@ Test(lower_conv, fused_epilogues_in_kernels)
                   s->call.dwconv.epi.residual.buf);
         cr_expect_eq(only_call(f, nm("n_dws", act), LOOP_KERNEL_DWCONV)->call.dwconv.mult, 2);
         cr_expect_eq(only_call(f, nm("n_c1_", act), LOOP_KERNEL_SGEMM)->call.sgemm.epi.act, act);
+        s = only_call(f, nm("n_c3_", act), LOOP_KERNEL_CONV2D);
+        cr_expect(s->call.conv.epi.act == act && s->call.conv.epi.bias.buf &&
+                  s->call.conv.epi.residual.buf && s->call.conv.m == 4);
     }
     loop_func_free(f);
     ir_diag_free(&d);

@@ -17,6 +17,7 @@
 #include "loomrt.h"
 #include "loomrt_attention.c"
 #include "loomrt_conv.c"
+#include "loomrt_conv_pack.c"
 #include "loomrt_cpu.c"
 #include "loomrt_dwconv.c"
 #include "loomrt_epi.c"
