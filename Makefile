@@ -2,6 +2,7 @@
 # Debian packages (scripts/install-deps.sh), configure, build and run.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 COV_BUILD  ?= build-cov
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
@@ -13,7 +14,7 @@ LARGE_ENV   = $(if $(wildcard $(LARGE_MODELS)/*/model.onnx),LOOM_LARGE_MODELS=$(
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build build-asan build-fuzz test test-fast test-asan test-large coverage fuzz fuzz-merge demo bench clean
+.PHONY: all deps build build-asan build-tsan build-fuzz test test-fast test-asan test-tsan test-large coverage fuzz fuzz-merge demo bench clean
 
 all: build
 
@@ -41,6 +42,21 @@ test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    OPENBLAS_NUM_THREADS=1 \
 	    $(LARGE_ENV) ctest --test-dir $(ASAN_BUILD) $(CTEST_ARGS)
+
+# The threading code (the pool, the threaded kernels, parallel loops at
+# 1, 2, 3 and 7 threads, concurrent callers) under ThreadSanitizer, in a
+# build of its own: tests/tsan (Criterion's fork server does not start
+# under TSan, so the Criterion tests unit_threads and unit_parallel run in
+# the normal and ASan builds only). The JIT's code calls the instrumented
+# runtime.
+TSAN_TESTS = tsan_threads
+build-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOOM_TSAN=ON
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
+
+test-tsan: build-tsan
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	    ctest --test-dir $(TSAN_BUILD) $(CTEST_ARGS) -R '^($(subst $() ,|,$(TSAN_TESTS)))$$'
 
 # Exports torchvision resnet18, mobilenet_v2 and squeezenet1_1 (random
 # weights, onnxruntime references; PyPI torch, torchvision, onnxscript) into

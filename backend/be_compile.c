@@ -1,7 +1,8 @@
 /*
  * The compilation pipeline as one readable function: the graph passes with
- * the verifier between them, lowering to loop IR, loop-IR checks and memory
- * planning. Both code generators start from its result.
+ * the verifier between them, lowering to loop IR, loop-IR checks, memory
+ * planning and the choice of parallel loops. Both code generators start
+ * from its result.
  */
 #include <time.h>
 
@@ -40,6 +41,7 @@ loom_status be_compile_timed(ir_graph *g, const char *name, const pass_options *
     RUN(lower_graph_with(g, name, lopts, &f, d));
     RUN(loop_verify(f, d));
     RUN(loop_plan_memory(f, d));
+    RUN(loop_parallelize(f, NULL, d));
     RUN(loop_verify(f, d));
     t->lower_ms = be_now_ms() - t1;
     *out = f;

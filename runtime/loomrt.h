@@ -198,7 +198,11 @@ LOOMRT_API void loomrt_sgemm_packed_epi(int transA, int transC, int64_t M, int64
  * nest beyond it). */
 #define LOOMRT_DW_MAX_STRIDE 16
 
-/* Floats of scratch loomrt_dwconv needs. */
+/* Threads a depthwise convolution uses at most: it splits its channels
+ * into this many blocks, each with its own slot of scratch. */
+#define LOOMRT_DW_SLOTS 4
+
+/* Floats of scratch loomrt_dwconv needs (LOOMRT_DW_SLOTS padded planes). */
 LOOMRT_API int64_t loomrt_dwconv_scratch(int64_t kh, int64_t kw, int64_t oh, int64_t ow,
                                          int64_t stride_h, int64_t stride_w, int64_t dil_h,
                                          int64_t dil_w);

@@ -282,26 +282,54 @@ static void fold_row(float *restrict dst, const float *restrict src, int64_t str
         dst[x * stride] += src[x];
 }
 
-/* Per (channel, tap) row block of col, in col's order (so each output
- * element receives its taps in the same order as a plain loop), the
- * input rows [y0, y1) and columns [x0, x1) that land inside the output
- * are found once and added without per-element tests. */
+/* col2im's operands, for a range of channels on a thread. */
+typedef struct col2im_job {
+    const float *col;
+    float *out;
+    int64_t H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w;
+} col2im_job;
+
+/* Channels [c0, c1). Per (channel, tap) row block of col, in col's order
+ * (so each output element receives its taps in the same order as a plain
+ * loop), the input rows [y0, y1) and columns [x0, x1) that land inside
+ * the output are found once and added without per-element tests. */
+static void col2im_channels(const col2im_job *j, int64_t c0, int64_t c1)
+{
+    int64_t H = j->H, W = j->W, oh = j->oh, ow = j->ow;
+    const float *col = j->col + c0 * j->kh * j->kw * H * W;
+    for (int64_t c = c0; c < c1; c++)
+        for (int64_t ki = 0; ki < j->kh; ki++) {
+            int64_t offy = ki * j->dil_h - j->pad_t, y0, y1;
+            unfold_range(offy, j->stride_h, oh, H, &y0, &y1);
+            for (int64_t kj = 0; kj < j->kw; kj++, col += H * W) {
+                int64_t offx = kj * j->dil_w - j->pad_l, x0, x1;
+                unfold_range(offx, j->stride_w, ow, W, &x0, &x1);
+                if (x0 == x1)
+                    continue;
+                for (int64_t y = y0; y < y1; y++)
+                    fold_row(j->out + (c * oh + y * j->stride_h + offy) * ow + x0 * j->stride_w +
+                                 offx,
+                             col + y * W + x0, j->stride_w, x1 - x0);
+            }
+        }
+}
+
+static int col2im_task(void *arg, int64_t c0, int64_t c1)
+{
+    col2im_channels((const col2im_job *)arg, c0, c1);
+    return 0;
+}
+
+/* Large folds (2^16 floats of col per thread and more) are split by
+ * channels, each adding into its own output planes (loomrt_parallel_for):
+ * the same sums in the same order on any number of threads. */
 LOOMRT_API void loomrt_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
                    int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
                    int64_t stride_w, int64_t dil_h, int64_t dil_w, float *out)
 {
-    for (int64_t c = 0; c < C; c++)
-        for (int64_t ki = 0; ki < kh; ki++) {
-            int64_t offy = ki * dil_h - pad_t, y0, y1;
-            unfold_range(offy, stride_h, oh, H, &y0, &y1);
-            for (int64_t kj = 0; kj < kw; kj++, col += H * W) {
-                int64_t offx = kj * dil_w - pad_l, x0, x1;
-                unfold_range(offx, stride_w, ow, W, &x0, &x1);
-                if (x0 == x1)
-                    continue;
-                for (int64_t y = y0; y < y1; y++)
-                    fold_row(out + (c * oh + y * stride_h + offy) * ow + x0 * stride_w + offx,
-                             col + y * W + x0, stride_w, x1 - x0);
-            }
-        }
+    col2im_job j = {col, out, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w};
+    if (C > 1 && C * kh * kw * H * W >= ((int64_t)1 << 16) * loomrt_threads_get())
+        loomrt_parallel_for(C, col2im_task, &j);
+    else
+        col2im_channels(&j, 0, C);
 }

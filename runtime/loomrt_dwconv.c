@@ -15,8 +15,11 @@
  * outputs in registers across the taps (AVX-512 and AVX2, chosen by
  * loomrt_isa_get(); portable C otherwise), then the epilogue (loomrt_epi.c)
  * runs over the finished row, still in L1. Channels are independent: dw_channels
- * computes a range of them, the unit a parallel-for would split (each
- * worker with its own scratch).
+ * computes a range of them. Large convolutions split the channels into
+ * LOOMRT_DW_SLOTS blocks over the calling thread's threads
+ * (loomrt_parallel_for), each range laying its planes out in the scratch
+ * slot of its first block: every output is the same sum on any number of
+ * threads.
  */
 #include "loomrt.h"
 
@@ -49,7 +52,7 @@ LOOMRT_API int64_t loomrt_dwconv_scratch(int64_t kh, int64_t kw, int64_t oh, int
     if (oh <= 0 || ow <= 0)
         return 0;
     dw_scratch_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &rows, &q);
-    return rows * stride_w * q;
+    return LOOMRT_DW_SLOTS * rows * stride_w * q;
 }
 
 /* Lays out the plane img [H, W] in s: padded row r, phase p, column i at
@@ -278,6 +281,27 @@ static void dw_channels(const dw_geom *g, const float *x, const float *w, float 
     }
 }
 
+/* One depthwise convolution split by blocks of channels. */
+typedef struct dw_job {
+    const dw_geom *g;
+    const float *x, *w, *bias, *res;
+    float *y, *scratch;
+    int64_t blocks, slot; /* channel blocks; floats of scratch per block */
+    int act;
+    float aa, ab;
+} dw_job;
+
+/* Channel blocks [b0, b1), in the scratch slot of block b0 (ranges of
+ * blocks on different threads are disjoint, so are their slots). */
+static int dw_task(void *arg, int64_t b0, int64_t b1)
+{
+    const dw_job *j = (const dw_job *)arg;
+    int64_t C = j->g->C;
+    dw_channels(j->g, j->x, j->w, j->y, j->scratch + b0 * j->slot, C * b0 / j->blocks,
+                C * b1 / j->blocks, j->bias, j->res, j->act, j->aa, j->ab);
+    return 0;
+}
+
 LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *scratch, int64_t C,
                               int64_t mult, int64_t H, int64_t W, int64_t kh, int64_t kw,
                               int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
@@ -290,5 +314,14 @@ LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *s
     dw_geom g = {C, mult, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
                  0, 0};
     dw_scratch_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &g.rows, &g.q);
-    dw_channels(&g, x, w, y, scratch, 0, C, bias, res, act, act_alpha, act_beta);
+    int threads = loomrt_threads_get();
+    int64_t blocks = C < LOOMRT_DW_SLOTS ? C : LOOMRT_DW_SLOTS;
+    /* 2^15 multiply-adds per thread and more */
+    if (threads > 1 && blocks > 1 && C * oh * ow * kh * kw >= ((int64_t)1 << 15) * threads) {
+        dw_job j = {&g, x, w, bias, res, y, scratch, blocks, g.rows * stride_w * g.q,
+                    act, act_alpha, act_beta};
+        loomrt_parallel_for(blocks, dw_task, &j);
+    } else {
+        dw_channels(&g, x, w, y, scratch, 0, C, bias, res, act, act_alpha, act_beta);
+    }
 }

@@ -27,13 +27,19 @@ typedef struct emitter {
     const be_c_opts *opts;
     FILE *out;
     bool *used;          /* by buffer id: referenced by some statement */
-    unsigned char *local_use; /* by local id: LOCAL_SET | LOCAL_READ */
     int64_t *blob_off;   /* by buffer id: offset of a constant in the blob */
     int64_t blob_bytes;
     be_weights_mode mode;
     int *check_slot;     /* by step: its row in the error-node table, or -1 */
     int n_check_steps;
     int step;            /* the step being emitted */
+    /* the function being written (the model or one parallel loop's body):
+     * what it references, by buffer and by local id */
+    bool *scope_used;
+    unsigned char *scope_local;
+    int *outer;          /* variables of the loops enclosing the statement */
+    int n_outer, max_outer;
+    int n_par;           /* parallel loops written so far */
 } emitter;
 
 /* Model text (value, node and file names) goes into the emitted C only
@@ -310,6 +316,17 @@ static void emit_call(emitter *e, const loop_stmt *s)
     fprintf(out, ");\n");
 }
 
+/* A parallel loop in the model: the enclosing loops' variables into the
+ * context, then its outlined body (NAME_parK, emit_par_fn) over the
+ * runtime's parallel-for. It has no check, so it cannot fail. */
+static void emit_par_call(emitter *e, const loop_stmt *s, int depth)
+{
+    for (int j = 0; j < e->n_outer; j++)
+        fprintf(e->out, "par.outer[%d] = i%d;\n%*s", j, e->outer[j], 4 * depth, "");
+    fprintf(e->out, "(void)loomrt_parallel_for(%" PRId64 ", %s_par%d, &par);\n", s->extent,
+            e->f->name, e->n_par++);
+}
+
 static void emit_block(emitter *e, const loop_block *b, int depth)
 {
     FILE *out = e->out;
@@ -318,9 +335,15 @@ static void emit_block(emitter *e, const loop_block *b, int depth)
         fprintf(out, "%*s", 4 * depth, "");
         switch (s->kind) {
         case LOOP_STMT_FOR:
+            if (s->parallel) {
+                emit_par_call(e, s, depth);
+                break;
+            }
             fprintf(out, "for (int64_t i%d = 0; i%d < %" PRId64 "; i%d++) {\n", s->var, s->var,
                     s->extent, s->var);
+            e->outer[e->n_outer++] = s->var;
             emit_block(e, &s->body, depth + 1);
+            e->n_outer--;
             fprintf(out, "%*s}\n", 4 * depth, "");
             break;
         case LOOP_STMT_IF:
@@ -362,30 +385,58 @@ static void mark_buf(loop_walker *w, const loop_buf *b)
     ((emitter *)w->ctx)->used[b->id] = true;
 }
 
-static void mark_local_read(loop_walker *w, const loop_expr *x)
-{
-    if (x->kind == LOOP_EXPR_LOCAL)
-        ((emitter *)w->ctx)->local_use[x->id] |= LOCAL_READ;
-}
-
-static void mark_local_set(loop_walker *w, const loop_stmt *s)
+static void mark_check(loop_walker *w, const loop_stmt *s)
 {
     emitter *e = w->ctx;
-    if (s->kind == LOOP_STMT_SET)
-        e->local_use[s->local] |= LOCAL_SET;
     if (s->kind == LOOP_STMT_CHECK && e->check_slot[w->step] < 0)
         e->check_slot[w->step] = e->n_check_steps++;
 }
 
-/* A view's root must be declared before it; mark roots of used views.
- * Locals no statement touches are not declared (no unused variables in
- * the emitted code). */
+static void scope_buf(loop_walker *w, const loop_buf *b)
+{
+    ((emitter *)w->ctx)->scope_used[b->id] = true;
+}
+
+static void scope_local_read(loop_walker *w, const loop_expr *x)
+{
+    if (x->kind == LOOP_EXPR_LOCAL)
+        ((emitter *)w->ctx)->scope_local[x->id] |= LOCAL_READ;
+}
+
+static void scope_local_set(loop_walker *w, const loop_stmt *s)
+{
+    if (s->kind == LOOP_STMT_SET)
+        ((emitter *)w->ctx)->scope_local[s->local] |= LOCAL_SET;
+}
+
+/* What the function being written references: a parallel loop's body,
+ * or (body NULL) the model without its parallel loops' bodies. Only
+ * those are declared (no unused variables in the emitted code); a view's
+ * root is declared before it. */
+static void mark_scope(emitter *e, const loop_block *body)
+{
+    const loop_func *f = e->f;
+    memset(e->scope_used, 0, (size_t)f->n_bufs * sizeof *e->scope_used);
+    memset(e->scope_local, 0, (size_t)f->n_locals);
+    loop_walker w = {.stmt = scope_local_set, .expr = scope_local_read, .buf = scope_buf,
+                     .ctx = e, .skip_parallel = true};
+    if (body)
+        loop_walk_block(&w, body);
+    else
+        loop_walk_func(f, &w);
+    for (int i = 0; i < f->n_bufs; i++)
+        if (e->scope_used[i] && f->bufs[i]->alias)
+            e->scope_used[f->bufs[i]->alias->id] = true;
+}
+
+/* Every buffer the program references (and the roots of used views),
+ * for the weights layout; the steps with checks. */
 static void mark_used(emitter *e)
 {
     const loop_func *f = e->f;
     for (int s = 0; s < f->n_steps; s++)
         e->check_slot[s] = -1;
-    loop_walker w = {.stmt = mark_local_set, .expr = mark_local_read, .buf = mark_buf, .ctx = e};
+    loop_walker w = {.stmt = mark_check, .buf = mark_buf, .ctx = e};
     loop_walk_func(f, &w);
     for (int i = 0; i < f->n_bufs; i++)
         if (e->used[i] && f->bufs[i]->alias)
@@ -450,31 +501,51 @@ static void emit_const_array(emitter *e, const loop_buf *b)
     fprintf(out, "\n};\n\n");
 }
 
-/* Parameter list of the run function, or with types false the argument
- * list passing those parameters on. */
-static void emit_params_as(emitter *e, FILE *out, bool types)
+/* How emit_params_as writes the model function's parameters: a
+ * parameter list, an argument list, the fields of the parallel loops'
+ * context (NAME_par_ctx), or their copies out of it. */
+typedef enum param_style { PARAM_DECL, PARAM_ARG, PARAM_FIELD, PARAM_UNPACK } param_style;
+
+static void emit_param(FILE *out, param_style st, const char *type, const char *name, bool last)
+{
+    switch (st) {
+    case PARAM_DECL: fprintf(out, "%s%s%s", type, name, last ? "" : ", "); break;
+    case PARAM_ARG: fprintf(out, "%s%s", name, last ? "" : ", "); break;
+    case PARAM_FIELD: fprintf(out, "    %s%s;\n", type, name); break;
+    case PARAM_UNPACK:
+        fprintf(out, "    %s%s = par->%s;\n    (void)%s;\n", type, name, name, name);
+        break;
+    }
+}
+
+/* The run function's parameters (weights, inputs, outputs, workspace)
+ * in style st. */
+static void emit_params_as(emitter *e, FILE *out, param_style st)
 {
     const loop_func *f = e->f;
+    char type[64];
     if (e->mode == BE_WEIGHTS_FILE)
-        fprintf(out, types ? "const void *weights, " : "weights, ");
+        emit_param(out, st, "const void *", "weights", false);
     for (int io = 0; io < f->n_inputs; io++)
         for (int i = 0; i < f->n_bufs; i++)
             if (f->bufs[i]->kind == LOOP_BUF_INPUT && !f->bufs[i]->alias &&
-                f->bufs[i]->io_index == io)
-                fprintf(out, types ? "const %s *%s, " : "%.0s%s, ", c_type(f->bufs[i]->dtype),
-                        f->bufs[i]->name);
+                f->bufs[i]->io_index == io) {
+                snprintf(type, sizeof type, "const %s *", c_type(f->bufs[i]->dtype));
+                emit_param(out, st, type, f->bufs[i]->name, false);
+            }
     for (int io = 0; io < f->n_outputs; io++)
         for (int i = 0; i < f->n_bufs; i++)
             if (f->bufs[i]->kind == LOOP_BUF_OUTPUT && !f->bufs[i]->alias &&
-                f->bufs[i]->io_index == io)
-                fprintf(out, types ? "%s *%s, " : "%.0s%s, ", c_type(f->bufs[i]->dtype),
-                        f->bufs[i]->name);
-    fprintf(out, types ? "void *workspace" : "workspace");
+                f->bufs[i]->io_index == io) {
+                snprintf(type, sizeof type, "%s *", c_type(f->bufs[i]->dtype));
+                emit_param(out, st, type, f->bufs[i]->name, false);
+            }
+    emit_param(out, st, "void *", "workspace", true);
 }
 
 static void emit_params(emitter *e, FILE *out)
 {
-    emit_params_as(e, out, true);
+    emit_params_as(e, out, PARAM_DECL);
 }
 
 /* The arguments of the model function from the arrays inputs and
@@ -515,7 +586,7 @@ static void emit_buffer_decls(emitter *e)
     for (int i = 0; i < f->n_bufs; i++) {
         const loop_buf *b = f->bufs[i];
         const char *t = c_type(b->dtype);
-        if (!e->used[i])
+        if (!e->scope_used[i])
             continue;
         if (b->alias) {
             bool writable = b->alias->kind == LOOP_BUF_ARENA || b->alias->kind == LOOP_BUF_OUTPUT;
@@ -530,13 +601,13 @@ static void emit_buffer_decls(emitter *e)
     }
     for (int i = 0; i < f->n_bufs; i++) {
         const loop_buf *b = f->bufs[i];
-        if ((b->kind == LOOP_BUF_INPUT || b->kind == LOOP_BUF_OUTPUT) && !b->alias && !e->used[i])
+        if ((b->kind == LOOP_BUF_INPUT || b->kind == LOOP_BUF_OUTPUT) && !b->alias && !e->scope_used[i])
             fprintf(out, "    (void)%s;\n", b->name);
     }
     for (int i = 0; i < f->n_locals; i++) {
-        if (e->local_use[i])
+        if (e->scope_local[i])
             fprintf(out, "    %s l%d = 0;\n", c_type(f->locals[i].dtype), i);
-        if (e->local_use[i] == LOCAL_SET)
+        if (e->scope_local[i] == LOCAL_SET)
             fprintf(out, "    (void)l%d;\n", i); /* set, never read */
     }
 }
@@ -598,7 +669,7 @@ static void emit_entry_points(emitter *e)
     emit_params(e, out);
     fprintf(out, ")\n{\n    loomrt_threads prev = loomrt_threads_enter(%s_DEFAULT_THREADS, 0, 0);\n"
                  "    int status = %s_model(", up, f->name);
-    emit_params_as(e, out, false);
+    emit_params_as(e, out, PARAM_ARG);
     fprintf(out, ");\n    loomrt_threads_leave(prev);\n    return status;\n}\n\n");
     fprintf(out, "int %s_run_v(%s)\n{\n    (void)inputs;\n    (void)outputs;\n    return %s_run(",
             f->name, array_params(e), f->name);
@@ -611,6 +682,73 @@ static void emit_entry_points(emitter *e)
             f->name, f->name, array_params(e), up, f->name);
     emit_array_args(e, out);
     fprintf(out, ");\n    loomrt_threads_leave(prev);\n    return status;\n}\n");
+}
+
+/* ---- parallel loops ---- */
+
+/* Parallel loop s's body as NAME_parK(arg, lo, hi), iterations [lo, hi)
+ * (the runtime's loomrt_range_fn): the model's parameters and the
+ * enclosing loops' variables come from the context arg, the buffers and
+ * locals are its own. */
+static void emit_par_fn(emitter *e, const loop_stmt *s)
+{
+    FILE *out = e->out;
+    const char *name = e->f->name;
+    fprintf(out, "static int %s_par%d(void *arg, int64_t lo, int64_t hi)\n{\n"
+                 "    const %s_par_ctx *par = (const %s_par_ctx *)arg;\n",
+            name, e->n_par++, name, name);
+    emit_params_as(e, out, PARAM_UNPACK);
+    for (int j = 0; j < e->n_outer; j++)
+        fprintf(out, "    const int64_t i%d = par->outer[%d];\n    (void)i%d;\n", e->outer[j], j,
+                e->outer[j]);
+    mark_scope(e, &s->body);
+    emit_buffer_decls(e);
+    fprintf(out, "    for (int64_t i%d = lo; i%d < hi; i%d++) {\n", s->var, s->var, s->var);
+    emit_block(e, &s->body, 2);
+    fprintf(out, "    }\n    return 0;\n}\n\n");
+}
+
+/* Finds the parallel loops of b (in the order emit_block meets them),
+ * tracking the enclosing loops; writes their functions when write. */
+static void emit_par_block(emitter *e, const loop_block *b, bool write)
+{
+    for (int k = 0; k < b->n; k++) {
+        const loop_stmt *s = b->stmts[k];
+        if (s->kind == LOOP_STMT_FOR && s->parallel) {
+            if (write)
+                emit_par_fn(e, s);
+            else
+                e->n_par++;
+            e->max_outer = e->n_outer > e->max_outer ? e->n_outer : e->max_outer;
+        } else if (s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF) {
+            if (s->kind == LOOP_STMT_FOR)
+                e->outer[e->n_outer++] = s->var;
+            emit_par_block(e, &s->body, write);
+            e->n_outer -= s->kind == LOOP_STMT_FOR;
+        }
+    }
+}
+
+/* NAME_par_ctx (the model's parameters and the enclosing loops'
+ * variables) and the parallel loops' functions; returns their count. */
+static int emit_par_fns(emitter *e)
+{
+    const loop_func *f = e->f;
+    e->n_par = e->max_outer = 0;
+    for (int s = 0; s < f->n_steps; s++)
+        emit_par_block(e, &f->steps[s]->body, false);
+    int n = e->n_par;
+    if (!n)
+        return 0;
+    fprintf(e->out, "/* what the parallel loops' bodies read from the model */\n"
+                    "typedef struct %s_par_ctx {\n", f->name);
+    emit_params_as(e, e->out, PARAM_FIELD);
+    fprintf(e->out, "    int64_t outer[%d];\n} %s_par_ctx;\n\n", e->max_outer ? e->max_outer : 1,
+            f->name);
+    e->n_par = 0;
+    for (int s = 0; s < f->n_steps; s++)
+        emit_par_block(e, &f->steps[s]->body, true);
+    return n;
 }
 
 static void emit_source(emitter *e, const char *base)
@@ -630,13 +768,21 @@ static void emit_source(emitter *e, const char *base)
         for (int i = 0; i < f->n_bufs; i++)
             if (f->bufs[i]->kind == LOOP_BUF_CONST && !f->bufs[i]->alias && e->used[i])
                 emit_const_array(e, f->bufs[i]);
+    int n_par = emit_par_fns(e);
     /* the model, on the thread count its caller entered */
     fprintf(out, "static int %s_model(", f->name);
     emit_params(e, out);
     fprintf(out, ")\n{\n");
     if (f->workspace_bytes)
         fprintf(out, "    if (!workspace)\n        return -1;\n");
+    mark_scope(e, NULL);
     emit_buffer_decls(e);
+    if (n_par) {
+        fprintf(out, "    %s_par_ctx par = {", f->name);
+        emit_params_as(e, out, PARAM_ARG);
+        fprintf(out, ", {0}};\n");
+    }
+    e->n_par = 0;
     if (e->n_check_steps)
         fprintf(out, "    int32_t *err = (int32_t *)(ws + %" PRId64 ");\n"
                      "    err[0] = 0;\n    err[1] = -1;\n",
@@ -886,19 +1032,29 @@ static bool write_runtime_inline(FILE *fp)
     return !ferror(fp);
 }
 
+static void emitter_free(emitter *e)
+{
+    ir_free(e->used);
+    ir_free(e->blob_off);
+    ir_free(e->check_slot);
+    ir_free(e->scope_used);
+    ir_free(e->scope_local);
+    ir_free(e->outer);
+}
+
 loom_status be_c_emit(const loop_func *f, const be_c_opts *opts, const char *dir,
                       const char *base, ir_diag *d)
 {
     emitter e = {.f = f, .opts = opts};
     e.used = ir_calloc((size_t)f->n_bufs + 1, sizeof *e.used);
     e.blob_off = ir_calloc((size_t)f->n_bufs + 1, sizeof *e.blob_off);
-    e.local_use = ir_calloc((size_t)f->n_locals + 1, sizeof *e.local_use);
     e.check_slot = ir_calloc((size_t)f->n_steps + 1, sizeof *e.check_slot);
-    if (!e.used || !e.blob_off || !e.local_use || !e.check_slot) {
-        ir_free(e.used);
-        ir_free(e.blob_off);
-        ir_free(e.local_use);
-        ir_free(e.check_slot);
+    e.scope_used = ir_calloc((size_t)f->n_bufs + 1, sizeof *e.scope_used);
+    e.scope_local = ir_calloc((size_t)f->n_locals + 1, sizeof *e.scope_local);
+    e.outer = ir_calloc((size_t)f->n_vars + 1, sizeof *e.outer);
+    if (!e.used || !e.blob_off || !e.check_slot || !e.scope_used ||
+        !e.scope_local || !e.outer) {
+        emitter_free(&e);
         ir_diag_errorf(d, "%s: out of memory in the C emitter", f->name);
         return LOOM_STATUS_NOMEM;
     }
@@ -947,10 +1103,7 @@ loom_status be_c_emit(const loop_func *f, const be_c_opts *opts, const char *dir
         ok = file_commit(files[i], all, d) && ok;
     if (d->n_errors == 0 && !ok)
         ir_diag_errorf(d, "%s/%s: writing the generated files failed", dir, base);
-    ir_free(e.used);
-    ir_free(e.blob_off);
-    ir_free(e.local_use);
-    ir_free(e.check_slot);
+    emitter_free(&e);
     return ok ? LOOM_STATUS_OK : LOOM_STATUS_IO;
 }
 

@@ -31,6 +31,14 @@ typedef struct gen {
     LLVMValueRef *locals; /* by local id: alloca */
     LLVMValueRef *vars;   /* by loop variable id: the current induction value */
     LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr;
+    LLVMValueRef in, out, ws, blob; /* the model's arguments, the weights */
+    const char *cpu, *features;
+    /* parallel loops: the enclosing loops' variables, the context the
+     * model passes (an alloca in its entry block) and its type */
+    int *outer;
+    int n_outer, max_outer, n_par;
+    LLVMValueRef par_ctx;
+    LLVMTypeRef par_ctx_type;
     ir_diag *d;
     int step;             /* the step being generated (data-error record) */
     bool failed;
@@ -540,10 +548,16 @@ static void gen_call(gen *g, const loop_stmt *s)
 }
 
 /* for (i = 0; i < extent; i++) as a bottom-tested loop (extent >= 1). */
+static void gen_par(gen *g, const loop_stmt *s);
+
 static void gen_for(gen *g, const loop_stmt *s)
 {
     if (s->extent <= 0)
         return;
+    if (s->parallel) {
+        gen_par(g, s);
+        return;
+    }
     LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
     LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "loop");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "loop.end");
@@ -551,7 +565,9 @@ static void gen_for(gen *g, const loop_stmt *s)
     LLVMPositionBuilderAtEnd(g->b, body);
     LLVMValueRef i = LLVMBuildPhi(g->b, g->i64, "i");
     g->vars[s->var] = i;
+    g->outer[g->n_outer++] = s->var;
     gen_block(g, &s->body);
+    g->n_outer--;
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
     LLVMValueRef next = LLVMBuildNUWAdd(g->b, i, ci64(g, 1), "");
     LLVMSetNSW(next, 1);
@@ -585,7 +601,7 @@ static void gen_check(gen *g, const loop_stmt *s)
     LLVMBuildCondBr(g->b, c, ok, fail);
     LLVMPositionBuilderAtEnd(g->b, fail);
     LLVMValueRef off = LLVMConstInt(g->i64, (unsigned long long)g->f->error_offset, 0);
-    LLVMValueRef rec = LLVMBuildGEP2(g->b, g->i8, LLVMGetParam(g->fn, 2), &off, 1, "");
+    LLVMValueRef rec = LLVMBuildGEP2(g->b, g->i8, g->ws, &off, 1, "");
     LLVMValueRef code = LLVMConstInt(g->i32, (unsigned long long)s->error, 0);
     LLVMBuildStore(g->b, code, rec);
     LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
@@ -628,10 +644,9 @@ static const loop_buf *root_of(const loop_buf *b)
 }
 
 /* Pointer to element 0 of a buffer that owns its storage. */
-static LLVMValueRef buffer_base(gen *g, const loop_buf *b, LLVMValueRef blob)
+static LLVMValueRef buffer_base(gen *g, const loop_buf *b)
 {
-    LLVMValueRef in = LLVMGetParam(g->fn, 0), out = LLVMGetParam(g->fn, 1);
-    LLVMValueRef ws = LLVMGetParam(g->fn, 2), idx;
+    LLVMValueRef in = g->in, out = g->out, ws = g->ws, blob = g->blob, idx;
     switch (b->kind) {
     case LOOP_BUF_INPUT:
     case LOOP_BUF_OUTPUT:
@@ -672,6 +687,60 @@ static LLVMValueRef weights_blob(gen *g)
     return gv;
 }
 
+/* Pointers to the buffers: all (used NULL) or those marked in used. */
+static void gen_bases(gen *g, const bool *used)
+{
+    const loop_func *f = g->f;
+    for (int i = 0; i < f->n_bufs; i++)
+        if (!f->bufs[i]->alias && (!used || used[i]))
+            g->base[i] = buffer_base(g, f->bufs[i]);
+    for (int i = 0; i < f->n_bufs; i++)
+        if (f->bufs[i]->alias && (!used || used[i])) /* a view starts where its storage starts */
+            g->base[i] = g->base[root_of(f->bufs[i])->id];
+}
+
+/* ---- parallel loops ---- */
+
+/* The deepest nest of loops around a parallel loop of b (*max), and
+ * whether b has one. */
+static bool par_depth(const loop_block *b, int depth, int *max)
+{
+    bool any = false;
+    for (int k = 0; k < b->n; k++) {
+        const loop_stmt *s = b->stmts[k];
+        if (s->kind == LOOP_STMT_FOR && s->parallel) {
+            *max = depth > *max ? depth : *max;
+            any = true;
+        } else if (s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF) {
+            any |= par_depth(&s->body, depth + (s->kind == LOOP_STMT_FOR), max);
+        }
+    }
+    return any;
+}
+
+/* The context the model hands its parallel loops, {inputs, outputs,
+ * workspace, enclosing loops' variables}, as an alloca in the entry block
+ * (the builder's position); none without parallel loops. */
+static void gen_par_ctx(gen *g)
+{
+    bool any = false;
+    for (int s = 0; s < g->f->n_steps; s++)
+        any |= par_depth(&g->f->steps[s]->body, 0, &g->max_outer);
+    if (!any)
+        return;
+    LLVMTypeRef fields[4] = {g->ptr, g->ptr, g->ptr,
+                             LLVMArrayType2(g->i64, (uint64_t)(g->max_outer ? g->max_outer : 1))};
+    g->par_ctx_type = LLVMStructTypeInContext(g->ctx, fields, 4, 0);
+    g->par_ctx = LLVMBuildAlloca(g->b, g->par_ctx_type, "par");
+}
+
+/* Address of the context's field (and element j of the variables). */
+static LLVMValueRef par_field(gen *g, LLVMValueRef ctx, unsigned field, int j)
+{
+    LLVMValueRef idx[3] = {ci32(g, 0), ci32(g, field), ci64(g, j)};
+    return LLVMBuildInBoundsGEP2(g->b, g->par_ctx_type, ctx, idx, field == 3 ? 3 : 2, "");
+}
+
 /* Entry block: workspace check, buffer pointers, locals. */
 static void gen_prologue(gen *g)
 {
@@ -687,20 +756,18 @@ static void gen_prologue(gen *g)
         g->locals[i] = LLVMBuildAlloca(g->b, t, "");
         LLVMBuildStore(g->b, LLVMConstNull(t), g->locals[i]);
     }
-    LLVMValueRef missing = LLVMBuildICmp(g->b, LLVMIntEQ, LLVMGetParam(g->fn, 2),
-                                         LLVMConstPointerNull(g->ptr), "");
+    g->in = LLVMGetParam(g->fn, 0);
+    g->out = LLVMGetParam(g->fn, 1);
+    g->ws = LLVMGetParam(g->fn, 2);
+    gen_par_ctx(g);
+    LLVMValueRef missing = LLVMBuildICmp(g->b, LLVMIntEQ, g->ws, LLVMConstPointerNull(g->ptr), "");
     if (f->workspace_bytes)
         LLVMBuildCondBr(g->b, missing, bad, run);
     else
         LLVMBuildBr(g->b, run);
     LLVMPositionBuilderAtEnd(g->b, run);
-    LLVMValueRef blob = g->w->bytes ? weights_blob(g) : NULL;
-    for (int i = 0; i < f->n_bufs; i++)
-        if (!f->bufs[i]->alias)
-            g->base[i] = buffer_base(g, f->bufs[i], blob);
-    for (int i = 0; i < f->n_bufs; i++)
-        if (f->bufs[i]->alias) /* a view starts where its storage starts */
-            g->base[i] = g->base[root_of(f->bufs[i])->id];
+    g->blob = g->w->bytes ? weights_blob(g) : NULL;
+    gen_bases(g, NULL);
 }
 
 static void set_attr(gen *g, const char *key, const char *value)
@@ -710,19 +777,25 @@ static void set_attr(gen *g, const char *key, const char *value)
     LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex, a);
 }
 
-/* Adds the function NAME (params as NAME_run_v's) as g->fn, with the
- * host CPU's attributes. */
-static void add_function(gen *g, const char *name, const char *cpu, const char *features)
+/* Adds the function NAME of type fty as g->fn, with the host CPU's
+ * attributes. */
+static void add_function_typed(gen *g, const char *name, LLVMTypeRef fty)
 {
-    LLVMTypeRef params[3] = {g->ptr, g->ptr, g->ptr};
-    g->fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->i32, params, 3, 0));
-    set_attr(g, "target-cpu", cpu);
-    set_attr(g, "target-features", features);
+    g->fn = LLVMAddFunction(g->mod, name, fty);
+    set_attr(g, "target-cpu", g->cpu);
+    set_attr(g, "target-features", g->features);
     /* LLVM's default on AVX-512 parts is 256-bit vectors */
     set_attr(g, "prefer-vector-width", "512");
     unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
     LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
                             LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
+}
+
+/* Adds the function NAME (params as NAME_run_v's) as g->fn. */
+static void add_function(gen *g, const char *name)
+{
+    LLVMTypeRef params[3] = {g->ptr, g->ptr, g->ptr};
+    add_function_typed(g, name, LLVMFunctionType(g->i32, params, 3, 0));
 }
 
 /* Ahead of time: the exported constant `const int64_t NAME_workspace_bytes`,
@@ -740,14 +813,14 @@ static void add_workspace_size(gen *g)
 /* NAME_run_v(inputs, outputs, workspace): the model on threads threads,
  * the calling thread's count set around it and restored (the runtime's
  * loomrt_threads_swap; the C backend's NAME_run does the same). */
-static void add_entry(gen *g, int threads, const char *cpu, const char *features)
+static void add_entry(gen *g, int threads)
 {
     char name[512];
     snprintf(name, sizeof name, "%s_run_v", g->f->name);
     LLVMTypeRef params[3] = {g->ptr, g->ptr, g->ptr};
     LLVMTypeRef fty = LLVMFunctionType(g->i32, params, 3, 0);
     LLVMValueRef model = g->fn;
-    add_function(g, name, cpu, features); /* the model is inlined here */
+    add_function(g, name); /* the model is inlined here */
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
     LLVMValueRef count = LLVMConstInt(g->i32, (unsigned long long)(threads > 0 ? threads : 1), 0);
     LLVMValueRef prev = call_named(g, "loomrt_threads_swap", g->i32, &count, 1);
@@ -756,6 +829,129 @@ static void add_entry(gen *g, int threads, const char *cpu, const char *features
     LLVMValueRef status = LLVMBuildCall2(g->b, fty, model, args, 3, "");
     call_named(g, "loomrt_threads_swap", g->i32, &prev, 1);
     LLVMBuildRet(g->b, status);
+}
+
+typedef struct par_use {
+    bool *buf, *local;
+} par_use;
+
+static void par_use_buf(loop_walker *w, const loop_buf *b)
+{
+    ((par_use *)w->ctx)->buf[b->id] = true;
+}
+
+static void par_use_expr(loop_walker *w, const loop_expr *x)
+{
+    if (x->kind == LOOP_EXPR_LOCAL)
+        ((par_use *)w->ctx)->local[x->id] = true;
+}
+
+static void par_use_stmt(loop_walker *w, const loop_stmt *s)
+{
+    if (s->kind == LOOP_STMT_SET)
+        ((par_use *)w->ctx)->local[s->local] = true;
+}
+
+/* The outlined body's entry: the model's arguments and the enclosing
+ * loops' variables read from the context, its own locals and buffer
+ * pointers (those the body uses). */
+static void gen_par_entry(gen *g, const par_use *u)
+{
+    LLVMValueRef ctx = LLVMGetParam(g->fn, 0);
+    g->in = LLVMBuildLoad2(g->b, g->ptr, par_field(g, ctx, 0, 0), "inputs");
+    g->out = LLVMBuildLoad2(g->b, g->ptr, par_field(g, ctx, 1, 0), "outputs");
+    g->ws = LLVMBuildLoad2(g->b, g->ptr, par_field(g, ctx, 2, 0), "workspace");
+    for (int j = 0; j < g->n_outer; j++)
+        g->vars[g->outer[j]] = LLVMBuildLoad2(g->b, g->i64, par_field(g, ctx, 3, j), "");
+    for (int i = 0; i < g->f->n_locals; i++) {
+        if (!u->local[i])
+            continue;
+        LLVMTypeRef t = type_of(g, g->f->locals[i].dtype);
+        g->locals[i] = LLVMBuildAlloca(g->b, t, "");
+        LLVMBuildStore(g->b, LLVMConstNull(t), g->locals[i]);
+    }
+    for (int i = 0; i < g->f->n_bufs; i++)
+        if (u->buf[i] && g->f->bufs[i]->alias)
+            u->buf[root_of(g->f->bufs[i])->id] = true;
+    gen_bases(g, u->buf);
+}
+
+/* The loop over [lo, hi) of the outlined body (top tested: a host's
+ * parallel-for may hand out an empty range). */
+static void gen_par_loop(gen *g, const loop_stmt *s)
+{
+    LLVMValueRef lo = LLVMGetParam(g->fn, 1), hi = LLVMGetParam(g->fn, 2);
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "par.loop");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "par.end");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, lo, hi, ""), body, done);
+    LLVMPositionBuilderAtEnd(g->b, body);
+    LLVMValueRef i = LLVMBuildPhi(g->b, g->i64, "i");
+    g->vars[s->var] = i;
+    gen_block(g, &s->body);
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    LLVMValueRef next = LLVMBuildNSWAdd(g->b, i, ci64(g, 1), "");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, next, hi, ""), body, done);
+    LLVMValueRef in_vals[2] = {lo, next};
+    LLVMBasicBlockRef in_blocks[2] = {pre, latch};
+    LLVMAddIncoming(i, in_vals, in_blocks, 2);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    LLVMBuildRet(g->b, ci32(g, 0));
+}
+
+/* Parallel loop s's body as the internal function NAME_parK(ctx, lo, hi)
+ * (the runtime's loomrt_range_fn), generated with the model's state put
+ * aside; u gets what the body references. */
+static LLVMValueRef gen_par_fn(gen *g, const loop_stmt *s, par_use *u)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s_par%d", g->f->name, g->n_par++);
+    LLVMValueRef model = g->fn, in = g->in, out = g->out, ws = g->ws;
+    LLVMBasicBlockRef at = LLVMGetInsertBlock(g->b);
+    loop_walker w = {.stmt = par_use_stmt, .expr = par_use_expr, .buf = par_use_buf, .ctx = u};
+    loop_walk_block(&w, &s->body);
+    LLVMTypeRef params[3] = {g->ptr, g->i64, g->i64};
+    add_function_typed(g, name, LLVMFunctionType(g->i32, params, 3, 0));
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    LLVMValueRef fn = g->fn;
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    gen_par_entry(g, u);
+    gen_par_loop(g, s);
+    g->fn = model, g->in = in, g->out = out, g->ws = ws;
+    LLVMPositionBuilderAtEnd(g->b, at);
+    return fn;
+}
+
+/* A parallel loop: its body outlined (gen_par_fn), then in the model the
+ * context filled and loomrt_parallel_for over the trip count. The body
+ * has no check, so the status is always 0. The model's buffer pointers,
+ * locals and enclosing variables are put aside while the body is made. */
+static void gen_par(gen *g, const loop_stmt *s)
+{
+    const loop_func *f = g->f;
+    LLVMValueRef *base = g->base, *locals = g->locals, *vars = g->vars;
+    par_use u = {ir_calloc((size_t)f->n_bufs + 1, 1), ir_calloc((size_t)f->n_locals + 1, 1)};
+    g->base = ir_calloc((size_t)f->n_bufs + 1, sizeof *g->base);
+    g->locals = ir_calloc((size_t)f->n_locals + 1, sizeof *g->locals);
+    g->vars = ir_calloc((size_t)f->n_vars + 1, sizeof *g->vars);
+    LLVMValueRef fn = NULL;
+    if (!u.buf || !u.local || !g->base || !g->locals || !g->vars) {
+        ir_diag_errorf(g->d, "%s: out of memory in the LLVM backend", f->name);
+        g->failed = true;
+    } else {
+        fn = gen_par_fn(g, s, &u);
+    }
+    ir_free(u.buf), ir_free(u.local), ir_free(g->base), ir_free(g->locals), ir_free(g->vars);
+    g->base = base, g->locals = locals, g->vars = vars;
+    if (!fn)
+        return;
+    LLVMBuildStore(g->b, g->in, par_field(g, g->par_ctx, 0, 0));
+    LLVMBuildStore(g->b, g->out, par_field(g, g->par_ctx, 1, 0));
+    LLVMBuildStore(g->b, g->ws, par_field(g, g->par_ctx, 2, 0));
+    for (int j = 0; j < g->n_outer; j++)
+        LLVMBuildStore(g->b, g->vars[g->outer[j]], par_field(g, g->par_ctx, 3, j));
+    LLVMValueRef args[3] = {ci64(g, s->extent), fn, g->par_ctx};
+    call_named(g, "loomrt_parallel_for", g->i32, args, 3);
 }
 
 static void gen_types(gen *g)
@@ -773,12 +969,14 @@ static void gen_types(gen *g)
 loom_status be_llvm_gen(const loop_func *f, LLVMModuleRef mod, const be_llvm_weights *w,
                         const char *cpu, const char *features, int threads, ir_diag *d)
 {
-    gen g = {.f = f, .w = w, .mod = mod, .ctx = LLVMGetModuleContext(mod), .d = d};
+    gen g = {.f = f, .w = w, .mod = mod, .ctx = LLVMGetModuleContext(mod), .d = d, .cpu = cpu,
+             .features = features};
     g.base = ir_calloc((size_t)f->n_bufs + 1, sizeof *g.base);
     g.locals = ir_calloc((size_t)f->n_locals + 1, sizeof *g.locals);
     g.vars = ir_calloc((size_t)f->n_vars + 1, sizeof *g.vars);
+    g.outer = ir_calloc((size_t)f->n_vars + 1, sizeof *g.outer);
     loom_status st = LOOM_STATUS_OK;
-    if (!g.base || !g.locals || !g.vars) {
+    if (!g.base || !g.locals || !g.vars || !g.outer) {
         ir_diag_errorf(d, "%s: out of memory in the LLVM backend", f->name);
         st = LOOM_STATUS_NOMEM;
     } else {
@@ -786,7 +984,7 @@ loom_status be_llvm_gen(const loop_func *f, LLVMModuleRef mod, const be_llvm_wei
         g.b = LLVMCreateBuilderInContext(g.ctx);
         char name[512];
         snprintf(name, sizeof name, "%s_model", f->name);
-        add_function(&g, name, cpu, features);
+        add_function(&g, name);
         LLVMSetLinkage(g.fn, LLVMInternalLinkage);
         if (w->global)
             add_workspace_size(&g);
@@ -796,13 +994,14 @@ loom_status be_llvm_gen(const loop_func *f, LLVMModuleRef mod, const be_llvm_wei
             gen_block(&g, &f->steps[s]->body);
         }
         LLVMBuildRet(g.b, LLVMConstInt(g.i32, 0, 0));
-        add_entry(&g, threads, cpu, features);
+        add_entry(&g, threads);
         LLVMDisposeBuilder(g.b);
         st = g.failed ? LOOM_STATUS_INTERNAL : LOOM_STATUS_OK;
     }
     ir_free(g.base);
     ir_free(g.locals);
     ir_free(g.vars);
+    ir_free(g.outer);
     return st;
 }
 

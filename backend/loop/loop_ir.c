@@ -191,13 +191,13 @@ void loop_check(loop_func *f, loop_block *b, loop_expr *cond, loop_error error)
     s->error = error;
 }
 
-static bool block_has_checks(const loop_block *b)
+bool loop_block_has_checks(const loop_block *b)
 {
     for (int k = 0; k < b->n; k++) {
         const loop_stmt *s = b->stmts[k];
         if (s->kind == LOOP_STMT_CHECK)
             return true;
-        if ((s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF) && block_has_checks(&s->body))
+        if ((s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF) && loop_block_has_checks(&s->body))
             return true;
     }
     return false;
@@ -206,7 +206,7 @@ static bool block_has_checks(const loop_block *b)
 bool loop_has_checks(const loop_func *f)
 {
     for (int s = 0; s < f->n_steps; s++)
-        if (block_has_checks(&f->steps[s]->body))
+        if (loop_block_has_checks(&f->steps[s]->body))
             return true;
     return false;
 }

@@ -303,6 +303,7 @@ struct loop_stmt {
     loop_stmt_kind kind;
     int var;             /* FOR */
     int64_t extent;      /* FOR */
+    bool parallel;       /* FOR: iterations split over threads (loop_parallel.c) */
     loop_block body;     /* FOR, IF */
     loop_expr *cond;     /* IF, CHECK (must hold to go on) */
     loop_error error;    /* CHECK */
@@ -390,6 +391,8 @@ int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out);
 void loop_check(loop_func *f, loop_block *b, loop_expr *cond, loop_error error);
 /* True when some step of f contains a CHECK. */
 bool loop_has_checks(const loop_func *f);
+/* True when block b (or a block nested in it) contains a CHECK. */
+bool loop_block_has_checks(const loop_block *b);
 
 /* Index helpers. */
 loop_index loop_idx_const(int64_t offset);
@@ -418,6 +421,12 @@ void loop_print(const loop_func *f, FILE *out);
  * bounds for all iterations (affine bounds), dtypes consistent, kernel
  * argument counts, arena slices inside the workspace. Reports to d. */
 loom_status loop_verify(const loop_func *f, ir_diag *d);
+
+/* Marks the outermost loops whose iterations are independent and whose
+ * work is at least LOOP_PARALLEL_MIN_WORK units (loop_parallel.c; the
+ * rule is docs/loop-ir.md's). *marked gets how many (may be NULL). */
+#define LOOP_PARALLEL_MIN_WORK (1 << 16)
+loom_status loop_parallelize(loop_func *f, int *marked, ir_diag *d);
 
 /* Places every arena buffer of f at an offset in one workspace: liveness
  * over the step order, in-place reuse where an elementwise step's input

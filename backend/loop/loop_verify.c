@@ -18,6 +18,7 @@ typedef struct vctx {
     int64_t *extent; /* by var: trip count while bound, 0 when not bound */
     const char *step;
     int guarded;     /* depth of enclosing ifs */
+    int parallel;    /* depth of enclosing parallel loops */
     int errors;
 } vctx;
 
@@ -162,8 +163,12 @@ static void check_block(vctx *c, const loop_block *b)
                 fail(c, "loop variable rebound or non-positive trip count");
                 break;
             }
+            if (s->parallel && (c->parallel || loop_block_has_checks(&s->body)))
+                fail(c, "parallel loop nested in another or containing a check");
             c->extent[s->var] = s->extent;
+            c->parallel += s->parallel;
             check_block(c, &s->body);
+            c->parallel -= s->parallel;
             c->extent[s->var] = 0;
             break;
         case LOOP_STMT_IF:

@@ -36,7 +36,10 @@ static void walk_stmt(loop_walker *w, const loop_stmt *s)
     if (w->stmt)
         w->stmt(w, s);
     switch (s->kind) {
-    case LOOP_STMT_FOR: loop_walk_block(w, &s->body); return;
+    case LOOP_STMT_FOR:
+        if (!s->parallel || !w->skip_parallel)
+            loop_walk_block(w, &s->body);
+        return;
     case LOOP_STMT_IF:
         loop_walk_expr(w, s->cond);
         loop_walk_block(w, &s->body);

@@ -22,6 +22,7 @@ struct loop_walker {
     void (*buf)(loop_walker *w, const loop_buf *b);
     void *ctx;
     int step; /* loop_walk_func: index of the step being walked */
+    bool skip_parallel; /* visit a parallel loop, not its body */
 };
 
 void loop_walk_expr(loop_walker *w, const loop_expr *x);

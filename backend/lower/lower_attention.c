@@ -3,8 +3,10 @@
  * leading (batch, head) dims around one LOOP_KERNEL_ATTENTION call per
  * head, loomrt_attention's tiled online softmax (runtime/
  * loomrt_attention.c). The call's scratch is one score tile and the
- * head's K and V packed (loomrt_attention_work_size), so the step's
- * workspace grows with Sk x (D + Dv), not with Sq x Sk. The mask's slice per head follows its broadcast
+ * head's K and V packed (loomrt_attention_work_size) per head of the
+ * innermost leading dim, so the step's workspace grows with Sk x (D + Dv),
+ * not with Sq x Sk, and the heads' iterations are independent: the loop
+ * over them runs in parallel (loop_parallel.c). The mask's slice per head follows its broadcast
  * strides; within a head its row and column strides go to the kernel (0
  * where the mask broadcasts, as BERT's [B, 1, 1, S] padding mask does).
  */
@@ -52,14 +54,18 @@ loom_status lower_fused_attention(lower_ctx *c, const ir_node *n, loop_step *ste
     ir_attention_geometry(n, &ag);
     int vars[IR_MAX_RANK];
     loop_block *b = lower_nest(c, &step->body, ag.lead, n->inputs[0]->shape.dims, vars);
-    loop_buf *work = lower_scratch(c, "attn_work", IR_DTYPE_F32,
-                                   loomrt_attention_work_size(ag.sq, ag.sk, ag.d, ag.dv));
+    int64_t ws = loomrt_attention_work_size(ag.sq, ag.sk, ag.d, ag.dv);
+    int64_t heads = ag.lead ? n->inputs[0]->shape.dims[ag.lead - 1] : 1;
+    loop_buf *work = lower_scratch(c, "attn_work", IR_DTYPE_F32, heads * ws);
+    loop_index work_at = loop_idx_const(0);
+    if (ag.lead)
+        loop_idx_add(&work_at, vars[ag.lead - 1], ws);
     loop_attention a = {
         .q = head_slice(c, n->inputs[0], &ag, vars),
         .k = head_slice(c, n->inputs[1], &ag, vars),
         .v = head_slice(c, n->inputs[2], &ag, vars),
         .y = head_slice(c, n->outputs[0], &ag, vars),
-        .work = {work, loop_idx_const(0)},
+        .work = {work, work_at},
         .sq = ag.sq, .sk = ag.sk, .d = ag.d, .dv = ag.dv,
         .ldq = ag.d, .ldk = ag.d, .ldv = ag.dv, .ldy = ag.dv,
         .causal = ag.causal, .scale = ag.scale,

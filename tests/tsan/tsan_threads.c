@@ -1,0 +1,173 @@
+/* The threading code under ThreadSanitizer, without Criterion (its
+ * fork-server arena does not start under TSan): the runtime's pool and a
+ * depthwise convolution and col2im at 1, 2, 3 and 7 threads, then a model
+ * with parallel loops (elementwise, reduction, attention heads) JIT-
+ * compiled for 2 threads and run by three callers at once, each on its
+ * own workspace, against the 1-thread model bit for bit. Exits non-zero on
+ * a mismatch; TSan reports a race itself (make test-tsan). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loom.h"
+#include "loomrt.h"
+
+static int failures;
+
+#define CHECK(c, ...)                                  \
+    do {                                               \
+        if (!(c)) {                                    \
+            fprintf(stderr, "tsan_threads: " __VA_ARGS__); \
+            fprintf(stderr, "\n");                     \
+            failures++;                                \
+        }                                              \
+    } while (0)
+
+static float *rand_floats(size_t n, unsigned seed)
+{
+    float *x = malloc(n * sizeof *x);
+    for (size_t k = 0; k < n; k++) {
+        seed = seed * 1103515245u + 12345u;
+        x[k] = (float)(seed >> 8 & 0xffff) / 32768.0f - 1.0f;
+    }
+    return x;
+}
+
+static int sum_task(void *arg, int64_t lo, int64_t hi)
+{
+    int64_t *v = arg;
+    for (int64_t i = lo; i < hi; i++)
+        v[i] = i * i;
+    return 0;
+}
+
+/* Depthwise conv (13 channels, 65 x 67) and col2im (16 channels) at
+ * threads threads into y and out. */
+static void kernels(int threads, float *y, float *out)
+{
+    float *x = rand_floats(13 * 65 * 67, 1), *w = rand_floats(13 * 9, 2);
+    float *col = rand_floats(16 * 9 * 37 * 37, 3);
+    int64_t ns = loomrt_dwconv_scratch(3, 3, 65, 67, 1, 1, 1, 1);
+    float *scratch = calloc((size_t)ns, sizeof *scratch);
+    loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
+    loomrt_dwconv(x, w, y, scratch, 13, 1, 65, 67, 3, 3, 65, 67, 1, 1, 1, 1, 1, 1, NULL, NULL, 0,
+                  0.0f, 0.0f);
+    memset(out, 0, 16 * 75 * 75 * sizeof *out);
+    loomrt_col2im(col, 16, 37, 37, 3, 3, 75, 75, 0, 0, 2, 2, 1, 1, out);
+    int64_t v[1000];
+    loomrt_parallel_for(1000, sum_task, v);
+    loomrt_threads_leave(prev);
+    for (int i = 0; i < 1000; i++)
+        CHECK(v[i] == (int64_t)i * i, "parallel-for missed index %d", i);
+    free(x), free(w), free(col), free(scratch);
+}
+
+static const char *model =
+    "graph @tsan(%x: f32[4,37,531], %q: f32[1,3,37,16], %k: f32[1,3,41,16], "
+    "%v: f32[1,3,41,16]) {\n"
+    "  %s = Sigmoid(%x)\n"
+    "  %m = ReduceMean(%s) {axes = [2], keepdims = 0}\n"
+    "  %a = FusedAttention(%q, %k, %v)\n"
+    "  return %s, %m, %a\n}\n";
+
+typedef struct caller {
+    const loom_compiled *c;
+    float *in[4], *out[3];
+    size_t bytes[3];
+    loom_status st;
+} caller;
+
+static void *run_caller(void *arg)
+{
+    caller *r = arg;
+    loom_workspace *w = NULL;
+    loom_diag d;
+    r->st = loom_workspace_new(r->c, &w, &d);
+    if (r->st == LOOM_STATUS_OK)
+        r->st = loom_run(r->c, w, (const void *const *)r->in, 4, (void *const *)r->out, 3, &d);
+    loom_workspace_free(w);
+    return NULL;
+}
+
+static loom_compiled *compile(int threads)
+{
+    loom_model *m = NULL;
+    loom_compiled *c = NULL;
+    loom_diag d;
+    if (loom_model_load_memory(model, strlen(model), LOOM_FORMAT_LIR, NULL, NULL, &m, &d)) {
+        fprintf(stderr, "tsan_threads: %s\n", d.message);
+        return NULL;
+    }
+    loom_compile_options o = loom_compile_options_default();
+    o.backend = LOOM_BACKEND_JIT;
+    o.threads = threads;
+    if (loom_compile(m, &o, &c, &d) != LOOM_STATUS_OK)
+        fprintf(stderr, "tsan_threads: %s\n", d.message);
+    loom_model_free(m);
+    return c;
+}
+
+static void setup(caller *r, const loom_compiled *c, float *const *in)
+{
+    loom_tensor_info info;
+    loom_diag d;
+    r->c = c;
+    for (int i = 0; i < 4; i++)
+        r->in[i] = in[i];
+    for (int o = 0; o < 3; o++) {
+        loom_output_info(c, o, &info, &d);
+        r->bytes[o] = info.bytes;
+        r->out[o] = calloc(1, info.bytes);
+    }
+}
+
+static void models(void)
+{
+    static const size_t n_in[4] = {4 * 37 * 531, 3 * 37 * 16, 3 * 41 * 16, 3 * 41 * 16};
+    float *in[4];
+    for (int i = 0; i < 4; i++)
+        in[i] = rand_floats(n_in[i], 10u + (unsigned)i);
+    loom_compiled *one = compile(1), *two = compile(2);
+    CHECK(one && two, "the model did not compile");
+    if (!one || !two)
+        return;
+    caller want, r[3];
+    setup(&want, one, in);
+    run_caller(&want);
+    pthread_t t[3];
+    for (int k = 0; k < 3; k++) {
+        setup(&r[k], two, in);
+        pthread_create(&t[k], NULL, run_caller, &r[k]);
+    }
+    for (int k = 0; k < 3; k++) {
+        pthread_join(t[k], NULL);
+        CHECK(r[k].st == LOOM_STATUS_OK, "caller %d failed", k);
+        for (int o = 0; o < 3; o++) {
+            CHECK(memcmp(r[k].out[o], want.out[o], want.bytes[o]) == 0,
+                  "caller %d: output %d at 2 threads differs from 1", k, o);
+            free(r[k].out[o]);
+        }
+    }
+    for (int o = 0; o < 3; o++)
+        free(want.out[o]);
+    for (int i = 0; i < 4; i++)
+        free(in[i]);
+    loom_compiled_free(one);
+    loom_compiled_free(two);
+}
+
+int main(void)
+{
+    static float y1[13 * 65 * 67], o1[16 * 75 * 75], y[13 * 65 * 67], o[16 * 75 * 75];
+    static const int counts[] = {2, 3, 7};
+    kernels(1, y1, o1);
+    for (int k = 0; k < 3; k++) {
+        kernels(counts[k], y, o);
+        CHECK(memcmp(y, y1, sizeof y) == 0, "dwconv at %d threads differs", counts[k]);
+        CHECK(memcmp(o, o1, sizeof o) == 0, "col2im at %d threads differs", counts[k]);
+    }
+    models();
+    printf("tsan_threads: %s\n", failures ? "FAILED" : "ok");
+    return failures != 0;
+}
