@@ -126,6 +126,10 @@ static int64_t par_call_work(const loop_stmt *s)
         const loop_conv2d *g = &s->call.dwconv.g;
         return g->channels * g->kh * g->kw * g->oh * g->ow;
     }
+    case LOOP_KERNEL_CONV2D: {
+        const loop_conv2d *g = &s->call.conv.g;
+        return s->call.conv.m * g->channels * g->kh * g->kw * g->oh * g->ow;
+    }
     case LOOP_KERNEL_ATTENTION: {
         const loop_attention *a = &s->call.attention;
         return a->sq * a->sk * (a->d + a->dv);
