@@ -1125,7 +1125,7 @@ static void gemm_packed_blocked(int transA, int transC, int64_t M, int64_t N, in
  * sequence of multiply-adds whatever the split, and gets the same
  * epilogue, so the result is the single-threaded one, bit for bit. */
 #define GEMM_PAR_ROWS 12
-#define GEMM_PAR_COLS 32
+#define GEMM_PAR_COLS 128
 /* Multiply-adds per thread below which a product stays on one thread:
  * waking a worker costs a few microseconds. */
 #define GEMM_PAR_MIN ((int64_t)1 << 18)

@@ -30,7 +30,7 @@ static fe_npy read_npy(const char *path)
     return a;
 }
 
-static loom_compiled *compile_mnist_threads(loom_backend b, int threads)
+static loom_compiled *compile_mnist_threads(loom_backend b, int threads, bool standalone)
 {
     loom_model *m = NULL;
     loom_diag dg;
@@ -38,6 +38,7 @@ static loom_compiled *compile_mnist_threads(loom_backend b, int threads)
     loom_compile_options o = loom_compile_options_default();
     o.backend = b;
     o.threads = threads;
+    o.standalone = standalone;
     loom_compiled *c = NULL;
     cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_OK, "%s", dg.message);
     loom_model_free(m); /* the compiled model does not need it */
@@ -46,7 +47,7 @@ static loom_compiled *compile_mnist_threads(loom_backend b, int threads)
 
 static loom_compiled *compile_mnist(loom_backend b)
 {
-    return compile_mnist_threads(b, 0);
+    return compile_mnist_threads(b, 0, false);
 }
 
 /* Runs c once on w with the example's input; checks probs against onnxruntime's. */
@@ -155,11 +156,14 @@ static void check_threads(loom_backend b)
 /* Four callers at once, each on its own workspace, the model compiled for
  * 2 threads (the runtime's pool, shared: one caller's kernels get it, the
  * others run theirs on their own thread): every run gives the 1-thread
- * model's outputs, bit for bit. */
-static void check_pool(loom_backend b)
+ * model's outputs, bit for bit with loom's kernels (standalone); a build
+ * with OpenBLAS may hand large GEMMs to it, whose threaded products round
+ * differently (docs/emitted-c.md), so there within 1e-5 relative. */
+static void check_pool(loom_backend b, bool standalone)
 {
     fe_npy in = read_npy(MNIST_DIR "input_image.npy");
-    loom_compiled *one = compile_mnist_threads(b, 1), *c = compile_mnist_threads(b, 2);
+    loom_compiled *one = compile_mnist_threads(b, 1, standalone);
+    loom_compiled *c = compile_mnist_threads(b, 2, standalone);
     job want = {.c = one, .in = &in}, jobs[4];
     run_job(&want);
     cr_assert_eq(want.st, LOOM_STATUS_OK);
@@ -172,8 +176,12 @@ static void check_pool(loom_backend b)
         pthread_join(t[i], NULL);
     for (int i = 0; i < 4; i++) {
         cr_assert_eq(jobs[i].st, LOOM_STATUS_OK);
-        cr_assert(memcmp(jobs[i].probs, want.probs, sizeof want.probs) == 0,
-                  "caller %d: 2 threads differ from 1", i);
+        if (standalone)
+            cr_assert(memcmp(jobs[i].probs, want.probs, sizeof want.probs) == 0,
+                      "caller %d: 2 threads differ from 1", i);
+        for (int k = 0; k < 10; k++)
+            cr_assert_leq(fabsf(jobs[i].probs[k] - want.probs[k]), 1e-7f + 1e-5f * fabsf(want.probs[k]),
+                          "caller %d: 2 threads differ from 1 beyond rounding", i);
     }
     loom_compiled_free(one);
     loom_compiled_free(c);
@@ -181,8 +189,9 @@ static void check_pool(loom_backend b)
 }
 
 Test(api, threads_interp) { check_threads(LOOM_BACKEND_INTERP); }
-Test(api, pool_c) { check_pool(LOOM_BACKEND_C); }
-Test(api, pool_jit) { check_pool(LOOM_BACKEND_JIT); }
+Test(api, pool_c_standalone) { check_pool(LOOM_BACKEND_C, true); }
+Test(api, pool_c) { check_pool(LOOM_BACKEND_C, false); }
+Test(api, pool_jit) { check_pool(LOOM_BACKEND_JIT, false); }
 Test(api, threads_c) { check_threads(LOOM_BACKEND_C); }
 Test(api, threads_jit) { check_threads(LOOM_BACKEND_JIT); }
 
