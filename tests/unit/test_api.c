@@ -129,22 +129,30 @@ static void *run_job(void *arg)
     return NULL;
 }
 
+/* Runs c from four threads at once, one job each, and checks every run
+ * succeeded. */
+static void run_callers(const loom_compiled *c, const fe_npy *in, job jobs[4])
+{
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (job){.c = c, .in = in};
+        cr_assert_eq(pthread_create(&t[i], NULL, run_job, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(jobs[i].st, LOOM_STATUS_OK, "caller %d: %s", i, loom_status_name(jobs[i].st));
+}
+
 static void check_threads(loom_backend b)
 {
     fe_npy in = read_npy(MNIST_DIR "input_image.npy");
     fe_npy ref = read_npy(MNIST_DIR "expected_probs.npy");
     loom_compiled *c = compile_mnist(b);
     job jobs[4];
-    pthread_t t[4];
-    for (int i = 0; i < 4; i++) {
-        jobs[i] = (job){.c = c, .in = &in};
-        cr_assert_eq(pthread_create(&t[i], NULL, run_job, &jobs[i]), 0);
-    }
-    for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
+    run_callers(c, &in, jobs);
     const float *r = ref.data;
     for (int i = 0; i < 4; i++) {
-        cr_assert_eq(jobs[i].st, LOOM_STATUS_OK);
         for (int k = 0; k < 10; k++)
             cr_assert_leq(fabsf(jobs[i].probs[k] - r[k]), 1e-5f + 1e-4f * fabsf(r[k]));
     }
@@ -167,20 +175,14 @@ static void check_pool(loom_backend b, bool standalone)
     job want = {.c = one, .in = &in}, jobs[4];
     run_job(&want);
     cr_assert_eq(want.st, LOOM_STATUS_OK);
-    pthread_t t[4];
+    run_callers(c, &in, jobs);
     for (int i = 0; i < 4; i++) {
-        jobs[i] = (job){.c = c, .in = &in};
-        cr_assert_eq(pthread_create(&t[i], NULL, run_job, &jobs[i]), 0);
-    }
-    for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
-    for (int i = 0; i < 4; i++) {
-        cr_assert_eq(jobs[i].st, LOOM_STATUS_OK);
         if (standalone)
             cr_assert(memcmp(jobs[i].probs, want.probs, sizeof want.probs) == 0,
                       "caller %d: 2 threads differ from 1", i);
         for (int k = 0; k < 10; k++)
-            cr_assert_leq(fabsf(jobs[i].probs[k] - want.probs[k]), 1e-7f + 1e-5f * fabsf(want.probs[k]),
+            cr_assert_leq(fabsf(jobs[i].probs[k] - want.probs[k]),
+                          1e-7f + 1e-5f * fabsf(want.probs[k]),
                           "caller %d: 2 threads differ from 1 beyond rounding", i);
     }
     loom_compiled_free(one);
