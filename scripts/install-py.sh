@@ -17,7 +17,9 @@ if [ "${1:-}" = keras ]; then
     mods="$mods keras h5py torch"
     pkgs="$pkgs keras h5py torch"
 fi
-if python3 -c "import $(echo $mods | tr ' ' ',')" 2>/dev/null; then
+# keras 3 refuses to import without a backend it can find: the check uses
+# torch, as scripts/gen_keras.py does.
+if KERAS_BACKEND=torch python3 -c "import $(echo $mods | tr ' ' ',')" 2>/dev/null; then
     exit 0
 fi
 # shellcheck disable=SC2086
