@@ -823,19 +823,6 @@ Test(lower_elementwise, identity_dropout)
 
 /* ---- loop structure ---- */
 
-/* Lowers g (inferred) and returns the loop function. */
-static loop_func *lower_ok(ir_graph *g)
-{
-    ir_diag d;
-    ir_diag_init(&d);
-    loop_func *f = NULL;
-    loom_status st = lower_graph(g, "m", &f, &d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "lowering failed: %s", d.text ? d.text : "");
-    cr_assert_eq(loop_verify(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
-    ir_diag_free(&d);
-    return f;
-}
-
 /* Trip counts of the first chain of nested loops of step s. */
 static int loop_chain(const loop_step *s, int64_t *ext, int max)
 {
@@ -862,7 +849,7 @@ Test(lower_elementwise, loop_structure)
     reduce(g, IR_OP_REDUCE_SUM, a, D(1), 1, 0, "keep_inner");
     reduce(g, IR_OP_REDUCE_SUM, a, D(-1), 1, 0, "reduce_inner");
     tl_infer_ok(g);
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     cr_assert_eq(f->n_steps, 5);
     int64_t e[8];
     cr_assert_eq(loop_chain(f->steps[0], e, 8), 1);

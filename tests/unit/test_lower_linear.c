@@ -51,29 +51,6 @@ static const char *nm(char *buf, size_t size, const char *prefix, const char *su
     return buf;
 }
 
-/* Lowers g without folding; must succeed and verify. */
-static loop_func *lower_ok(const ir_graph *g)
-{
-    ir_diag d;
-    ir_diag_init(&d);
-    loop_func *f = NULL;
-    loom_status st = lower_graph(g, "m", &f, &d);
-    if (!st)
-        st = loop_verify(f, &d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "lowering failed: %s", d.text ? d.text : "");
-    ir_diag_free(&d);
-    return f;
-}
-
-static const loop_step *find_step(const loop_func *f, const char *node_name)
-{
-    for (int i = 0; i < f->n_steps; i++)
-        if (strcmp(f->steps[i]->node_name, node_name) == 0)
-            return f->steps[i];
-    cr_assert_fail("no step for node %s", node_name);
-    return NULL;
-}
-
 /* Counts SGEMM calls (either kernel: SGEMM_PACKED for a constant B) in
  * b: *top those outside any loop, *in_loops the others (a call inside
  * loops of depth k is counted once). */
@@ -169,9 +146,9 @@ Test(lower_linear, gemm_large)
     ir_node_set_int(g, n, "transB", 1);
     ir_node_set_float(g, n, "alpha", 0.5f);
     tl_infer_ok(g);
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     int top = 0, inner = 0;
-    count_sgemm(&find_step(f, "big")->body, 0, &top, &inner);
+    count_sgemm(&tl_find_step(f, "big")->body, 0, &top, &inner);
     cr_assert_eq(top, 1);
     cr_assert_eq(inner, 0);
     loop_func_free(f);
@@ -207,7 +184,7 @@ Test(lower_linear, matmul_forms)
     add_matmul(g, "same", 3, DIMS(3, 2, 6), 3, DIMS(3, 6, 2)); /* plain batched */
     add_matmul(g, "k0", 2, DIMS(3, 0), 2, DIMS(0, 2));         /* K = 0: zeros */
     tl_infer_ok(g);
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     static const struct {
         const char *node;
         int top, inner;
@@ -216,7 +193,7 @@ Test(lower_linear, matmul_forms)
                 {"ab", 0, 1}, {"vb", 0, 1},   {"b4", 0, 1}, {"same", 0, 1}, {"k0", 0, 0}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         int top = 0, inner = 0;
-        count_sgemm(&find_step(f, want[i].node)->body, 0, &top, &inner);
+        count_sgemm(&tl_find_step(f, want[i].node)->body, 0, &top, &inner);
         cr_assert(top == want[i].top && inner == want[i].inner,
                   "%s: %d top-level and %d looped SGEMM calls", want[i].node, top, inner);
     }
@@ -255,10 +232,10 @@ Test(lower_linear, softmax_axes)
     add_softmax(g, xd, IR_OP_SOFTMAX, "sm_f64", 1, false);
     add_softmax(g, xd, IR_OP_LOG_SOFTMAX, "lsm_f64", -1, false);
     tl_infer_ok(g);
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     const char *names[] = {"sm_last", "sm_ax1", "lsm_ax2", "sm_legacy", "lsm_f64"};
     for (int i = 0; i < 5; i++)
-        cr_assert_gt(check_contiguous_stores(&find_step(f, names[i])->body, -1), 0);
+        cr_assert_gt(check_contiguous_stores(&tl_find_step(f, names[i])->body, -1), 0);
     loop_func_free(f);
     tl_check_c(g, NULL, 1e-6f, 1e-4f);
     ir_graph_free(g);
@@ -310,8 +287,8 @@ Test(lower_linear, layer_norm_forms)
     ir_value *sd = tl_input(g, "sd", IR_DTYPE_F64, 1, DIMS(5));
     tl_node(g, IR_OP_LAYER_NORMALIZATION, "ln_f64", 2, (ir_value *[]){xd, sd}, 1, "Y5");
     tl_infer_ok(g);
-    loop_func *f = lower_ok(g);
-    cr_assert_gt(check_contiguous_stores(&find_step(f, "ln_all")->body, -1), 0);
+    loop_func *f = tl_lower_ok(g);
+    cr_assert_gt(check_contiguous_stores(&tl_find_step(f, "ln_all")->body, -1), 0);
     loop_func_free(f);
     tl_check_c(g, NULL, ATOL, RTOL);
     ir_graph_free(g);
@@ -372,9 +349,9 @@ Test(lower_linear, lstm_forms)
     n = tl_node(g, IR_OP_LSTM, "rv", 3, (ir_value *[]){c.x, c.w, c.r}, 3, "", "", "rv_Yc");
     ir_node_set_string(g, n, "direction", "reverse");
     tl_infer_ok(g);
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     int top = 0, inner = 0;
-    count_sgemm(&find_step(f, "bi")->body, 0, &top, &inner);
+    count_sgemm(&tl_find_step(f, "bi")->body, 0, &top, &inner);
     cr_assert(top == 1 && inner == 2, "bi: %d top-level and %d looped SGEMM calls", top, inner);
     loop_func_free(f);
     tl_check_c(g, NULL, RNN_ATOL, RNN_RTOL);
@@ -408,9 +385,9 @@ Test(lower_linear, gru_forms)
                 ir_node_set_int(g, n, "layout", 1);
         }
     tl_infer_ok(g);
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     int top = 0, inner = 0;
-    count_sgemm(&find_step(f, "g00")->body, 0, &top, &inner);
+    count_sgemm(&tl_find_step(f, "g00")->body, 0, &top, &inner);
     cr_assert(top == 1 && inner == 4, "g00: %d top-level and %d looped SGEMM calls", top, inner);
     loop_func_free(f);
     tl_check_c(g, NULL, RNN_ATOL, RNN_RTOL);

@@ -33,29 +33,6 @@ static ir_node *node(ir_graph *g, ir_op op, const char *name, int n_in, ir_value
     return tl_node(g, op, name, n_in, in, 1, out);
 }
 
-/* Lowers g without folding (the graph is unchanged); must succeed. */
-static loop_func *lower_ok(const ir_graph *g)
-{
-    ir_diag d;
-    ir_diag_init(&d);
-    loop_func *f = NULL;
-    loom_status st = lower_graph(g, "m", &f, &d);
-    if (!st)
-        st = loop_verify(f, &d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "lowering failed: %s", d.text ? d.text : "");
-    ir_diag_free(&d);
-    return f;
-}
-
-static const loop_step *find_step(const loop_func *f, const char *node_name)
-{
-    for (int i = 0; i < f->n_steps; i++)
-        if (strcmp(f->steps[i]->node_name, node_name) == 0)
-            return f->steps[i];
-    cr_assert_fail("no step for node %s", node_name);
-    return NULL;
-}
-
 static const loop_buf *find_buf(const loop_func *f, const ir_value *v)
 {
     for (int i = 0; i < f->n_bufs; i++)
@@ -191,18 +168,18 @@ Test(lower_shape, views_and_copies)
     tl_infer_ok(g);
     cr_assert_eq(g->n_outputs, 4);
 
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     const ir_value *views[] = {r1, u, sq, rt};
     for (int i = 0; i < 4; i++) {
         const loop_buf *b = find_buf(f, views[i]);
         cr_assert(b->alias, "%s should be a view", views[i]->name);
-        cr_assert_eq(find_step(f, views[i]->producer->name)->body.n, 0);
+        cr_assert_eq(tl_find_step(f, views[i]->producer->name)->body.n, 0);
     }
     cr_assert_eq(find_buf(f, r1)->alias->kind, LOOP_BUF_INPUT);
     cr_assert_eq(find_buf(f, rt)->alias->kind, LOOP_BUF_ARENA);
     const char *copies[] = {"fl", "out2", "sq2"};
     for (int i = 0; i < 3; i++) {
-        const loop_step *s = find_step(f, copies[i]);
+        const loop_step *s = tl_find_step(f, copies[i]);
         cr_assert_eq(s->body.n, 1, "%s should copy", copies[i]);
         cr_assert_eq(s->body.stmts[0]->kind, LOOP_STMT_FOR);
     }
@@ -229,12 +206,12 @@ Test(lower_shape, transpose_rank4_perms)
     ir_node *ti = node(g, IR_OP_TRANSPOSE, "ti", 1, (ir_value *[]){xi}, "ti");
     ir_node_set_ints(g, ti, "perm", (int64_t[]){2, 0, 3, 1}, 4);
     tl_infer_ok(g);
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     const char *names[] = {"t0", "t1", "t2", "t3", "rev", "ti"};
     for (int i = 0; i < 6; i++)
-        cr_assert_eq(check_contiguous_stores(&find_step(f, names[i])->body, -1), 1);
+        cr_assert_eq(check_contiguous_stores(&tl_find_step(f, names[i])->body, -1), 1);
     /* perm {1,0,2,3}: dims 2,3 stay contiguous on both sides and merge */
-    const loop_stmt *outer = find_step(f, "t3")->body.stmts[0];
+    const loop_stmt *outer = tl_find_step(f, "t3")->body.stmts[0];
     cr_assert_eq(outer->body.stmts[0]->body.stmts[0]->extent, 20);
     loop_func_free(f);
     tl_check_c(g, NULL, 0, 0);
@@ -364,10 +341,10 @@ Test(lower_shape, gather_dynamic)
     ir_node_set_int(g, n, "axis", -1);
     tl_infer_ok(g);
     tl_assert_shape(g->outputs[2], 4, (int64_t[]){2, 2, 3, 3});
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     const char *names[] = {"g0", "g1", "g2", "g3", "g4"};
     for (int i = 0; i < 5; i++)
-        cr_assert_eq(count_dyn(&find_step(f, names[i])->body), 1, "%s", names[i]);
+        cr_assert_eq(count_dyn(&tl_find_step(f, names[i])->body), 1, "%s", names[i]);
     loop_func_free(f);
     tl_check_c(g, NULL, 0, 0);
     ir_graph_free(g);
@@ -399,9 +376,9 @@ Test(lower_shape, gather_constant_indices)
         ir_node_set_int(g, n, "axis", cases[i].axis);
     }
     tl_infer_ok(g);
-    loop_func *f = lower_ok(g);
+    loop_func *f = tl_lower_ok(g);
     for (int i = 0; i < 6; i++)
-        cr_assert_eq(count_dyn(&find_step(f, cases[i].name)->body), cases[i].affine ? 0 : 1,
+        cr_assert_eq(count_dyn(&tl_find_step(f, cases[i].name)->body), cases[i].affine ? 0 : 1,
                      "%s", cases[i].name);
     loop_func_free(f);
     tl_check_c(g, NULL, 0, 0);
@@ -572,9 +549,9 @@ Test(lower_shape, shape)
     ir_node_set_int(g, cat, "axis", 0);
     tl_infer_ok(g);
     raw->outputs[0]->data = NULL;
-    loop_func *f = lower_ok(g);
-    cr_assert_eq(find_step(f, "full")->body.n, 0); /* constant data already */
-    cr_assert_eq(find_step(f, "raw")->body.n, 1);  /* copied from a constant */
+    loop_func *f = tl_lower_ok(g);
+    cr_assert_eq(tl_find_step(f, "full")->body.n, 0); /* constant data already */
+    cr_assert_eq(tl_find_step(f, "raw")->body.n, 1);  /* copied from a constant */
     loop_func_free(f);
     tl_check_c(g, NULL, 0, 0);
     ir_graph_free(g);

@@ -7,23 +7,6 @@
 #include "leak_check.h"
 #include "testlib.h"
 
-static const char *tmp(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    char *p = buf[k++ % 4];
-    snprintf(p, 512, "%s/npy_%s", LOOM_TEST_TMP, name);
-    return p;
-}
-
-static void write_bytes(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "cannot create %s", path);
-    cr_assert_eq(fwrite(p, 1, n, f), n);
-    fclose(f);
-}
-
 static size_t read_bytes(const char *path, unsigned char *buf, size_t cap)
 {
     FILE *f = fopen(path, "rb");
@@ -50,7 +33,7 @@ static void make_npy(const char *path, int major, const char *dict, const void *
         buf[8 + i] = (unsigned char)(hl >> (8 * i));
     cr_assert_lt(pre + hl + n, sizeof buf);
     memcpy(buf + pre + hl, data, n);
-    write_bytes(path, buf, pre + hl + n);
+    tl_write_bytes(path, buf, pre + hl + n);
 }
 
 /* Reading path must fail with status st and a message containing substr
@@ -84,7 +67,7 @@ Test(npy, round_trip_every_dtype_and_rank)
             const unsigned char *src = types[t] == IR_DTYPE_BOOL ? (const unsigned char *)"\1\0\1\1\0\1\0\0\1\1\0\1\0\0\0\1" : data;
             ir_diag d;
             ir_diag_init(&d);
-            const char *p = tmp("rt.npy");
+            const char *p = tl_tmp_path("npy_", "rt.npy");
             cr_assert_eq(fe_npy_write(p, types[t], &shapes[s], src, &d), LOOM_STATUS_OK, "%s",
                          d.text ? d.text : "");
             fe_npy a;
@@ -122,8 +105,8 @@ Test(npy, writes_exactly_what_numpy_writes)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ir_diag d;
         ir_diag_init(&d);
-        cr_assert_eq(fe_npy_write(tmp("np.npy"), cases[i].t, &cases[i].s, zeros, &d), LOOM_STATUS_OK);
-        size_t n = read_bytes(tmp("np.npy"), got, sizeof got);
+        cr_assert_eq(fe_npy_write(tl_tmp_path("npy_", "np.npy"), cases[i].t, &cases[i].s, zeros, &d), LOOM_STATUS_OK);
+        size_t n = read_bytes(tl_tmp_path("npy_", "np.npy"), got, sizeof got);
         cr_assert_eq(n, cases[i].total, "case %zu: %zu bytes, numpy writes %zu", i, n, cases[i].total);
         cr_assert_eq(memcmp(got, "\x93NUMPY\x01\x00\x76\x00", 10), 0);
         size_t dl = strlen(cases[i].dict);
@@ -144,11 +127,11 @@ Test(npy, reads_versions_1_2_3_and_python2_longs)
                            "{'descr':'<i4','fortran_order':False,'shape':(2L, 3L)}"};
     for (int major = 1; major <= 3; major++)
         for (int k = 0; k < 3; k++) {
-            make_npy(tmp("ver.npy"), major, dicts[k], v, sizeof v);
+            make_npy(tl_tmp_path("npy_", "ver.npy"), major, dicts[k], v, sizeof v);
             ir_diag d;
             ir_diag_init(&d);
             fe_npy a;
-            cr_assert_eq(fe_npy_read(tmp("ver.npy"), &a, &d), LOOM_STATUS_OK,
+            cr_assert_eq(fe_npy_read(tl_tmp_path("npy_", "ver.npy"), &a, &d), LOOM_STATUS_OK,
                          "version %d.0, dict %d: %s", major, k, d.text ? d.text : "");
             cr_assert_eq(a.dtype, IR_DTYPE_I32);
             cr_assert_eq(a.shape.rank, 2);
@@ -163,16 +146,16 @@ Test(npy, reads_versions_1_2_3_and_python2_longs)
 Test(npy, malformed_files_give_clear_errors)
 {
     const float v[4] = {1, 2, 3, 4};
-    const char *p = tmp("bad.npy");
-    write_bytes(p, "\x93NUM", 4);
+    const char *p = tl_tmp_path("npy_", "bad.npy");
+    tl_write_bytes(p, "\x93NUM", 4);
     read_fails(p, LOOM_STATUS_INVALID_MODEL, "truncated: the file has 4 bytes");
-    write_bytes(p, "PK\3\4 this is a zip", 19);
+    tl_write_bytes(p, "PK\3\4 this is a zip", 19);
     read_fails(p, LOOM_STATUS_INVALID_MODEL, "not a .npy file");
-    write_bytes(p, "\x93NUMPY\x01\x00\x10", 9);
+    tl_write_bytes(p, "\x93NUMPY\x01\x00\x10", 9);
     read_fails(p, LOOM_STATUS_INVALID_MODEL, "ends inside the preamble");
-    write_bytes(p, "\x93NUMPY\x04\x00\x10\x00{}", 12);
+    tl_write_bytes(p, "\x93NUMPY\x04\x00\x10\x00{}", 12);
     read_fails(p, LOOM_STATUS_UNSUPPORTED, "version 4.0 is not supported");
-    write_bytes(p, "\x93NUMPY\x01\x00\xff\x00{'descr'", 17);
+    tl_write_bytes(p, "\x93NUMPY\x01\x00\xff\x00{'descr'", 17);
     read_fails(p, LOOM_STATUS_INVALID_MODEL, "truncated: the header length is 255 bytes");
     make_npy(p, 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", v, sizeof v);
     read_fails(p, LOOM_STATUS_UNSUPPORTED, "Fortran-order arrays are not supported");
@@ -204,7 +187,7 @@ Test(npy, malformed_files_give_clear_errors)
     read_fails(p, LOOM_STATUS_UNSUPPORTED, "rank exceeds loom's maximum of 8");
     make_npy(p, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }", v, sizeof v);
     read_fails(p, LOOM_STATUS_INVALID_MODEL, "truncated: f32 [5] needs 20 data bytes, the file has 16");
-    read_fails(tmp("does_not_exist.npy"), LOOM_STATUS_IO, "cannot open");
+    read_fails(tl_tmp_path("npy_", "does_not_exist.npy"), LOOM_STATUS_IO, "cannot open");
     read_fails(LOOM_TEST_TMP, LOOM_STATUS_IO, "is a directory");
     assert_no_leaks();
 }
@@ -219,8 +202,8 @@ Test(npy, write_errors_leave_no_file)
                  LOOM_STATUS_IO);
     cr_assert(strstr(d.text, "cannot create"));
     ir_shape neg = {1, {-1}};
-    cr_assert_eq(fe_npy_write(tmp("neg.npy"), IR_DTYPE_F32, &neg, v, &d), LOOM_STATUS_INVALID_ARG);
-    FILE *f = fopen(tmp("neg.npy"), "rb");
+    cr_assert_eq(fe_npy_write(tl_tmp_path("npy_", "neg.npy"), IR_DTYPE_F32, &neg, v, &d), LOOM_STATUS_INVALID_ARG);
+    FILE *f = fopen(tl_tmp_path("npy_", "neg.npy"), "rb");
     cr_assert_null(f);
     /* renaming onto a directory fails after the data is written: the
      * temporary file must be gone */
@@ -244,13 +227,13 @@ Test(npy, out_of_memory_at_every_allocation)
     float v[12] = {1, 2, 3};
     ir_diag d;
     ir_diag_init(&d);
-    cr_assert_eq(fe_npy_write(tmp("oom.npy"), IR_DTYPE_F32, &s, v, &d), LOOM_STATUS_OK);
+    cr_assert_eq(fe_npy_write(tl_tmp_path("npy_", "oom.npy"), IR_DTYPE_F32, &s, v, &d), LOOM_STATUS_OK);
     long k = 0;
     for (;; k++) {
         fe_npy a;
         long before = ir_alloc_count();
         ir_alloc_fail_after(k);
-        loom_status st = fe_npy_read(tmp("oom.npy"), &a, &d);
+        loom_status st = fe_npy_read(tl_tmp_path("npy_", "oom.npy"), &a, &d);
         ir_alloc_fail_after(-1);
         bool injected = ir_alloc_count() - before > k;
         cr_assert_eq(st, injected ? LOOM_STATUS_NOMEM : LOOM_STATUS_OK, "allocation %ld: %s", k,
@@ -258,7 +241,7 @@ Test(npy, out_of_memory_at_every_allocation)
         fe_npy_free(&a);
         ir_diag_clear(&d);
         ir_alloc_fail_after(k);
-        st = fe_npy_write(tmp("oom2.npy"), IR_DTYPE_F32, &s, v, &d);
+        st = fe_npy_write(tl_tmp_path("npy_", "oom2.npy"), IR_DTYPE_F32, &s, v, &d);
         ir_alloc_fail_after(-1);
         cr_assert(st == LOOM_STATUS_OK || st == LOOM_STATUS_NOMEM);
         ir_diag_clear(&d);

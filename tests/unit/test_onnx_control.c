@@ -67,29 +67,6 @@ Test(onnx_control, bound_trip_count_sets_the_unrolled_length)
 
 Test(onnx_control, every_allocation_failure)
 {
-    const char *files[] = {MODELS "cf_loop_nested/model.onnx", MODELS "cf_scan_axes/model.onnx"};
-    for (int f = 0; f < 2; f++) {
-        bool done = false;
-        long nomem = 0;
-        for (long k = 0; !done && k < 100000; k++) {
-            ir_diag d;
-            ir_diag_init(&d);
-            ir_graph *g = NULL;
-            ir_alloc_fail_after(k);
-            loom_status st = fe_onnx_load(files[f], NULL, &g, &d);
-            ir_alloc_fail_after(-1);
-            if (st == LOOM_STATUS_NOMEM) {
-                cr_assert_null(g);
-                nomem++;
-            } else {
-                done = true; /* k is past the loader's last allocation */
-                cr_assert_eq(st, LOOM_STATUS_OK, "%s at k=%ld: %s", files[f], k,
-                             d.text ? d.text : "");
-            }
-            ir_graph_free(g);
-            ir_diag_free(&d);
-        }
-        cr_assert(done);
-        cr_assert_gt(nomem, 0, "%s: no allocation failure was injected", files[f]);
-    }
+    tl_load_alloc_sweep(MODELS "cf_loop_nested/model.onnx", LOOM_STATUS_OK);
+    tl_load_alloc_sweep(MODELS "cf_scan_axes/model.onnx", LOOM_STATUS_OK);
 }

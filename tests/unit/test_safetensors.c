@@ -5,23 +5,6 @@
 #include "leak_check.h"
 #include "testlib.h"
 
-static const char *tmp(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    char *p = buf[k++ % 4];
-    snprintf(p, 512, "%s/st_%s", LOOM_TEST_TMP, name);
-    return p;
-}
-
-static void write_bytes(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "cannot create %s", path);
-    cr_assert_eq(fwrite(p, 1, n, f), n);
-    fclose(f);
-}
-
 /* Writes a file with header text hdr (length field = real length unless
  * hlen >= 0) followed by n data bytes. */
 static void make_st(const char *path, const char *hdr, long long hlen, const void *data, size_t n)
@@ -34,7 +17,7 @@ static void make_st(const char *path, const char *hdr, long long hlen, const voi
     memcpy(buf + 8, hdr, h);
     if (n)
         memcpy(buf + 8 + h, data, n);
-    write_bytes(path, buf, 8 + h + n);
+    tl_write_bytes(path, buf, 8 + h + n);
     free(buf);
 }
 
@@ -66,7 +49,7 @@ static const char *open_status(const char *path, loom_status st)
  * message naming the file and containing substr. */
 static void header_fails(const char *hdr, const char *substr)
 {
-    const char *p = tmp("bad.safetensors");
+    const char *p = tl_tmp_path("st_", "bad.safetensors");
     make_st(p, hdr, -1, "0123456789abcdef", 16);
     const char *text = open_status(p, LOOM_STATUS_INVALID_MODEL);
     cr_assert(strstr(text, substr) && strstr(text, p), "for header %s: \"%s\" lacks \"%s\"", hdr,
@@ -91,13 +74,13 @@ Test(safetensors, write_then_read_every_dtype)
     int n = (int)(sizeof e / sizeof e[0]);
     ir_diag d;
     ir_diag_init(&d);
-    cr_assert_eq(fe_st_write(tmp("all.safetensors"), e, n, &d), LOOM_STATUS_OK, "%s", d.text);
+    cr_assert_eq(fe_st_write(tl_tmp_path("st_", "all.safetensors"), e, n, &d), LOOM_STATUS_OK, "%s", d.text);
     ir_arena a;
     ir_arena_init(&a);
     jmp_buf jb;
     a.oom = &jb;
     fe_st_file f;
-    cr_assert_eq(fe_st_open(tmp("all.safetensors"), NULL, &a, &f, &d), LOOM_STATUS_OK, "%s", d.text);
+    cr_assert_eq(fe_st_open(tl_tmp_path("st_", "all.safetensors"), NULL, &a, &f, &d), LOOM_STATUS_OK, "%s", d.text);
     cr_assert_eq(f.n_tensors, n);
     /* header padded to 8 bytes; data laid out by decreasing element size */
     uint64_t hl;
@@ -150,7 +133,7 @@ static const unsigned char python_file[] = {
 
 Test(safetensors, reads_a_file_written_by_python)
 {
-    write_bytes(tmp("py.safetensors"), python_file, sizeof python_file);
+    tl_write_bytes(tl_tmp_path("st_", "py.safetensors"), python_file, sizeof python_file);
     ir_arena a;
     ir_arena_init(&a);
     jmp_buf jb;
@@ -158,7 +141,7 @@ Test(safetensors, reads_a_file_written_by_python)
     ir_diag d;
     ir_diag_init(&d);
     fe_st_file f;
-    cr_assert_eq(fe_st_open(tmp("py.safetensors"), NULL, &a, &f, &d), LOOM_STATUS_OK, "%s", d.text);
+    cr_assert_eq(fe_st_open(tl_tmp_path("st_", "py.safetensors"), NULL, &a, &f, &d), LOOM_STATUS_OK, "%s", d.text);
     cr_assert_eq(f.n_tensors, 3, "__metadata__ is not a tensor");
     const fe_st_tensor *ta = fe_st_find(&f, "a"), *tb = fe_st_find(&f, "b"), *tc = fe_st_find(&f, "c");
     cr_assert(ta && tb && tc);
@@ -172,8 +155,8 @@ Test(safetensors, reads_a_file_written_by_python)
     /* and loom writes the same tensors to the same bytes (but metadata) */
     fe_st_entry e[] = {{"a", ta->dtype, ta->shape, ta->data}, {"b", tb->dtype, tb->shape, tb->data},
                        {"c", tc->dtype, tc->shape, tc->data}};
-    cr_assert_eq(fe_st_write(tmp("py2.safetensors"), e, 3, &d), LOOM_STATUS_OK);
-    FILE *fp = fopen(tmp("py2.safetensors"), "rb");
+    cr_assert_eq(fe_st_write(tl_tmp_path("st_", "py2.safetensors"), e, 3, &d), LOOM_STATUS_OK);
+    FILE *fp = fopen(tl_tmp_path("st_", "py2.safetensors"), "rb");
     unsigned char got[512];
     size_t n = fread(got, 1, sizeof got, fp);
     fclose(fp);
@@ -186,7 +169,7 @@ Test(safetensors, reads_a_file_written_by_python)
 
 Test(safetensors, dtypes_loom_lacks_are_listed_not_rejected)
 {
-    make_st(tmp("half.safetensors"),
+    make_st(tl_tmp_path("st_", "half.safetensors"),
             "{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},"
             "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[4,8]},"
             "\"u\":{\"dtype\":\"U64\",\"shape\":[1],\"data_offsets\":[8,16]}}",
@@ -198,7 +181,7 @@ Test(safetensors, dtypes_loom_lacks_are_listed_not_rejected)
     ir_diag d;
     ir_diag_init(&d);
     fe_st_file f;
-    cr_assert_eq(fe_st_open(tmp("half.safetensors"), NULL, &a, &f, &d), LOOM_STATUS_OK, "%s", d.text);
+    cr_assert_eq(fe_st_open(tl_tmp_path("st_", "half.safetensors"), NULL, &a, &f, &d), LOOM_STATUS_OK, "%s", d.text);
     cr_assert_eq(f.n_tensors, 3);
     cr_assert_eq(fe_st_find(&f, "h")->dtype, IR_DTYPE_COUNT);
     cr_assert_str_eq(fe_st_find(&f, "b")->dtype_name, "BF16");
@@ -240,8 +223,8 @@ Test(safetensors, malformed_headers)
 
 Test(safetensors, truncated_and_missing_files)
 {
-    const char *p = tmp("trunc.safetensors");
-    write_bytes(p, "", 0);
+    const char *p = tl_tmp_path("st_", "trunc.safetensors");
+    tl_write_bytes(p, "", 0);
     cr_assert(strstr(open_status(p, LOOM_STATUS_INVALID_MODEL), "the file has 0 bytes"));
     make_st(p, "{}", 0, NULL, 0);
     cr_assert(strstr(open_status(p, LOOM_STATUS_INVALID_MODEL), "the header is empty"));
@@ -250,7 +233,7 @@ Test(safetensors, truncated_and_missing_files)
                      "the header length is 1000000 bytes, but only 2 bytes follow"));
     make_st(p, "{}", -1, NULL, 0); /* an empty but valid file */
     open_status(p, LOOM_STATUS_OK);
-    cr_assert(strstr(open_status(tmp("missing.safetensors"), LOOM_STATUS_IO),
+    cr_assert(strstr(open_status(tl_tmp_path("st_", "missing.safetensors"), LOOM_STATUS_IO),
                      "missing.safetensors: cannot open: No such file or directory"));
     cr_assert(strstr(open_status(LOOM_TEST_TMP, LOOM_STATUS_IO), "is a directory"));
     assert_no_leaks();
@@ -262,7 +245,7 @@ Test(safetensors, write_errors)
     ir_diag_init(&d);
     float x = 1;
     fe_st_entry bad[] = {{"__metadata__", IR_DTYPE_F32, {0, {0}}, &x}};
-    cr_assert_eq(fe_st_write(tmp("bad.safetensors"), bad, 1, &d), LOOM_STATUS_INVALID_ARG);
+    cr_assert_eq(fe_st_write(tl_tmp_path("st_", "bad.safetensors"), bad, 1, &d), LOOM_STATUS_INVALID_ARG);
     fe_st_entry ok[] = {{"x", IR_DTYPE_F32, {0, {0}}, &x}};
     cr_assert_eq(fe_st_write(LOOM_TEST_TMP "/no/such/dir/w.safetensors", ok, 1, &d), LOOM_STATUS_IO);
     cr_assert(strstr(d.text, "cannot create"));
@@ -280,7 +263,7 @@ Test(safetensors, out_of_memory_at_every_allocation)
     for (;; k++) {
         long before = ir_alloc_count();
         ir_alloc_fail_after(k);
-        loom_status st = fe_st_write(tmp("oom.safetensors"), e, 2, &d);
+        loom_status st = fe_st_write(tl_tmp_path("st_", "oom.safetensors"), e, 2, &d);
         ir_alloc_fail_after(-1);
         bool injected = ir_alloc_count() - before > k;
         cr_assert(st == (injected ? LOOM_STATUS_NOMEM : LOOM_STATUS_OK), "%s",
@@ -297,7 +280,7 @@ Test(safetensors, out_of_memory_at_every_allocation)
         fe_st_file f;
         long before = ir_alloc_count();
         ir_alloc_fail_after(k);
-        loom_status st = fe_st_open(tmp("oom.safetensors"), NULL, &a, &f, &d);
+        loom_status st = fe_st_open(tl_tmp_path("st_", "oom.safetensors"), NULL, &a, &f, &d);
         ir_alloc_fail_after(-1);
         bool injected = ir_alloc_count() - before > k;
         cr_assert(st == LOOM_STATUS_OK || (st == LOOM_STATUS_NOMEM && injected), "%s",

@@ -166,7 +166,6 @@ static inline void tl_assert_close_f32(const float *got, const float *want, int6
     }
 }
 
-#endif
 
 /* ---- checking the C backend against the interpreter ---- */
 
@@ -178,7 +177,9 @@ static inline void tl_assert_close_f32(const float *got, const float *want, int6
 #include "be_llvm.h"
 #include "interp_internal.h"
 #include "be.h"
+#include "fe.h"
 #include "loom_api_internal.h"
+#include "lower.h"
 #include "passes.h"
 
 /* Deterministic pseudo-random fill in [-1, 1) for floats, small values for
@@ -373,3 +374,82 @@ static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol
         free(got[i]);
     }
 }
+
+/* ---- lowering ---- */
+
+/* Lowers g (inferred) without folding and verifies the loop function;
+ * fails the test on any error. The caller frees the result. */
+static inline loop_func *tl_lower_ok(const ir_graph *g)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    loop_func *f = NULL;
+    loom_status st = lower_graph(g, "m", &f, &d);
+    if (!st)
+        st = loop_verify(f, &d);
+    cr_assert_eq(st, LOOM_STATUS_OK, "lowering failed: %s", d.text ? d.text : "");
+    ir_diag_free(&d);
+    return f;
+}
+
+/* The step lowered from the node named node_name; fails the test if none. */
+static inline const loop_step *tl_find_step(const loop_func *f, const char *node_name)
+{
+    for (int i = 0; i < f->n_steps; i++)
+        if (strcmp(f->steps[i]->node_name, node_name) == 0)
+            return f->steps[i];
+    cr_assert_fail("no step for node %s", node_name);
+    return NULL;
+}
+
+/* ---- files ---- */
+
+/* LOOM_TEST_TMP/<prefix><name>, in one of four rotating buffers (so a call
+ * can take two or three paths at once). */
+static inline const char *tl_tmp_path(const char *prefix, const char *name)
+{
+    static char buf[4][512];
+    static int k;
+    char *p = buf[k++ % 4];
+    snprintf(p, 512, "%s/%s%s", LOOM_TEST_TMP, prefix, name);
+    return p;
+}
+
+static inline void tl_write_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert(f, "cannot create %s", path);
+    cr_assert_eq(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+/* Loads the model at path with its k-th allocation failing, for k = 0, 1,
+ * ... until the load gets past its last allocation: every failure must be
+ * LOOM_STATUS_NOMEM with no graph and no leak, and the first load that
+ * completes must return want. */
+static inline void tl_load_alloc_sweep(const char *path, loom_status want)
+{
+    bool done = false;
+    long nomem = 0;
+    for (long k = 0; !done && k < 100000; k++) {
+        ir_diag d;
+        ir_diag_init(&d);
+        ir_graph *g = NULL;
+        ir_alloc_fail_after(k);
+        loom_status st = fe_load_model(path, NULL, &g, &d);
+        ir_alloc_fail_after(-1);
+        if (st == LOOM_STATUS_NOMEM) {
+            cr_assert_null(g);
+            nomem++;
+        } else {
+            done = true; /* k is past the loader's last allocation */
+            cr_assert_eq(st, want, "%s at k=%ld: %s", path, k, d.text ? d.text : "");
+        }
+        ir_graph_free(g);
+        ir_diag_free(&d);
+    }
+    cr_assert(done);
+    cr_assert_gt(nomem, 0, "%s: no allocation failure was injected", path);
+}
+
+#endif
