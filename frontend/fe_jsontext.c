@@ -584,7 +584,8 @@ loom_status fe_wfile_open(fe_wfile *w, const char *path, ir_diag *d)
     }
     int fd = -1;
     for (int tries = 0; fd < 0 && tries < 100; tries++) {
-        snprintf(w->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), counter++);
+        snprintf(w->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(),
+                 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED)); /* threads write too */
         fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno != EEXIST)
             break;

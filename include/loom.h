@@ -98,6 +98,9 @@ typedef struct loom_compile_options {
     int sanitize;    /* built with -fsanitize=address,undefined */
     const char *build_dir; /* an existing folder to build in, left in place;
                               NULL: a temporary folder, removed */
+    /* JIT only */
+    int no_cache;    /* nonzero: neither read nor write the on-disk object
+                        cache (docs/api.md; LOOM_JIT_CACHE=0 does the same) */
 } loom_compile_options;
 
 /* The defaults: interpreter backend, -O3, one thread, checked code,
@@ -140,6 +143,14 @@ loom_status loom_output_info(const loom_compiled *c, int i, loom_tensor_info *ou
 /* Bytes of scratch memory one run needs (the planner's arena). */
 size_t loom_workspace_size(const loom_compiled *c);
 
+/* Where a JIT compilation's machine code came from. */
+typedef enum loom_cache_use {
+    LOOM_CACHE_OFF = 0,     /* the cache was not used (off, no cache folder, not the JIT) */
+    LOOM_CACHE_HIT,         /* loaded from the object cache: no LLVM optimization or codegen */
+    LOOM_CACHE_STORED,      /* compiled, and stored for the next compilation */
+    LOOM_CACHE_UNWRITABLE   /* compiled; the cache could not store it */
+} loom_cache_use;
+
 /* Wall-clock milliseconds of each phase of one loom_compile (0 for a phase
  * the backend does not have). */
 typedef struct loom_compile_times {
@@ -148,7 +159,10 @@ typedef struct loom_compile_times {
     double lower_ms;   /* lowering to the loop IR and memory planning */
     double irgen_ms;   /* jit: loop IR -> LLVM IR; c: writing the C files */
     double opt_ms;     /* jit: LLVM optimization */
-    double codegen_ms; /* jit: machine code; c: the system compiler and dlopen */
+    double codegen_ms; /* jit: machine code (with the cache: its key, reading or
+                          writing the object) and linking; c: the system
+                          compiler and dlopen */
+    loom_cache_use cache; /* jit: whether the object came from the cache */
 } loom_compile_times;
 /* Fills *out with the times of c's compilation. */
 loom_status loom_compiled_times(const loom_compiled *c, loom_compile_times *out,

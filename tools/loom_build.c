@@ -175,12 +175,17 @@ static double cpu_ms(void)
  * and CPU time (loom run --time): on a loaded machine the two differ. */
 static void print_times(const loom_compiled *c, double wall_ms, double cpu)
 {
+    static const char *cache[] = {
+        [LOOM_CACHE_OFF] = "object cache off", [LOOM_CACHE_HIT] = "object from the cache",
+        [LOOM_CACHE_STORED] = "object compiled and stored in the cache",
+        [LOOM_CACHE_UNWRITABLE] = "object compiled, the cache could not store it"};
     loom_compile_times t;
     if (loom_compiled_times(c, &t, NULL) == LOOM_STATUS_OK)
         fprintf(stderr, "time: passes %.1f ms, lowering %.1f ms, LLVM IR %.1f ms, "
                         "LLVM optimization %.1f ms, code generation %.1f ms\n"
-                        "time: compile %.1f ms wall, %.1f ms CPU\n",
-                t.passes_ms, t.lower_ms, t.irgen_ms, t.opt_ms, t.codegen_ms, wall_ms, cpu);
+                        "time: compile %.1f ms wall, %.1f ms CPU (%s)\n",
+                t.passes_ms, t.lower_ms, t.irgen_ms, t.opt_ms, t.codegen_ms, wall_ms, cpu,
+                cache[t.cache]);
 }
 
 loom_status cli_build(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d)

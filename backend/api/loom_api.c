@@ -408,13 +408,15 @@ static loom_status compile_jit(loom_compiled *c, const loom_compile_options *o,
                                const loop_func *f, ir_diag *d)
 {
     be_llvm_set_threads(o->threads > 0 ? o->threads : 1);
-    loom_status st = be_llvm_jit(f, &(be_llvm_opts){.threads = o->threads}, &c->jit, d);
+    be_llvm_opts lo = {.threads = o->threads, .no_cache = o->no_cache != 0};
+    loom_status st = be_llvm_jit(f, &lo, &c->jit, d);
     if (st)
         return st;
     const be_llvm_times *lt = be_llvm_times_of(c->jit);
     c->times.irgen_ms = lt->irgen_ms;
     c->times.opt_ms = lt->opt_ms;
     c->times.codegen_ms = lt->codegen_ms;
+    c->times.cache = (loom_cache_use)lt->cache;
     c->cc.run = be_llvm_entry(c->jit);
     return keep_step_names(c, f);
 }
@@ -432,6 +434,8 @@ static const char *check_options(const loom_compile_options *o)
         return "unknown weights mode";
     if ((o->standalone || o->sanitize || o->build_dir) && o->backend != LOOM_BACKEND_C)
         return "standalone, sanitize and build_dir apply to the C backend";
+    if (o->no_cache && o->backend != LOOM_BACKEND_JIT)
+        return "no_cache applies to the JIT backend";
     return NULL;
 }
 

@@ -8,12 +8,13 @@
  * The runtime (loomrt_gemm.c, loomrt_conv.c) takes most of the build time
  * (about 10 s of a 11 s standalone build at -O3) and changes only with
  * loom, so unless the .c carries it inline its objects are built once, with
- * or without OpenBLAS, and kept in
- * $XDG_CACHE_HOME/loom (default ~/.cache/loom), in a folder named after a
+ * or without OpenBLAS, and kept in loom's cache folder (be_cache.h:
+ * $XDG_CACHE_HOME/loom, default ~/.cache/loom), in a folder named after a
  * hash of the runtime sources, the compiler words, the flags and the host
  * CPU. Each object is copied in under a temporary name and renamed, so
- * concurrent builds never see a partial file. Without a usable cache
- * folder, the runtime is built beside the model every time.
+ * concurrent builds never see a partial file; a build that uses the folder
+ * marks it used, one that fills it prunes the cache to its bound. Without a
+ * usable cache folder, the runtime is built beside the model every time.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -28,7 +29,9 @@
 #include <unistd.h>
 
 #include "be_c.h"
+#include "be_cache.h"
 #include "be_cc.h"
+#include "fe_jsontext.h"
 
 extern char **environ;
 
@@ -169,83 +172,61 @@ static void push_common(cc_argv *a, const be_cc_opts *opts)
 
 /* ---- the runtime object cache ---- */
 
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* Hashes the first "flags" line of /proc/cpuinfo: -march=native differs
  * between hosts that share a home folder. */
-static uint64_t hash_cpu(uint64_t h)
+static void hash_cpu(be_hash *h)
 {
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[8192];
     while (f && fgets(line, sizeof line, f))
         if (strncmp(line, "flags", 5) == 0) {
-            h = fnv(h, line, strlen(line));
+            be_hash_str(h, line);
             break;
         }
     if (f)
         fclose(f);
-    return h;
 }
 
-/* The cache folder for these flags, created if missing; false when there
- * is no usable one. */
+/* The cache folder for these flags (be_cache.h), created if missing;
+ * false when there is no usable one. */
 static bool cache_dir(const cc_argv *common, char *out, size_t size)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char root[4096];
-    if (xdg && *xdg)
-        snprintf(root, sizeof root, "%s/loom", xdg);
-    else if (home && *home)
-        snprintf(root, sizeof root, "%s/.cache/loom", home);
-    else
-        return false;
-    uint64_t h = 0xcbf29ce484222325ull;
+    be_hash h;
+    be_hash_init(&h);
     for (int k = 0; be_runtime_names[k]; k++) {
-        h = fnv(h, be_runtime_names[k], strlen(be_runtime_names[k]) + 1);
-        h = fnv(h, be_runtime_sources[k], strlen(be_runtime_sources[k]) + 1);
+        be_hash_str(&h, be_runtime_names[k]);
+        be_hash_str(&h, be_runtime_sources[k]);
     }
     for (int i = 0; i < common->n; i++)
-        h = fnv(h, common->v[i], strlen(common->v[i]) + 1);
-    h = hash_cpu(h);
-    if (snprintf(out, size, "%s/runtime-%016llx", root, (unsigned long long)h) >= (int)size)
-        return false;
-    for (char *p = out + 1;; p++) { /* mkdir -p */
-        bool end = *p == '\0';
-        if (*p == '/' || end) {
-            *p = '\0';
-            if (mkdir(out, 0777) != 0 && errno != EEXIST)
-                return false;
-            if (end)
-                return true;
-            *p = '/';
-        }
-    }
+        be_hash_str(&h, common->v[i]);
+    hash_cpu(&h);
+    char name[64], hex[33];
+    be_hash_hex(&h, hex);
+    snprintf(name, sizeof name, "runtime-%s", hex);
+    return be_cache_dir(name, out, size);
 }
 
-/* Copies src to dst through dst.tmp.PID renamed into place. */
+/* Copies src to dst through a temporary file renamed into place. */
 static bool copy_atomic(const char *src, const char *dst)
 {
-    char tmp[4200], buf[65536];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dst, (long)getpid());
-    int in = open(src, O_RDONLY), out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    bool ok = in >= 0 && out >= 0;
-    ssize_t n;
-    while (ok && (n = read(in, buf, sizeof buf)) != 0)
-        ok = n > 0 && write(out, buf, (size_t)n) == n;
+    char buf[65536];
+    ir_diag d;
+    ir_diag_init(&d);
+    fe_wfile w;
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    bool ok = in >= 0 && fe_wfile_open(&w, dst, &d) == LOOM_STATUS_OK;
+    ssize_t n = 0;
+    while (ok && (n = read(in, buf, sizeof buf)) > 0)
+        fe_wfile_write(&w, buf, (size_t)n);
+    if (ok && (n != 0 || fe_wfile_close(&w, &d) != LOOM_STATUS_OK ||
+               fe_wfile_commit(&w, &d) != LOOM_STATUS_OK)) {
+        fe_wfile_abort(&w); /* a read error; close and commit clean up after themselves */
+        ok = false;
+    }
     if (in >= 0)
         close(in);
-    if (out >= 0 && close(out) != 0)
-        ok = false;
-    if (!ok || rename(tmp, dst) != 0) {
-        unlink(tmp);
-        return false;
-    }
-    return true;
+    ir_diag_free(&d);
+    return ok;
 }
 
 /* Fills objs[] with the runtime's object files: from the cache, else
@@ -269,8 +250,10 @@ static bool runtime_objects(const char *dir, const cc_argv *common, char objs[][
         }
         all = exists(objs[(*n_objs)++]) && all;
     }
-    if (all)
+    if (all) {
+        be_cache_touch(cache);
         return true;
+    }
     for (int k = 0, i = 0; be_runtime_names[k]; k++) {
         const char *name = be_runtime_names[k];
         size_t len = strlen(name);
@@ -295,6 +278,8 @@ static bool runtime_objects(const char *dir, const cc_argv *common, char objs[][
             snprintf(objs[i], 4096, "%s", obj); /* no cache: use it where it is */
         i++;
     }
+    if (cached)
+        be_cache_prune();
     return true;
 }
 

@@ -1,17 +1,23 @@
 /*
  * The LLVM backend's driver (be_llvm.h): target machine for the host CPU
  * (name and features, so loops vectorize with the widest units the CPU
- * has), the new pass manager (LLVMRunPasses "default<O2>", O3 on request), then either ORC
- * LLJIT in-process or an object / IR file. Runtime kernels and libm resolve
- * through an explicit absolute-symbol map (be_llvm_symbols); constants are
- * copied once into a module-owned blob whose address the code bakes in, so
- * no megabytes of data pass through LLVM.
+ * has), the new pass manager (LLVMRunPasses "default<O2>", O3 on request),
+ * then an object file, linked in-process by ORC LLJIT or written out (or
+ * the IR as text). Runtime kernels and libm resolve through an explicit
+ * absolute-symbol map (be_llvm_symbols); constants are copied once into a
+ * module-owned blob that the JIT defines as the symbol NAME_weights, so no
+ * megabytes of data pass through LLVM and the object does not depend on
+ * the process: it is kept in an on-disk cache (be_llvm_cache.c) under a
+ * hash of the unoptimized module and every setting that shapes the
+ * machine code (cache_key), and a later compilation of the same program
+ * links the stored object instead of running LLVM's passes and codegen.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <llvm-c/BitWriter.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
@@ -44,11 +50,12 @@ static bool init_ok;
  * before any compilation reads it; parse errors go nowhere (llvm::nulls),
  * so an LLVM without the option compiles on, unvectorized. docs/jit.md
  * "Process-wide LLVM state". */
+static const char *const llvm_args[] = {"loom", "-force-ordered-reductions"};
+
 static void init_llvm(void)
 {
     init_ok = !LLVMInitializeNativeTarget() && !LLVMInitializeNativeAsmPrinter();
-    const char *args[] = {"loom", "-force-ordered-reductions"};
-    LLVMParseCommandLineOptions(2, args, NULL);
+    LLVMParseCommandLineOptions(2, llvm_args, NULL);
 }
 
 /* Reports an LLVM error (consuming it); always returns false. */
@@ -101,10 +108,10 @@ static LLVMTargetMachineRef host_machine(const be_llvm_opts *o, const loop_func 
     return tm;
 }
 
-/* Builds the module for f in ctx and optimizes it for tm. */
-static LLVMModuleRef build_module(const loop_func *f, const be_llvm_opts *o,
-                                  const be_llvm_weights *w, LLVMContextRef ctx,
-                                  LLVMTargetMachineRef tm, be_llvm_times *t, ir_diag *d)
+/* Generates the (unoptimized) module for f in ctx, for tm. */
+static LLVMModuleRef gen_module(const loop_func *f, const be_llvm_opts *o,
+                                const be_llvm_weights *w, LLVMContextRef ctx,
+                                LLVMTargetMachineRef tm, be_llvm_times *t, ir_diag *d)
 {
     double t0 = be_now_ms();
     LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(f->name, ctx);
@@ -120,28 +127,36 @@ static LLVMModuleRef build_module(const loop_func *f, const be_llvm_opts *o,
     LLVMDisposeMessage(layout_text);
     LLVMDisposeTargetData(layout);
     LLVMDisposeMessage(triple);
-    double t1 = be_now_ms();
-    t->irgen_ms = t1 - t0;
+    t->irgen_ms = be_now_ms() - t0;
     if (st != LOOM_STATUS_OK) {
         LLVMDisposeModule(mod);
         return NULL;
     }
+    return mod;
+}
+
+/* The pass pipeline o asks for ("" with no_opt). */
+static void pipeline_text(const be_llvm_opts *o, char *out, size_t size)
+{
+    snprintf(out, size, o->no_opt ? "" : "default<O%d>", o->opt_level);
+}
+
+/* Runs the pass pipeline on mod for tm. */
+static bool optimize_module(LLVMModuleRef mod, const be_llvm_opts *o, LLVMTargetMachineRef tm,
+                            const loop_func *f, be_llvm_times *t, ir_diag *d)
+{
     if (o->no_opt)
-        return mod;
+        return true;
+    double t0 = be_now_ms();
     char passes[32];
-    snprintf(passes, sizeof passes, "default<O%d>", o->opt_level);
+    pipeline_text(o, passes, sizeof passes);
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
     LLVMPassBuilderOptionsSetLoopVectorization(po, o->opt_level >= 2);
     LLVMPassBuilderOptionsSetSLPVectorization(po, o->opt_level >= 2);
     LLVMErrorRef err = LLVMRunPasses(mod, passes, tm, po);
     LLVMDisposePassBuilderOptions(po);
-    t->opt_ms = be_now_ms() - t1;
-    if (err) {
-        llvm_error(err, "optimization", f, d);
-        LLVMDisposeModule(mod);
-        return NULL;
-    }
-    return mod;
+    t->opt_ms = be_now_ms() - t0;
+    return err ? llvm_error(err, "optimization", f, d) : true;
 }
 
 /* default<O2>: on the exported models as fast as O3 (bench/jit_vs_c.sh)
@@ -156,13 +171,15 @@ static be_llvm_opts resolve_opts(const be_llvm_opts *opts)
     return o;
 }
 
-/* Defines be_llvm_symbols in the JIT's main library. */
-static bool define_runtime(LLVMOrcLLJITRef jit, const loop_func *f, ir_diag *d)
+/* Defines be_llvm_symbols in the JIT's main library, and NAME_weights at
+ * weights when there are constants. */
+static bool define_symbols(LLVMOrcLLJITRef jit, const loop_func *f, const void *weights,
+                           ir_diag *d)
 {
     size_t n = 0;
     while (be_llvm_symbols[n].name)
         n++;
-    LLVMOrcCSymbolMapPair *pairs = ir_calloc(n, sizeof *pairs);
+    LLVMOrcCSymbolMapPair *pairs = ir_calloc(n + 1, sizeof *pairs);
     if (!pairs) {
         ir_diag_errorf(d, "%s: out of memory in the LLVM backend", f->name);
         return false;
@@ -172,7 +189,13 @@ static bool define_runtime(LLVMOrcLLJITRef jit, const loop_func *f, ir_diag *d)
         pairs[k].Sym.Address = (LLVMOrcExecutorAddress)(uintptr_t)be_llvm_symbols[k].fn;
         pairs[k].Sym.Flags.GenericFlags =
             LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable;
-        pairs[k].Sym.Flags.TargetFlags = 0;
+    }
+    if (weights) {
+        char name[512];
+        snprintf(name, sizeof name, "%s_weights", f->name);
+        pairs[n].Name = LLVMOrcLLJITMangleAndIntern(jit, name);
+        pairs[n].Sym.Address = (LLVMOrcExecutorAddress)(uintptr_t)weights;
+        pairs[n++].Sym.Flags.GenericFlags = LLVMJITSymbolGenericFlagsExported;
     }
     LLVMOrcMaterializationUnitRef mu = LLVMOrcAbsoluteSymbols(pairs, n);
     ir_free(pairs);
@@ -184,9 +207,21 @@ static bool define_runtime(LLVMOrcLLJITRef jit, const loop_func *f, ir_diag *d)
     return true;
 }
 
-/* Creates the LLJIT for tm (taking it over) with the runtime defined. */
-static LLVMOrcLLJITRef create_jit(LLVMTargetMachineRef tm, const loop_func *f, ir_diag *d)
+static void dispose_jit(LLVMOrcLLJITRef jit)
 {
+    LLVMErrorRef err = jit ? LLVMOrcDisposeLLJIT(jit) : NULL;
+    if (err)
+        LLVMConsumeError(err);
+}
+
+/* A new LLJIT for the host (its own target machine) with the runtime and
+ * the weights of m defined. */
+static LLVMOrcLLJITRef create_jit(const be_llvm_module *m, const loop_func *f,
+                                  const be_llvm_opts *o, ir_diag *d)
+{
+    LLVMTargetMachineRef tm = host_machine(o, f, d);
+    if (!tm)
+        return NULL;
     LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
     LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(
         builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm));
@@ -196,14 +231,15 @@ static LLVMOrcLLJITRef create_jit(LLVMTargetMachineRef tm, const loop_func *f, i
         llvm_error(err, "JIT creation", f, d);
         return NULL;
     }
-    if (!define_runtime(jit, f, d)) {
-        LLVMOrcDisposeLLJIT(jit);
+    if (!define_symbols(jit, f, m->weights, d)) {
+        dispose_jit(jit);
         return NULL;
     }
     return jit;
 }
 
-/* Copies the constants into m->weights; fills w. */
+/* Copies the constants into m->weights (the JIT defines NAME_weights
+ * there); fills w's layout. */
 static bool copy_weights(be_llvm_module *m, const loop_func *f, be_llvm_weights *w,
                          int64_t *offset, ir_diag *d)
 {
@@ -218,29 +254,120 @@ static bool copy_weights(be_llvm_module *m, const loop_func *f, be_llvm_weights 
         return false;
     }
     be_llvm_weights_fill(f, offset, m->weights);
-    w->base = m->weights;
     return true;
 }
 
-/* Hands mod to the JIT and looks up NAME_run_v (which compiles it). */
-static bool jit_module(be_llvm_module *m, const loop_func *f, LLVMOrcThreadSafeContextRef tsc,
-                       LLVMModuleRef mod, ir_diag *d)
+/* Hashes into key everything that decides mod's machine code: loom's and
+ * LLVM's versions, the target (triple, CPU, features), the pipeline, the
+ * opt level, the thread count, LLVM's process-wide options and the
+ * unoptimized module itself (as bitcode: the loop program, buffer
+ * offsets, kernel calls; not the weights, which the code reaches by
+ * symbol). A setting added to host_machine or optimize_module belongs
+ * here too. */
+static void cache_key(LLVMModuleRef mod, LLVMTargetMachineRef tm, const be_llvm_opts *o,
+                      be_hash *key)
 {
-    double t0 = be_now_ms();
-    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
-    LLVMErrorRef err = LLVMOrcLLJITAddLLVMIRModule(m->jit, LLVMOrcLLJITGetMainJITDylib(m->jit), tsm);
-    if (err) {
-        LLVMOrcDisposeThreadSafeModule(tsm);
-        return llvm_error(err, "adding the module", f, d);
-    }
+    unsigned major, minor, patch;
+    LLVMGetVersion(&major, &minor, &patch);
+    char *triple = LLVMGetTargetMachineTriple(tm), *cpu = LLVMGetTargetMachineCPU(tm);
+    char *features = LLVMGetTargetMachineFeatureString(tm), passes[32];
+    pipeline_text(o, passes, sizeof passes);
+    be_hash_init(key);
+    be_hash_str(key, "loom " LOOM_PROJECT_VERSION " jit object, pic, default code model");
+    be_hash_u64(key, (uint64_t)major << 32 | minor << 16 | patch);
+    be_hash_str(key, triple);
+    be_hash_str(key, cpu);
+    be_hash_str(key, features);
+    be_hash_str(key, passes);
+    be_hash_u64(key, (uint64_t)o->opt_level);
+    be_hash_u64(key, (uint64_t)o->threads);
+    for (size_t k = 0; k < sizeof llvm_args / sizeof *llvm_args; k++)
+        be_hash_str(key, llvm_args[k]);
+    LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(mod);
+    be_hash_bytes(key, LLVMGetBufferStart(bc), LLVMGetBufferSize(bc));
+    LLVMDisposeMemoryBuffer(bc);
+    LLVMDisposeMessage(triple);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
+}
+
+/* Adds obj (taken over) to m's JIT and looks up NAME_run_v, which links
+ * it. */
+static bool link_object(be_llvm_module *m, const loop_func *f, LLVMMemoryBufferRef obj,
+                        ir_diag *d)
+{
+    LLVMErrorRef err =
+        LLVMOrcLLJITAddObjectFile(m->jit, LLVMOrcLLJITGetMainJITDylib(m->jit), obj);
+    if (err)
+        return llvm_error(err, "adding the object", f, d);
     char name[512];
     snprintf(name, sizeof name, "%s_run_v", f->name);
     LLVMOrcExecutorAddress addr = 0;
     if ((err = LLVMOrcLLJITLookup(m->jit, &addr, name)))
-        return llvm_error(err, "code generation", f, d);
+        return llvm_error(err, "linking", f, d);
     m->run = (be_llvm_run_fn)(uintptr_t)addr;
-    m->times.codegen_ms = be_now_ms() - t0;
     return true;
+}
+
+/* Links the object the cache holds under key into m. False when there is
+ * none or it does not link (stored by a loom whose key missed a change);
+ * then m gets a fresh JIT (m->jit NULL, with d, if that fails). */
+static bool link_cached(be_llvm_module *m, const loop_func *f, const be_llvm_opts *o,
+                        const be_hash *key, ir_diag *d)
+{
+    LLVMMemoryBufferRef obj = be_llvm_cache_load(key);
+    if (!obj)
+        return false;
+    ir_diag quiet;
+    ir_diag_init(&quiet);
+    bool ok = link_object(m, f, obj, &quiet);
+    ir_diag_free(&quiet);
+    if (!ok) {
+        dispose_jit(m->jit);
+        m->jit = create_jit(m, f, o, d);
+    }
+    return ok;
+}
+
+/* Optimizes mod and compiles it to an object in memory (NULL on error). */
+static LLVMMemoryBufferRef compile_object(LLVMModuleRef mod, const be_llvm_opts *o,
+                                          LLVMTargetMachineRef tm, const loop_func *f,
+                                          be_llvm_times *t, ir_diag *d)
+{
+    if (!optimize_module(mod, o, tm, f, t, d))
+        return NULL;
+    char *err = NULL;
+    LLVMMemoryBufferRef obj = NULL;
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &err, &obj)) {
+        ir_diag_errorf(d, "%s: LLVM code generation failed: %s", f->name, err ? err : "");
+        obj = NULL;
+    }
+    LLVMDisposeMessage(err);
+    return obj;
+}
+
+/* Gives m the machine code of mod: the cached object when the cache holds
+ * one, else compiled (and stored when the cache is on). */
+static bool machine_code(be_llvm_module *m, const loop_func *f, const be_llvm_opts *o,
+                         LLVMModuleRef mod, LLVMTargetMachineRef tm, ir_diag *d)
+{
+    double t0 = be_now_ms();
+    be_llvm_times *t = &m->times;
+    bool cache = be_llvm_cache_on(o), ok = false;
+    be_hash key;
+    if (cache) {
+        cache_key(mod, tm, o, &key);
+        ok = link_cached(m, f, o, &key, d);
+        t->cache = ok ? BE_LLVM_CACHE_HIT : BE_LLVM_CACHE_STORED;
+    }
+    LLVMMemoryBufferRef obj = NULL;
+    if (!ok && m->jit && (obj = compile_object(mod, o, tm, f, t, d))) {
+        if (cache && !be_llvm_cache_store(&key, LLVMGetBufferStart(obj), LLVMGetBufferSize(obj)))
+            t->cache = BE_LLVM_CACHE_UNWRITABLE;
+        ok = link_object(m, f, obj, d);
+    }
+    t->codegen_ms = be_now_ms() - t0 - t->opt_ms;
+    return ok;
 }
 
 static loom_status jit_compile(be_llvm_module *m, const loop_func *f, const be_llvm_opts *o,
@@ -255,20 +382,18 @@ static loom_status jit_compile(be_llvm_module *m, const loop_func *f, const be_l
         return LOOM_STATUS_NOMEM;
     }
     loom_status st = LOOM_STATUS_INTERNAL;
-    LLVMTargetMachineRef tm = host_machine(o, f, d), jtm = host_machine(o, f, d);
-    if (tm && jtm && (m->jit = create_jit(jtm, f, d))) {
-        jtm = NULL; /* owned by the JIT now */
-        LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-        LLVMContextRef ctx = LLVMOrcThreadSafeContextGetContext(tsc);
-        LLVMModuleRef mod = build_module(f, o, &w, ctx, tm, &m->times, d);
-        if (mod && jit_module(m, f, tsc, mod, d))
+    LLVMTargetMachineRef tm = host_machine(o, f, d);
+    LLVMContextRef ctx = LLVMContextCreate();
+    if (tm && (m->jit = create_jit(m, f, o, d))) {
+        LLVMModuleRef mod = gen_module(f, o, &w, ctx, tm, &m->times, d);
+        if (mod && machine_code(m, f, o, mod, tm, d))
             st = LOOM_STATUS_OK;
-        LLVMOrcDisposeThreadSafeContext(tsc);
+        if (mod)
+            LLVMDisposeModule(mod);
     }
+    LLVMContextDispose(ctx);
     if (tm)
         LLVMDisposeTargetMachine(tm);
-    if (jtm)
-        LLVMDisposeTargetMachine(jtm);
     ir_free(offset);
     return st;
 }
@@ -317,11 +442,7 @@ void be_llvm_free(be_llvm_module *m)
 {
     if (!m)
         return;
-    if (m->jit) {
-        LLVMErrorRef err = LLVMOrcDisposeLLJIT(m->jit);
-        if (err)
-            LLVMConsumeError(err);
-    }
+    dispose_jit(m->jit);
     free(m->weights);
     ir_free(m);
 }
@@ -367,7 +488,11 @@ loom_status be_llvm_emit(const loop_func *f, const be_llvm_opts *opts, be_llvm_e
     loom_status st = LOOM_STATUS_INTERNAL;
     LLVMTargetMachineRef tm = host_machine(&o, f, d);
     LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef mod = tm ? build_module(f, &o, &w, ctx, tm, &t, d) : NULL;
+    LLVMModuleRef mod = tm ? gen_module(f, &o, &w, ctx, tm, &t, d) : NULL;
+    if (mod && !optimize_module(mod, &o, tm, f, &t, d)) {
+        LLVMDisposeModule(mod);
+        mod = NULL;
+    }
     if (mod) {
         double t0 = be_now_ms();
         st = write_module(mod, tm, kind, path, f, d) ? LOOM_STATUS_OK : LOOM_STATUS_IO;

@@ -668,21 +668,26 @@ static LLVMValueRef buffer_base(gen *g, const loop_buf *b)
     return LLVMConstPointerNull(g->ptr);
 }
 
-/* The weights blob: a private constant global (ahead of time) or the
- * address of the module's copy (JIT). */
+/* The weights blob NAME_weights, a 64-byte aligned constant byte array:
+ * defined here ahead of time (private, holding the data), only declared
+ * for the JIT, which defines the symbol at the module's copy when it loads
+ * the code. The code reaches it through the GOT, once per call of the
+ * model or of a parallel body, so a compiled object is the same in every
+ * process and can be cached (be_llvm_cache.c). */
 static LLVMValueRef weights_blob(gen *g)
 {
-    if (!g->w->global)
-        return LLVMConstIntToPtr(LLVMConstInt(g->i64, (unsigned long long)(uintptr_t)g->w->base, 0),
-                                 g->ptr);
     char name[512];
     snprintf(name, sizeof name, "%s_weights", g->f->name);
-    LLVMValueRef init = LLVMConstStringInContext2(g->ctx, (const char *)g->w->base,
-                                                  (size_t)g->w->bytes, 1);
-    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
-    LLVMSetInitializer(gv, init);
+    LLVMValueRef init = NULL, gv;
+    if (g->w->global) {
+        init = LLVMConstStringInContext2(g->ctx, (const char *)g->w->base, (size_t)g->w->bytes, 1);
+        gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
+        LLVMSetInitializer(gv, init);
+        LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    } else {
+        gv = LLVMAddGlobal(g->mod, LLVMArrayType2(g->i8, (uint64_t)g->w->bytes), name);
+    }
     LLVMSetGlobalConstant(gv, 1);
-    LLVMSetLinkage(gv, LLVMPrivateLinkage);
     LLVMSetAlignment(gv, 64);
     return gv;
 }

@@ -45,3 +45,7 @@ config.substitutions.append(("%onnxdata", os.environ.get(
 # they do without ASan, so loom's own message is checked (crashes.test).
 config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=1:allocator_may_return_null=1"
 config.environment["UBSAN_OPTIONS"] = "halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+# The JIT's object cache stays off (lit passes neither HOME nor
+# XDG_CACHE_HOME anyway); cli/jit-cache.test turns it on in a folder of its
+# own.
+config.environment["LOOM_JIT_CACHE"] = "0"

@@ -573,6 +573,11 @@ Test(api, compile_options_are_checked_and_times_reported)
     cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_INVALID_ARG);
     cr_assert(strstr(dg.message, "C backend"), "%s", dg.message);
     o.standalone = 0;
+    o.backend = LOOM_BACKEND_C;
+    o.no_cache = 1;
+    cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert(strstr(dg.message, "JIT"), "%s", dg.message);
+    o.backend = LOOM_BACKEND_JIT; /* no_cache stays: LLVM runs whatever the user's cache holds */
     o.weights = (loom_weights)9;
     cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_INVALID_ARG);
     o.weights = LOOM_WEIGHTS_AUTO;
@@ -591,6 +596,7 @@ Test(api, compile_options_are_checked_and_times_reported)
                 "codegen %.1f ms", t.load_ms, t.passes_ms, t.lower_ms, t.irgen_ms, t.opt_ms,
                 t.codegen_ms);
     cr_assert(t.load_ms > 0 && t.lower_ms > 0 && t.opt_ms > 0 && t.codegen_ms > 0);
+    cr_assert_eq(t.cache, LOOM_CACHE_OFF);
     loom_compiled_free(c);
     loom_model_free(m);
     assert_no_leaks();
