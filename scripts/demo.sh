@@ -16,8 +16,8 @@ mkdir -p "$OUT"
 "$BUILD/loom" compile "$MODEL" -o "$OUT/mnist_cnn.c"
 ls -l "$OUT"
 echo
-echo "== $CC -O3 -march=native: examples/demo/main.c + mnist_cnn.c + runtime (OpenBLAS)"
-"$CC" -std=c99 -O3 -march=native -I"$OUT" -DMODEL_HEADER='"mnist_cnn.h"' \
+echo "== $CC -O3 -march=native -mtune=generic: examples/demo/main.c + mnist_cnn.c + runtime (OpenBLAS)"
+"$CC" -std=c99 -O3 -march=native -mtune=generic -I"$OUT" -DMODEL_HEADER='"mnist_cnn.h"' \
     -DMODEL=mnist_cnn -DMODEL_UP=MNIST_CNN -DLOOMRT_USE_CBLAS \
     -I/usr/include/x86_64-linux-gnu/openblas-pthread \
     -o "$OUT/mnist_demo" examples/demo/main.c "$OUT/mnist_cnn.c" "$OUT"/loomrt_*.c \

@@ -1,6 +1,6 @@
 /*
  * Driving the system C compiler: builds the emitted model into a shared
- * object with `cc -O3 -march=native -shared` and loads it with dlopen. The
+ * object with `cc -O3 -march=native -mtune=generic -shared` and loads it with dlopen. The
  * compiler is $CC (default "cc"), split into words the way make hands it to
  * the shell, so CC="gcc -O0" works. OpenBLAS is found through its Debian
  * include and library paths unless standalone.
@@ -161,6 +161,11 @@ static void push_common(cc_argv *a, const be_cc_opts *opts)
      * several times faster */
     push(a, opts->sanitize ? "-O1" : "-O3");
     push(a, "-march=native");
+    /* Generic tuning: GCC 12.2 (Debian 12) tuned for Intel AVX-512 cores
+     * (skylake-avx512 and later: its avx256_store_by_pieces) stores a
+     * constant array's copy as a wrong broadcast, e.g. {-1,0,-1,0,0,0,0,0}
+     * as {-1,0,-1,0,-1,0,-1,0} (docs/emitted-c.md "Compiler flags"). */
+    push(a, "-mtune=generic");
     push(a, "-fPIC");
     if (opts->sanitize)
         push(a, "-fsanitize=address,undefined");

@@ -17,7 +17,7 @@ shift 2
 [ $# -gt 0 ] || set -- 1 4 10 45
 HERE=$(cd "$(dirname "$0")" && pwd)
 CCS=${CCS:-"gcc clang-19"}
-CFLAGS="-std=c99 -O3 -march=native -DLOOMRT_USE_CBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread"
+CFLAGS="-std=c99 -O3 -march=native -mtune=generic -DLOOMRT_USE_CBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread"
 
 # timed OUT CMD...: runs CMD under /usr/bin/time -v, prints "wall cpu maxrss_MB"
 timed() {

@@ -28,8 +28,8 @@
  * --backend=jit|c runs each test compiled (the pass pipeline, lowering and
  * the LLVM JIT, or the emitted C built with the system compiler) instead
  * of interpreted; each backend keeps its own lists (--lists DIR, e.g.
- * tests/onnx/jit). The C build compiles the runtime with every test (a
- * second or more each), so ctest runs it on a subset (-k).
+ * tests/onnx/jit). The C build links each test's code against the runtime
+ * objects built once and cached (be_cc.c), about 0.1 s a test.
  *
  * Usage: onnx_conformance [--data DIR] [--lists DIR] [--update-lists]
  *                         [--backend=interp|jit|c] [--verbose] [--no-fork]
@@ -880,9 +880,8 @@ static bool parse_args(int argc, char **argv, options *o)
             return false;
         }
     }
-    if (o->update && o->filter && run_backend != BACKEND_C) {
-        fprintf(stderr, "onnx_conformance: --update-lists needs the full run (no -k; only the "
-                        "C backend's subset lists are written from a -k run)\n");
+    if (o->update && o->filter) {
+        fprintf(stderr, "onnx_conformance: --update-lists needs the full run (no -k)\n");
         return false;
     }
     return true;
