@@ -80,7 +80,9 @@ typedef struct loom_load_options {
 typedef enum loom_weights {
     LOOM_WEIGHTS_AUTO = 0, /* inline when small, else an .incbin blob */
     LOOM_WEIGHTS_INLINE,   /* bit-exact arrays in the .c file */
-    LOOM_WEIGHTS_INCBIN    /* always a blob beside the .c file */
+    LOOM_WEIGHTS_INCBIN,   /* always a blob beside the .c file */
+    LOOM_WEIGHTS_FILE      /* loom_emit only: NAME.weights.bin, which the
+                              caller loads at run time (docs/weights.md) */
 } loom_weights;
 
 typedef struct loom_compile_options {
@@ -167,6 +169,35 @@ typedef struct loom_compile_times {
 /* Fills *out with the times of c's compilation. */
 loom_status loom_compiled_times(const loom_compiled *c, loom_compile_times *out,
                                 loom_diag *diag);
+
+/* What loom_emit writes (docs/api.md "Emitting files"). */
+typedef enum loom_emit_kind {
+    LOOM_EMIT_C = 0, /* path DIR/NAME.c: NAME.c and NAME.h, specialized to the
+                        shapes, with the runtime files (loomrt*) beside them,
+                        or the portable runtime inlined (standalone); weights
+                        as opts->weights says (docs/emitted-c.md) */
+    LOOM_EMIT_LOOPS, /* the planned loop IR, text (docs/loop-ir.md) */
+    LOOM_EMIT_LIR,   /* the graph after the passes, .lir text (docs/ir.md) */
+    LOOM_EMIT_LLVM,  /* the optimized LLVM IR for this CPU, text */
+    LOOM_EMIT_OBJ    /* an ELF object for this CPU defining NAME_run_v, with
+                        the weights inside; link it with the runtime */
+} loom_emit_kind;
+
+/* What loom_emit planned. */
+typedef struct loom_emit_info {
+    size_t workspace_bytes;       /* the arena NAME_run needs */
+    size_t workspace_lower_bound; /* the largest set of tensors live at once */
+} loom_emit_info;
+
+/* Compiles model with opts (its backend, build_dir, sanitize and no_cache
+ * are not used) and writes kind to path; the symbols are prefixed with name
+ * (a C identifier; NULL: "model"). A file is written under a temporary name
+ * and renamed, so a failure leaves no partial file at path; path's folder
+ * must exist. standalone and weights apply to LOOM_EMIT_C only. info may be
+ * NULL. Thread-safe for different paths. */
+loom_status loom_emit(const loom_model *model, const loom_compile_options *opts,
+                      loom_emit_kind kind, const char *path, const char *name,
+                      loom_emit_info *info, loom_diag *diag);
 
 /* A workspace for running c from one thread at a time; one per thread. */
 loom_status loom_workspace_new(const loom_compiled *c, loom_workspace **out, loom_diag *diag);

@@ -120,30 +120,9 @@ static void temp_release(void)
 
 /* ---- compiling and building ---- */
 
-loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, const char *base,
-                           const char *name, be_weights_mode mode, loop_func **out_f,
-                           ir_diag *d)
-{
-    loop_func *f = NULL;
-    lower_opts lopts = {.unchecked = o->unchecked};
-    loom_status st = be_compile_with(g, name, &o->passes, &lopts, &f, d);
-    if (st)
-        return st;
-    be_c_opts copts = {.weights = mode, .standalone = o->standalone, .source_name = o->model,
-                       .threads = (int)o->threads};
-    st = be_c_emit(f, &copts, dir, base, d);
-    if (!st && !o->standalone)
-        st = be_c_write_runtime(dir, d);
-    if (out_f && !st)
-        *out_f = f;
-    else
-        loop_func_free(f);
-    return st;
-}
-
 /* The API's options from the command line's. */
-static loom_compile_options build_options(const cli_opts *o, const char **disabled,
-                                          const char *dir)
+loom_compile_options cli_compile_options(const cli_opts *o, const char **disabled,
+                                         const char *dir)
 {
     loom_compile_options co = loom_compile_options_default();
     /* no --backend: bench builds C, run interprets */
@@ -191,7 +170,7 @@ static void print_times(const loom_compiled *c, double wall_ms, double cpu)
 loom_status cli_build(ir_graph *g, const cli_opts *o, cli_built *bm, ir_diag *d)
 {
     const char *disabled[PASS_MAX_DISABLED + 1];
-    loom_compile_options co = build_options(o, disabled, bm->dir);
+    loom_compile_options co = cli_compile_options(o, disabled, bm->dir);
     if (co.backend == LOOM_BACKEND_C && !temp_create(bm->dir, sizeof bm->dir, d)) {
         bm->dir[0] = '\0';
         return LOOM_STATUS_IO;

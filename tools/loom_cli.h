@@ -17,7 +17,6 @@
 #include "loop_ir.h"
 #include "passes.h"
 #include "loom.h"
-#include "loom_jit.h"
 
 #define EXIT_BAD_INPUT 1
 #define EXIT_USAGE 2
@@ -102,11 +101,12 @@ bool cli_ends_with(const char *s, const char *suffix);
 void cli_progress_begin(const char *what);
 void cli_progress_end(void);
 
-/* Runs the pipeline on g and writes DIR/BASE.c, .h and (unless standalone)
- * the runtime. The planned function goes to *out_f when out_f is not NULL. */
-loom_status cli_compile_to(ir_graph *g, const cli_opts *o, const char *dir, const char *base,
-                           const char *name, be_weights_mode mode, loop_func **out_f,
-                           ir_diag *d);
+/* libloom's compile options from the command line's: --backend (default
+ * c for bench, else interp), -O, --disable-pass (names into disabled,
+ * PASS_MAX_DISABLED + 1 entries), --threads (0: 1), --unchecked,
+ * --standalone, and dir as the C backend's build folder. */
+loom_compile_options cli_compile_options(const cli_opts *o, const char **disabled,
+                                         const char *dir);
 
 /* The model compiled through libloom for --backend (interp, c or jit),
  * with one workspace; the C backend builds in a temporary folder under

@@ -1,15 +1,15 @@
 /*
  * loom compile: compiles the model to C (DIR/NAME.c and NAME.h, plus the
  * runtime files or, with --standalone, the portable runtime inlined), or
- * prints the planned loop IR with --emit=loops, and reports the memory
+ * writes the planned loop IR, the graph after the passes, LLVM IR or an
+ * object file (--emit), all through libloom's loom_emit; reports the memory
  * planner's workspace against its lower bound.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "be.h"
-#include "ir_text.h"
+#include "loom_api_internal.h"
 #include "loom_cli.h"
 
 /* A C identifier from a file name: its base name without extension, with
@@ -30,11 +30,11 @@ static void ident_from_path(const char *path, char *buf, size_t size)
     buf[at] = '\0';
 }
 
-static bool weights_mode(const char *s, be_weights_mode *m)
+static bool weights_mode(const char *s, loom_weights *m)
 {
-    static const struct { const char *name; be_weights_mode mode; } modes[] = {
-        {"auto", BE_WEIGHTS_AUTO}, {"inline", BE_WEIGHTS_INLINE},
-        {"incbin", BE_WEIGHTS_INCBIN}, {"file", BE_WEIGHTS_FILE},
+    static const struct { const char *name; loom_weights mode; } modes[] = {
+        {"auto", LOOM_WEIGHTS_AUTO}, {"inline", LOOM_WEIGHTS_INLINE},
+        {"incbin", LOOM_WEIGHTS_INCBIN}, {"file", LOOM_WEIGHTS_FILE},
     };
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
         if (strcmp(s ? s : "auto", modes[i].name) == 0) {
@@ -45,89 +45,40 @@ static bool weights_mode(const char *s, be_weights_mode *m)
 }
 
 /* --mem-report: the planner's arena, its lower bound and their ratio. */
-static void mem_report(const loop_func *f, const char *model, FILE *out)
+static void mem_report(const loom_emit_info *info, const char *model, FILE *out)
 {
-    double lb = (double)f->workspace_lower_bound;
+    double lb = (double)info->workspace_lower_bound;
     fprintf(out, "%s: workspace %lld bytes, lower bound %lld bytes (ratio %.3f)\n", model,
-            (long long)f->workspace_bytes, (long long)f->workspace_lower_bound,
-            lb > 0 ? (double)f->workspace_bytes / lb : 1.0);
+            (long long)info->workspace_bytes, (long long)info->workspace_lower_bound,
+            lb > 0 ? (double)info->workspace_bytes / lb : 1.0);
 }
 
-/* --emit=loops: the planned loop IR to -o or stdout. */
-static loom_status emit_loops(ir_graph *g, const cli_opts *o, const char *name, ir_diag *d)
+static loom_emit_kind emit_kind(const char *emit)
 {
-    loop_func *f = NULL;
-    lower_opts lopts = {.unchecked = o->unchecked};
-    loom_status st = be_compile_with(g, name, &o->passes, &lopts, &f, d);
-    FILE *out = st || !o->output ? stdout : fopen(o->output, "w");
-    if (!out) {
-        ir_diag_errorf(d, "%s: cannot write: %s", o->output, strerror(errno));
-        st = LOOM_STATUS_IO;
-    } else if (!st) {
-        if (o->mem_report)
-            mem_report(f, o->model, out == stdout ? stderr : stdout);
-        loop_print(f, out);
-        int err = ferror(out) || fflush(out) ? (errno ? errno : EIO) : 0;
-        if (out != stdout && fclose(out) != 0 && !err)
-            err = errno;
-        if (err) {
-            ir_diag_errorf(d, "%s: cannot write: %s", o->output ? o->output : "stdout",
-                           strerror(err));
-            st = LOOM_STATUS_IO;
-        }
-    }
-    loop_func_free(f);
-    return st;
+    static const struct { const char *name; loom_emit_kind kind; } kinds[] = {
+        {"loops", LOOM_EMIT_LOOPS}, {"lir", LOOM_EMIT_LIR}, {"llvm", LOOM_EMIT_LLVM},
+        {"obj", LOOM_EMIT_OBJ},
+    };
+    for (size_t i = 0; emit && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(emit, kinds[i].name) == 0)
+            return kinds[i].kind;
+    return LOOM_EMIT_C;
 }
 
-/* --emit=lir: the graph after the pass pipeline, as .lir, to -o or stdout,
- * so a user sees what was folded and fused. */
-static loom_status emit_lir(ir_graph *g, const cli_opts *o, ir_diag *d)
+/* Makes the folder of -o DIR/NAME.c. */
+static bool make_output_dir(const char *output)
 {
-    loom_status st = pass_pipeline(g, &o->passes, d);
-    if (st)
-        return st;
-    FILE *out = o->output ? fopen(o->output, "w") : stdout;
-    if (!out) {
-        ir_diag_errorf(d, "%s: cannot write: %s", o->output, strerror(errno));
-        return LOOM_STATUS_IO;
-    }
-    st = ir_print(g, &(ir_print_opts){0}, out);
-    int err = ferror(out) || fflush(out) ? (errno ? errno : EIO) : 0;
-    if (out != stdout && fclose(out) != 0 && !err)
-        err = errno;
-    if (err) {
-        ir_diag_errorf(d, "%s: cannot write: %s", o->output ? o->output : "stdout", strerror(err));
-        st = LOOM_STATUS_IO;
-    }
-    return st;
-}
-
-/* The C files into the folder of -o; prints the planner's report. */
-static loom_status emit_c(ir_graph *g, const cli_opts *o, const char *name, be_weights_mode mode,
-                          ir_diag *d)
-{
-    char dir[4096], base[512];
-    const char *slash = strrchr(o->output, '/');
-    const char *file = slash ? slash + 1 : o->output;
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - o->output) : 1,
-             slash ? o->output : ".");
-    snprintf(base, sizeof base, "%.*s", (int)(strlen(file) - 2), file);
-    if (!cli_make_dirs(dir[0] ? dir : "/"))
-        return LOOM_STATUS_IO;
-    loop_func *f = NULL;
-    loom_status st = cli_compile_to(g, o, dir, base, name, mode, &f, d);
-    if (!st && o->mem_report)
-        mem_report(f, o->model, stdout);
-    loop_func_free(f);
-    return st;
+    char dir[4096];
+    const char *slash = strrchr(output, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - output) : 1, slash ? output : ".");
+    return cli_make_dirs(dir[0] ? dir : "/");
 }
 
 static int check_compile(const cli_opts *o)
 {
     bool llvm = o->emit && (strcmp(o->emit, "llvm") == 0 || strcmp(o->emit, "obj") == 0);
     bool loops = o->emit && (strcmp(o->emit, "loops") == 0 || strcmp(o->emit, "lir") == 0);
-    be_weights_mode mode;
+    loom_weights mode;
     char name[256];
     if (o->emit && !loops && !llvm && strcmp(o->emit, "c") != 0)
         return cli_usage_error(o->cmd, "unknown --emit=%s (c, loops, lir, llvm or obj)", o->emit);
@@ -149,21 +100,23 @@ static int check_compile(const cli_opts *o)
 
 static int cmd_compile(const cli_opts *o, ir_graph *g, ir_diag *d)
 {
-    be_weights_mode mode = BE_WEIGHTS_AUTO; /* check_compile accepted the name */
+    const char *disabled[PASS_MAX_DISABLED + 1];
+    loom_compile_options co = cli_compile_options(o, disabled, NULL);
+    co.threads = (int)o->threads; /* NAME_DEFAULT_THREADS: 0 means 1 */
+    weights_mode(o->weights_mode, &co.weights); /* check_compile accepted it */
     char name[256];
-    weights_mode(o->weights_mode, &mode);
     ident_from_path(o->name ? o->name : o->output ? o->output : o->model, name, sizeof name);
-    bool loops = o->emit && strcmp(o->emit, "loops") == 0;
-    bool lir = o->emit && strcmp(o->emit, "lir") == 0;
-    bool llvm = o->emit && (strcmp(o->emit, "llvm") == 0 || strcmp(o->emit, "obj") == 0);
-    lower_opts lopts = {.unchecked = o->unchecked};
-    loom_status st = llvm    ? tool_jit_emit(g, &o->passes, &lopts, (int)o->threads, name, o->emit,
-                                            o->output, d)
-                     : lir   ? emit_lir(g, o, d)
-                     : loops ? emit_loops(g, o, name, d)
-                             : emit_c(g, o, name, mode, d);
+    loom_emit_kind kind = emit_kind(o->emit);
+    loom_emit_info info;
+    loom_status st = LOOM_STATUS_OK;
+    if (kind == LOOM_EMIT_C && !make_output_dir(o->output))
+        st = LOOM_STATUS_IO;
+    if (!st)
+        st = loom_emit_graph(g, &co, kind, o->output, name, &info, d);
     if (st)
         cli_report(d, o->model, "compiling", st);
+    else if (o->mem_report && kind != LOOM_EMIT_LIR)
+        mem_report(&info, o->model, kind == LOOM_EMIT_LOOPS && !o->output ? stderr : stdout);
     return st ? EXIT_BAD_INPUT : 0;
 }
 

@@ -17,7 +17,9 @@
 #include "be_c.h"
 #include "be_cc.h"
 #include "fe.h"
+#include "fe_jsontext.h"
 #include "interp.h"
+#include "ir_text.h"
 #include "loom_api_internal.h"
 #include "loom.h"
 
@@ -329,7 +331,7 @@ static void remove_dir(const char *dir)
 static be_c_opts c_options(const loom_compile_options *o, const char *source)
 {
     static const be_weights_mode modes[] = {BE_WEIGHTS_AUTO, BE_WEIGHTS_INLINE,
-                                            BE_WEIGHTS_INCBIN};
+                                            BE_WEIGHTS_INCBIN, BE_WEIGHTS_FILE};
     return (be_c_opts){.weights = modes[o->weights], .standalone = o->standalone,
                        .source_name = source, .threads = o->threads};
 }
@@ -421,17 +423,29 @@ static loom_status compile_jit(loom_compiled *c, const loom_compile_options *o,
     return keep_step_names(c, f);
 }
 
+/* Checks the options loom_compile and loom_emit share; returns NULL or
+ * what is wrong. */
+static const char *check_common(const loom_compile_options *o)
+{
+    if (o->opt_level < -1 || o->opt_level > PASS_MAX_LEVEL)
+        return "opt_level is not -1 or 0..3";
+    if (o->threads < 0)
+        return "threads is negative";
+    if ((unsigned)o->weights > LOOM_WEIGHTS_FILE)
+        return "unknown weights mode";
+    return NULL;
+}
+
 /* Checks opts; returns NULL or what is wrong. */
 static const char *check_options(const loom_compile_options *o)
 {
     if ((unsigned)o->backend > LOOM_BACKEND_JIT)
         return "unknown backend";
-    if (o->opt_level < -1 || o->opt_level > PASS_MAX_LEVEL)
-        return "opt_level is not -1 or 0..3";
-    if (o->threads < 0)
-        return "threads is negative";
-    if ((unsigned)o->weights > LOOM_WEIGHTS_INCBIN)
-        return "unknown weights mode";
+    const char *why = check_common(o);
+    if (why)
+        return why;
+    if (o->weights == LOOM_WEIGHTS_FILE)
+        return "weights mode LOOM_WEIGHTS_FILE applies to loom_emit (the caller loads them)";
     if ((o->standalone || o->sanitize || o->build_dir) && o->backend != LOOM_BACKEND_C)
         return "standalone, sanitize and build_dir apply to the C backend";
     if (o->no_cache && o->backend != LOOM_BACKEND_JIT)
@@ -535,6 +549,135 @@ loom_status loom_compile(const loom_model *model, const loom_compile_options *op
     st = compile_into(c, opts, out, &d);
     if (!st)
         (*out)->times.load_ms = load_ms;
+    return diag_set(diag, &d, st);
+}
+
+/* ---- emitting files ---- */
+
+/* Checks loom_emit's options; returns NULL or what is wrong. */
+static const char *check_emit(const loom_compile_options *o, loom_emit_kind kind,
+                              const char *path)
+{
+    if ((unsigned)kind > LOOM_EMIT_OBJ)
+        return "unknown emit kind";
+    if (!path && (kind == LOOM_EMIT_C || kind == LOOM_EMIT_LLVM || kind == LOOM_EMIT_OBJ))
+        return "path is NULL";
+    if (kind == LOOM_EMIT_C && (strlen(path) < 3 || strcmp(path + strlen(path) - 2, ".c") != 0 ||
+                                path[strlen(path) - 3] == '/'))
+        return "the C output's path must be DIR/NAME.c";
+    const char *why = check_common(o);
+    if (why)
+        return why;
+    if (kind != LOOM_EMIT_C && (o->standalone || o->weights != LOOM_WEIGHTS_AUTO))
+        return "standalone and weights apply to LOOM_EMIT_C";
+    return NULL;
+}
+
+/* Writes the text of the loop IR (f) or of the graph (g) to path through a
+ * temporary file, or to stdout when path is NULL. */
+static loom_status emit_text(const loop_func *f, const ir_graph *g, const char *path, ir_diag *d)
+{
+    fe_wfile w = {0};
+    FILE *out = stdout;
+    if (path) {
+        loom_status st = fe_wfile_open(&w, path, d);
+        if (st)
+            return st;
+        out = w.f;
+    }
+    loom_status st = f ? (loop_print(f, out), LOOM_STATUS_OK) : ir_print(g, &(ir_print_opts){0}, out);
+    if (!path) {
+        if (!st && (ferror(stdout) || fflush(stdout))) {
+            ir_diag_errorf(d, "stdout: cannot write");
+            st = LOOM_STATUS_IO;
+        }
+        return st;
+    }
+    if (!st)
+        st = fe_wfile_close(&w, d);
+    if (!st)
+        st = fe_wfile_commit(&w, d);
+    fe_wfile_abort(&w);
+    return st;
+}
+
+/* Writes f as C: path's folder and its base name without ".c". */
+static loom_status emit_c(const loop_func *f, const loom_compile_options *o, const char *source,
+                          const char *path, ir_diag *d)
+{
+    char dir[4096], base[512];
+    const char *slash = strrchr(path, '/');
+    const char *file = slash ? slash + 1 : path;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(file) - 2), file);
+    be_c_opts copts = c_options(o, source);
+    loom_status st = be_c_emit(f, &copts, dir[0] ? dir : "/", base, d);
+    if (!st && !o->standalone)
+        st = be_c_write_runtime(dir[0] ? dir : "/", d);
+    return st;
+}
+
+loom_status loom_emit_graph(ir_graph *g, const loom_compile_options *opts, loom_emit_kind kind,
+                            const char *path, const char *name, loom_emit_info *info, ir_diag *d)
+{
+    loom_compile_options o = opts ? *opts : loom_compile_options_default();
+    const char *why = check_emit(&o, kind, path);
+    pass_options po;
+    if (why) {
+        ir_diag_errorf(d, "loom_emit: %s", why);
+        return LOOM_STATUS_INVALID_ARG;
+    }
+    if (!pass_opts(&o, &po, d))
+        return LOOM_STATUS_INVALID_ARG;
+    if (kind == LOOM_EMIT_LIR) {
+        loom_status st = pass_pipeline(g, &po, d);
+        return st ? st : emit_text(NULL, g, path, d);
+    }
+    loop_func *f = NULL;
+    lower_opts lo = {.unchecked = o.unchecked};
+    loom_status st = be_compile_with(g, name ? name : "model", &po, &lo, &f, d);
+    if (!st && info)
+        *info = (loom_emit_info){.workspace_bytes = (size_t)f->workspace_bytes,
+                                 .workspace_lower_bound = (size_t)f->workspace_lower_bound};
+    if (!st && kind == LOOM_EMIT_LOOPS)
+        st = emit_text(f, NULL, path, d);
+    else if (!st && kind == LOOM_EMIT_C)
+        st = emit_c(f, &o, g->source, path, d);
+    else if (!st)
+        st = be_llvm_emit(f, &(be_llvm_opts){.threads = o.threads},
+                          kind == LOOM_EMIT_OBJ ? BE_LLVM_EMIT_OBJ : BE_LLVM_EMIT_IR, path, NULL,
+                          d);
+    loop_func_free(f);
+    return st;
+}
+
+/* True when name is a C identifier. */
+static bool is_ident(const char *name)
+{
+    if (!name[0] || (name[0] >= '0' && name[0] <= '9'))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_'))
+            return false;
+    return true;
+}
+
+loom_status loom_emit(const loom_model *model, const loom_compile_options *opts,
+                      loom_emit_kind kind, const char *path, const char *name,
+                      loom_emit_info *info, loom_diag *diag)
+{
+    if (!model || !path)
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_emit", "model or path is NULL");
+    if (name && !is_ident(name))
+        return diag_fail(diag, LOOM_STATUS_INVALID_ARG, "loom_emit", "name is not a C identifier");
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    loom_status st = model_graph(model, &g, &d);
+    if (!st)
+        st = loom_emit_graph(g, opts, kind, path, name, info, &d);
+    ir_graph_free(g);
     return diag_set(diag, &d, st);
 }
 

@@ -16,6 +16,12 @@
 loom_status loom_compile_graph(ir_graph *g, const loom_compile_options *o, loom_compiled **out,
                                ir_diag *d);
 
+/* loom_emit of a graph in memory (changed by the passes); path NULL
+ * writes the text kinds (loops, lir) to stdout, for the CLI. */
+loom_status loom_emit_graph(ir_graph *g, const loom_compile_options *opts, loom_emit_kind kind,
+                            const char *path, const char *name, loom_emit_info *info,
+                            ir_diag *d);
+
 /* The graph c was compiled from (for its inputs' and outputs' values). */
 const ir_graph *loom_compiled_graph(const loom_compiled *c);
 

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -771,5 +772,148 @@ Test(api, hundred_small_jit_cycles_flat_memory)
     cr_assert_leq(after100 - after10, 4096, "RSS grew from %ld to %ld KiB over 90 cycles",
                   after10, after100);
 #endif
+    assert_no_leaks();
+}
+
+/* ---- emitting files ---- */
+
+#define EMIT_DIR LOOM_TEST_TMP "/api_emit"
+
+/* A driver for the emitted model: reads the image (raw f32) from argv[1],
+ * runs mn_run_v with a workspace of argv[3] bytes, writes probs to argv[2]. */
+static const char emit_driver[] =
+    "#include <stdio.h>\n#include <stdlib.h>\n"
+    "int mn_run_v(const void *const *in, void *const *out, void *ws);\n"
+    "int main(int argc, char **argv) {\n"
+    "    static float x[28 * 28], y[10];\n"
+    "    FILE *f = fopen(argv[1], \"rb\");\n"
+    "    if (argc != 4 || !f || fread(x, 4, 28 * 28, f) != 28 * 28) return 3;\n"
+    "    fclose(f);\n"
+    "    void *ws = aligned_alloc(64, ((size_t)atol(argv[3]) + 64) / 64 * 64);\n"
+    "    const void *in[1] = {x}; void *out[1] = {y};\n"
+    "    if (mn_run_v(in, out, ws)) return 4;\n"
+    "    f = fopen(argv[2], \"wb\");\n"
+    "    if (!f || fwrite(y, 4, 10, f) != 10) return 5;\n"
+    "    return fclose(f) != 0;\n"
+    "}\n";
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert(f, "cannot create %s", path);
+    cr_assert_eq(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+static size_t read_file(const char *path, void *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot read %s", path);
+    size_t n = fread(buf, 1, size, f);
+    fclose(f);
+    return n;
+}
+
+/* Builds the driver with objs (and the runtime emitted beside them), runs
+ * it on the example's image and checks probs against onnxruntime's. */
+static void build_and_check(const char *objs, size_t workspace)
+{
+    fe_npy in = read_npy(MNIST_DIR "input_image.npy");
+    fe_npy ref = read_npy(MNIST_DIR "expected_probs.npy");
+    write_file(EMIT_DIR "/driver.c", emit_driver, sizeof emit_driver - 1);
+    write_file(EMIT_DIR "/image.bin", in.data, 28 * 28 * 4);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cd " EMIT_DIR " && cc -std=c11 -O1 -o app driver.c %s loomrt_*.c -lm -lpthread && "
+             "./app image.bin probs.bin %zu", objs, workspace);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    float probs[10];
+    cr_assert_eq(read_file(EMIT_DIR "/probs.bin", probs, sizeof probs), sizeof probs);
+    const float *r = ref.data;
+    for (int i = 0; i < 10; i++)
+        cr_assert_leq(fabsf(probs[i] - r[i]), 1e-5f + 1e-4f * fabsf(r[i]), "probs[%d] %g vs %g",
+                      i, probs[i], r[i]);
+    fe_npy_free(&in);
+    fe_npy_free(&ref);
+}
+
+/* The C files and the object file, each linked into a program with the
+ * portable runtime, classify the example as onnxruntime does; the text
+ * kinds hold what they should. */
+Test(api, emit_every_kind_builds_and_runs, .timeout = 300)
+{
+    cr_assert_eq(system("rm -rf " EMIT_DIR " && mkdir -p " EMIT_DIR), 0);
+    loom_model *m = NULL;
+    loom_diag dg;
+    cr_assert_eq(loom_model_load(MNIST, NULL, &m, &dg), LOOM_STATUS_OK, "%s", dg.message);
+    loom_compile_options o = loom_compile_options_default();
+    loom_emit_info info = {0};
+    cr_assert_eq(loom_emit(m, &o, LOOM_EMIT_C, EMIT_DIR "/mn.c", "mn", &info, &dg),
+                 LOOM_STATUS_OK, "%s", dg.message);
+    cr_assert_gt(info.workspace_bytes, 0);
+    cr_assert_geq(info.workspace_bytes, info.workspace_lower_bound);
+    build_and_check("mn.c", info.workspace_bytes);
+
+    cr_assert_eq(loom_emit(m, &o, LOOM_EMIT_OBJ, EMIT_DIR "/mn.o", "mn", &info, &dg),
+                 LOOM_STATUS_OK, "%s", dg.message);
+    build_and_check("mn.o", info.workspace_bytes);
+
+    static const struct { loom_emit_kind kind; const char *file, *holds; } text[] = {
+        {LOOM_EMIT_LOOPS, "mn.loops", "for "},
+        {LOOM_EMIT_LIR, "mn.lir", "graph "},
+        {LOOM_EMIT_LLVM, "mn.ll", "define "},
+    };
+    for (int k = 0; k < 3; k++) {
+        char path[512];
+        size_t size = 16 << 20;
+        char *buf = calloc(1, size);
+        snprintf(path, sizeof path, "%s/%s", EMIT_DIR, text[k].file);
+        cr_assert_eq(loom_emit(m, &o, text[k].kind, path, "mn", NULL, &dg), LOOM_STATUS_OK,
+                     "%s", dg.message);
+        cr_assert_lt(read_file(path, buf, size - 1), size - 1);
+        cr_assert(strstr(buf, text[k].holds), "%s lacks \"%s\"", path, text[k].holds);
+        free(buf);
+    }
+    loom_model_free(m);
+    assert_no_leaks();
+}
+
+/* Misuse and unwritable paths are errors that name the reason and leave no
+ * file behind. */
+Test(api, emit_errors)
+{
+    cr_assert_eq(system("rm -rf " EMIT_DIR "_err && mkdir -p " EMIT_DIR "_err"), 0);
+    loom_model *m = NULL;
+    loom_diag dg;
+    cr_assert_eq(loom_model_load(MNIST, NULL, &m, &dg), LOOM_STATUS_OK, "%s", dg.message);
+    loom_compile_options o = loom_compile_options_default();
+    const char *p = EMIT_DIR "_err/m.c";
+    cr_assert_eq(loom_emit(NULL, &o, LOOM_EMIT_C, p, NULL, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert_eq(loom_emit(m, &o, LOOM_EMIT_C, NULL, NULL, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert_eq(loom_emit(m, &o, (loom_emit_kind)99, p, NULL, NULL, &dg),
+                 LOOM_STATUS_INVALID_ARG);
+    cr_assert(strstr(dg.message, "unknown emit kind"), "%s", dg.message);
+    cr_assert_eq(loom_emit(m, &o, LOOM_EMIT_C, EMIT_DIR "_err/m.txt", NULL, NULL, &dg),
+                 LOOM_STATUS_INVALID_ARG);
+    cr_assert(strstr(dg.message, "DIR/NAME.c"), "%s", dg.message);
+    cr_assert_eq(loom_emit(m, &o, LOOM_EMIT_C, p, "9bad-name", NULL, &dg),
+                 LOOM_STATUS_INVALID_ARG);
+    o.standalone = 1;
+    cr_assert_eq(loom_emit(m, &o, LOOM_EMIT_LOOPS, EMIT_DIR "_err/m.loops", NULL, NULL, &dg),
+                 LOOM_STATUS_INVALID_ARG);
+    cr_assert(strstr(dg.message, "standalone"), "%s", dg.message);
+    o = loom_compile_options_default();
+    o.weights = LOOM_WEIGHTS_FILE;
+    loom_compiled *c = NULL;
+    cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert(strstr(dg.message, "loom_emit"), "%s", dg.message);
+    o = loom_compile_options_default();
+    for (int kind = LOOM_EMIT_LOOPS; kind <= LOOM_EMIT_OBJ; kind++) {
+        cr_assert_neq(loom_emit(m, &o, (loom_emit_kind)kind, EMIT_DIR "_err/no/such/dir/x",
+                                NULL, NULL, &dg), LOOM_STATUS_OK, "kind %d", kind);
+        cr_assert_neq(dg.message[0], '\0');
+    }
+    cr_assert_eq(system("test -z \"$(ls -A " EMIT_DIR "_err)\""), 0, "files were left behind");
+    loom_model_free(m);
     assert_no_leaks();
 }
