@@ -19,7 +19,11 @@
  *     know) and the product is not small, M * N * K > GEMM_SMALL (2^21
  *     multiply-adds), where OpenBLAS's packing of both operands and its
  *     dispatch cost more than the arithmetic; otherwise the blocked kernel
- *     here.
+ *     here. OpenBLAS runs on one thread (loomrt_pool.c): a product for
+ *     several threads is cut into blocks of rows or columns like ours, one
+ *     cblas_sgemm per block on loom's pool, because OpenBLAS's own workers
+ *     spin in sched_yield for a long time after each call and take the
+ *     cores from loom's pool between its GEMMs.
  *   - M > 1 without LOOMRT_USE_CBLAS (the standalone build): the blocked
  *     kernel here.
  *   - loomrt_sgemm_packed: always the kernels here.
@@ -1135,7 +1139,7 @@ static void gemm_packed_blocked(int transA, int transC, int64_t M, int64_t N, in
  * not (loomrt_sgemm's), then the epilogue e (NULL: none); the split is by
  * rows or by columns of C. */
 typedef struct gemm_par {
-    int transA, transB, transC, packed, by_rows;
+    int transA, transB, transC, packed, blas, by_rows;
     int64_t M, N, K;
     float alpha, beta;
     const float *A, *B;
@@ -1150,6 +1154,16 @@ static void gemm_serial(const gemm_par *p, int64_t M, int64_t N, const float *A,
                         float *C, const gemm_epi *e)
 {
     int64_t sa = p->transA ? p->lda : 1;
+#ifdef LOOMRT_USE_CBLAS
+    if (p->blas) {
+        cblas_sgemm(CblasRowMajor, p->transA ? CblasTrans : CblasNoTrans,
+                    p->transB ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N,
+                    (blasint)p->K, p->alpha, A, (blasint)p->lda, B, (blasint)p->ldb, p->beta, C,
+                    (blasint)p->ldc);
+        gemm_epi_all(e, M, N, C, p->ldc, 0);
+        return;
+    }
+#endif
     if (p->packed && M == 1 && !p->transC) {
         gemm_row_packed(N, p->K, p->alpha, A, sa, B, p->beta, C);
         gemm_epi_all(e, M, N, C, p->ldc, 0);
@@ -1227,20 +1241,13 @@ static void gemm_unpacked(int transA, int transB, int64_t M, int64_t N, int64_t 
         gemm_epi_all(e, M, N, C, ldc, 0);
         return;
     }
-#ifdef LOOMRT_USE_CBLAS
-    /* OpenBLAS runs its own threads (loomrt_threads_enter sets them) */
-    int small = M * N * K <= GEMM_SMALL && loomrt_isa_get() >= LOOMRT_ISA_AVX2;
-    if (M > 1 && !small && loomrt_blas_preferred()) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                    transB ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, alpha,
-                    A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
-        gemm_epi_all(e, M, N, C, ldc, 0);
-        return;
-    }
-#endif
     gemm_par p = {.transA = transA, .transB = transB, .M = M, .N = N, .K = K, .alpha = alpha,
                   .beta = beta, .A = A, .B = B, .C = C, .lda = lda, .ldb = ldb, .ldc = ldc,
                   .e = e};
+#ifdef LOOMRT_USE_CBLAS
+    int small = M * N * K <= GEMM_SMALL && loomrt_isa_get() >= LOOMRT_ISA_AVX2;
+    p.blas = M > 1 && !small && loomrt_blas_preferred();
+#endif
     gemm_run(&p);
 }
 

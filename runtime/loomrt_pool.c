@@ -19,6 +19,14 @@
  * waiting, so nesting cannot deadlock and results do not depend on who got
  * the pool (tiles compute the same values either way). No allocation: the
  * pool is static, the job lives on the caller's stack.
+ *
+ * Waiting: a model runs one parallel-for after another, microseconds
+ * apart, and waking a sleeping thread (a futex, on a virtual machine an
+ * interrupt to a halted CPU) costs tens of microseconds each time. So a
+ * worker that finished a job spins on the job counter for POOL_SPIN
+ * pauses (a fraction of a millisecond) before it sleeps on the condition
+ * variable, and the caller spins the same way on the parts still running
+ * before it sleeps until they are done.
  */
 #include "loomrt.h"
 
@@ -40,17 +48,21 @@ static POOL_TLS loomrt_threads pool_current = {1, 0, 0};
 #ifdef LOOMRT_USE_CBLAS
 void openblas_set_num_threads(int n);
 
-/* OpenBLAS's count, set only when it changes (setting it is not free). */
-static int pool_blas_threads;
+/* Nonzero once OpenBLAS was put on one thread. */
+static int pool_blas_single;
 
-static void pool_blas_set(int count)
+/* Puts OpenBLAS on one thread, once: the GEMMs it runs are split over
+ * loom's pool (loomrt_gemm.c). OpenBLAS's own workers, once woken, spin
+ * in sched_yield long after each call and would take the cores from the
+ * pool's threads. */
+static void pool_blas_set_single(void)
 {
 #if defined(__GNUC__)
-    if (__atomic_exchange_n(&pool_blas_threads, count, __ATOMIC_RELAXED) != count)
-        openblas_set_num_threads(count);
+    if (!__atomic_exchange_n(&pool_blas_single, 1, __ATOMIC_RELAXED))
+        openblas_set_num_threads(1);
 #else
-    if (pool_blas_threads != count)
-        openblas_set_num_threads(pool_blas_threads = count);
+    if (!pool_blas_single)
+        openblas_set_num_threads(pool_blas_single = 1);
 #endif
 }
 #endif
@@ -63,7 +75,7 @@ LOOMRT_API loomrt_threads loomrt_threads_enter(int count, loomrt_parallel_fn pfo
     pool_current.pfor = pfor;
     pool_current.host = host;
 #ifdef LOOMRT_USE_CBLAS
-    pool_blas_set(pool_current.count);
+    pool_blas_set_single();
 #endif
     return prev;
 #else
@@ -76,7 +88,7 @@ LOOMRT_API loomrt_threads loomrt_threads_enter(int count, loomrt_parallel_fn pfo
 LOOMRT_API void loomrt_threads_leave(loomrt_threads prev)
 {
 #ifdef POOL_TLS
-    pool_current = prev; /* OpenBLAS keeps the last count entered */
+    pool_current = prev;
 #else
     (void)prev;
 #endif
@@ -117,6 +129,43 @@ static int pool_serial(int64_t n, int parts, loomrt_range_fn fn, void *arg)
 
 #if defined(POOL_PTHREADS) && defined(POOL_TLS)
 
+/* Pauses a waiting thread spins for before it sleeps. */
+#ifndef POOL_SPIN
+#define POOL_SPIN (1 << 14)
+#endif
+
+#if defined(LOOMRT_X86) && defined(__GNUC__)
+#define POOL_PAUSE() __builtin_ia32_pause()
+#elif defined(__aarch64__) && defined(__GNUC__)
+#define POOL_PAUSE() __asm__ __volatile__("yield")
+#else
+#define POOL_PAUSE() ((void)0)
+#endif
+
+#define POOL_LOAD(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+
+/* True when *p became different from old within POOL_SPIN pauses. */
+static int pool_spin_ul(const unsigned long *p, unsigned long old)
+{
+    for (int i = 0; i < POOL_SPIN; i++) {
+        if (POOL_LOAD(p) != old)
+            return 1;
+        POOL_PAUSE();
+    }
+    return 0;
+}
+
+/* True when *p reached want within POOL_SPIN pauses. */
+static int pool_spin_int(const int *p, int want)
+{
+    for (int i = 0; i < POOL_SPIN; i++) {
+        if (POOL_LOAD(p) == want)
+            return 1;
+        POOL_PAUSE();
+    }
+    return 0;
+}
+
 /* One parallel-for: parts [0, parts) of [0, n), handed out in order. */
 typedef struct pool_job {
     loomrt_range_fn fn;
@@ -149,7 +198,7 @@ static void pool_drain(pool_job *j)
         /* the lowest part's error wins, whichever thread ran it */
         if (s && p < j->status_part)
             j->status = s, j->status_part = p;
-        if (++j->done == j->parts)
+        if (__atomic_add_fetch(&j->done, 1, __ATOMIC_RELEASE) == j->parts)
             pthread_cond_signal(&pool.finished);
     }
 }
@@ -160,6 +209,11 @@ static void *pool_worker(void *unused)
     pthread_mutex_lock(&pool.mu);
     unsigned long seen = pool.gen;
     for (;;) {
+        if (!pool.stop && pool.gen == seen) {
+            pthread_mutex_unlock(&pool.mu);
+            pool_spin_ul(&pool.gen, seen);
+            pthread_mutex_lock(&pool.mu);
+        }
         while (!pool.stop && pool.gen == seen)
             pthread_cond_wait(&pool.wake, &pool.mu);
         if (pool.stop)
@@ -215,9 +269,14 @@ static int pool_run(int64_t n, int parts, loomrt_range_fn fn, void *arg, int *st
         return 0;
     }
     pool.job = &j;
-    pool.gen++;
+    __atomic_store_n(&pool.gen, pool.gen + 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&pool.wake);
     pool_drain(&j);
+    if (j.done < j.parts) {
+        pthread_mutex_unlock(&pool.mu);
+        pool_spin_int(&j.done, j.parts);
+        pthread_mutex_lock(&pool.mu);
+    }
     while (j.done < j.parts)
         pthread_cond_wait(&pool.finished, &pool.mu);
     pool.job = 0;

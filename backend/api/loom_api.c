@@ -409,7 +409,6 @@ static loom_status keep_step_names(loom_compiled *c, const loop_func *f)
 static loom_status compile_jit(loom_compiled *c, const loom_compile_options *o,
                                const loop_func *f, ir_diag *d)
 {
-    be_llvm_set_threads(o->threads > 0 ? o->threads : 1);
     be_llvm_opts lo = {.threads = o->threads, .no_cache = o->no_cache != 0};
     loom_status st = be_llvm_jit(f, &lo, &c->jit, d);
     if (st)
@@ -476,7 +475,6 @@ static loom_status compile_backend(loom_compiled *c, const loom_compile_options 
         return LOOM_STATUS_INVALID_ARG;
     if (o->backend == LOOM_BACKEND_INTERP)
         return LOOM_STATUS_OK;
-    be_llvm_set_threads(o->threads > 0 ? o->threads : 1);
     loop_func *f = NULL;
     lower_opts lo = {.unchecked = o->unchecked};
     be_compile_times ct = {0};

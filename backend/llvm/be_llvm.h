@@ -56,13 +56,6 @@ loom_status be_llvm_jit(const loop_func *f, const be_llvm_opts *opts, be_llvm_mo
 be_llvm_run_fn be_llvm_entry(const be_llvm_module *m);
 int64_t be_llvm_workspace_bytes(const be_llvm_module *m);
 const be_llvm_times *be_llvm_times_of(const be_llvm_module *m);
-/* Sets the number of threads the kernels' BLAS (OpenBLAS) uses in this
- * process, for every module; a C-backend model loaded into the process
- * shares the same OpenBLAS, already initialized, so its
- * OPENBLAS_NUM_THREADS comes too late: call this instead. (A module's
- * NAME_run_v sets it to its own count, be_llvm_opts.threads, as it
- * runs.) */
-void be_llvm_set_threads(int n);
 /* Frees the machine code and the constants; NULL is allowed. */
 void be_llvm_free(be_llvm_module *m);
 

@@ -25,11 +25,6 @@
 
 #include "be_llvm_internal.h"
 
-void be_llvm_set_threads(int n)
-{
-    openblas_set_num_threads(n > 0 ? n : 1);
-}
-
 #define SYM(f) {#f, (void (*)(void))f}
 
 const be_llvm_symbol be_llvm_symbols[] = {

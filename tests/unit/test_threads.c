@@ -4,7 +4,10 @@
  * two threads sharing the pool, and loomrt_sgemm / loomrt_sgemm_packed on
  * 2, 3 and 4 threads bit-exact against one thread on odd shapes, at every
  * instruction-set level the CPU runs. The sanitizer build runs them under
- * ASan. */
+ * ASan. unit_threads_blas runs them again against the OpenBLAS build of
+ * the runtime (LOOMRT_USE_CBLAS), where the large unpacked products go to
+ * OpenBLAS, one call per block on loom's pool. */
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -220,6 +223,18 @@ static void check_gemm(int packed, int tA, int tB, int tC, int64_t M, int64_t N,
             loomrt_sgemm(tA, tB, M, N, K, 0.5f, A, lda, B, ldb, 0.25f, C, ldc);
         loomrt_threads_leave(prev);
     }
+#ifdef LOOMRT_USE_CBLAS
+    /* OpenBLAS's blocks may round differently from its whole product */
+    if (!packed) {
+        for (int64_t i = 0; i < M * N; i++)
+            cr_assert_float_eq(C0[i], C1[i], 1e-6f * (1.0f + fabsf(C0[i])) * (float)K,
+                               "sgemm tA=%d tB=%d M=%lld N=%lld K=%lld: %d threads, C[%lld]",
+                               tA, tB, (long long)M, (long long)N, (long long)K, t,
+                               (long long)i);
+        free(A), free(B), free(C0), free(C1), free(Bp);
+        return;
+    }
+#endif
     cr_assert(memcmp(C0, C1, (size_t)(M * N) * sizeof *C0) == 0,
               "%s tA=%d tB=%d tC=%d M=%lld N=%lld K=%lld: %d threads differ from one",
               packed ? "packed" : "sgemm", tA, tB, tC, (long long)M, (long long)N, (long long)K,
@@ -276,3 +291,39 @@ Test(threaded_gemm, large_products_are_split)
     cr_assert_eq(host_calls, 2);
     free(A), free(B), free(C), free(Bp);
 }
+
+#ifdef LOOMRT_USE_CBLAS
+/* The OpenBLAS build: a product OpenBLAS runs (over 2^21 multiply-adds,
+ * when its kernel is as wide as loom's) is cut into blocks on the pool,
+ * and each block gets its part of the epilogue (a bias per column, a
+ * residual, ReLU); the result is the one-thread result within rounding
+ * and the epilogue's, computed here. */
+Test(threaded_gemm, blas_products_split_with_their_epilogue)
+{
+    int64_t M = 301, N = 257, K = 300;
+    float *A = rand_floats(M * K, 1), *B = rand_floats(K * N, 2), *bias = rand_floats(N, 4);
+    float *res = rand_floats(M * N, 5), *C1 = malloc((size_t)(M * N) * sizeof *C1);
+    float *Ct = malloc((size_t)(M * N) * sizeof *Ct);
+    for (int t = 1; t <= 3; t += 2) {
+        host_calls = 0;
+        loomrt_threads prev = loomrt_threads_enter(t, t > 1 ? host_pfor : NULL, &host_calls);
+        loomrt_sgemm_epi(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, t > 1 ? Ct : C1, N, bias, 0, 1,
+                         res, LOOMRT_ACT_RELU, 0.0f, 0.0f);
+        loomrt_threads_leave(prev);
+        cr_assert_eq(host_calls, t > 1, "%d threads: %d parallel-for calls", t, host_calls);
+    }
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double want = 0;
+            for (int64_t k = 0; k < K; k++)
+                want += (double)A[i * K + k] * B[k * N + j];
+            want += bias[j] + res[i * N + j];
+            want = want > 0 ? want : 0;
+            cr_assert_float_eq(C1[i * N + j], want, 1e-3, "one thread [%lld,%lld]", (long long)i,
+                               (long long)j);
+            cr_assert_float_eq(Ct[i * N + j], C1[i * N + j], 1e-4, "3 threads [%lld,%lld]",
+                               (long long)i, (long long)j);
+        }
+    free(A), free(B), free(bias), free(res), free(C1), free(Ct);
+}
+#endif
