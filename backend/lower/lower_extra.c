@@ -529,11 +529,14 @@ static loop_expr *activation(lower_ctx *c, loop_block *b, const ir_node *n, loop
     ir_unary_params(n, &pa, &pb);
     loop_expr *zero = lower_num(c, t, 0);
     switch (n->op) {
-    case IR_OP_SOFTPLUS: /* x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), as onnxruntime */
-        return lower_sel(c, lower_bin(c, LOOP_BINOP_GT, v, zero),
-                   lower_bin(c, LOOP_BINOP_ADD, v,
-                       lower_un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, lower_un(c, LOOP_UNOP_NEG, v)))),
-                   lower_un(c, LOOP_UNOP_LOG1P, lower_exp(c->f, v)));
+    case IR_OP_SOFTPLUS:
+        /* x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), as onnxruntime, in
+         * the form max(x, 0) + log1p(exp(-|x|)): the same values bit for
+         * bit, with one log1p call per element where a select of the two
+         * arms would make LLVM compute both */
+        return lower_bin(c, LOOP_BINOP_ADD, lower_bin(c, LOOP_BINOP_MAX, v, zero),
+                   lower_un(c, LOOP_UNOP_LOG1P,
+                       lower_exp(c->f, lower_un(c, LOOP_UNOP_NEG, lower_un(c, LOOP_UNOP_ABS, v)))));
     case IR_OP_GELU: /* approximate="tanh" is the tanh form */
         return lower_act(c, b,
                          strcmp(ir_attr_string(n, "approximate", "none"), "tanh") == 0
