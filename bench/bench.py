@@ -11,7 +11,9 @@ same count), and the CNNs and the transformer encoder at each batch of
 the model's MFLOP, median latencies, the ratio loom / onnxruntime (below 1
 means loom is faster) per -O level of --levels (default 0,3: before and
 after the graph passes, docs/passes.md) and for the --standalone build,
-and loom's speedup over its own 1-thread time. loom is timed by
+and loom's speedup over its own 1-thread time, and both engines' GFLOP/s
+as a percentage of the FP32 peak (one core's, measured by bench/fma_peak.c,
+times the thread count). loom is timed by
 `loom bench --json` (in-process timing of the compiled run function);
 onnxruntime by timing session.run in this process.
 
@@ -264,6 +266,22 @@ def batched_case(folder, inputs, dims, axes, batch, tmp):
     return paths, feeds, dims
 
 
+def fma_peak(tmp):
+    """One core's FP32 peak in GFLOP/s, measured by bench/fma_peak.c (None
+    when it cannot be built or the CPU has no AVX2+FMA)."""
+    exe = os.path.join(tmp, "fma_peak")
+    cc = os.environ.get("CC", "cc").split()
+    try:
+        subprocess.run(cc + ["-O2", "-o", exe, os.path.join(ROOT, "bench", "fma_peak.c"),
+                             "-I" + os.path.join(ROOT, "runtime"),
+                             os.path.join(ROOT, "runtime", "loomrt_cpu.c")],
+                       check=True, capture_output=True, text=True)
+        out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return float(out.split(":")[1].split()[0])
+
+
 def geo(xs):
     return float(np.exp(np.mean(np.log(xs)))) if xs else float("nan")
 
@@ -292,7 +310,12 @@ def main():
         models += keras_models(tmp)
     if args.models:
         models = [m for m in models if m[0] in args.models.split(",")]
+    peak = fma_peak(tmp)
     print(f"command: {' '.join(sys.argv)}")
+    if peak:
+        print(f"FP32 peak of one core (bench/fma_peak.c): {peak:.1f} GFLOP/s; '%pk' is "
+              f"loom -O{levels[-1]}'s and onnxruntime's GFLOP/s over the peak times the "
+              f"thread count")
     print(f"onnxruntime {ort.__version__} at the same thread count; median of up to "
           f"{args.runs} runs (fewer for slow cells); ratios are loom / onnxruntime latency, "
           f"'sa' is --standalone at -O{levels[-1]}, 'x1->t' loom -O{levels[-1]}'s speedup "
@@ -301,6 +324,7 @@ def main():
     head += (" " + f"{'sa ms':>9}") * (not args.no_standalone) + f" {'ort ms':>9}"
     head += "".join(f" {'-O%d/ort' % lv:>8}" for lv in levels)
     head += (" " + f"{'sa/ort':>8}") * (not args.no_standalone) + f" {'x1->t':>6}"
+    head += f" {'%pk':>5} {'ort%pk':>6}" * (peak is not None)
     print(f"{'model':<28} {'batch':>5} {'thr':>3} {'MFLOP':>8}{head}")
     ratios = {(lv, t): [] for lv in levels + ["sa"] for t in thread_counts}
     slow = []  # models over 50 MFLOP that 2 threads did not speed up
@@ -348,6 +372,10 @@ def main():
                     ratios[(k, t)].append(loom[k]["median_ms"] / ort_ms)
                     row += f" {ratios[(k, t)][-1]:>8.2f}"
                 row += f" {speedup:>6.2f}"
+                if peak is not None:
+                    for ms in (best, ort_ms):
+                        pk = 100.0 * mflop / ms / (peak * t) if mflop else None
+                        row += f" {pk:>5.0f}" if pk is not None else f" {'?':>5}"
                 fl = f"{mflop:>8.1f}" if mflop is not None else f"{'?':>8}"
                 print(f"{name:<28} {shown:>5} {t:>3} {fl}{row}", flush=True)
                 if t > 1 and mflop and mflop > 50 and speedup <= 1.0:

@@ -17,6 +17,11 @@
 
 #define PEAK_ITERS 50000000L
 
+/* The inner loop unrolled, so the 16 accumulators live in registers: left
+ * as a loop (GCC at -O2), they go through the stack, and the stores, not
+ * the FMAs, bound the loop (48 GFLOP/s instead of 116 on a Zen 4 core). */
+#define PEAK_UNROLL _Pragma("GCC unroll 16")
+
 /* 16 chains of x = x * m + a, 16 lanes each: 2 * 16 * 16 flops per step. */
 LOOMRT_TARGET_AVX512 static float peak_avx512(long n)
 {
@@ -24,8 +29,7 @@ LOOMRT_TARGET_AVX512 static float peak_avx512(long n)
     for (int i = 0; i < 16; i++)
         x[i] = _mm512_set1_ps((float)i);
     for (long k = 0; k < n; k++)
-        for (int i = 0; i < 16; i++)
-            x[i] = _mm512_fmadd_ps(x[i], m, a);
+        PEAK_UNROLL for (int i = 0; i < 16; i++) x[i] = _mm512_fmadd_ps(x[i], m, a);
     __m512 s = x[0];
     for (int i = 1; i < 16; i++)
         s = _mm512_add_ps(s, x[i]);
@@ -39,8 +43,7 @@ LOOMRT_TARGET_AVX2 static float peak_avx2(long n)
     for (int i = 0; i < 16; i++)
         x[i] = _mm256_set1_ps((float)i);
     for (long k = 0; k < n; k++)
-        for (int i = 0; i < 16; i++)
-            x[i] = _mm256_fmadd_ps(x[i], m, a);
+        PEAK_UNROLL for (int i = 0; i < 16; i++) x[i] = _mm256_fmadd_ps(x[i], m, a);
     __m256 s = x[0];
     for (int i = 1; i < 16; i++)
         s = _mm256_add_ps(s, x[i]);
