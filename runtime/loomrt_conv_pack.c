@@ -152,8 +152,33 @@ LOOMRT_API void loomrt_im2col_packed(const float *in, int64_t C, int64_t H, int6
         cp_panel(&g, in, q, bp + (q - q0) * K * CP_NR);
 }
 
-/* ONNX Conv-11 for one group, as blocks of panels: unfold, then
- * y[:, block] = epilogue(w [M, K] x block). */
+/* One block's unfolding on several threads: panels [q0 + t0, q0 + t1)
+ * of each part into their place in the block. */
+typedef struct cp_job {
+    const cp_geom *g;
+    const float *x;
+    float *bp;
+    int64_t q0, K;
+} cp_job;
+
+static int cp_task(void *arg, int64_t t0, int64_t t1)
+{
+    const cp_job *j = (const cp_job *)arg;
+    for (int64_t q = j->q0 + t0; q < j->q0 + t1; q++)
+        cp_panel(j->g, j->x, q, j->bp + (q - j->q0) * j->K * CP_NR);
+    return 0;
+}
+
+/* Floats of a block's unfolding per thread from which it is split over
+ * the calling thread's threads (the block's GEMM is split on its own). */
+#ifndef CP_PAR_MIN
+#define CP_PAR_MIN ((int64_t)1 << 13)
+#endif
+
+/* ONNX Conv-11 for one group, as blocks of panels: unfold (split over
+ * the threads by panels when the block is large enough: every panel is
+ * written the same way by any thread), then y[:, block] = epilogue(w
+ * [M, K] x block). */
 LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *scratch, int64_t C,
                               int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh,
                               int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
@@ -167,8 +192,15 @@ LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *s
     for (int64_t q0 = 0; q0 < all; q0 += nb) {
         int64_t q1 = q0 + nb < all ? q0 + nb : all, j0 = q0 * CP_NR;
         int64_t n = q1 * CP_NR < N ? q1 * CP_NR - j0 : N - j0;
-        loomrt_im2col_packed(x, C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h,
-                             dil_w, q0, q1, scratch);
+        int threads = loomrt_threads_get();
+        if (threads > 1 && q1 - q0 > 1 && (q1 - q0) * K * CP_NR >= CP_PAR_MIN * threads) {
+            cp_geom g = {C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w};
+            cp_job j = {&g, x, scratch, q0, K};
+            loomrt_parallel_for(q1 - q0, cp_task, &j);
+        } else {
+            loomrt_im2col_packed(x, C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w,
+                                 dil_h, dil_w, q0, q1, scratch);
+        }
         loomrt_sgemm_packed_epi(0, 0, M, n, K, 1.0f, w, K, scratch, 0.0f, y + j0, N, bias, 1, 0,
                                 res ? res + j0 : NULL, act, act_alpha, act_beta);
     }

@@ -261,3 +261,45 @@ Test(conv2d, packed_row_every_isa)
 {
     for_each_isa(row_at);
 }
+
+/* On 2 and 3 threads (the blocks' unfolding split by panels, their GEMMs
+ * by rows) loomrt_conv2d gives the one-thread result bit for bit, with the
+ * scratch guards intact: large blocks (K 288, 10 panels a block) and a
+ * partial last one, at every instruction-set level. */
+static void threads_at(int isa)
+{
+    conv_case k = {.C = 32, .M = 24, .H = 41, .W = 37, .kh = 3, .kw = 3, .pt = 1, .pl = 1,
+                   .pb = 1, .pr = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .bias = 1, .res = 1,
+                   .act = LOOMRT_ACT_RELU};
+    int64_t oh = out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh);
+    int64_t ow = out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw);
+    size_t ny = (size_t)(k.M * oh * ow);
+    size_t ns = (size_t)loomrt_conv2d_scratch(k.C, k.kh, k.kw, oh, ow);
+    float *x = guarded((size_t)(k.C * k.H * k.W), 3);
+    float *w = guarded((size_t)(k.M * k.C * k.kh * k.kw), 4);
+    float *b = guarded((size_t)k.M, 5), *r = guarded(ny, 6), *s = guarded(ns, 8);
+    float *y[3];
+    for (int t = 1; t <= 3; t++) {
+        y[t - 1] = guarded(ny, 7);
+        loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
+        loomrt_conv2d(x, w, y[t - 1], s, k.C, k.M, k.H, k.W, k.kh, k.kw, oh, ow, k.pt, k.pl,
+                      k.sh, k.sw, k.dh, k.dw, b, r, k.act, 0.0f, 0.0f);
+        loomrt_threads_leave(prev);
+        guard_check(y[t - 1], ny, "conv2d threads", "y");
+        guard_check(s, ns, "conv2d threads", "scratch");
+        cr_assert(memcmp(y[0], y[t - 1], ny * sizeof(float)) == 0,
+                  "isa %d: conv2d on %d threads differs from one thread", isa, t);
+    }
+    free(x - 1);
+    free(w - 1);
+    free(b - 1);
+    free(r - 1);
+    free(s - 1);
+    for (int t = 0; t < 3; t++)
+        free(y[t] - 1);
+}
+
+Test(conv2d, threads_bit_exact_every_isa)
+{
+    for_each_isa(threads_at);
+}
