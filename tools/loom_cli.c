@@ -433,3 +433,13 @@ bool cli_make_dirs(const char *dir)
         }
     }
 }
+
+bool cli_make_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return true;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    return cli_make_dirs(dir);
+}

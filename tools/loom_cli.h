@@ -94,6 +94,8 @@ bool cli_read_inputs(const cli_opts *o, const ir_graph *g, fe_npy *arrays, bool 
 void *cli_alloc_value(const ir_value *v, const char *what);
 /* mkdir -p; false after printing why. */
 bool cli_make_dirs(const char *dir);
+/* Creates the folder part of path, if any (as cli_make_dirs). */
+bool cli_make_parent(const char *path);
 bool cli_ends_with(const char *s, const char *suffix);
 
 /* Progress notes: cli_progress_begin arms a one-second timer that prints

@@ -53,44 +53,36 @@ static void mem_report(const loom_emit_info *info, const char *model, FILE *out)
             lb > 0 ? (double)info->workspace_bytes / lb : 1.0);
 }
 
-static loom_emit_kind emit_kind(const char *emit)
+/* The kind --emit names (no --emit: C); false for an unknown name. */
+static bool emit_kind(const char *emit, loom_emit_kind *kind)
 {
     static const struct { const char *name; loom_emit_kind kind; } kinds[] = {
-        {"loops", LOOM_EMIT_LOOPS}, {"lir", LOOM_EMIT_LIR}, {"llvm", LOOM_EMIT_LLVM},
-        {"obj", LOOM_EMIT_OBJ},
+        {"c", LOOM_EMIT_C},       {"loops", LOOM_EMIT_LOOPS}, {"lir", LOOM_EMIT_LIR},
+        {"llvm", LOOM_EMIT_LLVM}, {"obj", LOOM_EMIT_OBJ},
     };
-    for (size_t i = 0; emit && i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(emit, kinds[i].name) == 0)
-            return kinds[i].kind;
-    return LOOM_EMIT_C;
-}
-
-/* Makes the folder of -o DIR/NAME.c. */
-static bool make_output_dir(const char *output)
-{
-    char dir[4096];
-    const char *slash = strrchr(output, '/');
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - output) : 1, slash ? output : ".");
-    return cli_make_dirs(dir[0] ? dir : "/");
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(emit ? emit : "c", kinds[i].name) == 0) {
+            *kind = kinds[i].kind;
+            return true;
+        }
+    return false;
 }
 
 static int check_compile(const cli_opts *o)
 {
-    bool llvm = o->emit && (strcmp(o->emit, "llvm") == 0 || strcmp(o->emit, "obj") == 0);
-    bool loops = o->emit && (strcmp(o->emit, "loops") == 0 || strcmp(o->emit, "lir") == 0);
+    loom_emit_kind kind;
     loom_weights mode;
     char name[256];
-    if (o->emit && !loops && !llvm && strcmp(o->emit, "c") != 0)
+    if (!emit_kind(o->emit, &kind))
         return cli_usage_error(o->cmd, "unknown --emit=%s (c, loops, lir, llvm or obj)", o->emit);
-    if (llvm && !o->output)
+    if ((kind == LOOM_EMIT_LLVM || kind == LOOM_EMIT_OBJ) && !o->output)
         return cli_usage_error(o->cmd, "--emit=%s needs -o FILE", o->emit);
-    loops = loops || llvm;
     if (!weights_mode(o->weights_mode, &mode))
         return cli_usage_error(o->cmd, "unknown --weights=%s", o->weights_mode);
-    if (!loops && (!o->output || !cli_ends_with(o->output, ".c") ||
-                   cli_ends_with(o->output, "/.c") || strcmp(o->output, ".c") == 0))
+    if (kind == LOOM_EMIT_C && (!o->output || !cli_ends_with(o->output, ".c") ||
+                                cli_ends_with(o->output, "/.c") || strcmp(o->output, ".c") == 0))
         return cli_usage_error(o->cmd, "%s", "-o DIR/NAME.c is required");
-    if (loops && (o->standalone || o->weights_mode))
+    if (kind != LOOM_EMIT_C && (o->standalone || o->weights_mode))
         return cli_usage_error(o->cmd, "%s", "--standalone and --weights apply to --emit=c");
     ident_from_path(o->name ? o->name : o->model, name, sizeof name);
     if (o->name && strcmp(name, o->name) != 0)
@@ -106,10 +98,11 @@ static int cmd_compile(const cli_opts *o, ir_graph *g, ir_diag *d)
     weights_mode(o->weights_mode, &co.weights); /* check_compile accepted it */
     char name[256];
     ident_from_path(o->name ? o->name : o->output ? o->output : o->model, name, sizeof name);
-    loom_emit_kind kind = emit_kind(o->emit);
+    loom_emit_kind kind = LOOM_EMIT_C;
+    emit_kind(o->emit, &kind); /* check_compile accepted it */
     loom_emit_info info;
     loom_status st = LOOM_STATUS_OK;
-    if (kind == LOOM_EMIT_C && !make_output_dir(o->output))
+    if (kind == LOOM_EMIT_C && !cli_make_parent(o->output))
         st = LOOM_STATUS_IO;
     if (!st)
         st = loom_emit_graph(g, &co, kind, o->output, name, &info, d);

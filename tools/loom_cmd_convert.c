@@ -12,17 +12,6 @@
 #include "ir_text.h"
 #include "loom_cli.h"
 
-/* Creates the folder part of path, if any. */
-static bool make_parent(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash || slash == path)
-        return true;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    return cli_make_dirs(dir);
-}
-
 /* Writes text IR to path through a temporary file renamed into place. */
 static bool write_lir(const ir_graph *g, const char *path)
 {
@@ -67,7 +56,7 @@ static int cmd_convert(const cli_opts *o, ir_graph *g, ir_diag *d)
     char weights[4096];
     snprintf(weights, sizeof weights, "%.*s.safetensors", (int)(strlen(o->output) - 5), o->output);
     const char *wpath = o->inline_weights ? NULL : o->weights_file ? o->weights_file : weights;
-    bool ok = make_parent(o->output) && (lir || !wpath || make_parent(wpath));
+    bool ok = cli_make_parent(o->output) && (lir || !wpath || cli_make_parent(wpath));
     if (ok && lir) {
         ok = write_lir(g, o->output);
     } else if (ok) {
