@@ -16,6 +16,7 @@
 #include "fe.h"
 #include "leak_check.h"
 #include "loom.h"
+#include "testlib.h"
 
 #define MNIST LOOM_SOURCE_DIR "/examples/mnist_cnn/model.json"
 #define MNIST_DIR LOOM_SOURCE_DIR "/examples/mnist_cnn/"
@@ -225,14 +226,21 @@ Test(api, missing_file_is_io)
 
 /* ---- from memory ---- */
 
-/* Reads the whole file at path into a buffer from malloc. */
+/* Reads the whole file at path into a buffer from malloc, with a 0 after
+ * its end. */
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     cr_assert_not_null(f, "%s", path);
-    char *buf = malloc(1 << 20);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    cr_assert_geq(size, 0, "%s", path);
+    rewind(f);
+    char *buf = malloc((size_t)size + 1);
     cr_assert_not_null(buf);
-    *len = fread(buf, 1, 1 << 20, f);
+    *len = fread(buf, 1, (size_t)size, f);
+    cr_assert_eq(*len, (size_t)size, "%s: short read", path);
+    buf[*len] = '\0';
     fclose(f);
     return buf;
 }
@@ -797,42 +805,27 @@ static const char emit_driver[] =
     "    return fclose(f) != 0;\n"
     "}\n";
 
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "cannot create %s", path);
-    cr_assert_eq(fwrite(p, 1, n, f), n);
-    fclose(f);
-}
-
-static size_t read_file(const char *path, void *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot read %s", path);
-    size_t n = fread(buf, 1, size, f);
-    fclose(f);
-    return n;
-}
-
 /* Builds the driver with objs (and the runtime emitted beside them), runs
  * it on the example's image and checks probs against onnxruntime's. */
 static void build_and_check(const char *objs, size_t workspace)
 {
     fe_npy in = read_npy(MNIST_DIR "input_image.npy");
     fe_npy ref = read_npy(MNIST_DIR "expected_probs.npy");
-    write_file(EMIT_DIR "/driver.c", emit_driver, sizeof emit_driver - 1);
-    write_file(EMIT_DIR "/image.bin", in.data, 28 * 28 * 4);
+    tl_write_bytes(EMIT_DIR "/driver.c", emit_driver, sizeof emit_driver - 1);
+    tl_write_bytes(EMIT_DIR "/image.bin", in.data, 28 * 28 * 4);
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "cd " EMIT_DIR " && cc -std=c11 -O1 -o app driver.c %s loomrt_*.c -lm -lpthread && "
              "./app image.bin probs.bin %zu", objs, workspace);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
-    float probs[10];
-    cr_assert_eq(read_file(EMIT_DIR "/probs.bin", probs, sizeof probs), sizeof probs);
+    size_t len;
+    float *probs = (float *)slurp(EMIT_DIR "/probs.bin", &len);
+    cr_assert_eq(len, 10 * sizeof(float));
     const float *r = ref.data;
     for (int i = 0; i < 10; i++)
         cr_assert_leq(fabsf(probs[i] - r[i]), 1e-5f + 1e-4f * fabsf(r[i]), "probs[%d] %g vs %g",
                       i, probs[i], r[i]);
+    free(probs);
     fe_npy_free(&in);
     fe_npy_free(&ref);
 }
@@ -865,12 +858,11 @@ Test(api, emit_every_kind_builds_and_runs, .timeout = 300)
     };
     for (int k = 0; k < 3; k++) {
         char path[512];
-        size_t size = 16 << 20;
-        char *buf = calloc(1, size);
+        size_t len;
         snprintf(path, sizeof path, "%s/%s", EMIT_DIR, text[k].file);
         cr_assert_eq(loom_emit(m, &o, text[k].kind, path, "mn", NULL, &dg), LOOM_STATUS_OK,
                      "%s", dg.message);
-        cr_assert_lt(read_file(path, buf, size - 1), size - 1);
+        char *buf = slurp(path, &len);
         cr_assert(strstr(buf, text[k].holds), "%s lacks \"%s\"", path, text[k].holds);
         free(buf);
     }
