@@ -140,6 +140,14 @@ static void cp_panel(const cp_geom *g, const float *in, int64_t q, float *bp)
         }
 }
 
+/* Panels [q0, q1) into bp, panel q at (q - q0) panels in. */
+static void cp_panels_into(const cp_geom *g, const float *in, int64_t q0, int64_t q1, float *bp)
+{
+    int64_t K = g->C * g->kh * g->kw;
+    for (int64_t q = q0; q < q1; q++)
+        cp_panel(g, in, q, bp + (q - q0) * K * CP_NR);
+}
+
 LOOMRT_API void loomrt_im2col_packed(const float *in, int64_t C, int64_t H, int64_t W,
                                      int64_t kh, int64_t kw, int64_t oh, int64_t ow,
                                      int64_t pad_t, int64_t pad_l, int64_t stride_h,
@@ -147,25 +155,23 @@ LOOMRT_API void loomrt_im2col_packed(const float *in, int64_t C, int64_t H, int6
                                      int64_t q1, float *bp)
 {
     cp_geom g = {C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w};
-    int64_t K = C * kh * kw;
-    for (int64_t q = q0; q < q1; q++)
-        cp_panel(&g, in, q, bp + (q - q0) * K * CP_NR);
+    cp_panels_into(&g, in, q0, q1, bp);
 }
 
-/* One block's unfolding on several threads: panels [q0 + t0, q0 + t1)
- * of each part into their place in the block. */
+/* One block's unfolding on several threads: each part writes panels
+ * [q0 + t0, q0 + t1) into their place in the block at bp. */
 typedef struct cp_job {
     const cp_geom *g;
     const float *x;
     float *bp;
-    int64_t q0, K;
+    int64_t q0;
 } cp_job;
 
 static int cp_task(void *arg, int64_t t0, int64_t t1)
 {
     const cp_job *j = (const cp_job *)arg;
-    for (int64_t q = j->q0 + t0; q < j->q0 + t1; q++)
-        cp_panel(j->g, j->x, q, j->bp + (q - j->q0) * j->K * CP_NR);
+    int64_t K = j->g->C * j->g->kh * j->g->kw;
+    cp_panels_into(j->g, j->x, j->q0 + t0, j->q0 + t1, j->bp + t0 * K * CP_NR);
     return 0;
 }
 
@@ -188,18 +194,17 @@ LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *s
     int64_t K = C * kh * kw, N = oh * ow;
     if (K <= 0 || N <= 0 || M <= 0)
         return;
+    cp_geom g = {C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w};
     int64_t all = (N + CP_NR - 1) / CP_NR, nb = cp_panels(K, N);
+    int threads = loomrt_threads_get();
     for (int64_t q0 = 0; q0 < all; q0 += nb) {
         int64_t q1 = q0 + nb < all ? q0 + nb : all, j0 = q0 * CP_NR;
         int64_t n = q1 * CP_NR < N ? q1 * CP_NR - j0 : N - j0;
-        int threads = loomrt_threads_get();
         if (threads > 1 && q1 - q0 > 1 && (q1 - q0) * K * CP_NR >= CP_PAR_MIN * threads) {
-            cp_geom g = {C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w};
-            cp_job j = {&g, x, scratch, q0, K};
+            cp_job j = {&g, x, scratch, q0};
             loomrt_parallel_for(q1 - q0, cp_task, &j);
         } else {
-            loomrt_im2col_packed(x, C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w,
-                                 dil_h, dil_w, q0, q1, scratch);
+            cp_panels_into(&g, x, q0, q1, scratch);
         }
         loomrt_sgemm_packed_epi(0, 0, M, n, K, 1.0f, w, K, scratch, 0.0f, y + j0, N, bias, 1, 0,
                                 res ? res + j0 : NULL, act, act_alpha, act_beta);

@@ -58,7 +58,9 @@ static int pool_blas_single;
 static void pool_blas_set_single(void)
 {
 #if defined(__GNUC__)
-    if (!__atomic_exchange_n(&pool_blas_single, 1, __ATOMIC_RELAXED))
+    /* a plain load on every run after the first, no locked exchange */
+    if (!__atomic_load_n(&pool_blas_single, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(&pool_blas_single, 1, __ATOMIC_RELAXED))
         openblas_set_num_threads(1);
 #else
     if (!pool_blas_single)
@@ -142,24 +144,14 @@ static int pool_serial(int64_t n, int parts, loomrt_range_fn fn, void *arg)
 #define POOL_PAUSE() ((void)0)
 #endif
 
-#define POOL_LOAD(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
-
-/* True when *p became different from old within POOL_SPIN pauses. */
-static int pool_spin_ul(const unsigned long *p, unsigned long old)
+/* Spins up to POOL_SPIN pauses while *p equals v (the job counter a
+ * worker saw, the count of parts done a caller saw); nonzero when *p
+ * changed. The thread then checks again under the lock, and sleeps on the
+ * condition variable if it must. */
+static int pool_spin_while(const unsigned *p, unsigned v)
 {
     for (int i = 0; i < POOL_SPIN; i++) {
-        if (POOL_LOAD(p) != old)
-            return 1;
-        POOL_PAUSE();
-    }
-    return 0;
-}
-
-/* True when *p reached want within POOL_SPIN pauses. */
-static int pool_spin_int(const int *p, int want)
-{
-    for (int i = 0; i < POOL_SPIN; i++) {
-        if (POOL_LOAD(p) == want)
+        if (__atomic_load_n(p, __ATOMIC_ACQUIRE) != v)
             return 1;
         POOL_PAUSE();
     }
@@ -171,7 +163,8 @@ typedef struct pool_job {
     loomrt_range_fn fn;
     void *arg;
     int64_t n;
-    int parts, next, done;
+    int parts, next;
+    unsigned done;
     int status, status_part; /* the first error by part: part parts if none */
 } pool_job;
 
@@ -180,7 +173,7 @@ static struct {
     pthread_mutex_t mu;         /* guards the fields below */
     pthread_cond_t wake, finished;
     pool_job *job;              /* NULL between jobs */
-    unsigned long gen;          /* counts jobs, so a worker sees a new one */
+    unsigned gen;               /* counts jobs, so a worker sees a new one */
     int n_workers, stop;
     pthread_t workers[LOOMRT_MAX_THREADS];
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
@@ -198,7 +191,7 @@ static void pool_drain(pool_job *j)
         /* the lowest part's error wins, whichever thread ran it */
         if (s && p < j->status_part)
             j->status = s, j->status_part = p;
-        if (__atomic_add_fetch(&j->done, 1, __ATOMIC_RELEASE) == j->parts)
+        if (__atomic_add_fetch(&j->done, 1, __ATOMIC_RELEASE) == (unsigned)j->parts)
             pthread_cond_signal(&pool.finished);
     }
 }
@@ -207,11 +200,11 @@ static void *pool_worker(void *unused)
 {
     (void)unused;
     pthread_mutex_lock(&pool.mu);
-    unsigned long seen = pool.gen;
+    unsigned seen = pool.gen;
     for (;;) {
         if (!pool.stop && pool.gen == seen) {
             pthread_mutex_unlock(&pool.mu);
-            pool_spin_ul(&pool.gen, seen);
+            pool_spin_while(&pool.gen, seen);
             pthread_mutex_lock(&pool.mu);
         }
         while (!pool.stop && pool.gen == seen)
@@ -272,12 +265,14 @@ static int pool_run(int64_t n, int parts, loomrt_range_fn fn, void *arg, int *st
     __atomic_store_n(&pool.gen, pool.gen + 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&pool.wake);
     pool_drain(&j);
-    if (j.done < j.parts) {
+    for (unsigned d; (d = j.done) < (unsigned)parts;) {
         pthread_mutex_unlock(&pool.mu);
-        pool_spin_int(&j.done, j.parts);
+        int moved = pool_spin_while(&j.done, d);
         pthread_mutex_lock(&pool.mu);
+        if (!moved)
+            break;
     }
-    while (j.done < j.parts)
+    while (j.done < (unsigned)parts)
         pthread_cond_wait(&pool.finished, &pool.mu);
     pool.job = 0;
     pthread_mutex_unlock(&pool.mu);
