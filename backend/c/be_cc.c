@@ -37,7 +37,7 @@ extern char **environ;
 
 #define OPENBLAS_INC "/usr/include/x86_64-linux-gnu/openblas-pthread"
 #define MAX_ARGV 64
-#define BE_CC_MAX_OBJS 8
+#define BE_CC_MAX_OBJS 16 /* the runtime's source files, with room to grow */
 
 /* An argument vector under construction; strings are copies. */
 typedef struct cc_argv {

@@ -120,6 +120,20 @@ static int conv_args(const loop_conv *cv, loop_call_arg *out)
     return n;
 }
 
+static int winograd_args(const loop_winograd *wg, loop_call_arg *out)
+{
+    const loop_conv2d *g = &wg->g;
+    int n = 0;
+    int64_t ny = wg->m * g->oh * g->ow;
+    put(out, &n, "x", &wg->x, g->channels * g->h * g->w, false);
+    put(out, &n, "w", &wg->w, loomrt_winograd_packed_size(wg->m, g->channels), false);
+    put(out, &n, "y", &wg->y, ny, true);
+    put(out, &n, "scratch", &wg->scratch,
+        loomrt_winograd_scratch(g->channels, wg->m, g->oh, g->ow), true);
+    epi_args(&wg->epi, wg->m, g->oh * g->ow, ny, out, &n);
+    return n;
+}
+
 /* Q [sq, d], K [sk, d], V [sk, dv], Y [sq, dv] at their row strides; the
  * mask's element (i, j) at i * mask_rs + j * mask_cs. */
 static int attention_args(const loop_attention *a, loop_call_arg *out)
@@ -147,6 +161,7 @@ int loop_call_args(const loop_stmt *s, loop_call_arg *out)
     case LOOP_KERNEL_DWCONV: return dwconv_args(&s->call.dwconv, out);
     case LOOP_KERNEL_ATTENTION: return attention_args(&s->call.attention, out);
     case LOOP_KERNEL_CONV2D: return conv_args(&s->call.conv, out);
+    case LOOP_KERNEL_WINOGRAD: return winograd_args(&s->call.winograd, out);
     case LOOP_KERNEL_COUNT: break;
     }
     return -1; /* the verifier reports an unknown kernel */
@@ -288,6 +303,26 @@ static const char *abi_conv(abi *a, const loop_conv *cv)
     return "loomrt_conv2d";
 }
 
+/* loomrt_conv2d_winograd(x, u, y, scratch, C, M, H, W, oh, ow, pad_t,
+ * pad_l, bias, res, act, act_alpha, act_beta). */
+static const char *abi_winograd(abi *a, const loop_winograd *wg)
+{
+    a_ptr(a, &wg->x);
+    a_ptr(a, &wg->w);
+    a_ptr(a, &wg->y);
+    a_ptr(a, &wg->scratch);
+    a_i64(a, wg->g.channels);
+    a_i64(a, wg->m);
+    a_i64(a, wg->g.h);
+    a_i64(a, wg->g.w);
+    a_i64(a, wg->g.oh);
+    a_i64(a, wg->g.ow);
+    a_i64(a, wg->g.pad_t);
+    a_i64(a, wg->g.pad_l);
+    abi_epilogue(a, &wg->epi, false);
+    return "loomrt_conv2d_winograd";
+}
+
 /* loomrt_attention(Sq, Sk, D, Dv, scale, causal, Q, ldq, K, ldk, V, ldv,
  * mask, mask_rs, mask_cs, Y, ldy, work). */
 static const char *abi_attention(abi *a, const loop_attention *t)
@@ -324,6 +359,7 @@ int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out)
     case LOOP_KERNEL_DWCONV: *fn = abi_dwconv(&a, &s->call.dwconv); return a.n;
     case LOOP_KERNEL_ATTENTION: *fn = abi_attention(&a, &s->call.attention); return a.n;
     case LOOP_KERNEL_CONV2D: *fn = abi_conv(&a, &s->call.conv); return a.n;
+    case LOOP_KERNEL_WINOGRAD: *fn = abi_winograd(&a, &s->call.winograd); return a.n;
     case LOOP_KERNEL_COUNT: break;
     }
     *fn = NULL;

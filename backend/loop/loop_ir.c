@@ -179,6 +179,11 @@ void loop_call_conv(loop_func *f, loop_block *b, const loop_conv *cv)
     call(f, b, LOOP_KERNEL_CONV2D)->call.conv = *cv;
 }
 
+void loop_call_winograd(loop_func *f, loop_block *b, const loop_winograd *wg)
+{
+    call(f, b, LOOP_KERNEL_WINOGRAD)->call.winograd = *wg;
+}
+
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a)
 {
     call(f, b, LOOP_KERNEL_ATTENTION)->call.attention = *a;

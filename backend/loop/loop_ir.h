@@ -126,7 +126,8 @@ struct loop_expr {
     X(COL2IM, "col2im")                         \
     X(DWCONV, "dwconv")                          \
     X(ATTENTION, "attention")                   \
-    X(CONV2D, "conv2d")
+    X(CONV2D, "conv2d")                         \
+    X(WINOGRAD, "winograd")
 
 typedef enum loop_kernel {
 #define LOOP_KERNEL_ENUM(e, name) LOOP_KERNEL_##e,
@@ -217,6 +218,13 @@ typedef struct loop_conv {
     loop_conv2d g;
     loop_epilogue epi;
 } loop_conv;
+
+/* A 3x3, stride 1, dilation 1 group of a convolution by Winograd's
+ * F(2x2, 3x3) (loomrt_conv2d_winograd): the fields of loop_conv, with w
+ * the weights transformed at compile time (loomrt_winograd_pack, m *
+ * g.channels * 16 floats) and scratch holding loomrt_winograd_scratch
+ * floats. */
+typedef loop_conv loop_winograd;
 
 /* One head of softmax(scale Q K^T + mask [+ causal]) V (loomrt_attention):
  * q [sq, d], k [sk, d], v [sk, dv], y [sq, dv] with row strides ldq, ldk,
@@ -319,6 +327,7 @@ struct loop_stmt {
         loop_dwconv dwconv;
         loop_attention attention;
         loop_conv conv; /* CONV2D */
+        loop_winograd winograd;
     } call;
 };
 
@@ -378,6 +387,7 @@ void loop_call_sgemm_packed(loop_func *f, loop_block *b, const loop_sgemm_packed
 void loop_call_unfold(loop_func *f, loop_block *b, loop_kernel k, const loop_unfold *u);
 void loop_call_dwconv(loop_func *f, loop_block *b, const loop_dwconv *d);
 void loop_call_conv(loop_func *f, loop_block *b, const loop_conv *cv);
+void loop_call_winograd(loop_func *f, loop_block *b, const loop_winograd *wg);
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a);
 /* The buffer arguments of call s in order (absent epilogue operands left
  * out) into out[LOOP_CALL_MAX_ARGS]; returns their count (loop_call.c). */

@@ -164,6 +164,7 @@ static void print_params(const loop_stmt *s, FILE *out)
         print_epilogue(out, &s->call.dwconv.epi, false);
         return;
     case LOOP_KERNEL_CONV2D:
+    case LOOP_KERNEL_WINOGRAD:
         print_int(out, "M", s->call.conv.m);
         print_conv2d(out, &s->call.conv.g);
         print_epilogue(out, &s->call.conv.epi, false);

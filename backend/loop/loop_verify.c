@@ -135,6 +135,7 @@ static void check_call(vctx *c, const loop_stmt *s)
                              : s->kernel == LOOP_KERNEL_SGEMM_PACKED ? &s->call.sgemm_packed.epi
                              : s->kernel == LOOP_KERNEL_DWCONV       ? &s->call.dwconv.epi
                              : s->kernel == LOOP_KERNEL_CONV2D       ? &s->call.conv.epi
+                             : s->kernel == LOOP_KERNEL_WINOGRAD     ? &s->call.winograd.epi
                                                                      : NULL;
     if (s->kernel == LOOP_KERNEL_DWCONV) {
         const loop_dwconv *d = &s->call.dwconv;
@@ -148,6 +149,13 @@ static void check_call(vctx *c, const loop_stmt *s)
         if (g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 || g->dil_w < 1 ||
             g->h * g->w > INT32_MAX)
             fail(c, "conv2d needs strides and dilations >= 1 and planes below 2^31 floats");
+    }
+    if (s->kernel == LOOP_KERNEL_WINOGRAD) {
+        const loop_conv2d *g = &s->call.winograd.g;
+        if (g->kh != 3 || g->kw != 3 || g->stride_h != 1 || g->stride_w != 1 || g->dil_h != 1 ||
+            g->dil_w != 1 || g->h * g->w > INT32_MAX || g->oh * g->ow > INT32_MAX)
+            fail(c, "winograd needs a 3x3 kernel, strides and dilations 1 and planes below "
+                    "2^31 floats");
     }
     if (e && (e->act < LOOMRT_ACT_NONE || e->act >= LOOMRT_ACT_COUNT))
         fail(c, "kernel epilogue has an unknown activation");

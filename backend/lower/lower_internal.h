@@ -153,6 +153,10 @@ void lower_epilogue(lower_ctx *c, loop_block *b, const ir_node *n, loop_buf *y, 
  * packed at compile time: b holds f32 constant data and the product is
  * small enough that the runtime's kernel beats a BLAS library. */
 bool lower_packs(const loop_buf *b, int64_t m, int64_t n, int64_t k);
+
+/* NAME_SUFFIX, or NAME_SUFFIX_N when taken: a fresh C identifier for a
+ * constant made from the constant NAME at compile time. */
+const char *lower_const_name(lower_ctx *c, const char *name, const char *suffix);
 /* A new constant holding `count` packed matrices (loomrt_sgemm_pack_b
  * layout) of op(B) [k, n], B stored [n, k] when tb, row stride ldb; matrix
  * i is read from b's data at element offset off + i * stride. */

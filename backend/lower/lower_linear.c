@@ -117,17 +117,16 @@ bool lower_packs(const loop_buf *b, int64_t m, int64_t n, int64_t k)
            (m == 1 || m * n * k <= PACK_MAX_MNK);
 }
 
-/* name_packed, or name_packed_N when taken: a fresh C identifier. */
-static const char *packed_name(lower_ctx *c, const char *name)
+const char *lower_const_name(lower_ctx *c, const char *name, const char *suffix)
 {
-    const char *s = ir_arena_printf(&c->f->arena, "%s_packed", name);
+    const char *s = ir_arena_printf(&c->f->arena, "%s_%s", name, suffix);
     for (int k = 1;; k++) {
         bool taken = false;
         for (int i = 0; i < c->f->n_bufs && !taken; i++)
             taken = strcmp(c->f->bufs[i]->name, s) == 0;
         if (!taken)
             return s;
-        s = ir_arena_printf(&c->f->arena, "%s_packed_%d", name, k);
+        s = ir_arena_printf(&c->f->arena, "%s_%s_%d", name, suffix, k);
     }
 }
 
@@ -139,7 +138,7 @@ loop_buf *lower_pack_b(lower_ctx *c, const loop_buf *b, bool tb, int64_t n, int6
     const float *src = b->data;
     for (int64_t i = 0; i < count; i++)
         loomrt_sgemm_pack_b(tb, n, k, src + off + i * stride, ldb, data + i * ps);
-    loop_buf *p = loop_buf_new(c->f, packed_name(c, b->name), LOOP_BUF_CONST, IR_DTYPE_F32,
+    loop_buf *p = loop_buf_new(c->f, lower_const_name(c, b->name, "packed"), LOOP_BUF_CONST, IR_DTYPE_F32,
                                ps * count);
     p->data = data;
     return p;

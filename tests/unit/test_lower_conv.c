@@ -517,6 +517,18 @@ static int count_calls(const loop_block *b, loop_kernel k)
     return count;
 }
 
+/* g inferred, lowered and verified (d keeps the diagnostics). */
+static loop_func *lowered(ir_graph *g, ir_diag *d)
+{
+    tl_infer_ok(g);
+    ir_diag_init(d);
+    loop_func *f = NULL;
+    cr_assert_eq(lower_graph(g, "m", &f, d), LOOM_STATUS_OK, "lowering failed: %s",
+                 d->text ? d->text : "");
+    cr_assert_eq(loop_verify(f, d), LOOM_STATUS_OK, "%s", d->text ? d->text : "");
+    return f;
+}
+
 /* Checks step `name` makes the given numbers of SGEMM, IM2COL, COL2IM and
  * CONV2D calls. */
 static void expect_calls(const loop_func *f, const char *name, int sgemm, int im2col, int col2im,
@@ -553,13 +565,8 @@ Test(lower_conv, gemm_kernels)
     conv(g, IR_OP_CONV_TRANSPOSE, "t3x3", x, f32(g, "w3", SHP(4, 2, 3, 3)), NULL);
     conv(g, IR_OP_CONV_TRANSPOSE, "t1x1", x, f32(g, "w4", SHP(4, 2, 1, 1)), NULL);
     conv(g, IR_OP_CONV_TRANSPOSE, "t3d", x3, f32(g, "w5", SHP(2, 2, 2, 2, 2)), NULL);
-    tl_infer_ok(g);
     ir_diag d;
-    ir_diag_init(&d);
-    loop_func *f = NULL;
-    loom_status st = lower_graph(g, "m", &f, &d);
-    cr_assert_eq(st, LOOM_STATUS_OK, "lowering failed: %s", d.text ? d.text : "");
-    cr_assert_eq(loop_verify(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    loop_func *f = lowered(g, &d);
     expect_calls(f, "n_c3x3", 1, 1, 0, 0);
     expect_calls(f, "n_wide", 0, 0, 0, 1); /* implicit GEMM: 784 outputs, depth 144 */
     expect_calls(f, "n_c1x1", 1, 0, 0, 0);
@@ -641,12 +648,8 @@ Test(lower_conv, fused_epilogues_in_kernels)
                  f32(g, nm("b3_", act), SHP(6)));
         ir_epilogue_set_act(g, n, (ir_act)act, 0.0f, 6.0f);
     }
-    tl_infer_ok(g);
     ir_diag d;
-    ir_diag_init(&d);
-    loop_func *f = NULL;
-    cr_assert_eq(lower_graph(g, "m", &f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
-    cr_assert_eq(loop_verify(f, &d), LOOM_STATUS_OK, "%s", d.text ? d.text : "");
+    loop_func *f = lowered(g, &d);
     for (int act = IR_ACT_RELU; act < IR_ACT_COUNT; act++) {
         const loop_stmt *s = only_call(f, nm("n_dw", act), LOOP_KERNEL_DWCONV);
         cr_expect(s->call.dwconv.epi.act == act && s->call.dwconv.epi.bias.buf &&
@@ -681,4 +684,59 @@ Test(lower_conv, too_many_spatial_dims)
     cr_assert(strstr(d.text, "node \"n_mp\" (MaxPool): 5 spatial dims"), "%s", d.text);
     ir_diag_free(&d);
     ir_graph_free(g);
+}
+
+/* 3x3 stride-1 convolutions with constant weights, 8 channels in and out
+ * per group and 32 output tiles or more run by Winograd's F(2x2, 3x3),
+ * the bias and the fused activation in the call; stride 2, 3 input channels, a 6x6 plane and weights given at run time
+ * do not. */
+static ir_graph *winograd_graph(void)
+{
+    ir_graph *g = tl_graph("winograd");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 16, 17, 15));
+    ir_node *n = conv(g, IR_OP_CONV, "wg", x, f32(g, "w0", SHP(8, 16, 3, 3)), f32(g, "b0", SHP(8)));
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_epilogue_set_act(g, n, IR_ACT_LEAKY_RELU, 0.1f, 0.0f);
+    n = conv(g, IR_OP_CONV, "wg_grp", x, f32(g, "w1", SHP(16, 8, 3, 3)), NULL);
+    INTS(n, "pads", 0, 1, 2, 1);
+    ir_node_set_int(g, n, "group", 2);
+    n = conv(g, IR_OP_CONV, "wg_s2", x, f32(g, "w2", SHP(8, 16, 3, 3)), NULL);
+    INTS(n, "strides", 2, 2);
+    ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 3, 17, 15));
+    conv(g, IR_OP_CONV, "wg_c3", x3, f32(g, "w3", SHP(8, 3, 3, 3)), NULL);
+    ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 16, 6, 6));
+    n = conv(g, IR_OP_CONV, "wg_small", xs, f32(g, "w4", SHP(8, 16, 3, 3)), NULL);
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *wd = in(g, "wd", IR_DTYPE_F32, SHP(8, 16, 3, 3));
+    conv(g, IR_OP_CONV, "wg_dyn", x, wd, NULL);
+    return g;
+}
+
+Test(lower_conv, winograd_choice)
+{
+    ir_graph *g = winograd_graph();
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    static const char *const names[] = {"n_wg", "n_wg_grp", "n_wg_s2", "n_wg_c3", "n_wg_small",
+                                        "n_wg_dyn"};
+    static const int want[] = {1, 1, 0, 0, 0, 0};
+    for (int i = 0; i < 6; i++) {
+        int calls = -1;
+        for (int s = 0; s < f->n_steps; s++)
+            if (strcmp(f->steps[s]->node_name, names[i]) == 0)
+                calls = count_calls(&f->steps[s]->body, LOOP_KERNEL_WINOGRAD);
+        cr_expect_eq(calls, want[i], "%s: %d winograd calls, want %d", names[i], calls, want[i]);
+    }
+    const loop_stmt *s = only_call(f, "n_wg", LOOP_KERNEL_WINOGRAD);
+    cr_expect(s->call.winograd.epi.act == IR_ACT_LEAKY_RELU && s->call.winograd.epi.bias.buf &&
+              s->call.winograd.m == 8);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    ir_graph_free(g);
+}
+
+/* The same graph compiled to C against the interpreter. */
+Test(lower_conv, winograd_runs)
+{
+    check(winograd_graph());
 }

@@ -23,6 +23,7 @@
 #include "loomrt_epi.c"
 #include "loomrt_gemm.c"
 #include "loomrt_pool.c"
+#include "loomrt_winograd.c"
 #ifdef RT_AVX2_BUILD
 #pragma GCC pop_options
 #if !defined(UNFOLD_AVX2)

@@ -1,5 +1,7 @@
-/* Unit tests of the implicit-GEMM convolution (runtime/loomrt_conv_pack.c),
- * each instruction-set level forced in turn: loomrt_im2col_packed equal,
+/* Unit tests of the convolution kernels, each instruction-set level
+ * forced in turn.
+ *
+ * The implicit-GEMM convolution (runtime/loomrt_conv_pack.c): loomrt_im2col_packed equal,
  * bit for bit, to loomrt_im2col followed by loomrt_sgemm_pack_b (both are
  * copies), and loomrt_conv2d against a reference convolution accumulated
  * in double over the odd sizes 1, 3, 7, 17, 33, 65 of the image, the
@@ -7,7 +9,18 @@
  * asymmetric pads and the fused epilogue (bias, residual, activation).
  * Tolerance: 1e-5 relative to the sum of the magnitudes of a result's
  * terms. Guard floats around every output and scratch buffer must stay
- * untouched. The sanitizer build runs every third shape. */
+ * untouched.
+ *
+ * The Winograd F(2x2, 3x3) convolution (runtime/loomrt_winograd.c)
+ * against a reference 3x3 convolution accumulated in double: the odd
+ * sizes of the image and the channels, symmetric, one-sided and no
+ * padding, and the epilogue (bias, residual, each activation the kernel
+ * applies in registers and one it hands to loomrt_epi_run). Tolerance:
+ * 2e-5 relative to the sum of the magnitudes of a result's terms (the
+ * transforms add a few roundings to the direct sum's); 2 and 3 threads
+ * give the one-thread result bit for bit.
+ *
+ * The sanitizer build runs every third shape. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -302,4 +315,209 @@ static void threads_at(int isa)
 Test(conv2d, threads_bit_exact_every_isa)
 {
     for_each_isa(threads_at);
+}
+
+/* ---- Winograd F(2x2, 3x3) ---- */
+
+typedef struct wg_case {
+    int64_t C, M, H, W, pt, pl, pb, pr;
+    int bias, res, act;
+} wg_case;
+
+static const float ACT_ALPHA[] = {0, 0, 0.1f, -0.25f, 0, 0, 0, 1.0f / 6};
+static const float ACT_BETA[] = {0, 0, 0, 0.5f, 0, 0, 0, 0.5f};
+
+static double act_ref(double v, int act)
+{
+    double a = ACT_ALPHA[act], b = ACT_BETA[act];
+    switch (act) {
+    case LOOMRT_ACT_RELU: return v < 0 ? 0 : v;
+    case LOOMRT_ACT_LEAKY_RELU: return v < 0 ? a * v : v;
+    case LOOMRT_ACT_CLIP: return v < a ? a : v > b ? b : v;
+    case LOOMRT_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
+    case LOOMRT_ACT_HARD_SWISH: {
+        double h = a * v + b;
+        return v * (h < 0 ? 0 : h > 1 ? 1 : h);
+    }
+    default: return v;
+    }
+}
+
+typedef struct wg_run {
+    wg_case k;
+    int64_t oh, ow;
+    size_t ny, ns;
+    float *x, *w, *u, *b, *r, *s;
+} wg_run;
+
+static void wg_describe(char *out, size_t n, int isa, const wg_case *k)
+{
+    snprintf(out, n, "isa %d C=%lld M=%lld %lldx%lld pads %lld,%lld,%lld,%lld bias %d res %d act %d",
+             isa, (long long)k->C, (long long)k->M, (long long)k->H, (long long)k->W,
+             (long long)k->pt, (long long)k->pl, (long long)k->pb, (long long)k->pr, k->bias,
+             k->res, k->act);
+}
+
+/* Inputs, transformed weights and scratch of case k; oh or ow 0 when the
+ * window does not fit. */
+static wg_run wg_run_new(const wg_case *k)
+{
+    wg_run t = {.k = *k};
+    t.oh = k->H + k->pt + k->pb - 2;
+    t.ow = k->W + k->pl + k->pr - 2;
+    if (t.oh <= 0 || t.ow <= 0)
+        return t;
+    t.ny = (size_t)(k->M * t.oh * t.ow);
+    t.ns = (size_t)loomrt_winograd_scratch(k->C, k->M, t.oh, t.ow);
+    t.x = guarded((size_t)(k->C * k->H * k->W), 3);
+    t.w = guarded((size_t)(k->M * k->C * 9), 4);
+    t.u = guarded((size_t)loomrt_winograd_packed_size(k->M, k->C), 5);
+    t.b = guarded((size_t)k->M, 6);
+    t.r = guarded(t.ny, 7);
+    t.s = guarded(t.ns, 8);
+    loomrt_winograd_pack(t.w, k->M, k->C, t.u);
+    guard_check(t.u, (size_t)loomrt_winograd_packed_size(k->M, k->C), "pack", "u");
+    return t;
+}
+
+static void wg_run_free(wg_run *t)
+{
+    if (!t->x)
+        return;
+    free(t->x - 1);
+    free(t->w - 1);
+    free(t->u - 1);
+    free(t->b - 1);
+    free(t->r - 1);
+    free(t->s - 1);
+}
+
+/* y = the kernel's output (guarded, to be freed by the caller). */
+static float *wg_run_conv(const wg_run *t, const char *what)
+{
+    const wg_case *k = &t->k;
+    float *y = guarded(t->ny, 9);
+    loomrt_conv2d_winograd(t->x, t->u, y, t->s, k->C, k->M, k->H, k->W, t->oh, t->ow, k->pt,
+                           k->pl, k->bias ? t->b : NULL, k->res ? t->r : NULL, k->act,
+                           ACT_ALPHA[k->act], ACT_BETA[k->act]);
+    guard_check(y, t->ny, what, "y");
+    guard_check(t->s, t->ns, what, "scratch");
+    return y;
+}
+
+static void wg_check(int isa, const wg_case *k)
+{
+    wg_run t = wg_run_new(k);
+    if (!t.x)
+        return;
+    char what[200];
+    wg_describe(what, sizeof what, isa, k);
+    float *y = wg_run_conv(&t, what);
+    for (int64_t m = 0; m < k->M; m++)
+        for (int64_t oy = 0; oy < t.oh; oy++)
+            for (int64_t ox = 0; ox < t.ow; ox++) {
+                int64_t at = (m * t.oh + oy) * t.ow + ox;
+                double acc = k->bias ? t.b[m] : 0.0, mag = fabs(acc);
+                for (int64_t c = 0; c < k->C; c++)
+                    for (int64_t i = 0; i < 3; i++)
+                        for (int64_t j = 0; j < 3; j++) {
+                            int64_t iy = oy + i - k->pt, ix = ox + j - k->pl;
+                            if (iy < 0 || iy >= k->H || ix < 0 || ix >= k->W)
+                                continue;
+                            double p = (double)t.x[(c * k->H + iy) * k->W + ix] *
+                                       t.w[(m * k->C + c) * 9 + i * 3 + j];
+                            acc += p;
+                            mag += fabs(p);
+                        }
+                if (k->res) {
+                    acc += t.r[at];
+                    mag += fabs(t.r[at]);
+                }
+                double want = act_ref(acc, k->act);
+                cr_assert(fabs(y[at] - want) <= 2e-5 * (1.0 + mag),
+                          "%s: y[%lld] = %.9g, want %.9g", what, (long long)at, y[at], want);
+            }
+    free(y - 1);
+    wg_run_free(&t);
+}
+
+/* Pads (top, left, bottom, right) and the epilogue that goes with them. */
+static const wg_case wg_pads[] = {
+    {.pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1, .act = LOOMRT_ACT_RELU},
+    {.pt = 0, .pl = 0, .pb = 0, .pr = 0, .res = 1},
+    {.pt = 2, .pl = 0, .pb = 0, .pr = 2, .bias = 1, .res = 1, .act = LOOMRT_ACT_CLIP},
+    {.pt = 0, .pl = 1, .pb = 2, .pr = 1, .act = LOOMRT_ACT_LEAKY_RELU},
+    {.pt = 1, .pl = 2, .pb = 1, .pr = 0, .bias = 1, .res = 1, .act = LOOMRT_ACT_SIGMOID},
+    {.pt = 1, .pl = 1, .pb = 1, .pr = 1, .res = 1, .act = LOOMRT_ACT_HARD_SWISH},
+};
+
+/* Every pad case over every H x W of odd sizes, the channel counts
+ * walking the odd sizes with them (C up to 33: the reference is slow). */
+static void wg_odd_at(int isa)
+{
+    int n = 0;
+    for (size_t p = 0; p < sizeof wg_pads / sizeof wg_pads[0]; p++)
+        for (int h = 0; h < N_ODD; h++)
+            for (int wi = 0; wi < N_ODD; wi++, n++) {
+                if (n % SHAPE_STEP)
+                    continue;
+                wg_case k = wg_pads[p];
+                k.H = odd_dims[h];
+                k.W = odd_dims[wi];
+                k.C = odd_dims[(h + wi + (int)p) % (N_ODD - 1)];
+                k.M = odd_dims[(h + 2 * wi + (int)p) % N_ODD];
+                wg_check(isa, &k);
+            }
+}
+
+Test(winograd, odd_shapes_every_isa)
+{
+    for_each_isa(wg_odd_at);
+}
+
+/* Several blocks of panels (many channels make one-panel blocks, few make
+ * a block of all), tile rows wider than a panel and narrower, runs of a
+ * panel's tiles over several tile rows. */
+static void wg_blocks_at(int isa)
+{
+    static const wg_case ks[] = {
+        {.C = 300, .M = 260, .H = 9, .W = 37, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1},
+        {.C = 8, .M = 9, .H = 101, .W = 70, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .res = 1},
+        {.C = 5, .M = 3, .H = 40, .W = 4, .pt = 0, .pl = 1, .pb = 0, .pr = 1, .bias = 1},
+    };
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
+        wg_check(isa, &ks[i]);
+}
+
+Test(winograd, blocks_every_isa)
+{
+    for_each_isa(wg_blocks_at);
+}
+
+/* On 2 and 3 threads (each block's input transform split by panel and
+ * channel, its products by element, its output by channel) the result is
+ * the one-thread one, bit for bit. */
+static void wg_threads_at(int isa)
+{
+    wg_case k = {.C = 40, .M = 24, .H = 41, .W = 37, .pt = 1, .pl = 1, .pb = 1, .pr = 1,
+                 .bias = 1, .res = 1, .act = LOOMRT_ACT_RELU};
+    wg_run t = wg_run_new(&k);
+    float *y[3];
+    char what[200];
+    wg_describe(what, sizeof what, isa, &k);
+    for (int n = 1; n <= 3; n++) {
+        loomrt_threads prev = loomrt_threads_enter(n, NULL, NULL);
+        y[n - 1] = wg_run_conv(&t, what);
+        loomrt_threads_leave(prev);
+        cr_assert(memcmp(y[0], y[n - 1], t.ny * sizeof(float)) == 0,
+                  "%s: %d threads differ from one", what, n);
+    }
+    for (int n = 0; n < 3; n++)
+        free(y[n] - 1);
+    wg_run_free(&t);
+}
+
+Test(winograd, threads_bit_exact_every_isa)
+{
+    for_each_isa(wg_threads_at);
 }

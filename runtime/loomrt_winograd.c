@@ -1,0 +1,503 @@
+/*
+ * 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3)
+ * (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
+ * CVPR 2016). The output plane is cut into 2x2 tiles; a tile of output
+ * channel m is
+ *     A^T [ sum over input channels c of (G g G^T) * (B^T d B) ] A
+ * with g = w[m, c] (3x3), d the 4x4 input patch under the tile and *
+ * elementwise: 16 multiplications per tile and channel pair instead of 36.
+ * The sums over c are 16 GEMMs, one per element xi of the 4x4 transformed
+ * tile:
+ *     P[xi] [M, tiles] = U[xi] [M, C] x V[xi] [C, tiles]
+ * U = G g G^T is made once, at compile time (loomrt_winograd_pack). V, the
+ * transformed input, is written a block of tiles at a time straight in
+ * the packed layout of loomrt_sgemm_pack_b (panels of LOOMRT_SGEMM_NR
+ * tiles, [C][NR] each), so the products run on loom's packed GEMM
+ * kernels; the output transform then adds the bias and the residual and
+ * applies the activation as it writes y.
+ *
+ * Tiles are numbered row-major over the ceil(oh/2) x ceil(ow/2) grid and
+ * the panels take them in order, so only the last panel has padding
+ * lanes. A lane's 16 input taps and 4 outputs are found once per panel as
+ * offsets with an inside/outside flag (the padding and the outputs past
+ * an odd edge); the AVX-512 path gathers and scatters through them, the
+ * portable path reads them lane by lane.
+ *
+ * Each block runs its three steps on the calling thread's threads: the
+ * input transform split by (panel, channel), the 16 products by xi, the
+ * output transform by output channel. Every value is computed by the same
+ * operations whatever the split, so results do not depend on the thread
+ * count.
+ *
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5;
+ * .5 -.5 .5; 0 0 1], A^T = [1 1 1 0; 0 1 -1 -1].
+ */
+#include "loomrt.h"
+
+#ifdef LOOMRT_X86
+#include <immintrin.h>
+#endif
+
+#define WG_NR LOOMRT_SGEMM_NR
+/* Floats of scratch per block (V and P, 1 MB): measured on resnet18's
+ * layers (Zen 4, 1 MB L2), half as much made the deep layers' blocks a
+ * single 16-tile panel, which runs the narrower kernel and reads the
+ * weights of all 16 products once more per panel. */
+#ifndef WG_BLOCK
+#define WG_BLOCK ((int64_t)256 * 1024)
+#endif
+
+/* A convolution's geometry as loomrt_conv2d_winograd takes it, and its
+ * tile grid (th x tw tiles, T in all, P panels). */
+typedef struct wg_geom {
+    int64_t C, M, H, W, oh, ow, pad_t, pad_l;
+    int64_t th, tw, T, P;
+} wg_geom;
+
+static wg_geom wg_geom_of(int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh, int64_t ow,
+                          int64_t pad_t, int64_t pad_l)
+{
+    wg_geom g = {C, M, H, W, oh, ow, pad_t, pad_l, (oh + 1) / 2, (ow + 1) / 2, 0, 0};
+    g.T = g.th * g.tw;
+    g.P = (g.T + WG_NR - 1) / WG_NR;
+    return g;
+}
+
+/* Panels per block: as many as fit WG_BLOCK floats of V and P, at least
+ * one, at most the panels there are. */
+static int64_t wg_panels(const wg_geom *g)
+{
+    int64_t nb = WG_BLOCK / (16 * WG_NR * (g->C + g->M));
+    nb = nb < 1 ? 1 : nb;
+    return nb < g->P ? nb : g->P;
+}
+
+LOOMRT_API int64_t loomrt_winograd_packed_size(int64_t M, int64_t C)
+{
+    return M > 0 && C > 0 ? 16 * M * C : 0;
+}
+
+LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int64_t ow)
+{
+    if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
+        return 0;
+    wg_geom g = wg_geom_of(C, M, 0, 0, oh, ow, 0, 0);
+    return wg_panels(&g) * 16 * WG_NR * (C + M);
+}
+
+LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, float *u)
+{
+    static const double G[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t c = 0; c < C; c++) {
+            const float *k = w + (m * C + c) * 9;
+            double t[4][3]; /* G g */
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 3; j++)
+                    t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++)
+                    u[((i * 4 + j) * M + m) * C + c] =
+                        (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+        }
+}
+
+/* One panel's lanes: in[p][l] the offset in a channel plane of tap p
+ * (row p / 4, column p % 4 of the 4x4 patch) of lane l's tile, in_ok[p][l]
+ * -1 inside the image, 0 in the padding or past the last tile; out[p][l]
+ * and out_ok[p][l] the same for output p (row p / 2, column p % 2 of the
+ * tile) in the output plane. */
+typedef struct wg_lanes {
+    int32_t in[16][WG_NR], in_ok[16][WG_NR];
+    int32_t out[4][WG_NR], out_ok[4][WG_NR];
+} wg_lanes;
+
+static void wg_lanes_init(wg_lanes *L, const wg_geom *g, int64_t q)
+{
+    for (int l = 0; l < WG_NR; l++) {
+        int64_t t = q * WG_NR + l, ty = t / g->tw, tx = t % g->tw;
+        int live = t < g->T;
+        for (int p = 0; p < 16; p++) {
+            int64_t y = 2 * ty - g->pad_t + p / 4, x = 2 * tx - g->pad_l + p % 4;
+            int in = live && y >= 0 && y < g->H && x >= 0 && x < g->W;
+            L->in[p][l] = in ? (int32_t)(y * g->W + x) : 0;
+            L->in_ok[p][l] = in ? -1 : 0;
+        }
+        for (int p = 0; p < 4; p++) {
+            int64_t y = 2 * ty + p / 2, x = 2 * tx + p % 2;
+            int in = live && y < g->oh && x < g->ow;
+            L->out[p][l] = in ? (int32_t)(y * g->ow + x) : 0;
+            L->out_ok[p][l] = in ? -1 : 0;
+        }
+    }
+}
+
+/* ---- transforms, portable: lane loops over arrays ---- */
+
+/* v[xi][l] = (B^T d B)[xi] of lane l, d[p][l] the taps. */
+static void wg_in_c(float d[16][WG_NR], float v[16][WG_NR])
+{
+    for (int l = 0; l < WG_NR; l++) {
+        float e[4][4];
+        for (int s = 0; s < 4; s++) {
+            e[0][s] = d[s][l] - d[8 + s][l];
+            e[1][s] = d[4 + s][l] + d[8 + s][l];
+            e[2][s] = d[8 + s][l] - d[4 + s][l];
+            e[3][s] = d[4 + s][l] - d[12 + s][l];
+        }
+        for (int r = 0; r < 4; r++) {
+            v[r * 4 + 0][l] = e[r][0] - e[r][2];
+            v[r * 4 + 1][l] = e[r][1] + e[r][2];
+            v[r * 4 + 2][l] = e[r][2] - e[r][1];
+            v[r * 4 + 3][l] = e[r][1] - e[r][3];
+        }
+    }
+}
+
+/* o[p][l] = (A^T m A)[p] of lane l, m[xi][l] the products. */
+static void wg_out_c(float m[16][WG_NR], float o[4][WG_NR])
+{
+    for (int l = 0; l < WG_NR; l++) {
+        float r[2][4];
+        for (int s = 0; s < 4; s++) {
+            r[0][s] = m[s][l] + m[4 + s][l] + m[8 + s][l];
+            r[1][s] = m[4 + s][l] - m[8 + s][l] - m[12 + s][l];
+        }
+        for (int i = 0; i < 2; i++) {
+            o[i * 2 + 0][l] = r[i][0] + r[i][1] + r[i][2];
+            o[i * 2 + 1][l] = r[i][1] - r[i][2] - r[i][3];
+        }
+    }
+}
+
+/* Channels [c0, c1) of one panel into v (xi stride xs, channel c at
+ * c * WG_NR), portable. */
+static void wg_input_c(const wg_lanes *L, const float *x, int64_t plane, int64_t c0, int64_t c1,
+                       float *v, int64_t xs)
+{
+    float d[16][WG_NR], t[16][WG_NR];
+    for (int64_t c = c0; c < c1; c++) {
+        const float *src = x + c * plane;
+        for (int p = 0; p < 16; p++)
+            for (int l = 0; l < WG_NR; l++)
+                d[p][l] = L->in_ok[p][l] ? src[L->in[p][l]] : 0.0f;
+        wg_in_c(d, t);
+        for (int xi = 0; xi < 16; xi++)
+            for (int l = 0; l < WG_NR; l++)
+                v[xi * xs + c * WG_NR + l] = t[xi][l];
+    }
+}
+
+/* Output channel m of one panel from P (xi stride ps, the panel's lanes
+ * at pm), with the epilogue, portable. */
+static void wg_output_c(const wg_lanes *L, const float *pm, int64_t ps, float bias,
+                        const float *res, int act, float alpha, float beta, float *y)
+{
+    float t[16][WG_NR], o[4][WG_NR];
+    for (int xi = 0; xi < 16; xi++)
+        for (int l = 0; l < WG_NR; l++)
+            t[xi][l] = pm[xi * ps + l];
+    wg_out_c(t, o);
+    for (int p = 0; p < 4; p++) {
+        for (int l = 0; l < WG_NR; l++) {
+            o[p][l] += bias;
+            if (res && L->out_ok[p][l])
+                o[p][l] += res[L->out[p][l]];
+        }
+        loomrt_epi_run(o[p], WG_NR, NULL, 0, NULL, act, alpha, beta);
+        for (int l = 0; l < WG_NR; l++)
+            if (L->out_ok[p][l])
+                y[L->out[p][l]] = o[p][l];
+    }
+}
+
+/* ---- transforms, AVX-512 ----
+ * Without gathers: a panel's lanes are runs of consecutive tiles of one
+ * tile row each (wg_seg), and a run's taps in one input row are every
+ * other column of a window of 32 (two vectors per window, at columns
+ * 2 tx0 - pad_l and two further, masked to the row: the padding reads as
+ * 0), moved to the run's lanes by one permutation per tap column. The
+ * outputs go back the same way, the two columns of a tile interleaved. */
+
+#ifdef LOOMRT_X86
+
+/* Lanes [l0, l0 + n) of a panel: tiles tx0 .. tx0 + n - 1 of tile row ty. */
+typedef struct wg_seg {
+    int l0, n;
+    int64_t ty, tx0;
+} wg_seg;
+
+/* The runs of panel q into s; returns their count (lanes past the last
+ * tile are in none). */
+static int wg_segs(const wg_geom *g, int64_t q, wg_seg *s)
+{
+    int k = 0;
+    int64_t t = q * WG_NR, end = t + WG_NR < g->T ? t + WG_NR : g->T;
+    while (t < end) {
+        int64_t ty = t / g->tw, tx = t % g->tw, n = g->tw - tx;
+        n = n < end - t ? n : end - t;
+        s[k++] = (wg_seg){(int)(t - q * WG_NR), (int)n, ty, tx};
+        t += n;
+    }
+    return k;
+}
+
+/* The lanes j of a 16-wide window at column x0 with 0 <= x0 + j < n. */
+static __mmask16 wg_window(int64_t x0, int64_t n)
+{
+    int64_t lo = x0 < 0 ? -x0 : 0, hi = n - x0 < 16 ? n - x0 : 16;
+    if (hi <= lo)
+        return 0;
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+static LOOMRT_TARGET_AVX512 void wg_input_avx512(const wg_geom *g, int64_t q, const float *x,
+                                                  int64_t c0, int64_t c1, float *v, int64_t xs)
+{
+    wg_seg sg[WG_NR];
+    int ns = wg_segs(g, q, sg);
+    __m512i ie[WG_NR], io[WG_NR];
+    __mmask16 lm[WG_NR], mw[WG_NR][4];
+    for (int k = 0; k < ns; k++) {
+        __m512i lane = _mm512_sub_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                          12, 13, 14, 15),
+                                        _mm512_set1_epi32(sg[k].l0));
+        ie[k] = _mm512_add_epi32(lane, lane); /* 2 (l - l0): even columns */
+        io[k] = _mm512_add_epi32(ie[k], _mm512_set1_epi32(1));
+        lm[k] = (__mmask16)(((1u << sg[k].n) - 1) << sg[k].l0);
+        int64_t xa = 2 * sg[k].tx0 - g->pad_l;
+        for (int w = 0; w < 4; w++) /* windows at xa, xa + 16, xa + 2, xa + 18 */
+            mw[k][w] = wg_window(xa + (w & 1) * 16 + (w >> 1) * 2, g->W);
+    }
+    int64_t plane = g->H * g->W;
+    for (int64_t c = c0; c < c1; c++) {
+        const float *src = x + c * plane;
+        __m512 d[16], e[16];
+        for (int p = 0; p < 16; p++)
+            d[p] = _mm512_setzero_ps();
+        for (int k = 0; k < ns; k++) {
+            int64_t xa = 2 * sg[k].tx0 - g->pad_l;
+            for (int r = 0; r < 4; r++) {
+                int64_t iy = 2 * sg[k].ty - g->pad_t + r;
+                if (iy < 0 || iy >= g->H)
+                    continue;
+                /* masked lanes are not read: the window may start before
+                 * the row or end past it */
+                const float *row = src + iy * g->W + xa;
+                __m512 a0 = _mm512_maskz_loadu_ps(mw[k][0], row);
+                __m512 a1 = _mm512_maskz_loadu_ps(mw[k][1], row + 16);
+                __m512 b0 = _mm512_maskz_loadu_ps(mw[k][2], row + 2);
+                __m512 b1 = _mm512_maskz_loadu_ps(mw[k][3], row + 18);
+                __m512 *dr = d + 4 * r;
+                dr[0] = _mm512_mask_mov_ps(dr[0], lm[k], _mm512_permutex2var_ps(a0, ie[k], a1));
+                dr[1] = _mm512_mask_mov_ps(dr[1], lm[k], _mm512_permutex2var_ps(a0, io[k], a1));
+                dr[2] = _mm512_mask_mov_ps(dr[2], lm[k], _mm512_permutex2var_ps(b0, ie[k], b1));
+                dr[3] = _mm512_mask_mov_ps(dr[3], lm[k], _mm512_permutex2var_ps(b0, io[k], b1));
+            }
+        }
+        for (int s = 0; s < 4; s++) {
+            e[0 + s] = _mm512_sub_ps(d[s], d[8 + s]);
+            e[4 + s] = _mm512_add_ps(d[4 + s], d[8 + s]);
+            e[8 + s] = _mm512_sub_ps(d[8 + s], d[4 + s]);
+            e[12 + s] = _mm512_sub_ps(d[4 + s], d[12 + s]);
+        }
+        float *o = v + c * WG_NR;
+        for (int r = 0; r < 4; r++) {
+            const __m512 *er = e + 4 * r;
+            _mm512_storeu_ps(o + (r * 4 + 0) * xs, _mm512_sub_ps(er[0], er[2]));
+            _mm512_storeu_ps(o + (r * 4 + 1) * xs, _mm512_add_ps(er[1], er[2]));
+            _mm512_storeu_ps(o + (r * 4 + 2) * xs, _mm512_sub_ps(er[2], er[1]));
+            _mm512_storeu_ps(o + (r * 4 + 3) * xs, _mm512_sub_ps(er[1], er[3]));
+        }
+    }
+}
+
+/* The activations the GEMM kernels apply in registers, as they do
+ * (loomrt_gemm.c, a5_epi); the others go through loomrt_epi_run. */
+static LOOMRT_TARGET_AVX512 __m512 wg_act_avx512(__m512 v, int act, float alpha, float beta)
+{
+    __m512 zero = _mm512_setzero_ps();
+    if (act == LOOMRT_ACT_RELU)
+        return _mm512_max_ps(zero, v);
+    if (act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v,
+                                  _mm512_set1_ps(alpha));
+    if (act == LOOMRT_ACT_CLIP)
+        return _mm512_mask_mov_ps(_mm512_min_ps(_mm512_set1_ps(beta), v),
+                                  _mm512_cmp_ps_mask(v, _mm512_set1_ps(alpha), _CMP_LT_OQ),
+                                  _mm512_set1_ps(alpha < beta ? alpha : beta));
+    return v;
+}
+
+/* 16 outputs at c (mask m) = act(v + residual at r). */
+static LOOMRT_TARGET_AVX512 void wg_put(float *c, const float *r, __m512 v, __mmask16 m,
+                                        int act, float alpha, float beta)
+{
+    if (r)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r));
+    if (act <= LOOMRT_ACT_CLIP) {
+        _mm512_mask_storeu_ps(c, m, wg_act_avx512(v, act, alpha, beta));
+        return;
+    }
+    float t[16];
+    _mm512_storeu_ps(t, v);
+    loomrt_epi_run(t, 16, NULL, 0, NULL, act, alpha, beta);
+    _mm512_mask_storeu_ps(c, m, _mm512_loadu_ps(t));
+}
+
+/* Output channels [m0, m1) of panel q: P of channel m at pm + m * ldp
+ * (xi stride ps); bias, res and y at channel m's plane. */
+static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, const float *pm,
+                                                   int64_t ldp, int64_t ps, int64_t m0,
+                                                   int64_t m1, const float *bias,
+                                                   const float *res, int act, float alpha,
+                                                   float beta, float *y)
+{
+    wg_seg sg[WG_NR];
+    int ns = wg_segs(g, q, sg);
+    __m512i ix[WG_NR][2];
+    __mmask16 mo[WG_NR][2];
+    for (int k = 0; k < ns; k++) {
+        /* the run's columns, up to the plane's edge */
+        int64_t ox = 2 * sg[k].tx0, cols = 2 * sg[k].n < g->ow - ox ? 2 * sg[k].n : g->ow - ox;
+        for (int h = 0; h < 2; h++) {
+            /* column j = 16 h + i of the window: lane l0 + j / 2 of the
+             * tile's column j % 2 (the second operand) */
+            int32_t id[16];
+            for (int i = 0; i < 16; i++) {
+                int j = 16 * h + i;
+                id[i] = (sg[k].l0 + j / 2) % 16 + (j % 2) * 16;
+            }
+            ix[k][h] = _mm512_loadu_si512(id);
+            int64_t lo = 16 * h, hi = cols < lo + 16 ? cols : lo + 16;
+            mo[k][h] = hi > lo ? (__mmask16)((1u << (hi - lo)) - 1) : 0;
+        }
+    }
+    int64_t oplane = g->oh * g->ow;
+    for (int64_t m = m0; m < m1; m++) {
+        const float *t = pm + m * ldp;
+        __m512 r0[4], r1[4];
+        for (int s = 0; s < 4; s++) {
+            __m512 a = _mm512_loadu_ps(t + s * ps), b = _mm512_loadu_ps(t + (4 + s) * ps);
+            __m512 c = _mm512_loadu_ps(t + (8 + s) * ps), d = _mm512_loadu_ps(t + (12 + s) * ps);
+            r0[s] = _mm512_add_ps(_mm512_add_ps(a, b), c);
+            r1[s] = _mm512_sub_ps(_mm512_sub_ps(b, c), d);
+        }
+        __m512 vb = _mm512_set1_ps(bias ? bias[m] : 0.0f);
+        __m512 o[4] = {
+            _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]), vb),
+            _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]), vb),
+            _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]), vb),
+            _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]), vb),
+        };
+        float *ym = y + m * oplane;
+        const float *rm = res ? res + m * oplane : NULL;
+        for (int k = 0; k < ns; k++)
+            for (int dy = 0; dy < 2; dy++) {
+                int64_t oy = 2 * sg[k].ty + dy;
+                if (oy >= g->oh)
+                    continue;
+                int64_t at = oy * g->ow + 2 * sg[k].tx0;
+                for (int h = 0; h < 2; h++)
+                    if (mo[k][h])
+                        wg_put(ym + at + 16 * h, rm ? rm + at + 16 * h : NULL,
+                               _mm512_permutex2var_ps(o[2 * dy], ix[k][h], o[2 * dy + 1]),
+                               mo[k][h], act, alpha, beta);
+            }
+    }
+}
+#endif
+
+/* ---- the three steps of a block, as tasks ---- */
+
+typedef struct wg_job {
+    const wg_geom *g;
+    const float *x, *u, *bias, *res;
+    float *y, *v, *pr;
+    int64_t q0, nb, n; /* the block's first panel, its panels, its tiles */
+    int act;
+    float alpha, beta;
+} wg_job;
+
+/* Units [t0, t1) of (panel, channel) pairs of the block's input. */
+static int wg_input_task(void *arg, int64_t t0, int64_t t1)
+{
+    const wg_job *j = (const wg_job *)arg;
+    const wg_geom *g = j->g;
+    int64_t xs = j->nb * g->C * WG_NR, plane = g->H * g->W;
+    while (t0 < t1) {
+        int64_t q = t0 / g->C, c0 = t0 % g->C, c1 = q == (t1 - 1) / g->C ? (t1 - 1) % g->C + 1 : g->C;
+        float *v = j->v + q * g->C * WG_NR;
+#ifdef LOOMRT_X86
+        if (loomrt_isa_get() == LOOMRT_ISA_AVX512) {
+            wg_input_avx512(g, j->q0 + q, j->x, c0, c1, v, xs);
+            t0 += c1 - c0;
+            continue;
+        }
+#endif
+        wg_lanes L;
+        wg_lanes_init(&L, g, j->q0 + q);
+        wg_input_c(&L, j->x, plane, c0, c1, v, xs);
+        t0 += c1 - c0;
+    }
+    return 0;
+}
+
+/* The products xi in [t0, t1): P[xi] = U[xi] V[xi]. */
+static int wg_gemm_task(void *arg, int64_t t0, int64_t t1)
+{
+    const wg_job *j = (const wg_job *)arg;
+    const wg_geom *g = j->g;
+    int64_t ld = j->nb * WG_NR;
+    for (int64_t xi = t0; xi < t1; xi++)
+        loomrt_sgemm_packed(0, 0, g->M, j->n, g->C, 1.0f, j->u + xi * g->M * g->C, g->C,
+                            j->v + xi * j->nb * g->C * WG_NR, 0.0f, j->pr + xi * g->M * ld, ld);
+    return 0;
+}
+
+/* Output channels [t0, t1) of the block. */
+static int wg_output_task(void *arg, int64_t t0, int64_t t1)
+{
+    const wg_job *j = (const wg_job *)arg;
+    const wg_geom *g = j->g;
+    int64_t ld = j->nb * WG_NR, ps = g->M * ld, oplane = g->oh * g->ow;
+    for (int64_t q = 0; q < j->nb; q++) {
+        const float *pq = j->pr + q * WG_NR;
+#ifdef LOOMRT_X86
+        if (loomrt_isa_get() == LOOMRT_ISA_AVX512) {
+            wg_output_avx512(g, j->q0 + q, pq, ld, ps, t0, t1, j->bias, j->res, j->act,
+                             j->alpha, j->beta, j->y);
+            continue;
+        }
+#endif
+        wg_lanes L;
+        wg_lanes_init(&L, g, j->q0 + q);
+        for (int64_t m = t0; m < t1; m++)
+            wg_output_c(&L, pq + m * ld, ps, j->bias ? j->bias[m] : 0.0f,
+                        j->res ? j->res + m * oplane : NULL, j->act, j->alpha, j->beta,
+                        j->y + m * oplane);
+    }
+    return 0;
+}
+
+LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y, float *scratch,
+                                       int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh,
+                                       int64_t ow, int64_t pad_t, int64_t pad_l,
+                                       const float *bias, const float *res, int act,
+                                       float act_alpha, float act_beta)
+{
+    if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
+        return;
+    wg_geom g = wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l);
+    int64_t nb = wg_panels(&g);
+    wg_job j = {&g, x, u, bias, res, y, scratch, scratch + 16 * nb * C * WG_NR, 0, 0, 0,
+                act, act_alpha, act_beta};
+    for (int64_t q0 = 0; q0 < g.P; q0 += nb) {
+        j.q0 = q0;
+        j.nb = q0 + nb < g.P ? nb : g.P - q0;
+        j.n = (q0 + j.nb) * WG_NR < g.T ? j.nb * WG_NR : g.T - q0 * WG_NR;
+        loomrt_parallel_for(j.nb * C, wg_input_task, &j);
+        loomrt_parallel_for(16, wg_gemm_task, &j);
+        loomrt_parallel_for(M, wg_output_task, &j);
+    }
+}
