@@ -18,10 +18,10 @@
  *
  * Tiles are numbered row-major over the ceil(oh/2) x ceil(ow/2) grid and
  * the panels take them in order, so only the last panel has padding
- * lanes. A lane's 16 input taps and 4 outputs are found once per panel as
- * offsets with an inside/outside flag (the padding and the outputs past
- * an odd edge); the AVX-512 path gathers and scatters through them, the
- * portable path reads them lane by lane.
+ * lanes; a panel's lanes are runs of consecutive tiles of one tile row
+ * each, whose taps in an input row are every other column (a strided copy
+ * in portable C, permutations of two vector loads with AVX-512) and whose
+ * outputs in an output row are contiguous.
  *
  * Each block runs its three steps on the calling thread's threads: the
  * input transform split by (panel, channel), the 16 products by xi, the
@@ -102,126 +102,8 @@ LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, float
         }
 }
 
-/* One panel's lanes: in[p][l] the offset in a channel plane of tap p
- * (row p / 4, column p % 4 of the 4x4 patch) of lane l's tile, in_ok[p][l]
- * -1 inside the image, 0 in the padding or past the last tile; out[p][l]
- * and out_ok[p][l] the same for output p (row p / 2, column p % 2 of the
- * tile) in the output plane. */
-typedef struct wg_lanes {
-    int32_t in[16][WG_NR], in_ok[16][WG_NR];
-    int32_t out[4][WG_NR], out_ok[4][WG_NR];
-} wg_lanes;
-
-static void wg_lanes_init(wg_lanes *L, const wg_geom *g, int64_t q)
-{
-    for (int l = 0; l < WG_NR; l++) {
-        int64_t t = q * WG_NR + l, ty = t / g->tw, tx = t % g->tw;
-        int live = t < g->T;
-        for (int p = 0; p < 16; p++) {
-            int64_t y = 2 * ty - g->pad_t + p / 4, x = 2 * tx - g->pad_l + p % 4;
-            int in = live && y >= 0 && y < g->H && x >= 0 && x < g->W;
-            L->in[p][l] = in ? (int32_t)(y * g->W + x) : 0;
-            L->in_ok[p][l] = in ? -1 : 0;
-        }
-        for (int p = 0; p < 4; p++) {
-            int64_t y = 2 * ty + p / 2, x = 2 * tx + p % 2;
-            int in = live && y < g->oh && x < g->ow;
-            L->out[p][l] = in ? (int32_t)(y * g->ow + x) : 0;
-            L->out_ok[p][l] = in ? -1 : 0;
-        }
-    }
-}
-
-/* ---- transforms, portable: lane loops over arrays ---- */
-
-/* v[xi][l] = (B^T d B)[xi] of lane l, d[p][l] the taps. */
-static void wg_in_c(float d[16][WG_NR], float v[16][WG_NR])
-{
-    for (int l = 0; l < WG_NR; l++) {
-        float e[4][4];
-        for (int s = 0; s < 4; s++) {
-            e[0][s] = d[s][l] - d[8 + s][l];
-            e[1][s] = d[4 + s][l] + d[8 + s][l];
-            e[2][s] = d[8 + s][l] - d[4 + s][l];
-            e[3][s] = d[4 + s][l] - d[12 + s][l];
-        }
-        for (int r = 0; r < 4; r++) {
-            v[r * 4 + 0][l] = e[r][0] - e[r][2];
-            v[r * 4 + 1][l] = e[r][1] + e[r][2];
-            v[r * 4 + 2][l] = e[r][2] - e[r][1];
-            v[r * 4 + 3][l] = e[r][1] - e[r][3];
-        }
-    }
-}
-
-/* o[p][l] = (A^T m A)[p] of lane l, m[xi][l] the products. */
-static void wg_out_c(float m[16][WG_NR], float o[4][WG_NR])
-{
-    for (int l = 0; l < WG_NR; l++) {
-        float r[2][4];
-        for (int s = 0; s < 4; s++) {
-            r[0][s] = m[s][l] + m[4 + s][l] + m[8 + s][l];
-            r[1][s] = m[4 + s][l] - m[8 + s][l] - m[12 + s][l];
-        }
-        for (int i = 0; i < 2; i++) {
-            o[i * 2 + 0][l] = r[i][0] + r[i][1] + r[i][2];
-            o[i * 2 + 1][l] = r[i][1] - r[i][2] - r[i][3];
-        }
-    }
-}
-
-/* Channels [c0, c1) of one panel into v (xi stride xs, channel c at
- * c * WG_NR), portable. */
-static void wg_input_c(const wg_lanes *L, const float *x, int64_t plane, int64_t c0, int64_t c1,
-                       float *v, int64_t xs)
-{
-    float d[16][WG_NR], t[16][WG_NR];
-    for (int64_t c = c0; c < c1; c++) {
-        const float *src = x + c * plane;
-        for (int p = 0; p < 16; p++)
-            for (int l = 0; l < WG_NR; l++)
-                d[p][l] = L->in_ok[p][l] ? src[L->in[p][l]] : 0.0f;
-        wg_in_c(d, t);
-        for (int xi = 0; xi < 16; xi++)
-            for (int l = 0; l < WG_NR; l++)
-                v[xi * xs + c * WG_NR + l] = t[xi][l];
-    }
-}
-
-/* Output channel m of one panel from P (xi stride ps, the panel's lanes
- * at pm), with the epilogue, portable. */
-static void wg_output_c(const wg_lanes *L, const float *pm, int64_t ps, float bias,
-                        const float *res, int act, float alpha, float beta, float *y)
-{
-    float t[16][WG_NR], o[4][WG_NR];
-    for (int xi = 0; xi < 16; xi++)
-        for (int l = 0; l < WG_NR; l++)
-            t[xi][l] = pm[xi * ps + l];
-    wg_out_c(t, o);
-    for (int p = 0; p < 4; p++) {
-        for (int l = 0; l < WG_NR; l++) {
-            o[p][l] += bias;
-            if (res && L->out_ok[p][l])
-                o[p][l] += res[L->out[p][l]];
-        }
-        loomrt_epi_run(o[p], WG_NR, NULL, 0, NULL, act, alpha, beta);
-        for (int l = 0; l < WG_NR; l++)
-            if (L->out_ok[p][l])
-                y[L->out[p][l]] = o[p][l];
-    }
-}
-
-/* ---- transforms, AVX-512 ----
- * Without gathers: a panel's lanes are runs of consecutive tiles of one
- * tile row each (wg_seg), and a run's taps in one input row are every
- * other column of a window of 32 (two vectors per window, at columns
- * 2 tx0 - pad_l and two further, masked to the row: the padding reads as
- * 0), moved to the run's lanes by one permutation per tap column. The
- * outputs go back the same way, the two columns of a tile interleaved. */
-
-#ifdef LOOMRT_X86
-
-/* Lanes [l0, l0 + n) of a panel: tiles tx0 .. tx0 + n - 1 of tile row ty. */
+/* Lanes [l0, l0 + n) of a panel: tiles tx0 .. tx0 + n - 1 of tile row ty.
+ * A panel's lanes are such runs, one per tile row they reach. */
 typedef struct wg_seg {
     int l0, n;
     int64_t ty, tx0;
@@ -241,6 +123,120 @@ static int wg_segs(const wg_geom *g, int64_t q, wg_seg *s)
     }
     return k;
 }
+
+/* ---- transforms, portable: loops over the 16 lanes ----
+ * A run's taps in one input row are every other column from
+ * 2 tx0 - pad_l + s (tap column s); the columns inside the row are a
+ * strided copy, the others 0. */
+
+/* v[xi] = (B^T d B)[xi] for every lane, d[p] the taps. */
+static void wg_in_c(float d[16][WG_NR], float v[16][WG_NR])
+{
+    float e[16][WG_NR];
+    for (int s = 0; s < 4; s++)
+        for (int l = 0; l < WG_NR; l++) {
+            e[0 + s][l] = d[s][l] - d[8 + s][l];
+            e[4 + s][l] = d[4 + s][l] + d[8 + s][l];
+            e[8 + s][l] = d[8 + s][l] - d[4 + s][l];
+            e[12 + s][l] = d[4 + s][l] - d[12 + s][l];
+        }
+    for (int r = 0; r < 4; r++)
+        for (int l = 0; l < WG_NR; l++) {
+            v[r * 4 + 0][l] = e[r * 4][l] - e[r * 4 + 2][l];
+            v[r * 4 + 1][l] = e[r * 4 + 1][l] + e[r * 4 + 2][l];
+            v[r * 4 + 2][l] = e[r * 4 + 2][l] - e[r * 4 + 1][l];
+            v[r * 4 + 3][l] = e[r * 4 + 1][l] - e[r * 4 + 3][l];
+        }
+}
+
+/* Channels [c0, c1) of panel q into v (xi stride xs, channel c at
+ * c * WG_NR), portable. */
+static void wg_input_c(const wg_geom *g, int64_t q, const float *x, int64_t c0, int64_t c1,
+                       float *v, int64_t xs)
+{
+    wg_seg sg[WG_NR];
+    int ns = wg_segs(g, q, sg);
+    int64_t plane = g->H * g->W;
+    for (int64_t c = c0; c < c1; c++) {
+        const float *src = x + c * plane;
+        float d[16][WG_NR] = {{0}}, t[16][WG_NR];
+        for (int k = 0; k < ns; k++)
+            for (int r = 0; r < 4; r++) {
+                int64_t iy = 2 * sg[k].ty - g->pad_t + r;
+                if (iy < 0 || iy >= g->H)
+                    continue;
+                const float *row = src + iy * g->W;
+                for (int s = 0; s < 4; s++) {
+                    /* lanes i of the run whose column x0 + 2 i is in [0, W) */
+                    int64_t x0 = 2 * sg[k].tx0 - g->pad_l + s, lo = 0, hi = sg[k].n;
+                    while (lo < hi && x0 + 2 * lo < 0)
+                        lo++;
+                    while (hi > lo && x0 + 2 * (hi - 1) >= g->W)
+                        hi--;
+                    float *dl = d[r * 4 + s] + sg[k].l0;
+                    for (int64_t i = lo; i < hi; i++)
+                        dl[i] = row[x0 + 2 * i];
+                }
+            }
+        wg_in_c(d, t);
+        for (int xi = 0; xi < 16; xi++)
+            for (int l = 0; l < WG_NR; l++)
+                v[xi * xs + c * WG_NR + l] = t[xi][l];
+    }
+}
+
+/* Output channel m of panel q from P (xi stride ps, the panel's lanes at
+ * pm), plus bias, then the residual and the activation as the outputs are
+ * written, portable. */
+static void wg_output_c(const wg_geom *g, int64_t q, const float *pm, int64_t ps, float bias,
+                        const float *res, int act, float alpha, float beta, float *y)
+{
+    float r0[4][WG_NR], r1[4][WG_NR], o[4][WG_NR];
+    for (int s = 0; s < 4; s++)
+        for (int l = 0; l < WG_NR; l++) {
+            float a = pm[s * ps + l], b = pm[(4 + s) * ps + l];
+            float c = pm[(8 + s) * ps + l], d = pm[(12 + s) * ps + l];
+            r0[s][l] = a + b + c;
+            r1[s][l] = b - c - d;
+        }
+    for (int l = 0; l < WG_NR; l++) {
+        o[0][l] = r0[0][l] + r0[1][l] + r0[2][l] + bias;
+        o[1][l] = r0[1][l] - r0[2][l] - r0[3][l] + bias;
+        o[2][l] = r1[0][l] + r1[1][l] + r1[2][l] + bias;
+        o[3][l] = r1[1][l] - r1[2][l] - r1[3][l] + bias;
+    }
+    wg_seg sg[WG_NR];
+    int ns = wg_segs(g, q, sg);
+    for (int k = 0; k < ns; k++)
+        for (int dy = 0; dy < 2; dy++) {
+            int64_t oy = 2 * sg[k].ty + dy, ox = 2 * sg[k].tx0;
+            if (oy >= g->oh)
+                continue;
+            /* the run's two columns per tile, interleaved, up to the edge */
+            int64_t cols = 2 * sg[k].n < g->ow - ox ? 2 * sg[k].n : g->ow - ox;
+            const float *e = o[2 * dy] + sg[k].l0, *f = o[2 * dy + 1] + sg[k].l0;
+            int64_t at = oy * g->ow + ox;
+            float *yr = y + at;
+            int64_t i = 0;
+            for (; 2 * i + 1 < cols; i++) {
+                yr[2 * i] = e[i];
+                yr[2 * i + 1] = f[i];
+            }
+            if (2 * i < cols)
+                yr[2 * i] = e[i];
+            if (res || act != LOOMRT_ACT_NONE)
+                loomrt_epi_run(yr, cols, NULL, 0, res ? res + at : NULL, act, alpha, beta);
+        }
+}
+
+/* ---- transforms, AVX-512 ----
+ * Without gathers: a run's taps in one input row are every other column
+ * of a window of 32 (two vectors per window, at columns 2 tx0 - pad_l and
+ * two further, masked to the row: the padding reads as 0), moved to the
+ * run's lanes by one permutation per tap column. The outputs go back the
+ * same way, the two columns of a tile interleaved. */
+
+#ifdef LOOMRT_X86
 
 /* The lanes j of a 16-wide window at column x0 with 0 <= x0 + j < n. */
 static __mmask16 wg_window(int64_t x0, int64_t n)
@@ -424,7 +420,7 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
     const wg_geom *g = j->g;
-    int64_t xs = j->nb * g->C * WG_NR, plane = g->H * g->W;
+    int64_t xs = j->nb * g->C * WG_NR;
     while (t0 < t1) {
         int64_t q = t0 / g->C, c0 = t0 % g->C, c1 = q == (t1 - 1) / g->C ? (t1 - 1) % g->C + 1 : g->C;
         float *v = j->v + q * g->C * WG_NR;
@@ -435,9 +431,7 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
             continue;
         }
 #endif
-        wg_lanes L;
-        wg_lanes_init(&L, g, j->q0 + q);
-        wg_input_c(&L, j->x, plane, c0, c1, v, xs);
+        wg_input_c(g, j->q0 + q, j->x, c0, c1, v, xs);
         t0 += c1 - c0;
     }
     return 0;
@@ -470,10 +464,8 @@ static int wg_output_task(void *arg, int64_t t0, int64_t t1)
             continue;
         }
 #endif
-        wg_lanes L;
-        wg_lanes_init(&L, g, j->q0 + q);
         for (int64_t m = t0; m < t1; m++)
-            wg_output_c(&L, pq + m * ld, ps, j->bias ? j->bias[m] : 0.0f,
+            wg_output_c(g, j->q0 + q, pq + m * ld, ps, j->bias ? j->bias[m] : 0.0f,
                         j->res ? j->res + m * oplane : NULL, j->act, j->alpha, j->beta,
                         j->y + m * oplane);
     }
