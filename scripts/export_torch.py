@@ -25,8 +25,9 @@ For each export, a folder NAME_EXPORTER/ receives
 Small families (< 2 MB per folder) go to tests/models/ and are committed;
 the large ones, all with random weights (torchvision: resnet18,
 mobilenet_v2, squeezenet1_1, mobilenet_v3_small, efficientnet_b0,
-convnext_tiny, deeplabv3_mobilenet_v3_large at 128x128; espcn (DepthToSpace)
-and style_transfer (InstanceNormalization, Resize) defined here;
+convnext_tiny, deeplabv3_mobilenet_v3_large at 128x128; espcn (DepthToSpace),
+style_transfer (InstanceNormalization, Resize) and a U-Net at 128x128
+(ConvTranspose, Concat skips) defined here;
 transformers: distilbert, t5_small_encoder, t5_small_decoder (one decoder
 pass over 4 target tokens with the encoder's hidden states as an input),
 whisper_tiny_encoder) go to the
@@ -445,6 +446,38 @@ class StyleTransfer(nn.Module):
         return self.up(y)
 
 
+class UNet(nn.Module):
+    """U-Net (Ronneberger et al. 2015) with padded convolutions, four
+    levels: two 3x3 convolutions with BatchNorm and ReLU per level, max
+    pooling down, 2x2 transposed convolutions up, skip connections
+    concatenated; 32 channels at the top, 256 at the bottom."""
+
+    def __init__(self, cin=3, cout=2, c=32):
+        super().__init__()
+
+        def block(i, o):
+            return nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(),
+                                 nn.Conv2d(o, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU())
+        w = [c, 2 * c, 4 * c, 8 * c]
+        self.down = nn.ModuleList([block(cin, w[0]), block(w[0], w[1]), block(w[1], w[2])])
+        self.bottom = block(w[2], w[3])
+        self.ups = nn.ModuleList(nn.ConvTranspose2d(w[k + 1], w[k], 2, stride=2)
+                                 for k in reversed(range(3)))
+        self.up = nn.ModuleList(block(2 * w[k], w[k]) for k in reversed(range(3)))
+        self.head = nn.Conv2d(w[0], cout, 1)
+
+    def forward(self, x):
+        skips = []
+        for blk in self.down:
+            x = blk(x)
+            skips.append(x)
+            x = F.max_pool2d(x, 2)
+        x = self.bottom(x)
+        for up, blk in zip(self.ups, self.up):
+            x = blk(torch.cat([up(x), skips.pop()], dim=1))
+        return self.head(x)
+
+
 class SegmentationOut(nn.Module):
     """A torchvision segmentation model's "out" map (its forward returns a
     dict)."""
@@ -558,6 +591,8 @@ def torchvision_families():
         lambda: (torch.randn(1, 3, 128, 128, generator=g),), ["image"], ["out"], {})
     fams["espcn"] = (Espcn, lambda: (torch.rand(1, 1, 64, 64, generator=g),), ["image"],
                      ["upscaled"], {})
+    fams["unet"] = (UNet, lambda: (torch.randn(1, 3, 128, 128, generator=g),), ["image"],
+                    ["mask"], {})
     fams["style_transfer"] = (StyleTransfer, lambda: (torch.rand(1, 3, 128, 128, generator=g),),
                               ["image"], ["styled"], {})
     fams.update(transformers_families(g))
