@@ -19,9 +19,10 @@
  * Tiles are numbered row-major over the ceil(oh/2) x ceil(ow/2) grid and
  * the panels take them in order, so only the last panel has padding
  * lanes; a panel's lanes are runs of consecutive tiles of one tile row
- * each, whose taps in an input row are every other column (a strided copy
- * in portable C, permutations of two vector loads with AVX-512) and whose
- * outputs in an output row are contiguous.
+ * each, whose taps in an input row are every other column (permutations
+ * of two masked vector loads with AVX-512, shuffles of two with AVX2 on
+ * each half of the lanes, a strided copy in portable C) and whose outputs
+ * in an output row are contiguous (the tile's two columns interleaved).
  *
  * Each block runs its three steps on the calling thread's threads: the
  * input transform split by (panel, channel), the 16 products by xi, the
@@ -308,6 +309,189 @@ static LOOMRT_TARGET_AVX512 void wg_input_avx512(const wg_geom *g, int64_t q, co
     }
 }
 
+/* wg_input_avx512 with AVX2: each half of the panel's 16 lanes on its own
+ * (8 lanes), a run's taps the even or odd lanes of two masked loads. */
+
+static LOOMRT_TARGET_AVX2 __m256 wg_even8(__m256 a, __m256 b)
+{
+    __m256 t = _mm256_shuffle_ps(a, b, 0x88); /* a0 a2 b0 b2 a4 a6 b4 b6 */
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xd8));
+}
+
+static LOOMRT_TARGET_AVX2 __m256 wg_odd8(__m256 a, __m256 b)
+{
+    __m256 t = _mm256_shuffle_ps(a, b, 0xdd);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xd8));
+}
+
+/* Lanes j of 8 with lo <= x0 + j < hi, as -1. */
+static LOOMRT_TARGET_AVX2 __m256i wg_lanes8(int64_t x0, int64_t lo, int64_t hi)
+{
+    __m256i j = _mm256_add_epi32(_mm256_set1_epi32((int32_t)x0),
+                                 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_and_si256(_mm256_cmpgt_epi32(j, _mm256_set1_epi32((int32_t)lo - 1)),
+                            _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)hi), j));
+}
+
+static LOOMRT_TARGET_AVX2 void wg_input_avx2(const wg_geom *g, int64_t q, const float *x,
+                                              int64_t c0, int64_t c1, float *v, int64_t xs)
+{
+    wg_seg sg[WG_NR];
+    int ns = wg_segs(g, q, sg);
+    /* per half h and run k: the run's lanes, the image columns of the four
+     * windows (at base, base + 8, base + 2, base + 10), base the column of
+     * the half's first lane at tap column 0 */
+    __m256i lm[2][WG_NR], mw[2][WG_NR][4];
+    int64_t base[2][WG_NR];
+    for (int h = 0; h < 2; h++)
+        for (int k = 0; k < ns; k++) {
+            lm[h][k] = wg_lanes8(8 * h, sg[k].l0, sg[k].l0 + sg[k].n);
+            base[h][k] = 2 * sg[k].tx0 - g->pad_l + 16 * h - 2 * sg[k].l0;
+            for (int w = 0; w < 4; w++)
+                mw[h][k][w] = wg_lanes8(base[h][k] + (w & 1) * 8 + (w >> 1) * 2, 0, g->W);
+        }
+    int64_t plane = g->H * g->W;
+    for (int64_t c = c0; c < c1; c++) {
+        const float *src = x + c * plane;
+        for (int h = 0; h < 2; h++) {
+            __m256 d[16], e[16];
+            for (int p = 0; p < 16; p++)
+                d[p] = _mm256_setzero_ps();
+            for (int k = 0; k < ns; k++) {
+                if (sg[k].l0 >= 8 * h + 8 || sg[k].l0 + sg[k].n <= 8 * h)
+                    continue; /* no lane of this half */
+                __m256 m = _mm256_castsi256_ps(lm[h][k]);
+                for (int r = 0; r < 4; r++) {
+                    int64_t iy = 2 * sg[k].ty - g->pad_t + r;
+                    if (iy < 0 || iy >= g->H)
+                        continue;
+                    /* masked lanes are not read (the windows may reach
+                     * outside the row) */
+                    const float *row = src + iy * g->W + base[h][k];
+                    __m256 a0 = _mm256_maskload_ps(row, mw[h][k][0]);
+                    __m256 a1 = _mm256_maskload_ps(row + 8, mw[h][k][1]);
+                    __m256 b0 = _mm256_maskload_ps(row + 2, mw[h][k][2]);
+                    __m256 b1 = _mm256_maskload_ps(row + 10, mw[h][k][3]);
+                    __m256 *dr = d + 4 * r;
+                    dr[0] = _mm256_blendv_ps(dr[0], wg_even8(a0, a1), m);
+                    dr[1] = _mm256_blendv_ps(dr[1], wg_odd8(a0, a1), m);
+                    dr[2] = _mm256_blendv_ps(dr[2], wg_even8(b0, b1), m);
+                    dr[3] = _mm256_blendv_ps(dr[3], wg_odd8(b0, b1), m);
+                }
+            }
+            for (int s = 0; s < 4; s++) {
+                e[0 + s] = _mm256_sub_ps(d[s], d[8 + s]);
+                e[4 + s] = _mm256_add_ps(d[4 + s], d[8 + s]);
+                e[8 + s] = _mm256_sub_ps(d[8 + s], d[4 + s]);
+                e[12 + s] = _mm256_sub_ps(d[4 + s], d[12 + s]);
+            }
+            float *o = v + c * WG_NR + 8 * h;
+            for (int r = 0; r < 4; r++) {
+                const __m256 *er = e + 4 * r;
+                _mm256_storeu_ps(o + (r * 4 + 0) * xs, _mm256_sub_ps(er[0], er[2]));
+                _mm256_storeu_ps(o + (r * 4 + 1) * xs, _mm256_add_ps(er[1], er[2]));
+                _mm256_storeu_ps(o + (r * 4 + 2) * xs, _mm256_sub_ps(er[2], er[1]));
+                _mm256_storeu_ps(o + (r * 4 + 3) * xs, _mm256_sub_ps(er[1], er[3]));
+            }
+        }
+    }
+}
+
+/* The activations the GEMM kernels apply in registers, as they do
+ * (loomrt_gemm.c, a2_epi); act <= LOOMRT_ACT_CLIP. */
+static LOOMRT_TARGET_AVX2 __m256 wg_act_avx2(__m256 v, int act, float alpha, float beta)
+{
+    __m256 zero = _mm256_setzero_ps();
+    if (act == LOOMRT_ACT_RELU)
+        return _mm256_max_ps(zero, v);
+    if (act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(alpha)),
+                                _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+    if (act == LOOMRT_ACT_CLIP)
+        return _mm256_blendv_ps(_mm256_min_ps(_mm256_set1_ps(beta), v),
+                                _mm256_set1_ps(alpha < beta ? alpha : beta),
+                                _mm256_cmp_ps(v, _mm256_set1_ps(alpha), _CMP_LT_OQ));
+    return v;
+}
+
+/* wg_output_avx512 with AVX2, each half of the lanes on its own: a tile's
+ * two columns interleaved by unpacking, stored for the run's columns
+ * inside the plane. */
+static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t q, const float *pm,
+                                               int64_t ldp, int64_t ps, int64_t m0, int64_t m1,
+                                               const float *bias, const float *res, int act,
+                                               float alpha, float beta, float *y)
+{
+    wg_seg sg[WG_NR];
+    int ns = wg_segs(g, q, sg);
+    int64_t oplane = g->oh * g->ow;
+    for (int64_t m = m0; m < m1; m++) {
+        const float *t = pm + m * ldp;
+        __m256 vb = _mm256_set1_ps(bias ? bias[m] : 0.0f), o[4][2];
+        for (int h = 0; h < 2; h++) {
+            __m256 r0[4], r1[4];
+            for (int s = 0; s < 4; s++) {
+                __m256 a = _mm256_loadu_ps(t + s * ps + 8 * h);
+                __m256 b = _mm256_loadu_ps(t + (4 + s) * ps + 8 * h);
+                __m256 c = _mm256_loadu_ps(t + (8 + s) * ps + 8 * h);
+                __m256 d = _mm256_loadu_ps(t + (12 + s) * ps + 8 * h);
+                r0[s] = _mm256_add_ps(_mm256_add_ps(a, b), c);
+                r1[s] = _mm256_sub_ps(_mm256_sub_ps(b, c), d);
+            }
+            o[0][h] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r0[0], r0[1]), r0[2]), vb);
+            o[1][h] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r0[1], r0[2]), r0[3]), vb);
+            o[2][h] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r1[0], r1[1]), r1[2]), vb);
+            o[3][h] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r1[1], r1[2]), r1[3]), vb);
+        }
+        float *ym = y + m * oplane;
+        const float *rm = res ? res + m * oplane : NULL;
+        for (int k = 0; k < ns; k++)
+            for (int dy = 0; dy < 2; dy++) {
+                int64_t oy = 2 * sg[k].ty + dy, ox = 2 * sg[k].tx0;
+                if (oy >= g->oh)
+                    continue;
+                int64_t end = ox + 2 * sg[k].n < g->ow ? ox + 2 * sg[k].n : g->ow;
+                float *yr = ym + oy * g->ow;
+                const float *rr = rm ? rm + oy * g->ow : NULL;
+                for (int h = 0; h < 2; h++) {
+                    if (sg[k].l0 >= 8 * h + 8 || sg[k].l0 + sg[k].n <= 8 * h)
+                        continue;
+                    __m256 lo = _mm256_unpacklo_ps(o[2 * dy][h], o[2 * dy + 1][h]);
+                    __m256 hi = _mm256_unpackhi_ps(o[2 * dy][h], o[2 * dy + 1][h]);
+                    __m256 v[2] = {_mm256_permute2f128_ps(lo, hi, 0x20),
+                                   _mm256_permute2f128_ps(lo, hi, 0x31)};
+                    /* the columns of lanes 8 h .. 8 h + 7 */
+                    int64_t col = ox + 2 * (8 * h - sg[k].l0);
+                    for (int u = 0; u < 2; u++) {
+                        /* columns [a, b) of the 8 at cu are the run's; a
+                         * whole vector is stored whole (masked stores are
+                         * slow on AMD cores), a part lane by lane */
+                        int64_t cu = col + 8 * u, a = ox > cu ? ox : cu;
+                        int64_t b = end < cu + 8 ? end : cu + 8;
+                        if (a >= b)
+                            continue;
+                        if (b - a == 8) {
+                            if (rr)
+                                v[u] = _mm256_add_ps(v[u], _mm256_loadu_ps(rr + cu));
+                            if (act <= LOOMRT_ACT_CLIP)
+                                v[u] = wg_act_avx2(v[u], act, alpha, beta);
+                            _mm256_storeu_ps(yr + cu, v[u]);
+                            continue;
+                        }
+                        float lane[8];
+                        _mm256_storeu_ps(lane, v[u]);
+                        for (int64_t i = a; i < b; i++)
+                            yr[i] = lane[i - cu] + (rr ? rr[i] : 0.0f);
+                        if (act <= LOOMRT_ACT_CLIP)
+                            loomrt_epi_run(yr + a, b - a, NULL, 0, NULL, act, alpha, beta);
+                    }
+                }
+                if (act > LOOMRT_ACT_CLIP)
+                    loomrt_epi_run(yr + ox, end - ox, NULL, 0, NULL, act, alpha, beta);
+            }
+    }
+}
+
 /* The activations the GEMM kernels apply in registers, as they do
  * (loomrt_gemm.c, a5_epi); the others go through loomrt_epi_run. */
 static LOOMRT_TARGET_AVX512 __m512 wg_act_avx512(__m512 v, int act, float alpha, float beta)
@@ -425,8 +609,12 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
         int64_t q = t0 / g->C, c0 = t0 % g->C, c1 = q == (t1 - 1) / g->C ? (t1 - 1) % g->C + 1 : g->C;
         float *v = j->v + q * g->C * WG_NR;
 #ifdef LOOMRT_X86
-        if (loomrt_isa_get() == LOOMRT_ISA_AVX512) {
-            wg_input_avx512(g, j->q0 + q, j->x, c0, c1, v, xs);
+        int isa = loomrt_isa_get();
+        if (isa >= LOOMRT_ISA_AVX2) {
+            if (isa == LOOMRT_ISA_AVX512)
+                wg_input_avx512(g, j->q0 + q, j->x, c0, c1, v, xs);
+            else
+                wg_input_avx2(g, j->q0 + q, j->x, c0, c1, v, xs);
             t0 += c1 - c0;
             continue;
         }
@@ -461,6 +649,11 @@ static int wg_output_task(void *arg, int64_t t0, int64_t t1)
         if (loomrt_isa_get() == LOOMRT_ISA_AVX512) {
             wg_output_avx512(g, j->q0 + q, pq, ld, ps, t0, t1, j->bias, j->res, j->act,
                              j->alpha, j->beta, j->y);
+            continue;
+        }
+        if (loomrt_isa_get() == LOOMRT_ISA_AVX2) {
+            wg_output_avx2(g, j->q0 + q, pq, ld, ps, t0, t1, j->bias, j->res, j->act, j->alpha,
+                           j->beta, j->y);
             continue;
         }
 #endif
