@@ -561,9 +561,10 @@ static void conv_implicit(lower_ctx *c, loop_block *b, const conv_op *op)
 
 /* Whether an f32 Conv runs by Winograd's F(2x2, 3x3) (conv_winograd):
  * 2-D, 3x3, strides and dilations 1, constant weights, enough channels
- * and tiles, planes whose offsets fit 32 bits. */
-static bool conv_winograd_fits(const ir_conv_geom *gm, const conv_op *op)
+ * and tiles, planes whose columns fit 32 bits. */
+static bool conv_winograd_fits(const conv_op *op)
 {
+    const ir_conv_geom *gm = &op->gm;
     if (gm->nsp != 2 || !op->w->data || op->w->dtype != IR_DTYPE_F32 ||
         op->cg < CONV_WINOGRAD_MIN_CHANNELS || op->mg < CONV_WINOGRAD_MIN_CHANNELS)
         return false;
@@ -571,7 +572,7 @@ static bool conv_winograd_fits(const ir_conv_geom *gm, const conv_op *op)
         if (gm->kernel[i] != 3 || gm->stride[i] != 1 || gm->dilation[i] != 1)
             return false;
     return (gm->out[0] + 1) / 2 * ((gm->out[1] + 1) / 2) >= CONV_WINOGRAD_MIN_TILES &&
-           op->isp <= INT32_MAX && op->osp <= INT32_MAX; /* the kernel's 32-bit lane offsets */
+           op->isp <= INT32_MAX && op->osp <= INT32_MAX; /* columns in 32-bit vector lanes */
 }
 
 /* f32 3x3 Conv by Winograd's F(2x2, 3x3): the weights of each group
@@ -686,7 +687,7 @@ loom_status lower_conv(lower_ctx *c, const ir_node *n, loop_step *step)
     if (op.t == IR_DTYPE_F32 && depthwise && op.gm.nsp <= 2 &&
         op.gm.stride[op.gm.nsp - 1] <= LOOMRT_DW_MAX_STRIDE)
         conv_depthwise(c, &step->body, &op);
-    else if (op.t == IR_DTYPE_F32 && !depthwise && conv_winograd_fits(&op.gm, &op))
+    else if (op.t == IR_DTYPE_F32 && !depthwise && conv_winograd_fits(&op))
         conv_winograd(c, &step->body, &op);
     else if (op.t == IR_DTYPE_F32 && !depthwise && conv_implicit_fits(&op))
         conv_implicit(c, &step->body, &op);
