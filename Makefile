@@ -63,7 +63,7 @@ test-tsan: build-tsan
 # LARGE_MODELS and runs the end-to-end model test on them and the small ones.
 test-large: build
 	@scripts/install-py.sh torch
-	python3 scripts/export_torch.py --out $(LARGE_MODELS) resnet18 mobilenet_v2 squeezenet1_1
+	python3 scripts/export_torch.py --out $(LARGE_MODELS) resnet18 mobilenet_v2 squeezenet1_1 unet
 	LOOM_LARGE_MODELS=$(abspath $(LARGE_MODELS)) ctest --test-dir $(BUILD) -R e2e_models \
 	    --output-on-failure
 
@@ -103,7 +103,7 @@ LOOM_BATCHED_MODELS ?= /tmp/loom-bench-cnn
 bench: build
 	@scripts/install-py.sh torch
 	@scripts/install-py.sh keras
-	@[ -f $(LOOM_BATCHED_MODELS)/resnet18_b/model.onnx ] || \
+	@[ -f $(LOOM_BATCHED_MODELS)/unet_b/model.onnx ] || \
 	    python3 bench/export_batched.py --out $(LOOM_BATCHED_MODELS)
 	LOOM_BATCHED_MODELS=$(LOOM_BATCHED_MODELS) python3 bench/bench.py --loom $(BUILD)/loom --keras
 

@@ -187,7 +187,7 @@ def time_loom(loom, model, inputs, runs, dims=(), level=3, threads=1, standalone
 
 # Families timed at every batch of --batches (their input's axis 0 is the
 # dim "batch"); the others at the batch their dims.txt pins.
-BATCHED = ("resnet18", "mobilenet_v2", "squeezenet1_1", "transformer_encoder")
+BATCHED = ("resnet18", "mobilenet_v2", "squeezenet1_1", "unet", "transformer_encoder")
 
 
 KERAS_EXPORT = """
