@@ -203,12 +203,15 @@ LOOMRT_API void loomrt_sgemm_packed_epi(int transA, int transC, int64_t M, int64
 /* ---- depthwise convolution ----
  * 2-D convolution with one input channel per group, images [C/mult, H, W]
  * -> y[C, oh, ow]: output channel m reads input channel m / mult with the
- * kernel w[m, kh, kw]; padding reads as 0. Each input plane is first laid
- * out zero-padded in scratch, its columns split by phase modulo stride_w,
- * so that every tap of a row of outputs is a contiguous run: rows of
- * outputs are then sums of kh * kw vectors (AVX-512, AVX2 or portable, by
- * loomrt_isa_get()), the epilogue applied to each row as it is finished.
- * Channels are independent: the work splits by channel ranges. */
+ * kernel w[m, kh, kw]; padding reads as 0. With AVX-512 or AVX2 (by
+ * loomrt_isa_get()), up to 32 taps and half a vector of channels or more,
+ * blocks of 16 or 8 channels are transposed a band of rows at a time into
+ * scratch as [row][column][channel], so that each tap of a pixel is one
+ * vector for the block, at any stride and plane size. Otherwise each input
+ * plane is laid out zero-padded in scratch, its columns split by phase
+ * modulo stride_w, so that every tap of a row of outputs is a contiguous
+ * run. The epilogue is applied as outputs are finished. Channels are
+ * independent: the work splits by channel ranges. */
 
 /* The largest stride_w loomrt_dwconv takes (the lowering uses a loop
  * nest beyond it). */
@@ -218,7 +221,8 @@ LOOMRT_API void loomrt_sgemm_packed_epi(int transA, int transC, int64_t M, int64
  * into this many blocks, each with its own slot of scratch. */
 #define LOOMRT_DW_SLOTS 4
 
-/* Floats of scratch loomrt_dwconv needs (LOOMRT_DW_SLOTS padded planes). */
+/* Floats of scratch loomrt_dwconv needs (LOOMRT_DW_SLOTS padded planes or
+ * bands, whichever is larger). */
 LOOMRT_API int64_t loomrt_dwconv_scratch(int64_t kh, int64_t kw, int64_t oh, int64_t ow,
                                          int64_t stride_h, int64_t stride_w, int64_t dil_h,
                                          int64_t dil_w);

@@ -1,8 +1,11 @@
 /*
  * Depthwise 2-D convolution (one input channel per group, as in
  * MobileNet): loomrt_dwconv. As a GEMM it would be a one-row product per
- * channel over a kh*kw-times im2col copy; here each output row is a sum
- * of kh * kw shifted rows of the input, vectorized along the row.
+ * channel over a kh*kw-times im2col copy. With AVX-512 or AVX2 the
+ * channel-blocked kernels further down vectorize across channels (see
+ * there); the per-plane kernels here (the portable level, few channels,
+ * more than DW_MAX_TAPS taps) sum kh * kw shifted rows of the input,
+ * vectorized along the row.
  *
  * Per input channel the plane is first laid out in scratch, zero-padded
  * and with its columns split by phase modulo stride_w: phase p holds the
@@ -44,15 +47,34 @@ static void dw_scratch_dims(int64_t kh, int64_t kw, int64_t oh, int64_t ow, int6
     *q = ow + (kw - 1) * dw / sw;
 }
 
+/* The channel-blocked kernels' band: output rows per band, so that the
+ * band's input rows, interleaved DW_LANES channels per pixel, fill at
+ * most DW_BAND floats (or kh rows when one row is wider), and padded
+ * columns per row. */
+#define DW_LANES 16
+#define DW_BAND 16384
+
+static void dw_band_dims(int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh, int64_t sw,
+                         int64_t dh, int64_t dw, int64_t *rows, int64_t *cols)
+{
+    int64_t span = (kh - 1) * dh + 1, fit = DW_BAND / (((ow - 1) * sw + (kw - 1) * dw + 1) * DW_LANES);
+    int64_t r = fit > span ? (fit - span) / sh + 1 : 1;
+    *rows = r < oh ? r : oh;
+    *cols = (ow - 1) * sw + (kw - 1) * dw + 1;
+}
+
 LOOMRT_API int64_t loomrt_dwconv_scratch(int64_t kh, int64_t kw, int64_t oh, int64_t ow,
                                          int64_t stride_h, int64_t stride_w, int64_t dil_h,
                                          int64_t dil_w)
 {
-    int64_t rows, q;
+    int64_t rows, q, br, bc;
     if (oh <= 0 || ow <= 0)
         return 0;
     dw_scratch_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &rows, &q);
-    return LOOMRT_DW_SLOTS * rows * stride_w * q;
+    dw_band_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &br, &bc);
+    int64_t plane = rows * stride_w * q, band = ((br - 1) * stride_h + (kh - 1) * dil_h + 1) * bc *
+                                                DW_LANES;
+    return LOOMRT_DW_SLOTS * (plane > band ? plane : band);
 }
 
 /* Lays out the plane img [H, W] in s: padded row r, phase p, column i at
@@ -281,24 +303,355 @@ static void dw_channels(const dw_geom *g, const float *x, const float *w, float 
     }
 }
 
-/* One depthwise convolution split by blocks of channels. */
+/* ---- channel-blocked kernels (AVX-512: 16 channels, AVX2: 8) ----
+ * The per-plane kernels above waste most of a vector on the narrow rows
+ * of late MobileNet layers (7 or 14 outputs) and read strided rows
+ * through the phase layout. These take L channels at a time, a band of
+ * output rows at a time: the band's input rows are transposed into
+ * scratch as [row][padded column][L] (zero outside the image and past the
+ * block's channels), so that a tap of one output pixel is one vector load
+ * for all L channels at any stride or dilation. The band's outputs,
+ * flattened as y stores them, go L pixels at a time: L accumulators of L
+ * channels, each the bias then kh * kw FMAs in tap order, then one L x L
+ * transpose gives each channel L consecutive outputs, stored with the
+ * residual and the activations up to Clip applied in registers (the
+ * others by loomrt_epi_run over the band). */
+
+typedef struct dw_blk {
+    const dw_geom *g;
+    const float *x, *w, *bias, *res;
+    float *y, *buf;
+    int64_t rows, cols; /* a band's output rows; padded columns */
+    int act;
+    float aa, ab;
+} dw_blk;
+
+/* What every tap of block [c0, c0 + cn) needs, for L lanes: the weights
+ * as wb[t * L + c], the bias, the taps' offsets into the band, the input
+ * plane of each lane (NULL past cn). */
+static void dw_blk_setup(const dw_blk *b, int64_t c0, int64_t cn, int L, float *wb, float *bb,
+                         int64_t *toff, const float **src)
+{
+    const dw_geom *g = b->g;
+    int64_t nt = g->kh * g->kw;
+    for (int64_t t = 0; t < nt; t++) {
+        for (int c = 0; c < L; c++)
+            wb[t * L + c] = c < cn ? b->w[(c0 + c) * nt + t] : 0.0f;
+        toff[t] = ((t / g->kw) * g->dh * b->cols + (t % g->kw) * g->dw) * L;
+    }
+    for (int c = 0; c < L; c++) {
+        bb[c] = c < cn && b->bias ? b->bias[c0 + c] : 0.0f;
+        src[c] = c < cn ? b->x + (c0 + c) / g->mult * g->H * g->W : NULL;
+    }
+}
+
+/* Band row r (padded row pr) at d: returns the image row to transpose in
+ * (its columns [0, *xb) go to padded columns from pad_l) after zeroing
+ * what lies outside the image, or -1 when the whole row is padding. */
+static int64_t dw_band_row(const dw_blk *b, int64_t pr, float *d, int L, int64_t *xb)
+{
+    const dw_geom *g = b->g;
+    int64_t iy = pr - g->pad_t, n = g->W < b->cols - g->pad_l ? g->W : b->cols - g->pad_l;
+    if (iy < 0 || iy >= g->H || n <= 0) {
+        for (int64_t i = 0; i < b->cols * L; i++)
+            d[i] = 0.0f;
+        return -1;
+    }
+    for (int64_t i = 0; i < g->pad_l * L; i++)
+        d[i] = 0.0f;
+    for (int64_t i = (g->pad_l + n) * L; i < b->cols * L; i++)
+        d[i] = 0.0f;
+    *xb = n;
+    return iy;
+}
+
+/* The band addresses of the next chunk of n <= L pixels from output
+ * (*oy, *ox) of the band, advanced past them; lanes past n repeat the
+ * first pixel (their sums are not stored). */
+static void dw_chunk_bases(const dw_blk *b, int L, int64_t n, int64_t *oy, int64_t *ox,
+                           const float **base)
+{
+    const dw_geom *g = b->g;
+    for (int p = 0; p < L; p++) {
+        if (p >= n) {
+            base[p] = base[0];
+            continue;
+        }
+        base[p] = b->buf + (*oy * g->sh * b->cols + *ox * g->sw) * L;
+        if (++*ox == g->ow) {
+            *ox = 0;
+            ++*oy;
+        }
+    }
+}
+
+/* After a band: the activations past Clip over each channel's outputs. */
+static void dw_band_act(const dw_blk *b, int64_t c0, int64_t cn, int64_t at, int64_t n)
+{
+    if (b->act <= LOOMRT_ACT_CLIP)
+        return;
+    int64_t plane = b->g->oh * b->g->ow;
+    for (int64_t c = 0; c < cn; c++)
+        loomrt_epi_run(b->y + (c0 + c) * plane + at, n, NULL, 0, NULL, b->act, b->aa, b->ab);
+}
+
+#ifdef LOOMRT_X86
+
+/* In-place 8 x 8 transpose: r[k] lane i <- r[i] lane k. */
+LOOMRT_TARGET_AVX2 static inline void dw_tr8(__m256 *r)
+{
+    __m256 t[8], s[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        __m256d a = _mm256_castps_pd(t[4 * i]), c = _mm256_castps_pd(t[4 * i + 2]);
+        __m256d e = _mm256_castps_pd(t[4 * i + 1]), f = _mm256_castps_pd(t[4 * i + 3]);
+        s[4 * i] = _mm256_castpd_ps(_mm256_unpacklo_pd(a, c));
+        s[4 * i + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a, c));
+        s[4 * i + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(e, f));
+        s[4 * i + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(e, f));
+    }
+    for (int j = 0; j < 4; j++) {
+        r[j] = _mm256_permute2f128_ps(s[j], s[4 + j], 0x20);
+        r[4 + j] = _mm256_permute2f128_ps(s[j], s[4 + j], 0x31);
+    }
+}
+
+/* Relu, LeakyRelu and Clip on 8 lanes (as the epilogue loops do). */
+LOOMRT_TARGET_AVX2 static inline __m256 dw_act8(__m256 v, int act, float alpha, float beta)
+{
+    __m256 zero = _mm256_setzero_ps();
+    if (act == LOOMRT_ACT_RELU)
+        return _mm256_max_ps(zero, v);
+    if (act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(alpha)),
+                                _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+    if (act == LOOMRT_ACT_CLIP)
+        return _mm256_blendv_ps(_mm256_min_ps(_mm256_set1_ps(beta), v),
+                                _mm256_set1_ps(alpha < beta ? alpha : beta),
+                                _mm256_cmp_ps(v, _mm256_set1_ps(alpha), _CMP_LT_OQ));
+    return v;
+}
+
+LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_t cn)
+{
+    enum { L = 8 };
+    const dw_geom *g = b->g;
+    float wb[DW_MAX_TAPS * L], bb[L];
+    int64_t toff[DW_MAX_TAPS], nt = g->kh * g->kw, plane = g->oh * g->ow;
+    const float *src[L], *base[L];
+    dw_blk_setup(b, c0, cn, L, wb, bb, toff, src);
+    __m256 vbias = _mm256_loadu_ps(bb);
+    for (int64_t oy0 = 0; oy0 < g->oh; oy0 += b->rows) {
+        int64_t rb = b->rows < g->oh - oy0 ? b->rows : g->oh - oy0;
+        int64_t nin = (rb - 1) * g->sh + (g->kh - 1) * g->dh + 1, xb = 0;
+        for (int64_t r = 0; r < nin; r++) {
+            float *d = b->buf + r * b->cols * L;
+            int64_t iy = dw_band_row(b, oy0 * g->sh + r, d, L, &xb);
+            for (int64_t x0 = 0; iy >= 0 && x0 < xb; x0 += L) {
+                int64_t n = xb - x0 < L ? xb - x0 : L;
+                __m256i m = dw_mask8(n);
+                __m256 v[L];
+                for (int c = 0; c < L; c++)
+                    v[c] = src[c] ? _mm256_maskload_ps(src[c] + iy * g->W + x0, m)
+                                  : _mm256_setzero_ps();
+                dw_tr8(v);
+                for (int p = 0; p < n; p++)
+                    _mm256_storeu_ps(d + (g->pad_l + x0 + p) * L, v[p]);
+            }
+        }
+        int64_t total = rb * g->ow, oy = 0, ox = 0;
+        for (int64_t q0 = 0; q0 < total; q0 += L) {
+            int64_t n = total - q0 < L ? total - q0 : L, at = oy0 * g->ow + q0;
+            dw_chunk_bases(b, L, n, &oy, &ox, base);
+            __m256 acc[L];
+            for (int p = 0; p < L; p++)
+                acc[p] = vbias;
+            for (int64_t t = 0; t < nt; t++) {
+                __m256 wv = _mm256_loadu_ps(wb + t * L);
+                for (int p = 0; p < L; p++)
+                    acc[p] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(base[p] + toff[t]), acc[p]);
+            }
+            dw_tr8(acc);
+            __m256i m = dw_mask8(n);
+            for (int64_t c = 0; c < cn; c++) {
+                float *yc = b->y + (c0 + c) * plane + at;
+                __m256 v = acc[c];
+                if (b->res)
+                    v = _mm256_add_ps(v, _mm256_maskload_ps(b->res + (c0 + c) * plane + at, m));
+                v = dw_act8(v, b->act, b->aa, b->ab);
+                if (n == L)
+                    _mm256_storeu_ps(yc, v);
+                else
+                    _mm256_maskstore_ps(yc, m, v);
+            }
+        }
+        dw_band_act(b, c0, cn, oy0 * g->ow, total);
+    }
+}
+
+/* In-place 16 x 16 transpose: r[k] lane i <- r[i] lane k. */
+LOOMRT_TARGET_AVX512 static inline void dw_tr16(__m512 *r)
+{
+    __m512 t[16], s[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), c = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d e = _mm512_castps_pd(t[4 * i + 1]), f = _mm512_castps_pd(t[4 * i + 3]);
+        s[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        s[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        s[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(e, f));
+        s[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(e, f));
+    }
+    /* s[4i + j], 128-bit lane l: column 4l + j of rows 4i .. 4i + 3 */
+    for (int j = 0; j < 4; j++) {
+        __m512 u0 = _mm512_shuffle_f32x4(s[j], s[4 + j], 0x44);
+        __m512 u1 = _mm512_shuffle_f32x4(s[j], s[4 + j], 0xee);
+        __m512 v0 = _mm512_shuffle_f32x4(s[8 + j], s[12 + j], 0x44);
+        __m512 v1 = _mm512_shuffle_f32x4(s[8 + j], s[12 + j], 0xee);
+        r[j] = _mm512_shuffle_f32x4(u0, v0, 0x88);
+        r[4 + j] = _mm512_shuffle_f32x4(u0, v0, 0xdd);
+        r[8 + j] = _mm512_shuffle_f32x4(u1, v1, 0x88);
+        r[12 + j] = _mm512_shuffle_f32x4(u1, v1, 0xdd);
+    }
+}
+
+/* Relu, LeakyRelu and Clip on 16 lanes (as the epilogue loops do). */
+LOOMRT_TARGET_AVX512 static inline __m512 dw_act16(__m512 v, int act, float alpha, float beta)
+{
+    __m512 zero = _mm512_setzero_ps();
+    if (act == LOOMRT_ACT_RELU)
+        return _mm512_max_ps(zero, v);
+    if (act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v,
+                                  _mm512_set1_ps(alpha));
+    if (act == LOOMRT_ACT_CLIP)
+        return _mm512_mask_mov_ps(_mm512_min_ps(_mm512_set1_ps(beta), v),
+                                  _mm512_cmp_ps_mask(v, _mm512_set1_ps(alpha), _CMP_LT_OQ),
+                                  _mm512_set1_ps(alpha < beta ? alpha : beta));
+    return v;
+}
+
+LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, int64_t cn)
+{
+    enum { L = 16 };
+    const dw_geom *g = b->g;
+    float wb[DW_MAX_TAPS * L], bb[L];
+    int64_t toff[DW_MAX_TAPS], nt = g->kh * g->kw, plane = g->oh * g->ow;
+    const float *src[L], *base[L];
+    dw_blk_setup(b, c0, cn, L, wb, bb, toff, src);
+    __m512 vbias = _mm512_loadu_ps(bb);
+    for (int64_t oy0 = 0; oy0 < g->oh; oy0 += b->rows) {
+        int64_t rb = b->rows < g->oh - oy0 ? b->rows : g->oh - oy0;
+        int64_t nin = (rb - 1) * g->sh + (g->kh - 1) * g->dh + 1, xb = 0;
+        for (int64_t r = 0; r < nin; r++) {
+            float *d = b->buf + r * b->cols * L;
+            int64_t iy = dw_band_row(b, oy0 * g->sh + r, d, L, &xb);
+            for (int64_t x0 = 0; iy >= 0 && x0 < xb; x0 += L) {
+                int64_t n = xb - x0 < L ? xb - x0 : L;
+                __mmask16 m = dw_mask16(n);
+                __m512 v[L];
+                for (int c = 0; c < L; c++)
+                    v[c] = src[c] ? _mm512_maskz_loadu_ps(m, src[c] + iy * g->W + x0)
+                                  : _mm512_setzero_ps();
+                dw_tr16(v);
+                for (int p = 0; p < n; p++)
+                    _mm512_storeu_ps(d + (g->pad_l + x0 + p) * L, v[p]);
+            }
+        }
+        int64_t total = rb * g->ow, oy = 0, ox = 0;
+        for (int64_t q0 = 0; q0 < total; q0 += L) {
+            int64_t n = total - q0 < L ? total - q0 : L, at = oy0 * g->ow + q0;
+            dw_chunk_bases(b, L, n, &oy, &ox, base);
+            __m512 acc[L];
+            for (int p = 0; p < L; p++)
+                acc[p] = vbias;
+            for (int64_t t = 0; t < nt; t++) {
+                __m512 wv = _mm512_loadu_ps(wb + t * L);
+                for (int p = 0; p < L; p++)
+                    acc[p] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(base[p] + toff[t]), acc[p]);
+            }
+            dw_tr16(acc);
+            __mmask16 m = dw_mask16(n);
+            for (int64_t c = 0; c < cn; c++) {
+                float *yc = b->y + (c0 + c) * plane + at;
+                __m512 v = acc[c];
+                if (b->res)
+                    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, b->res + (c0 + c) * plane + at));
+                _mm512_mask_storeu_ps(yc, m, dw_act16(v, b->act, b->aa, b->ab));
+            }
+        }
+        dw_band_act(b, c0, cn, oy0 * g->ow, total);
+    }
+}
+
+#endif
+
+/* Lanes of the channel-blocked kernel for isa, 0 when there is none. */
+static int dw_blk_lanes(int isa)
+{
+#ifdef LOOMRT_X86
+    if (isa == LOOMRT_ISA_AVX512)
+        return 16;
+    if (isa == LOOMRT_ISA_AVX2)
+        return 8;
+#else
+    (void)isa;
+#endif
+    return 0;
+}
+
+/* Channel blocks [k0, k1) of L channels. */
+static void dw_blocks(int isa, const dw_blk *b, int64_t k0, int64_t k1)
+{
+    int L = dw_blk_lanes(isa);
+    for (int64_t k = k0; k < k1; k++) {
+        int64_t c0 = k * L, cn = b->g->C - c0 < L ? b->g->C - c0 : L;
+#ifdef LOOMRT_X86
+        if (L == 16)
+            dw_block_avx512(b, c0, cn);
+        else
+            dw_block_avx2(b, c0, cn);
+#else
+        (void)cn;
+#endif
+    }
+}
+
+/* One depthwise convolution split into parts over the threads: ranges
+ * of channels (per-plane kernels) or of channel blocks (blocked), each
+ * part in the scratch slot of its first part index. */
 typedef struct dw_job {
     const dw_geom *g;
     const float *x, *w, *bias, *res;
     float *y, *scratch;
-    int64_t blocks, slot; /* channel blocks; floats of scratch per block */
-    int act;
+    int64_t units, parts, slot; /* channels or blocks; parts; floats of scratch per slot */
+    int64_t rows, cols;         /* the blocked kernels' band */
+    int isa, act;
     float aa, ab;
 } dw_job;
 
-/* Channel blocks [b0, b1), in the scratch slot of block b0 (ranges of
- * blocks on different threads are disjoint, so are their slots). */
-static int dw_task(void *arg, int64_t b0, int64_t b1)
+static void dw_part(const dw_job *j, int64_t u0, int64_t u1, float *scratch)
+{
+    if (j->rows) {
+        dw_blk b = {j->g, j->x, j->w, j->bias, j->res, j->y, scratch, j->rows, j->cols,
+                    j->act, j->aa, j->ab};
+        dw_blocks(j->isa, &b, u0, u1);
+    } else {
+        dw_channels(j->g, j->x, j->w, j->y, scratch, u0, u1, j->bias, j->res, j->act, j->aa,
+                    j->ab);
+    }
+}
+
+static int dw_task(void *arg, int64_t p0, int64_t p1)
 {
     const dw_job *j = (const dw_job *)arg;
-    int64_t C = j->g->C;
-    dw_channels(j->g, j->x, j->w, j->y, j->scratch + b0 * j->slot, C * b0 / j->blocks,
-                C * b1 / j->blocks, j->bias, j->res, j->act, j->aa, j->ab);
+    dw_part(j, j->units * p0 / j->parts, j->units * p1 / j->parts, j->scratch + p0 * j->slot);
     return 0;
 }
 
@@ -314,14 +667,21 @@ LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *s
     dw_geom g = {C, mult, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
                  0, 0};
     dw_scratch_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &g.rows, &g.q);
-    int threads = loomrt_threads_get();
-    int64_t blocks = C < LOOMRT_DW_SLOTS ? C : LOOMRT_DW_SLOTS;
-    /* 2^15 multiply-adds per thread and more */
-    if (threads > 1 && blocks > 1 && C * oh * ow * kh * kw >= ((int64_t)1 << 15) * threads) {
-        dw_job j = {&g, x, w, bias, res, y, scratch, blocks, g.rows * stride_w * g.q,
-                    act, act_alpha, act_beta};
-        loomrt_parallel_for(blocks, dw_task, &j);
-    } else {
-        dw_channels(&g, x, w, y, scratch, 0, C, bias, res, act, act_alpha, act_beta);
+    dw_job j = {&g, x, w, bias, res, y, scratch, C, 0,
+                loomrt_dwconv_scratch(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w) /
+                    LOOMRT_DW_SLOTS,
+                0, 0, loomrt_isa_get(), act, act_alpha, act_beta};
+    /* blocked when the channels fill half a block's lanes or more */
+    int L = dw_blk_lanes(j.isa);
+    if (L && kh * kw <= DW_MAX_TAPS && 2 * C >= L) {
+        dw_band_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &j.rows, &j.cols);
+        j.units = (C + L - 1) / L;
     }
+    j.parts = j.units < LOOMRT_DW_SLOTS ? j.units : LOOMRT_DW_SLOTS;
+    /* 2^15 multiply-adds per thread and more */
+    if (loomrt_threads_get() > 1 && j.parts > 1 &&
+        C * oh * ow * kh * kw >= ((int64_t)1 << 15) * loomrt_threads_get())
+        loomrt_parallel_for(j.parts, dw_task, &j);
+    else
+        dw_part(&j, 0, j.units, scratch);
 }

@@ -2,9 +2,10 @@
  * (runtime/loomrt_epi.c, loomrt_dwconv.c, the _epi entry points of
  * loomrt_gemm.c), each instruction-set level forced in turn, against plain
  * references accumulated in double: loomrt_dwconv over the odd sizes 1, 3,
- * 7, 17, 33, 65 of the image with kernels, strides, dilations, pads and
- * channel multipliers; every activation kind with and without bias and
- * residual; loomrt_sgemm_epi and loomrt_sgemm_packed_epi with per-row and
+ * 7, 17, 33, 65 of the image and 1, 3, 7, 17, 33 channels (per-plane and
+ * channel-blocked kernels, full and partial blocks) with kernels, strides,
+ * dilations, pads and channel multipliers; every activation kind with and
+ * without bias and residual; the same sums on 1, 2 and 3 threads; loomrt_sgemm_epi and loomrt_sgemm_packed_epi with per-row and
  * per-column bias, residual and transposed C. Tolerance: 1e-5 relative to
  * the sum of the magnitudes of a result's terms (the kernels reorder and
  * fuse the sums), 4e-6 relative more for the activations (the fast exp and
@@ -165,18 +166,25 @@ static const dw_case dw_geoms[] = {
     {.C = 1, .mult = 1, .kh = 7, .kw = 7, .pt = 3, .pl = 3, .pb = 3, .pr = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1},
 };
 
+/* Every geometry over the odd image sizes, with its own channel count
+ * and with 1, 7, 17 and 33 input channels (times the multiplier): the
+ * blocked kernels take 4 or 8 channels and more, in blocks of 8 or 16. */
 static void dw_odd_at(int isa)
 {
+    static const int64_t chans[] = {0, 1, 7, 17, 33};
     for (size_t g = 0; g < sizeof dw_geoms / sizeof dw_geoms[0]; g++)
-        for (int h = 0; h < N_ODD; h++)
-            for (int wi = 0; wi < N_ODD; wi++) {
-                dw_case k = dw_geoms[g];
-                k.H = odd_dims[h];
-                k.W = odd_dims[wi];
-                if (out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh) > 0 &&
-                    out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw) > 0)
-                    dw_check(isa, &k);
-            }
+        for (int c = 0; c < 5; c++)
+            for (int h = 0; h < N_ODD; h++)
+                for (int wi = 0; wi < N_ODD; wi++) {
+                    dw_case k = dw_geoms[g];
+                    if (chans[c])
+                        k.C = chans[c] * k.mult;
+                    k.H = odd_dims[h];
+                    k.W = odd_dims[wi];
+                    if (out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh) > 0 &&
+                        out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw) > 0)
+                        dw_check(isa, &k);
+                }
 }
 
 Test(dwconv, odd_shapes_every_isa)
@@ -187,8 +195,8 @@ Test(dwconv, odd_shapes_every_isa)
 static void dw_acts_at(int isa)
 {
     for (int act = LOOMRT_ACT_NONE; act < LOOMRT_ACT_COUNT; act++)
-        for (int br = 0; br < 4; br++) {
-            dw_case k = {.C = 3, .mult = 1, .H = 17, .W = 33, .kh = 3, .kw = 3, .pt = 1, .pl = 1,
+        for (int br = 0; br < 8; br++) {
+            dw_case k = {.C = br < 4 ? 3 : 19, .mult = 1, .H = 17, .W = 33, .kh = 3, .kw = 3, .pt = 1, .pl = 1,
                          .pb = 1, .pr = 1, .sh = 1 + br % 2, .sw = 1 + br % 2, .dh = 1, .dw = 1,
                          .bias = br & 1, .res = br >> 1, .act = act};
             dw_check(isa, &k);
@@ -198,6 +206,44 @@ static void dw_acts_at(int isa)
 Test(dwconv, every_epilogue_every_isa)
 {
     for_each_isa(dw_acts_at);
+}
+
+/* On 2 and 3 threads loomrt_dwconv gives the one-thread result bit for
+ * bit: 40 channels (blocks of 8 or 16 split over the parts, a partial
+ * last block) on a plane of several bands, and 6 channels (the per-plane
+ * kernels on AVX-512), with bias, residual and Clip. */
+static void dw_threads_at(int isa)
+{
+    static const int64_t chans[] = {40, 6};
+    for (int c = 0; c < 2; c++) {
+        int64_t C = chans[c], H = 61, W = 67, oh = 31, ow = 34;
+        int64_t ny = C * oh * ow, ns = loomrt_dwconv_scratch(3, 3, oh, ow, 2, 2, 1, 1);
+        float *x = rnd_buf((size_t)(C * H * W), 1), *w = rnd_buf((size_t)(C * 9), 2);
+        float *b = rnd_buf((size_t)C, 3), *r = rnd_buf((size_t)ny, 4);
+        float *s = malloc(sizeof(float) * (size_t)ns), *y[3];
+        for (int t = 1; t <= 3; t++) {
+            y[t - 1] = malloc(sizeof(float) * (size_t)ny);
+            loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
+            loomrt_dwconv(x, w, y[t - 1], s, C, 1, H, W, 3, 3, oh, ow, 1, 1, 2, 2, 1, 1, b, r,
+                          LOOMRT_ACT_CLIP, 0.0f, 6.0f);
+            loomrt_threads_leave(prev);
+            cr_assert(memcmp(y[0], y[t - 1], sizeof(float) * (size_t)ny) == 0,
+                      "isa %d: dwconv of %lld channels on %d threads differs from one thread",
+                      isa, (long long)C, t);
+        }
+        free(x);
+        free(w);
+        free(b);
+        free(r);
+        free(s);
+        for (int t = 0; t < 3; t++)
+            free(y[t]);
+    }
+}
+
+Test(dwconv, threads_bit_exact_every_isa)
+{
+    for_each_isa(dw_threads_at);
 }
 
 /* ---- the epilogue ---- */
