@@ -832,7 +832,8 @@ typedef struct pool_op {
     loop_buf *x, *y;
     ir_dtype t;
     int64_t isp, osp;
-    int vp;
+    int vp;            /* the plane loop's variable, over planes = N * C */
+    int64_t planes;
     loop_block *plane;
 } pool_op;
 
@@ -858,7 +859,8 @@ static loom_status pool_setup(lower_ctx *c, const ir_node *n, loop_block *b, poo
     op->t = x->dtype;
     op->isp = box_size(op->gm.in, op->gm.nsp);
     op->osp = box_size(op->gm.out, op->gm.nsp);
-    op->vp = open_loop(c, &b, x->shape.dims[0] * x->shape.dims[1]);
+    op->planes = x->shape.dims[0] * x->shape.dims[1];
+    op->vp = open_loop(c, &b, op->planes);
     op->plane = b;
     return LOOM_STATUS_OK;
 }
@@ -938,12 +940,22 @@ static loop_expr *nan_max(lower_ctx *c, int tap, int best)
     return loop_select(c->f, take, v, bv);
 }
 
+/* Element coef * var + offset of plane vp's row in the scratch rows (one
+ * row of rw per plane, so that the planes' iterations are independent and
+ * the plane loop can run in parallel). */
+static loop_index row_at(const pool_op *op, int64_t rw, int var, int64_t coef, int64_t offset)
+{
+    loop_index idx = at_var(var, coef, offset);
+    term(&idx, op->vp, rw);
+    return idx;
+}
+
 /* Separable 2-D MaxPool, pass 1 for output rows [y0, y0 + ny) of plane
  * vp: row[pl + x] = max over the kernel rows inside the image of x[vp, iy,
  * x] for all x; the vertical taps outside the image are skipped (guarded
  * when `border`). row[] starts from the first tap row (interior) or NaN. */
 static void sep_rows(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int64_t y0,
-                     bool border, loop_buf *row)
+                     bool border, loop_buf *row, int64_t rw)
 {
     const ir_conv_geom *gm = &op->gm;
     int64_t H = gm->in[0], W = gm->in[1], pl = gm->pad_begin[1];
@@ -951,7 +963,7 @@ static void sep_rows(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int
     /* iy = (y0 + oy) * sy + ky * dy - pt */
     loop_index iy = at_var(vy, gm->stride[0], y0 * gm->stride[0] - gm->pad_begin[0]);
     int vx = loop_var_new(c->f);
-    loop_index ri = at_var(vx, 1, pl);
+    loop_index ri = row_at(op, rw, vx, 1, pl);
     if (border) {
         loop_block *ib = &loop_for(c->f, b, vx, W)->body;
         loop_store(c->f, ib, row, ri, loop_const_f(c->f, op->t, NAN));
@@ -975,7 +987,7 @@ static void sep_rows(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int
             loop_idx_add(&xi, at.var[t], at.coef[t] * W);
         xi.offset += at.offset * W;
         term(&xi, vx, 1);
-        ri = at_var(vx, 1, pl);
+        ri = row_at(op, rw, vx, 1, pl);
         loop_expr *v = loop_load(c->f, op->x, xi);
         if (!border && ky == 1) { /* the first tap row */
             loop_index first = xi;
@@ -992,15 +1004,16 @@ static void sep_rows(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int
 /* Pass 2: y[vp, oy, ox] = max over kx of row[ox * sx + kx * dx] (row holds
  * NaN in the padding, which never wins), from the first tap on. */
 static void sep_cols(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int64_t y0,
-                     loop_buf *row)
+                     loop_buf *row, int64_t rw)
 {
     const ir_conv_geom *gm = &op->gm;
     int tap = loop_local_new(c->f, op->t), best = loop_local_new(c->f, op->t);
     int vx = loop_var_new(c->f);
     b = &loop_for(c->f, b, vx, gm->out[1])->body;
-    loop_set(c->f, b, best, loop_load(c->f, row, at_var(vx, gm->stride[1], 0)));
+    loop_set(c->f, b, best, loop_load(c->f, row, row_at(op, rw, vx, gm->stride[1], 0)));
     for (int64_t kx = 1; kx < gm->kernel[1]; kx++) {
-        loop_set(c->f, b, tap, loop_load(c->f, row, at_var(vx, gm->stride[1], kx * gm->dilation[1])));
+        loop_set(c->f, b, tap,
+                 loop_load(c->f, row, row_at(op, rw, vx, gm->stride[1], kx * gm->dilation[1])));
         loop_set(c->f, b, best, nan_max(c, tap, best));
     }
     loop_index yi = at_var(op->vp, op->osp, y0 * gm->out[1]);
@@ -1013,23 +1026,24 @@ static void sep_cols(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int
  * kernel rows into a scratch row padded with NaN, then over the kernel
  * columns: kh + kw taps per output instead of kh * kw, and the first pass
  * reads contiguous rows. Output rows split into those whose kernel rows
- * all land in the image (no guards) and the borders. */
+ * all land in the image (no guards) and the borders. Each plane has its
+ * own scratch row, so the plane loop runs in parallel. */
 static void max_pool_separable(lower_ctx *c, const pool_op *op)
 {
     const ir_conv_geom *gm = &op->gm;
     int64_t W = gm->in[1], pl = gm->pad_begin[1];
     int64_t reach = (gm->out[1] - 1) * gm->stride[1] + (gm->kernel[1] - 1) * gm->dilation[1] + 1;
     int64_t rw = pl + W > reach ? pl + W : reach;
-    loop_buf *row = lower_scratch(c, "pool_row", op->t, rw);
+    loop_buf *row = lower_scratch(c, "pool_row", op->t, op->planes * rw);
     int v;
     loop_block *b = op->plane;
     if (pl > 0) { /* the padding of row[] is NaN: it never wins */
         loop_block *pb = &loop_for(c->f, b, v = loop_var_new(c->f), pl)->body;
-        loop_store(c->f, pb, row, at_var(v, 1, 0), loop_const_f(c->f, op->t, NAN));
+        loop_store(c->f, pb, row, row_at(op, rw, v, 1, 0), loop_const_f(c->f, op->t, NAN));
     }
     if (rw > pl + W) {
         loop_block *pb = &loop_for(c->f, b, v = loop_var_new(c->f), rw - pl - W)->body;
-        loop_store(c->f, pb, row, at_var(v, 1, pl + W), loop_const_f(c->f, op->t, NAN));
+        loop_store(c->f, pb, row, row_at(op, rw, v, 1, pl + W), loop_const_f(c->f, op->t, NAN));
     }
     region r[MAX_REGIONS];
     ir_conv_geom rows = *gm; /* the split along y only */
@@ -1042,8 +1056,8 @@ static void max_pool_separable(lower_ctx *c, const pool_op *op)
                           gm->in[0];
         loop_block *rb = b;
         int vy = open_loop(c, &rb, r[k].ext[0]);
-        sep_rows(c, op, rb, vy, r[k].start[0], border, row);
-        sep_cols(c, op, rb, vy, r[k].start[0], row);
+        sep_rows(c, op, rb, vy, r[k].start[0], border, row, rw);
+        sep_cols(c, op, rb, vy, r[k].start[0], row, rw);
     }
 }
 

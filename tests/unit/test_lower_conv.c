@@ -529,6 +529,28 @@ static loop_func *lowered(ir_graph *g, ir_diag *d)
     return f;
 }
 
+/* The separable MaxPool's planes each have their own scratch row, so its
+ * plane loop (the step's outer loop) is marked parallel. */
+Test(lower_conv, max_pool_separable_planes_parallel)
+{
+    ir_graph *g = tl_graph("maxpool_par");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 64, 111, 111));
+    ir_node *n = node(g, IR_OP_MAX_POOL, "mp", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    int marked = 0;
+    cr_assert_eq(loop_parallelize(f, &marked, &d), LOOM_STATUS_OK);
+    const loop_stmt *outer = f->steps[0]->body.n ? f->steps[0]->body.stmts[0] : NULL;
+    cr_assert(outer && outer->kind == LOOP_STMT_FOR && outer->parallel,
+              "the plane loop of the separable MaxPool is not parallel");
+    cr_expect_eq(marked, 1);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    ir_graph_free(g);
+}
+
 /* Checks step `name` makes the given numbers of SGEMM, IM2COL, COL2IM and
  * CONV2D calls. */
 static void expect_calls(const loop_func *f, const char *name, int sgemm, int im2col, int col2im,
