@@ -236,6 +236,30 @@ LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *s
                               const float *bias, const float *res, int act, float act_alpha,
                               float act_beta);
 
+/* ---- direct convolution of images with few channels ----
+ * One group of a 2-D convolution whose C * kh * kw taps are few (the first
+ * convolution of a CNN: 3 channels), y [M, oh, ow] = epilogue(conv(x
+ * [C, H, W], w [M, C, kh, kw])), padding read as 0, with the weights
+ * packed by loomrt_conv2d_direct_pack (at compile time) into blocks of 16
+ * output channels, [block][tap][16]. Vectorized across output channels
+ * with AVX-512 or AVX2 (by loomrt_isa_get()), a chunk of pixels of one
+ * output row at a time, the epilogue in registers; rows split over the
+ * threads. It takes the shapes loomrt_conv2d_direct_fits accepts (and
+ * does nothing for others). bias [M] and res (laid out like y) may be
+ * NULL. */
+#define LOOMRT_CONV_DIRECT_MAX_TAPS 512
+#define LOOMRT_CONV_DIRECT_PATCH 4096 /* floats of one chunk's padded input */
+LOOMRT_API int loomrt_conv2d_direct_fits(int64_t C, int64_t kh, int64_t kw, int64_t stride_w,
+                                         int64_t dil_w);
+LOOMRT_API int64_t loomrt_conv2d_direct_packed_size(int64_t M, int64_t K);
+LOOMRT_API void loomrt_conv2d_direct_pack(const float *w, int64_t M, int64_t K, float *wp);
+LOOMRT_API void loomrt_conv2d_direct(const float *x, const float *wp, float *y, int64_t C,
+                                     int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                                     int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                                     int64_t stride_h, int64_t stride_w, int64_t dil_h,
+                                     int64_t dil_w, const float *bias, const float *res, int act,
+                                     float act_alpha, float act_beta);
+
 /* ---- threads (loomrt_pool.c) ----
  * Kernels split their work into ranges of tiles with loomrt_parallel_for;
  * how many threads run them is set per calling thread around a model's

@@ -23,6 +23,10 @@
  * (loomrt_parallel_for), each range laying its planes out in the scratch
  * slot of its first block: every output is the same sum on any number of
  * threads.
+ *
+ * The direct convolution of images with few channels (loomrt_conv2d_direct,
+ * at the end) lives here too: it vectorizes across output channels and
+ * shares the blocked kernels' transposes, masks and activations.
  */
 #include "loomrt.h"
 
@@ -398,7 +402,7 @@ static void dw_band_act(const dw_blk *b, int64_t c0, int64_t cn, int64_t at, int
 #ifdef LOOMRT_X86
 
 /* In-place 8 x 8 transpose: r[k] lane i <- r[i] lane k. */
-LOOMRT_TARGET_AVX2 static inline void dw_tr8(__m256 *r)
+LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void dw_tr8(__m256 *r)
 {
     __m256 t[8], s[8];
     for (int i = 0; i < 4; i++) {
@@ -493,7 +497,7 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
 }
 
 /* In-place 16 x 16 transpose: r[k] lane i <- r[i] lane k. */
-LOOMRT_TARGET_AVX512 static inline void dw_tr16(__m512 *r)
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void dw_tr16(__m512 *r)
 {
     __m512 t[16], s[16];
     for (int i = 0; i < 8; i++) {
@@ -684,4 +688,285 @@ LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *s
         loomrt_parallel_for(j.parts, dw_task, &j);
     else
         dw_part(&j, 0, j.units, scratch);
+}
+
+/* ---- direct convolution of images with few channels ----
+ * loomrt_conv2d_direct: the first convolution of a CNN (3 input channels,
+ * 3x3 to 7x7, stride 2) is too shallow for a GEMM (K = C * kh * kw of 27
+ * to 147 against a panel's packing and unfolding) and too narrow in its
+ * input for the depthwise layout. Here the weights are packed at compile
+ * time as [output block of 16][tap][16], and L output pixels of one row
+ * (AVX-512 16, AVX2 8) go at a time against a block of output channels:
+ * L accumulators of channels, each tap one weight vector and L
+ * broadcasts of the pixels' inputs (at stride sw in the input row), then
+ * the L x L transpose and the epilogue of the depthwise kernels. A chunk
+ * whose taps all lie in the image reads it in place; one that reaches the
+ * padding (or past the row) reads a zero-padded patch of its kh input
+ * rows. Rows of outputs are independent: the work splits by rows. */
+
+#define CD_BLOCK 16 /* output channels per packed block */
+#define CD_LANES 16 /* pixels per chunk, at most */
+
+LOOMRT_API int64_t loomrt_conv2d_direct_packed_size(int64_t M, int64_t K)
+{
+    return (M + CD_BLOCK - 1) / CD_BLOCK * CD_BLOCK * K;
+}
+
+LOOMRT_API void loomrt_conv2d_direct_pack(const float *w, int64_t M, int64_t K, float *wp)
+{
+    for (int64_t b = 0; b < (M + CD_BLOCK - 1) / CD_BLOCK; b++)
+        for (int64_t t = 0; t < K; t++)
+            for (int64_t l = 0, m = b * CD_BLOCK; l < CD_BLOCK; l++, m++)
+                wp[(b * K + t) * CD_BLOCK + l] = m < M ? w[m * K + t] : 0.0f;
+}
+
+/* Columns of a chunk's patch: the input columns CD_LANES pixels reach. */
+static int64_t cd_patch_cols(int64_t kw, int64_t sw, int64_t dw)
+{
+    return (CD_LANES - 1) * sw + (kw - 1) * dw + 1;
+}
+
+LOOMRT_API int loomrt_conv2d_direct_fits(int64_t C, int64_t kh, int64_t kw, int64_t stride_w,
+                                         int64_t dil_w)
+{
+    return C > 0 && kh > 0 && kw > 0 && stride_w > 0 && dil_w > 0 &&
+           C * kh * kw <= LOOMRT_CONV_DIRECT_MAX_TAPS &&
+           C * kh * cd_patch_cols(kw, stride_w, dil_w) <= LOOMRT_CONV_DIRECT_PATCH;
+}
+
+typedef struct cd_geom {
+    const float *x, *wp, *bias, *res;
+    float *y;
+    int64_t C, M, H, W, kh, kw, oh, ow, pt, pl, sh, sw, dh, dw, K, pw;
+    const int64_t *tx, *tp; /* the taps' offsets in the image and in a patch */
+    int isa, act;
+    float aa, ab;
+} cd_geom;
+
+/* The input of pixels [x0, x0 + L) of output row oy, n of them real: the
+ * address the tap offsets *toff of pixel 0 are relative to, pixel p
+ * reading p * sw further. In the image itself when every tap of the n
+ * pixels lies inside it (the lanes past n then read on into the next
+ * rows, never past the image's end; their sums are not stored), else in
+ * patch, laid out [channel][ki][pw columns] with 0 outside the image. */
+static const float *cd_source(const cd_geom *g, int64_t oy, int64_t x0, int64_t n, int L,
+                              float *patch, const int64_t **toff)
+{
+    int64_t iy = oy * g->sh - g->pt, ix = x0 * g->sw - g->pl;
+    int64_t ylast = iy + (g->kh - 1) * g->dh, reach = (g->kw - 1) * g->dw;
+    if (iy >= 0 && ylast < g->H && ix >= 0 && ix + (n - 1) * g->sw + reach < g->W &&
+        ((g->C - 1) * g->H + ylast) * g->W + ix + (L - 1) * g->sw + reach < g->C * g->H * g->W) {
+        *toff = g->tx;
+        return g->x + iy * g->W + ix;
+    }
+    int64_t a = ix < 0 ? -ix : 0, b = g->W - ix < g->pw ? g->W - ix : g->pw;
+    for (int64_t c = 0; c < g->C; c++)
+        for (int64_t ki = 0; ki < g->kh; ki++) {
+            float *d = patch + (c * g->kh + ki) * g->pw;
+            int64_t row = iy + ki * g->dh;
+            if (row < 0 || row >= g->H || a >= b) {
+                for (int64_t i = 0; i < g->pw; i++)
+                    d[i] = 0.0f;
+                continue;
+            }
+            const float *s = g->x + (c * g->H + row) * g->W + ix;
+            for (int64_t i = 0; i < a; i++)
+                d[i] = 0.0f;
+            for (int64_t i = a; i < b; i++)
+                d[i] = s[i];
+            for (int64_t i = b; i < g->pw; i++)
+                d[i] = 0.0f;
+        }
+    *toff = g->tp;
+    return patch;
+}
+
+/* After output row oy: the activations past Clip over each channel's row
+ * (the vector kernels apply the others in registers). */
+static void cd_row_act(const cd_geom *g, int64_t oy)
+{
+    if (g->act <= LOOMRT_ACT_CLIP)
+        return;
+    for (int64_t m = 0; m < g->M; m++)
+        loomrt_epi_run(g->y + m * g->oh * g->ow + oy * g->ow, g->ow, NULL, 0, NULL, g->act, g->aa,
+                       g->ab);
+}
+
+/* Portable: rows [oy0, oy1), 8 pixels a time, the epilogue over each
+ * finished row. */
+static void cd_rows_c(const cd_geom *g, int64_t oy0, int64_t oy1)
+{
+    enum { L = 8 };
+    float patch[LOOMRT_CONV_DIRECT_PATCH], acc[L][CD_BLOCK];
+    int64_t plane = g->oh * g->ow, nb = (g->M + CD_BLOCK - 1) / CD_BLOCK;
+    for (int64_t oy = oy0; oy < oy1; oy++) {
+        for (int64_t x0 = 0; x0 < g->ow; x0 += L) {
+            int64_t n = g->ow - x0 < L ? g->ow - x0 : L;
+            const int64_t *toff;
+            const float *s = cd_source(g, oy, x0, n, L, patch, &toff);
+            for (int64_t b = 0; b < nb; b++) {
+                int64_t c0 = b * CD_BLOCK, cn = g->M - c0 < CD_BLOCK ? g->M - c0 : CD_BLOCK;
+                for (int p = 0; p < L; p++)
+                    for (int l = 0; l < CD_BLOCK; l++)
+                        acc[p][l] = g->bias && l < cn ? g->bias[c0 + l] : 0.0f;
+                const float *w = g->wp + b * g->K * CD_BLOCK;
+                for (int64_t t = 0; t < g->K; t++, w += CD_BLOCK)
+                    for (int p = 0; p < L; p++) {
+                        float v = s[toff[t] + p * g->sw];
+                        for (int l = 0; l < CD_BLOCK; l++)
+                            acc[p][l] += v * w[l];
+                    }
+                for (int64_t l = 0; l < cn; l++)
+                    for (int64_t p = 0; p < n; p++)
+                        g->y[(c0 + l) * plane + oy * g->ow + x0 + p] = acc[p][l];
+            }
+        }
+        for (int64_t m = 0; m < g->M; m++) {
+            int64_t at = m * plane + oy * g->ow;
+            loomrt_epi_run(g->y + at, g->ow, NULL, 0, g->res ? g->res + at : NULL, g->act, g->aa,
+                           g->ab);
+        }
+    }
+}
+
+#ifdef LOOMRT_X86
+
+/* acc[p] += the taps of pixel p (input s[toff[t] + p * sw]) times the
+ * weights w[t * CD_BLOCK ...]; inlined with sw a constant where it is one. */
+#define CD_TILE(acc, L, set1, fma, load)                                      \
+    for (int64_t t = 0; t < K; t++) {                                         \
+        const float *p_ = s + toff[t];                                        \
+        __typeof__(acc[0]) w_ = load(w + t * CD_BLOCK);                       \
+        _Pragma("GCC unroll 16") for (int p = 0; p < L; p++)                  \
+            acc[p] = fma(set1(p_[p * sw]), w_, acc[p]);                       \
+    }
+
+LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
+cd_tile8(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t sw, __m256 *acc)
+{
+    CD_TILE(acc, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_loadu_ps)
+}
+
+/* One chunk's outputs for output channels [c0, c0 + L): pixel p of the
+ * chunk (p < n) at y + channel * plane + at + p. */
+LOOMRT_TARGET_AVX2 static void cd_block_avx2(const cd_geom *g, const float *s,
+                                              const int64_t *toff, int64_t c0, int64_t at,
+                                              int64_t n)
+{
+    enum { L = 8 };
+    int64_t cn = g->M - c0 < L ? g->M - c0 : L, plane = g->oh * g->ow;
+    const float *w = g->wp + c0 / CD_BLOCK * g->K * CD_BLOCK + c0 % CD_BLOCK;
+    __m256 acc[L], vb = g->bias ? _mm256_maskload_ps(g->bias + c0, dw_mask8(cn))
+                                : _mm256_setzero_ps();
+    for (int p = 0; p < L; p++)
+        acc[p] = vb;
+    if (g->sw == 1)
+        cd_tile8(s, toff, g->K, w, 1, acc);
+    else if (g->sw == 2)
+        cd_tile8(s, toff, g->K, w, 2, acc);
+    else
+        cd_tile8(s, toff, g->K, w, g->sw, acc);
+    dw_tr8(acc);
+    __m256i m = dw_mask8(n);
+    for (int64_t c = 0; c < cn; c++) {
+        __m256 v = acc[c];
+        if (g->res)
+            v = _mm256_add_ps(v, _mm256_maskload_ps(g->res + (c0 + c) * plane + at, m));
+        _mm256_maskstore_ps(g->y + (c0 + c) * plane + at, m, dw_act8(v, g->act, g->aa, g->ab));
+    }
+}
+
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
+cd_tile16(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t sw, __m512 *acc)
+{
+    CD_TILE(acc, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_loadu_ps)
+}
+
+LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *s,
+                                                  const int64_t *toff, int64_t c0, int64_t at,
+                                                  int64_t n)
+{
+    enum { L = 16 };
+    int64_t cn = g->M - c0 < L ? g->M - c0 : L, plane = g->oh * g->ow;
+    const float *w = g->wp + c0 * g->K;
+    __m512 acc[L], vb = g->bias ? _mm512_maskz_loadu_ps(dw_mask16(cn), g->bias + c0)
+                                : _mm512_setzero_ps();
+    for (int p = 0; p < L; p++)
+        acc[p] = vb;
+    if (g->sw == 1)
+        cd_tile16(s, toff, g->K, w, 1, acc);
+    else if (g->sw == 2)
+        cd_tile16(s, toff, g->K, w, 2, acc);
+    else
+        cd_tile16(s, toff, g->K, w, g->sw, acc);
+    dw_tr16(acc);
+    __mmask16 m = dw_mask16(n);
+    for (int64_t c = 0; c < cn; c++) {
+        __m512 v = acc[c];
+        if (g->res)
+            v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g->res + (c0 + c) * plane + at));
+        _mm512_mask_storeu_ps(g->y + (c0 + c) * plane + at, m, dw_act16(v, g->act, g->aa, g->ab));
+    }
+}
+
+/* Rows [oy0, oy1) with the vector kernels: chunks of L pixels, each
+ * against every block of L output channels, then the activations left. */
+static void cd_rows_vec(const cd_geom *g, int64_t oy0, int64_t oy1, int L)
+{
+    float patch[LOOMRT_CONV_DIRECT_PATCH];
+    for (int64_t oy = oy0; oy < oy1; oy++) {
+        for (int64_t x0 = 0; x0 < g->ow; x0 += L) {
+            int64_t n = g->ow - x0 < L ? g->ow - x0 : L;
+            const int64_t *toff;
+            const float *s = cd_source(g, oy, x0, n, L, patch, &toff);
+            for (int64_t c0 = 0; c0 < g->M; c0 += L) {
+                if (L == 16)
+                    cd_block_avx512(g, s, toff, c0, oy * g->ow + x0, n);
+                else
+                    cd_block_avx2(g, s, toff, c0, oy * g->ow + x0, n);
+            }
+        }
+        cd_row_act(g, oy);
+    }
+}
+
+#endif
+
+static int cd_task(void *arg, int64_t oy0, int64_t oy1)
+{
+    const cd_geom *g = (const cd_geom *)arg;
+#ifdef LOOMRT_X86
+    if (g->isa == LOOMRT_ISA_AVX512 || g->isa == LOOMRT_ISA_AVX2) {
+        cd_rows_vec(g, oy0, oy1, g->isa == LOOMRT_ISA_AVX512 ? 16 : 8);
+        return 0;
+    }
+#endif
+    cd_rows_c(g, oy0, oy1);
+    return 0;
+}
+
+LOOMRT_API void loomrt_conv2d_direct(const float *x, const float *wp, float *y, int64_t C,
+                                     int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                                     int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                                     int64_t stride_h, int64_t stride_w, int64_t dil_h,
+                                     int64_t dil_w, const float *bias, const float *res, int act,
+                                     float act_alpha, float act_beta)
+{
+    if (M <= 0 || oh <= 0 || ow <= 0 || !loomrt_conv2d_direct_fits(C, kh, kw, stride_w, dil_w))
+        return;
+    int64_t tx[LOOMRT_CONV_DIRECT_MAX_TAPS], tp[LOOMRT_CONV_DIRECT_MAX_TAPS];
+    int64_t K = C * kh * kw, pw = cd_patch_cols(kw, stride_w, dil_w);
+    for (int64_t t = 0; t < K; t++) {
+        int64_t c = t / (kh * kw), ki = t / kw % kh, kj = t % kw;
+        tx[t] = (c * H + ki * dil_h) * W + kj * dil_w;
+        tp[t] = (c * kh + ki) * pw + kj * dil_w;
+    }
+    cd_geom g = {x,     wp,    bias,  res,   y,     C,  M,  H,        W,   kh,  kw,
+                 oh,    ow,    pad_t, pad_l, stride_h, stride_w, dil_h, dil_w, K, pw,
+                 tx,    tp,    loomrt_isa_get(), act, act_alpha, act_beta};
+    /* 2^16 multiply-adds per thread and more */
+    if (loomrt_threads_get() > 1 && oh > 1 && M * K * oh * ow >= ((int64_t)1 << 16) * loomrt_threads_get())
+        loomrt_parallel_for(oh, cd_task, &g);
+    else
+        cd_task(&g, 0, oh);
 }

@@ -120,6 +120,19 @@ static int conv_args(const loop_conv *cv, loop_call_arg *out)
     return n;
 }
 
+static int conv_direct_args(const loop_conv_direct *cd, loop_call_arg *out)
+{
+    const loop_conv2d *g = &cd->g;
+    int n = 0;
+    int64_t ny = cd->m * g->oh * g->ow;
+    put(out, &n, "x", &cd->x, g->channels * g->h * g->w, false);
+    put(out, &n, "w", &cd->w,
+        loomrt_conv2d_direct_packed_size(cd->m, g->channels * g->kh * g->kw), false);
+    put(out, &n, "y", &cd->y, ny, true);
+    epi_args(&cd->epi, cd->m, g->oh * g->ow, ny, out, &n);
+    return n;
+}
+
 static int winograd_args(const loop_winograd *wg, loop_call_arg *out)
 {
     const loop_conv2d *g = &wg->g;
@@ -162,6 +175,7 @@ int loop_call_args(const loop_stmt *s, loop_call_arg *out)
     case LOOP_KERNEL_ATTENTION: return attention_args(&s->call.attention, out);
     case LOOP_KERNEL_CONV2D: return conv_args(&s->call.conv, out);
     case LOOP_KERNEL_WINOGRAD: return winograd_args(&s->call.winograd, out);
+    case LOOP_KERNEL_CONV_DIRECT: return conv_direct_args(&s->call.conv_direct, out);
     case LOOP_KERNEL_COUNT: break;
     }
     return -1; /* the verifier reports an unknown kernel */
@@ -323,6 +337,20 @@ static const char *abi_winograd(abi *a, const loop_winograd *wg)
     return "loomrt_conv2d_winograd";
 }
 
+/* loomrt_conv2d_direct(x, wp, y, C, M, H, ..., dil_w, bias, res, act,
+ * act_alpha, act_beta). */
+static const char *abi_conv_direct(abi *a, const loop_conv_direct *cd)
+{
+    a_ptr(a, &cd->x);
+    a_ptr(a, &cd->w);
+    a_ptr(a, &cd->y);
+    a_i64(a, cd->g.channels);
+    a_i64(a, cd->m);
+    abi_conv2d(a, &cd->g);
+    abi_epilogue(a, &cd->epi, false);
+    return "loomrt_conv2d_direct";
+}
+
 /* loomrt_attention(Sq, Sk, D, Dv, scale, causal, Q, ldq, K, ldk, V, ldv,
  * mask, mask_rs, mask_cs, Y, ldy, work). */
 static const char *abi_attention(abi *a, const loop_attention *t)
@@ -360,6 +388,7 @@ int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out)
     case LOOP_KERNEL_ATTENTION: *fn = abi_attention(&a, &s->call.attention); return a.n;
     case LOOP_KERNEL_CONV2D: *fn = abi_conv(&a, &s->call.conv); return a.n;
     case LOOP_KERNEL_WINOGRAD: *fn = abi_winograd(&a, &s->call.winograd); return a.n;
+    case LOOP_KERNEL_CONV_DIRECT: *fn = abi_conv_direct(&a, &s->call.conv_direct); return a.n;
     case LOOP_KERNEL_COUNT: break;
     }
     *fn = NULL;

@@ -184,6 +184,11 @@ void loop_call_winograd(loop_func *f, loop_block *b, const loop_winograd *wg)
     call(f, b, LOOP_KERNEL_WINOGRAD)->call.winograd = *wg;
 }
 
+void loop_call_conv_direct(loop_func *f, loop_block *b, const loop_conv_direct *cd)
+{
+    call(f, b, LOOP_KERNEL_CONV_DIRECT)->call.conv_direct = *cd;
+}
+
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a)
 {
     call(f, b, LOOP_KERNEL_ATTENTION)->call.attention = *a;

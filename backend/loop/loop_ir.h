@@ -127,7 +127,8 @@ struct loop_expr {
     X(DWCONV, "dwconv")                          \
     X(ATTENTION, "attention")                   \
     X(CONV2D, "conv2d")                         \
-    X(WINOGRAD, "winograd")
+    X(WINOGRAD, "winograd")                     \
+    X(CONV_DIRECT, "conv_direct")
 
 typedef enum loop_kernel {
 #define LOOP_KERNEL_ENUM(e, name) LOOP_KERNEL_##e,
@@ -225,6 +226,13 @@ typedef struct loop_conv {
  * g.channels * 16 floats) and scratch holding loomrt_winograd_scratch
  * floats. */
 typedef loop_conv loop_winograd;
+
+/* A group of a convolution with few taps (C * kh * kw, the first layer
+ * of a CNN) computed directly (loomrt_conv2d_direct): the fields of
+ * loop_conv, with w the weights packed at compile time
+ * (loomrt_conv2d_direct_pack, loomrt_conv2d_direct_packed_size(m,
+ * g.channels * kh * kw) floats) and no scratch (scratch.buf NULL). */
+typedef loop_conv loop_conv_direct;
 
 /* One head of softmax(scale Q K^T + mask [+ causal]) V (loomrt_attention):
  * q [sq, d], k [sk, d], v [sk, dv], y [sq, dv] with row strides ldq, ldk,
@@ -328,6 +336,7 @@ struct loop_stmt {
         loop_attention attention;
         loop_conv conv; /* CONV2D */
         loop_winograd winograd;
+        loop_conv_direct conv_direct;
     } call;
 };
 
@@ -388,6 +397,7 @@ void loop_call_unfold(loop_func *f, loop_block *b, loop_kernel k, const loop_unf
 void loop_call_dwconv(loop_func *f, loop_block *b, const loop_dwconv *d);
 void loop_call_conv(loop_func *f, loop_block *b, const loop_conv *cv);
 void loop_call_winograd(loop_func *f, loop_block *b, const loop_winograd *wg);
+void loop_call_conv_direct(loop_func *f, loop_block *b, const loop_conv_direct *cd);
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a);
 /* The buffer arguments of call s in order (absent epilogue operands left
  * out) into out[LOOP_CALL_MAX_ARGS]; returns their count (loop_call.c). */

@@ -130,6 +130,10 @@ static int64_t par_call_work(const loop_stmt *s)
         const loop_conv2d *g = &s->call.conv.g;
         return s->call.conv.m * g->channels * g->kh * g->kw * g->oh * g->ow;
     }
+    case LOOP_KERNEL_CONV_DIRECT: {
+        const loop_conv2d *g = &s->call.conv_direct.g;
+        return s->call.conv_direct.m * g->channels * g->kh * g->kw * g->oh * g->ow;
+    }
     case LOOP_KERNEL_WINOGRAD: { /* 16 products of tiles of 4 outputs */
         const loop_conv2d *g = &s->call.winograd.g;
         return s->call.winograd.m * g->channels * 4 * g->oh * g->ow;

@@ -136,6 +136,7 @@ static void check_call(vctx *c, const loop_stmt *s)
                              : s->kernel == LOOP_KERNEL_DWCONV       ? &s->call.dwconv.epi
                              : s->kernel == LOOP_KERNEL_CONV2D       ? &s->call.conv.epi
                              : s->kernel == LOOP_KERNEL_WINOGRAD     ? &s->call.winograd.epi
+                             : s->kernel == LOOP_KERNEL_CONV_DIRECT  ? &s->call.conv_direct.epi
                                                                      : NULL;
     if (s->kernel == LOOP_KERNEL_DWCONV) {
         const loop_dwconv *d = &s->call.dwconv;
@@ -156,6 +157,13 @@ static void check_call(vctx *c, const loop_stmt *s)
             g->dil_w != 1 || g->h * g->w > INT32_MAX || g->oh * g->ow > INT32_MAX)
             fail(c, "winograd needs a 3x3 kernel, strides and dilations 1 and planes below "
                     "2^31 floats");
+    }
+    if (s->kernel == LOOP_KERNEL_CONV_DIRECT) {
+        const loop_conv2d *g = &s->call.conv_direct.g;
+        if (g->stride_h < 1 || g->dil_h < 1 ||
+            !loomrt_conv2d_direct_fits(g->channels, g->kh, g->kw, g->stride_w, g->dil_w))
+            fail(c, "conv_direct needs strides and dilations >= 1 and at most "
+                    "LOOMRT_CONV_DIRECT_MAX_TAPS taps (loomrt_conv2d_direct_fits)");
     }
     if (e && (e->act < LOOMRT_ACT_NONE || e->act >= LOOMRT_ACT_COUNT))
         fail(c, "kernel epilogue has an unknown activation");

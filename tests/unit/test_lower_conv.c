@@ -710,8 +710,9 @@ Test(lower_conv, too_many_spatial_dims)
 
 /* 3x3 stride-1 convolutions with constant weights, 8 channels in and out
  * per group and 32 output tiles or more run by Winograd's F(2x2, 3x3),
- * the bias and the fused activation in the call; stride 2, 3 input channels, a 6x6 plane and weights given at run time
- * do not. */
+ * the bias and the fused activation in the call; stride 2, 3 input
+ * channels (loomrt_conv2d_direct's, see below), a 6x6 plane and weights
+ * given at run time do not. */
 static ir_graph *winograd_graph(void)
 {
     ir_graph *g = tl_graph("winograd");
@@ -761,4 +762,69 @@ Test(lower_conv, winograd_choice)
 Test(lower_conv, winograd_runs)
 {
     check(winograd_graph());
+}
+
+/* Convolutions with constant weights, up to 16 input channels and 8
+ * output channels or more per group run by loomrt_conv2d_direct, the bias
+ * and the fused activation in the call (checked on the 1-D one, a single
+ * call): resnet18's first layer shape
+ * (batch 2, stride 2, 7x7, pads 3), a grouped one, a 1-D one and a
+ * dilated one with asymmetric pads; 4 output channels, 32 input
+ * channels, a pointwise one and weights given at run time do not. */
+static ir_graph *direct_graph(void)
+{
+    ir_graph *g = tl_graph("direct");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 3, 29, 31));
+    ir_node *n = conv(g, IR_OP_CONV, "cd", x, f32(g, "w0", SHP(16, 3, 7, 7)), f32(g, "b0", SHP(16)));
+    INTS(n, "pads", 3, 3, 3, 3);
+    INTS(n, "strides", 2, 2);
+    ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
+    ir_value *x6 = in(g, "x6", IR_DTYPE_F32, SHP(1, 6, 19, 23));
+    n = conv(g, IR_OP_CONV, "cd_grp", x6, f32(g, "w1", SHP(18, 3, 3, 3)), NULL);
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "pads", 0, 1, 2, 1);
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(1, 2, 40));
+    n = conv(g, IR_OP_CONV, "cd_1d", x1, f32(g, "w2", SHP(9, 2, 5)), f32(g, "b2", SHP(9)));
+    INTS(n, "pads", 2, 2);
+    ir_epilogue_set_act(g, n, IR_ACT_LEAKY_RELU, 0.1f, 0.0f);
+    n = conv(g, IR_OP_CONV, "cd_dil", x6, f32(g, "w3", SHP(8, 6, 2, 3)), NULL);
+    INTS(n, "dilations", 2, 2);
+    INTS(n, "pads", 1, 0, 0, 2);
+    INTS(n, "strides", 1, 3);
+    conv(g, IR_OP_CONV, "cd_m4", x, f32(g, "w4", SHP(4, 3, 3, 3)), NULL);
+    ir_value *x32 = in(g, "x32", IR_DTYPE_F32, SHP(1, 32, 9, 9));
+    conv(g, IR_OP_CONV, "cd_c32", x32, f32(g, "w5", SHP(8, 32, 3, 3)), NULL);
+    conv(g, IR_OP_CONV, "cd_1x1", x, f32(g, "w6", SHP(8, 3, 1, 1)), NULL);
+    conv(g, IR_OP_CONV, "cd_dyn", x, in(g, "wd", IR_DTYPE_F32, SHP(8, 3, 3, 3)), NULL);
+    return g;
+}
+
+Test(lower_conv, direct_choice)
+{
+    ir_graph *g = direct_graph();
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    static const char *const names[] = {"n_cd",    "n_cd_grp", "n_cd_1d", "n_cd_dil",
+                                        "n_cd_m4", "n_cd_c32", "n_cd_1x1", "n_cd_dyn"};
+    static const int want[] = {1, 1, 1, 1, 0, 0, 0, 0};
+    for (int i = 0; i < 8; i++) {
+        int calls = -1;
+        for (int s = 0; s < f->n_steps; s++)
+            if (strcmp(f->steps[s]->node_name, names[i]) == 0)
+                calls = count_calls(&f->steps[s]->body, LOOP_KERNEL_CONV_DIRECT);
+        cr_expect_eq(calls, want[i], "%s: %d conv_direct calls, want %d", names[i], calls,
+                     want[i]);
+    }
+    const loop_stmt *s = only_call(f, "n_cd_1d", LOOP_KERNEL_CONV_DIRECT);
+    cr_expect(s->call.conv_direct.epi.act == IR_ACT_LEAKY_RELU && s->call.conv_direct.epi.bias.buf &&
+              s->call.conv_direct.m == 9 && !s->call.conv_direct.scratch.buf);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    ir_graph_free(g);
+}
+
+/* The same graph compiled to C against the interpreter. */
+Test(lower_conv, direct_runs)
+{
+    check(direct_graph());
 }

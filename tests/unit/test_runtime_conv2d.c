@@ -20,6 +20,11 @@
  * transforms add a few roundings to the direct sum's); 2 and 3 threads
  * give the one-thread result bit for bit.
  *
+ * The direct convolution of few channels (loomrt_conv2d_direct, in
+ * runtime/loomrt_dwconv.c) against the same reference: 1, 3, 7 and 16
+ * input channels and 1 to 65 output channels over the geometries and odd
+ * sizes above, the activations, and 2 and 3 threads bit for bit.
+ *
  * The sanitizer build runs every third shape. */
 #include <math.h>
 #include <stdint.h>
@@ -520,4 +525,138 @@ static void wg_threads_at(int isa)
 Test(winograd, threads_bit_exact_every_isa)
 {
     for_each_isa(wg_threads_at);
+}
+
+/* ---- direct convolution of few channels ---- */
+
+/* loomrt_conv2d_direct on threads threads into a new guarded y (checked
+ * against the reference when check is set); returns y. */
+static float *direct_run(int isa, const conv_case *k, int threads, int check)
+{
+    int64_t oh = out_dim(k->H, k->kh, k->pt, k->pb, k->sh, k->dh);
+    int64_t ow = out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw);
+    int64_t K = k->C * k->kh * k->kw;
+    size_t ny = (size_t)(k->M * oh * ow), np = (size_t)loomrt_conv2d_direct_packed_size(k->M, K);
+    float *x = guarded((size_t)(k->C * k->H * k->W), 3), *w = guarded((size_t)(k->M * K), 4);
+    float *b = guarded((size_t)k->M, 5), *r = guarded(ny, 6), *y = guarded(ny, 7);
+    float *wp = guarded(np, 8);
+    loomrt_conv2d_direct_pack(w, k->M, K, wp);
+    char what[240];
+    describe(what, sizeof what, isa, k);
+    guard_check(wp, np, what, "the packed weights");
+    loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
+    loomrt_conv2d_direct(x, wp, y, k->C, k->M, k->H, k->W, k->kh, k->kw, oh, ow, k->pt, k->pl,
+                         k->sh, k->sw, k->dh, k->dw, k->bias ? b : NULL, k->res ? r : NULL,
+                         k->act, ACT_ALPHA[k->act], ACT_BETA[k->act]);
+    loomrt_threads_leave(prev);
+    guard_check(y, ny, what, "y");
+    conv_case plain = *k;
+    plain.act = LOOMRT_ACT_NONE;
+    for (int64_t m = 0; check && m < k->M; m++)
+        for (int64_t oy = 0; oy < oh; oy++)
+            for (int64_t ox = 0; ox < ow; ox++) {
+                int64_t at = (m * oh + oy) * ow + ox;
+                double mag, want = act_ref(ref_at(&plain, x, w, b, r, m, oy, ox, at, &mag), k->act);
+                cr_assert(fabs(y[at] - want) <= 1e-5 * (1.0 + mag) + 4e-6 * fabs(want),
+                          "%s: y[%lld] = %.9g, want %.9g", what, (long long)at, y[at], want);
+            }
+    free(x - 1);
+    free(w - 1);
+    free(b - 1);
+    free(r - 1);
+    free(wp - 1);
+    return y;
+}
+
+/* Every geometry over every H x W of odd sizes with 1, 3, 7 and 16 input
+ * channels and 1 to 65 output channels (partial blocks of 16 and 8):
+ * chunks inside the image, in the padding, past the row's end, in the
+ * last rows of the last channel. Shapes the kernel does not take (too
+ * many taps for its patch) are counted and must be few. */
+static void direct_odd_at(int isa)
+{
+    static const int64_t chans[] = {1, 3, 7, 16};
+    int n = 0, run = 0, skipped = 0;
+    for (size_t g = 0; g < sizeof geoms / sizeof geoms[0]; g++)
+        for (int h = 0; h < N_ODD; h++)
+            for (int wi = 0; wi < N_ODD; wi++, n++) {
+                if (n % SHAPE_STEP)
+                    continue;
+                conv_case k = geoms[g];
+                k.H = odd_dims[h];
+                k.W = odd_dims[wi];
+                k.C = chans[(h + wi + (int)g) % 4];
+                k.M = odd_dims[(h + 2 * wi + (int)g) % N_ODD];
+                if (out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh) <= 0 ||
+                    out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw) <= 0)
+                    continue;
+                if (!loomrt_conv2d_direct_fits(k.C, k.kh, k.kw, k.sw, k.dw)) {
+                    skipped++;
+                    continue;
+                }
+                free(direct_run(isa, &k, 1, 1) - 1);
+                run++;
+            }
+    cr_assert(run > 20 * skipped, "isa %d: %d shapes run, %d not taken", isa, run, skipped);
+}
+
+Test(conv_direct, odd_shapes_every_isa)
+{
+    for_each_isa(direct_odd_at);
+}
+
+/* Each activation the kernels apply in registers (Relu, LeakyRelu, Clip)
+ * and ones applied over the finished rows (Sigmoid, HardSwish), with and
+ * without bias and residual, at strides 1 and 2. */
+static void direct_acts_at(int isa)
+{
+    static const int acts[] = {LOOMRT_ACT_NONE, LOOMRT_ACT_RELU, LOOMRT_ACT_LEAKY_RELU,
+                               LOOMRT_ACT_CLIP, LOOMRT_ACT_SIGMOID, LOOMRT_ACT_HARD_SWISH};
+    for (int a = 0; a < 6; a++)
+        for (int br = 0; br < 8; br++) {
+            conv_case k = {.C = 3, .M = br < 4 ? 19 : 32, .H = 23, .W = 37, .kh = 3, .kw = 3,
+                           .pt = 1, .pl = 1, .pb = 1, .pr = 1, .sh = 1 + br % 2, .sw = 1 + br % 2,
+                           .dh = 1, .dw = 1, .bias = br & 1, .res = (br >> 1) & 1, .act = acts[a]};
+            free(direct_run(isa, &k, 1, 1) - 1);
+        }
+}
+
+Test(conv_direct, every_epilogue_every_isa)
+{
+    for_each_isa(direct_acts_at);
+}
+
+/* On 2 and 3 threads (split by output rows) the result is the one-thread
+ * one, bit for bit: resnet18's first convolution on a smaller image. */
+static void direct_threads_at(int isa)
+{
+    conv_case k = {.C = 3, .M = 40, .H = 61, .W = 70, .kh = 7, .kw = 7, .pt = 3, .pl = 3,
+                   .pb = 3, .pr = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .res = 1,
+                   .act = LOOMRT_ACT_RELU};
+    size_t ny = (size_t)(k.M * 31 * 35);
+    float *y[3];
+    for (int t = 1; t <= 3; t++) {
+        y[t - 1] = direct_run(isa, &k, t, t == 1);
+        cr_assert(memcmp(y[0], y[t - 1], ny * sizeof(float)) == 0,
+                  "isa %d: conv2d_direct on %d threads differs from one thread", isa, t);
+    }
+    for (int t = 0; t < 3; t++)
+        free(y[t] - 1);
+}
+
+Test(conv_direct, threads_bit_exact_every_isa)
+{
+    for_each_isa(direct_threads_at);
+}
+
+/* What the kernel takes: few taps, a chunk's padded input within its
+ * patch, positive strides and dilations. */
+Test(conv_direct, fits)
+{
+    cr_expect(loomrt_conv2d_direct_fits(3, 7, 7, 2, 1));
+    cr_expect(loomrt_conv2d_direct_fits(16, 3, 3, 1, 1));
+    cr_expect(!loomrt_conv2d_direct_fits(64, 3, 3, 1, 1)); /* 576 taps */
+    cr_expect(!loomrt_conv2d_direct_fits(16, 5, 5, 4, 1)); /* 400 taps, a 5200-float patch */
+    cr_expect(!loomrt_conv2d_direct_fits(3, 3, 3, 0, 1));
+    cr_expect(!loomrt_conv2d_direct_fits(0, 3, 3, 1, 1));
 }
