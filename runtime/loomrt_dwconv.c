@@ -781,52 +781,35 @@ static const float *cd_source(const cd_geom *g, int64_t oy, int64_t x0, int64_t 
     return patch;
 }
 
-/* After output row oy: the activations past Clip over each channel's row
- * (the vector kernels apply the others in registers). */
-static void cd_row_act(const cd_geom *g, int64_t oy)
-{
-    if (g->act <= LOOMRT_ACT_CLIP)
-        return;
-    for (int64_t m = 0; m < g->M; m++)
-        loomrt_epi_run(g->y + m * g->oh * g->ow + oy * g->ow, g->ow, NULL, 0, NULL, g->act, g->aa,
-                       g->ab);
-}
+/* The outputs of one chunk for a block of output channels starting at
+ * c0: pixel p (< n) of channel m at y + m * plane + at + p, from the
+ * input s with tap offsets toff (cd_source). */
+typedef void (*cd_block_fn)(const cd_geom *g, const float *s, const int64_t *toff, int64_t c0,
+                            int64_t at, int64_t n);
 
-/* Portable: rows [oy0, oy1), 8 pixels a time, the epilogue over each
- * finished row. */
-static void cd_rows_c(const cd_geom *g, int64_t oy0, int64_t oy1)
+/* Portable: 8 pixels by CD_BLOCK channels, bias and residual added (the
+ * activation is left to the row pass). */
+static void cd_block_c(const cd_geom *g, const float *s, const int64_t *toff, int64_t c0,
+                       int64_t at, int64_t n)
 {
     enum { L = 8 };
-    float patch[LOOMRT_CONV_DIRECT_PATCH], acc[L][CD_BLOCK];
-    int64_t plane = g->oh * g->ow, nb = (g->M + CD_BLOCK - 1) / CD_BLOCK;
-    for (int64_t oy = oy0; oy < oy1; oy++) {
-        for (int64_t x0 = 0; x0 < g->ow; x0 += L) {
-            int64_t n = g->ow - x0 < L ? g->ow - x0 : L;
-            const int64_t *toff;
-            const float *s = cd_source(g, oy, x0, n, L, patch, &toff);
-            for (int64_t b = 0; b < nb; b++) {
-                int64_t c0 = b * CD_BLOCK, cn = g->M - c0 < CD_BLOCK ? g->M - c0 : CD_BLOCK;
-                for (int p = 0; p < L; p++)
-                    for (int l = 0; l < CD_BLOCK; l++)
-                        acc[p][l] = g->bias && l < cn ? g->bias[c0 + l] : 0.0f;
-                const float *w = g->wp + b * g->K * CD_BLOCK;
-                for (int64_t t = 0; t < g->K; t++, w += CD_BLOCK)
-                    for (int p = 0; p < L; p++) {
-                        float v = s[toff[t] + p * g->sw];
-                        for (int l = 0; l < CD_BLOCK; l++)
-                            acc[p][l] += v * w[l];
-                    }
-                for (int64_t l = 0; l < cn; l++)
-                    for (int64_t p = 0; p < n; p++)
-                        g->y[(c0 + l) * plane + oy * g->ow + x0 + p] = acc[p][l];
-            }
+    float acc[L][CD_BLOCK];
+    int64_t cn = g->M - c0 < CD_BLOCK ? g->M - c0 : CD_BLOCK, plane = g->oh * g->ow;
+    for (int p = 0; p < L; p++)
+        for (int l = 0; l < CD_BLOCK; l++)
+            acc[p][l] = g->bias && l < cn ? g->bias[c0 + l] : 0.0f;
+    const float *w = g->wp + c0 * g->K;
+    for (int64_t t = 0; t < g->K; t++, w += CD_BLOCK)
+        for (int p = 0; p < L; p++) {
+            float v = s[toff[t] + p * g->sw];
+            for (int l = 0; l < CD_BLOCK; l++)
+                acc[p][l] += v * w[l];
         }
-        for (int64_t m = 0; m < g->M; m++) {
-            int64_t at = m * plane + oy * g->ow;
-            loomrt_epi_run(g->y + at, g->ow, NULL, 0, g->res ? g->res + at : NULL, g->act, g->aa,
-                           g->ab);
+    for (int64_t l = 0; l < cn; l++)
+        for (int64_t p = 0; p < n; p++) {
+            int64_t i = (c0 + l) * plane + at + p;
+            g->y[i] = acc[p][l] + (g->res ? g->res[i] : 0.0f);
         }
-    }
 }
 
 #ifdef LOOMRT_X86
@@ -909,39 +892,41 @@ LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *
     }
 }
 
-/* Rows [oy0, oy1) with the vector kernels: chunks of L pixels, each
- * against every block of L output channels, then the activations left. */
-static void cd_rows_vec(const cd_geom *g, int64_t oy0, int64_t oy1, int L)
+#endif
+
+/* Rows [oy0, oy1): chunks of L pixels, each against every block of cstep
+ * output channels (block), then the activations past act_max (the last
+ * one block applies itself) over each channel's finished row. */
+static void cd_rows(const cd_geom *g, int64_t oy0, int64_t oy1, int L, int64_t cstep,
+                    cd_block_fn block, int act_max)
 {
     float patch[LOOMRT_CONV_DIRECT_PATCH];
+    int64_t plane = g->oh * g->ow;
     for (int64_t oy = oy0; oy < oy1; oy++) {
         for (int64_t x0 = 0; x0 < g->ow; x0 += L) {
             int64_t n = g->ow - x0 < L ? g->ow - x0 : L;
             const int64_t *toff;
             const float *s = cd_source(g, oy, x0, n, L, patch, &toff);
-            for (int64_t c0 = 0; c0 < g->M; c0 += L) {
-                if (L == 16)
-                    cd_block_avx512(g, s, toff, c0, oy * g->ow + x0, n);
-                else
-                    cd_block_avx2(g, s, toff, c0, oy * g->ow + x0, n);
-            }
+            for (int64_t c0 = 0; c0 < g->M; c0 += cstep)
+                block(g, s, toff, c0, oy * g->ow + x0, n);
         }
-        cd_row_act(g, oy);
+        for (int64_t m = 0; g->act > act_max && m < g->M; m++)
+            loomrt_epi_run(g->y + m * plane + oy * g->ow, g->ow, NULL, 0, NULL, g->act, g->aa,
+                           g->ab);
     }
 }
-
-#endif
 
 static int cd_task(void *arg, int64_t oy0, int64_t oy1)
 {
     const cd_geom *g = (const cd_geom *)arg;
 #ifdef LOOMRT_X86
-    if (g->isa == LOOMRT_ISA_AVX512 || g->isa == LOOMRT_ISA_AVX2) {
-        cd_rows_vec(g, oy0, oy1, g->isa == LOOMRT_ISA_AVX512 ? 16 : 8);
-        return 0;
-    }
+    if (g->isa == LOOMRT_ISA_AVX512)
+        cd_rows(g, oy0, oy1, 16, 16, cd_block_avx512, LOOMRT_ACT_CLIP);
+    else if (g->isa == LOOMRT_ISA_AVX2)
+        cd_rows(g, oy0, oy1, 8, 8, cd_block_avx2, LOOMRT_ACT_CLIP);
+    else
 #endif
-    cd_rows_c(g, oy0, oy1);
+        cd_rows(g, oy0, oy1, 8, CD_BLOCK, cd_block_c, LOOMRT_ACT_NONE);
     return 0;
 }
 

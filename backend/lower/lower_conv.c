@@ -529,6 +529,43 @@ static bool conv_implicit_fits(const conv_op *op)
            op->cg * op->ksp >= CONV_IMPLICIT_MIN_DEPTH && op->isp <= INT32_MAX;
 }
 
+/* The call record of a one-group convolution kernel (loop_conv and its
+ * kinds) inside new loops over images and groups: x, y and the bias at
+ * the group's offsets, w at wstep floats per group (the weights as given,
+ * or packed for the kernel), scratch (may be NULL) shared, the fused
+ * epilogue attached. */
+static loop_conv conv_group_call(lower_ctx *c, loop_block **b, const conv_op *op, loop_buf *w,
+                                 int64_t wstep, loop_buf *scratch)
+{
+    int vn = open_loop(c, b, op->batch), vg = open_loop(c, b, op->gm.group);
+    loop_conv cv = {.x = {op->x, at_var(vn, op->c * op->isp, 0)},
+                    .w = {w, at_var(vg, wstep, 0)},
+                    .y = {op->y, at_var(vn, op->m * op->osp, 0)},
+                    .scratch = {scratch, loop_idx_const(0)}, .m = op->mg,
+                    .g = conv2d_of(&op->gm, op->cg)};
+    term(&cv.x.idx, vg, op->cg * op->isp);
+    term(&cv.y.idx, vg, op->mg * op->osp);
+    cv.epi = lower_kernel_epilogue(c, op->node, op->b, at_var(vg, op->mg, 0), 1, 0, cv.y.idx);
+    return cv;
+}
+
+/* The constant weights of every group packed now for a kernel: group j's
+ * [M/g, C/g * taps] by pack(w_j, M/g, arg, out_j) into size floats each;
+ * the buffer is named after the weights and what. */
+static loop_buf *conv_pack_weights(lower_ctx *c, const conv_op *op, const char *what,
+                                   int64_t arg, int64_t size,
+                                   void (*pack)(const float *, int64_t, int64_t, float *))
+{
+    float *data = ir_arena_alloc(&c->f->arena, (size_t)(size * op->gm.group) * sizeof(float));
+    const float *w = op->w->data;
+    for (int64_t j = 0; j < op->gm.group; j++)
+        pack(w + j * op->mg * op->cg * op->ksp, op->mg, arg, data + j * size);
+    loop_buf *packed = loop_buf_new(c->f, lower_const_name(c, op->w->name, what), LOOP_BUF_CONST,
+                                    IR_DTYPE_F32, size * op->gm.group);
+    packed->data = data;
+    return packed;
+}
+
 /* f32 1-D or 2-D Conv as an implicit GEMM: per image and group one
  * loomrt_conv2d, which unfolds a block of output positions at a time
  * straight into packed panels and multiplies it by W[g] [M/g, C/g*k]
@@ -538,14 +575,7 @@ static void conv_implicit(lower_ctx *c, loop_block *b, const conv_op *op)
     loop_conv2d g = conv2d_of(&op->gm, op->cg);
     loop_buf *scratch = lower_scratch(c, "cols", IR_DTYPE_F32,
                                       loomrt_conv2d_scratch(g.channels, g.kh, g.kw, g.oh, g.ow));
-    int vn = open_loop(c, &b, op->batch), vg = open_loop(c, &b, op->gm.group);
-    loop_conv cv = {.x = {op->x, at_var(vn, op->c * op->isp, 0)},
-                    .w = {op->w, at_var(vg, op->mg * op->cg * op->ksp, 0)},
-                    .y = {op->y, at_var(vn, op->m * op->osp, 0)},
-                    .scratch = {scratch, loop_idx_const(0)}, .m = op->mg, .g = g};
-    term(&cv.x.idx, vg, op->cg * op->isp);
-    term(&cv.y.idx, vg, op->mg * op->osp);
-    cv.epi = lower_kernel_epilogue(c, op->node, op->b, at_var(vg, op->mg, 0), 1, 0, cv.y.idx);
+    loop_conv cv = conv_group_call(c, &b, op, op->w, op->mg * op->cg * op->ksp, scratch);
     loop_call_conv(c->f, b, &cv);
 }
 
@@ -582,24 +612,11 @@ static bool conv_winograd_fits(const conv_op *op)
 static void conv_winograd(lower_ctx *c, loop_block *b, const conv_op *op)
 {
     loop_conv2d g = conv2d_of(&op->gm, op->cg);
-    int64_t us = loomrt_winograd_packed_size(op->mg, op->cg), ws = op->mg * op->cg * 9;
-    float *data = ir_arena_alloc(&c->f->arena, (size_t)(us * op->gm.group) * sizeof(float));
-    const float *w = op->w->data;
-    for (int64_t k = 0; k < op->gm.group; k++)
-        loomrt_winograd_pack(w + k * ws, op->mg, op->cg, data + k * us);
-    loop_buf *u = loop_buf_new(c->f, lower_const_name(c, op->w->name, "winograd"),
-                               LOOP_BUF_CONST, IR_DTYPE_F32, us * op->gm.group);
-    u->data = data;
+    int64_t us = loomrt_winograd_packed_size(op->mg, op->cg);
+    loop_buf *u = conv_pack_weights(c, op, "winograd", op->cg, us, loomrt_winograd_pack);
     loop_buf *scratch = lower_scratch(c, "wino", IR_DTYPE_F32,
                                       loomrt_winograd_scratch(op->cg, op->mg, g.oh, g.ow));
-    int vn = open_loop(c, &b, op->batch), vg = open_loop(c, &b, op->gm.group);
-    loop_winograd wg = {.x = {op->x, at_var(vn, op->c * op->isp, 0)},
-                        .w = {u, at_var(vg, us, 0)},
-                        .y = {op->y, at_var(vn, op->m * op->osp, 0)},
-                        .scratch = {scratch, loop_idx_const(0)}, .m = op->mg, .g = g};
-    term(&wg.x.idx, vg, op->cg * op->isp);
-    term(&wg.y.idx, vg, op->mg * op->osp);
-    wg.epi = lower_kernel_epilogue(c, op->node, op->b, at_var(vg, op->mg, 0), 1, 0, wg.y.idx);
+    loop_winograd wg = conv_group_call(c, &b, op, u, us, scratch);
     loop_call_winograd(c->f, b, &wg);
 }
 
@@ -614,16 +631,16 @@ static void conv_winograd(lower_ctx *c, loop_block *b, const conv_op *op)
 #define CONV_DIRECT_MIN_OUT 8
 
 /* Whether an f32 Conv runs by loomrt_conv2d_direct (conv_blocked): 1-D
- * or 2-D, constant weights (packed now), few input channels per group,
- * 8 output channels or more, a window the kernel takes (loomrt_conv2d_direct_fits), not pointwise. */
+ * or 2-D, constant weights (packed now), few input channels per group, 8
+ * output channels or more, not pointwise, a window the kernel takes
+ * (loomrt_conv2d_direct_fits; its offsets are 64-bit). */
 static bool conv_blocked_fits(const conv_op *op)
 {
     loop_conv2d g = conv2d_of(&op->gm, op->cg);
     return op->gm.nsp <= 2 && op->w->data && op->w->dtype == IR_DTYPE_F32 &&
            !is_pointwise(&op->gm) && op->cg <= CONV_DIRECT_MAX_CHANNELS &&
            op->mg >= CONV_DIRECT_MIN_OUT &&
-           loomrt_conv2d_direct_fits(g.channels, g.kh, g.kw, g.stride_w, g.dil_w) &&
-           op->isp <= INT32_MAX;
+           loomrt_conv2d_direct_fits(g.channels, g.kh, g.kw, g.stride_w, g.dil_w);
 }
 
 /* f32 Conv with few input channels: the weights of each group packed now
@@ -632,22 +649,9 @@ static bool conv_blocked_fits(const conv_op *op)
  * registers. */
 static void conv_blocked(lower_ctx *c, loop_block *b, const conv_op *op)
 {
-    loop_conv2d g = conv2d_of(&op->gm, op->cg);
     int64_t k = op->cg * op->ksp, ps = loomrt_conv2d_direct_packed_size(op->mg, k);
-    float *data = ir_arena_alloc(&c->f->arena, (size_t)(ps * op->gm.group) * sizeof(float));
-    const float *w = op->w->data;
-    for (int64_t j = 0; j < op->gm.group; j++)
-        loomrt_conv2d_direct_pack(w + j * op->mg * k, op->mg, k, data + j * ps);
-    loop_buf *wp = loop_buf_new(c->f, lower_const_name(c, op->w->name, "blocked"),
-                                LOOP_BUF_CONST, IR_DTYPE_F32, ps * op->gm.group);
-    wp->data = data;
-    int vn = open_loop(c, &b, op->batch), vg = open_loop(c, &b, op->gm.group);
-    loop_conv_direct cd = {.x = {op->x, at_var(vn, op->c * op->isp, 0)},
-                           .w = {wp, at_var(vg, ps, 0)},
-                           .y = {op->y, at_var(vn, op->m * op->osp, 0)}, .m = op->mg, .g = g};
-    term(&cd.x.idx, vg, op->cg * op->isp);
-    term(&cd.y.idx, vg, op->mg * op->osp);
-    cd.epi = lower_kernel_epilogue(c, op->node, op->b, at_var(vg, op->mg, 0), 1, 0, cd.y.idx);
+    loop_buf *wp = conv_pack_weights(c, op, "blocked", k, ps, loomrt_conv2d_direct_pack);
+    loop_conv_direct cd = conv_group_call(c, &b, op, wp, ps, NULL);
     loop_call_conv_direct(c->f, b, &cd);
 }
 
