@@ -894,25 +894,36 @@ LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *
 
 #endif
 
-/* Rows [oy0, oy1): chunks of L pixels, each against every block of cstep
- * output channels (block), then the activations past act_max (the last
- * one block applies itself) over each channel's finished row. */
+/* Output rows per band of cd_rows. */
+#define CD_BAND 8
+
+/* Rows [oy0, oy1) in bands of CD_BAND rows: per block of cstep output
+ * channels, the band's rows in chunks of L pixels (block), then the
+ * activations past act_max (the last one block applies itself) over the
+ * band. A block's band is one contiguous run of each of its channels'
+ * planes: with every block per chunk instead, each chunk wrote one line
+ * into each of M planes, M streams that the prefetchers lost track of
+ * once the image no longer sat in cache (squeezenet1_1's 3 MB output of
+ * its first convolution, 10-25% slower with the caches flushed). */
+
 static void cd_rows(const cd_geom *g, int64_t oy0, int64_t oy1, int L, int64_t cstep,
                     cd_block_fn block, int act_max)
 {
     float patch[LOOMRT_CONV_DIRECT_PATCH];
     int64_t plane = g->oh * g->ow;
-    for (int64_t oy = oy0; oy < oy1; oy++) {
-        for (int64_t x0 = 0; x0 < g->ow; x0 += L) {
-            int64_t n = g->ow - x0 < L ? g->ow - x0 : L;
-            const int64_t *toff;
-            const float *s = cd_source(g, oy, x0, n, L, patch, &toff);
-            for (int64_t c0 = 0; c0 < g->M; c0 += cstep)
-                block(g, s, toff, c0, oy * g->ow + x0, n);
-        }
+    for (int64_t b0 = oy0; b0 < oy1; b0 += CD_BAND) {
+        int64_t b1 = b0 + CD_BAND < oy1 ? b0 + CD_BAND : oy1;
+        for (int64_t c0 = 0; c0 < g->M; c0 += cstep)
+            for (int64_t oy = b0; oy < b1; oy++)
+                for (int64_t x0 = 0; x0 < g->ow; x0 += L) {
+                    int64_t n = g->ow - x0 < L ? g->ow - x0 : L;
+                    const int64_t *toff;
+                    const float *s = cd_source(g, oy, x0, n, L, patch, &toff);
+                    block(g, s, toff, c0, oy * g->ow + x0, n);
+                }
         for (int64_t m = 0; g->act > act_max && m < g->M; m++)
-            loomrt_epi_run(g->y + m * plane + oy * g->ow, g->ow, NULL, 0, NULL, g->act, g->aa,
-                           g->ab);
+            loomrt_epi_run(g->y + m * plane + b0 * g->ow, (b1 - b0) * g->ow, NULL, 0, NULL,
+                           g->act, g->aa, g->ab);
     }
 }
 
