@@ -580,6 +580,8 @@ Test(lower_conv, gemm_kernels)
     INTS(nw, "pads", 1, 1, 1, 1);
     ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 40, 3, 3));
     conv(g, IR_OP_CONV, "narrow", xs, f32(g, "w7", SHP(40, 40, 2, 2)), NULL);
+    ir_value *xd = in(g, "xd", IR_DTYPE_F32, SHP(1, 256, 9, 9));
+    conv(g, IR_OP_CONV, "deep", xd, f32(g, "wd", SHP(32, 256, 3, 3)), NULL);
     ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 2, 3, 3, 3));
     conv(g, IR_OP_CONV, "c3d", x3, f32(g, "w2", SHP(2, 2, 2, 2, 2)), NULL);
     ir_node *n = conv(g, IR_OP_CONV, "depthwise", x, f32(g, "w6", SHP(8, 1, 3, 3)), NULL);
@@ -593,6 +595,7 @@ Test(lower_conv, gemm_kernels)
     expect_calls(f, "n_wide", 0, 0, 0, 1); /* implicit GEMM: 784 outputs, depth 144 */
     expect_calls(f, "n_c1x1", 1, 0, 0, 0);
     expect_calls(f, "n_narrow", 0, 1, 0, 0); /* 2x2 outputs: transposed packed GEMM */
+    expect_calls(f, "n_deep", 0, 1, 0, 0);   /* 7x7 outputs, depth 2304: the same */
     expect_calls(f, "n_c3d", 1, 0, 0, 0); /* im2col as a loop nest */
     expect_calls(f, "n_depthwise", 0, 0, 0, 0); /* loomrt_dwconv, see lower_conv.c */
     expect_calls(f, "n_t3x3", 1, 0, 1, 0);
@@ -821,6 +824,30 @@ Test(lower_conv, direct_choice)
     loop_func_free(f);
     ir_diag_free(&d);
     ir_graph_free(g);
+}
+
+/* Deep 3x3 Conv over small planes (depth 2304, 7x7 and 5x5 outputs), the
+ * transposed GEMM of conv_transposes: batch 2, bias and Relu, two groups,
+ * compiled to C against the interpreter. */
+Test(lower_conv, deep_small_planes_run)
+{
+    ir_graph *g = tl_graph("deep");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 256, 7, 7));
+    ir_node *n = conv(g, IR_OP_CONV, "d", x, f32(g, "w0", SHP(40, 256, 3, 3)), f32(g, "b0", SHP(40)));
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
+    ir_value *x2 = in(g, "x2", IR_DTYPE_F32, SHP(1, 512, 5, 5));
+    n = conv(g, IR_OP_CONV, "d_grp", x2, f32(g, "w1", SHP(32, 256, 3, 3)), NULL);
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    tl_infer_ok(g);
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    expect_calls(f, "n_d", 0, 1, 0, 0);
+    expect_calls(f, "n_d_grp", 0, 1, 0, 0);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    check(g);
 }
 
 /* The same graph compiled to C against the interpreter. */
