@@ -165,9 +165,20 @@ def time_ort(model_bytes, feeds, runs, threads=1, budget_ms=4000.0, stat=np.medi
     return float(stat(times))
 
 
+# A cell's runs take at least this long: 30 runs of a 50 us model span
+# 1.5 ms, and one preemption on a shared machine moves their median by 2x.
+MIN_CELL_MS = 250.0
+# and at most this many runs
+MAX_RUNS = 20000
+
+
 def run_count(runs, once_ms, budget_ms):
-    """At most runs, fewer (not under 5) when they would take over budget_ms."""
-    return max(5, min(runs, int(budget_ms / max(once_ms, 1e-3))))
+    """runs, fewer (not under 5) when they would take over budget_ms, more
+    (up to MAX_RUNS) when they would take under MIN_CELL_MS."""
+    once_ms = max(once_ms, 1e-3)
+    if runs * once_ms < MIN_CELL_MS:
+        return min(MAX_RUNS, int(MIN_CELL_MS / once_ms) + 1)
+    return max(5, min(runs, int(budget_ms / once_ms)))
 
 
 def time_loom(loom, model, inputs, runs, dims=(), level=3, threads=1, standalone=False,
@@ -316,8 +327,9 @@ def main():
         print(f"FP32 peak of one core (bench/fma_peak.c): {peak:.1f} GFLOP/s; '%pk' is "
               f"loom -O{levels[-1]}'s and onnxruntime's GFLOP/s over the peak times the "
               f"thread count")
-    print(f"onnxruntime {ort.__version__} at the same thread count; median of up to "
-          f"{args.runs} runs (fewer for slow cells); ratios are loom / onnxruntime latency, "
+    print(f"onnxruntime {ort.__version__} at the same thread count; median of "
+          f"{args.runs} runs (fewer for slow cells, and as many as fill {MIN_CELL_MS:.0f} ms "
+          f"for fast ones); ratios are loom / onnxruntime latency, "
           f"'sa' is --standalone at -O{levels[-1]}, 'x1->t' loom -O{levels[-1]}'s speedup "
           f"over its 1-thread time\n")
     head = "".join(f" {'-O%d ms' % lv:>9}" for lv in levels)
