@@ -13,6 +13,7 @@ nodes after their outputs and fuses some, so compare by op and by order.
 
   python3 bench/step_times.py MODEL.onnx [--loom build/loom] [--threads N]
                               [--runs N] [--top N] [--standalone] [--ort]
+                              [--dim NAME=N ...]
 
 Wall time per step on the calling thread: with several threads a step
 counts until its parallel parts are done. The timers cost about 50 ns a
@@ -130,6 +131,8 @@ def loom_steps(args, work):
     name = "m"
     c = os.path.join(work, name + ".c")
     cmd = [args.loom, "compile", args.model, "-o", c]
+    for d in args.dim:
+        cmd += ["--dim", d]
     if args.standalone:
         cmd.append("--standalone")
     subprocess.run(cmd, check=True)
@@ -170,8 +173,9 @@ def ort_steps(args, work):
     s = ort.InferenceSession(args.model, so, providers=["CPUExecutionProvider"])
     types = {"tensor(float)": np.float32, "tensor(int64)": np.int64, "tensor(int32)": np.int32}
     feeds = {}
+    pins = dict(d.split("=", 1) for d in args.dim)
     for i in s.get_inputs():
-        shape = [d if isinstance(d, int) else 1 for d in i.shape]
+        shape = [d if isinstance(d, int) else int(pins.get(d, 1)) for d in i.shape]
         feeds[i.name] = np.random.uniform(-1, 1, shape).astype(types.get(i.type, np.float32))
     for _ in range(5 + args.runs):
         s.run(None, feeds)
@@ -205,6 +209,8 @@ def main():
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--standalone", action="store_true")
     ap.add_argument("--ort", action="store_true", help="also onnxruntime's per-node times")
+    ap.add_argument("--dim", action="append", default=[], metavar="NAME=N",
+                    help="pins a symbolic input dim (loom compile --dim), for both engines")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="loom-steps-") as work:
         report("loom (%s, %d thread%s, mean of %d runs)" % (
