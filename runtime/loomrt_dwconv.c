@@ -896,31 +896,47 @@ LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *
 
 /* Output rows per band of cd_rows. */
 #define CD_BAND 8
+/* Outputs (floats) from which cd_rows runs each block of channels over a
+ * band on its own: a quarter of a 1 MB L2. */
+#define CD_SPLIT_OUT ((int64_t)1 << 16)
 
-/* Rows [oy0, oy1) in bands of CD_BAND rows: per block of cstep output
- * channels, the band's rows in chunks of L pixels (block), then the
- * activations past act_max (the last one block applies itself) over the
- * band. A block's band is one contiguous run of each of its channels'
- * planes: with every block per chunk instead, each chunk wrote one line
+/* Rows [b0, b1) in chunks of L pixels, the output channels [c0, c1) of
+ * each chunk in blocks of cstep (block), from one source per chunk. */
+static void cd_band(const cd_geom *g, int64_t b0, int64_t b1, int L, int64_t c0, int64_t c1,
+                    int64_t cstep, cd_block_fn block, float *patch)
+{
+    for (int64_t oy = b0; oy < b1; oy++)
+        for (int64_t x0 = 0; x0 < g->ow; x0 += L) {
+            int64_t n = g->ow - x0 < L ? g->ow - x0 : L;
+            const int64_t *toff;
+            const float *s = cd_source(g, oy, x0, n, L, patch, &toff);
+            for (int64_t c = c0; c < c1; c += cstep)
+                block(g, s, toff, c, oy * g->ow + x0, n);
+        }
+}
+
+/* Rows [oy0, oy1) in bands of CD_BAND rows, then the activations past
+ * act_max (the last one block applies itself) over each band. A large
+ * output (CD_SPLIT_OUT floats and more) goes one block of channels at a
+ * time over the band, so that each of the block's planes gets one
+ * contiguous run: with every block per chunk, each chunk wrote one line
  * into each of M planes, M streams that the prefetchers lost track of
  * once the image no longer sat in cache (squeezenet1_1's 3 MB output of
- * its first convolution, 10-25% slower with the caches flushed). */
-
+ * its first convolution, 10-25% slower with the caches flushed). A small
+ * one keeps every block per chunk, the chunk's source (a patch at the
+ * border) built once: on 4x4 outputs every chunk is a border chunk. */
 static void cd_rows(const cd_geom *g, int64_t oy0, int64_t oy1, int L, int64_t cstep,
                     cd_block_fn block, int act_max)
 {
     float patch[LOOMRT_CONV_DIRECT_PATCH];
     int64_t plane = g->oh * g->ow;
+    int split = g->M * plane >= CD_SPLIT_OUT;
     for (int64_t b0 = oy0; b0 < oy1; b0 += CD_BAND) {
         int64_t b1 = b0 + CD_BAND < oy1 ? b0 + CD_BAND : oy1;
-        for (int64_t c0 = 0; c0 < g->M; c0 += cstep)
-            for (int64_t oy = b0; oy < b1; oy++)
-                for (int64_t x0 = 0; x0 < g->ow; x0 += L) {
-                    int64_t n = g->ow - x0 < L ? g->ow - x0 : L;
-                    const int64_t *toff;
-                    const float *s = cd_source(g, oy, x0, n, L, patch, &toff);
-                    block(g, s, toff, c0, oy * g->ow + x0, n);
-                }
+        for (int64_t c0 = 0; split && c0 < g->M; c0 += cstep)
+            cd_band(g, b0, b1, L, c0, c0 + cstep < g->M ? c0 + cstep : g->M, cstep, block, patch);
+        if (!split)
+            cd_band(g, b0, b1, L, 0, g->M, cstep, block, patch);
         for (int64_t m = 0; g->act > act_max && m < g->M; m++)
             loomrt_epi_run(g->y + m * plane + b0 * g->ow, (b1 - b0) * g->ow, NULL, 0, NULL,
                            g->act, g->aa, g->ab);
