@@ -448,16 +448,20 @@ static void im2col_nest(lower_ctx *c, loop_block *b, const conv_op *op, int vn, 
     loop_store(c->f, b, col, ci, loop_load(c->f, op->x, xi));
 }
 
-/* Deep products over small planes run transposed at any size: with few
+/* Products over small planes run transposed at any size: with few
  * output positions per weight, the untransposed GEMM's packing of the
  * weights on every call (OpenBLAS's, or the runtime's reading them in
  * place once per 32 positions) costs nearly as much as the arithmetic,
- * where the transposed one reads them once, packed at compile time.
- * Measured on 512 x 49 x K products (resnet18's last 3x3 layers are K
- * 4608, Zen 4, one thread): 1.07-1.33x faster from K 2048, within 5%
- * either way up to K 960 and on 169 positions. */
+ * where the transposed one reads them once, packed at compile time, in
+ * the order it uses them. Measured on Zen 4, one thread: alone with warm
+ * caches 512 x 49 x K products gain 1.07-1.33x from K 2048 and are
+ * within 5% either way from K 320 to 960; in the models, where the
+ * weights come from memory, resnet18's 4608-deep layers gain 1.15-1.25x,
+ * its 256-deep 1x1 downsampling 1.35x, mobilenet_v2's 7x7 1x1 layers
+ * (K 160 to 960) 1.1-1.3x. The 169 positions of squeezenet1_1's
+ * classifier moved within the noise, so the planes stop at 64. */
 #define CONV_T_MAX_OUT 64
-#define CONV_T_MIN_DEPTH 2048
+#define CONV_T_MIN_DEPTH 128
 
 /* Whether Conv's GEMMs run transposed, y^T [out, M/g] = col^T W[g]^T
  * with W^T packed at compile time: when the output plane is narrower than

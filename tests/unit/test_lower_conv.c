@@ -826,9 +826,10 @@ Test(lower_conv, direct_choice)
     ir_graph_free(g);
 }
 
-/* Deep 3x3 Conv over small planes (depth 2304, 7x7 and 5x5 outputs), the
- * transposed GEMM of conv_transposes: batch 2, bias and Relu, two groups,
- * compiled to C against the interpreter. */
+/* Deep Conv over small planes (3x3 of depth 2304, 7x7 and 5x5 outputs;
+ * 1x1 of depth 160, strided and not), the transposed GEMM of
+ * conv_transposes: batch 2, bias, Relu and Clip, two groups, compiled to
+ * C against the interpreter. */
 Test(lower_conv, deep_small_planes_run)
 {
     ir_graph *g = tl_graph("deep");
@@ -840,11 +841,19 @@ Test(lower_conv, deep_small_planes_run)
     n = conv(g, IR_OP_CONV, "d_grp", x2, f32(g, "w1", SHP(32, 256, 3, 3)), NULL);
     ir_node_set_int(g, n, "group", 2);
     INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(2, 160, 13, 13));
+    n = conv(g, IR_OP_CONV, "d_1x1s2", x3, f32(g, "w2", SHP(32, 160, 1, 1)), f32(g, "b2", SHP(32)));
+    INTS(n, "strides", 2, 2);
+    ir_value *x4 = in(g, "x4", IR_DTYPE_F32, SHP(2, 160, 7, 7));
+    n = conv(g, IR_OP_CONV, "d_1x1", x4, f32(g, "w3", SHP(48, 160, 1, 1)), f32(g, "b3", SHP(48)));
+    ir_epilogue_set_act(g, n, IR_ACT_CLIP, 0.0f, 6.0f);
     tl_infer_ok(g);
     ir_diag d;
     loop_func *f = lowered(g, &d);
     expect_calls(f, "n_d", 0, 1, 0, 0);
     expect_calls(f, "n_d_grp", 0, 1, 0, 0);
+    expect_calls(f, "n_d_1x1s2", 0, 1, 0, 0);
+    expect_calls(f, "n_d_1x1", 0, 0, 0, 0); /* pointwise: no im2col, no plain SGEMM */
     loop_func_free(f);
     ir_diag_free(&d);
     check(g);
