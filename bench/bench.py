@@ -8,7 +8,8 @@ in the same process tree, back to back, on the same input, at each thread
 count of --threads (default 1,2; onnxruntime's intra-op threads set to the
 same count), and the CNNs and the transformer encoder at each batch of
 --batches (default 1,8,32). One table: per model, batch and thread count,
-the model's MFLOP, median latencies, the ratio loom / onnxruntime (below 1
+the model's MFLOP, median latencies (--stat min: the fastest run's), the
+ratio loom / onnxruntime (below 1
 means loom is faster) per -O level of --levels (default 0,3: before and
 after the graph passes, docs/passes.md) and for the --standalone build,
 and loom's speedup over its own 1-thread time, and both engines' GFLOP/s
@@ -20,6 +21,7 @@ onnxruntime by timing session.run in this process.
     python3 bench/bench.py                    # all models, 1 and 2 threads
     python3 bench/bench.py --runs 50 --models mnist_cnn,lstm
     python3 bench/bench.py --levels 3 --threads 1 --no-standalone
+    python3 bench/bench.py --stat min       # on a busy machine
 
 A loom JSON model is converted to an equivalent ONNX model for onnxruntime
 (ONNX op and attribute names are loom's; attribute types come from the ONNX
@@ -305,6 +307,9 @@ def main():
     ap.add_argument("--levels", default="0,3",
                     help="comma-separated -O levels to time loom at (0: before the passes)")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--stat", choices=("median", "min"), default="median",
+                    help="latency of a cell: the median of its runs, or the fastest (steadier "
+                         "on a shared machine, where a slow spell can cover a whole cell)")
     ap.add_argument("--batches", default="1,8,32",
                     help="batches for the CNNs and the transformer encoder")
     ap.add_argument("--keras", action="store_true",
@@ -327,7 +332,7 @@ def main():
         print(f"FP32 peak of one core (bench/fma_peak.c): {peak:.1f} GFLOP/s; '%pk' is "
               f"loom -O{levels[-1]}'s and onnxruntime's GFLOP/s over the peak times the "
               f"thread count")
-    print(f"onnxruntime {ort.__version__} at the same thread count; median of "
+    print(f"onnxruntime {ort.__version__} at the same thread count; {args.stat} of "
           f"{args.runs} runs (fewer for slow cells, and as many as fill {MIN_CELL_MS:.0f} ms "
           f"for fast ones); ratios are loom / onnxruntime latency, "
           f"'sa' is --standalone at -O{levels[-1]}, 'x1->t' loom -O{levels[-1]}'s speedup "
@@ -364,7 +369,8 @@ def main():
             shown = batch if batch is not None else "-"
             one = None
             for t in thread_counts:
-                ort_ms = time_ort(onnx_model, feeds, args.runs, t)
+                ort_ms = time_ort(onnx_model, feeds, args.runs, t,
+                                  stat=np.min if args.stat == "min" else np.median)
                 runs = run_count(args.runs, ort_ms, 4000.0)
                 try:
                     loom = {lv: time_loom(args.loom, model, paths, runs, pins, lv, t)
@@ -376,12 +382,13 @@ def main():
                     print(f"{name:<28} loom failed: {e.stderr.strip().splitlines()[-1:]}")
                     break
                 keys = levels + ([] if args.no_standalone else ["sa"])
-                best = loom[levels[-1]]["median_ms"]
+                key = args.stat + "_ms"
+                best = loom[levels[-1]][key]
                 one = best if t == 1 else one
                 speedup = one / best if one else float("nan")
-                row = "".join(f" {loom[k]['median_ms']:>9.3f}" for k in keys) + f" {ort_ms:>9.3f}"
+                row = "".join(f" {loom[k][key]:>9.3f}" for k in keys) + f" {ort_ms:>9.3f}"
                 for k in keys:
-                    ratios[(k, t)].append(loom[k]["median_ms"] / ort_ms)
+                    ratios[(k, t)].append(loom[k][key] / ort_ms)
                     row += f" {ratios[(k, t)][-1]:>8.2f}"
                 row += f" {speedup:>6.2f}"
                 if peak is not None:
