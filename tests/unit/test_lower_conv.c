@@ -828,13 +828,16 @@ Test(lower_conv, direct_choice)
 
 /* Deep Conv over small planes (3x3 of depth 2304, 7x7 and 5x5 outputs;
  * 1x1 of depth 160, strided and not), the transposed GEMM of
- * conv_transposes: batch 2, bias, Relu and Clip, two groups, compiled to
- * C against the interpreter. */
+ * conv_transposes: batch 2, bias, residual, Relu and Clip, two groups,
+ * compiled to C against the interpreter. */
 Test(lower_conv, deep_small_planes_run)
 {
     ir_graph *g = tl_graph("deep");
     ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 256, 7, 7));
-    ir_node *n = conv(g, IR_OP_CONV, "d", x, f32(g, "w0", SHP(40, 256, 3, 3)), f32(g, "b0", SHP(40)));
+    ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(2, 40, 7, 7));
+    ir_node *n = node(g, IR_OP_CONV, "d", 4,
+                      (ir_value *[]){x, f32(g, "w0", SHP(40, 256, 3, 3)), f32(g, "b0", SHP(40)), r},
+                      1);
     INTS(n, "pads", 1, 1, 1, 1);
     ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
     ir_value *x2 = in(g, "x2", IR_DTYPE_F32, SHP(1, 512, 5, 5));
