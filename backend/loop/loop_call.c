@@ -106,30 +106,22 @@ static int dwconv_args(const loop_dwconv *d, loop_call_arg *out)
     return n;
 }
 
-static int conv_args(const loop_conv *cv, loop_call_arg *out)
+/* loomrt_conv2d's operands, or loomrt_conv2d_direct's (k): its weights
+ * packed in blocks of output channels, no scratch. */
+static int conv_args(loop_kernel k, const loop_conv *cv, loop_call_arg *out)
 {
     const loop_conv2d *g = &cv->g;
     int n = 0;
-    int64_t k = g->channels * g->kh * g->kw, ny = cv->m * g->oh * g->ow;
+    int64_t kdim = g->channels * g->kh * g->kw, ny = cv->m * g->oh * g->ow;
+    bool direct = k == LOOP_KERNEL_CONV_DIRECT;
     put(out, &n, "x", &cv->x, g->channels * g->h * g->w, false);
-    put(out, &n, "w", &cv->w, cv->m * k, false);
+    put(out, &n, "w", &cv->w, direct ? loomrt_conv2d_direct_packed_size(cv->m, kdim) : cv->m * kdim,
+        false);
     put(out, &n, "y", &cv->y, ny, true);
-    put(out, &n, "scratch", &cv->scratch,
-        loomrt_conv2d_scratch(g->channels, g->kh, g->kw, g->oh, g->ow), true);
+    if (!direct)
+        put(out, &n, "scratch", &cv->scratch,
+            loomrt_conv2d_scratch(g->channels, g->kh, g->kw, g->oh, g->ow), true);
     epi_args(&cv->epi, cv->m, g->oh * g->ow, ny, out, &n);
-    return n;
-}
-
-static int conv_direct_args(const loop_conv_direct *cd, loop_call_arg *out)
-{
-    const loop_conv2d *g = &cd->g;
-    int n = 0;
-    int64_t ny = cd->m * g->oh * g->ow;
-    put(out, &n, "x", &cd->x, g->channels * g->h * g->w, false);
-    put(out, &n, "w", &cd->w,
-        loomrt_conv2d_direct_packed_size(cd->m, g->channels * g->kh * g->kw), false);
-    put(out, &n, "y", &cd->y, ny, true);
-    epi_args(&cd->epi, cd->m, g->oh * g->ow, ny, out, &n);
     return n;
 }
 
@@ -173,9 +165,9 @@ int loop_call_args(const loop_stmt *s, loop_call_arg *out)
     case LOOP_KERNEL_COL2IM: return unfold_args(s->kernel, &s->call.unfold, out);
     case LOOP_KERNEL_DWCONV: return dwconv_args(&s->call.dwconv, out);
     case LOOP_KERNEL_ATTENTION: return attention_args(&s->call.attention, out);
-    case LOOP_KERNEL_CONV2D: return conv_args(&s->call.conv, out);
+    case LOOP_KERNEL_CONV2D: return conv_args(s->kernel, &s->call.conv, out);
     case LOOP_KERNEL_WINOGRAD: return winograd_args(&s->call.winograd, out);
-    case LOOP_KERNEL_CONV_DIRECT: return conv_direct_args(&s->call.conv_direct, out);
+    case LOOP_KERNEL_CONV_DIRECT: return conv_args(s->kernel, &s->call.conv_direct, out);
     case LOOP_KERNEL_COUNT: break;
     }
     return -1; /* the verifier reports an unknown kernel */
@@ -303,18 +295,20 @@ static const char *abi_dwconv(abi *a, const loop_dwconv *d)
 }
 
 /* loomrt_conv2d(x, w, y, scratch, C, M, H, ..., dil_w, bias, res, act,
- * act_alpha, act_beta). */
-static const char *abi_conv(abi *a, const loop_conv *cv)
+ * act_alpha, act_beta), and loomrt_conv2d_direct, the same without
+ * scratch (its w packed). */
+static const char *abi_conv(abi *a, loop_kernel k, const loop_conv *cv)
 {
     a_ptr(a, &cv->x);
     a_ptr(a, &cv->w);
     a_ptr(a, &cv->y);
-    a_ptr(a, &cv->scratch);
+    if (k != LOOP_KERNEL_CONV_DIRECT)
+        a_ptr(a, &cv->scratch);
     a_i64(a, cv->g.channels);
     a_i64(a, cv->m);
     abi_conv2d(a, &cv->g);
     abi_epilogue(a, &cv->epi, false);
-    return "loomrt_conv2d";
+    return k == LOOP_KERNEL_CONV_DIRECT ? "loomrt_conv2d_direct" : "loomrt_conv2d";
 }
 
 /* loomrt_conv2d_winograd(x, u, y, scratch, C, M, H, W, oh, ow, pad_t,
@@ -335,20 +329,6 @@ static const char *abi_winograd(abi *a, const loop_winograd *wg)
     a_i64(a, wg->g.pad_l);
     abi_epilogue(a, &wg->epi, false);
     return "loomrt_conv2d_winograd";
-}
-
-/* loomrt_conv2d_direct(x, wp, y, C, M, H, ..., dil_w, bias, res, act,
- * act_alpha, act_beta). */
-static const char *abi_conv_direct(abi *a, const loop_conv_direct *cd)
-{
-    a_ptr(a, &cd->x);
-    a_ptr(a, &cd->w);
-    a_ptr(a, &cd->y);
-    a_i64(a, cd->g.channels);
-    a_i64(a, cd->m);
-    abi_conv2d(a, &cd->g);
-    abi_epilogue(a, &cd->epi, false);
-    return "loomrt_conv2d_direct";
 }
 
 /* loomrt_attention(Sq, Sk, D, Dv, scale, causal, Q, ldq, K, ldk, V, ldv,
@@ -386,9 +366,9 @@ int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out)
     case LOOP_KERNEL_COL2IM: *fn = abi_unfold(&a, s->kernel, &s->call.unfold); return a.n;
     case LOOP_KERNEL_DWCONV: *fn = abi_dwconv(&a, &s->call.dwconv); return a.n;
     case LOOP_KERNEL_ATTENTION: *fn = abi_attention(&a, &s->call.attention); return a.n;
-    case LOOP_KERNEL_CONV2D: *fn = abi_conv(&a, &s->call.conv); return a.n;
+    case LOOP_KERNEL_CONV2D: *fn = abi_conv(&a, s->kernel, &s->call.conv); return a.n;
     case LOOP_KERNEL_WINOGRAD: *fn = abi_winograd(&a, &s->call.winograd); return a.n;
-    case LOOP_KERNEL_CONV_DIRECT: *fn = abi_conv_direct(&a, &s->call.conv_direct); return a.n;
+    case LOOP_KERNEL_CONV_DIRECT: *fn = abi_conv(&a, s->kernel, &s->call.conv_direct); return a.n;
     case LOOP_KERNEL_COUNT: break;
     }
     *fn = NULL;

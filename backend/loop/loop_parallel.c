@@ -126,13 +126,11 @@ static int64_t par_call_work(const loop_stmt *s)
         const loop_conv2d *g = &s->call.dwconv.g;
         return g->channels * g->kh * g->kw * g->oh * g->ow;
     }
-    case LOOP_KERNEL_CONV2D: {
-        const loop_conv2d *g = &s->call.conv.g;
-        return s->call.conv.m * g->channels * g->kh * g->kw * g->oh * g->ow;
-    }
+    case LOOP_KERNEL_CONV2D:
     case LOOP_KERNEL_CONV_DIRECT: {
-        const loop_conv2d *g = &s->call.conv_direct.g;
-        return s->call.conv_direct.m * g->channels * g->kh * g->kw * g->oh * g->ow;
+        const loop_conv *cv =
+            s->kernel == LOOP_KERNEL_CONV2D ? &s->call.conv : &s->call.conv_direct;
+        return cv->m * cv->g.channels * cv->g.kh * cv->g.kw * cv->g.oh * cv->g.ow;
     }
     case LOOP_KERNEL_WINOGRAD: { /* 16 products of tiles of 4 outputs */
         const loop_conv2d *g = &s->call.winograd.g;

@@ -77,6 +77,21 @@ static void for_each_isa(void (*fn)(int isa))
     loomrt_isa_force(-1);
 }
 
+/* run(arg, t) on t = 1, 2 and 3 threads, each returning a new guarded y
+ * of ny floats: the results are the one-thread one, bit for bit. */
+static void expect_threads_bit_exact(float *(*run)(void *arg, int threads), void *arg,
+                                     size_t ny, const char *what)
+{
+    float *y[3];
+    for (int t = 1; t <= 3; t++) {
+        y[t - 1] = run(arg, t);
+        cr_assert(memcmp(y[0], y[t - 1], ny * sizeof(float)) == 0,
+                  "%s: %d threads differ from one", what, t);
+    }
+    for (int t = 0; t < 3; t++)
+        free(y[t] - 1);
+}
+
 typedef struct conv_case {
     int64_t C, M, H, W, kh, kw, pt, pl, pb, pr, sh, sw, dh, dw;
     int bias, res, act;
@@ -284,37 +299,51 @@ Test(conv2d, packed_row_every_isa)
  * by rows) loomrt_conv2d gives the one-thread result bit for bit, with the
  * scratch guards intact: large blocks (K 288, 10 panels a block) and a
  * partial last one, at every instruction-set level. */
+/* loomrt_conv2d's operands for threads_at. */
+typedef struct conv_threads {
+    conv_case k;
+    int64_t oh, ow;
+    size_t ny, ns;
+    float *x, *w, *b, *r, *s;
+} conv_threads;
+
+static float *conv_threads_run(void *arg, int threads)
+{
+    conv_threads *c = arg;
+    const conv_case *k = &c->k;
+    float *y = guarded(c->ny, 7);
+    loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
+    loomrt_conv2d(c->x, c->w, y, c->s, k->C, k->M, k->H, k->W, k->kh, k->kw, c->oh, c->ow,
+                  k->pt, k->pl, k->sh, k->sw, k->dh, k->dw, c->b, c->r, k->act, 0.0f, 0.0f);
+    loomrt_threads_leave(prev);
+    guard_check(y, c->ny, "conv2d threads", "y");
+    guard_check(c->s, c->ns, "conv2d threads", "scratch");
+    return y;
+}
+
 static void threads_at(int isa)
 {
-    conv_case k = {.C = 32, .M = 24, .H = 41, .W = 37, .kh = 3, .kw = 3, .pt = 1, .pl = 1,
-                   .pb = 1, .pr = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .bias = 1, .res = 1,
-                   .act = LOOMRT_ACT_RELU};
-    int64_t oh = out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh);
-    int64_t ow = out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw);
-    size_t ny = (size_t)(k.M * oh * ow);
-    size_t ns = (size_t)loomrt_conv2d_scratch(k.C, k.kh, k.kw, oh, ow);
-    float *x = guarded((size_t)(k.C * k.H * k.W), 3);
-    float *w = guarded((size_t)(k.M * k.C * k.kh * k.kw), 4);
-    float *b = guarded((size_t)k.M, 5), *r = guarded(ny, 6), *s = guarded(ns, 8);
-    float *y[3];
-    for (int t = 1; t <= 3; t++) {
-        y[t - 1] = guarded(ny, 7);
-        loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
-        loomrt_conv2d(x, w, y[t - 1], s, k.C, k.M, k.H, k.W, k.kh, k.kw, oh, ow, k.pt, k.pl,
-                      k.sh, k.sw, k.dh, k.dw, b, r, k.act, 0.0f, 0.0f);
-        loomrt_threads_leave(prev);
-        guard_check(y[t - 1], ny, "conv2d threads", "y");
-        guard_check(s, ns, "conv2d threads", "scratch");
-        cr_assert(memcmp(y[0], y[t - 1], ny * sizeof(float)) == 0,
-                  "isa %d: conv2d on %d threads differs from one thread", isa, t);
-    }
-    free(x - 1);
-    free(w - 1);
-    free(b - 1);
-    free(r - 1);
-    free(s - 1);
-    for (int t = 0; t < 3; t++)
-        free(y[t] - 1);
+    conv_threads c = {.k = {.C = 32, .M = 24, .H = 41, .W = 37, .kh = 3, .kw = 3, .pt = 1,
+                            .pl = 1, .pb = 1, .pr = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                            .bias = 1, .res = 1, .act = LOOMRT_ACT_RELU}};
+    const conv_case *k = &c.k;
+    c.oh = out_dim(k->H, k->kh, k->pt, k->pb, k->sh, k->dh);
+    c.ow = out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw);
+    c.ny = (size_t)(k->M * c.oh * c.ow);
+    c.ns = (size_t)loomrt_conv2d_scratch(k->C, k->kh, k->kw, c.oh, c.ow);
+    c.x = guarded((size_t)(k->C * k->H * k->W), 3);
+    c.w = guarded((size_t)(k->M * k->C * k->kh * k->kw), 4);
+    c.b = guarded((size_t)k->M, 5);
+    c.r = guarded(c.ny, 6);
+    c.s = guarded(c.ns, 8);
+    char what[32];
+    snprintf(what, sizeof what, "isa %d: conv2d", isa);
+    expect_threads_bit_exact(conv_threads_run, &c, c.ny, what);
+    free(c.x - 1);
+    free(c.w - 1);
+    free(c.b - 1);
+    free(c.r - 1);
+    free(c.s - 1);
 }
 
 Test(conv2d, threads_bit_exact_every_isa)
@@ -499,6 +528,21 @@ Test(winograd, blocks_every_isa)
     for_each_isa(wg_blocks_at);
 }
 
+/* A Winograd run and its description, for wg_threads_at. */
+typedef struct wg_threads {
+    wg_run t;
+    char what[200];
+} wg_threads;
+
+static float *wg_threads_run(void *arg, int threads)
+{
+    wg_threads *c = arg;
+    loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
+    float *y = wg_run_conv(&c->t, c->what);
+    loomrt_threads_leave(prev);
+    return y;
+}
+
 /* On 2 and 3 threads (each block's input transform split by panel and
  * channel, its products by element, its output by channel) the result is
  * the one-thread one, bit for bit. */
@@ -506,20 +550,10 @@ static void wg_threads_at(int isa)
 {
     wg_case k = {.C = 40, .M = 24, .H = 41, .W = 37, .pt = 1, .pl = 1, .pb = 1, .pr = 1,
                  .bias = 1, .res = 1, .act = LOOMRT_ACT_RELU};
-    wg_run t = wg_run_new(&k);
-    float *y[3];
-    char what[200];
-    wg_describe(what, sizeof what, isa, &k);
-    for (int n = 1; n <= 3; n++) {
-        loomrt_threads prev = loomrt_threads_enter(n, NULL, NULL);
-        y[n - 1] = wg_run_conv(&t, what);
-        loomrt_threads_leave(prev);
-        cr_assert(memcmp(y[0], y[n - 1], t.ny * sizeof(float)) == 0,
-                  "%s: %d threads differ from one", what, n);
-    }
-    for (int n = 0; n < 3; n++)
-        free(y[n] - 1);
-    wg_run_free(&t);
+    wg_threads c = {.t = wg_run_new(&k)};
+    wg_describe(c.what, sizeof c.what, isa, &k);
+    expect_threads_bit_exact(wg_threads_run, &c, c.t.ny, c.what);
+    wg_run_free(&c.t);
 }
 
 Test(winograd, threads_bit_exact_every_isa)
@@ -626,6 +660,19 @@ Test(conv_direct, every_epilogue_every_isa)
     for_each_isa(direct_acts_at);
 }
 
+/* A direct convolution case for direct_threads_at. */
+typedef struct direct_threads {
+    int isa;
+    conv_case k;
+} direct_threads;
+
+/* The one-thread run is also checked against the reference. */
+static float *direct_threads_run(void *arg, int threads)
+{
+    const direct_threads *c = arg;
+    return direct_run(c->isa, &c->k, threads, threads == 1);
+}
+
 /* On 2 and 3 threads (split by output rows) the result is the one-thread
  * one, bit for bit: resnet18's first convolution on a smaller image. */
 static void direct_threads_at(int isa)
@@ -633,15 +680,10 @@ static void direct_threads_at(int isa)
     conv_case k = {.C = 3, .M = 40, .H = 61, .W = 70, .kh = 7, .kw = 7, .pt = 3, .pl = 3,
                    .pb = 3, .pr = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .res = 1,
                    .act = LOOMRT_ACT_RELU};
-    size_t ny = (size_t)(k.M * 31 * 35);
-    float *y[3];
-    for (int t = 1; t <= 3; t++) {
-        y[t - 1] = direct_run(isa, &k, t, t == 1);
-        cr_assert(memcmp(y[0], y[t - 1], ny * sizeof(float)) == 0,
-                  "isa %d: conv2d_direct on %d threads differs from one thread", isa, t);
-    }
-    for (int t = 0; t < 3; t++)
-        free(y[t] - 1);
+    direct_threads c = {isa, k};
+    char what[40];
+    snprintf(what, sizeof what, "isa %d: conv2d_direct", isa);
+    expect_threads_bit_exact(direct_threads_run, &c, (size_t)(k.M * 31 * 35), what);
 }
 
 Test(conv_direct, threads_bit_exact_every_isa)
