@@ -463,17 +463,26 @@ static void im2col_nest(lower_ctx *c, loop_block *b, const conv_op *op, int vn, 
 #define CONV_T_MAX_OUT 64
 #define CONV_T_MIN_DEPTH 128
 
+/* The deep products over small planes above (constant f32 weights, the
+ * output channels padding the kernel's panels by at most a quarter). */
+static bool conv_small_plane(const conv_op *op, int64_t kdim)
+{
+    int64_t nr = LOOMRT_SGEMM_NR, mpad = (op->mg + nr - 1) / nr * nr;
+    return op->osp <= CONV_T_MAX_OUT && kdim >= CONV_T_MIN_DEPTH && op->w->data &&
+           op->w->dtype == IR_DTYPE_F32 && 4 * mpad <= 5 * op->mg;
+}
+
 /* Whether Conv's GEMMs run transposed, y^T [out, M/g] = col^T W[g]^T
- * with W^T packed at compile time: when the output plane is narrower than
+ * with W^T packed at compile time: for the deep products over small
+ * planes (conv_small_plane), and when the output plane is narrower than
  * one 16-column panel of the kernel (late layers of small images), most of
- * each panel would be padding, while the channels fill them; and for the
- * deep products over small planes above. Not for short K, where the
- * transposed stores of y would cost as much as the products. */
+ * each panel would be padding, while the channels fill them. Not for
+ * short K, where the transposed stores of y would cost as much as the
+ * products. */
 static bool conv_transposes(const conv_op *op, int64_t kdim)
 {
     int64_t nr = LOOMRT_SGEMM_NR, mpad = (op->mg + nr - 1) / nr * nr;
-    if (op->osp <= CONV_T_MAX_OUT && kdim >= CONV_T_MIN_DEPTH && op->w->data &&
-        op->w->dtype == IR_DTYPE_F32 && 4 * mpad <= 5 * op->mg)
+    if (conv_small_plane(op, kdim))
         return true;
     return op->osp < nr && kdim >= 32 && op->osp * mpad < op->mg * nr &&
            lower_packs(op->w, op->osp, op->mg, kdim);
@@ -498,8 +507,27 @@ static void call_sgemm_t(lower_ctx *c, loop_block *b, const conv_op *op, const l
                                                 .epi = epi});
 }
 
+/* Output planes up to this size are unfolded by a loop nest (im2col_nest)
+ * that the C compiler specializes to the shape, not by the runtime's
+ * im2col, whose set-up per channel and tap is amortized over the plane:
+ * measured on Zen 4, one thread, 4x4 outputs of 16 channels (a 4x4
+ * stride-2 window) 2.0-2.4x faster, resnet18's 7x7 planes 1.07x, 3x3
+ * planes 1.01x; 8x8 planes of 32 channels 1.03x slower. */
+#define CONV_NEST_MAX_OUT 49
+
+/* True if the window covers the whole (unpadded) image once: one output
+ * position, whose unfolded column is the image itself. */
+static bool is_whole_image(const ir_conv_geom *gm)
+{
+    for (int i = 0; i < gm->nsp; i++)
+        if (gm->out[i] != 1 || gm->kernel[i] != gm->in[i] || gm->dilation[i] != 1 ||
+            gm->pad_begin[i] != 0 || gm->pad_end[i] != 0)
+            return false;
+    return true;
+}
+
 /* f32 Conv as GEMMs: per image one im2col of all channels (none for a
- * pointwise window), then per group W[g] [M/g, C/g*k] x col[g]
+ * pointwise window or one over the whole image), then per group W[g] [M/g, C/g*k] x col[g]
  * [C/g*k, out] into y[n, g*M/g...]; the SGEMM applies the bias and the
  * fused epilogue to its output tiles. */
 static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
@@ -508,10 +536,10 @@ static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
     int64_t kdim = op->cg * op->ksp;
     int vn = open_loop(c, &b, op->batch);
     loop_slice src = {op->x, at_var(vn, op->c * op->isp, 0)};
-    if (!is_pointwise(gm)) {
+    if (!is_pointwise(gm) && !is_whole_image(gm)) {
         loop_slice col = {lower_scratch(c, "col", IR_DTYPE_F32, op->c * op->ksp * op->osp),
                           loop_idx_const(0)};
-        if (gm->nsp <= 2)
+        if (gm->nsp <= 2 && op->osp > CONV_NEST_MAX_OUT)
             call_unfold(c, b, LOOP_KERNEL_IM2COL, gm, op->c, src, col);
         else
             im2col_nest(c, b, op, vn, col.buf);
@@ -644,20 +672,25 @@ static void conv_winograd(lower_ctx *c, loop_block *b, const conv_op *op)
  * resnet18, squeezenet and mobilenet_v2 (3 channels, 1.6-2.7x faster) and
  * on 8 and 16 channels at 112x112 (1.4-1.7x); deeper ones are GEMMs. Its
  * blocks of 16 output channels (8 with AVX2) waste lanes below 8 output
- * channels: those stay GEMMs. */
+ * channels: those stay GEMMs. So do the deep products over small planes
+ * (conv_small_plane), whose rows fill a quarter or half of its 16-pixel
+ * chunks: dcgan_discriminator's 16-channel 4x4 layer to 4x4 outputs
+ * (depth 256) 26 -> 20 us, its 8-channel one to 8x8 (depth 128) 16 ->
+ * 12 us (Zen 4, one thread, two images). */
 #define CONV_DIRECT_MAX_CHANNELS 16
 #define CONV_DIRECT_MIN_OUT 8
 
 /* Whether an f32 Conv runs by loomrt_conv2d_direct (conv_blocked): 1-D
  * or 2-D, constant weights (packed now), few input channels per group, 8
- * output channels or more, not pointwise, a window the kernel takes
+ * output channels or more, not pointwise nor a deep product over a small
+ * plane, a window the kernel takes
  * (loomrt_conv2d_direct_fits; its offsets are 64-bit). */
 static bool conv_blocked_fits(const conv_op *op)
 {
     loop_conv2d g = conv2d_of(&op->gm, op->cg);
     return op->gm.nsp <= 2 && op->w->data && op->w->dtype == IR_DTYPE_F32 &&
            !is_pointwise(&op->gm) && op->cg <= CONV_DIRECT_MAX_CHANNELS &&
-           op->mg >= CONV_DIRECT_MIN_OUT &&
+           op->mg >= CONV_DIRECT_MIN_OUT && !conv_small_plane(op, op->cg * op->ksp) &&
            loomrt_conv2d_direct_fits(g.channels, g.kh, g.kw, g.stride_w, g.dil_w);
 }
 

@@ -36,21 +36,34 @@ static int conv_relu_pool_model(const float *t_image, float *out_y, void *worksp
     float l1 = 0;
 
     /* c (Conv) */
-    loomrt_im2col(t_image + 0, 2, 6, 6, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, s_col + 0);
+    for (int64_t i0 = 0; i0 < 2; i0++) {
+        for (int64_t i3 = 0; i3 < 3; i3++) {
+            for (int64_t i4 = 0; i4 < 3; i4++) {
+                for (int64_t i1 = 0; i1 < 6; i1++) {
+                    for (int64_t i2 = 0; i2 < 6; i2++) {
+                        s_col[324 * i0 + 108 * i3 + 36 * i4 + 6 * i1 + i2] = 0x0p+0f;
+                        if ((((((i1 + i3) >= 1) && ((i1 + i3) < 7)) && ((i2 + i4) >= 1)) && ((i2 + i4) < 7))) {
+                            s_col[324 * i0 + 108 * i3 + 36 * i4 + 6 * i1 + i2] = t_image[36 * i0 + 6 * i1 + 6 * i3 + i2 + i4 + -7];
+                        }
+                    }
+                }
+            }
+        }
+    }
     loomrt_sgemm_epi(0, 0, 3, 36, 18, 0x1p+0f, w_conv_weight + 0, 18, s_col + 0, 36, 0x0p+0f, t_r + 0, 36, w_conv_bias + 0, 1, 0, (const float *)0, 1, 0x0p+0f, 0x0p+0f);
 
     /* p (MaxPool) */
-    for (int64_t i0 = 0; i0 < 3; i0++) {
-        for (int64_t i1 = 0; i1 < 3; i1++) {
-            for (int64_t i2 = 0; i2 < 3; i2++) {
+    for (int64_t i5 = 0; i5 < 3; i5++) {
+        for (int64_t i6 = 0; i6 < 3; i6++) {
+            for (int64_t i7 = 0; i7 < 3; i7++) {
                 l0 = NAN;
-                for (int64_t i3 = 0; i3 < 2; i3++) {
-                    for (int64_t i4 = 0; i4 < 2; i4++) {
-                        l1 = t_r[36 * i0 + 12 * i1 + 6 * i3 + 2 * i2 + i4];
+                for (int64_t i8 = 0; i8 < 2; i8++) {
+                    for (int64_t i9 = 0; i9 < 2; i9++) {
+                        l1 = t_r[36 * i5 + 12 * i6 + 6 * i8 + 2 * i7 + i9];
                         l0 = (((l1 > l0) || (l0 != l0)) ? l1 : l0);
                     }
                 }
-                t_p[9 * i0 + 3 * i1 + i2] = l0;
+                t_p[9 * i5 + 3 * i6 + i7] = l0;
             }
         }
     }

@@ -569,6 +569,15 @@ static void expect_calls(const loop_func *f, const char *name, int sgemm, int im
     cr_assert_fail("no step %s", name);
 }
 
+/* The number of calls of kernel k in step `name`, -1 without the step. */
+static int step_calls(const loop_func *f, const char *name, loop_kernel k)
+{
+    for (int s = 0; s < f->n_steps; s++)
+        if (strcmp(f->steps[s]->node_name, name) == 0)
+            return count_calls(&f->steps[s]->body, k);
+    return -1;
+}
+
 Test(lower_conv, gemm_kernels)
 {
     ir_graph *g = tl_graph("kernels");
@@ -582,6 +591,8 @@ Test(lower_conv, gemm_kernels)
     conv(g, IR_OP_CONV, "narrow", xs, f32(g, "w7", SHP(40, 40, 2, 2)), NULL);
     ir_value *xd = in(g, "xd", IR_DTYPE_F32, SHP(1, 256, 9, 9));
     conv(g, IR_OP_CONV, "deep", xd, f32(g, "wd", SHP(32, 256, 3, 3)), NULL);
+    ir_value *xm = in(g, "xm", IR_DTYPE_F32, SHP(1, 8, 10, 10));
+    conv(g, IR_OP_CONV, "mid", xm, f32(g, "wm", SHP(6, 8, 3, 3)), NULL);
     ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 2, 3, 3, 3));
     conv(g, IR_OP_CONV, "c3d", x3, f32(g, "w2", SHP(2, 2, 2, 2, 2)), NULL);
     ir_node *n = conv(g, IR_OP_CONV, "depthwise", x, f32(g, "w6", SHP(8, 1, 3, 3)), NULL);
@@ -591,11 +602,14 @@ Test(lower_conv, gemm_kernels)
     conv(g, IR_OP_CONV_TRANSPOSE, "t3d", x3, f32(g, "w5", SHP(2, 2, 2, 2, 2)), NULL);
     ir_diag d;
     loop_func *f = lowered(g, &d);
-    expect_calls(f, "n_c3x3", 1, 1, 0, 0);
+    expect_calls(f, "n_c3x3", 1, 0, 0, 0); /* a 4x4 plane: im2col as a loop nest */
+    expect_calls(f, "n_mid", 1, 1, 0, 0);  /* an 8x8 plane: the runtime's im2col */
     expect_calls(f, "n_wide", 0, 0, 0, 1); /* implicit GEMM: 784 outputs, depth 144 */
     expect_calls(f, "n_c1x1", 1, 0, 0, 0);
-    expect_calls(f, "n_narrow", 0, 1, 0, 0); /* 2x2 outputs: transposed packed GEMM */
-    expect_calls(f, "n_deep", 0, 1, 0, 0);   /* 7x7 outputs, depth 2304: the same */
+    expect_calls(f, "n_narrow", 0, 0, 0, 0); /* 2x2 outputs: transposed packed GEMM */
+    expect_calls(f, "n_deep", 0, 0, 0, 0);   /* 7x7 outputs, depth 2304: the same */
+    cr_expect_eq(step_calls(f, "n_narrow", LOOP_KERNEL_SGEMM_PACKED), 1);
+    cr_expect_eq(step_calls(f, "n_deep", LOOP_KERNEL_SGEMM_PACKED), 1);
     expect_calls(f, "n_c3d", 1, 0, 0, 0); /* im2col as a loop nest */
     expect_calls(f, "n_depthwise", 0, 0, 0, 0); /* loomrt_dwconv, see lower_conv.c */
     expect_calls(f, "n_t3x3", 1, 0, 1, 0);
@@ -603,7 +617,7 @@ Test(lower_conv, gemm_kernels)
     expect_calls(f, "n_t3d", 1, 0, 0, 0); /* col2im as a loop nest */
     loop_func_free(f);
     ir_diag_free(&d);
-    ir_graph_free(g);
+    check(g);
 }
 
 /* The only statement of step `name` is one call of kernel k (so its fused
@@ -799,6 +813,17 @@ static ir_graph *direct_graph(void)
     conv(g, IR_OP_CONV, "cd_c32", x32, f32(g, "w5", SHP(8, 32, 3, 3)), NULL);
     conv(g, IR_OP_CONV, "cd_1x1", x, f32(g, "w6", SHP(8, 3, 1, 1)), NULL);
     conv(g, IR_OP_CONV, "cd_dyn", x, in(g, "wd", IR_DTYPE_F32, SHP(8, 3, 3, 3)), NULL);
+    /* a 4x4 output of depth 256: the small-plane transposed GEMM */
+    ir_value *x16 = in(g, "x16", IR_DTYPE_F32, SHP(2, 16, 8, 8));
+    n = conv(g, IR_OP_CONV, "cd_small", x16, f32(g, "w7", SHP(32, 16, 4, 4)), f32(g, "b7", SHP(32)));
+    INTS(n, "pads", 1, 1, 1, 1);
+    INTS(n, "strides", 2, 2);
+    ir_epilogue_set_act(g, n, IR_ACT_LEAKY_RELU, 0.2f, 0.0f);
+    /* a window over the whole 4x4 image, two groups: the image is the column */
+    ir_value *x4 = in(g, "x4", IR_DTYPE_F32, SHP(2, 32, 4, 4));
+    n = conv(g, IR_OP_CONV, "cd_whole", x4, f32(g, "w8", SHP(6, 16, 4, 4)), f32(g, "b8", SHP(6)));
+    ir_node_set_int(g, n, "group", 2);
+    ir_epilogue_set_act(g, n, IR_ACT_SIGMOID, 0.0f, 0.0f);
     return g;
 }
 
@@ -807,20 +832,20 @@ Test(lower_conv, direct_choice)
     ir_graph *g = direct_graph();
     ir_diag d;
     loop_func *f = lowered(g, &d);
-    static const char *const names[] = {"n_cd",    "n_cd_grp", "n_cd_1d", "n_cd_dil",
-                                        "n_cd_m4", "n_cd_c32", "n_cd_1x1", "n_cd_dyn"};
-    static const int want[] = {1, 1, 1, 1, 0, 0, 0, 0};
-    for (int i = 0; i < 8; i++) {
-        int calls = -1;
-        for (int s = 0; s < f->n_steps; s++)
-            if (strcmp(f->steps[s]->node_name, names[i]) == 0)
-                calls = count_calls(&f->steps[s]->body, LOOP_KERNEL_CONV_DIRECT);
+    static const char *const names[] = {"n_cd",     "n_cd_grp", "n_cd_1d",  "n_cd_dil", "n_cd_m4",
+                                        "n_cd_c32", "n_cd_1x1", "n_cd_dyn", "n_cd_small"};
+    static const int want[] = {1, 1, 1, 1, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 9; i++) {
+        int calls = step_calls(f, names[i], LOOP_KERNEL_CONV_DIRECT);
         cr_expect_eq(calls, want[i], "%s: %d conv_direct calls, want %d", names[i], calls,
                      want[i]);
     }
     const loop_stmt *s = only_call(f, "n_cd_1d", LOOP_KERNEL_CONV_DIRECT);
     cr_expect(s->call.conv_direct.epi.act == IR_ACT_LEAKY_RELU && s->call.conv_direct.epi.bias.buf &&
               s->call.conv_direct.m == 9 && !s->call.conv_direct.scratch.buf);
+    expect_calls(f, "n_cd_small", 0, 0, 0, 0);
+    expect_calls(f, "n_cd_whole", 1, 0, 0, 0);
+    cr_expect_eq(step_calls(f, "n_cd_small", LOOP_KERNEL_SGEMM_PACKED), 1);
     loop_func_free(f);
     ir_diag_free(&d);
     ir_graph_free(g);
@@ -853,9 +878,12 @@ Test(lower_conv, deep_small_planes_run)
     tl_infer_ok(g);
     ir_diag d;
     loop_func *f = lowered(g, &d);
-    expect_calls(f, "n_d", 0, 1, 0, 0);
-    expect_calls(f, "n_d_grp", 0, 1, 0, 0);
-    expect_calls(f, "n_d_1x1s2", 0, 1, 0, 0);
+    expect_calls(f, "n_d", 0, 0, 0, 0); /* planes of 49 and fewer: im2col as a loop nest */
+    expect_calls(f, "n_d_grp", 0, 0, 0, 0);
+    expect_calls(f, "n_d_1x1s2", 0, 0, 0, 0);
+    static const char *const packed[] = {"n_d", "n_d_grp", "n_d_1x1s2", "n_d_1x1"};
+    for (int i = 0; i < 4; i++)
+        cr_expect_eq(step_calls(f, packed[i], LOOP_KERNEL_SGEMM_PACKED), 1, "%s", packed[i]);
     expect_calls(f, "n_d_1x1", 0, 0, 0, 0); /* pointwise: no im2col, no plain SGEMM */
     loop_func_free(f);
     ir_diag_free(&d);
