@@ -670,20 +670,27 @@ static void conv_winograd(lower_ctx *c, loop_block *b, const conv_op *op)
  * most this many input channels per group: measured against loomrt_conv2d
  * (Zen 4, one thread, AVX-512 and AVX2) on the first convolutions of
  * resnet18, squeezenet and mobilenet_v2 (3 channels, 1.6-2.7x faster) and
- * on 8 and 16 channels at 112x112 (1.4-1.7x); deeper ones are GEMMs. Its
- * blocks of 16 output channels (8 with AVX2) waste lanes below 8 output
- * channels: those stay GEMMs. So do the deep products over small planes
- * (conv_small_plane), whose rows fill a quarter or half of its 16-pixel
- * chunks: dcgan_discriminator's 16-channel 4x4 layer to 4x4 outputs
- * (depth 256) 26 -> 20 us, its 8-channel one to 8x8 (depth 128) 16 ->
- * 12 us (Zen 4, one thread, two images). */
+ * on 8 and 16 channels at 112x112 (1.4-1.7x); deeper ones are GEMMs.
+ * With fewer than 16 output channels or an unfolded image (C/g * taps *
+ * outputs) under CONV_DIRECT_MIN_COL floats, im2col + SGEMM is faster
+ * (the column stays in L2), measured with a Relu fused, Zen 4, one
+ * thread, direct -> GEMM: 3x3 windows over 56x56 planes 3 -> 32 channels
+ * 88 -> 80 us, 3 -> 16 43 -> 40, 1 -> 8 23 -> 13; 3 -> 8 at 112x112 135
+ * -> 128 (also with AVX2: cnn's 1 -> 8 at 28x28 14-21 -> 8.5 us); while
+ * 1 -> 32 at 112x112 (113k floats unfolded) 153 -> 170 and 3 -> 32 at
+ * 80x80 (173k) 152 -> 170 keep the direct kernel. So do the deep
+ * products over small planes (conv_small_plane), whose rows fill a
+ * quarter or half of its 16-pixel chunks: dcgan_discriminator's
+ * 16-channel 4x4 layer to 4x4 outputs (depth 256) 26 -> 20 us, its
+ * 8-channel one to 8x8 (depth 128) 16 -> 12 us (two images). */
 #define CONV_DIRECT_MAX_CHANNELS 16
-#define CONV_DIRECT_MIN_OUT 8
+#define CONV_DIRECT_MIN_OUT 16
+#define CONV_DIRECT_MIN_COL (3 << 15)
 
 /* Whether an f32 Conv runs by loomrt_conv2d_direct (conv_blocked): 1-D
- * or 2-D, constant weights (packed now), few input channels per group, 8
- * output channels or more, not pointwise nor a deep product over a small
- * plane, a window the kernel takes
+ * or 2-D, constant weights (packed now), few input channels per group, 16
+ * output channels or more, a large unfolded image, not pointwise nor a
+ * deep product over a small plane, a window the kernel takes
  * (loomrt_conv2d_direct_fits; its offsets are 64-bit). */
 static bool conv_blocked_fits(const conv_op *op)
 {
@@ -691,6 +698,7 @@ static bool conv_blocked_fits(const conv_op *op)
     return op->gm.nsp <= 2 && op->w->data && op->w->dtype == IR_DTYPE_F32 &&
            !is_pointwise(&op->gm) && op->cg <= CONV_DIRECT_MAX_CHANNELS &&
            op->mg >= CONV_DIRECT_MIN_OUT && !conv_small_plane(op, op->cg * op->ksp) &&
+           op->cg * op->ksp * op->osp >= CONV_DIRECT_MIN_COL &&
            loomrt_conv2d_direct_fits(g.channels, g.kh, g.kw, g.stride_w, g.dil_w);
 }
 

@@ -781,30 +781,32 @@ Test(lower_conv, winograd_runs)
     check(winograd_graph());
 }
 
-/* Convolutions with constant weights, up to 16 input channels and 8
- * output channels or more per group run by loomrt_conv2d_direct, the bias
- * and the fused activation in the call (checked on the 1-D one, a single
- * call): resnet18's first layer shape
- * (batch 2, stride 2, 7x7, pads 3), a grouped one, a 1-D one and a
- * dilated one with asymmetric pads; 4 output channels, 32 input
- * channels, a pointwise one and weights given at run time do not. */
+/* Convolutions with constant weights, up to 16 input channels and 16
+ * output channels or more per group over images that unfold to 98304
+ * floats or more run by loomrt_conv2d_direct, the bias and the fused
+ * activation in the call (checked on the 1-D one, a single call):
+ * resnet18's first layer shape (batch 2, stride 2, 7x7, pads 3), a
+ * grouped one, a 1-D one and a dilated one with asymmetric pads; 4 and 8
+ * output channels, 32 input channels, a pointwise one, weights given at
+ * run time, a small image and small planes of deep products do not. */
 static ir_graph *direct_graph(void)
 {
     ir_graph *g = tl_graph("direct");
-    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 3, 29, 31));
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 3, 61, 63));
     ir_node *n = conv(g, IR_OP_CONV, "cd", x, f32(g, "w0", SHP(16, 3, 7, 7)), f32(g, "b0", SHP(16)));
     INTS(n, "pads", 3, 3, 3, 3);
     INTS(n, "strides", 2, 2);
     ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
-    ir_value *x6 = in(g, "x6", IR_DTYPE_F32, SHP(1, 6, 19, 23));
-    n = conv(g, IR_OP_CONV, "cd_grp", x6, f32(g, "w1", SHP(18, 3, 3, 3)), NULL);
+    ir_value *x6 = in(g, "x6", IR_DTYPE_F32, SHP(1, 6, 67, 71));
+    n = conv(g, IR_OP_CONV, "cd_grp", x6, f32(g, "w1", SHP(34, 3, 3, 3)), NULL);
     ir_node_set_int(g, n, "group", 2);
     INTS(n, "pads", 0, 1, 2, 1);
-    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(1, 2, 40));
-    n = conv(g, IR_OP_CONV, "cd_1d", x1, f32(g, "w2", SHP(9, 2, 5)), f32(g, "b2", SHP(9)));
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(1, 2, 10007));
+    n = conv(g, IR_OP_CONV, "cd_1d", x1, f32(g, "w2", SHP(17, 2, 5)), f32(g, "b2", SHP(17)));
     INTS(n, "pads", 2, 2);
     ir_epilogue_set_act(g, n, IR_ACT_LEAKY_RELU, 0.1f, 0.0f);
-    n = conv(g, IR_OP_CONV, "cd_dil", x6, f32(g, "w3", SHP(8, 6, 2, 3)), NULL);
+    ir_value *x7 = in(g, "x7", IR_DTYPE_F32, SHP(1, 6, 67, 201));
+    n = conv(g, IR_OP_CONV, "cd_dil", x7, f32(g, "w3", SHP(16, 6, 2, 3)), NULL);
     INTS(n, "dilations", 2, 2);
     INTS(n, "pads", 1, 0, 0, 2);
     INTS(n, "strides", 1, 3);
@@ -813,6 +815,10 @@ static ir_graph *direct_graph(void)
     conv(g, IR_OP_CONV, "cd_c32", x32, f32(g, "w5", SHP(8, 32, 3, 3)), NULL);
     conv(g, IR_OP_CONV, "cd_1x1", x, f32(g, "w6", SHP(8, 3, 1, 1)), NULL);
     conv(g, IR_OP_CONV, "cd_dyn", x, in(g, "wd", IR_DTYPE_F32, SHP(8, 3, 3, 3)), NULL);
+    /* 8 output channels, and 16 over a small image: GEMMs */
+    conv(g, IR_OP_CONV, "cd_m8", x, f32(g, "w9", SHP(8, 3, 3, 3)), NULL);
+    ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 3, 28, 28));
+    conv(g, IR_OP_CONV, "cd_small_col", xs, f32(g, "w10", SHP(16, 3, 3, 3)), NULL);
     /* a 4x4 output of depth 256: the small-plane transposed GEMM */
     ir_value *x16 = in(g, "x16", IR_DTYPE_F32, SHP(2, 16, 8, 8));
     n = conv(g, IR_OP_CONV, "cd_small", x16, f32(g, "w7", SHP(32, 16, 4, 4)), f32(g, "b7", SHP(32)));
@@ -832,17 +838,18 @@ Test(lower_conv, direct_choice)
     ir_graph *g = direct_graph();
     ir_diag d;
     loop_func *f = lowered(g, &d);
-    static const char *const names[] = {"n_cd",     "n_cd_grp", "n_cd_1d",  "n_cd_dil", "n_cd_m4",
-                                        "n_cd_c32", "n_cd_1x1", "n_cd_dyn", "n_cd_small"};
-    static const int want[] = {1, 1, 1, 1, 0, 0, 0, 0, 0};
-    for (int i = 0; i < 9; i++) {
+    static const char *const names[] = {"n_cd",       "n_cd_grp", "n_cd_1d",  "n_cd_dil",
+                                        "n_cd_m4",    "n_cd_c32", "n_cd_1x1", "n_cd_dyn",
+                                        "n_cd_small", "n_cd_m8",  "n_cd_small_col"};
+    static const int want[] = {1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 11; i++) {
         int calls = step_calls(f, names[i], LOOP_KERNEL_CONV_DIRECT);
         cr_expect_eq(calls, want[i], "%s: %d conv_direct calls, want %d", names[i], calls,
                      want[i]);
     }
     const loop_stmt *s = only_call(f, "n_cd_1d", LOOP_KERNEL_CONV_DIRECT);
     cr_expect(s->call.conv_direct.epi.act == IR_ACT_LEAKY_RELU && s->call.conv_direct.epi.bias.buf &&
-              s->call.conv_direct.m == 9 && !s->call.conv_direct.scratch.buf);
+              s->call.conv_direct.m == 17 && !s->call.conv_direct.scratch.buf);
     expect_calls(f, "n_cd_small", 0, 0, 0, 0);
     expect_calls(f, "n_cd_whole", 1, 0, 0, 0);
     cr_expect_eq(step_calls(f, "n_cd_small", LOOP_KERNEL_SGEMM_PACKED), 1);
