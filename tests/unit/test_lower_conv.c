@@ -517,6 +517,15 @@ static int count_calls(const loop_block *b, loop_kernel k)
     return count;
 }
 
+/* The number of calls of kernel k in step `name`, -1 without the step. */
+static int step_calls(const loop_func *f, const char *name, loop_kernel k)
+{
+    for (int s = 0; s < f->n_steps; s++)
+        if (strcmp(f->steps[s]->node_name, name) == 0)
+            return count_calls(&f->steps[s]->body, k);
+    return -1;
+}
+
 /* g inferred, lowered and verified (d keeps the diagnostics). */
 static loop_func *lowered(ir_graph *g, ir_diag *d)
 {
@@ -569,15 +578,6 @@ static void expect_calls(const loop_func *f, const char *name, int sgemm, int im
     cr_assert_fail("no step %s", name);
 }
 
-/* The number of calls of kernel k in step `name`, -1 without the step. */
-static int step_calls(const loop_func *f, const char *name, loop_kernel k)
-{
-    for (int s = 0; s < f->n_steps; s++)
-        if (strcmp(f->steps[s]->node_name, name) == 0)
-            return count_calls(&f->steps[s]->body, k);
-    return -1;
-}
-
 Test(lower_conv, gemm_kernels)
 {
     ir_graph *g = tl_graph("kernels");
@@ -597,7 +597,7 @@ Test(lower_conv, gemm_kernels)
     conv(g, IR_OP_CONV, "c3d", x3, f32(g, "w2", SHP(2, 2, 2, 2, 2)), NULL);
     ir_node *n = conv(g, IR_OP_CONV, "depthwise", x, f32(g, "w6", SHP(8, 1, 3, 3)), NULL);
     ir_node_set_int(g, n, "group", 4);
-    conv(g, IR_OP_CONV_TRANSPOSE, "t3x3", x, f32(g, "w3", SHP(4, 2, 3, 3)), NULL);
+    conv(g, IR_OP_CONV_TRANSPOSE, "t3x3", x, f32(g, "w3", SHP(4, 1, 3, 3)), NULL);
     conv(g, IR_OP_CONV_TRANSPOSE, "t1x1", x, f32(g, "w4", SHP(4, 2, 1, 1)), NULL);
     conv(g, IR_OP_CONV_TRANSPOSE, "t3d", x3, f32(g, "w5", SHP(2, 2, 2, 2, 2)), NULL);
     ir_diag d;
@@ -901,4 +901,65 @@ Test(lower_conv, deep_small_planes_run)
 Test(lower_conv, direct_runs)
 {
     check(direct_graph());
+}
+
+/* ConvTranspose by output phases (conv_transpose_phases_fit): 4x4
+ * stride 2 with a fused residual and Relu, batch 2; grouped with uneven
+ * phases (odd outputs); stride 1 (one phase, a Winograd Conv); pads that
+ * crop the output (phases that leave input rows unread); 1-D with
+ * output_padding; asymmetric strides and pads. Not by phases: windows no
+ * wider than their strides, few output channels, a window wider than the
+ * input, dilation. Each compiled to C against the interpreter. */
+Test(lower_conv, conv_transpose_phases)
+{
+    ir_graph *g = tl_graph("phases");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 6, 5, 4));
+    ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(2, 4, 10, 8));
+    ir_node *n = node(g, IR_OP_CONV_TRANSPOSE, "k4s2", 4,
+                      (ir_value *[]){x, f32(g, "w0", SHP(6, 4, 4, 4)), f32(g, "b0", SHP(4)), r}, 1);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
+    ir_value *x8 = in(g, "x8", IR_DTYPE_F32, SHP(1, 8, 5, 5));
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "grp", x8, f32(g, "w1", SHP(8, 3, 3, 3)), f32(g, "b1", SHP(6)));
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "strides", 2, 2);
+    ir_value *x16 = in(g, "x16", IR_DTYPE_F32, SHP(1, 8, 16, 15));
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "s1", x16, f32(g, "w2", SHP(8, 8, 3, 3)), f32(g, "b2", SHP(8)));
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *x6 = in(g, "x6", IR_DTYPE_F32, SHP(1, 4, 6, 7));
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "crop", x6, f32(g, "w3", SHP(4, 4, 4, 4)), NULL);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 3, 2);
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(2, 4, 7));
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "p1d", x1, f32(g, "w4", SHP(4, 3, 5)), f32(g, "b4", SHP(3)));
+    INTS(n, "strides", 2);
+    INTS(n, "pads", 2, 1);
+    INTS(n, "output_padding", 1);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "asym", x6, f32(g, "w5", SHP(4, 5, 3, 4)), NULL);
+    INTS(n, "strides", 2, 3);
+    INTS(n, "pads", 0, 1, 2, 0);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "k2s2", x6, f32(g, "w6", SHP(4, 4, 2, 2)), NULL);
+    INTS(n, "strides", 2, 2);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "thin", x8, f32(g, "w7", SHP(8, 3, 4, 4)), NULL);
+    INTS(n, "strides", 2, 2);
+    ir_value *xp = in(g, "xp", IR_DTYPE_F32, SHP(1, 4, 1, 1));
+    conv(g, IR_OP_CONV_TRANSPOSE, "tiny", xp, f32(g, "w8", SHP(4, 4, 4, 4)), NULL);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "dil", x6, f32(g, "w9", SHP(4, 4, 3, 3)), NULL);
+    INTS(n, "dilations", 2, 2);
+    tl_infer_ok(g);
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    static const char *const names[] = {"n_k4s2", "n_grp", "n_s1",   "n_crop", "n_p1d",
+                                        "n_asym", "n_k2s2", "n_thin", "n_tiny", "n_dil"};
+    static const int col2im[] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1};
+    for (int i = 0; i < 10; i++)
+        cr_expect_eq(step_calls(f, names[i], LOOP_KERNEL_COL2IM), col2im[i], "%s", names[i]);
+    cr_expect_eq(step_calls(f, "n_s1", LOOP_KERNEL_WINOGRAD), 1);
+    cr_expect_eq(step_calls(f, "n_k4s2", LOOP_KERNEL_SGEMM_PACKED) +
+                     step_calls(f, "n_k4s2", LOOP_KERNEL_SGEMM),
+                 4);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    check(g);
 }
