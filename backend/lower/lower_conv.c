@@ -1141,6 +1141,48 @@ static void conv_transpose_phases(lower_ctx *c, loop_block *b, const conv_op *op
         phase_interleave(c, b, op, ph, pd, true);
 }
 
+/* Whether a ConvTranspose reads one input position and writes its whole
+ * window as the output (a generator's first layer, from the latent
+ * vector): f32, a 1x1... input, no pad, no dilation, output == kernel,
+ * no bias or a constant one. Then y[n, g*M/g + mm, k...] = sum over ci of
+ * x[n, g*C/g + ci] W[g*C/g + ci, mm, k...]: one GEMM per group over the
+ * images, the unfolded columns already in y's order. */
+static bool conv_transpose_from_point(const conv_op *op)
+{
+    const ir_conv_geom *gm = &op->gm;
+    if (op->t != IR_DTYPE_F32 || op->isp != 1 || (op->b && !op->b->data))
+        return false;
+    for (int i = 0; i < gm->nsp; i++)
+        if (gm->pad_begin[i] != 0 || gm->dilation[i] != 1 || gm->out[i] != gm->kernel[i])
+            return false;
+    return true;
+}
+
+/* f32 ConvTranspose of conv_transpose_from_point: per group Y[N, M/g*k]
+ * = X[N, C/g] W[g] [C/g, M/g*k] into y with the fused epilogue; the bias
+ * repeated over each channel's k outputs (a constant made now), so that
+ * the GEMM adds it per column. */
+static void conv_transpose_point_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
+{
+    int64_t cols = op->mg * op->ksp;
+    loop_buf *bias = NULL;
+    if (op->b) {
+        float *rep = ir_arena_alloc(&c->f->arena, (size_t)(op->m * op->ksp) * sizeof(float));
+        const float *bv = op->b->data;
+        for (int64_t i = 0; i < op->m * op->ksp; i++)
+            rep[i] = bv[i / op->ksp];
+        bias = loop_buf_new(c->f, lower_const_name(c, op->b->name, "repeated"), LOOP_BUF_CONST,
+                            IR_DTYPE_F32, op->m * op->ksp);
+        bias->data = rep;
+    }
+    int vg = open_loop(c, &b, op->gm.group);
+    loop_sgemm ga = {.a = {op->x, at_var(vg, op->cg, 0)}, .b = {op->w, at_var(vg, op->cg * cols, 0)},
+                     .c = {op->y, at_var(vg, cols, 0)}, .m = op->batch, .n = cols, .k = op->cg,
+                     .lda = op->c, .ldb = cols, .ldc = op->m * op->ksp, .alpha = 1.0};
+    ga.epi = lower_kernel_epilogue(c, op->node, bias, at_var(vg, cols, 0), 0, 1, ga.c.idx);
+    loop_call_sgemm(c->f, b, &ga);
+}
+
 /* ONNX ConvTranspose-11: output positions no tap reaches (output_padding,
  * or pad_end < 0 from output_shape) keep the bias. */
 loom_status lower_conv_transpose(lower_ctx *c, const ir_node *n, loop_step *step)
@@ -1151,6 +1193,10 @@ loom_status lower_conv_transpose(lower_ctx *c, const ir_node *n, loop_step *step
         return st;
     if (conv_transpose_phases_fit(&op)) {
         conv_transpose_phases(c, &step->body, &op);
+        return LOOM_STATUS_OK;
+    }
+    if (conv_transpose_from_point(&op)) {
+        conv_transpose_point_gemm(c, &step->body, &op);
         return LOOM_STATUS_OK;
     }
     if (op.t == IR_DTYPE_F32)

@@ -909,7 +909,8 @@ Test(lower_conv, direct_runs)
  * crop the output (phases that leave input rows unread); 1-D with
  * output_padding; asymmetric strides and pads. Not by phases: windows no
  * wider than their strides, few output channels, a window wider than the
- * input, dilation. Each compiled to C against the interpreter. */
+ * input (a 1x1 one: conv_transpose_from_point), dilation. Each compiled
+ * to C against the interpreter. */
 Test(lower_conv, conv_transpose_phases)
 {
     ir_graph *g = tl_graph("phases");
@@ -952,13 +953,54 @@ Test(lower_conv, conv_transpose_phases)
     loop_func *f = lowered(g, &d);
     static const char *const names[] = {"n_k4s2", "n_grp", "n_s1",   "n_crop", "n_p1d",
                                         "n_asym", "n_k2s2", "n_thin", "n_tiny", "n_dil"};
-    static const int col2im[] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1};
+    static const int col2im[] = {0, 0, 0, 0, 0, 0, 1, 1, 0, 1}; /* tiny: from a point */
     for (int i = 0; i < 10; i++)
         cr_expect_eq(step_calls(f, names[i], LOOP_KERNEL_COL2IM), col2im[i], "%s", names[i]);
     cr_expect_eq(step_calls(f, "n_s1", LOOP_KERNEL_WINOGRAD), 1);
     cr_expect_eq(step_calls(f, "n_k4s2", LOOP_KERNEL_SGEMM_PACKED) +
                      step_calls(f, "n_k4s2", LOOP_KERNEL_SGEMM),
                  4);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    check(g);
+}
+
+/* ConvTranspose from one input position (conv_transpose_from_point):
+ * one GEMM over the images into y, the bias repeated per column, the
+ * epilogue in the call: 2-D batch 2 with LeakyRelu, two groups with a
+ * residual, 1-D. A bias given at run time, a pad, an output_padding keep
+ * the GEMM into columns. Each compiled to C against the interpreter. */
+Test(lower_conv, conv_transpose_from_point)
+{
+    ir_graph *g = tl_graph("point");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 6, 1, 1));
+    ir_node *n = conv(g, IR_OP_CONV_TRANSPOSE, "pt", x, f32(g, "w0", SHP(6, 5, 4, 3)), f32(g, "b0", SHP(5)));
+    ir_epilogue_set_act(g, n, IR_ACT_LEAKY_RELU, 0.2f, 0.0f);
+    ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(2, 6, 3, 2));
+    n = node(g, IR_OP_CONV_TRANSPOSE, "grp", 4,
+             (ir_value *[]){x, f32(g, "w1", SHP(6, 3, 3, 2)), f32(g, "b1", SHP(6)), r}, 1);
+    ir_node_set_int(g, n, "group", 2);
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(3, 4, 1));
+    conv(g, IR_OP_CONV_TRANSPOSE, "p1d", x1, f32(g, "w2", SHP(4, 2, 5)), NULL);
+    conv(g, IR_OP_CONV_TRANSPOSE, "dyn_bias", x, f32(g, "w3", SHP(6, 2, 2, 2)),
+         in(g, "bd", IR_DTYPE_F32, SHP(2)));
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "padded", x, f32(g, "w4", SHP(6, 2, 3, 3)), NULL);
+    INTS(n, "pads", 1, 0, 0, 0);
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "outpad", x, f32(g, "w5", SHP(6, 2, 3, 3)), NULL);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "output_padding", 1, 0);
+    tl_infer_ok(g);
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    const loop_stmt *s = only_call(f, "n_pt", LOOP_KERNEL_SGEMM);
+    cr_expect(s->call.sgemm.m == 2 && s->call.sgemm.n == 60 && s->call.sgemm.k == 6 &&
+              s->call.sgemm.epi.act == IR_ACT_LEAKY_RELU && s->call.sgemm.epi.bias.buf &&
+              s->call.sgemm.epi.bias_cs == 1);
+    static const char *const names[] = {"n_grp", "n_p1d", "n_dyn_bias", "n_padded", "n_outpad"};
+    static const int col2im[] = {0, 0, 1, 1, 1};
+    for (int i = 0; i < 5; i++)
+        cr_expect_eq(step_calls(f, names[i], LOOP_KERNEL_COL2IM), col2im[i], "%s", names[i]);
+    cr_expect_eq(step_calls(f, "n_grp", LOOP_KERNEL_SGEMM), 1);
     loop_func_free(f);
     ir_diag_free(&d);
     check(g);
