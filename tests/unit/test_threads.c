@@ -326,4 +326,33 @@ Test(threaded_gemm, blas_products_split_with_their_epilogue)
         }
     free(A), free(B), free(bias), free(res), free(C1), free(Ct);
 }
+
+/* A product OpenBLAS runs whose C (24 x 45000, over 2^20 floats) is cut
+ * into blocks of columns, each given the epilogue (Clip, a residual, a
+ * bias per row, then per column) while in cache; the last block partial.
+ * One thread and three, against the sums computed here. */
+Test(threaded_gemm, blas_epilogue_in_column_blocks)
+{
+    int64_t M = 24, N = 45000, K = 17;
+    float *A = rand_floats(M * K, 11), *B = rand_floats(K * N, 12), *bias = rand_floats(N, 13);
+    float *res = rand_floats(M * N, 14), *C = malloc((size_t)(M * N) * sizeof *C);
+    for (int t = 1; t <= 3; t += 2)
+        for (int per_col = 0; per_col < 2; per_col++) {
+            loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
+            loomrt_sgemm_epi(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N, bias, !per_col, per_col,
+                             res, LOOMRT_ACT_CLIP, -0.5f, 1.5f);
+            loomrt_threads_leave(prev);
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    double want = 0;
+                    for (int64_t k = 0; k < K; k++)
+                        want += (double)A[i * K + k] * B[k * N + j];
+                    want += bias[per_col ? j : i] + res[i * N + j];
+                    want = want < -0.5 ? -0.5 : want > 1.5 ? 1.5 : want;
+                    cr_assert_float_eq(C[i * N + j], want, 1e-4, "%d threads, bias per %s [%lld,%lld]",
+                                       t, per_col ? "column" : "row", (long long)i, (long long)j);
+                }
+        }
+    free(A), free(B), free(bias), free(res), free(C);
+}
 #endif
