@@ -12,12 +12,15 @@
  * unfolding is an implicit GEMM (loomrt_conv2d: the unfolded image made
  * an L2-sized block of packed panels at a time and multiplied at once).
  * Otherwise Conv unfolds each image with im2col (the runtime kernel for
- * 2-D windows narrower than a panel, a loop nest for 3-D and up) and
- * multiplies W[g] [M/g, C/g*k] by the columns
- * [C/g*k, out]; a 1x1 stride-1 unpadded Conv multiplies W by the image
- * itself. ConvTranspose multiplies W[g]^T into columns [M/g*k, in] and
- * scatters them into the output (col2im). A bias is written into the output
- * first and the GEMM accumulates onto it (beta = 1).
+ * 1-D and 2-D outputs of more than 49 positions, a loop nest for smaller
+ * ones and for 3-D and up) and multiplies W[g] [M/g, C/g*k] by the
+ * columns [C/g*k, out]; a 1x1 stride-1 unpadded Conv, or a window over
+ * the whole image, multiplies W by the image itself. ConvTranspose with overlapping windows runs by output phases
+ * (conv_transpose_phases: one stride-1 Conv per phase, interleaved into
+ * y), one from a single input position as one GEMM straight into y;
+ * otherwise it multiplies W[g]^T into columns [M/g*k, in] and scatters
+ * them into the output (col2im), a bias written into the output first
+ * and the GEMM accumulating onto it (beta = 1).
  *
  * Depthwise Conv (one input channel per group) is a direct loop nest: as
  * GEMMs it would be one-row products over a k-times im2col copy. f64 Conv
@@ -541,9 +544,9 @@ static bool is_whole_image(const ir_conv_geom *gm)
 }
 
 /* f32 Conv as GEMMs: per image one im2col of all channels (none for a
- * pointwise window or one over the whole image), then per group W[g] [M/g, C/g*k] x col[g]
- * [C/g*k, out] into y[n, g*M/g...]; the SGEMM applies the bias and the
- * fused epilogue to its output tiles. */
+ * pointwise window or one over the whole image), then per group W[g]
+ * [M/g, C/g*k] x col[g] [C/g*k, out] into y[n, g*M/g...]; the SGEMM
+ * applies the bias and the fused epilogue to its output tiles. */
 static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
 {
     const ir_conv_geom *gm = &op->gm;
