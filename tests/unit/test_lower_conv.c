@@ -905,7 +905,8 @@ Test(lower_conv, direct_runs)
 
 /* ConvTranspose by output phases (conv_transpose_phases_fit): 4x4
  * stride 2 with a fused residual and Relu, batch 2; grouped with uneven
- * phases (odd outputs); stride 1 (one phase, a Winograd Conv); pads that
+ * phases (odd outputs); one input channel per group (depthwise
+ * phases, two outputs per channel); stride 1 (one phase, a Winograd Conv); pads that
  * crop the output (phases that leave input rows unread); 1-D with
  * output_padding; asymmetric strides and pads. Not by phases: windows no
  * wider than their strides, few output channels, a window wider than the
@@ -937,6 +938,11 @@ Test(lower_conv, conv_transpose_phases)
     INTS(n, "strides", 2);
     INTS(n, "pads", 2, 1);
     INTS(n, "output_padding", 1);
+    /* one input channel per group: each phase a depthwise Conv */
+    n = conv(g, IR_OP_CONV_TRANSPOSE, "dw", x6, f32(g, "w10", SHP(4, 2, 4, 4)), f32(g, "b10", SHP(8)));
+    ir_node_set_int(g, n, "group", 4);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
     n = conv(g, IR_OP_CONV_TRANSPOSE, "asym", x6, f32(g, "w5", SHP(4, 5, 3, 4)), NULL);
     INTS(n, "strides", 2, 3);
     INTS(n, "pads", 0, 1, 2, 0);
@@ -951,12 +957,13 @@ Test(lower_conv, conv_transpose_phases)
     tl_infer_ok(g);
     ir_diag d;
     loop_func *f = lowered(g, &d);
-    static const char *const names[] = {"n_k4s2", "n_grp", "n_s1",   "n_crop", "n_p1d",
+    static const char *const names[] = {"n_k4s2", "n_grp",  "n_s1",   "n_crop", "n_p1d", "n_dw",
                                         "n_asym", "n_k2s2", "n_thin", "n_tiny", "n_dil"};
-    static const int col2im[] = {0, 0, 0, 0, 0, 0, 1, 1, 0, 1}; /* tiny: from a point */
-    for (int i = 0; i < 10; i++)
+    static const int col2im[] = {0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1}; /* tiny: from a point */
+    for (int i = 0; i < 11; i++)
         cr_expect_eq(step_calls(f, names[i], LOOP_KERNEL_COL2IM), col2im[i], "%s", names[i]);
     cr_expect_eq(step_calls(f, "n_s1", LOOP_KERNEL_WINOGRAD), 1);
+    cr_expect_eq(step_calls(f, "n_dw", LOOP_KERNEL_DWCONV), 4);
     cr_expect_eq(step_calls(f, "n_k4s2", LOOP_KERNEL_SGEMM_PACKED) +
                      step_calls(f, "n_k4s2", LOOP_KERNEL_SGEMM),
                  4);
