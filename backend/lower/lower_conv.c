@@ -1107,15 +1107,11 @@ static void conv_transpose_phases(lower_ctx *c, loop_block *b, const conv_op *op
     bool all = true;
     for (int i = 0; i < gm->nsp; i++)
         all &= gm->out[i] % gm->stride[i] == 0;
+    /* phase 0 is the largest: ceil(out / s) outputs per dim */
+    int64_t most = 1, planes = op->batch * op->m;
+    for (int i = 0; i < gm->nsp; i++)
+        most *= (gm->out[i] + gm->stride[i] - 1) / gm->stride[i];
     phase_dim pd[IR_MAX_RANK];
-    int64_t most = 0, planes = op->batch * op->m;
-    for (int code = 0; code < count; code++) {
-        phase_of(gm, code, pd);
-        int64_t n = 1;
-        for (int i = 0; i < gm->nsp; i++)
-            n *= pd[i].n;
-        most = n > most ? n : most;
-    }
     loop_buf *ph = lower_scratch(c, "phase", IR_DTYPE_F32, planes * most * (all ? count : 1));
     for (int code = 0; code < count; code++) {
         phase_of(gm, code, pd);
@@ -1150,7 +1146,7 @@ static void conv_transpose_phases(lower_ctx *c, loop_block *b, const conv_op *op
  * no bias or a constant one. Then y[n, g*M/g + mm, k...] = sum over ci of
  * x[n, g*C/g + ci] W[g*C/g + ci, mm, k...]: one GEMM per group over the
  * images, the unfolded columns already in y's order. */
-static bool conv_transpose_from_point(const conv_op *op)
+static bool conv_transpose_point_fits(const conv_op *op)
 {
     const ir_conv_geom *gm = &op->gm;
     if (op->t != IR_DTYPE_F32 || op->isp != 1 || (op->b && !op->b->data))
@@ -1161,7 +1157,7 @@ static bool conv_transpose_from_point(const conv_op *op)
     return true;
 }
 
-/* f32 ConvTranspose of conv_transpose_from_point: per group Y[N, M/g*k]
+/* f32 ConvTranspose of conv_transpose_point_fits: per group Y[N, M/g*k]
  * = X[N, C/g] W[g] [C/g, M/g*k] into y with the fused epilogue; the bias
  * repeated over each channel's k outputs (a constant made now), so that
  * the GEMM adds it per column. */
@@ -1198,7 +1194,7 @@ loom_status lower_conv_transpose(lower_ctx *c, const ir_node *n, loop_step *step
         conv_transpose_phases(c, &step->body, &op);
         return LOOM_STATUS_OK;
     }
-    if (conv_transpose_from_point(&op)) {
+    if (conv_transpose_point_fits(&op)) {
         conv_transpose_point_gemm(c, &step->body, &op);
         return LOOM_STATUS_OK;
     }

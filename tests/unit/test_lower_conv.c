@@ -526,6 +526,17 @@ static int step_calls(const loop_func *f, const char *name, loop_kernel k)
     return -1;
 }
 
+/* Checks that each of the n steps names[i] makes want[i] calls of kernel k. */
+static void expect_step_calls(const loop_func *f, loop_kernel k, const char *const *names,
+                              const int *want, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int calls = step_calls(f, names[i], k);
+        cr_expect_eq(calls, want[i], "%s: %d %s calls, want %d", names[i], calls,
+                     loop_kernel_name(k), want[i]);
+    }
+}
+
 /* g inferred, lowered and verified (d keeps the diagnostics). */
 static loop_func *lowered(ir_graph *g, ir_diag *d)
 {
@@ -842,11 +853,7 @@ Test(lower_conv, direct_choice)
                                         "n_cd_m4",    "n_cd_c32", "n_cd_1x1", "n_cd_dyn",
                                         "n_cd_small", "n_cd_m8",  "n_cd_small_col"};
     static const int want[] = {1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
-    for (int i = 0; i < 11; i++) {
-        int calls = step_calls(f, names[i], LOOP_KERNEL_CONV_DIRECT);
-        cr_expect_eq(calls, want[i], "%s: %d conv_direct calls, want %d", names[i], calls,
-                     want[i]);
-    }
+    expect_step_calls(f, LOOP_KERNEL_CONV_DIRECT, names, want, 11);
     const loop_stmt *s = only_call(f, "n_cd_1d", LOOP_KERNEL_CONV_DIRECT);
     cr_expect(s->call.conv_direct.epi.act == IR_ACT_LEAKY_RELU && s->call.conv_direct.epi.bias.buf &&
               s->call.conv_direct.m == 17 && !s->call.conv_direct.scratch.buf);
@@ -910,7 +917,7 @@ Test(lower_conv, direct_runs)
  * crop the output (phases that leave input rows unread); 1-D with
  * output_padding; asymmetric strides and pads. Not by phases: windows no
  * wider than their strides, few output channels, a window wider than the
- * input (a 1x1 one: conv_transpose_from_point), dilation. Each compiled
+ * input (a 1x1 one: conv_transpose_point_fits), dilation. Each compiled
  * to C against the interpreter. */
 Test(lower_conv, conv_transpose_phases)
 {
@@ -960,8 +967,7 @@ Test(lower_conv, conv_transpose_phases)
     static const char *const names[] = {"n_k4s2", "n_grp",  "n_s1",   "n_crop", "n_p1d", "n_dw",
                                         "n_asym", "n_k2s2", "n_thin", "n_tiny", "n_dil"};
     static const int col2im[] = {0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1}; /* tiny: from a point */
-    for (int i = 0; i < 11; i++)
-        cr_expect_eq(step_calls(f, names[i], LOOP_KERNEL_COL2IM), col2im[i], "%s", names[i]);
+    expect_step_calls(f, LOOP_KERNEL_COL2IM, names, col2im, 11);
     cr_expect_eq(step_calls(f, "n_s1", LOOP_KERNEL_WINOGRAD), 1);
     cr_expect_eq(step_calls(f, "n_dw", LOOP_KERNEL_DWCONV), 4);
     cr_expect_eq(step_calls(f, "n_k4s2", LOOP_KERNEL_SGEMM_PACKED) +
@@ -972,7 +978,7 @@ Test(lower_conv, conv_transpose_phases)
     check(g);
 }
 
-/* ConvTranspose from one input position (conv_transpose_from_point):
+/* ConvTranspose from one input position (conv_transpose_point_fits):
  * one GEMM over the images into y, the bias repeated per column, the
  * epilogue in the call: 2-D batch 2 with LeakyRelu, two groups with a
  * residual, 1-D. A bias given at run time, a pad, an output_padding keep
@@ -1005,8 +1011,7 @@ Test(lower_conv, conv_transpose_from_point)
               s->call.sgemm.epi.bias_cs == 1);
     static const char *const names[] = {"n_grp", "n_p1d", "n_dyn_bias", "n_padded", "n_outpad"};
     static const int col2im[] = {0, 0, 1, 1, 1};
-    for (int i = 0; i < 5; i++)
-        cr_expect_eq(step_calls(f, names[i], LOOP_KERNEL_COL2IM), col2im[i], "%s", names[i]);
+    expect_step_calls(f, LOOP_KERNEL_COL2IM, names, col2im, 5);
     cr_expect_eq(step_calls(f, "n_grp", LOOP_KERNEL_SGEMM), 1);
     loop_func_free(f);
     ir_diag_free(&d);
