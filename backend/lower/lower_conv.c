@@ -1293,6 +1293,25 @@ static void max_pool_indices(lower_ctx *c, const pool_op *op, const region *r, l
     loop_store(c->f, at.body, ib, at.yi, loop_local_read(c->f, arg));
 }
 
+/* The interpreter's MaxPool step: v if v > best or best is NaN, so from a
+ * NaN start the result is the max of the taps that are numbers, NaN if
+ * none is. It is a max over a set (up to which NaN): any grouping of the
+ * taps gives the same value. With `split` as two selects (best is NaN ?
+ * v : (v > best ? v : best)), else one on (v > best || best != best); GCC
+ * 12 vectorizes each form where the other fails or runs slower: the
+ * single select in a window's unrolled taps (the two selects left a 2x2
+ * window loop scalar, 25x slower), the two in the separable passes' row
+ * loops (where the || became branches in the scalar remainders,
+ * mispredicted per element: squeezenet1_1's 3x3/2 pools 3x slower). */
+static loop_expr *nan_max(lower_ctx *c, int tap, int best, bool split)
+{
+    loop_expr *v = loop_local_read(c->f, tap), *bv = loop_local_read(c->f, best);
+    loop_expr *gt = lower_bin(c, LOOP_BINOP_GT, v, bv), *nan = lower_bin(c, LOOP_BINOP_NE, bv, bv);
+    if (split)
+        return loop_select(c->f, nan, v, loop_select(c->f, gt, v, bv));
+    return loop_select(c->f, lower_bin(c, LOOP_BINOP_OR, gt, nan), v, bv);
+}
+
 /* MaxPool values only: best = v if v > best or best is NaN, from NaN: the
  * max of the taps that are numbers, NaN if none (the interpreter's value).
  * A select rather than fmax, so that the interior vectorizes. */
@@ -1305,23 +1324,8 @@ static void max_pool_values(lower_ctx *c, const pool_op *op, const region *r)
     loop_set(c->f, at.body, best, loop_const_f(c->f, op->t, NAN));
     loop_block *taps = window_open(c, at.body, &at.w, &op->gm, lo, op->gm.in);
     loop_set(c->f, taps, tap, loop_load(c->f, op->x, at.xi));
-    loop_expr *v = loop_local_read(c->f, tap), *bv = loop_local_read(c->f, best);
-    loop_expr *take = lower_bin(c, LOOP_BINOP_OR, lower_bin(c, LOOP_BINOP_GT, v, bv),
-                          lower_bin(c, LOOP_BINOP_NE, bv, bv));
-    loop_set(c->f, taps, best, loop_select(c->f, take, v, bv));
+    loop_set(c->f, taps, best, nan_max(c, tap, best, false));
     loop_store(c->f, at.body, op->y, at.yi, loop_local_read(c->f, best));
-}
-
-/* The interpreter's MaxPool step: v if v > best or best is NaN, so from a
- * NaN start the result is the max of the taps that are numbers, NaN if
- * none is. It is a max over a set (up to which NaN): any grouping of the
- * taps gives the same value. */
-static loop_expr *nan_max(lower_ctx *c, int tap, int best)
-{
-    loop_expr *v = loop_local_read(c->f, tap), *bv = loop_local_read(c->f, best);
-    loop_expr *take = lower_bin(c, LOOP_BINOP_OR, lower_bin(c, LOOP_BINOP_GT, v, bv),
-                          lower_bin(c, LOOP_BINOP_NE, bv, bv));
-    return loop_select(c->f, take, v, bv);
 }
 
 /* Element coef * var + offset of plane vp's row in the scratch rows (one
@@ -1381,7 +1385,7 @@ static void sep_rows(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int
             loop_set(c->f, kb, best, loop_load(c->f, row, ri));
         }
         loop_set(c->f, kb, tap, v);
-        loop_store(c->f, kb, row, ri, nan_max(c, tap, best));
+        loop_store(c->f, kb, row, ri, nan_max(c, tap, best, true));
     }
 }
 
@@ -1398,7 +1402,7 @@ static void sep_cols(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int
     for (int64_t kx = 1; kx < gm->kernel[1]; kx++) {
         loop_set(c->f, b, tap,
                  loop_load(c->f, row, row_at(op, rw, vx, gm->stride[1], kx * gm->dilation[1])));
-        loop_set(c->f, b, best, nan_max(c, tap, best));
+        loop_set(c->f, b, best, nan_max(c, tap, best, true));
     }
     loop_index yi = at_var(op->vp, op->osp, y0 * gm->out[1]);
     term(&yi, vy, gm->out[1]);
@@ -1409,9 +1413,12 @@ static void sep_cols(lower_ctx *c, const pool_op *op, loop_block *b, int vy, int
 /* 2-D MaxPool (values only) as two 1-D max passes per output row: over the
  * kernel rows into a scratch row padded with NaN, then over the kernel
  * columns: kh + kw taps per output instead of kh * kw, and the first pass
- * reads contiguous rows. Output rows split into those whose kernel rows
- * all land in the image (no guards) and the borders. Each plane has its
- * own scratch row, so the plane loop runs in parallel. */
+ * reads contiguous rows. Taken for every window of two rows and columns or
+ * more, 2x2 too: a window's taps in several rows at a column stride are
+ * loads GCC leaves scalar (the U-Net's 2x2/2 pools 20x slower), where
+ * both passes here vectorize. Output rows split into those whose kernel
+ * rows all land in the image (no guards) and the borders. Each plane has
+ * its own scratch row, so the plane loop runs in parallel. */
 static void max_pool_separable(lower_ctx *c, const pool_op *op)
 {
     const ir_conv_geom *gm = &op->gm;
@@ -1456,7 +1463,7 @@ loom_status lower_max_pool(lower_ctx *c, const ir_node *n, loop_step *step)
     loop_buf *ib = iv ? lower_buf(c, iv) : NULL;
     bool col_major = ir_attr_int(n, "storage_order", 0) != 0;
     int64_t kh = op.gm.kernel[0], kw = op.gm.kernel[op.gm.nsp - 1];
-    if (!ib && op.gm.nsp == 2 && kh * kw > kh + kw + 1) {
+    if (!ib && op.gm.nsp == 2 && kh > 1 && kw > 1) {
         max_pool_separable(c, &op);
         return LOOM_STATUS_OK;
     }

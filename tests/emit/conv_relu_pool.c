@@ -32,8 +32,11 @@ static int conv_relu_pool_model(const float *t_image, float *out_y, void *worksp
     float *t_r = (float *)(ws + 2624);
     float *s_col = (float *)(ws + 0);
     float *t_p = (float *)(ws + 0);
+    float *s_pool_row = (float *)(ws + 128);
     float l0 = 0;
     float l1 = 0;
+    float l2 = 0;
+    float l3 = 0;
 
     /* c (Conv) */
     for (int64_t i0 = 0; i0 < 2; i0++) {
@@ -55,15 +58,16 @@ static int conv_relu_pool_model(const float *t_image, float *out_y, void *worksp
     /* p (MaxPool) */
     for (int64_t i5 = 0; i5 < 3; i5++) {
         for (int64_t i6 = 0; i6 < 3; i6++) {
-            for (int64_t i7 = 0; i7 < 3; i7++) {
-                l0 = NAN;
-                for (int64_t i8 = 0; i8 < 2; i8++) {
-                    for (int64_t i9 = 0; i9 < 2; i9++) {
-                        l1 = t_r[36 * i5 + 12 * i6 + 6 * i8 + 2 * i7 + i9];
-                        l0 = (((l1 > l0) || (l0 != l0)) ? l1 : l0);
-                    }
-                }
-                t_p[9 * i5 + 3 * i6 + i7] = l0;
+            for (int64_t i8 = 0; i8 < 6; i8++) {
+                l1 = t_r[36 * i5 + 12 * i6 + i8];
+                l0 = t_r[36 * i5 + 12 * i6 + i8 + 6];
+                s_pool_row[i8 + 6 * i5] = ((l1 != l1) ? l0 : ((l0 > l1) ? l0 : l1));
+            }
+            for (int64_t i9 = 0; i9 < 3; i9++) {
+                l3 = s_pool_row[2 * i9 + 6 * i5];
+                l2 = s_pool_row[2 * i9 + 6 * i5 + 1];
+                l3 = ((l3 != l3) ? l2 : ((l2 > l3) ? l2 : l3));
+                t_p[9 * i5 + 3 * i6 + i9] = l3;
             }
         }
     }
