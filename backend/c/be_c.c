@@ -590,8 +590,11 @@ static void emit_buffer_decls(emitter *e)
             continue;
         if (b->alias) {
             bool writable = b->alias->kind == LOOP_BUF_ARENA || b->alias->kind == LOOP_BUF_OUTPUT;
-            fprintf(out, "    %s%s *%s = (%s%s *)%s;\n", writable ? "" : "const ", t, b->name,
+            fprintf(out, "    %s%s *%s = (%s%s *)%s", writable ? "" : "const ", t, b->name,
                     writable ? "" : "const ", t, b->alias->name);
+            if (b->alias_offset)
+                fprintf(out, " + %" PRId64, b->alias_offset);
+            fprintf(out, ";\n");
         } else if (b->kind == LOOP_BUF_ARENA) {
             fprintf(out, "    %s *%s = (%s *)(ws + %" PRId64 ");\n", t, b->name, t, b->offset);
         } else if (b->kind == LOOP_BUF_CONST && e->mode != BE_WEIGHTS_INLINE) {

@@ -699,9 +699,16 @@ static void gen_bases(gen *g, const bool *used)
     for (int i = 0; i < f->n_bufs; i++)
         if (!f->bufs[i]->alias && (!used || used[i]))
             g->base[i] = buffer_base(g, f->bufs[i]);
-    for (int i = 0; i < f->n_bufs; i++)
-        if (f->bufs[i]->alias && (!used || used[i])) /* a view starts where its storage starts */
-            g->base[i] = g->base[root_of(f->bufs[i])->id];
+    for (int i = 0; i < f->n_bufs; i++) {
+        const loop_buf *b = f->bufs[i];
+        if (!b->alias || (used && !used[i]))
+            continue;
+        g->base[i] = g->base[root_of(b)->id]; /* a view starts where its storage starts */
+        if (b->alias_offset) {                /* or inside it */
+            LLVMValueRef at = ci64(g, b->alias_offset * (int64_t)ir_dtype_size(b->dtype));
+            g->base[i] = LLVMBuildInBoundsGEP2(g->b, g->i8, g->base[i], &at, 1, b->name);
+        }
+    }
 }
 
 /* ---- parallel loops ---- */

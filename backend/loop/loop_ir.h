@@ -45,6 +45,8 @@ typedef struct loop_buf {
     const char *tensor;
     ir_shape shape;
     struct loop_buf *alias;/* if set, this buffer is a view of alias's storage */
+    int64_t alias_offset;  /* a view: the element of alias where it starts (a slice of a
+                              Concat's output); alias is always the root storage */
     int id;
 } loop_buf;
 

@@ -71,7 +71,8 @@ static void par_add(par_scan *p, const loop_buf *buf, const loop_index *idx, int
         p->acc = a, p->cap_acc = cap;
     }
     par_access *a = &p->acc[p->n_acc++];
-    *a = (par_access){buf, root_of(buf), idx, 0, idx->offset, idx->offset + extent - 1, written};
+    int64_t at = idx->offset + buf->alias_offset; /* in the root's elements */
+    *a = (par_access){buf, root_of(buf), idx, 0, at, at + extent - 1, written};
     if (idx->dyn) { /* any element: never disjoint */
         a->lo = INT64_MIN / 4, a->hi = INT64_MAX / 4;
         return;

@@ -5,7 +5,8 @@
  * from an input that dies there may write the output over the input (in
  * place): the two buffers become one block live over both ranges. The
  * blocks then get offsets from loop_mem_assign (loop_mem_alloc.c), 64-byte
- * aligned; views take their root's offset.
+ * aligned; views take their root's offset (plus their own start in it: a
+ * Concat's inputs written in place are views of its output).
  *
  * In place is allowed only where it is provably safe. The step must be a
  * perfect loop nest whose innermost body is local assignments followed by
@@ -14,7 +15,8 @@
  * input must use exactly the store's index (so element i is read in the
  * iteration that writes element i, before the store: no broadcast, no
  * shifted or transposed read); the output must not be read in the step;
- * both are arena buffers of the same dtype and element count; the input is
+ * both are arena buffers of the same dtype and element count, neither a
+ * view that starts past its storage's first element; the input is
  * defined before the step and not used after it (graph inputs and outputs
  * are not arena buffers, so never reused).
  *
@@ -177,7 +179,7 @@ static void scan_loads(signed char *ok, const loop_expr *e, const loop_stmt *sto
     if (e->kind == LOOP_EXPR_LOAD) {
         int r = root(e->buf)->id;
         bool same = root(e->buf) != root(store->buf) && e->buf->dtype == store->buf->dtype &&
-                    same_index(&e->idx, &store->idx);
+                    !e->buf->alias_offset && same_index(&e->idx, &store->idx);
         if (ok[r] >= 0)
             ok[r] = same ? 1 : -1;
         scan_loads(ok, e->idx.dyn, store);
@@ -196,7 +198,8 @@ static int inplace_input(const loop_func *f, const plan_item *items, int s, sign
         return -1;
     const loop_stmt *store = ns.body->stmts[ns.body->n - 1];
     const loop_buf *out = root(store->buf);
-    if (out->kind != LOOP_BUF_ARENA || items[out->id].first != s || !injective(&store->idx, &ns))
+    if (out->kind != LOOP_BUF_ARENA || items[out->id].first != s || store->buf->alias_offset ||
+        !injective(&store->idx, &ns))
         return -1;
     for (int k = 0; k < ns.body->n; k++)
         scan_loads(ok, ns.body->stmts[k]->value, store);
@@ -279,9 +282,11 @@ static void set_offsets(loop_func *f, plan_item *items, const loop_mem_block *bl
         if (b->kind == LOOP_BUF_ARENA && !b->alias && items[i].first >= 0)
             b->offset = blocks[block[group_of(items, i)]].offset;
     }
-    for (int i = 0; i < f->n_bufs; i++)
-        if (f->bufs[i]->alias && f->bufs[i]->kind == LOOP_BUF_ARENA)
-            f->bufs[i]->offset = f->bufs[i]->alias->offset;
+    for (int i = 0; i < f->n_bufs; i++) {
+        loop_buf *b = f->bufs[i];
+        if (b->alias && b->kind == LOOP_BUF_ARENA)
+            b->offset = b->alias->offset + b->alias_offset * (int64_t)ir_dtype_size(b->dtype);
+    }
 }
 
 loom_status loop_plan_memory(loop_func *f, ir_diag *d)

@@ -258,7 +258,9 @@ void loop_print(const loop_func *f, FILE *out)
                 ir_dtype_name(b->dtype), b->numel);
         if (b->kind == LOOP_BUF_INPUT || b->kind == LOOP_BUF_OUTPUT)
             fprintf(out, " #%d", b->io_index);
-        if (b->alias)
+        if (b->alias && b->alias_offset)
+            fprintf(out, " view of %%%s +%" PRId64, b->alias->name, b->alias_offset);
+        else if (b->alias)
             fprintf(out, " view of %%%s", b->alias->name);
         else if (b->kind == LOOP_BUF_ARENA)
             fprintf(out, " @%" PRId64, b->offset);

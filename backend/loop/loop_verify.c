@@ -219,6 +219,23 @@ static void check_block(vctx *c, const loop_block *b)
     }
 }
 
+/* A view lies inside its storage, which is a buffer of its own. */
+static void check_views(vctx *c)
+{
+    for (int i = 0; i < c->f->n_bufs; i++) {
+        const loop_buf *b = c->f->bufs[i], *r = b->alias;
+        if (!r)
+            continue;
+        c->step = b->name;
+        if (r->alias)
+            fail(c, "a view of a view");
+        else if (b->alias_offset < 0 ||
+                 (b->alias_offset + b->numel) * (int64_t)ir_dtype_size(b->dtype) >
+                     r->numel * (int64_t)ir_dtype_size(r->dtype))
+            fail(c, "view reaches past its storage");
+    }
+}
+
 /* Planned arena slices must lie inside the workspace, and a function with
  * checks has an error record there, overlapping no buffer. */
 static void check_plan(vctx *c)
@@ -255,6 +272,7 @@ loom_status loop_verify(const loop_func *f, ir_diag *d)
         c.step = f->steps[s]->node_name;
         check_block(&c, &f->steps[s]->body);
     }
+    check_views(&c);
     check_plan(&c);
     ir_free(c.extent);
     return c.errors ? LOOM_STATUS_INTERNAL : LOOM_STATUS_OK;

@@ -81,18 +81,24 @@ loop_buf *lower_const_table(lower_ctx *c, const char *base, ir_dtype t, int64_t 
     return b;
 }
 
+loop_buf *lower_view_at(lower_ctx *c, const ir_value *v, loop_buf *of, int64_t at)
+{
+    loop_buf *b = loop_buf_new(c->f, c_name(c, "t_", v->name), of->kind, v->dtype,
+                               ir_shape_numel(&v->shape));
+    loop_buf_set_tensor(c->f, b, v);
+    b->io_index = of->io_index;
+    b->data = of->data;
+    b->alias = of->alias ? of->alias : of;
+    b->alias_offset = (of->alias ? of->alias_offset : 0) + at;
+    c->bufs[v->id] = b;
+    return b;
+}
+
 bool lower_alias(lower_ctx *c, const ir_value *in, const ir_value *out)
 {
     if (out->is_output || c->bufs[out->id])
         return false;
-    loop_buf *src = lower_buf(c, in);
-    loop_buf *b = loop_buf_new(c->f, c_name(c, "t_", out->name), src->kind, out->dtype,
-                               ir_shape_numel(&out->shape));
-    loop_buf_set_tensor(c->f, b, out);
-    b->io_index = src->io_index;
-    b->data = src->data;
-    b->alias = src->alias ? src->alias : src;
-    c->bufs[out->id] = b;
+    lower_view_at(c, out, lower_buf(c, in), 0);
     return true;
 }
 
@@ -280,6 +286,9 @@ loom_status lower_graph_with(const ir_graph *g, const char *name, const lower_op
     volatile loom_status st = LOOM_STATUS_OK;
     if (IR_TRY(&f->arena, jb)) {
         lower_io(&c);
+        for (int k = 0; k < g->n_nodes; k++)
+            if (g->nodes[k]->op == IR_OP_CONCAT)
+                lower_concat_in_place(&c, g->nodes[k]);
         /* copies of outputs that are inputs must run last: move them after */
         int n_copies = f->n_steps;
         for (int k = 0; k < g->n_nodes; k++) {

@@ -42,6 +42,12 @@ loop_buf *lower_const_table(lower_ctx *c, const char *base, ir_dtype t, int64_t 
  * when possible; returns false when a copy is needed (out is a graph
  * output, or in is a graph input/output that must stay distinct). */
 bool lower_alias(lower_ctx *c, const ir_value *in, const ir_value *out);
+/* Makes v's buffer a view of the storage of `of` starting at its element
+ * at (views of views refer to the storage itself). */
+loop_buf *lower_view_at(lower_ctx *c, const ir_value *v, loop_buf *of, int64_t at);
+/* Before any node is lowered: the inputs of Concat n that its producers
+ * can write straight into the output become views of it (lower_shape.c). */
+void lower_concat_in_place(lower_ctx *c, const ir_node *n);
 
 /* Opens a loop nest over dims[0..rank) in block b; vars[] receives the loop
  * variables; returns the innermost block. rank 0 returns b itself. */

@@ -105,8 +105,52 @@ loom_status lower_transpose(lower_ctx *c, const ir_node *n, loop_step *step)
     return LOOM_STATUS_OK;
 }
 
+/* Whether input i of Concat n may be written in place: computed by a node
+ * of the graph (not an input, constant or output, which have storage of
+ * their own), of the output's dtype, not empty, its buffer not yet made
+ * (by an earlier Concat) and not given twice. */
+static bool concat_slice_ok(lower_ctx *c, const ir_node *n, int i)
+{
+    const ir_value *x = n->inputs[i];
+    if (!x->producer || x->data || x->is_input || x->is_output || c->bufs[x->id] ||
+        x->dtype != n->outputs[0]->dtype || ir_shape_numel(&x->shape) == 0)
+        return false;
+    for (int j = 0; j < n->n_inputs; j++)
+        if (j != i && n->inputs[j] == x)
+            return false;
+    return true;
+}
+
+/* Concat in place: when the dims before the axis are all 1 (batch 1 along
+ * channels, the common case), each input is one contiguous block of the
+ * output, so its buffer can be a view of that block and its producer
+ * writes the output directly; lower_concat then copies only the other
+ * inputs. Saves the copy and the inputs' separate storage (squeezenet's
+ * Fire modules, a U-Net's skip connections). */
+void lower_concat_in_place(lower_ctx *c, const ir_node *n)
+{
+    const ir_value *y = n->outputs[0];
+    int axis;
+    if (!y || y->data || !ir_normalize_axis(ir_attr_int(n, "axis", 1), y->shape.rank, &axis))
+        return;
+    for (int d = 0; d < axis; d++)
+        if (y->shape.dims[d] != 1)
+            return;
+    loop_buf *yb = lower_buf(c, y);
+    if (yb->alias || (yb->kind != LOOP_BUF_ARENA && yb->kind != LOOP_BUF_OUTPUT))
+        return;
+    int64_t at = 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        const ir_value *x = n->inputs[i];
+        if (concat_slice_ok(c, n, i))
+            lower_view_at(c, x, yb, at);
+        at += ir_shape_numel(&x->shape);
+    }
+}
+
 /* ONNX Concat-13: input i is copied into the output at its running offset
- * along axis, one loop nest per input. */
+ * along axis, one loop nest per input, unless it is already there
+ * (lower_concat_in_place). */
 loom_status lower_concat(lower_ctx *c, const ir_node *n, loop_step *step)
 {
     const ir_value *y = n->outputs[0];
@@ -128,6 +172,9 @@ loom_status lower_concat(lower_ctx *c, const ir_node *n, loop_step *step)
             ir_diag_node(c->d, c->g, n, "input sizes exceed the output");
             return LOOM_STATUS_INTERNAL;
         }
+        const loop_buf *yb = lower_buf(c, y), *xb = lower_buf(c, x);
+        if (xb->alias == yb && xb->alias_offset == s.dst_base)
+            continue; /* written in place */
         lower_strided_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
     }
     return LOOM_STATUS_OK;

@@ -246,6 +246,30 @@ Test(loop_verify, store_to_a_view_of_a_constant)
     expect(&c, "store to a read-only buffer");
 }
 
+/* A view inside its storage (the last 3 of t's 8 elements) passes; one
+ * that runs past its end, starts before it, or views a view fails. */
+Test(loop_verify, views_inside_their_storage)
+{
+    static const int64_t bad_offsets[] = {6, -1};
+    fixture c = make();
+    loop_buf *v = loop_buf_new(c.f, "v", LOOP_BUF_ARENA, IR_DTYPE_F32, 3);
+    v->alias = c.t, v->alias_offset = 5;
+    store0(&c, v, loop_const_f(c.f, IR_DTYPE_F32, 1));
+    expect(&c, NULL);
+    for (int k = 0; k < 2; k++) {
+        c = make();
+        v = loop_buf_new(c.f, "v", LOOP_BUF_ARENA, IR_DTYPE_F32, 3);
+        v->alias = c.t, v->alias_offset = bad_offsets[k];
+        expect(&c, "view reaches past its storage");
+    }
+    c = make();
+    v = loop_buf_new(c.f, "v", LOOP_BUF_ARENA, IR_DTYPE_F32, 4);
+    v->alias = c.t;
+    loop_buf *vv = loop_buf_new(c.f, "vv", LOOP_BUF_ARENA, IR_DTYPE_F32, 2);
+    vv->alias = v;
+    expect(&c, "a view of a view");
+}
+
 /* ---- kernel calls ---- */
 
 /* out[2x4] = a[2x2] b[2x4]: an SGEMM with M=2, N=4, K=2 on f32[8] buffers. */

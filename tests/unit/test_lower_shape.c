@@ -274,6 +274,74 @@ Test(lower_shape, concat_axes)
     ir_graph_free(g);
 }
 
+/* A Concat whose dims before the axis are 1: the inputs computed by
+ * nodes become views of their block of the output and are not copied;
+ * graph inputs, constants and a value given twice are; with a batch of 2
+ * every input is copied. The output is an arena value read on, or a graph
+ * output written straight by the producers. */
+Test(lower_shape, concat_in_place)
+{
+    float w[1 * 2 * 4 * 5];
+    for (int i = 0; i < 40; i++)
+        w[i] = (float)i * 0.25f - 3.0f;
+    ir_graph *g = tl_graph("t");
+    ir_value *a = tl_input(g, "a", IR_DTYPE_F32, 4, (int64_t[]){1, 3, 4, 5});
+    ir_value *b = tl_input(g, "b", IR_DTYPE_F32, 4, (int64_t[]){1, 2, 4, 5});
+    ir_value *a2 = tl_input(g, "a2", IR_DTYPE_F32, 3, (int64_t[]){2, 3, 4});
+    ir_value *a4 = tl_input(g, "a4", IR_DTYPE_F32, 4, (int64_t[]){1, 1, 4, 5});
+    ir_value *a5 = tl_input(g, "a5", IR_DTYPE_F32, 4, (int64_t[]){1, 1, 2, 5});
+    ir_value *k = tl_const_f32(g, "k", 4, (int64_t[]){1, 2, 4, 5}, w);
+    ir_value *r1 = node(g, IR_OP_RELU, "r1", 1, (ir_value *[]){a}, "r1")->outputs[0];
+    ir_value *s1 = node(g, IR_OP_SIGMOID, "s1", 1, (ir_value *[]){b}, "s1")->outputs[0];
+    ir_value *t1 = node(g, IR_OP_TANH, "t1", 1, (ir_value *[]){a}, "t1")->outputs[0];
+    ir_value *e1 = node(g, IR_OP_EXP, "e1", 1, (ir_value *[]){b}, "e1")->outputs[0];
+    ir_value *n1 = node(g, IR_OP_NEG, "n1", 1, (ir_value *[]){a4}, "n1")->outputs[0];
+    ir_value *r2 = node(g, IR_OP_RELU, "r2", 1, (ir_value *[]){a2}, "r2")->outputs[0];
+    ir_value *ab = node(g, IR_OP_ABS, "ab", 1, (ir_value *[]){a5}, "ab")->outputs[0];
+    /* c0: r1 and s1 in place between an input and a constant */
+    ir_node *c0 = node(g, IR_OP_CONCAT, "c0", 4, (ir_value *[]){r1, b, s1, k}, "c0");
+    ir_node_set_int(g, c0, "axis", 1);
+    node(g, IR_OP_NEG, "y0", 1, (ir_value *[]){c0->outputs[0]}, "y0");
+    /* c1, a graph output: t1 given twice is copied, e1 goes in place */
+    ir_node *c1 = node(g, IR_OP_CONCAT, "c1", 3, (ir_value *[]){t1, e1, t1}, "c1");
+    ir_node_set_int(g, c1, "axis", 1);
+    /* c2: along axis 2 (dims 0 and 1 are 1), both in place */
+    ir_node *c2 = node(g, IR_OP_CONCAT, "c2", 2, (ir_value *[]){n1, ab}, "c2");
+    ir_node_set_int(g, c2, "axis", 2);
+    /* c3: a batch of 2, copies */
+    ir_node *c3 = node(g, IR_OP_CONCAT, "c3", 2, (ir_value *[]){r2, r2}, "c3");
+    ir_node_set_int(g, c3, "axis", 1);
+    ir_value *r3 = node(g, IR_OP_RELU, "r3", 1, (ir_value *[]){a2}, "r3")->outputs[0];
+    ir_node *c4 = node(g, IR_OP_CONCAT, "c4", 2, (ir_value *[]){r3, a2}, "c4");
+    ir_node_set_int(g, c4, "axis", 1);
+    tl_infer_ok(g);
+
+    loop_func *f = tl_lower_ok(g);
+    struct {
+        const ir_value *v, *of;
+        int64_t at;
+    } views[] = {{r1, c0->outputs[0], 0}, {s1, c0->outputs[0], 100},
+                 {e1, c1->outputs[0], 60}, {n1, c2->outputs[0], 0},
+                 {ab, c2->outputs[0], 20}};
+    for (int i = 0; i < 5; i++) {
+        const loop_buf *v = find_buf(f, views[i].v);
+        cr_assert_eq(v->alias, find_buf(f, views[i].of), "%s should be a view", views[i].v->name);
+        cr_assert_eq(v->alias_offset, views[i].at, "%s at %lld", views[i].v->name,
+                     (long long)v->alias_offset);
+    }
+    cr_assert_eq(find_buf(f, e1)->kind, LOOP_BUF_OUTPUT);
+    cr_assert(!find_buf(f, t1)->alias && !find_buf(f, r2)->alias && !find_buf(f, r3)->alias);
+    /* copies: c0 of b and k, c1 of t1 twice, c2 none, c3 and c4 both */
+    const char *steps[] = {"c0", "c1", "c2", "c3", "c4"};
+    const int copies[] = {2, 2, 0, 2, 2};
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(tl_find_step(f, steps[i])->body.n, copies[i], "%s: %d loop nests", steps[i],
+                     tl_find_step(f, steps[i])->body.n);
+    loop_func_free(f);
+    tl_check_c(g, NULL, 1e-6f, 1e-6f); /* Sigmoid, Tanh, Exp: the fast exp */
+    ir_graph_free(g);
+}
+
 Test(lower_shape, split_forms)
 {
     ir_graph *g = tl_graph("t");
