@@ -187,7 +187,7 @@ def time_loom(loom, model, inputs, runs, dims=(), level=3, threads=1, standalone
               extra=()):
     """`loom bench --json` of model at -O{level}, extra options appended."""
     cmd = [loom, "bench", model, "--json", "--threads", str(threads), "--runs", str(runs),
-           f"-O{level}", *extra]
+           "--min-time", str(int(MIN_CELL_MS)), f"-O{level}", *extra]
     if standalone:
         cmd.append("--standalone")
     for d in dims:

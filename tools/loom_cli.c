@@ -18,7 +18,7 @@ enum { ALL = CLI_INSPECT | CLI_RUN | CLI_CONVERT | CLI_COMPILE | CLI_BENCH };
 
 typedef enum opt_id {
     O_DIM, O_CONST, O_INPUT, O_OUTPUT, O_NAME, O_EMIT, O_BACKEND, O_WEIGHTS_FILE,
-    O_WEIGHTS_MODE, O_SHOW_WEIGHTS, O_RUNS, O_THREADS, O_STANDALONE, O_JSON, O_SUMMARY_ONLY,
+    O_WEIGHTS_MODE, O_SHOW_WEIGHTS, O_RUNS, O_MIN_TIME, O_THREADS, O_STANDALONE, O_JSON, O_SUMMARY_ONLY,
     O_INLINE_WEIGHTS, O_OPT_LEVEL, O_DISABLE_PASS, O_MEM_REPORT, O_UNCHECKED, O_TIME,
     O_KERAS_WEIGHTS,
 } opt_id;
@@ -47,6 +47,7 @@ static const cli_option options[] = {
     {"--weights", O_WEIGHTS_MODE, true, CLI_COMPILE},
     {"--weights", O_SHOW_WEIGHTS, false, CLI_INSPECT},
     {"--runs", O_RUNS, true, CLI_BENCH},
+    {"--min-time", O_MIN_TIME, true, CLI_BENCH},
     {"--threads", O_THREADS, true, CLI_RUN | CLI_COMPILE | CLI_BENCH},
     {"--standalone", O_STANDALONE, false, CLI_RUN | CLI_COMPILE | CLI_BENCH},
     {"--json", O_JSON, false, CLI_BENCH},
@@ -169,6 +170,9 @@ static int apply(cli_opts *o, const cli_option *opt, const char *v)
     case O_WEIGHTS_MODE: return set_once(o, &o->weights_mode, opt->name, v);
     case O_RUNS:
         return parse_count(v, &o->runs) ? 0 : cli_usage_error(o->cmd, "bad --runs %s", v);
+    case O_MIN_TIME:
+        return parse_count(v, &o->min_time_ms) ? 0
+                                               : cli_usage_error(o->cmd, "bad --min-time %s", v);
     case O_THREADS:
         o->threads_given = true;
         return parse_count(v, &o->threads) && o->threads <= LOOMRT_MAX_THREADS

@@ -51,6 +51,7 @@ typedef struct cli_opts {
     const char *backend;      /* run, bench: "interp" or "c" */
     const char *weights_mode; /* compile --weights=MODE */
     long runs, threads;
+    long min_time_ms;         /* bench --min-time: runs to fill at least this span */
     bool threads_given;
     bool summary_only, show_weights, inline_weights, standalone, json, mem_report;
     bool unchecked;           /* compile: no checks of input data */

@@ -45,27 +45,48 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Times `runs` calls after 3 warm-up calls; fills times[]. */
+/* Runs --min-time may add, at most. */
+#define BENCH_MAX_RUNS 20000
+
+/* Times calls after 3 warm-up calls: --runs of them, or more (up to
+ * BENCH_MAX_RUNS) when the last warm-up's time says they would span less
+ * than --min-time ms, so that a fast model's median is not that of a
+ * fraction of a millisecond, which one preemption on a shared machine
+ * moves by 2x (bench/bench.py times onnxruntime the same way). *times
+ * (allocated here) and *runs get the times. */
 static bool time_runs(const cli_opts *o, cli_built *bm, const void **in, void **out,
-                      double *times)
+                      double **times, long *runs)
 {
-    for (long r = -3; r < o->runs; r++) {
+    double once = 0;
+    for (int r = 0; r < 3; r++) {
+        double t0 = now_ms();
+        if (!cli_built_run(o, bm, in, out))
+            return false;
+        once = now_ms() - t0;
+    }
+    *runs = o->runs;
+    if ((double)*runs * once < (double)o->min_time_ms) {
+        double fill = (double)o->min_time_ms / (once > 1e-6 ? once : 1e-6) + 1;
+        *runs = fill < BENCH_MAX_RUNS ? (long)fill : BENCH_MAX_RUNS;
+    }
+    if (!(*times = ir_calloc((size_t)*runs, sizeof **times))) {
+        fprintf(stderr, "loom: out of memory\n");
+        return false;
+    }
+    for (long r = 0; r < *runs; r++) {
         double t0 = now_ms();
         bool ok = cli_built_run(o, bm, in, out);
-        double t1 = now_ms();
+        (*times)[r] = now_ms() - t0;
         if (!ok)
             return false;
-        if (r >= 0)
-            times[r] = t1 - t0;
     }
     return true;
 }
 
-static void print_bench(const cli_opts *o, bool blas, double *times, int64_t ws)
+static void print_bench(const cli_opts *o, bool blas, double *times, long runs, int64_t ws)
 {
-    qsort(times, (size_t)o->runs, sizeof *times, cmp_double);
-    double med = o->runs % 2 ? times[o->runs / 2]
-                             : (times[o->runs / 2 - 1] + times[o->runs / 2]) / 2;
+    qsort(times, (size_t)runs, sizeof *times, cmp_double);
+    double med = runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
     const char *backend = o->backend ? o->backend : "c";
     const char *runtime = strcmp(backend, "interp") == 0 ? "interpreter"
                           : strcmp(backend, "jit") == 0  ? "jit, llvm"
@@ -75,12 +96,12 @@ static void print_bench(const cli_opts *o, bool blas, double *times, int64_t ws)
     if (o->json)
         printf("{\"model\": \"%s\", \"backend\": \"%s\", \"runtime\": \"%s\", \"threads\": %ld, "
                "\"runs\": %ld, \"min_ms\": %.4f, \"median_ms\": %.4f, \"workspace_bytes\": %lld}\n",
-               o->model, backend, strchr(runtime, ' ') ? strchr(runtime, ' ') + 1 : runtime, threads, o->runs, times[0], med,
+               o->model, backend, strchr(runtime, ' ') ? strchr(runtime, ' ') + 1 : runtime, threads, runs, times[0], med,
                (long long)ws);
     else
         printf("%s (%s, %ld thread%s, %ld runs): min %.4f ms, median %.4f ms, workspace %lld "
                "bytes\n",
-               o->model, runtime, threads, threads == 1 ? "" : "s", o->runs, times[0], med,
+               o->model, runtime, threads, threads == 1 ? "" : "s", runs, times[0], med,
                (long long)ws);
 }
 
@@ -112,9 +133,10 @@ static int cmd_bench(const cli_opts *o, ir_graph *g, ir_diag *d)
     fe_npy *arrays = ir_calloc(nin, sizeof *arrays);
     const void **in = ir_calloc(nin, sizeof *in);
     void **out = ir_calloc(nout, sizeof *out);
-    double *times = ir_calloc((size_t)o->runs, sizeof *times);
+    double *times = NULL;
+    long runs = 0;
     cli_built bm = {0};
-    bool ok = arrays && in && out && times;
+    bool ok = arrays && in && out;
     if (!ok)
         fprintf(stderr, "loom: out of memory\n");
     ok = ok && make_inputs(o, g, arrays, in, d);
@@ -124,10 +146,10 @@ static int cmd_bench(const cli_opts *o, ir_graph *g, ir_diag *d)
     if (st)
         cli_report(d, o->model, "building", st);
     ok = ok && !st;
-    ok = ok && time_runs(o, &bm, in, out, times);
+    ok = ok && time_runs(o, &bm, in, out, &times, &runs);
     cli_flush_diag(d);
     if (ok)
-        print_bench(o, compiled && !o->standalone, times,
+        print_bench(o, compiled && !o->standalone, times, runs,
                     compiled ? (int64_t)loom_workspace_size(bm.c) : 0);
     cli_built_free(&bm);
     for (int i = 0; arrays && i < g->n_inputs; i++)
@@ -160,13 +182,16 @@ const cli_command cli_bench = {
     .check = check_bench,
     .run = cmd_bench,
     .help =
-        "usage: loom bench MODEL [--backend=c|jit|interp] [--runs N] [--threads N]\n"
-        "                        [--standalone] [--json] [--input NAME=FILE.npy]...\n"
+        "usage: loom bench MODEL [--backend=c|jit|interp] [--runs N] [--min-time MS]\n"
+        "                        [--threads N] [--standalone] [--json]\n"
+        "                        [--input NAME=FILE.npy]...\n"
         "                        [-O0|-O1|-O2|-O3] [--disable-pass=NAME]...\n"
         "                        [--dim NAME=N]... [--input-shape IN=D,D,...]...\n"
         "                        [--const IN=FILE.npy]... [--keras-weights FILE]\n"
         "Builds the model, warms up, times the run function in-process and prints\n"
-        "min and median latency and the workspace size. Inputs not given by\n"
+        "min and median latency and the workspace size: --runs calls (default 20),\n"
+        "more when they would span under --min-time MS milliseconds (at most 20000).\n"
+        "Inputs not given by\n"
         "--input are filled with deterministic pseudo-random values in [-1, 1).\n"
         "--threads N runs the compiled model's kernels (loom's and OpenBLAS's) on N\n"
         "threads (default 1).\n",
