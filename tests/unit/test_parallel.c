@@ -62,8 +62,8 @@ static int marks(loop_func *f)
 Test(parallel_pass, elementwise_nest_outermost)
 {
     loop_buf *x, *y;
-    loop_func *f = new_func(&x, &y, 37 * 2001);
-    loop_stmt *outer = add_nest(f, x, y, 37, 2001);
+    loop_func *f = new_func(&x, &y, 37 * 8001);
+    loop_stmt *outer = add_nest(f, x, y, 37, 8001);
     cr_assert_eq(marks(f), 1);
     cr_assert(outer->parallel);
     cr_assert(!outer->body.stmts[0]->parallel, "only the outermost loop");
@@ -73,8 +73,8 @@ Test(parallel_pass, elementwise_nest_outermost)
 Test(parallel_pass, inner_loop_when_outer_has_one_iteration)
 {
     loop_buf *x, *y;
-    loop_func *f = new_func(&x, &y, 2001 * 37);
-    loop_stmt *outer = add_nest(f, x, y, 1, 2001 * 37);
+    loop_func *f = new_func(&x, &y, 8001 * 37);
+    loop_stmt *outer = add_nest(f, x, y, 1, 8001 * 37);
     cr_assert_eq(marks(f), 1);
     cr_assert(!outer->parallel);
     cr_assert(outer->body.stmts[0]->parallel);
@@ -94,13 +94,13 @@ Test(parallel_pass, too_little_work_stays_serial)
 Test(parallel_pass, reduction_over_the_loop_stays_serial)
 {
     loop_buf *x, *y;
-    loop_func *f = new_func(&x, &y, 301 * 303);
+    loop_func *f = new_func(&x, &y, 301 * 1203);
     loop_step *st = loop_step_new(f, "r", IR_OP_RELU);
     int i = loop_var_new(f), j = loop_var_new(f);
     loop_stmt *outer = loop_for(f, &st->body, i, 301);
-    loop_stmt *inner = loop_for(f, &outer->body, j, 303);
+    loop_stmt *inner = loop_for(f, &outer->body, j, 1203);
     loop_index xi = loop_idx_const(0), yi = loop_idx_const(0);
-    loop_idx_add(&xi, i, 303);
+    loop_idx_add(&xi, i, 1203);
     loop_idx_add(&xi, j, 1);
     loop_idx_add(&yi, j, 1);
     loop_store(f, &inner->body, y, yi,
@@ -113,10 +113,10 @@ Test(parallel_pass, reduction_over_the_loop_stays_serial)
 Test(parallel_pass, overlapping_windows_stay_serial)
 {
     loop_buf *x, *y;
-    loop_func *f = new_func(&x, &y, 70000);
+    loop_func *f = new_func(&x, &y, 250000);
     loop_step *st = loop_step_new(f, "w", IR_OP_RELU);
     int i = loop_var_new(f), j = loop_var_new(f);
-    loop_stmt *outer = loop_for(f, &st->body, i, 60000);
+    loop_stmt *outer = loop_for(f, &st->body, i, 240000);
     loop_stmt *inner = loop_for(f, &outer->body, j, 3);
     loop_index yi = loop_idx_const(0);
     loop_idx_add(&yi, i, 1);
@@ -130,15 +130,15 @@ Test(parallel_pass, overlapping_windows_stay_serial)
 Test(parallel_pass, local_shared_with_the_step_stays_serial)
 {
     loop_buf *x, *y;
-    loop_func *f = new_func(&x, &y, 300 * 300);
+    loop_func *f = new_func(&x, &y, 300 * 1200);
     loop_step *st = loop_step_new(f, "l", IR_OP_RELU);
     int l = loop_local_new(f, IR_DTYPE_F32);
     loop_set(f, &st->body, l, loop_const_f(f, IR_DTYPE_F32, 2.0));
     int i = loop_var_new(f), j = loop_var_new(f);
     loop_stmt *outer = loop_for(f, &st->body, i, 300);
-    loop_stmt *inner = loop_for(f, &outer->body, j, 300);
+    loop_stmt *inner = loop_for(f, &outer->body, j, 1200);
     loop_index idx = loop_idx_const(0);
-    loop_idx_add(&idx, i, 300);
+    loop_idx_add(&idx, i, 1200);
     loop_idx_add(&idx, j, 1);
     loop_store(f, &inner->body, y, idx,
                loop_binary(f, LOOP_BINOP_MUL, loop_load(f, x, idx), loop_local_read(f, l)));
@@ -150,8 +150,8 @@ Test(parallel_pass, local_shared_with_the_step_stays_serial)
 Test(parallel_pass, check_stays_serial)
 {
     loop_buf *x, *y;
-    loop_func *f = new_func(&x, &y, 300 * 300);
-    loop_stmt *outer = add_nest(f, x, y, 300, 300);
+    loop_func *f = new_func(&x, &y, 300 * 1200);
+    loop_stmt *outer = add_nest(f, x, y, 300, 1200);
     loop_expr *ok = loop_binary(f, LOOP_BINOP_LT, loop_load(f, x, loop_idx_const(0)),
                                 loop_const_f(f, IR_DTYPE_F32, 5.0));
     loop_check(f, &outer->body.stmts[0]->body, ok, LOOP_ERROR_INDEX);
