@@ -1150,6 +1150,22 @@ typedef struct gemm_par {
     const gemm_epi *e;
 } gemm_par;
 
+/* e for the part of C starting `rows` rows and `cols` columns in, at
+ * c_off floats from C: the bias moves with the rows and columns, the
+ * residual (laid out as C) by c_off. NULL when e is. */
+static const gemm_epi *gemm_epi_at(const gemm_epi *e, int64_t rows, int64_t cols, int64_t c_off,
+                                   gemm_epi *sub)
+{
+    if (!e)
+        return NULL;
+    *sub = *e;
+    if (sub->bias)
+        sub->bias += rows * sub->rs + cols * sub->cs;
+    if (sub->res)
+        sub->res += c_off;
+    return sub;
+}
+
 #ifdef LOOMRT_USE_CBLAS
 /* OpenBLAS's products with an epilogue whose C exceeds GEMM_BLAS_EPI_BIG
  * floats go in blocks of columns of GEMM_BLAS_EPI_BLOCK floats of C, each
@@ -1191,12 +1207,7 @@ static void gemm_serial(const gemm_par *p, int64_t M, int64_t N, const float *A,
                         p->transB ? B + j * p->ldb : B + j, (blasint)p->ldb, p->beta, C + j,
                         (blasint)p->ldc);
             gemm_epi sub;
-            if (e) {
-                sub = *e;
-                sub.bias = e->bias ? e->bias + j * e->cs : NULL;
-                sub.res = e->res ? e->res + j : NULL;
-            }
-            gemm_epi_all(e ? &sub : NULL, M, n, C + j, p->ldc, 0);
+            gemm_epi_all(gemm_epi_at(e, 0, j, j, &sub), M, n, C + j, p->ldc, 0);
         }
         return;
     }
@@ -1216,21 +1227,6 @@ static void gemm_serial(const gemm_par *p, int64_t M, int64_t N, const float *A,
     }
 }
 
-/* p's epilogue for the part of C starting lo rows (by_rows) or columns
- * down: the bias moves with the product's rows or columns, the residual by
- * the offset c_off of the part's C. */
-static const gemm_epi *gemm_epi_part(const gemm_par *p, int64_t lo, int64_t c_off, gemm_epi *sub)
-{
-    if (!p->e)
-        return NULL;
-    *sub = *p->e;
-    if (sub->bias)
-        sub->bias += lo * (p->by_rows ? sub->rs : sub->cs);
-    if (sub->res)
-        sub->res += c_off;
-    return sub;
-}
-
 /* The task: row or column tiles [t0, t1) of the product. */
 static int gemm_par_task(void *arg, int64_t t0, int64_t t1)
 {
@@ -1241,12 +1237,12 @@ static int gemm_par_task(void *arg, int64_t t0, int64_t t1)
     if (p->by_rows) {
         const float *a = p->A + lo * (p->transA ? 1 : p->lda);
         int64_t c_off = lo * (p->transC ? 1 : p->ldc);
-        gemm_serial(p, hi - lo, p->N, a, p->B, p->C + c_off, gemm_epi_part(p, lo, c_off, &sub));
+        gemm_serial(p, hi - lo, p->N, a, p->B, p->C + c_off, gemm_epi_at(p->e, lo, 0, c_off, &sub));
         return 0;
     }
     const float *b = p->packed ? p->B + lo * p->K : p->transB ? p->B + lo * p->ldb : p->B + lo;
     int64_t c_off = lo * (p->transC ? p->ldc : 1);
-    gemm_serial(p, p->M, hi - lo, p->A, b, p->C + c_off, gemm_epi_part(p, lo, c_off, &sub));
+    gemm_serial(p, p->M, hi - lo, p->A, b, p->C + c_off, gemm_epi_at(p->e, 0, lo, c_off, &sub));
     return 0;
 }
 

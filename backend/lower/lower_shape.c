@@ -172,10 +172,10 @@ loom_status lower_concat(lower_ctx *c, const ir_node *n, loop_step *step)
             ir_diag_node(c->d, c->g, n, "input sizes exceed the output");
             return LOOM_STATUS_INTERNAL;
         }
-        const loop_buf *yb = lower_buf(c, y), *xb = lower_buf(c, x);
+        loop_buf *yb = lower_buf(c, y), *xb = lower_buf(c, x);
         if (xb->alias == yb && xb->alias_offset == s.dst_base)
             continue; /* written in place */
-        lower_strided_copy(c, &step->body, lower_buf(c, y), lower_buf(c, x), s);
+        lower_strided_copy(c, &step->body, yb, xb, s);
     }
     return LOOM_STATUS_OK;
 }
