@@ -236,6 +236,27 @@ LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *s
                               const float *bias, const float *res, int act, float act_alpha,
                               float act_beta);
 
+/* Floats of scratch loomrt_pwdw needs: loomrt_dwconv's and an input
+ * plane [H, W] per slot. */
+LOOMRT_API int64_t loomrt_pwdw_scratch(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh,
+                                       int64_t ow, int64_t stride_h, int64_t stride_w,
+                                       int64_t dil_h, int64_t dil_w);
+
+/* A pointwise convolution fused into the depthwise one after it (the
+ * inverted residual blocks of MobileNet): loomrt_dwconv (mult 1) whose
+ * input channel m is pw_act(pw_bias[m] + sum_k W[m, k] * x[k, :, :]) for
+ * x [K, H, W], computed a band of rows at a time where the depthwise
+ * kernel reads it (padding reads as 0), never stored whole. pw is W [C, K]
+ * packed by loomrt_sgemm_pack_b(1, C, K, W, K, pw); pw_bias may be NULL;
+ * pw_act one of loomrt_epi_run's activations. */
+LOOMRT_API void loomrt_pwdw(const float *x, const float *pw, const float *pw_bias, int64_t K,
+                            int pw_act, float pw_alpha, float pw_beta, const float *w, float *y,
+                            float *scratch, int64_t C, int64_t H, int64_t W, int64_t kh,
+                            int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                            int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
+                            const float *bias, const float *res, int act, float act_alpha,
+                            float act_beta);
+
 /* ---- direct convolution of images with few channels ----
  * One group of a 2-D convolution whose C * kh * kw taps are few (the first
  * convolution of a CNN: 3 channels), y [M, oh, ow] = epilogue(conv(x

@@ -43,6 +43,19 @@ typedef struct dw_geom {
     int64_t rows, q; /* scratch: padded rows, columns per phase */
 } dw_geom;
 
+/* A pointwise (1x1) convolution fused before the depthwise one
+ * (loomrt_pwdw): the depthwise input channel m is
+ * act(bias[m] + sum_k w[m, k] * x[k, :, :]), computed where the
+ * depthwise kernel would read it, never stored whole. w is packed as
+ * loomrt_sgemm_pack_b packs W^T: w[m, k] at w[(m / 16) * K * 16 + k * 16
+ * + m % 16], zero past the channels. */
+typedef struct dw_pw {
+    const float *x, *w, *bias; /* x [K, H, W]; bias [C] or NULL */
+    int64_t K;
+    int act;
+    float aa, ab;
+} dw_pw;
+
 /* Padded rows and columns per phase the outputs reach. */
 static void dw_scratch_dims(int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh, int64_t sw,
                             int64_t dh, int64_t dw, int64_t *rows, int64_t *q)
@@ -288,17 +301,39 @@ static void dw_plane(int isa, const dw_geom *g, const float *s, const float *wm,
     loomrt_epi_run(y, g->oh * g->ow, NULL, 0, res, act, aa, ab);
 }
 
+/* Input plane m of the fused pointwise convolution, at p [H * W]. */
+static void dw_pw_plane(const dw_geom *g, const dw_pw *pw, int64_t m, float *p)
+{
+    int64_t hw = g->H * g->W;
+    const float *wm = pw->w + m / 16 * pw->K * 16 + m % 16;
+    float b = pw->bias ? pw->bias[m] : 0.0f;
+    for (int64_t i = 0; i < hw; i++)
+        p[i] = b;
+    for (int64_t k = 0; k < pw->K; k++) {
+        float wk = wm[k * 16];
+        const float *xk = pw->x + k * hw;
+        for (int64_t i = 0; i < hw; i++)
+            p[i] += wk * xk[i];
+    }
+    loomrt_epi_run(p, hw, NULL, 0, NULL, pw->act, pw->aa, pw->ab);
+}
+
 /* Output channels [c0, c1), each input plane laid out once in scratch
- * for its mult output channels. */
-static void dw_channels(const dw_geom *g, const float *x, const float *w, float *y,
-                        float *scratch, int64_t c0, int64_t c1, const float *bias,
-                        const float *res, int act, float aa, float ab)
+ * for its mult output channels; with pw the plane is computed first, at
+ * plane_in [H * W]. */
+static void dw_channels(const dw_geom *g, const dw_pw *pw, const float *x, const float *w,
+                        float *y, float *scratch, float *plane_in, int64_t c0, int64_t c1,
+                        const float *bias, const float *res, int act, float aa, float ab)
 {
     int isa = loomrt_isa_get();
     int64_t plane = g->oh * g->ow, ksz = g->kh * g->kw, laid = -1;
     for (int64_t m = c0; m < c1; m++) {
         int64_t ci = m / g->mult;
-        if (ci != laid) {
+        if (ci != laid && pw) {
+            dw_pw_plane(g, pw, ci, plane_in);
+            dw_pad(g, plane_in, scratch);
+            laid = ci;
+        } else if (ci != laid) {
             dw_pad(g, x + ci * g->H * g->W, scratch);
             laid = ci;
         }
@@ -323,6 +358,7 @@ static void dw_channels(const dw_geom *g, const float *x, const float *w, float 
 
 typedef struct dw_blk {
     const dw_geom *g;
+    const dw_pw *pw; /* the fused pointwise producer, or NULL */
     const float *x, *w, *bias, *res;
     float *y, *buf;
     int64_t rows, cols; /* a band's output rows; padded columns */
@@ -439,6 +475,34 @@ LOOMRT_TARGET_AVX2 static inline __m256 dw_act8(__m256 v, int act, float alpha, 
     return v;
 }
 
+/* As dw_pw_row16 (below), for 8 lanes. */
+LOOMRT_TARGET_AVX2 static void dw_pw_row8(const dw_blk *b, int64_t c0, int64_t cn, int64_t iy,
+                                           int64_t n, float *d)
+{
+    const dw_pw *pw = b->pw;
+    int64_t K = pw->K, hw = b->g->H * b->g->W;
+    const float *wp = pw->w + c0 / 16 * K * 16 + c0 % 16, *xr = pw->x + iy * b->g->W;
+    __m256 vb = pw->bias ? _mm256_maskload_ps(pw->bias + c0, dw_mask8(cn)) : _mm256_setzero_ps();
+    for (int64_t x0 = 0; x0 < n; x0 += 8) {
+        int64_t cnt = n - x0 < 8 ? n - x0 : 8, off[8];
+        __m256 acc[8];
+        for (int t = 0; t < 8; t++) {
+            off[t] = x0 + (t < cnt ? t : cnt - 1);
+            acc[t] = vb;
+        }
+        const float *xk = xr;
+        for (int64_t k = 0; k < K; k++, xk += hw) {
+            __m256 wv = _mm256_loadu_ps(wp + k * 16);
+            for (int t = 0; t < 8; t++)
+                acc[t] = _mm256_fmadd_ps(_mm256_broadcast_ss(xk + off[t]), wv, acc[t]);
+        }
+        for (int t = 0; t < cnt; t++)
+            _mm256_storeu_ps(d + (x0 + t) * 8, dw_act8(acc[t], pw->act, pw->aa, pw->ab));
+    }
+    if (pw->act > LOOMRT_ACT_CLIP)
+        loomrt_epi_run(d, n * 8, NULL, 0, NULL, pw->act, pw->aa, pw->ab);
+}
+
 LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_t cn)
 {
     enum { L = 8 };
@@ -454,6 +518,10 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
         for (int64_t r = 0; r < nin; r++) {
             float *d = b->buf + r * b->cols * L;
             int64_t iy = dw_band_row(b, oy0 * g->sh + r, d, L, &xb);
+            if (b->pw && iy >= 0) {
+                dw_pw_row8(b, c0, cn, iy, xb, d + g->pad_l * L);
+                continue;
+            }
             for (int64_t x0 = 0; iy >= 0 && x0 < xb; x0 += L) {
                 int64_t n = xb - x0 < L ? xb - x0 : L;
                 __m256i m = dw_mask8(n);
@@ -541,6 +609,38 @@ LOOMRT_TARGET_AVX512 static inline __m512 dw_act16(__m512 v, int act, float alph
     return v;
 }
 
+/* Band row d (from its first image column) of block [c0, c0 + cn) from
+ * the fused pointwise convolution: n pixels of image row iy, 8 at a time
+ * (the last group repeating its last pixel), each the bias then K FMAs of
+ * a broadcast input value and the block's weights, then the activation. */
+LOOMRT_TARGET_AVX512 static void dw_pw_row16(const dw_blk *b, int64_t c0, int64_t cn, int64_t iy,
+                                              int64_t n, float *d)
+{
+    const dw_pw *pw = b->pw;
+    int64_t K = pw->K, hw = b->g->H * b->g->W;
+    const float *wp = pw->w + c0 / 16 * K * 16 + c0 % 16, *xr = pw->x + iy * b->g->W;
+    __m512 vb = pw->bias ? _mm512_maskz_loadu_ps(dw_mask16(cn), pw->bias + c0)
+                         : _mm512_setzero_ps();
+    for (int64_t x0 = 0; x0 < n; x0 += 8) {
+        int64_t cnt = n - x0 < 8 ? n - x0 : 8, off[8];
+        __m512 acc[8];
+        for (int t = 0; t < 8; t++) {
+            off[t] = x0 + (t < cnt ? t : cnt - 1);
+            acc[t] = vb;
+        }
+        const float *xk = xr;
+        for (int64_t k = 0; k < K; k++, xk += hw) {
+            __m512 wv = _mm512_loadu_ps(wp + k * 16);
+            for (int t = 0; t < 8; t++)
+                acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(xk[off[t]]), wv, acc[t]);
+        }
+        for (int t = 0; t < cnt; t++)
+            _mm512_storeu_ps(d + (x0 + t) * 16, dw_act16(acc[t], pw->act, pw->aa, pw->ab));
+    }
+    if (pw->act > LOOMRT_ACT_CLIP)
+        loomrt_epi_run(d, n * 16, NULL, 0, NULL, pw->act, pw->aa, pw->ab);
+}
+
 LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, int64_t cn)
 {
     enum { L = 16 };
@@ -556,6 +656,10 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
         for (int64_t r = 0; r < nin; r++) {
             float *d = b->buf + r * b->cols * L;
             int64_t iy = dw_band_row(b, oy0 * g->sh + r, d, L, &xb);
+            if (b->pw && iy >= 0) {
+                dw_pw_row16(b, c0, cn, iy, xb, d + g->pad_l * L);
+                continue;
+            }
             for (int64_t x0 = 0; iy >= 0 && x0 < xb; x0 += L) {
                 int64_t n = xb - x0 < L ? xb - x0 : L;
                 __mmask16 m = dw_mask16(n);
@@ -632,9 +736,11 @@ static void dw_blocks(int isa, const dw_blk *b, int64_t k0, int64_t k1)
  * part in the scratch slot of its first part index. */
 typedef struct dw_job {
     const dw_geom *g;
+    const dw_pw *pw;
     const float *x, *w, *bias, *res;
     float *y, *scratch;
     int64_t units, parts, slot; /* channels or blocks; parts; floats of scratch per slot */
+    int64_t plane_at;           /* the fused pointwise plane's offset in a slot */
     int64_t rows, cols;         /* the blocked kernels' band */
     int isa, act;
     float aa, ab;
@@ -643,12 +749,12 @@ typedef struct dw_job {
 static void dw_part(const dw_job *j, int64_t u0, int64_t u1, float *scratch)
 {
     if (j->rows) {
-        dw_blk b = {j->g, j->x, j->w, j->bias, j->res, j->y, scratch, j->rows, j->cols,
+        dw_blk b = {j->g, j->pw, j->x, j->w, j->bias, j->res, j->y, scratch, j->rows, j->cols,
                     j->act, j->aa, j->ab};
         dw_blocks(j->isa, &b, u0, u1);
     } else {
-        dw_channels(j->g, j->x, j->w, j->y, scratch, u0, u1, j->bias, j->res, j->act, j->aa,
-                    j->ab);
+        dw_channels(j->g, j->pw, j->x, j->w, j->y, scratch, scratch + j->plane_at, u0, u1,
+                    j->bias, j->res, j->act, j->aa, j->ab);
     }
 }
 
@@ -657,6 +763,30 @@ static int dw_task(void *arg, int64_t p0, int64_t p1)
     const dw_job *j = (const dw_job *)arg;
     dw_part(j, j->units * p0 / j->parts, j->units * p1 / j->parts, j->scratch + p0 * j->slot);
     return 0;
+}
+
+/* Runs j (its geometry, operands and scratch set) by the blocked kernels
+ * when they take it, on the calling thread's threads when it is large. */
+static void dw_run(dw_job *j)
+{
+    const dw_geom *g = j->g;
+    j->units = g->C;
+    j->isa = loomrt_isa_get();
+    /* blocked when the channels fill half a block's lanes or more */
+    int L = dw_blk_lanes(j->isa);
+    if (L && g->kh * g->kw <= DW_MAX_TAPS && 2 * g->C >= L) {
+        dw_band_dims(g->kh, g->kw, g->oh, g->ow, g->sh, g->sw, g->dh, g->dw, &j->rows, &j->cols);
+        j->units = (g->C + L - 1) / L;
+    }
+    j->parts = j->units < LOOMRT_DW_SLOTS ? j->units : LOOMRT_DW_SLOTS;
+    /* 2^15 multiply-adds per thread and more (the fused pointwise
+     * convolution's counted too) */
+    int64_t work = g->C * g->oh * g->ow * g->kh * g->kw + (j->pw ? g->C * g->H * g->W * j->pw->K : 0);
+    if (loomrt_threads_get() > 1 && j->parts > 1 &&
+        work >= ((int64_t)1 << 15) * loomrt_threads_get())
+        loomrt_parallel_for(j->parts, dw_task, j);
+    else
+        dw_part(j, 0, j->units, j->scratch);
 }
 
 LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *scratch, int64_t C,
@@ -671,23 +801,41 @@ LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *s
     dw_geom g = {C, mult, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
                  0, 0};
     dw_scratch_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &g.rows, &g.q);
-    dw_job j = {&g, x, w, bias, res, y, scratch, C, 0,
-                loomrt_dwconv_scratch(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w) /
-                    LOOMRT_DW_SLOTS,
-                0, 0, loomrt_isa_get(), act, act_alpha, act_beta};
-    /* blocked when the channels fill half a block's lanes or more */
-    int L = dw_blk_lanes(j.isa);
-    if (L && kh * kw <= DW_MAX_TAPS && 2 * C >= L) {
-        dw_band_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &j.rows, &j.cols);
-        j.units = (C + L - 1) / L;
-    }
-    j.parts = j.units < LOOMRT_DW_SLOTS ? j.units : LOOMRT_DW_SLOTS;
-    /* 2^15 multiply-adds per thread and more */
-    if (loomrt_threads_get() > 1 && j.parts > 1 &&
-        C * oh * ow * kh * kw >= ((int64_t)1 << 15) * loomrt_threads_get())
-        loomrt_parallel_for(j.parts, dw_task, &j);
-    else
-        dw_part(&j, 0, j.units, scratch);
+    dw_job j = {.g = &g, .x = x, .w = w, .bias = bias, .res = res, .y = y, .scratch = scratch,
+                .slot = loomrt_dwconv_scratch(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w) /
+                        LOOMRT_DW_SLOTS,
+                .act = act, .aa = act_alpha, .ab = act_beta};
+    dw_run(&j);
+}
+
+LOOMRT_API int64_t loomrt_pwdw_scratch(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh,
+                                       int64_t ow, int64_t stride_h, int64_t stride_w,
+                                       int64_t dil_h, int64_t dil_w)
+{
+    int64_t dw = loomrt_dwconv_scratch(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w);
+    return dw ? dw + LOOMRT_DW_SLOTS * H * W : 0;
+}
+
+LOOMRT_API void loomrt_pwdw(const float *x, const float *pw, const float *pw_bias, int64_t K,
+                            int pw_act, float pw_alpha, float pw_beta, const float *w, float *y,
+                            float *scratch, int64_t C, int64_t H, int64_t W, int64_t kh,
+                            int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                            int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
+                            const float *bias, const float *res, int act, float act_alpha,
+                            float act_beta)
+{
+    if (C <= 0 || oh <= 0 || ow <= 0)
+        return;
+    dw_geom g = {C, 1, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
+                 0, 0};
+    dw_scratch_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &g.rows, &g.q);
+    dw_pw p = {x, pw, pw_bias, K, pw_act, pw_alpha, pw_beta};
+    int64_t dw_slot =
+        loomrt_dwconv_scratch(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w) / LOOMRT_DW_SLOTS;
+    dw_job j = {.g = &g, .pw = &p, .x = x, .w = w, .bias = bias, .res = res, .y = y,
+                .scratch = scratch, .slot = dw_slot + H * W, .plane_at = dw_slot, .act = act,
+                .aa = act_alpha, .ab = act_beta};
+    dw_run(&j);
 }
 
 /* ---- direct convolution of images with few channels ----

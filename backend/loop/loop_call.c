@@ -92,12 +92,21 @@ static int dwconv_args(const loop_dwconv *d, loop_call_arg *out)
     const loop_conv2d *g = &d->g;
     int n = 0;
     int64_t ny = g->channels * g->oh * g->ow;
-    put(out, &n, "x", &d->x, d->mult > 0 ? g->channels / d->mult * g->h * g->w : 0, false);
+    bool pw = d->pw.buf != NULL;
+    put(out, &n, "x", &d->x,
+        pw ? d->pw_k * g->h * g->w : d->mult > 0 ? g->channels / d->mult * g->h * g->w : 0, false);
+    if (pw) {
+        put(out, &n, "pw", &d->pw, loomrt_sgemm_packed_size(g->channels, d->pw_k), false);
+        if (d->pw_epi.bias.buf)
+            put(out, &n, "pw_bias", &d->pw_epi.bias, g->channels, false);
+    }
     put(out, &n, "w", &d->w, g->channels * g->kh * g->kw, false);
     put(out, &n, "y", &d->y, ny, true);
     put(out, &n, "scratch", &d->scratch,
-        loomrt_dwconv_scratch(g->kh, g->kw, g->oh, g->ow, g->stride_h, g->stride_w, g->dil_h,
-                              g->dil_w),
+        pw ? loomrt_pwdw_scratch(g->h, g->w, g->kh, g->kw, g->oh, g->ow, g->stride_h,
+                                 g->stride_w, g->dil_h, g->dil_w)
+           : loomrt_dwconv_scratch(g->kh, g->kw, g->oh, g->ow, g->stride_h, g->stride_w,
+                                   g->dil_h, g->dil_w),
         true);
     if (d->epi.bias.buf)
         put(out, &n, "bias", &d->epi.bias, g->channels, false);
@@ -280,9 +289,27 @@ static const char *abi_unfold(abi *a, loop_kernel k, const loop_unfold *u)
 }
 
 /* loomrt_dwconv(x, w, y, scratch, C, mult, H, ..., dil_w, bias, res, act,
- * act_alpha, act_beta). */
+ * act_alpha, act_beta); with a fused pointwise convolution
+ * loomrt_pwdw(x, pw, pw_bias, K, pw_act, pw_alpha, pw_beta, w, y,
+ * scratch, C, H, ..., the same). */
 static const char *abi_dwconv(abi *a, const loop_dwconv *d)
 {
+    if (d->pw.buf) {
+        a_ptr(a, &d->x);
+        a_ptr(a, &d->pw);
+        a_ptr(a, &d->pw_epi.bias);
+        a_i64(a, d->pw_k);
+        a_i32(a, d->pw_epi.act);
+        a_f32(a, d->pw_epi.alpha);
+        a_f32(a, d->pw_epi.beta);
+        a_ptr(a, &d->w);
+        a_ptr(a, &d->y);
+        a_ptr(a, &d->scratch);
+        a_i64(a, d->g.channels);
+        abi_conv2d(a, &d->g);
+        abi_epilogue(a, &d->epi, false);
+        return "loomrt_pwdw";
+    }
     a_ptr(a, &d->x);
     a_ptr(a, &d->w);
     a_ptr(a, &d->y);

@@ -203,12 +203,19 @@ typedef struct loop_unfold {
 /* Depthwise convolution (loomrt_dwconv): x [g.channels / mult, h, w],
  * w [g.channels, kh, kw] -> y [g.channels, oh, ow], output channel m
  * reading input channel m / mult; scratch holds loomrt_dwconv_scratch
- * floats. */
+ * floats. With pw.buf set, a pointwise convolution fused before it
+ * (loomrt_pwdw, mult 1): x is that convolution's input [pw_k, h, w],
+ * pw its weights [g.channels, pw_k] packed by loomrt_sgemm_pack_b
+ * (transB 1), pw_epi its bias (one per channel) and activation, no
+ * residual; scratch holds loomrt_pwdw_scratch floats. */
 typedef struct loop_dwconv {
     loop_slice x, w, y, scratch;
     int64_t mult;
     loop_conv2d g;
     loop_epilogue epi;
+    loop_slice pw;
+    int64_t pw_k;
+    loop_epilogue pw_epi;
 } loop_dwconv;
 
 /* One group of a 2-D convolution as an implicit GEMM (loomrt_conv2d):

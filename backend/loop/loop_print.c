@@ -111,7 +111,7 @@ static void print_conv2d(FILE *out, const loop_conv2d *g)
 
 /* The activation and bias strides of an epilogue that does anything (its
  * operands were printed with the buffers). */
-static void print_epilogue(FILE *out, const loop_epilogue *e, bool strides)
+static void print_epilogue(FILE *out, const char *pre, const loop_epilogue *e, bool strides)
 {
     static const char *const acts[LOOMRT_ACT_COUNT] = {
         "none", "relu", "leaky_relu", "clip", "sigmoid", "tanh",
@@ -119,10 +119,13 @@ static void print_epilogue(FILE *out, const loop_epilogue *e, bool strides)
     if (!loop_epilogue_present(e))
         return;
     bool known = e->act >= 0 && e->act < LOOMRT_ACT_COUNT;
-    fprintf(out, ", act=%s", known ? acts[e->act] : "?");
+    fprintf(out, ", %sact=%s", pre, known ? acts[e->act] : "?");
     if (e->act != LOOMRT_ACT_NONE) {
-        print_float(out, "act_alpha", e->alpha);
-        print_float(out, "act_beta", e->beta);
+        char name[32];
+        snprintf(name, sizeof name, "%sact_alpha", pre);
+        print_float(out, name, e->alpha);
+        snprintf(name, sizeof name, "%sact_beta", pre);
+        print_float(out, name, e->beta);
     }
     if (e->bias.buf && strides) {
         print_int(out, "bias_rs", e->bias_rs);
@@ -142,7 +145,7 @@ static void print_params(const loop_stmt *s, FILE *out)
             print_int(out, names[k], v[k]);
         print_float(out, "alpha", g->alpha);
         print_float(out, "beta", g->beta);
-        print_epilogue(out, &g->epi, true);
+        print_epilogue(out, "", &g->epi, true);
         return;
     }
     case LOOP_KERNEL_SGEMM_PACKED: {
@@ -153,7 +156,7 @@ static void print_params(const loop_stmt *s, FILE *out)
             print_int(out, names[k], v[k]);
         print_float(out, "alpha", g->alpha);
         print_float(out, "beta", g->beta);
-        print_epilogue(out, &g->epi, true);
+        print_epilogue(out, "", &g->epi, true);
         return;
     }
     case LOOP_KERNEL_IM2COL:
@@ -161,14 +164,18 @@ static void print_params(const loop_stmt *s, FILE *out)
     case LOOP_KERNEL_DWCONV:
         print_int(out, "mult", s->call.dwconv.mult);
         print_conv2d(out, &s->call.dwconv.g);
-        print_epilogue(out, &s->call.dwconv.epi, false);
+        print_epilogue(out, "", &s->call.dwconv.epi, false);
+        if (s->call.dwconv.pw.buf) {
+            print_int(out, "pw_K", s->call.dwconv.pw_k);
+            print_epilogue(out, "pw_", &s->call.dwconv.pw_epi, false);
+        }
         return;
     case LOOP_KERNEL_CONV2D:
     case LOOP_KERNEL_WINOGRAD:
     case LOOP_KERNEL_CONV_DIRECT:
         print_int(out, "M", s->call.conv.m);
         print_conv2d(out, &s->call.conv.g);
-        print_epilogue(out, &s->call.conv.epi, false);
+        print_epilogue(out, "", &s->call.conv.epi, false);
         return;
     case LOOP_KERNEL_ATTENTION: {
         const loop_attention *a = &s->call.attention;

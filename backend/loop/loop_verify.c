@@ -144,6 +144,10 @@ static void check_call(vctx *c, const loop_stmt *s)
             d->g.stride_h < 1 || d->g.dil_h < 1 || d->g.dil_w < 1)
             fail(c, "dwconv needs mult, strides and dilations >= 1, stride_w <= "
                     "LOOMRT_DW_MAX_STRIDE");
+        if (d->pw.buf && (d->mult != 1 || d->pw_k < 1 || d->pw_epi.residual.buf ||
+                          d->pw_epi.bias_rs != 1 || d->pw_epi.bias_cs != 0))
+            fail(c, "dwconv with a fused pointwise convolution needs mult 1, K >= 1 and one "
+                    "bias per channel, no residual, before it");
     }
     if (s->kernel == LOOP_KERNEL_CONV2D) {
         const loop_conv2d *g = &s->call.conv.g;

@@ -23,10 +23,12 @@
  * them into the output (col2im), a bias written into the output first
  * and the GEMM accumulating onto it (beta = 1).
  *
- * Depthwise Conv (one input channel per group) is a direct loop nest: as
- * GEMMs it would be one-row products over a k-times im2col copy. f64 Conv
- * and ConvTranspose have no GEMM kernel in the runtime and are direct loop
- * nests too (the slow path), with a double accumulator.
+ * Depthwise Conv (one input channel per group) is not a GEMM: as GEMMs
+ * it would be one-row products over a k-times im2col copy. f32 1-D and 2-D
+ * ones run by loomrt_dwconv, and a 1x1 Conv before one that only it
+ * reads runs inside it (loomrt_pwdw, pwdw_user); others are direct loop
+ * nests. f64 Conv and ConvTranspose have no GEMM kernel in the runtime and
+ * are direct loop nests too (the slow path), with a double accumulator.
  *
  * Pools and direct Conv are loop nests over the output positions with a
  * local accumulator and the window taps innermost. The output box is split
@@ -365,8 +367,10 @@ static loom_status check_rank(lower_ctx *c, const ir_node *n, int nsp)
     return LOOM_STATUS_UNSUPPORTED;
 }
 
-/* Resolves geometry, buffers and sizes. */
-static loom_status conv_setup(lower_ctx *c, const ir_node *n, conv_op *op)
+/* Resolves geometry, buffers and sizes; op->x is the buffer of x_buf
+ * (n's input, or what a fused producer reads instead). */
+static loom_status conv_setup_from(lower_ctx *c, const ir_node *n, const ir_value *x_buf,
+                                   conv_op *op)
 {
     loom_status st = ir_conv_geometry(c->g, n, &op->gm, c->d);
     if (!st)
@@ -378,7 +382,7 @@ static loom_status conv_setup(lower_ctx *c, const ir_node *n, conv_op *op)
     op->y_off = 0;
     op->fused = ir_epilogue_present(n);
     op->t = x->dtype;
-    op->x = lower_buf(c, x);
+    op->x = lower_buf(c, x_buf);
     op->w = lower_buf(c, n->inputs[1]);
     op->b = ir_input(n, 2) ? lower_buf(c, n->inputs[2]) : NULL;
     op->y = lower_buf(c, y);
@@ -391,6 +395,11 @@ static loom_status conv_setup(lower_ctx *c, const ir_node *n, conv_op *op)
     op->osp = box_size(op->gm.out, op->gm.nsp);
     op->ksp = box_size(op->gm.kernel, op->gm.nsp);
     return LOOM_STATUS_OK;
+}
+
+static loom_status conv_setup(lower_ctx *c, const ir_node *n, conv_op *op)
+{
+    return conv_setup_from(c, n, n->inputs[0], op);
 }
 
 /* The epilogue of op's kernel call: the node's fused one, or only the
@@ -807,6 +816,77 @@ static void conv_depthwise(lower_ctx *c, loop_block *b, const conv_op *op)
     loop_call_dwconv(c->f, b, &d);
 }
 
+/* ---- a pointwise convolution fused into the depthwise one after it ----
+ * MobileNet's inverted residual blocks expand a few channels into many by
+ * a 1x1 Conv whose only reader is a depthwise Conv. As one loomrt_pwdw
+ * the expanded channels are computed a band of rows at a time where the
+ * depthwise kernel reads them, in its channel-blocked layout: the
+ * expanded tensor (4.8 MB in mobilenet_v2's second block) is neither
+ * stored nor read back, nor transposed into the blocked layout. */
+
+/* Whether Conv n (its geometry resolved without reporting) is 2-D, f32
+ * and depthwise with one output channel per input channel, as
+ * loomrt_pwdw takes it. */
+static bool pwdw_depthwise(const ir_graph *g, const ir_node *n)
+{
+    ir_conv_geom gm;
+    const ir_value *x = n->inputs[0];
+    if (n->op != IR_OP_CONV || x->dtype != IR_DTYPE_F32 || ir_conv_geometry(g, n, &gm, NULL) ||
+        gm.nsp != 2 || x->shape.rank != 4 || n->outputs[0]->shape.rank != 4)
+        return false;
+    int64_t ch = x->shape.dims[1];
+    return ch > 0 && gm.group == ch && n->outputs[0]->shape.dims[1] == ch &&
+           gm.stride[1] <= LOOMRT_DW_MAX_STRIDE;
+}
+
+/* The depthwise Conv that runs 1x1 Conv n inside it (loomrt_pwdw), or
+ * NULL: n f32, 2-D, pointwise, one group, constant weights, no residual
+ * in its epilogue, its output read only by that Conv, as its input. */
+static const ir_node *pwdw_user(const lower_ctx *c, const ir_node *n)
+{
+    ir_conv_geom gm;
+    const ir_value *x = n->inputs[0], *y = n->outputs[0];
+    if (n->op != IR_OP_CONV || x->dtype != IR_DTYPE_F32 || !n->inputs[1]->data ||
+        ir_conv_geometry(c->g, n, &gm, NULL) || gm.nsp != 2 || gm.group != 1 ||
+        !is_pointwise(&gm))
+        return NULL;
+    ir_epilogue e;
+    ir_epilogue_of(n, &e);
+    const ir_node *user = ir_value_single_user(c->g, y);
+    if (e.residual || !user || user->inputs[0] != y || !pwdw_depthwise(c->g, user))
+        return NULL;
+    return user;
+}
+
+/* Depthwise Conv n with the 1x1 Conv pw before it, as one loomrt_pwdw
+ * per image. */
+static loom_status conv_pwdw(lower_ctx *c, loop_block *b, const ir_node *n, const ir_node *pw)
+{
+    conv_op op;
+    loom_status st = conv_setup_from(c, n, pw->inputs[0], &op);
+    if (st)
+        return st;
+    loop_conv2d g = conv2d_of(&op.gm, op.m);
+    int64_t k = pw->inputs[0]->shape.dims[1];
+    loop_buf *scratch = lower_scratch(c, "dw", IR_DTYPE_F32,
+                                      loomrt_pwdw_scratch(g.h, g.w, g.kh, g.kw, g.oh, g.ow,
+                                                          g.stride_h, g.stride_w, g.dil_h,
+                                                          g.dil_w));
+    loop_buf *w_pw = lower_buf(c, pw->inputs[1]);
+    loop_buf *b_pw = ir_input(pw, 2) ? lower_buf(c, pw->inputs[2]) : NULL;
+    int vn = open_loop(c, &b, op.batch);
+    loop_index yi = at_var(vn, op.m * op.osp, 0);
+    loop_dwconv d = {.x = {op.x, at_var(vn, k * op.isp, 0)}, .w = {op.w, loop_idx_const(0)},
+                     .y = {op.y, yi}, .scratch = {scratch, loop_idx_const(0)}, .mult = 1,
+                     .g = g, .pw = {lower_pack_b(c, w_pw, true, op.m, k, k, 0, 1, op.m * k),
+                                    loop_idx_const(0)},
+                     .pw_k = k};
+    d.epi = conv_epilogue(c, &op, loop_idx_const(0), yi);
+    d.pw_epi = lower_kernel_epilogue(c, pw, b_pw, loop_idx_const(0), 1, 0, loop_idx_const(0));
+    loop_call_dwconv(c->f, b, &d);
+    return LOOM_STATUS_OK;
+}
+
 /* Appends a Conv to b by the fastest path that takes it. */
 static void conv_emit(lower_ctx *c, loop_block *b, const conv_op *op)
 {
@@ -829,6 +909,11 @@ static void conv_emit(lower_ctx *c, loop_block *b, const conv_op *op)
 /* ONNX Conv-11. */
 loom_status lower_conv(lower_ctx *c, const ir_node *n, loop_step *step)
 {
+    if (pwdw_user(c, n))
+        return LOOM_STATUS_OK; /* runs inside its depthwise user */
+    const ir_node *pw = n->inputs[0]->producer;
+    if (pw && pwdw_user(c, pw) == n)
+        return conv_pwdw(c, &step->body, n, pw);
     conv_op op;
     loom_status st = conv_setup(c, n, &op);
     if (!st)

@@ -1017,3 +1017,105 @@ Test(lower_conv, conv_transpose_from_point)
     ir_diag_free(&d);
     check(g);
 }
+
+/* The 1x1 Conv of x into `out` (weights pw_w or constant [m, 5, 1, 1], a
+ * bias when bias, activation act), then the depthwise 3x3 Conv of it into
+ * `dw` (pads 1, strides s, Clip, the residual res unless NULL). */
+static void pw_then_dw(ir_graph *g, ir_value *x, const char *out, const char *dw, int64_t m,
+                       bool bias, ir_value *pw_w, int64_t s, ir_act act, ir_value *res)
+{
+    char wn[48], bn[48];
+    snprintf(wn, sizeof wn, "w_%s", out);
+    snprintf(bn, sizeof bn, "b_%s", out);
+    ir_node *n = conv(g, IR_OP_CONV, out, x, pw_w ? pw_w : f32(g, wn, SHP(m, 5, 1, 1)),
+                      bias ? f32(g, bn, SHP(m)) : NULL);
+    ir_epilogue_set_act(g, n, act, 0.0f, 6.0f);
+    snprintf(wn, sizeof wn, "w_%s", dw);
+    snprintf(bn, sizeof bn, "b_%s", dw);
+    n = node(g, IR_OP_CONV, dw, res ? 4 : 3,
+             (ir_value *[]){val(g, out), f32(g, wn, SHP(m, 1, 3, 3)), f32(g, bn, SHP(m)), res}, 1);
+    ir_node_set_int(g, n, "group", m);
+    INTS(n, "pads", 1, 1, 1, 1);
+    INTS(n, "strides", s, s);
+    ir_epilogue_set_act(g, n, IR_ACT_CLIP, 0.0f, 6.0f);
+}
+
+/* The first call of kernel k in block b (recursively), or NULL. */
+static const loop_stmt *find_call(const loop_block *b, loop_kernel k)
+{
+    for (int i = 0; i < b->n; i++) {
+        const loop_stmt *s = b->stmts[i], *in_body = NULL;
+        if (s->kind == LOOP_STMT_CALL && s->kernel == k)
+            return s;
+        if ((s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF) &&
+            (in_body = find_call(&s->body, k)))
+            return in_body;
+    }
+    return NULL;
+}
+
+/* The dwconv call of step `name` (one per image), which must exist. */
+static const loop_dwconv *dw_call(const loop_func *f, const char *name)
+{
+    cr_assert_eq(step_calls(f, name, LOOP_KERNEL_DWCONV), 1, "%s: not one dwconv call", name);
+    for (int s = 0; s < f->n_steps; s++)
+        if (strcmp(f->steps[s]->node_name, name) == 0)
+            return &find_call(&f->steps[s]->body, LOOP_KERNEL_DWCONV)->call.dwconv;
+    return NULL;
+}
+
+/* A 1x1 Conv whose only reader is a depthwise Conv runs inside it
+ * (loomrt_pwdw: its step empty, the depthwise call carrying the packed
+ * weights, K, its bias and activation): with and without a bias, Clip
+ * or Sigmoid (applied over the band rows), stride 1 and 2, batch 2, a
+ * residual on the depthwise Conv. Not fused: a 1x1 output read twice, one
+ * that is a graph output, weights given at run time, a depthwise Conv
+ * with a channel multiplier, a strided 1x1. The compiled model (C with
+ * OpenBLAS, standalone, JIT) agrees with the interpreter. */
+Test(lower_conv, pointwise_into_depthwise)
+{
+    ir_graph *g = tl_graph("pwdw");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 5, 9, 11));
+    pw_then_dw(g, x, "e1", "d1", 20, true, NULL, 2, IR_ACT_CLIP, NULL);
+    pw_then_dw(g, x, "e2", "d2", 12, false, NULL, 1, IR_ACT_SIGMOID,
+               in(g, "r2", IR_DTYPE_F32, SHP(2, 12, 9, 11)));
+    pw_then_dw(g, x, "e3", "d3", 8, true, NULL, 1, IR_ACT_RELU, NULL);
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap3", 1, (ir_value *[]){val(g, "e3")}, 1);
+    pw_then_dw(g, x, "e4", "d4", 8, true, in(g, "w4", IR_DTYPE_F32, SHP(8, 5, 1, 1)), 1,
+               IR_ACT_RELU, NULL);
+    pw_then_dw(g, x, "e5", "d5", 8, true, NULL, 1, IR_ACT_RELU, NULL);
+    ir_node *n = conv(g, IR_OP_CONV, "e6", x, f32(g, "w_e6", SHP(4, 5, 1, 1)), NULL);
+    n = conv(g, IR_OP_CONV, "d6", val(g, "e6"), f32(g, "w_d6", SHP(8, 1, 3, 3)), NULL);
+    ir_node_set_int(g, n, "group", 4);
+    n = conv(g, IR_OP_CONV, "e7", x, f32(g, "w_e7", SHP(4, 5, 1, 1)), NULL);
+    INTS(n, "strides", 2, 2);
+    n = conv(g, IR_OP_CONV, "d7", val(g, "e7"), f32(g, "w_d7", SHP(4, 1, 3, 3)), NULL);
+    ir_node_set_int(g, n, "group", 4);
+    tl_mark_outputs(g);
+    ir_graph_add_output(g, val(g, "e5"));
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    static const char *const fused[] = {"n_e1", "n_e2"}, *const kept[] = {"n_e3", "n_e4",
+                                                                           "n_e5", "n_e6", "n_e7"};
+    for (int i = 0; i < 2; i++)
+        cr_expect_eq(step_calls(f, fused[i], LOOP_KERNEL_SGEMM) +
+                         step_calls(f, fused[i], LOOP_KERNEL_SGEMM_PACKED),
+                     0, "%s: not fused", fused[i]);
+    for (int i = 0; i < 5; i++)
+        cr_expect_eq(step_calls(f, kept[i], LOOP_KERNEL_SGEMM) +
+                         step_calls(f, kept[i], LOOP_KERNEL_SGEMM_PACKED),
+                     1, "%s: fused", kept[i]);
+    const loop_dwconv *d1 = dw_call(f, "n_d1");
+    cr_expect(d1->pw.buf && d1->pw_k == 5 && d1->pw_epi.act == IR_ACT_CLIP &&
+              d1->pw_epi.bias.buf && d1->g.stride_h == 2 && d1->epi.act == IR_ACT_CLIP);
+    const loop_dwconv *d2 = dw_call(f, "n_d2");
+    cr_expect(d2->pw.buf && d2->pw_epi.act == IR_ACT_SIGMOID && !d2->pw_epi.bias.buf &&
+              d2->epi.residual.buf);
+    static const char *const plain[] = {"n_d3", "n_d4", "n_d5"};
+    for (int i = 0; i < 3; i++)
+        cr_expect(!dw_call(f, plain[i])->pw.buf, "%s fused", plain[i]);
+    cr_expect(dw_call(f, "n_d6")->mult == 2 && !dw_call(f, "n_d6")->pw.buf);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    check(g);
+}

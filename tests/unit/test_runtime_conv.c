@@ -4,8 +4,11 @@
  * references accumulated in double: loomrt_dwconv over the odd sizes 1, 3,
  * 7, 17, 33, 65 of the image and 1, 3, 7, 17, 33 channels (per-plane and
  * channel-blocked kernels, full and partial blocks) with kernels, strides,
- * dilations, pads and channel multipliers; every activation kind with and
- * without bias and residual; the same sums on 1, 2 and 3 threads; loomrt_sgemm_epi and loomrt_sgemm_packed_epi with per-row and
+ * dilations, pads and channel multipliers; loomrt_pwdw (a pointwise
+ * convolution of 1 to 19 input channels fused before it) over the same
+ * shapes with and without its bias, with several activations; every
+ * activation kind with and without bias and residual; the same sums on 1,
+ * 2 and 3 threads; loomrt_sgemm_epi and loomrt_sgemm_packed_epi with per-row and
  * per-column bias, residual and transposed C. Tolerance: 1e-5 relative to
  * the sum of the magnitudes of a result's terms (the kernels reorder and
  * fuse the sums), 4e-6 relative more for the activations (the fast exp and
@@ -85,9 +88,13 @@ static void for_each_isa(void (*fn)(int isa))
 
 /* ---- depthwise convolution ---- */
 
+/* K > 0: loomrt_pwdw, the input x [K, H, W] through a pointwise
+ * convolution (bias when pw_bias, activation pw_act) first. */
 typedef struct dw_case {
     int64_t C, mult, H, W, kh, kw, pt, pl, pb, pr, sh, sw, dh, dw;
     int bias, res, act;
+    int64_t K;
+    int pw_bias, pw_act;
 } dw_case;
 
 static int64_t out_dim(int64_t in, int64_t k, int64_t p0, int64_t p1, int64_t s, int64_t d)
@@ -96,30 +103,73 @@ static int64_t out_dim(int64_t in, int64_t k, int64_t p0, int64_t p1, int64_t s,
     return span < 0 ? 0 : span / s + 1;
 }
 
+/* The pointwise convolution's operands of a loomrt_pwdw case. */
+typedef struct pw_ops {
+    const float *w, *b; /* w [C, K]; b [C] or NULL */
+    float aa, ab;
+} pw_ops;
+
+/* The depthwise input of case k at channel ci, row iy, column ix: x's,
+ * or with K > 0 the pointwise convolution's output, *mag growing by the
+ * magnitude of its terms. */
+static double dw_in(const dw_case *k, const pw_ops *p, const float *x, int64_t ci, int64_t iy,
+                    int64_t ix, double *mag)
+{
+    int64_t hw = k->H * k->W, at = iy * k->W + ix;
+    if (!k->K) {
+        *mag += fabs(x[ci * hw + at]);
+        return x[ci * hw + at];
+    }
+    double acc = p->b ? p->b[ci] : 0.0, m = fabs(acc);
+    for (int64_t j = 0; j < k->K; j++) {
+        double t = (double)p->w[ci * k->K + j] * x[j * hw + at];
+        acc += t;
+        m += fabs(t);
+    }
+    double v = ref_act(k->pw_act, p->aa, p->ab, acc);
+    *mag += m + fabs(v);
+    return v;
+}
+
 /* One case against the reference; the scratch is surrounded by guard
  * floats that must stay untouched, and so is y. */
 static void dw_check(int isa, const dw_case *k)
 {
     int64_t oh = out_dim(k->H, k->kh, k->pt, k->pb, k->sh, k->dh);
     int64_t ow = out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw);
-    int64_t cin = k->C / k->mult, ny = k->C * oh * ow;
-    int64_t ns = loomrt_dwconv_scratch(k->kh, k->kw, oh, ow, k->sh, k->sw, k->dh, k->dw);
+    int64_t cin = k->K ? k->K : k->C / k->mult, ny = k->C * oh * ow;
+    int64_t ns = k->K ? loomrt_pwdw_scratch(k->H, k->W, k->kh, k->kw, oh, ow, k->sh, k->sw, k->dh,
+                                            k->dw)
+                      : loomrt_dwconv_scratch(k->kh, k->kw, oh, ow, k->sh, k->sw, k->dh, k->dw);
     float *x = rnd_buf((size_t)(cin * k->H * k->W), 1), *w = rnd_buf((size_t)(k->C * k->kh * k->kw), 2);
     float *b = rnd_buf((size_t)k->C, 3), *r = rnd_buf((size_t)ny, 4);
     float *y = malloc(sizeof(float) * (size_t)(ny + 2)), *s = malloc(sizeof(float) * (size_t)(ns + 2));
+    float *pw = rnd_buf((size_t)(k->C * k->K), 5), *pb = rnd_buf((size_t)k->C, 6);
+    float *pwp = malloc(sizeof(float) * (size_t)(loomrt_sgemm_packed_size(k->C, k->K) + 1));
+    pw_ops p = {pw, k->pw_bias ? pb : NULL, 0, 0};
+    act_params(k->pw_act, &p.aa, &p.ab);
     y[0] = y[ny + 1] = s[0] = s[ns + 1] = 1234.5f;
     float aa, ab;
     act_params(k->act, &aa, &ab);
-    loomrt_dwconv(x, w, y + 1, s + 1, k->C, k->mult, k->H, k->W, k->kh, k->kw, oh, ow, k->pt, k->pl,
-                  k->sh, k->sw, k->dh, k->dw, k->bias ? b : NULL, k->res ? r : NULL, k->act, aa, ab);
-    char what[200];
+    if (k->K) {
+        loomrt_sgemm_pack_b(1, k->C, k->K, pw, k->K, pwp);
+        loomrt_pwdw(x, pwp, p.b, k->K, k->pw_act, p.aa, p.ab, w, y + 1, s + 1, k->C, k->H, k->W,
+                    k->kh, k->kw, oh, ow, k->pt, k->pl, k->sh, k->sw, k->dh, k->dw,
+                    k->bias ? b : NULL, k->res ? r : NULL, k->act, aa, ab);
+    } else {
+        loomrt_dwconv(x, w, y + 1, s + 1, k->C, k->mult, k->H, k->W, k->kh, k->kw, oh, ow, k->pt,
+                      k->pl, k->sh, k->sw, k->dh, k->dw, k->bias ? b : NULL, k->res ? r : NULL,
+                      k->act, aa, ab);
+    }
+    char what[240];
     snprintf(what, sizeof what,
              "isa %d dwconv C=%lld mult=%lld %lldx%lld k=%lldx%lld pads %lld,%lld,%lld,%lld "
-             "s=%lld,%lld d=%lld,%lld bias %d res %d act %d",
+             "s=%lld,%lld d=%lld,%lld bias %d res %d act %d pw K=%lld bias %d act %d",
              isa, (long long)k->C, (long long)k->mult, (long long)k->H, (long long)k->W,
              (long long)k->kh, (long long)k->kw, (long long)k->pt, (long long)k->pl,
              (long long)k->pb, (long long)k->pr, (long long)k->sh, (long long)k->sw,
-             (long long)k->dh, (long long)k->dw, k->bias, k->res, k->act);
+             (long long)k->dh, (long long)k->dw, k->bias, k->res, k->act, (long long)k->K,
+             k->pw_bias, k->pw_act);
     cr_assert(y[0] == 1234.5f && y[ny + 1] == 1234.5f, "%s: wrote outside y", what);
     cr_assert(s[0] == 1234.5f && s[ns + 1] == 1234.5f, "%s: wrote outside scratch", what);
     for (int64_t m = 0; m < k->C; m++)
@@ -132,10 +182,11 @@ static void dw_check(int isa, const dw_case *k)
                         int64_t iy = oy * k->sh + i * k->dh - k->pt, ix = ox * k->sw + j * k->dw - k->pl;
                         if (iy < 0 || iy >= k->H || ix < 0 || ix >= k->W)
                             continue;
-                        double t = (double)x[((m / k->mult) * k->H + iy) * k->W + ix] *
-                                   w[(m * k->kh + i) * k->kw + j];
-                        acc += t;
-                        mag += fabs(t);
+                        double in_mag = 0.0;
+                        double v = dw_in(k, &p, x, m / k->mult, iy, ix, &in_mag);
+                        double wt = w[(m * k->kh + i) * k->kw + j];
+                        acc += v * wt;
+                        mag += in_mag * fabs(wt);
                     }
                 if (k->res) {
                     acc += r[at];
@@ -149,6 +200,9 @@ static void dw_check(int isa, const dw_case *k)
     free(r);
     free(y);
     free(s);
+    free(pw);
+    free(pb);
+    free(pwp);
 }
 
 static const int64_t odd_dims[] = {1, 3, 7, 17, 33, 65};
@@ -192,6 +246,40 @@ Test(dwconv, odd_shapes_every_isa)
     for_each_isa(dw_odd_at);
 }
 
+/* loomrt_pwdw: the geometries with one output channel per input channel
+ * over the odd image sizes, 1 to 33 channels from 1, 5 or 19 input
+ * channels, the pointwise bias on and off and its activation none, Clip
+ * (in registers) or Sigmoid (over the band rows after). */
+static void pwdw_odd_at(int isa)
+{
+    static const int64_t chans[] = {1, 7, 17, 33}, ks[] = {1, 5, 19};
+    static const int acts[] = {LOOMRT_ACT_NONE, LOOMRT_ACT_CLIP, LOOMRT_ACT_SIGMOID};
+    int n = 0;
+    for (size_t g = 0; g < sizeof dw_geoms / sizeof dw_geoms[0]; g++)
+        for (int c = 0; c < 4; c++)
+            for (int h = 0; h < N_ODD; h++)
+                for (int wi = 0; wi < N_ODD; wi++, n++) {
+                    dw_case k = dw_geoms[g];
+                    if (k.mult != 1)
+                        continue;
+                    k.C = chans[c];
+                    k.H = odd_dims[h];
+                    k.W = odd_dims[wi];
+                    k.K = ks[n % 3];
+                    k.pw_bias = n % 2;
+                    k.pw_act = acts[n / 3 % 3];
+                    k.act = n % 4 == 0 ? LOOMRT_ACT_CLIP : LOOMRT_ACT_NONE;
+                    if (out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh) > 0 &&
+                        out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw) > 0)
+                        dw_check(isa, &k);
+                }
+}
+
+Test(dwconv, pointwise_fused_odd_shapes_every_isa)
+{
+    for_each_isa(pwdw_odd_at);
+}
+
 static void dw_acts_at(int isa)
 {
     for (int act = LOOMRT_ACT_NONE; act < LOOMRT_ACT_COUNT; act++)
@@ -211,26 +299,35 @@ Test(dwconv, every_epilogue_every_isa)
 /* On 2 and 3 threads loomrt_dwconv gives the one-thread result bit for
  * bit: 40 channels (blocks of 8 or 16 split over the parts, a partial
  * last block) on a plane of several bands, and 6 channels (the per-plane
- * kernels on AVX-512), with bias, residual and Clip. */
+ * kernels on AVX-512), with bias, residual and Clip; so does loomrt_pwdw
+ * (40 channels from 7, the third case). */
 static void dw_threads_at(int isa)
 {
-    static const int64_t chans[] = {40, 6};
-    for (int c = 0; c < 2; c++) {
-        int64_t C = chans[c], H = 61, W = 67, oh = 31, ow = 34;
-        int64_t ny = C * oh * ow, ns = loomrt_dwconv_scratch(3, 3, oh, ow, 2, 2, 1, 1);
+    static const int64_t chans[] = {40, 6, 40};
+    for (int c = 0; c < 3; c++) {
+        int64_t C = chans[c], H = 61, W = 67, oh = 31, ow = 34, K = c == 2 ? 7 : 0;
+        int64_t ny = C * oh * ow, ns = K ? loomrt_pwdw_scratch(H, W, 3, 3, oh, ow, 2, 2, 1, 1)
+                                         : loomrt_dwconv_scratch(3, 3, oh, ow, 2, 2, 1, 1);
         float *x = rnd_buf((size_t)(C * H * W), 1), *w = rnd_buf((size_t)(C * 9), 2);
         float *b = rnd_buf((size_t)C, 3), *r = rnd_buf((size_t)ny, 4);
+        float *pw = rnd_buf((size_t)loomrt_sgemm_packed_size(C, 7), 5);
         float *s = malloc(sizeof(float) * (size_t)ns), *y[3];
         for (int t = 1; t <= 3; t++) {
             y[t - 1] = malloc(sizeof(float) * (size_t)ny);
             loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
-            loomrt_dwconv(x, w, y[t - 1], s, C, 1, H, W, 3, 3, oh, ow, 1, 1, 2, 2, 1, 1, b, r,
-                          LOOMRT_ACT_CLIP, 0.0f, 6.0f);
+            if (K)
+                loomrt_pwdw(x, pw, b, K, LOOMRT_ACT_CLIP, 0.0f, 6.0f, w, y[t - 1], s, C, H, W,
+                            3, 3, oh, ow, 1, 1, 2, 2, 1, 1, b, r, LOOMRT_ACT_CLIP, 0.0f, 6.0f);
+            else
+                loomrt_dwconv(x, w, y[t - 1], s, C, 1, H, W, 3, 3, oh, ow, 1, 1, 2, 2, 1, 1, b,
+                              r, LOOMRT_ACT_CLIP, 0.0f, 6.0f);
             loomrt_threads_leave(prev);
             cr_assert(memcmp(y[0], y[t - 1], sizeof(float) * (size_t)ny) == 0,
-                      "isa %d: dwconv of %lld channels on %d threads differs from one thread",
-                      isa, (long long)C, t);
+                      "isa %d: dwconv of %lld channels (pointwise K %lld) on %d threads "
+                      "differs from one thread",
+                      isa, (long long)C, (long long)K, t);
         }
+        free(pw);
         free(x);
         free(w);
         free(b);
