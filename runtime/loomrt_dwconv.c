@@ -24,6 +24,11 @@
  * slot of its first block: every output is the same sum on any number of
  * threads.
  *
+ * loomrt_pwdw is loomrt_dwconv with a 1x1 convolution before it computed
+ * inside it (dw_pw): where the kernels would read an input row (into a
+ * channel-blocked band, or a plane for the per-plane kernels), they compute
+ * it from the 1x1 convolution's input instead.
+ *
  * The direct convolution of images with few channels (loomrt_conv2d_direct,
  * at the end) lives here too: it vectorizes across output channels and
  * shares the blocked kernels' transposes, masks and activations.
