@@ -817,7 +817,9 @@ static void dw_run(dw_job *j)
     j->parts = j->units < LOOMRT_DW_SLOTS ? j->units : LOOMRT_DW_SLOTS;
     /* 2^15 multiply-adds per thread and more (the fused pointwise
      * convolution's counted too) */
-    int64_t work = g->C * g->oh * g->ow * g->kh * g->kw + (j->pw ? g->C * g->H * g->W * j->pw->K : 0);
+    int64_t work = g->C * g->oh * g->ow * g->kh * g->kw;
+    if (j->pw)
+        work += g->C * g->H * g->W * j->pw->K;
     if (loomrt_threads_get() > 1 && j->parts > 1 &&
         work >= ((int64_t)1 << 15) * loomrt_threads_get())
         loomrt_parallel_for(j->parts, dw_task, j);
