@@ -34,6 +34,7 @@
  * shares the blocked kernels' transposes, masks and activations.
  */
 #include "loomrt.h"
+#include "loomrt_simd.h"
 
 #ifdef LOOMRT_X86
 #include <immintrin.h>
@@ -442,28 +443,6 @@ static void dw_band_act(const dw_blk *b, int64_t c0, int64_t cn, int64_t at, int
 
 #ifdef LOOMRT_X86
 
-/* In-place 8 x 8 transpose: r[k] lane i <- r[i] lane k. */
-LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void dw_tr8(__m256 *r)
-{
-    __m256 t[8], s[8];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 2; i++) {
-        __m256d a = _mm256_castps_pd(t[4 * i]), c = _mm256_castps_pd(t[4 * i + 2]);
-        __m256d e = _mm256_castps_pd(t[4 * i + 1]), f = _mm256_castps_pd(t[4 * i + 3]);
-        s[4 * i] = _mm256_castpd_ps(_mm256_unpacklo_pd(a, c));
-        s[4 * i + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a, c));
-        s[4 * i + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(e, f));
-        s[4 * i + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(e, f));
-    }
-    for (int j = 0; j < 4; j++) {
-        r[j] = _mm256_permute2f128_ps(s[j], s[4 + j], 0x20);
-        r[4 + j] = _mm256_permute2f128_ps(s[j], s[4 + j], 0x31);
-    }
-}
-
 /* Relu, LeakyRelu and Clip on 8 lanes (as the epilogue loops do). */
 LOOMRT_TARGET_AVX2 static inline __m256 dw_act8(__m256 v, int act, float alpha, float beta)
 {
@@ -534,7 +513,7 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
                 for (int c = 0; c < L; c++)
                     v[c] = src[c] ? _mm256_maskload_ps(src[c] + iy * g->W + x0, m)
                                   : _mm256_setzero_ps();
-                dw_tr8(v);
+                loomrt_tr8(v);
                 for (int p = 0; p < n; p++)
                     _mm256_storeu_ps(d + (g->pad_l + x0 + p) * L, v[p]);
             }
@@ -551,7 +530,7 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
                 for (int p = 0; p < L; p++)
                     acc[p] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(base[p] + toff[t]), acc[p]);
             }
-            dw_tr8(acc);
+            loomrt_tr8(acc);
             __m256i m = dw_mask8(n);
             for (int64_t c = 0; c < cn; c++) {
                 float *yc = b->y + (c0 + c) * plane + at;
@@ -566,35 +545,6 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
             }
         }
         dw_band_act(b, c0, cn, oy0 * g->ow, total);
-    }
-}
-
-/* In-place 16 x 16 transpose: r[k] lane i <- r[i] lane k. */
-LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void dw_tr16(__m512 *r)
-{
-    __m512 t[16], s[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        __m512d a = _mm512_castps_pd(t[4 * i]), c = _mm512_castps_pd(t[4 * i + 2]);
-        __m512d e = _mm512_castps_pd(t[4 * i + 1]), f = _mm512_castps_pd(t[4 * i + 3]);
-        s[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        s[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        s[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(e, f));
-        s[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(e, f));
-    }
-    /* s[4i + j], 128-bit lane l: column 4l + j of rows 4i .. 4i + 3 */
-    for (int j = 0; j < 4; j++) {
-        __m512 u0 = _mm512_shuffle_f32x4(s[j], s[4 + j], 0x44);
-        __m512 u1 = _mm512_shuffle_f32x4(s[j], s[4 + j], 0xee);
-        __m512 v0 = _mm512_shuffle_f32x4(s[8 + j], s[12 + j], 0x44);
-        __m512 v1 = _mm512_shuffle_f32x4(s[8 + j], s[12 + j], 0xee);
-        r[j] = _mm512_shuffle_f32x4(u0, v0, 0x88);
-        r[4 + j] = _mm512_shuffle_f32x4(u0, v0, 0xdd);
-        r[8 + j] = _mm512_shuffle_f32x4(u1, v1, 0x88);
-        r[12 + j] = _mm512_shuffle_f32x4(u1, v1, 0xdd);
     }
 }
 
@@ -690,7 +640,7 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
                 for (int c = 0; c < L; c++)
                     v[c] = src[c] ? _mm512_maskz_loadu_ps(m, src[c] + iy * g->W + x0)
                                   : _mm512_setzero_ps();
-                dw_tr16(v);
+                loomrt_tr16(v);
                 for (int p = 0; p < n; p++)
                     _mm512_storeu_ps(d + (g->pad_l + x0 + p) * L, v[p]);
             }
@@ -720,7 +670,7 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
                     for (int p = 0; p < L; p++)
                         acc[p] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(base[p] + toff[t]), acc[p]);
                 }
-            dw_tr16(acc);
+            loomrt_tr16(acc);
             __mmask16 m = dw_mask16(n);
             for (int64_t c = 0; c < cn; c++) {
                 float *yc = b->y + (c0 + c) * plane + at;
@@ -1035,7 +985,7 @@ LOOMRT_TARGET_AVX2 static void cd_block_avx2(const cd_geom *g, const float *s,
         cd_tile8(s, toff, g->K, w, 2, acc);
     else
         cd_tile8(s, toff, g->K, w, g->sw, acc);
-    dw_tr8(acc);
+    loomrt_tr8(acc);
     __m256i m = dw_mask8(n);
     for (int64_t c = 0; c < cn; c++) {
         __m256 v = acc[c];
@@ -1068,7 +1018,7 @@ LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *
         cd_tile16(s, toff, g->K, w, 2, acc);
     else
         cd_tile16(s, toff, g->K, w, g->sw, acc);
-    dw_tr16(acc);
+    loomrt_tr16(acc);
     __mmask16 m = dw_mask16(n);
     for (int64_t c = 0; c < cn; c++) {
         __m512 v = acc[c];

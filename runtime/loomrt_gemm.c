@@ -45,6 +45,7 @@
  * code apply it to C afterwards.
  */
 #include "loomrt.h"
+#include "loomrt_simd.h"
 
 #ifdef LOOMRT_USE_CBLAS
 #include <cblas.h>
@@ -163,7 +164,8 @@ static void gemm_scale(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
 
 /* C[i,j] = alpha * acc[i][j] + beta * C[i,j] for C transposed (stored
  * [N, M], element (i, j) at c[j * ldc + i]), acc rows w floats apart:
- * through memory, scalar. */
+ * through memory, scalar (the AVX2 and portable kernels; the AVX-512
+ * kernel transposes its tile in registers, a5_out_t). */
 static void gemm_out_t(int mr, const float *acc, int w, const gemm_blk *g, int64_t i0)
 {
     float *c = g->c + i0;
@@ -209,14 +211,22 @@ static int gemm_epi_vec(const gemm_blk *g)
     return g->epi && !g->ctr && (g->epi->cs == 0 || g->epi->cs == 1);
 }
 
-/* What gemm_epi_vec's register epilogue left: the activations past Clip
- * over the stored tile rows [i0, i0 + mr), or everything when the tile
- * got none in registers. */
-static void gemm_epi_rest(const gemm_blk *g, int64_t i0, int64_t mr)
+/* The same for C transposed (the AVX-512 kernel's transposed stores): a
+ * bias along the stored columns or rows (rs 0 or 1). */
+static int gemm_epi_vec_t(const gemm_blk *g)
+{
+    return g->epi && g->ctr && (g->epi->rs == 0 || g->epi->rs == 1);
+}
+
+/* What a register epilogue left (in_regs: the tile got bias, residual and
+ * the activations up to Clip in registers, as gemm_epi_vec or
+ * gemm_epi_vec_t allow): the activations past Clip over the stored tile
+ * rows [i0, i0 + mr), or everything when the tile got none in registers. */
+static void gemm_epi_rest(const gemm_blk *g, int64_t i0, int64_t mr, int in_regs)
 {
     if (!g->epi)
         return;
-    if (!gemm_epi_vec(g)) {
+    if (!in_regs) {
         gemm_epi_tile(g, i0, mr);
         return;
     }
@@ -459,7 +469,7 @@ A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
         const gemm_blk *eg = gemm_epi_vec(g) ? g : NULL;
         A2_ROWS(A2_OUT_ROW)
     }
-    gemm_epi_rest(g, i0, mr);
+    gemm_epi_rest(g, i0, mr, gemm_epi_vec(g));
 }
 
 A2_FN void gemm_panel_avx2(int64_t M, const gemm_blk *g)
@@ -731,13 +741,50 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
         gemm_out16(c + i * ldc, x##i##a, nr, va, vb, beta0, eg, i0 + i, 0); \
         gemm_out16(c + i * ldc + 16, x##i##b, nr - 16, va, vb, beta0, eg, i0 + i, 16); \
     }
-#define A5_SAVE_ROW(i)                                                     \
-    if (mr > i) {                                                          \
-        _mm512_store_ps(t + i * 32, x##i##a);                              \
-        _mm512_store_ps(t + i * 32 + 16, x##i##b);                         \
-    }
 #define A5_DECL_ROW(i) __m512 x##i##a = _mm512_setzero_ps(), x##i##b = x##i##a;
 #define A5_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
+
+/* Columns [jb, jb + n) of the tile for C stored transposed: r[j] lane i
+ * holds C[i0 + i, jb + j], i < mr; alpha * r + beta * c, then the
+ * register epilogue when gemm_epi_vec_t allows it (the bias of (i, j) at
+ * bias[i * rs + j * cs]: one per stored column or a vector along it), a
+ * vector of mr floats per stored column. */
+A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64_t n,
+                        const __m512 *r)
+{
+    __mmask16 m = (__mmask16)((1u << mr) - 1);
+    __m512 va = _mm512_set1_ps(g->alpha), vb = _mm512_set1_ps(g->beta);
+    float *c = g->c + i0 + jb * g->ldc;
+    a5_epi_t et;
+    const float *bias = NULL, *res = NULL;
+    int epi = gemm_epi_vec_t(g);
+    if (epi) {
+        a5_epi_init(&et, g);
+        bias = et.bias;
+        res = et.res ? et.res + i0 + jb * g->ldc : NULL;
+        et.bias = et.res = NULL; /* a5_epi then applies the activation only */
+    }
+    for (int64_t j = 0; j < n; j++, c += g->ldc) {
+        __m512 v = _mm512_mul_ps(r[j], va);
+        if (g->beta != 0.0f)
+            v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, c), vb, v);
+        if (epi) {
+            if (bias) {
+                const float *b = bias + (jb + j) * g->epi->cs + i0 * g->epi->rs;
+                v = _mm512_add_ps(v, g->epi->rs ? _mm512_maskz_loadu_ps(m, b)
+                                                : _mm512_set1_ps(*b));
+            }
+            if (res)
+                v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + j * g->ldc));
+            v = a5_epi(&et, v, 0, 0, m);
+        }
+        _mm512_mask_storeu_ps(c, m, v);
+    }
+}
+
+/* Row i of the tile's first or second panel into r[i] (C transposed). */
+#define A5_PANEL_A(i) if (mr > i) r[i] = x##i##a;
+#define A5_PANEL_B(i) if (mr > i) r[i] = x##i##b;
 
 A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
 {
@@ -749,9 +796,19 @@ A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
         A5_ROWS(A5_FMA_ROW)
     }
     if (g->ctr) {
-        GEMM_ALIGNED float t[A5_MR * 32];
-        A5_ROWS(A5_SAVE_ROW)
-        gemm_out_t(mr, t, 32, g, i0);
+        __m512 r[16];
+        for (int i = mr; i < 16; i++)
+            r[i] = _mm512_setzero_ps();
+        A5_ROWS(A5_PANEL_A)
+        loomrt_tr16(r);
+        a5_out_t(g, i0, mr, 0, g->nr < 16 ? g->nr : 16, r);
+        if (g->nr > 16) {
+            for (int i = mr; i < 16; i++)
+                r[i] = _mm512_setzero_ps();
+            A5_ROWS(A5_PANEL_B)
+            loomrt_tr16(r);
+            a5_out_t(g, i0, mr, 16, g->nr - 16, r);
+        }
     } else {
         float *c = g->c + i0 * g->ldc;
         int64_t ldc = g->ldc, nr = g->nr;
@@ -765,7 +822,7 @@ A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
         }
         A5_ROWS(A5_OUT_ROW)
     }
-    gemm_epi_rest(g, i0, mr);
+    gemm_epi_rest(g, i0, mr, g->ctr ? gemm_epi_vec_t(g) : gemm_epi_vec(g));
 }
 
 /* The rows [0, M) of the block in tiles of A5_MR rows, the rest in tiles

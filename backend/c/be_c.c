@@ -1015,23 +1015,32 @@ static bool write_incbin(emitter *e, FILE *fp)
     return !ferror(fp);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The runtime's internal headers (loomrt_*.h), then its sources, each
+ * without its includes of runtime headers: loomrt.h inlined at the top of
+ * the file and the internal headers written first stand in for them. */
 static bool write_runtime_inline(FILE *fp)
 {
     fprintf(fp, "\n/* ---- loom runtime (portable build) ---- */\n");
-    for (int k = 0; be_runtime_names[k]; k++) {
-        const char *src = be_runtime_sources[k];
-        if (strcmp(be_runtime_names[k], "loomrt.h") == 0)
-            continue;
-        /* drop the runtime's own include of loomrt.h: the copy inlined at
-         * the top of the file stands in for it */
-        while (*src) {
-            const char *nl = strchr(src, '\n');
-            size_t len = nl ? (size_t)(nl - src + 1) : strlen(src);
-            if (strncmp(src, "#include \"loomrt.h\"", 19) != 0)
-                fwrite(src, 1, len, fp);
-            src += len;
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; be_runtime_names[k]; k++) {
+            const char *src = be_runtime_sources[k];
+            if (strcmp(be_runtime_names[k], "loomrt.h") == 0 ||
+                ends_with(be_runtime_names[k], ".h") != (pass == 0))
+                continue;
+            while (*src) {
+                const char *nl = strchr(src, '\n');
+                size_t len = nl ? (size_t)(nl - src + 1) : strlen(src);
+                if (strncmp(src, "#include \"loomrt", 16) != 0)
+                    fwrite(src, 1, len, fp);
+                src += len;
+            }
         }
-    }
     return !ferror(fp);
 }
 
