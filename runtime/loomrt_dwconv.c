@@ -335,12 +335,10 @@ static void dw_channels(const dw_geom *g, const dw_pw *pw, const float *x, const
     int64_t plane = g->oh * g->ow, ksz = g->kh * g->kw, laid = -1;
     for (int64_t m = c0; m < c1; m++) {
         int64_t ci = m / g->mult;
-        if (ci != laid && pw) {
-            dw_pw_plane(g, pw, ci, plane_in);
-            dw_pad(g, plane_in, scratch);
-            laid = ci;
-        } else if (ci != laid) {
-            dw_pad(g, x + ci * g->H * g->W, scratch);
+        if (ci != laid) {
+            if (pw)
+                dw_pw_plane(g, pw, ci, plane_in);
+            dw_pad(g, pw ? plane_in : x + ci * g->H * g->W, scratch);
             laid = ci;
         }
         dw_plane(isa, g, scratch, w + m * ksz, bias ? bias[m] : 0.0f, y + m * plane,
@@ -374,7 +372,8 @@ typedef struct dw_blk {
 
 /* What every tap of block [c0, c0 + cn) needs, for L lanes: the weights
  * as wb[t * L + c], the bias, the taps' offsets into the band, the input
- * plane of each lane (NULL past cn). */
+ * plane of each lane (NULL past cn, and with a fused pointwise
+ * convolution, whose band rows are computed instead). */
 static void dw_blk_setup(const dw_blk *b, int64_t c0, int64_t cn, int L, float *wb, float *bb,
                          int64_t *toff, const float **src)
 {
@@ -387,7 +386,7 @@ static void dw_blk_setup(const dw_blk *b, int64_t c0, int64_t cn, int L, float *
     }
     for (int c = 0; c < L; c++) {
         bb[c] = c < cn && b->bias ? b->bias[c0 + c] : 0.0f;
-        src[c] = c < cn ? b->x + (c0 + c) / g->mult * g->H * g->W : NULL;
+        src[c] = c < cn && !b->pw ? b->x + (c0 + c) / g->mult * g->H * g->W : NULL;
     }
 }
 
@@ -650,12 +649,11 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
             int64_t n = total - q0 < L ? total - q0 : L, at = oy0 * g->ow + q0;
             int one_row = n == L && ox + L <= g->ow && g->sw <= 2;
             const float *row = b->buf + (oy * g->sh * b->cols + ox * g->sw) * L;
-            if (one_row) {
-                ox += L;
-                oy += ox == g->ow;
-                ox = ox == g->ow ? 0 : ox;
-            } else {
+            if (!one_row) {
                 dw_chunk_bases(b, L, n, &oy, &ox, base);
+            } else if ((ox += L) == g->ow) {
+                ox = 0;
+                oy++;
             }
             __m512 acc[L];
             for (int p = 0; p < L; p++)

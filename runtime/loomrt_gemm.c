@@ -678,9 +678,11 @@ A5_INLINE void a5_epi_init(a5_epi_t *t, const gemm_blk *g)
     const gemm_epi *e = g->epi;
     t->bias = e->bias ? e->bias + g->j0 * e->cs : NULL;
     t->res = e->res ? e->res + g->coff : NULL;
-    t->rs = e->rs;
+    /* C stored transposed: a stored row is a column of the product, the
+     * bias steps by cs from one to the next and runs along it by rs */
+    t->rs = g->ctr ? e->cs : e->rs;
     t->ldr = g->ldc;
-    t->cs = e->cs != 0;
+    t->cs = (g->ctr ? e->rs : e->cs) != 0;
     t->act = e->act;
     t->alpha = _mm512_set1_ps(e->alpha);
     t->beta = _mm512_set1_ps(e->beta);
@@ -746,9 +748,8 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
 
 /* Columns [jb, jb + n) of the tile for C stored transposed: r[j] lane i
  * holds C[i0 + i, jb + j], i < mr; alpha * r + beta * c, then the
- * register epilogue when gemm_epi_vec_t allows it (the bias of (i, j) at
- * bias[i * rs + j * cs]: one per stored column or a vector along it), a
- * vector of mr floats per stored column. */
+ * register epilogue when gemm_epi_vec_t allows it, a vector of mr floats
+ * per stored column. */
 A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64_t n,
                         const __m512 *r)
 {
@@ -756,28 +757,17 @@ A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64
     __m512 va = _mm512_set1_ps(g->alpha), vb = _mm512_set1_ps(g->beta);
     float *c = g->c + i0 + jb * g->ldc;
     a5_epi_t et;
-    const float *bias = NULL, *res = NULL;
-    int epi = gemm_epi_vec_t(g);
-    if (epi) {
+    const a5_epi_t *eg = NULL;
+    if (gemm_epi_vec_t(g)) {
         a5_epi_init(&et, g);
-        bias = et.bias;
-        res = et.res ? et.res + i0 + jb * g->ldc : NULL;
-        et.bias = et.res = NULL; /* a5_epi then applies the activation only */
+        eg = &et;
     }
     for (int64_t j = 0; j < n; j++, c += g->ldc) {
         __m512 v = _mm512_mul_ps(r[j], va);
         if (g->beta != 0.0f)
             v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, c), vb, v);
-        if (epi) {
-            if (bias) {
-                const float *b = bias + (jb + j) * g->epi->cs + i0 * g->epi->rs;
-                v = _mm512_add_ps(v, g->epi->rs ? _mm512_maskz_loadu_ps(m, b)
-                                                : _mm512_set1_ps(*b));
-            }
-            if (res)
-                v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + j * g->ldc));
-            v = a5_epi(&et, v, 0, 0, m);
-        }
+        if (eg)
+            v = a5_epi(eg, v, jb + j, i0, m);
         _mm512_mask_storeu_ps(c, m, v);
     }
 }

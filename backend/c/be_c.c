@@ -1015,12 +1015,6 @@ static bool write_incbin(emitter *e, FILE *fp)
     return !ferror(fp);
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* The runtime's internal headers (loomrt_*.h), then its sources, each
  * without its includes of runtime headers: loomrt.h inlined at the top of
  * the file and the internal headers written first stand in for them. */
@@ -1029,9 +1023,9 @@ static bool write_runtime_inline(FILE *fp)
     fprintf(fp, "\n/* ---- loom runtime (portable build) ---- */\n");
     for (int pass = 0; pass < 2; pass++)
         for (int k = 0; be_runtime_names[k]; k++) {
-            const char *src = be_runtime_sources[k];
-            if (strcmp(be_runtime_names[k], "loomrt.h") == 0 ||
-                ends_with(be_runtime_names[k], ".h") != (pass == 0))
+            const char *name = be_runtime_names[k], *src = be_runtime_sources[k];
+            bool header = name[strlen(name) - 1] == 'h'; /* the runtime is loomrt*.[ch] */
+            if (strcmp(name, "loomrt.h") == 0 || header != (pass == 0))
                 continue;
             while (*src) {
                 const char *nl = strchr(src, '\n');
