@@ -485,9 +485,12 @@ static void im2col_nest(lower_ctx *c, loop_block *b, const conv_op *op, int vn, 
  * within 5% either way from K 320 to 960; in the models, where the
  * weights come from memory, resnet18's 4608-deep layers gain 1.15-1.25x,
  * its 256-deep 1x1 downsampling 1.35x, mobilenet_v2's 7x7 1x1 layers
- * (K 160 to 960) 1.1-1.3x. The 169 positions of squeezenet1_1's
- * classifier moved within the noise, so the planes stop at 64. */
-#define CONV_T_MAX_OUT 64
+ * (K 160 to 960) 1.1-1.3x. Since the transposed tiles store in
+ * registers, planes up to 16x16 gain too: squeezenet1_1's 13x13 layers,
+ * its classifier (1000 x 169 x 512) 1870 -> 1692 us and its squeezes
+ * 10-20%, the whole model 2-4%, mobilenet_v2 (14x14 layers) 1.5-3%,
+ * resnet18 and the U-Net within the noise. */
+#define CONV_T_MAX_OUT 256
 #define CONV_T_MIN_DEPTH 128
 
 /* The deep products over small planes above (constant f32 weights, the
