@@ -68,6 +68,17 @@
  * the cache-set conflicts of rows at power-of-two strides cost L2 hits
  * at worst. */
 #define GEMM_INPLACE_B 65536
+/* Products of at most this many rows read B in place at any size with the
+ * AVX-512 kernels (and run them rather than OpenBLAS's): B's panels are
+ * swept by few row tiles, so packing them costs about what it saves.
+ * Measured on Zen 4, one thread, a 1x1 Conv's M x N x K with bias and
+ * Relu, OpenBLAS / ours packed / in place (us): squeezenet1_1's squeezes
+ * 16 x 3025 x 64 79 / 81 / 66, 16 x 3025 x 128 152 / 155 / 125, 32 x 729
+ * x 256 134 / 128 / 113; 64 x 3025 x 64 272 / 271 / 258, 32 x 12544 x 64
+ * 656 / 599 / 540, 24 x 4096 x 512 1660 / 1231 / 989 (power-of-two rows
+ * too). From 128 rows in place gains 1-2%; the AVX2 kernel's 16-column
+ * panels lose in place (32 x 12544 x 64 634 -> 743 us). */
+#define GEMM_THIN_M 64
 
 #if defined(__GNUC__)
 #define GEMM_INLINE static inline __attribute__((always_inline))
@@ -1050,8 +1061,8 @@ static void gemm_pack_block(const float *B, int64_t ldb, int transB, int64_t k0,
 /* The blocked GEMM: per block of GEMM_NC columns and block of K rows,
  * pack the panels once, then sweep all of M over each one or two panels
  * (the kernel's width). A full block of an untransposed B smaller than
- * GEMM_INPLACE_B floats is read in place: packing costs more than it
- * saves there. */
+ * GEMM_INPLACE_B floats, or of a thin product's (GEMM_THIN_M), is read
+ * in place: packing costs more than it saves there. */
 static void gemm_blocked(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
                          const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                          float *C, int64_t ldc, const gemm_epi *e)
@@ -1060,7 +1071,8 @@ static void gemm_blocked(int transA, int transB, int64_t M, int64_t N, int64_t K
     int isa = loomrt_isa_get();
     int64_t w = gemm_width(isa);
     gemm_blk g = {.rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc, .alpha = alpha};
-    int inplace = !transB && K * ldb < GEMM_INPLACE_B;
+    int inplace = !transB && (K * ldb < GEMM_INPLACE_B ||
+                              (isa == LOOMRT_ISA_AVX512 && M <= GEMM_THIN_M));
     for (int64_t j0 = 0; j0 < N; j0 += GEMM_NC) {
         int64_t nc = N - j0 < GEMM_NC ? N - j0 : GEMM_NC;
         for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {
@@ -1325,8 +1337,10 @@ static void gemm_unpacked(int transA, int transB, int64_t M, int64_t N, int64_t 
                   .beta = beta, .A = A, .B = B, .C = C, .lda = lda, .ldb = ldb, .ldc = ldc,
                   .e = e};
 #ifdef LOOMRT_USE_CBLAS
-    int small = M * N * K <= GEMM_SMALL && loomrt_isa_get() >= LOOMRT_ISA_AVX2;
-    p.blas = M > 1 && !small && loomrt_blas_preferred();
+    int isa = loomrt_isa_get();
+    int small = M * N * K <= GEMM_SMALL && isa >= LOOMRT_ISA_AVX2;
+    int thin = !transB && M <= GEMM_THIN_M && isa == LOOMRT_ISA_AVX512;
+    p.blas = M > 1 && !small && !thin && loomrt_blas_preferred();
 #endif
     gemm_run(&p);
 }
