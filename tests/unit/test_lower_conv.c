@@ -453,6 +453,16 @@ Test(lower_conv, global_pool_and_batchnorm)
     node(g, IR_OP_GLOBAL_MAX_POOL, "gmp2", 1, &x, 1);
     node(g, IR_OP_GLOBAL_MAX_POOL, "gmp1", 1, &x1, 1);
     node(g, IR_OP_GLOBAL_MAX_POOL, "gmp3", 1, &x3, 1);
+    /* planes summed in 16 lanes: exactly 32 elements, 33 (one left over),
+     * 13x13 (9 left over), and f64 7x7 */
+    ir_value *xl = in(g, "xl", IR_DTYPE_F32, SHP(2, 3, 4, 8));
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap_l32", 1, &xl, 1);
+    ir_value *xl1 = in(g, "xl1", IR_DTYPE_F32, SHP(1, 5, 33));
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap_l33", 1, &xl1, 1);
+    ir_value *xl2 = in(g, "xl2", IR_DTYPE_F32, SHP(1, 7, 13, 13));
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap_l169", 1, &xl2, 1);
+    ir_value *xl3 = in(g, "xl3", IR_DTYPE_F64, SHP(2, 2, 7, 7));
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap_l49", 1, &xl3, 1);
     ir_value *p[5] = {x, f32(g, "scale", SHP(3)), f32(g, "bias", SHP(3)), f32(g, "mean", SHP(3)),
                       cst(g, "var", IR_DTYPE_F32, SHP(3), true)};
     ir_node *n = node(g, IR_OP_BATCH_NORMALIZATION, "bn4", 5, p, 1);
