@@ -281,6 +281,22 @@ LOOMRT_API void loomrt_conv2d_direct(const float *x, const float *wp, float *y, 
                                      int64_t dil_w, const float *bias, const float *res, int act,
                                      float act_alpha, float act_beta);
 
+/* ---- 2-D max pooling (loomrt_maxpool.c) ----
+ * y [planes, oh, ow] = the maximum over each window of x [planes, H, W]
+ * (kh x kw taps, strides, dilations, begin pads; taps outside the image
+ * never win), the interpreter's MaxPool step: the maximum of the taps that
+ * are numbers, NaN when none is. Separable, in vectors with AVX-512 or
+ * AVX2 (by loomrt_isa_get()); planes split over the threads. It takes the
+ * rows loomrt_maxpool2d_fits accepts (a padded row of at most
+ * LOOMRT_MAXPOOL_ROW floats) and does nothing for others. */
+#define LOOMRT_MAXPOOL_ROW 4096
+LOOMRT_API int loomrt_maxpool2d_fits(int64_t W, int64_t kw, int64_t ow, int64_t pad_l,
+                                     int64_t stride_w, int64_t dil_w);
+LOOMRT_API void loomrt_maxpool2d(const float *x, int64_t planes, int64_t H, int64_t W, int64_t kh,
+                                 int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                                 int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
+                                 float *y);
+
 /* ---- threads (loomrt_pool.c) ----
  * Kernels split their work into ranges of tiles with loomrt_parallel_for;
  * how many threads run them is set per calling thread around a model's

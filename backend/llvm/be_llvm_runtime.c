@@ -21,6 +21,7 @@
 #include "loomrt_dwconv.c"
 #include "loomrt_epi.c"
 #include "loomrt_gemm.c"
+#include "loomrt_maxpool.c"
 #include "loomrt_pool.c"
 #include "loomrt_winograd.c"
 
@@ -33,6 +34,7 @@ const be_llvm_symbol be_llvm_symbols[] = {
     SYM(loomrt_attention),
     SYM(loomrt_sgemm_epi), SYM(loomrt_sgemm_packed_epi), SYM(loomrt_dwconv), SYM(loomrt_pwdw),
     SYM(loomrt_conv2d), SYM(loomrt_conv2d_winograd), SYM(loomrt_conv2d_direct),
+    SYM(loomrt_maxpool2d),
     SYM(loomrt_threads_swap), SYM(loomrt_parallel_for),
     SYM(expf),  SYM(exp),   SYM(logf),   SYM(log),   SYM(erff),   SYM(erf),
     SYM(tanhf), SYM(tanh),  SYM(log1pf), SYM(log1p), SYM(powf),   SYM(pow),

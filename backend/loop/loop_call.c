@@ -72,6 +72,12 @@ static int unfold_args(loop_kernel k, const loop_unfold *u, loop_call_arg *out)
 {
     const loop_conv2d *g = &u->g;
     int64_t taps = g->channels * g->kh * g->kw, n_img, n_col;
+    if (k == LOOP_KERNEL_MAXPOOL) {
+        int n = 0;
+        put(out, &n, "in", &u->src, g->channels * g->h * g->w, false);
+        put(out, &n, "out", &u->dst, g->channels * g->oh * g->ow, true);
+        return n;
+    }
     if (k == LOOP_KERNEL_IM2COL) {
         n_img = g->channels * g->h * g->w;
         n_col = taps * g->oh * g->ow;
@@ -171,7 +177,8 @@ int loop_call_args(const loop_stmt *s, loop_call_arg *out)
     case LOOP_KERNEL_SGEMM: return sgemm_args(&s->call.sgemm, out);
     case LOOP_KERNEL_SGEMM_PACKED: return sgemm_packed_args(&s->call.sgemm_packed, out);
     case LOOP_KERNEL_IM2COL:
-    case LOOP_KERNEL_COL2IM: return unfold_args(s->kernel, &s->call.unfold, out);
+    case LOOP_KERNEL_COL2IM:
+    case LOOP_KERNEL_MAXPOOL: return unfold_args(s->kernel, &s->call.unfold, out);
     case LOOP_KERNEL_DWCONV: return dwconv_args(&s->call.dwconv, out);
     case LOOP_KERNEL_ATTENTION: return attention_args(&s->call.attention, out);
     case LOOP_KERNEL_CONV2D: return conv_args(s->kernel, &s->call.conv, out);
@@ -277,15 +284,17 @@ static const char *abi_sgemm_packed(abi *a, const loop_sgemm_packed *g)
     return "loomrt_sgemm_packed_epi";
 }
 
-/* loomrt_im2col / loomrt_col2im(src, C, H, W, kh, kw, oh, ow, pad_t,
- * pad_l, stride_h, stride_w, dil_h, dil_w, dst). */
+/* loomrt_im2col / loomrt_col2im / loomrt_maxpool2d(src, C, H, W, kh, kw,
+ * oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w, dst). */
 static const char *abi_unfold(abi *a, loop_kernel k, const loop_unfold *u)
 {
     a_ptr(a, &u->src);
     a_i64(a, u->g.channels);
     abi_conv2d(a, &u->g);
     a_ptr(a, &u->dst);
-    return k == LOOP_KERNEL_IM2COL ? "loomrt_im2col" : "loomrt_col2im";
+    return k == LOOP_KERNEL_IM2COL   ? "loomrt_im2col"
+           : k == LOOP_KERNEL_COL2IM ? "loomrt_col2im"
+                                     : "loomrt_maxpool2d";
 }
 
 /* loomrt_dwconv(x, w, y, scratch, C, mult, H, ..., dil_w, bias, res, act,
@@ -390,7 +399,8 @@ int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out)
     case LOOP_KERNEL_SGEMM: *fn = abi_sgemm(&a, &s->call.sgemm); return a.n;
     case LOOP_KERNEL_SGEMM_PACKED: *fn = abi_sgemm_packed(&a, &s->call.sgemm_packed); return a.n;
     case LOOP_KERNEL_IM2COL:
-    case LOOP_KERNEL_COL2IM: *fn = abi_unfold(&a, s->kernel, &s->call.unfold); return a.n;
+    case LOOP_KERNEL_COL2IM:
+    case LOOP_KERNEL_MAXPOOL: *fn = abi_unfold(&a, s->kernel, &s->call.unfold); return a.n;
     case LOOP_KERNEL_DWCONV: *fn = abi_dwconv(&a, &s->call.dwconv); return a.n;
     case LOOP_KERNEL_ATTENTION: *fn = abi_attention(&a, &s->call.attention); return a.n;
     case LOOP_KERNEL_CONV2D: *fn = abi_conv(&a, s->kernel, &s->call.conv); return a.n;

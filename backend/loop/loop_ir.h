@@ -130,7 +130,8 @@ struct loop_expr {
     X(ATTENTION, "attention")                   \
     X(CONV2D, "conv2d")                         \
     X(WINOGRAD, "winograd")                     \
-    X(CONV_DIRECT, "conv_direct")
+    X(CONV_DIRECT, "conv_direct")               \
+    X(MAXPOOL, "maxpool")
 
 typedef enum loop_kernel {
 #define LOOP_KERNEL_ENUM(e, name) LOOP_KERNEL_##e,
@@ -194,7 +195,9 @@ typedef struct loop_conv2d {
 
 /* IM2COL: image src [channels, h, w] unfolded into dst
  * [channels*kh*kw, oh*ow]; COL2IM: src [channels*kh*kw, h*w] added into
- * the image dst [channels, oh, ow] (ConvTranspose's scatter). */
+ * the image dst [channels, oh, ow] (ConvTranspose's scatter); MAXPOOL:
+ * dst [channels, oh, ow] the maximum over each window of src [channels, h,
+ * w] (loomrt_maxpool2d, the row within loomrt_maxpool2d_fits). */
 typedef struct loop_unfold {
     loop_slice src, dst;
     loop_conv2d g;
@@ -340,7 +343,7 @@ struct loop_stmt {
     union {
         loop_sgemm sgemm;
         loop_sgemm_packed sgemm_packed;
-        loop_unfold unfold; /* IM2COL, COL2IM */
+        loop_unfold unfold; /* IM2COL, COL2IM, MAXPOOL */
         loop_dwconv dwconv;
         loop_attention attention;
         loop_conv conv; /* CONV2D */
@@ -401,7 +404,7 @@ void loop_set(loop_func *f, loop_block *b, int local, loop_expr *value);
 /* Kernel calls, one constructor per kernel (the record is copied). */
 void loop_call_sgemm(loop_func *f, loop_block *b, const loop_sgemm *g);
 void loop_call_sgemm_packed(loop_func *f, loop_block *b, const loop_sgemm_packed *g);
-/* k is LOOP_KERNEL_IM2COL or LOOP_KERNEL_COL2IM. */
+/* k is LOOP_KERNEL_IM2COL, LOOP_KERNEL_COL2IM or LOOP_KERNEL_MAXPOOL. */
 void loop_call_unfold(loop_func *f, loop_block *b, loop_kernel k, const loop_unfold *u);
 void loop_call_dwconv(loop_func *f, loop_block *b, const loop_dwconv *d);
 void loop_call_conv(loop_func *f, loop_block *b, const loop_conv *cv);

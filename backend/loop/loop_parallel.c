@@ -111,7 +111,8 @@ static void par_expr(par_scan *p, const loop_expr *x, int64_t *work)
     par_expr(p, x->c3, work);
 }
 
-/* Multiply-adds of a kernel call (a copy for im2col / col2im). */
+/* Multiply-adds of a kernel call (a copy for im2col / col2im, a
+ * comparison for maxpool). */
 static int64_t par_call_work(const loop_stmt *s)
 {
     switch (s->kernel) {
@@ -119,7 +120,8 @@ static int64_t par_call_work(const loop_stmt *s)
     case LOOP_KERNEL_SGEMM_PACKED:
         return s->call.sgemm_packed.m * s->call.sgemm_packed.n * s->call.sgemm_packed.k;
     case LOOP_KERNEL_IM2COL:
-    case LOOP_KERNEL_COL2IM: {
+    case LOOP_KERNEL_COL2IM:
+    case LOOP_KERNEL_MAXPOOL: {
         const loop_conv2d *g = &s->call.unfold.g;
         return g->channels * g->kh * g->kw * g->oh * g->ow;
     }

@@ -160,7 +160,8 @@ static void print_params(const loop_stmt *s, FILE *out)
         return;
     }
     case LOOP_KERNEL_IM2COL:
-    case LOOP_KERNEL_COL2IM: print_conv2d(out, &s->call.unfold.g); return;
+    case LOOP_KERNEL_COL2IM:
+    case LOOP_KERNEL_MAXPOOL: print_conv2d(out, &s->call.unfold.g); return;
     case LOOP_KERNEL_DWCONV:
         print_int(out, "mult", s->call.dwconv.mult);
         print_conv2d(out, &s->call.dwconv.g);

@@ -169,6 +169,13 @@ static void check_call(vctx *c, const loop_stmt *s)
             fail(c, "conv_direct needs strides and dilations >= 1 and at most "
                     "LOOMRT_CONV_DIRECT_MAX_TAPS taps (loomrt_conv2d_direct_fits)");
     }
+    if (s->kernel == LOOP_KERNEL_MAXPOOL) {
+        const loop_conv2d *g = &s->call.unfold.g;
+        if (g->kh < 1 || g->stride_h < 1 || g->dil_h < 1 || g->pad_t < 0 ||
+            !loomrt_maxpool2d_fits(g->w, g->kw, g->ow, g->pad_l, g->stride_w, g->dil_w))
+            fail(c, "maxpool needs a kernel, strides and dilations >= 1 and a row within "
+                    "LOOMRT_MAXPOOL_ROW (loomrt_maxpool2d_fits)");
+    }
     if (e && (e->act < LOOMRT_ACT_NONE || e->act >= LOOMRT_ACT_COUNT))
         fail(c, "kernel epilogue has an unknown activation");
 }

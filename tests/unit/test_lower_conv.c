@@ -564,7 +564,7 @@ static loop_func *lowered(ir_graph *g, ir_diag *d)
 Test(lower_conv, max_pool_separable_planes_parallel)
 {
     ir_graph *g = tl_graph("maxpool_par");
-    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(1, 64, 111, 111));
+    ir_value *x = in(g, "x", IR_DTYPE_F64, SHP(1, 64, 111, 111)); /* f32 runs loomrt_maxpool2d */
     ir_node *n = node(g, IR_OP_MAX_POOL, "mp", 1, &x, 1);
     INTS(n, "kernel_shape", 3, 3);
     INTS(n, "strides", 2, 2);
@@ -578,6 +578,49 @@ Test(lower_conv, max_pool_separable_planes_parallel)
     cr_expect_eq(marked, 1);
     loop_func_free(f);
     ir_diag_free(&d);
+    ir_graph_free(g);
+}
+
+/* f32 MaxPool values over windows of 9 taps and more, 1-D and 2-D, run by
+ * loomrt_maxpool2d, one call over all planes; a 2x2 window, f64, a second
+ * output (Indices), 3-D and a row longer than the kernel's take the loops.
+ * Then the C build, the standalone build and the JIT against the
+ * interpreter. */
+Test(lower_conv, max_pool_kernel_choice)
+{
+    ir_graph *g = tl_graph("maxpool_kernel");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 3, 19, 23));
+    ir_node *n = node(g, IR_OP_MAX_POOL, "k2", 1, &x, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(1, 4, 40));
+    n = node(g, IR_OP_MAX_POOL, "k1", 1, &x1, 1);
+    INTS(n, "kernel_shape", 9);
+    INTS(n, "strides", 4);
+    n = node(g, IR_OP_MAX_POOL, "small", 1, &x, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "strides", 2, 2);
+    n = node(g, IR_OP_MAX_POOL, "idx", 1, &x, 2);
+    INTS(n, "kernel_shape", 3, 3);
+    ir_value *x64 = in(g, "x64", IR_DTYPE_F64, SHP(1, 2, 6, 6));
+    n = node(g, IR_OP_MAX_POOL, "f64", 1, &x64, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 2, 3, 4, 5));
+    n = node(g, IR_OP_MAX_POOL, "k3", 1, &x3, 1);
+    INTS(n, "kernel_shape", 3, 3, 3);
+    ir_value *xl = in(g, "xl", IR_DTYPE_F32, SHP(1, 1, 3, 5000)); /* the kernel holds 4096 */
+    n = node(g, IR_OP_MAX_POOL, "long", 1, &xl, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    static const char *const names[] = {"n_k2",  "n_k1", "n_small", "n_idx",
+                                        "n_f64", "n_k3", "n_long"};
+    static const int want[] = {1, 1, 0, 0, 0, 0, 0};
+    expect_step_calls(f, LOOP_KERNEL_MAXPOOL, names, want, 7);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    tl_check_c(g, NULL, 0, 0);
     ir_graph_free(g);
 }
 

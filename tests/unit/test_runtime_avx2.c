@@ -22,6 +22,7 @@
 #include "loomrt_dwconv.c"
 #include "loomrt_epi.c"
 #include "loomrt_gemm.c"
+#include "loomrt_maxpool.c"
 #include "loomrt_pool.c"
 #include "loomrt_winograd.c"
 #ifdef RT_AVX2_BUILD

@@ -343,6 +343,103 @@ Test(dwconv, threads_bit_exact_every_isa)
     for_each_isa(dw_threads_at);
 }
 
+/* ---- max pooling ---- */
+
+/* The interpreter's MaxPool step (v if v > best or best is NaN) over the
+ * window's taps inside the image, in window order, from NaN. */
+static float mp_ref(const float *x, int64_t H, int64_t W, const int64_t *g, int64_t oy,
+                    int64_t ox)
+{
+    int64_t kh = g[0], kw = g[1], pt = g[2], pl = g[3], sh = g[4], sw = g[5], dh = g[6],
+            dw = g[7];
+    float best = NAN;
+    for (int64_t i = 0; i < kh; i++)
+        for (int64_t j = 0; j < kw; j++) {
+            int64_t iy = oy * sh - pt + i * dh, ix = ox * sw - pl + j * dw;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                continue;
+            float v = x[iy * W + ix];
+            if (v > best || best != best)
+                best = v;
+        }
+    return best;
+}
+
+/* loomrt_maxpool2d against mp_ref over the odd sizes of the image, for
+ * windows {kh, kw, pt, pl, sh, sw, dh, dw} with strides 1, 2 (the
+ * deinterleaving passes) and 3 (scalar), pads, dilations and windows past
+ * the image's end (ceil mode), on 1 and 2 threads: the same values (of
+ * equal zeros either sign: the separable order may meet the other one
+ * first), with a fifth of the inputs NaN, -0.0 and +inf among them. Guard
+ * floats around y must stay untouched. */
+static void mp_odd_at(int isa)
+{
+    static const int64_t geoms[][8] = {
+        {3, 3, 0, 0, 2, 2, 1, 1}, {3, 3, 1, 1, 2, 2, 1, 1}, {2, 2, 0, 0, 2, 2, 1, 1},
+        {3, 3, 1, 1, 1, 1, 1, 1}, {2, 3, 1, 0, 1, 3, 2, 1}, {1, 4, 0, 2, 1, 2, 1, 2},
+        {4, 2, 2, 1, 3, 2, 1, 3}, {5, 5, 2, 2, 2, 1, 1, 1},
+    };
+    for (size_t gi = 0; gi < sizeof geoms / sizeof geoms[0]; gi++)
+        for (int hi = 0; hi < N_ODD; hi++)
+            for (int wi = 0; wi < N_ODD; wi++) {
+                const int64_t *g = geoms[gi];
+                int64_t H = odd_dims[hi], W = odd_dims[wi], P = 3;
+                /* ceil mode: the last window may start past the image */
+                int64_t oh = (H + 2 * g[2] - (g[0] - 1) * g[6] - 1 + g[4] - 1) / g[4] + 1;
+                int64_t ow = (W + 2 * g[3] - (g[1] - 1) * g[7] - 1 + g[5] - 1) / g[5] + 1;
+                if (oh < 1 || ow < 1)
+                    continue;
+                uint32_t seed = (uint32_t)(gi * 131 + hi * 17 + wi);
+                float *x = rnd_buf((size_t)(P * H * W), seed);
+                for (int64_t i = 0; i < P * H * W; i++) {
+                    uint32_t r = (uint32_t)(i * 2654435761u + seed) >> 24;
+                    x[i] = r < 51 ? NAN : r < 56 ? -0.0f : r < 58 ? INFINITY : x[i];
+                }
+                int64_t ny = P * oh * ow;
+                float *y = malloc(sizeof(float) * (size_t)(ny + 32));
+                for (int t = 1; t <= 2; t++) {
+                    for (int64_t i = 0; i < ny + 32; i++)
+                        y[i] = 12345.0f;
+                    loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
+                    loomrt_maxpool2d(x, P, H, W, g[0], g[1], oh, ow, g[2], g[3], g[4], g[5],
+                                     g[6], g[7], y + 16);
+                    loomrt_threads_leave(prev);
+                    for (int64_t i = 0; i < 16; i++)
+                        cr_assert(y[i] == 12345.0f && y[16 + ny + i] == 12345.0f,
+                                  "isa %d: maxpool wrote outside y", isa);
+                    for (int64_t p = 0; p < P; p++)
+                        for (int64_t oy = 0; oy < oh; oy++)
+                            for (int64_t ox = 0; ox < ow; ox++) {
+                                float want = mp_ref(x + p * H * W, H, W, g, oy, ox);
+                                float got = y[16 + (p * oh + oy) * ow + ox];
+                                cr_assert(got == want || (got != got && want != want),
+                                          "isa %d: maxpool window %zu, %lldx%lld, [%lld, "
+                                          "%lld, %lld] = %g, want %g (%d threads)",
+                                          isa, gi, (long long)H, (long long)W, (long long)p,
+                                          (long long)oy, (long long)ox, got, want, t);
+                            }
+                }
+                free(x);
+                free(y);
+            }
+}
+
+Test(maxpool, odd_shapes_every_isa)
+{
+    for_each_isa(mp_odd_at);
+}
+
+/* Rows the kernel's padded row cannot hold are refused (and left alone). */
+Test(maxpool, long_rows_refused)
+{
+    cr_assert(loomrt_maxpool2d_fits(1000, 3, 499, 0, 2, 1));
+    cr_assert(!loomrt_maxpool2d_fits(LOOMRT_MAXPOOL_ROW, 3, LOOMRT_MAXPOOL_ROW / 2, 0, 2, 1));
+    cr_assert(!loomrt_maxpool2d_fits(10, 3, 4, -1, 2, 1));
+    float x[4] = {1, 2, 3, 4}, y[2] = {-1, -1};
+    loomrt_maxpool2d(x, 1, 1, 4, 1, 2, 1, 2, 0, -1, 1, 2, 1, 1, y);
+    cr_assert(y[0] == -1 && y[1] == -1);
+}
+
 /* ---- the epilogue ---- */
 
 Test(epilogue, keeps_nan_and_signed_zero_like_the_ops)

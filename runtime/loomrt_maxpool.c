@@ -1,0 +1,296 @@
+/*
+ * 2-D max pooling of NCHW planes (loomrt_maxpool2d), separable: per output
+ * row the maximum over the kernel rows inside the image into a row padded
+ * with NaN (which never wins), then the maximum over the kernel columns,
+ * kh + kw taps per output instead of kh * kw. The step is the
+ * interpreter's, best = v when v > best or best is NaN, so the result is
+ * the maximum of the taps that are numbers, NaN when none is: a maximum
+ * over a set, the same whatever the grouping. AVX-512 and AVX2 run
+ * branch-free in vectors, the column pass at stride 2 deinterleaving the
+ * row (the 3x3/2 and 2x2/2 pools of CNNs); other strides and the portable
+ * level go a scalar at a time.
+ */
+#include <math.h>
+
+#include "loomrt.h"
+
+/* Floats past a row's last tap that a vector pass may read (two vectors
+ * of 16 past the last stride-2 chunk's start). */
+#define MP_SLACK 48
+
+/* Floats of the padded row: the begin padding, the input row, the taps the
+ * output row reaches, rounded up to whole vectors of outputs. */
+static int64_t mp_row_len(int64_t W, int64_t kw, int64_t ow, int64_t pad_l, int64_t sw,
+                          int64_t dw)
+{
+    int64_t reach = ((ow + 15) / 16 * 16) * sw + (kw - 1) * dw;
+    return (pad_l + W > reach ? pad_l + W : reach) + MP_SLACK;
+}
+
+LOOMRT_API int loomrt_maxpool2d_fits(int64_t W, int64_t kw, int64_t ow, int64_t pad_l,
+                                     int64_t stride_w, int64_t dil_w)
+{
+    return W > 0 && kw > 0 && ow > 0 && pad_l >= 0 && stride_w > 0 && dil_w > 0 &&
+           mp_row_len(W, kw, ow, pad_l, stride_w, dil_w) <= LOOMRT_MAXPOOL_ROW;
+}
+
+typedef struct mp_geom {
+    const float *x;
+    float *y;
+    int64_t H, W, kh, kw, oh, ow, pt, pl, sh, sw, dh, dw, rw;
+} mp_geom;
+
+/* The interpreter's step. */
+static inline float mp_max(float best, float v)
+{
+    return v > best || best != best ? v : best;
+}
+
+/* The rows of output row oy inside the image: kernel rows [*k0, *k1). */
+static void mp_rows(const mp_geom *g, int64_t oy, int64_t *k0, int64_t *k1)
+{
+    int64_t iy = oy * g->sh - g->pt, a = 0, b = g->kh;
+    while (a < b && iy + a * g->dh < 0)
+        a++;
+    while (b > a && iy + (b - 1) * g->dh >= g->H)
+        b--;
+    *k0 = a;
+    *k1 = b;
+}
+
+/* row[pl + x] = the maximum over the kernel rows [k0, k1) of plane p's
+ * row iy + k * dh at x, NaN when there are none. */
+static void mp_rows_c(const mp_geom *g, const float *p, int64_t iy, int64_t k0, int64_t k1,
+                      float *row)
+{
+    float *r = row + g->pl;
+    for (int64_t x = 0; x < g->W; x++)
+        r[x] = NAN;
+    for (int64_t k = k0; k < k1; k++) {
+        const float *s = p + (iy + k * g->dh) * g->W;
+        for (int64_t x = 0; x < g->W; x++)
+            r[x] = mp_max(r[x], s[x]);
+    }
+}
+
+/* y[0, ow) = the maximum over the kernel columns of row (scalar). */
+static void mp_cols_c(const mp_geom *g, const float *row, float *y)
+{
+    for (int64_t o = 0; o < g->ow; o++) {
+        const float *s = row + o * g->sw;
+        float best = s[0];
+        for (int64_t k = 1; k < g->kw; k++)
+            best = mp_max(best, s[k * g->dw]);
+        y[o] = best;
+    }
+}
+
+#ifdef LOOMRT_X86
+#include <immintrin.h>
+
+LOOMRT_TARGET_AVX512 static inline __m512 mp_max16(__m512 best, __m512 v)
+{
+    __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
+                     _mm512_cmp_ps_mask(best, best, _CMP_UNORD_Q);
+    return _mm512_mask_blend_ps(take, best, v);
+}
+
+/* Lanes 2i + first of two vectors. */
+LOOMRT_TARGET_AVX512 static inline __m512i mp_idx(int first)
+{
+    return _mm512_add_epi32(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                              28, 30),
+                            _mm512_set1_epi32(first));
+}
+
+/* s[0], s[2], ..., s[30]. */
+LOOMRT_TARGET_AVX512 static inline __m512 mp_even16(const float *s)
+{
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(s), mp_idx(0), _mm512_loadu_ps(s + 16));
+}
+
+/* The rows pass over n >= 1 kernel rows from `first`, `step` floats apart,
+ * from the first row on (whole vectors unmasked); n a constant after
+ * inlining for the common windows, so that the taps of a vector unroll. */
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
+mp_rows16(const float *first, int64_t step, int64_t n, int64_t W, float *r)
+{
+    int64_t x = 0;
+    for (; x + 16 <= W; x += 16) {
+        __m512 best = _mm512_loadu_ps(first + x);
+        for (int64_t k = 1; k < n; k++)
+            best = mp_max16(best, _mm512_loadu_ps(first + k * step + x));
+        _mm512_storeu_ps(r + x, best);
+    }
+    if (x < W) {
+        __mmask16 m = (__mmask16)((1u << (W - x)) - 1);
+        __m512 best = _mm512_maskz_loadu_ps(m, first + x);
+        for (int64_t k = 1; k < n; k++)
+            best = mp_max16(best, _mm512_maskz_loadu_ps(m, first + k * step + x));
+        _mm512_mask_storeu_ps(r + x, m, best);
+    }
+}
+
+LOOMRT_TARGET_AVX512 static void mp_rows_avx512(const mp_geom *g, const float *p, int64_t iy,
+                                               int64_t k0, int64_t k1, float *row)
+{
+    if (k1 == k0) { /* no row inside: the padding, NaN */
+        for (int64_t x = 0; x < g->W; x++)
+            row[g->pl + x] = NAN;
+        return;
+    }
+    const float *first = p + (iy + k0 * g->dh) * g->W;
+    int64_t step = g->dh * g->W;
+    switch (k1 - k0) {
+    case 2: mp_rows16(first, step, 2, g->W, row + g->pl); break;
+    case 3: mp_rows16(first, step, 3, g->W, row + g->pl); break;
+    default: mp_rows16(first, step, k1 - k0, g->W, row + g->pl); break;
+    }
+}
+
+/* The columns pass at stride sw (1 or 2) over kw taps dw apart; constants
+ * after inlining for the common windows. */
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
+mp_cols16(const float *row, int64_t ow, int64_t sw, int64_t kw, int64_t dw, float *y)
+{
+    for (int64_t o = 0; o < ow; o += 16) {
+        __mmask16 m = ow - o >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (ow - o)) - 1);
+        const float *s = row + o * sw;
+        __m512 best, lo = _mm512_loadu_ps(s), hi = _mm512_loadu_ps(s + 16);
+        best = sw == 1 ? lo : _mm512_permutex2var_ps(lo, mp_idx(0), hi);
+        for (int64_t k = 1; k < kw; k++) {
+            const float *t = s + k * dw;
+            __m512 v = sw == 1    ? _mm512_loadu_ps(t)
+                       : k * dw == 1 ? _mm512_permutex2var_ps(lo, mp_idx(1), hi) /* the odd */
+                                     : mp_even16(t);
+            best = mp_max16(best, v);
+        }
+        _mm512_mask_storeu_ps(y + o, m, best);
+    }
+}
+
+LOOMRT_TARGET_AVX512 static void mp_cols_avx512(const mp_geom *g, const float *row, float *y)
+{
+    if (g->sw > 2)
+        mp_cols_c(g, row, y);
+    else if (g->sw == 2 && g->kw == 3 && g->dw == 1)
+        mp_cols16(row, g->ow, 2, 3, 1, y);
+    else if (g->sw == 2 && g->kw == 2 && g->dw == 1)
+        mp_cols16(row, g->ow, 2, 2, 1, y);
+    else if (g->sw == 1 && g->kw == 3 && g->dw == 1)
+        mp_cols16(row, g->ow, 1, 3, 1, y);
+    else
+        mp_cols16(row, g->ow, g->sw, g->kw, g->dw, y);
+}
+
+LOOMRT_TARGET_AVX2 static inline __m256 mp_max8(__m256 best, __m256 v)
+{
+    __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
+                               _mm256_cmp_ps(best, best, _CMP_UNORD_Q));
+    return _mm256_blendv_ps(best, v, take);
+}
+
+/* s[0], s[2], ..., s[14]. */
+LOOMRT_TARGET_AVX2 static inline __m256 mp_even8(const float *s)
+{
+    __m256 v = _mm256_shuffle_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8), 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8));
+}
+
+/* The AVX2 passes store whole vectors of 8 only: the row has its slack
+ * past W, and the last partial vector of outputs goes to the scalar pass
+ * (masked stores are microcoded on some CPUs). */
+LOOMRT_TARGET_AVX2 static void mp_rows_avx2(const mp_geom *g, const float *p, int64_t iy,
+                                            int64_t k0, int64_t k1, float *row)
+{
+    float *r = row + g->pl;
+    int64_t x = 0;
+    for (; x + 8 <= g->W; x += 8) {
+        __m256 best = _mm256_set1_ps(NAN);
+        for (int64_t k = k0; k < k1; k++)
+            best = mp_max8(best, _mm256_loadu_ps(p + (iy + k * g->dh) * g->W + x));
+        _mm256_storeu_ps(r + x, best);
+    }
+    for (; x < g->W; x++) {
+        float best = NAN;
+        for (int64_t k = k0; k < k1; k++)
+            best = mp_max(best, p[(iy + k * g->dh) * g->W + x]);
+        r[x] = best;
+    }
+}
+
+LOOMRT_TARGET_AVX2 static void mp_cols_avx2(const mp_geom *g, const float *row, float *y)
+{
+    int64_t o = 0;
+    if (g->sw <= 2)
+        for (; o + 8 <= g->ow; o += 8) {
+            const float *s = row + o * g->sw;
+            __m256 best = g->sw == 1 ? _mm256_loadu_ps(s) : mp_even8(s);
+            for (int64_t k = 1; k < g->kw; k++) {
+                const float *t = s + k * g->dw;
+                best = mp_max8(best, g->sw == 1 ? _mm256_loadu_ps(t) : mp_even8(t));
+            }
+            _mm256_storeu_ps(y + o, best);
+        }
+    for (; o < g->ow; o++) {
+        const float *s = row + o * g->sw;
+        float best = s[0];
+        for (int64_t k = 1; k < g->kw; k++)
+            best = mp_max(best, s[k * g->dw]);
+        y[o] = best;
+    }
+}
+#endif
+
+/* Planes [p0, p1), with the row passes of this CPU's level. */
+static int mp_task(void *arg, int64_t p0, int64_t p1)
+{
+    const mp_geom *g = (const mp_geom *)arg;
+    float row[LOOMRT_MAXPOOL_ROW];
+    for (int64_t i = 0; i < g->rw; i++) /* the padding: never wins */
+        row[i] = NAN;
+    int isa = loomrt_isa_get();
+    for (int64_t p = p0; p < p1; p++) {
+        const float *x = g->x + p * g->H * g->W;
+        float *y = g->y + p * g->oh * g->ow;
+        for (int64_t oy = 0; oy < g->oh; oy++, y += g->ow) {
+            int64_t k0, k1, iy = oy * g->sh - g->pt;
+            mp_rows(g, oy, &k0, &k1);
+#ifdef LOOMRT_X86
+            if (isa == LOOMRT_ISA_AVX512) {
+                mp_rows_avx512(g, x, iy, k0, k1, row);
+                mp_cols_avx512(g, row, y);
+                continue;
+            }
+            if (isa == LOOMRT_ISA_AVX2) {
+                mp_rows_avx2(g, x, iy, k0, k1, row);
+                mp_cols_avx2(g, row, y);
+                continue;
+            }
+#endif
+            (void)isa;
+            mp_rows_c(g, x, iy, k0, k1, row);
+            mp_cols_c(g, row, y);
+        }
+    }
+    return 0;
+}
+
+/* Planes split over the threads from 2^15 taps per thread. */
+LOOMRT_API void loomrt_maxpool2d(const float *x, int64_t planes, int64_t H, int64_t W, int64_t kh,
+                                 int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                                 int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
+                                 float *y)
+{
+    if (planes <= 0 || oh <= 0 || H <= 0 || kh <= 0 || stride_h <= 0 || dil_h <= 0 ||
+        !loomrt_maxpool2d_fits(W, kw, ow, pad_l, stride_w, dil_w))
+        return;
+    mp_geom g = {x,     y,     H,        W,        kh,    kw,    oh,
+                 ow,    pad_t, pad_l,    stride_h, stride_w, dil_h, dil_w,
+                 mp_row_len(W, kw, ow, pad_l, stride_w, dil_w)};
+    int64_t work = planes * oh * (kh * W + kw * ow);
+    if (planes > 1 && work >= ((int64_t)1 << 15) * loomrt_threads_get())
+        loomrt_parallel_for(planes, mp_task, &g);
+    else
+        mp_task(&g, 0, planes);
+}
