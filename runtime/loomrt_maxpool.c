@@ -5,7 +5,8 @@
  * kh + kw taps per output instead of kh * kw. The step is the
  * interpreter's, best = v when v > best or best is NaN, so the result is
  * the maximum of the taps that are numbers, NaN when none is: a maximum
- * over a set, the same whatever the grouping. AVX-512 and AVX2 run
+ * over a set, the same whatever the grouping (but for which of two equal
+ * zeros of either sign comes first). AVX-512 and AVX2 run
  * branch-free in vectors, the column pass at stride 2 deinterleaving the
  * row (the 3x3/2 and 2x2/2 pools of CNNs); other strides and the portable
  * level go a scalar at a time.
@@ -14,17 +15,14 @@
 
 #include "loomrt.h"
 
-/* Floats past a row's last tap that a vector pass may read (two vectors
- * of 16 past the last stride-2 chunk's start). */
-#define MP_SLACK 48
-
-/* Floats of the padded row: the begin padding, the input row, the taps the
- * output row reaches, rounded up to whole vectors of outputs. */
+/* Floats of the padded row: the begin padding and the input row, and the
+ * taps of the outputs rounded up to whole vectors of 16, which the vector
+ * passes read (their lanes past ow are not stored). */
 static int64_t mp_row_len(int64_t W, int64_t kw, int64_t ow, int64_t pad_l, int64_t sw,
                           int64_t dw)
 {
     int64_t reach = ((ow + 15) / 16 * 16) * sw + (kw - 1) * dw;
-    return (pad_l + W > reach ? pad_l + W : reach) + MP_SLACK;
+    return pad_l + W > reach ? pad_l + W : reach;
 }
 
 LOOMRT_API int loomrt_maxpool2d_fits(int64_t W, int64_t kw, int64_t ow, int64_t pad_l,
@@ -156,8 +154,8 @@ mp_cols16(const float *row, int64_t ow, int64_t sw, int64_t kw, int64_t dw, floa
     for (int64_t o = 0; o < ow; o += 16) {
         __mmask16 m = ow - o >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (ow - o)) - 1);
         const float *s = row + o * sw;
-        __m512 best, lo = _mm512_loadu_ps(s), hi = _mm512_loadu_ps(s + 16);
-        best = sw == 1 ? lo : _mm512_permutex2var_ps(lo, mp_idx(0), hi);
+        __m512 lo = _mm512_loadu_ps(s), hi = sw == 1 ? lo : _mm512_loadu_ps(s + 16);
+        __m512 best = sw == 1 ? lo : _mm512_permutex2var_ps(lo, mp_idx(0), hi);
         for (int64_t k = 1; k < kw; k++) {
             const float *t = s + k * dw;
             __m512 v = sw == 1    ? _mm512_loadu_ps(t)
@@ -197,9 +195,8 @@ LOOMRT_TARGET_AVX2 static inline __m256 mp_even8(const float *s)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8));
 }
 
-/* The AVX2 passes store whole vectors of 8 only: the row has its slack
- * past W, and the last partial vector of outputs goes to the scalar pass
- * (masked stores are microcoded on some CPUs). */
+/* The AVX2 passes store whole vectors of 8 only, the rest a scalar at a
+ * time (masked stores are microcoded on some CPUs). */
 LOOMRT_TARGET_AVX2 static void mp_rows_avx2(const mp_geom *g, const float *p, int64_t iy,
                                             int64_t k0, int64_t k1, float *row)
 {
