@@ -16,13 +16,15 @@
 #include "loomrt.h"
 
 /* Floats of the padded row: the begin padding and the input row, and the
- * taps of the outputs rounded up to whole vectors of 16, which the vector
- * passes read (their lanes past ow are not stored). */
+ * taps of the outputs, each rounded up to whole vectors of 16, which the
+ * vector passes write and read (their lanes past W hold NaN, those past
+ * ow are not stored). */
 static int64_t mp_row_len(int64_t W, int64_t kw, int64_t ow, int64_t pad_l, int64_t sw,
                           int64_t dw)
 {
     int64_t reach = ((ow + 15) / 16 * 16) * sw + (kw - 1) * dw;
-    return pad_l + W > reach ? pad_l + W : reach;
+    int64_t image = pad_l + (W + 15) / 16 * 16; /* the AVX2 rows pass stores whole vectors */
+    return image > reach ? image : reach;
 }
 
 LOOMRT_API int loomrt_maxpool2d_fits(int64_t W, int64_t kw, int64_t ow, int64_t pad_l,
@@ -195,46 +197,67 @@ LOOMRT_TARGET_AVX2 static inline __m256 mp_even8(const float *s)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8));
 }
 
-/* The AVX2 passes store whole vectors of 8 only, the rest a scalar at a
- * time (masked stores are microcoded on some CPUs). */
+/* Lanes [0, n) of 8, n <= 8, as an AVX2 mask. */
+LOOMRT_TARGET_AVX2 static inline __m256i mp_lanes8(int64_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* The AVX2 passes have no scalar remainder (a select an element there
+ * became a mispredicted branch: squeezenet1_1's first pool ran 740 us
+ * with them against 132 without) and no masked stores (microcoded on
+ * some CPUs): the rows pass loads the last vector masked and stores it
+ * whole with NaN past W (the row has room), the columns pass stores its
+ * last partial vector through a buffer. */
 LOOMRT_TARGET_AVX2 static void mp_rows_avx2(const mp_geom *g, const float *p, int64_t iy,
                                             int64_t k0, int64_t k1, float *row)
 {
     float *r = row + g->pl;
-    int64_t x = 0;
-    for (; x + 8 <= g->W; x += 8) {
-        __m256 best = _mm256_set1_ps(NAN);
-        for (int64_t k = k0; k < k1; k++)
-            best = mp_max8(best, _mm256_loadu_ps(p + (iy + k * g->dh) * g->W + x));
+    int64_t W = g->W;
+    if (k1 == k0) { /* no row inside: the padding, NaN */
+        for (int64_t x = 0; x < W; x++)
+            r[x] = NAN;
+        return;
+    }
+    const float *first = p + (iy + k0 * g->dh) * W;
+    int64_t step = g->dh * W, x = 0;
+    for (; x + 8 <= W; x += 8) {
+        __m256 best = _mm256_loadu_ps(first + x);
+        for (int64_t k = 1; k < k1 - k0; k++)
+            best = mp_max8(best, _mm256_loadu_ps(first + k * step + x));
         _mm256_storeu_ps(r + x, best);
     }
-    for (; x < g->W; x++) {
-        float best = NAN;
-        for (int64_t k = k0; k < k1; k++)
-            best = mp_max(best, p[(iy + k * g->dh) * g->W + x]);
-        r[x] = best;
+    if (x < W) {
+        __m256i m = mp_lanes8(W - x);
+        __m256 best = _mm256_maskload_ps(first + x, m);
+        for (int64_t k = 1; k < k1 - k0; k++)
+            best = mp_max8(best, _mm256_maskload_ps(first + k * step + x, m));
+        best = _mm256_blendv_ps(_mm256_set1_ps(NAN), best, _mm256_castsi256_ps(m));
+        _mm256_storeu_ps(r + x, best);
     }
 }
 
 LOOMRT_TARGET_AVX2 static void mp_cols_avx2(const mp_geom *g, const float *row, float *y)
 {
-    int64_t o = 0;
-    if (g->sw <= 2)
-        for (; o + 8 <= g->ow; o += 8) {
-            const float *s = row + o * g->sw;
-            __m256 best = g->sw == 1 ? _mm256_loadu_ps(s) : mp_even8(s);
-            for (int64_t k = 1; k < g->kw; k++) {
-                const float *t = s + k * g->dw;
-                best = mp_max8(best, g->sw == 1 ? _mm256_loadu_ps(t) : mp_even8(t));
-            }
-            _mm256_storeu_ps(y + o, best);
-        }
-    for (; o < g->ow; o++) {
+    if (g->sw > 2) {
+        mp_cols_c(g, row, y);
+        return;
+    }
+    for (int64_t o = 0; o < g->ow; o += 8) {
         const float *s = row + o * g->sw;
-        float best = s[0];
-        for (int64_t k = 1; k < g->kw; k++)
-            best = mp_max(best, s[k * g->dw]);
-        y[o] = best;
+        __m256 best = g->sw == 1 ? _mm256_loadu_ps(s) : mp_even8(s);
+        for (int64_t k = 1; k < g->kw; k++) {
+            const float *t = s + k * g->dw;
+            best = mp_max8(best, g->sw == 1 ? _mm256_loadu_ps(t) : mp_even8(t));
+        }
+        if (g->ow - o >= 8) {
+            _mm256_storeu_ps(y + o, best);
+        } else {
+            float last[8];
+            _mm256_storeu_ps(last, best);
+            for (int64_t i = 0; i < g->ow - o; i++)
+                y[o + i] = last[i];
+        }
     }
 }
 #endif
