@@ -80,6 +80,12 @@
  * panels lose in place (32 x 12544 x 64 634 -> 743 us). */
 #define GEMM_THIN_M 64
 
+/* Whether an unpacked product is thin (GEMM_THIN_M) at level isa. */
+static int gemm_thin(int isa, int transB, int64_t M)
+{
+    return isa == LOOMRT_ISA_AVX512 && !transB && M <= GEMM_THIN_M;
+}
+
 #if defined(__GNUC__)
 #define GEMM_INLINE static inline __attribute__((always_inline))
 #define GEMM_ALIGNED __attribute__((aligned(64)))
@@ -1075,18 +1081,18 @@ static void gemm_pack_block(const float *B, int64_t ldb, int transB, int64_t k0,
 /* The blocked GEMM: per block of GEMM_NC columns and block of K rows,
  * pack the panels once, then sweep all of M over each one or two panels
  * (the kernel's width). A full block of an untransposed B smaller than
- * GEMM_INPLACE_B floats, or of a thin product's (GEMM_THIN_M), is read
- * in place: packing costs more than it saves there. */
-static void gemm_blocked(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
-                         const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                         float *C, int64_t ldc, const gemm_epi *e)
+ * GEMM_INPLACE_B floats, or of a thin product's (gemm_thin, decided on the
+ * whole product, not a thread's rows of it), is read in place: packing
+ * costs more than it saves there. */
+static void gemm_blocked(int transA, int transB, int thin, int64_t M, int64_t N, int64_t K,
+                         float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                         float beta, float *C, int64_t ldc, const gemm_epi *e)
 {
     GEMM_ALIGNED float bp[GEMM_NC * GEMM_KC];
     int isa = loomrt_isa_get();
     int64_t w = gemm_width(isa);
     gemm_blk g = {.rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc, .alpha = alpha};
-    int inplace = !transB && (K * ldb < GEMM_INPLACE_B ||
-                              (isa == LOOMRT_ISA_AVX512 && M <= GEMM_THIN_M));
+    int inplace = !transB && (thin || K * ldb < GEMM_INPLACE_B);
     for (int64_t j0 = 0; j0 < N; j0 += GEMM_NC) {
         int64_t nc = N - j0 < GEMM_NC ? N - j0 : GEMM_NC;
         for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {
@@ -1214,7 +1220,7 @@ static void gemm_packed_blocked(int transA, int transC, int64_t M, int64_t N, in
  * not (loomrt_sgemm's), then the epilogue e (NULL: none); the split is by
  * rows or by columns of C. */
 typedef struct gemm_par {
-    int transA, transB, transC, packed, blas, by_rows;
+    int transA, transB, transC, packed, blas, thin, by_rows;
     int64_t M, N, K;
     float alpha, beta;
     const float *A, *B;
@@ -1295,8 +1301,8 @@ static void gemm_serial(const gemm_par *p, int64_t M, int64_t N, const float *A,
         gemm_row(p->transB, N, p->K, p->alpha, A, sa, B, p->ldb, p->beta, C);
         gemm_epi_all(e, M, N, C, p->ldc, 0);
     } else {
-        gemm_blocked(p->transA, p->transB, M, N, p->K, p->alpha, A, p->lda, B, p->ldb, p->beta,
-                     C, p->ldc, e);
+        gemm_blocked(p->transA, p->transB, p->thin, M, N, p->K, p->alpha, A, p->lda, B, p->ldb,
+                     p->beta, C, p->ldc, e);
     }
 }
 
@@ -1347,14 +1353,13 @@ static void gemm_unpacked(int transA, int transB, int64_t M, int64_t N, int64_t 
         gemm_epi_all(e, M, N, C, ldc, 0);
         return;
     }
-    gemm_par p = {.transA = transA, .transB = transB, .M = M, .N = N, .K = K, .alpha = alpha,
-                  .beta = beta, .A = A, .B = B, .C = C, .lda = lda, .ldb = ldb, .ldc = ldc,
-                  .e = e};
-#ifdef LOOMRT_USE_CBLAS
     int isa = loomrt_isa_get();
+    gemm_par p = {.transA = transA, .transB = transB, .thin = gemm_thin(isa, transB, M), .M = M,
+                  .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
+                  .lda = lda, .ldb = ldb, .ldc = ldc, .e = e};
+#ifdef LOOMRT_USE_CBLAS
     int small = M * N * K <= GEMM_SMALL && isa >= LOOMRT_ISA_AVX2;
-    int thin = !transB && M <= GEMM_THIN_M && isa == LOOMRT_ISA_AVX512;
-    p.blas = M > 1 && !small && !thin && loomrt_blas_preferred();
+    p.blas = M > 1 && !small && !p.thin && loomrt_blas_preferred();
 #endif
     gemm_run(&p);
 }
