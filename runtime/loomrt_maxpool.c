@@ -131,14 +131,11 @@ mp_rows16(const float *first, int64_t step, int64_t n, int64_t W, float *r)
     }
 }
 
+/* The rows pass over kernel rows [k0, k1), k0 < k1 (mp_task lays out a
+ * row with none itself); so is mp_rows_avx2's. */
 LOOMRT_TARGET_AVX512 static void mp_rows_avx512(const mp_geom *g, const float *p, int64_t iy,
                                                int64_t k0, int64_t k1, float *row)
 {
-    if (k1 == k0) { /* no row inside: the padding, NaN */
-        for (int64_t x = 0; x < g->W; x++)
-            row[g->pl + x] = NAN;
-        return;
-    }
     const float *first = p + (iy + k0 * g->dh) * g->W;
     int64_t step = g->dh * g->W;
     switch (k1 - k0) {
@@ -214,11 +211,6 @@ LOOMRT_TARGET_AVX2 static void mp_rows_avx2(const mp_geom *g, const float *p, in
 {
     float *r = row + g->pl;
     int64_t W = g->W;
-    if (k1 == k0) { /* no row inside: the padding, NaN */
-        for (int64_t x = 0; x < W; x++)
-            r[x] = NAN;
-        return;
-    }
     const float *first = p + (iy + k0 * g->dh) * W;
     int64_t step = g->dh * W, x = 0;
     for (; x + 8 <= W; x += 8) {
@@ -270,26 +262,35 @@ static int mp_task(void *arg, int64_t p0, int64_t p1)
     for (int64_t i = 0; i < g->rw; i++) /* the padding: never wins */
         row[i] = NAN;
     int isa = loomrt_isa_get();
+    (void)isa; /* the portable build has one level */
     for (int64_t p = p0; p < p1; p++) {
         const float *x = g->x + p * g->H * g->W;
         float *y = g->y + p * g->oh * g->ow;
         for (int64_t oy = 0; oy < g->oh; oy++, y += g->ow) {
             int64_t k0, k1, iy = oy * g->sh - g->pt;
             mp_rows(g, oy, &k0, &k1);
+            if (k0 == k1) { /* no kernel row inside the image: the row is padding */
+                for (int64_t i = 0; i < g->W; i++)
+                    row[g->pl + i] = NAN;
+            }
+#ifdef LOOMRT_X86
+            else if (isa == LOOMRT_ISA_AVX512)
+                mp_rows_avx512(g, x, iy, k0, k1, row);
+            else if (isa == LOOMRT_ISA_AVX2)
+                mp_rows_avx2(g, x, iy, k0, k1, row);
+#endif
+            else
+                mp_rows_c(g, x, iy, k0, k1, row);
 #ifdef LOOMRT_X86
             if (isa == LOOMRT_ISA_AVX512) {
-                mp_rows_avx512(g, x, iy, k0, k1, row);
                 mp_cols_avx512(g, row, y);
                 continue;
             }
             if (isa == LOOMRT_ISA_AVX2) {
-                mp_rows_avx2(g, x, iy, k0, k1, row);
                 mp_cols_avx2(g, row, y);
                 continue;
             }
 #endif
-            (void)isa;
-            mp_rows_c(g, x, iy, k0, k1, row);
             mp_cols_c(g, row, y);
         }
     }

@@ -1320,6 +1320,13 @@ typedef struct pool_at {
     loop_index xi, yi; /* x at the tap, y at the output position */
 } pool_at;
 
+/* Opens the loop over planes in b. */
+static void pool_planes(lower_ctx *c, loop_block *b, pool_op *op)
+{
+    op->vp = open_loop(c, &b, op->planes);
+    op->plane = b;
+}
+
 /* Resolves geometry and buffers and opens the loop over planes in b (none
  * when b is NULL). */
 static loom_status pool_setup(lower_ctx *c, const ir_node *n, loop_block *b, pool_op *op)
@@ -1336,10 +1343,8 @@ static loom_status pool_setup(lower_ctx *c, const ir_node *n, loop_block *b, poo
     op->isp = box_size(op->gm.in, op->gm.nsp);
     op->osp = box_size(op->gm.out, op->gm.nsp);
     op->planes = x->shape.dims[0] * x->shape.dims[1];
-    if (b) {
-        op->vp = open_loop(c, &b, op->planes);
-        op->plane = b;
-    }
+    if (b)
+        pool_planes(c, b, op);
     return LOOM_STATUS_OK;
 }
 
@@ -1577,9 +1582,7 @@ loom_status lower_max_pool(lower_ctx *c, const ir_node *n, loop_step *step)
                     (loop_slice){op.x, loop_idx_const(0)}, (loop_slice){op.y, loop_idx_const(0)});
         return LOOM_STATUS_OK;
     }
-    loop_block *b = &step->body;
-    op.vp = open_loop(c, &b, op.planes);
-    op.plane = b;
+    pool_planes(c, &step->body, &op);
     bool col_major = ir_attr_int(n, "storage_order", 0) != 0;
     int64_t kh = op.gm.kernel[0], kw = op.gm.kernel[op.gm.nsp - 1];
     if (!ib && op.gm.nsp == 2 && kh > 1 && kw > 1) {
