@@ -131,11 +131,12 @@ LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *s
  * One group of a 3x3, stride 1, dilation 1 convolution, y [M, oh, ow] =
  * epilogue(conv(x [C, H, W], w [M, C, 3, 3])), padding read as 0, with
  * the weights given transformed by loomrt_winograd_pack (16 matrices
- * [M, C], made once, at compile time, from constant weights). bias [M]
- * and res (laid out like y) may be NULL. scratch holds
- * loomrt_winograd_scratch floats. */
+ * [M, C], laid out for the output plane oh x ow, made once, at compile
+ * time, from constant weights). bias [M] and res (laid out like y) may be
+ * NULL. scratch holds loomrt_winograd_scratch floats. */
 LOOMRT_API int64_t loomrt_winograd_packed_size(int64_t M, int64_t C);
-LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, float *u);
+LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, int64_t oh,
+                                     int64_t ow, float *u);
 LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int64_t ow);
 LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y, float *scratch,
                                        int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh,

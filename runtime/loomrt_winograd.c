@@ -14,7 +14,11 @@
  * the packed layout of loomrt_sgemm_pack_b (panels of LOOMRT_SGEMM_NR
  * tiles, [C][NR] each), so the products run on loom's packed GEMM
  * kernels; the output transform then adds the bias and the residual and
- * applies the activation as it writes y.
+ * applies the activation as it writes y. When the tiles would pad the
+ * kernels' columns more than the channels do (wg_transposed: 36 or 49
+ * tiles), the products run transposed, P[xi]^T = V[xi]^T U[xi]^T, with U
+ * packed as panels of output channels and V written [C][tiles], and
+ * store P as before (the GEMM's transposed stores).
  *
  * Tiles are numbered row-major over the ceil(oh/2) x ceil(ow/2) grid and
  * the panels take them in order, so only the last panel has padding
@@ -48,19 +52,39 @@
 #define WG_BLOCK ((int64_t)256 * 1024)
 #endif
 
-/* A convolution's geometry as loomrt_conv2d_winograd takes it, and its
- * tile grid (th x tw tiles, T in all, P panels). */
+/* The transposed products' cost per multiply-add over the others', in
+ * percent (their outputs are transposed in registers as they are stored):
+ * measured alone on 16 to 256 channels (Zen 4, AVX-512, one thread). */
+#define WG_T_COST 115
+
+/* A convolution's geometry as loomrt_conv2d_winograd takes it, its tile
+ * grid (th x tw tiles, T in all, P panels) and the products' orientation
+ * (wg_transposed). */
 typedef struct wg_geom {
     int64_t C, M, H, W, oh, ow, pad_t, pad_l;
     int64_t th, tw, T, P;
+    int tr;
 } wg_geom;
+
+/* Whether the products run transposed, P[xi]^T [tiles, M] = V[xi]^T
+ * U[xi]^T: the widest kernels take 32 columns at a time and rows one at a
+ * time, so the tiles as columns pad them to 32 (49 tiles to 64), the
+ * channels as columns pad M; the side that wastes less. A function of the
+ * shape only: the weights are packed for it at compile time, whatever CPU
+ * runs them. */
+static int wg_transposed(int64_t M, int64_t T)
+{
+    int64_t w = 2 * WG_NR;
+    return T * ((M + w - 1) / w * w) * WG_T_COST < (T + w - 1) / w * w * M * 100;
+}
 
 static wg_geom wg_geom_of(int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh, int64_t ow,
                           int64_t pad_t, int64_t pad_l)
 {
-    wg_geom g = {C, M, H, W, oh, ow, pad_t, pad_l, (oh + 1) / 2, (ow + 1) / 2, 0, 0};
+    wg_geom g = {C, M, H, W, oh, ow, pad_t, pad_l, (oh + 1) / 2, (ow + 1) / 2, 0, 0, 0};
     g.T = g.th * g.tw;
     g.P = (g.T + WG_NR - 1) / WG_NR;
+    g.tr = wg_transposed(M, g.T);
     return g;
 }
 
@@ -75,7 +99,7 @@ static int64_t wg_panels(const wg_geom *g)
 
 LOOMRT_API int64_t loomrt_winograd_packed_size(int64_t M, int64_t C)
 {
-    return M > 0 && C > 0 ? 16 * M * C : 0;
+    return M > 0 && C > 0 ? 16 * loomrt_sgemm_packed_size(M, C) : 0;
 }
 
 LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int64_t ow)
@@ -86,9 +110,14 @@ LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int
     return wg_panels(&g) * 16 * WG_NR * (C + M);
 }
 
-LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, float *u)
+LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, int64_t oh,
+                                     int64_t ow, float *u)
 {
     static const double G[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+    int64_t us = loomrt_sgemm_packed_size(M, C);
+    int tr = wg_transposed(M, (oh + 1) / 2 * ((ow + 1) / 2));
+    for (int64_t i = 0; i < 16 * us; i++)
+        u[i] = 0.0f; /* the last panel's columns past M, or past M * C */
     for (int64_t m = 0; m < M; m++)
         for (int64_t c = 0; c < C; c++) {
             const float *k = w + (m * C + c) * 9;
@@ -98,7 +127,8 @@ LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, float
                     t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++)
-                    u[((i * 4 + j) * M + m) * C + c] =
+                    u[(i * 4 + j) * us + (tr ? (m / WG_NR * C + c) * WG_NR + m % WG_NR
+                                             : m * C + c)] =
                         (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
         }
 }
@@ -151,9 +181,9 @@ static void wg_in_c(float d[16][WG_NR], float v[16][WG_NR])
 }
 
 /* Channels [c0, c1) of panel q into v (xi stride xs, channel c at
- * c * WG_NR), portable. */
+ * c * cs), portable. */
 static void wg_input_c(const wg_geom *g, int64_t q, const float *x, int64_t c0, int64_t c1,
-                       float *v, int64_t xs)
+                       float *v, int64_t cs, int64_t xs)
 {
     wg_seg sg[WG_NR];
     int ns = wg_segs(g, q, sg);
@@ -182,7 +212,7 @@ static void wg_input_c(const wg_geom *g, int64_t q, const float *x, int64_t c0, 
         wg_in_c(d, t);
         for (int xi = 0; xi < 16; xi++)
             for (int l = 0; l < WG_NR; l++)
-                v[xi * xs + c * WG_NR + l] = t[xi][l];
+                v[xi * xs + c * cs + l] = t[xi][l];
     }
 }
 
@@ -249,7 +279,8 @@ static __mmask16 wg_window(int64_t x0, int64_t n)
 }
 
 static LOOMRT_TARGET_AVX512 void wg_input_avx512(const wg_geom *g, int64_t q, const float *x,
-                                                  int64_t c0, int64_t c1, float *v, int64_t xs)
+                                                  int64_t c0, int64_t c1, float *v, int64_t cs,
+                                                  int64_t xs)
 {
     wg_seg sg[WG_NR];
     int ns = wg_segs(g, q, sg);
@@ -298,7 +329,7 @@ static LOOMRT_TARGET_AVX512 void wg_input_avx512(const wg_geom *g, int64_t q, co
             e[8 + s] = _mm512_sub_ps(d[8 + s], d[4 + s]);
             e[12 + s] = _mm512_sub_ps(d[4 + s], d[12 + s]);
         }
-        float *o = v + c * WG_NR;
+        float *o = v + c * cs;
         for (int r = 0; r < 4; r++) {
             const __m512 *er = e + 4 * r;
             _mm512_storeu_ps(o + (r * 4 + 0) * xs, _mm512_sub_ps(er[0], er[2]));
@@ -334,7 +365,8 @@ static LOOMRT_TARGET_AVX2 __m256i wg_lanes8(int64_t x0, int64_t lo, int64_t hi)
 }
 
 static LOOMRT_TARGET_AVX2 void wg_input_avx2(const wg_geom *g, int64_t q, const float *x,
-                                              int64_t c0, int64_t c1, float *v, int64_t xs)
+                                              int64_t c0, int64_t c1, float *v, int64_t cs,
+                                              int64_t xs)
 {
     wg_seg sg[WG_NR];
     int ns = wg_segs(g, q, sg);
@@ -385,7 +417,7 @@ static LOOMRT_TARGET_AVX2 void wg_input_avx2(const wg_geom *g, int64_t q, const 
                 e[8 + s] = _mm256_sub_ps(d[8 + s], d[4 + s]);
                 e[12 + s] = _mm256_sub_ps(d[4 + s], d[12 + s]);
             }
-            float *o = v + c * WG_NR + 8 * h;
+            float *o = v + c * cs + 8 * h;
             for (int r = 0; r < 4; r++) {
                 const __m256 *er = e + 4 * r;
                 _mm256_storeu_ps(o + (r * 4 + 0) * xs, _mm256_sub_ps(er[0], er[2]));
@@ -604,22 +636,24 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
     const wg_geom *g = j->g;
-    int64_t xs = j->nb * g->C * WG_NR;
+    int64_t ld = j->nb * WG_NR, xs = g->C * ld;
     while (t0 < t1) {
         int64_t q = t0 / g->C, c0 = t0 % g->C, c1 = q == (t1 - 1) / g->C ? (t1 - 1) % g->C + 1 : g->C;
-        float *v = j->v + q * g->C * WG_NR;
+        /* the tiles as rows: [C][block's tiles]; as columns: packed panels */
+        float *v = j->v + q * (g->tr ? WG_NR : g->C * WG_NR);
+        int64_t cs = g->tr ? ld : WG_NR;
 #ifdef LOOMRT_X86
         int isa = loomrt_isa_get();
         if (isa >= LOOMRT_ISA_AVX2) {
             if (isa == LOOMRT_ISA_AVX512)
-                wg_input_avx512(g, j->q0 + q, j->x, c0, c1, v, xs);
+                wg_input_avx512(g, j->q0 + q, j->x, c0, c1, v, cs, xs);
             else
-                wg_input_avx2(g, j->q0 + q, j->x, c0, c1, v, xs);
+                wg_input_avx2(g, j->q0 + q, j->x, c0, c1, v, cs, xs);
             t0 += c1 - c0;
             continue;
         }
 #endif
-        wg_input_c(g, j->q0 + q, j->x, c0, c1, v, xs);
+        wg_input_c(g, j->q0 + q, j->x, c0, c1, v, cs, xs);
         t0 += c1 - c0;
     }
     return 0;
@@ -630,10 +664,15 @@ static int wg_gemm_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
     const wg_geom *g = j->g;
-    int64_t ld = j->nb * WG_NR;
-    for (int64_t xi = t0; xi < t1; xi++)
-        loomrt_sgemm_packed(0, 0, g->M, j->n, g->C, 1.0f, j->u + xi * g->M * g->C, g->C,
-                            j->v + xi * j->nb * g->C * WG_NR, 0.0f, j->pr + xi * g->M * ld, ld);
+    int64_t ld = j->nb * WG_NR, us = loomrt_sgemm_packed_size(g->M, g->C);
+    for (int64_t xi = t0; xi < t1; xi++) {
+        const float *u = j->u + xi * us, *v = j->v + xi * g->C * ld;
+        float *p = j->pr + xi * g->M * ld;
+        if (g->tr)
+            loomrt_sgemm_packed(1, 1, j->n, g->M, g->C, 1.0f, v, ld, u, 0.0f, p, ld);
+        else
+            loomrt_sgemm_packed(0, 0, g->M, j->n, g->C, 1.0f, u, g->C, v, 0.0f, p, ld);
+    }
     return 0;
 }
 

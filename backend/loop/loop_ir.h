@@ -234,8 +234,8 @@ typedef struct loop_conv {
 
 /* A 3x3, stride 1, dilation 1 group of a convolution by Winograd's
  * F(2x2, 3x3) (loomrt_conv2d_winograd): the fields of loop_conv, with w
- * the weights transformed at compile time (loomrt_winograd_pack, m *
- * g.channels * 16 floats) and scratch holding loomrt_winograd_scratch
+ * the weights transformed at compile time (loomrt_winograd_pack,
+ * loomrt_winograd_packed_size floats) and scratch holding loomrt_winograd_scratch
  * floats. */
 typedef loop_conv loop_winograd;
 

@@ -626,20 +626,29 @@ static loop_conv conv_group_call(lower_ctx *c, loop_block **b, const conv_op *op
     return cv;
 }
 
+/* A constant buffer for the weights of every group packed for a kernel,
+ * size floats each, named after the weights and what; its data in *data. */
+static loop_buf *conv_packed_buf(lower_ctx *c, const conv_op *op, const char *what,
+                                 int64_t size, float **data)
+{
+    *data = ir_arena_alloc(&c->f->arena, (size_t)(size * op->gm.group) * sizeof(float));
+    loop_buf *packed = loop_buf_new(c->f, lower_const_name(c, op->w->name, what), LOOP_BUF_CONST,
+                                    IR_DTYPE_F32, size * op->gm.group);
+    packed->data = *data;
+    return packed;
+}
+
 /* The constant weights of every group packed now for a kernel: group j's
- * [M/g, C/g * taps] by pack(w_j, M/g, arg, out_j) into size floats each;
- * the buffer is named after the weights and what. */
+ * [M/g, C/g * taps] by pack(w_j, M/g, arg, out_j) into size floats each. */
 static loop_buf *conv_pack_weights(lower_ctx *c, const conv_op *op, const char *what,
                                    int64_t arg, int64_t size,
                                    void (*pack)(const float *, int64_t, int64_t, float *))
 {
-    float *data = ir_arena_alloc(&c->f->arena, (size_t)(size * op->gm.group) * sizeof(float));
+    float *data;
+    loop_buf *packed = conv_packed_buf(c, op, what, size, &data);
     const float *w = op->w->data;
     for (int64_t j = 0; j < op->gm.group; j++)
         pack(w + j * op->mg * op->cg * op->ksp, op->mg, arg, data + j * size);
-    loop_buf *packed = loop_buf_new(c->f, lower_const_name(c, op->w->name, what), LOOP_BUF_CONST,
-                                    IR_DTYPE_F32, size * op->gm.group);
-    packed->data = data;
     return packed;
 }
 
@@ -690,7 +699,11 @@ static void conv_winograd(lower_ctx *c, loop_block *b, const conv_op *op)
 {
     loop_conv2d g = conv2d_of(&op->gm, op->cg);
     int64_t us = loomrt_winograd_packed_size(op->mg, op->cg);
-    loop_buf *u = conv_pack_weights(c, op, "winograd", op->cg, us, loomrt_winograd_pack);
+    float *data;
+    loop_buf *u = conv_packed_buf(c, op, "winograd", us, &data);
+    for (int64_t j = 0; j < op->gm.group; j++)
+        loomrt_winograd_pack((const float *)op->w->data + j * op->mg * op->cg * op->ksp, op->mg,
+                             op->cg, g.oh, g.ow, data + j * us);
     loop_buf *scratch = lower_scratch(c, "wino", IR_DTYPE_F32,
                                       loomrt_winograd_scratch(op->cg, op->mg, g.oh, g.ow));
     loop_winograd wg = conv_group_call(c, &b, op, u, us, scratch);

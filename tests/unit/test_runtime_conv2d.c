@@ -409,7 +409,7 @@ static wg_run wg_run_new(const wg_case *k)
     t.b = guarded((size_t)k->M, 6);
     t.r = guarded(t.ny, 7);
     t.s = guarded(t.ns, 8);
-    loomrt_winograd_pack(t.w, k->M, k->C, t.u);
+    loomrt_winograd_pack(t.w, k->M, k->C, t.oh, t.ow, t.u);
     guard_check(t.u, (size_t)loomrt_winograd_packed_size(k->M, k->C), "pack", "u");
     return t;
 }
@@ -511,11 +511,16 @@ Test(winograd, odd_shapes_every_isa)
 
 /* Several blocks of panels (many channels make one-panel blocks, few make
  * a block of all), tile rows wider than a panel and narrower, runs of a
- * panel's tiles over several tile rows. */
+ * panel's tiles over several tile rows; the products transposed (36
+ * tiles) over three one-panel blocks and over one, M past a multiple of
+ * the kernels' columns. */
 static void wg_blocks_at(int isa)
 {
     static const wg_case ks[] = {
         {.C = 300, .M = 260, .H = 9, .W = 37, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1},
+        {.C = 400, .M = 300, .H = 12, .W = 12, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
+         .res = 1, .act = LOOMRT_ACT_RELU},
+        {.C = 70, .M = 70, .H = 11, .W = 11, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .res = 1},
         {.C = 8, .M = 9, .H = 101, .W = 70, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .res = 1},
         {.C = 5, .M = 3, .H = 40, .W = 4, .pt = 0, .pl = 1, .pb = 0, .pr = 1, .bias = 1},
     };
@@ -545,15 +550,22 @@ static float *wg_threads_run(void *arg, int threads)
 
 /* On 2 and 3 threads (each block's input transform split by panel and
  * channel, its products by element, its output by channel) the result is
- * the one-thread one, bit for bit. */
+ * the one-thread one, bit for bit, with the products as they are and
+ * transposed (49 tiles). */
 static void wg_threads_at(int isa)
 {
-    wg_case k = {.C = 40, .M = 24, .H = 41, .W = 37, .pt = 1, .pl = 1, .pb = 1, .pr = 1,
-                 .bias = 1, .res = 1, .act = LOOMRT_ACT_RELU};
-    wg_threads c = {.t = wg_run_new(&k)};
-    wg_describe(c.what, sizeof c.what, isa, &k);
-    expect_threads_bit_exact(wg_threads_run, &c, c.t.ny, c.what);
-    wg_run_free(&c.t);
+    static const wg_case ks[] = {
+        {.C = 40, .M = 24, .H = 41, .W = 37, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
+         .res = 1, .act = LOOMRT_ACT_RELU},
+        {.C = 40, .M = 64, .H = 13, .W = 13, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
+         .act = LOOMRT_ACT_RELU},
+    };
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        wg_threads c = {.t = wg_run_new(&ks[i])};
+        wg_describe(c.what, sizeof c.what, isa, &ks[i]);
+        expect_threads_bit_exact(wg_threads_run, &c, c.t.ny, c.what);
+        wg_run_free(&c.t);
+    }
 }
 
 Test(winograd, threads_bit_exact_every_isa)
