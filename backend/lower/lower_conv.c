@@ -669,10 +669,15 @@ static void conv_implicit(lower_ctx *c, loop_block *b, const conv_op *op)
  * and channels in and out per group: measured against loomrt_conv2d on
  * resnet18's, squeezenet's and smaller layers (Zen 4, AVX-512, one
  * thread), 1.2-1.8x faster from 8 channels and 32 tiles, slower with 3
- * input channels (the products are too shallow) and on 3x3 planes. The
- * 7x7 planes of deep layers (16 tiles) would gain 1.2x for weights 16/9
- * as large, their largest: they stay implicit GEMMs. */
-#define CONV_WINOGRAD_MIN_TILES 32
+ * input channels (the products are too shallow) and on 3x3 planes. Since
+ * its products run transposed on few tiles (loomrt_winograd.c), the 7x7
+ * planes (16 tiles) gain too, against the transposed packed product they
+ * took before: alone, warm, 16 -> 16 channels 4.2 -> 3.3 us, 128 -> 128
+ * 141 -> 94, 512 -> 512 2209 -> 1689; in resnet18, whose three such
+ * layers now read weights 16/9 as large (+22 MB), the model 26.9 -> 24.6
+ * ms on one thread. 5x5 planes (9 tiles, 25 of 36 outputs used) lose on
+ * 32 and 64 channels. */
+#define CONV_WINOGRAD_MIN_TILES 16
 #define CONV_WINOGRAD_MIN_CHANNELS 8
 
 /* Whether an f32 Conv runs by Winograd's F(2x2, 3x3) (conv_winograd):

@@ -653,7 +653,7 @@ Test(lower_conv, gemm_kernels)
     INTS(nw, "pads", 1, 1, 1, 1);
     ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 40, 3, 3));
     conv(g, IR_OP_CONV, "narrow", xs, f32(g, "w7", SHP(40, 40, 2, 2)), NULL);
-    ir_value *xd = in(g, "xd", IR_DTYPE_F32, SHP(1, 256, 9, 9));
+    ir_value *xd = in(g, "xd", IR_DTYPE_F32, SHP(1, 256, 8, 8));
     conv(g, IR_OP_CONV, "deep", xd, f32(g, "wd", SHP(32, 256, 3, 3)), NULL);
     ir_value *xm = in(g, "xm", IR_DTYPE_F32, SHP(1, 8, 10, 10));
     conv(g, IR_OP_CONV, "mid", xm, f32(g, "wm", SHP(6, 8, 3, 3)), NULL);
@@ -671,7 +671,7 @@ Test(lower_conv, gemm_kernels)
     expect_calls(f, "n_wide", 0, 0, 0, 1); /* implicit GEMM: 784 outputs, depth 144 */
     expect_calls(f, "n_c1x1", 1, 0, 0, 0);
     expect_calls(f, "n_narrow", 0, 0, 0, 0); /* 2x2 outputs: transposed packed GEMM */
-    expect_calls(f, "n_deep", 0, 0, 0, 0);   /* 7x7 outputs, depth 2304: the same */
+    expect_calls(f, "n_deep", 0, 0, 0, 0);   /* 6x6 outputs, depth 2304: the same */
     cr_expect_eq(step_calls(f, "n_narrow", LOOP_KERNEL_SGEMM_PACKED), 1);
     cr_expect_eq(step_calls(f, "n_deep", LOOP_KERNEL_SGEMM_PACKED), 1);
     expect_calls(f, "n_c3d", 1, 0, 0, 0); /* im2col as a loop nest */
@@ -790,10 +790,10 @@ Test(lower_conv, too_many_spatial_dims)
 }
 
 /* 3x3 stride-1 convolutions with constant weights, 8 channels in and out
- * per group and 32 output tiles or more run by Winograd's F(2x2, 3x3),
- * the bias and the fused activation in the call; stride 2, 3 input
- * channels (loomrt_conv2d_direct's, see below), a 6x6 plane and weights
- * given at run time do not. */
+ * per group and 16 output tiles or more (a 7x7 plane) run by Winograd's
+ * F(2x2, 3x3), the bias and the fused activation in the call; stride 2,
+ * 3 input channels (loomrt_conv2d_direct's, see below), a 6x6 plane (9
+ * tiles) and weights given at run time do not. */
 static ir_graph *winograd_graph(void)
 {
     ir_graph *g = tl_graph("winograd");
@@ -811,6 +811,9 @@ static ir_graph *winograd_graph(void)
     ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 16, 6, 6));
     n = conv(g, IR_OP_CONV, "wg_small", xs, f32(g, "w4", SHP(8, 16, 3, 3)), NULL);
     INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *x7 = in(g, "x7", IR_DTYPE_F32, SHP(1, 16, 7, 7));
+    n = conv(g, IR_OP_CONV, "wg_7x7", x7, f32(g, "w5", SHP(24, 16, 3, 3)), NULL);
+    INTS(n, "pads", 1, 1, 1, 1);
     ir_value *wd = in(g, "wd", IR_DTYPE_F32, SHP(8, 16, 3, 3));
     conv(g, IR_OP_CONV, "wg_dyn", x, wd, NULL);
     return g;
@@ -821,10 +824,10 @@ Test(lower_conv, winograd_choice)
     ir_graph *g = winograd_graph();
     ir_diag d;
     loop_func *f = lowered(g, &d);
-    static const char *const names[] = {"n_wg", "n_wg_grp", "n_wg_s2", "n_wg_c3", "n_wg_small",
-                                        "n_wg_dyn"};
-    static const int want[] = {1, 1, 0, 0, 0, 0};
-    for (int i = 0; i < 6; i++) {
+    static const char *const names[] = {"n_wg",       "n_wg_grp", "n_wg_s2", "n_wg_c3",
+                                        "n_wg_small", "n_wg_7x7", "n_wg_dyn"};
+    static const int want[] = {1, 1, 0, 0, 0, 1, 0};
+    for (int i = 0; i < 7; i++) {
         int calls = -1;
         for (int s = 0; s < f->n_steps; s++)
             if (strcmp(f->steps[s]->node_name, names[i]) == 0)
@@ -918,15 +921,15 @@ Test(lower_conv, direct_choice)
     ir_graph_free(g);
 }
 
-/* Deep Conv over small planes (3x3 of depth 2304, 7x7 and 5x5 outputs;
+/* Deep Conv over small planes (3x3 of depth 2304, 6x6 and 5x5 outputs;
  * 1x1 of depth 160, strided and not), the transposed GEMM of
  * conv_transposes: batch 2, bias, residual, Relu and Clip, two groups,
  * compiled to C against the interpreter. */
 Test(lower_conv, deep_small_planes_run)
 {
     ir_graph *g = tl_graph("deep");
-    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 256, 7, 7));
-    ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(2, 40, 7, 7));
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 256, 6, 6));
+    ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(2, 40, 6, 6));
     ir_node *n = node(g, IR_OP_CONV, "d", 4,
                       (ir_value *[]){x, f32(g, "w0", SHP(40, 256, 3, 3)), f32(g, "b0", SHP(40)), r},
                       1);
@@ -945,7 +948,7 @@ Test(lower_conv, deep_small_planes_run)
     tl_infer_ok(g);
     ir_diag d;
     loop_func *f = lowered(g, &d);
-    expect_calls(f, "n_d", 0, 0, 0, 0); /* planes of 49 and fewer: im2col as a loop nest */
+    expect_calls(f, "n_d", 0, 0, 0, 0); /* planes of 36 and fewer: im2col as a loop nest */
     expect_calls(f, "n_d_grp", 0, 0, 0, 0);
     expect_calls(f, "n_d_1x1s2", 0, 0, 0, 0);
     static const char *const packed[] = {"n_d", "n_d_grp", "n_d_1x1s2", "n_d_1x1"};
