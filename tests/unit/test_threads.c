@@ -244,10 +244,11 @@ static void check_gemm(int packed, int tA, int tB, int tC, int64_t M, int64_t N,
 
 /* Shapes with odd sizes in every dimension, large enough to be split
  * (the runtime keeps products under 2^18 multiply-adds per thread on one
- * thread), and a few too small to be. */
+ * thread, single rows reading 2^16 floats of B or more under 2^14), and a
+ * few too small to be. */
 static const int64_t shapes[][3] = {
     {301, 257, 300}, {1, 4099, 333}, {7, 1001, 129}, {65, 65, 301}, {33, 17, 1025},
-    {1025, 3, 257},  {17, 33, 7},    {3, 7, 65},     {1, 65, 17},
+    {1025, 3, 257},  {17, 33, 7},    {3, 7, 65},     {1, 65, 17},   {1, 513, 129},
 };
 
 static void check_all(int packed)
@@ -275,7 +276,8 @@ Test(threaded_gemm, packed_exact_against_one_thread)
 }
 
 /* The large shapes are split (through a host parallel-for that counts its
- * calls), the small ones are not. */
+ * calls), and a single row whose B has 2^16 floats or more (bound by
+ * reading B) from 2^14 multiply-adds per thread; the small ones are not. */
 Test(threaded_gemm, large_products_are_split)
 {
     int64_t M = 301, N = 257, K = 300;
@@ -286,9 +288,11 @@ Test(threaded_gemm, large_products_are_split)
     loomrt_threads prev = loomrt_threads_enter(2, host_pfor, &host_calls);
     loomrt_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
     loomrt_sgemm_packed(0, 1, M, N, K, 1.0f, A, K, Bp, 0.0f, C, M);
-    loomrt_sgemm_packed(0, 0, 1, N, K, 1.0f, A, K, Bp, 0.0f, C, N); /* 77k: too small */
+    loomrt_sgemm_packed(0, 0, 1, N, K, 1.0f, A, K, Bp, 0.0f, C, N); /* a row of B 77k */
+    loomrt_sgemm(0, 0, 1, N, 200, 1.0f, A, K, B, N, 0.0f, C, N); /* B 51k: too small */
+    loomrt_sgemm(0, 0, 2, N, 60, 1.0f, A, K, B, N, 0.0f, C, N);  /* 31k: too small */
     loomrt_threads_leave(prev);
-    cr_assert_eq(host_calls, 2);
+    cr_assert_eq(host_calls, 3);
     free(A), free(B), free(C), free(Bp);
 }
 
