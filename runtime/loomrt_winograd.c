@@ -659,7 +659,10 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
     return 0;
 }
 
-/* The products xi in [t0, t1): P[xi] = U[xi] V[xi]. */
+/* The products xi in [t0, t1): P[xi] = U[xi] V[xi], or transposed. The
+ * transposed ones compute the block's tiles only: P's lanes past them
+ * hold what the scratch held, which the output transform computes with
+ * but never stores. */
 static int wg_gemm_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
