@@ -134,7 +134,7 @@ LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *s
  * [M, C], laid out for the output plane oh x ow, made once, at compile
  * time, from constant weights). bias [M] and res (laid out like y) may be
  * NULL. scratch holds loomrt_winograd_scratch floats. */
-LOOMRT_API int64_t loomrt_winograd_packed_size(int64_t M, int64_t C);
+LOOMRT_API int64_t loomrt_winograd_packed_size(int64_t M, int64_t C, int64_t oh, int64_t ow);
 LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, int64_t oh,
                                      int64_t ow, float *u);
 LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int64_t ow);

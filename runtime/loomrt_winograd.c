@@ -97,9 +97,18 @@ static int64_t wg_panels(const wg_geom *g)
     return nb < g->P ? nb : g->P;
 }
 
-LOOMRT_API int64_t loomrt_winograd_packed_size(int64_t M, int64_t C)
+/* Floats of one of the 16 transformed weight matrices as packed: panels
+ * of output channels for the transposed products, [M][C] for the others. */
+static int64_t wg_u_size(int64_t M, int64_t C, int tr)
 {
-    return M > 0 && C > 0 ? 16 * loomrt_sgemm_packed_size(M, C) : 0;
+    return tr ? loomrt_sgemm_packed_size(M, C) : M * C;
+}
+
+LOOMRT_API int64_t loomrt_winograd_packed_size(int64_t M, int64_t C, int64_t oh, int64_t ow)
+{
+    if (M <= 0 || C <= 0 || oh <= 0 || ow <= 0)
+        return 0;
+    return 16 * wg_u_size(M, C, wg_transposed(M, (oh + 1) / 2 * ((ow + 1) / 2)));
 }
 
 LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int64_t ow)
@@ -114,10 +123,10 @@ LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, int64
                                      int64_t ow, float *u)
 {
     static const double G[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
-    int64_t us = loomrt_sgemm_packed_size(M, C);
     int tr = wg_transposed(M, (oh + 1) / 2 * ((ow + 1) / 2));
-    for (int64_t i = 0; i < 16 * us; i++)
-        u[i] = 0.0f; /* the last panel's columns past M, or past M * C */
+    int64_t us = wg_u_size(M, C, tr);
+    for (int64_t i = 0; tr && i < 16 * us; i++)
+        u[i] = 0.0f; /* the last panel's columns past M */
     for (int64_t m = 0; m < M; m++)
         for (int64_t c = 0; c < C; c++) {
             const float *k = w + (m * C + c) * 9;
@@ -667,7 +676,7 @@ static int wg_gemm_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
     const wg_geom *g = j->g;
-    int64_t ld = j->nb * WG_NR, us = loomrt_sgemm_packed_size(g->M, g->C);
+    int64_t ld = j->nb * WG_NR, us = wg_u_size(g->M, g->C, g->tr);
     for (int64_t xi = t0; xi < t1; xi++) {
         const float *u = j->u + xi * us, *v = j->v + xi * g->C * ld;
         float *p = j->pr + xi * g->M * ld;

@@ -146,7 +146,8 @@ static int winograd_args(const loop_winograd *wg, loop_call_arg *out)
     int n = 0;
     int64_t ny = wg->m * g->oh * g->ow;
     put(out, &n, "x", &wg->x, g->channels * g->h * g->w, false);
-    put(out, &n, "w", &wg->w, loomrt_winograd_packed_size(wg->m, g->channels), false);
+    put(out, &n, "w", &wg->w, loomrt_winograd_packed_size(wg->m, g->channels, g->oh, g->ow),
+        false);
     put(out, &n, "y", &wg->y, ny, true);
     put(out, &n, "scratch", &wg->scratch,
         loomrt_winograd_scratch(g->channels, wg->m, g->oh, g->ow), true);

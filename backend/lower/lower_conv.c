@@ -703,7 +703,7 @@ static bool conv_winograd_fits(const conv_op *op)
 static void conv_winograd(lower_ctx *c, loop_block *b, const conv_op *op)
 {
     loop_conv2d g = conv2d_of(&op->gm, op->cg);
-    int64_t us = loomrt_winograd_packed_size(op->mg, op->cg);
+    int64_t us = loomrt_winograd_packed_size(op->mg, op->cg, g.oh, g.ow);
     float *data;
     loop_buf *u = conv_packed_buf(c, op, "winograd", us, &data);
     for (int64_t j = 0; j < op->gm.group; j++)

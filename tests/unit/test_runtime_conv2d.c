@@ -405,12 +405,12 @@ static wg_run wg_run_new(const wg_case *k)
     t.ns = (size_t)loomrt_winograd_scratch(k->C, k->M, t.oh, t.ow);
     t.x = guarded((size_t)(k->C * k->H * k->W), 3);
     t.w = guarded((size_t)(k->M * k->C * 9), 4);
-    t.u = guarded((size_t)loomrt_winograd_packed_size(k->M, k->C), 5);
+    t.u = guarded((size_t)loomrt_winograd_packed_size(k->M, k->C, t.oh, t.ow), 5);
     t.b = guarded((size_t)k->M, 6);
     t.r = guarded(t.ny, 7);
     t.s = guarded(t.ns, 8);
     loomrt_winograd_pack(t.w, k->M, k->C, t.oh, t.ow, t.u);
-    guard_check(t.u, (size_t)loomrt_winograd_packed_size(k->M, k->C), "pack", "u");
+    guard_check(t.u, (size_t)loomrt_winograd_packed_size(k->M, k->C, t.oh, t.ow), "pack", "u");
     return t;
 }
 
