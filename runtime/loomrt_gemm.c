@@ -832,44 +832,44 @@ A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
     gemm_epi_rest(g, i0, mr, g->ctr ? gemm_epi_vec_t(g) : gemm_epi_vec(g));
 }
 
-/* The rows [0, M) of the block in tiles of A5_MR rows, the rest in tiles
- * of 8, 4, 2 and 1 rows (fewer instances of the tile than one per
- * remainder: the runtime is compiled with every model). A last block of
- * 16 columns or fewer goes to the AVX2 kernel, half of a 32-column tile
- * would be padding. */
+/* A tile of mr rows, 1 <= mr <= 8, at row i0 of the block. */
+A5_FN void gemm_tile_avx512_n(int64_t mr, const gemm_blk *g, int64_t i0)
+{
+    switch (mr) {
+    case 1: gemm_tile_avx512(1, g, i0); break;
+    case 2: gemm_tile_avx512(2, g, i0); break;
+    case 3: gemm_tile_avx512(3, g, i0); break;
+    case 4: gemm_tile_avx512(4, g, i0); break;
+    case 5: gemm_tile_avx512(5, g, i0); break;
+    case 6: gemm_tile_avx512(6, g, i0); break;
+    case 7: gemm_tile_avx512(7, g, i0); break;
+    default: gemm_tile_avx512(8, g, i0); break;
+    }
+}
+
+/* The rows [0, M) of the block in tiles of A5_MR rows; the last rows (the
+ * remainder, with the last full tile when the remainder is 1 to 3) as one
+ * tile of up to 8 rows or two of near-equal size. A tile of 1 to 3 rows
+ * is bound by loading B, not by its FMAs: a 49 x 512 x 4608 product's
+ * last row cost three rows' time (its last 13 rows as 7 + 6, alone, warm,
+ * best of 5 x 100: 2257 -> 2170 us, 13 x 512 x 2304 374 -> 341, 49 x 1280
+ * x 320 399 -> 387, 169 x 1000 x 512 1649 -> 1629; mnist_cnn's 9 rows as
+ * 5 + 4 rather than 8 + 1 below). A last block of 16 columns or fewer
+ * goes to the AVX2 kernel, half of a 32-column tile would be padding. */
 A5_FN void gemm_panel_avx512(int64_t M, const gemm_blk *g)
 {
     if (g->nr <= GEMM_NR) {
         gemm_panel_avx2(M, g);
         return;
     }
-    int64_t i = 0, r = M % A5_MR;
-    /* the last 13 to 15 rows as two tiles of 6 to 8 rather than a tile of
-     * 12 and one of 1 to 3 (fewer rows than the FMA chains need, bound by
-     * loading B: a 49 x 512 x 4608 product's last row cost three rows' time;
-     * alone, warm, best of 5 x 100: 2257 -> 2170 us, 13 x 512 x 2304 374 ->
-     * 341, 49 x 1280 x 320 399 -> 387, 169 x 1000 x 512 1649 -> 1629) */
-    int64_t full = M >= A5_MR && r >= 1 && r <= 3 ? M - A5_MR - r : M - r;
-    for (; i < full; i += A5_MR)
+    int64_t r = M % A5_MR, rest = M > A5_MR && r >= 1 && r <= 3 ? A5_MR + r : r, i = 0;
+    for (; i < M - rest; i += A5_MR)
         gemm_tile_avx512(A5_MR, g, i);
-    if (i < M - r) {
-        switch (r) {
-        case 1: gemm_tile_avx512(7, g, i); gemm_tile_avx512(6, g, i + 7); break;
-        case 2: gemm_tile_avx512(7, g, i); gemm_tile_avx512(7, g, i + 7); break;
-        default: gemm_tile_avx512(8, g, i); gemm_tile_avx512(7, g, i + 8); break;
-        }
-        return;
-    }
-    for (int mr = 8; mr >= 1; mr /= 2)
-        if (M - i >= mr) {
-            switch (mr) {
-            case 8: gemm_tile_avx512(8, g, i); break;
-            case 4: gemm_tile_avx512(4, g, i); break;
-            case 2: gemm_tile_avx512(2, g, i); break;
-            default: gemm_tile_avx512(1, g, i); break;
-            }
-            i += mr;
-        }
+    int64_t a = rest > 8 ? (rest + 1) / 2 : rest;
+    if (a)
+        gemm_tile_avx512_n(a, g, i);
+    if (rest > a)
+        gemm_tile_avx512_n(rest - a, g, i + a);
 }
 
 /* ---- AVX-512 matrix-vector kernels (M == 1) ----

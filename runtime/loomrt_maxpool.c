@@ -254,44 +254,46 @@ LOOMRT_TARGET_AVX2 static void mp_cols_avx2(const mp_geom *g, const float *row, 
 }
 #endif
 
-/* Planes [p0, p1), with the row passes of this CPU's level. */
+/* The row and column passes of one instruction-set level. */
+typedef struct mp_passes {
+    void (*rows)(const mp_geom *g, const float *p, int64_t iy, int64_t k0, int64_t k1,
+                 float *row);
+    void (*cols)(const mp_geom *g, const float *row, float *y);
+} mp_passes;
+
+/* The passes of this CPU's level. */
+static mp_passes mp_passes_get(void)
+{
+#ifdef LOOMRT_X86
+    int isa = loomrt_isa_get();
+    if (isa == LOOMRT_ISA_AVX512)
+        return (mp_passes){mp_rows_avx512, mp_cols_avx512};
+    if (isa == LOOMRT_ISA_AVX2)
+        return (mp_passes){mp_rows_avx2, mp_cols_avx2};
+#endif
+    return (mp_passes){mp_rows_c, mp_cols_c};
+}
+
+/* Planes [p0, p1), with the passes of this CPU's level. */
 static int mp_task(void *arg, int64_t p0, int64_t p1)
 {
     const mp_geom *g = (const mp_geom *)arg;
     float row[LOOMRT_MAXPOOL_ROW];
     for (int64_t i = 0; i < g->rw; i++) /* the padding: never wins */
         row[i] = NAN;
-    int isa = loomrt_isa_get();
-    (void)isa; /* the portable build has one level */
+    mp_passes pass = mp_passes_get();
     for (int64_t p = p0; p < p1; p++) {
         const float *x = g->x + p * g->H * g->W;
         float *y = g->y + p * g->oh * g->ow;
         for (int64_t oy = 0; oy < g->oh; oy++, y += g->ow) {
-            int64_t k0, k1, iy = oy * g->sh - g->pt;
+            int64_t k0, k1;
             mp_rows(g, oy, &k0, &k1);
-            if (k0 == k1) { /* no kernel row inside the image: the row is padding */
+            if (k0 < k1)
+                pass.rows(g, x, oy * g->sh - g->pt, k0, k1, row);
+            else /* no kernel row inside the image: the row is padding */
                 for (int64_t i = 0; i < g->W; i++)
                     row[g->pl + i] = NAN;
-            }
-#ifdef LOOMRT_X86
-            else if (isa == LOOMRT_ISA_AVX512)
-                mp_rows_avx512(g, x, iy, k0, k1, row);
-            else if (isa == LOOMRT_ISA_AVX2)
-                mp_rows_avx2(g, x, iy, k0, k1, row);
-#endif
-            else
-                mp_rows_c(g, x, iy, k0, k1, row);
-#ifdef LOOMRT_X86
-            if (isa == LOOMRT_ISA_AVX512) {
-                mp_cols_avx512(g, row, y);
-                continue;
-            }
-            if (isa == LOOMRT_ISA_AVX2) {
-                mp_cols_avx2(g, row, y);
-                continue;
-            }
-#endif
-            mp_cols_c(g, row, y);
+            pass.cols(g, row, y);
         }
     }
     return 0;
