@@ -79,6 +79,14 @@
  * too). From 128 rows in place gains 1-2%; the AVX2 kernel's 16-column
  * panels lose in place (32 x 12544 x 64 634 -> 743 us). */
 #define GEMM_THIN_M 64
+/* Unpacked products of B^T with at most this many rows run as one GEMV
+ * per row of A (dot products along B's rows, B read in place M times):
+ * packing B^T for the blocked kernel transposes it, which costs more
+ * than the product at few rows. One thread, warm, blocked / by rows
+ * (us): 2 x 10 x 576 (a classifier at batch 2) 3.1 / 0.5, 4 x 64 x 256
+ * 6.1 / 2.9, 8 x 256 x 256 28.8 / 21.1, 8 x 1000 x 512 232 / 205; 16 x
+ * 256 x 256 38.5 / 42.4. */
+#define GEMM_ROWS_T 8
 
 /* Whether an unpacked product is thin (GEMM_THIN_M) at level isa. */
 static int gemm_thin(int isa, int transB, int64_t M)
@@ -1228,7 +1236,7 @@ static void gemm_packed_blocked(int transA, int transC, int64_t M, int64_t N, in
  * not (loomrt_sgemm's), then the epilogue e (NULL: none); the split is by
  * rows or by columns of C. */
 typedef struct gemm_par {
-    int transA, transB, transC, packed, blas, thin, by_rows;
+    int transA, transB, transC, packed, blas, thin, rows, by_rows;
     int64_t M, N, K;
     float alpha, beta;
     const float *A, *B;
@@ -1305,8 +1313,10 @@ static void gemm_serial(const gemm_par *p, int64_t M, int64_t N, const float *A,
     } else if (p->packed) {
         gemm_packed_blocked(p->transA, p->transC, M, N, p->K, p->alpha, A, p->lda, B, p->beta, C,
                             p->ldc, e);
-    } else if (M == 1) {
-        gemm_row(p->transB, N, p->K, p->alpha, A, sa, B, p->ldb, p->beta, C);
+    } else if (M == 1 || p->rows) {
+        for (int64_t i = 0; i < M; i++)
+            gemm_row(p->transB, N, p->K, p->alpha, A + i * p->lda, sa, B, p->ldb, p->beta,
+                     C + i * p->ldc);
         gemm_epi_all(e, M, N, C, p->ldc, 0);
     } else {
         gemm_blocked(p->transA, p->transB, p->thin, M, N, p->K, p->alpha, A, p->lda, B, p->ldb,
@@ -1363,12 +1373,13 @@ static void gemm_unpacked(int transA, int transB, int64_t M, int64_t N, int64_t 
         return;
     }
     int isa = loomrt_isa_get();
-    gemm_par p = {.transA = transA, .transB = transB, .thin = gemm_thin(isa, transB, M), .M = M,
-                  .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
+    gemm_par p = {.transA = transA, .transB = transB, .thin = gemm_thin(isa, transB, M),
+                  .rows = transB && !transA && M <= GEMM_ROWS_T, .M = M, .N = N, .K = K,
+                  .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
                   .lda = lda, .ldb = ldb, .ldc = ldc, .e = e};
 #ifdef LOOMRT_USE_CBLAS
     int small = M * N * K <= GEMM_SMALL && isa >= LOOMRT_ISA_AVX2;
-    p.blas = M > 1 && !small && !p.thin && loomrt_blas_preferred();
+    p.blas = M > 1 && !small && !p.thin && !p.rows && loomrt_blas_preferred();
 #endif
     gemm_run(&p);
 }
