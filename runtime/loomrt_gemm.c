@@ -755,18 +755,21 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
         _mm512_mask_storeu_ps(c, m, v);
 }
 
-/* Rows [i0, i0 + mr) of the block, mr <= 12, over two panels of 16
- * columns (16 < nr <= 32); mr is a constant after inlining. */
+/* Rows [i0, i0 + mr) of the block, mr <= 12, over np panels of 16
+ * columns (np 2: 16 < nr <= 32, np 1: nr <= 16); mr and np are constants
+ * after inlining. */
 #define A5_FMA_ROW(i)                                                      \
     if (mr > i) {                                                          \
         __m512 ai = _mm512_set1_ps(a[i * rs + k * cs]);                    \
         x##i##a = _mm512_fmadd_ps(ai, b0, x##i##a);                        \
-        x##i##b = _mm512_fmadd_ps(ai, b1, x##i##b);                        \
+        if (np > 1)                                                        \
+            x##i##b = _mm512_fmadd_ps(ai, b1, x##i##b);                    \
     }
 #define A5_OUT_ROW(i)                                                      \
     if (mr > i) {                                                          \
         gemm_out16(c + i * ldc, x##i##a, nr, va, vb, beta0, eg, i0 + i, 0); \
-        gemm_out16(c + i * ldc + 16, x##i##b, nr - 16, va, vb, beta0, eg, i0 + i, 16); \
+        if (np > 1)                                                        \
+            gemm_out16(c + i * ldc + 16, x##i##b, nr - 16, va, vb, beta0, eg, i0 + i, 16); \
     }
 #define A5_DECL_ROW(i) __m512 x##i##a = _mm512_setzero_ps(), x##i##b = x##i##a;
 #define A5_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
@@ -801,13 +804,15 @@ A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64
 #define A5_PANEL_A(i) if (mr > i) r[i] = x##i##a;
 #define A5_PANEL_B(i) if (mr > i) r[i] = x##i##b;
 
-A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
+A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
 {
     const float *a = g->a + i0 * g->rs, *bp = g->b;
     int64_t rs = g->rs, cs = g->cs, bs = g->bs, ps = g->ps, kc = g->kc;
     A5_ROWS(A5_DECL_ROW)
     for (int64_t k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_loadu_ps(bp + k * bs), b1 = _mm512_loadu_ps(bp + ps + k * bs);
+        __m512 b0 = _mm512_loadu_ps(bp + k * bs), b1 = b0;
+        if (np > 1)
+            b1 = _mm512_loadu_ps(bp + ps + k * bs);
         A5_ROWS(A5_FMA_ROW)
     }
     if (g->ctr) {
@@ -817,7 +822,7 @@ A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
         A5_ROWS(A5_PANEL_A)
         loomrt_tr16(r);
         a5_out_t(g, i0, mr, 0, g->nr < 16 ? g->nr : 16, r);
-        if (g->nr > 16) {
+        if (np > 1 && g->nr > 16) {
             for (int i = mr; i < 16; i++)
                 r[i] = _mm512_setzero_ps();
             A5_ROWS(A5_PANEL_B)
@@ -840,44 +845,57 @@ A5_INLINE void gemm_tile_avx512(int mr, const gemm_blk *g, int64_t i0)
     gemm_epi_rest(g, i0, mr, g->ctr ? gemm_epi_vec_t(g) : gemm_epi_vec(g));
 }
 
-/* A tile of mr rows, 1 <= mr <= 8, at row i0 of the block. */
-A5_FN void gemm_tile_avx512_n(int64_t mr, const gemm_blk *g, int64_t i0)
+/* A tile of mr rows, 1 <= mr <= 8, over np panels at row i0 of the
+ * block. */
+#define A5_TILE_N(np)                                                      \
+    switch (mr) {                                                          \
+    case 1: gemm_tile_avx512(1, np, g, i0); break;                         \
+    case 2: gemm_tile_avx512(2, np, g, i0); break;                         \
+    case 3: gemm_tile_avx512(3, np, g, i0); break;                         \
+    case 4: gemm_tile_avx512(4, np, g, i0); break;                         \
+    case 5: gemm_tile_avx512(5, np, g, i0); break;                         \
+    case 6: gemm_tile_avx512(6, np, g, i0); break;                         \
+    case 7: gemm_tile_avx512(7, np, g, i0); break;                         \
+    default: gemm_tile_avx512(8, np, g, i0); break;                        \
+    }
+
+A5_FN void gemm_tile_avx512_n(int64_t mr, int np, const gemm_blk *g, int64_t i0)
 {
-    switch (mr) {
-    case 1: gemm_tile_avx512(1, g, i0); break;
-    case 2: gemm_tile_avx512(2, g, i0); break;
-    case 3: gemm_tile_avx512(3, g, i0); break;
-    case 4: gemm_tile_avx512(4, g, i0); break;
-    case 5: gemm_tile_avx512(5, g, i0); break;
-    case 6: gemm_tile_avx512(6, g, i0); break;
-    case 7: gemm_tile_avx512(7, g, i0); break;
-    default: gemm_tile_avx512(8, g, i0); break;
+    if (np > 1) {
+        A5_TILE_N(2)
+    } else {
+        A5_TILE_N(1)
     }
 }
 
-/* The rows [0, M) of the block in tiles of A5_MR rows; the last rows (the
- * remainder, with the last full tile when the remainder is 1 to 3) as one
- * tile of up to 8 rows or two of near-equal size. A tile of 1 to 3 rows
- * is bound by loading B, not by its FMAs: a 49 x 512 x 4608 product's
- * last row cost three rows' time (its last 13 rows as 7 + 6, alone, warm,
- * best of 5 x 100: 2257 -> 2170 us, 13 x 512 x 2304 374 -> 341, 49 x 1280
- * x 320 399 -> 387, 169 x 1000 x 512 1649 -> 1629; mnist_cnn's 9 rows as
- * 5 + 4 rather than 8 + 1 below). A last block of 16 columns or fewer
- * goes to the AVX2 kernel, half of a 32-column tile would be padding. */
-A5_FN void gemm_panel_avx512(int64_t M, const gemm_blk *g)
+/* The rows [0, M) of the block over np panels in tiles of A5_MR rows;
+ * the last rows (the remainder, with the last full tile when the
+ * remainder is 1 to 3) as one tile of up to 8 rows or two of near-equal
+ * size. A tile of 1 to 3 rows is bound by loading B, not by its FMAs: a
+ * 49 x 512 x 4608 product's last row cost three rows' time (its last 13
+ * rows as 7 + 6, alone, warm, best of 5 x 100: 2257 -> 2170 us, 13 x 512
+ * x 2304 374 -> 341, 49 x 1280 x 320 399 -> 387, 169 x 1000 x 512 1649
+ * -> 1629; mnist_cnn's 9 rows as 5 + 4 rather than 8 + 1 below). */
+A5_INLINE void gemm_rows_avx512(int np, int64_t M, const gemm_blk *g)
 {
-    if (g->nr <= GEMM_NR) {
-        gemm_panel_avx2(M, g);
-        return;
-    }
     int64_t r = M % A5_MR, rest = M > A5_MR && r >= 1 && r <= 3 ? A5_MR + r : r, i = 0;
     for (; i < M - rest; i += A5_MR)
-        gemm_tile_avx512(A5_MR, g, i);
+        gemm_tile_avx512(A5_MR, np, g, i);
     int64_t a = rest > 8 ? (rest + 1) / 2 : rest;
     if (a)
-        gemm_tile_avx512_n(a, g, i);
+        gemm_tile_avx512_n(a, np, g, i);
     if (rest > a)
-        gemm_tile_avx512_n(rest - a, g, i + a);
+        gemm_tile_avx512_n(rest - a, np, g, i + a);
+}
+
+/* The block's rows over its two panels, or its one when it has 16
+ * columns or fewer (a last block). */
+A5_FN void gemm_panel_avx512(int64_t M, const gemm_blk *g)
+{
+    if (g->nr > GEMM_NR)
+        gemm_rows_avx512(2, M, g);
+    else
+        gemm_rows_avx512(1, M, g);
 }
 
 /* ---- AVX-512 matrix-vector kernels (M == 1) ----
