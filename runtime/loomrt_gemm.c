@@ -85,8 +85,20 @@
  * than the product at few rows. One thread, warm, blocked / by rows
  * (us): 2 x 10 x 576 (a classifier at batch 2) 3.1 / 0.5, 4 x 64 x 256
  * 6.1 / 2.9, 8 x 256 x 256 28.8 / 21.1, 8 x 1000 x 512 232 / 205; 16 x
- * 256 x 256 38.5 / 42.4. */
+ * 256 x 256 38.5 / 42.4. Each row reads all of B: past GEMM_ROWS_T_B
+ * floats (16 MB, out of the caches) only up to half as many rows, as
+ * reading B once into panels wins there (8 x 4096 x 4096 17.3 / 22.5 ms;
+ * 8 x 2048 x 2048 4.3 / 3.0, 6 x 4096 x 4096 20 / 20, 4 x 4096 x 4096
+ * 15.8 / 12.4). */
 #define GEMM_ROWS_T 8
+#define GEMM_ROWS_T_B ((int64_t)1 << 22)
+
+/* Whether an unpacked product runs by rows (GEMM_ROWS_T). */
+static int gemm_rows_t(int transA, int transB, int64_t M, int64_t N, int64_t K)
+{
+    return transB && !transA && M <= GEMM_ROWS_T &&
+           (2 * M <= GEMM_ROWS_T || N * K <= GEMM_ROWS_T_B);
+}
 
 /* Whether an unpacked product is thin (GEMM_THIN_M) at level isa. */
 static int gemm_thin(int isa, int transB, int64_t M)
@@ -1392,7 +1404,7 @@ static void gemm_unpacked(int transA, int transB, int64_t M, int64_t N, int64_t 
     }
     int isa = loomrt_isa_get();
     gemm_par p = {.transA = transA, .transB = transB, .thin = gemm_thin(isa, transB, M),
-                  .rows = transB && !transA && M <= GEMM_ROWS_T, .M = M, .N = N, .K = K,
+                  .rows = gemm_rows_t(transA, transB, M, N, K), .M = M, .N = N, .K = K,
                   .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
                   .lda = lda, .ldb = ldb, .ldc = ldc, .e = e};
 #ifdef LOOMRT_USE_CBLAS
