@@ -430,6 +430,63 @@ static void dw_chunk_bases(const dw_blk *b, int L, int64_t n, int64_t *oy, int64
     }
 }
 
+/* The fused band's pixels in groups of 8 for the pointwise loops: row r
+ * (< nr), columns [x, x + cnt) of rows of n pixels; rows of 28, 14 or 7
+ * pixels would leave a group of each row an eighth empty, so each row's
+ * last n % 8 pixels are taken as one run across the rows after the
+ * rows' whole groups (alone, one thread: mobilenet_v2's 32 -> 192 at
+ * 28x28 188 -> 176 us, 96 -> 576 at 14x14 289 -> 265). Each pixel's
+ * offset in the 1x1's input (rows W apart) and in the band (rows ld
+ * floats apart, L per pixel); lanes past cnt repeat the group's last
+ * pixel (their sums are not stored). */
+typedef struct dw_pw_walk {
+    int64_t nr, n, W, ld, r, x, tail;
+    int L;
+} dw_pw_walk;
+
+/* The next group into off and doff; how many pixels, 0 at the end. */
+static inline int dw_pw_next(dw_pw_walk *w, int64_t *off, int64_t *doff)
+{
+    int cnt = 0;
+    if (!w->tail && w->x + 8 > w->n / 8 * 8) { /* the whole groups done */
+        w->tail = 1;
+        w->r = 0;
+        w->x = w->n / 8 * 8;
+    }
+    if (!w->tail) {
+        for (int t = 0; t < 8; t++) {
+            off[t] = w->r * w->W + w->x + t;
+            doff[t] = w->r * w->ld + (w->x + t) * w->L;
+        }
+        if ((w->x += 8) + 8 > w->n / 8 * 8 && w->r + 1 < w->nr) {
+            w->x = 0;
+            w->r++;
+        }
+        return 8;
+    }
+    for (; cnt < 8 && w->r < w->nr && w->x < w->n; cnt++) {
+        off[cnt] = w->r * w->W + w->x;
+        doff[cnt] = w->r * w->ld + w->x * w->L;
+        if (++w->x == w->n) {
+            w->x = w->n / 8 * 8;
+            w->r++;
+        }
+    }
+    for (int t = cnt; cnt && t < 8; t++) {
+        off[t] = off[cnt - 1];
+        doff[t] = doff[cnt - 1];
+    }
+    return cnt;
+}
+
+/* The fused 1x1's activations past Clip over its nr band rows of len
+ * floats, ld apart. */
+static void dw_pw_rows_act(const dw_blk *b, float *d, int64_t nr, int64_t len, int64_t ld)
+{
+    for (int64_t r = 0; b->pw->act > LOOMRT_ACT_CLIP && r < nr; r++)
+        loomrt_epi_run(d + r * ld, len, NULL, 0, NULL, b->pw->act, b->pw->aa, b->pw->ab);
+}
+
 /* After a band: the activations past Clip over each channel's outputs. */
 static void dw_band_act(const dw_blk *b, int64_t c0, int64_t cn, int64_t at, int64_t n)
 {
@@ -458,21 +515,19 @@ LOOMRT_TARGET_AVX2 static inline __m256 dw_act8(__m256 v, int act, float alpha, 
     return v;
 }
 
-/* As dw_pw_row16 (below), for 8 lanes. */
-LOOMRT_TARGET_AVX2 static void dw_pw_row8(const dw_blk *b, int64_t c0, int64_t cn, int64_t iy,
-                                           int64_t n, float *d)
+/* As dw_pw_rows16 (below), for 8 lanes. */
+LOOMRT_TARGET_AVX2 static void dw_pw_rows8(const dw_blk *b, int64_t c0, int64_t cn, int64_t iy,
+                                            int64_t nr, int64_t n, float *d, int64_t ld)
 {
     const dw_pw *pw = b->pw;
-    int64_t K = pw->K, hw = b->g->H * b->g->W;
+    int64_t K = pw->K, hw = b->g->H * b->g->W, off[8], doff[8];
     const float *wp = pw->w + c0 / 16 * K * 16 + c0 % 16, *xr = pw->x + iy * b->g->W;
     __m256 vb = pw->bias ? _mm256_maskload_ps(pw->bias + c0, dw_mask8(cn)) : _mm256_setzero_ps();
-    for (int64_t x0 = 0; x0 < n; x0 += 8) {
-        int64_t cnt = n - x0 < 8 ? n - x0 : 8, off[8];
+    dw_pw_walk wk = {nr, n, b->g->W, ld, 0, 0, 0, 8};
+    for (int cnt; (cnt = dw_pw_next(&wk, off, doff)) > 0;) {
         __m256 acc[8];
-        for (int t = 0; t < 8; t++) {
-            off[t] = x0 + (t < cnt ? t : cnt - 1);
+        for (int t = 0; t < 8; t++)
             acc[t] = vb;
-        }
         const float *xk = xr;
         for (int64_t k = 0; k < K; k++, xk += hw) {
             __m256 wv = _mm256_loadu_ps(wp + k * 16);
@@ -480,10 +535,9 @@ LOOMRT_TARGET_AVX2 static void dw_pw_row8(const dw_blk *b, int64_t c0, int64_t c
                 acc[t] = _mm256_fmadd_ps(_mm256_broadcast_ss(xk + off[t]), wv, acc[t]);
         }
         for (int t = 0; t < cnt; t++)
-            _mm256_storeu_ps(d + (x0 + t) * 8, dw_act8(acc[t], pw->act, pw->aa, pw->ab));
+            _mm256_storeu_ps(d + doff[t], dw_act8(acc[t], pw->act, pw->aa, pw->ab));
     }
-    if (pw->act > LOOMRT_ACT_CLIP)
-        loomrt_epi_run(d, n * 8, NULL, 0, NULL, pw->act, pw->aa, pw->ab);
+    dw_pw_rows_act(b, d, nr, n * 8, ld);
 }
 
 LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_t cn)
@@ -498,11 +552,13 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
     for (int64_t oy0 = 0; oy0 < g->oh; oy0 += b->rows) {
         int64_t rb = b->rows < g->oh - oy0 ? b->rows : g->oh - oy0;
         int64_t nin = (rb - 1) * g->sh + (g->kh - 1) * g->dh + 1, xb = 0;
+        int64_t r0 = 0, y0 = 0, nr = 0; /* the fused 1x1's band rows */
         for (int64_t r = 0; r < nin; r++) {
             float *d = b->buf + r * b->cols * L;
             int64_t iy = dw_band_row(b, oy0 * g->sh + r, d, L, &xb);
-            if (b->pw && iy >= 0) {
-                dw_pw_row8(b, c0, cn, iy, xb, d + g->pad_l * L);
+            if (b->pw && iy >= 0) { /* computed below, as one run of rows */
+                if (nr++ == 0)
+                    r0 = r, y0 = iy;
                 continue;
             }
             for (int64_t x0 = 0; iy >= 0 && x0 < xb; x0 += L) {
@@ -517,6 +573,9 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
                     _mm256_storeu_ps(d + (g->pad_l + x0 + p) * L, v[p]);
             }
         }
+        if (nr)
+            dw_pw_rows8(b, c0, cn, y0, nr, xb, b->buf + (r0 * b->cols + g->pad_l) * L,
+                        b->cols * L);
         int64_t total = rb * g->ow, oy = 0, ox = 0;
         for (int64_t q0 = 0; q0 < total; q0 += L) {
             int64_t n = total - q0 < L ? total - q0 : L, at = oy0 * g->ow + q0;
@@ -563,25 +622,25 @@ LOOMRT_TARGET_AVX512 static inline __m512 dw_act16(__m512 v, int act, float alph
     return v;
 }
 
-/* Band row d (from its first image column) of block [c0, c0 + cn) from
- * the fused pointwise convolution: n pixels of image row iy, 8 at a time
- * (the last group repeating its last pixel), each the bias then K FMAs of
- * a broadcast input value and the block's weights, then the activation. */
-LOOMRT_TARGET_AVX512 static void dw_pw_row16(const dw_blk *b, int64_t c0, int64_t cn, int64_t iy,
-                                              int64_t n, float *d)
+/* Band rows d, d + ld, ... (from their first image column) of block
+ * [c0, c0 + cn) from the fused pointwise convolution: nr image rows from
+ * iy of n pixels each, 8 pixels at a time (dw_pw_next), each the bias
+ * then K FMAs of a broadcast input value and the block's weights, then
+ * the activation. */
+LOOMRT_TARGET_AVX512 static void dw_pw_rows16(const dw_blk *b, int64_t c0, int64_t cn,
+                                               int64_t iy, int64_t nr, int64_t n, float *d,
+                                               int64_t ld)
 {
     const dw_pw *pw = b->pw;
-    int64_t K = pw->K, hw = b->g->H * b->g->W;
+    int64_t K = pw->K, hw = b->g->H * b->g->W, off[8], doff[8];
     const float *wp = pw->w + c0 / 16 * K * 16 + c0 % 16, *xr = pw->x + iy * b->g->W;
     __m512 vb = pw->bias ? _mm512_maskz_loadu_ps(dw_mask16(cn), pw->bias + c0)
                          : _mm512_setzero_ps();
-    for (int64_t x0 = 0; x0 < n; x0 += 8) {
-        int64_t cnt = n - x0 < 8 ? n - x0 : 8, off[8];
+    dw_pw_walk wk = {nr, n, b->g->W, ld, 0, 0, 0, 16};
+    for (int cnt; (cnt = dw_pw_next(&wk, off, doff)) > 0;) {
         __m512 acc[8];
-        for (int t = 0; t < 8; t++) {
-            off[t] = x0 + (t < cnt ? t : cnt - 1);
+        for (int t = 0; t < 8; t++)
             acc[t] = vb;
-        }
         const float *xk = xr;
         for (int64_t k = 0; k < K; k++, xk += hw) {
             __m512 wv = _mm512_loadu_ps(wp + k * 16);
@@ -589,10 +648,9 @@ LOOMRT_TARGET_AVX512 static void dw_pw_row16(const dw_blk *b, int64_t c0, int64_
                 acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(xk[off[t]]), wv, acc[t]);
         }
         for (int t = 0; t < cnt; t++)
-            _mm512_storeu_ps(d + (x0 + t) * 16, dw_act16(acc[t], pw->act, pw->aa, pw->ab));
+            _mm512_storeu_ps(d + doff[t], dw_act16(acc[t], pw->act, pw->aa, pw->ab));
     }
-    if (pw->act > LOOMRT_ACT_CLIP)
-        loomrt_epi_run(d, n * 16, NULL, 0, NULL, pw->act, pw->aa, pw->ab);
+    dw_pw_rows_act(b, d, nr, n * 16, ld);
 }
 
 /* acc[p] += the taps of 16 pixels of one output row, pixel p's band at
@@ -625,11 +683,13 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
     for (int64_t oy0 = 0; oy0 < g->oh; oy0 += b->rows) {
         int64_t rb = b->rows < g->oh - oy0 ? b->rows : g->oh - oy0;
         int64_t nin = (rb - 1) * g->sh + (g->kh - 1) * g->dh + 1, xb = 0;
+        int64_t r0 = 0, y0 = 0, nr = 0; /* the fused 1x1's band rows */
         for (int64_t r = 0; r < nin; r++) {
             float *d = b->buf + r * b->cols * L;
             int64_t iy = dw_band_row(b, oy0 * g->sh + r, d, L, &xb);
-            if (b->pw && iy >= 0) {
-                dw_pw_row16(b, c0, cn, iy, xb, d + g->pad_l * L);
+            if (b->pw && iy >= 0) { /* computed below, as one run of rows */
+                if (nr++ == 0)
+                    r0 = r, y0 = iy;
                 continue;
             }
             for (int64_t x0 = 0; iy >= 0 && x0 < xb; x0 += L) {
@@ -644,6 +704,9 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
                     _mm512_storeu_ps(d + (g->pad_l + x0 + p) * L, v[p]);
             }
         }
+        if (nr)
+            dw_pw_rows16(b, c0, cn, y0, nr, xb, b->buf + (r0 * b->cols + g->pad_l) * L,
+                         b->cols * L);
         int64_t total = rb * g->ow, oy = 0, ox = 0;
         for (int64_t q0 = 0; q0 < total; q0 += L) {
             int64_t n = total - q0 < L ? total - q0 : L, at = oy0 * g->ow + q0;
