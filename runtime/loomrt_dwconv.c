@@ -430,47 +430,39 @@ static void dw_chunk_bases(const dw_blk *b, int L, int64_t n, int64_t *oy, int64
     }
 }
 
-/* The fused band's pixels in groups of 8 for the pointwise loops: row r
- * (< nr), columns [x, x + cnt) of rows of n pixels; rows of 28, 14 or 7
- * pixels would leave a group of each row an eighth empty, so each row's
- * last n % 8 pixels are taken as one run across the rows after the
- * rows' whole groups (alone, one thread: mobilenet_v2's 32 -> 192 at
- * 28x28 188 -> 176 us, 96 -> 576 at 14x14 289 -> 265). Each pixel's
- * offset in the 1x1's input (rows W apart) and in the band (rows ld
- * floats apart, L per pixel); lanes past cnt repeat the group's last
- * pixel (their sums are not stored). */
+/* The fused band's pixels in groups of 8 for the pointwise loops, over
+ * nr rows of n pixels: rows of 28, 14 or 7 pixels would leave a group of
+ * each row an eighth empty, so the rows' whole groups come first, row by
+ * row, then their last n % 8 pixels as one run across the rows (alone,
+ * one thread: mobilenet_v2's 32 -> 192 at 28x28 188 -> 176 us, 96 -> 576
+ * at 14x14 289 -> 265). Each pixel's offset in the 1x1's input (rows W
+ * apart) and in the band (rows ld floats apart, L per pixel); lanes past
+ * a group's pixels repeat its last one (their sums are not stored). */
 typedef struct dw_pw_walk {
-    int64_t nr, n, W, ld, r, x, tail;
+    int64_t nr, n, W, ld, r, x, q; /* r, x: the next whole group; q: the next tail pixel */
     int L;
 } dw_pw_walk;
 
 /* The next group into off and doff; how many pixels, 0 at the end. */
 static inline int dw_pw_next(dw_pw_walk *w, int64_t *off, int64_t *doff)
 {
-    int cnt = 0;
-    if (!w->tail && w->x + 8 > w->n / 8 * 8) { /* the whole groups done */
-        w->tail = 1;
-        w->r = 0;
-        w->x = w->n / 8 * 8;
-    }
-    if (!w->tail) {
+    int64_t n8 = w->n / 8 * 8, tail = w->n - n8;
+    if (w->r < w->nr && w->x < n8) { /* the whole groups, row by row */
         for (int t = 0; t < 8; t++) {
             off[t] = w->r * w->W + w->x + t;
             doff[t] = w->r * w->ld + (w->x + t) * w->L;
         }
-        if ((w->x += 8) + 8 > w->n / 8 * 8 && w->r + 1 < w->nr) {
+        if ((w->x += 8) == n8) {
             w->x = 0;
             w->r++;
         }
         return 8;
     }
-    for (; cnt < 8 && w->r < w->nr && w->x < w->n; cnt++) {
-        off[cnt] = w->r * w->W + w->x;
-        doff[cnt] = w->r * w->ld + w->x * w->L;
-        if (++w->x == w->n) {
-            w->x = w->n / 8 * 8;
-            w->r++;
-        }
+    int cnt = 0; /* then the tails: pixel q is row q / tail's column n8 + q % tail */
+    for (; cnt < 8 && w->q < w->nr * tail; cnt++, w->q++) {
+        int64_t r = w->q / tail, x = n8 + w->q % tail;
+        off[cnt] = r * w->W + x;
+        doff[cnt] = r * w->ld + x * w->L;
     }
     for (int t = cnt; cnt && t < 8; t++) {
         off[t] = off[cnt - 1];

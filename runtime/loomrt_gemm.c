@@ -1266,7 +1266,7 @@ static void gemm_packed_blocked(int transA, int transC, int64_t M, int64_t N, in
  * not (loomrt_sgemm's), then the epilogue e (NULL: none); the split is by
  * rows or by columns of C. */
 typedef struct gemm_par {
-    int transA, transB, transC, packed, blas, thin, rows, by_rows;
+    int transA, transB, transC, packed, blas, thin, gemv_rows, by_rows;
     int64_t M, N, K;
     float alpha, beta;
     const float *A, *B;
@@ -1343,7 +1343,7 @@ static void gemm_serial(const gemm_par *p, int64_t M, int64_t N, const float *A,
     } else if (p->packed) {
         gemm_packed_blocked(p->transA, p->transC, M, N, p->K, p->alpha, A, p->lda, B, p->beta, C,
                             p->ldc, e);
-    } else if (M == 1 || p->rows) {
+    } else if (M == 1 || p->gemv_rows) {
         for (int64_t i = 0; i < M; i++)
             gemm_row(p->transB, N, p->K, p->alpha, A + i * p->lda, sa, B, p->ldb, p->beta,
                      C + i * p->ldc);
@@ -1404,12 +1404,12 @@ static void gemm_unpacked(int transA, int transB, int64_t M, int64_t N, int64_t 
     }
     int isa = loomrt_isa_get();
     gemm_par p = {.transA = transA, .transB = transB, .thin = gemm_thin(isa, transB, M),
-                  .rows = gemm_rows_t(transA, transB, M, N, K), .M = M, .N = N, .K = K,
+                  .gemv_rows = gemm_rows_t(transA, transB, M, N, K), .M = M, .N = N, .K = K,
                   .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
                   .lda = lda, .ldb = ldb, .ldc = ldc, .e = e};
 #ifdef LOOMRT_USE_CBLAS
     int small = M * N * K <= GEMM_SMALL && isa >= LOOMRT_ISA_AVX2;
-    p.blas = M > 1 && !small && !p.thin && !p.rows && loomrt_blas_preferred();
+    p.blas = M > 1 && !small && !p.thin && !p.gemv_rows && loomrt_blas_preferred();
 #endif
     gemm_run(&p);
 }

@@ -78,11 +78,17 @@ static int wg_transposed(int64_t M, int64_t T)
     return T * ((M + w - 1) / w * w) * WG_T_COST < (T + w - 1) / w * w * M * 100;
 }
 
+/* Output tiles of 2x2 over an oh x ow plane. */
+static int64_t wg_tiles(int64_t oh, int64_t ow)
+{
+    return (oh + 1) / 2 * ((ow + 1) / 2);
+}
+
 static wg_geom wg_geom_of(int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh, int64_t ow,
                           int64_t pad_t, int64_t pad_l)
 {
     wg_geom g = {C, M, H, W, oh, ow, pad_t, pad_l, (oh + 1) / 2, (ow + 1) / 2, 0, 0, 0};
-    g.T = g.th * g.tw;
+    g.T = wg_tiles(oh, ow);
     g.P = (g.T + WG_NR - 1) / WG_NR;
     g.tr = wg_transposed(M, g.T);
     return g;
@@ -108,7 +114,7 @@ LOOMRT_API int64_t loomrt_winograd_packed_size(int64_t M, int64_t C, int64_t oh,
 {
     if (M <= 0 || C <= 0 || oh <= 0 || ow <= 0)
         return 0;
-    return 16 * wg_u_size(M, C, wg_transposed(M, (oh + 1) / 2 * ((ow + 1) / 2)));
+    return 16 * wg_u_size(M, C, wg_transposed(M, wg_tiles(oh, ow)));
 }
 
 LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int64_t ow)
@@ -123,7 +129,7 @@ LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, int64
                                      int64_t ow, float *u)
 {
     static const double G[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
-    int tr = wg_transposed(M, (oh + 1) / 2 * ((ow + 1) / 2));
+    int tr = wg_transposed(M, wg_tiles(oh, ow));
     int64_t us = wg_u_size(M, C, tr);
     for (int64_t i = 0; tr && i < 16 * us; i++)
         u[i] = 0.0f; /* the last panel's columns past M */
