@@ -8,8 +8,9 @@
  * over a set, the same whatever the grouping (but for which of two equal
  * zeros of either sign comes first). AVX-512 and AVX2 run
  * branch-free in vectors, the column pass at stride 2 deinterleaving the
- * row (the 3x3/2 and 2x2/2 pools of CNNs); other strides and the portable
- * level go a scalar at a time.
+ * row (the 3x3/2 and 2x2/2 pools of CNNs; with AVX-512 both passes of
+ * such a row in registers); other strides and the portable level go a
+ * scalar at a time.
  */
 #include <math.h>
 
@@ -88,11 +89,11 @@ static void mp_cols_c(const mp_geom *g, const float *row, float *y)
 #ifdef LOOMRT_X86
 #include <immintrin.h>
 
+/* The step: max(v, best) keeps best where v is NaN (or not greater),
+ * and a NaN best takes v. */
 LOOMRT_TARGET_AVX512 static inline __m512 mp_max16(__m512 best, __m512 v)
 {
-    __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
-                     _mm512_cmp_ps_mask(best, best, _CMP_UNORD_Q);
-    return _mm512_mask_blend_ps(take, best, v);
+    return _mm512_mask_max_ps(v, _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), v, best);
 }
 
 /* Lanes 2i + first of two vectors. */
@@ -180,6 +181,83 @@ LOOMRT_TARGET_AVX512 static void mp_cols_avx512(const mp_geom *g, const float *r
         mp_cols16(row, g->ow, g->sw, g->kw, g->dw, y);
 }
 
+/* The rows pass of 16 columns from column c on (NaN outside the image),
+ * over n >= 1 kernel rows from `first`, `step` floats apart. */
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) __m512
+mp_rows_at16(const float *first, int64_t step, int64_t n, int64_t W, int64_t c)
+{
+    if (c >= 0 && c + 16 <= W) {
+        __m512 best = _mm512_loadu_ps(first + c);
+        for (int64_t k = 1; k < n; k++)
+            best = mp_max16(best, _mm512_loadu_ps(first + k * step + c));
+        return best;
+    }
+    int64_t lo = c < 0 ? -c : 0, hi = W - c < 16 ? W - c : 16;
+    __m512 nan = _mm512_set1_ps(NAN);
+    if (lo >= hi)
+        return nan;
+    __mmask16 m = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+    if (c < 0) { /* columns [0, hi - lo) into lanes [lo, hi) */
+        __m512 best = _mm512_mask_expandloadu_ps(nan, m, first);
+        for (int64_t k = 1; k < n; k++)
+            best = mp_max16(best, _mm512_mask_expandloadu_ps(nan, m, first + k * step));
+        return best;
+    }
+    __m512 best = _mm512_mask_loadu_ps(nan, m, first + c);
+    for (int64_t k = 1; k < n; k++)
+        best = mp_max16(best, _mm512_mask_loadu_ps(nan, m, first + k * step + c));
+    return best;
+}
+
+/* One output row of a pool at column stride 2 over kw = 2 or 3 adjacent
+ * columns, both passes in registers: the rows pass of input columns
+ * [32o - pl, + 32) as two vectors a, b, and for the third tap the next
+ * 16 (the next chunk's a), then the taps at even and odd lanes. Storing
+ * the rows pass's row and loading it back at other offsets (the two
+ * passes above) waited on each store: 16-float loads spanning the
+ * row's stores are not forwarded from them. */
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
+mp_row2_16(const float *first, int64_t step, int64_t n, int64_t W, int64_t pl, int64_t ow,
+           int64_t kw, float *y)
+{
+    __m512 a = mp_rows_at16(first, step, n, W, -pl);
+    for (int64_t o = 0; o < ow; o += 16) {
+        int64_t c = 2 * o - pl;
+        __m512 b = mp_rows_at16(first, step, n, W, c + 16);
+        __m512 best = _mm512_permutex2var_ps(a, mp_idx(0), b);
+        best = mp_max16(best, _mm512_permutex2var_ps(a, mp_idx(1), b));
+        __m512 next = a;
+        if (kw == 3 || o + 16 < ow)
+            next = mp_rows_at16(first, step, n, W, c + 32);
+        if (kw == 3) {
+            __m512i ai = _mm512_castps_si512(a), bi = _mm512_castps_si512(b);
+            __m512 lo = _mm512_castsi512_ps(_mm512_alignr_epi32(bi, ai, 2));
+            __m512 hi = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(next), bi, 2));
+            best = mp_max16(best, _mm512_permutex2var_ps(lo, mp_idx(0), hi));
+        }
+        __mmask16 m = ow - o >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (ow - o)) - 1);
+        _mm512_mask_storeu_ps(y + o, m, best);
+        a = next;
+    }
+}
+
+/* Output row oy over kernel rows [k0, k1) (k0 < k1) in registers, at
+ * column stride 2 and kw 2 or 3 (mp_fused_fits). */
+LOOMRT_TARGET_AVX512 static void mp_fused_avx512(const mp_geom *g, const float *p, int64_t iy,
+                                                int64_t k0, int64_t k1, float *y)
+{
+    const float *first = p + (iy + k0 * g->dh) * g->W;
+    int64_t step = g->dh * g->W;
+    if (g->kw == 3 && k1 - k0 == 3)
+        mp_row2_16(first, step, 3, g->W, g->pl, g->ow, 3, y);
+    else if (g->kw == 3)
+        mp_row2_16(first, step, k1 - k0, g->W, g->pl, g->ow, 3, y);
+    else if (k1 - k0 == 2)
+        mp_row2_16(first, step, 2, g->W, g->pl, g->ow, 2, y);
+    else
+        mp_row2_16(first, step, k1 - k0, g->W, g->pl, g->ow, 2, y);
+}
+
 LOOMRT_TARGET_AVX2 static inline __m256 mp_max8(__m256 best, __m256 v)
 {
     __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
@@ -254,24 +332,35 @@ LOOMRT_TARGET_AVX2 static void mp_cols_avx2(const mp_geom *g, const float *row, 
 }
 #endif
 
-/* The row and column passes of one instruction-set level. */
+/* The row and column passes of one instruction-set level, and a row of
+ * both in registers (or NULL) for the windows mp_fused_fits takes. */
 typedef struct mp_passes {
     void (*rows)(const mp_geom *g, const float *p, int64_t iy, int64_t k0, int64_t k1,
                  float *row);
     void (*cols)(const mp_geom *g, const float *row, float *y);
+    void (*fused)(const mp_geom *g, const float *p, int64_t iy, int64_t k0, int64_t k1,
+                  float *y);
 } mp_passes;
 
-/* The passes of this CPU's level. */
-static mp_passes mp_passes_get(void)
+/* Column stride 2 over 2 or 3 adjacent columns: the pools of CNNs. */
+static int mp_fused_fits(const mp_geom *g)
+{
+    return g->sw == 2 && g->dw == 1 && (g->kw == 2 || g->kw == 3);
+}
+
+/* The passes of this CPU's level for g. */
+static mp_passes mp_passes_get(const mp_geom *g)
 {
 #ifdef LOOMRT_X86
     int isa = loomrt_isa_get();
     if (isa == LOOMRT_ISA_AVX512)
-        return (mp_passes){mp_rows_avx512, mp_cols_avx512};
+        return (mp_passes){mp_rows_avx512, mp_cols_avx512,
+                           mp_fused_fits(g) ? mp_fused_avx512 : NULL};
     if (isa == LOOMRT_ISA_AVX2)
-        return (mp_passes){mp_rows_avx2, mp_cols_avx2};
+        return (mp_passes){mp_rows_avx2, mp_cols_avx2, NULL};
 #endif
-    return (mp_passes){mp_rows_c, mp_cols_c};
+    (void)g;
+    return (mp_passes){mp_rows_c, mp_cols_c, NULL};
 }
 
 /* Planes [p0, p1), with the passes of this CPU's level. */
@@ -281,13 +370,17 @@ static int mp_task(void *arg, int64_t p0, int64_t p1)
     float row[LOOMRT_MAXPOOL_ROW];
     for (int64_t i = 0; i < g->rw; i++) /* the padding: never wins */
         row[i] = NAN;
-    mp_passes pass = mp_passes_get();
+    mp_passes pass = mp_passes_get(g);
     for (int64_t p = p0; p < p1; p++) {
         const float *x = g->x + p * g->H * g->W;
         float *y = g->y + p * g->oh * g->ow;
         for (int64_t oy = 0; oy < g->oh; oy++, y += g->ow) {
             int64_t k0, k1;
             mp_rows(g, oy, &k0, &k1);
+            if (k0 < k1 && pass.fused) {
+                pass.fused(g, x, oy * g->sh - g->pt, k0, k1, y);
+                continue;
+            }
             if (k0 < k1)
                 pass.rows(g, x, oy * g->sh - g->pt, k0, k1, row);
             else /* no kernel row inside the image: the row is padding */

@@ -367,7 +367,8 @@ static float mp_ref(const float *x, int64_t H, int64_t W, const int64_t *g, int6
 
 /* loomrt_maxpool2d against mp_ref over the odd sizes of the image, for
  * windows {kh, kw, pt, pl, sh, sw, dh, dw} with strides 1, 2 (the
- * deinterleaving passes) and 3 (scalar), pads, dilations and windows past
+ * deinterleaving passes; 2 or 3 adjacent columns in registers) and 3
+ * (scalar), pads, dilations and windows past
  * the image's end (ceil mode), on 1 and 2 threads: the same values (of
  * equal zeros either sign: the separable order may meet the other one
  * first), with a fifth of the inputs NaN, -0.0 and +inf among them. Guard
@@ -378,6 +379,7 @@ static void mp_odd_at(int isa)
         {3, 3, 0, 0, 2, 2, 1, 1}, {3, 3, 1, 1, 2, 2, 1, 1}, {2, 2, 0, 0, 2, 2, 1, 1},
         {3, 3, 1, 1, 1, 1, 1, 1}, {2, 3, 1, 0, 1, 3, 2, 1}, {1, 4, 0, 2, 1, 2, 1, 2},
         {4, 2, 2, 1, 3, 2, 1, 3}, {5, 5, 2, 2, 2, 1, 1, 1}, {3, 1, 1, 0, 1, 1, 1, 1},
+        {3, 3, 0, 2, 2, 2, 1, 1}, {2, 2, 1, 1, 2, 2, 1, 1}, {1, 3, 0, 1, 1, 2, 1, 1},
     };
     for (size_t gi = 0; gi < sizeof geoms / sizeof geoms[0]; gi++)
         for (int hi = 0; hi < N_ODD; hi++)
