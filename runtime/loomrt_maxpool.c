@@ -258,11 +258,10 @@ LOOMRT_TARGET_AVX512 static void mp_fused_avx512(const mp_geom *g, const float *
         mp_row2_16(first, step, k1 - k0, g->W, g->pl, g->ow, 2, y);
 }
 
+/* mp_max16's step. */
 LOOMRT_TARGET_AVX2 static inline __m256 mp_max8(__m256 best, __m256 v)
 {
-    __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
-                               _mm256_cmp_ps(best, best, _CMP_UNORD_Q));
-    return _mm256_blendv_ps(best, v, take);
+    return _mm256_blendv_ps(_mm256_max_ps(v, best), v, _mm256_cmp_ps(best, best, _CMP_UNORD_Q));
 }
 
 /* s[0], s[2], ..., s[14]. */
