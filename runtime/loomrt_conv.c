@@ -14,6 +14,17 @@ static inline __m256 unfold_even(const float *s)
     __m256 v = _mm256_shuffle_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8), 0x88);
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8));
 }
+
+/* v, hidden from the compiler: a loop of vector loads and stores that it
+ * would otherwise turn into a memcpy call per row, whose call and
+ * dispatch cost more than the copy on rows of 8 to 32 floats. */
+static inline __m256 unfold_opaque(__m256 v)
+{
+#if defined(__GNUC__)
+    __asm__("" : "+x"(v));
+#endif
+    return v;
+}
 #endif
 
 /* The outputs x in [0, out) whose tap x * stride + off lands in [0, n),
@@ -130,7 +141,7 @@ static inline void unfold_copy_rows(float *d, int64_t dd, const float *s, int64_
     if (n >= 8) { /* whole vectors, then one overlapping the last */
         for (int64_t y = 0; y < rows; y++, d += dd, s += ds) {
             for (int64_t x = 0; x + 8 <= n; x += 8)
-                _mm256_storeu_ps(d + x, _mm256_loadu_ps(s + x));
+                _mm256_storeu_ps(d + x, unfold_opaque(_mm256_loadu_ps(s + x)));
             _mm256_storeu_ps(d + n - 8, _mm256_loadu_ps(s + n - 8));
         }
         return;
@@ -190,6 +201,83 @@ static void unfold_inside(const float *in, int64_t C, int64_t H, int64_t W, int6
         }
 }
 
+/* Floats of im2col_plane's padded plane, at most. */
+#define UNFOLD_PLANE 2048
+
+/* Rows of n outputs d[y * n + x] = s[y * ds + 2 x] for y < rows, from a
+ * padded plane (s may be read up to 2 n + 8 floats past a row's start). */
+static inline void unfold_even_rows(float *d, const float *s, int64_t ds, int64_t rows, int64_t n)
+{
+#ifdef UNFOLD_AVX2
+    if (n >= 8) {
+        for (int64_t y = 0; y < rows; y++, d += n, s += ds) {
+            for (int64_t x = 0; x + 8 <= n; x += 8)
+                _mm256_storeu_ps(d + x, unfold_even(s + 2 * x));
+            if (n % 8)
+                _mm256_storeu_ps(d + n - 8, unfold_even(s + 2 * (n - 8)));
+        }
+        return;
+    }
+    if (n >= 4) {
+        for (int64_t y = 0; y < rows; y++, d += n, s += ds) {
+            _mm_storeu_ps(d, _mm_shuffle_ps(_mm_loadu_ps(s), _mm_loadu_ps(s + 4), 0x88));
+            const float *t = s + 2 * (n - 4);
+            _mm_storeu_ps(d + n - 4, _mm_shuffle_ps(_mm_loadu_ps(t), _mm_loadu_ps(t + 4), 0x88));
+        }
+        return;
+    }
+#endif
+    for (int64_t y = 0; y < rows; y++, d += n, s += ds)
+        for (int64_t x = 0; x < n; x++)
+            d[x] = s[2 * x];
+}
+
+/* im2col through a zero-padded copy of each channel's plane, holding the
+ * taps of every output: each (channel, tap) row block is then a strided
+ * copy without bounds tests or range finding. For small planes, where
+ * those per block and per row cost more than the copies (16 to 64
+ * floats a block). The padding is the same for every channel: the
+ * planes are zeroed once, then each channel's rows copied in. Two
+ * planes in turn, the next channel's laid out before this one's blocks
+ * are read: read right after its stores, loads that span two of them
+ * waited for the stores to reach the cache. */
+static void im2col_plane(const float *in, int64_t C, int64_t H, int64_t W, int64_t kh,
+                         int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                         int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
+                         float *col)
+{
+    float pad[2][UNFOLD_PLANE];
+    int64_t hp = (oh - 1) * stride_h + (kh - 1) * dil_h + 1;
+    int64_t wp = (ow - 1) * stride_w + (kw - 1) * dil_w + 1;
+    /* the image's rows [y0, y1) and columns [x0, x1) in the padded plane */
+    int64_t y0 = pad_t < hp ? pad_t : hp, y1 = pad_t + H < hp ? pad_t + H : hp;
+    int64_t x0 = pad_l < wp ? pad_l : wp, x1 = pad_l + W < wp ? pad_l + W : wp;
+    unfold_zero(pad[0], hp * wp + 16); /* with the vector reads' slack */
+    unfold_zero(pad[1], hp * wp + 16);
+    int rows = y0 < y1 && x0 < x1;
+    const float *first = rows ? in + (y0 - pad_t) * W + x0 - pad_l : in;
+    if (rows)
+        unfold_copy_rows(pad[0] + y0 * wp + x0, wp, first, W, y1 - y0, x1 - x0);
+    for (int64_t c = 0; c < C; c++) {
+        if (rows && c + 1 < C)
+            unfold_copy_rows(pad[(c + 1) & 1] + y0 * wp + x0, wp, first + (c + 1) * H * W, W,
+                             y1 - y0, x1 - x0);
+        const float *p = pad[c & 1];
+        for (int64_t ki = 0; ki < kh; ki++)
+            for (int64_t kj = 0; kj < kw; kj++, col += oh * ow) {
+                const float *s = p + ki * dil_h * wp + kj * dil_w;
+                if (stride_w == 1)
+                    unfold_copy_rows(col, ow, s, stride_h * wp, oh, ow);
+                else if (stride_w == 2)
+                    unfold_even_rows(col, s, stride_h * wp, oh, ow);
+                else
+                    for (int64_t y = 0; y < oh; y++)
+                        for (int64_t x = 0; x < ow; x++)
+                            col[y * ow + x] = s[y * stride_h * wp + x * stride_w];
+            }
+    }
+}
+
 /* Per (channel, tap) row block of col, in the order of col (writes in
  * another order collide in the cache: the blocks are often 4 KB apart),
  * the output rows [y0, y1) and columns [x0, x1) whose taps land inside
@@ -203,6 +291,13 @@ static void im2col_serial(const float *in, int64_t C, int64_t H, int64_t W, int6
     if (pad_t == 0 && pad_l == 0 && stride_w == 1 && (oh - 1) * stride_h + (kh - 1) * dil_h < H &&
         ow + (kw - 1) * dil_w <= W) {
         unfold_inside(in, C, H, W, kh, kw, oh, ow, stride_h, dil_h, dil_w, col);
+        return;
+    }
+    int64_t hp = (oh - 1) * stride_h + (kh - 1) * dil_h + 1;
+    int64_t wp = (ow - 1) * stride_w + (kw - 1) * dil_w + 1;
+    if (hp * wp + 16 <= UNFOLD_PLANE) {
+        im2col_plane(in, C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
+                     col);
         return;
     }
     int64_t plane = oh * ow, chw = H * W;

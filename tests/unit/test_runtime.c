@@ -352,18 +352,21 @@ static void ref_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t
 }
 
 /* Random geometries (strides 1-3, dilations 1-2, pads 0-2 on each side,
- * rows from 1 to 30 outputs): im2col equals the reference exactly and
+ * rows from 1 to 30 outputs, and planes past the padded copy's 2048
+ * floats, unfolded in place): im2col equals the reference exactly and
  * writes nothing past its output. */
 RT_TEST(conv, im2col_matches_reference)
 {
     uint32_t seed = 1;
-    int cases = 0;
-    for (int t = 0; t < 4000; t++) {
+    int cases = 0, large = 0;
+    for (int t = 0; t < 4600; t++) {
         seed = seed * 1103515245u + 12345u;
         uint32_t r = seed >> 4;
         seed = seed * 1103515245u + 12345u;
         uint32_t q = seed >> 4;
-        int64_t C = 1 + r % 3, H = 1 + (r >> 2) % 13, W = 1 + (r >> 6) % 31, kh = 1 + (r >> 11) % 4;
+        int big = t >= 4000; /* H 40 to 71, W 50 to 113 */
+        int64_t C = 1 + r % 3, H = big ? 40 + (r >> 2) % 32 : 1 + (r >> 2) % 13;
+        int64_t W = big ? 50 + (r >> 6) % 64 : 1 + (r >> 6) % 31, kh = 1 + (r >> 11) % 4;
         int64_t kw = 1 + (r >> 13) % 4, sh = 1 + (r >> 15) % 3, sw = 1 + (r >> 17) % 3;
         int64_t dh = 1 + (r >> 19) % 2, dw = 1 + (r >> 20) % 2, pt = (r >> 21) % 3;
         int64_t pl = (r >> 23) % 3, pb = q % 3, pr = (q >> 2) % 3;
@@ -389,8 +392,10 @@ RT_TEST(conv, im2col_matches_reference)
         free(got);
         free(want);
         cases++;
+        large += ((oh - 1) * sh + (kh - 1) * dh + 1) * ((ow - 1) * sw + (kw - 1) * dw + 1) > 2048;
     }
     cr_assert_gt(cases, 3000);
+    cr_assert_gt(large, 200);
 }
 
 /* Plain col2im: every column element added where it lands. */
