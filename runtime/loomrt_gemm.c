@@ -882,15 +882,19 @@ A5_FN void gemm_tile_avx512_n(int64_t mr, int np, const gemm_blk *g, int64_t i0)
 
 /* The rows [0, M) of the block over np panels in tiles of A5_MR rows;
  * the last rows (the remainder, with the last full tile when the
- * remainder is 1 to 3) as one tile of up to 8 rows or two of near-equal
+ * remainder is 1 to 4) as one tile of up to 8 rows or two of near-equal
  * size. A tile of 1 to 3 rows is bound by loading B, not by its FMAs: a
  * 49 x 512 x 4608 product's last row cost three rows' time (its last 13
  * rows as 7 + 6, alone, warm, best of 5 x 100: 2257 -> 2170 us, 13 x 512
  * x 2304 374 -> 341, 49 x 1280 x 320 399 -> 387, 169 x 1000 x 512 1649
- * -> 1629; mnist_cnn's 9 rows as 5 + 4 rather than 8 + 1 below). */
+ * -> 1629; mnist_cnn's 9 rows as 5 + 4 rather than 8 + 1 below). One of
+ * 4 rows still loses to two of 8 (16 rows as 8 + 8 rather than 12 + 4,
+ * best of 200, two alternating rounds: mobilenet_v2's 16 x 12544 x 32
+ * 155 -> 149-153 us, squeezenet1_1's 16 x 3025 x 128 125 -> 119-120, 16
+ * x 3025 x 64 65-66 -> 63; 64 x 784 x 384 361-362 -> 357). */
 A5_INLINE void gemm_rows_avx512(int np, int64_t M, const gemm_blk *g)
 {
-    int64_t r = M % A5_MR, rest = M > A5_MR && r >= 1 && r <= 3 ? A5_MR + r : r, i = 0;
+    int64_t r = M % A5_MR, rest = M > A5_MR && r >= 1 && r <= 4 ? A5_MR + r : r, i = 0;
     for (; i < M - rest; i += A5_MR)
         gemm_tile_avx512(A5_MR, np, g, i);
     int64_t a = rest > 8 ? (rest + 1) / 2 : rest;
