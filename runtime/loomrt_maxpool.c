@@ -8,9 +8,9 @@
  * over a set, the same whatever the grouping (but for which of two equal
  * zeros of either sign comes first). AVX-512 and AVX2 run
  * branch-free in vectors, the column pass at stride 2 deinterleaving the
- * row (the 3x3/2 and 2x2/2 pools of CNNs; with AVX-512 both passes of
- * such a row in registers); other strides and the portable level go a
- * scalar at a time.
+ * row (the 3x3/2 and 2x2/2 pools of CNNs: both passes of such a row in
+ * registers); other strides and the portable level go a scalar at a
+ * time.
  */
 #include <math.h>
 
@@ -241,21 +241,27 @@ mp_row2_16(const float *first, int64_t step, int64_t n, int64_t W, int64_t pl, i
     }
 }
 
+/* The body of mp_fused_avx512 and mp_fused_avx2 over their row kernel
+ * (the window's rows and kw constants after inlining for the common
+ * ones). */
+#define MP_FUSED(row2)                                                                 \
+    const float *first = p + (iy + k0 * g->dh) * g->W;                                 \
+    int64_t step = g->dh * g->W;                                                       \
+    if (g->kw == 3 && k1 - k0 == 3)                                                    \
+        row2(first, step, 3, g->W, g->pl, g->ow, 3, y);                                \
+    else if (g->kw == 3)                                                               \
+        row2(first, step, k1 - k0, g->W, g->pl, g->ow, 3, y);                          \
+    else if (k1 - k0 == 2)                                                             \
+        row2(first, step, 2, g->W, g->pl, g->ow, 2, y);                                \
+    else                                                                               \
+        row2(first, step, k1 - k0, g->W, g->pl, g->ow, 2, y);
+
 /* Output row oy over kernel rows [k0, k1) (k0 < k1) in registers, at
  * column stride 2 and kw 2 or 3 (mp_fused_fits). */
 LOOMRT_TARGET_AVX512 static void mp_fused_avx512(const mp_geom *g, const float *p, int64_t iy,
                                                 int64_t k0, int64_t k1, float *y)
 {
-    const float *first = p + (iy + k0 * g->dh) * g->W;
-    int64_t step = g->dh * g->W;
-    if (g->kw == 3 && k1 - k0 == 3)
-        mp_row2_16(first, step, 3, g->W, g->pl, g->ow, 3, y);
-    else if (g->kw == 3)
-        mp_row2_16(first, step, k1 - k0, g->W, g->pl, g->ow, 3, y);
-    else if (k1 - k0 == 2)
-        mp_row2_16(first, step, 2, g->W, g->pl, g->ow, 2, y);
-    else
-        mp_row2_16(first, step, k1 - k0, g->W, g->pl, g->ow, 2, y);
+    MP_FUSED(mp_row2_16)
 }
 
 /* mp_max16's step. */
@@ -329,6 +335,90 @@ LOOMRT_TARGET_AVX2 static void mp_cols_avx2(const mp_geom *g, const float *row, 
         }
     }
 }
+
+/* As mp_rows_at16, 8 columns from column c. */
+LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) __m256
+mp_rows_at8(const float *first, int64_t step, int64_t n, int64_t W, int64_t c)
+{
+    if (c >= 0 && c + 8 <= W) {
+        __m256 best = _mm256_loadu_ps(first + c);
+        for (int64_t k = 1; k < n; k++)
+            best = mp_max8(best, _mm256_loadu_ps(first + k * step + c));
+        return best;
+    }
+    int64_t lo = c < 0 ? -c : 0, hi = W - c < 8 ? W - c : 8;
+    __m256 nan = _mm256_set1_ps(NAN);
+    if (lo >= hi)
+        return nan;
+    /* columns [c + lo, c + hi) from first + c + lo into lanes [0, hi - lo),
+     * then moved up to lanes [lo, hi) */
+    const float *at = first + c + lo;
+    __m256i m = mp_lanes8(hi - lo);
+    __m256 best = _mm256_maskload_ps(at, m);
+    for (int64_t k = 1; k < n; k++)
+        best = mp_max8(best, _mm256_maskload_ps(at + k * step, m));
+    __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    best = _mm256_permutevar8x32_ps(best, _mm256_sub_epi32(lane, _mm256_set1_epi32((int)lo)));
+    __m256i in = _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32((int)lo - 1)),
+                                  _mm256_cmpgt_epi32(_mm256_set1_epi32((int)hi), lane));
+    return _mm256_blendv_ps(nan, best, _mm256_castsi256_ps(in));
+}
+
+/* s[0], s[2], ..., s[14] of s = a then b. */
+LOOMRT_TARGET_AVX2 static inline __m256 mp_evens8(__m256 a, __m256 b)
+{
+    __m256 v = _mm256_shuffle_ps(a, b, 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8));
+}
+
+/* s[1], s[3], ..., s[15] of s = a then b. */
+LOOMRT_TARGET_AVX2 static inline __m256 mp_odds8(__m256 a, __m256 b)
+{
+    __m256 v = _mm256_shuffle_ps(a, b, 0xdd);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8));
+}
+
+/* As mp_row2_16, 8 outputs at a time: the third tap is the even lanes
+ * moved down one, the last from the next 8 columns' first. The last
+ * partial vector is stored through a buffer (mp_rows_avx2). */
+LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
+mp_row2_8(const float *first, int64_t step, int64_t n, int64_t W, int64_t pl, int64_t ow,
+          int64_t kw, float *y)
+{
+    __m256 a = mp_rows_at8(first, step, n, W, -pl);
+    const __m256i down = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
+    for (int64_t o = 0; o < ow; o += 8) {
+        int64_t c = 2 * o - pl;
+        __m256 b = mp_rows_at8(first, step, n, W, c + 8);
+        __m256 even = mp_evens8(a, b);
+        __m256 best = mp_max8(even, mp_odds8(a, b));
+        __m256 next = a;
+        if (kw == 3 || o + 8 < ow)
+            next = mp_rows_at8(first, step, n, W, c + 16);
+        if (kw == 3) {
+            __m256 third = _mm256_permutevar8x32_ps(even, down);
+            third = _mm256_blend_ps(third, _mm256_permutevar8x32_ps(next, _mm256_setzero_si256()),
+                                    0x80);
+            best = mp_max8(best, third);
+        }
+        if (ow - o >= 8) {
+            _mm256_storeu_ps(y + o, best);
+        } else {
+            float last[8];
+            _mm256_storeu_ps(last, best);
+            for (int64_t i = 0; i < ow - o; i++)
+                y[o + i] = last[i];
+        }
+        a = next;
+    }
+}
+
+/* As mp_fused_avx512. */
+LOOMRT_TARGET_AVX2 static void mp_fused_avx2(const mp_geom *g, const float *p, int64_t iy,
+                                             int64_t k0, int64_t k1, float *y)
+{
+    MP_FUSED(mp_row2_8)
+}
 #endif
 
 /* The row and column passes of one instruction-set level, and a row of
@@ -356,7 +446,8 @@ static mp_passes mp_passes_get(const mp_geom *g)
         return (mp_passes){mp_rows_avx512, mp_cols_avx512,
                            mp_fused_fits(g) ? mp_fused_avx512 : NULL};
     if (isa == LOOMRT_ISA_AVX2)
-        return (mp_passes){mp_rows_avx2, mp_cols_avx2, NULL};
+        return (mp_passes){mp_rows_avx2, mp_cols_avx2,
+                           mp_fused_fits(g) ? mp_fused_avx2 : NULL};
 #endif
     (void)g;
     return (mp_passes){mp_rows_c, mp_cols_c, NULL};
