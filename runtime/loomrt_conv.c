@@ -205,7 +205,8 @@ static void unfold_inside(const float *in, int64_t C, int64_t H, int64_t W, int6
 #define UNFOLD_PLANE 2048
 
 /* Rows of n outputs d[y * n + x] = s[y * ds + 2 x] for y < rows, from a
- * padded plane (s may be read up to 2 n + 8 floats past a row's start). */
+ * padded plane (read up to 2 n floats from a row's start, one past its
+ * last tap). */
 static inline void unfold_even_rows(float *d, const float *s, int64_t ds, int64_t rows, int64_t n)
 {
 #ifdef UNFOLD_AVX2

@@ -210,9 +210,10 @@ mp_rows_at16(const float *first, int64_t step, int64_t n, int64_t W, int64_t c)
 }
 
 /* One output row of a pool at column stride 2 over kw = 2 or 3 adjacent
- * columns, both passes in registers: the rows pass of input columns
- * [32o - pl, + 32) as two vectors a, b, and for the third tap the next
- * 16 (the next chunk's a), then the taps at even and odd lanes. Storing
+ * columns, both passes in registers: for outputs [o, o + 16) the rows
+ * pass of input columns [2 o - pl, + 32) as two vectors a, b, and for
+ * the third tap the next 16 (the next outputs' a), then the taps at even
+ * and odd lanes. Storing
  * the rows pass's row and loading it back at other offsets (the two
  * passes above) waited on each store: 16-float loads spanning the
  * row's stores are not forwarded from them. */
