@@ -168,8 +168,7 @@ mp_cols16(const float *row, int64_t ow, int64_t sw, int64_t kw, int64_t dw, floa
 }
 
 /* The stride-2 windows of 2 or 3 columns run in registers (mp_row2_16,
- * below);
- * the columns pass only meets them on rows wholly in the padding. */
+ * below); this pass meets them only on rows wholly in the padding. */
 LOOMRT_TARGET_AVX512 static void mp_cols_avx512(const mp_geom *g, const float *row, float *y)
 {
     if (g->sw > 2)
