@@ -209,6 +209,34 @@ static void unfold_inside(const float *in, int64_t C, int64_t H, int64_t W, int6
  * last tap). */
 static inline void unfold_even_rows(float *d, const float *s, int64_t ds, int64_t rows, int64_t n)
 {
+#if defined(UNFOLD_AVX2) && defined(__AVX512F__) && defined(__AVX512VL__)
+    /* one two-source permute takes the even lanes of two loads: of two
+     * rows' taps at 8 (4) outputs a row, of one row's halves from 16 */
+    const __m512i even16 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                             28, 30);
+    if (n == 8 || n == 4) {
+        const __m256i even8 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+        for (; rows >= 2; rows -= 2, d += 2 * n, s += 2 * ds) {
+            if (n == 8)
+                _mm512_storeu_ps(d, _mm512_permutex2var_ps(_mm512_loadu_ps(s), even16,
+                                                           _mm512_loadu_ps(s + ds)));
+            else
+                _mm256_storeu_ps(d, _mm256_permutex2var_ps(_mm256_loadu_ps(s), even8,
+                                                           _mm256_loadu_ps(s + ds)));
+        }
+    } else if (n >= 16) {
+        for (int64_t y = 0; y < rows; y++, d += n, s += ds) {
+            for (int64_t x = 0; x + 16 <= n; x += 16)
+                _mm512_storeu_ps(d + x, _mm512_permutex2var_ps(_mm512_loadu_ps(s + 2 * x), even16,
+                                                               _mm512_loadu_ps(s + 2 * x + 16)));
+            if (n % 16)
+                _mm512_storeu_ps(d + n - 16,
+                                 _mm512_permutex2var_ps(_mm512_loadu_ps(s + 2 * (n - 16)), even16,
+                                                        _mm512_loadu_ps(s + 2 * (n - 16) + 16)));
+        }
+        return;
+    }
+#endif
 #ifdef UNFOLD_AVX2
     if (n >= 8) {
         for (int64_t y = 0; y < rows; y++, d += n, s += ds) {
