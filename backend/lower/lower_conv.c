@@ -680,9 +680,22 @@ static void conv_implicit(lower_ctx *c, loop_block *b, const conv_op *op)
 #define CONV_WINOGRAD_MIN_TILES 16
 #define CONV_WINOGRAD_MIN_CHANNELS 8
 
+/* With fewer input channels per group than CONV_WINOGRAD_DEEP, the 16
+ * products are that shallow and the transforms' cost per tile the larger
+ * part: Winograd then needs CONV_WINOGRAD_SHALLOW_TILES tiles. Measured
+ * (`loom bench` of one Conv + Relu, 3x3 pad 1, one thread, us, Winograd
+ * -> the other kernels): 8 -> 16 channels over 12x12 (36 tiles) 5.2 ->
+ * 4.3, 14x14 7.1 -> 5.9, 16x16 (64) 6.6 -> 7.1, 20x20 11.6 -> 10.9,
+ * 28x28 20.5 -> 21.0; 8 -> 32 over 16x16 11.6 -> 13.1; 12 -> 16 over
+ * 12x12 6.6 -> 6.0; 16 -> 16 over 12x12 8.1 -> 8.2 (a tie, kept). cnn_ts
+ * (8 -> 16 channels, 12x12 outputs) at batch 2: 20.1 -> 17.8 us. */
+#define CONV_WINOGRAD_DEEP 16
+#define CONV_WINOGRAD_SHALLOW_TILES 64
+
 /* Whether an f32 Conv runs by Winograd's F(2x2, 3x3) (conv_winograd):
  * 2-D, 3x3, strides and dilations 1, constant weights, enough channels
- * and tiles, planes whose columns fit 32 bits. */
+ * and tiles (more with few input channels), planes whose columns fit 32
+ * bits. */
 static bool conv_winograd_fits(const conv_op *op)
 {
     const ir_conv_geom *gm = &op->gm;
@@ -692,8 +705,11 @@ static bool conv_winograd_fits(const conv_op *op)
     for (int i = 0; i < 2; i++)
         if (gm->kernel[i] != 3 || gm->stride[i] != 1 || gm->dilation[i] != 1)
             return false;
-    return (gm->out[0] + 1) / 2 * ((gm->out[1] + 1) / 2) >= CONV_WINOGRAD_MIN_TILES &&
-           op->isp <= INT32_MAX && op->osp <= INT32_MAX; /* columns in 32-bit vector lanes */
+    int64_t tiles = (gm->out[0] + 1) / 2 * ((gm->out[1] + 1) / 2);
+    int64_t min =
+        op->cg < CONV_WINOGRAD_DEEP ? CONV_WINOGRAD_SHALLOW_TILES : CONV_WINOGRAD_MIN_TILES;
+    return tiles >= min && op->isp <= INT32_MAX &&
+           op->osp <= INT32_MAX; /* columns in 32-bit vector lanes */
 }
 
 /* f32 3x3 Conv by Winograd's F(2x2, 3x3): the weights of each group

@@ -791,9 +791,11 @@ Test(lower_conv, too_many_spatial_dims)
 
 /* 3x3 stride-1 convolutions with constant weights, 8 channels in and out
  * per group and 16 output tiles or more (a 7x7 plane) run by Winograd's
- * F(2x2, 3x3), the bias and the fused activation in the call; stride 2,
- * 3 input channels (loomrt_conv2d_direct's, see below), a 6x6 plane (9
- * tiles) and weights given at run time do not. */
+ * F(2x2, 3x3), the bias and the fused activation in the call, with fewer
+ * than 16 input channels per group from 64 tiles (a 16x16 plane); stride
+ * 2, 3 input channels (loomrt_conv2d_direct's, see below), a 6x6 plane
+ * (9 tiles), 8 input channels over 14x14 (49 tiles) and weights given at
+ * run time do not. */
 static ir_graph *winograd_graph(void)
 {
     ir_graph *g = tl_graph("winograd");
@@ -816,6 +818,12 @@ static ir_graph *winograd_graph(void)
     INTS(n, "pads", 1, 1, 1, 1);
     ir_value *wd = in(g, "wd", IR_DTYPE_F32, SHP(8, 16, 3, 3));
     conv(g, IR_OP_CONV, "wg_dyn", x, wd, NULL);
+    ir_value *x8 = in(g, "x8", IR_DTYPE_F32, SHP(1, 8, 14, 14));
+    n = conv(g, IR_OP_CONV, "wg_c8_14", x8, f32(g, "w6", SHP(16, 8, 3, 3)), NULL);
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *x16 = in(g, "x16", IR_DTYPE_F32, SHP(1, 8, 16, 16));
+    n = conv(g, IR_OP_CONV, "wg_c8_16", x16, f32(g, "w7", SHP(16, 8, 3, 3)), NULL);
+    INTS(n, "pads", 1, 1, 1, 1);
     return g;
 }
 
@@ -824,10 +832,11 @@ Test(lower_conv, winograd_choice)
     ir_graph *g = winograd_graph();
     ir_diag d;
     loop_func *f = lowered(g, &d);
-    static const char *const names[] = {"n_wg",       "n_wg_grp", "n_wg_s2", "n_wg_c3",
-                                        "n_wg_small", "n_wg_7x7", "n_wg_dyn"};
-    static const int want[] = {1, 1, 0, 0, 0, 1, 0};
-    for (int i = 0; i < 7; i++) {
+    static const char *const names[] = {"n_wg",     "n_wg_grp", "n_wg_s2",     "n_wg_c3",
+                                        "n_wg_small", "n_wg_7x7", "n_wg_dyn",  "n_wg_c8_14",
+                                        "n_wg_c8_16"};
+    static const int want[] = {1, 1, 0, 0, 0, 1, 0, 0, 1};
+    for (int i = 0; i < 9; i++) {
         int calls = -1;
         for (int s = 0; s < f->n_steps; s++)
             if (strcmp(f->steps[s]->node_name, names[i]) == 0)
