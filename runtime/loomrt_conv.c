@@ -485,14 +485,16 @@ static void col2im_plane_s2(const col2im_job *j, const float *col, float *out)
         }
         for (int64_t x0 = 0; x0 < ow; x0 += 32) {
             int64_t m = ow - x0 < 32 ? ow - x0 : 32;
+            /* no address past the row's end is formed (m <= 16: none) */
             __mmask16 ka = fold_lanes(0, m < 16 ? m : 16), kb = fold_lanes(0, m > 16 ? m - 16 : 0);
             __m512 a = _mm512_maskz_loadu_ps(ka, out + x0);
-            __m512 b = _mm512_maskz_loadu_ps(kb, out + x0 + 16);
+            __m512 b = m > 16 ? _mm512_maskz_loadu_ps(kb, out + x0 + 16) : _mm512_setzero_ps();
             __m512 ev = fold_phase(_mm512_permutex2var_ps(a, even, b), tap[0], n[0], W, x0,
                                    (m + 1) / 2);
             __m512 od = fold_phase(_mm512_permutex2var_ps(a, odd, b), tap[1], n[1], W, x0, m / 2);
             _mm512_mask_storeu_ps(out + x0, ka, _mm512_permutex2var_ps(ev, ilo, od));
-            _mm512_mask_storeu_ps(out + x0 + 16, kb, _mm512_permutex2var_ps(ev, ihi, od));
+            if (m > 16)
+                _mm512_mask_storeu_ps(out + x0 + 16, kb, _mm512_permutex2var_ps(ev, ihi, od));
         }
     }
 }
