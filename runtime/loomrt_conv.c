@@ -27,6 +27,18 @@ static inline __m256 unfold_opaque(__m256 v)
 }
 #endif
 
+#if defined(UNFOLD_AVX2) && defined(__AVX512F__) && defined(__AVX512VL__)
+#define UNFOLD_AVX512 1
+
+/* The lanes of parity r of a then b: a[r], a[r + 2], ..., a[r + 14], then
+ * b's the same (one two-source permute). */
+static inline __m512 unfold_parity16(__m512 a, __m512 b, int r)
+{
+    __m512i at = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(a, _mm512_add_epi32(at, _mm512_set1_epi32(r)), b);
+}
+#endif
+
 /* The outputs x in [0, out) whose tap x * stride + off lands in [0, n),
  * as [*lo, *hi). */
 static void unfold_range(int64_t off, int64_t stride, int64_t n, int64_t out, int64_t *lo,
@@ -209,30 +221,30 @@ static void unfold_inside(const float *in, int64_t C, int64_t H, int64_t W, int6
  * last tap). */
 static inline void unfold_even_rows(float *d, const float *s, int64_t ds, int64_t rows, int64_t n)
 {
-#if defined(UNFOLD_AVX2) && defined(__AVX512F__) && defined(__AVX512VL__)
+#ifdef UNFOLD_AVX512
     /* one two-source permute takes the even lanes of two loads: of two
      * rows' taps at 8 (4) outputs a row, of one row's halves from 16 */
-    const __m512i even16 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                             28, 30);
     if (n == 8 || n == 4) {
         const __m256i even8 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
         for (; rows >= 2; rows -= 2, d += 2 * n, s += 2 * ds) {
             if (n == 8)
-                _mm512_storeu_ps(d, _mm512_permutex2var_ps(_mm512_loadu_ps(s), even16,
-                                                           _mm512_loadu_ps(s + ds)));
+                _mm512_storeu_ps(d,
+                                 unfold_parity16(_mm512_loadu_ps(s), _mm512_loadu_ps(s + ds), 0));
             else
                 _mm256_storeu_ps(d, _mm256_permutex2var_ps(_mm256_loadu_ps(s), even8,
                                                            _mm256_loadu_ps(s + ds)));
         }
     } else if (n >= 16) {
         for (int64_t y = 0; y < rows; y++, d += n, s += ds) {
-            for (int64_t x = 0; x + 16 <= n; x += 16)
-                _mm512_storeu_ps(d + x, _mm512_permutex2var_ps(_mm512_loadu_ps(s + 2 * x), even16,
-                                                               _mm512_loadu_ps(s + 2 * x + 16)));
-            if (n % 16)
-                _mm512_storeu_ps(d + n - 16,
-                                 _mm512_permutex2var_ps(_mm512_loadu_ps(s + 2 * (n - 16)), even16,
-                                                        _mm512_loadu_ps(s + 2 * (n - 16) + 16)));
+            /* whole vectors, then one overlapping the last */
+            for (int64_t x = 0;; x += 16) {
+                x = x + 16 <= n ? x : n - 16;
+                const float *t = s + 2 * x;
+                __m512 v = unfold_parity16(_mm512_loadu_ps(t), _mm512_loadu_ps(t + 16), 0);
+                _mm512_storeu_ps(d + x, v);
+                if (x == n - 16)
+                    break;
+            }
         }
         return;
     }
@@ -413,7 +425,7 @@ typedef struct col2im_job {
     int64_t H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w;
 } col2im_job;
 
-#if defined(UNFOLD_AVX2) && defined(__AVX512F__)
+#ifdef UNFOLD_AVX512
 /* Lanes [lo, hi) of a 16-lane mask. */
 static inline __mmask16 fold_lanes(int64_t lo, int64_t hi)
 {
@@ -463,9 +475,6 @@ static inline __m512 fold_phase(__m512 acc, const fold_tap *tap, int n, int64_t 
  * than 9 taps run scalar). */
 static void col2im_plane_s2(const col2im_job *j, const float *col, float *out)
 {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                           30);
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i ihi = _mm512_add_epi32(ilo, _mm512_set1_epi32(8));
     int64_t H = j->H, W = j->W, ow = j->ow;
@@ -489,9 +498,8 @@ static void col2im_plane_s2(const col2im_job *j, const float *col, float *out)
             __mmask16 ka = fold_lanes(0, m < 16 ? m : 16), kb = fold_lanes(0, m > 16 ? m - 16 : 0);
             __m512 a = _mm512_maskz_loadu_ps(ka, out + x0);
             __m512 b = m > 16 ? _mm512_maskz_loadu_ps(kb, out + x0 + 16) : _mm512_setzero_ps();
-            __m512 ev = fold_phase(_mm512_permutex2var_ps(a, even, b), tap[0], n[0], W, x0,
-                                   (m + 1) / 2);
-            __m512 od = fold_phase(_mm512_permutex2var_ps(a, odd, b), tap[1], n[1], W, x0, m / 2);
+            __m512 ev = fold_phase(unfold_parity16(a, b, 0), tap[0], n[0], W, x0, (m + 1) / 2);
+            __m512 od = fold_phase(unfold_parity16(a, b, 1), tap[1], n[1], W, x0, m / 2);
             _mm512_mask_storeu_ps(out + x0, ka, _mm512_permutex2var_ps(ev, ilo, od));
             if (m > 16)
                 _mm512_mask_storeu_ps(out + x0 + 16, kb, _mm512_permutex2var_ps(ev, ihi, od));
@@ -508,7 +516,7 @@ static void col2im_channels(const col2im_job *j, int64_t c0, int64_t c1)
 {
     int64_t H = j->H, W = j->W, oh = j->oh, ow = j->ow;
     const float *col = j->col + c0 * j->kh * j->kw * H * W;
-#if defined(UNFOLD_AVX2) && defined(__AVX512F__)
+#ifdef UNFOLD_AVX512
     /* windows of 3 columns and more: with 2 or 1 (no overlap, one tap per
      * output) the two permutes per row cost more than fold_row's stalls
      * (64 channels 16x16 2x2/2, U-Net's: 23.5-24.1 -> 26.7-27.3 us) */
