@@ -954,14 +954,18 @@ A5_INLINE void gemv_p5_cols(int np, int64_t n, int64_t K, float alpha, const flo
         gemm_out16(c + 16 * p, x[p], n - 16 * p, va, vb, beta == 0.0f, NULL, 0, 0);
 }
 
-/* c[0:N] = alpha * a B + beta * c with B packed: 8 panels (128 columns)
- * at a time, then the last 1 to 8 (the last one partial). */
+/* c[0:N] = alpha * a B + beta * c with B packed: 4 panels (64 columns)
+ * at a time, each over two interleaved halves of K, then the last 1 to 4
+ * (the last one partial). Four panels read at once are four streams of
+ * B; eight (128 columns, one chain each) ran 8% slower from L2 on Zen 4
+ * (a 512 x 128 recurrent weight: 2.45 against 2.27 us), the prefetchers
+ * keeping fewer streams ahead. */
 A5_FN void gemv_p_avx512(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
                          const float *Bp, float beta, float *c)
 {
     int64_t j = 0, ps = K * GEMM_NR;
-    for (; j + 8 * GEMM_NR <= N; j += 8 * GEMM_NR)
-        gemv_p5_cols(8, 8 * GEMM_NR, K, alpha, a, sa, Bp + j * K, ps, beta, c + j);
+    for (; j + 4 * GEMM_NR <= N; j += 4 * GEMM_NR)
+        gemv_p5_cols(4, 4 * GEMM_NR, K, alpha, a, sa, Bp + j * K, ps, beta, c + j);
     int64_t n = N - j;
     const float *bp = Bp + j * K;
     switch ((n + GEMM_NR - 1) / GEMM_NR) {
@@ -969,10 +973,6 @@ A5_FN void gemv_p_avx512(int64_t N, int64_t K, float alpha, const float *a, int6
     case 2: gemv_p5_cols(2, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
     case 3: gemv_p5_cols(3, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
     case 4: gemv_p5_cols(4, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
-    case 5: gemv_p5_cols(5, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
-    case 6: gemv_p5_cols(6, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
-    case 7: gemv_p5_cols(7, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
-    case 8: gemv_p5_cols(8, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
     default: break;
     }
 }
