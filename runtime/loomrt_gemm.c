@@ -107,9 +107,12 @@ static int gemm_thin(int isa, int transB, int64_t M)
 }
 
 #if defined(__GNUC__)
+/* Hides how p was computed from the compiler (see gemm_tile_avx512). */
+#define GEMM_OPAQUE(p) __asm__("" : "+r"(p))
 #define GEMM_INLINE static inline __attribute__((always_inline))
 #define GEMM_ALIGNED __attribute__((aligned(64)))
 #else
+#define GEMM_OPAQUE(p) (void)(p)
 #define GEMM_INLINE static inline
 #define GEMM_ALIGNED
 #endif
@@ -772,7 +775,7 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
  * after inlining. */
 #define A5_FMA_ROW(i)                                                      \
     if (mr > i) {                                                          \
-        __m512 ai = _mm512_set1_ps(a[i * rs + k * cs]);                    \
+        __m512 ai = _mm512_set1_ps(ak[i * rs]);                            \
         x##i##a = _mm512_fmadd_ps(ai, b0, x##i##a);                        \
         if (np > 1)                                                        \
             x##i##b = _mm512_fmadd_ps(ai, b1, x##i##b);                    \
@@ -822,6 +825,13 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
     int64_t rs = g->rs, cs = g->cs, bs = g->bs, ps = g->ps, kc = g->kc;
     A5_ROWS(A5_DECL_ROW)
     for (int64_t k = 0; k < kc; k++) {
+        /* the rows' addresses from ak in each step: left to derive them
+         * from the step before, GCC keeps all 12 in registers and reloads
+         * the ones that do not fit from the stack in every step, four
+         * loads more beside the 14 of the step (Zen 4: a 169 x 256 x 576
+         * product 467 -> 449 us, 64 x 64 x 512 38.5 -> 37.3) */
+        const float *ak = a + k * cs;
+        GEMM_OPAQUE(ak);
         __m512 b0 = _mm512_loadu_ps(bp + k * bs), b1 = b0;
         if (np > 1)
             b1 = _mm512_loadu_ps(bp + ps + k * bs);
