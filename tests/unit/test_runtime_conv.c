@@ -522,6 +522,11 @@ static void gemm_epi_at(int isa)
                 gemm_epi_check(isa, 1, M, N, K, (v + 3) % LOOMRT_ACT_COUNT, (v + 1) % 2,
                                v % 2 == 0, v % 3 == 1);
             }
+    /* C transposed, the bias along its stored rows (per output channel
+     * of a convolution's transposed product), no residual */
+    for (int act = 0; act < LOOMRT_ACT_COUNT; act++)
+        for (int m = 0; m < N_GD; m++)
+            gemm_epi_check(isa, 1, gemm_dims[m], 33 + m, 17, act, 1, 0, 1);
     /* K past one block of 256: the epilogue only after the last */
     for (int act = 0; act < LOOMRT_ACT_COUNT; act++) {
         gemm_epi_check(isa, 0, 13, 40, 300, act, act % 2, 1, 0);
