@@ -792,10 +792,10 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
         if (np > 1)                                                        \
             gemm_out16(c + i * ldc + 16, x##i##b, nr - 16, va, vb, beta0, eg, i0 + i, 16); \
     }
-/* The same for whole rows (nr == 16 * np), alpha 1, beta 0 and no
- * residual: a bias per row (brow, row stride brs), per column (bc0, bc1
- * for the tile's two panels) or none, then act (up to Clip) with its
- * constants (gemm_out_fast). */
+/* The same for whole rows (nr == 16 * np), alpha 1, beta 0: a bias per
+ * row (brow, row stride brs), per column (bc0, bc1 for the tile's two
+ * panels) or none, the residual (rr, laid out as the tile's c; NULL:
+ * none), then act (up to Clip) with its constants. */
 #define A5_OUT_FAST(i)                                                     \
     if (mr > i) {                                                          \
         __m512 ya = x##i##a, yb = x##i##b;                                 \
@@ -806,6 +806,10 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
         } else if (bcol) {                                                 \
             ya = _mm512_add_ps(ya, bc0);                                   \
             yb = _mm512_add_ps(yb, bc1);                                   \
+        }                                                                  \
+        if (rr) {                                                          \
+            ya = _mm512_add_ps(ya, _mm512_loadu_ps(rr + i * ldc));         \
+            yb = _mm512_add_ps(yb, _mm512_loadu_ps(rr + i * ldc + 16 * (np > 1))); \
         }                                                                  \
         _mm512_storeu_ps(c + i * ldc, a5_act(ya, act, zero, aa, ab, vlo)); \
         if (np > 1)                                                        \
@@ -904,7 +908,7 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
         int beta0 = g->beta == 0.0f;
         const gemm_epi *e = g->epi;
         if (nr == 16 * np && g->alpha == 1.0f && beta0 &&
-            (!e || (!e->res && (!e->bias || e->cs == 0 || (e->cs == 1 && e->rs == 0)) &&
+            (!e || ((!e->bias || e->cs == 0 || (e->cs == 1 && e->rs == 0)) &&
                     e->act <= LOOMRT_ACT_CLIP))) {
             /* the common case, its epilogue's fields read once per tile:
              * through a5_epi GCC reloaded them from memory for every
@@ -912,6 +916,7 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
              * us, 66 without them; now 61) */
             const float *brow = e && e->bias && e->cs == 0 ? e->bias : NULL;
             const float *bcol = e && e->bias && e->cs == 1 ? e->bias + g->j0 : NULL;
+            const float *rr = e && e->res ? e->res + g->coff + i0 * ldc : NULL;
             int64_t brs = e ? e->rs : 0;
             int act = e ? e->act : LOOMRT_ACT_NONE;
             float lo = e && e->alpha < e->beta ? e->alpha : e ? e->beta : 0.0f;
