@@ -912,8 +912,8 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
                     e->act <= LOOMRT_ACT_CLIP))) {
             /* the common case, its epilogue's fields read once per tile:
              * through a5_epi GCC reloaded them from memory for every
-             * vector (a 64 x 3025 x 16 product with bias and Relu took 84
-             * us, 66 without them; now 61) */
+             * vector (a 64 x 3025 x 16 product with bias and Relu took 85
+             * us, 66 without them; now 63) */
             const float *brow = e && e->bias && e->cs == 0 ? e->bias : NULL;
             const float *bcol = e && e->bias && e->cs == 1 ? e->bias + g->j0 : NULL;
             const float *rr = e && e->res ? e->res + g->coff + i0 * ldc : NULL;
