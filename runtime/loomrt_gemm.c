@@ -704,13 +704,49 @@ A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
 #define A5_FN static LOOMRT_TARGET_AVX512
 #define A5_MR 12
 
+/* An activation up to Clip (LOOMRT_ACT_*) with its constants as vectors:
+ * LeakyRelu's slope or Clip's min (alpha), Clip's max (beta) and the
+ * smaller of the two (lo). */
+typedef struct a5_act_t {
+    int act;
+    __m512 alpha, beta, lo;
+} a5_act_t;
+
+/* e's activation (e NULL: none), passed by value so that its fields stay
+ * in registers. */
+A5_INLINE a5_act_t a5_act_of(const gemm_epi *e)
+{
+    a5_act_t k = {LOOMRT_ACT_NONE, _mm512_setzero_ps(), _mm512_setzero_ps(),
+                  _mm512_setzero_ps()};
+    if (e) {
+        k.act = e->act;
+        k.alpha = _mm512_set1_ps(e->alpha);
+        k.beta = _mm512_set1_ps(e->beta);
+        k.lo = _mm512_set1_ps(e->alpha < e->beta ? e->alpha : e->beta);
+    }
+    return k;
+}
+
+A5_INLINE __m512 a5_act(__m512 v, a5_act_t k)
+{
+    __m512 zero = _mm512_setzero_ps();
+    if (k.act == LOOMRT_ACT_RELU)
+        return _mm512_max_ps(zero, v);
+    if (k.act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, k.alpha);
+    if (k.act == LOOMRT_ACT_CLIP)
+        return _mm512_mask_mov_ps(_mm512_min_ps(k.beta, v),
+                                  _mm512_cmp_ps_mask(v, k.alpha, _CMP_LT_OQ), k.lo);
+    return v;
+}
+
 /* a2_epi for 16 lanes with what it reads of the epilogue hoisted out of
- * the tile's rows: bias and residual origins, the activation's constants. */
+ * the tile's rows: bias and residual origins, the activation. */
 typedef struct a5_epi_t {
     const float *bias, *res;
     int64_t rs, ldr;
-    int cs, act;
-    __m512 alpha, beta, lo;
+    int cs;
+    a5_act_t act;
 } a5_epi_t;
 
 A5_INLINE void a5_epi_init(a5_epi_t *t, const gemm_blk *g)
@@ -723,24 +759,7 @@ A5_INLINE void a5_epi_init(a5_epi_t *t, const gemm_blk *g)
     t->rs = g->ctr ? e->cs : e->rs;
     t->ldr = g->ldc;
     t->cs = (g->ctr ? e->rs : e->cs) != 0;
-    t->act = e->act;
-    t->alpha = _mm512_set1_ps(e->alpha);
-    t->beta = _mm512_set1_ps(e->beta);
-    t->lo = _mm512_set1_ps(e->alpha < e->beta ? e->alpha : e->beta);
-}
-
-/* The activations up to Clip on v (LOOMRT_ACT_*; alpha, beta and lo as
- * a5_epi_t holds them). */
-A5_INLINE __m512 a5_act(__m512 v, int act, __m512 zero, __m512 alpha, __m512 beta, __m512 lo)
-{
-    if (act == LOOMRT_ACT_RELU)
-        return _mm512_max_ps(zero, v);
-    if (act == LOOMRT_ACT_LEAKY_RELU)
-        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, alpha);
-    if (act == LOOMRT_ACT_CLIP)
-        return _mm512_mask_mov_ps(_mm512_min_ps(beta, v),
-                                  _mm512_cmp_ps_mask(v, alpha, _CMP_LT_OQ), lo);
-    return v;
+    t->act = a5_act_of(e);
 }
 
 /* v of columns [j, j + 16) of row i of the tile, m the valid lanes. */
@@ -752,7 +771,7 @@ A5_INLINE __m512 a5_epi(const a5_epi_t *t, __m512 v, int64_t i, int64_t j, __mma
     }
     if (t->res)
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, t->res + i * t->ldr + j));
-    return a5_act(v, t->act, _mm512_setzero_ps(), t->alpha, t->beta, t->lo);
+    return a5_act(v, t->act);
 }
 
 /* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 16, lanes
@@ -795,7 +814,7 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
 /* The same for whole rows (nr == 16 * np), alpha 1, beta 0: a bias per
  * row (brow, row stride brs), per column (bc0, bc1 for the tile's two
  * panels) or none, the residual (rr, laid out as the tile's c; NULL:
- * none), then act (up to Clip) with its constants. */
+ * none), then act (a5_act_t). */
 #define A5_OUT_FAST(i)                                                     \
     if (mr > i) {                                                          \
         __m512 ya = x##i##a, yb = x##i##b;                                 \
@@ -811,9 +830,9 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
             ya = _mm512_add_ps(ya, _mm512_loadu_ps(rr + i * ldc));         \
             yb = _mm512_add_ps(yb, _mm512_loadu_ps(rr + i * ldc + 16 * (np > 1))); \
         }                                                                  \
-        _mm512_storeu_ps(c + i * ldc, a5_act(ya, act, zero, aa, ab, vlo)); \
+        _mm512_storeu_ps(c + i * ldc, a5_act(ya, act));                    \
         if (np > 1)                                                        \
-            _mm512_storeu_ps(c + i * ldc + 16, a5_act(yb, act, zero, aa, ab, vlo)); \
+            _mm512_storeu_ps(c + i * ldc + 16, a5_act(yb, act));           \
     }
 #define A5_DECL_ROW(i) __m512 x##i##a = _mm512_setzero_ps(), x##i##b = x##i##a;
 #define A5_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
@@ -837,15 +856,12 @@ A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64
          * gemm_epi_rest then has nothing left to do */
         const float *bias = e && e->bias ? e->bias + (g->j0 + jb) * e->cs : NULL;
         int64_t bcs = e ? e->cs : 0;
-        int act = e ? e->act : LOOMRT_ACT_NONE;
-        float lo = e && e->alpha < e->beta ? e->alpha : e ? e->beta : 0.0f;
-        __m512 zero = _mm512_setzero_ps(), vlo = _mm512_set1_ps(lo);
-        __m512 aa = _mm512_set1_ps(e ? e->alpha : 0.0f), ab = _mm512_set1_ps(e ? e->beta : 0.0f);
+        a5_act_t act = a5_act_of(e);
         for (int64_t j = 0; j < n; j++, c += g->ldc) {
             __m512 v = r[j];
             if (bias)
                 v = _mm512_add_ps(v, _mm512_set1_ps(bias[j * bcs]));
-            _mm512_mask_storeu_ps(c, m, a5_act(v, act, zero, aa, ab, vlo));
+            _mm512_mask_storeu_ps(c, m, a5_act(v, act));
         }
         return;
     }
@@ -918,11 +934,8 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
             const float *bcol = e && e->bias && e->cs == 1 ? e->bias + g->j0 : NULL;
             const float *rr = e && e->res ? e->res + g->coff + i0 * ldc : NULL;
             int64_t brs = e ? e->rs : 0;
-            int act = e ? e->act : LOOMRT_ACT_NONE;
-            float lo = e && e->alpha < e->beta ? e->alpha : e ? e->beta : 0.0f;
-            __m512 zero = _mm512_setzero_ps(), bc0 = zero, bc1 = zero;
-            __m512 aa = _mm512_set1_ps(e ? e->alpha : 0.0f);
-            __m512 ab = _mm512_set1_ps(e ? e->beta : 0.0f), vlo = _mm512_set1_ps(lo);
+            a5_act_t act = a5_act_of(e);
+            __m512 bc0 = _mm512_setzero_ps(), bc1 = bc0;
             if (bcol) {
                 bc0 = _mm512_loadu_ps(bcol);
                 if (np > 1)
@@ -1009,7 +1022,7 @@ A5_FN void gemm_panel_avx512(int64_t M, const gemm_blk *g)
 /* Partial sums per column vector for nv column vectors. */
 #define A5_KU(nv) ((nv) <= 2 ? 4 : (nv) <= 4 ? 2 : 1)
 
-/* c[0:n) = alpha * a Bp + beta * c over np <= 8 packed panels from bp
+/* c[0:n) = alpha * a Bp + beta * c over np <= 4 packed panels from bp
  * (panel stride ps), n <= 16 * np (np a constant after inlining). */
 A5_INLINE void gemv_p5_cols(int np, int64_t n, int64_t K, float alpha, const float *a,
                             int64_t sa, const float *bp, int64_t ps, float beta, float *c)
