@@ -796,6 +796,18 @@ Test(lower_conv, too_many_spatial_dims)
  * 2, 3 input channels (loomrt_conv2d_direct's, see below), a 6x6 plane
  * (9 tiles), 8 input channels over 14x14 (49 tiles) and weights given at
  * run time do not. */
+/* A 3x3 convolution padded by 1 of m channels from its own input [1, c,
+ * h, h] with constant weights (input x_NAME, weights w_NAME). */
+static void same_3x3(ir_graph *g, const char *name, int64_t c, int64_t h, int64_t m)
+{
+    char xn[64], wn[64];
+    snprintf(xn, sizeof xn, "x_%s", name);
+    snprintf(wn, sizeof wn, "w_%s", name);
+    ir_value *x = in(g, xn, IR_DTYPE_F32, SHP(1, c, h, h));
+    ir_node *n = conv(g, IR_OP_CONV, name, x, f32(g, wn, SHP(m, c, 3, 3)), NULL);
+    INTS(n, "pads", 1, 1, 1, 1);
+}
+
 static ir_graph *winograd_graph(void)
 {
     ir_graph *g = tl_graph("winograd");
@@ -810,20 +822,12 @@ static ir_graph *winograd_graph(void)
     INTS(n, "strides", 2, 2);
     ir_value *x3 = in(g, "x3", IR_DTYPE_F32, SHP(1, 3, 17, 15));
     conv(g, IR_OP_CONV, "wg_c3", x3, f32(g, "w3", SHP(8, 3, 3, 3)), NULL);
-    ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 16, 6, 6));
-    n = conv(g, IR_OP_CONV, "wg_small", xs, f32(g, "w4", SHP(8, 16, 3, 3)), NULL);
-    INTS(n, "pads", 1, 1, 1, 1);
-    ir_value *x7 = in(g, "x7", IR_DTYPE_F32, SHP(1, 16, 7, 7));
-    n = conv(g, IR_OP_CONV, "wg_7x7", x7, f32(g, "w5", SHP(24, 16, 3, 3)), NULL);
-    INTS(n, "pads", 1, 1, 1, 1);
+    same_3x3(g, "wg_small", 16, 6, 8);
+    same_3x3(g, "wg_7x7", 16, 7, 24);
     ir_value *wd = in(g, "wd", IR_DTYPE_F32, SHP(8, 16, 3, 3));
     conv(g, IR_OP_CONV, "wg_dyn", x, wd, NULL);
-    ir_value *x8 = in(g, "x8", IR_DTYPE_F32, SHP(1, 8, 14, 14));
-    n = conv(g, IR_OP_CONV, "wg_c8_14", x8, f32(g, "w6", SHP(16, 8, 3, 3)), NULL);
-    INTS(n, "pads", 1, 1, 1, 1);
-    ir_value *x16 = in(g, "x16", IR_DTYPE_F32, SHP(1, 8, 16, 16));
-    n = conv(g, IR_OP_CONV, "wg_c8_16", x16, f32(g, "w7", SHP(16, 8, 3, 3)), NULL);
-    INTS(n, "pads", 1, 1, 1, 1);
+    same_3x3(g, "wg_c8_14", 8, 14, 16);
+    same_3x3(g, "wg_c8_16", 8, 16, 16);
     return g;
 }
 
