@@ -1046,7 +1046,9 @@ LOOMRT_TARGET_AVX2 static void cd_block_avx2(const cd_geom *g, const float *s,
         cd_tile8(s, toff, g->K, w, g->sw, acc);
     loomrt_tr8(acc);
     __m256i m = dw_mask8(n);
-    for (int64_t c = 0; c < cn; c++) {
+    _Pragma("GCC unroll 8") for (int c = 0; c < L; c++) {
+        if (c >= cn)
+            break;
         __m256 v = acc[c];
         if (g->res)
             v = _mm256_add_ps(v, _mm256_maskload_ps(g->res + (c0 + c) * plane + at, m));
@@ -1079,7 +1081,12 @@ LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *
         cd_tile16(s, toff, g->K, w, g->sw, acc);
     loomrt_tr16(acc);
     __mmask16 m = dw_mask16(n);
-    for (int64_t c = 0; c < cn; c++) {
+    /* unrolled, so that acc[c] names a register: indexed by a variable,
+     * the transposed accumulators went through the stack (squeezenet1_1's
+     * first convolution alone 484 -> 460 us; AVX2 956 -> 930) */
+    _Pragma("GCC unroll 16") for (int c = 0; c < L; c++) {
+        if (c >= cn)
+            break;
         __m512 v = acc[c];
         if (g->res)
             v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g->res + (c0 + c) * plane + at));
