@@ -33,7 +33,8 @@
  * The blocked kernel (BLIS / Goto style, with A not packed): op(B) is cut
  * into 16-column panels, each packed as [kc][16] (zero-padded past N) for
  * a block of kc <= GEMM_KC rows of K, so a panel stays in L1 while every
- * tile of C is computed from it; A is read in place with broadcast loads
+ * tile of C is computed from it (B packed at compile time: blocks of
+ * GEMM_KC_PACKED rows, from L2); A is read in place with broadcast loads
  * (op(A)[i,k] at A[i*rs + k*cs] covers both layouts). Register tiles:
  * AVX-512 12 x 32 (two panels, 24 zmm accumulators), AVX2 6 x 16 (12 ymm),
  * portable 6 x 16 in plain C that compilers vectorize. No allocation: the
@@ -63,6 +64,19 @@
 /* Columns of B packed at a time by loomrt_sgemm (a multiple of 32): a
  * 64 KB stack buffer with GEMM_KC. */
 #define GEMM_NC 64
+/* Rows of K per block of the packed products (B packed at compile time,
+ * no buffer): two panels over 1024 rows are 128 KB, read from L2, while
+ * C is read back and stored once per block. Measured against 256 (the
+ * unpacked products' block) on Zen 4, one thread, best of 60, AVX-512:
+ * C^T 169 x 1000 x 512 (squeezenet1_1's classifier) 1557 -> 1513 us, 49 x
+ * 1280 x 320 371 -> 353, 3136 x 64 x 576 2168 -> 2061, 196 x 256 x 1152
+ * 1027 -> 1006, 49 x 512 x 4608 2081 -> 2019, 64 x 64 x 512 37.2 ->
+ * 36.2; C 1000 x 169 x 512 1601 -> 1555, 128 x 784 x 1152 2040 -> 2006;
+ * AVX2 169 x 1000 x 512 1897 -> 1835, 49 x 512 x 4608 2813 -> 2641 (512
+ * gained about half as much, unbounded a little more on K 4608). */
+#ifndef GEMM_KC_PACKED
+#define GEMM_KC_PACKED 1024
+#endif
 #define GEMM_SMALL ((int64_t)1 << 21)
 /* B read in place (not packed) up to this many floats: 256 KB, so that
  * the cache-set conflicts of rows at power-of-two strides cost L2 hits
@@ -1331,8 +1345,8 @@ static void gemm_packed_blocked(int transA, int transC, int64_t M, int64_t N, in
         g.j0 = j0;
         g.coff = j0 * (transC ? ldc : 1);
         g.c = C + g.coff;
-        for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {
-            g.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+        for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC_PACKED) {
+            g.kc = K - k0 < GEMM_KC_PACKED ? K - k0 : GEMM_KC_PACKED;
             g.a = A + k0 * g.cs;
             g.b = Bp + j0 * K + k0 * GEMM_NR;
             g.beta = k0 ? 1.0f : beta;

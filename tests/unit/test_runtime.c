@@ -111,8 +111,8 @@ static void check_gemm(const float *C, const float *R, int M, int N, int ldc, co
 }
 
 /* The shapes cover one-row products (the GEMV paths), tiles of 1 to 6
- * rows, panels of 16 columns with partial ones, K blocks of 256 with
- * remainders, K = 0, and B both small (read in place) and large
+ * rows, panels of 16 columns with partial ones, K blocks of 256 (1024
+ * when B is packed) with remainders, K = 0, and B both small (read in place) and large
  * (packed), and large B read in place by thin products (at most 64 rows,
  * AVX-512), over several K blocks and a last partial column block; 12k +
  * 1 to 3 rows, whose last 13 to 15 go in two AVX-512 tiles, and 12k + 9
@@ -122,7 +122,7 @@ static const int gemm_shapes[][3] = {
     {6, 16, 256}, {13, 1, 9},    {5, 7, 0},     {64, 64, 64}, {12, 40, 300}, {3, 100, 257},
     {32, 65, 9},  {100, 130, 257}, {1, 9, 600}, {65, 31, 520}, {17, 1000, 300},
     {64, 1030, 70}, {49, 40, 300}, {14, 33, 20}, {27, 64, 70}, {9, 40, 300}, {10, 33, 20},
-    {23, 64, 70}, {16, 45, 33}, {28, 70, 20},
+    {23, 64, 70}, {16, 45, 33}, {28, 70, 20}, {13, 40, 1100}, {25, 17, 2100},
 };
 
 /* Runs fn once per instruction-set level this CPU has (portable, AVX2,

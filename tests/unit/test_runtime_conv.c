@@ -527,10 +527,11 @@ static void gemm_epi_at(int isa)
     for (int act = 0; act < LOOMRT_ACT_COUNT; act++)
         for (int m = 0; m < N_GD; m++)
             gemm_epi_check(isa, 1, gemm_dims[m], 33 + m, 17, act, 1, 0, 1);
-    /* K past one block of 256: the epilogue only after the last */
+    /* K past one block (256 rows, 1024 packed): the epilogue only after
+     * the last */
     for (int act = 0; act < LOOMRT_ACT_COUNT; act++) {
         gemm_epi_check(isa, 0, 13, 40, 300, act, act % 2, 1, 0);
-        gemm_epi_check(isa, 1, 13, 40, 300, act, act % 2, 1, act % 2);
+        gemm_epi_check(isa, 1, 13, 40, 1100, act, act % 2, 1, act % 2);
     }
 }
 
