@@ -358,7 +358,7 @@ static void ref_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t
 RT_TEST(conv, im2col_matches_reference)
 {
     uint32_t seed = 1;
-    int cases = 0, large = 0, rows8 = 0;
+    int cases = 0, large = 0, rows8 = 0, rows16 = 0;
     for (int t = 0; t < 4600; t++) {
         seed = seed * 1103515245u + 12345u;
         uint32_t r = seed >> 4;
@@ -393,11 +393,14 @@ RT_TEST(conv, im2col_matches_reference)
         free(want);
         cases++;
         large += ((oh - 1) * sh + (kh - 1) * dh + 1) * ((ow - 1) * sw + (kw - 1) * dw + 1) > 2048;
-        rows8 += sw == 2 && ow == 8 && oh % 2 == 0; /* im2col_plane's nest of row pairs */
+        /* im2col_plane's nests of row pairs and of rows */
+        rows8 += sw == 2 && ow == 8 && oh % 2 == 0;
+        rows16 += sw == 2 && ow == 16;
     }
     cr_assert_gt(cases, 3000);
     cr_assert_gt(large, 200);
     cr_assert_gt(rows8, 20);
+    cr_assert_gt(rows16, 20);
 }
 
 /* Plain col2im: every column element added where it lands. */
