@@ -306,30 +306,20 @@ static void im2col_plane(const float *in, int64_t C, int64_t H, int64_t W, int64
         const float *p = pad[c & 1];
 #ifdef UNFOLD_AVX512
         /* rows of 8 or 16 at stride 2 (4x4/2 convolutions to 8x8 and
-         * 16x16 planes): each tap's rows (pairs of rows of 8) in one nest,
-         * one permute a vector; through unfold_even_rows per tap,
-         * gan_discriminator's conv2 (32 channels, 16 taps, 8x8) unfolded
-         * in 4.06 us, now 3.05, its conv1 (3 channels to 16x16) 1.34 ->
-         * 1.18, 64 channels to 16x16 28.4-29.7 -> 24.3-24.9 */
-        if (stride_w == 2 && ow == 8 && oh % 2 == 0) {
-            int64_t ds = stride_h * wp;
+         * 16x16 planes): each tap's rows in one nest, one permute per
+         * vector (a pair of rows of 8, or a row of 16); through
+         * unfold_even_rows per tap, gan_discriminator's conv2 (32
+         * channels, 16 taps, 8x8) unfolded in 4.06 us, now 3.05, its conv1
+         * (3 channels to 16x16) 1.34 -> 1.18, 64 channels to 16x16
+         * 28.4-29.7 -> 24.3-24.9 */
+        if (stride_w == 2 && ((ow == 8 && oh % 2 == 0) || ow == 16)) {
+            int64_t ds = stride_h * wp, ry = 16 / ow, second = ow == 8 ? ds : 16;
             for (int64_t ki = 0; ki < kh; ki++)
                 for (int64_t kj = 0; kj < kw; kj++) {
                     const float *s = p + ki * dil_h * wp + kj * dil_w;
-                    for (int64_t y = 0; y < oh; y += 2, col += 16, s += 2 * ds)
+                    for (int64_t y = 0; y < oh; y += ry, col += 16, s += ry * ds)
                         _mm512_storeu_ps(col, unfold_parity16(_mm512_loadu_ps(s),
-                                                              _mm512_loadu_ps(s + ds), 0));
-                }
-            continue;
-        }
-        if (stride_w == 2 && ow == 16) {
-            int64_t ds = stride_h * wp;
-            for (int64_t ki = 0; ki < kh; ki++)
-                for (int64_t kj = 0; kj < kw; kj++) {
-                    const float *s = p + ki * dil_h * wp + kj * dil_w;
-                    for (int64_t y = 0; y < oh; y++, col += 16, s += ds)
-                        _mm512_storeu_ps(col, unfold_parity16(_mm512_loadu_ps(s),
-                                                              _mm512_loadu_ps(s + 16), 0));
+                                                              _mm512_loadu_ps(s + second), 0));
                 }
             continue;
         }

@@ -112,11 +112,11 @@ static void check_gemm(const float *C, const float *R, int M, int N, int ldc, co
 
 /* The shapes cover one-row products (the GEMV paths), tiles of 1 to 6
  * rows, panels of 16 columns with partial ones, K blocks of 256 (1024
- * when B is packed) with remainders, K = 0, and B both small (read in place) and large
- * (packed), and large B read in place by thin products (at most 64 rows,
- * AVX-512), over several K blocks and a last partial column block; 12k +
- * 1 to 3 rows, whose last 13 to 15 go in two AVX-512 tiles, and 12k + 9
- * to 11, whose last rows do too. */
+ * when B is packed) with remainders, K = 0, and B both small (read in
+ * place) and large (packed), and large B read in place by thin products
+ * (at most 64 rows, AVX-512), over several K blocks and a last partial
+ * column block; 12k + 1 to 3 rows, whose last 13 to 15 go in two AVX-512
+ * tiles, and 12k + 9 to 11, whose last rows do too. */
 static const int gemm_shapes[][3] = {
     {1, 1, 1},    {1, 512, 128}, {1, 70, 33},   {1, 1, 4096}, {2, 3, 4},   {7, 17, 33},
     {6, 16, 256}, {13, 1, 9},    {5, 7, 0},     {64, 64, 64}, {12, 40, 300}, {3, 100, 257},
