@@ -219,7 +219,8 @@ static void unfold_inside(const float *in, int64_t C, int64_t H, int64_t W, int6
 /* Rows of n outputs d[y * n + x] = s[y * ds + 2 x] for y < rows, from a
  * padded plane (read up to 2 n floats from a row's start, one past its
  * last tap). */
-static inline void unfold_even_rows(float *d, const float *s, int64_t ds, int64_t rows, int64_t n)
+static inline __attribute__((always_inline)) void
+unfold_even_rows(float *d, const float *s, int64_t ds, int64_t rows, int64_t n)
 {
 #ifdef UNFOLD_AVX512
     /* one two-source permute takes the even lanes of two loads: of two
@@ -273,6 +274,31 @@ static inline void unfold_even_rows(float *d, const float *s, int64_t ds, int64_
             d[x] = s[2 * x];
 }
 
+/* unfold_even_rows for every tap of a channel's padded plane p (row
+ * stride wp): tap (ki, kj)'s rows of n outputs from p + ki * dh * wp + kj
+ * * dw, ds apart, into col's blocks of rows * n in the taps' order. The
+ * rows of 8 and 16 (4x4/2 convolutions to 8x8 and 16x16 planes) are
+ * inlined with n a constant, so that the width's tests run once per
+ * channel, not once per tap: per tap they cost a third of
+ * gan_discriminator's conv2 unfolding (32 channels, 16 taps of 8x8, 4.06
+ * us, now 3.05; 3 channels to 16x16 1.34 -> 1.18, 64 channels to 16x16
+ * 28.4-29.7 -> 24.3-24.9). */
+#define UNFOLD_EVEN_TAPS(nn)                                                     \
+    for (int64_t ki = 0; ki < kh; ki++)                                          \
+        for (int64_t kj = 0; kj < kw; kj++, col += rows * (nn))                  \
+            unfold_even_rows(col, p + ki * dh * wp + kj * dw, ds, rows, nn)
+
+static void unfold_even_taps(float *col, const float *p, int64_t wp, int64_t kh, int64_t kw,
+                             int64_t dh, int64_t dw, int64_t ds, int64_t rows, int64_t n)
+{
+    if (n == 8)
+        UNFOLD_EVEN_TAPS(8);
+    else if (n == 16)
+        UNFOLD_EVEN_TAPS(16);
+    else
+        UNFOLD_EVEN_TAPS(n);
+}
+
 /* im2col through a zero-padded copy of each channel's plane, holding the
  * taps of every output: each (channel, tap) row block is then a strided
  * copy without bounds tests or range finding. For small planes, where
@@ -304,33 +330,16 @@ static void im2col_plane(const float *in, int64_t C, int64_t H, int64_t W, int64
             unfold_copy_rows(pad[(c + 1) & 1] + y0 * wp + x0, wp, first + (c + 1) * H * W, W,
                              y1 - y0, x1 - x0);
         const float *p = pad[c & 1];
-#ifdef UNFOLD_AVX512
-        /* rows of 8 or 16 at stride 2 (4x4/2 convolutions to 8x8 and
-         * 16x16 planes): each tap's rows in one nest, one permute per
-         * vector (a pair of rows of 8, or a row of 16); through
-         * unfold_even_rows per tap, gan_discriminator's conv2 (32
-         * channels, 16 taps, 8x8) unfolded in 4.06 us, now 3.05, its conv1
-         * (3 channels to 16x16) 1.34 -> 1.18, 64 channels to 16x16
-         * 28.4-29.7 -> 24.3-24.9 */
-        if (stride_w == 2 && ((ow == 8 && oh % 2 == 0) || ow == 16)) {
-            int64_t ds = stride_h * wp, ry = 16 / ow, second = ow == 8 ? ds : 16;
-            for (int64_t ki = 0; ki < kh; ki++)
-                for (int64_t kj = 0; kj < kw; kj++) {
-                    const float *s = p + ki * dil_h * wp + kj * dil_w;
-                    for (int64_t y = 0; y < oh; y += ry, col += 16, s += ry * ds)
-                        _mm512_storeu_ps(col, unfold_parity16(_mm512_loadu_ps(s),
-                                                              _mm512_loadu_ps(s + second), 0));
-                }
+        if (stride_w == 2) {
+            unfold_even_taps(col, p, wp, kh, kw, dil_h, dil_w, stride_h * wp, oh, ow);
+            col += kh * kw * oh * ow;
             continue;
         }
-#endif
         for (int64_t ki = 0; ki < kh; ki++)
             for (int64_t kj = 0; kj < kw; kj++, col += oh * ow) {
                 const float *s = p + ki * dil_h * wp + kj * dil_w;
                 if (stride_w == 1)
                     unfold_copy_rows(col, ow, s, stride_h * wp, oh, ow);
-                else if (stride_w == 2)
-                    unfold_even_rows(col, s, stride_h * wp, oh, ow);
                 else
                     for (int64_t y = 0; y < oh; y++)
                         for (int64_t x = 0; x < ow; x++)
