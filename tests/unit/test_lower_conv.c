@@ -789,13 +789,6 @@ Test(lower_conv, too_many_spatial_dims)
     ir_graph_free(g);
 }
 
-/* 3x3 stride-1 convolutions with constant weights, 8 channels in and out
- * per group and 16 output tiles or more (a 7x7 plane) run by Winograd's
- * F(2x2, 3x3), the bias and the fused activation in the call, with fewer
- * than 16 input channels per group from 64 tiles (a 16x16 plane); stride
- * 2, 3 input channels (loomrt_conv2d_direct's, see below), a 6x6 plane
- * (9 tiles), 8 input channels over 14x14 (49 tiles) and weights given at
- * run time do not. */
 /* A 3x3 convolution padded by 1 of m channels from its own input [1, c,
  * h, h] with constant weights (input x_NAME, weights w_NAME). */
 static void same_3x3(ir_graph *g, const char *name, int64_t c, int64_t h, int64_t m)
@@ -808,6 +801,13 @@ static void same_3x3(ir_graph *g, const char *name, int64_t c, int64_t h, int64_
     INTS(n, "pads", 1, 1, 1, 1);
 }
 
+/* 3x3 stride-1 convolutions with constant weights, 8 channels in and out
+ * per group and 16 output tiles or more (a 7x7 plane) run by Winograd's
+ * F(2x2, 3x3), the bias and the fused activation in the call, with fewer
+ * than 16 input channels per group from 64 tiles (a 16x16 plane); stride
+ * 2, 3 input channels (loomrt_conv2d_direct's, see below), a 6x6 plane
+ * (9 tiles), 8 input channels over 14x14 (49 tiles) and weights given at
+ * run time do not. */
 static ir_graph *winograd_graph(void)
 {
     ir_graph *g = tl_graph("winograd");
