@@ -885,10 +885,11 @@ LOOMRT_API void loomrt_pwdw(const float *x, const float *pw, const float *pw_bia
  * to 147 against a panel's packing and unfolding) and too narrow in its
  * input for the depthwise layout. Here the weights are packed at compile
  * time as [output block of 16][tap][16], and L output pixels of one row
- * (AVX-512 16, AVX2 8) go at a time against a block of output channels:
- * L accumulators of channels, each tap one weight vector and L
+ * go at a time against a block of output channels: with AVX-512 16
+ * pixels, 16 accumulators of channels, each tap one weight vector and 16
  * broadcasts of the pixels' inputs (at stride sw in the input row), then
- * the L x L transpose and the epilogue of the depthwise kernels. A chunk
+ * the 16 x 16 transpose and the epilogue of the depthwise kernels; with
+ * AVX2 6 pixels by the block's 16 channels in two vectors. A chunk
  * whose taps all lie in the image reads it in place; one that reaches the
  * padding (or past the row) reads a zero-padded patch of its kh input
  * rows. Rows of outputs are independent: the work splits by rows. */
@@ -1019,40 +1020,87 @@ static void cd_block_c(const cd_geom *g, const float *s, const int64_t *toff, in
             acc[p] = fma(set1(p_[p * sw]), w_, acc[p]);                       \
     } while (++t < K);
 
+/* acc0[p], acc1[p] += the taps of pixel p (p < 6) times the weights of
+ * channels 0-7 and 8-15 of the block: one broadcast of an input for two
+ * FMAs. */
 LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
-cd_tile8(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t sw, __m256 *acc)
+cd_tile6x16(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t sw,
+            __m256 *acc0, __m256 *acc1)
 {
-    CD_TILE(acc, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_loadu_ps)
+    int64_t t = 0;
+    do {
+        const float *p_ = s + toff[t];
+        __m256 w0 = _mm256_loadu_ps(w + t * CD_BLOCK), w1 = _mm256_loadu_ps(w + t * CD_BLOCK + 8);
+        _Pragma("GCC unroll 6") for (int p = 0; p < 6; p++) {
+            __m256 v = _mm256_broadcast_ss(p_ + p * sw);
+            acc0[p] = _mm256_fmadd_ps(v, w0, acc0[p]);
+            acc1[p] = _mm256_fmadd_ps(v, w1, acc1[p]);
+        }
+    } while (++t < K);
 }
 
-/* One chunk's outputs for output channels [c0, c0 + L): pixel p of the
- * chunk (p < n) at y + channel * plane + at + p. */
+/* One chunk's outputs for output channels [c0, c0 + 16): pixel p of the
+ * chunk (p < n) at y + channel * plane + at + p. 6 pixels by 16 channels,
+ * as the GEMM's AVX2 tile (6 rows by 16 columns): at 8 by 8, every FMA
+ * had a broadcast of its own, and Zen 3 runs one broadcast from memory a
+ * cycle: the kernel ran at half the FMAs' peak. Whole chunks are stored
+ * by plain stores, the last of a row through a row buffer: masked stores
+ * are microcoded on AMD cores, and with one per channel and chunk they
+ * took 40% of the 8 by 8 kernel. Alone on Zen 3: squeezenet1_1's first
+ * convolution (3 -> 64, 3x3/2) 1139 us, with plain stores 835, 6 by 16
+ * 814; resnet18's (7x7/2) 4041, 3722, 2975. */
 LOOMRT_TARGET_AVX2 static void cd_block_avx2(const cd_geom *g, const float *s,
                                               const int64_t *toff, int64_t c0, int64_t at,
                                               int64_t n)
 {
-    enum { L = 8 };
-    int64_t cn = g->M - c0 < L ? g->M - c0 : L, plane = g->oh * g->ow;
-    const float *w = g->wp + c0 / CD_BLOCK * g->K * CD_BLOCK + c0 % CD_BLOCK;
-    __m256 acc[L], vb = g->bias ? _mm256_maskload_ps(g->bias + c0, dw_mask8(cn))
-                                : _mm256_setzero_ps();
-    for (int p = 0; p < L; p++)
-        acc[p] = vb;
+    enum { L = 6 };
+    int64_t cn = g->M - c0 < CD_BLOCK ? g->M - c0 : CD_BLOCK, plane = g->oh * g->ow;
+    const float *w = g->wp + c0 * g->K;
+    __m256 b0 = _mm256_setzero_ps(), b1 = b0;
+    if (g->bias) {
+        b0 = _mm256_maskload_ps(g->bias + c0, dw_mask8(cn));
+        b1 = _mm256_maskload_ps(g->bias + c0 + 8, dw_mask8(cn - 8));
+    }
+    __m256 acc[2][8];
+    for (int p = 0; p < L; p++) {
+        acc[0][p] = b0;
+        acc[1][p] = b1;
+    }
     if (g->sw == 1)
-        cd_tile8(s, toff, g->K, w, 1, acc);
+        cd_tile6x16(s, toff, g->K, w, 1, acc[0], acc[1]);
     else if (g->sw == 2)
-        cd_tile8(s, toff, g->K, w, 2, acc);
+        cd_tile6x16(s, toff, g->K, w, 2, acc[0], acc[1]);
     else
-        cd_tile8(s, toff, g->K, w, g->sw, acc);
-    loomrt_tr8(acc);
-    __m256i m = dw_mask8(n);
-    _Pragma("GCC unroll 8") for (int c = 0; c < L; c++) {
-        if (c >= cn)
-            break;
-        __m256 v = acc[c];
-        if (g->res)
-            v = _mm256_add_ps(v, _mm256_maskload_ps(g->res + (c0 + c) * plane + at, m));
-        _mm256_maskstore_ps(g->y + (c0 + c) * plane + at, m, dw_act8(v, g->act, g->aa, g->ab));
+        cd_tile6x16(s, toff, g->K, w, g->sw, acc[0], acc[1]);
+    _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
+        __m256 *v = acc[h];
+        v[6] = v[7] = _mm256_setzero_ps();
+        loomrt_tr8(v);
+        _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++) {
+            if (8 * h + c >= cn)
+                break;
+            /* channel 8 h + c's 6 pixels in lanes 0-5 */
+            float *yc = g->y + (c0 + 8 * h + c) * plane + at;
+            const float *rc = g->res ? g->res + (c0 + 8 * h + c) * plane + at : NULL;
+            __m256 o = v[c];
+            if (n == L) {
+                if (rc)
+                    o = _mm256_add_ps(o, _mm256_set_m128(_mm_loadl_pi(_mm_setzero_ps(),
+                                                                      (const __m64 *)(rc + 4)),
+                                                         _mm_loadu_ps(rc)));
+                o = dw_act8(o, g->act, g->aa, g->ab);
+                _mm_storeu_ps(yc, _mm256_castps256_ps128(o));
+                _mm_storel_pi((__m64 *)(yc + 4), _mm256_extractf128_ps(o, 1));
+                continue;
+            }
+            float r[8];
+            _mm256_storeu_ps(r, o);
+            for (int64_t p = 0; rc && p < n; p++)
+                r[p] += rc[p];
+            _mm256_storeu_ps(r, dw_act8(_mm256_loadu_ps(r), g->act, g->aa, g->ab));
+            for (int64_t p = 0; p < n; p++)
+                yc[p] = r[p];
+        }
     }
 }
 
@@ -1197,7 +1245,7 @@ static int cd_task(void *arg, int64_t oy0, int64_t oy1)
     if (g->isa == LOOMRT_ISA_AVX512)
         cd_rows(g, oy0, oy1, 16, 16, cd_block_avx512, LOOMRT_ACT_CLIP);
     else if (g->isa == LOOMRT_ISA_AVX2)
-        cd_rows(g, oy0, oy1, 8, 8, cd_block_avx2, LOOMRT_ACT_CLIP);
+        cd_rows(g, oy0, oy1, 6, CD_BLOCK, cd_block_avx2, LOOMRT_ACT_CLIP);
     else
 #endif
         cd_rows(g, oy0, oy1, 8, CD_BLOCK, cd_block_c, LOOMRT_ACT_NONE);
