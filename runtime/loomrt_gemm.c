@@ -418,10 +418,47 @@ A2_INLINE __m256i gemm_mask(int64_t n)
     return _mm256_loadu_si256((const __m256i *)(bits + 8 - n));
 }
 
+/* An activation up to Clip (LOOMRT_ACT_*) with its constants as vectors
+ * (as a5_act_t): LeakyRelu's slope or Clip's min (alpha), Clip's max
+ * (beta) and the smaller of the two (lo). */
+typedef struct a2_act_t {
+    int act;
+    __m256 alpha, beta, lo;
+} a2_act_t;
+
+/* e's activation (e NULL: none), passed by value so that its fields stay
+ * in registers. */
+A2_INLINE a2_act_t a2_act_of(const gemm_epi *e)
+{
+    a2_act_t k = {LOOMRT_ACT_NONE, _mm256_setzero_ps(), _mm256_setzero_ps(),
+                  _mm256_setzero_ps()};
+    if (e) {
+        k.act = e->act;
+        k.alpha = _mm256_set1_ps(e->alpha);
+        k.beta = _mm256_set1_ps(e->beta);
+        k.lo = _mm256_set1_ps(e->alpha < e->beta ? e->alpha : e->beta);
+    }
+    return k;
+}
+
+/* Relu, LeakyRelu or Clip. The selects keep NaN and -0 as the ops'
+ * comparisons do: max/min return their second operand for NaN and for
+ * equal zeros. */
+A2_INLINE __m256 a2_act(__m256 v, a2_act_t k)
+{
+    __m256 zero = _mm256_setzero_ps();
+    if (k.act == LOOMRT_ACT_RELU)
+        return _mm256_max_ps(zero, v);
+    if (k.act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, k.alpha), _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+    if (k.act == LOOMRT_ACT_CLIP)
+        return _mm256_blendv_ps(_mm256_min_ps(k.beta, v), k.lo,
+                                _mm256_cmp_ps(v, k.alpha, _CMP_LT_OQ));
+    return v;
+}
+
 /* v + the bias and residual of columns [j, j + 8) of row i of block g's
- * tile (n lanes valid), then Relu, LeakyRelu or Clip (gemm_epi_vec). The
- * selects keep NaN and -0 as the ops' comparisons do: max/min return
- * their second operand for NaN and for equal zeros. */
+ * tile (n lanes valid), then the activation (gemm_epi_vec). */
 A2_INLINE __m256 a2_epi(const gemm_blk *g, __m256 v, int64_t i, int64_t j, int64_t n)
 {
     const gemm_epi *e = g->epi;
@@ -432,20 +469,7 @@ A2_INLINE __m256 a2_epi(const gemm_blk *g, __m256 v, int64_t i, int64_t j, int64
     }
     if (e->res)
         v = _mm256_add_ps(v, _mm256_maskload_ps(e->res + g->coff + i * g->ldc + j, m));
-    __m256 zero = _mm256_setzero_ps();
-    switch (e->act) {
-    case LOOMRT_ACT_RELU: return _mm256_max_ps(zero, v);
-    case LOOMRT_ACT_LEAKY_RELU:
-        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(e->alpha)),
-                                _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
-    case LOOMRT_ACT_CLIP: {
-        float lo = e->alpha < e->beta ? e->alpha : e->beta;
-        __m256 t = _mm256_min_ps(_mm256_set1_ps(e->beta), v);
-        return _mm256_blendv_ps(t, _mm256_set1_ps(lo),
-                                _mm256_cmp_ps(v, _mm256_set1_ps(e->alpha), _CMP_LT_OQ));
-    }
-    default: return v;
-    }
+    return a2_act(v, a2_act_of(e));
 }
 
 /* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 8, then
@@ -499,6 +523,27 @@ A2_INLINE void gemm_out8(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, 
         _mm256_store_ps(t + i * GEMM_NR, x##i##0);                         \
         _mm256_store_ps(t + i * GEMM_NR + 8, x##i##1);                     \
     }
+/* The same for a whole panel (nr == 16), alpha 1, beta 0: a bias per row
+ * (brow, row stride brs), per column (bc0, bc1) or none, the residual
+ * (rr, laid out as the tile's c; NULL: none), then act (a2_act_t). */
+#define A2_OUT_FAST(i)                                                     \
+    if (mr > i) {                                                          \
+        __m256 fa = x##i##0, fb = x##i##1;                                 \
+        if (brow) {                                                        \
+            __m256 bi = _mm256_broadcast_ss(brow + (i0 + i) * brs);        \
+            fa = _mm256_add_ps(fa, bi);                                    \
+            fb = _mm256_add_ps(fb, bi);                                    \
+        } else if (bcol) {                                                 \
+            fa = _mm256_add_ps(fa, bc0);                                   \
+            fb = _mm256_add_ps(fb, bc1);                                   \
+        }                                                                  \
+        if (rr) {                                                          \
+            fa = _mm256_add_ps(fa, _mm256_loadu_ps(rr + i * ldc));         \
+            fb = _mm256_add_ps(fb, _mm256_loadu_ps(rr + i * ldc + 8));     \
+        }                                                                  \
+        _mm256_storeu_ps(c + i * ldc, a2_act(fa, act));                    \
+        _mm256_storeu_ps(c + i * ldc + 8, a2_act(fb, act));                \
+    }
 #define A2_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
 
 A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
@@ -520,6 +565,27 @@ A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
         int64_t ldc = g->ldc, nr = g->nr;
         __m256 va = _mm256_set1_ps(g->alpha), vb = _mm256_set1_ps(g->beta);
         int beta0 = g->beta == 0.0f;
+        const gemm_epi *e = g->epi;
+        if (nr == GEMM_NR && g->alpha == 1.0f && beta0 &&
+            (!e || ((!e->bias || e->cs == 0 || (e->cs == 1 && e->rs == 0)) &&
+                    e->act <= LOOMRT_ACT_CLIP))) {
+            /* the common case, its epilogue's fields read once per tile
+             * (as the AVX-512 tile's): through a2_epi they were read for
+             * every vector, and on Zen 3 a 64 x 3025 x 16 product with
+             * bias and Relu took 151 us, 86 without them; now 97) */
+            const float *brow = e && e->bias && e->cs == 0 ? e->bias : NULL;
+            const float *bcol = e && e->bias && e->cs == 1 ? e->bias + g->j0 : NULL;
+            const float *rr = e && e->res ? e->res + g->coff + i0 * ldc : NULL;
+            int64_t brs = e ? e->rs : 0;
+            a2_act_t act = a2_act_of(e);
+            __m256 bc0 = _mm256_setzero_ps(), bc1 = bc0;
+            if (bcol) {
+                bc0 = _mm256_loadu_ps(bcol);
+                bc1 = _mm256_loadu_ps(bcol + 8);
+            }
+            A2_ROWS(A2_OUT_FAST)
+            return;
+        }
         const gemm_blk *eg = gemm_epi_vec(g) ? g : NULL;
         A2_ROWS(A2_OUT_ROW)
     }
