@@ -247,12 +247,15 @@ Test(dwconv, odd_shapes_every_isa)
 }
 
 /* loomrt_pwdw: the geometries with one output channel per input channel
- * over the odd image sizes, 1 to 33 channels from 1, 5 or 19 input
- * channels, the pointwise bias on and off and its activation none, Clip
- * (in registers) or Sigmoid (over the band rows after). */
+ * over odd image sizes, 1 to 33 channels from 1, 5 or 19 input channels,
+ * the pointwise bias on and off and its activation none, Clip (in
+ * registers) or Sigmoid (over the band rows after). The widths give the
+ * AVX2 pointwise step's runs of 16 and of 8 pixels and rows of tails
+ * only. */
 static void pwdw_odd_at(int isa)
 {
     static const int64_t chans[] = {1, 7, 17, 33}, ks[] = {1, 5, 19};
+    static const int64_t widths[N_ODD] = {1, 7, 9, 17, 25, 65};
     static const int acts[] = {LOOMRT_ACT_NONE, LOOMRT_ACT_CLIP, LOOMRT_ACT_SIGMOID};
     int n = 0;
     for (size_t g = 0; g < sizeof dw_geoms / sizeof dw_geoms[0]; g++)
@@ -264,7 +267,7 @@ static void pwdw_odd_at(int isa)
                         continue;
                     k.C = chans[c];
                     k.H = odd_dims[h];
-                    k.W = odd_dims[wi];
+                    k.W = widths[wi];
                     k.K = ks[n % 3];
                     k.pw_bias = n % 2;
                     k.pw_act = acts[n / 3 % 3];
