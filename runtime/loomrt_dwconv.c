@@ -567,7 +567,7 @@ dw_pw_px8(const dw_pw *pw, int64_t hw, const float *const *x, const float *wp, c
  * the vector every FMA had a broadcast of its own, and a Zen 3 core runs
  * one a cycle (mobilenet_v2's features.2, 24 -> 144 channels at 112x112
  * then 3x3/2, 1717 -> 943 us in the model; the whole model 15.9 -> 13.1
- * ms). */
+ * ms with the whole groups this way, 11.1 with the tails too). */
 LOOMRT_TARGET_AVX2 static void dw_pw_rows8(const dw_blk *b, int64_t c0, int64_t cn, int64_t iy,
                                             int64_t nr, int64_t n, float *d, int64_t ld)
 {
@@ -1069,25 +1069,15 @@ static void cd_block_c(const cd_geom *g, const float *s, const int64_t *toff, in
 
 #ifdef LOOMRT_X86
 
-/* acc[p] += the taps of pixel p (input s[toff[t] + p * sw]) times the
- * weights w[t * CD_BLOCK ...]; inlined with sw a constant where it is one.
- * K >= 1 (loomrt_conv2d_direct_fits), said by the loop's form: with K
- * possibly 0, GCC kept acc on the stack for that path and stored and
- * reloaded all L accumulators around the loop of every chunk
- * (squeezenet1_1's first convolution alone, 3 -> 64 channels 3x3/2 over
+/* acc0[p], acc1[p] += the taps of pixel p < 6 (input s[toff[t] + p *
+ * sw]) times the weights of channels 0-7 and 8-15 of the block
+ * (w[t * CD_BLOCK ...]): one broadcast of an input for two FMAs; inlined
+ * with sw a constant where it is one. K >= 1
+ * (loomrt_conv2d_direct_fits), said by the loop's form: with K possibly
+ * 0, GCC kept the accumulators on the stack for that path and stored and
+ * reloaded all of them around the loop of every chunk (cd_tile16:
+ * squeezenet1_1's first convolution alone, 3 -> 64 channels 3x3/2 over
  * 224x224, AVX-512: 541 -> 484 us). */
-#define CD_TILE(acc, L, set1, fma, load)                                      \
-    int64_t t = 0;                                                            \
-    do {                                                                      \
-        const float *p_ = s + toff[t];                                        \
-        __typeof__(acc[0]) w_ = load(w + t * CD_BLOCK);                       \
-        _Pragma("GCC unroll 16") for (int p = 0; p < L; p++)                  \
-            acc[p] = fma(set1(p_[p * sw]), w_, acc[p]);                       \
-    } while (++t < K);
-
-/* acc0[p], acc1[p] += the taps of pixel p (p < 6) times the weights of
- * channels 0-7 and 8-15 of the block: one broadcast of an input for two
- * FMAs. */
 LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
 cd_tile6x16(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t sw,
             __m256 *acc0, __m256 *acc1)
@@ -1169,10 +1159,17 @@ LOOMRT_TARGET_AVX2 static void cd_block_avx2(const cd_geom *g, const float *s,
     }
 }
 
+/* acc[p] += the taps of pixel p < 16 times the block's 16 weights. */
 LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
 cd_tile16(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t sw, __m512 *acc)
 {
-    CD_TILE(acc, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_loadu_ps)
+    int64_t t = 0;
+    do { /* K >= 1, as in cd_tile6x16 */
+        const float *p_ = s + toff[t];
+        __m512 wv = _mm512_loadu_ps(w + t * CD_BLOCK);
+        _Pragma("GCC unroll 16") for (int p = 0; p < 16; p++)
+            acc[p] = _mm512_fmadd_ps(_mm512_set1_ps(p_[p * sw]), wv, acc[p]);
+    } while (++t < K);
 }
 
 LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *s,
