@@ -280,9 +280,11 @@ unfold_even_rows(float *d, const float *s, int64_t ds, int64_t rows, int64_t n)
  * rows of 8 and 16 (4x4/2 convolutions to 8x8 and 16x16 planes) are
  * inlined with n a constant, so that the width's tests run once per
  * channel, not once per tap: per tap they cost a third of
- * gan_discriminator's conv2 unfolding (32 channels, 16 taps of 8x8, 4.06
- * us, now 3.05; 3 channels to 16x16 1.34 -> 1.18, 64 channels to 16x16
- * 28.4-29.7 -> 24.3-24.9). */
+ * gan_discriminator's conv2 unfolding (AVX-512, timed with the same
+ * loads, permutes and stores written out as a nest: 32 channels, 16 taps
+ * of 8x8, 4.06 us, then 3.05; 3 channels to 16x16 1.34 -> 1.18, 64
+ * channels to 16x16 28.4-29.7 -> 24.3-24.9; AVX2 as it stands, 32
+ * channels 16x16 4x4/2 5.7 -> 4.5). */
 #define UNFOLD_EVEN_TAPS(nn)                                                     \
     for (int64_t ki = 0; ki < kh; ki++)                                          \
         for (int64_t kj = 0; kj < kw; kj++, col += rows * (nn))                  \
