@@ -45,7 +45,12 @@ config.substitutions.append(("%onnxdata", os.environ.get(
 # they do without ASan, so loom's own message is checked (crashes.test).
 config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=1:allocator_may_return_null=1"
 config.environment["UBSAN_OPTIONS"] = "halt_on_error=1:abort_on_error=1:print_stacktrace=1"
-# The JIT's object cache stays off (lit passes neither HOME nor
-# XDG_CACHE_HOME anyway); cli/jit-cache.test turns it on in a folder of its
-# own.
+# The JIT's object cache stays off; cli/jit-cache.test turns it on in a
+# folder of its own.
 config.environment["LOOM_JIT_CACHE"] = "0"
+# lit passes neither HOME nor XDG_CACHE_HOME: without a cache folder every
+# --backend=c run would build the runtime again (some 20 s of gcc -O3
+# each). One folder in the build tree serves the whole run, as ~/.cache
+# serves a user; cli/backend-c.test checks the cache itself in a folder of
+# its own.
+config.environment["XDG_CACHE_HOME"] = os.path.join(config.loom_binary_dir, "xdg-cache")
