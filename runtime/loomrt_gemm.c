@@ -18,9 +18,10 @@
  *     OpenBLAS 0.3.21 runs its Haswell kernel on AVX-512 CPUs it does not
  *     know) and the product is not small, M * N * K > GEMM_SMALL (2^21
  *     multiply-adds), where OpenBLAS's packing of both operands and its
- *     dispatch cost more than the arithmetic; otherwise the blocked kernel
- *     here. OpenBLAS runs on one thread (loomrt_pool.c): a product for
- *     several threads is cut into blocks of rows or columns like ours, one
+ *     dispatch cost more than the arithmetic, nor (AVX2) untransposed with
+ *     K <= GEMM_OWN_K_AVX2; otherwise the blocked kernel here. OpenBLAS
+ *     runs on one thread (loomrt_pool.c): a product for several threads
+ *     is cut into blocks of rows or columns like ours, one
  *     cblas_sgemm per block on loom's pool, because OpenBLAS's own workers
  *     spin in sched_yield for a long time after each call and take the
  *     cores from loom's pool between its GEMMs. A fused epilogue goes over
@@ -78,6 +79,16 @@
 #define GEMM_KC_PACKED 1024
 #endif
 #define GEMM_SMALL ((int64_t)1 << 21)
+/* Untransposed products with K up to this many rows run the AVX2 kernels
+ * rather than OpenBLAS's (its Haswell and Zen kernels are AVX2 too): one
+ * block of K, where OpenBLAS's packing of both operands costs more than
+ * ours of B. Zen 3, one thread, GFLOP/s OpenBLAS / ours: the 1x1
+ * convolutions 16 x 12544 x 32 49 / 60, 24 x 3136 x 144 70 / 77, 32 x
+ * 784 x 192 75 / 82, 64 x 3025 x 16 42 / 64, 16 x 196 x 128 52 / 65,
+ * 96 x 3136 x 144 82 / 84-92; from K 256 mixed (64 x 784 x 256 79 / 88,
+ * 512 x 196 x 256 87 / 78-82), from 384 OpenBLAS's (16 x 196 x 384 68 /
+ * 57, 128 x 784 x 1152 90 / 87). */
+#define GEMM_OWN_K_AVX2 192
 /* B read in place (not packed) up to this many floats: 256 KB, so that
  * the cache-set conflicts of rows at power-of-two strides cost L2 hits
  * at worst. */
@@ -1656,7 +1667,8 @@ static void gemm_unpacked(int transA, int transB, int64_t M, int64_t N, int64_t 
                   .lda = lda, .ldb = ldb, .ldc = ldc, .e = e};
 #ifdef LOOMRT_USE_CBLAS
     int small = M * N * K <= GEMM_SMALL && isa >= LOOMRT_ISA_AVX2;
-    p.blas = M > 1 && !small && !p.thin && !p.gemv_rows && loomrt_blas_preferred();
+    int own = isa == LOOMRT_ISA_AVX2 && !transA && !transB && K <= GEMM_OWN_K_AVX2;
+    p.blas = M > 1 && !small && !own && !p.thin && !p.gemv_rows && loomrt_blas_preferred();
 #endif
     gemm_run(&p);
 }
