@@ -861,6 +861,17 @@ static void conv_depthwise(lower_ctx *c, loop_block *b, const conv_op *op)
  * expanded tensor (4.8 MB in mobilenet_v2's second block) is neither
  * stored nor read back, nor transposed into the blocked layout. */
 
+/* The largest expanded tensor (the 1x1 Conv's output, bytes) that is
+ * stored whole and read back rather than computed inside the depthwise
+ * Conv: one that fits a core's L2 comes back from it, and the 1x1 Conv
+ * then runs as one GEMM over the whole plane, while inside loomrt_pwdw
+ * it goes a band of rows at a time, in vectors of a row's pixels, which
+ * leave lanes idle on rows of 14 or 7. mobilenet_v2 on Zen 3 (AVX2), one
+ * thread: its 14x14 and 7x7 blocks (451 and 188 KB) stored 10.63 ->
+ * 10.13 ms; the 28x28 ones too (602 KB) 10.12, the 56x56 ones too (1.8
+ * MB) 10.57, none fused 10.43. */
+#define PWDW_STORED_MAX (512 * 1024)
+
 /* Whether Conv n (its geometry resolved without reporting) is 2-D, f32
  * and depthwise with one output channel per input channel, as
  * loomrt_pwdw takes it. */
@@ -878,7 +889,8 @@ static bool pwdw_depthwise(const ir_graph *g, const ir_node *n)
 
 /* The depthwise Conv that runs 1x1 Conv n inside it (loomrt_pwdw), or
  * NULL: n f32, 2-D, pointwise, one group, constant weights, no residual
- * in its epilogue, its output read only by that Conv, as its input. */
+ * in its epilogue, its output read only by that Conv, as its input, and
+ * per image larger than PWDW_STORED_MAX. */
 static const ir_node *pwdw_user(const lower_ctx *c, const ir_node *n)
 {
     ir_conv_geom gm;
@@ -892,7 +904,10 @@ static const ir_node *pwdw_user(const lower_ctx *c, const ir_node *n)
     const ir_node *user = ir_value_single_user(c->g, y);
     if (e.residual || !user || user->inputs[0] != y || !pwdw_depthwise(c->g, user))
         return NULL;
-    return user;
+    int64_t bytes = 4;
+    for (int i = 1; i < y->shape.rank; i++)
+        bytes *= y->shape.dims[i];
+    return bytes <= PWDW_STORED_MAX ? NULL : user;
 }
 
 /* Depthwise Conv n with the 1x1 Conv pw before it, as one loomrt_pwdw
