@@ -229,8 +229,8 @@ static void gemm_scale(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
 
 /* C[i,j] = alpha * acc[i][j] + beta * C[i,j] for C transposed (stored
  * [N, M], element (i, j) at c[j * ldc + i]), acc rows w floats apart:
- * through memory, scalar (the AVX2 and portable kernels; the AVX-512
- * kernel transposes its tile in registers, a5_out_t). */
+ * through memory, scalar (the portable kernel; the AVX-512 and AVX2
+ * kernels transpose their tiles in registers, a5_out_t and a2_out_t). */
 static void gemm_out_t(int mr, const float *acc, int w, const gemm_blk *g, int64_t i0)
 {
     float *c = g->c + i0;
