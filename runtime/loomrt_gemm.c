@@ -303,6 +303,35 @@ static void gemm_epi_rest(const gemm_blk *g, int64_t i0, int64_t mr, int in_regs
     gemm_epi_tile(&t, i0, mr);
 }
 
+/* The vector tiles' common output (A2_OUT_FAST, A5_OUT_FAST): a whole
+ * panel of `full` columns, alpha 1, beta 0, a bias per row or per column
+ * or none, a residual or none, an activation up to Clip. Its epilogue's
+ * fields are read once per tile into a local gemm_fast: read through
+ * g->epi for every vector, GCC reloaded them each time (a 64 x 3025 x 16
+ * product with bias and Relu took 85 us on Zen 4 with AVX-512, 66
+ * without them, then 63; 151, 86, then 97 on Zen 3 with AVX2). */
+typedef struct gemm_fast {
+    const float *brow; /* the bias per row (brs apart), or NULL */
+    const float *bcol; /* the bias per column, from the tile's first, or NULL */
+    const float *rr;   /* the residual at the tile's first row (as c), or NULL */
+    int64_t brs;
+} gemm_fast;
+
+/* Whether rows from i0 of block g's tile take that output (f then set). */
+static inline int gemm_fast_of(const gemm_blk *g, int64_t i0, int64_t full, gemm_fast *f)
+{
+    const gemm_epi *e = g->epi;
+    if (g->nr != full || g->alpha != 1.0f || g->beta != 0.0f ||
+        (e && ((e->bias && e->cs != 0 && !(e->cs == 1 && e->rs == 0)) ||
+               e->act > LOOMRT_ACT_CLIP)))
+        return 0;
+    f->brow = e && e->bias && e->cs == 0 ? e->bias : NULL;
+    f->bcol = e && e->bias && e->cs == 1 ? e->bias + g->j0 : NULL;
+    f->rr = e && e->res ? e->res + g->coff + i0 * g->ldc : NULL;
+    f->brs = e ? e->rs : 0;
+    return 1;
+}
+
 /* ---- portable kernels (plain C the compiler vectorizes) ---- */
 
 /* On x86 these run only on CPUs without AVX2 (or when forced): compiled
@@ -594,23 +623,23 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
         gemm_out8e(c + i * ldc, x##i##0, nr, va, vb, beta0, eg, i0 + i, 0); \
         gemm_out8e(c + i * ldc + 8, x##i##1, nr - 8, va, vb, beta0, eg, i0 + i, 8); \
     }
-/* The same for a whole panel (nr == 16), alpha 1, beta 0: a bias per row
- * (brow, row stride brs), per column (bc0, bc1) or none, the residual
- * (rr, laid out as the tile's c; NULL: none), then act (a2_act_t). */
+/* The same for a whole panel (gemm_fast_of, f): the bias per row or per
+ * column (its vectors bc0, bc1) or none, the residual or none, then act
+ * (a2_act_t). */
 #define A2_OUT_FAST(i)                                                     \
     if (mr > i) {                                                          \
         __m256 fa = x##i##0, fb = x##i##1;                                 \
-        if (brow) {                                                        \
-            __m256 bi = _mm256_broadcast_ss(brow + (i0 + i) * brs);        \
+        if (f.brow) {                                                      \
+            __m256 bi = _mm256_broadcast_ss(f.brow + (i0 + i) * f.brs);    \
             fa = _mm256_add_ps(fa, bi);                                    \
             fb = _mm256_add_ps(fb, bi);                                    \
-        } else if (bcol) {                                                 \
+        } else if (f.bcol) {                                               \
             fa = _mm256_add_ps(fa, bc0);                                   \
             fb = _mm256_add_ps(fb, bc1);                                   \
         }                                                                  \
-        if (rr) {                                                          \
-            fa = _mm256_add_ps(fa, _mm256_loadu_ps(rr + i * ldc));         \
-            fb = _mm256_add_ps(fb, _mm256_loadu_ps(rr + i * ldc + 8));     \
+        if (f.rr) {                                                        \
+            fa = _mm256_add_ps(fa, _mm256_loadu_ps(f.rr + i * ldc));       \
+            fb = _mm256_add_ps(fb, _mm256_loadu_ps(f.rr + i * ldc + 8));   \
         }                                                                  \
         _mm256_storeu_ps(c + i * ldc, a2_act(fa, act));                    \
         _mm256_storeu_ps(c + i * ldc + 8, a2_act(fb, act));                \
@@ -642,23 +671,13 @@ A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
     int64_t ldc = g->ldc, nr = g->nr;
     __m256 va = _mm256_set1_ps(g->alpha), vb = _mm256_set1_ps(g->beta);
     int beta0 = g->beta == 0.0f;
-    const gemm_epi *e = g->epi;
-    if (nr == GEMM_NR && g->alpha == 1.0f && beta0 &&
-        (!e || ((!e->bias || e->cs == 0 || (e->cs == 1 && e->rs == 0)) &&
-                e->act <= LOOMRT_ACT_CLIP))) {
-        /* the common case, its epilogue's fields read once per tile
-         * (as the AVX-512 tile's): through a2_epi they were read for
-         * every vector, and on Zen 3 a 64 x 3025 x 16 product with
-         * bias and Relu took 151 us, 86 without them; now 97) */
-        const float *brow = e && e->bias && e->cs == 0 ? e->bias : NULL;
-        const float *bcol = e && e->bias && e->cs == 1 ? e->bias + g->j0 : NULL;
-        const float *rr = e && e->res ? e->res + g->coff + i0 * ldc : NULL;
-        int64_t brs = e ? e->rs : 0;
-        a2_act_t act = a2_act_of(e);
+    gemm_fast f;
+    if (gemm_fast_of(g, i0, GEMM_NR, &f)) {
+        a2_act_t act = a2_act_of(g->epi);
         __m256 bc0 = _mm256_setzero_ps(), bc1 = bc0;
-        if (bcol) {
-            bc0 = _mm256_loadu_ps(bcol);
-            bc1 = _mm256_loadu_ps(bcol + 8);
+        if (f.bcol) {
+            bc0 = _mm256_loadu_ps(f.bcol);
+            bc1 = _mm256_loadu_ps(f.bcol + 8);
         }
         A2_ROWS(A2_OUT_FAST)
         return;
@@ -967,24 +986,23 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
         if (np > 1)                                                        \
             gemm_out16(c + i * ldc + 16, x##i##b, nr - 16, va, vb, beta0, eg, i0 + i, 16); \
     }
-/* The same for whole rows (nr == 16 * np), alpha 1, beta 0: a bias per
- * row (brow, row stride brs), per column (bc0, bc1 for the tile's two
- * panels) or none, the residual (rr, laid out as the tile's c; NULL:
- * none), then act (a5_act_t). */
+/* The same for whole rows of np panels (gemm_fast_of, f): the bias per
+ * row or per column (its vectors bc0, bc1 for the tile's two panels) or
+ * none, the residual or none, then act (a5_act_t). */
 #define A5_OUT_FAST(i)                                                     \
     if (mr > i) {                                                          \
         __m512 ya = x##i##a, yb = x##i##b;                                 \
-        if (brow) {                                                        \
-            __m512 bi = _mm512_set1_ps(brow[(i0 + i) * brs]);              \
+        if (f.brow) {                                                      \
+            __m512 bi = _mm512_set1_ps(f.brow[(i0 + i) * f.brs]);          \
             ya = _mm512_add_ps(ya, bi);                                    \
             yb = _mm512_add_ps(yb, bi);                                    \
-        } else if (bcol) {                                                 \
+        } else if (f.bcol) {                                               \
             ya = _mm512_add_ps(ya, bc0);                                   \
             yb = _mm512_add_ps(yb, bc1);                                   \
         }                                                                  \
-        if (rr) {                                                          \
-            ya = _mm512_add_ps(ya, _mm512_loadu_ps(rr + i * ldc));         \
-            yb = _mm512_add_ps(yb, _mm512_loadu_ps(rr + i * ldc + 16 * (np > 1))); \
+        if (f.rr) {                                                        \
+            ya = _mm512_add_ps(ya, _mm512_loadu_ps(f.rr + i * ldc));       \
+            yb = _mm512_add_ps(yb, _mm512_loadu_ps(f.rr + i * ldc + 16 * (np > 1))); \
         }                                                                  \
         _mm512_storeu_ps(c + i * ldc, a5_act(ya, act));                    \
         if (np > 1)                                                        \
@@ -1078,24 +1096,14 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
         int64_t ldc = g->ldc, nr = g->nr;
         __m512 va = _mm512_set1_ps(g->alpha), vb = _mm512_set1_ps(g->beta);
         int beta0 = g->beta == 0.0f;
-        const gemm_epi *e = g->epi;
-        if (nr == 16 * np && g->alpha == 1.0f && beta0 &&
-            (!e || ((!e->bias || e->cs == 0 || (e->cs == 1 && e->rs == 0)) &&
-                    e->act <= LOOMRT_ACT_CLIP))) {
-            /* the common case, its epilogue's fields read once per tile:
-             * through a5_epi GCC reloaded them from memory for every
-             * vector (a 64 x 3025 x 16 product with bias and Relu took 85
-             * us, 66 without them; now 63) */
-            const float *brow = e && e->bias && e->cs == 0 ? e->bias : NULL;
-            const float *bcol = e && e->bias && e->cs == 1 ? e->bias + g->j0 : NULL;
-            const float *rr = e && e->res ? e->res + g->coff + i0 * ldc : NULL;
-            int64_t brs = e ? e->rs : 0;
-            a5_act_t act = a5_act_of(e);
+        gemm_fast f;
+        if (gemm_fast_of(g, i0, 16 * np, &f)) {
+            a5_act_t act = a5_act_of(g->epi);
             __m512 bc0 = _mm512_setzero_ps(), bc1 = bc0;
-            if (bcol) {
-                bc0 = _mm512_loadu_ps(bcol);
+            if (f.bcol) {
+                bc0 = _mm512_loadu_ps(f.bcol);
                 if (np > 1)
-                    bc1 = _mm512_loadu_ps(bcol + 16);
+                    bc1 = _mm512_loadu_ps(f.bcol + 16);
             }
             A5_ROWS(A5_OUT_FAST)
             return;
