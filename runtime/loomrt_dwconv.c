@@ -978,8 +978,8 @@ LOOMRT_API void loomrt_pwdw(const float *x, const float *pw, const float *pw_bia
  * go at a time against a block of output channels: with AVX-512 16
  * pixels, 16 accumulators of channels, each tap one weight vector and 16
  * broadcasts of the pixels' inputs (at stride sw in the input row), then
- * the 16 x 16 transpose and the epilogue of the depthwise kernels; with
- * AVX2 6 pixels by the block's 16 channels in two vectors. A chunk
+ * the 16 x 16 transpose and the epilogue of the depthwise kernels (AVX2
+ * has the pixels as the vector instead: cd_rows_px, below). A chunk
  * whose taps all lie in the image reads it in place; one that reaches the
  * padding (or past the row) reads a zero-padded patch of its kh input
  * rows. Rows of outputs are independent: the work splits by rows. */
@@ -1094,93 +1094,167 @@ static void cd_block_c(const cd_geom *g, const float *s, const int64_t *toff, in
 
 #ifdef LOOMRT_X86
 
-/* acc0[p], acc1[p] += the taps of pixel p < 6 (input s[toff[t] + p *
- * sw]) times the weights of channels 0-7 and 8-15 of the block
- * (w[t * CD_BLOCK ...]): one broadcast of an input for two FMAs; inlined
- * with sw a constant where it is one. K >= 1
- * (loomrt_conv2d_direct_fits), said by the loop's form: with K possibly
- * 0, GCC kept the accumulators on the stack for that path and stored and
- * reloaded all of them around the loop of every chunk (cd_tile16:
- * squeezenet1_1's first convolution alone, 3 -> 64 channels 3x3/2 over
- * 224x224, AVX-512: 541 -> 484 us). */
+/* ---- AVX2: the pixels as the vector ----
+ * With AVX2 a row of outputs goes with the pixels as the vector: the kh
+ * input rows of every channel are laid out as in dw_pad (split by column
+ * phase modulo sw, zero outside the image), so that a tap of 8
+ * consecutive outputs is one load at any stride; a tile of 3 vectors of
+ * pixels by 4 output channels takes per tap 3 loads, 4 broadcasts of
+ * weights (from the packed blocks as they are) and 12 FMAs, and stores
+ * each channel's 24 outputs as they lie in y (a row's last ones through
+ * a buffer: masked stores are microcoded on AMD cores). A row wider than
+ * CD_ROW_BUF floats of input goes in segments. The kernel before it
+ * (channels as the vector, 6 pixels by 16 channels, as the AVX-512 one)
+ * spent on its two 8 x 8 transposes and 16 short stores per chunk a
+ * third of what its FMAs took. Alone on Zen 3, one thread, 3 -> 32
+ * channels 3x3/2 over 224x224 (mobilenet_v2's first convolution) 459 ->
+ * 370 us, 3 -> 64 3x3/2 (squeezenet1_1's) 780-843 -> 651, 3 -> 64 7x7/2
+ * (resnet18's) 2967 -> 2687-2718; tiles of 2 x 6, 5 x 2 or 1 x 8 vectors
+ * by channels were slower (4 x 3 spills). */
+#define CD_ROW_BUF 8192 /* floats of one segment's laid-out input */
+
+/* Outputs per segment of a row (a multiple of 8), and floats per laid
+ * out input row, q; 0 when not even 8 outputs fit. */
+static int64_t cd_row_seg(const cd_geom *g, int64_t *q)
+{
+    int64_t reach = (g->kw - 1) * g->dw / g->sw, rows = g->C * g->kh * g->sw;
+    int64_t cap = (CD_ROW_BUF / rows - reach) / 8 * 8, all = (g->ow + 7) / 8 * 8;
+    int64_t xs = all <= cap ? all : cap >= 24 ? cap / 24 * 24 : cap;
+    *q = xs + reach;
+    return xs >= 8 ? xs : 0;
+}
+
+/* d[i] = src[s0 + i * sw] for i < n, 0 where that lies outside [0, W). */
+LOOMRT_TARGET_AVX2 static void cd_row_take(float *d, const float *src, int64_t s0, int64_t sw,
+                                            int64_t n, int64_t W)
+{
+    int64_t a = s0 >= 0 ? 0 : (-s0 + sw - 1) / sw, b = s0 < W ? (W - 1 - s0) / sw + 1 : 0;
+    b = b < n ? b : n;
+    a = a < b ? a : b;
+    for (int64_t i = 0; i < a; i++)
+        d[i] = 0.0f;
+    const float *s = src + s0;
+    int64_t i = a;
+    if (sw == 1) {
+        for (; i < b; i++)
+            d[i] = s[i];
+    } else if (sw == 2) {
+        for (; i + 8 <= b && 2 * i + 16 <= W - s0; i += 8) { /* the evens of 16 */
+            __m256 lo = _mm256_loadu_ps(s + 2 * i), hi = _mm256_loadu_ps(s + 2 * i + 8);
+            __m256 e = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+            _mm256_storeu_ps(d + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e),
+                                                                            0xd8)));
+        }
+    }
+    for (; i < b; i++)
+        d[i] = s[i * sw];
+    for (i = b; i < n; i++)
+        d[i] = 0.0f;
+}
+
+/* acc[c * 3 + v] += the taps of the nv <= 3 vectors of pixels from s
+ * (tap t at s + toff[t], vector v 8 further) times channel c's weight
+ * w[t * CD_BLOCK + c]. K >= 1, as in cd_tile16. */
 LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
-cd_tile6x16(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t sw,
-            __m256 *acc0, __m256 *acc1)
+cd_px_tile(const float *s, const int64_t *toff, int64_t K, const float *w, int nv, __m256 *acc)
 {
     int64_t t = 0;
     do {
-        const float *p_ = s + toff[t];
-        __m256 w0 = _mm256_loadu_ps(w + t * CD_BLOCK), w1 = _mm256_loadu_ps(w + t * CD_BLOCK + 8);
-        _Pragma("GCC unroll 6") for (int p = 0; p < 6; p++) {
-            __m256 v = _mm256_broadcast_ss(p_ + p * sw);
-            acc0[p] = _mm256_fmadd_ps(v, w0, acc0[p]);
-            acc1[p] = _mm256_fmadd_ps(v, w1, acc1[p]);
+        const float *r = s + toff[t], *wt = w + t * CD_BLOCK;
+        __m256 x0 = _mm256_loadu_ps(r);
+        __m256 x1 = nv > 1 ? _mm256_loadu_ps(r + 8) : x0, x2 = nv > 2 ? _mm256_loadu_ps(r + 16) : x0;
+        _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
+            __m256 wv = _mm256_broadcast_ss(wt + c);
+            acc[c * 3] = _mm256_fmadd_ps(wv, x0, acc[c * 3]);
+            if (nv > 1)
+                acc[c * 3 + 1] = _mm256_fmadd_ps(wv, x1, acc[c * 3 + 1]);
+            if (nv > 2)
+                acc[c * 3 + 2] = _mm256_fmadd_ps(wv, x2, acc[c * 3 + 2]);
         }
     } while (++t < K);
 }
 
-/* One chunk's outputs for output channels [c0, c0 + 16): pixel p of the
- * chunk (p < n) at y + channel * plane + at + p. 6 pixels by 16 channels,
- * as the GEMM's AVX2 tile (6 rows by 16 columns): at 8 by 8, every FMA
- * had a broadcast of its own, and Zen 3 runs one broadcast from memory a
- * cycle: the kernel ran at half the FMAs' peak. Whole chunks are stored
- * by plain stores, the last of a row through a row buffer: masked stores
- * are microcoded on AMD cores, and with one per channel and chunk they
- * took 40% of the 8 by 8 kernel. Alone on Zen 3: squeezenet1_1's first
- * convolution (3 -> 64, 3x3/2) 1139 us, with plain stores 835, 6 by 16
- * 814; resnet18's (7x7/2) 4041, 3722, 2975. */
-LOOMRT_TARGET_AVX2 static void cd_block_avx2(const cd_geom *g, const float *s,
-                                              const int64_t *toff, int64_t c0, int64_t at,
-                                              int64_t n)
+/* Output channels [m0, m0 + cn) (cn <= 4) of pixels [x, x + n) of output
+ * row oy (n <= 8 nv), from the laid-out segment s whose pixel 0 is output
+ * x - xs0. */
+LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
+cd_px_out(const cd_geom *g, const float *s, const int64_t *toff, int64_t m0, int64_t cn,
+          int64_t oy, int64_t x, int64_t n, int nv)
 {
-    enum { L = 6 };
-    int64_t cn = g->M - c0 < CD_BLOCK ? g->M - c0 : CD_BLOCK, plane = g->oh * g->ow;
-    const float *w = g->wp + c0 * g->K;
-    __m256 b0 = _mm256_setzero_ps(), b1 = b0;
-    if (g->bias) {
-        b0 = _mm256_maskload_ps(g->bias + c0, dw_mask8(cn));
-        b1 = _mm256_maskload_ps(g->bias + c0 + 8, dw_mask8(cn - 8));
+    int64_t plane = g->oh * g->ow;
+    __m256 acc[12];
+    for (int c = 0; c < 4; c++) {
+        __m256 b = _mm256_set1_ps(g->bias && c < cn ? g->bias[m0 + c] : 0.0f);
+        for (int v = 0; v < 3; v++)
+            acc[c * 3 + v] = b;
     }
-    __m256 acc[2][8];
-    for (int p = 0; p < L; p++) {
-        acc[0][p] = b0;
-        acc[1][p] = b1;
-    }
-    if (g->sw == 1)
-        cd_tile6x16(s, toff, g->K, w, 1, acc[0], acc[1]);
-    else if (g->sw == 2)
-        cd_tile6x16(s, toff, g->K, w, 2, acc[0], acc[1]);
-    else
-        cd_tile6x16(s, toff, g->K, w, g->sw, acc[0], acc[1]);
-    _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
-        __m256 *v = acc[h];
-        v[6] = v[7] = _mm256_setzero_ps();
-        loomrt_tr8(v);
-        _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++) {
-            if (8 * h + c >= cn)
-                break;
-            /* channel 8 h + c's 6 pixels in lanes 0-5 */
-            float *yc = g->y + (c0 + 8 * h + c) * plane + at;
-            const float *rc = g->res ? g->res + (c0 + 8 * h + c) * plane + at : NULL;
-            __m256 o = v[c];
-            if (n == L) {
-                if (rc)
-                    o = _mm256_add_ps(o, _mm256_set_m128(_mm_loadl_pi(_mm_setzero_ps(),
-                                                                      (const __m64 *)(rc + 4)),
-                                                         _mm_loadu_ps(rc)));
-                o = dw_act8(o, g->act, g->aa, g->ab);
-                _mm_storeu_ps(yc, _mm256_castps256_ps128(o));
-                _mm_storel_pi((__m64 *)(yc + 4), _mm256_extractf128_ps(o, 1));
+    cd_px_tile(s, toff, g->K, g->wp + m0 / CD_BLOCK * g->K * CD_BLOCK + m0 % CD_BLOCK, nv, acc);
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
+        if (c >= cn)
+            break;
+        int64_t at = (m0 + c) * plane + oy * g->ow + x;
+        _Pragma("GCC unroll 3") for (int v = 0; v < nv; v++) {
+            int64_t left = n - 8 * v;
+            __m256 o = acc[c * 3 + v];
+            if (left >= 8) {
+                if (g->res)
+                    o = _mm256_add_ps(o, _mm256_loadu_ps(g->res + at + 8 * v));
+                _mm256_storeu_ps(g->y + at + 8 * v, dw_act8(o, g->act, g->aa, g->ab));
                 continue;
             }
-            float r[8];
+            float r[8]; /* the row's last pixels: plain stores */
             _mm256_storeu_ps(r, o);
-            for (int64_t p = 0; rc && p < n; p++)
-                r[p] += rc[p];
+            for (int64_t p = 0; g->res && p < left; p++)
+                r[p] += g->res[at + 8 * v + p];
             _mm256_storeu_ps(r, dw_act8(_mm256_loadu_ps(r), g->act, g->aa, g->ab));
-            for (int64_t p = 0; p < n; p++)
-                yc[p] = r[p];
+            for (int64_t p = 0; p < left; p++)
+                g->y[at + 8 * v + p] = r[p];
         }
+    }
+}
+
+/* Output rows [oy0, oy1), each in segments of xs outputs: the segment's
+ * input laid out, then every block of 4 channels over it in tiles of 24
+ * pixels, then the activations past Clip over the row. */
+LOOMRT_TARGET_AVX2 static void cd_rows_px(const cd_geom *g, int64_t oy0, int64_t oy1)
+{
+    float buf[CD_ROW_BUF];
+    int64_t toff[LOOMRT_CONV_DIRECT_MAX_TAPS], q, xs = cd_row_seg(g, &q);
+    for (int64_t t = 0; t < g->K; t++) {
+        int64_t c = t / (g->kh * g->kw), ki = t / g->kw % g->kh, col = t % g->kw * g->dw;
+        toff[t] = ((c * g->kh + ki) * g->sw + col % g->sw) * q + col / g->sw;
+    }
+    for (int64_t oy = oy0; oy < oy1; oy++) {
+        for (int64_t x0 = 0; x0 < g->ow; x0 += xs) {
+            int64_t n = g->ow - x0 < xs ? g->ow - x0 : xs;
+            for (int64_t c = 0; c < g->C; c++)
+                for (int64_t ki = 0; ki < g->kh; ki++) {
+                    int64_t iy = oy * g->sh - g->pt + ki * g->dh;
+                    for (int64_t p = 0; p < g->sw; p++) {
+                        float *d = buf + ((c * g->kh + ki) * g->sw + p) * q;
+                        if (iy >= 0 && iy < g->H)
+                            cd_row_take(d, g->x + (c * g->H + iy) * g->W,
+                                        x0 * g->sw + p - g->pl, g->sw, q, g->W);
+                        else
+                            for (int64_t i = 0; i < q; i++)
+                                d[i] = 0.0f;
+                    }
+                }
+            for (int64_t m0 = 0; m0 < g->M; m0 += 4) {
+                int64_t cn = g->M - m0 < 4 ? g->M - m0 : 4, x = 0;
+                for (; x + 24 <= n; x += 24)
+                    cd_px_out(g, buf + x, toff, m0, cn, oy, x0 + x, 24, 3);
+                if (n - x > 16)
+                    cd_px_out(g, buf + x, toff, m0, cn, oy, x0 + x, n - x, 3);
+                else if (n - x > 8)
+                    cd_px_out(g, buf + x, toff, m0, cn, oy, x0 + x, n - x, 2);
+                else if (n - x > 0)
+                    cd_px_out(g, buf + x, toff, m0, cn, oy, x0 + x, n - x, 1);
+            }
+        }
+        for (int64_t m = 0; g->act > LOOMRT_ACT_CLIP && m < g->M; m++)
+            loomrt_epi_run(g->y + (m * g->oh + oy) * g->ow, g->ow, NULL, 0, NULL, g->act, g->aa,
+                           g->ab);
     }
 }
 
@@ -1189,7 +1263,11 @@ LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
 cd_tile16(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t sw, __m512 *acc)
 {
     int64_t t = 0;
-    do { /* K >= 1, as in cd_tile6x16 */
+    do { /* K >= 1 (loomrt_conv2d_direct_fits), said by the loop's form: with K
+          * possibly 0, GCC kept the accumulators on the stack for that path
+          * and stored and reloaded all of them around the loop of every
+          * chunk (squeezenet1_1's first convolution alone, 3 -> 64 channels
+          * 3x3/2 over 224x224: 541 -> 484 us) */
         const float *p_ = s + toff[t];
         __m512 wv = _mm512_loadu_ps(w + t * CD_BLOCK);
         _Pragma("GCC unroll 16") for (int p = 0; p < 16; p++)
@@ -1331,8 +1409,8 @@ static int cd_task(void *arg, int64_t oy0, int64_t oy1)
 #ifdef LOOMRT_X86
     if (g->isa == LOOMRT_ISA_AVX512)
         cd_rows(g, oy0, oy1, 16, 16, cd_block_avx512, LOOMRT_ACT_CLIP);
-    else if (g->isa == LOOMRT_ISA_AVX2)
-        cd_rows(g, oy0, oy1, 6, CD_BLOCK, cd_block_avx2, LOOMRT_ACT_CLIP);
+    else if (g->isa == LOOMRT_ISA_AVX2 && cd_row_seg(g, &(int64_t){0}))
+        cd_rows_px(g, oy0, oy1);
     else
 #endif
         cd_rows(g, oy0, oy1, 8, CD_BLOCK, cd_block_c, LOOMRT_ACT_NONE);

@@ -672,6 +672,33 @@ Test(conv_direct, every_epilogue_every_isa)
     for_each_isa(direct_acts_at);
 }
 
+/* Rows wider than the AVX2 kernel lays out at once go in segments of
+ * it: 10 channels of 7x7/2 taps (segments of 48 outputs, the last of 7),
+ * 3 channels of 3x3/2 taps (432, then 69) and 5 of 3x3/1 (a row of 1001
+ * outputs); every level is checked against the reference. */
+static void direct_wide_at(int isa)
+{
+    static const conv_case wide[] = {
+        {.C = 10, .M = 21, .H = 9, .W = 301, .kh = 7, .kw = 7, .pt = 3, .pl = 3, .pb = 3,
+         .pr = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .res = 1,
+         .act = LOOMRT_ACT_RELU},
+        {.C = 3, .M = 8, .H = 5, .W = 1001, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1,
+         .pr = 1, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .act = LOOMRT_ACT_CLIP},
+        {.C = 5, .M = 6, .H = 3, .W = 1003, .kh = 3, .kw = 3, .pt = 0, .pl = 0, .pb = 0,
+         .pr = 0, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .res = 1},
+    };
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) {
+        const conv_case *k = &wide[i];
+        cr_assert(loomrt_conv2d_direct_fits(k->C, k->kh, k->kw, k->sw, k->dw));
+        free(direct_run(isa, k, 1, 1) - 1);
+    }
+}
+
+Test(conv_direct, wide_rows_every_isa)
+{
+    for_each_isa(direct_wide_at);
+}
+
 /* A direct convolution case for direct_threads_at. */
 typedef struct direct_threads {
     int isa;
