@@ -492,22 +492,6 @@ static void dw_band_act(const dw_blk *b, int64_t c0, int64_t cn, int64_t at, int
 
 #ifdef LOOMRT_X86
 
-/* Relu, LeakyRelu and Clip on 8 lanes (as the epilogue loops do). */
-LOOMRT_TARGET_AVX2 static inline __m256 dw_act8(__m256 v, int act, float alpha, float beta)
-{
-    __m256 zero = _mm256_setzero_ps();
-    if (act == LOOMRT_ACT_RELU)
-        return _mm256_max_ps(zero, v);
-    if (act == LOOMRT_ACT_LEAKY_RELU)
-        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(alpha)),
-                                _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
-    if (act == LOOMRT_ACT_CLIP)
-        return _mm256_blendv_ps(_mm256_min_ps(_mm256_set1_ps(beta), v),
-                                _mm256_set1_ps(alpha < beta ? alpha : beta),
-                                _mm256_cmp_ps(v, _mm256_set1_ps(alpha), _CMP_LT_OQ));
-    return v;
-}
-
 /* The fused 1x1 for the block's 8 channels (weights wp[k * 16 + c], bias
  * vb[c]) over nv runs of cnt <= 8 contiguous pixels of image rows (nv 1
  * or 2; run v from x[v], its band pixels from d[v], 8 channel lanes a
@@ -519,6 +503,7 @@ LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
 dw_pw_px8(const dw_pw *pw, int64_t hw, const float *const *x, const float *wp, const float *vb,
           int nv, int64_t cnt, float *const *d)
 {
+    loomrt_act8_t ka = loomrt_act8_of(pw->act, pw->aa, pw->ab);
     __m256i m = dw_mask8(cnt);
     _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
         __m256 a[4][2];
@@ -544,7 +529,7 @@ dw_pw_px8(const dw_pw *pw, int64_t hw, const float *const *x, const float *wp, c
         _Pragma("GCC unroll 2") for (int v = 0; v < nv; v++) {
             __m256 t[4];
             for (int c = 0; c < 4; c++)
-                t[c] = dw_act8(a[c][v], pw->act, pw->aa, pw->ab);
+                t[c] = loomrt_act8(a[c][v], ka);
             __m256 u0 = _mm256_unpacklo_ps(t[0], t[1]), u1 = _mm256_unpackhi_ps(t[0], t[1]);
             __m256 u2 = _mm256_unpacklo_ps(t[2], t[3]), u3 = _mm256_unpackhi_ps(t[2], t[3]);
             /* q[i]: pixels i (low half) and i + 4 (high half), 4 channels */
@@ -612,6 +597,7 @@ dw_taps_row8(const float *a, const float *wb, const int64_t *toff, int64_t nt, i
 
 LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_t cn)
 {
+    loomrt_act8_t ka = loomrt_act8_of(b->act, b->aa, b->ab);
     enum { L = 8 };
     const dw_geom *g = b->g;
     float wb[DW_MAX_TAPS * L], bb[L];
@@ -677,7 +663,7 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
                 __m256 v = acc[c];
                 if (b->res)
                     v = _mm256_add_ps(v, _mm256_maskload_ps(b->res + (c0 + c) * plane + at, m));
-                v = dw_act8(v, b->act, b->aa, b->ab);
+                v = loomrt_act8(v, ka);
                 if (n == L)
                     _mm256_storeu_ps(yc, v);
                 else
@@ -686,22 +672,6 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
         }
         dw_band_act(b, c0, cn, oy0 * g->ow, total);
     }
-}
-
-/* Relu, LeakyRelu and Clip on 16 lanes (as the epilogue loops do). */
-LOOMRT_TARGET_AVX512 static inline __m512 dw_act16(__m512 v, int act, float alpha, float beta)
-{
-    __m512 zero = _mm512_setzero_ps();
-    if (act == LOOMRT_ACT_RELU)
-        return _mm512_max_ps(zero, v);
-    if (act == LOOMRT_ACT_LEAKY_RELU)
-        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v,
-                                  _mm512_set1_ps(alpha));
-    if (act == LOOMRT_ACT_CLIP)
-        return _mm512_mask_mov_ps(_mm512_min_ps(_mm512_set1_ps(beta), v),
-                                  _mm512_cmp_ps_mask(v, _mm512_set1_ps(alpha), _CMP_LT_OQ),
-                                  _mm512_set1_ps(alpha < beta ? alpha : beta));
-    return v;
 }
 
 /* Band rows d, d + ld, ... (from their first image column) of block
@@ -714,6 +684,7 @@ LOOMRT_TARGET_AVX512 static void dw_pw_rows16(const dw_blk *b, int64_t c0, int64
                                                int64_t ld)
 {
     const dw_pw *pw = b->pw;
+    loomrt_act16_t ka = loomrt_act16_of(pw->act, pw->aa, pw->ab);
     int64_t K = pw->K, hw = b->g->H * b->g->W, off[8], doff[8];
     const float *wp = pw->w + c0 / 16 * K * 16 + c0 % 16, *xr = pw->x + iy * b->g->W;
     __m512 vb = pw->bias ? _mm512_maskz_loadu_ps(dw_mask16(cn), pw->bias + c0)
@@ -730,7 +701,7 @@ LOOMRT_TARGET_AVX512 static void dw_pw_rows16(const dw_blk *b, int64_t c0, int64
                 acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(xk[off[t]]), wv, acc[t]);
         }
         for (int t = 0; t < cnt; t++)
-            _mm512_storeu_ps(d + doff[t], dw_act16(acc[t], pw->act, pw->aa, pw->ab));
+            _mm512_storeu_ps(d + doff[t], loomrt_act16(acc[t], ka));
     }
     dw_pw_rows_act(b, d, nr, n * 16, ld);
 }
@@ -755,6 +726,7 @@ dw_taps_row16(const float *a, const float *wb, const int64_t *toff, int64_t nt, 
 
 LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, int64_t cn)
 {
+    loomrt_act16_t ka = loomrt_act16_of(b->act, b->aa, b->ab);
     enum { L = 16 };
     const dw_geom *g = b->g;
     float wb[DW_MAX_TAPS * L], bb[L];
@@ -820,7 +792,7 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
                 __m512 v = acc[c];
                 if (b->res)
                     v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, b->res + (c0 + c) * plane + at));
-                _mm512_mask_storeu_ps(yc, m, dw_act16(v, b->act, b->aa, b->ab));
+                _mm512_mask_storeu_ps(yc, m, loomrt_act16(v, ka));
             }
         }
         dw_band_act(b, c0, cn, oy0 * g->ow, total);
@@ -1162,7 +1134,8 @@ cd_px_tile(const float *s, const int64_t *toff, int64_t K, const float *w, int n
     do {
         const float *r = s + toff[t], *wt = w + t * CD_BLOCK;
         __m256 x0 = _mm256_loadu_ps(r);
-        __m256 x1 = nv > 1 ? _mm256_loadu_ps(r + 8) : x0, x2 = nv > 2 ? _mm256_loadu_ps(r + 16) : x0;
+        __m256 x1 = nv > 1 ? _mm256_loadu_ps(r + 8) : x0;
+        __m256 x2 = nv > 2 ? _mm256_loadu_ps(r + 16) : x0;
         _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
             __m256 wv = _mm256_broadcast_ss(wt + c);
             acc[c * 3] = _mm256_fmadd_ps(wv, x0, acc[c * 3]);
@@ -1181,6 +1154,7 @@ LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
 cd_px_out(const cd_geom *g, const float *s, const int64_t *toff, int64_t m0, int64_t cn,
           int64_t oy, int64_t x, int64_t n, int nv)
 {
+    loomrt_act8_t ka = loomrt_act8_of(g->act, g->aa, g->ab);
     int64_t plane = g->oh * g->ow;
     __m256 acc[12];
     for (int c = 0; c < 4; c++) {
@@ -1199,14 +1173,14 @@ cd_px_out(const cd_geom *g, const float *s, const int64_t *toff, int64_t m0, int
             if (left >= 8) {
                 if (g->res)
                     o = _mm256_add_ps(o, _mm256_loadu_ps(g->res + at + 8 * v));
-                _mm256_storeu_ps(g->y + at + 8 * v, dw_act8(o, g->act, g->aa, g->ab));
+                _mm256_storeu_ps(g->y + at + 8 * v, loomrt_act8(o, ka));
                 continue;
             }
             float r[8]; /* the row's last pixels: plain stores */
             _mm256_storeu_ps(r, o);
             for (int64_t p = 0; g->res && p < left; p++)
                 r[p] += g->res[at + 8 * v + p];
-            _mm256_storeu_ps(r, dw_act8(_mm256_loadu_ps(r), g->act, g->aa, g->ab));
+            _mm256_storeu_ps(r, loomrt_act8(_mm256_loadu_ps(r), ka));
             for (int64_t p = 0; p < left; p++)
                 g->y[at + 8 * v + p] = r[p];
         }
@@ -1279,6 +1253,7 @@ LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *
                                                   const int64_t *toff, int64_t c0, int64_t at,
                                                   int64_t n)
 {
+    loomrt_act16_t ka = loomrt_act16_of(g->act, g->aa, g->ab);
     enum { L = 16 };
     int64_t cn = g->M - c0 < L ? g->M - c0 : L, plane = g->oh * g->ow;
     const float *w = g->wp + c0 * g->K;
@@ -1303,7 +1278,7 @@ LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *
         __m512 v = acc[c];
         if (g->res)
             v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g->res + (c0 + c) * plane + at));
-        _mm512_mask_storeu_ps(g->y + (c0 + c) * plane + at, m, dw_act16(v, g->act, g->aa, g->ab));
+        _mm512_mask_storeu_ps(g->y + (c0 + c) * plane + at, m, loomrt_act16(v, ka));
     }
 }
 

@@ -458,43 +458,12 @@ A2_INLINE __m256i gemm_mask(int64_t n)
     return _mm256_loadu_si256((const __m256i *)(bits + 8 - n));
 }
 
-/* An activation up to Clip (LOOMRT_ACT_*) with its constants as vectors
- * (as a5_act_t): LeakyRelu's slope or Clip's min (alpha), Clip's max
- * (beta) and the smaller of the two (lo). */
-typedef struct a2_act_t {
-    int act;
-    __m256 alpha, beta, lo;
-} a2_act_t;
-
 /* e's activation (e NULL: none), passed by value so that its fields stay
  * in registers. */
-A2_INLINE a2_act_t a2_act_of(const gemm_epi *e)
+A2_INLINE loomrt_act8_t a2_act_of(const gemm_epi *e)
 {
-    a2_act_t k = {LOOMRT_ACT_NONE, _mm256_setzero_ps(), _mm256_setzero_ps(),
-                  _mm256_setzero_ps()};
-    if (e) {
-        k.act = e->act;
-        k.alpha = _mm256_set1_ps(e->alpha);
-        k.beta = _mm256_set1_ps(e->beta);
-        k.lo = _mm256_set1_ps(e->alpha < e->beta ? e->alpha : e->beta);
-    }
-    return k;
-}
-
-/* Relu, LeakyRelu or Clip. The selects keep NaN and -0 as the ops'
- * comparisons do: max/min return their second operand for NaN and for
- * equal zeros. */
-A2_INLINE __m256 a2_act(__m256 v, a2_act_t k)
-{
-    __m256 zero = _mm256_setzero_ps();
-    if (k.act == LOOMRT_ACT_RELU)
-        return _mm256_max_ps(zero, v);
-    if (k.act == LOOMRT_ACT_LEAKY_RELU)
-        return _mm256_blendv_ps(v, _mm256_mul_ps(v, k.alpha), _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
-    if (k.act == LOOMRT_ACT_CLIP)
-        return _mm256_blendv_ps(_mm256_min_ps(k.beta, v), k.lo,
-                                _mm256_cmp_ps(v, k.alpha, _CMP_LT_OQ));
-    return v;
+    return e ? loomrt_act8_of(e->act, e->alpha, e->beta)
+             : loomrt_act8_of(LOOMRT_ACT_NONE, 0.0f, 0.0f);
 }
 
 /* v + the bias and residual of columns [j, j + 8) of row i of block g's
@@ -509,7 +478,7 @@ A2_INLINE __m256 a2_epi(const gemm_blk *g, __m256 v, int64_t i, int64_t j, int64
     }
     if (e->res)
         v = _mm256_add_ps(v, _mm256_maskload_ps(e->res + g->coff + i * g->ldc + j, m));
-    return a2_act(v, a2_act_of(e));
+    return loomrt_act8(v, a2_act_of(e));
 }
 
 /* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 8, then
@@ -579,7 +548,7 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
     __m256i m = gemm_mask(mr);
     __m256 va = _mm256_set1_ps(g->alpha), vb = _mm256_set1_ps(g->beta);
     const gemm_epi *e = gemm_epi_vec_t(g) ? g->epi : NULL;
-    a2_act_t act = a2_act_of(e);
+    loomrt_act8_t act = a2_act_of(e);
     float *c = g->c + i0;
     for (int64_t j = 0; j < g->nr; j++, c += g->ldc) {
         __m256 v = j < 8 ? lo[j] : hi[j - 8];
@@ -594,7 +563,7 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
             }
             if (e->res)
                 v = _mm256_add_ps(v, _mm256_maskload_ps(e->res + g->coff + (c - g->c), m));
-            v = a2_act(v, act);
+            v = loomrt_act8(v, act);
         }
         a2_store_n(c, v, mr);
     }
@@ -625,7 +594,7 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
     }
 /* The same for a whole panel (gemm_fast_of, f): the bias per row or per
  * column (its vectors bc0, bc1) or none, the residual or none, then act
- * (a2_act_t). */
+ * (loomrt_act8_t). */
 #define A2_OUT_FAST(i)                                                     \
     if (mr > i) {                                                          \
         __m256 fa = x##i##0, fb = x##i##1;                                 \
@@ -641,8 +610,8 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
             fa = _mm256_add_ps(fa, _mm256_loadu_ps(f.rr + i * ldc));       \
             fb = _mm256_add_ps(fb, _mm256_loadu_ps(f.rr + i * ldc + 8));   \
         }                                                                  \
-        _mm256_storeu_ps(c + i * ldc, a2_act(fa, act));                    \
-        _mm256_storeu_ps(c + i * ldc + 8, a2_act(fb, act));                \
+        _mm256_storeu_ps(c + i * ldc, loomrt_act8(fa, act));               \
+        _mm256_storeu_ps(c + i * ldc + 8, loomrt_act8(fb, act));           \
     }
 #define A2_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
 
@@ -673,7 +642,7 @@ A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
     int beta0 = g->beta == 0.0f;
     gemm_fast f;
     if (gemm_fast_of(g, i0, GEMM_NR, &f)) {
-        a2_act_t act = a2_act_of(g->epi);
+        loomrt_act8_t act = a2_act_of(g->epi);
         __m256 bc0 = _mm256_setzero_ps(), bc1 = bc0;
         if (f.bcol) {
             bc0 = _mm256_loadu_ps(f.bcol);
@@ -879,40 +848,11 @@ A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
 #define A5_FN static LOOMRT_TARGET_AVX512
 #define A5_MR 12
 
-/* An activation up to Clip (LOOMRT_ACT_*) with its constants as vectors:
- * LeakyRelu's slope or Clip's min (alpha), Clip's max (beta) and the
- * smaller of the two (lo). */
-typedef struct a5_act_t {
-    int act;
-    __m512 alpha, beta, lo;
-} a5_act_t;
-
-/* e's activation (e NULL: none), passed by value so that its fields stay
- * in registers. */
-A5_INLINE a5_act_t a5_act_of(const gemm_epi *e)
+/* e's activation (e NULL: none), as a2_act_of. */
+A5_INLINE loomrt_act16_t a5_act_of(const gemm_epi *e)
 {
-    a5_act_t k = {LOOMRT_ACT_NONE, _mm512_setzero_ps(), _mm512_setzero_ps(),
-                  _mm512_setzero_ps()};
-    if (e) {
-        k.act = e->act;
-        k.alpha = _mm512_set1_ps(e->alpha);
-        k.beta = _mm512_set1_ps(e->beta);
-        k.lo = _mm512_set1_ps(e->alpha < e->beta ? e->alpha : e->beta);
-    }
-    return k;
-}
-
-A5_INLINE __m512 a5_act(__m512 v, a5_act_t k)
-{
-    __m512 zero = _mm512_setzero_ps();
-    if (k.act == LOOMRT_ACT_RELU)
-        return _mm512_max_ps(zero, v);
-    if (k.act == LOOMRT_ACT_LEAKY_RELU)
-        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, k.alpha);
-    if (k.act == LOOMRT_ACT_CLIP)
-        return _mm512_mask_mov_ps(_mm512_min_ps(k.beta, v),
-                                  _mm512_cmp_ps_mask(v, k.alpha, _CMP_LT_OQ), k.lo);
-    return v;
+    return e ? loomrt_act16_of(e->act, e->alpha, e->beta)
+             : loomrt_act16_of(LOOMRT_ACT_NONE, 0.0f, 0.0f);
 }
 
 /* a2_epi for 16 lanes with what it reads of the epilogue hoisted out of
@@ -921,7 +861,7 @@ typedef struct a5_epi_t {
     const float *bias, *res;
     int64_t rs, ldr;
     int cs;
-    a5_act_t act;
+    loomrt_act16_t act;
 } a5_epi_t;
 
 A5_INLINE void a5_epi_init(a5_epi_t *t, const gemm_blk *g)
@@ -946,7 +886,7 @@ A5_INLINE __m512 a5_epi(const a5_epi_t *t, __m512 v, int64_t i, int64_t j, __mma
     }
     if (t->res)
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, t->res + i * t->ldr + j));
-    return a5_act(v, t->act);
+    return loomrt_act16(v, t->act);
 }
 
 /* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 16, lanes
@@ -988,7 +928,7 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
     }
 /* The same for whole rows of np panels (gemm_fast_of, f): the bias per
  * row or per column (its vectors bc0, bc1 for the tile's two panels) or
- * none, the residual or none, then act (a5_act_t). */
+ * none, the residual or none, then act (loomrt_act16_t). */
 #define A5_OUT_FAST(i)                                                     \
     if (mr > i) {                                                          \
         __m512 ya = x##i##a, yb = x##i##b;                                 \
@@ -1004,9 +944,9 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
             ya = _mm512_add_ps(ya, _mm512_loadu_ps(f.rr + i * ldc));       \
             yb = _mm512_add_ps(yb, _mm512_loadu_ps(f.rr + i * ldc + 16 * (np > 1))); \
         }                                                                  \
-        _mm512_storeu_ps(c + i * ldc, a5_act(ya, act));                    \
+        _mm512_storeu_ps(c + i * ldc, loomrt_act16(ya, act));              \
         if (np > 1)                                                        \
-            _mm512_storeu_ps(c + i * ldc + 16, a5_act(yb, act));           \
+            _mm512_storeu_ps(c + i * ldc + 16, loomrt_act16(yb, act));     \
     }
 #define A5_DECL_ROW(i) __m512 x##i##a = _mm512_setzero_ps(), x##i##b = x##i##a;
 #define A5_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
@@ -1030,12 +970,12 @@ A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64
          * gemm_epi_rest then has nothing left to do */
         const float *bias = e && e->bias ? e->bias + (g->j0 + jb) * e->cs : NULL;
         int64_t bcs = e ? e->cs : 0;
-        a5_act_t act = a5_act_of(e);
+        loomrt_act16_t act = a5_act_of(e);
         for (int64_t j = 0; j < n; j++, c += g->ldc) {
             __m512 v = r[j];
             if (bias)
                 v = _mm512_add_ps(v, _mm512_set1_ps(bias[j * bcs]));
-            _mm512_mask_storeu_ps(c, m, a5_act(v, act));
+            _mm512_mask_storeu_ps(c, m, loomrt_act16(v, act));
         }
         return;
     }
@@ -1098,7 +1038,7 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
         int beta0 = g->beta == 0.0f;
         gemm_fast f;
         if (gemm_fast_of(g, i0, 16 * np, &f)) {
-            a5_act_t act = a5_act_of(g->epi);
+            loomrt_act16_t act = a5_act_of(g->epi);
             __m512 bc0 = _mm512_setzero_ps(), bc1 = bc0;
             if (f.bcol) {
                 bc0 = _mm512_loadu_ps(f.bcol);

@@ -1,9 +1,11 @@
 /*
- * The register transposes the runtime's x86 kernels share: internal to
- * the runtime (included by its .c files, inlined with them by
- * --standalone), not part of loomrt.h's interface. The depthwise and
- * direct convolutions turn a block of pixels by channels into channels by
- * pixels with them; the GEMM kernels store C transposed with them.
+ * The register transposes and activations the runtime's x86 kernels
+ * share: internal to the runtime (included by its .c files, inlined with
+ * them by --standalone), not part of loomrt.h's interface. The depthwise
+ * and direct convolutions turn a block of pixels by channels into
+ * channels by pixels with the transposes; the GEMM kernels store C
+ * transposed with them. The GEMM, convolution and Winograd kernels apply
+ * the activations up to Clip in registers as they store.
  */
 #ifndef LOOMRT_SIMD_H
 #define LOOMRT_SIMD_H
@@ -62,6 +64,70 @@ LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void loomrt_tr
         r[8 + j] = _mm512_shuffle_f32x4(u1, v1, 0x88);
         r[12 + j] = _mm512_shuffle_f32x4(u1, v1, 0xdd);
     }
+}
+
+/* ---- activations up to Clip, in registers ----
+ * Relu, LeakyRelu and Clip (LOOMRT_ACT_*) as the epilogue loops
+ * (loomrt_epi.c) compute them; any other act passes v through (the
+ * kernels run it over their outputs after). The constants as vectors:
+ * LeakyRelu's slope or Clip's min (alpha), Clip's max (beta) and the
+ * smaller of the two (lo); made once per kernel call and passed by
+ * value, they stay in registers. The selects keep NaN and -0 as the ops'
+ * comparisons do: max/min return their second operand for NaN and for
+ * equal zeros. */
+typedef struct loomrt_act8_t {
+    int act;
+    __m256 alpha, beta, lo;
+} loomrt_act8_t;
+
+LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) loomrt_act8_t
+loomrt_act8_of(int act, float alpha, float beta)
+{
+    loomrt_act8_t k = {act, _mm256_set1_ps(alpha), _mm256_set1_ps(beta),
+                       _mm256_set1_ps(alpha < beta ? alpha : beta)};
+    return k;
+}
+
+LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) __m256 loomrt_act8(__m256 v,
+                                                                                  loomrt_act8_t k)
+{
+    __m256 zero = _mm256_setzero_ps();
+    if (k.act == LOOMRT_ACT_RELU)
+        return _mm256_max_ps(zero, v);
+    if (k.act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, k.alpha), _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+    if (k.act == LOOMRT_ACT_CLIP)
+        return _mm256_blendv_ps(_mm256_min_ps(k.beta, v), k.lo,
+                                _mm256_cmp_ps(v, k.alpha, _CMP_LT_OQ));
+    return v;
+}
+
+/* The same on 16 lanes. */
+typedef struct loomrt_act16_t {
+    int act;
+    __m512 alpha, beta, lo;
+} loomrt_act16_t;
+
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) loomrt_act16_t
+loomrt_act16_of(int act, float alpha, float beta)
+{
+    loomrt_act16_t k = {act, _mm512_set1_ps(alpha), _mm512_set1_ps(beta),
+                        _mm512_set1_ps(alpha < beta ? alpha : beta)};
+    return k;
+}
+
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) __m512
+loomrt_act16(__m512 v, loomrt_act16_t k)
+{
+    __m512 zero = _mm512_setzero_ps();
+    if (k.act == LOOMRT_ACT_RELU)
+        return _mm512_max_ps(zero, v);
+    if (k.act == LOOMRT_ACT_LEAKY_RELU)
+        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, k.alpha);
+    if (k.act == LOOMRT_ACT_CLIP)
+        return _mm512_mask_mov_ps(_mm512_min_ps(k.beta, v),
+                                  _mm512_cmp_ps_mask(v, k.alpha, _CMP_LT_OQ), k.lo);
+    return v;
 }
 
 #endif

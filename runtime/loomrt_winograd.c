@@ -38,6 +38,7 @@
  * .5 -.5 .5; 0 0 1], A^T = [1 1 1 0; 0 1 -1 -1].
  */
 #include "loomrt.h"
+#include "loomrt_simd.h"
 
 #ifdef LOOMRT_X86
 #include <immintrin.h>
@@ -444,23 +445,6 @@ static LOOMRT_TARGET_AVX2 void wg_input_avx2(const wg_geom *g, int64_t q, const 
     }
 }
 
-/* The activations the GEMM kernels apply in registers, as they do
- * (loomrt_gemm.c, a2_epi); act <= LOOMRT_ACT_CLIP. */
-static LOOMRT_TARGET_AVX2 __m256 wg_act_avx2(__m256 v, int act, float alpha, float beta)
-{
-    __m256 zero = _mm256_setzero_ps();
-    if (act == LOOMRT_ACT_RELU)
-        return _mm256_max_ps(zero, v);
-    if (act == LOOMRT_ACT_LEAKY_RELU)
-        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(alpha)),
-                                _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
-    if (act == LOOMRT_ACT_CLIP)
-        return _mm256_blendv_ps(_mm256_min_ps(_mm256_set1_ps(beta), v),
-                                _mm256_set1_ps(alpha < beta ? alpha : beta),
-                                _mm256_cmp_ps(v, _mm256_set1_ps(alpha), _CMP_LT_OQ));
-    return v;
-}
-
 /* wg_output_avx512 with AVX2, each half of the lanes on its own: a tile's
  * two columns interleaved by unpacking, stored for the run's columns
  * inside the plane. */
@@ -469,6 +453,7 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t q, const
                                                const float *bias, const float *res, int act,
                                                float alpha, float beta, float *y)
 {
+    loomrt_act8_t ka = loomrt_act8_of(act, alpha, beta);
     wg_seg sg[WG_NR];
     int ns = wg_segs(g, q, sg);
     int64_t oplane = g->oh * g->ow;
@@ -521,7 +506,7 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t q, const
                             if (rr)
                                 v[u] = _mm256_add_ps(v[u], _mm256_loadu_ps(rr + cu));
                             if (act <= LOOMRT_ACT_CLIP)
-                                v[u] = wg_act_avx2(v[u], act, alpha, beta);
+                                v[u] = loomrt_act8(v[u], ka);
                             _mm256_storeu_ps(yr + cu, v[u]);
                             continue;
                         }
@@ -533,8 +518,7 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t q, const
                         for (int64_t i = a; rr && i < b; i++)
                             lane[i - cu] += rr[i];
                         if (act <= LOOMRT_ACT_CLIP)
-                            _mm256_storeu_ps(lane, wg_act_avx2(_mm256_loadu_ps(lane), act,
-                                                               alpha, beta));
+                            _mm256_storeu_ps(lane, loomrt_act8(_mm256_loadu_ps(lane), ka));
                         for (int64_t i = a; i < b; i++)
                             yr[i] = lane[i - cu];
                     }
@@ -545,23 +529,6 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t q, const
     }
 }
 
-/* The activations the GEMM kernels apply in registers, as they do
- * (loomrt_gemm.c, a5_epi); the others go through loomrt_epi_run. */
-static LOOMRT_TARGET_AVX512 __m512 wg_act_avx512(__m512 v, int act, float alpha, float beta)
-{
-    __m512 zero = _mm512_setzero_ps();
-    if (act == LOOMRT_ACT_RELU)
-        return _mm512_max_ps(zero, v);
-    if (act == LOOMRT_ACT_LEAKY_RELU)
-        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v,
-                                  _mm512_set1_ps(alpha));
-    if (act == LOOMRT_ACT_CLIP)
-        return _mm512_mask_mov_ps(_mm512_min_ps(_mm512_set1_ps(beta), v),
-                                  _mm512_cmp_ps_mask(v, _mm512_set1_ps(alpha), _CMP_LT_OQ),
-                                  _mm512_set1_ps(alpha < beta ? alpha : beta));
-    return v;
-}
-
 /* 16 outputs at c (mask m) = act(v + residual at r). */
 static LOOMRT_TARGET_AVX512 void wg_put(float *c, const float *r, __m512 v, __mmask16 m,
                                         int act, float alpha, float beta)
@@ -569,7 +536,7 @@ static LOOMRT_TARGET_AVX512 void wg_put(float *c, const float *r, __m512 v, __mm
     if (r)
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r));
     if (act <= LOOMRT_ACT_CLIP) {
-        _mm512_mask_storeu_ps(c, m, wg_act_avx512(v, act, alpha, beta));
+        _mm512_mask_storeu_ps(c, m, loomrt_act16(v, loomrt_act16_of(act, alpha, beta)));
         return;
     }
     float t[16];
