@@ -410,13 +410,24 @@ static int64_t dw_band_row(const dw_blk *b, int64_t pr, float *d, int L, int64_t
     return iy;
 }
 
-/* The band addresses of the next chunk of n <= L pixels from output
- * (*oy, *ox) of the band, advanced past them; lanes past n repeat the
- * first pixel (their sums are not stored). */
-static void dw_chunk_bases(const dw_blk *b, int L, int64_t n, int64_t *oy, int64_t *ox,
-                           const float **base)
+/* The next chunk of n <= L pixels from output (*oy, *ox) of the band,
+ * advanced past them. A whole chunk inside one output row at stride 1 or
+ * 2 returns its first pixel's band address, the others lying sw * L
+ * floats apart (dw_taps_row8, dw_taps_row16); any other chunk returns
+ * NULL with each pixel's address in base (lanes past n repeat the first
+ * pixel; their sums are not stored). */
+static const float *dw_chunk_next(const dw_blk *b, int L, int64_t n, int64_t *oy, int64_t *ox,
+                                  const float **base)
 {
     const dw_geom *g = b->g;
+    if (n == L && *ox + L <= g->ow && g->sw <= 2) {
+        const float *row = b->buf + (*oy * g->sh * b->cols + *ox * g->sw) * L;
+        if ((*ox += L) == g->ow) {
+            *ox = 0;
+            ++*oy;
+        }
+        return row;
+    }
     for (int p = 0; p < L; p++) {
         if (p >= n) {
             base[p] = base[0];
@@ -428,6 +439,7 @@ static void dw_chunk_bases(const dw_blk *b, int L, int64_t n, int64_t *oy, int64
             ++*oy;
         }
     }
+    return NULL;
 }
 
 /* The fused band's pixels in groups of 8 for the AVX-512 pointwise loop
@@ -635,20 +647,13 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
         int64_t total = rb * g->ow, oy = 0, ox = 0;
         for (int64_t q0 = 0; q0 < total; q0 += L) {
             int64_t n = total - q0 < L ? total - q0 : L, at = oy0 * g->ow + q0;
-            int one_row = n == L && ox + L <= g->ow && g->sw <= 2;
-            const float *row = b->buf + (oy * g->sh * b->cols + ox * g->sw) * L;
-            if (!one_row) {
-                dw_chunk_bases(b, L, n, &oy, &ox, base);
-            } else if ((ox += L) == g->ow) {
-                ox = 0;
-                oy++;
-            }
+            const float *row = dw_chunk_next(b, L, n, &oy, &ox, base);
             __m256 acc[L];
             for (int p = 0; p < L; p++)
                 acc[p] = vbias;
-            if (one_row && g->sw == 1)
+            if (row && g->sw == 1)
                 dw_taps_row8(row, wb, toff, nt, 1, acc);
-            else if (one_row)
+            else if (row)
                 dw_taps_row8(row, wb, toff, nt, 2, acc);
             else
                 for (int64_t t = 0; t < nt; t++) {
@@ -709,7 +714,7 @@ LOOMRT_TARGET_AVX512 static void dw_pw_rows16(const dw_blk *b, int64_t c0, int64
 /* acc[p] += the taps of 16 pixels of one output row, pixel p's band at
  * a + p * sw * 16: with sw a constant, every load is one register
  * (a + toff[t]) plus a constant. A chunk that crosses a row end needs its
- * 16 addresses (dw_chunk_bases), more than the registers hold, reloaded
+ * 16 addresses (dw_chunk_next), more than the registers hold, reloaded
  * on every tap: the chunks within a row take this path (mobilenet_v2's
  * depthwise layers alone 2-13% faster). */
 LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
@@ -764,20 +769,13 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
         int64_t total = rb * g->ow, oy = 0, ox = 0;
         for (int64_t q0 = 0; q0 < total; q0 += L) {
             int64_t n = total - q0 < L ? total - q0 : L, at = oy0 * g->ow + q0;
-            int one_row = n == L && ox + L <= g->ow && g->sw <= 2;
-            const float *row = b->buf + (oy * g->sh * b->cols + ox * g->sw) * L;
-            if (!one_row) {
-                dw_chunk_bases(b, L, n, &oy, &ox, base);
-            } else if ((ox += L) == g->ow) {
-                ox = 0;
-                oy++;
-            }
+            const float *row = dw_chunk_next(b, L, n, &oy, &ox, base);
             __m512 acc[L];
             for (int p = 0; p < L; p++)
                 acc[p] = vbias;
-            if (one_row && g->sw == 1)
+            if (row && g->sw == 1)
                 dw_taps_row16(row, wb, toff, nt, 1, acc);
-            else if (one_row)
+            else if (row)
                 dw_taps_row16(row, wb, toff, nt, 2, acc);
             else
                 for (int64_t t = 0; t < nt; t++) {
@@ -991,6 +989,8 @@ typedef struct cd_geom {
     float *y;
     int64_t C, M, H, W, kh, kw, oh, ow, pt, pl, sh, sw, dh, dw, K, pw;
     const int64_t *tx, *tp; /* the taps' offsets in the image and in a patch */
+    int64_t xs, q;          /* cd_rows_px's segment and laid-out row; xs 0: not taken */
+    const int64_t *tl;      /* the taps' offsets in its layout */
     int isa, act;
     float aa, ab;
 } cd_geom;
@@ -1085,15 +1085,21 @@ static void cd_block_c(const cd_geom *g, const float *s, const int64_t *toff, in
  * by channels were slower (4 x 3 spills). */
 #define CD_ROW_BUF 8192 /* floats of one segment's laid-out input */
 
-/* Outputs per segment of a row (a multiple of 8), and floats per laid
- * out input row, q; 0 when not even 8 outputs fit. */
-static int64_t cd_row_seg(const cd_geom *g, int64_t *q)
+/* g's outputs per segment of a row (a multiple of 8) into g->xs, floats
+ * per laid-out input row into g->q and the taps' offsets in the layout
+ * into tl; g->xs 0 when not even 8 outputs fit. */
+static void cd_row_seg(cd_geom *g, int64_t *tl)
 {
     int64_t reach = (g->kw - 1) * g->dw / g->sw, rows = g->C * g->kh * g->sw;
     int64_t cap = (CD_ROW_BUF / rows - reach) / 8 * 8, all = (g->ow + 7) / 8 * 8;
     int64_t xs = all <= cap ? all : cap >= 24 ? cap / 24 * 24 : cap;
-    *q = xs + reach;
-    return xs >= 8 ? xs : 0;
+    g->xs = xs >= 8 ? xs : 0;
+    g->q = xs + reach;
+    for (int64_t t = 0; g->xs && t < g->K; t++) {
+        int64_t c = t / (g->kh * g->kw), ki = t / g->kw % g->kh, col = t % g->kw * g->dw;
+        tl[t] = ((c * g->kh + ki) * g->sw + col % g->sw) * g->q + col / g->sw;
+    }
+    g->tl = tl;
 }
 
 /* d[i] = src[s0 + i * sw] for i < n, 0 where that lies outside [0, W). */
@@ -1193,11 +1199,7 @@ cd_px_out(const cd_geom *g, const float *s, const int64_t *toff, int64_t m0, int
 LOOMRT_TARGET_AVX2 static void cd_rows_px(const cd_geom *g, int64_t oy0, int64_t oy1)
 {
     float buf[CD_ROW_BUF];
-    int64_t toff[LOOMRT_CONV_DIRECT_MAX_TAPS], q, xs = cd_row_seg(g, &q);
-    for (int64_t t = 0; t < g->K; t++) {
-        int64_t c = t / (g->kh * g->kw), ki = t / g->kw % g->kh, col = t % g->kw * g->dw;
-        toff[t] = ((c * g->kh + ki) * g->sw + col % g->sw) * q + col / g->sw;
-    }
+    const int64_t *toff = g->tl, q = g->q, xs = g->xs;
     for (int64_t oy = oy0; oy < oy1; oy++) {
         for (int64_t x0 = 0; x0 < g->ow; x0 += xs) {
             int64_t n = g->ow - x0 < xs ? g->ow - x0 : xs;
@@ -1384,7 +1386,7 @@ static int cd_task(void *arg, int64_t oy0, int64_t oy1)
 #ifdef LOOMRT_X86
     if (g->isa == LOOMRT_ISA_AVX512)
         cd_rows(g, oy0, oy1, 16, 16, cd_block_avx512, LOOMRT_ACT_CLIP);
-    else if (g->isa == LOOMRT_ISA_AVX2 && cd_row_seg(g, &(int64_t){0}))
+    else if (g->xs)
         cd_rows_px(g, oy0, oy1);
     else
 #endif
@@ -1410,7 +1412,12 @@ LOOMRT_API void loomrt_conv2d_direct(const float *x, const float *wp, float *y, 
     }
     cd_geom g = {x,     wp,    bias,  res,   y,     C,  M,  H,        W,   kh,  kw,
                  oh,    ow,    pad_t, pad_l, stride_h, stride_w, dil_h, dil_w, K, pw,
-                 tx,    tp,    loomrt_isa_get(), act, act_alpha, act_beta};
+                 tx,    tp,    0,     0,     NULL,  loomrt_isa_get(), act, act_alpha, act_beta};
+#ifdef LOOMRT_X86
+    int64_t tl[LOOMRT_CONV_DIRECT_MAX_TAPS];
+    if (g.isa == LOOMRT_ISA_AVX2)
+        cd_row_seg(&g, tl);
+#endif
     /* 2^16 multiply-adds per thread and more */
     if (loomrt_threads_get() > 1 && oh > 1 && M * K * oh * ow >= ((int64_t)1 << 16) * loomrt_threads_get())
         loomrt_parallel_for(oh, cd_task, &g);
