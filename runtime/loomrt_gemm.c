@@ -153,15 +153,16 @@ typedef struct gemm_epi {
 } gemm_epi;
 
 /* One block of the product for a register tile to work on: op(A)[i,k] at
- * a[i*rs + k*cs]; row k of the 16 columns [16q, 16q + 16) of the B block
- * at b + q*ps + k*bs; C[i,j] at c[i*ldc + j] (c[j*ldc + i] when ctr);
- * nr columns, kc rows of K; C = alpha * op(A) B + beta * C. With epi
+ * a[i*rs + k*cs], a tile from row i0 at a + i0*rt (rt is rs, or kc when A
+ * is packed by tiles, gemm_pack_at); row k of the 16 columns
+ * [16q, 16q + 16) of the B block at b + q*ps + k*bs; C[i,j] at
+ * c[i*ldc + j] (c[j*ldc + i] when ctr); nr columns, kc rows of K; C = alpha * op(A) B + beta * C. With epi
  * (the last block of K only), the tile then gets the epilogue; the block
  * starts at column j0 of the product, c at C + coff. */
 typedef struct gemm_blk {
     int64_t kc, nr;
     const float *a;
-    int64_t rs, cs;
+    int64_t rs, cs, rt;
     const float *b;
     int64_t bs, ps;
     float *c;
@@ -203,6 +204,24 @@ static void gemm_pack_panel(const float *B, int64_t ldb, int transB, int64_t k0,
             dst[j] = row[j];
         for (; j < GEMM_NR; j++)
             dst[j] = 0.0f;
+    }
+}
+
+/* op(A) = A^T [M,K] (a 1x1 convolution's input: element (i, k) at
+ * A[k*lda + i]) packed by tiles of GEMM_MR rows: tile t at
+ * ap + t*GEMM_MR*K as [K][GEMM_MR], its rows past M not written. A tile
+ * then reads one run of floats rather than a cache line per row of K. */
+static void gemm_pack_at(const float *A, int64_t lda, int64_t M, int64_t K, float *ap)
+{
+    int64_t full = M / GEMM_MR * GEMM_MR;
+    for (int64_t k = 0; k < K; k++) {
+        const float *row = A + k * lda;
+        float *d = ap + k * GEMM_MR;
+        for (int64_t i = 0; i < full; i += GEMM_MR, d += GEMM_MR * K)
+            for (int r = 0; r < GEMM_MR; r++)
+                d[r] = row[i + r];
+        for (int64_t i = full; i < M; i++)
+            d[i - full] = row[i];
     }
 }
 
@@ -349,7 +368,7 @@ static inline int gemm_fast_of(const gemm_blk *g, int64_t i0, int64_t full, gemm
 GEMM_INLINE void gemm_tile_c(int mr, const gemm_blk *g, int64_t i0)
 {
     float acc[GEMM_MR][GEMM_NR] = {{0}};
-    const float *a = g->a + i0 * g->rs, *bk = g->b;
+    const float *a = g->a + i0 * g->rt, *bk = g->b;
     int64_t rs = g->rs, cs = g->cs, bs = g->bs, kc = g->kc;
     for (int64_t k = 0; k < kc; k++, bk += bs)
         for (int i = 0; i < mr; i++) {
@@ -617,7 +636,7 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
 
 A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
 {
-    const float *a = g->a + i0 * g->rs, *bp = g->b;
+    const float *a = g->a + i0 * g->rt, *bp = g->b;
     int64_t rs = g->rs, cs = g->cs, bs = g->bs, kc = g->kc;
     __m256 x00 = _mm256_setzero_ps(), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00;
     __m256 x30 = x00, x31 = x00, x40 = x00, x41 = x00, x50 = x00, x51 = x00;
@@ -1001,7 +1020,7 @@ A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64
 
 A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
 {
-    const float *a = g->a + i0 * g->rs, *bp = g->b;
+    const float *a = g->a + i0 * g->rt, *bp = g->b;
     int64_t rs = g->rs, cs = g->cs, bs = g->bs, ps = g->ps, kc = g->kc;
     A5_ROWS(A5_DECL_ROW)
     for (int64_t k = 0; k < kc; k++) {
@@ -1336,6 +1355,7 @@ static void gemm_blocked(int transA, int transB, int thin, int64_t M, int64_t N,
     int isa = loomrt_isa_get();
     int64_t w = gemm_width(isa);
     gemm_blk g = {.rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc, .alpha = alpha};
+    g.rt = g.rs;
     int inplace = !transB && (thin || K * ldb < GEMM_INPLACE_B);
     for (int64_t j0 = 0; j0 < N; j0 += GEMM_NC) {
         int64_t nc = N - j0 < GEMM_NC ? N - j0 : GEMM_NC;
@@ -1420,30 +1440,85 @@ static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, i
     gemv_p_c(N, K, alpha, a, sa, Bp, beta, c);
 }
 
+/* A^T packed by tiles (gemm_pack_at) for the AVX2 kernel when it is read
+ * by GEMM_PACK_A_N columns or more (a packed panel each), in blocks of K
+ * of GEMM_PACK_A floats (a stack array), all of K or GEMM_PACK_A_K rows
+ * or more a block (C^T is stored and read again after each block). In
+ * place, a tile of A^T takes one cache line per row of K, and A^T (49 x
+ * 320 for mobilenet_v2's last 1x1 convolution, 62 KB) does not stay in L1
+ * from one panel to the next. On Zen 3, one thread, A^T and C^T with bias
+ * and Clip, B from L2 / from memory (us): 49 x 1280 x 320 542-547 ->
+ * 457-461 / 589-602 -> 512-518, 49 x 320 x 960 (three blocks) 396-402 ->
+ * 342-343 / 431-462 -> 387-437, 49 x 160 x 960 198-205 -> 175 / 217-304
+ * -> 200-253, 49 x 960 x 160 202-203 -> 186 / 227-230 -> 209-213; 196 x
+ * 576 x 96 and 196 x 384 x 64 within 2% (a pack of 16384 floats, more
+ * blocks: 49 x 1280 x 320 5% slower than with 24576). */
+#define GEMM_PACK_A 24576
+#define GEMM_PACK_A_N 64
+#define GEMM_PACK_A_K 256
+
+/* The rows of K in each block of A^T packed (gemm_pack_at) for an
+ * M x N x K product at level isa, blocks of equal size, or 0: A read in
+ * place. Decided on the whole product, so that every thread's rows get the
+ * same blocks of K (the same sums, bit for bit). */
+static int64_t gemm_pack_a_k(int isa, int transA, int64_t M, int64_t N, int64_t K)
+{
+    int64_t most = GEMM_PACK_A / ((M + GEMM_MR - 1) / GEMM_MR * GEMM_MR);
+    if (isa != LOOMRT_ISA_AVX2 || !transA || N < GEMM_PACK_A_N ||
+        (most < K && most < GEMM_PACK_A_K))
+        return 0;
+    int64_t blocks = (K + most - 1) / most;
+    return (K + blocks - 1) / blocks;
+}
+
+/* Columns [j, n) of g's product (n - j a multiple of w, the kernel's
+ * width, or the last columns) from the rows [k0, k0 + g->kc) of K, by
+ * panels; beta for the first block of K, the epilogue e after the last. */
+static void gemm_packed_cols(int isa, int64_t w, int64_t M, int64_t j, int64_t n, int64_t K,
+                             int64_t k0, gemm_blk *g, const float *Bp, float beta, float *C,
+                             const gemm_epi *e)
+{
+    for (int64_t j0 = j; j0 < n; j0 += w) {
+        g->nr = n - j0 < w ? n - j0 : w;
+        g->j0 = j0;
+        g->coff = j0 * (g->ctr ? g->ldc : 1);
+        g->c = C + g->coff;
+        g->b = Bp + j0 * K + k0 * GEMM_NR;
+        g->beta = k0 ? 1.0f : beta;
+        g->epi = k0 + g->kc == K ? e : NULL;
+        gemm_panel(isa, M, g);
+    }
+}
+
 /* The packed product on this thread, by panels of the kernel's width,
- * then the epilogue e (NULL: none) on each finished tile. */
-static void gemm_packed_blocked(int transA, int transC, int64_t M, int64_t N, int64_t K,
-                                float alpha, const float *A, int64_t lda, const float *Bp,
-                                float beta, float *C, int64_t ldc, const gemm_epi *e)
+ * then the epilogue e (NULL: none) on each finished tile; A^T packed in
+ * blocks of ka rows of K (gemm_pack_a_k) unless ka is 0. */
+static void gemm_packed_blocked(int transA, int transC, int64_t ka, int64_t M, int64_t N,
+                                int64_t K, float alpha, const float *A, int64_t lda,
+                                const float *Bp, float beta, float *C, int64_t ldc,
+                                const gemm_epi *e)
 {
     int isa = loomrt_isa_get();
     int64_t w = gemm_width(isa);
     gemm_blk g = {.rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc, .ctr = transC,
                   .alpha = alpha, .bs = GEMM_NR, .ps = GEMM_NR * K};
-    for (int64_t j0 = 0; j0 < N; j0 += w) {
-        g.nr = N - j0 < w ? N - j0 : w;
-        g.j0 = j0;
-        g.coff = j0 * (transC ? ldc : 1);
-        g.c = C + g.coff;
+    g.rt = g.rs;
+    if (ka) {
+        GEMM_ALIGNED float ap[GEMM_PACK_A];
+        g.a = ap, g.rs = 1, g.cs = GEMM_MR;
+        for (int64_t k0 = 0; k0 < K; k0 += ka) {
+            g.kc = g.rt = K - k0 < ka ? K - k0 : ka;
+            gemm_pack_at(A + k0 * lda, lda, M, g.kc, ap);
+            gemm_packed_cols(isa, w, M, 0, N, K, k0, &g, Bp, beta, C, e);
+        }
+        return;
+    }
+    for (int64_t j0 = 0; j0 < N; j0 += w)
         for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC_PACKED) {
             g.kc = K - k0 < GEMM_KC_PACKED ? K - k0 : GEMM_KC_PACKED;
             g.a = A + k0 * g.cs;
-            g.b = Bp + j0 * K + k0 * GEMM_NR;
-            g.beta = k0 ? 1.0f : beta;
-            g.epi = k0 + g.kc == K ? e : NULL;
-            gemm_panel(isa, M, &g);
+            gemm_packed_cols(isa, w, M, j0, j0 + w < N ? j0 + w : N, K, k0, &g, Bp, beta, C, e);
         }
-    }
 }
 
 /* ---- threads ----
@@ -1473,7 +1548,7 @@ static void gemm_packed_blocked(int transA, int transC, int64_t M, int64_t N, in
  * rows or by columns of C. */
 typedef struct gemm_par {
     int transA, transB, transC, packed, blas, thin, gemv_rows, by_rows;
-    int64_t M, N, K;
+    int64_t M, N, K, ka;
     float alpha, beta;
     const float *A, *B;
     float *C;
@@ -1547,8 +1622,8 @@ static void gemm_serial(const gemm_par *p, int64_t M, int64_t N, const float *A,
         gemm_row_packed(N, p->K, p->alpha, A, sa, B, p->beta, C);
         gemm_epi_all(e, M, N, C, p->ldc, 0);
     } else if (p->packed) {
-        gemm_packed_blocked(p->transA, p->transC, M, N, p->K, p->alpha, A, p->lda, B, p->beta, C,
-                            p->ldc, e);
+        gemm_packed_blocked(p->transA, p->transC, p->ka, M, N, p->K, p->alpha, A, p->lda, B,
+                            p->beta, C, p->ldc, e);
     } else if (M == 1 || p->gemv_rows) {
         for (int64_t i = 0; i < M; i++)
             gemm_row(p->transB, N, p->K, p->alpha, A + i * p->lda, sa, B, p->ldb, p->beta,
@@ -1654,8 +1729,8 @@ static void gemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
         return;
     }
     gemm_par p = {.transA = transA, .transC = transC, .packed = 1, .M = M, .N = N, .K = K,
-                  .alpha = alpha, .beta = beta, .A = A, .B = Bp, .C = C, .lda = lda, .ldc = ldc,
-                  .e = e};
+                  .ka = gemm_pack_a_k(loomrt_isa_get(), transA, M, N, K), .alpha = alpha,
+                  .beta = beta, .A = A, .B = Bp, .C = C, .lda = lda, .ldc = ldc, .e = e};
     gemm_run(&p);
 }
 

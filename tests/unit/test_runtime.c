@@ -293,6 +293,28 @@ RT_TEST(gemm, packed_odd_shapes_every_isa)
     for_each_isa(packed_odd_at);
 }
 
+/* A^T packed by tiles for the AVX2 kernel (64 columns or more, blocks of
+ * K of at most 24576 floats, all of K or 256 rows or more): partial and
+ * single tiles, one row of K, the pack exactly full (48 x 512), two blocks
+ * (48 x 513, 96 x 257: the fewest rows a block may have), three of
+ * unequal length (49 x 961), and too many rows for blocks of 256 (97 x
+ * 257: read in place). */
+static const int pack_at_shapes[][3] = {
+    {5, 64, 33},   {6, 64, 1},    {7, 65, 33},  {13, 80, 17}, {48, 64, 512},
+    {48, 64, 513}, {96, 64, 257}, {49, 96, 961}, {97, 64, 257}, {1, 64, 7},
+};
+
+static void packed_at_at(int isa)
+{
+    for (size_t s = 0; s < sizeof pack_at_shapes / sizeof pack_at_shapes[0]; s++)
+        packed_check_shape(isa, pack_at_shapes[s][0], pack_at_shapes[s][1], pack_at_shapes[s][2]);
+}
+
+RT_TEST(gemm, packed_at_tiles_every_isa)
+{
+    for_each_isa(packed_at_at);
+}
+
 /* One-row products (the matrix-vector kernels): N across their column
  * groups (8 and 16 lanes, panels of 16, blocks of 64 and 128 columns) and
  * K across the interleaved partial sums (1 to 4 rows per step, with
