@@ -156,9 +156,10 @@ typedef struct gemm_epi {
  * a[i*rs + k*cs], a tile from row i0 at a + i0*rt (rt is rs, or kc when A
  * is packed by tiles, gemm_pack_at); row k of the 16 columns
  * [16q, 16q + 16) of the B block at b + q*ps + k*bs; C[i,j] at
- * c[i*ldc + j] (c[j*ldc + i] when ctr); nr columns, kc rows of K; C = alpha * op(A) B + beta * C. With epi
- * (the last block of K only), the tile then gets the epilogue; the block
- * starts at column j0 of the product, c at C + coff. */
+ * c[i*ldc + j] (c[j*ldc + i] when ctr); nr columns, kc rows of K;
+ * C = alpha * op(A) B + beta * C. With epi (the last block of K only), the
+ * tile then gets the epilogue; the block starts at column j0 of the
+ * product, c at C + coff. */
 typedef struct gemm_blk {
     int64_t kc, nr;
     const float *a;
