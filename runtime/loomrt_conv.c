@@ -456,13 +456,7 @@ typedef struct col2im_job {
     int64_t H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w;
 } col2im_job;
 
-#ifdef UNFOLD_AVX512
-/* Lanes [lo, hi) of a 16-lane mask. */
-static inline __mmask16 fold_lanes(int64_t lo, int64_t hi)
-{
-    return (__mmask16)((0xffffu >> (16 - hi)) & (0xffffu << lo));
-}
-
+#ifdef UNFOLD_AVX2
 /* A tap of col2im_plane_s2: its row of col, and the offset e by which
  * output column x0 + 2i + r takes input column x0 / 2 + i + e. */
 typedef struct fold_tap {
@@ -472,6 +466,114 @@ typedef struct fold_tap {
 
 /* Taps (kh * kw) col2im_plane_s2 lists per output row, at most. */
 #define FOLD_S2_TAPS 64
+
+/* The taps reaching output row oy of a col2im at column stride 2, by the
+ * parity r of the output columns they reach (tap[r][0, n[r])), in col's
+ * order. */
+static void fold_taps_s2(const col2im_job *j, const float *col, int64_t oy,
+                         fold_tap tap[2][FOLD_S2_TAPS], int n[2])
+{
+    n[0] = n[1] = 0;
+    for (int64_t ki = 0; ki < j->kh; ki++) {
+        int64_t t = oy + j->pad_t - ki * j->dil_h;
+        int64_t y = j->stride_h == 2 ? t >> 1 : t / j->stride_h;
+        if (t < 0 || y * j->stride_h != t || y >= j->H)
+            continue;
+        for (int64_t kj = 0; kj < j->kw; kj++) {
+            int64_t off = kj * j->dil_w - j->pad_l, r = off & 1;
+            tap[r][n[r]].row = col + ((ki * j->kw + kj) * j->H + y) * j->W;
+            tap[r][n[r]++].e = (r - off) / 2;
+        }
+    }
+}
+#endif
+
+#if defined(UNFOLD_AVX2) && !defined(UNFOLD_AVX512)
+/* Whether col2im_plane_s2 takes j's rows (the AVX-512 kernel's, any): the
+ * AVX2 kernel's of 8 inputs or more, 16 outputs or more with fewer than 8
+ * left over (its tail, one at a time, costs more than fold_row beyond:
+ * 4 channels from 13x13 to 26 columns 5.2 -> 6.8 us). */
+#define FOLD_S2_ROWS(j) ((j)->W >= 8 && (j)->ow >= 16 && (j)->ow % 16 < 8)
+
+/* The taps of one column parity added onto acc, lanes i < m of the 8
+ * outputs of that parity from x0 (col2im_plane_s2; rows of W >= 8). A
+ * tap whose 8 inputs are not all inside the row loads the row's first or
+ * last 8 and moves them into place (a permute, the lanes outside the row
+ * zeroed): through memory, lane by lane, the vector load waits for the
+ * scalar stores (3 channels 4x4 stride 2 from 16x16 6.4 us against 6.0
+ * for fold_row). */
+static inline __m256 fold_phase8(__m256 acc, const fold_tap *tap, int n, int64_t W, int64_t x0,
+                                 int64_t m)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int t = 0; t < n; t++) {
+        int64_t b = x0 / 2 + tap[t].e;
+        if (b >= 0 && b + 8 <= W) { /* lanes from m on are not stored */
+            acc = _mm256_add_ps(acc, _mm256_loadu_ps(tap[t].row + b));
+            continue;
+        }
+        int64_t lo = b < 0 ? -b : 0, hi = W - b < m ? W - b : m;
+        if (lo >= hi)
+            continue;
+        /* lane i takes row[b + i], at lane b + i - at of the 8 from at */
+        int64_t at = b < 0 ? 0 : W - 8;
+        __m256i idx = _mm256_add_epi32(iota, _mm256_set1_epi32((int32_t)(b - at)));
+        __m256i in = _mm256_and_si256(_mm256_cmpgt_epi32(iota, _mm256_set1_epi32((int32_t)lo - 1)),
+                                      _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)hi), iota));
+        __m256 v = _mm256_permutevar8x32_ps(_mm256_loadu_ps(tap[t].row + at), idx);
+        acc = _mm256_add_ps(acc, _mm256_and_ps(v, _mm256_castsi256_ps(in)));
+    }
+    return acc;
+}
+
+/* One channel of col2im at column stride 2 (AVX2): per output row, 16
+ * outputs at a time held as their even and odd columns in two vectors,
+ * as the AVX-512 kernel does with 32, then the last ow % 16 one at a
+ * time. On Zen 3, one thread, 4x4 stride 2 pad 1 (us, fold_row -> this):
+ * 3 channels from 16x16 (dcgan's last layer) 5.9-6.9 -> 4.2-4.3, 64 from
+ * 16x16 131-136 -> 97-100, 16 from 8x8 14.6-14.7 -> 9.1; 3x3 stride 2,
+ * 8 channels from 9x9 (17 columns) 4.2-4.6 -> 3.3. */
+static void col2im_plane_s2(const col2im_job *j, const float *col, float *out)
+{
+    int64_t W = j->W, ow = j->ow;
+    for (int64_t oy = 0; oy < j->oh; oy++, out += ow) {
+        fold_tap tap[2][FOLD_S2_TAPS];
+        int n[2];
+        fold_taps_s2(j, col, oy, tap, n);
+        int64_t x0 = 0;
+        for (; x0 + 16 <= ow; x0 += 16) {
+            __m256 a = _mm256_loadu_ps(out + x0), b = _mm256_loadu_ps(out + x0 + 8);
+            __m256 ev = _mm256_shuffle_ps(a, b, 0x88), od = _mm256_shuffle_ps(a, b, 0xdd);
+            ev = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), 0xd8));
+            od = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(od), 0xd8));
+            ev = fold_phase8(ev, tap[0], n[0], W, x0, 8);
+            od = fold_phase8(od, tap[1], n[1], W, x0, 8);
+            __m256 lo = _mm256_unpacklo_ps(ev, od), hi = _mm256_unpackhi_ps(ev, od);
+            _mm256_storeu_ps(out + x0, _mm256_permute2f128_ps(lo, hi, 0x20));
+            _mm256_storeu_ps(out + x0 + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+        }
+        for (; x0 < ow; x0++) { /* the last ow % 16 outputs, one at a time */
+            const fold_tap *tp = tap[x0 & 1];
+            float acc = out[x0];
+            for (int t = 0; t < n[x0 & 1]; t++) {
+                int64_t ix = x0 / 2 + tp[t].e;
+                if (ix >= 0 && ix < W)
+                    acc += tp[t].row[ix];
+            }
+            out[x0] = acc;
+        }
+    }
+}
+#endif
+
+#ifdef UNFOLD_AVX512
+#define FOLD_S2_ROWS(j) 1
+
+/* Lanes [lo, hi) of a 16-lane mask. */
+static inline __mmask16 fold_lanes(int64_t lo, int64_t hi)
+{
+    return (__mmask16)((0xffffu >> (16 - hi)) & (0xffffu << lo));
+}
 
 /* The taps of one column parity, in col's order, added onto acc: lanes
  * i < m of the 16 outputs of that parity from x0. A window that starts
@@ -508,21 +610,11 @@ static void col2im_plane_s2(const col2im_job *j, const float *col, float *out)
 {
     const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i ihi = _mm512_add_epi32(ilo, _mm512_set1_epi32(8));
-    int64_t H = j->H, W = j->W, ow = j->ow;
+    int64_t W = j->W, ow = j->ow;
     for (int64_t oy = 0; oy < j->oh; oy++, out += ow) {
         fold_tap tap[2][FOLD_S2_TAPS];
-        int n[2] = {0, 0};
-        for (int64_t ki = 0; ki < j->kh; ki++) {
-            int64_t t = oy + j->pad_t - ki * j->dil_h;
-            int64_t y = j->stride_h == 2 ? t >> 1 : t / j->stride_h;
-            if (t < 0 || y * j->stride_h != t || y >= H)
-                continue;
-            for (int64_t kj = 0; kj < j->kw; kj++) {
-                int64_t off = kj * j->dil_w - j->pad_l, r = off & 1;
-                tap[r][n[r]].row = col + ((ki * j->kw + kj) * H + y) * W;
-                tap[r][n[r]++].e = (r - off) / 2;
-            }
-        }
+        int n[2];
+        fold_taps_s2(j, col, oy, tap, n);
         for (int64_t x0 = 0; x0 < ow; x0 += 32) {
             int64_t m = ow - x0 < 32 ? ow - x0 : 32;
             /* no address past the row's end is formed (m <= 16: none) */
@@ -547,11 +639,12 @@ static void col2im_channels(const col2im_job *j, int64_t c0, int64_t c1)
 {
     int64_t H = j->H, W = j->W, oh = j->oh, ow = j->ow;
     const float *col = j->col + c0 * j->kh * j->kw * H * W;
-#ifdef UNFOLD_AVX512
+#ifdef UNFOLD_AVX2
     /* windows of 3 columns and more: with 2 or 1 (no overlap, one tap per
      * output) the two permutes per row cost more than fold_row's stalls
-     * (64 channels 16x16 2x2/2, U-Net's: 23.5-24.1 -> 26.7-27.3 us) */
-    if (j->stride_w == 2 && j->kw > 2 && j->kh * j->kw <= FOLD_S2_TAPS) {
+     * (AVX-512, 64 channels 16x16 2x2/2, U-Net's: 23.5-24.1 -> 26.7-27.3
+     * us) */
+    if (j->stride_w == 2 && j->kw > 2 && j->kh * j->kw <= FOLD_S2_TAPS && FOLD_S2_ROWS(j)) {
         for (int64_t c = c0; c < c1; c++, col += j->kh * j->kw * H * W)
             col2im_plane_s2(j, col, j->out + c * oh * ow);
         return;

@@ -481,6 +481,42 @@ RT_TEST(conv, col2im_matches_reference)
     }
 }
 
+/* col2im at column stride 2 with windows 3 columns wide and more (the
+ * vector kernels' col2im_plane_s2: 16 or 32 outputs a step, the taps past
+ * a row's ends moved into place): rows of 8 inputs and more, outputs in
+ * whole steps, with 1 to 7 left over, and 8 or more (another path),
+ * windows over both edges, dilated, against the reference bit for bit. */
+RT_TEST(conv, col2im_stride2_rows_match_reference)
+{
+    static const int64_t geo[][7] = {
+        /* W, kw, pad_l, dil_w, ow, kh, stride_h */
+        {16, 4, 1, 1, 32, 4, 2}, {8, 4, 1, 1, 16, 4, 2},  {9, 3, 1, 1, 17, 3, 2},
+        {12, 5, 2, 1, 23, 5, 2}, {13, 4, 1, 1, 26, 4, 2}, {16, 3, 0, 2, 33, 3, 1},
+        {20, 4, 2, 1, 40, 2, 2}, {11, 4, 0, 1, 24, 1, 1}, {30, 3, 1, 1, 63, 4, 2},
+        {8, 3, 2, 2, 16, 3, 2},
+    };
+    for (size_t t = 0; t < sizeof geo / sizeof geo[0]; t++) {
+        int64_t W = geo[t][0], kw = geo[t][1], pl = geo[t][2], dw = geo[t][3], ow = geo[t][4];
+        int64_t kh = geo[t][5], sh = geo[t][6], C = 3, H = 7, oh = (H - 1) * sh + kh - 1;
+        size_t no = (size_t)(C * oh * ow), nc = (size_t)(C * kh * kw * H * W);
+        float *col = malloc(sizeof(float) * nc), *got = malloc(sizeof(float) * (no + 1));
+        float *want = malloc(sizeof(float) * (no + 1));
+        for (size_t i = 0; i < nc; i++)
+            col[i] = ((float)(i * 7 % 13) - 6.0f) * 0.1f + 1e-5f * (float)(i % 7);
+        for (size_t i = 0; i <= no; i++)
+            got[i] = want[i] = ((float)(i % 3) - 1.0f) * 100.0f;
+        loomrt_col2im(col, C, H, W, kh, kw, oh, ow, 1, pl, sh, 2, 1, dw, got);
+        ref_col2im(col, C, H, W, kh, kw, oh, ow, 1, pl, sh, 2, 1, dw, want);
+        cr_assert(memcmp(got, want, sizeof(float) * (no + 1)) == 0,
+                  "W=%lld kw=%lld pad_l=%lld dil_w=%lld out %lldx%lld kh=%lld stride_h=%lld",
+                  (long long)W, (long long)kw, (long long)pl, (long long)dw, (long long)oh,
+                  (long long)ow, (long long)kh, (long long)sh);
+        free(col);
+        free(got);
+        free(want);
+    }
+}
+
 RT_TEST(conv, im2col_then_col2im_is_the_adjoint)
 {
     /* <im2col(x), y> == <x, col2im(y)> for random x, y: the two kernels are
