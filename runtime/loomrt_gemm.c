@@ -1442,20 +1442,26 @@ static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, i
 }
 
 /* A^T packed by tiles (gemm_pack_at) for the AVX2 kernel when it is read
- * by GEMM_PACK_A_N columns or more (a packed panel each), in blocks of K
- * of GEMM_PACK_A floats (a stack array), all of K or GEMM_PACK_A_K rows
- * or more a block (C^T is stored and read again after each block). In
- * place, a tile of A^T takes one cache line per row of K, and A^T (49 x
- * 320 for mobilenet_v2's last 1x1 convolution, 62 KB) does not stay in L1
- * from one panel to the next. On Zen 3, one thread, A^T and C^T with bias
- * and Clip, B from L2 / from memory (us): 49 x 1280 x 320 542-547 ->
- * 457-461 / 589-602 -> 512-518, 49 x 320 x 960 (three blocks) 396-402 ->
- * 342-343 / 431-462 -> 387-437, 49 x 160 x 960 198-205 -> 175 / 217-304
- * -> 200-253, 49 x 960 x 160 202-203 -> 186 / 227-230 -> 209-213; 196 x
- * 576 x 96 and 196 x 384 x 64 within 2% (a pack of 16384 floats, more
- * blocks: 49 x 1280 x 320 5% slower than with 24576). */
+ * by GEMM_PACK_A_N columns or more (a packed panel each) and is too large
+ * for L1 (GEMM_PACK_A_MIN floats or more), in blocks of K of GEMM_PACK_A
+ * floats (a stack array), all of K or GEMM_PACK_A_K rows or more a block
+ * (C^T is stored and read again after each block). In place, a tile of
+ * A^T takes one cache line per row of K, and A^T (49 x 320 for
+ * mobilenet_v2's last 1x1 convolution, 62 KB) does not stay in L1 from
+ * one panel to the next. On Zen 3, one thread, A^T and C^T with bias and
+ * Clip, B from L2 / from memory (us): 49 x 1280 x 320 542-547 -> 457-461
+ * / 589-602 -> 512-518, 49 x 320 x 960 (three blocks) 396-402 -> 342-343
+ * / 431-462 -> 387-437, 49 x 160 x 960 198-205 -> 175 / 217-304 ->
+ * 200-253, 49 x 960 x 160 202-203 -> 186 / 227-230 -> 209-213; 196 x 576
+ * x 96 and 196 x 384 x 64 within 2% (a pack of 16384 floats, more blocks:
+ * 49 x 1280 x 320 5% slower than with 24576). Products with A^T in L1 or
+ * few panels lose the pack's cost (Winograd's, warm: 36 x 64 x 32 3.6 ->
+ * 4.8 us, 36 x 64 x 64 6.5-7.9 -> 8.9, 49 x 128 x 64 12.4 -> 12.5-13.3;
+ * mnist_cnn 88.7 -> 93.6 us, gan_discriminator 60 -> 66 with a bound of
+ * 64 columns and none on A^T's size). */
 #define GEMM_PACK_A 24576
-#define GEMM_PACK_A_N 64
+#define GEMM_PACK_A_N 128
+#define GEMM_PACK_A_MIN 6144
 #define GEMM_PACK_A_K 256
 
 /* The rows of K in each block of A^T packed (gemm_pack_at) for an
@@ -1465,7 +1471,7 @@ static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, i
 static int64_t gemm_pack_a_k(int isa, int transA, int64_t M, int64_t N, int64_t K)
 {
     int64_t most = GEMM_PACK_A / ((M + GEMM_MR - 1) / GEMM_MR * GEMM_MR);
-    if (isa != LOOMRT_ISA_AVX2 || !transA || N < GEMM_PACK_A_N ||
+    if (isa != LOOMRT_ISA_AVX2 || !transA || N < GEMM_PACK_A_N || M * K < GEMM_PACK_A_MIN ||
         (most < K && most < GEMM_PACK_A_K))
         return 0;
     int64_t blocks = (K + most - 1) / most;

@@ -293,15 +293,17 @@ RT_TEST(gemm, packed_odd_shapes_every_isa)
     for_each_isa(packed_odd_at);
 }
 
-/* A^T packed by tiles for the AVX2 kernel (64 columns or more, blocks of
- * K of at most 24576 floats, all of K or 256 rows or more): partial and
- * single tiles, one row of K, the pack exactly full (48 x 512), two blocks
- * (48 x 513, 96 x 257: the fewest rows a block may have), three of
- * unequal length (49 x 961), and too many rows for blocks of 256 (97 x
- * 257: read in place). */
+/* A^T packed by tiles for the AVX2 kernel (128 columns or more, 6144
+ * floats of A^T or more, blocks of K of at most 24576 floats, all of K or
+ * 256 rows or more): partial and single tiles, A^T at the size bound and
+ * just under it (64 x 95: read in place), the pack exactly full (48 x
+ * 512), two blocks (48 x 513, 96 x 257: the fewest rows a block may have;
+ * one row of 7000), three of unequal length (49 x 961), and too many rows
+ * for blocks of 256 (97 x 257: read in place). */
 static const int pack_at_shapes[][3] = {
-    {5, 64, 33},   {6, 64, 1},    {7, 65, 33},  {13, 80, 17}, {48, 64, 512},
-    {48, 64, 513}, {96, 64, 257}, {49, 96, 961}, {97, 64, 257}, {1, 64, 7},
+    {5, 128, 1300}, {6, 128, 1024}, {7, 130, 1000}, {13, 144, 480}, {64, 128, 95},
+    {48, 128, 512}, {48, 128, 513}, {96, 128, 257}, {1, 128, 7000}, {49, 129, 961},
+    {97, 128, 257},
 };
 
 static void packed_at_at(int isa)
