@@ -502,24 +502,23 @@ static void fold_taps_s2(const col2im_job *j, const float *col, int64_t oy,
  * 4 channels from 13x13 to 26 columns 5.2 -> 6.8 us). */
 #define FOLD_S2_ROWS(j) ((j)->W >= 8 && (j)->ow >= 16 && (j)->ow % 16 < 8)
 
-/* The taps of one column parity added onto acc, lanes i < m of the 8
- * outputs of that parity from x0 (col2im_plane_s2; rows of W >= 8). A
+/* The taps of one column parity added onto acc: the 8 outputs of that
+ * parity from x0 (col2im_plane_s2, whole steps; rows of W >= 8). A
  * tap whose 8 inputs are not all inside the row loads the row's first or
  * last 8 and moves them into place (a permute, the lanes outside the row
  * zeroed): through memory, lane by lane, the vector load waits for the
  * scalar stores (3 channels 4x4 stride 2 from 16x16 6.4 us against 6.0
  * for fold_row). */
-static inline __m256 fold_phase8(__m256 acc, const fold_tap *tap, int n, int64_t W, int64_t x0,
-                                 int64_t m)
+static inline __m256 fold_phase8(__m256 acc, const fold_tap *tap, int n, int64_t W, int64_t x0)
 {
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int t = 0; t < n; t++) {
         int64_t b = x0 / 2 + tap[t].e;
-        if (b >= 0 && b + 8 <= W) { /* lanes from m on are not stored */
+        if (b >= 0 && b + 8 <= W) {
             acc = _mm256_add_ps(acc, _mm256_loadu_ps(tap[t].row + b));
             continue;
         }
-        int64_t lo = b < 0 ? -b : 0, hi = W - b < m ? W - b : m;
+        int64_t lo = b < 0 ? -b : 0, hi = W - b < 8 ? W - b : 8;
         if (lo >= hi)
             continue;
         /* lane i takes row[b + i], at lane b + i - at of the 8 from at */
@@ -555,8 +554,8 @@ static void col2im_plane_s2(const col2im_job *j, const float *col, float *out)
             __m256 ev = _mm256_shuffle_ps(a, b, 0x88), od = _mm256_shuffle_ps(a, b, 0xdd);
             ev = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), 0xd8));
             od = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(od), 0xd8));
-            ev = fold_phase8(ev, tap[0], n[0], W, x0, 8);
-            od = fold_phase8(od, tap[1], n[1], W, x0, 8);
+            ev = fold_phase8(ev, tap[0], n[0], W, x0);
+            od = fold_phase8(od, tap[1], n[1], W, x0);
             __m256 lo = _mm256_unpacklo_ps(ev, od), hi = _mm256_unpackhi_ps(ev, od);
             _mm256_storeu_ps(out + x0, _mm256_permute2f128_ps(lo, hi, 0x20));
             _mm256_storeu_ps(out + x0 + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
