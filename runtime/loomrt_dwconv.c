@@ -1155,12 +1155,11 @@ cd_px_tile(const float *s, const int64_t *toff, int64_t K, const float *w, int n
 
 /* Output channels [m0, m0 + cn) (cn <= 4) of pixels [x, x + n) of output
  * row oy (n <= 8 nv), from the laid-out segment s whose pixel 0 is output
- * x - xs0. */
+ * x - xs0, then g's activation (ka, made once per call). */
 LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
-cd_px_out(const cd_geom *g, const float *s, const int64_t *toff, int64_t m0, int64_t cn,
-          int64_t oy, int64_t x, int64_t n, int nv)
+cd_px_out(const cd_geom *g, loomrt_act8_t ka, const float *s, const int64_t *toff, int64_t m0,
+          int64_t cn, int64_t oy, int64_t x, int64_t n, int nv)
 {
-    loomrt_act8_t ka = loomrt_act8_of(g->act, g->aa, g->ab);
     int64_t plane = g->oh * g->ow;
     __m256 acc[12];
     for (int c = 0; c < 4; c++) {
@@ -1200,6 +1199,7 @@ LOOMRT_TARGET_AVX2 static void cd_rows_px(const cd_geom *g, int64_t oy0, int64_t
 {
     float buf[CD_ROW_BUF];
     const int64_t *toff = g->tl, q = g->q, xs = g->xs;
+    loomrt_act8_t ka = loomrt_act8_of(g->act, g->aa, g->ab);
     for (int64_t oy = oy0; oy < oy1; oy++) {
         for (int64_t x0 = 0; x0 < g->ow; x0 += xs) {
             int64_t n = g->ow - x0 < xs ? g->ow - x0 : xs;
@@ -1219,13 +1219,13 @@ LOOMRT_TARGET_AVX2 static void cd_rows_px(const cd_geom *g, int64_t oy0, int64_t
             for (int64_t m0 = 0; m0 < g->M; m0 += 4) {
                 int64_t cn = g->M - m0 < 4 ? g->M - m0 : 4, x = 0;
                 for (; x + 24 <= n; x += 24)
-                    cd_px_out(g, buf + x, toff, m0, cn, oy, x0 + x, 24, 3);
+                    cd_px_out(g, ka, buf + x, toff, m0, cn, oy, x0 + x, 24, 3);
                 if (n - x > 16)
-                    cd_px_out(g, buf + x, toff, m0, cn, oy, x0 + x, n - x, 3);
+                    cd_px_out(g, ka, buf + x, toff, m0, cn, oy, x0 + x, n - x, 3);
                 else if (n - x > 8)
-                    cd_px_out(g, buf + x, toff, m0, cn, oy, x0 + x, n - x, 2);
+                    cd_px_out(g, ka, buf + x, toff, m0, cn, oy, x0 + x, n - x, 2);
                 else if (n - x > 0)
-                    cd_px_out(g, buf + x, toff, m0, cn, oy, x0 + x, n - x, 1);
+                    cd_px_out(g, ka, buf + x, toff, m0, cn, oy, x0 + x, n - x, 1);
             }
         }
         for (int64_t m = 0; g->act > LOOMRT_ACT_CLIP && m < g->M; m++)

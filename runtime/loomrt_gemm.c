@@ -487,8 +487,10 @@ A2_INLINE loomrt_act8_t a2_act_of(const gemm_epi *e)
 }
 
 /* v + the bias and residual of columns [j, j + 8) of row i of block g's
- * tile (n lanes valid), then the activation (gemm_epi_vec). */
-A2_INLINE __m256 a2_epi(const gemm_blk *g, __m256 v, int64_t i, int64_t j, int64_t n)
+ * tile (n lanes valid), then the activation act (a2_act_of(g->epi), made
+ * once per tile; gemm_epi_vec). */
+A2_INLINE __m256 a2_epi(const gemm_blk *g, loomrt_act8_t act, __m256 v, int64_t i, int64_t j,
+                        int64_t n)
 {
     const gemm_epi *e = g->epi;
     __m256i m = gemm_mask(n < 8 ? n : 8);
@@ -498,28 +500,29 @@ A2_INLINE __m256 a2_epi(const gemm_blk *g, __m256 v, int64_t i, int64_t j, int64
     }
     if (e->res)
         v = _mm256_add_ps(v, _mm256_maskload_ps(e->res + g->coff + i * g->ldc + j, m));
-    return loomrt_act8(v, a2_act_of(e));
+    return loomrt_act8(v, act);
 }
 
 /* c[0:n) = alpha * acc + beta * c (beta 0: c not read), n <= 8, then
- * with eg the register epilogue of row i, columns from j. A partial
+ * with eg the register epilogue of row i, columns from j (its activation
+ * act). A partial
  * vector goes through a scalar tail: masked stores are microcoded on AMD
  * CPUs. */
 A2_INLINE void gemm_out8e(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, int beta0,
-                          const gemm_blk *eg, int64_t i, int64_t j)
+                          const gemm_blk *eg, loomrt_act8_t act, int64_t i, int64_t j)
 {
     __m256 v = _mm256_mul_ps(acc, va);
     if (n >= 8) {
         if (!beta0)
             v = _mm256_fmadd_ps(_mm256_loadu_ps(c), vb, v);
         if (eg)
-            v = a2_epi(eg, v, i, j, 8);
+            v = a2_epi(eg, act, v, i, j, 8);
         _mm256_storeu_ps(c, v);
     } else if (n > 0) {
         if (!beta0)
             v = _mm256_fmadd_ps(_mm256_maskload_ps(c, gemm_mask(n)), vb, v);
         if (eg)
-            v = a2_epi(eg, v, i, j, n);
+            v = a2_epi(eg, act, v, i, j, n);
         GEMM_ALIGNED float t[8];
         _mm256_store_ps(t, v);
         for (int l = 0; l < 8 && l < n; l++)
@@ -529,7 +532,7 @@ A2_INLINE void gemm_out8e(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb,
 
 A2_INLINE void gemm_out8(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, int beta0)
 {
-    gemm_out8e(c, acc, n, va, vb, beta0, NULL, 0, 0);
+    gemm_out8e(c, acc, n, va, vb, beta0, NULL, a2_act_of(NULL), 0, 0);
 }
 
 /* c[0:n) = lanes [0, n) of v, n <= 7, by plain stores of 4, 2 and 1
@@ -609,8 +612,8 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
     }
 #define A2_OUT_ROW(i)                                                      \
     if (mr > i) {                                                          \
-        gemm_out8e(c + i * ldc, x##i##0, nr, va, vb, beta0, eg, i0 + i, 0); \
-        gemm_out8e(c + i * ldc + 8, x##i##1, nr - 8, va, vb, beta0, eg, i0 + i, 8); \
+        gemm_out8e(c + i * ldc, x##i##0, nr, va, vb, beta0, eg, act, i0 + i, 0); \
+        gemm_out8e(c + i * ldc + 8, x##i##1, nr - 8, va, vb, beta0, eg, act, i0 + i, 8); \
     }
 /* The same for a whole panel (gemm_fast_of, f): the bias per row or per
  * column (its vectors bc0, bc1) or none, the residual or none, then act
@@ -672,6 +675,7 @@ A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
         return;
     }
     const gemm_blk *eg = gemm_epi_vec(g) ? g : NULL;
+    loomrt_act8_t act = a2_act_of(eg ? g->epi : NULL);
     A2_ROWS(A2_OUT_ROW)
     gemm_epi_rest(g, i0, mr, gemm_epi_vec(g));
 }
