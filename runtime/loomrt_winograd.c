@@ -53,19 +53,16 @@
 #define WG_BLOCK ((int64_t)256 * 1024)
 #endif
 
-/* Blocks of at most WG_SMALL_BLOCK floats of V and P when the weights
- * are small (U of WG_SMALL_U floats or fewer): their products have few
- * channels to sum (C) for many outputs (M), so P, four times V for 16 ->
- * 64 channels, is the block's traffic, and the output transform reads it
- * from L2 rather than from L3 (Zen 3, 512 KB L2). Measured on Zen 3, one
- * thread, squeezenet1_1's 16 -> 64 channels over 55x55 (U 16K floats),
- * blocks of 32K / 64K / 128K / 256K floats: 662 / 644-648 / 660-662 /
- * 688-708 us; the model 8.72-8.80 -> 8.48-8.65 ms. Layers with more
- * weights read all of U once per block and keep the larger blocks
- * (resnet18 31.1 -> 31.9-32.3 ms with blocks of 64K floats for all,
- * mnist_cnn's 32 -> 64 channels over 11x11 63 -> 70 us). */
-#define WG_SMALL_U ((int64_t)16 * 1024)
-#define WG_SMALL_BLOCK ((int64_t)64 * 1024)
+/* Floats between one product's V (and P) and the next, past its C x ld
+ * (M x ld): ld is a multiple of 16 floats, so without them the 16 rows of
+ * a channel in V or P are a multiple of 4 KB apart as often as not, all
+ * in one set of L1 (8 ways), and the transforms, which write or read the
+ * 16 at a time, miss on each. Measured on Zen 3, one thread, one Conv +
+ * Relu, with the output transform by panels (the AVX-512 one's order):
+ * 32 -> 128 channels over 27x27 518 -> 474 us, 32 -> 64 over 11x11 63 ->
+ * 59; by tile rows (wg_output_avx2), below. The output transform reads up
+ * to 7 floats past a row of P, into the skew after the last. */
+#define WG_SKEW 16
 
 /* The transposed products' cost per multiply-add over the others', in
  * percent (their outputs are transposed in registers as they are stored):
@@ -109,13 +106,11 @@ static wg_geom wg_geom_of(int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh
     return g;
 }
 
-/* Panels per block: as many as fit WG_BLOCK floats of V and P
- * (WG_SMALL_BLOCK for small weights), at least one, at most the panels
- * there are. */
+/* Panels per block: as many as fit WG_BLOCK floats of V and P, at least
+ * one, at most the panels there are. */
 static int64_t wg_panels(const wg_geom *g)
 {
-    int64_t most = 16 * g->C * g->M <= WG_SMALL_U ? WG_SMALL_BLOCK : WG_BLOCK;
-    int64_t nb = most / (16 * WG_NR * (g->C + g->M));
+    int64_t nb = WG_BLOCK / (16 * WG_NR * (g->C + g->M));
     nb = nb < 1 ? 1 : nb;
     return nb < g->P ? nb : g->P;
 }
@@ -139,7 +134,7 @@ LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int
     if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
         return 0;
     wg_geom g = wg_geom_of(C, M, 0, 0, oh, ow, 0, 0);
-    return wg_panels(&g) * 16 * WG_NR * (C + M);
+    return wg_panels(&g) * 16 * WG_NR * (C + M) + 32 * WG_SKEW;
 }
 
 LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, int64_t oh,
@@ -461,87 +456,105 @@ static LOOMRT_TARGET_AVX2 void wg_input_avx2(const wg_geom *g, int64_t q, const 
     }
 }
 
-/* wg_output_avx512 with AVX2, each half of the lanes on its own: a tile's
- * two columns interleaved by unpacking, stored for the run's columns
- * inside the plane. */
-static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t q, const float *pm,
-                                               int64_t ldp, int64_t ps, int64_t m0, int64_t m1,
-                                               const float *bias, const float *res, int act,
-                                               float alpha, float beta, float *y)
+/* Lanes [0, n) of 8, n <= 8, as an AVX2 mask. */
+static LOOMRT_TARGET_AVX2 __m256i wg_first8(int64_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)n),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* Outputs [0, n) of 8 at y = act(v + residual at r), n >= 1: a whole
+ * vector stored whole, a part by halves, pairs and one (masked stores are
+ * slow on AMD cores). */
+static LOOMRT_TARGET_AVX2 void wg_put8(float *y, const float *r, __m256 v, int64_t n, int act,
+                                       loomrt_act8_t ka)
+{
+    if (r)
+        v = _mm256_add_ps(v, n == 8 ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, wg_first8(n)));
+    if (act <= LOOMRT_ACT_CLIP)
+        v = loomrt_act8(v, ka);
+    if (n == 8) {
+        _mm256_storeu_ps(y, v);
+        return;
+    }
+    __m128 h = _mm256_castps256_ps128(v);
+    if (n >= 4) {
+        _mm_storeu_ps(y, h);
+        h = _mm256_extractf128_ps(v, 1);
+        y += 4, n -= 4;
+    }
+    if (n >= 2) {
+        _mm_storel_pi((__m64 *)(void *)y, h);
+        h = _mm_movehl_ps(h, h);
+        y += 2, n -= 2;
+    }
+    if (n)
+        _mm_store_ss(y, h);
+}
+
+/* The output transform of a block with AVX2: tiles [t0, t0 + n) (P's
+ * lanes [0, n), ld of them per row), output channels [m0, m1), by runs of
+ * a tile row, 8 tiles (16 columns of two output rows) a step, whatever
+ * panels they are in. A step's lanes past the run are other tiles,
+ * computed and not stored; past the row of P (ld) they read the next row
+ * or, after the last, the skew (WG_SKEW of 8 floats or more).
+ * By panels, each half of a panel's lanes on its own, the loops over a
+ * panel's runs and halves took more instructions than the sums (mnist_cnn's
+ * 11x11 rows: a run of 6 tiles each). Measured on Zen 3, one thread, one
+ * Conv + Relu, by panels -> by tile rows, V and P skewed (WG_SKEW) (us):
+ * 32 -> 128 channels over 27x27 474 -> 428, 32 -> 64 over 11x11 59 -> 53;
+ * unskewed, tile rows lost (518 -> 552, 63 -> 64). */
+static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t t0, int64_t n,
+                                               const float *p, int64_t ld, int64_t ps,
+                                               int64_t m0, int64_t m1, const float *bias,
+                                               const float *res, int act, float alpha,
+                                               float beta, float *y)
 {
     loomrt_act8_t ka = loomrt_act8_of(act, alpha, beta);
-    wg_seg sg[WG_NR];
-    int ns = wg_segs(g, q, sg);
     int64_t oplane = g->oh * g->ow;
     for (int64_t m = m0; m < m1; m++) {
-        const float *t = pm + m * ldp;
-        __m256 vb = _mm256_set1_ps(bias ? bias[m] : 0.0f), o[4][2];
-        for (int h = 0; h < 2; h++) {
-            __m256 r0[4], r1[4];
-            for (int s = 0; s < 4; s++) {
-                __m256 a = _mm256_loadu_ps(t + s * ps + 8 * h);
-                __m256 b = _mm256_loadu_ps(t + (4 + s) * ps + 8 * h);
-                __m256 c = _mm256_loadu_ps(t + (8 + s) * ps + 8 * h);
-                __m256 d = _mm256_loadu_ps(t + (12 + s) * ps + 8 * h);
-                r0[s] = _mm256_add_ps(_mm256_add_ps(a, b), c);
-                r1[s] = _mm256_sub_ps(_mm256_sub_ps(b, c), d);
-            }
-            o[0][h] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r0[0], r0[1]), r0[2]), vb);
-            o[1][h] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r0[1], r0[2]), r0[3]), vb);
-            o[2][h] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r1[0], r1[1]), r1[2]), vb);
-            o[3][h] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r1[1], r1[2]), r1[3]), vb);
-        }
+        const float *pm = p + m * ld;
+        __m256 vb = _mm256_set1_ps(bias ? bias[m] : 0.0f);
         float *ym = y + m * oplane;
         const float *rm = res ? res + m * oplane : NULL;
-        for (int k = 0; k < ns; k++)
-            for (int dy = 0; dy < 2; dy++) {
-                int64_t oy = 2 * sg[k].ty + dy, ox = 2 * sg[k].tx0;
-                if (oy >= g->oh)
-                    continue;
-                int64_t end = ox + 2 * sg[k].n < g->ow ? ox + 2 * sg[k].n : g->ow;
-                float *yr = ym + oy * g->ow;
-                const float *rr = rm ? rm + oy * g->ow : NULL;
-                for (int h = 0; h < 2; h++) {
-                    if (sg[k].l0 >= 8 * h + 8 || sg[k].l0 + sg[k].n <= 8 * h)
-                        continue;
-                    __m256 lo = _mm256_unpacklo_ps(o[2 * dy][h], o[2 * dy + 1][h]);
-                    __m256 hi = _mm256_unpackhi_ps(o[2 * dy][h], o[2 * dy + 1][h]);
+        for (int64_t s = 0; s < n;) {
+            int64_t ty = (t0 + s) / g->tw, tx = (t0 + s) % g->tw;
+            int64_t run = g->tw - tx < n - s ? g->tw - tx : n - s;
+            for (int64_t i = 0; i < run; i += 8) {
+                const float *t = pm + s + i;
+                __m256 r0[4], r1[4], o[4];
+                for (int k = 0; k < 4; k++) {
+                    __m256 v[4];
+                    for (int e = 0; e < 4; e++) {
+                        const float *at = t + (4 * e + k) * ps;
+                        v[e] = _mm256_loadu_ps(at);
+                    }
+                    r0[k] = _mm256_add_ps(_mm256_add_ps(v[0], v[1]), v[2]);
+                    r1[k] = _mm256_sub_ps(_mm256_sub_ps(v[1], v[2]), v[3]);
+                }
+                o[0] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r0[0], r0[1]), r0[2]), vb);
+                o[1] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r0[1], r0[2]), r0[3]), vb);
+                o[2] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r1[0], r1[1]), r1[2]), vb);
+                o[3] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r1[1], r1[2]), r1[3]), vb);
+                /* columns [ox, end) of the two rows, a tile's two interleaved */
+                int64_t ox = 2 * (tx + i), cnt = run - i < 8 ? run - i : 8;
+                int64_t end = ox + 2 * cnt < g->ow ? ox + 2 * cnt : g->ow;
+                for (int dy = 0; dy < 2 && 2 * ty + dy < g->oh; dy++) {
+                    int64_t row = (2 * ty + dy) * g->ow;
+                    __m256 lo = _mm256_unpacklo_ps(o[2 * dy], o[2 * dy + 1]);
+                    __m256 hi = _mm256_unpackhi_ps(o[2 * dy], o[2 * dy + 1]);
                     __m256 v[2] = {_mm256_permute2f128_ps(lo, hi, 0x20),
                                    _mm256_permute2f128_ps(lo, hi, 0x31)};
-                    /* the columns of lanes 8 h .. 8 h + 7 */
-                    int64_t col = ox + 2 * (8 * h - sg[k].l0);
-                    for (int u = 0; u < 2; u++) {
-                        /* columns [a, b) of the 8 at cu are the run's; a
-                         * whole vector is stored whole (masked stores are
-                         * slow on AMD cores), a part lane by lane */
-                        int64_t cu = col + 8 * u, a = ox > cu ? ox : cu;
-                        int64_t b = end < cu + 8 ? end : cu + 8;
-                        if (a >= b)
-                            continue;
-                        if (b - a == 8) {
-                            if (rr)
-                                v[u] = _mm256_add_ps(v[u], _mm256_loadu_ps(rr + cu));
-                            if (act <= LOOMRT_ACT_CLIP)
-                                v[u] = loomrt_act8(v[u], ka);
-                            _mm256_storeu_ps(yr + cu, v[u]);
-                            continue;
-                        }
-                        /* the activation in the vector too: called per
-                         * part, the epilogue loop cost 5% of mnist_cnn's
-                         * conv2 (11x11 rows: a part each) */
-                        float lane[8];
-                        _mm256_storeu_ps(lane, v[u]);
-                        for (int64_t i = a; rr && i < b; i++)
-                            lane[i - cu] += rr[i];
-                        if (act <= LOOMRT_ACT_CLIP)
-                            _mm256_storeu_ps(lane, loomrt_act8(_mm256_loadu_ps(lane), ka));
-                        for (int64_t i = a; i < b; i++)
-                            yr[i] = lane[i - cu];
+                    for (int u = 0; u < 2 && ox + 8 * u < end; u++) {
+                        int64_t c = row + ox + 8 * u, k = end - (ox + 8 * u);
+                        wg_put8(ym + c, rm ? rm + c : NULL, v[u], k < 8 ? k : 8, act, ka);
                     }
+                    if (act > LOOMRT_ACT_CLIP)
+                        loomrt_epi_run(ym + row + ox, end - ox, NULL, 0, NULL, act, alpha, beta);
                 }
-                if (act > LOOMRT_ACT_CLIP)
-                    loomrt_epi_run(yr + ox, end - ox, NULL, 0, NULL, act, alpha, beta);
             }
+            s += run;
+        }
     }
 }
 
@@ -640,9 +653,10 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
     const wg_geom *g = j->g;
-    int64_t ld = j->nb * WG_NR, xs = g->C * ld;
+    int64_t ld = j->nb * WG_NR, xs = g->C * ld + WG_SKEW;
     while (t0 < t1) {
-        int64_t q = t0 / g->C, c0 = t0 % g->C, c1 = q == (t1 - 1) / g->C ? (t1 - 1) % g->C + 1 : g->C;
+        int64_t q = t0 / g->C, c0 = t0 % g->C;
+        int64_t c1 = q == (t1 - 1) / g->C ? (t1 - 1) % g->C + 1 : g->C;
         /* the tiles as rows: [C][block's tiles]; as columns: packed panels */
         float *v = j->v + q * (g->tr ? WG_NR : g->C * WG_NR);
         int64_t cs = g->tr ? ld : WG_NR;
@@ -673,8 +687,8 @@ static int wg_gemm_task(void *arg, int64_t t0, int64_t t1)
     const wg_geom *g = j->g;
     int64_t ld = j->nb * WG_NR, us = wg_u_size(g->M, g->C, g->tr);
     for (int64_t xi = t0; xi < t1; xi++) {
-        const float *u = j->u + xi * us, *v = j->v + xi * g->C * ld;
-        float *p = j->pr + xi * g->M * ld;
+        const float *u = j->u + xi * us, *v = j->v + xi * (g->C * ld + WG_SKEW);
+        float *p = j->pr + xi * (g->M * ld + WG_SKEW);
         if (g->tr)
             loomrt_sgemm_packed(1, 1, j->n, g->M, g->C, 1.0f, v, ld, u, 0.0f, p, ld);
         else
@@ -688,18 +702,20 @@ static int wg_output_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
     const wg_geom *g = j->g;
-    int64_t ld = j->nb * WG_NR, ps = g->M * ld, oplane = g->oh * g->ow;
+    int64_t ld = j->nb * WG_NR, ps = g->M * ld + WG_SKEW, oplane = g->oh * g->ow;
+#ifdef LOOMRT_X86
+    if (loomrt_isa_get() == LOOMRT_ISA_AVX2) {
+        wg_output_avx2(g, j->q0 * WG_NR, j->n, j->pr, ld, ps, t0, t1, j->bias, j->res, j->act,
+                       j->alpha, j->beta, j->y);
+        return 0;
+    }
+#endif
     for (int64_t q = 0; q < j->nb; q++) {
         const float *pq = j->pr + q * WG_NR;
 #ifdef LOOMRT_X86
         if (loomrt_isa_get() == LOOMRT_ISA_AVX512) {
             wg_output_avx512(g, j->q0 + q, pq, ld, ps, t0, t1, j->bias, j->res, j->act,
                              j->alpha, j->beta, j->y);
-            continue;
-        }
-        if (loomrt_isa_get() == LOOMRT_ISA_AVX2) {
-            wg_output_avx2(g, j->q0 + q, pq, ld, ps, t0, t1, j->bias, j->res, j->act, j->alpha,
-                           j->beta, j->y);
             continue;
         }
 #endif
@@ -721,7 +737,7 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
         return;
     wg_geom g = wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l);
     int64_t nb = wg_panels(&g);
-    wg_job j = {&g, x, u, bias, res, y, scratch, scratch + 16 * nb * C * WG_NR, 0, 0, 0,
+    wg_job j = {&g, x, u, bias, res, y, scratch, scratch + 16 * (nb * C * WG_NR + WG_SKEW), 0, 0, 0,
                 act, act_alpha, act_beta};
     /* threads from 2^16 multiply-adds of the 16 products per thread, as the
      * other kernels: below, three parallel regions per block cost more than
