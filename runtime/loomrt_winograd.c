@@ -497,12 +497,12 @@ static LOOMRT_TARGET_AVX2 void wg_put8(float *y, const float *r, __m256 v, int64
  * a tile row, 8 tiles (16 columns of two output rows) a step, whatever
  * panels they are in. A step's lanes past the run are other tiles,
  * computed and not stored; past the row of P (ld) they read the next row
- * or, after the last, the skew (WG_SKEW of 8 floats or more).
- * By panels, each half of a panel's lanes on its own, the loops over a
- * panel's runs and halves took more instructions than the sums (mnist_cnn's
- * 11x11 rows: a run of 6 tiles each). Measured on Zen 3, one thread, one
- * Conv + Relu, by panels -> by tile rows, V and P skewed (WG_SKEW) (us):
- * 32 -> 128 channels over 27x27 474 -> 428, 32 -> 64 over 11x11 59 -> 53;
+ * or, after the last, the skew (WG_SKEW of 8 floats or more). By panels,
+ * each half of a panel's lanes on its own, the loops over a panel's runs
+ * and halves took more instructions than the sums (mnist_cnn's 11x11
+ * rows: a run of 6 tiles each). Measured on Zen 3, one thread, one Conv +
+ * Relu, by panels -> by tile rows, V and P skewed (WG_SKEW) (us): 32 ->
+ * 128 channels over 27x27 474 -> 428, 32 -> 64 over 11x11 59 -> 53;
  * unskewed, tile rows lost (518 -> 552, 63 -> 64). */
 static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t t0, int64_t n,
                                                const float *p, int64_t ld, int64_t ps,
@@ -525,10 +525,8 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t t0, int6
                 __m256 r0[4], r1[4], o[4];
                 for (int k = 0; k < 4; k++) {
                     __m256 v[4];
-                    for (int e = 0; e < 4; e++) {
-                        const float *at = t + (4 * e + k) * ps;
-                        v[e] = _mm256_loadu_ps(at);
-                    }
+                    for (int e = 0; e < 4; e++)
+                        v[e] = _mm256_loadu_ps(t + (4 * e + k) * ps);
                     r0[k] = _mm256_add_ps(_mm256_add_ps(v[0], v[1]), v[2]);
                     r1[k] = _mm256_sub_ps(_mm256_sub_ps(v[1], v[2]), v[3]);
                 }
