@@ -471,13 +471,6 @@ PORT_FN void gemv_p_c(int64_t N, int64_t K, float alpha, const float *a, int64_t
 #define A2_INLINE GEMM_INLINE LOOMRT_TARGET_AVX2
 #define A2_FN static LOOMRT_TARGET_AVX2
 
-/* Lanes [0, n) set, 0 <= n <= 8. */
-A2_INLINE __m256i gemm_mask(int64_t n)
-{
-    static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(bits + 8 - n));
-}
-
 /* e's activation (e NULL: none), passed by value so that its fields stay
  * in registers. */
 A2_INLINE loomrt_act8_t a2_act_of(const gemm_epi *e)
@@ -493,7 +486,7 @@ A2_INLINE __m256 a2_epi(const gemm_blk *g, loomrt_act8_t act, __m256 v, int64_t 
                         int64_t n)
 {
     const gemm_epi *e = g->epi;
-    __m256i m = gemm_mask(n < 8 ? n : 8);
+    __m256i m = loomrt_mask8(n < 8 ? n : 8);
     if (e->bias) {
         const float *b = e->bias + (g->j0 + j) * e->cs + i * e->rs;
         v = _mm256_add_ps(v, e->cs ? _mm256_maskload_ps(b, m) : _mm256_broadcast_ss(b));
@@ -520,7 +513,7 @@ A2_INLINE void gemm_out8e(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb,
         _mm256_storeu_ps(c, v);
     } else if (n > 0) {
         if (!beta0)
-            v = _mm256_fmadd_ps(_mm256_maskload_ps(c, gemm_mask(n)), vb, v);
+            v = _mm256_fmadd_ps(_mm256_maskload_ps(c, loomrt_mask8(n)), vb, v);
         if (eg)
             v = a2_epi(eg, act, v, i, j, n);
         GEMM_ALIGNED float t[8];
@@ -535,27 +528,6 @@ A2_INLINE void gemm_out8(float *c, __m256 acc, int64_t n, __m256 va, __m256 vb, 
     gemm_out8e(c, acc, n, va, vb, beta0, NULL, a2_act_of(NULL), 0, 0);
 }
 
-/* c[0:n) = lanes [0, n) of v, n <= 7, by plain stores of 4, 2 and 1
- * floats. */
-A2_INLINE void a2_store_n(float *c, __m256 v, int n)
-{
-    __m128 x = _mm256_castps256_ps128(v);
-    if (n >= 4) {
-        _mm_storeu_ps(c, x);
-        x = _mm256_extractf128_ps(v, 1);
-        c += 4;
-        n -= 4;
-    }
-    if (n >= 2) {
-        _mm_storel_pi((__m64 *)(void *)c, x);
-        x = _mm_movehl_ps(x, x);
-        c += 2;
-        n -= 2;
-    }
-    if (n >= 1)
-        _mm_store_ss(c, x);
-}
-
 /* Rows [i0, i0 + mr) of block g's tile stored transposed (g->ctr: C^T,
  * element (i, j) at c[j * ldc + i]), lo[i] and hi[i] row i's columns
  * [0, 8) and [8, 16), rows past mr zero: two 8 x 8 transposes make each
@@ -568,7 +540,7 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
 {
     loomrt_tr8(lo);
     loomrt_tr8(hi);
-    __m256i m = gemm_mask(mr);
+    __m256i m = loomrt_mask8(mr);
     __m256 va = _mm256_set1_ps(g->alpha), vb = _mm256_set1_ps(g->beta);
     const gemm_epi *e = gemm_epi_vec_t(g) ? g->epi : NULL;
     loomrt_act8_t act = a2_act_of(e);
@@ -588,7 +560,7 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
                 v = _mm256_add_ps(v, _mm256_maskload_ps(e->res + g->coff + (c - g->c), m));
             v = loomrt_act8(v, act);
         }
-        a2_store_n(c, v, mr);
+        loomrt_store8n(c, v, mr);
     }
 }
 
@@ -727,7 +699,7 @@ A2_FN void gemv_t8_avx2(int64_t K, float alpha, const float *a, const float *B, 
             x[r] = _mm256_fmadd_ps(av, _mm256_loadu_ps(B + r * ldb + k), x[r]);
     }
     if (k < K) {
-        __m256i m = gemm_mask(K - k);
+        __m256i m = loomrt_mask8(K - k);
         __m256 av = _mm256_maskload_ps(a + k, m);
         for (int r = 0; r < 8; r++)
             x[r] = _mm256_fmadd_ps(av, _mm256_maskload_ps(B + r * ldb + k, m), x[r]);
@@ -749,7 +721,7 @@ A2_FN float gemv_dot_avx2(int64_t K, const float *a, const float *b)
     for (; k + 8 <= K; k += 8)
         x0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), x0);
     if (k < K) {
-        __m256i m = gemm_mask(K - k);
+        __m256i m = loomrt_mask8(K - k);
         x1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + k, m), _mm256_maskload_ps(b + k, m), x1);
     }
     return gemm_hsum(_mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)));
@@ -775,7 +747,7 @@ A2_INLINE void gemv_n_cols(int nq, int64_t n, int64_t K, float alpha, const floa
                            const float *B, int64_t ldb, float beta, float *c)
 {
     __m256 x[8];
-    __m256i m = gemm_mask(n - (nq - 1) * 8);
+    __m256i m = loomrt_mask8(n - (nq - 1) * 8);
     for (int q = 0; q < 8; q++)
         x[q] = _mm256_setzero_ps();
     for (int64_t k = 0; k < K; k++) {

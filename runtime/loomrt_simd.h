@@ -5,7 +5,8 @@
  * and direct convolutions turn a block of pixels by channels into
  * channels by pixels with the transposes; the GEMM kernels store C
  * transposed with them. The GEMM, convolution and Winograd kernels apply
- * the activations up to Clip in registers as they store.
+ * the activations up to Clip in registers as they store, and store and
+ * load a partial vector with the AVX2 helpers at the end.
  */
 #ifndef LOOMRT_SIMD_H
 #define LOOMRT_SIMD_H
@@ -100,6 +101,35 @@ LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) __m256 loomrt_ac
         return _mm256_blendv_ps(_mm256_min_ps(k.beta, v), k.lo,
                                 _mm256_cmp_ps(v, k.alpha, _CMP_LT_OQ));
     return v;
+}
+
+/* Lanes [0, n) set, 0 <= n <= 8. */
+LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) __m256i loomrt_mask8(int64_t n)
+{
+    static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(bits + 8 - n));
+}
+
+/* c[0:n) = lanes [0, n) of v, n <= 7, by plain stores of 4, 2 and 1
+ * floats (masked stores are slow on AMD cores). */
+LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
+loomrt_store8n(float *c, __m256 v, int64_t n)
+{
+    __m128 x = _mm256_castps256_ps128(v);
+    if (n >= 4) {
+        _mm_storeu_ps(c, x);
+        x = _mm256_extractf128_ps(v, 1);
+        c += 4;
+        n -= 4;
+    }
+    if (n >= 2) {
+        _mm_storel_pi((__m64 *)(void *)c, x);
+        x = _mm_movehl_ps(x, x);
+        c += 2;
+        n -= 2;
+    }
+    if (n >= 1)
+        _mm_store_ss(c, x);
 }
 
 /* The same on 16 lanes. */

@@ -115,6 +115,13 @@ static int64_t wg_panels(const wg_geom *g)
     return nb < g->P ? nb : g->P;
 }
 
+/* Floats from V[xi] (rows = C) or P[xi] (rows = M) to the next, ld
+ * lanes a row: the rows and the skew (WG_SKEW). */
+static int64_t wg_xi_stride(int64_t rows, int64_t ld)
+{
+    return rows * ld + WG_SKEW;
+}
+
 /* Floats of one of the 16 transformed weight matrices as packed: panels
  * of output channels for the transposed products, [M][C] for the others. */
 static int64_t wg_u_size(int64_t M, int64_t C, int tr)
@@ -134,7 +141,8 @@ LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int
     if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
         return 0;
     wg_geom g = wg_geom_of(C, M, 0, 0, oh, ow, 0, 0);
-    return wg_panels(&g) * 16 * WG_NR * (C + M) + 32 * WG_SKEW;
+    int64_t ld = wg_panels(&g) * WG_NR;
+    return 16 * (wg_xi_stride(C, ld) + wg_xi_stride(M, ld));
 }
 
 LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, int64_t oh,
@@ -456,40 +464,20 @@ static LOOMRT_TARGET_AVX2 void wg_input_avx2(const wg_geom *g, int64_t q, const 
     }
 }
 
-/* Lanes [0, n) of 8, n <= 8, as an AVX2 mask. */
-static LOOMRT_TARGET_AVX2 __m256i wg_first8(int64_t n)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)n),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /* Outputs [0, n) of 8 at y = act(v + residual at r), n >= 1: a whole
- * vector stored whole, a part by halves, pairs and one (masked stores are
- * slow on AMD cores). */
+ * vector stored whole, a part by loomrt_store8n. */
 static LOOMRT_TARGET_AVX2 void wg_put8(float *y, const float *r, __m256 v, int64_t n, int act,
                                        loomrt_act8_t ka)
 {
     if (r)
-        v = _mm256_add_ps(v, n == 8 ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, wg_first8(n)));
+        v = _mm256_add_ps(v, n == 8 ? _mm256_loadu_ps(r)
+                                    : _mm256_maskload_ps(r, loomrt_mask8(n)));
     if (act <= LOOMRT_ACT_CLIP)
         v = loomrt_act8(v, ka);
-    if (n == 8) {
+    if (n == 8)
         _mm256_storeu_ps(y, v);
-        return;
-    }
-    __m128 h = _mm256_castps256_ps128(v);
-    if (n >= 4) {
-        _mm_storeu_ps(y, h);
-        h = _mm256_extractf128_ps(v, 1);
-        y += 4, n -= 4;
-    }
-    if (n >= 2) {
-        _mm_storel_pi((__m64 *)(void *)y, h);
-        h = _mm_movehl_ps(h, h);
-        y += 2, n -= 2;
-    }
-    if (n)
-        _mm_store_ss(y, h);
+    else
+        loomrt_store8n(y, v, n);
 }
 
 /* The output transform of a block with AVX2: tiles [t0, t0 + n) (P's
@@ -651,7 +639,7 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
     const wg_geom *g = j->g;
-    int64_t ld = j->nb * WG_NR, xs = g->C * ld + WG_SKEW;
+    int64_t ld = j->nb * WG_NR, xs = wg_xi_stride(g->C, ld);
     while (t0 < t1) {
         int64_t q = t0 / g->C, c0 = t0 % g->C;
         int64_t c1 = q == (t1 - 1) / g->C ? (t1 - 1) % g->C + 1 : g->C;
@@ -685,8 +673,8 @@ static int wg_gemm_task(void *arg, int64_t t0, int64_t t1)
     const wg_geom *g = j->g;
     int64_t ld = j->nb * WG_NR, us = wg_u_size(g->M, g->C, g->tr);
     for (int64_t xi = t0; xi < t1; xi++) {
-        const float *u = j->u + xi * us, *v = j->v + xi * (g->C * ld + WG_SKEW);
-        float *p = j->pr + xi * (g->M * ld + WG_SKEW);
+        const float *u = j->u + xi * us, *v = j->v + xi * wg_xi_stride(g->C, ld);
+        float *p = j->pr + xi * wg_xi_stride(g->M, ld);
         if (g->tr)
             loomrt_sgemm_packed(1, 1, j->n, g->M, g->C, 1.0f, v, ld, u, 0.0f, p, ld);
         else
@@ -700,7 +688,7 @@ static int wg_output_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
     const wg_geom *g = j->g;
-    int64_t ld = j->nb * WG_NR, ps = g->M * ld + WG_SKEW, oplane = g->oh * g->ow;
+    int64_t ld = j->nb * WG_NR, ps = wg_xi_stride(g->M, ld), oplane = g->oh * g->ow;
 #ifdef LOOMRT_X86
     if (loomrt_isa_get() == LOOMRT_ISA_AVX2) {
         wg_output_avx2(g, j->q0 * WG_NR, j->n, j->pr, ld, ps, t0, t1, j->bias, j->res, j->act,
@@ -735,8 +723,8 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
         return;
     wg_geom g = wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l);
     int64_t nb = wg_panels(&g);
-    wg_job j = {&g, x, u, bias, res, y, scratch, scratch + 16 * (nb * C * WG_NR + WG_SKEW), 0, 0, 0,
-                act, act_alpha, act_beta};
+    float *pr = scratch + 16 * wg_xi_stride(C, nb * WG_NR); /* P after the 16 V */
+    wg_job j = {&g, x, u, bias, res, y, scratch, pr, 0, 0, 0, act, act_alpha, act_beta};
     /* threads from 2^16 multiply-adds of the 16 products per thread, as the
      * other kernels: below, three parallel regions per block cost more than
      * they share (cnn_ts's 8 -> 16 channels over 12x12, 12.9 us on one
