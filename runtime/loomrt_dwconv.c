@@ -165,13 +165,6 @@ static void dw_rows_c(float *y, const float *const *src, const float *wt, int nt
  * a row masked; two partial sums per chunk (even and odd taps) halve the
  * chains of dependent FMAs. */
 
-/* Lanes [0, n) of 8 set, n clamped to [0, 8]. */
-LOOMRT_TARGET_AVX2 static inline __m256i dw_mask8(int64_t n)
-{
-    static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(bits + 8 - (n < 0 ? 0 : n > 8 ? 8 : n)));
-}
-
 /* Offsets into y and the streams of chunk u (of width lanes) of the
  * rows; 0 past the last chunk, whose mask is then empty. */
 static inline void dw_chunk(int64_t u, int64_t units, int64_t nch, int lanes, int64_t n,
@@ -200,7 +193,7 @@ LOOMRT_TARGET_AVX2 static void dw_rows_avx2(float *y, const float *const *src, c
         for (int v = 0; v < 4; v++) {
             int64_t left;
             dw_chunk(u0 + v, units, nch, 8, n, pitch, &yo[v], &so[v], &left);
-            m[v] = dw_mask8(left);
+            m[v] = loomrt_mask8(left);
             a[v] = init ? _mm256_maskload_ps(y + yo[v], m[v]) : vb;
             o[v] = z;
         }
@@ -516,7 +509,7 @@ dw_pw_px8(const dw_pw *pw, int64_t hw, const float *const *x, const float *wp, c
           int nv, int64_t cnt, float *const *d)
 {
     loomrt_act8_t ka = loomrt_act8_of(pw->act, pw->aa, pw->ab);
-    __m256i m = dw_mask8(cnt);
+    __m256i m = loomrt_mask8(cnt);
     _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
         __m256 a[4][2];
         for (int c = 0; c < 4; c++)
@@ -631,7 +624,7 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
             }
             for (int64_t x0 = 0; iy >= 0 && x0 < xb; x0 += L) {
                 int64_t n = xb - x0 < L ? xb - x0 : L;
-                __m256i m = dw_mask8(n);
+                __m256i m = loomrt_mask8(n);
                 __m256 v[L];
                 for (int c = 0; c < L; c++)
                     v[c] = src[c] ? _mm256_maskload_ps(src[c] + iy * g->W + x0, m)
@@ -662,7 +655,7 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
                         acc[p] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(base[p] + toff[t]), acc[p]);
                 }
             loomrt_tr8(acc);
-            __m256i m = dw_mask8(n);
+            __m256i m = loomrt_mask8(n);
             for (int64_t c = 0; c < cn; c++) {
                 float *yc = b->y + (c0 + c) * plane + at;
                 __m256 v = acc[c];

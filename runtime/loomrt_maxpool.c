@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "loomrt.h"
+#include "loomrt_simd.h"
 
 /* Floats of the padded row: the begin padding and the input row, and the
  * taps of the outputs, each rounded up to whole vectors of 16, which the
@@ -276,12 +277,6 @@ LOOMRT_TARGET_AVX2 static inline __m256 mp_even8(const float *s)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8));
 }
 
-/* Lanes [0, n) of 8, n <= 8, as an AVX2 mask. */
-LOOMRT_TARGET_AVX2 static inline __m256i mp_lanes8(int64_t n)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /* The AVX2 passes have no scalar remainder (a select an element there
  * became a mispredicted branch: squeezenet1_1's first pool ran 740 us
  * with them against 132 without) and no masked stores (microcoded on
@@ -302,7 +297,7 @@ LOOMRT_TARGET_AVX2 static void mp_rows_avx2(const mp_geom *g, const float *p, in
         _mm256_storeu_ps(r + x, best);
     }
     if (x < W) {
-        __m256i m = mp_lanes8(W - x);
+        __m256i m = loomrt_mask8(W - x);
         __m256 best = _mm256_maskload_ps(first + x, m);
         for (int64_t k = 1; k < k1 - k0; k++)
             best = mp_max8(best, _mm256_maskload_ps(first + k * step + x, m));
@@ -352,7 +347,7 @@ mp_rows_at8(const float *first, int64_t step, int64_t n, int64_t W, int64_t c)
     /* columns [c + lo, c + hi) from first + c + lo into lanes [0, hi - lo),
      * then moved up to lanes [lo, hi) */
     const float *at = first + c + lo;
-    __m256i m = mp_lanes8(hi - lo);
+    __m256i m = loomrt_mask8(hi - lo);
     __m256 best = _mm256_maskload_ps(at, m);
     for (int64_t k = 1; k < n; k++)
         best = mp_max8(best, _mm256_maskload_ps(at + k * step, m));

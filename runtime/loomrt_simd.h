@@ -103,11 +103,11 @@ LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) __m256 loomrt_ac
     return v;
 }
 
-/* Lanes [0, n) set, 0 <= n <= 8. */
+/* Lanes [0, n) set, n clamped to [0, 8]. */
 LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) __m256i loomrt_mask8(int64_t n)
 {
     static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(bits + 8 - n));
+    return _mm256_loadu_si256((const __m256i *)(bits + 8 - (n < 0 ? 0 : n > 8 ? 8 : n)));
 }
 
 /* c[0:n) = lanes [0, n) of v, n <= 7, by plain stores of 4, 2 and 1
