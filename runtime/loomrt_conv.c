@@ -322,10 +322,14 @@ static void im2col_plane(const float *in, int64_t C, int64_t H, int64_t W, int64
     /* the image's rows [y0, y1) and columns [x0, x1) in the padded plane */
     int64_t y0 = pad_t < hp ? pad_t : hp, y1 = pad_t + H < hp ? pad_t + H : hp;
     int64_t x0 = pad_l < wp ? pad_l : wp, x1 = pad_l + W < wp ? pad_l + W : wp;
-    /* with the vector reads' slack (by memset: unfold_zero's loops, inlined
-     * here, made GCC 12 warn at -O3 of a loop long enough to overflow) */
-    memset(pad[0], 0, (size_t)(hp * wp + 16) * sizeof(float));
-    memset(pad[1], 0, (size_t)(hp * wp + 16) * sizeof(float));
+    /* with the vector reads' slack. At most UNFOLD_PLANE floats (the
+     * caller's test), said again here for GCC 12, and by memset: at -O3,
+     * inlined into a model's one-file form, it warned of unfold_zero's
+     * loops running long enough to overflow, and of an unbounded memset
+     * past pad */
+    size_t zeros = (size_t)(hp * wp + 16 < UNFOLD_PLANE ? hp * wp + 16 : UNFOLD_PLANE);
+    memset(pad[0], 0, zeros * sizeof(float));
+    memset(pad[1], 0, zeros * sizeof(float));
     int rows = y0 < y1 && x0 < x1;
     const float *first = rows ? in + (y0 - pad_t) * W + x0 - pad_l : in;
     if (rows)
