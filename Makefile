@@ -60,12 +60,13 @@ test-tsan: build-tsan
 
 # Exports torchvision resnet18, mobilenet_v2 and squeezenet1_1 (random
 # weights, onnxruntime references; PyPI torch, torchvision, onnxscript) into
-# LARGE_MODELS and runs the end-to-end model test on them and the small ones.
+# LARGE_MODELS and runs the end-to-end model test on them and the small ones,
+# and gcc's warnings check of the emitted C (tests/emit/warnings.sh) on all.
 test-large: build
 	@scripts/install-py.sh torch
 	python3 scripts/export_torch.py --out $(LARGE_MODELS) resnet18 mobilenet_v2 squeezenet1_1 unet
-	LOOM_LARGE_MODELS=$(abspath $(LARGE_MODELS)) ctest --test-dir $(BUILD) -R e2e_models \
-	    --output-on-failure
+	LOOM_LARGE_MODELS=$(abspath $(LARGE_MODELS)) ctest --test-dir $(BUILD) \
+	    -R '^(e2e_models|emit_warnings_gcc)$$' --output-on-failure
 
 # Line coverage per folder: a gcc --coverage build (-O1) in COV_BUILD runs
 # the whole suite, then scripts/coverage.py sums gcov's line counts.

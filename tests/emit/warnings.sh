@@ -37,7 +37,11 @@ cc_ok() {
     n=$((n + 1))
 }
 
-for model in "$ROOT"/tests/emit/*.lir "$ROOT"/examples/*/model.json; do
+# with the large exported models too when LOOM_LARGE_MODELS names their
+# folder (make test-large; their one-file forms take 20-40 s each)
+# shellcheck disable=SC2086
+for model in "$ROOT"/tests/emit/*.lir "$ROOT"/examples/*/model.json \
+    ${LOOM_LARGE_MODELS:+$LOOM_LARGE_MODELS/*/model.onnx}; do
     case $model in
     *.lir) name=$(basename "$model" .lir) ;;
     *) name=$(basename "$(dirname "$model")") ;;
