@@ -486,7 +486,7 @@ A2_INLINE __m256 a2_epi(const gemm_blk *g, loomrt_act8_t act, __m256 v, int64_t 
                         int64_t n)
 {
     const gemm_epi *e = g->epi;
-    __m256i m = loomrt_mask8(n < 8 ? n : 8);
+    __m256i m = loomrt_mask8(n);
     if (e->bias) {
         const float *b = e->bias + (g->j0 + j) * e->cs + i * e->rs;
         v = _mm256_add_ps(v, e->cs ? _mm256_maskload_ps(b, m) : _mm256_broadcast_ss(b));
