@@ -258,6 +258,33 @@ LOOMRT_API void loomrt_pwdw(const float *x, const float *pw, const float *pw_bia
                             const float *bias, const float *res, int act, float act_alpha,
                             float act_beta);
 
+/* Whether loomrt_dwpw takes C channels of the depthwise kernels' band of
+ * rows at once (fewer rows where not: more of them overlap). */
+LOOMRT_API int loomrt_dwpw_fits(int64_t C, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                                 int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w);
+
+/* Floats of scratch loomrt_dwpw needs. */
+LOOMRT_API int64_t loomrt_dwpw_scratch(int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                                       int64_t oh, int64_t ow, int64_t stride_h, int64_t stride_w,
+                                       int64_t dil_h, int64_t dil_w);
+
+/* A depthwise convolution (mult 1; with pw set, loomrt_pwdw's fused
+ * pointwise convolution before it) whose output only a 1x1 convolution
+ * reads (the projections of MobileNet's blocks): y [M, oh, ow] =
+ * pj_act(pj_bias[m] + sum_c pj[m, c] * dw[c] + res), dw [C, oh, ow] =
+ * act(bias + depthwise conv(x, w)), pj [M, C] unpacked, pj_bias and res
+ * (laid out like y) may be NULL; without pw, x is [C, H, W] and K and
+ * pw_* unused. The depthwise outputs go a band of rows at a time into
+ * scratch, where the projection reads them, never stored whole. */
+LOOMRT_API void loomrt_dwpw(const float *x, const float *pw, const float *pw_bias, int64_t K,
+                            int pw_act, float pw_alpha, float pw_beta, const float *w,
+                            float *scratch, int64_t C, int64_t H, int64_t W, int64_t kh,
+                            int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                            int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
+                            const float *bias, int act, float act_alpha, float act_beta,
+                            const float *pj, const float *pj_bias, int64_t M, float *y,
+                            const float *res, int pj_act, float pj_alpha, float pj_beta);
+
 /* ---- direct convolution of images with few channels ----
  * One group of a 2-D convolution whose C * kh * kw taps are few (the first
  * convolution of a CNN: 3 channels), y [M, oh, ow] = epilogue(conv(x

@@ -86,6 +86,26 @@ static void dw_band_dims(int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t
     *cols = (ow - 1) * sw + (kw - 1) * dw + 1;
 }
 
+/* The fused projection's band (loomrt_dwpw): the depthwise band's rows,
+ * fewer where C channels of them would pass DW_PJ_BAND floats, so that
+ * the band's outputs stay in L2 for the projection's GEMM. */
+#define DW_PJ_BAND 32768
+
+static int64_t dw_pj_rows(int64_t C, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,
+                          int64_t sw, int64_t dh, int64_t dw)
+{
+    int64_t rows, cols, fit = DW_PJ_BAND / (C * ow);
+    dw_band_dims(kh, kw, oh, ow, sh, sw, dh, dw, &rows, &cols);
+    return fit < 1 ? 1 : fit < rows ? fit : rows;
+}
+
+/* Floats of the fused band: C channels of dw_pj_rows rows. */
+static int64_t dw_pj_band(int64_t C, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,
+                          int64_t sw, int64_t dh, int64_t dw)
+{
+    return C * ow * dw_pj_rows(C, kh, kw, oh, ow, sh, sw, dh, dw);
+}
+
 LOOMRT_API int64_t loomrt_dwconv_scratch(int64_t kh, int64_t kw, int64_t oh, int64_t ow,
                                          int64_t stride_h, int64_t stride_w, int64_t dil_h,
                                          int64_t dil_w)
@@ -361,6 +381,10 @@ typedef struct dw_blk {
     int64_t rows, cols; /* a band's output rows; padded columns */
     int act;
     float aa, ab;
+    /* output rows [oy0, oy1) go to y, its channel planes ypl floats apart,
+     * output (oy, ox) at (oy - oy0) * ow + ox (the whole output: 0, oh,
+     * oh * ow) */
+    int64_t oy0, oy1, ypl;
 } dw_blk;
 
 /* What every tap of block [c0, c0 + cn) needs, for L lanes: the weights
@@ -490,9 +514,9 @@ static void dw_band_act(const dw_blk *b, int64_t c0, int64_t cn, int64_t at, int
 {
     if (b->act <= LOOMRT_ACT_CLIP)
         return;
-    int64_t plane = b->g->oh * b->g->ow;
     for (int64_t c = 0; c < cn; c++)
-        loomrt_epi_run(b->y + (c0 + c) * plane + at, n, NULL, 0, NULL, b->act, b->aa, b->ab);
+        loomrt_epi_run(b->y + (c0 + c) * b->ypl + at - b->oy0 * b->g->ow, n, NULL, 0, NULL,
+                       b->act, b->aa, b->ab);
 }
 
 #ifdef LOOMRT_X86
@@ -610,8 +634,8 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
     const float *src[L], *base[L] = {NULL};
     dw_blk_setup(b, c0, cn, L, wb, bb, toff, src);
     __m256 vbias = _mm256_loadu_ps(bb);
-    for (int64_t oy0 = 0; oy0 < g->oh; oy0 += b->rows) {
-        int64_t rb = b->rows < g->oh - oy0 ? b->rows : g->oh - oy0;
+    for (int64_t oy0 = b->oy0; oy0 < b->oy1; oy0 += b->rows) {
+        int64_t rb = b->rows < b->oy1 - oy0 ? b->rows : b->oy1 - oy0;
         int64_t nin = (rb - 1) * g->sh + (g->kh - 1) * g->dh + 1, xb = 0;
         int64_t r0 = 0, y0 = 0, nr = 0; /* the fused 1x1's band rows */
         for (int64_t r = 0; r < nin; r++) {
@@ -663,7 +687,7 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
             loomrt_tr8(acc);
             __m256i m = loomrt_mask8(n);
             for (int64_t c = 0; c < cn; c++) {
-                float *yc = b->y + (c0 + c) * plane + at;
+                float *yc = b->y + (c0 + c) * b->ypl + at - b->oy0 * g->ow;
                 __m256 v = acc[c];
                 const float *rc = b->res ? b->res + (c0 + c) * plane + at : NULL;
                 if (rc)
@@ -739,8 +763,8 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
     const float *src[L], *base[L];
     dw_blk_setup(b, c0, cn, L, wb, bb, toff, src);
     __m512 vbias = _mm512_loadu_ps(bb);
-    for (int64_t oy0 = 0; oy0 < g->oh; oy0 += b->rows) {
-        int64_t rb = b->rows < g->oh - oy0 ? b->rows : g->oh - oy0;
+    for (int64_t oy0 = b->oy0; oy0 < b->oy1; oy0 += b->rows) {
+        int64_t rb = b->rows < b->oy1 - oy0 ? b->rows : b->oy1 - oy0;
         int64_t nin = (rb - 1) * g->sh + (g->kh - 1) * g->dh + 1, xb = 0;
         int64_t r0 = 0, y0 = 0, nr = 0; /* the fused 1x1's band rows */
         for (int64_t r = 0; r < nin; r++) {
@@ -786,7 +810,7 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
             loomrt_tr16(acc);
             __mmask16 m = dw_mask16(n);
             for (int64_t c = 0; c < cn; c++) {
-                float *yc = b->y + (c0 + c) * plane + at;
+                float *yc = b->y + (c0 + c) * b->ypl + at - b->oy0 * g->ow;
                 __m512 v = acc[c];
                 if (b->res)
                     v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, b->res + (c0 + c) * plane + at));
@@ -833,14 +857,26 @@ static void dw_blocks(int isa, const dw_blk *b, int64_t k0, int64_t k1)
 /* One depthwise convolution split into parts over the threads: ranges
  * of channels (per-plane kernels) or of channel blocks (blocked), each
  * part in the scratch slot of its first part index. */
+/* A 1x1 convolution fused after the depthwise one (loomrt_dwpw): y [M,
+ * oh, ow] = act(bias[m] + sum_c w[m, c] * dw[c, :, :] + res), w [M, C]. */
+typedef struct dw_pj {
+    const float *w, *bias, *res; /* bias [M], res laid out as y: NULL or not */
+    float *y;
+    int64_t M;
+    int act;
+    float aa, ab;
+} dw_pj;
+
 typedef struct dw_job {
     const dw_geom *g;
     const dw_pw *pw;
+    const dw_pj *pj; /* the fused projection, or NULL */
     const float *x, *w, *bias, *res;
     float *y, *scratch;
     int64_t units, parts, slot; /* channels or blocks; parts; floats of scratch per slot */
     int64_t plane_at;           /* the fused pointwise plane's offset in a slot */
     int64_t rows, cols;         /* the blocked kernels' band */
+    int64_t pj_at;              /* with pj: the depthwise band's offset in a slot */
     int isa, act;
     float aa, ab;
 } dw_job;
@@ -848,8 +884,8 @@ typedef struct dw_job {
 static void dw_part(const dw_job *j, int64_t u0, int64_t u1, float *scratch)
 {
     if (j->rows) {
-        dw_blk b = {j->g, j->pw, j->x, j->w, j->bias, j->res, j->y, scratch, j->rows, j->cols,
-                    j->act, j->aa, j->ab};
+        dw_blk b = {j->g,    j->pw, j->x,  j->w,  j->bias, j->res, j->y, scratch, j->rows,
+                    j->cols, j->act, j->aa, j->ab, 0,     j->g->oh, j->g->oh * j->g->ow};
         dw_blocks(j->isa, &b, u0, u1);
     } else {
         dw_channels(j->g, j->pw, j->x, j->w, j->y, scratch, scratch + j->plane_at, u0, u1,
@@ -857,10 +893,68 @@ static void dw_part(const dw_job *j, int64_t u0, int64_t u1, float *scratch)
     }
 }
 
+/* Bands [u0, u1) of j->rows output rows with the fused projection: per
+ * band every channel block's depthwise outputs into the band buffer [C,
+ * rows * ow] (in L2), then the projection's GEMM over the band's columns
+ * on this thread, its epilogue in registers. */
+static void dw_pj_part(const dw_job *j, int64_t u0, int64_t u1, float *scratch)
+{
+    const dw_geom *g = j->g;
+    const dw_pj *pj = j->pj;
+    float *d = scratch + j->pj_at;
+    int L = dw_blk_lanes(j->isa);
+    int64_t plane = g->oh * g->ow, blocks = (g->C + L - 1) / L;
+    int prev = loomrt_threads_swap(1); /* the band's GEMM is this thread's part */
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t oy0 = u * j->rows, oy1 = oy0 + j->rows < g->oh ? oy0 + j->rows : g->oh;
+        int64_t n = (oy1 - oy0) * g->ow, at = oy0 * g->ow;
+        dw_blk b = {g,       j->pw,  j->x,  j->w,  j->bias, NULL, d,   scratch, j->rows,
+                    j->cols, j->act, j->aa, j->ab, oy0,     oy1,  n};
+        dw_blocks(j->isa, &b, 0, blocks);
+        loomrt_sgemm_epi(0, 0, pj->M, n, g->C, 1.0f, pj->w, g->C, d, n, 0.0f, pj->y + at, plane,
+                         pj->bias, 1, 0, pj->res ? pj->res + at : NULL, pj->act, pj->aa, pj->ab);
+    }
+    loomrt_threads_swap(prev);
+}
+
+/* The fused projection where the blocked kernels do not take the
+ * depthwise convolution: a channel's whole output plane at a time (in
+ * scratch after the per-plane kernels' own), added into y times the
+ * projection's weights of that channel; then the residual and the
+ * activation. One thread. */
+static void dw_pj_planes(const dw_job *j)
+{
+    const dw_geom *g = j->g;
+    const dw_pj *pj = j->pj;
+    int isa = loomrt_isa_get();
+    int64_t plane = g->oh * g->ow, ksz = g->kh * g->kw;
+    float *plane_in = j->scratch + j->plane_at, *t = plane_in + g->H * g->W;
+    for (int64_t i = 0; i < pj->M; i++)
+        for (int64_t q = 0; q < plane; q++)
+            pj->y[i * plane + q] = pj->bias ? pj->bias[i] : 0.0f;
+    for (int64_t m = 0; m < g->C; m++) {
+        if (j->pw)
+            dw_pw_plane(g, j->pw, m, plane_in);
+        dw_pad(g, j->pw ? plane_in : j->x + m * g->H * g->W, j->scratch);
+        dw_plane(isa, g, j->scratch, j->w + m * ksz, j->bias ? j->bias[m] : 0.0f, t, NULL,
+                 j->act, j->aa, j->ab);
+        for (int64_t i = 0; i < pj->M; i++) {
+            float wv = pj->w[i * g->C + m], *yi = pj->y + i * plane;
+            for (int64_t q = 0; q < plane; q++)
+                yi[q] += wv * t[q];
+        }
+    }
+    loomrt_epi_run(pj->y, pj->M * plane, NULL, 0, pj->res, pj->act, pj->aa, pj->ab);
+}
+
 static int dw_task(void *arg, int64_t p0, int64_t p1)
 {
     const dw_job *j = (const dw_job *)arg;
-    dw_part(j, j->units * p0 / j->parts, j->units * p1 / j->parts, j->scratch + p0 * j->slot);
+    int64_t u0 = j->units * p0 / j->parts, u1 = j->units * p1 / j->parts;
+    if (j->pj)
+        dw_pj_part(j, u0, u1, j->scratch + p0 * j->slot);
+    else
+        dw_part(j, u0, u1, j->scratch + p0 * j->slot);
     return 0;
 }
 
@@ -873,9 +967,18 @@ static void dw_run(dw_job *j)
     j->isa = loomrt_isa_get();
     /* blocked when the channels fill half a block's lanes or more */
     int L = dw_blk_lanes(j->isa);
-    if (L && g->kh * g->kw <= DW_MAX_TAPS && 2 * g->C >= L) {
+    int blocked = L && g->kh * g->kw <= DW_MAX_TAPS && 2 * g->C >= L;
+    if (blocked) {
         dw_band_dims(g->kh, g->kw, g->oh, g->ow, g->sh, g->sw, g->dh, g->dw, &j->rows, &j->cols);
         j->units = (g->C + L - 1) / L;
+    }
+    if (j->pj && !blocked) {
+        dw_pj_planes(j);
+        return;
+    }
+    if (j->pj) { /* by bands of at most DW_PJ_BAND floats of depthwise outputs */
+        j->rows = dw_pj_rows(g->C, g->kh, g->kw, g->oh, g->ow, g->sh, g->sw, g->dh, g->dw);
+        j->units = (g->oh + j->rows - 1) / j->rows;
     }
     j->parts = j->units < LOOMRT_DW_SLOTS ? j->units : LOOMRT_DW_SLOTS;
     /* 2^15 multiply-adds per thread and more (the fused pointwise
@@ -883,11 +986,13 @@ static void dw_run(dw_job *j)
     int64_t work = g->C * g->oh * g->ow * g->kh * g->kw;
     if (j->pw)
         work += g->C * g->H * g->W * j->pw->K;
+    if (j->pj)
+        work += g->C * g->oh * g->ow * j->pj->M;
     if (loomrt_threads_get() > 1 && j->parts > 1 &&
         work >= ((int64_t)1 << 15) * loomrt_threads_get())
         loomrt_parallel_for(j->parts, dw_task, j);
     else
-        dw_part(j, 0, j->units, j->scratch);
+        dw_task(j, 0, j->parts);
 }
 
 LOOMRT_API void loomrt_dwconv(const float *x, const float *w, float *y, float *scratch, int64_t C,
@@ -936,6 +1041,56 @@ LOOMRT_API void loomrt_pwdw(const float *x, const float *pw, const float *pw_bia
     dw_job j = {.g = &g, .pw = &p, .x = x, .w = w, .bias = bias, .res = res, .y = y,
                 .scratch = scratch, .slot = dw_slot + H * W, .plane_at = dw_slot, .act = act,
                 .aa = act_alpha, .ab = act_beta};
+    dw_run(&j);
+}
+
+LOOMRT_API int loomrt_dwpw_fits(int64_t C, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                                 int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w)
+{
+    int64_t rows, cols;
+    if (C <= 0 || oh <= 0 || ow <= 0)
+        return 0;
+    dw_band_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &rows, &cols);
+    return dw_pj_rows(C, kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w) == rows;
+}
+
+LOOMRT_API int64_t loomrt_dwpw_scratch(int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                                       int64_t oh, int64_t ow, int64_t stride_h, int64_t stride_w,
+                                       int64_t dil_h, int64_t dil_w)
+{
+    int64_t dw = loomrt_dwconv_scratch(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w);
+    if (!dw || C <= 0)
+        return 0;
+    /* LOOMRT_DW_SLOTS slots of the depthwise band and the fused band, or
+     * (one thread, dw_pj_planes) the first slot's and two planes */
+    int64_t band = dw_pj_band(C, kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w),
+            slots = dw + LOOMRT_DW_SLOTS * band, planes = dw / LOOMRT_DW_SLOTS + H * W + oh * ow;
+    return slots > planes ? slots : planes;
+}
+
+LOOMRT_API void loomrt_dwpw(const float *x, const float *pw, const float *pw_bias, int64_t K,
+                            int pw_act, float pw_alpha, float pw_beta, const float *w,
+                            float *scratch, int64_t C, int64_t H, int64_t W, int64_t kh,
+                            int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+                            int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
+                            const float *bias, int act, float act_alpha, float act_beta,
+                            const float *pj, const float *pj_bias, int64_t M, float *y,
+                            const float *res, int pj_act, float pj_alpha, float pj_beta)
+{
+    if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
+        return;
+    dw_geom g = {C, 1, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
+                 0, 0};
+    dw_scratch_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &g.rows, &g.q);
+    dw_pw p = {x, pw, pw_bias, K, pw_act, pw_alpha, pw_beta};
+    dw_pj q = {pj, pj_bias, res, y, M, pj_act, pj_alpha, pj_beta};
+    int64_t dw_slot =
+        loomrt_dwconv_scratch(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w) / LOOMRT_DW_SLOTS;
+    dw_job j = {.g = &g, .pw = pw ? &p : NULL, .pj = &q, .x = x, .w = w, .bias = bias,
+                .scratch = scratch,
+                .slot = dw_slot + dw_pj_band(C, kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w),
+                .plane_at = dw_slot, .pj_at = dw_slot, .act = act, .aa = act_alpha,
+                .ab = act_beta};
     dw_run(&j);
 }
 

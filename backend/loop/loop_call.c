@@ -97,8 +97,8 @@ static int dwconv_args(const loop_dwconv *d, loop_call_arg *out)
 {
     const loop_conv2d *g = &d->g;
     int n = 0;
-    int64_t ny = g->channels * g->oh * g->ow;
-    bool pw = d->pw.buf != NULL;
+    bool pw = d->pw.buf != NULL, pj = d->pj.buf != NULL;
+    int64_t ny = (pj ? d->pj_m : g->channels) * g->oh * g->ow;
     put(out, &n, "x", &d->x,
         pw ? d->pw_k * g->h * g->w : d->mult > 0 ? g->channels / d->mult * g->h * g->w : 0, false);
     if (pw) {
@@ -109,15 +109,24 @@ static int dwconv_args(const loop_dwconv *d, loop_call_arg *out)
     put(out, &n, "w", &d->w, g->channels * g->kh * g->kw, false);
     put(out, &n, "y", &d->y, ny, true);
     put(out, &n, "scratch", &d->scratch,
-        pw ? loomrt_pwdw_scratch(g->h, g->w, g->kh, g->kw, g->oh, g->ow, g->stride_h,
-                                 g->stride_w, g->dil_h, g->dil_w)
-           : loomrt_dwconv_scratch(g->kh, g->kw, g->oh, g->ow, g->stride_h, g->stride_w,
-                                   g->dil_h, g->dil_w),
+        pj   ? loomrt_dwpw_scratch(g->channels, g->h, g->w, g->kh, g->kw, g->oh, g->ow,
+                                   g->stride_h, g->stride_w, g->dil_h, g->dil_w)
+        : pw ? loomrt_pwdw_scratch(g->h, g->w, g->kh, g->kw, g->oh, g->ow, g->stride_h,
+                                   g->stride_w, g->dil_h, g->dil_w)
+             : loomrt_dwconv_scratch(g->kh, g->kw, g->oh, g->ow, g->stride_h, g->stride_w,
+                                     g->dil_h, g->dil_w),
         true);
     if (d->epi.bias.buf)
         put(out, &n, "bias", &d->epi.bias, g->channels, false);
     if (d->epi.residual.buf)
         put(out, &n, "residual", &d->epi.residual, ny, false);
+    if (pj) {
+        put(out, &n, "pj", &d->pj, d->pj_m * g->channels, false);
+        if (d->pj_epi.bias.buf)
+            put(out, &n, "pj_bias", &d->pj_epi.bias, d->pj_m, false);
+        if (d->pj_epi.residual.buf)
+            put(out, &n, "pj_residual", &d->pj_epi.residual, ny, false);
+    }
     return n;
 }
 
@@ -298,21 +307,50 @@ static const char *abi_unfold(abi *a, loop_kernel k, const loop_unfold *u)
                                      : "loomrt_maxpool2d";
 }
 
+/* x, pw, pw_bias, K, pw_act, pw_alpha, pw_beta, w: the leading operands
+ * of loomrt_pwdw and loomrt_dwpw. */
+static void abi_pw(abi *a, const loop_dwconv *d)
+{
+    a_ptr(a, &d->x);
+    a_ptr(a, &d->pw);
+    a_ptr(a, &d->pw_epi.bias);
+    a_i64(a, d->pw_k);
+    a_i32(a, d->pw_epi.act);
+    a_f32(a, d->pw_epi.alpha);
+    a_f32(a, d->pw_epi.beta);
+    a_ptr(a, &d->w);
+}
+
 /* loomrt_dwconv(x, w, y, scratch, C, mult, H, ..., dil_w, bias, res, act,
  * act_alpha, act_beta); with a fused pointwise convolution
  * loomrt_pwdw(x, pw, pw_bias, K, pw_act, pw_alpha, pw_beta, w, y,
- * scratch, C, H, ..., the same). */
+ * scratch, C, H, ..., the same); with a fused projection
+ * loomrt_dwpw(x, pw, pw_bias, K, pw_act, pw_alpha, pw_beta, w, scratch,
+ * C, H, ..., dil_w, bias, act, act_alpha, act_beta, pj, pj_bias, M, y,
+ * res, pj_act, pj_alpha, pj_beta), pw NULL without the one before. */
 static const char *abi_dwconv(abi *a, const loop_dwconv *d)
 {
+    if (d->pj.buf) {
+        abi_pw(a, d);
+        a_ptr(a, &d->scratch);
+        a_i64(a, d->g.channels);
+        abi_conv2d(a, &d->g);
+        a_ptr(a, &d->epi.bias);
+        a_i32(a, d->epi.act);
+        a_f32(a, d->epi.alpha);
+        a_f32(a, d->epi.beta);
+        a_ptr(a, &d->pj);
+        a_ptr(a, &d->pj_epi.bias);
+        a_i64(a, d->pj_m);
+        a_ptr(a, &d->y);
+        a_ptr(a, &d->pj_epi.residual);
+        a_i32(a, d->pj_epi.act);
+        a_f32(a, d->pj_epi.alpha);
+        a_f32(a, d->pj_epi.beta);
+        return "loomrt_dwpw";
+    }
     if (d->pw.buf) {
-        a_ptr(a, &d->x);
-        a_ptr(a, &d->pw);
-        a_ptr(a, &d->pw_epi.bias);
-        a_i64(a, d->pw_k);
-        a_i32(a, d->pw_epi.act);
-        a_f32(a, d->pw_epi.alpha);
-        a_f32(a, d->pw_epi.beta);
-        a_ptr(a, &d->w);
+        abi_pw(a, d);
         a_ptr(a, &d->y);
         a_ptr(a, &d->scratch);
         a_i64(a, d->g.channels);

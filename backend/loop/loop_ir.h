@@ -210,7 +210,11 @@ typedef struct loop_unfold {
  * (loomrt_pwdw, mult 1): x is that convolution's input [pw_k, h, w],
  * pw its weights [g.channels, pw_k] packed by loomrt_sgemm_pack_b
  * (transB 1), pw_epi its bias (one per channel) and activation, no
- * residual; scratch holds loomrt_pwdw_scratch floats. */
+ * residual; scratch holds loomrt_pwdw_scratch floats. With pj.buf set,
+ * a 1x1 convolution fused after it (loomrt_dwpw, mult 1, epi without a
+ * residual): pj its weights [pj_m, g.channels], y its output [pj_m, oh,
+ * ow], pj_epi its bias (one per channel), residual (laid out as y) and
+ * activation; scratch holds loomrt_dwpw_scratch floats. */
 typedef struct loop_dwconv {
     loop_slice x, w, y, scratch;
     int64_t mult;
@@ -219,6 +223,9 @@ typedef struct loop_dwconv {
     loop_slice pw;
     int64_t pw_k;
     loop_epilogue pw_epi;
+    loop_slice pj;
+    int64_t pj_m;
+    loop_epilogue pj_epi;
 } loop_dwconv;
 
 /* One group of a 2-D convolution as an implicit GEMM (loomrt_conv2d):
@@ -267,7 +274,7 @@ typedef struct loop_call_arg {
     bool written;
 } loop_call_arg;
 
-#define LOOP_CALL_MAX_ARGS 8
+#define LOOP_CALL_MAX_ARGS 12
 
 /* One argument of the runtime function a call becomes, in the order of
  * its prototype in runtime/loomrt.h: both emitters pass these and nothing
@@ -287,7 +294,7 @@ typedef struct loop_abi_arg {
     double f;
 } loop_abi_arg;
 
-#define LOOP_ABI_MAX_ARGS 32
+#define LOOP_ABI_MAX_ARGS 40
 
 typedef enum loop_stmt_kind {
     LOOP_STMT_FOR,   /* for (var = 0; var < extent; var++) body */

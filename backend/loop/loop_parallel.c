@@ -127,7 +127,8 @@ static int64_t par_call_work(const loop_stmt *s)
     }
     case LOOP_KERNEL_DWCONV: {
         const loop_conv2d *g = &s->call.dwconv.g;
-        return g->channels * (g->kh * g->kw * g->oh * g->ow + s->call.dwconv.pw_k * g->h * g->w);
+        return g->channels * (g->kh * g->kw * g->oh * g->ow + s->call.dwconv.pw_k * g->h * g->w +
+                              s->call.dwconv.pj_m * g->oh * g->ow);
     }
     case LOOP_KERNEL_CONV2D:
     case LOOP_KERNEL_CONV_DIRECT: {

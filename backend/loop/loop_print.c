@@ -170,6 +170,10 @@ static void print_params(const loop_stmt *s, FILE *out)
             print_int(out, "pw_K", s->call.dwconv.pw_k);
             print_epilogue(out, "pw_", &s->call.dwconv.pw_epi, false);
         }
+        if (s->call.dwconv.pj.buf) {
+            print_int(out, "pj_M", s->call.dwconv.pj_m);
+            print_epilogue(out, "pj_", &s->call.dwconv.pj_epi, false);
+        }
         return;
     case LOOP_KERNEL_CONV2D:
     case LOOP_KERNEL_WINOGRAD:

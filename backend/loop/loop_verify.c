@@ -148,6 +148,10 @@ static void check_call(vctx *c, const loop_stmt *s)
                           d->pw_epi.bias_rs != 1 || d->pw_epi.bias_cs != 0))
             fail(c, "dwconv with a fused pointwise convolution needs mult 1, K >= 1 and one "
                     "bias per channel, no residual, before it");
+        if (d->pj.buf && (d->mult != 1 || d->pj_m < 1 || d->epi.residual.buf ||
+                          d->pj_epi.bias_rs != 1 || d->pj_epi.bias_cs != 0))
+            fail(c, "dwconv with a fused projection needs mult 1, M >= 1, no residual of its "
+                    "own and one projection bias per output channel");
     }
     if (s->kernel == LOOP_KERNEL_CONV2D) {
         const loop_conv2d *g = &s->call.conv.g;

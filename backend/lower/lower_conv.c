@@ -25,9 +25,10 @@
  *
  * Depthwise Conv (one input channel per group) is not a GEMM: as GEMMs
  * it would be one-row products over a k-times im2col copy. f32 1-D and 2-D
- * ones run by loomrt_dwconv, and a 1x1 Conv before one that only it
- * reads runs inside it (loomrt_pwdw, pwdw_user); others are direct loop
- * nests. f64 Conv and ConvTranspose have no GEMM kernel in the runtime and
+ * ones run by loomrt_dwconv, a 1x1 Conv before one that only it reads
+ * runs inside it (loomrt_pwdw, pwdw_user), and one whose output only a 1x1
+ * Conv reads runs inside that (loomrt_dwpw, dwpw_user); others are direct
+ * loop nests. f64 Conv and ConvTranspose have no GEMM kernel in the runtime and
  * are direct loop nests too (the slow path), with a double accumulator.
  *
  * Pools and direct Conv are loop nests over the output positions with a
@@ -939,6 +940,89 @@ static loom_status conv_pwdw(lower_ctx *c, loop_block *b, const ir_node *n, cons
     return LOOM_STATUS_OK;
 }
 
+/* ---- a depthwise convolution fused into the 1x1 one after it ----
+ * The blocks of MobileNet end by a 1x1 Conv (the projection) reading
+ * only the depthwise Conv's output. As one loomrt_dwpw the depthwise
+ * outputs go a band of rows at a time into scratch, where the
+ * projection's GEMM reads them from L2 (mobilenet_v2's second block
+ * writes and reads back 1.6 MB otherwise); the 1x1 Conv before the
+ * depthwise one, when it runs inside it (pwdw_user), goes along. */
+
+/* The 1x1 Conv that runs depthwise Conv n inside it (loomrt_dwpw), or
+ * NULL: n as loomrt_pwdw takes it (pwdw_depthwise), no residual in its
+ * epilogue, its output read only by that Conv, as its input, the Conv
+ * f32, 2-D, pointwise, one group, over a plane larger than
+ * CONV_T_MAX_OUT (smaller ones run transposed, their weights packed at
+ * compile time: mobilenet_v2's 576 -> 160 at 7x7 ran 5% slower fused),
+ * and the depthwise kernels' band of all n's channels within
+ * loomrt_dwpw's (loomrt_dwpw_fits: a band cut shorter would compute the
+ * 1x1 Conv before it on more overlapping rows; alone on Zen 3,
+ * mobilenet_v2's 24 -> 144 -> 24 at 56x56 ran 9% slower fused, 32 -> 192
+ * -> 32 at 28x28 12%). */
+static const ir_node *dwpw_user(const lower_ctx *c, const ir_node *n)
+{
+    ir_conv_geom gm, pm;
+    if (!pwdw_depthwise(c->g, n) || ir_conv_geometry(c->g, n, &gm, NULL))
+        return NULL;
+    ir_epilogue e;
+    ir_epilogue_of(n, &e);
+    const ir_value *y = n->outputs[0];
+    const ir_node *user = ir_value_single_user(c->g, y);
+    if (e.residual || !user || user->op != IR_OP_CONV || user->inputs[0] != y ||
+        ir_conv_geometry(c->g, user, &pm, NULL) || pm.nsp != 2 || pm.group != 1 ||
+        !is_pointwise(&pm) || pm.out[0] * pm.out[1] <= CONV_T_MAX_OUT ||
+        user->outputs[0]->shape.rank != 4)
+        return NULL;
+    loop_conv2d g = conv2d_of(&gm, y->shape.dims[1]);
+    return loomrt_dwpw_fits(g.channels, g.kh, g.kw, g.oh, g.ow, g.stride_h, g.stride_w, g.dil_h,
+                            g.dil_w)
+               ? user
+               : NULL;
+}
+
+/* Depthwise Conv dw with the 1x1 Conv pj after it (and the 1x1 Conv
+ * before it, when that runs inside it), as one loomrt_dwpw per image. */
+static loom_status conv_dwpw(lower_ctx *c, loop_block *b, const ir_node *dw, const ir_node *pj)
+{
+    const ir_node *pw = dw->inputs[0]->producer;
+    if (pw && pwdw_user(c, pw) != dw)
+        pw = NULL;
+    conv_op op;
+    loom_status st = conv_setup_from(c, dw, pw ? pw->inputs[0] : dw->inputs[0], &op);
+    if (st)
+        return st;
+    loop_conv2d g = conv2d_of(&op.gm, op.m);
+    int64_t k = pw ? pw->inputs[0]->shape.dims[1] : 0, m = pj->outputs[0]->shape.dims[1];
+    loop_buf *scratch = lower_scratch(c, "dw", IR_DTYPE_F32,
+                                      loomrt_dwpw_scratch(g.channels, g.h, g.w, g.kh, g.kw, g.oh,
+                                                          g.ow, g.stride_h, g.stride_w, g.dil_h,
+                                                          g.dil_w));
+    loop_buf *b_pj = ir_input(pj, 2) ? lower_buf(c, pj->inputs[2]) : NULL;
+    int vn = open_loop(c, &b, op.batch);
+    loop_index yi = at_var(vn, m * op.osp, 0);
+    loop_dwconv d = {.x = {op.x, at_var(vn, (pw ? k : op.c) * op.isp, 0)},
+                     .w = {op.w, loop_idx_const(0)},
+                     .y = {lower_buf(c, pj->outputs[0]), yi},
+                     .scratch = {scratch, loop_idx_const(0)},
+                     .mult = 1,
+                     .g = g,
+                     .pj = {lower_buf(c, pj->inputs[1]), loop_idx_const(0)},
+                     .pj_m = m};
+    d.epi = conv_epilogue(c, &op, loop_idx_const(0), loop_idx_const(0));
+    d.pj_epi = lower_kernel_epilogue(c, pj, b_pj, loop_idx_const(0), 1, 0, yi);
+    if (pw) {
+        loop_buf *w_pw = lower_buf(c, pw->inputs[1]);
+        d.pw = (loop_slice){lower_pack_b(c, w_pw, true, op.m, k, k, 0, 1, op.m * k),
+                            loop_idx_const(0)};
+        d.pw_k = k;
+        d.pw_epi = lower_kernel_epilogue(c, pw, ir_input(pw, 2) ? lower_buf(c, pw->inputs[2])
+                                                                : NULL,
+                                         loop_idx_const(0), 1, 0, loop_idx_const(0));
+    }
+    loop_call_dwconv(c->f, b, &d);
+    return LOOM_STATUS_OK;
+}
+
 /* Appends a Conv to b by the fastest path that takes it. */
 static void conv_emit(lower_ctx *c, loop_block *b, const conv_op *op)
 {
@@ -961,9 +1045,11 @@ static void conv_emit(lower_ctx *c, loop_block *b, const conv_op *op)
 /* ONNX Conv-11. */
 loom_status lower_conv(lower_ctx *c, const ir_node *n, loop_step *step)
 {
-    if (pwdw_user(c, n))
-        return LOOM_STATUS_OK; /* runs inside its depthwise user */
+    if (pwdw_user(c, n) || dwpw_user(c, n))
+        return LOOM_STATUS_OK; /* runs inside its user */
     const ir_node *pw = n->inputs[0]->producer;
+    if (pw && dwpw_user(c, pw) == n)
+        return conv_dwpw(c, &step->body, pw, n);
     if (pw && pwdw_user(c, pw) == n)
         return conv_pwdw(c, &step->body, n, pw);
     conv_op op;

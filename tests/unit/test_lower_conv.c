@@ -1191,3 +1191,88 @@ Test(lower_conv, pointwise_into_depthwise)
     ir_diag_free(&d);
     check(g);
 }
+
+/* Depthwise Conv `dw` (3x3, stride s, Clip, pads 1) of in's m channels,
+ * then the 1x1 Conv `pj` to mo channels (a bias when bias, the residual
+ * res when given, activation act). */
+static void dw_then_pj(ir_graph *g, ir_value *in_v, const char *dw, const char *pj, int64_t m,
+                       int64_t s, int64_t mo, bool bias, ir_value *res, ir_act act)
+{
+    char wn[48], bn[48];
+    snprintf(wn, sizeof wn, "w_%s", dw);
+    snprintf(bn, sizeof bn, "b_%s", dw);
+    ir_node *n = conv(g, IR_OP_CONV, dw, in_v, f32(g, wn, SHP(m, 1, 3, 3)), f32(g, bn, SHP(m)));
+    ir_node_set_int(g, n, "group", m);
+    INTS(n, "pads", 1, 1, 1, 1);
+    INTS(n, "strides", s, s);
+    ir_epilogue_set_act(g, n, IR_ACT_CLIP, 0.0f, 6.0f);
+    snprintf(wn, sizeof wn, "w_%s", pj);
+    snprintf(bn, sizeof bn, "b_%s", pj);
+    n = node(g, IR_OP_CONV, pj, res ? 4 : bias ? 3 : 2,
+             (ir_value *[]){val(g, dw), f32(g, wn, SHP(mo, m, 1, 1)),
+                            bias ? f32(g, bn, SHP(mo)) : NULL, res},
+             1);
+    ir_epilogue_set_act(g, n, act, 0.0f, 6.0f);
+}
+
+/* A depthwise Conv whose only reader is a 1x1 Conv runs inside it
+ * (loomrt_dwpw: its step empty, the 1x1 Conv's step one dwconv call
+ * carrying the 1x1 weights, M, bias, residual and activation), batch 2:
+ * with the 1x1 Conv before it fused too (24 channels over 110x105, stride
+ * 2, Relu after), and alone (5 channels, no bias, a residual). Not fused:
+ * a depthwise output read twice, a depthwise Conv with a residual of its
+ * own, an output plane of at most CONV_T_MAX_OUT (14x14), a band of 64
+ * channels past loomrt_dwpw's (only the 1x1 Conv before it fused), a
+ * strided 1x1. The compiled model (C with OpenBLAS, standalone, JIT)
+ * agrees with the interpreter. */
+Test(lower_conv, depthwise_into_projection)
+{
+    ir_graph *g = tl_graph("dwpw");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 5, 110, 105));
+    ir_node *n = conv(g, IR_OP_CONV, "e1", x, f32(g, "w_e1", SHP(24, 5, 1, 1)), NULL);
+    ir_epilogue_set_act(g, n, IR_ACT_CLIP, 0.0f, 6.0f);
+    dw_then_pj(g, val(g, "e1"), "d1", "p1", 24, 2, 7, true, NULL, IR_ACT_RELU);
+    dw_then_pj(g, x, "d2", "p2", 5, 1, 3, false, in(g, "r2", IR_DTYPE_F32, SHP(2, 3, 110, 105)),
+               IR_ACT_NONE);
+    dw_then_pj(g, x, "d3", "p3", 5, 1, 3, true, NULL, IR_ACT_NONE);
+    node(g, IR_OP_GLOBAL_AVERAGE_POOL, "gap3", 1, (ir_value *[]){val(g, "d3")}, 1);
+    n = node(g, IR_OP_CONV, "d4", 4,
+             (ir_value *[]){x, f32(g, "w_d4", SHP(5, 1, 3, 3)), f32(g, "b_d4", SHP(5)),
+                            in(g, "r4", IR_DTYPE_F32, SHP(2, 5, 110, 105))},
+             1);
+    ir_node_set_int(g, n, "group", 5);
+    INTS(n, "pads", 1, 1, 1, 1);
+    conv(g, IR_OP_CONV, "p4", val(g, "d4"), f32(g, "w_p4", SHP(3, 5, 1, 1)), NULL);
+    dw_then_pj(g, x, "d5", "p5", 5, 8, 3, true, NULL, IR_ACT_NONE);
+    n = conv(g, IR_OP_CONV, "e6", x, f32(g, "w_e6", SHP(64, 5, 1, 1)), NULL);
+    dw_then_pj(g, val(g, "e6"), "d6", "p6", 64, 1, 3, true, NULL, IR_ACT_NONE);
+    n = node(g, IR_OP_CONV, "d7", 2, (ir_value *[]){x, f32(g, "w_d7", SHP(5, 1, 3, 3))}, 1);
+    ir_node_set_int(g, n, "group", 5);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = conv(g, IR_OP_CONV, "p7", val(g, "d7"), f32(g, "w_p7", SHP(3, 5, 1, 1)), NULL);
+    INTS(n, "strides", 2, 2);
+    tl_mark_outputs(g);
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    static const char *const inside[] = {"n_e1", "n_d1", "n_d2", "n_e6"};
+    for (int i = 0; i < 4; i++)
+        cr_expect_eq(step_calls(f, inside[i], LOOP_KERNEL_DWCONV) +
+                         step_calls(f, inside[i], LOOP_KERNEL_SGEMM),
+                     0, "%s: not fused", inside[i]);
+    const loop_dwconv *p1 = dw_call(f, "n_p1"), *p2 = dw_call(f, "n_p2");
+    cr_expect(p1->pw.buf && p1->pw_k == 5 && p1->pj.buf && p1->pj_m == 7 &&
+              p1->pj_epi.bias.buf && !p1->pj_epi.residual.buf && p1->pj_epi.act == IR_ACT_RELU &&
+              p1->epi.act == IR_ACT_CLIP && p1->epi.bias.buf && p1->g.stride_h == 2);
+    cr_expect(!p2->pw.buf && p2->pj.buf && p2->pj_m == 3 && !p2->pj_epi.bias.buf &&
+              p2->pj_epi.residual.buf && p2->g.channels == 5);
+    static const char *const kept[] = {"n_d3", "n_d4", "n_d5", "n_d6", "n_d7"};
+    for (int i = 0; i < 5; i++)
+        cr_expect(!dw_call(f, kept[i])->pj.buf, "%s fused", kept[i]);
+    cr_expect(dw_call(f, "n_d6")->pw.buf, "d6: its expansion not fused");
+    static const char *const gemms[] = {"n_p3", "n_p4", "n_p5", "n_p6", "n_p7"};
+    for (int i = 0; i < 5; i++)
+        cr_expect_eq(step_calls(f, gemms[i], LOOP_KERNEL_DWCONV), 0, "%s: fused", gemms[i]);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    check(g);
+}

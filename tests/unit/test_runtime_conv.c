@@ -89,12 +89,16 @@ static void for_each_isa(void (*fn)(int isa))
 /* ---- depthwise convolution ---- */
 
 /* K > 0: loomrt_pwdw, the input x [K, H, W] through a pointwise
- * convolution (bias when pw_bias, activation pw_act) first. */
+ * convolution (bias when pw_bias, activation pw_act) first. M > 0:
+ * loomrt_dwpw, the output through a 1x1 convolution to M channels after
+ * (bias when pj_bias, a residual when pj_res, activation pj_act). */
 typedef struct dw_case {
     int64_t C, mult, H, W, kh, kw, pt, pl, pb, pr, sh, sw, dh, dw;
     int bias, res, act;
     int64_t K;
     int pw_bias, pw_act;
+    int64_t M;
+    int pj_bias, pj_res, pj_act;
 } dw_case;
 
 static int64_t out_dim(int64_t in, int64_t k, int64_t p0, int64_t p1, int64_t s, int64_t d)
@@ -129,6 +133,27 @@ static double dw_in(const dw_case *k, const pw_ops *p, const float *x, int64_t c
     double v = ref_act(k->pw_act, p->aa, p->ab, acc);
     *mag += m + fabs(v);
     return v;
+}
+
+/* The depthwise output m at (oy, ox) of case k before its residual and
+ * activation, *mag growing by the magnitude of its terms. */
+static double dw_ref(const dw_case *k, const pw_ops *p, const float *x, const float *w,
+                     const float *b, int64_t m, int64_t oy, int64_t ox, double *mag)
+{
+    double acc = b ? b[m] : 0.0;
+    *mag += fabs(acc);
+    for (int64_t i = 0; i < k->kh; i++)
+        for (int64_t j = 0; j < k->kw; j++) {
+            int64_t iy = oy * k->sh + i * k->dh - k->pt, ix = ox * k->sw + j * k->dw - k->pl;
+            if (iy < 0 || iy >= k->H || ix < 0 || ix >= k->W)
+                continue;
+            double in_mag = 0.0;
+            double v = dw_in(k, p, x, m / k->mult, iy, ix, &in_mag);
+            double wt = w[(m * k->kh + i) * k->kw + j];
+            acc += v * wt;
+            *mag += in_mag * fabs(wt);
+        }
+    return acc;
 }
 
 /* One case against the reference; the scratch is surrounded by guard
@@ -176,18 +201,7 @@ static void dw_check(int isa, const dw_case *k)
         for (int64_t oy = 0; oy < oh; oy++)
             for (int64_t ox = 0; ox < ow; ox++) {
                 int64_t at = (m * oh + oy) * ow + ox;
-                double acc = k->bias ? b[m] : 0.0, mag = fabs(acc);
-                for (int64_t i = 0; i < k->kh; i++)
-                    for (int64_t j = 0; j < k->kw; j++) {
-                        int64_t iy = oy * k->sh + i * k->dh - k->pt, ix = ox * k->sw + j * k->dw - k->pl;
-                        if (iy < 0 || iy >= k->H || ix < 0 || ix >= k->W)
-                            continue;
-                        double in_mag = 0.0;
-                        double v = dw_in(k, &p, x, m / k->mult, iy, ix, &in_mag);
-                        double wt = w[(m * k->kh + i) * k->kw + j];
-                        acc += v * wt;
-                        mag += in_mag * fabs(wt);
-                    }
+                double mag = 0.0, acc = dw_ref(k, &p, x, w, k->bias ? b : NULL, m, oy, ox, &mag);
                 if (k->res) {
                     acc += r[at];
                     mag += fabs(r[at]);
@@ -283,6 +297,134 @@ Test(dwconv, pointwise_fused_odd_shapes_every_isa)
     for_each_isa(pwdw_odd_at);
 }
 
+/* A loomrt_dwpw case against the reference (the depthwise outputs in
+ * double, then the projection), guards around y and scratch. */
+static void dwpw_check(int isa, const dw_case *k)
+{
+    int64_t oh = out_dim(k->H, k->kh, k->pt, k->pb, k->sh, k->dh);
+    int64_t ow = out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw), plane = oh * ow;
+    int64_t cin = k->K ? k->K : k->C, ny = k->M * plane;
+    int64_t ns = loomrt_dwpw_scratch(k->C, k->H, k->W, k->kh, k->kw, oh, ow, k->sh, k->sw,
+                                     k->dh, k->dw);
+    float *x = rnd_buf((size_t)(cin * k->H * k->W), 1);
+    float *w = rnd_buf((size_t)(k->C * k->kh * k->kw), 2);
+    float *b = rnd_buf((size_t)k->C, 3), *r = rnd_buf((size_t)ny, 4);
+    float *pw = rnd_buf((size_t)(k->C * k->K), 5), *pb = rnd_buf((size_t)k->C, 6);
+    float *pj = rnd_buf((size_t)(k->M * k->C), 7), *qb = rnd_buf((size_t)k->M, 8);
+    float *pwp = malloc(sizeof(float) * (size_t)(loomrt_sgemm_packed_size(k->C, k->K) + 1));
+    float *y = malloc(sizeof(float) * (size_t)(ny + 2));
+    float *s = malloc(sizeof(float) * (size_t)(ns + 2));
+    double *dv = malloc(sizeof(double) * (size_t)(k->C * plane + 1));
+    double *dm = malloc(sizeof(double) * (size_t)(k->C * plane + 1));
+    pw_ops p = {pw, k->pw_bias ? pb : NULL, 0, 0};
+    act_params(k->pw_act, &p.aa, &p.ab);
+    float aa, ab, qa, qbeta;
+    act_params(k->act, &aa, &ab);
+    act_params(k->pj_act, &qa, &qbeta);
+    y[0] = y[ny + 1] = s[0] = s[ns + 1] = 1234.5f;
+    if (k->K)
+        loomrt_sgemm_pack_b(1, k->C, k->K, pw, k->K, pwp);
+    loomrt_dwpw(x, k->K ? pwp : NULL, p.b, k->K, k->pw_act, p.aa, p.ab, w, s + 1, k->C, k->H,
+                k->W, k->kh, k->kw, oh, ow, k->pt, k->pl, k->sh, k->sw, k->dh, k->dw,
+                k->bias ? b : NULL, k->act, aa, ab, pj, k->pj_bias ? qb : NULL, k->M, y + 1,
+                k->pj_res ? r : NULL, k->pj_act, qa, qbeta);
+    char what[240];
+    snprintf(what, sizeof what,
+             "isa %d dwpw C=%lld %lldx%lld k=%lldx%lld s=%lld,%lld act %d pw K=%lld act %d "
+             "M=%lld bias %d res %d act %d",
+             isa, (long long)k->C, (long long)k->H, (long long)k->W, (long long)k->kh,
+             (long long)k->kw, (long long)k->sh, (long long)k->sw, k->act, (long long)k->K,
+             k->pw_act, (long long)k->M, k->pj_bias, k->pj_res, k->pj_act);
+    cr_assert(y[0] == 1234.5f && y[ny + 1] == 1234.5f, "%s: wrote outside y", what);
+    cr_assert(s[0] == 1234.5f && s[ns + 1] == 1234.5f, "%s: wrote outside scratch", what);
+    for (int64_t c = 0; c < k->C; c++)
+        for (int64_t q = 0; q < plane; q++) {
+            double mag = 0.0, v = dw_ref(k, &p, x, w, k->bias ? b : NULL, c, q / ow, q % ow, &mag);
+            dv[c * plane + q] = ref_act(k->act, aa, ab, v);
+            dm[c * plane + q] = mag + fabs(dv[c * plane + q]);
+        }
+    for (int64_t i = 0; i < k->M; i++)
+        for (int64_t q = 0; q < plane; q++) {
+            double acc = k->pj_bias ? qb[i] : 0.0, mag = fabs(acc);
+            for (int64_t c = 0; c < k->C; c++) {
+                acc += (double)pj[i * k->C + c] * dv[c * plane + q];
+                mag += fabs(pj[i * k->C + c]) * dm[c * plane + q];
+            }
+            if (k->pj_res) {
+                acc += r[i * plane + q];
+                mag += fabs(r[i * plane + q]);
+            }
+            check_val(y[1 + i * plane + q], ref_act(k->pj_act, qa, qbeta, acc), mag, what,
+                      i * plane + q);
+        }
+    free(x);
+    free(w);
+    free(b);
+    free(r);
+    free(pw);
+    free(pb);
+    free(pj);
+    free(qb);
+    free(pwp);
+    free(y);
+    free(s);
+    free(dv);
+    free(dm);
+}
+
+/* loomrt_dwpw: the geometries with one output channel per input channel
+ * over odd image sizes, 1 to 33 channels (below 4 or 8 the per-plane
+ * kernels' path), with and without the pointwise convolution before, 1
+ * to 17 outputs of the projection, its bias, residual and activation on
+ * and off; then planes of several bands. */
+static void dwpw_odd_at(int isa)
+{
+    static const int64_t chans[] = {1, 3, 7, 17, 33}, ms[] = {1, 7, 17};
+    static const int64_t hs[] = {1, 7, 17, 65}, ws[] = {1, 9, 33, 65};
+    static const int acts[] = {LOOMRT_ACT_NONE, LOOMRT_ACT_CLIP, LOOMRT_ACT_RELU};
+    int n = 0;
+    for (size_t g = 0; g < sizeof dw_geoms / sizeof dw_geoms[0]; g++)
+        for (int c = 0; c < 5; c++)
+            for (int h = 0; h < 4; h++)
+                for (int wi = 0; wi < 4; wi++, n++) {
+                    dw_case k = dw_geoms[g];
+                    if (k.mult != 1)
+                        continue;
+                    k.C = chans[c];
+                    k.H = hs[h];
+                    k.W = ws[wi];
+                    k.K = n % 2 ? 5 : 0;
+                    k.pw_bias = n % 3 == 0;
+                    k.pw_act = LOOMRT_ACT_CLIP;
+                    k.act = acts[n % 3];
+                    k.M = ms[n / 2 % 3];
+                    k.pj_bias = n % 5 != 0;
+                    k.pj_res = n % 4 < 2;
+                    k.pj_act = n % 7 == 0 ? LOOMRT_ACT_CLIP : LOOMRT_ACT_NONE;
+                    if (out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh) > 0 &&
+                        out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw) > 0)
+                        dwpw_check(isa, &k);
+                }
+    for (int t = 0; t < 4; t++) { /* MobileNet's shapes, cut small: bands of 6 or 4 rows */
+        dw_case k = dw_geoms[t % 2];
+        k.C = t < 2 ? 32 : 40;
+        k.H = t < 2 ? 61 : 57;
+        k.W = t < 2 ? 67 : 113;
+        k.K = t % 2 ? 16 : 0;
+        k.pw_act = LOOMRT_ACT_CLIP;
+        k.act = LOOMRT_ACT_CLIP;
+        k.M = t < 2 ? 16 : 24;
+        k.pj_bias = 1;
+        k.pj_res = t % 2 == 0 && k.sh == 1;
+        dwpw_check(isa, &k);
+    }
+}
+
+Test(dwconv, projection_fused_odd_shapes_every_isa)
+{
+    for_each_isa(dwpw_odd_at);
+}
+
 static void dw_acts_at(int isa)
 {
     for (int act = LOOMRT_ACT_NONE; act < LOOMRT_ACT_COUNT; act++)
@@ -303,22 +445,31 @@ Test(dwconv, every_epilogue_every_isa)
  * bit: 40 channels (blocks of 8 or 16 split over the parts, a partial
  * last block) on a plane of several bands, and 6 channels (the per-plane
  * kernels on AVX-512), with bias, residual and Clip; so does loomrt_pwdw
- * (40 channels from 7, the third case). */
+ * (40 channels from 7, the third case) and loomrt_dwpw (the bands split
+ * over the parts: 40 channels to 24, the fourth, with the pointwise
+ * convolution from 7 before, the fifth). */
 static void dw_threads_at(int isa)
 {
-    static const int64_t chans[] = {40, 6, 40};
-    for (int c = 0; c < 3; c++) {
-        int64_t C = chans[c], H = 61, W = 67, oh = 31, ow = 34, K = c == 2 ? 7 : 0;
-        int64_t ny = C * oh * ow, ns = K ? loomrt_pwdw_scratch(H, W, 3, 3, oh, ow, 2, 2, 1, 1)
-                                         : loomrt_dwconv_scratch(3, 3, oh, ow, 2, 2, 1, 1);
+    static const int64_t chans[] = {40, 6, 40, 40, 40};
+    for (int c = 0; c < 5; c++) {
+        int64_t C = chans[c], H = 61, W = 67, oh = 31, ow = 34, K = c == 2 || c == 4 ? 7 : 0;
+        int64_t M = c >= 3 ? 24 : 0, ny = (M ? M : C) * oh * ow;
+        int64_t ns = M   ? loomrt_dwpw_scratch(C, H, W, 3, 3, oh, ow, 2, 2, 1, 1)
+                     : K ? loomrt_pwdw_scratch(H, W, 3, 3, oh, ow, 2, 2, 1, 1)
+                         : loomrt_dwconv_scratch(3, 3, oh, ow, 2, 2, 1, 1);
         float *x = rnd_buf((size_t)(C * H * W), 1), *w = rnd_buf((size_t)(C * 9), 2);
         float *b = rnd_buf((size_t)C, 3), *r = rnd_buf((size_t)ny, 4);
         float *pw = rnd_buf((size_t)loomrt_sgemm_packed_size(C, 7), 5);
+        float *pj = rnd_buf((size_t)(24 * C), 6), *pb = rnd_buf(24, 7);
         float *s = malloc(sizeof(float) * (size_t)ns), *y[3];
         for (int t = 1; t <= 3; t++) {
             y[t - 1] = malloc(sizeof(float) * (size_t)ny);
             loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
-            if (K)
+            if (M)
+                loomrt_dwpw(x, K ? pw : NULL, b, K, LOOMRT_ACT_CLIP, 0.0f, 6.0f, w, s, C, H, W, 3,
+                            3, oh, ow, 1, 1, 2, 2, 1, 1, b, LOOMRT_ACT_CLIP, 0.0f, 6.0f, pj, pb, M,
+                            y[t - 1], r, LOOMRT_ACT_NONE, 0.0f, 0.0f);
+            else if (K)
                 loomrt_pwdw(x, pw, b, K, LOOMRT_ACT_CLIP, 0.0f, 6.0f, w, y[t - 1], s, C, H, W,
                             3, 3, oh, ow, 1, 1, 2, 2, 1, 1, b, r, LOOMRT_ACT_CLIP, 0.0f, 6.0f);
             else
@@ -331,6 +482,8 @@ static void dw_threads_at(int isa)
                       isa, (long long)C, (long long)K, t);
         }
         free(pw);
+        free(pj);
+        free(pb);
         free(x);
         free(w);
         free(b);
