@@ -515,7 +515,7 @@ static void dw_band_act(const dw_blk *b, int64_t c0, int64_t cn, int64_t at, int
     if (b->act <= LOOMRT_ACT_CLIP)
         return;
     for (int64_t c = 0; c < cn; c++)
-        loomrt_epi_run(b->y + (c0 + c) * b->ypl + at - b->oy0 * b->g->ow, n, NULL, 0, NULL,
+        loomrt_epi_run(b->y + (c0 + c) * b->ypl + (at - b->oy0 * b->g->ow), n, NULL, 0, NULL,
                        b->act, b->aa, b->ab);
 }
 
@@ -631,11 +631,14 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
     const dw_geom *g = b->g;
     float wb[DW_MAX_TAPS * L], bb[L];
     int64_t toff[DW_MAX_TAPS], nt = g->kh * g->kw, plane = g->oh * g->ow;
+    /* the output's geometry in locals: the stores below may alias *b */
+    int64_t ypl = b->ypl, oy_end = b->oy1, yat = b->oy0 * g->ow;
+    float *yb = b->y;
     const float *src[L], *base[L] = {NULL};
     dw_blk_setup(b, c0, cn, L, wb, bb, toff, src);
     __m256 vbias = _mm256_loadu_ps(bb);
-    for (int64_t oy0 = b->oy0; oy0 < b->oy1; oy0 += b->rows) {
-        int64_t rb = b->rows < b->oy1 - oy0 ? b->rows : b->oy1 - oy0;
+    for (int64_t oy0 = b->oy0; oy0 < oy_end; oy0 += b->rows) {
+        int64_t rb = b->rows < oy_end - oy0 ? b->rows : oy_end - oy0;
         int64_t nin = (rb - 1) * g->sh + (g->kh - 1) * g->dh + 1, xb = 0;
         int64_t r0 = 0, y0 = 0, nr = 0; /* the fused 1x1's band rows */
         for (int64_t r = 0; r < nin; r++) {
@@ -687,7 +690,7 @@ LOOMRT_TARGET_AVX2 static void dw_block_avx2(const dw_blk *b, int64_t c0, int64_
             loomrt_tr8(acc);
             __m256i m = loomrt_mask8(n);
             for (int64_t c = 0; c < cn; c++) {
-                float *yc = b->y + (c0 + c) * b->ypl + at - b->oy0 * g->ow;
+                float *yc = yb + (c0 + c) * ypl + (at - yat);
                 __m256 v = acc[c];
                 const float *rc = b->res ? b->res + (c0 + c) * plane + at : NULL;
                 if (rc)
@@ -760,11 +763,14 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
     const dw_geom *g = b->g;
     float wb[DW_MAX_TAPS * L], bb[L];
     int64_t toff[DW_MAX_TAPS], nt = g->kh * g->kw, plane = g->oh * g->ow;
+    /* the output's geometry in locals: the stores below may alias *b */
+    int64_t ypl = b->ypl, oy_end = b->oy1, yat = b->oy0 * g->ow;
+    float *yb = b->y;
     const float *src[L], *base[L];
     dw_blk_setup(b, c0, cn, L, wb, bb, toff, src);
     __m512 vbias = _mm512_loadu_ps(bb);
-    for (int64_t oy0 = b->oy0; oy0 < b->oy1; oy0 += b->rows) {
-        int64_t rb = b->rows < b->oy1 - oy0 ? b->rows : b->oy1 - oy0;
+    for (int64_t oy0 = b->oy0; oy0 < oy_end; oy0 += b->rows) {
+        int64_t rb = b->rows < oy_end - oy0 ? b->rows : oy_end - oy0;
         int64_t nin = (rb - 1) * g->sh + (g->kh - 1) * g->dh + 1, xb = 0;
         int64_t r0 = 0, y0 = 0, nr = 0; /* the fused 1x1's band rows */
         for (int64_t r = 0; r < nin; r++) {
@@ -810,7 +816,7 @@ LOOMRT_TARGET_AVX512 static void dw_block_avx512(const dw_blk *b, int64_t c0, in
             loomrt_tr16(acc);
             __mmask16 m = dw_mask16(n);
             for (int64_t c = 0; c < cn; c++) {
-                float *yc = b->y + (c0 + c) * b->ypl + at - b->oy0 * g->ow;
+                float *yc = yb + (c0 + c) * ypl + (at - yat);
                 __m512 v = acc[c];
                 if (b->res)
                     v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, b->res + (c0 + c) * plane + at));
