@@ -25,7 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import step_times  # noqa: E402  (instrument, io_sizes)
+import step_times  # noqa: E402  (instrument, io_sizes, io_fields)
 
 DRIVER = """#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -63,14 +63,7 @@ int main(int argc, char **argv)
 {
     int runs = atoi(argv[1]), threads = atoi(argv[2]);
     void *in[%(nin)d + 1], *out[2][%(nout)d + 1], *ws[2];
-    size_t isz[] = {%(isz)s 0}, osz[] = {%(osz)s 0};
-    int iflt[] = {%(iflt)s 0};
-    for (int i = 0; i < %(nin)d; i++) {
-        in[i] = calloc(isz[i] ? isz[i] : 1, 8);
-        for (size_t k = 0; iflt[i] && k < isz[i]; k++)
-            ((float *)in[i])[k] = (float)((k * 2654435761u) %% 2000) / 1000.0f - 1.0f;
-    }
-    for (int w = 0; w < 2; w++)
+%(inputs)s    for (int w = 0; w < 2; w++)
         for (int i = 0; i < %(nout)d; i++)
             out[w][i] = calloc(osz[i] ? osz[i] : 1, 8);
     if (posix_memalign(&ws[0], 64, A_WORKSPACE_BYTES + 64) ||
@@ -134,10 +127,7 @@ def build(args, work):
     if args.steps:
         parts = {k: v % {"n": len(steps)} for k, v in STEPS.items()}
     drv = os.path.join(work, "driver.c")
-    open(drv, "w").write(DRIVER % dict(parts, nin=len(ins), nout=len(outs),
-                                       isz="".join("%d, " % n for n, _ in ins),
-                                       iflt="".join("%d, " % f for _, f in ins),
-                                       osz="".join("%d, " % n for n, _ in outs)))
+    open(drv, "w").write(DRIVER % dict(parts, **step_times.io_fields(ins, outs)))
     srcs = [os.path.join(work, f) for f in sorted(os.listdir(work))
             if f.endswith(".c") or f.endswith(".S")]
     cc = os.environ.get("CC", "cc").split()

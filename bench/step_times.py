@@ -70,14 +70,7 @@ int main(int argc, char **argv)
 {
     int runs = atoi(argv[1]), threads = atoi(argv[2]);
     void *in[%(nin)d + 1], *out[%(nout)d + 1];
-    size_t isz[] = {%(isz)s 0}, osz[] = {%(osz)s 0};
-    int iflt[] = {%(iflt)s 0};
-    for (int i = 0; i < %(nin)d; i++) {
-        in[i] = calloc(isz[i] ? isz[i] : 1, 8);
-        for (size_t k = 0; iflt[i] && k < isz[i]; k++)
-            ((float *)in[i])[k] = (float)((k * 2654435761u) %% 2000) / 1000.0f - 1.0f;
-    }
-    for (int i = 0; i < %(nout)d; i++)
+%(inputs)s    for (int i = 0; i < %(nout)d; i++)
         out[i] = calloc(osz[i] ? osz[i] : 1, 8);
     void *ws = NULL;
     if (posix_memalign(&ws, 64, %(upper)s_WORKSPACE_BYTES + 64) != 0)
@@ -96,6 +89,28 @@ int main(int argc, char **argv)
     return 0;
 }
 """
+
+
+# A driver's inputs (in[], float ones filled by a fixed pattern) and the
+# sizes of its outputs (osz[]); io_fields fills the %(...)s it takes.
+INPUTS = """    size_t isz[] = {%(isz)s 0}, osz[] = {%(osz)s 0};
+    int iflt[] = {%(iflt)s 0};
+    for (int i = 0; i < %(nin)d; i++) {
+        in[i] = calloc(isz[i] ? isz[i] : 1, 8);
+        for (size_t k = 0; iflt[i] && k < isz[i]; k++)
+            ((float *)in[i])[k] = (float)((k * 2654435761u) %% 2000) / 1000.0f - 1.0f;
+    }
+"""
+
+
+def io_fields(ins, outs):
+    """The DRIVER fields of ins and outs (io_sizes), INPUTS among them."""
+    f = {"nin": len(ins), "nout": len(outs),
+         "isz": "".join("%d, " % n for n, _ in ins),
+         "iflt": "".join("%d, " % f for _, f in ins),
+         "osz": "".join("%d, " % n for n, _ in outs)}
+    f["inputs"] = INPUTS % f
+    return f
 
 
 def instrument(src):
@@ -140,12 +155,8 @@ def loom_steps(args, work):
     open(c, "w").write(src)
     ins, outs = io_sizes(open(os.path.join(work, name + ".h")).read())
     drv = os.path.join(work, "driver.c")
-    open(drv, "w").write(DRIVER % {
-        "name": name, "upper": name.upper(), "n": len(steps),
-        "nin": len(ins), "nout": len(outs),
-        "isz": "".join("%d, " % n for n, _ in ins),
-        "iflt": "".join("%d, " % f for _, f in ins),
-        "osz": "".join("%d, " % n for n, _ in outs)})
+    open(drv, "w").write(DRIVER % dict(io_fields(ins, outs), name=name, upper=name.upper(),
+                                       n=len(steps)))
     srcs = [c, drv] + [os.path.join(work, f) for f in sorted(os.listdir(work))
                        if f.startswith("loomrt_") and f.endswith(".c")]
     srcs += [os.path.join(work, f) for f in os.listdir(work) if f.endswith(".S")]

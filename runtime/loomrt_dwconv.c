@@ -860,9 +860,6 @@ static void dw_blocks(int isa, const dw_blk *b, int64_t k0, int64_t k1)
     }
 }
 
-/* One depthwise convolution split into parts over the threads: ranges
- * of channels (per-plane kernels) or of channel blocks (blocked), each
- * part in the scratch slot of its first part index. */
 /* A 1x1 convolution fused after the depthwise one (loomrt_dwpw): y [M,
  * oh, ow] = act(bias[m] + sum_c w[m, c] * dw[c, :, :] + res), w [M, C]. */
 typedef struct dw_pj {
@@ -873,6 +870,10 @@ typedef struct dw_pj {
     float aa, ab;
 } dw_pj;
 
+/* One depthwise convolution split into parts over the threads: ranges
+ * of channels (per-plane kernels), of channel blocks (blocked) or of
+ * bands (with pj), each part in the scratch slot of its first part
+ * index. */
 typedef struct dw_job {
     const dw_geom *g;
     const dw_pw *pw;
@@ -880,9 +881,9 @@ typedef struct dw_job {
     const float *x, *w, *bias, *res;
     float *y, *scratch;
     int64_t units, parts, slot; /* channels or blocks; parts; floats of scratch per slot */
-    int64_t plane_at;           /* the fused pointwise plane's offset in a slot */
+    int64_t plane_at; /* past the kernels' own scratch in a slot: the fused pointwise
+                       * plane, or with pj the band of depthwise outputs */
     int64_t rows, cols;         /* the blocked kernels' band */
-    int64_t pj_at;              /* with pj: the depthwise band's offset in a slot */
     int isa, act;
     float aa, ab;
 } dw_job;
@@ -907,7 +908,7 @@ static void dw_pj_part(const dw_job *j, int64_t u0, int64_t u1, float *scratch)
 {
     const dw_geom *g = j->g;
     const dw_pj *pj = j->pj;
-    float *d = scratch + j->pj_at;
+    float *d = scratch + j->plane_at;
     int L = dw_blk_lanes(j->isa);
     int64_t plane = g->oh * g->ow, blocks = (g->C + L - 1) / L;
     int prev = loomrt_threads_swap(1); /* the band's GEMM is this thread's part */
@@ -1095,7 +1096,7 @@ LOOMRT_API void loomrt_dwpw(const float *x, const float *pw, const float *pw_bia
     dw_job j = {.g = &g, .pw = pw ? &p : NULL, .pj = &q, .x = x, .w = w, .bias = bias,
                 .scratch = scratch,
                 .slot = dw_slot + dw_pj_band(C, kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w),
-                .plane_at = dw_slot, .pj_at = dw_slot, .act = act, .aa = act_alpha,
+                .plane_at = dw_slot, .act = act, .aa = act_alpha,
                 .ab = act_beta};
     dw_run(&j);
 }

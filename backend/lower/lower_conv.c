@@ -911,6 +911,17 @@ static const ir_node *pwdw_user(const lower_ctx *c, const ir_node *n)
     return bytes <= PWDW_STORED_MAX ? NULL : user;
 }
 
+/* The operands of 1x1 Conv pw (m x k, K = k) running inside d: its
+ * weights packed now, its bias and activation. */
+static void pwdw_operands(lower_ctx *c, loop_dwconv *d, const ir_node *pw, int64_t m, int64_t k)
+{
+    loop_buf *w_pw = lower_buf(c, pw->inputs[1]);
+    loop_buf *b_pw = ir_input(pw, 2) ? lower_buf(c, pw->inputs[2]) : NULL;
+    d->pw = (loop_slice){lower_pack_b(c, w_pw, true, m, k, k, 0, 1, m * k), loop_idx_const(0)};
+    d->pw_k = k;
+    d->pw_epi = lower_kernel_epilogue(c, pw, b_pw, loop_idx_const(0), 1, 0, loop_idx_const(0));
+}
+
 /* Depthwise Conv n with the 1x1 Conv pw before it, as one loomrt_pwdw
  * per image. */
 static loom_status conv_pwdw(lower_ctx *c, loop_block *b, const ir_node *n, const ir_node *pw)
@@ -925,17 +936,13 @@ static loom_status conv_pwdw(lower_ctx *c, loop_block *b, const ir_node *n, cons
                                       loomrt_pwdw_scratch(g.h, g.w, g.kh, g.kw, g.oh, g.ow,
                                                           g.stride_h, g.stride_w, g.dil_h,
                                                           g.dil_w));
-    loop_buf *w_pw = lower_buf(c, pw->inputs[1]);
-    loop_buf *b_pw = ir_input(pw, 2) ? lower_buf(c, pw->inputs[2]) : NULL;
     int vn = open_loop(c, &b, op.batch);
     loop_index yi = at_var(vn, op.m * op.osp, 0);
     loop_dwconv d = {.x = {op.x, at_var(vn, k * op.isp, 0)}, .w = {op.w, loop_idx_const(0)},
                      .y = {op.y, yi}, .scratch = {scratch, loop_idx_const(0)}, .mult = 1,
-                     .g = g, .pw = {lower_pack_b(c, w_pw, true, op.m, k, k, 0, 1, op.m * k),
-                                    loop_idx_const(0)},
-                     .pw_k = k};
+                     .g = g};
     d.epi = conv_epilogue(c, &op, loop_idx_const(0), yi);
-    d.pw_epi = lower_kernel_epilogue(c, pw, b_pw, loop_idx_const(0), 1, 0, loop_idx_const(0));
+    pwdw_operands(c, &d, pw, op.m, k);
     loop_call_dwconv(c->f, b, &d);
     return LOOM_STATUS_OK;
 }
@@ -1010,15 +1017,8 @@ static loom_status conv_dwpw(lower_ctx *c, loop_block *b, const ir_node *dw, con
                      .pj_m = m};
     d.epi = conv_epilogue(c, &op, loop_idx_const(0), loop_idx_const(0));
     d.pj_epi = lower_kernel_epilogue(c, pj, b_pj, loop_idx_const(0), 1, 0, yi);
-    if (pw) {
-        loop_buf *w_pw = lower_buf(c, pw->inputs[1]);
-        d.pw = (loop_slice){lower_pack_b(c, w_pw, true, op.m, k, k, 0, 1, op.m * k),
-                            loop_idx_const(0)};
-        d.pw_k = k;
-        d.pw_epi = lower_kernel_epilogue(c, pw, ir_input(pw, 2) ? lower_buf(c, pw->inputs[2])
-                                                                : NULL,
-                                         loop_idx_const(0), 1, 0, loop_idx_const(0));
-    }
+    if (pw)
+        pwdw_operands(c, &d, pw, op.m, k);
     loop_call_dwconv(c->f, b, &d);
     return LOOM_STATUS_OK;
 }
