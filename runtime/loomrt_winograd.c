@@ -64,6 +64,19 @@
  * to 7 floats past a row of P, into the skew after the last. */
 #define WG_SKEW 16
 
+/* Panels of a block per thread from which the threads split the block by
+ * its tiles, each running all three steps on its own panels
+ * (wg_tiles_task), rather than each step by channels or products: those
+ * hand every step's output to the other cores. Measured alone on the
+ * Xeon (AVX-512, 2 cores, 2 MB L2 each), 2 threads, us, by steps / by
+ * tiles: squeezenet1_1's 16 -> 64 channels over 55x55 (12 panels a
+ * block) 227-234 / 166-171 (one thread 223), 32 -> 32 over 112x112 774 /
+ * 565, 64 -> 64 over 56x56 431 / 388-401; fewer panels a thread read
+ * all of U per block for fewer columns: 32 -> 128 over 27x27 (6 panels)
+ * 136-138 / 136-138, 64 -> 128 over 56x56 (5) 830 / 1000, 48 -> 192 over
+ * 13x13 (4) 88 / 121-126. */
+#define WG_TILES_PER_THREAD 4
+
 /* The transposed products' cost per multiply-add over the others', in
  * percent (their outputs are transposed in registers as they are stored):
  * measured alone on 16 to 256 channels (Zen 4, AVX-512, one thread). */
@@ -510,11 +523,16 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t t0, int6
             int64_t run = g->tw - tx < n - s ? g->tw - tx : n - s;
             for (int64_t i = 0; i < run; i += 8) {
                 const float *t = pm + s + i;
+                /* the last vector of the tiles [t0, t0 + n) loads only
+                 * theirs: past them may be another thread's (wg_tiles_task) */
+                int last = s + i + 8 > n;
+                __m256i lm = loomrt_mask8(n - s - i);
                 __m256 r0[4], r1[4], o[4];
                 for (int k = 0; k < 4; k++) {
                     __m256 v[4];
                     for (int e = 0; e < 4; e++)
-                        v[e] = _mm256_loadu_ps(t + (4 * e + k) * ps);
+                        v[e] = last ? _mm256_maskload_ps(t + (4 * e + k) * ps, lm)
+                                    : _mm256_loadu_ps(t + (4 * e + k) * ps);
                     r0[k] = _mm256_add_ps(_mm256_add_ps(v[0], v[1]), v[2]);
                     r1[k] = _mm256_sub_ps(_mm256_sub_ps(v[1], v[2]), v[3]);
                 }
@@ -663,53 +681,83 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
     return 0;
 }
 
-/* The products xi in [t0, t1): P[xi] = U[xi] V[xi], or transposed. The
- * transposed ones compute the block's tiles only: P's lanes past them
- * hold what the scratch held, which the output transform computes with
- * but never stores. */
+/* The products xi in [xi0, xi1) over the block's panels [qa, qb): P[xi]
+ * = U[xi] V[xi], or transposed. The transposed ones compute the panels'
+ * tiles only: P's lanes past them hold what the scratch held, which the
+ * output transform computes with but never stores. */
+static void wg_products(const wg_job *j, int64_t xi0, int64_t xi1, int64_t qa, int64_t qb)
+{
+    const wg_geom *g = j->g;
+    int64_t ld = j->nb * WG_NR, us = wg_u_size(g->M, g->C, g->tr);
+    int64_t first = qa * WG_NR, n = (qb * WG_NR < j->n ? qb * WG_NR : j->n) - first;
+    for (int64_t xi = xi0; xi < xi1; xi++) {
+        const float *u = j->u + xi * us, *v = j->v + xi * wg_xi_stride(g->C, ld);
+        float *p = j->pr + xi * wg_xi_stride(g->M, ld) + first;
+        if (g->tr)
+            loomrt_sgemm_packed(1, 1, n, g->M, g->C, 1.0f, v + first, ld, u, 0.0f, p, ld);
+        else
+            loomrt_sgemm_packed(0, 0, g->M, n, g->C, 1.0f, u, g->C, v + qa * g->C * WG_NR,
+                                0.0f, p, ld);
+    }
+}
+
+/* The products xi in [t0, t1) over all the block's tiles. */
 static int wg_gemm_task(void *arg, int64_t t0, int64_t t1)
 {
     const wg_job *j = (const wg_job *)arg;
-    const wg_geom *g = j->g;
-    int64_t ld = j->nb * WG_NR, us = wg_u_size(g->M, g->C, g->tr);
-    for (int64_t xi = t0; xi < t1; xi++) {
-        const float *u = j->u + xi * us, *v = j->v + xi * wg_xi_stride(g->C, ld);
-        float *p = j->pr + xi * wg_xi_stride(g->M, ld);
-        if (g->tr)
-            loomrt_sgemm_packed(1, 1, j->n, g->M, g->C, 1.0f, v, ld, u, 0.0f, p, ld);
-        else
-            loomrt_sgemm_packed(0, 0, g->M, j->n, g->C, 1.0f, u, g->C, v, 0.0f, p, ld);
-    }
+    wg_products(j, t0, t1, 0, j->nb);
     return 0;
 }
 
-/* Output channels [t0, t1) of the block. */
-static int wg_output_task(void *arg, int64_t t0, int64_t t1)
+/* Output channels [m0, m1) of the block's panels [qa, qb). */
+static void wg_outputs(const wg_job *j, int64_t m0, int64_t m1, int64_t qa, int64_t qb)
 {
-    const wg_job *j = (const wg_job *)arg;
     const wg_geom *g = j->g;
     int64_t ld = j->nb * WG_NR, ps = wg_xi_stride(g->M, ld), oplane = g->oh * g->ow;
 #ifdef LOOMRT_X86
     if (loomrt_isa_get() == LOOMRT_ISA_AVX2) {
-        wg_output_avx2(g, j->q0 * WG_NR, j->n, j->pr, ld, ps, t0, t1, j->bias, j->res, j->act,
-                       j->alpha, j->beta, j->y);
-        return 0;
+        int64_t first = qa * WG_NR, n = (qb * WG_NR < j->n ? qb * WG_NR : j->n) - first;
+        wg_output_avx2(g, j->q0 * WG_NR + first, n, j->pr + first, ld, ps, m0, m1, j->bias,
+                       j->res, j->act, j->alpha, j->beta, j->y);
+        return;
     }
 #endif
-    for (int64_t q = 0; q < j->nb; q++) {
+    for (int64_t q = qa; q < qb; q++) {
         const float *pq = j->pr + q * WG_NR;
 #ifdef LOOMRT_X86
         if (loomrt_isa_get() == LOOMRT_ISA_AVX512) {
-            wg_output_avx512(g, j->q0 + q, pq, ld, ps, t0, t1, j->bias, j->res, j->act,
+            wg_output_avx512(g, j->q0 + q, pq, ld, ps, m0, m1, j->bias, j->res, j->act,
                              j->alpha, j->beta, j->y);
             continue;
         }
 #endif
-        for (int64_t m = t0; m < t1; m++)
+        for (int64_t m = m0; m < m1; m++)
             wg_output_c(g, j->q0 + q, pq + m * ld, ps, j->bias ? j->bias[m] : 0.0f,
                         j->res ? j->res + m * oplane : NULL, j->act, j->alpha, j->beta,
                         j->y + m * oplane);
     }
+}
+
+/* Output channels [t0, t1) of all the block's tiles. */
+static int wg_output_task(void *arg, int64_t t0, int64_t t1)
+{
+    const wg_job *j = (const wg_job *)arg;
+    wg_outputs(j, t0, t1, 0, j->nb);
+    return 0;
+}
+
+/* The block's panels [qa, qb), all three steps on one thread: their
+ * input transform, their columns of the 16 products and their output
+ * transform, so that V and P of these tiles stay in this core's caches
+ * (the products on one thread inside, as the part's share). */
+static int wg_tiles_task(void *arg, int64_t qa, int64_t qb)
+{
+    const wg_job *j = (const wg_job *)arg;
+    int prev = loomrt_threads_swap(1);
+    wg_input_task(arg, qa * j->g->C, qb * j->g->C);
+    wg_products(j, 0, 16, qa, qb);
+    wg_outputs(j, 0, j->g->M, qa, qb);
+    loomrt_threads_swap(prev);
     return 0;
 }
 
@@ -728,14 +776,17 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
     /* threads from 2^16 multiply-adds of the 16 products per thread, as the
      * other kernels: below, three parallel regions per block cost more than
      * they share (cnn_ts's 8 -> 16 channels over 12x12, 12.9 us on one
-     * thread, took 20.6 us on two) */
+     * thread, took 20.6 us on two); a block split by its tiles when each
+     * thread gets WG_TILES_PER_THREAD panels, else step by step */
     int t = loomrt_threads_get();
     int par = t > 1 && 16 * M * C * g.T >= ((int64_t)1 << 16) * t;
     for (int64_t q0 = 0; q0 < g.P; q0 += nb) {
         j.q0 = q0;
         j.nb = q0 + nb < g.P ? nb : g.P - q0;
         j.n = (q0 + j.nb) * WG_NR < g.T ? j.nb * WG_NR : g.T - q0 * WG_NR;
-        if (par) {
+        if (par && j.nb >= WG_TILES_PER_THREAD * t) {
+            loomrt_parallel_for(j.nb, wg_tiles_task, &j);
+        } else if (par) {
             loomrt_parallel_for(j.nb * C, wg_input_task, &j);
             loomrt_parallel_for(16, wg_gemm_task, &j);
             loomrt_parallel_for(M, wg_output_task, &j);

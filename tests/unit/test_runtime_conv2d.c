@@ -548,15 +548,20 @@ static float *wg_threads_run(void *arg, int threads)
     return y;
 }
 
-/* On 2 and 3 threads (each block's input transform split by panel and
- * channel, its products by element, its output by channel) the result is
- * the one-thread one, bit for bit, with the products as they are and
- * transposed (49 tiles). */
+/* On 2 and 3 threads the result is the one-thread one, bit for bit, with
+ * the products as they are and transposed: blocks split by their tiles
+ * (each thread all steps of its panels: 40 -> 24 channels over 41x37, a
+ * block of 16 panels and one of 9, the 9 by tiles on 2 threads and by
+ * steps on 3; 32 -> 64 over 20x26, 130 tiles in 9 panels, transposed)
+ * and step by step (each block's input transform split by panel and
+ * channel, its products by element, its output by channel: 49 tiles). */
 static void wg_threads_at(int isa)
 {
     static const wg_case ks[] = {
         {.C = 40, .M = 24, .H = 41, .W = 37, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
          .res = 1, .act = LOOMRT_ACT_RELU},
+        {.C = 32, .M = 64, .H = 20, .W = 26, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
+         .res = 1, .act = LOOMRT_ACT_CLIP},
         {.C = 40, .M = 64, .H = 13, .W = 13, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
          .act = LOOMRT_ACT_RELU},
     };
