@@ -447,16 +447,20 @@ Test(dwconv, every_epilogue_every_isa)
  * kernels on AVX-512), with bias, residual and Clip; so does loomrt_pwdw
  * (40 channels from 7, the third case) and loomrt_dwpw (the bands split
  * over the parts: 40 channels to 24, the fourth, with the pointwise
- * convolution from 7 before, the fifth). */
+ * convolution from 7 before, the fifth). The last two, 87 output rows
+ * (DW_ROWS_PER_THREAD and more a thread on 2 and 3 threads), split the
+ * blocked kernels' rows over the threads: loomrt_dwconv, loomrt_pwdw. */
 static void dw_threads_at(int isa)
 {
-    static const int64_t chans[] = {40, 6, 40, 40, 40};
-    for (int c = 0; c < 5; c++) {
-        int64_t C = chans[c], H = 61, W = 67, oh = 31, ow = 34, K = c == 2 || c == 4 ? 7 : 0;
-        int64_t M = c >= 3 ? 24 : 0, ny = (M ? M : C) * oh * ow;
-        int64_t ns = M   ? loomrt_dwpw_scratch(C, H, W, 3, 3, oh, ow, 2, 2, 1, 1)
-                     : K ? loomrt_pwdw_scratch(H, W, 3, 3, oh, ow, 2, 2, 1, 1)
-                         : loomrt_dwconv_scratch(3, 3, oh, ow, 2, 2, 1, 1);
+    static const int64_t chans[] = {40, 6, 40, 40, 40, 40, 40};
+    for (int c = 0; c < 7; c++) {
+        int64_t st = c >= 5 ? 1 : 2, H = c >= 5 ? 87 : 61, W = c >= 5 ? 45 : 67;
+        int64_t C = chans[c], oh = (H - 1) / st + 1, ow = (W - 1) / st + 1;
+        int64_t K = c == 2 || c == 4 || c == 6 ? 7 : 0;
+        int64_t M = c == 3 || c == 4 ? 24 : 0, ny = (M ? M : C) * oh * ow;
+        int64_t ns = M   ? loomrt_dwpw_scratch(C, H, W, 3, 3, oh, ow, st, st, 1, 1)
+                     : K ? loomrt_pwdw_scratch(H, W, 3, 3, oh, ow, st, st, 1, 1)
+                         : loomrt_dwconv_scratch(3, 3, oh, ow, st, st, 1, 1);
         float *x = rnd_buf((size_t)(C * H * W), 1), *w = rnd_buf((size_t)(C * 9), 2);
         float *b = rnd_buf((size_t)C, 3), *r = rnd_buf((size_t)ny, 4);
         float *pw = rnd_buf((size_t)loomrt_sgemm_packed_size(C, 7), 5);
@@ -467,13 +471,13 @@ static void dw_threads_at(int isa)
             loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
             if (M)
                 loomrt_dwpw(x, K ? pw : NULL, b, K, LOOMRT_ACT_CLIP, 0.0f, 6.0f, w, s, C, H, W, 3,
-                            3, oh, ow, 1, 1, 2, 2, 1, 1, b, LOOMRT_ACT_CLIP, 0.0f, 6.0f, pj, pb, M,
-                            y[t - 1], r, LOOMRT_ACT_NONE, 0.0f, 0.0f);
+                            3, oh, ow, 1, 1, st, st, 1, 1, b, LOOMRT_ACT_CLIP, 0.0f, 6.0f, pj, pb,
+                            M, y[t - 1], r, LOOMRT_ACT_NONE, 0.0f, 0.0f);
             else if (K)
                 loomrt_pwdw(x, pw, b, K, LOOMRT_ACT_CLIP, 0.0f, 6.0f, w, y[t - 1], s, C, H, W,
-                            3, 3, oh, ow, 1, 1, 2, 2, 1, 1, b, r, LOOMRT_ACT_CLIP, 0.0f, 6.0f);
+                            3, 3, oh, ow, 1, 1, st, st, 1, 1, b, r, LOOMRT_ACT_CLIP, 0.0f, 6.0f);
             else
-                loomrt_dwconv(x, w, y[t - 1], s, C, 1, H, W, 3, 3, oh, ow, 1, 1, 2, 2, 1, 1, b,
+                loomrt_dwconv(x, w, y[t - 1], s, C, 1, H, W, 3, 3, oh, ow, 1, 1, st, st, 1, 1, b,
                               r, LOOMRT_ACT_CLIP, 0.0f, 6.0f);
             loomrt_threads_leave(prev);
             cr_assert(memcmp(y[0], y[t - 1], sizeof(float) * (size_t)ny) == 0,
