@@ -5,15 +5,21 @@
 #include "constants.h"
 #include "loomrt.h"
 
-static const float w_k[8] = {
+#if defined(__GNUC__)
+#define LOOM_CONST_ALIGN __attribute__((aligned(64)))
+#else
+#define LOOM_CONST_ALIGN
+#endif
+
+static const float w_k[8] LOOM_CONST_ALIGN = {
     -0x0p+0f, 0x1p-149f, 0x1.fffffep+127f, 0x1.99999ap-4f, INFINITY, (-INFINITY), NAN, 0x1p+0f,
 };
 
-static const uint8_t w_mask[8] = {
+static const uint8_t w_mask[8] LOOM_CONST_ALIGN = {
     1, 0, 1, 1, 0, 1, 0, 1,
 };
 
-static const int64_t w_idx[3] = {
+static const int64_t w_idx[3] LOOM_CONST_ALIGN = {
     7, 0, 3,
 };
 

@@ -5,7 +5,13 @@
 #include "conv_relu_pool.h"
 #include "loomrt.h"
 
-static const float w_conv_weight[54] = {
+#if defined(__GNUC__)
+#define LOOM_CONST_ALIGN __attribute__((aligned(64)))
+#else
+#define LOOM_CONST_ALIGN
+#endif
+
+static const float w_conv_weight[54] LOOM_CONST_ALIGN = {
     0x1.82f908p-12f, 0x1.6f1938p-4f, -0x1.50dc5p-4f, -0x1.1196fep-2f, -0x1.175988p-3f, -0x1.30a242p-2f, 0x1.279e2ap-6f, 0x1.9bb6dp-2f,
     -0x1.2e6964p-3f, -0x1.7d3844p-3f, 0x1.2cf57ep-3f, 0x1.b68af2p-4f, 0x1.0310eap-5f, -0x1.1dd6fcp-2f, -0x1.1f8eap-7f, 0x1.ab31bcp-3f,
     -0x1.9cf156p-2f, -0x1.1928bcp-3f, -0x1.24071ep-1f, -0x1.8c256p-2f, -0x1.1ae3f8p-1f, -0x1.20e146p-4f, -0x1.855c0cp-2f, 0x1.4d5464p-4f,
@@ -15,11 +21,11 @@ static const float w_conv_weight[54] = {
     -0x1.8a1e92p-3f, 0x1.334394p-1f, 0x1.d45516p-3f, -0x1.706beap-2f, 0x1.6e431ep-6f, 0x1.62516ep-3f,
 };
 
-static const float w_conv_bias[3] = {
+static const float w_conv_bias[3] LOOM_CONST_ALIGN = {
     -0x1.354cf6p-6f, 0x1.17b854p-4f, -0x1.b3ed8cp-8f,
 };
 
-static const float w_pw_weight[6] = {
+static const float w_pw_weight[6] LOOM_CONST_ALIGN = {
     0x1p-1f, -0x1p-2f, 0x1p+0f, -0x1p+0f, 0x1.8p-1f, 0x1p-3f,
 };
 

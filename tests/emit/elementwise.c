@@ -5,7 +5,13 @@
 #include "elementwise.h"
 #include "loomrt.h"
 
-static const float w_row[4] = {
+#if defined(__GNUC__)
+#define LOOM_CONST_ALIGN __attribute__((aligned(64)))
+#else
+#define LOOM_CONST_ALIGN
+#endif
+
+static const float w_row[4] LOOM_CONST_ALIGN = {
     0x1p-1f, -0x1p+0f, 0x1p+1f, 0x1p-2f,
 };
 

@@ -5,11 +5,17 @@
 #include "gemm_softmax.h"
 #include "loomrt.h"
 
-static const float w_fc_bias[4] = {
+#if defined(__GNUC__)
+#define LOOM_CONST_ALIGN __attribute__((aligned(64)))
+#else
+#define LOOM_CONST_ALIGN
+#endif
+
+static const float w_fc_bias[4] LOOM_CONST_ALIGN = {
     0x1.0b814cp-4f, -0x1.3c7486p-9f, 0x1.11c4d4p-4f, -0x1.166bdp-5f,
 };
 
-static const float w_fc_weight[32] = {
+static const float w_fc_weight[32] LOOM_CONST_ALIGN = {
     0x1.99f4f8p-3f, 0x1.b9ea06p-2f, -0x1.9f207cp-3f, 0x1.f33bc4p-5f, -0x1.1ca7fcp-3f, 0x1.38c65cp-5f, -0x1.6cb4c6p-2f, -0x1.63ec44p-3f,
     -0x1.e22bd6p-5f, 0x1.1419aap-2f, 0x1.5fcfecp-2f, -0x1.969676p-2f, -0x1.e83a7p-3f, 0x1.8d751cp-3f, -0x1.320922p-1f, -0x1.1c9252p-3f,
     -0x1.de2f48p-6f, 0x1.8227aep-2f, 0x1.a791dcp-3f, -0x1.921472p-4f, -0x1.c4e7f4p-4f, -0x1.3370aap-4f, 0x1.d4073ap-2f, -0x1.06fa8p-3f,
