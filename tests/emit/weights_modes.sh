@@ -60,3 +60,17 @@ done
 # shellcheck disable=SC2086
 "$CC" "$@" -o "$WORK/weights_modes" "$WORK/main.o" $objs "$D/m_incbin.weights.o" $LIBS
 "$WORK/weights_modes" "$input" "$ref" "$D/m_file.weights.bin"
+# --weights=inline's arrays are 64-byte aligned as the blob's constants are
+# (LOOM_CONST_ALIGN): an AVX-512 kernel's loads then take one line each
+n=0
+for sym in $(nm "$WORK/weights_modes" | awk '$2 ~ /^[rRdD]$/ && $3 ~ /^w_/ { print $1 ":" $3 }'); do
+    n=$((n + 1))
+    if [ $((0x${sym%%:*} % 64)) -ne 0 ]; then
+        echo "weights_modes.sh: the inline array ${sym#*:} is not 64-byte aligned" >&2
+        exit 1
+    fi
+done
+if [ "$n" -eq 0 ]; then
+    echo "weights_modes.sh: no inline weight arrays (w_*) found to check" >&2
+    exit 1
+fi
