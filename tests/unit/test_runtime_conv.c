@@ -447,14 +447,15 @@ Test(dwconv, every_epilogue_every_isa)
  * kernels on AVX-512), with bias, residual and Clip; so does loomrt_pwdw
  * (40 channels from 7, the third case) and loomrt_dwpw (the bands split
  * over the parts: 40 channels to 24, the fourth, with the pointwise
- * convolution from 7 before, the fifth). The last two, 87 output rows
- * (DW_ROWS_PER_THREAD and more a thread on 2 and 3 threads), split the
- * blocked kernels' rows over the threads: loomrt_dwconv, loomrt_pwdw. */
+ * convolution from 7 before, the fifth). The last two split the blocked
+ * kernels' output rows over the threads (DW_ROWS_PER_THREAD and more a
+ * thread): loomrt_dwconv at stride 2, 61 rows (by rows on 2 threads, by
+ * blocks on 3), loomrt_pwdw at stride 1, 87 rows (by rows on 2 and 3). */
 static void dw_threads_at(int isa)
 {
     static const int64_t chans[] = {40, 6, 40, 40, 40, 40, 40};
     for (int c = 0; c < 7; c++) {
-        int64_t st = c >= 5 ? 1 : 2, H = c >= 5 ? 87 : 61, W = c >= 5 ? 45 : 67;
+        int64_t st = c == 6 ? 1 : 2, H = c == 5 ? 121 : c == 6 ? 87 : 61, W = c >= 5 ? 45 : 67;
         int64_t C = chans[c], oh = (H - 1) / st + 1, ow = (W - 1) / st + 1;
         int64_t K = c == 2 || c == 4 || c == 6 ? 7 : 0;
         int64_t M = c == 3 || c == 4 ? 24 : 0, ny = (M ? M : C) * oh * ow;
