@@ -903,19 +903,21 @@ typedef struct dw_job {
 
 static void dw_part(const dw_job *j, int64_t u0, int64_t u1, float *scratch)
 {
-    if (j->by_rows) { /* all channel blocks over output rows [r0, r1) */
-        const dw_geom *g = j->g;
-        int64_t r0 = g->oh * u0 / j->units, r1 = g->oh * u1 / j->units;
+    const dw_geom *g = j->g;
+    if (j->rows) { /* channel blocks [u0, u1) over all rows, or all over rows [r0, r1) */
+        int64_t k0 = u0, k1 = u1, r0 = 0, r1 = g->oh;
+        if (j->by_rows) {
+            k0 = 0;
+            k1 = (g->C + dw_blk_lanes(j->isa) - 1) / dw_blk_lanes(j->isa);
+            r0 = g->oh * u0 / j->units;
+            r1 = g->oh * u1 / j->units;
+        }
         dw_blk b = {g,       j->pw,  j->x,  j->w,  j->bias, j->res, j->y + r0 * g->ow, scratch,
                     j->rows, j->cols, j->act, j->aa, j->ab, r0,     r1,  g->oh * g->ow};
-        dw_blocks(j->isa, &b, 0, (g->C + dw_blk_lanes(j->isa) - 1) / dw_blk_lanes(j->isa));
-    } else if (j->rows) {
-        dw_blk b = {j->g,    j->pw, j->x,  j->w,  j->bias, j->res, j->y, scratch, j->rows,
-                    j->cols, j->act, j->aa, j->ab, 0,     j->g->oh, j->g->oh * j->g->ow};
-        dw_blocks(j->isa, &b, u0, u1);
+        dw_blocks(j->isa, &b, k0, k1);
     } else {
-        dw_channels(j->g, j->pw, j->x, j->w, j->y, scratch, scratch + j->plane_at, u0, u1,
-                    j->bias, j->res, j->act, j->aa, j->ab);
+        dw_channels(g, j->pw, j->x, j->w, j->y, scratch, scratch + j->plane_at, u0, u1, j->bias,
+                    j->res, j->act, j->aa, j->ab);
     }
 }
 
@@ -1019,8 +1021,7 @@ static void dw_run(dw_job *j)
         work += g->C * g->H * g->W * j->pw->K;
     if (j->pj)
         work += g->C * g->oh * g->ow * j->pj->M;
-    if (loomrt_threads_get() > 1 && j->parts > 1 &&
-        work >= ((int64_t)1 << 15) * loomrt_threads_get())
+    if (t > 1 && j->parts > 1 && work >= ((int64_t)1 << 15) * t)
         loomrt_parallel_for(j->parts, dw_task, j);
     else
         dw_task(j, 0, j->parts);

@@ -526,7 +526,7 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t t0, int6
                 /* the last vector of the tiles [t0, t0 + n) loads only
                  * theirs: past them may be another thread's (wg_tiles_task) */
                 int last = s + i + 8 > n;
-                __m256i lm = loomrt_mask8(n - s - i);
+                __m256i lm = last ? loomrt_mask8(n - s - i) : _mm256_setzero_si256();
                 __m256 r0[4], r1[4], o[4];
                 for (int k = 0; k < 4; k++) {
                     __m256 v[4];
@@ -681,6 +681,13 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
     return 0;
 }
 
+/* Tiles of the block's panels [qa, qb): from qa * WG_NR, as many as the
+ * block has there. */
+static int64_t wg_tiles_of(const wg_job *j, int64_t qa, int64_t qb)
+{
+    return (qb * WG_NR < j->n ? qb * WG_NR : j->n) - qa * WG_NR;
+}
+
 /* The products xi in [xi0, xi1) over the block's panels [qa, qb): P[xi]
  * = U[xi] V[xi], or transposed. The transposed ones compute the panels'
  * tiles only: P's lanes past them hold what the scratch held, which the
@@ -689,7 +696,7 @@ static void wg_products(const wg_job *j, int64_t xi0, int64_t xi1, int64_t qa, i
 {
     const wg_geom *g = j->g;
     int64_t ld = j->nb * WG_NR, us = wg_u_size(g->M, g->C, g->tr);
-    int64_t first = qa * WG_NR, n = (qb * WG_NR < j->n ? qb * WG_NR : j->n) - first;
+    int64_t first = qa * WG_NR, n = wg_tiles_of(j, qa, qb);
     for (int64_t xi = xi0; xi < xi1; xi++) {
         const float *u = j->u + xi * us, *v = j->v + xi * wg_xi_stride(g->C, ld);
         float *p = j->pr + xi * wg_xi_stride(g->M, ld) + first;
@@ -716,9 +723,9 @@ static void wg_outputs(const wg_job *j, int64_t m0, int64_t m1, int64_t qa, int6
     int64_t ld = j->nb * WG_NR, ps = wg_xi_stride(g->M, ld), oplane = g->oh * g->ow;
 #ifdef LOOMRT_X86
     if (loomrt_isa_get() == LOOMRT_ISA_AVX2) {
-        int64_t first = qa * WG_NR, n = (qb * WG_NR < j->n ? qb * WG_NR : j->n) - first;
-        wg_output_avx2(g, j->q0 * WG_NR + first, n, j->pr + first, ld, ps, m0, m1, j->bias,
-                       j->res, j->act, j->alpha, j->beta, j->y);
+        int64_t first = qa * WG_NR;
+        wg_output_avx2(g, j->q0 * WG_NR + first, wg_tiles_of(j, qa, qb), j->pr + first, ld,
+                       ps, m0, m1, j->bias, j->res, j->act, j->alpha, j->beta, j->y);
         return;
     }
 #endif
