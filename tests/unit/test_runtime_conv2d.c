@@ -295,10 +295,12 @@ Test(conv2d, packed_row_every_isa)
     for_each_isa(row_at);
 }
 
-/* On 2 and 3 threads (the blocks' unfolding split by panels, their GEMMs
- * by rows) loomrt_conv2d gives the one-thread result bit for bit, with the
- * scratch guards intact: large blocks (K 288, 10 panels a block) and a
- * partial last one, at every instruction-set level. */
+/* On 2 and 3 threads (each block's panels split between the threads,
+ * each unfolding and multiplying its own; the partial last block of 5
+ * panels too few for 3 threads, unfolded whole and its GEMM split by
+ * rows) loomrt_conv2d gives the one-thread result bit for bit, with the
+ * scratch guards intact: K 288, 10 panels a block, at every
+ * instruction-set level. */
 /* loomrt_conv2d's operands for threads_at. */
 typedef struct conv_threads {
     conv_case k;
