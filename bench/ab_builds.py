@@ -12,14 +12,21 @@ built with bench/step_times.py's timers and the steps whose median time
 moved most are printed too.
 
   python3 bench/ab_builds.py OLD_LOOM NEW_LOOM MODEL [--threads N]
-                             [--runs N] [--steps] [--top N] [--dim NAME=N ...]
+                             [--runs N] [--steps] [--top N] [--openblas]
+                             [--dim NAME=N ...]
 
 OLD_LOOM may be a worktree's build of an older commit (git worktree add
 /tmp/old REV, then cmake and make its loom): each binary writes the
 runtime of its own source tree into the one-file form.
+
+With --openblas both are the default builds instead (the runtime beside
+the model, OpenBLAS linked): each build's model and runtime are linked
+into one relocatable object whose symbols but the model's own (a_*,
+b_*) are made local (ld -r, objcopy), so the two runtimes do not clash.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -107,12 +114,36 @@ STEPS = {
 }
 
 
+def link_apart(cc, name, work):
+    """The default build in work/name (model, runtime, weights) as one
+    object work/name.o whose only global definitions are name_*."""
+    d = os.path.join(work, name)
+    objs = []
+    for f in sorted(os.listdir(d)):
+        if f.endswith(".c") or f.endswith(".S"):
+            o = os.path.join(d, f + ".o")
+            subprocess.run(cc + ["-std=c99", "-O3", "-march=native", "-mtune=generic",
+                                 "-DLOOMRT_USE_CBLAS", "-I" + step_times.OPENBLAS_INC, "-I" + d,
+                                 "-c", f, "-o", o], check=True, cwd=d)
+            objs.append(o)
+    merged = os.path.join(work, name + ".o")
+    subprocess.run(["ld", "-r", "-o", merged] + objs, check=True)
+    subprocess.run(["objcopy", "--wildcard", "-G", name + "_*", "-G", "step_times_get_" + name,
+                    merged], check=True)
+    shutil.copy(os.path.join(d, name + ".h"), os.path.join(work, name + ".h"))
+
+
 def build(args, work):
-    """Compiles both one-file forms and the driver; the steps' names."""
+    """Compiles both builds and the driver; the steps' names."""
     steps = None
+    cc = os.environ.get("CC", "cc").split()
     for name, loom in (("a", args.old), ("b", args.new)):
-        c = os.path.join(work, name + ".c")
-        cmd = [loom, "compile", args.model, "-o", c, "--name", name, "--standalone"]
+        c = os.path.join(work, name, name + ".c") if args.openblas else \
+            os.path.join(work, name + ".c")
+        os.makedirs(os.path.dirname(c), exist_ok=True)
+        cmd = [loom, "compile", args.model, "-o", c, "--name", name]
+        if not args.openblas:
+            cmd.append("--standalone")
         for d in args.dim:
             cmd += ["--dim", d]
         subprocess.run(cmd, check=True)
@@ -122,6 +153,8 @@ def build(args, work):
                 sys.exit("ab_builds: the two builds' steps differ; compare without --steps")
             steps = st
             open(c, "w").write(src.replace("step_times_get", "step_times_get_" + name))
+        if args.openblas:
+            link_apart(cc, name, work)
     ins, outs = step_times.io_sizes(open(os.path.join(work, "a.h")).read())
     parts = {k: "" for k in STEPS}
     if args.steps:
@@ -129,10 +162,10 @@ def build(args, work):
     drv = os.path.join(work, "driver.c")
     open(drv, "w").write(DRIVER % dict(parts, **step_times.io_fields(ins, outs)))
     srcs = [os.path.join(work, f) for f in sorted(os.listdir(work))
-            if f.endswith(".c") or f.endswith(".S")]
-    cc = os.environ.get("CC", "cc").split()
+            if f.endswith(".c") or f.endswith(".S") or f.endswith(".o")]
+    libs = ["-lopenblas"] if args.openblas else []
     subprocess.run(cc + ["-std=c99", "-O3", "-march=native", "-mtune=generic", "-I" + work,
-                         "-o", os.path.join(work, "ab")] + srcs + ["-lm", "-lpthread"],
+                         "-o", os.path.join(work, "ab")] + srcs + libs + ["-lm", "-lpthread"],
                    check=True, cwd=work)
     return steps
 
@@ -145,6 +178,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--steps", action="store_true", help="also the steps' times, both builds")
+    ap.add_argument("--openblas", action="store_true",
+                    help="the default builds (OpenBLAS linked), not --standalone")
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--dim", action="append", default=[], metavar="NAME=N",
                     help="pins a symbolic input dim (loom compile --dim)")

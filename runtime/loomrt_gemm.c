@@ -18,8 +18,9 @@
  *     OpenBLAS 0.3.21 runs its Haswell kernel on AVX-512 CPUs it does not
  *     know) and the product is not small, M * N * K > GEMM_SMALL (2^21
  *     multiply-adds), where OpenBLAS's packing of both operands and its
- *     dispatch cost more than the arithmetic, nor (AVX2) untransposed with
- *     K <= GEMM_OWN_K_AVX2; otherwise the blocked kernel here. OpenBLAS
+ *     dispatch cost more than the arithmetic, nor untransposed with K <=
+ *     GEMM_OWN_K_AVX2 (AVX2) or GEMM_OWN_K_AVX512; otherwise the blocked
+ *     kernel here. OpenBLAS
  *     runs on one thread (loomrt_pool.c): a product for several threads
  *     is cut into blocks of rows or columns like ours, one
  *     cblas_sgemm per block on loom's pool, because OpenBLAS's own workers
@@ -89,6 +90,17 @@
  * 512 x 196 x 256 87 / 78-82), from 384 OpenBLAS's (16 x 196 x 384 68 /
  * 57, 128 x 784 x 1152 90 / 87). */
 #define GEMM_OWN_K_AVX2 192
+/* The same bound for the AVX-512 kernels against OpenBLAS's SkylakeX ones
+ * (which it runs on Intel's AVX-512 cores): ours win from the shallowest
+ * products to K 512, most on the 1x1 convolutions. Xeon (Sapphire
+ * Rapids), OpenBLAS 0.3.21 on one thread, us OpenBLAS / ours, one thread
+ * (two): mobilenet_v2's 14x14 expansions 384 x 196 x 64 79 / 59 (45 /
+ * 36), 576 x 196 x 96 152 / 129 (85 / 70); resnet18's downsampling 128 x
+ * 784 x 64 98 / 71 (66 / 40); squeezenet1_1's expand1x1 128 x 729 x 32
+ * 59 / 41 (44 / 24), 256 x 169 x 64 49 / 36 (28 / 20); 512 x 512 x 512
+ * 1577 / 1482 (834 / 736), 128 x 768 x 768 988 / 837. Deeper, OpenBLAS's
+ * win: 768 x 768 x 768 5253 / 5576, 1024 x 1024 x 1024 12263 / 15145. */
+#define GEMM_OWN_K_AVX512 512
 /* B read in place (not packed) up to this many floats: 256 KB, so that
  * the cache-set conflicts of rows at power-of-two strides cost L2 hits
  * at worst. */
@@ -1673,7 +1685,10 @@ static void gemm_unpacked(int transA, int transB, int64_t M, int64_t N, int64_t 
                   .lda = lda, .ldb = ldb, .ldc = ldc, .e = e};
 #ifdef LOOMRT_USE_CBLAS
     int small = M * N * K <= GEMM_SMALL && isa >= LOOMRT_ISA_AVX2;
-    int own = isa == LOOMRT_ISA_AVX2 && !transA && !transB && K <= GEMM_OWN_K_AVX2;
+    int64_t own_k = isa == LOOMRT_ISA_AVX512 ? GEMM_OWN_K_AVX512
+                    : isa == LOOMRT_ISA_AVX2 ? GEMM_OWN_K_AVX2
+                                             : 0;
+    int own = !transA && !transB && K <= own_k;
     p.blas = M > 1 && !small && !own && !p.thin && !p.gemv_rows && loomrt_blas_preferred();
 #endif
     gemm_run(&p);
