@@ -1132,10 +1132,12 @@ LOOMRT_API void loomrt_dwpw(const float *x, const float *pw, const float *pw_bia
  * to 147 against a panel's packing and unfolding) and too narrow in its
  * input for the depthwise layout. Here the weights are packed at compile
  * time as [output block of 16][tap][16], and L output pixels of one row
- * go at a time against a block of output channels: with AVX-512 16
- * pixels, 16 accumulators of channels, each tap one weight vector and 16
- * broadcasts of the pixels' inputs (at stride sw in the input row), then
- * the 16 x 16 transpose and the epilogue of the depthwise kernels (AVX2
+ * go at a time against blocks of output channels: with AVX-512 14
+ * pixels (CD_PX) against two blocks, 28 accumulators of channels, each
+ * tap two weight vectors and 14 broadcasts of the pixels' inputs (at
+ * stride sw in the input row), or with few taps 16 pixels against one
+ * block, then per block the 16 x 16 transpose and the epilogue of the
+ * depthwise kernels (AVX2
  * has the pixels as the vector instead: cd_rows_px, below). A chunk
  * whose taps all lie in the image reads it in place; one that reaches the
  * padding (or past the row) reads a zero-padded patch of its kh input
@@ -1421,9 +1423,29 @@ LOOMRT_TARGET_AVX2 static void cd_rows_px(const cd_geom *g, int64_t oy0, int64_t
     }
 }
 
-/* acc[p] += the taps of pixel p < 16 times the block's 16 weights. */
+/* Pixels per chunk of the AVX-512 kernel: 14 pixels by two blocks of 16
+ * channels are 28 accumulators, each tap two weight vectors and 14
+ * broadcasts for 28 FMAs. With 16 pixels by one block (16 accumulators,
+ * 17 loads for 16 FMAs) the loads bound the loop. Alone, one thread,
+ * Xeon, warm: resnet18's first convolution (3 -> 64 channels, 7x7/2 over
+ * 224x224) 1481-1513 -> 1214-1226 us; 3 -> 64 channels 3x3/2 342-348 ->
+ * 314-334, 3 -> 32 (mobilenet_v2's) 182 -> 154-164. 14 divides the
+ * 112-pixel rows of these; 12 pixels a chunk: 1316-1374 and 339-356 us.
+ * But with few taps (3x3 of 3 channels) the layer waits on memory in a
+ * model, its image and output out of cache, and there 32 output planes
+ * written a chunk at a time lose to 16 (mobilenet_v2's alone, caches
+ * flushed, 2 threads: 127-134 -> 145-147 us; in the model, ab_builds:
+ * 167 -> 181 on 2 threads, 226-239 -> 252-254 on one): the two blocks
+ * from CD_PX_MIN_K taps, 16 pixels by one block below. In the model,
+ * resnet18's, one thread 1628 -> 1479 us, two 919 -> 856. */
+#define CD_PX 14
+#define CD_PX_MIN_K 64
+
+/* a[p] (and b[p] for a second block, nb 2) += the taps of pixel p < px
+ * times the block's 16 weights (the second block's ws floats further). */
 LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
-cd_tile16(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t sw, __m512 *acc)
+cd_tile(const float *s, const int64_t *toff, int64_t K, const float *w, int64_t ws, int64_t sw,
+        int px, int nb, __m512 *a, __m512 *b)
 {
     int64_t t = 0;
     do { /* K >= 1 (loomrt_conv2d_direct_fits), said by the loop's form: with K
@@ -1432,36 +1454,33 @@ cd_tile16(const float *s, const int64_t *toff, int64_t K, const float *w, int64_
           * chunk (squeezenet1_1's first convolution alone, 3 -> 64 channels
           * 3x3/2 over 224x224: 541 -> 484 us) */
         const float *p_ = s + toff[t];
-        __m512 wv = _mm512_loadu_ps(w + t * CD_BLOCK);
-        _Pragma("GCC unroll 16") for (int p = 0; p < 16; p++)
-            acc[p] = _mm512_fmadd_ps(_mm512_set1_ps(p_[p * sw]), wv, acc[p]);
+        __m512 w0 = _mm512_loadu_ps(w + t * CD_BLOCK), w1 = w0;
+        if (nb > 1)
+            w1 = _mm512_loadu_ps(w + ws + t * CD_BLOCK);
+        _Pragma("GCC unroll 16") for (int p = 0; p < px; p++) {
+            __m512 v = _mm512_set1_ps(p_[p * sw]);
+            a[p] = _mm512_fmadd_ps(v, w0, a[p]);
+            if (nb > 1)
+                b[p] = _mm512_fmadd_ps(v, w1, b[p]);
+        }
     } while (++t < K);
 }
 
-LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *s,
-                                                  const int64_t *toff, int64_t c0, int64_t at,
-                                                  int64_t n)
+/* The block's accumulators acc[0, px) (pixels) transposed to channels and
+ * stored: channel c < cn of the block at c0, pixels [at, at + n). */
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
+cd_store16(const cd_geom *g, loomrt_act16_t ka, __m512 *acc, int px, int64_t c0, int64_t cn,
+           int64_t at, int64_t n)
 {
-    loomrt_act16_t ka = loomrt_act16_of(g->act, g->aa, g->ab);
-    enum { L = 16 };
-    int64_t cn = g->M - c0 < L ? g->M - c0 : L, plane = g->oh * g->ow;
-    const float *w = g->wp + c0 * g->K;
-    __m512 acc[L], vb = g->bias ? _mm512_maskz_loadu_ps(dw_mask16(cn), g->bias + c0)
-                                : _mm512_setzero_ps();
-    for (int p = 0; p < L; p++)
-        acc[p] = vb;
-    if (g->sw == 1)
-        cd_tile16(s, toff, g->K, w, 1, acc);
-    else if (g->sw == 2)
-        cd_tile16(s, toff, g->K, w, 2, acc);
-    else
-        cd_tile16(s, toff, g->K, w, g->sw, acc);
+    int64_t plane = g->oh * g->ow;
+    for (int p = px; p < 16; p++)
+        acc[p] = _mm512_setzero_ps();
     loomrt_tr16(acc);
     __mmask16 m = dw_mask16(n);
     /* unrolled, so that acc[c] names a register: indexed by a variable,
      * the transposed accumulators went through the stack (squeezenet1_1's
      * first convolution alone 484 -> 460 us; AVX2 956 -> 930) */
-    _Pragma("GCC unroll 16") for (int c = 0; c < L; c++) {
+    _Pragma("GCC unroll 16") for (int c = 0; c < 16; c++) {
         if (c >= cn)
             break;
         __m512 v = acc[c];
@@ -1469,6 +1488,54 @@ LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *
             v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g->res + (c0 + c) * plane + at));
         _mm512_mask_storeu_ps(g->y + (c0 + c) * plane + at, m, loomrt_act16(v, ka));
     }
+}
+
+/* nb blocks of channels from c0 (the last may be partial) over a chunk of
+ * px pixels. */
+LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
+cd_blocks_avx512(const cd_geom *g, const float *s, const int64_t *toff, int64_t c0, int64_t at,
+                 int64_t n, int px, int nb)
+{
+    loomrt_act16_t ka = loomrt_act16_of(g->act, g->aa, g->ab);
+    int64_t cn = g->M - c0, n0 = cn < CD_BLOCK ? cn : CD_BLOCK;
+    const float *w = g->wp + c0 * g->K;
+    __m512 a[16], b[16];
+    __m512 va = g->bias ? _mm512_maskz_loadu_ps(dw_mask16(n0), g->bias + c0) : _mm512_setzero_ps();
+    __m512 vb = g->bias && nb > 1 ? _mm512_maskz_loadu_ps(dw_mask16(cn - CD_BLOCK),
+                                                          g->bias + c0 + CD_BLOCK)
+                                  : _mm512_setzero_ps();
+    for (int p = 0; p < px; p++)
+        a[p] = va, b[p] = vb;
+    int64_t ws = CD_BLOCK * g->K;
+    if (g->sw == 1)
+        cd_tile(s, toff, g->K, w, ws, 1, px, nb, a, b);
+    else if (g->sw == 2)
+        cd_tile(s, toff, g->K, w, ws, 2, px, nb, a, b);
+    else
+        cd_tile(s, toff, g->K, w, ws, g->sw, px, nb, a, b);
+    cd_store16(g, ka, a, px, c0, n0, at, n);
+    if (nb > 1)
+        cd_store16(g, ka, b, px, c0 + CD_BLOCK, cn - CD_BLOCK, at, n);
+}
+
+/* A chunk of up to CD_PX pixels, the output channels [c0, c0 + 32): two
+ * blocks, or the last one. */
+LOOMRT_TARGET_AVX512 static void cd_block2_avx512(const cd_geom *g, const float *s,
+                                                   const int64_t *toff, int64_t c0, int64_t at,
+                                                   int64_t n)
+{
+    if (g->M - c0 > CD_BLOCK)
+        cd_blocks_avx512(g, s, toff, c0, at, n, CD_PX, 2);
+    else
+        cd_blocks_avx512(g, s, toff, c0, at, n, CD_PX, 1);
+}
+
+/* A chunk of up to 16 pixels, the output channels [c0, c0 + 16). */
+LOOMRT_TARGET_AVX512 static void cd_block_avx512(const cd_geom *g, const float *s,
+                                                  const int64_t *toff, int64_t c0, int64_t at,
+                                                  int64_t n)
+{
+    cd_blocks_avx512(g, s, toff, c0, at, n, 16, 1);
 }
 
 #endif
@@ -1572,7 +1639,10 @@ static int cd_task(void *arg, int64_t oy0, int64_t oy1)
     const cd_geom *g = (const cd_geom *)arg;
 #ifdef LOOMRT_X86
     if (g->isa == LOOMRT_ISA_AVX512)
-        cd_rows(g, oy0, oy1, 16, 16, cd_block_avx512, LOOMRT_ACT_CLIP);
+        if (g->K >= CD_PX_MIN_K)
+            cd_rows(g, oy0, oy1, CD_PX, 2 * CD_BLOCK, cd_block2_avx512, LOOMRT_ACT_CLIP);
+        else
+            cd_rows(g, oy0, oy1, 16, CD_BLOCK, cd_block_avx512, LOOMRT_ACT_CLIP);
     else if (g->xs)
         cd_rows_px(g, oy0, oy1);
     else
