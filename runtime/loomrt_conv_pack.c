@@ -201,13 +201,15 @@ static int cp_task(void *arg, int64_t t0, int64_t t1)
 }
 
 /* Multiply-adds of a block's product per thread from which the block is
- * split over the calling thread's threads (cp_task); with fewer than
- * CP_PAR_PANELS panels a thread, the product's kernel would run its
- * narrow tiles (one panel, not two), and the block stays whole. */
+ * split over the calling thread's threads (cp_task), one panel a thread
+ * or more: a deep block (two panels from K 1536) split one panel a
+ * thread runs the kernels' narrow tiles, yet beats the whole block's
+ * product split by rows (2 threads, Xeon, 128 -> 128 channels 3x3 over
+ * 28x28, K 1152: AVX-512 1170-1310 -> 775 us, AVX2 1873 -> 1101; 128 ->
+ * 256 1695-1708 -> 1488-1491). */
 #ifndef CP_PAR_MIN
 #define CP_PAR_MIN ((int64_t)1 << 18)
 #endif
-#define CP_PAR_PANELS 2
 
 /* ONNX Conv-11 for one group, as blocks of panels: unfold, then y[:,
  * block] = epilogue(w [M, K] x block); on several threads each block's
@@ -228,7 +230,7 @@ LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *s
     int threads = loomrt_threads_get();
     for (j.q0 = 0; j.q0 < all; j.q0 += nb) {
         int64_t q1 = j.q0 + nb < all ? j.q0 + nb : all, panels = q1 - j.q0;
-        if (threads > 1 && panels >= CP_PAR_PANELS * threads &&
+        if (threads > 1 && panels >= threads &&
             M * panels * CP_NR * K >= CP_PAR_MIN * threads) {
             loomrt_parallel_for(panels, cp_task, &j);
         } else {

@@ -297,9 +297,9 @@ Test(conv2d, packed_row_every_isa)
 
 /* On 2 and 3 threads (each block's panels split between the threads,
  * each unfolding and multiplying its own; the partial last block of 5
- * panels too few for 3 threads, unfolded whole and its GEMM split by
- * rows) loomrt_conv2d gives the one-thread result bit for bit, with the
- * scratch guards intact: K 288, 10 panels a block, at every
+ * panels too small a product for 3 threads, unfolded whole and its GEMM
+ * split by rows) loomrt_conv2d gives the one-thread result bit for bit,
+ * with the scratch guards intact: K 288, 10 panels a block, at every
  * instruction-set level. */
 /* loomrt_conv2d's operands for threads_at. */
 typedef struct conv_threads {
