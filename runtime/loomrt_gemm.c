@@ -1536,6 +1536,13 @@ static void gemm_packed_blocked(int transA, int transC, int64_t ka, int64_t M, i
  * Zen 4, 2 threads: 217 -> 163 us (one thread: 234). */
 #define GEMM_PAR_ROW_B ((int64_t)1 << 16)
 #define GEMM_PAR_ROW_MIN ((int64_t)1 << 14)
+/* From this many floats of packed B (1 MB), see gemm_run. Xeon, 2
+ * threads, in the model (ab_builds --steps): resnet18's 3x3 stride-2
+ * 256 -> 512 Conv as C^T 49 x 512 x 2304 (5 tiles of rows, 4.7 MB of
+ * weights) 634-663 -> 504-522 us by columns; its 196 x 256 x 1152 (17
+ * tiles) lost by columns (520 -> 596), as did mobilenet_v2's 49 x 320 x
+ * 960 split 128 / 192 columns (116 -> 142). */
+#define GEMM_PAR_WIDE_B ((int64_t)1 << 18)
 
 /* One product for the threads: C = alpha * op(A) op(B) + beta * C, B
  * packed (loomrt_sgemm_packed's operands, C transposed when transC) or
@@ -1649,9 +1656,25 @@ static int gemm_par_task(void *arg, int64_t t0, int64_t t1)
     return 0;
 }
 
+/* The largest of loomrt_parallel_for's parts of n units of `unit`
+ * elements (all in all, the last unit partial) over t threads. */
+static int64_t gemm_part_max(int64_t n, int64_t unit, int64_t all, int t)
+{
+    int64_t parts = n < t ? n : t, most = 0;
+    for (int64_t q = 0; q < parts; q++) {
+        int64_t lo = n * q / parts * unit, hi = n * (q + 1) / parts * unit;
+        hi = hi < all ? hi : all;
+        most = hi - lo > most ? hi - lo : most;
+    }
+    return most;
+}
+
 /* Runs p on the calling thread's threads: by rows when there are rows
- * for every thread, else by columns when there are columns enough, on
- * one thread when the product is small. */
+ * for every thread (four tiles a thread or more), else by rows or by
+ * columns, whichever has more of them, on one thread when the product is
+ * small. Few rows of a large packed B (GEMM_PAR_WIDE_B floats and more)
+ * go by columns when those split as evenly as the rows: each thread then
+ * reads its part of B rather than all of it. */
 static void gemm_run(gemm_par *p)
 {
     int t = loomrt_threads_get();
@@ -1662,7 +1685,10 @@ static void gemm_run(gemm_par *p)
         gemm_serial(p, p->M, p->N, p->A, p->B, p->C, p->e);
         return;
     }
-    p->by_rows = rows >= 4 * t || rows >= cols;
+    int wide = p->packed && p->N * p->K >= GEMM_PAR_WIDE_B && cols >= t &&
+               gemm_part_max(cols, GEMM_PAR_COLS, p->N, t) * p->M <=
+                   gemm_part_max(rows, GEMM_PAR_ROWS, p->M, t) * p->N;
+    p->by_rows = rows >= 4 * t || (rows >= cols && !wide);
     loomrt_parallel_for(p->by_rows ? rows : cols, gemm_par_task, p);
 }
 

@@ -246,11 +246,14 @@ static void check_gemm(int packed, int tA, int tB, int tC, int64_t M, int64_t N,
  * (the runtime keeps products under 2^18 multiply-adds per thread on one
  * thread, single rows reading 2^16 floats of B or more under 2^14), and a
  * few too small to be; 49 x 321 x 961 packs A^T in three blocks of K on
- * AVX2 (split by rows, each thread's blocks must be the whole product's). */
+ * AVX2 (split by rows, each thread's blocks must be the whole product's).
+ * Packed, 49 x 513 x 515 (few rows, B of 2^18 floats and more) splits by
+ * columns on 2 and 4 threads and by rows on 3, 49 x 321 x 961 by columns
+ * on 3 only (gemm_run: the columns must split as evenly as the rows). */
 static const int64_t shapes[][3] = {
     {301, 257, 300}, {1, 4099, 333}, {7, 1001, 129}, {65, 65, 301}, {33, 17, 1025},
     {1025, 3, 257},  {17, 33, 7},    {3, 7, 65},     {1, 65, 17},   {1, 513, 129},
-    {49, 321, 961},
+    {49, 321, 961},  {49, 513, 515},
 };
 
 static void check_all(int packed)
