@@ -77,6 +77,15 @@
  * 13x13 (4) 88 / 121-126. */
 #define WG_TILES_PER_THREAD 4
 
+/* Multiply-adds of the 16 products per thread from which a block too
+ * narrow to split by tiles is split step by step (three parallel regions,
+ * each step's output read by the other cores); below, it stays on one
+ * thread. Alone, warm, Xeon, 2 threads (one): 32 -> 64 channels over
+ * 14x14 (mnist_cnn's, 1.6M multiply-adds) 35.8 us (35.0), 64 -> 64 over
+ * 14x14 (3.2M) 59 (65), 128 -> 128 over 7x7 (4.2M) 37 (64); in mnist_cnn
+ * on 2 threads its step took 30.5 us, 27.9 on one. */
+#define WG_STEPS_MIN ((int64_t)1 << 21)
+
 /* The transposed products' cost per multiply-add over the others', in
  * percent (their outputs are transposed in registers as they are stored):
  * measured alone on 16 to 256 channels (Zen 4, AVX-512, one thread). */
@@ -786,14 +795,16 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
      * thread, took 20.6 us on two); a block split by its tiles when each
      * thread gets WG_TILES_PER_THREAD panels, else step by step */
     int t = loomrt_threads_get();
-    int par = t > 1 && 16 * M * C * g.T >= ((int64_t)1 << 16) * t;
+    int64_t macs = 16 * M * C * g.T;
+    int par = t > 1 && macs >= ((int64_t)1 << 16) * t;
+    int steps = par && macs >= WG_STEPS_MIN * t;
     for (int64_t q0 = 0; q0 < g.P; q0 += nb) {
         j.q0 = q0;
         j.nb = q0 + nb < g.P ? nb : g.P - q0;
         j.n = (q0 + j.nb) * WG_NR < g.T ? j.nb * WG_NR : g.T - q0 * WG_NR;
         if (par && j.nb >= WG_TILES_PER_THREAD * t) {
             loomrt_parallel_for(j.nb, wg_tiles_task, &j);
-        } else if (par) {
+        } else if (steps) {
             loomrt_parallel_for(j.nb * C, wg_input_task, &j);
             loomrt_parallel_for(16, wg_gemm_task, &j);
             loomrt_parallel_for(M, wg_output_task, &j);

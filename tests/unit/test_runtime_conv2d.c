@@ -314,6 +314,8 @@ static float *conv_threads_run(void *arg, int threads)
     conv_threads *c = arg;
     const conv_case *k = &c->k;
     float *y = guarded(c->ny, 7);
+    for (size_t i = 0; i < c->ns; i++) /* no panel left from another run */
+        c->s[i] = NAN;
     loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
     loomrt_conv2d(c->x, c->w, y, c->s, k->C, k->M, k->H, k->W, k->kh, k->kw, c->oh, c->ow,
                   k->pt, k->pl, k->sh, k->sw, k->dh, k->dw, c->b, c->r, k->act, 0.0f, 0.0f);
@@ -544,6 +546,10 @@ typedef struct wg_threads {
 static float *wg_threads_run(void *arg, int threads)
 {
     wg_threads *c = arg;
+    /* the scratch made NaN, so that a step left undone on some thread
+     * count does not find the one-thread run's values there */
+    for (size_t i = 0; i < c->t.ns; i++)
+        c->t.s[i] = NAN;
     loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
     float *y = wg_run_conv(&c->t, c->what);
     loomrt_threads_leave(prev);
@@ -553,10 +559,12 @@ static float *wg_threads_run(void *arg, int threads)
 /* On 2 and 3 threads the result is the one-thread one, bit for bit, with
  * the products as they are and transposed: blocks split by their tiles
  * (each thread all steps of its panels: 40 -> 24 channels over 41x37, a
- * block of 16 panels and one of 9, the 9 by tiles on 2 threads and by
- * steps on 3; 32 -> 64 over 20x26, 130 tiles in 9 panels, transposed)
- * and step by step (each block's input transform split by panel and
- * channel, its products by element, its output by channel: 49 tiles). */
+ * block of 16 panels and one of 9, the 9 by tiles on 2 threads and on
+ * one thread on 3, too small a product to split step by step; 32 -> 64
+ * over 20x26, 130 tiles in 9 panels, transposed), step by step (each
+ * block's input transform split by panel and channel, its products by
+ * element, its output by channel: 96 -> 128 over 13x13, 49 tiles in 4
+ * panels) and not at all (40 -> 64 over 13x13, WG_STEPS_MIN). */
 static void wg_threads_at(int isa)
 {
     static const wg_case ks[] = {
@@ -566,6 +574,8 @@ static void wg_threads_at(int isa)
          .res = 1, .act = LOOMRT_ACT_CLIP},
         {.C = 40, .M = 64, .H = 13, .W = 13, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
          .act = LOOMRT_ACT_RELU},
+        {.C = 96, .M = 128, .H = 13, .W = 13, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
+         .res = 1, .act = LOOMRT_ACT_RELU},
     };
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         wg_threads c = {.t = wg_run_new(&ks[i])};
