@@ -469,6 +469,8 @@ static void dw_threads_at(int isa)
         float *s = malloc(sizeof(float) * (size_t)ns), *y[3];
         for (int t = 1; t <= 3; t++) {
             y[t - 1] = malloc(sizeof(float) * (size_t)ny);
+            for (int64_t i = 0; i < ns; i++) /* nothing left from the run before */
+                s[i] = NAN;
             loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
             if (M)
                 loomrt_dwpw(x, K ? pw : NULL, b, K, LOOMRT_ACT_CLIP, 0.0f, 6.0f, w, s, C, H, W, 3,
