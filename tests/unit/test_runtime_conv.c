@@ -594,6 +594,48 @@ Test(maxpool, odd_shapes_every_isa)
     for_each_isa(mp_odd_at);
 }
 
+/* Large planes split by output rows over the threads (MP_ROWS_PER_THREAD
+ * rows a thread and more: 61 and 55 rows on 2 and 3 threads) give the
+ * reference's values, each window whole whichever thread has its row:
+ * ResNet's 3x3/2 pad 1 pool and SqueezeNet's unpadded one, 4 planes. */
+static void mp_rows_at(int isa)
+{
+    static const int64_t geoms[][8] = {{3, 3, 1, 1, 2, 2, 1, 1}, {3, 3, 0, 0, 2, 2, 1, 1}};
+    static const int64_t sizes[] = {121, 111};
+    for (int gi = 0; gi < 2; gi++) {
+        const int64_t *g = geoms[gi];
+        int64_t H = sizes[gi], W = H + 6, P = 4;
+        int64_t oh = (H + 2 * g[2] - g[0]) / g[4] + 1, ow = (W + 2 * g[3] - g[1]) / g[5] + 1;
+        float *x = rnd_buf((size_t)(P * H * W), (uint32_t)(gi + 7));
+        float *y = malloc(sizeof(float) * (size_t)(P * oh * ow));
+        for (int t = 1; t <= 3; t++) {
+            for (int64_t i = 0; i < P * oh * ow; i++) /* no row left from the run before */
+                y[i] = 12345.0f;
+            loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
+            loomrt_maxpool2d(x, P, H, W, g[0], g[1], oh, ow, g[2], g[3], g[4], g[5], g[6],
+                             g[7], y);
+            loomrt_threads_leave(prev);
+            for (int64_t p = 0; p < P; p++)
+                for (int64_t oy = 0; oy < oh; oy++)
+                    for (int64_t ox = 0; ox < ow; ox++) {
+                        float want = mp_ref(x + p * H * W, H, W, g, oy, ox);
+                        float got = y[(p * oh + oy) * ow + ox];
+                        cr_assert(got == want, "isa %d: maxpool %lldx%lld [%lld, %lld, %lld] "
+                                  "= %g, want %g (%d threads)", isa, (long long)H,
+                                  (long long)W, (long long)p, (long long)oy, (long long)ox,
+                                  got, want, t);
+                    }
+        }
+        free(x);
+        free(y);
+    }
+}
+
+Test(maxpool, rows_split_every_isa)
+{
+    for_each_isa(mp_rows_at);
+}
+
 /* Rows the kernel's padded row cannot hold are refused (and left alone). */
 Test(maxpool, long_rows_refused)
 {
