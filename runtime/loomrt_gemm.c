@@ -20,14 +20,13 @@
  *     multiply-adds), where OpenBLAS's packing of both operands and its
  *     dispatch cost more than the arithmetic, nor untransposed with K <=
  *     GEMM_OWN_K_AVX2 (AVX2) or GEMM_OWN_K_AVX512; otherwise the blocked
- *     kernel here. OpenBLAS
- *     runs on one thread (loomrt_pool.c): a product for several threads
- *     is cut into blocks of rows or columns like ours, one
- *     cblas_sgemm per block on loom's pool, because OpenBLAS's own workers
- *     spin in sched_yield for a long time after each call and take the
- *     cores from loom's pool between its GEMMs. A fused epilogue goes over
- *     C after OpenBLAS, a block of columns at a time when C is large
- *     (gemm_blas_block).
+ *     kernel here. OpenBLAS runs on one thread (loomrt_pool.c): a product
+ *     for several threads is cut into blocks of rows or columns like
+ *     ours, one cblas_sgemm per block on loom's pool, because OpenBLAS's
+ *     own workers spin in sched_yield for a long time after each call and
+ *     take the cores from loom's pool between its GEMMs. A fused epilogue
+ *     goes over C after OpenBLAS, a block of columns at a time when C is
+ *     large (gemm_blas_block).
  *   - M > 1 without LOOMRT_USE_CBLAS (the standalone build): the blocked
  *     kernel here.
  *   - loomrt_sgemm_packed: always the kernels here.
@@ -92,9 +91,9 @@
 #define GEMM_OWN_K_AVX2 192
 /* The same bound for the AVX-512 kernels against OpenBLAS's SkylakeX ones
  * (which it runs on Intel's AVX-512 cores): ours win from the shallowest
- * products to K 512, most on the 1x1 convolutions. Xeon (Sapphire
- * Rapids), OpenBLAS 0.3.21 on one thread, us OpenBLAS / ours, one thread
- * (two): mobilenet_v2's 14x14 expansions 384 x 196 x 64 79 / 59 (45 /
+ * products to K 512, most on the 1x1 convolutions. A Xeon (cpuid family
+ * 6 model 167), OpenBLAS 0.3.21 on one thread, us OpenBLAS / ours, one
+ * thread (two): mobilenet_v2's 14x14 expansions 384 x 196 x 64 79 / 59 (45 /
  * 36), 576 x 196 x 96 152 / 129 (85 / 70); resnet18's downsampling 128 x
  * 784 x 64 98 / 71 (66 / 40); squeezenet1_1's expand1x1 128 x 729 x 32
  * 59 / 41 (44 / 24), 256 x 169 x 64 49 / 36 (28 / 20); 512 x 512 x 512
