@@ -1137,8 +1137,8 @@ LOOMRT_API void loomrt_dwpw(const float *x, const float *pw, const float *pw_bia
  * tap two weight vectors and 14 broadcasts of the pixels' inputs (at
  * stride sw in the input row), or with few taps 16 pixels against one
  * block, then per block the 16 x 16 transpose and the epilogue of the
- * depthwise kernels (AVX2
- * has the pixels as the vector instead: cd_rows_px, below). A chunk
+ * depthwise kernels (AVX2 has the pixels as the vector instead:
+ * cd_rows_px, below). A chunk
  * whose taps all lie in the image reads it in place; one that reaches the
  * padding (or past the row) reads a zero-padded patch of its kh input
  * rows. Rows of outputs are independent: the work splits by rows. */
@@ -1638,11 +1638,10 @@ static int cd_task(void *arg, int64_t oy0, int64_t oy1)
 {
     const cd_geom *g = (const cd_geom *)arg;
 #ifdef LOOMRT_X86
-    if (g->isa == LOOMRT_ISA_AVX512)
-        if (g->K >= CD_PX_MIN_K)
-            cd_rows(g, oy0, oy1, CD_PX, 2 * CD_BLOCK, cd_block2_avx512, LOOMRT_ACT_CLIP);
-        else
-            cd_rows(g, oy0, oy1, 16, CD_BLOCK, cd_block_avx512, LOOMRT_ACT_CLIP);
+    if (g->isa == LOOMRT_ISA_AVX512 && g->K >= CD_PX_MIN_K)
+        cd_rows(g, oy0, oy1, CD_PX, 2 * CD_BLOCK, cd_block2_avx512, LOOMRT_ACT_CLIP);
+    else if (g->isa == LOOMRT_ISA_AVX512)
+        cd_rows(g, oy0, oy1, 16, CD_BLOCK, cd_block_avx512, LOOMRT_ACT_CLIP);
     else if (g->xs)
         cd_rows_px(g, oy0, oy1);
     else

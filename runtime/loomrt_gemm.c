@@ -1535,7 +1535,7 @@ static void gemm_packed_blocked(int transA, int transC, int64_t ka, int64_t M, i
  * Zen 4, 2 threads: 217 -> 163 us (one thread: 234). */
 #define GEMM_PAR_ROW_B ((int64_t)1 << 16)
 #define GEMM_PAR_ROW_MIN ((int64_t)1 << 14)
-/* From this many floats of packed B (1 MB), see gemm_run. Xeon, 2
+/* From this many floats of packed B (1 MB), see gemm_wide_by_cols. Xeon, 2
  * threads, in the model (ab_builds --steps): resnet18's 3x3 stride-2
  * 256 -> 512 Conv as C^T 49 x 512 x 2304 (5 tiles of rows, 4.7 MB of
  * weights) 634-663 -> 504-522 us by columns; its 196 x 256 x 1152 (17
@@ -1668,12 +1668,20 @@ static int64_t gemm_part_max(int64_t n, int64_t unit, int64_t all, int t)
     return most;
 }
 
+/* Whether p, with rows and cols units for t threads, reads a large packed
+ * B (GEMM_PAR_WIDE_B floats and more) whose columns split as evenly as
+ * its rows: then by columns each thread reads its part of B, not all. */
+static int gemm_wide_by_cols(const gemm_par *p, int64_t rows, int64_t cols, int t)
+{
+    return p->packed && p->N * p->K >= GEMM_PAR_WIDE_B && cols >= t &&
+           gemm_part_max(cols, GEMM_PAR_COLS, p->N, t) * p->M <=
+               gemm_part_max(rows, GEMM_PAR_ROWS, p->M, t) * p->N;
+}
+
 /* Runs p on the calling thread's threads: by rows when there are rows
  * for every thread (four tiles a thread or more), else by rows or by
  * columns, whichever has more of them, on one thread when the product is
- * small. Few rows of a large packed B (GEMM_PAR_WIDE_B floats and more)
- * go by columns when those split as evenly as the rows: each thread then
- * reads its part of B rather than all of it. */
+ * small; few rows of a large packed B by columns (gemm_wide_by_cols). */
 static void gemm_run(gemm_par *p)
 {
     int t = loomrt_threads_get();
@@ -1684,10 +1692,7 @@ static void gemm_run(gemm_par *p)
         gemm_serial(p, p->M, p->N, p->A, p->B, p->C, p->e);
         return;
     }
-    int wide = p->packed && p->N * p->K >= GEMM_PAR_WIDE_B && cols >= t &&
-               gemm_part_max(cols, GEMM_PAR_COLS, p->N, t) * p->M <=
-                   gemm_part_max(rows, GEMM_PAR_ROWS, p->M, t) * p->N;
-    p->by_rows = rows >= 4 * t || (rows >= cols && !wide);
+    p->by_rows = rows >= 4 * t || (rows >= cols && !gemm_wide_by_cols(p, rows, cols, t));
     loomrt_parallel_for(p->by_rows ? rows : cols, gemm_par_task, p);
 }
 

@@ -514,10 +514,10 @@ LOOMRT_API void loomrt_maxpool2d(const float *x, int64_t planes, int64_t H, int6
                  mp_row_len(W, kw, ow, pad_l, stride_w, dil_w), planes};
     int64_t work = planes * oh * (kh * W + kw * ow);
     int t = loomrt_threads_get();
-    if (work >= ((int64_t)1 << 15) * t && oh >= MP_ROWS_PER_THREAD * t)
-        loomrt_parallel_for(oh, mp_rows_task, &g);
-    else if (planes > 1 && work >= ((int64_t)1 << 15) * t)
-        loomrt_parallel_for(planes, mp_task, &g);
-    else
+    if (work < ((int64_t)1 << 15) * t)
         mp_task(&g, 0, planes);
+    else if (oh >= MP_ROWS_PER_THREAD * t)
+        loomrt_parallel_for(oh, mp_rows_task, &g);
+    else
+        loomrt_parallel_for(planes, mp_task, &g);
 }
