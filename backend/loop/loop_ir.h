@@ -465,7 +465,7 @@ loom_status loop_verify(const loop_func *f, ir_diag *d);
  * work is at least LOOP_PARALLEL_MIN_WORK units (loop_parallel.c; the
  * rule and the threshold's measurement are docs/loop-ir.md's). *marked
  * gets how many (may be NULL). */
-#define LOOP_PARALLEL_MIN_WORK (1 << 18)
+#define LOOP_PARALLEL_MIN_WORK (1 << 19)
 loom_status loop_parallelize(loop_func *f, int *marked, ir_diag *d);
 
 /* Places every arena buffer of f at an offset in one workspace: liveness
