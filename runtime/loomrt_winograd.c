@@ -28,9 +28,12 @@
  * each half of the lanes, a strided copy in portable C) and whose outputs
  * in an output row are contiguous (the tile's two columns interleaved).
  *
- * Each block runs its three steps on the calling thread's threads: the
- * input transform split by (panel, channel), the 16 products by xi, the
- * output transform by output channel. Every value is computed by the same
+ * On several threads, each thread takes a run of the plane's panels and
+ * runs all three steps on a chunk of them at a time in its share of the
+ * block's scratch (wg_slots_task); a plane too narrow for that runs block
+ * by block, each block's three steps split among the threads: the input
+ * transform by (panel, channel), the 16 products by xi, the output
+ * transform by output channel. Every value is computed by the same
  * operations whatever the split, so results do not depend on the thread
  * count.
  *
@@ -64,10 +67,18 @@
  * to 7 floats past a row of P, into the skew after the last. */
 #define WG_SKEW 16
 
-/* Panels of a block per thread from which the threads split the block by
+/* Panels of a block per thread from which the threads split the plane by
  * its tiles, each running all three steps on its own panels
- * (wg_tiles_task), rather than each step by channels or products: those
- * hand every step's output to the other cores. Measured alone on the
+ * (wg_slots_task), rather than each step by channels or products: those
+ * hand every step's output to the other cores. Each thread takes one run
+ * of the plane's panels, where it once took a share of every block (one
+ * parallel region a block, each thread's tiles strewn over the plane):
+ * alone, 2 threads, us, 16 -> 64 over 55x55 177 -> 153, 64 -> 64 over
+ * 56x56 436 -> 398, 32 -> 32 over 112x112 598 -> 509; in the model
+ * (`bench/ab_builds.py --steps`), squeezenet1_1's features.4 expand3x3
+ * 222 -> 172 and the squeeze after it 107 -> 69 (it reads the pixels its
+ * own core wrote), resnet18's 56x56 layers 50-62 less each (the models
+ * 0.95 and 0.98 of the build before). Measured alone on the
  * Xeon (AVX-512, 2 cores, 2 MB L2 each), 2 threads, us, by steps / by
  * tiles: squeezenet1_1's 16 -> 64 channels over 55x55 (12 panels a
  * block) 227-234 / 166-171 (one thread 223), 32 -> 32 over 112x112 774 /
@@ -533,7 +544,7 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t t0, int6
             for (int64_t i = 0; i < run; i += 8) {
                 const float *t = pm + s + i;
                 /* the last vector of the tiles [t0, t0 + n) loads only
-                 * theirs: past them may be another thread's (wg_tiles_task) */
+                 * theirs: past them may be another thread's (wg_slots_task) */
                 int last = s + i + 8 > n;
                 __m256i lm = last ? loomrt_mask8(n - s - i) : _mm256_setzero_si256();
                 __m256 r0[4], r1[4], o[4];
@@ -657,6 +668,7 @@ typedef struct wg_job {
     const float *x, *u, *bias, *res;
     float *y, *v, *pr;
     int64_t q0, nb, n; /* the block's first panel, its panels, its tiles */
+    int64_t parts;     /* threads splitting the plane by tiles (wg_slots_task) */
     int act;
     float alpha, beta;
 } wg_job;
@@ -762,17 +774,40 @@ static int wg_output_task(void *arg, int64_t t0, int64_t t1)
     return 0;
 }
 
-/* The block's panels [qa, qb), all three steps on one thread: their
- * input transform, their columns of the 16 products and their output
- * transform, so that V and P of these tiles stay in this core's caches
- * (the products on one thread inside, as the part's share). */
-static int wg_tiles_task(void *arg, int64_t qa, int64_t qb)
+/* The block's panels [qa, qb), all three steps on the calling thread:
+ * their input transform, their columns of the 16 products and their
+ * output transform, so that V and P of these tiles stay in this core's
+ * caches. */
+static void wg_chunk(wg_job *j, int64_t qa, int64_t qb)
 {
-    const wg_job *j = (const wg_job *)arg;
-    int prev = loomrt_threads_swap(1);
-    wg_input_task(arg, qa * j->g->C, qb * j->g->C);
+    wg_input_task(j, qa * j->g->C, qb * j->g->C);
     wg_products(j, 0, 16, qa, qb);
     wg_outputs(j, 0, j->g->M, qa, qb);
+}
+
+/* Slots [k0, k1) of the whole plane split by tiles among j->parts
+ * threads: slot k takes the panels [P k / parts, P (k + 1) / parts) of the
+ * plane, a run of tile rows like the rows or pixels the step before gave
+ * its thread, and runs them a chunk of sw = nb / parts panels at a time
+ * in the block's scratch columns [k sw, (k + 1) sw). A chunk is a block
+ * whose first panel is placed so that its panels land there (j.q0 may be
+ * below 0; only panels from k sw are touched). */
+static int wg_slots_task(void *arg, int64_t k0, int64_t k1)
+{
+    const wg_job *b = (const wg_job *)arg;
+    const wg_geom *g = b->g;
+    int64_t sw = b->nb / b->parts;
+    int prev = loomrt_threads_swap(1); /* the products as this part's share */
+    for (int64_t k = k0; k < k1; k++) {
+        int64_t end = g->P * (k + 1) / b->parts;
+        for (int64_t q = g->P * k / b->parts; q < end; q += sw) {
+            int64_t len = end - q < sw ? end - q : sw;
+            wg_job j = *b;
+            j.q0 = q - k * sw;
+            j.n = g->T - j.q0 * WG_NR < j.nb * WG_NR ? g->T - j.q0 * WG_NR : j.nb * WG_NR;
+            wg_chunk(&j, k * sw, k * sw + len);
+        }
+    }
     loomrt_threads_swap(prev);
     return 0;
 }
@@ -788,7 +823,7 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
     wg_geom g = wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l);
     int64_t nb = wg_panels(&g);
     float *pr = scratch + 16 * wg_xi_stride(C, nb * WG_NR); /* P after the 16 V */
-    wg_job j = {&g, x, u, bias, res, y, scratch, pr, 0, 0, 0, act, act_alpha, act_beta};
+    wg_job j = {&g, x, u, bias, res, y, scratch, pr, 0, nb, 0, 0, act, act_alpha, act_beta};
     /* threads from 2^16 multiply-adds of the 16 products per thread, as the
      * other kernels: below, three parallel regions per block cost more than
      * they share (cnn_ts's 8 -> 16 channels over 12x12, 12.9 us on one
@@ -798,13 +833,16 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
     int64_t macs = 16 * M * C * g.T;
     int par = t > 1 && macs >= ((int64_t)1 << 16) * t;
     int steps = par && macs >= WG_STEPS_MIN * t;
+    if (par && nb >= WG_TILES_PER_THREAD * t) {
+        j.parts = t;
+        loomrt_parallel_for(t, wg_slots_task, &j);
+        return;
+    }
     for (int64_t q0 = 0; q0 < g.P; q0 += nb) {
         j.q0 = q0;
         j.nb = q0 + nb < g.P ? nb : g.P - q0;
         j.n = (q0 + j.nb) * WG_NR < g.T ? j.nb * WG_NR : g.T - q0 * WG_NR;
-        if (par && j.nb >= WG_TILES_PER_THREAD * t) {
-            loomrt_parallel_for(j.nb, wg_tiles_task, &j);
-        } else if (steps) {
+        if (steps) {
             loomrt_parallel_for(j.nb * C, wg_input_task, &j);
             loomrt_parallel_for(16, wg_gemm_task, &j);
             loomrt_parallel_for(M, wg_output_task, &j);

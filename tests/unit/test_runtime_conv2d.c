@@ -557,14 +557,15 @@ static float *wg_threads_run(void *arg, int threads)
 }
 
 /* On 2 and 3 threads the result is the one-thread one, bit for bit, with
- * the products as they are and transposed: blocks split by their tiles
- * (each thread all steps of its panels: 40 -> 24 channels over 41x37, a
- * block of 16 panels and one of 9, the 9 by tiles on 2 threads and on
- * one thread on 3, too small a product to split step by step; 32 -> 64
- * over 20x26, 130 tiles in 9 panels, transposed), step by step (each
- * block's input transform split by panel and channel, its products by
- * element, its output by channel: 96 -> 128 over 13x13, 49 tiles in 4
- * panels) and not at all (40 -> 64 over 13x13, WG_STEPS_MIN). */
+ * the products as they are and transposed: the plane split by its tiles
+ * (each thread all steps of a run of panels, a chunk at a time: 40 -> 24
+ * channels over 41x37, 25 panels in blocks of 16, chunks of 8 + 4 and 8 +
+ * 5 panels on 2 threads, 5 + 3, 5 + 3 and 5 + 4 on 3; 32 -> 64 over
+ * 20x26, 130 tiles in 9 panels, transposed, 4 and 4 + 1 on 2 threads, on
+ * one thread on 3, too small a product to split step by step), step by
+ * step (each block's input transform split by panel and channel, its
+ * products by element, its output by channel: 96 -> 128 over 13x13, 49
+ * tiles in 4 panels) and not at all (40 -> 64 over 13x13, WG_STEPS_MIN). */
 static void wg_threads_at(int isa)
 {
     static const wg_case ks[] = {
