@@ -158,21 +158,13 @@ LOOMRT_API void loomrt_im2col_packed(const float *in, int64_t C, int64_t H, int6
     cp_panels_into(&g, in, q0, q1, bp);
 }
 
-/* One block on several threads: each part unfolds the panels [q0 + t0,
- * q0 + t1) into their place in the block at bp, then multiplies them
- * itself (on its own thread: the panels it wrote are in its cache, and
- * no part waits for another), y[:, its columns] = epilogue(w x them).
- * Before, the block's unfolding was split by panels and its product then
- * by rows of w, each thread reading every panel, half of them written on
- * the other core, past two waits a block. Xeon, 2 threads, resnet18's
- * 64 -> 128 3x3 stride 2 over 56x56, alone, warm 588 -> 400 us (one
- * thread 700), caches flushed 566-601 -> 475-493; in the model 640 -> 531
- * (`bench/ab_builds.py ... --threads 2 --steps`, the model 0.967). */
+/* A convolution's operands for its blocks' products (cp_multiply) and
+ * the split of its plane among threads (cp_slots_task). */
 typedef struct cp_job {
     const cp_geom *g;
     const float *x, *w, *bias, *res;
     float *y, *bp;
-    int64_t q0, M;
+    int64_t M, nb, parts; /* nb panels a block; parts threads (cp_slots_task) */
     int act;
     float alpha, beta;
 } cp_job;
@@ -188,21 +180,43 @@ static void cp_multiply(const cp_job *j, int64_t q0, int64_t q1, const float *bp
                             0, j->res ? j->res + j0 : NULL, j->act, j->alpha, j->beta);
 }
 
-static int cp_task(void *arg, int64_t t0, int64_t t1)
+/* Slots [k0, k1) of the plane split among j->parts threads: slot k takes
+ * the panels [all k / parts, all (k + 1) / parts), a run of output rows
+ * like the one the next step gives its thread, and unfolds and
+ * multiplies them itself (on one thread: the panels it wrote are in its
+ * cache, and no part waits for another) a chunk of nb / parts panels at
+ * a time in its share of the block's scratch. Before, each block's
+ * unfolding was split by panels and its product then by rows of w, each
+ * thread reading every panel, half of them written on the other core,
+ * past two waits a block (Xeon, 2 threads, resnet18's 64 -> 128 3x3
+ * stride 2 over 56x56, alone, warm 588 -> 400 us, one thread 700; in the
+ * model 640 -> 531); then each block's panels were split, one parallel
+ * region a block, each thread's columns strewn over the plane. Runs
+ * instead, alone, warm, 2 threads: that layer 322 -> 312 us, 128 -> 128
+ * over 28x28 771 -> 741, 64 -> 64 over 56x56 701 -> 645; in the model
+ * (`bench/ab_builds.py --steps`) 435 -> 383. */
+static int cp_slots_task(void *arg, int64_t k0, int64_t k1)
 {
     const cp_job *j = (const cp_job *)arg;
-    int64_t K = j->g->C * j->g->kh * j->g->kw;
-    float *bp = j->bp + t0 * K * CP_NR;
-    cp_panels_into(j->g, j->x, j->q0 + t0, j->q0 + t1, bp);
+    int64_t K = j->g->C * j->g->kh * j->g->kw, all = (j->g->oh * j->g->ow + CP_NR - 1) / CP_NR;
+    int64_t sw = j->nb / j->parts;
     int prev = loomrt_threads_swap(1);
-    cp_multiply(j, j->q0 + t0, j->q0 + t1, bp);
+    for (int64_t k = k0; k < k1; k++) {
+        float *bp = j->bp + k * sw * K * CP_NR;
+        int64_t end = all * (k + 1) / j->parts;
+        for (int64_t q = all * k / j->parts; q < end; q += sw) {
+            int64_t q1 = end - q < sw ? end : q + sw;
+            cp_panels_into(j->g, j->x, q, q1, bp);
+            cp_multiply(j, q, q1, bp);
+        }
+    }
     loomrt_threads_swap(prev);
     return 0;
 }
 
-/* Multiply-adds of a block's product per thread from which the block is
- * split over the calling thread's threads (cp_task), one panel a thread
- * or more: a deep block (two panels from K 1536) split one panel a
+/* Multiply-adds of a block's product per thread from which the plane is
+ * split over the calling thread's threads (cp_slots_task), one panel a
+ * chunk or more: a deep block (two panels from K 1536) split one panel a
  * thread runs the kernels' narrow tiles, yet beats the whole block's
  * product split by rows (2 threads, Xeon, 128 -> 128 channels 3x3 over
  * 28x28, K 1152: AVX-512 1170-1310 -> 775 us, AVX2 1873 -> 1101; 128 ->
@@ -212,9 +226,10 @@ static int cp_task(void *arg, int64_t t0, int64_t t1)
 #endif
 
 /* ONNX Conv-11 for one group, as blocks of panels: unfold, then y[:,
- * block] = epilogue(w [M, K] x block); on several threads each block's
- * panels are split between them, each unfolding and multiplying its own
- * (every column is computed the same way whatever the split). */
+ * block] = epilogue(w [M, K] x block); on several threads each takes a
+ * run of the plane's panels, unfolding and multiplying its own
+ * (cp_slots_task; every column is computed the same way whatever the
+ * split). */
 LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *scratch, int64_t C,
                               int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh,
                               int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
@@ -225,17 +240,16 @@ LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *s
     if (K <= 0 || N <= 0 || M <= 0)
         return;
     cp_geom g = {C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w};
-    cp_job j = {&g, x, w, bias, res, y, scratch, 0, M, act, act_alpha, act_beta};
     int64_t all = (N + CP_NR - 1) / CP_NR, nb = cp_panels(K, N);
     int threads = loomrt_threads_get();
-    for (j.q0 = 0; j.q0 < all; j.q0 += nb) {
-        int64_t q1 = j.q0 + nb < all ? j.q0 + nb : all, panels = q1 - j.q0;
-        if (threads > 1 && panels >= threads &&
-            M * panels * CP_NR * K >= CP_PAR_MIN * threads) {
-            loomrt_parallel_for(panels, cp_task, &j);
-        } else {
-            cp_panels_into(&g, x, j.q0, q1, scratch);
-            cp_multiply(&j, j.q0, q1, scratch);
-        }
+    cp_job j = {&g, x, w, bias, res, y, scratch, M, nb, threads, act, act_alpha, act_beta};
+    if (threads > 1 && nb >= threads && M * nb * CP_NR * K >= CP_PAR_MIN * threads) {
+        loomrt_parallel_for(threads, cp_slots_task, &j);
+        return;
+    }
+    for (int64_t q0 = 0; q0 < all; q0 += nb) {
+        int64_t q1 = q0 + nb < all ? q0 + nb : all;
+        cp_panels_into(&g, x, q0, q1, scratch);
+        cp_multiply(&j, q0, q1, scratch);
     }
 }

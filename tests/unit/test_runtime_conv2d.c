@@ -295,11 +295,12 @@ Test(conv2d, packed_row_every_isa)
     for_each_isa(row_at);
 }
 
-/* On 2 and 3 threads (each block's panels split between the threads,
- * each unfolding and multiplying its own; the partial last block of 5
- * panels too small a product for 3 threads, unfolded whole and its GEMM
- * split by rows) loomrt_conv2d gives the one-thread result bit for bit,
- * with the scratch guards intact: K 288, 10 panels a block, at every
+/* On 2 and 3 threads (the plane's 95 panels split into one run a
+ * thread, each unfolded and multiplied by its thread a chunk at a time:
+ * 47 and 48 panels in chunks of 5 on 2 threads, the last chunks of 2 and
+ * 3; 31, 32 and 32 in chunks of 3 on 3 threads, the last of 1 and 2)
+ * loomrt_conv2d gives the one-thread result bit for bit, with the
+ * scratch guards intact: K 288, 10 panels a block, at every
  * instruction-set level. */
 /* loomrt_conv2d's operands for threads_at. */
 typedef struct conv_threads {
