@@ -7,15 +7,12 @@
 #
 # usage: two_models.sh LOOM SOURCE_DIR WORK_DIR CC MODE [EXTRA_CFLAG...]
 # EXTRA_CFLAGs (the sanitizer flags in the sanitizer build) go to every
-# compile but the runtime files' and to the link: e2e_examples_c runs both
-# models on a runtime built with the sanitizers, and loomrt_gemm.c alone
-# takes 40 s (gcc) to a minute (clang) to build with them.
+# compile but the runtime files' (emit_build.sh says why) and to the link.
 set -eu
 LOOM=$1 ROOT=$2 WORK=$3 CC=$4 MODE=$5
 shift 5
 EX=$ROOT/examples
-OPENBLAS_INC=/usr/include/x86_64-linux-gnu/openblas-pthread
-WARN="-std=c99 -O2 -Wall -Wextra -Wpedantic -Werror"
+. "$ROOT/tests/emit/emit_build.sh"
 
 rm -rf "$WORK"
 mkdir -p "$WORK/ref_mnist" "$WORK/ref_disc" "$WORK/out"
@@ -25,27 +22,14 @@ mkdir -p "$WORK/ref_mnist" "$WORK/ref_disc" "$WORK/out"
     --output "$WORK/ref_disc" >/dev/null
 
 D=$WORK/out
-case $MODE in
-openblas) FLAGS="" CFLAGS="-DLOOMRT_USE_CBLAS -I$OPENBLAS_INC" LIBS="-lopenblas -lm" ;;
-standalone) FLAGS="--standalone" CFLAGS="" LIBS="-lm" ;;
-*) echo "two_models.sh: MODE is openblas or standalone, not $MODE" >&2; exit 2 ;;
-esac
+emit_mode "$MODE" two_models.sh
 # shellcheck disable=SC2086
 "$LOOM" compile "$EX/mnist_cnn/model.json" -o "$D/mnist.c" $FLAGS
 # shellcheck disable=SC2086
 "$LOOM" compile "$EX/gan_discriminator/model.json" -o "$D/discriminator.c" $FLAGS
 
-objs=""
-for src in "$D"/*.c; do
-    obj=${src%.c}.o
-    case $(basename "$src") in
-    loomrt_*) # shellcheck disable=SC2086
-        "$CC" $WARN $CFLAGS -c "$src" -o "$obj" ;;
-    *) # shellcheck disable=SC2086
-        "$CC" $WARN $CFLAGS "$@" -c "$src" -o "$obj" ;;
-    esac
-    objs="$objs $obj"
-done
+emit_objs "$D" "$@"
+objs=$OBJS
 # shellcheck disable=SC2086
 "$CC" -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror "$@" -I"$D" -I"$ROOT/tests/emit" \
     -c "$ROOT/tests/emit/two_models_main.c" -o "$WORK/main.o"

@@ -9,15 +9,12 @@
 # usage: weights_modes.sh LOOM SOURCE_DIR WORK_DIR CC MODE MODEL [EXTRA_CFLAG...]
 # MODEL is an examples/ folder with one input and one output. EXTRA_CFLAGs
 # (the sanitizer flags in the sanitizer build) go to every compile but the
-# runtime files' (e2e_examples_c runs the model on a runtime built with the
-# sanitizers; loomrt_gemm.c alone takes a minute to build with them) and to
-# the link.
+# runtime files' (emit_build.sh says why) and to the link.
 set -eu
 LOOM=$1 ROOT=$2 WORK=$3 CC=$4 MODE=$5 MODEL=$6
 shift 6
 EX=$ROOT/examples/$MODEL
-OPENBLAS_INC=/usr/include/x86_64-linux-gnu/openblas-pthread
-WARN="-std=c99 -O2 -Wall -Wextra -Wpedantic -Werror"
+. "$ROOT/tests/emit/emit_build.sh"
 
 rm -rf "$WORK"
 mkdir -p "$WORK/ref" "$WORK/out"
@@ -26,11 +23,7 @@ input=$(ls "$EX"/input_*.npy)
 ref=$(ls "$WORK"/ref/*.npy)
 
 D=$WORK/out
-case $MODE in
-openblas) FLAGS="" CFLAGS="-DLOOMRT_USE_CBLAS -I$OPENBLAS_INC" LIBS="-lopenblas -lm" ;;
-standalone) FLAGS="--standalone" CFLAGS="" LIBS="-lm" ;;
-*) echo "weights_modes.sh: MODE is openblas or standalone, not $MODE" >&2; exit 2 ;;
-esac
+emit_mode "$MODE" weights_modes.sh
 for w in inline incbin file; do
     # shellcheck disable=SC2086
     "$LOOM" compile "$EX/model.json" -o "$D/m_$w.c" --weights=$w $FLAGS
@@ -43,16 +36,8 @@ for f in m_inline.weights.bin m_inline.weights.S m_file.weights.S; do
 done
 cmp "$D/m_incbin.weights.bin" "$D/m_file.weights.bin"
 
-objs=""
-for src in "$D"/*.c; do
-    case $(basename "$src") in
-    loomrt_*) # shellcheck disable=SC2086
-        "$CC" $WARN $CFLAGS -c "$src" -o "${src%.c}.o" ;;
-    *) # shellcheck disable=SC2086
-        "$CC" $WARN $CFLAGS "$@" -c "$src" -o "${src%.c}.o" ;;
-    esac
-    objs="$objs ${src%.c}.o"
-done
+emit_objs "$D" "$@"
+objs=$OBJS
 "$CC" "$@" -c -Wa,-I,"$D" "$D/m_incbin.weights.S" -o "$D/m_incbin.weights.o"
 # shellcheck disable=SC2086
 "$CC" -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror "$@" -I"$D" -I"$ROOT/tests/emit" \
