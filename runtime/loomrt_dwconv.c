@@ -1138,10 +1138,10 @@ LOOMRT_API void loomrt_dwpw(const float *x, const float *pw, const float *pw_bia
  * stride sw in the input row), or with few taps 16 pixels against one
  * block, then per block the 16 x 16 transpose and the epilogue of the
  * depthwise kernels (AVX2 has the pixels as the vector instead:
- * cd_rows_px, below). A chunk
- * whose taps all lie in the image reads it in place; one that reaches the
- * padding (or past the row) reads a zero-padded patch of its kh input
- * rows. Rows of outputs are independent: the work splits by rows. */
+ * cd_rows_px, below). A chunk whose taps all lie in the image reads it
+ * in place; one that reaches the padding (or past the row) reads a
+ * zero-padded patch of its kh input rows. Rows of outputs are
+ * independent: the work splits by rows. */
 
 #define CD_BLOCK 16 /* output channels per packed block */
 #define CD_LANES 16 /* pixels per chunk, at most */

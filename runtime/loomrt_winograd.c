@@ -667,7 +667,7 @@ typedef struct wg_job {
     const wg_geom *g;
     const float *x, *u, *bias, *res;
     float *y, *v, *pr;
-    int64_t q0, nb, n; /* the block's first panel, its panels, its tiles */
+    int64_t q0, nb; /* the block's first panel, its panels */
     int64_t parts;     /* threads splitting the plane by tiles (wg_slots_task) */
     int act;
     float alpha, beta;
@@ -703,10 +703,11 @@ static int wg_input_task(void *arg, int64_t t0, int64_t t1)
 }
 
 /* Tiles of the block's panels [qa, qb): from qa * WG_NR, as many as the
- * block has there. */
+ * plane has there. */
 static int64_t wg_tiles_of(const wg_job *j, int64_t qa, int64_t qb)
 {
-    return (qb * WG_NR < j->n ? qb * WG_NR : j->n) - qa * WG_NR;
+    int64_t end = (j->q0 + qb) * WG_NR < j->g->T ? (j->q0 + qb) * WG_NR : j->g->T;
+    return end - (j->q0 + qa) * WG_NR;
 }
 
 /* The products xi in [xi0, xi1) over the block's panels [qa, qb): P[xi]
@@ -804,7 +805,6 @@ static int wg_slots_task(void *arg, int64_t k0, int64_t k1)
             int64_t len = end - q < sw ? end - q : sw;
             wg_job j = *b;
             j.q0 = q - k * sw;
-            j.n = g->T - j.q0 * WG_NR < j.nb * WG_NR ? g->T - j.q0 * WG_NR : j.nb * WG_NR;
             wg_chunk(&j, k * sw, k * sw + len);
         }
     }
@@ -823,7 +823,7 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
     wg_geom g = wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l);
     int64_t nb = wg_panels(&g);
     float *pr = scratch + 16 * wg_xi_stride(C, nb * WG_NR); /* P after the 16 V */
-    wg_job j = {&g, x, u, bias, res, y, scratch, pr, 0, nb, 0, 0, act, act_alpha, act_beta};
+    wg_job j = {&g, x, u, bias, res, y, scratch, pr, 0, nb, 0, act, act_alpha, act_beta};
     /* threads from 2^16 multiply-adds of the 16 products per thread, as the
      * other kernels: below, three parallel regions per block cost more than
      * they share (cnn_ts's 8 -> 16 channels over 12x12, 12.9 us on one
@@ -841,7 +841,6 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
     for (int64_t q0 = 0; q0 < g.P; q0 += nb) {
         j.q0 = q0;
         j.nb = q0 + nb < g.P ? nb : g.P - q0;
-        j.n = (q0 + j.nb) * WG_NR < g.T ? j.nb * WG_NR : g.T - q0 * WG_NR;
         if (steps) {
             loomrt_parallel_for(j.nb * C, wg_input_task, &j);
             loomrt_parallel_for(16, wg_gemm_task, &j);
