@@ -1762,6 +1762,28 @@ static void gemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
     gemm_run(&p);
 }
 
+/* Blocks K as a product of m_all rows does (gemm_pack_a_k), on this
+ * thread. */
+LOOMRT_API void loomrt_sgemm_packed_part(int transA, int transC, int64_t m_all, int64_t M,
+                                         int64_t N, int64_t K, float alpha, const float *A,
+                                         int64_t lda, const float *Bp, float beta, float *C,
+                                         int64_t ldc, const float *bias, int64_t bias_rs,
+                                         int64_t bias_cs, const float *res, int act,
+                                         float act_alpha, float act_beta)
+{
+    gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
+    if (M <= 0 || N <= 0 || K <= 0) {
+        int prev = loomrt_threads_swap(1);
+        gemm_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, &e);
+        loomrt_threads_swap(prev);
+        return;
+    }
+    gemm_par p = {.transA = transA, .transC = transC, .packed = 1, .M = M, .N = N, .K = K,
+                  .ka = gemm_pack_a_k(loomrt_isa_get(), transA, m_all, N, K), .alpha = alpha,
+                  .beta = beta, .A = A, .B = Bp, .C = C, .lda = lda, .ldc = ldc, .e = &e};
+    gemm_serial(&p, M, N, A, Bp, C, &e);
+}
+
 LOOMRT_API void loomrt_sgemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
                                     float alpha, const float *A, int64_t lda, const float *Bp,
                                     float beta, float *C, int64_t ldc)

@@ -130,21 +130,27 @@ static int dwconv_args(const loop_dwconv *d, loop_call_arg *out)
     return n;
 }
 
-/* loomrt_conv2d's operands, or loomrt_conv2d_direct's (k): its weights
- * packed in blocks of output channels, no scratch. */
+/* loomrt_conv2d's operands, loomrt_conv2d_direct's (k; its weights
+ * packed in blocks of output channels, no scratch) or loomrt_conv2d_t's
+ * (its weights transposed and packed). */
 static int conv_args(loop_kernel k, const loop_conv *cv, loop_call_arg *out)
 {
     const loop_conv2d *g = &cv->g;
     int n = 0;
     int64_t kdim = g->channels * g->kh * g->kw, ny = cv->m * g->oh * g->ow;
-    bool direct = k == LOOP_KERNEL_CONV_DIRECT;
+    bool direct = k == LOOP_KERNEL_CONV_DIRECT, t = k == LOOP_KERNEL_CONV2D_T;
     put(out, &n, "x", &cv->x, g->channels * g->h * g->w, false);
-    put(out, &n, "w", &cv->w, direct ? loomrt_conv2d_direct_packed_size(cv->m, kdim) : cv->m * kdim,
+    put(out, &n, "w", &cv->w,
+        direct ? loomrt_conv2d_direct_packed_size(cv->m, kdim)
+        : t    ? loomrt_sgemm_packed_size(cv->m, kdim)
+               : cv->m * kdim,
         false);
     put(out, &n, "y", &cv->y, ny, true);
     if (!direct)
         put(out, &n, "scratch", &cv->scratch,
-            loomrt_conv2d_scratch(g->channels, g->kh, g->kw, g->oh, g->ow), true);
+            t ? loomrt_conv2d_t_scratch(g->channels, g->kh, g->kw, g->oh, g->ow)
+              : loomrt_conv2d_scratch(g->channels, g->kh, g->kw, g->oh, g->ow),
+            true);
     epi_args(&cv->epi, cv->m, g->oh * g->ow, ny, out, &n);
     return n;
 }
@@ -194,6 +200,7 @@ int loop_call_args(const loop_stmt *s, loop_call_arg *out)
     case LOOP_KERNEL_CONV2D: return conv_args(s->kernel, &s->call.conv, out);
     case LOOP_KERNEL_WINOGRAD: return winograd_args(&s->call.winograd, out);
     case LOOP_KERNEL_CONV_DIRECT: return conv_args(s->kernel, &s->call.conv_direct, out);
+    case LOOP_KERNEL_CONV2D_T: return conv_args(s->kernel, &s->call.conv_t, out);
     case LOOP_KERNEL_COUNT: break;
     }
     return -1; /* the verifier reports an unknown kernel */
@@ -370,8 +377,9 @@ static const char *abi_dwconv(abi *a, const loop_dwconv *d)
 }
 
 /* loomrt_conv2d(x, w, y, scratch, C, M, H, ..., dil_w, bias, res, act,
- * act_alpha, act_beta), and loomrt_conv2d_direct, the same without
- * scratch (its w packed). */
+ * act_alpha, act_beta), loomrt_conv2d_t the same (its w transposed and
+ * packed), and loomrt_conv2d_direct, the same without scratch (its w
+ * packed). */
 static const char *abi_conv(abi *a, loop_kernel k, const loop_conv *cv)
 {
     a_ptr(a, &cv->x);
@@ -383,7 +391,9 @@ static const char *abi_conv(abi *a, loop_kernel k, const loop_conv *cv)
     a_i64(a, cv->m);
     abi_conv2d(a, &cv->g);
     abi_epilogue(a, &cv->epi, false);
-    return k == LOOP_KERNEL_CONV_DIRECT ? "loomrt_conv2d_direct" : "loomrt_conv2d";
+    return k == LOOP_KERNEL_CONV_DIRECT ? "loomrt_conv2d_direct"
+           : k == LOOP_KERNEL_CONV2D_T  ? "loomrt_conv2d_t"
+                                        : "loomrt_conv2d";
 }
 
 /* loomrt_conv2d_winograd(x, u, y, scratch, C, M, H, W, oh, ow, pad_t,
@@ -445,6 +455,7 @@ int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out)
     case LOOP_KERNEL_CONV2D: *fn = abi_conv(&a, s->kernel, &s->call.conv); return a.n;
     case LOOP_KERNEL_WINOGRAD: *fn = abi_winograd(&a, &s->call.winograd); return a.n;
     case LOOP_KERNEL_CONV_DIRECT: *fn = abi_conv(&a, s->kernel, &s->call.conv_direct); return a.n;
+    case LOOP_KERNEL_CONV2D_T: *fn = abi_conv(&a, s->kernel, &s->call.conv_t); return a.n;
     case LOOP_KERNEL_COUNT: break;
     }
     *fn = NULL;

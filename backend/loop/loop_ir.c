@@ -189,6 +189,11 @@ void loop_call_conv_direct(loop_func *f, loop_block *b, const loop_conv_direct *
     call(f, b, LOOP_KERNEL_CONV_DIRECT)->call.conv_direct = *cd;
 }
 
+void loop_call_conv_t(loop_func *f, loop_block *b, const loop_conv_t *ct)
+{
+    call(f, b, LOOP_KERNEL_CONV2D_T)->call.conv_t = *ct;
+}
+
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a)
 {
     call(f, b, LOOP_KERNEL_ATTENTION)->call.attention = *a;

@@ -131,6 +131,7 @@ struct loop_expr {
     X(CONV2D, "conv2d")                         \
     X(WINOGRAD, "winograd")                     \
     X(CONV_DIRECT, "conv_direct")               \
+    X(CONV2D_T, "conv2d_t")                     \
     X(MAXPOOL, "maxpool")
 
 typedef enum loop_kernel {
@@ -253,6 +254,14 @@ typedef loop_conv loop_winograd;
  * g.channels * kh * kw) floats) and no scratch (scratch.buf NULL). */
 typedef loop_conv loop_conv_direct;
 
+/* A group of a convolution over a small plane as im2col and the
+ * transposed product (loomrt_conv2d_t): the fields of loop_conv, with w
+ * the weights transposed and packed at compile time
+ * (loomrt_sgemm_pack_b(1, m, K, ...), loomrt_sgemm_packed_size(m, K)
+ * floats, K = g.channels * kh * kw) and scratch holding
+ * loomrt_conv2d_t_scratch floats. */
+typedef loop_conv loop_conv_t;
+
 /* One head of softmax(scale Q K^T + mask [+ causal]) V (loomrt_attention):
  * q [sq, d], k [sk, d], v [sk, dv], y [sq, dv] with row strides ldq, ldk,
  * ldv, ldy; the additive mask (absent: NULL buf) has element (i, j) at
@@ -356,6 +365,7 @@ struct loop_stmt {
         loop_conv conv; /* CONV2D */
         loop_winograd winograd;
         loop_conv_direct conv_direct;
+        loop_conv_t conv_t;
     } call;
 };
 
@@ -417,6 +427,7 @@ void loop_call_dwconv(loop_func *f, loop_block *b, const loop_dwconv *d);
 void loop_call_conv(loop_func *f, loop_block *b, const loop_conv *cv);
 void loop_call_winograd(loop_func *f, loop_block *b, const loop_winograd *wg);
 void loop_call_conv_direct(loop_func *f, loop_block *b, const loop_conv_direct *cd);
+void loop_call_conv_t(loop_func *f, loop_block *b, const loop_conv_t *ct);
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a);
 /* The buffer arguments of call s in order (absent epilogue operands left
  * out) into out[LOOP_CALL_MAX_ARGS]; returns their count (loop_call.c). */

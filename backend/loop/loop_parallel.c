@@ -131,9 +131,11 @@ static int64_t par_call_work(const loop_stmt *s)
                               s->call.dwconv.pj_m * g->oh * g->ow);
     }
     case LOOP_KERNEL_CONV2D:
-    case LOOP_KERNEL_CONV_DIRECT: {
-        const loop_conv *cv =
-            s->kernel == LOOP_KERNEL_CONV2D ? &s->call.conv : &s->call.conv_direct;
+    case LOOP_KERNEL_CONV_DIRECT:
+    case LOOP_KERNEL_CONV2D_T: {
+        const loop_conv *cv = s->kernel == LOOP_KERNEL_CONV2D        ? &s->call.conv
+                              : s->kernel == LOOP_KERNEL_CONV_DIRECT ? &s->call.conv_direct
+                                                                     : &s->call.conv_t;
         return cv->m * cv->g.channels * cv->g.kh * cv->g.kw * cv->g.oh * cv->g.ow;
     }
     case LOOP_KERNEL_WINOGRAD: { /* 16 products of tiles of 4 outputs */

@@ -178,6 +178,7 @@ static void print_params(const loop_stmt *s, FILE *out)
     case LOOP_KERNEL_CONV2D:
     case LOOP_KERNEL_WINOGRAD:
     case LOOP_KERNEL_CONV_DIRECT:
+    case LOOP_KERNEL_CONV2D_T:
         print_int(out, "M", s->call.conv.m);
         print_conv2d(out, &s->call.conv.g);
         print_epilogue(out, "", &s->call.conv.epi, false);

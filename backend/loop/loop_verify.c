@@ -137,6 +137,7 @@ static void check_call(vctx *c, const loop_stmt *s)
                              : s->kernel == LOOP_KERNEL_CONV2D       ? &s->call.conv.epi
                              : s->kernel == LOOP_KERNEL_WINOGRAD     ? &s->call.winograd.epi
                              : s->kernel == LOOP_KERNEL_CONV_DIRECT  ? &s->call.conv_direct.epi
+                             : s->kernel == LOOP_KERNEL_CONV2D_T     ? &s->call.conv_t.epi
                                                                      : NULL;
     if (s->kernel == LOOP_KERNEL_DWCONV) {
         const loop_dwconv *d = &s->call.dwconv;
@@ -158,6 +159,11 @@ static void check_call(vctx *c, const loop_stmt *s)
         if (g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 || g->dil_w < 1 ||
             g->h * g->w > INT32_MAX)
             fail(c, "conv2d needs strides and dilations >= 1 and planes below 2^31 floats");
+    }
+    if (s->kernel == LOOP_KERNEL_CONV2D_T) {
+        const loop_conv2d *g = &s->call.conv_t.g;
+        if (g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 || g->dil_w < 1)
+            fail(c, "conv2d_t needs strides and dilations >= 1");
     }
     if (s->kernel == LOOP_KERNEL_WINOGRAD) {
         const loop_conv2d *g = &s->call.winograd.g;

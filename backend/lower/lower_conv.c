@@ -557,6 +557,50 @@ static bool is_whole_image(const ir_conv_geom *gm)
     return true;
 }
 
+/* The call record of a one-group convolution kernel (loop_conv and its
+ * kinds) inside new loops over images and groups: x, y and the bias at
+ * the group's offsets, w at wstep floats per group (the weights as given,
+ * or packed for the kernel), scratch (may be NULL) shared, the fused
+ * epilogue attached. */
+static loop_conv conv_group_call(lower_ctx *c, loop_block **b, const conv_op *op, loop_buf *w,
+                                 int64_t wstep, loop_buf *scratch)
+{
+    int vn = open_loop(c, b, op->batch), vg = open_loop(c, b, op->gm.group);
+    loop_conv cv = {.x = {op->x, at_var(vn, op->c * op->isp, 0)},
+                    .w = {w, at_var(vg, wstep, 0)},
+                    .y = {op->y, at_var(vn, op->m * op->osp, op->y_off)},
+                    .scratch = {scratch, loop_idx_const(0)}, .m = op->mg,
+                    .g = conv2d_of(&op->gm, op->cg)};
+    term(&cv.x.idx, vg, op->cg * op->isp);
+    term(&cv.y.idx, vg, op->mg * op->osp);
+    cv.epi = conv_epilogue(c, op, at_var(vg, op->mg, 0), cv.y.idx);
+    return cv;
+}
+
+/* Whether conv_gemm's runtime unfolding and transposed product run as
+ * one call (conv_t): 1-D and 2-D windows over planes unfolded by the
+ * runtime whose products run transposed. */
+static bool conv_t_fits(const conv_op *op, int64_t kdim)
+{
+    return op->gm.nsp <= 2 && op->osp > CONV_NEST_MAX_OUT && !is_pointwise(&op->gm) &&
+           !is_whole_image(&op->gm) && conv_transposes(op, kdim);
+}
+
+/* conv_gemm's im2col and transposed product as one loomrt_conv2d_t per
+ * image and group, which on several threads has each unfold and multiply
+ * a run of output rows itself (the product reads what its own core
+ * wrote). */
+static void conv_t(lower_ctx *c, loop_block *b, const conv_op *op, int64_t kdim)
+{
+    loop_conv2d g = conv2d_of(&op->gm, op->cg);
+    loop_buf *wp = lower_pack_b(c, op->w, true, op->mg, kdim, kdim, 0, op->gm.group,
+                                op->mg * kdim);
+    loop_buf *col = lower_scratch(c, "col", IR_DTYPE_F32,
+                                  loomrt_conv2d_t_scratch(g.channels, g.kh, g.kw, g.oh, g.ow));
+    loop_conv_t ct = conv_group_call(c, &b, op, wp, loomrt_sgemm_packed_size(op->mg, kdim), col);
+    loop_call_conv_t(c->f, b, &ct);
+}
+
 /* f32 Conv as GEMMs: per image one im2col of all channels (none for a
  * pointwise window or one over the whole image), then per group W[g]
  * [M/g, C/g*k] x col[g] [C/g*k, out] into y[n, g*M/g...]; the SGEMM
@@ -565,6 +609,10 @@ static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
 {
     const ir_conv_geom *gm = &op->gm;
     int64_t kdim = op->cg * op->ksp;
+    if (conv_t_fits(op, kdim)) {
+        conv_t(c, b, op, kdim);
+        return;
+    }
     int vn = open_loop(c, &b, op->batch);
     loop_slice src = {op->x, at_var(vn, op->c * op->isp, 0)};
     if (!is_pointwise(gm) && !is_whole_image(gm)) {
@@ -605,26 +653,6 @@ static bool conv_implicit_fits(const conv_op *op)
 {
     return op->gm.nsp <= 2 && !is_pointwise(&op->gm) && op->osp >= CONV_IMPLICIT_MIN_OUT &&
            op->cg * op->ksp >= CONV_IMPLICIT_MIN_DEPTH && op->isp <= INT32_MAX;
-}
-
-/* The call record of a one-group convolution kernel (loop_conv and its
- * kinds) inside new loops over images and groups: x, y and the bias at
- * the group's offsets, w at wstep floats per group (the weights as given,
- * or packed for the kernel), scratch (may be NULL) shared, the fused
- * epilogue attached. */
-static loop_conv conv_group_call(lower_ctx *c, loop_block **b, const conv_op *op, loop_buf *w,
-                                 int64_t wstep, loop_buf *scratch)
-{
-    int vn = open_loop(c, b, op->batch), vg = open_loop(c, b, op->gm.group);
-    loop_conv cv = {.x = {op->x, at_var(vn, op->c * op->isp, 0)},
-                    .w = {w, at_var(vg, wstep, 0)},
-                    .y = {op->y, at_var(vn, op->m * op->osp, op->y_off)},
-                    .scratch = {scratch, loop_idx_const(0)}, .m = op->mg,
-                    .g = conv2d_of(&op->gm, op->cg)};
-    term(&cv.x.idx, vg, op->cg * op->isp);
-    term(&cv.y.idx, vg, op->mg * op->osp);
-    cv.epi = conv_epilogue(c, op, at_var(vg, op->mg, 0), cv.y.idx);
-    return cv;
 }
 
 /* A constant buffer for the weights of every group packed for a kernel,

@@ -527,6 +527,20 @@ static int count_calls(const loop_block *b, loop_kernel k)
     return count;
 }
 
+/* The first call of kernel k in block b (recursively), or NULL. */
+static const loop_stmt *find_call(const loop_block *b, loop_kernel k)
+{
+    for (int i = 0; i < b->n; i++) {
+        const loop_stmt *s = b->stmts[i], *in_body = NULL;
+        if (s->kind == LOOP_STMT_CALL && s->kernel == k)
+            return s;
+        if ((s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF) &&
+            (in_body = find_call(&s->body, k)))
+            return in_body;
+    }
+    return NULL;
+}
+
 /* The number of calls of kernel k in step `name`, -1 without the step. */
 static int step_calls(const loop_func *f, const char *name, loop_kernel k)
 {
@@ -937,7 +951,9 @@ Test(lower_conv, direct_choice)
 /* Deep Conv over small planes (3x3 of depth 2304, 6x6 and 5x5 outputs;
  * 1x1 of depth 160, strided and not), the transposed GEMM of
  * conv_transposes: batch 2, bias, residual, Relu and Clip, two groups,
- * compiled to C against the interpreter. */
+ * compiled to C against the interpreter. Over planes the runtime unfolds
+ * (8x8 and 9x9 outputs, 99 in 1-D) one loomrt_conv2d_t a group: batch 2
+ * with a bias, residual and LeakyRelu, two groups, 1-D. */
 Test(lower_conv, deep_small_planes_run)
 {
     ir_graph *g = tl_graph("deep");
@@ -958,6 +974,21 @@ Test(lower_conv, deep_small_planes_run)
     ir_value *x4 = in(g, "x4", IR_DTYPE_F32, SHP(2, 160, 7, 7));
     n = conv(g, IR_OP_CONV, "d_1x1", x4, f32(g, "w3", SHP(48, 160, 1, 1)), f32(g, "b3", SHP(48)));
     ir_epilogue_set_act(g, n, IR_ACT_CLIP, 0.0f, 6.0f);
+    ir_value *x5 = in(g, "x5", IR_DTYPE_F32, SHP(2, 32, 16, 16));
+    ir_value *r5 = in(g, "r5", IR_DTYPE_F32, SHP(2, 40, 8, 8));
+    n = node(g, IR_OP_CONV, "d_rows", 4,
+             (ir_value *[]){x5, f32(g, "w4", SHP(40, 32, 4, 4)), f32(g, "b4", SHP(40)), r5}, 1);
+    INTS(n, "pads", 1, 1, 1, 1);
+    INTS(n, "strides", 2, 2);
+    ir_epilogue_set_act(g, n, IR_ACT_LEAKY_RELU, 0.2f, 0.0f);
+    ir_value *x6 = in(g, "x6", IR_DTYPE_F32, SHP(1, 64, 17, 17));
+    n = conv(g, IR_OP_CONV, "d_rows_grp", x6, f32(g, "w5", SHP(32, 32, 3, 3)), NULL);
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    INTS(n, "strides", 2, 2);
+    ir_value *x7 = in(g, "x7", IR_DTYPE_F32, SHP(1, 64, 200));
+    n = conv(g, IR_OP_CONV, "d_rows_1d", x7, f32(g, "w6", SHP(16, 64, 3)), f32(g, "b6", SHP(16)));
+    INTS(n, "strides", 2);
     tl_infer_ok(g);
     ir_diag d;
     loop_func *f = lowered(g, &d);
@@ -968,6 +999,20 @@ Test(lower_conv, deep_small_planes_run)
     for (int i = 0; i < 4; i++)
         cr_expect_eq(step_calls(f, packed[i], LOOP_KERNEL_SGEMM_PACKED), 1, "%s", packed[i]);
     expect_calls(f, "n_d_1x1", 0, 0, 0, 0); /* pointwise: no im2col, no plain SGEMM */
+    static const char *const rows[] = {"n_d_rows", "n_d_rows_grp", "n_d_rows_1d"};
+    for (int i = 0; i < 3; i++) {
+        expect_calls(f, rows[i], 0, 0, 0, 0);
+        cr_expect_eq(step_calls(f, rows[i], LOOP_KERNEL_SGEMM_PACKED), 0, "%s", rows[i]);
+        cr_expect_eq(step_calls(f, rows[i], LOOP_KERNEL_CONV2D_T), 1, "%s", rows[i]);
+    }
+    const loop_stmt *s = NULL;
+    for (int i = 0; i < f->n_steps; i++)
+        if (strcmp(f->steps[i]->node_name, "n_d_rows") == 0)
+            s = find_call(&f->steps[i]->body, LOOP_KERNEL_CONV2D_T);
+    cr_assert(s);
+    cr_expect(s->call.conv_t.epi.act == IR_ACT_LEAKY_RELU && s->call.conv_t.epi.bias.buf &&
+              s->call.conv_t.epi.residual.buf && s->call.conv_t.m == 40 &&
+              s->call.conv_t.scratch.buf);
     loop_func_free(f);
     ir_diag_free(&d);
     check(g);
@@ -1107,20 +1152,6 @@ static void pw_then_dw(ir_graph *g, ir_value *x, const char *out, const char *dw
     INTS(n, "pads", 1, 1, 1, 1);
     INTS(n, "strides", s, s);
     ir_epilogue_set_act(g, n, IR_ACT_CLIP, 0.0f, 6.0f);
-}
-
-/* The first call of kernel k in block b (recursively), or NULL. */
-static const loop_stmt *find_call(const loop_block *b, loop_kernel k)
-{
-    for (int i = 0; i < b->n; i++) {
-        const loop_stmt *s = b->stmts[i], *in_body = NULL;
-        if (s->kind == LOOP_STMT_CALL && s->kernel == k)
-            return s;
-        if ((s->kind == LOOP_STMT_FOR || s->kind == LOOP_STMT_IF) &&
-            (in_body = find_call(&s->body, k)))
-            return in_body;
-    }
-    return NULL;
 }
 
 /* The dwconv call of step `name` (one per image), which must exist. */

@@ -25,6 +25,15 @@
  * input channels and 1 to 65 output channels over the geometries and odd
  * sizes above, the activations, and 2 and 3 threads bit for bit.
  *
+ * im2col and the transposed product over a small plane (loomrt_conv2d_t,
+ * in runtime/loomrt_conv.c) against the same reference over the
+ * geometries and odd sizes above, on one thread; on 2 and 3 threads
+ * (each unfolding and multiplying a run of output rows) bit for bit the
+ * one-thread result, its scratch NaN-filled before each run: pads the
+ * first rows' windows start in, bottom padding past the image, 1-D, more
+ * threads than rows, and 130 output channels (K blocked on AVX2 as the
+ * whole product's).
+ *
  * The sanitizer build runs every third shape. */
 #include <math.h>
 #include <stdint.h>
@@ -217,9 +226,10 @@ static const conv_case geoms[] = {
     {.kh = 3, .kw = 1, .pt = 2, .pl = 0, .pb = 0, .pr = 1, .sh = 3, .sw = 3, .dh = 1, .dw = 1},
 };
 
-/* Every geometry over every H x W of odd sizes, the channel counts C and
- * M walking the odd sizes with them (C up to 33: the reference is slow). */
-static void odd_at(int isa)
+/* check(isa, k) for every geometry over every H x W of odd sizes, the
+ * channel counts C and M walking the odd sizes with them (C up to 33: the
+ * reference is slow). */
+static void for_odd_shapes(int isa, void (*check)(int isa, const conv_case *k))
 {
     int n = 0;
     for (size_t g = 0; g < sizeof geoms / sizeof geoms[0]; g++)
@@ -232,8 +242,13 @@ static void odd_at(int isa)
                 k.W = odd_dims[wi];
                 k.C = odd_dims[(h + wi + (int)g) % (N_ODD - 1)];
                 k.M = odd_dims[(h + 2 * wi + (int)g) % N_ODD];
-                conv_check(isa, &k);
+                check(isa, &k);
             }
+}
+
+static void odd_at(int isa)
+{
+    for_odd_shapes(isa, conv_check);
 }
 
 Test(conv2d, odd_shapes_every_isa)
@@ -594,6 +609,23 @@ Test(winograd, threads_bit_exact_every_isa)
 
 /* ---- direct convolution of few channels ---- */
 
+/* y [M, oh, ow] is k's convolution of x by w, bias b, residual r (each
+ * used as k says), then k's activation with ACT_ALPHA / ACT_BETA. */
+static void expect_ref(const char *what, const conv_case *k, const float *x, const float *w,
+                       const float *b, const float *r, const float *y, int64_t oh, int64_t ow)
+{
+    conv_case plain = *k;
+    plain.act = LOOMRT_ACT_NONE;
+    for (int64_t m = 0; m < k->M; m++)
+        for (int64_t oy = 0; oy < oh; oy++)
+            for (int64_t ox = 0; ox < ow; ox++) {
+                int64_t at = (m * oh + oy) * ow + ox;
+                double mag, want = act_ref(ref_at(&plain, x, w, b, r, m, oy, ox, at, &mag), k->act);
+                cr_assert(fabs(y[at] - want) <= 1e-5 * (1.0 + mag) + 4e-6 * fabs(want),
+                          "%s: y[%lld] = %.9g, want %.9g", what, (long long)at, y[at], want);
+            }
+}
+
 /* loomrt_conv2d_direct on threads threads into a new guarded y (checked
  * against the reference when check is set); returns y. */
 static float *direct_run(int isa, const conv_case *k, int threads, int check)
@@ -615,16 +647,8 @@ static float *direct_run(int isa, const conv_case *k, int threads, int check)
                          k->act, ACT_ALPHA[k->act], ACT_BETA[k->act]);
     loomrt_threads_leave(prev);
     guard_check(y, ny, what, "y");
-    conv_case plain = *k;
-    plain.act = LOOMRT_ACT_NONE;
-    for (int64_t m = 0; check && m < k->M; m++)
-        for (int64_t oy = 0; oy < oh; oy++)
-            for (int64_t ox = 0; ox < ow; ox++) {
-                int64_t at = (m * oh + oy) * ow + ox;
-                double mag, want = act_ref(ref_at(&plain, x, w, b, r, m, oy, ox, at, &mag), k->act);
-                cr_assert(fabs(y[at] - want) <= 1e-5 * (1.0 + mag) + 4e-6 * fabs(want),
-                          "%s: y[%lld] = %.9g, want %.9g", what, (long long)at, y[at], want);
-            }
+    if (check)
+        expect_ref(what, k, x, w, b, r, y, oh, ow);
     free(x - 1);
     free(w - 1);
     free(b - 1);
@@ -718,17 +742,19 @@ Test(conv_direct, wide_rows_every_isa)
     for_each_isa(direct_wide_at);
 }
 
-/* A direct convolution case for direct_threads_at. */
-typedef struct direct_threads {
+/* A case for expect_threads_bit_exact: k run by run (direct_run,
+ * ct_run) at level isa. */
+typedef struct threads_case {
     int isa;
     conv_case k;
-} direct_threads;
+    float *(*run)(int isa, const conv_case *k, int threads, int check);
+} threads_case;
 
 /* The one-thread run is also checked against the reference. */
-static float *direct_threads_run(void *arg, int threads)
+static float *threads_case_run(void *arg, int threads)
 {
-    const direct_threads *c = arg;
-    return direct_run(c->isa, &c->k, threads, threads == 1);
+    const threads_case *c = arg;
+    return c->run(c->isa, &c->k, threads, threads == 1);
 }
 
 /* On 2 and 3 threads (split by output rows) the result is the one-thread
@@ -738,10 +764,10 @@ static void direct_threads_at(int isa)
     conv_case k = {.C = 3, .M = 40, .H = 61, .W = 70, .kh = 7, .kw = 7, .pt = 3, .pl = 3,
                    .pb = 3, .pr = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .res = 1,
                    .act = LOOMRT_ACT_RELU};
-    direct_threads c = {isa, k};
+    threads_case c = {isa, k, direct_run};
     char what[40];
     snprintf(what, sizeof what, "isa %d: conv2d_direct", isa);
-    expect_threads_bit_exact(direct_threads_run, &c, (size_t)(k.M * 31 * 35), what);
+    expect_threads_bit_exact(threads_case_run, &c, (size_t)(k.M * 31 * 35), what);
 }
 
 Test(conv_direct, threads_bit_exact_every_isa)
@@ -759,4 +785,102 @@ Test(conv_direct, fits)
     cr_expect(!loomrt_conv2d_direct_fits(16, 5, 5, 4, 1)); /* 400 taps, a 5200-float patch */
     cr_expect(!loomrt_conv2d_direct_fits(3, 3, 3, 0, 1));
     cr_expect(!loomrt_conv2d_direct_fits(0, 3, 3, 1, 1));
+}
+
+/* ---- im2col and the transposed product (loomrt_conv2d_t) ---- */
+
+/* loomrt_conv2d_t on threads threads into a new guarded y, its scratch
+ * NaN-filled first (checked against the reference when check is set);
+ * returns y. */
+static float *ct_run(int isa, const conv_case *k, int threads, int check)
+{
+    int64_t oh = out_dim(k->H, k->kh, k->pt, k->pb, k->sh, k->dh);
+    int64_t ow = out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw);
+    int64_t K = k->C * k->kh * k->kw;
+    size_t ny = (size_t)(k->M * oh * ow), np = (size_t)loomrt_sgemm_packed_size(k->M, K);
+    size_t ns = (size_t)loomrt_conv2d_t_scratch(k->C, k->kh, k->kw, oh, ow);
+    float *x = guarded((size_t)(k->C * k->H * k->W), 3), *w = guarded((size_t)(k->M * K), 4);
+    float *b = guarded((size_t)k->M, 5), *r = guarded(ny, 6), *y = guarded(ny, 7);
+    float *wp = malloc(sizeof(float) * np), *s = guarded(ns, 8);
+    for (size_t i = 0; i < ns; i++)
+        s[i] = NAN;
+    loomrt_sgemm_pack_b(1, k->M, K, w, K, wp);
+    char what[240];
+    describe(what, sizeof what, isa, k);
+    loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
+    loomrt_conv2d_t(x, wp, y, s, k->C, k->M, k->H, k->W, k->kh, k->kw, oh, ow, k->pt, k->pl,
+                    k->sh, k->sw, k->dh, k->dw, k->bias ? b : NULL, k->res ? r : NULL, k->act,
+                    ACT_ALPHA[k->act], ACT_BETA[k->act]);
+    loomrt_threads_leave(prev);
+    guard_check(y, ny, what, "y");
+    guard_check(s, ns, what, "scratch");
+    if (check)
+        expect_ref(what, k, x, w, b, r, y, oh, ow);
+    free(x - 1);
+    free(w - 1);
+    free(b - 1);
+    free(r - 1);
+    free(wp);
+    free(s - 1);
+    return y;
+}
+
+/* k on one thread, when it has outputs. */
+static void ct_check(int isa, const conv_case *k)
+{
+    if (out_dim(k->H, k->kh, k->pt, k->pb, k->sh, k->dh) > 0 &&
+        out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw) > 0)
+        free(ct_run(isa, k, 1, 1) - 1);
+}
+
+/* Every geometry over every H x W of odd sizes (for_odd_shapes). */
+static void ct_odd_at(int isa)
+{
+    for_odd_shapes(isa, ct_check);
+}
+
+Test(conv2d_t, odd_shapes_every_isa)
+{
+    for_each_isa(ct_odd_at);
+}
+
+/* On 2 and 3 threads, each unfolding and multiplying a run of output
+ * rows, the result is the one-thread one, bit for bit: gan_discriminator's
+ * 4x4 stride 2 on odd sizes with a bias, residual and LeakyRelu
+ * (16 rows of 15); resnet18's 3x3 stride 2 (14 rows of 14); a dilated
+ * 2x3 window with one-sided pads, the first rows' windows starting in
+ * the padding, the others inside; 1-D (one row: not split); bottom
+ * padding past the image's last window (not split); two output rows for
+ * three threads. */
+static void ct_threads_at(int isa)
+{
+    static const conv_case cases[] = {
+        {.C = 33, .M = 17, .H = 33, .W = 31, .kh = 4, .kw = 4, .pt = 1, .pl = 1, .pb = 1,
+         .pr = 1, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .res = 1,
+         .act = LOOMRT_ACT_LEAKY_RELU},
+        {.C = 64, .M = 130, .H = 28, .W = 28, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1,
+         .pr = 1, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .act = LOOMRT_ACT_RELU},
+        {.C = 48, .M = 33, .H = 17, .W = 23, .kh = 2, .kw = 3, .pt = 3, .pl = 0, .pb = 0,
+         .pr = 2, .sh = 1, .sw = 2, .dh = 2, .dw = 2, .res = 1},
+        {.C = 64, .M = 24, .H = 1, .W = 301, .kh = 1, .kw = 5, .pt = 0, .pl = 2, .pb = 0,
+         .pr = 2, .sh = 1, .sw = 3, .dh = 1, .dw = 1, .bias = 1},
+        {.C = 96, .M = 32, .H = 7, .W = 20, .kh = 1, .kw = 3, .pt = 0, .pl = 1, .pb = 9,
+         .pr = 1, .sh = 3, .sw = 1, .dh = 1, .dw = 1, .bias = 1, .act = LOOMRT_ACT_CLIP},
+        {.C = 128, .M = 64, .H = 4, .W = 40, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1,
+         .pr = 1, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .res = 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const conv_case *k = &cases[i];
+        threads_case c = {isa, *k, ct_run};
+        char what[240];
+        describe(what, sizeof what, isa, k);
+        size_t ny = (size_t)(k->M * out_dim(k->H, k->kh, k->pt, k->pb, k->sh, k->dh) *
+                             out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw));
+        expect_threads_bit_exact(threads_case_run, &c, ny, what);
+    }
+}
+
+Test(conv2d_t, threads_bit_exact_every_isa)
+{
+    for_each_isa(ct_threads_at);
 }
