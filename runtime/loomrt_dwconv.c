@@ -103,12 +103,20 @@ static void dw_band_dims(int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t
  * the band's outputs stay in L2 for the projection's GEMM. */
 #define DW_PJ_BAND 32768
 
+/* The fused band's rows for a depthwise band of `rows` rows of ow
+ * outputs. */
+static int64_t dw_pj_rows_of(int64_t C, int64_t ow, int64_t rows)
+{
+    int64_t fit = DW_PJ_BAND / (C * ow);
+    return fit < 1 ? 1 : fit < rows ? fit : rows;
+}
+
 static int64_t dw_pj_rows(int64_t C, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,
                           int64_t sw, int64_t dh, int64_t dw)
 {
-    int64_t rows, cols, fit = DW_PJ_BAND / (C * ow);
+    int64_t rows, cols;
     dw_band_dims(kh, kw, oh, ow, sh, sw, dh, dw, &rows, &cols);
-    return fit < 1 ? 1 : fit < rows ? fit : rows;
+    return dw_pj_rows_of(C, ow, rows);
 }
 
 /* Floats of the fused band: C channels of dw_pj_rows rows. */
@@ -1005,7 +1013,7 @@ static void dw_run(dw_job *j)
         return;
     }
     if (j->pj) { /* by bands of at most DW_PJ_BAND floats of depthwise outputs */
-        j->rows = dw_pj_rows(g->C, g->kh, g->kw, g->oh, g->ow, g->sh, g->sw, g->dh, g->dw);
+        j->rows = dw_pj_rows_of(g->C, g->ow, j->rows);
         j->units = (g->oh + j->rows - 1) / j->rows;
     }
     int t = loomrt_threads_get();
@@ -1083,7 +1091,7 @@ LOOMRT_API int loomrt_dwpw_fits(int64_t C, int64_t kh, int64_t kw, int64_t oh, i
     if (C <= 0 || oh <= 0 || ow <= 0)
         return 0;
     dw_band_dims(kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w, &rows, &cols);
-    return dw_pj_rows(C, kh, kw, oh, ow, stride_h, stride_w, dil_h, dil_w) == rows;
+    return dw_pj_rows_of(C, ow, rows) == rows;
 }
 
 LOOMRT_API int64_t loomrt_dwpw_scratch(int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
