@@ -1,6 +1,8 @@
 /* The threading code under ThreadSanitizer, without Criterion (its
- * fork-server arena does not start under TSan): the runtime's pool and a
- * depthwise convolution and col2im at 1, 2, 3 and 7 threads, then a model
+ * fork-server arena does not start under TSan): the runtime's pool, a
+ * depthwise convolution and col2im, and the convolutions whose threads
+ * each take a run of the plane (the implicit GEMM, Winograd, im2col with
+ * the transposed product) at 1, 2, 3 and 7 threads, then a model
  * with parallel loops (elementwise, reduction, attention heads) JIT-
  * compiled for 2 threads and run by three callers at once, each on its
  * own workspace, against the 1-thread model bit for bit. Exits non-zero on
@@ -61,6 +63,39 @@ static void kernels(int threads, float *y, float *out)
     for (int i = 0; i < 1000; i++)
         CHECK(v[i] == (int64_t)i * i, "parallel-for missed index %d", i);
     free(x), free(w), free(col), free(scratch);
+}
+
+/* Floats of each output of convs. */
+#define CONV_Y (24 * 41 * 37)
+#define WG_Y (24 * 41 * 37)
+#define CT_Y (17 * 16 * 15)
+
+/* loomrt_conv2d (32 -> 24 channels, 3x3 over 41x37), loomrt_conv2d_winograd
+ * (40 -> 24 over 41x37) and loomrt_conv2d_t (33 -> 17, 4x4 stride 2 over
+ * 33x31) at threads threads into y (CONV_Y, WG_Y, then CT_Y floats), each
+ * with a scratch of its own. */
+static void convs(int threads, float *y)
+{
+    float *x = rand_floats(40 * 41 * 37, 4), *w = rand_floats(24 * 40 * 9, 5);
+    float *w4 = rand_floats(17 * 33 * 16, 6), *bias = rand_floats(24, 7);
+    int64_t ncp = loomrt_conv2d_scratch(32, 3, 3, 41, 37);
+    int64_t nu = loomrt_winograd_packed_size(24, 40, 41, 37);
+    int64_t nwg = loomrt_winograd_scratch(40, 24, 41, 37);
+    int64_t nct = loomrt_conv2d_t_scratch(33, 4, 4, 16, 15);
+    float *u = malloc((size_t)nu * sizeof *u), *s1 = calloc((size_t)ncp, sizeof(float));
+    float *s2 = calloc((size_t)nwg, sizeof(float)), *s3 = calloc((size_t)nct, sizeof(float));
+    float *wp = malloc((size_t)loomrt_sgemm_packed_size(17, 33 * 16) * sizeof *wp);
+    loomrt_winograd_pack(w, 24, 40, 41, 37, u);
+    loomrt_sgemm_pack_b(1, 17, 33 * 16, w4, 33 * 16, wp);
+    loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
+    loomrt_conv2d(x, w, y, s1, 32, 24, 41, 37, 3, 3, 41, 37, 1, 1, 1, 1, 1, 1, bias, NULL,
+                  LOOMRT_ACT_RELU, 0.0f, 0.0f);
+    loomrt_conv2d_winograd(x, u, y + CONV_Y, s2, 40, 24, 41, 37, 41, 37, 1, 1, bias, NULL,
+                           LOOMRT_ACT_NONE, 0.0f, 0.0f);
+    loomrt_conv2d_t(x, wp, y + CONV_Y + WG_Y, s3, 33, 17, 33, 31, 4, 4, 16, 15, 1, 1, 2, 2, 1, 1,
+                    bias, NULL, LOOMRT_ACT_NONE, 0.0f, 0.0f);
+    loomrt_threads_leave(prev);
+    free(x), free(w), free(w4), free(bias), free(u), free(s1), free(s2), free(s3), free(wp);
 }
 
 static const char *model =
@@ -160,12 +195,20 @@ static void models(void)
 int main(void)
 {
     static float y1[13 * 65 * 67], o1[16 * 75 * 75], y[13 * 65 * 67], o[16 * 75 * 75];
+    static float c1[CONV_Y + WG_Y + CT_Y], c[CONV_Y + WG_Y + CT_Y];
     static const int counts[] = {2, 3, 7};
     kernels(1, y1, o1);
+    convs(1, c1);
     for (int k = 0; k < 3; k++) {
         kernels(counts[k], y, o);
         CHECK(memcmp(y, y1, sizeof y) == 0, "dwconv at %d threads differs", counts[k]);
         CHECK(memcmp(o, o1, sizeof o) == 0, "col2im at %d threads differs", counts[k]);
+        convs(counts[k], c);
+        CHECK(memcmp(c, c1, CONV_Y * sizeof *c) == 0, "conv2d at %d threads differs", counts[k]);
+        CHECK(memcmp(c + CONV_Y, c1 + CONV_Y, WG_Y * sizeof *c) == 0,
+              "winograd at %d threads differs", counts[k]);
+        CHECK(memcmp(c + CONV_Y + WG_Y, c1 + CONV_Y + WG_Y, CT_Y * sizeof *c) == 0,
+              "conv2d_t at %d threads differs", counts[k]);
     }
     models();
     printf("tsan_threads: %s\n", failures ? "FAILED" : "ok");
