@@ -314,9 +314,9 @@ static void unfold_even_taps(float *col, const float *p, int64_t wp, int64_t kh,
  * waited for the stores to reach the cache. Channel c's plane at in + c *
  * chw. */
 static void im2col_plane(const float *in, int64_t C, int64_t H, int64_t W, int64_t chw,
-                         int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
-                         int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
-                         float *col)
+                         int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t pad_t,
+                         int64_t pad_l, int64_t stride_h, int64_t stride_w, int64_t dil_h,
+                         int64_t dil_w, float *col)
 {
     float pad[2][UNFOLD_PLANE];
     int64_t hp = (oh - 1) * stride_h + (kh - 1) * dil_h + 1;
@@ -436,7 +436,7 @@ LOOMRT_API void loomrt_im2col(const float *in, int64_t C, int64_t H, int64_t W, 
  * y^T [oh*ow, M] = unfold(x)^T [oh*ow, K] x W^T [K, M], W^T packed at
  * compile time, C = y stored transposed (loomrt_sgemm_packed_epi's trans
  * flags): the lowering's choice for deep products over planes of up to
- * 256 outputs, where the weights outnumber the unfolded image. */
+ * 256 outputs (conv_small_plane in backend/lower/lower_conv.c). */
 
 /* Multiply-adds a thread from which the plane is split over the calling
  * thread's threads (as GEMM_PAR_MIN for a product). */
@@ -494,8 +494,11 @@ LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t kh, int64_t kw, in
  * else (and when the last output row's window starts below the image)
  * the unfolding on its own, then the product, each split their own way.
  * Xeon, 2 threads, alone, warm, us: gan_discriminator's 32 -> 64 4x4
- * stride 2 over 16x16 28 -> 20-22, resnet18's 128 -> 256 3x3 stride 2
- * over 28x28 451 -> 412, 64 -> 128 4x4 stride 2 over 32x32 306 -> 227. */
+ * stride 2 over 16x16 29.4 -> 27.0, resnet18's 128 -> 256 3x3 stride 2
+ * over 28x28 473 -> 410, 64 -> 128 4x4 stride 2 over 32x32 316 -> 242;
+ * in the models (bench/ab_builds.py --steps) gan_discriminator's 33.5 ->
+ * 28.1 and the convolution before it 11.0 -> 6.2 (it no longer writes
+ * over lines the other core held), resnet18's 507-521 -> 446-451. */
 LOOMRT_API void loomrt_conv2d_t(const float *x, const float *wp, float *y, float *scratch,
                                 int64_t C, int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw,
                                 int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
