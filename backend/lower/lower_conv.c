@@ -604,7 +604,9 @@ static void conv_t(lower_ctx *c, loop_block *b, const conv_op *op, int64_t kdim)
 /* f32 Conv as GEMMs: per image one im2col of all channels (none for a
  * pointwise window or one over the whole image), then per group W[g]
  * [M/g, C/g*k] x col[g] [C/g*k, out] into y[n, g*M/g...]; the SGEMM
- * applies the bias and the fused epilogue to its output tiles. */
+ * applies the bias and the fused epilogue to its output tiles. The
+ * transposed products over planes the runtime unfolds are one call each
+ * (conv_t). */
 static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
 {
     const ir_conv_geom *gm = &op->gm;
