@@ -1741,10 +1741,12 @@ LOOMRT_API void loomrt_sgemm_epi(int transA, int transB, int64_t M, int64_t N, i
     gemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, &e);
 }
 
-/* loomrt_sgemm_packed, then the epilogue e (NULL: none). */
-static void gemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K, float alpha,
-                        const float *A, int64_t lda, const float *Bp, float beta, float *C,
-                        int64_t ldc, const gemm_epi *e)
+/* loomrt_sgemm_packed, then the epilogue e (NULL: none), K blocked as in
+ * a product of m_all rows (gemm_pack_a_k); on this thread when serial,
+ * else on the calling thread's threads. */
+static void gemm_packed(int transA, int transC, int64_t m_all, int64_t M, int64_t N, int64_t K,
+                        float alpha, const float *A, int64_t lda, const float *Bp, float beta,
+                        float *C, int64_t ldc, const gemm_epi *e, int serial)
 {
     if (M <= 0 || N <= 0)
         return;
@@ -1757,13 +1759,14 @@ static void gemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
         return;
     }
     gemm_par p = {.transA = transA, .transC = transC, .packed = 1, .M = M, .N = N, .K = K,
-                  .ka = gemm_pack_a_k(loomrt_isa_get(), transA, M, N, K), .alpha = alpha,
+                  .ka = gemm_pack_a_k(loomrt_isa_get(), transA, m_all, N, K), .alpha = alpha,
                   .beta = beta, .A = A, .B = Bp, .C = C, .lda = lda, .ldc = ldc, .e = e};
-    gemm_run(&p);
+    if (serial)
+        gemm_serial(&p, M, N, A, Bp, C, e);
+    else
+        gemm_run(&p);
 }
 
-/* Blocks K as a product of m_all rows does (gemm_pack_a_k), on this
- * thread. */
 LOOMRT_API void loomrt_sgemm_packed_part(int transA, int transC, int64_t m_all, int64_t M,
                                          int64_t N, int64_t K, float alpha, const float *A,
                                          int64_t lda, const float *Bp, float beta, float *C,
@@ -1772,23 +1775,14 @@ LOOMRT_API void loomrt_sgemm_packed_part(int transA, int transC, int64_t m_all, 
                                          float act_alpha, float act_beta)
 {
     gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
-    if (M <= 0 || N <= 0 || K <= 0) {
-        int prev = loomrt_threads_swap(1);
-        gemm_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, &e);
-        loomrt_threads_swap(prev);
-        return;
-    }
-    gemm_par p = {.transA = transA, .transC = transC, .packed = 1, .M = M, .N = N, .K = K,
-                  .ka = gemm_pack_a_k(loomrt_isa_get(), transA, m_all, N, K), .alpha = alpha,
-                  .beta = beta, .A = A, .B = Bp, .C = C, .lda = lda, .ldc = ldc, .e = &e};
-    gemm_serial(&p, M, N, A, Bp, C, &e);
+    gemm_packed(transA, transC, m_all, M, N, K, alpha, A, lda, Bp, beta, C, ldc, &e, 1);
 }
 
 LOOMRT_API void loomrt_sgemm_packed(int transA, int transC, int64_t M, int64_t N, int64_t K,
                                     float alpha, const float *A, int64_t lda, const float *Bp,
                                     float beta, float *C, int64_t ldc)
 {
-    gemm_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, NULL);
+    gemm_packed(transA, transC, M, M, N, K, alpha, A, lda, Bp, beta, C, ldc, NULL, 0);
 }
 
 LOOMRT_API void loomrt_sgemm_packed_epi(int transA, int transC, int64_t M, int64_t N, int64_t K,
@@ -1799,5 +1793,5 @@ LOOMRT_API void loomrt_sgemm_packed_epi(int transA, int transC, int64_t M, int64
                                         float act_beta)
 {
     gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
-    gemm_packed(transA, transC, M, N, K, alpha, A, lda, Bp, beta, C, ldc, &e);
+    gemm_packed(transA, transC, M, M, N, K, alpha, A, lda, Bp, beta, C, ldc, &e, 0);
 }

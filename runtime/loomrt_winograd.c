@@ -667,8 +667,8 @@ typedef struct wg_job {
     const wg_geom *g;
     const float *x, *u, *bias, *res;
     float *y, *v, *pr;
-    int64_t q0, nb; /* the block's first panel, its panels */
-    int64_t parts;     /* threads splitting the plane by tiles (wg_slots_task) */
+    int64_t q0, nb;  /* the block's first panel, its panels */
+    int64_t parts;   /* threads splitting the plane by tiles (wg_slots_task) */
     int act;
     float alpha, beta;
 } wg_job;
