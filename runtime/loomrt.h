@@ -91,13 +91,15 @@ LOOMRT_API void loomrt_sgemm_pack_b(int transB, int64_t N, int64_t K, const floa
 /* Rows [i0, i0 + M) of loomrt_sgemm_packed_epi's product of m_all rows
  * (the operands A, C, bias and res given at row i0) on the calling
  * thread, each element the sum the whole product computes, bit for bit:
- * for kernels that split a product among their threads themselves. */
+ * for kernels that split a product among their threads themselves. ap
+ * (M*K floats, or NULL) is scratch where A^T (transA) may be packed first
+ * for the CPU's kernel; its contents are then undefined. */
 LOOMRT_API void loomrt_sgemm_packed_part(int transA, int transC, int64_t m_all, int64_t M,
                                          int64_t N, int64_t K, float alpha, const float *A,
-                                         int64_t lda, const float *Bp, float beta, float *C,
-                                         int64_t ldc, const float *bias, int64_t bias_rs,
-                                         int64_t bias_cs, const float *res, int act,
-                                         float act_alpha, float act_beta);
+                                         int64_t lda, float *ap, const float *Bp, float beta,
+                                         float *C, int64_t ldc, const float *bias,
+                                         int64_t bias_rs, int64_t bias_cs, const float *res,
+                                         int act, float act_alpha, float act_beta);
 
 /* Unfolds one image in[C,H,W] into col[C*kh*kw, oh*ow] for a 2-D
  * convolution; padding reads as 0. */
@@ -112,16 +114,21 @@ LOOMRT_API void loomrt_col2im(const float *col, int64_t C, int64_t H, int64_t W,
                    int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
                    int64_t stride_w, int64_t dil_h, int64_t dil_w, float *out);
 
-/* Floats of scratch loomrt_conv2d_t needs: the unfolded image. */
-LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t kh, int64_t kw, int64_t oh,
-                                           int64_t ow);
+/* Floats of scratch loomrt_conv2d_t needs for the convolution of these
+ * arguments: the unfolded image (none when the window is pointwise: x is
+ * its own), and as much again for the product's packing of it. */
+LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t H, int64_t W, int64_t kh,
+                                           int64_t kw, int64_t oh, int64_t ow, int64_t pad_t,
+                                           int64_t pad_l, int64_t stride_h, int64_t stride_w);
 
 /* One group of a 2-D convolution over a small plane, y [M, oh, ow] =
  * epilogue(w [M, C*kh*kw] x unfold(x [C, H, W])), as loomrt_im2col into
- * scratch, then y^T = scratch^T x w^T (loomrt_sgemm_packed_epi, y stored
- * transposed) with wp = w^T packed (loomrt_sgemm_pack_b(1, M, C*kh*kw, w,
- * C*kh*kw, wp)); on several threads each unfolds and multiplies a run of
- * output rows. bias [M] and res (laid out like y) may be NULL. */
+ * scratch (not for a pointwise window: x is its own unfolded image), then
+ * y^T = col^T x w^T (loomrt_sgemm_packed_part, col^T packed for the
+ * AVX-512 kernel in the rest of scratch, y stored transposed) with wp =
+ * w^T packed (loomrt_sgemm_pack_b(1, M, C*kh*kw, w, C*kh*kw, wp)); on
+ * several threads each unfolds and multiplies a run of output rows. bias
+ * [M] and res (laid out like y) may be NULL. */
 LOOMRT_API void loomrt_conv2d_t(const float *x, const float *wp, float *y, float *scratch,
                                 int64_t C, int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw,
                                 int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,

@@ -436,7 +436,10 @@ LOOMRT_API void loomrt_im2col(const float *in, int64_t C, int64_t H, int64_t W, 
  * y^T [oh*ow, M] = unfold(x)^T [oh*ow, K] x W^T [K, M], W^T packed at
  * compile time, C = y stored transposed (loomrt_sgemm_packed_epi's trans
  * flags): the lowering's choice for deep products over planes of up to
- * 256 outputs (conv_small_plane in backend/lower/lower_conv.c). */
+ * 256 outputs (conv_small_plane in backend/lower/lower_conv.c). The
+ * scratch holds K*oh*ow floats where the product packs the unfolded image
+ * for the AVX-512 kernel (loomrt_sgemm_packed_part), then the unfolded
+ * image [K][oh*ow] (none for a pointwise convolution: x is its own). */
 
 /* Multiply-adds a thread from which the plane is split over the calling
  * thread's threads (as GEMM_PAR_MIN for a product). */
@@ -445,20 +448,30 @@ LOOMRT_API void loomrt_im2col(const float *in, int64_t C, int64_t H, int64_t W, 
 /* A convolution's operands and geometry for its threads (ct_task). */
 typedef struct ct_job {
     const float *x, *wp, *bias, *res;
-    float *y, *col;
+    float *y, *col, *ap;
     int64_t C, M, H, W, kh, kw, oh, ow, pad_t, pad_l, sh, sw, dh, dw;
-    int parts, act;
+    int parts, act, pointwise;
     float alpha, beta;
 } ct_job;
 
+/* Whether the convolution is pointwise (1x1, stride 1, no padding): x is
+ * then its own unfolded image. */
+static int ct_pointwise(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                        int64_t pad_t, int64_t pad_l, int64_t sh, int64_t sw)
+{
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pad_t == 0 && pad_l == 0 && oh == H &&
+           ow == W;
+}
+
 /* Parts [k0, k1) of the plane, a run of output rows a part: each unfolds
  * its rows from the input rows they read into its own columns of the
- * scratch ([K][its positions], at K times its first position) and
- * multiplies them, so that the columns it reads are the ones it wrote,
- * in its own cache. Before, the unfolding was split by channels (or not
- * split) and the product by rows of y^T, each thread reading all K rows
- * of its positions, half of them written on the other core. The product
- * of each part blocks K as the whole product does
+ * scratch ([K][its positions], at K times its first position; x's own
+ * columns when pointwise) and multiplies them (packing them at the same
+ * place of the scratch's first half), so that the columns it reads are
+ * the ones it wrote, in its own cache. Before, the unfolding was split by
+ * channels (or not split) and the product by rows of y^T, each thread
+ * reading all K rows of its positions, half of them written on the other
+ * core. The product of each part blocks K as the whole product does
  * (loomrt_sgemm_packed_part): every element is the one-thread sum, bit
  * for bit. */
 static int ct_task(void *arg, int64_t k0, int64_t k1)
@@ -472,21 +485,29 @@ static int ct_task(void *arg, int64_t k0, int64_t k1)
         /* the part's first window row, inside the image (top >= 0; it
          * starts there, as a shorter image) or in its padding */
         int64_t skip = top > 0 ? top : 0;
-        float *col = j->col + K * p0;
-        im2col_serial(j->x + skip * j->W, j->C, j->H - skip, j->W, j->H * j->W, j->kh, j->kw,
-                      y1 - y0, j->ow, skip - top, j->pad_l, j->sh, j->sw, j->dh, j->dw, col);
-        loomrt_sgemm_packed_part(1, 1, N, n, j->M, K, 1.0f, col, n, j->wp, 0.0f, j->y + p0, N,
-                                 j->bias, 0, 1, j->res ? j->res + p0 : NULL, j->act, j->alpha,
-                                 j->beta);
+        const float *col = j->x + p0;
+        int64_t ld = N;
+        if (!j->pointwise) {
+            float *part = j->col + K * p0;
+            im2col_serial(j->x + skip * j->W, j->C, j->H - skip, j->W, j->H * j->W, j->kh,
+                          j->kw, y1 - y0, j->ow, skip - top, j->pad_l, j->sh, j->sw, j->dh,
+                          j->dw, part);
+            col = part, ld = n;
+        }
+        loomrt_sgemm_packed_part(1, 1, N, n, j->M, K, 1.0f, col, ld, j->ap + K * p0, j->wp,
+                                 0.0f, j->y + p0, N, j->bias, 0, 1, j->res ? j->res + p0 : NULL,
+                                 j->act, j->alpha, j->beta);
     }
     loomrt_threads_swap(prev);
     return 0;
 }
 
-LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t kh, int64_t kw, int64_t oh,
-                                           int64_t ow)
+LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t H, int64_t W, int64_t kh,
+                                           int64_t kw, int64_t oh, int64_t ow, int64_t pad_t,
+                                           int64_t pad_l, int64_t stride_h, int64_t stride_w)
 {
-    return C * kh * kw * oh * ow;
+    int64_t n = C * kh * kw * oh * ow;
+    return ct_pointwise(H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w) ? n : 2 * n;
 }
 
 /* On several threads, parts of a run of output rows each (ct_task), as
@@ -498,7 +519,12 @@ LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t kh, int64_t kw, in
  * over 28x28 473 -> 410, 64 -> 128 4x4 stride 2 over 32x32 316 -> 242;
  * in the models (bench/ab_builds.py --steps) gan_discriminator's 33.5 ->
  * 28.1 and the convolution before it 11.0 -> 6.2 (it no longer writes
- * over lines the other core held), resnet18's 507-521 -> 446-451. */
+ * over lines the other core held), resnet18's 507-521 -> 446-451. The
+ * product packing the unfolded image for the AVX-512 kernel in the
+ * scratch (loomrt_sgemm_packed_part), in the models, medians: resnet18's
+ * layer3.0.conv1 865 -> 841 us on one thread, squeezenet1_1's classifier
+ * (pointwise, 512 -> 1000 over 13x13, until then the transposed product
+ * on x in place) 1101 -> 1077 on one thread, 604 -> 585 on two. */
 LOOMRT_API void loomrt_conv2d_t(const float *x, const float *wp, float *y, float *scratch,
                                 int64_t C, int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw,
                                 int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
@@ -509,19 +535,32 @@ LOOMRT_API void loomrt_conv2d_t(const float *x, const float *wp, float *y, float
     int64_t K = C * kh * kw, N = oh * ow;
     if (K <= 0 || N <= 0 || M <= 0)
         return;
-    int64_t parts = loomrt_threads_get(), most = M * N * K / CT_PAR_MIN;
-    parts = parts < oh ? parts : oh;
+    int64_t t = loomrt_threads_get(), most = M * N * K / CT_PAR_MIN;
+    int64_t parts = t < oh ? t : oh;
     parts = parts < most ? parts : most;
-    if (parts > 1 && (oh - 1) * stride_h - pad_t < H) {
-        ct_job j = {x, wp, bias, res, y, scratch, C, M, H, W, kh, kw, oh, ow, pad_t, pad_l,
-                    stride_h, stride_w, dil_h, dil_w, (int)parts, act, act_alpha, act_beta};
+    int pw = ct_pointwise(H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w);
+    float *ap = scratch, *col_s = scratch + K * N;
+    if (parts > 1 && (pw || (oh - 1) * stride_h - pad_t < H)) {
+        ct_job j = {.x = x, .wp = wp, .bias = bias, .res = res, .y = y, .col = col_s,
+                    .ap = ap, .C = C, .M = M, .H = H, .W = W, .kh = kh, .kw = kw, .oh = oh,
+                    .ow = ow, .pad_t = pad_t, .pad_l = pad_l, .sh = stride_h, .sw = stride_w,
+                    .dh = dil_h, .dw = dil_w, .parts = (int)parts, .act = act, .pointwise = pw,
+                    .alpha = act_alpha, .beta = act_beta};
         loomrt_parallel_for(parts, ct_task, &j);
         return;
     }
-    loomrt_im2col(x, C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
-                  scratch);
-    loomrt_sgemm_packed_epi(1, 1, N, M, K, 1.0f, scratch, N, wp, 0.0f, y, N, bias, 0, 1, res, act,
-                            act_alpha, act_beta);
+    const float *col = x;
+    if (!pw) {
+        loomrt_im2col(x, C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
+                      col_s);
+        col = col_s;
+    }
+    if (t > 1 && most >= t) /* one output row, or the last window below the image */
+        loomrt_sgemm_packed_epi(1, 1, N, M, K, 1.0f, col, N, wp, 0.0f, y, N, bias, 0, 1, res,
+                                act, act_alpha, act_beta);
+    else
+        loomrt_sgemm_packed_part(1, 1, N, N, M, K, 1.0f, col, N, ap, wp, 0.0f, y, N, bias, 0, 1,
+                                 res, act, act_alpha, act_beta);
 }
 
 /* dst[x * stride] += src[x] for x in [0, n), no bounds tests. With AVX2

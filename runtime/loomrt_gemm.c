@@ -170,10 +170,15 @@ typedef struct gemm_epi {
  * c[i*ldc + j] (c[j*ldc + i] when ctr); nr columns, kc rows of K;
  * C = alpha * op(A) B + beta * C. With epi (the last block of K only), the
  * tile then gets the epilogue; the block starts at column j0 of the
- * product, c at C + coff. */
+ * product, c at C + coff. When tiled (A^T packed for the AVX-512 kernel
+ * by gemm_pack_at_tiles, all of K), the tile of mr rows from row i0 is at
+ * a + i0*rt as [rt][mr], the block from row ko of K on, whatever rs and
+ * cs. */
 typedef struct gemm_blk {
     int64_t kc, nr;
     const float *a;
+    int tiled;
+    int64_t ko;
     int64_t rs, cs, rt;
     const float *b;
     int64_t bs, ps;
@@ -234,6 +239,37 @@ static void gemm_pack_at(const float *A, int64_t lda, int64_t M, int64_t K, floa
                 d[r] = row[i + r];
         for (int64_t i = full; i < M; i++)
             d[i - full] = row[i];
+    }
+}
+
+/* The AVX-512 kernel's register tiles (gemm_rows_avx512): the rows of the
+ * tile that starts at row i of a block of M rows. Tiles of
+ * GEMM_MR_AVX512 rows, then the rest (with the last full tile when the
+ * rest is 1 to 4 rows) as one tile of up to 8 rows or two of near-equal
+ * size. */
+#define GEMM_MR_AVX512 12
+static int64_t gemm_tile_rows(int64_t M, int64_t i)
+{
+    int64_t r = M % GEMM_MR_AVX512;
+    int64_t rest = M > GEMM_MR_AVX512 && r >= 1 && r <= 4 ? GEMM_MR_AVX512 + r : r;
+    if (i < M - rest)
+        return GEMM_MR_AVX512;
+    int64_t first = rest > 8 ? (rest + 1) / 2 : rest;
+    return i == M - rest ? first : rest - first;
+}
+
+/* op(A) = A^T [M,K] (element (i, k) at A[k*lda + i]) packed tile by tile
+ * as the AVX-512 kernel takes them (gemm_tile_rows): the tile of mr rows
+ * from row i at ap + i*K as [K][mr], M*K floats in all, so that a tile
+ * reads one run of floats rather than a cache line per row of K. */
+static void gemm_pack_at_tiles(const float *A, int64_t lda, int64_t M, int64_t K, float *ap)
+{
+    for (int64_t i = 0, mr; i < M; i += mr) {
+        mr = gemm_tile_rows(M, i);
+        float *d = ap + i * K;
+        for (int64_t k = 0; k < K; k++, d += mr)
+            for (int64_t r = 0; r < mr; r++)
+                d[r] = A[k * lda + i + r];
     }
 }
 
@@ -853,7 +889,7 @@ A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
 
 #define A5_INLINE GEMM_INLINE LOOMRT_TARGET_AVX512
 #define A5_FN static LOOMRT_TARGET_AVX512
-#define A5_MR 12
+#define A5_MR GEMM_MR_AVX512
 
 /* e's activation (e NULL: none), as a2_act_of. */
 A5_INLINE loomrt_act16_t a5_act_of(const gemm_epi *e)
@@ -1008,8 +1044,9 @@ A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64
 
 A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
 {
-    const float *a = g->a + i0 * g->rt, *bp = g->b;
-    int64_t rs = g->rs, cs = g->cs, bs = g->bs, ps = g->ps, kc = g->kc;
+    const float *a = g->a + i0 * g->rt + (g->tiled ? g->ko * mr : 0), *bp = g->b;
+    int64_t rs = g->tiled ? 1 : g->rs, cs = g->tiled ? mr : g->cs;
+    int64_t bs = g->bs, ps = g->ps, kc = g->kc;
     A5_ROWS(A5_DECL_ROW)
     for (int64_t k = 0; k < kc; k++) {
         /* the rows' addresses from ak in each step: left to derive them
@@ -1103,14 +1140,13 @@ A5_FN void gemm_tile_avx512_n(int64_t mr, int np, const gemm_blk *g, int64_t i0)
  * x 3025 x 64 65-66 -> 63; 64 x 784 x 384 361-362 -> 357). */
 A5_INLINE void gemm_rows_avx512(int np, int64_t M, const gemm_blk *g)
 {
-    int64_t r = M % A5_MR, rest = M > A5_MR && r >= 1 && r <= 4 ? A5_MR + r : r, i = 0;
-    for (; i < M - rest; i += A5_MR)
-        gemm_tile_avx512(A5_MR, np, g, i);
-    int64_t a = rest > 8 ? (rest + 1) / 2 : rest;
-    if (a)
-        gemm_tile_avx512_n(a, np, g, i);
-    if (rest > a)
-        gemm_tile_avx512_n(rest - a, np, g, i + a);
+    for (int64_t i = 0, mr; i < M; i += mr) {
+        mr = gemm_tile_rows(M, i);
+        if (mr == A5_MR)
+            gemm_tile_avx512(A5_MR, np, g, i);
+        else
+            gemm_tile_avx512_n(mr, np, g, i);
+    }
 }
 
 /* The block's rows over its two panels, or its one when it has 16
@@ -1486,17 +1522,18 @@ static void gemm_packed_cols(int isa, int64_t w, int64_t M, int64_t j, int64_t n
 
 /* The packed product on this thread, by panels of the kernel's width,
  * then the epilogue e (NULL: none) on each finished tile; A^T packed in
- * blocks of ka rows of K (gemm_pack_a_k) unless ka is 0. */
-static void gemm_packed_blocked(int transA, int transC, int64_t ka, int64_t M, int64_t N,
-                                int64_t K, float alpha, const float *A, int64_t lda,
+ * blocks of ka rows of K (gemm_pack_a_k) unless ka is 0; A^T given
+ * packed for the AVX-512 kernel (gemm_pack_at_tiles) when tiled. */
+static void gemm_packed_blocked(int transA, int transC, int64_t ka, int tiled, int64_t M,
+                                int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                                 const float *Bp, float beta, float *C, int64_t ldc,
                                 const gemm_epi *e)
 {
     int isa = loomrt_isa_get();
     int64_t w = gemm_width(isa);
-    gemm_blk g = {.rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc, .ctr = transC,
-                  .alpha = alpha, .bs = GEMM_NR, .ps = GEMM_NR * K};
-    g.rt = g.rs;
+    gemm_blk g = {.tiled = tiled, .rs = transA ? 1 : lda, .cs = transA ? lda : 1, .ldc = ldc,
+                  .ctr = transC, .alpha = alpha, .bs = GEMM_NR, .ps = GEMM_NR * K};
+    g.rt = tiled ? K : g.rs;
     if (ka) {
         GEMM_ALIGNED float ap[GEMM_PACK_A];
         g.a = ap, g.rs = 1, g.cs = GEMM_MR;
@@ -1510,7 +1547,8 @@ static void gemm_packed_blocked(int transA, int transC, int64_t ka, int64_t M, i
     for (int64_t j0 = 0; j0 < N; j0 += w)
         for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC_PACKED) {
             g.kc = K - k0 < GEMM_KC_PACKED ? K - k0 : GEMM_KC_PACKED;
-            g.a = A + k0 * g.cs;
+            g.a = tiled ? A : A + k0 * g.cs;
+            g.ko = k0;
             gemm_packed_cols(isa, w, M, j0, j0 + w < N ? j0 + w : N, K, k0, &g, Bp, beta, C, e);
         }
 }
@@ -1623,7 +1661,7 @@ static void gemm_serial(const gemm_par *p, int64_t M, int64_t N, const float *A,
         gemm_row_packed(N, p->K, p->alpha, A, sa, B, p->beta, C);
         gemm_epi_all(e, M, N, C, p->ldc, 0);
     } else if (p->packed) {
-        gemm_packed_blocked(p->transA, p->transC, p->ka, M, N, p->K, p->alpha, A, p->lda, B,
+        gemm_packed_blocked(p->transA, p->transC, p->ka, 0, M, N, p->K, p->alpha, A, p->lda, B,
                             p->beta, C, p->ldc, e);
     } else if (M == 1 || p->gemv_rows) {
         for (int64_t i = 0; i < M; i++)
@@ -1767,14 +1805,38 @@ static void gemm_packed(int transA, int transC, int64_t m_all, int64_t M, int64_
         gemm_run(&p);
 }
 
+/* With ap, A^T is packed there whole for the AVX-512 kernel first
+ * (gemm_pack_at_tiles; not in blocks of the stack buffer as
+ * gemm_pack_a_k's) when the product has GEMM_PACK_AT_N columns and
+ * GEMM_PACK_AT_K rows of K or more: in place each row of K of a tile is
+ * a cache line of its own, lda floats from the last, read again for
+ * every panel. K runs in the same blocks either way, so the sums are the
+ * ones in place, bit for bit. Xeon, alone, warm, one thread, in place /
+ * packed (us): C^T 169 x 1000 x 512 (squeezenet1_1's classifier)
+ * 1004-1037 / 921-946 (two threads 530-555 / 503-523), 169 x 256 x 512
+ * 248-252 / 237-242, 196 x 256 x 256 145 / 138, 169 x 192 x 512 187 /
+ * 183, resnet18's 196 x 256 x 1152 (after im2col) 725-760 / 678-715;
+ * narrower or shallower ones lose the packing (169 x 128 x 512 121 /
+ * 123, 169 x 64 x 384 48.0 / 54.8, 196 x 96 x 576 126 / 130, 196 x 256 x
+ * 128 72 / 72 and 41 / 42 on two threads). Packed in blocks of the stack
+ * buffer's 24576 floats instead, the classifier gained nothing and two
+ * blocks of K lost (49 x 160 x 960 85-88 -> 95). */
+#define GEMM_PACK_AT_N 192
+#define GEMM_PACK_AT_K 256
 LOOMRT_API void loomrt_sgemm_packed_part(int transA, int transC, int64_t m_all, int64_t M,
                                          int64_t N, int64_t K, float alpha, const float *A,
-                                         int64_t lda, const float *Bp, float beta, float *C,
-                                         int64_t ldc, const float *bias, int64_t bias_rs,
-                                         int64_t bias_cs, const float *res, int act,
-                                         float act_alpha, float act_beta)
+                                         int64_t lda, float *ap, const float *Bp, float beta,
+                                         float *C, int64_t ldc, const float *bias,
+                                         int64_t bias_rs, int64_t bias_cs, const float *res,
+                                         int act, float act_alpha, float act_beta)
 {
     gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
+    if (ap && transA && M > 0 && N >= GEMM_PACK_AT_N && K >= GEMM_PACK_AT_K &&
+        loomrt_isa_get() == LOOMRT_ISA_AVX512) {
+        gemm_pack_at_tiles(A, lda, M, K, ap);
+        gemm_packed_blocked(1, transC, 0, 1, M, N, K, alpha, ap, M, Bp, beta, C, ldc, &e);
+        return;
+    }
     gemm_packed(transA, transC, m_all, M, N, K, alpha, A, lda, Bp, beta, C, ldc, &e, 1);
 }
 

@@ -254,8 +254,9 @@ typedef loop_conv loop_winograd;
  * g.channels * kh * kw) floats) and no scratch (scratch.buf NULL). */
 typedef loop_conv loop_conv_direct;
 
-/* A group of a convolution over a small plane as im2col and the
- * transposed product (loomrt_conv2d_t): the fields of loop_conv, with w
+/* A group of a convolution over a small plane as im2col (none when
+ * pointwise) and the transposed product (loomrt_conv2d_t): the fields of
+ * loop_conv, with w
  * the weights transposed and packed at compile time
  * (loomrt_sgemm_pack_b(1, m, K, ...), loomrt_sgemm_packed_size(m, K)
  * floats, K = g.channels * kh * kw) and scratch holding

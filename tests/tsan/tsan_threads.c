@@ -68,31 +68,32 @@ static void kernels(int threads, float *y, float *out)
 /* Floats of each output of convs. */
 #define CONV_Y (24 * 41 * 37)
 #define WG_Y (24 * 41 * 37)
-#define CT_Y (17 * 16 * 15)
+#define CT_Y (200 * 16 * 15)
 
 /* loomrt_conv2d (32 -> 24 channels, 3x3 over 41x37), loomrt_conv2d_winograd
- * (40 -> 24 over 41x37) and loomrt_conv2d_t (33 -> 17, 4x4 stride 2 over
- * 33x31) at threads threads into y (CONV_Y, WG_Y, then CT_Y floats), each
- * with a scratch of its own. */
+ * (40 -> 24 over 41x37) and loomrt_conv2d_t (33 -> 200, 4x4 stride 2 over
+ * 33x31: enough channels for the product to pack each part's unfolded
+ * image in the scratch) at threads threads into y (CONV_Y, WG_Y, then CT_Y
+ * floats), each with a scratch of its own. */
 static void convs(int threads, float *y)
 {
     float *x = rand_floats(40 * 41 * 37, 4), *w = rand_floats(24 * 40 * 9, 5);
-    float *w4 = rand_floats(17 * 33 * 16, 6), *bias = rand_floats(24, 7);
+    float *w4 = rand_floats(200 * 33 * 16, 6), *bias = rand_floats(200, 7);
     int64_t ncp = loomrt_conv2d_scratch(32, 3, 3, 41, 37);
     int64_t nu = loomrt_winograd_packed_size(24, 40, 41, 37);
     int64_t nwg = loomrt_winograd_scratch(40, 24, 41, 37);
-    int64_t nct = loomrt_conv2d_t_scratch(33, 4, 4, 16, 15);
+    int64_t nct = loomrt_conv2d_t_scratch(33, 33, 31, 4, 4, 16, 15, 1, 1, 2, 2);
     float *u = malloc((size_t)nu * sizeof *u), *s1 = calloc((size_t)ncp, sizeof(float));
     float *s2 = calloc((size_t)nwg, sizeof(float)), *s3 = calloc((size_t)nct, sizeof(float));
-    float *wp = malloc((size_t)loomrt_sgemm_packed_size(17, 33 * 16) * sizeof *wp);
+    float *wp = malloc((size_t)loomrt_sgemm_packed_size(200, 33 * 16) * sizeof *wp);
     loomrt_winograd_pack(w, 24, 40, 41, 37, u);
-    loomrt_sgemm_pack_b(1, 17, 33 * 16, w4, 33 * 16, wp);
+    loomrt_sgemm_pack_b(1, 200, 33 * 16, w4, 33 * 16, wp);
     loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
     loomrt_conv2d(x, w, y, s1, 32, 24, 41, 37, 3, 3, 41, 37, 1, 1, 1, 1, 1, 1, bias, NULL,
                   LOOMRT_ACT_RELU, 0.0f, 0.0f);
     loomrt_conv2d_winograd(x, u, y + CONV_Y, s2, 40, 24, 41, 37, 41, 37, 1, 1, bias, NULL,
                            LOOMRT_ACT_NONE, 0.0f, 0.0f);
-    loomrt_conv2d_t(x, wp, y + CONV_Y + WG_Y, s3, 33, 17, 33, 31, 4, 4, 16, 15, 1, 1, 2, 2, 1, 1,
+    loomrt_conv2d_t(x, wp, y + CONV_Y + WG_Y, s3, 33, 200, 33, 31, 4, 4, 16, 15, 1, 1, 2, 2, 1, 1,
                     bias, NULL, LOOMRT_ACT_NONE, 0.0f, 0.0f);
     loomrt_threads_leave(prev);
     free(x), free(w), free(w4), free(bias), free(u), free(s1), free(s2), free(s3), free(wp);

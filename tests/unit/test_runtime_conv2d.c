@@ -798,7 +798,8 @@ static float *ct_run(int isa, const conv_case *k, int threads, int check)
     int64_t ow = out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw);
     int64_t K = k->C * k->kh * k->kw;
     size_t ny = (size_t)(k->M * oh * ow), np = (size_t)loomrt_sgemm_packed_size(k->M, K);
-    size_t ns = (size_t)loomrt_conv2d_t_scratch(k->C, k->kh, k->kw, oh, ow);
+    size_t ns = (size_t)loomrt_conv2d_t_scratch(k->C, k->H, k->W, k->kh, k->kw, oh, ow, k->pt,
+                                                k->pl, k->sh, k->sw);
     float *x = guarded((size_t)(k->C * k->H * k->W), 3), *w = guarded((size_t)(k->M * K), 4);
     float *b = guarded((size_t)k->M, 5), *r = guarded(ny, 6), *y = guarded(ny, 7);
     float *wp = malloc(sizeof(float) * np), *s = guarded(ns, 8);
@@ -833,10 +834,21 @@ static void ct_check(int isa, const conv_case *k)
         free(ct_run(isa, k, 1, 1) - 1);
 }
 
-/* Every geometry over every H x W of odd sizes (for_odd_shapes). */
+/* Every geometry over every H x W of odd sizes (for_odd_shapes), and
+ * pointwise convolutions (x is its own unfolded image) over them. */
 static void ct_odd_at(int isa)
 {
     for_odd_shapes(isa, ct_check);
+    for (int h = 0; h < N_ODD; h++)
+        for (int wi = 0; wi < N_ODD; wi++) {
+            conv_case k = {.kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                           .bias = (h + wi) % 2, .res = h % 2, .act = LOOMRT_ACT_RELU};
+            k.H = odd_dims[h];
+            k.W = odd_dims[wi];
+            k.C = odd_dims[(h + wi) % N_ODD];
+            k.M = odd_dims[(h + 2 * wi) % N_ODD];
+            ct_check(isa, &k);
+        }
 }
 
 Test(conv2d_t, odd_shapes_every_isa)
@@ -851,7 +863,10 @@ Test(conv2d_t, odd_shapes_every_isa)
  * 2x3 window with one-sided pads, the first rows' windows starting in
  * the padding, the others inside; 1-D (one row: not split); bottom
  * padding past the image's last window (not split); two output rows for
- * three threads. */
+ * three threads; K past one block of the packed product's (1080 rows:
+ * A^T packed for AVX-512 is read from row 1024 of each tile on); pointwise
+ * ones (squeezenet1_1's classifier's shape with fewer channels, and one
+ * with a residual), which multiply x itself. */
 static void ct_threads_at(int isa)
 {
     static const conv_case cases[] = {
@@ -868,6 +883,12 @@ static void ct_threads_at(int isa)
          .pr = 1, .sh = 3, .sw = 1, .dh = 1, .dw = 1, .bias = 1, .act = LOOMRT_ACT_CLIP},
         {.C = 128, .M = 64, .H = 4, .W = 40, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1,
          .pr = 1, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .res = 1},
+        {.C = 120, .M = 33, .H = 9, .W = 9, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1,
+         .pr = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .bias = 1},
+        {.C = 96, .M = 130, .H = 13, .W = 13, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
+         .dw = 1, .bias = 1, .act = LOOMRT_ACT_RELU},
+        {.C = 40, .M = 33, .H = 9, .W = 11, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
+         .dw = 1, .res = 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const conv_case *k = &cases[i];
