@@ -835,7 +835,11 @@ static void ct_check(int isa, const conv_case *k)
 }
 
 /* Every geometry over every H x W of odd sizes (for_odd_shapes), and
- * pointwise convolutions (x is its own unfolded image) over them. */
+ * pointwise convolutions (x is its own unfolded image) over them; then,
+ * over the smaller planes, products wide and deep enough for AVX-512 to
+ * pack the unfolded image first (GEMM_PACK_AT_N, GEMM_PACK_AT_K in
+ * loomrt_gemm.c): 193 output channels, a pointwise window over 257
+ * channels and a 3x3 one over 29 (261 rows of K). */
 static void ct_odd_at(int isa)
 {
     for_odd_shapes(isa, ct_check);
@@ -849,6 +853,20 @@ static void ct_odd_at(int isa)
             k.M = odd_dims[(h + 2 * wi) % N_ODD];
             ct_check(isa, &k);
         }
+    static const conv_case wide[] = {
+        {.C = 257, .M = 193, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .bias = 1,
+         .act = LOOMRT_ACT_RELU},
+        {.C = 29, .M = 193, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .sh = 1,
+         .sw = 1, .dh = 1, .dw = 1, .res = 1},
+    };
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        for (int h = 0; h < 4; h++)
+            for (int wi = 0; wi < 4; wi++) {
+                conv_case k = wide[i];
+                k.H = odd_dims[h];
+                k.W = odd_dims[wi];
+                ct_check(isa, &k);
+            }
 }
 
 Test(conv2d_t, odd_shapes_every_isa)
@@ -864,9 +882,10 @@ Test(conv2d_t, odd_shapes_every_isa)
  * the padding, the others inside; 1-D (one row: not split); bottom
  * padding past the image's last window (not split); two output rows for
  * three threads; K past one block of the packed product's (1080 rows:
- * A^T packed for AVX-512 is read from row 1024 of each tile on); pointwise
- * ones (squeezenet1_1's classifier's shape with fewer channels, and one
- * with a residual), which multiply x itself. */
+ * the unfolded image packed for AVX-512, 200 output channels, is read
+ * from row 1024 of each tile on); pointwise ones (squeezenet1_1's
+ * classifier's shape with fewer channels, packed for AVX-512, and one
+ * with a residual, not), which multiply x itself. */
 static void ct_threads_at(int isa)
 {
     static const conv_case cases[] = {
@@ -883,9 +902,9 @@ static void ct_threads_at(int isa)
          .pr = 1, .sh = 3, .sw = 1, .dh = 1, .dw = 1, .bias = 1, .act = LOOMRT_ACT_CLIP},
         {.C = 128, .M = 64, .H = 4, .W = 40, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1,
          .pr = 1, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .res = 1},
-        {.C = 120, .M = 33, .H = 9, .W = 9, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1,
+        {.C = 120, .M = 200, .H = 9, .W = 9, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1,
          .pr = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .bias = 1},
-        {.C = 96, .M = 130, .H = 13, .W = 13, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
+        {.C = 300, .M = 200, .H = 13, .W = 13, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
          .dw = 1, .bias = 1, .act = LOOMRT_ACT_RELU},
         {.C = 40, .M = 33, .H = 9, .W = 11, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
          .dw = 1, .res = 1},
