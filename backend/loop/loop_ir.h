@@ -256,8 +256,7 @@ typedef loop_conv loop_conv_direct;
 
 /* A group of a convolution over a small plane as im2col (none when
  * pointwise) and the transposed product (loomrt_conv2d_t): the fields of
- * loop_conv, with w
- * the weights transposed and packed at compile time
+ * loop_conv, with w the weights transposed and packed at compile time
  * (loomrt_sgemm_pack_b(1, m, K, ...), loomrt_sgemm_packed_size(m, K)
  * floats, K = g.channels * kh * kw) and scratch holding
  * loomrt_conv2d_t_scratch floats. */
