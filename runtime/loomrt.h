@@ -88,12 +88,18 @@ LOOMRT_API int64_t loomrt_sgemm_packed_size(int64_t N, int64_t K);
 LOOMRT_API void loomrt_sgemm_pack_b(int transB, int64_t N, int64_t K, const float *B, int64_t ldb,
                                     float *Bp);
 
+/* Whether loomrt_sgemm_packed_part, given room, packs A^T of a product
+ * of N columns and K rows of K first (on AVX-512 CPUs; a function of the
+ * shape only, so that the compiler plans the room). */
+LOOMRT_API int loomrt_sgemm_packs_at(int64_t N, int64_t K);
+
 /* Rows [i0, i0 + M) of loomrt_sgemm_packed_epi's product of m_all rows
  * (the operands A, C, bias and res given at row i0) on the calling
  * thread, each element the sum the whole product computes, bit for bit:
  * for kernels that split a product among their threads themselves. ap
- * (M*K floats, or NULL) is scratch where A^T (transA) may be packed first
- * for the CPU's kernel; its contents are then undefined. */
+ * (M*K floats, or NULL) is scratch where A^T (transA) is packed first for
+ * the CPU's kernel when loomrt_sgemm_packs_at(N, K); its contents are
+ * then undefined. */
 LOOMRT_API void loomrt_sgemm_packed_part(int transA, int transC, int64_t m_all, int64_t M,
                                          int64_t N, int64_t K, float alpha, const float *A,
                                          int64_t lda, float *ap, const float *Bp, float beta,
@@ -116,16 +122,19 @@ LOOMRT_API void loomrt_col2im(const float *col, int64_t C, int64_t H, int64_t W,
 
 /* Floats of scratch loomrt_conv2d_t needs for the convolution of these
  * arguments: the unfolded image (none when the window is pointwise: x is
- * its own), and as much again for the product's packing of it. */
-LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t H, int64_t W, int64_t kh,
-                                           int64_t kw, int64_t oh, int64_t ow, int64_t pad_t,
-                                           int64_t pad_l, int64_t stride_h, int64_t stride_w);
+ * its own), and as much again when the product packs it
+ * (loomrt_sgemm_packs_at(M, C*kh*kw)). */
+LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t M, int64_t H, int64_t W,
+                                           int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                                           int64_t pad_t, int64_t pad_l, int64_t stride_h,
+                                           int64_t stride_w);
 
 /* One group of a 2-D convolution over a small plane, y [M, oh, ow] =
  * epilogue(w [M, C*kh*kw] x unfold(x [C, H, W])), as loomrt_im2col into
  * scratch (not for a pointwise window: x is its own unfolded image), then
  * y^T = col^T x w^T (loomrt_sgemm_packed_part, col^T packed for the
- * AVX-512 kernel in the rest of scratch, y stored transposed) with wp =
+ * AVX-512 kernel at the start of scratch when it packs, y stored
+ * transposed) with wp =
  * w^T packed (loomrt_sgemm_pack_b(1, M, C*kh*kw, w, C*kh*kw, wp)); on
  * several threads each unfolds and multiplies a run of output rows. bias
  * [M] and res (laid out like y) may be NULL. */

@@ -438,8 +438,9 @@ LOOMRT_API void loomrt_im2col(const float *in, int64_t C, int64_t H, int64_t W, 
  * flags): the lowering's choice for deep products over planes of up to
  * 256 outputs (conv_small_plane in backend/lower/lower_conv.c). The
  * scratch holds K*oh*ow floats where the product packs the unfolded image
- * for the AVX-512 kernel (loomrt_sgemm_packed_part), then the unfolded
- * image [K][oh*ow] (none for a pointwise convolution: x is its own). */
+ * for the AVX-512 kernel when it does (loomrt_sgemm_packs_at), then the
+ * unfolded image [K][oh*ow] (none for a pointwise convolution: x is its
+ * own). */
 
 /* Multiply-adds a thread from which the plane is split over the calling
  * thread's threads (as GEMM_PAR_MIN for a product). */
@@ -494,20 +495,23 @@ static int ct_task(void *arg, int64_t k0, int64_t k1)
                           j->dw, part);
             col = part, ld = n;
         }
-        loomrt_sgemm_packed_part(1, 1, N, n, j->M, K, 1.0f, col, ld, j->ap + K * p0, j->wp,
-                                 0.0f, j->y + p0, N, j->bias, 0, 1, j->res ? j->res + p0 : NULL,
-                                 j->act, j->alpha, j->beta);
+        loomrt_sgemm_packed_part(1, 1, N, n, j->M, K, 1.0f, col, ld,
+                                 j->ap ? j->ap + K * p0 : NULL, j->wp, 0.0f, j->y + p0, N,
+                                 j->bias, 0, 1, j->res ? j->res + p0 : NULL, j->act, j->alpha,
+                                 j->beta);
     }
     loomrt_threads_swap(prev);
     return 0;
 }
 
-LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t H, int64_t W, int64_t kh,
-                                           int64_t kw, int64_t oh, int64_t ow, int64_t pad_t,
-                                           int64_t pad_l, int64_t stride_h, int64_t stride_w)
+LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t M, int64_t H, int64_t W,
+                                           int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                                           int64_t pad_t, int64_t pad_l, int64_t stride_h,
+                                           int64_t stride_w)
 {
     int64_t n = C * kh * kw * oh * ow;
-    return ct_pointwise(H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w) ? n : 2 * n;
+    int unfolds = !ct_pointwise(H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w);
+    return (unfolds + loomrt_sgemm_packs_at(M, C * kh * kw)) * n;
 }
 
 /* On several threads, parts of a run of output rows each (ct_task), as
@@ -539,7 +543,8 @@ LOOMRT_API void loomrt_conv2d_t(const float *x, const float *wp, float *y, float
     int64_t parts = t < oh ? t : oh;
     parts = parts < most ? parts : most;
     int pw = ct_pointwise(H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w);
-    float *ap = scratch, *col_s = scratch + K * N;
+    float *ap = loomrt_sgemm_packs_at(M, K) ? scratch : NULL;
+    float *col_s = ap ? scratch + K * N : scratch;
     if (parts > 1 && (pw || (oh - 1) * stride_h - pad_t < H)) {
         ct_job j = {.x = x, .wp = wp, .bias = bias, .res = res, .y = y, .col = col_s,
                     .ap = ap, .C = C, .M = M, .H = H, .W = W, .kh = kh, .kw = kw, .oh = oh,

@@ -1823,6 +1823,12 @@ static void gemm_packed(int transA, int transC, int64_t m_all, int64_t M, int64_
  * blocks of K lost (49 x 160 x 960 85-88 -> 95). */
 #define GEMM_PACK_AT_N 192
 #define GEMM_PACK_AT_K 256
+
+LOOMRT_API int loomrt_sgemm_packs_at(int64_t N, int64_t K)
+{
+    return N >= GEMM_PACK_AT_N && K >= GEMM_PACK_AT_K;
+}
+
 LOOMRT_API void loomrt_sgemm_packed_part(int transA, int transC, int64_t m_all, int64_t M,
                                          int64_t N, int64_t K, float alpha, const float *A,
                                          int64_t lda, float *ap, const float *Bp, float beta,
@@ -1831,7 +1837,7 @@ LOOMRT_API void loomrt_sgemm_packed_part(int transA, int transC, int64_t m_all, 
                                          int act, float act_alpha, float act_beta)
 {
     gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
-    if (ap && transA && M > 0 && N >= GEMM_PACK_AT_N && K >= GEMM_PACK_AT_K &&
+    if (ap && transA && M > 0 && loomrt_sgemm_packs_at(N, K) &&
         loomrt_isa_get() == LOOMRT_ISA_AVX512) {
         gemm_pack_at_tiles(A, lda, M, K, ap);
         gemm_packed_blocked(1, transC, 0, 1, M, N, K, alpha, ap, M, Bp, beta, C, ldc, &e);

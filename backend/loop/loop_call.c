@@ -148,8 +148,8 @@ static int conv_args(loop_kernel k, const loop_conv *cv, loop_call_arg *out)
     put(out, &n, "y", &cv->y, ny, true);
     if (!direct)
         put(out, &n, "scratch", &cv->scratch,
-            t ? loomrt_conv2d_t_scratch(g->channels, g->h, g->w, g->kh, g->kw, g->oh, g->ow,
-                                        g->pad_t, g->pad_l, g->stride_h, g->stride_w)
+            t ? loomrt_conv2d_t_scratch(g->channels, cv->m, g->h, g->w, g->kh, g->kw, g->oh,
+                                        g->ow, g->pad_t, g->pad_l, g->stride_h, g->stride_w)
               : loomrt_conv2d_scratch(g->channels, g->kh, g->kw, g->oh, g->ow),
             true);
     epi_args(&cv->epi, cv->m, g->oh * g->ow, ny, out, &n);

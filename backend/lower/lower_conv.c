@@ -577,24 +577,18 @@ static loop_conv conv_group_call(lower_ctx *c, loop_block **b, const conv_op *op
     return cv;
 }
 
-/* Output channels from which a pointwise convolution over a small plane
- * runs as conv_t too: the runtime then packs x^T for the AVX-512 kernel
- * (loomrt_sgemm_packed_part), whose tiles otherwise read a cache line per
- * row of K. Xeon, one thread, alone, warm, the product on x in place /
- * conv_t (us): 512 -> 1000 over 13x13 (squeezenet1_1's classifier)
- * 997-1037 / 897-946, 512 -> 384 364 / 344, 512 -> 256 252 / 242, 512 ->
- * 192 187 / 183; fewer channels lose the packing's cost (512 -> 128 121 /
- * 123, 384 -> 64 48.0 / 54.8, 576 -> 96 over 14x14 126 / 130). */
-#define CONV_T_POINTWISE_MIN_OUT 192
-
 /* Whether conv_gemm's runtime unfolding and transposed product run as
  * one call (conv_t): 1-D and 2-D windows over planes unfolded by the
- * runtime whose products run transposed, and the pointwise ones of
- * CONV_T_POINTWISE_MIN_OUT output channels. */
+ * runtime whose products run transposed, and the pointwise ones whose
+ * product the runtime packs x^T for (loomrt_sgemm_packs_at: on AVX-512
+ * its tiles otherwise read a cache line per row of K; squeezenet1_1's
+ * classifier, 512 -> 1000 over 13x13, 1101 -> 1077 us in the model on
+ * one thread). Below that, conv_t would multiply x in place as the
+ * transposed product does, with a split of its own. */
 static bool conv_t_fits(const conv_op *op, int64_t kdim)
 {
     return op->gm.nsp <= 2 && op->osp > CONV_NEST_MAX_OUT && !is_whole_image(&op->gm) &&
-           (!is_pointwise(&op->gm) || op->mg >= CONV_T_POINTWISE_MIN_OUT) &&
+           (!is_pointwise(&op->gm) || loomrt_sgemm_packs_at(op->mg, kdim)) &&
            conv_transposes(op, kdim);
 }
 
@@ -608,9 +602,9 @@ static void conv_t(lower_ctx *c, loop_block *b, const conv_op *op, int64_t kdim)
     loop_buf *wp = lower_pack_b(c, op->w, true, op->mg, kdim, kdim, 0, op->gm.group,
                                 op->mg * kdim);
     loop_buf *col = lower_scratch(c, "col", IR_DTYPE_F32,
-                                  loomrt_conv2d_t_scratch(g.channels, g.h, g.w, g.kh, g.kw, g.oh,
-                                                          g.ow, g.pad_t, g.pad_l, g.stride_h,
-                                                          g.stride_w));
+                                  loomrt_conv2d_t_scratch(g.channels, op->mg, g.h, g.w, g.kh,
+                                                          g.kw, g.oh, g.ow, g.pad_t, g.pad_l,
+                                                          g.stride_h, g.stride_w));
     loop_conv_t ct = conv_group_call(c, &b, op, wp, loomrt_sgemm_packed_size(op->mg, kdim), col);
     loop_call_conv_t(c->f, b, &ct);
 }

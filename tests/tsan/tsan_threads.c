@@ -82,7 +82,7 @@ static void convs(int threads, float *y)
     int64_t ncp = loomrt_conv2d_scratch(32, 3, 3, 41, 37);
     int64_t nu = loomrt_winograd_packed_size(24, 40, 41, 37);
     int64_t nwg = loomrt_winograd_scratch(40, 24, 41, 37);
-    int64_t nct = loomrt_conv2d_t_scratch(33, 33, 31, 4, 4, 16, 15, 1, 1, 2, 2);
+    int64_t nct = loomrt_conv2d_t_scratch(33, 200, 33, 31, 4, 4, 16, 15, 1, 1, 2, 2);
     float *u = malloc((size_t)nu * sizeof *u), *s1 = calloc((size_t)ncp, sizeof(float));
     float *s2 = calloc((size_t)nwg, sizeof(float)), *s3 = calloc((size_t)nct, sizeof(float));
     float *wp = malloc((size_t)loomrt_sgemm_packed_size(200, 33 * 16) * sizeof *wp);

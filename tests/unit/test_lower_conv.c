@@ -954,8 +954,9 @@ Test(lower_conv, direct_choice)
  * compiled to C against the interpreter. Over planes the runtime unfolds
  * (8x8 and 9x9 outputs, 99 in 1-D) one loomrt_conv2d_t a group: batch 2
  * with a bias, residual and LeakyRelu, two groups, 1-D; so does a
- * pointwise one of 200 output channels over 13x13 (batch 2, residual,
- * Relu), where one of 48 stays the packed product on x. */
+ * pointwise one whose product the runtime packs (288 -> 200 over 13x13,
+ * batch 2, residual, Relu), where one of 48 output channels stays the
+ * packed product on x. */
 Test(lower_conv, deep_small_planes_run)
 {
     ir_graph *g = tl_graph("deep");
@@ -991,13 +992,13 @@ Test(lower_conv, deep_small_planes_run)
     ir_value *x7 = in(g, "x7", IR_DTYPE_F32, SHP(1, 64, 200));
     n = conv(g, IR_OP_CONV, "d_rows_1d", x7, f32(g, "w6", SHP(16, 64, 3)), f32(g, "b6", SHP(16)));
     INTS(n, "strides", 2);
-    ir_value *x8 = in(g, "x8", IR_DTYPE_F32, SHP(2, 160, 13, 13));
+    ir_value *x8 = in(g, "x8", IR_DTYPE_F32, SHP(2, 288, 13, 13));
     ir_value *r8 = in(g, "r8", IR_DTYPE_F32, SHP(2, 200, 13, 13));
     n = node(g, IR_OP_CONV, "d_pw_wide", 4,
-             (ir_value *[]){x8, f32(g, "w7", SHP(200, 160, 1, 1)), f32(g, "b7", SHP(200)), r8},
+             (ir_value *[]){x8, f32(g, "w7", SHP(200, 288, 1, 1)), f32(g, "b7", SHP(200)), r8},
              1);
     ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
-    n = conv(g, IR_OP_CONV, "d_pw", x8, f32(g, "w8", SHP(48, 160, 1, 1)), f32(g, "b8", SHP(48)));
+    n = conv(g, IR_OP_CONV, "d_pw", x8, f32(g, "w8", SHP(48, 288, 1, 1)), f32(g, "b8", SHP(48)));
     tl_infer_ok(g);
     ir_diag d;
     loop_func *f = lowered(g, &d);

@@ -798,8 +798,8 @@ static float *ct_run(int isa, const conv_case *k, int threads, int check)
     int64_t ow = out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw);
     int64_t K = k->C * k->kh * k->kw;
     size_t ny = (size_t)(k->M * oh * ow), np = (size_t)loomrt_sgemm_packed_size(k->M, K);
-    size_t ns = (size_t)loomrt_conv2d_t_scratch(k->C, k->H, k->W, k->kh, k->kw, oh, ow, k->pt,
-                                                k->pl, k->sh, k->sw);
+    size_t ns = (size_t)loomrt_conv2d_t_scratch(k->C, k->M, k->H, k->W, k->kh, k->kw, oh, ow,
+                                                k->pt, k->pl, k->sh, k->sw);
     float *x = guarded((size_t)(k->C * k->H * k->W), 3), *w = guarded((size_t)(k->M * K), 4);
     float *b = guarded((size_t)k->M, 5), *r = guarded(ny, 6), *y = guarded(ny, 7);
     float *wp = malloc(sizeof(float) * np), *s = guarded(ns, 8);
