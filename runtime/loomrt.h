@@ -353,6 +353,29 @@ LOOMRT_API void loomrt_conv2d_direct(const float *x, const float *wp, float *y, 
                                      int64_t dil_w, const float *bias, const float *res, int act,
                                      float act_alpha, float act_beta);
 
+/* The direct convolution (bias and activation; no residual) whose output
+ * only a 2-D max pool reads, fused: y [M, pool_oh, pool_ow] = maxpool(conv(x)),
+ * the pool's window pkh x pkw over the convolution's oh x ow output
+ * (begin pads ppad_t, ppad_l; strides; dilations; taps outside never win,
+ * as loomrt_maxpool2d). The convolution's rows go a band at a time into
+ * scratch (loomrt_conv2d_direct_maxpool_scratch floats), where they are
+ * pooled, never stored whole; pooled rows split over the threads. It
+ * takes the shapes loomrt_conv2d_direct_maxpool_fits accepts (and does
+ * nothing for others). */
+LOOMRT_API int loomrt_conv2d_direct_maxpool_fits(int64_t C, int64_t kh, int64_t kw,
+                                                 int64_t stride_w, int64_t dil_w, int64_t ow,
+                                                 int64_t pkh, int64_t pkw, int64_t pool_ow,
+                                                 int64_t ppad_t, int64_t ppad_l, int64_t psh,
+                                                 int64_t psw, int64_t pdh, int64_t pdw);
+LOOMRT_API int64_t loomrt_conv2d_direct_maxpool_scratch(int64_t M, int64_t ow, int64_t pkh,
+                                                        int64_t psh, int64_t pdh);
+LOOMRT_API void loomrt_conv2d_direct_maxpool(
+    const float *x, const float *wp, float *y, float *scratch, int64_t C, int64_t M, int64_t H,
+    int64_t W, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+    int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w, const float *bias, int act,
+    float act_alpha, float act_beta, int64_t pkh, int64_t pkw, int64_t pool_oh, int64_t pool_ow,
+    int64_t ppad_t, int64_t ppad_l, int64_t psh, int64_t psw, int64_t pdh, int64_t pdw);
+
 /* ---- 2-D max pooling (loomrt_maxpool.c) ----
  * y [planes, oh, ow] = the maximum over each window of x [planes, H, W]
  * (kh x kw taps, strides, dilations, begin pads; taps outside the image
@@ -368,6 +391,18 @@ LOOMRT_API void loomrt_maxpool2d(const float *x, int64_t planes, int64_t H, int6
                                  int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
                                  int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w,
                                  float *y);
+
+/* loomrt_maxpool2d's output rows [oy0, oy1) of every plane, on the calling
+ * thread, from x holding rows [row0, ...) of each plane of the H x W image
+ * at a plane stride of xplane floats (every row those outputs read with a
+ * tap inside the image), into y at a plane stride of yplane floats (row
+ * oy of plane p at y + p * yplane + oy * ow): the pool of a band of an
+ * image computed a band at a time (loomrt_conv2d_direct_maxpool). */
+LOOMRT_API void loomrt_maxpool2d_rows(const float *x, int64_t xplane, int64_t row0, int64_t planes,
+                                      int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh,
+                                      int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
+                                      int64_t stride_w, int64_t dil_h, int64_t dil_w, int64_t oy0,
+                                      int64_t oy1, float *y, int64_t yplane);
 
 /* ---- threads (loomrt_pool.c) ----
  * Kernels split their work into ranges of tiles with loomrt_parallel_for;

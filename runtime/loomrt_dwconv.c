@@ -33,6 +33,8 @@
  * at the end) lives here too: it vectorizes across output channels and
  * shares the blocked kernels' transposes, masks and activations.
  */
+#include <string.h>
+
 #include "loomrt.h"
 #include "loomrt_simd.h"
 
@@ -1185,6 +1187,7 @@ typedef struct cd_geom {
     const float *x, *wp, *bias, *res;
     float *y;
     int64_t C, M, H, W, kh, kw, oh, ow, pt, pl, sh, sw, dh, dw, K, pw;
+    int64_t yplane, y0;     /* y's plane stride and the first output row it holds */
     const int64_t *tx, *tp; /* the taps' offsets in the image and in a patch */
     int64_t xs, q;          /* cd_rows_px's segment and laid-out row; xs 0: not taken */
     const int64_t *tl;      /* the taps' offsets in its layout */
@@ -1243,7 +1246,7 @@ static void cd_block_c(const cd_geom *g, const float *s, const int64_t *toff, in
 {
     enum { L = 8 };
     float acc[L][CD_BLOCK];
-    int64_t cn = g->M - c0 < CD_BLOCK ? g->M - c0 : CD_BLOCK, plane = g->oh * g->ow;
+    int64_t cn = g->M - c0 < CD_BLOCK ? g->M - c0 : CD_BLOCK, plane = g->yplane;
     for (int p = 0; p < L; p++)
         for (int l = 0; l < CD_BLOCK; l++)
             acc[p][l] = g->bias && l < cn ? g->bias[c0 + l] : 0.0f;
@@ -1357,7 +1360,7 @@ LOOMRT_TARGET_AVX2 static inline __attribute__((always_inline)) void
 cd_px_out(const cd_geom *g, loomrt_act8_t ka, const float *s, const int64_t *toff, int64_t m0,
           int64_t cn, int64_t oy, int64_t x, int64_t n, int nv)
 {
-    int64_t plane = g->oh * g->ow;
+    int64_t plane = g->yplane;
     __m256 acc[12];
     for (int c = 0; c < 4; c++) {
         __m256 b = _mm256_set1_ps(g->bias && c < cn ? g->bias[m0 + c] : 0.0f);
@@ -1368,7 +1371,7 @@ cd_px_out(const cd_geom *g, loomrt_act8_t ka, const float *s, const int64_t *tof
     _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
         if (c >= cn)
             break;
-        int64_t at = (m0 + c) * plane + oy * g->ow + x;
+        int64_t at = (m0 + c) * plane + (oy - g->y0) * g->ow + x;
         _Pragma("GCC unroll 3") for (int v = 0; v < nv; v++) {
             int64_t left = n - 8 * v;
             __m256 o = acc[c * 3 + v];
@@ -1426,8 +1429,8 @@ LOOMRT_TARGET_AVX2 static void cd_rows_px(const cd_geom *g, int64_t oy0, int64_t
             }
         }
         for (int64_t m = 0; g->act > LOOMRT_ACT_CLIP && m < g->M; m++)
-            loomrt_epi_run(g->y + (m * g->oh + oy) * g->ow, g->ow, NULL, 0, NULL, g->act, g->aa,
-                           g->ab);
+            loomrt_epi_run(g->y + m * g->yplane + (oy - g->y0) * g->ow, g->ow, NULL, 0, NULL,
+                           g->act, g->aa, g->ab);
     }
 }
 
@@ -1480,7 +1483,7 @@ LOOMRT_TARGET_AVX512 static inline __attribute__((always_inline)) void
 cd_store16(const cd_geom *g, loomrt_act16_t ka, __m512 *acc, int px, int64_t c0, int64_t cn,
            int64_t at, int64_t n)
 {
-    int64_t plane = g->oh * g->ow;
+    int64_t plane = g->yplane;
     for (int p = px; p < 16; p++)
         acc[p] = _mm512_setzero_ps();
     loomrt_tr16(acc);
@@ -1604,7 +1607,7 @@ static void cd_band(const cd_geom *g, int64_t b0, int64_t b1, int L, int64_t c0,
             const int64_t *toff;
             const float *s = cd_source(g, oy, x0, n, L, patch, &toff);
             for (int64_t c = c0; c < c1; c += cstep)
-                block(g, s, toff, c, oy * g->ow + x0, n);
+                block(g, s, toff, c, (oy - g->y0) * g->ow + x0, n);
             if (ahead)
                 cd_ahead_step(ahead, g);
         }
@@ -1624,7 +1627,7 @@ static void cd_rows(const cd_geom *g, int64_t oy0, int64_t oy1, int L, int64_t c
                     cd_block_fn block, int act_max)
 {
     float patch[LOOMRT_CONV_DIRECT_PATCH];
-    int64_t plane = g->oh * g->ow;
+    int64_t plane = g->yplane;
     int split = g->M * plane >= CD_SPLIT_OUT;
     for (int64_t b0 = oy0; b0 < oy1; b0 += CD_BAND) {
         int64_t b1 = b0 + CD_BAND < oy1 ? b0 + CD_BAND : oy1;
@@ -1637,14 +1640,15 @@ static void cd_rows(const cd_geom *g, int64_t oy0, int64_t oy1, int L, int64_t c
         if (!split)
             cd_band(g, b0, b1, L, 0, g->M, cstep, block, patch, &ahead);
         for (int64_t m = 0; g->act > act_max && m < g->M; m++)
-            loomrt_epi_run(g->y + m * plane + b0 * g->ow, (b1 - b0) * g->ow, NULL, 0, NULL,
-                           g->act, g->aa, g->ab);
+            loomrt_epi_run(g->y + m * plane + (b0 - g->y0) * g->ow, (b1 - b0) * g->ow, NULL, 0,
+                           NULL, g->act, g->aa, g->ab);
     }
 }
 
-static int cd_task(void *arg, int64_t oy0, int64_t oy1)
+/* Output rows [oy0, oy1) of g on the calling thread, by this CPU's
+ * level. */
+static void cd_run(const cd_geom *g, int64_t oy0, int64_t oy1)
 {
-    const cd_geom *g = (const cd_geom *)arg;
 #ifdef LOOMRT_X86
     if (g->isa == LOOMRT_ISA_AVX512 && g->K >= CD_PX_MIN_K)
         cd_rows(g, oy0, oy1, CD_PX, 2 * CD_BLOCK, cd_block2_avx512, LOOMRT_ACT_CLIP);
@@ -1655,7 +1659,53 @@ static int cd_task(void *arg, int64_t oy0, int64_t oy1)
     else
 #endif
         cd_rows(g, oy0, oy1, 8, CD_BLOCK, cd_block_c, LOOMRT_ACT_NONE);
+}
+
+static int cd_task(void *arg, int64_t oy0, int64_t oy1)
+{
+    cd_run((const cd_geom *)arg, oy0, oy1);
     return 0;
+}
+
+/* The taps' offsets of a geometry: in the image, in a patch, in AVX2's
+ * row layout. */
+typedef struct cd_taps {
+    int64_t tx[LOOMRT_CONV_DIRECT_MAX_TAPS], tp[LOOMRT_CONV_DIRECT_MAX_TAPS];
+    int64_t tl[LOOMRT_CONV_DIRECT_MAX_TAPS];
+} cd_taps;
+
+/* g for the convolution (its output y [M, oh, ow]) and its taps in t;
+ * the shapes loomrt_conv2d_direct_fits accepts. */
+static void cd_init(cd_geom *g, cd_taps *t, const float *x, const float *wp, float *y, int64_t C,
+                    int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh,
+                    int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
+                    int64_t stride_w, int64_t dil_h, int64_t dil_w, const float *bias,
+                    const float *res, int act, float act_alpha, float act_beta)
+{
+    int64_t K = C * kh * kw, pw = cd_patch_cols(kw, stride_w, dil_w);
+    for (int64_t i = 0; i < K; i++) {
+        int64_t c = i / (kh * kw), ki = i / kw % kh, kj = i % kw;
+        t->tx[i] = (c * H + ki * dil_h) * W + kj * dil_w;
+        t->tp[i] = (c * kh + ki) * pw + kj * dil_w;
+    }
+    *g = (cd_geom){.x = x,         .wp = wp,     .bias = bias,   .res = res,   .y = y,
+                   .C = C,         .M = M,       .H = H,         .W = W,       .kh = kh,
+                   .kw = kw,       .oh = oh,     .ow = ow,       .pt = pad_t,  .pl = pad_l,
+                   .sh = stride_h, .sw = stride_w, .dh = dil_h,  .dw = dil_w,  .K = K,
+                   .pw = pw,       .yplane = oh * ow, .y0 = 0,   .tx = t->tx,  .tp = t->tp,
+                   .isa = loomrt_isa_get(), .act = act, .aa = act_alpha, .ab = act_beta};
+#ifdef LOOMRT_X86
+    if (g->isa == LOOMRT_ISA_AVX2)
+        cd_row_seg(g, t->tl);
+#endif
+}
+
+/* Whether g has work enough for the threads: 2^16 multiply-adds per
+ * thread and more. */
+static int cd_threaded(const cd_geom *g)
+{
+    int t = loomrt_threads_get();
+    return t > 1 && g->oh > 1 && g->M * g->K * g->oh * g->ow >= ((int64_t)1 << 16) * t;
 }
 
 LOOMRT_API void loomrt_conv2d_direct(const float *x, const float *wp, float *y, int64_t C,
@@ -1667,24 +1717,120 @@ LOOMRT_API void loomrt_conv2d_direct(const float *x, const float *wp, float *y, 
 {
     if (M <= 0 || oh <= 0 || ow <= 0 || !loomrt_conv2d_direct_fits(C, kh, kw, stride_w, dil_w))
         return;
-    int64_t tx[LOOMRT_CONV_DIRECT_MAX_TAPS], tp[LOOMRT_CONV_DIRECT_MAX_TAPS];
-    int64_t K = C * kh * kw, pw = cd_patch_cols(kw, stride_w, dil_w);
-    for (int64_t t = 0; t < K; t++) {
-        int64_t c = t / (kh * kw), ki = t / kw % kh, kj = t % kw;
-        tx[t] = (c * H + ki * dil_h) * W + kj * dil_w;
-        tp[t] = (c * kh + ki) * pw + kj * dil_w;
-    }
-    cd_geom g = {x,     wp,    bias,  res,   y,     C,  M,  H,        W,   kh,  kw,
-                 oh,    ow,    pad_t, pad_l, stride_h, stride_w, dil_h, dil_w, K, pw,
-                 tx,    tp,    0,     0,     NULL,  loomrt_isa_get(), act, act_alpha, act_beta};
-#ifdef LOOMRT_X86
-    int64_t tl[LOOMRT_CONV_DIRECT_MAX_TAPS];
-    if (g.isa == LOOMRT_ISA_AVX2)
-        cd_row_seg(&g, tl);
-#endif
-    /* 2^16 multiply-adds per thread and more */
-    if (loomrt_threads_get() > 1 && oh > 1 && M * K * oh * ow >= ((int64_t)1 << 16) * loomrt_threads_get())
+    cd_taps t;
+    cd_geom g;
+    cd_init(&g, &t, x, wp, y, C, M, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h,
+            dil_w, bias, res, act, act_alpha, act_beta);
+    if (cd_threaded(&g))
         loomrt_parallel_for(oh, cd_task, &g);
     else
         cd_task(&g, 0, oh);
+}
+
+/* ---- the direct convolution with the max pool after it ----
+ * loomrt_conv2d_direct_maxpool: the first convolution of a CNN is often
+ * read only by a max pool (squeezenet1_1's 3 -> 64 channels to 111x111
+ * then 3x3/2, resnet18's to 112x112 then 3x3/2 padded), an output of 3.2
+ * MB written past the caches and read back. Here each slot (a thread's
+ * part of the pooled rows) computes the convolution's rows a band at a
+ * time into its scratch, [M][rows][ow], and pools them from there: the
+ * rows a band shares with the next (the pool's windows overlap) move to
+ * the front of the slot and are not computed again. */
+
+/* Pooled rows per band. */
+#define CDP_BAND 4
+/* Slots of scratch: the threads the pool splits over, at most. */
+#define CDP_SLOTS 4
+
+/* The convolution's rows one band of pooled rows reads, at most. */
+static int64_t cdp_rows(int64_t pkh, int64_t psh, int64_t pdh)
+{
+    return (CDP_BAND - 1) * psh + (pkh - 1) * pdh + 1;
+}
+
+LOOMRT_API int64_t loomrt_conv2d_direct_maxpool_scratch(int64_t M, int64_t ow, int64_t pkh,
+                                                        int64_t psh, int64_t pdh)
+{
+    return CDP_SLOTS * M * cdp_rows(pkh, psh, pdh) * ow;
+}
+
+typedef struct cdp_job {
+    cd_geom g; /* the convolution; its y is the slot's */
+    float *y, *scratch;
+    int64_t parts, pkh, pkw, pool_oh, pool_ow, ppt, ppl, psh, psw, pdh, pdw;
+} cdp_job;
+
+/* Slot p: pooled rows [pool_oh * p / parts, pool_oh * (p + 1) / parts). */
+static void cdp_part(const cdp_job *j, int64_t p)
+{
+    int64_t r0 = j->pool_oh * p / j->parts, r1 = j->pool_oh * (p + 1) / j->parts;
+    int64_t ow = j->g.ow, rows = cdp_rows(j->pkh, j->psh, j->pdh), held0 = 0, held1 = 0;
+    cd_geom g = j->g;
+    g.yplane = rows * ow;
+    g.y = j->scratch + p * g.M * g.yplane;
+    for (int64_t b0 = r0; b0 < r1; b0 += CDP_BAND) {
+        int64_t b1 = b0 + CDP_BAND < r1 ? b0 + CDP_BAND : r1;
+        int64_t lo = b0 * j->psh - j->ppt;
+        int64_t hi = (b1 - 1) * j->psh - j->ppt + (j->pkh - 1) * j->pdh + 1;
+        lo = lo > 0 ? lo : 0;
+        hi = hi < g.oh ? hi : g.oh;
+        int64_t from = lo;
+        if (held0 <= lo && lo < held1) { /* the rows shared with the band before */
+            for (int64_t m = 0; lo > held0 && m < g.M; m++)
+                memmove(g.y + m * g.yplane, g.y + m * g.yplane + (lo - held0) * ow,
+                        (size_t)((held1 - lo) * ow) * sizeof(float));
+            from = held1;
+        }
+        g.y0 = lo;
+        if (from < hi)
+            cd_run(&g, from, hi);
+        held0 = lo;
+        held1 = hi > lo ? hi : lo;
+        loomrt_maxpool2d_rows(g.y, g.yplane, lo, g.M, g.oh, ow, j->pkh, j->pkw, j->pool_oh,
+                              j->pool_ow, j->ppt, j->ppl, j->psh, j->psw, j->pdh, j->pdw, b0, b1,
+                              j->y, j->pool_oh * j->pool_ow);
+    }
+}
+
+static int cdp_task(void *arg, int64_t p0, int64_t p1)
+{
+    for (int64_t p = p0; p < p1; p++)
+        cdp_part((const cdp_job *)arg, p);
+    return 0;
+}
+
+LOOMRT_API int loomrt_conv2d_direct_maxpool_fits(int64_t C, int64_t kh, int64_t kw,
+                                                 int64_t stride_w, int64_t dil_w, int64_t ow,
+                                                 int64_t pkh, int64_t pkw, int64_t pool_ow,
+                                                 int64_t ppad_t, int64_t ppad_l, int64_t psh,
+                                                 int64_t psw, int64_t pdh, int64_t pdw)
+{
+    return loomrt_conv2d_direct_fits(C, kh, kw, stride_w, dil_w) && pkh > 0 && psh > 0 &&
+           pdh > 0 && ppad_t >= 0 && loomrt_maxpool2d_fits(ow, pkw, pool_ow, ppad_l, psw, pdw);
+}
+
+LOOMRT_API void loomrt_conv2d_direct_maxpool(
+    const float *x, const float *wp, float *y, float *scratch, int64_t C, int64_t M, int64_t H,
+    int64_t W, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
+    int64_t stride_h, int64_t stride_w, int64_t dil_h, int64_t dil_w, const float *bias, int act,
+    float act_alpha, float act_beta, int64_t pkh, int64_t pkw, int64_t pool_oh, int64_t pool_ow,
+    int64_t ppad_t, int64_t ppad_l, int64_t psh, int64_t psw, int64_t pdh, int64_t pdw)
+{
+    if (M <= 0 || oh <= 0 || ow <= 0 || pool_oh <= 0 ||
+        !loomrt_conv2d_direct_maxpool_fits(C, kh, kw, stride_w, dil_w, ow, pkh, pkw, pool_ow,
+                                           ppad_t, ppad_l, psh, psw, pdh, pdw))
+        return;
+    cd_taps t;
+    cdp_job j = {.y = y,       .scratch = scratch, .pkh = pkh,         .pkw = pkw,
+                 .pool_oh = pool_oh, .pool_ow = pool_ow, .ppt = ppad_t, .ppl = ppad_l,
+                 .psh = psh,   .psw = psw,   .pdh = pdh,         .pdw = pdw};
+    cd_init(&j.g, &t, x, wp, NULL, C, M, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w,
+            dil_h, dil_w, bias, NULL, act, act_alpha, act_beta);
+    int threads = loomrt_threads_get();
+    j.parts = cd_threaded(&j.g) ? (threads < CDP_SLOTS ? threads : CDP_SLOTS) : 1;
+    j.parts = j.parts < pool_oh ? j.parts : pool_oh;
+    if (j.parts > 1)
+        loomrt_parallel_for(j.parts, cdp_task, &j);
+    else
+        cdp_part(&j, 0);
 }

@@ -40,6 +40,7 @@ typedef struct mp_geom {
     const float *x;
     float *y;
     int64_t H, W, kh, kw, oh, ow, pt, pl, sh, sw, dh, dw, rw, planes;
+    int64_t xplane, row0, yplane; /* x holds rows [row0, H) of each plane */
 } mp_geom;
 
 /* The interpreter's step. */
@@ -456,17 +457,17 @@ static void mp_part(const mp_geom *g, int64_t p0, int64_t p1, int64_t oy0, int64
         row[i] = NAN;
     mp_passes pass = mp_passes_get(g);
     for (int64_t p = p0; p < p1; p++) {
-        const float *x = g->x + p * g->H * g->W;
-        float *y = g->y + p * g->oh * g->ow + oy0 * g->ow;
+        const float *x = g->x + p * g->xplane;
+        float *y = g->y + p * g->yplane + oy0 * g->ow;
         for (int64_t oy = oy0; oy < oy1; oy++, y += g->ow) {
-            int64_t k0, k1;
+            int64_t k0, k1, iy = oy * g->sh - g->pt - g->row0;
             mp_rows(g, oy, &k0, &k1);
             if (k0 < k1 && pass.fused) {
-                pass.fused(g, x, oy * g->sh - g->pt, k0, k1, y);
+                pass.fused(g, x, iy, k0, k1, y);
                 continue;
             }
             if (k0 < k1)
-                pass.rows(g, x, oy * g->sh - g->pt, k0, k1, row);
+                pass.rows(g, x, iy, k0, k1, row);
             else /* no kernel row inside the image: the row is padding */
                 for (int64_t i = 0; i < g->W; i++)
                     row[g->pl + i] = NAN;
@@ -511,7 +512,7 @@ LOOMRT_API void loomrt_maxpool2d(const float *x, int64_t planes, int64_t H, int6
         return;
     mp_geom g = {x,     y,     H,        W,        kh,    kw,    oh,
                  ow,    pad_t, pad_l,    stride_h, stride_w, dil_h, dil_w,
-                 mp_row_len(W, kw, ow, pad_l, stride_w, dil_w), planes};
+                 mp_row_len(W, kw, ow, pad_l, stride_w, dil_w), planes, H * W, 0, oh * ow};
     int64_t work = planes * oh * (kh * W + kw * ow);
     int t = loomrt_threads_get();
     if (work < ((int64_t)1 << 15) * t)
@@ -520,4 +521,19 @@ LOOMRT_API void loomrt_maxpool2d(const float *x, int64_t planes, int64_t H, int6
         loomrt_parallel_for(oh, mp_rows_task, &g);
     else
         loomrt_parallel_for(planes, mp_task, &g);
+}
+
+LOOMRT_API void loomrt_maxpool2d_rows(const float *x, int64_t xplane, int64_t row0, int64_t planes,
+                                      int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh,
+                                      int64_t ow, int64_t pad_t, int64_t pad_l, int64_t stride_h,
+                                      int64_t stride_w, int64_t dil_h, int64_t dil_w, int64_t oy0,
+                                      int64_t oy1, float *y, int64_t yplane)
+{
+    if (planes <= 0 || oy0 >= oy1 || H <= 0 || kh <= 0 || stride_h <= 0 || dil_h <= 0 ||
+        !loomrt_maxpool2d_fits(W, kw, ow, pad_l, stride_w, dil_w))
+        return;
+    mp_geom g = {x,     y,     H,        W,        kh,    kw,    oh,
+                 ow,    pad_t, pad_l,    stride_h, stride_w, dil_h, dil_w,
+                 mp_row_len(W, kw, ow, pad_l, stride_w, dil_w), planes, xplane, row0, yplane};
+    mp_part(&g, 0, planes, oy0, oy1);
 }

@@ -156,6 +156,23 @@ static int conv_args(loop_kernel k, const loop_conv *cv, loop_call_arg *out)
     return n;
 }
 
+/* loomrt_conv2d_direct_maxpool's operands: those of the direct
+ * convolution, y the pooled output, and its scratch. */
+static int conv_pool_args(const loop_conv_pool *cp, loop_call_arg *out)
+{
+    const loop_conv *cv = &cp->conv;
+    const loop_conv2d *g = &cv->g, *p = &cp->pool;
+    int n = 0;
+    int64_t kdim = g->channels * g->kh * g->kw;
+    put(out, &n, "x", &cv->x, g->channels * g->h * g->w, false);
+    put(out, &n, "w", &cv->w, loomrt_conv2d_direct_packed_size(cv->m, kdim), false);
+    put(out, &n, "y", &cv->y, cv->m * p->oh * p->ow, true);
+    put(out, &n, "scratch", &cv->scratch,
+        loomrt_conv2d_direct_maxpool_scratch(cv->m, g->ow, p->kh, p->stride_h, p->dil_h), true);
+    epi_args(&cv->epi, cv->m, g->oh * g->ow, 0, out, &n);
+    return n;
+}
+
 static int winograd_args(const loop_winograd *wg, loop_call_arg *out)
 {
     const loop_conv2d *g = &wg->g;
@@ -202,6 +219,7 @@ int loop_call_args(const loop_stmt *s, loop_call_arg *out)
     case LOOP_KERNEL_WINOGRAD: return winograd_args(&s->call.winograd, out);
     case LOOP_KERNEL_CONV_DIRECT: return conv_args(s->kernel, &s->call.conv_direct, out);
     case LOOP_KERNEL_CONV2D_T: return conv_args(s->kernel, &s->call.conv_t, out);
+    case LOOP_KERNEL_CONV_DIRECT_POOL: return conv_pool_args(&s->call.conv_pool, out);
     case LOOP_KERNEL_COUNT: break;
     }
     return -1; /* the verifier reports an unknown kernel */
@@ -397,6 +415,31 @@ static const char *abi_conv(abi *a, loop_kernel k, const loop_conv *cv)
                                         : "loomrt_conv2d";
 }
 
+/* loomrt_conv2d_direct_maxpool(x, w, y, scratch, C, M, H, ..., dil_w,
+ * bias, act, act_alpha, act_beta, pool kh, kw, oh, ow, pad_t, pad_l,
+ * stride_h, stride_w, dil_h, dil_w). */
+static const char *abi_conv_pool(abi *a, const loop_conv_pool *cp)
+{
+    const loop_conv *cv = &cp->conv;
+    const loop_conv2d *p = &cp->pool;
+    a_ptr(a, &cv->x);
+    a_ptr(a, &cv->w);
+    a_ptr(a, &cv->y);
+    a_ptr(a, &cv->scratch);
+    a_i64(a, cv->g.channels);
+    a_i64(a, cv->m);
+    abi_conv2d(a, &cv->g);
+    a_ptr(a, &cv->epi.bias);
+    a_i32(a, cv->epi.act);
+    a_f32(a, cv->epi.alpha);
+    a_f32(a, cv->epi.beta);
+    int64_t v[] = {p->kh,    p->kw,       p->oh,       p->ow,    p->pad_t,
+                   p->pad_l, p->stride_h, p->stride_w, p->dil_h, p->dil_w};
+    for (int i = 0; i < 10; i++)
+        a_i64(a, v[i]);
+    return "loomrt_conv2d_direct_maxpool";
+}
+
 /* loomrt_conv2d_winograd(x, u, y, scratch, C, M, H, W, oh, ow, pad_t,
  * pad_l, bias, res, act, act_alpha, act_beta). */
 static const char *abi_winograd(abi *a, const loop_winograd *wg)
@@ -457,6 +500,7 @@ int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out)
     case LOOP_KERNEL_WINOGRAD: *fn = abi_winograd(&a, &s->call.winograd); return a.n;
     case LOOP_KERNEL_CONV_DIRECT: *fn = abi_conv(&a, s->kernel, &s->call.conv_direct); return a.n;
     case LOOP_KERNEL_CONV2D_T: *fn = abi_conv(&a, s->kernel, &s->call.conv_t); return a.n;
+    case LOOP_KERNEL_CONV_DIRECT_POOL: *fn = abi_conv_pool(&a, &s->call.conv_pool); return a.n;
     case LOOP_KERNEL_COUNT: break;
     }
     *fn = NULL;

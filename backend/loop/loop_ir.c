@@ -194,6 +194,11 @@ void loop_call_conv_t(loop_func *f, loop_block *b, const loop_conv_t *ct)
     call(f, b, LOOP_KERNEL_CONV2D_T)->call.conv_t = *ct;
 }
 
+void loop_call_conv_pool(loop_func *f, loop_block *b, const loop_conv_pool *cp)
+{
+    call(f, b, LOOP_KERNEL_CONV_DIRECT_POOL)->call.conv_pool = *cp;
+}
+
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a)
 {
     call(f, b, LOOP_KERNEL_ATTENTION)->call.attention = *a;

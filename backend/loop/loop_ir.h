@@ -132,7 +132,8 @@ struct loop_expr {
     X(WINOGRAD, "winograd")                     \
     X(CONV_DIRECT, "conv_direct")               \
     X(CONV2D_T, "conv2d_t")                     \
-    X(MAXPOOL, "maxpool")
+    X(MAXPOOL, "maxpool")                       \
+    X(CONV_DIRECT_POOL, "conv_direct_pool")
 
 typedef enum loop_kernel {
 #define LOOP_KERNEL_ENUM(e, name) LOOP_KERNEL_##e,
@@ -254,6 +255,17 @@ typedef loop_conv loop_winograd;
  * g.channels * kh * kw) floats) and no scratch (scratch.buf NULL). */
 typedef loop_conv loop_conv_direct;
 
+/* A direct convolution whose output only a max pool reads, fused
+ * (loomrt_conv2d_direct_maxpool): conv the fields of loop_conv_direct but
+ * y, now the pooled output [conv.m, pool.oh, pool.ow], and scratch,
+ * holding loomrt_conv2d_direct_maxpool_scratch floats; no residual. pool
+ * is the max pool's window over the convolution's output (pool.channels
+ * conv.m, pool.h x pool.w conv.g.oh x conv.g.ow). */
+typedef struct loop_conv_pool {
+    loop_conv conv;
+    loop_conv2d pool;
+} loop_conv_pool;
+
 /* A group of a convolution over a small plane as im2col (none when
  * pointwise) and the transposed product (loomrt_conv2d_t): the fields of
  * loop_conv, with w the weights transposed and packed at compile time
@@ -366,6 +378,7 @@ struct loop_stmt {
         loop_winograd winograd;
         loop_conv_direct conv_direct;
         loop_conv_t conv_t;
+        loop_conv_pool conv_pool;
     } call;
 };
 
@@ -428,6 +441,7 @@ void loop_call_conv(loop_func *f, loop_block *b, const loop_conv *cv);
 void loop_call_winograd(loop_func *f, loop_block *b, const loop_winograd *wg);
 void loop_call_conv_direct(loop_func *f, loop_block *b, const loop_conv_direct *cd);
 void loop_call_conv_t(loop_func *f, loop_block *b, const loop_conv_t *ct);
+void loop_call_conv_pool(loop_func *f, loop_block *b, const loop_conv_pool *cp);
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a);
 /* The buffer arguments of call s in order (absent epilogue operands left
  * out) into out[LOOP_CALL_MAX_ARGS]; returns their count (loop_call.c). */

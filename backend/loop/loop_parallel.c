@@ -138,6 +138,12 @@ static int64_t par_call_work(const loop_stmt *s)
                                                                      : &s->call.conv_t;
         return cv->m * cv->g.channels * cv->g.kh * cv->g.kw * cv->g.oh * cv->g.ow;
     }
+    case LOOP_KERNEL_CONV_DIRECT_POOL: {
+        const loop_conv *cv = &s->call.conv_pool.conv;
+        const loop_conv2d *p = &s->call.conv_pool.pool;
+        return cv->m * (cv->g.channels * cv->g.kh * cv->g.kw * cv->g.oh * cv->g.ow +
+                        p->kh * p->kw * p->oh * p->ow);
+    }
     case LOOP_KERNEL_WINOGRAD: { /* 16 products of tiles of 4 outputs */
         const loop_conv2d *g = &s->call.winograd.g;
         return s->call.winograd.m * g->channels * 4 * g->oh * g->ow;

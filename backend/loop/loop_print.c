@@ -109,6 +109,19 @@ static void print_conv2d(FILE *out, const loop_conv2d *g)
         print_int(out, names[k], v[k]);
 }
 
+/* A max pool's window over a convolution's output (its plane printed
+ * with the convolution's). */
+static void print_pool(FILE *out, const loop_conv2d *p)
+{
+    const char *names[] = {"pool_kh",       "pool_kw",       "pool_oh",    "pool_ow",
+                           "pool_pad_t",    "pool_pad_l",    "pool_stride_h", "pool_stride_w",
+                           "pool_dil_h",    "pool_dil_w"};
+    int64_t v[] = {p->kh,    p->kw,       p->oh,       p->ow,    p->pad_t,
+                   p->pad_l, p->stride_h, p->stride_w, p->dil_h, p->dil_w};
+    for (int k = 0; k < 10; k++)
+        print_int(out, names[k], v[k]);
+}
+
 /* The activation and bias strides of an epilogue that does anything (its
  * operands were printed with the buffers). */
 static void print_epilogue(FILE *out, const char *pre, const loop_epilogue *e, bool strides)
@@ -182,6 +195,12 @@ static void print_params(const loop_stmt *s, FILE *out)
         print_int(out, "M", s->call.conv.m);
         print_conv2d(out, &s->call.conv.g);
         print_epilogue(out, "", &s->call.conv.epi, false);
+        return;
+    case LOOP_KERNEL_CONV_DIRECT_POOL:
+        print_int(out, "M", s->call.conv_pool.conv.m);
+        print_conv2d(out, &s->call.conv_pool.conv.g);
+        print_epilogue(out, "", &s->call.conv_pool.conv.epi, false);
+        print_pool(out, &s->call.conv_pool.pool);
         return;
     case LOOP_KERNEL_ATTENTION: {
         const loop_attention *a = &s->call.attention;

@@ -138,7 +138,9 @@ static void check_call(vctx *c, const loop_stmt *s)
                              : s->kernel == LOOP_KERNEL_WINOGRAD     ? &s->call.winograd.epi
                              : s->kernel == LOOP_KERNEL_CONV_DIRECT  ? &s->call.conv_direct.epi
                              : s->kernel == LOOP_KERNEL_CONV2D_T     ? &s->call.conv_t.epi
-                                                                     : NULL;
+                             : s->kernel == LOOP_KERNEL_CONV_DIRECT_POOL
+                                 ? &s->call.conv_pool.conv.epi
+                                 : NULL;
     if (s->kernel == LOOP_KERNEL_DWCONV) {
         const loop_dwconv *d = &s->call.dwconv;
         if (d->mult < 1 || d->g.stride_w < 1 || d->g.stride_w > LOOMRT_DW_MAX_STRIDE ||
@@ -178,6 +180,20 @@ static void check_call(vctx *c, const loop_stmt *s)
             !loomrt_conv2d_direct_fits(g->channels, g->kh, g->kw, g->stride_w, g->dil_w))
             fail(c, "conv_direct needs strides and dilations >= 1 and at most "
                     "LOOMRT_CONV_DIRECT_MAX_TAPS taps (loomrt_conv2d_direct_fits)");
+    }
+    if (s->kernel == LOOP_KERNEL_CONV_DIRECT_POOL) {
+        const loop_conv *cv = &s->call.conv_pool.conv;
+        const loop_conv2d *g = &cv->g, *p = &s->call.conv_pool.pool;
+        if (g->stride_h < 1 || g->dil_h < 1 || p->channels != cv->m || p->h != g->oh ||
+            p->w != g->ow ||
+            !loomrt_conv2d_direct_maxpool_fits(g->channels, g->kh, g->kw, g->stride_w, g->dil_w,
+                                               g->ow, p->kh, p->kw, p->ow, p->pad_t, p->pad_l,
+                                               p->stride_h, p->stride_w, p->dil_h, p->dil_w))
+            fail(c, "conv_direct_pool needs strides and dilations >= 1, a pool over the "
+                    "convolution's M x oh x ow output and the shapes "
+                    "loomrt_conv2d_direct_maxpool_fits takes");
+        if (cv->epi.residual.buf)
+            fail(c, "conv_direct_pool takes no residual");
     }
     if (s->kernel == LOOP_KERNEL_MAXPOOL) {
         const loop_conv2d *g = &s->call.unfold.g;

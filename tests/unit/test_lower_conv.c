@@ -527,6 +527,16 @@ static int count_calls(const loop_block *b, loop_kernel k)
     return count;
 }
 
+/* The index of step `name` in f. */
+static int step_index(const loop_func *f, const char *name)
+{
+    for (int s = 0; s < f->n_steps; s++)
+        if (strcmp(f->steps[s]->node_name, name) == 0)
+            return s;
+    cr_assert_fail("no step %s", name);
+    return -1;
+}
+
 /* The first call of kernel k in block b (recursively), or NULL. */
 static const loop_stmt *find_call(const loop_block *b, loop_kernel k)
 {
@@ -1033,6 +1043,89 @@ Test(lower_conv, deep_small_planes_run)
 Test(lower_conv, direct_runs)
 {
     check(direct_graph());
+}
+
+/* A direct Conv (bias, Relu) read only by a MaxPool of 9 taps and more
+ * runs inside it, one loomrt_conv2d_direct_maxpool in the MaxPool's step
+ * and nothing in the Conv's: resnet18's first layer and pool (batch 2,
+ * 7x7/2 padded, then 3x3/2 padded), squeezenet1_1's (3x3/2, then 3x3/2
+ * with ceil_mode: 65 x 64 rows pooled to 32 x 32). Not fused: a Conv read by two MaxPools, a MaxPool with
+ * Indices, a 2x2 MaxPool (loops), a Conv with a residual. Then the C
+ * build, the standalone build and the JIT against the interpreter. */
+static ir_graph *conv_pool_graph(void)
+{
+    ir_graph *g = tl_graph("conv_pool");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 3, 61, 63));
+    ir_node *n =
+        conv(g, IR_OP_CONV, "c_rn", x, f32(g, "w0", SHP(16, 3, 7, 7)), f32(g, "b0", SHP(16)));
+    INTS(n, "pads", 3, 3, 3, 3);
+    INTS(n, "strides", 2, 2);
+    ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
+    ir_value *v = val(g, "c_rn");
+    n = node(g, IR_OP_MAX_POOL, "p_rn", 1, &v, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *xs = in(g, "xs", IR_DTYPE_F32, SHP(1, 3, 131, 129));
+    n = conv(g, IR_OP_CONV, "c_sq", xs, f32(g, "w1", SHP(24, 3, 3, 3)), f32(g, "b1", SHP(24)));
+    INTS(n, "strides", 2, 2);
+    ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
+    v = val(g, "c_sq");
+    n = node(g, IR_OP_MAX_POOL, "p_sq", 1, &v, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    ir_node_set_int(g, n, "ceil_mode", 1);
+    ir_value *xm = in(g, "xm", IR_DTYPE_F32, SHP(1, 3, 63, 63)); /* 61 x 61 outputs */
+    conv(g, IR_OP_CONV, "c_two", xm, f32(g, "w2", SHP(16, 3, 3, 3)), NULL);
+    v = val(g, "c_two");
+    INTS(node(g, IR_OP_MAX_POOL, "p_two_a", 1, &v, 1), "kernel_shape", 3, 3);
+    INTS(node(g, IR_OP_MAX_POOL, "p_two_b", 1, &v, 1), "kernel_shape", 3, 3);
+    conv(g, IR_OP_CONV, "c_idx", xm, f32(g, "w3", SHP(16, 3, 3, 3)), NULL);
+    v = val(g, "c_idx");
+    INTS(node(g, IR_OP_MAX_POOL, "p_idx", 1, &v, 2), "kernel_shape", 3, 3);
+    conv(g, IR_OP_CONV, "c_2x2", xm, f32(g, "w4", SHP(16, 3, 3, 3)), NULL);
+    v = val(g, "c_2x2");
+    n = node(g, IR_OP_MAX_POOL, "p_2x2", 1, &v, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "strides", 2, 2);
+    ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(1, 16, 63, 63));
+    n = node(g, IR_OP_CONV, "c_res", 4,
+             (ir_value *[]){xm, f32(g, "w5", SHP(16, 3, 3, 3)), f32(g, "b5", SHP(16)), r}, 1);
+    INTS(n, "pads", 1, 1, 1, 1);
+    v = val(g, "c_res");
+    INTS(node(g, IR_OP_MAX_POOL, "p_res", 1, &v, 1), "kernel_shape", 3, 3);
+    return g;
+}
+
+Test(lower_conv, conv_into_max_pool)
+{
+    ir_graph *g = conv_pool_graph();
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    static const char *const pools[] = {"n_p_rn",  "n_p_sq",  "n_p_two_a", "n_p_two_b",
+                                        "n_p_idx", "n_p_2x2", "n_p_res"};
+    static const int fused[] = {1, 1, 0, 0, 0, 0, 0}, kernel[] = {0, 0, 1, 1, 0, 0, 1};
+    expect_step_calls(f, LOOP_KERNEL_CONV_DIRECT_POOL, pools, fused, 7);
+    expect_step_calls(f, LOOP_KERNEL_MAXPOOL, pools, kernel, 7);
+    static const char *const convs[] = {"n_c_rn",  "n_c_sq",  "n_c_two", "n_c_idx",
+                                        "n_c_2x2", "n_c_res"};
+    static const int direct[] = {0, 0, 1, 1, 1, 1};
+    expect_step_calls(f, LOOP_KERNEL_CONV_DIRECT, convs, direct, 6);
+    const loop_stmt *s = find_call(&f->steps[step_index(f, "n_p_rn")]->body,
+                                   LOOP_KERNEL_CONV_DIRECT_POOL);
+    const loop_conv_pool *cp = &s->call.conv_pool;
+    cr_expect(cp->conv.m == 16 && cp->conv.g.oh == 31 && cp->conv.g.ow == 32 &&
+              cp->conv.epi.act == IR_ACT_RELU && cp->conv.epi.bias.buf &&
+              !cp->conv.epi.residual.buf && cp->pool.oh == 16 && cp->pool.ow == 16 &&
+              cp->pool.pad_t == 1 && cp->pool.h == 31 && cp->pool.channels == 16);
+    s = only_call(f, "n_p_sq", LOOP_KERNEL_CONV_DIRECT_POOL);
+    cr_expect(s->call.conv_pool.pool.oh == 32 && s->call.conv_pool.pool.ow == 32,
+              "ceil_mode: %lld x %lld pooled rows", (long long)s->call.conv_pool.pool.oh,
+              (long long)s->call.conv_pool.pool.ow);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    tl_check_c(g, NULL, ATOL, RTOL);
+    ir_graph_free(g);
 }
 
 /* ConvTranspose by output phases (conv_transpose_phases_fit): 4x4

@@ -787,6 +787,194 @@ Test(conv_direct, fits)
     cr_expect(!loomrt_conv2d_direct_fits(0, 3, 3, 1, 1));
 }
 
+/* ---- the direct convolution with the max pool after it ---- */
+
+/* A max pool's window over a convolution's output: kernel, begin and
+ * end pads (an end pad past the begin one: ceil_mode's last window),
+ * stride, dilation; square. */
+typedef struct pool_case {
+    int64_t k, pb, pe, s, d;
+} pool_case;
+
+/* The pooled output of y [M, oh, ow], the maximum of each window's taps
+ * inside the plane, into a new buffer of M * poh * pow floats. */
+static float *pool_ref(const float *y, int64_t M, int64_t oh, int64_t ow, const pool_case *p,
+                       int64_t poh, int64_t pow_)
+{
+    float *z = malloc(sizeof(float) * (size_t)(M * poh * pow_));
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t i = 0; i < poh; i++)
+            for (int64_t j = 0; j < pow_; j++) {
+                float best = NAN;
+                for (int64_t a = 0; a < p->k; a++)
+                    for (int64_t b = 0; b < p->k; b++) {
+                        int64_t r = i * p->s - p->pb + a * p->d, c = j * p->s - p->pb + b * p->d;
+                        if (r < 0 || r >= oh || c < 0 || c >= ow)
+                            continue;
+                        float v = y[(m * oh + r) * ow + c];
+                        if (v > best || best != best)
+                            best = v;
+                    }
+                z[(m * poh + i) * pow_ + j] = best;
+            }
+    return z;
+}
+
+/* loomrt_conv2d_direct_maxpool of k (no residual) and pool p on threads
+ * threads into a new guarded output, its scratch guarded and NaN-filled;
+ * with check, equal bit for bit to the pool of loomrt_conv2d_direct's
+ * output (itself checked against the reference convolution). Returns the
+ * output (*nz floats), NULL when the kernel does not take the shape. */
+static float *direct_pool_run(int isa, const conv_case *k, const pool_case *p, int threads,
+                              int check, size_t *nz)
+{
+    int64_t oh = out_dim(k->H, k->kh, k->pt, k->pb, k->sh, k->dh);
+    int64_t ow = out_dim(k->W, k->kw, k->pl, k->pr, k->sw, k->dw);
+    int64_t poh = out_dim(oh, p->k, p->pb, p->pe, p->s, p->d);
+    int64_t pow_ = out_dim(ow, p->k, p->pb, p->pe, p->s, p->d), K = k->C * k->kh * k->kw;
+    if (oh <= 0 || ow <= 0 || poh <= 0 || pow_ <= 0 ||
+        !loomrt_conv2d_direct_maxpool_fits(k->C, k->kh, k->kw, k->sw, k->dw, ow, p->k, p->k, pow_,
+                                           p->pb, p->pb, p->s, p->s, p->d, p->d))
+        return NULL;
+    *nz = (size_t)(k->M * poh * pow_);
+    size_t np = (size_t)loomrt_conv2d_direct_packed_size(k->M, K);
+    size_t ns = (size_t)loomrt_conv2d_direct_maxpool_scratch(k->M, ow, p->k, p->s, p->d);
+    float *x = guarded((size_t)(k->C * k->H * k->W), 3), *w = guarded((size_t)(k->M * K), 4);
+    float *b = guarded((size_t)k->M, 5), *wp = guarded(np, 8), *z = guarded(*nz, 9);
+    float *s = guarded(ns, 10);
+    for (size_t i = 0; i < ns; i++)
+        s[i] = NAN;
+    loomrt_conv2d_direct_pack(w, k->M, K, wp);
+    char what[300];
+    describe(what, sizeof what, isa, k);
+    snprintf(what + strlen(what), sizeof what - strlen(what),
+             " pool k=%lld pads %lld,%lld s=%lld d=%lld threads %d", (long long)p->k,
+             (long long)p->pb, (long long)p->pe, (long long)p->s, (long long)p->d, threads);
+    loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
+    loomrt_conv2d_direct_maxpool(x, wp, z, s, k->C, k->M, k->H, k->W, k->kh, k->kw, oh, ow, k->pt,
+                                 k->pl, k->sh, k->sw, k->dh, k->dw, k->bias ? b : NULL, k->act,
+                                 ACT_ALPHA[k->act], ACT_BETA[k->act], p->k, p->k, poh, pow_,
+                                 p->pb, p->pb, p->s, p->s, p->d, p->d);
+    loomrt_threads_leave(prev);
+    guard_check(z, *nz, what, "the pooled output");
+    guard_check(s, ns, what, "the scratch");
+    if (check) {
+        conv_case kc = *k;
+        kc.res = 0;
+        float *y = direct_run(isa, &kc, 1, 1);
+        float *want = pool_ref(y, k->M, oh, ow, p, poh, pow_);
+        for (size_t i = 0; i < *nz; i++)
+            cr_assert(memcmp(&z[i], &want[i], sizeof(float)) == 0,
+                      "%s: z[%zu] = %.9g, want %.9g", what, i, z[i], want[i]);
+        free(y - 1);
+        free(want);
+    }
+    free(x - 1);
+    free(w - 1);
+    free(b - 1);
+    free(wp - 1);
+    free(s - 1);
+    return z;
+}
+
+/* The pools of CNNs (3x3/2 unpadded as squeezenet1_1's, padded as
+ * resnet18's, 2x2/2, 3x3/1), a last window past the plane (ceil_mode), a
+ * stride past the kernel (rows no window reads) and a dilated window,
+ * after every convolution geometry over every H x W of odd sizes, 1, 3, 7
+ * or 16 input channels and 1 to 65 output channels. */
+static void direct_pool_odd_at(int isa)
+{
+    static const pool_case pools[] = {{3, 0, 0, 2, 1}, {3, 1, 1, 2, 1}, {2, 0, 0, 2, 1},
+                                      {3, 1, 1, 1, 1}, {3, 0, 1, 2, 1}, {2, 0, 0, 3, 1},
+                                      {3, 2, 2, 2, 2}};
+    static const int64_t chans[] = {1, 3, 7, 16};
+    int n = 0, run = 0;
+    for (size_t g = 0; g < sizeof geoms / sizeof geoms[0]; g++)
+        for (int h = 0; h < N_ODD; h++)
+            for (int wi = 0; wi < N_ODD; wi++, n++) {
+                if (n % SHAPE_STEP)
+                    continue;
+                conv_case k = geoms[g];
+                k.H = odd_dims[h];
+                k.W = odd_dims[wi];
+                k.C = chans[(h + wi + (int)g) % 4];
+                k.M = odd_dims[(h + 2 * wi + (int)g) % N_ODD];
+                k.res = 0;
+                k.act = (h + wi) % 2 ? LOOMRT_ACT_RELU : k.act;
+                const pool_case *p = &pools[(size_t)(h + 3 * wi + (int)g) % 7];
+                size_t nz;
+                float *z = direct_pool_run(isa, &k, p, 1, 1, &nz);
+                if (z) {
+                    free(z - 1);
+                    run++;
+                }
+            }
+    cr_assert(run > 100 / SHAPE_STEP, "isa %d: %d shapes run", isa, run);
+}
+
+Test(conv_direct_pool, odd_shapes_every_isa)
+{
+    for_each_isa(direct_pool_odd_at);
+}
+
+typedef struct pool_threads_case {
+    int isa;
+    conv_case k;
+    pool_case p;
+    size_t nz;
+} pool_threads_case;
+
+static float *pool_threads_run(void *arg, int threads)
+{
+    pool_threads_case *c = arg;
+    return direct_pool_run(c->isa, &c->k, &c->p, threads, 1, &c->nz);
+}
+
+/* On 2 and 3 threads (each a slot of pooled rows, its bands' shared rows
+ * carried over) the result is the one-thread one, bit for bit, and each
+ * run's the pool of the unfused convolution (an output row no slot writes
+ * keeps the same guarded values in every run): resnet18's
+ * first convolution and pool on a smaller image, squeezenet1_1's with
+ * more threads than some slots have bands. */
+static void direct_pool_threads_at(int isa)
+{
+    pool_threads_case c[] = {
+        {isa,
+         {.C = 3, .M = 40, .H = 61, .W = 70, .kh = 7, .kw = 7, .pt = 3, .pl = 3, .pb = 3,
+          .pr = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .bias = 1, .act = LOOMRT_ACT_RELU},
+         {3, 1, 1, 2, 1},
+         16 * 18 * 40},
+        {isa,
+         {.C = 3, .M = 64, .H = 47, .W = 47, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1,
+          .bias = 1, .act = LOOMRT_ACT_RELU},
+         {3, 0, 0, 2, 1},
+         11 * 11 * 64},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char what[60];
+        snprintf(what, sizeof what, "isa %d: conv2d_direct_maxpool case %zu", isa, i);
+        expect_threads_bit_exact(pool_threads_run, &c[i], c[i].nz, what);
+    }
+}
+
+Test(conv_direct_pool, threads_bit_exact_every_isa)
+{
+    for_each_isa(direct_pool_threads_at);
+}
+
+/* What the fused kernel takes: the direct convolution's shapes, a pool
+ * row within loomrt_maxpool2d's, no negative pads. */
+Test(conv_direct_pool, fits)
+{
+    cr_expect(loomrt_conv2d_direct_maxpool_fits(3, 3, 3, 2, 1, 111, 3, 3, 55, 0, 0, 2, 2, 1, 1));
+    cr_expect(loomrt_conv2d_direct_maxpool_fits(3, 7, 7, 2, 1, 112, 3, 3, 56, 1, 1, 2, 2, 1, 1));
+    cr_expect(!loomrt_conv2d_direct_maxpool_fits(64, 3, 3, 1, 1, 56, 3, 3, 28, 1, 1, 2, 2, 1, 1));
+    cr_expect(!loomrt_conv2d_direct_maxpool_fits(3, 3, 3, 2, 1, 111, 3, 3, 55, -1, 0, 2, 2, 1, 1));
+    cr_expect(!loomrt_conv2d_direct_maxpool_fits(3, 3, 3, 2, 1, 111, 3, 3, 55, 0, 0, 0, 2, 1, 1));
+    cr_expect(!loomrt_conv2d_direct_maxpool_fits(3, 3, 3, 2, 1, 9000, 3, 3, 4499, 0, 0, 2, 2, 1,
+                                                 1)); /* a row past LOOMRT_MAXPOOL_ROW */
+}
+
 /* ---- im2col and the transposed product (loomrt_conv2d_t) ---- */
 
 /* loomrt_conv2d_t on threads threads into a new guarded y, its scratch
