@@ -23,7 +23,11 @@
  * The direct convolution of few channels (loomrt_conv2d_direct, in
  * runtime/loomrt_dwconv.c) against the same reference: 1, 3, 7 and 16
  * input channels and 1 to 65 output channels over the geometries and odd
- * sizes above, the activations, and 2 and 3 threads bit for bit.
+ * sizes above, the activations, and 2 and 3 threads bit for bit. With
+ * the max pool after it (loomrt_conv2d_direct_maxpool) over the same
+ * shapes and the pools of CNNs, ceil_mode, strides past the window and
+ * dilation: bit for bit the unfused convolution's output pooled by a
+ * scalar loop, on 1, 2 and 3 threads, its scratch NaN-filled.
  *
  * im2col and the transposed product over a small plane (loomrt_conv2d_t,
  * in runtime/loomrt_conv.c) against the same reference over the
@@ -657,15 +661,15 @@ static float *direct_run(int isa, const conv_case *k, int threads, int check)
     return y;
 }
 
-/* Every geometry over every H x W of odd sizes with 1, 3, 7 and 16 input
- * channels and 1 to 65 output channels (partial blocks of 16 and 8):
- * chunks inside the image, in the padding, past the row's end, in the
- * last rows of the last channel. Shapes the kernel does not take (too
- * many taps for its patch) are counted and must be few. */
-static void direct_odd_at(int isa)
+/* The shapes of the direct kernel's tests: every geometry over every H x
+ * W of odd sizes with 1, 3, 7 and 16 input channels and 1 to 65 output
+ * channels (partial blocks of 16 and 8) walking with them; check(isa, k,
+ * i, arg) for each with an output, i counting the shapes. */
+static void for_direct_shapes(int isa, void (*check)(int isa, const conv_case *k, int i, void *arg),
+                              void *arg)
 {
     static const int64_t chans[] = {1, 3, 7, 16};
-    int n = 0, run = 0, skipped = 0;
+    int n = 0;
     for (size_t g = 0; g < sizeof geoms / sizeof geoms[0]; g++)
         for (int h = 0; h < N_ODD; h++)
             for (int wi = 0; wi < N_ODD; wi++, n++) {
@@ -676,17 +680,39 @@ static void direct_odd_at(int isa)
                 k.W = odd_dims[wi];
                 k.C = chans[(h + wi + (int)g) % 4];
                 k.M = odd_dims[(h + 2 * wi + (int)g) % N_ODD];
-                if (out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh) <= 0 ||
-                    out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw) <= 0)
-                    continue;
-                if (!loomrt_conv2d_direct_fits(k.C, k.kh, k.kw, k.sw, k.dw)) {
-                    skipped++;
-                    continue;
-                }
-                free(direct_run(isa, &k, 1, 1) - 1);
-                run++;
+                if (out_dim(k.H, k.kh, k.pt, k.pb, k.sh, k.dh) > 0 &&
+                    out_dim(k.W, k.kw, k.pl, k.pr, k.sw, k.dw) > 0)
+                    check(isa, &k, n, arg);
             }
-    cr_assert(run > 20 * skipped, "isa %d: %d shapes run, %d not taken", isa, run, skipped);
+}
+
+/* Shapes run and shapes the kernel does not take. */
+typedef struct shape_count {
+    int run, skipped;
+} shape_count;
+
+static void direct_odd_one(int isa, const conv_case *k, int i, void *arg)
+{
+    shape_count *c = arg;
+    (void)i;
+    if (!loomrt_conv2d_direct_fits(k->C, k->kh, k->kw, k->sw, k->dw)) {
+        c->skipped++;
+        return;
+    }
+    free(direct_run(isa, k, 1, 1) - 1);
+    c->run++;
+}
+
+/* Every shape of for_direct_shapes: chunks inside the image, in the
+ * padding, past the row's end, in the last rows of the last channel.
+ * Shapes the kernel does not take (too many taps for its patch) are
+ * counted and must be few. */
+static void direct_odd_at(int isa)
+{
+    shape_count c = {0, 0};
+    for_direct_shapes(isa, direct_odd_one, &c);
+    cr_assert(c.run > 20 * c.skipped, "isa %d: %d shapes run, %d not taken", isa, c.run,
+              c.skipped);
 }
 
 Test(conv_direct, odd_shapes_every_isa)
@@ -880,36 +906,30 @@ static float *direct_pool_run(int isa, const conv_case *k, const pool_case *p, i
 /* The pools of CNNs (3x3/2 unpadded as squeezenet1_1's, padded as
  * resnet18's, 2x2/2, 3x3/1), a last window past the plane (ceil_mode), a
  * stride past the kernel (rows no window reads) and a dilated window,
- * after every convolution geometry over every H x W of odd sizes, 1, 3, 7
- * or 16 input channels and 1 to 65 output channels. */
-static void direct_pool_odd_at(int isa)
+ * after the shapes of for_direct_shapes without residual, every other
+ * one with a Relu. */
+static void direct_pool_one(int isa, const conv_case *k, int i, void *arg)
 {
     static const pool_case pools[] = {{3, 0, 0, 2, 1}, {3, 1, 1, 2, 1}, {2, 0, 0, 2, 1},
                                       {3, 1, 1, 1, 1}, {3, 0, 1, 2, 1}, {2, 0, 0, 3, 1},
                                       {3, 2, 2, 2, 2}};
-    static const int64_t chans[] = {1, 3, 7, 16};
-    int n = 0, run = 0;
-    for (size_t g = 0; g < sizeof geoms / sizeof geoms[0]; g++)
-        for (int h = 0; h < N_ODD; h++)
-            for (int wi = 0; wi < N_ODD; wi++, n++) {
-                if (n % SHAPE_STEP)
-                    continue;
-                conv_case k = geoms[g];
-                k.H = odd_dims[h];
-                k.W = odd_dims[wi];
-                k.C = chans[(h + wi + (int)g) % 4];
-                k.M = odd_dims[(h + 2 * wi + (int)g) % N_ODD];
-                k.res = 0;
-                k.act = (h + wi) % 2 ? LOOMRT_ACT_RELU : k.act;
-                const pool_case *p = &pools[(size_t)(h + 3 * wi + (int)g) % 7];
-                size_t nz;
-                float *z = direct_pool_run(isa, &k, p, 1, 1, &nz);
-                if (z) {
-                    free(z - 1);
-                    run++;
-                }
-            }
-    cr_assert(run > 100 / SHAPE_STEP, "isa %d: %d shapes run", isa, run);
+    shape_count *c = arg;
+    conv_case kp = *k;
+    kp.res = 0;
+    kp.act = i % 2 ? LOOMRT_ACT_RELU : k->act;
+    size_t nz;
+    float *z = direct_pool_run(isa, &kp, &pools[(size_t)i % 7], 1, 1, &nz);
+    if (z) {
+        free(z - 1);
+        c->run++;
+    }
+}
+
+static void direct_pool_odd_at(int isa)
+{
+    shape_count c = {0, 0};
+    for_direct_shapes(isa, direct_pool_one, &c);
+    cr_assert(c.run > 100 / SHAPE_STEP, "isa %d: %d shapes run", isa, c.run);
 }
 
 Test(conv_direct_pool, odd_shapes_every_isa)
