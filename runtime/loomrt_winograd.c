@@ -598,6 +598,39 @@ static LOOMRT_TARGET_AVX512 void wg_put(float *c, const float *r, __m512 v, __mm
     _mm512_mask_storeu_ps(c, m, _mm512_loadu_ps(t));
 }
 
+/* The output transform fetches the lines the next panel writes in this
+ * row (its 2 * WG_NR columns), and those of the residual it reads, while
+ * it writes this panel's: a panel writes two rows of 32 columns in every
+ * output channel's plane, more streams than the hardware prefetchers
+ * follow, and a step that is the first in a run to write its storage in
+ * the arena waits on memory for every line (resnet18's layer1 since its
+ * first convolution and MaxPool are one step). Xeon, `ab_builds.py
+ * --openblas --steps`, medians: resnet18's layer1.0 convolutions 1207 ->
+ * 1092-1167 and 1294-1331 -> 1127-1171 us on one thread (652-666 ->
+ * 600-637, 639-665 -> 573-599 on two), squeezenet1_1's expand3x3 at
+ * 55x55 403 -> 373, 362 -> 343; the models within the noise of a loaded
+ * machine: resnet18 0.985-1.016 on one thread, 0.974-0.981 on two, unet
+ * 0.970, squeezenet1_1 1.001-1.011, mnist_cnn 0.975 (by the median).
+ * Into L2 only (hint T1) resnet18 was 2% slower than into L1. From
+ * WG_FETCH_MIN floats of output (256 KB): below, the output stays in L2
+ * and the fetches only cost (mnist_cnn's conv2, 31 KB: the model 1.02-1.04;
+ * squeezenet1_1's 13x13 layers, 173 KB, 17 us slower each). On rows of
+ * a panel's width or more: on narrower ones a panel's run is not its
+ * row's, and the lines fetched are not the next panel's (resnet18's
+ * layer2.0.conv2, 128 planes of 28x28, 76-131 us slower). AVX2's
+ * transform is unchanged (not measured on an AVX2 core). */
+#define WG_FETCH_MIN ((int64_t)1 << 16)
+
+static inline void wg_fetch_next(const float *y, const float *res)
+{
+    __builtin_prefetch(y + 2 * WG_NR, 1, 3);
+    __builtin_prefetch(y + 3 * WG_NR, 1, 3);
+    if (res) {
+        __builtin_prefetch(res + 2 * WG_NR, 0, 3);
+        __builtin_prefetch(res + 3 * WG_NR, 0, 3);
+    }
+}
+
 /* Output channels [m0, m1) of panel q: P of channel m at pm + m * ldp
  * (xi stride ps); bias, res and y at channel m's plane. */
 static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, const float *pm,
@@ -627,6 +660,7 @@ static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, c
         }
     }
     int64_t oplane = g->oh * g->ow;
+    int fetch = g->M * oplane >= WG_FETCH_MIN && g->ow >= 2 * WG_NR;
     for (int64_t m = m0; m < m1; m++) {
         const float *t = pm + m * ldp;
         __m512 r0[4], r1[4];
@@ -651,6 +685,8 @@ static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, c
                 if (oy >= g->oh)
                     continue;
                 int64_t at = oy * g->ow + 2 * sg[k].tx0;
+                if (fetch)
+                    wg_fetch_next(ym + at, rm ? rm + at : NULL);
                 for (int h = 0; h < 2; h++)
                     if (mo[k][h])
                         wg_put(ym + at + 16 * h, rm ? rm + at + 16 * h : NULL,
