@@ -926,6 +926,19 @@ static bool pwdw_depthwise(const ir_graph *g, const ir_node *n)
            gm.stride[1] <= LOOMRT_DW_MAX_STRIDE;
 }
 
+/* The node that alone reads n's output, as its input 0, when n's
+ * epilogue adds no residual: the one that may run n inside it
+ * (pwdw_user, dwpw_user, conv_pool_user ask what else it must be);
+ * else NULL. */
+static const ir_node *sole_reader(const lower_ctx *c, const ir_node *n)
+{
+    ir_epilogue e;
+    ir_epilogue_of(n, &e);
+    const ir_value *y = n->outputs[0];
+    const ir_node *user = ir_value_single_user(c->g, y);
+    return !e.residual && user && user->inputs[0] == y ? user : NULL;
+}
+
 /* The depthwise Conv that runs 1x1 Conv n inside it (loomrt_pwdw), or
  * NULL: n f32, 2-D, pointwise, one group, constant weights, no residual
  * in its epilogue, its output read only by that Conv, as its input, and
@@ -938,10 +951,8 @@ static const ir_node *pwdw_user(const lower_ctx *c, const ir_node *n)
         ir_conv_geometry(c->g, n, &gm, NULL) || gm.nsp != 2 || gm.group != 1 ||
         !is_pointwise(&gm))
         return NULL;
-    ir_epilogue e;
-    ir_epilogue_of(n, &e);
-    const ir_node *user = ir_value_single_user(c->g, y);
-    if (e.residual || !user || user->inputs[0] != y || !pwdw_depthwise(c->g, user))
+    const ir_node *user = sole_reader(c, n);
+    if (!user || !pwdw_depthwise(c->g, user))
         return NULL;
     int64_t bytes = 4;
     for (int i = 1; i < y->shape.rank; i++)
@@ -1009,14 +1020,11 @@ static const ir_node *dwpw_user(const lower_ctx *c, const ir_node *n)
     ir_conv_geom gm, pm;
     if (!pwdw_depthwise(c->g, n) || ir_conv_geometry(c->g, n, &gm, NULL))
         return NULL;
-    ir_epilogue e;
-    ir_epilogue_of(n, &e);
     const ir_value *y = n->outputs[0];
-    const ir_node *user = ir_value_single_user(c->g, y);
-    if (e.residual || !user || user->op != IR_OP_CONV || user->inputs[0] != y ||
-        ir_conv_geometry(c->g, user, &pm, NULL) || pm.nsp != 2 || pm.group != 1 ||
-        !is_pointwise(&pm) || pm.out[0] * pm.out[1] <= CONV_T_MAX_OUT ||
-        user->outputs[0]->shape.rank != 4)
+    const ir_node *user = sole_reader(c, n);
+    if (!user || user->op != IR_OP_CONV || ir_conv_geometry(c->g, user, &pm, NULL) ||
+        pm.nsp != 2 || pm.group != 1 || !is_pointwise(&pm) ||
+        pm.out[0] * pm.out[1] <= CONV_T_MAX_OUT || user->outputs[0]->shape.rank != 4)
         return NULL;
     loop_conv2d g = conv2d_of(&gm, y->shape.dims[1]);
     return loomrt_dwpw_fits(g.channels, g.kh, g.kw, g.oh, g.ow, g.stride_h, g.stride_w, g.dil_h,
@@ -1764,12 +1772,8 @@ static const ir_node *conv_pool_user(lower_ctx *c, const ir_node *n)
     if (n->op != IR_OP_CONV || ir_conv_geometry(c->g, n, &gm, NULL) || gm.nsp != 2 ||
         gm.group != 1)
         return NULL;
-    ir_epilogue e;
-    ir_epilogue_of(n, &e);
-    const ir_value *y = n->outputs[0];
-    const ir_node *user = ir_value_single_user(c->g, y);
-    if (e.residual || !user || user->op != IR_OP_MAX_POOL || user->inputs[0] != y ||
-        ir_output(user, 1) || ir_conv_geometry(c->g, user, &pm, NULL) || pm.nsp != 2)
+    const ir_node *user = sole_reader(c, n);
+    if (!user || user->op != IR_OP_MAX_POOL || ir_output(user, 1) || ir_conv_geometry(c->g, user, &pm, NULL) || pm.nsp != 2)
         return NULL;
     conv_op op;
     pool_op po;
