@@ -102,6 +102,20 @@
  * measured alone on 16 to 256 channels (Zen 4, AVX-512, one thread). */
 #define WG_T_COST 115
 
+/* Input channels up to which the transposed products leave P a tile a
+ * row on AVX-512 (wg_output_t_avx512): a product's two 16 x 16
+ * transposes per tile of rows weigh against its C steps of
+ * multiply-adds. Xeon, one thread, the 16 products alone (warm, us,
+ * stored a channel a row / a tile a row): 36 tiles x 64 x 32 (mnist_cnn's
+ * conv2) 16.5 / 13.7, 49 x 256 x 48 (squeezenet1_1's features.9) 141 /
+ * 111, 49 x 256 x 256 (resnet18's layer3) 748 / 670, 16 x 512 x 512
+ * (layer4) 1038 / 1046; in the models (`bench/ab_builds.py --steps`,
+ * medians) mnist_cnn's conv2 28.0 -> 24.8 us, squeezenet1_1's 13x13
+ * expand3x3 layers 16-20 us less each, resnet18's layer3 15-57 less and
+ * its layer4 27-146 more (its P of 512 KB read back 16 channels at a
+ * time, 256 lines 2 KB apart, after 16 MB of weights passed). */
+#define WG_PT_MAX_C 256
+
 /* A convolution's geometry as loomrt_conv2d_winograd takes it, its tile
  * grid (th x tw tiles, T in all, P panels) and the products' orientation
  * (wg_transposed). */
@@ -109,6 +123,7 @@ typedef struct wg_geom {
     int64_t C, M, H, W, oh, ow, pad_t, pad_l;
     int64_t th, tw, T, P;
     int tr;
+    int pt; /* transposed products leave P by tiles ([tile][M]): on AVX-512 */
 } wg_geom;
 
 /* Whether the products run transposed, P[xi]^T [tiles, M] = V[xi]^T
@@ -132,7 +147,7 @@ static int64_t wg_tiles(int64_t oh, int64_t ow)
 static wg_geom wg_geom_of(int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh, int64_t ow,
                           int64_t pad_t, int64_t pad_l)
 {
-    wg_geom g = {C, M, H, W, oh, ow, pad_t, pad_l, (oh + 1) / 2, (ow + 1) / 2, 0, 0, 0};
+    wg_geom g = {C, M, H, W, oh, ow, pad_t, pad_l, (oh + 1) / 2, (ow + 1) / 2, 0, 0, 0, 0};
     g.T = wg_tiles(oh, ow);
     g.P = (g.T + WG_NR - 1) / WG_NR;
     g.tr = wg_transposed(M, g.T);
@@ -631,18 +646,15 @@ static inline void wg_fetch_next(const float *y, const float *res)
     }
 }
 
-/* Output channels [m0, m1) of panel q: P of channel m at pm + m * ldp
- * (xi stride ps); bias, res and y at channel m's plane. */
-static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, const float *pm,
-                                                   int64_t ldp, int64_t ps, int64_t m0,
-                                                   int64_t m1, const float *bias,
-                                                   const float *res, int act, float alpha,
-                                                   float beta, float *y)
+/* The runs of panel q (wg_segs, their count returned) and for each run
+ * k its two windows of 16 output columns: ix[k][h] interleaves a tile
+ * row's two output columns (the lanes of o[2 dy] and o[2 dy + 1]) into
+ * columns 16 h .. 16 h + 15 of the run, mo[k][h] masks those inside the
+ * plane. */
+static LOOMRT_TARGET_AVX512 int wg_lanes_avx512(const wg_geom *g, int64_t q, wg_seg *sg,
+                                                __m512i ix[WG_NR][2], __mmask16 mo[WG_NR][2])
 {
-    wg_seg sg[WG_NR];
     int ns = wg_segs(g, q, sg);
-    __m512i ix[WG_NR][2];
-    __mmask16 mo[WG_NR][2];
     for (int k = 0; k < ns; k++) {
         /* the run's columns, up to the plane's edge */
         int64_t ox = 2 * sg[k].tx0, cols = 2 * sg[k].n < g->ow - ox ? 2 * sg[k].n : g->ow - ox;
@@ -659,8 +671,55 @@ static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, c
             mo[k][h] = hi > lo ? (__mmask16)((1u << (hi - lo)) - 1) : 0;
         }
     }
+    return ns;
+}
+
+/* One output channel of a panel: o[2 dy + dx] holds output pixel (dy,
+ * dx) of each of the panel's tiles (a lane a tile, the bias added), ym
+ * and rm the channel's output and residual planes (rm NULL: none). */
+static LOOMRT_TARGET_AVX512 inline void wg_store_avx512(const wg_geom *g, const wg_seg *sg,
+                                                        int ns, __m512i ix[WG_NR][2],
+                                                        __mmask16 mo[WG_NR][2],
+                                                        const __m512 *o, float *ym,
+                                                        const float *rm, int fetch, int act,
+                                                        float alpha, float beta)
+{
+    for (int k = 0; k < ns; k++)
+        for (int dy = 0; dy < 2; dy++) {
+            int64_t oy = 2 * sg[k].ty + dy;
+            if (oy >= g->oh)
+                continue;
+            int64_t at = oy * g->ow + 2 * sg[k].tx0;
+            if (fetch)
+                wg_fetch_next(ym + at, rm ? rm + at : NULL);
+            for (int h = 0; h < 2; h++)
+                if (mo[k][h])
+                    wg_put(ym + at + 16 * h, rm ? rm + at + 16 * h : NULL,
+                           _mm512_permutex2var_ps(o[2 * dy], ix[k][h], o[2 * dy + 1]), mo[k][h],
+                           act, alpha, beta);
+        }
+}
+
+/* Whether the output transform fetches its lines ahead (wg_fetch_next). */
+static int wg_fetches(const wg_geom *g)
+{
+    return g->M * g->oh * g->ow >= WG_FETCH_MIN && g->ow >= 2 * WG_NR;
+}
+
+/* Output channels [m0, m1) of panel q: P of channel m at pm + m * ldp
+ * (xi stride ps); bias, res and y at channel m's plane. */
+static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, const float *pm,
+                                                   int64_t ldp, int64_t ps, int64_t m0,
+                                                   int64_t m1, const float *bias,
+                                                   const float *res, int act, float alpha,
+                                                   float beta, float *y)
+{
+    wg_seg sg[WG_NR];
+    __m512i ix[WG_NR][2];
+    __mmask16 mo[WG_NR][2];
+    int ns = wg_lanes_avx512(g, q, sg, ix, mo);
     int64_t oplane = g->oh * g->ow;
-    int fetch = g->M * oplane >= WG_FETCH_MIN && g->ow >= 2 * WG_NR;
+    int fetch = wg_fetches(g);
     for (int64_t m = m0; m < m1; m++) {
         const float *t = pm + m * ldp;
         __m512 r0[4], r1[4];
@@ -677,22 +736,76 @@ static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, c
             _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]), vb),
             _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]), vb),
         };
-        float *ym = y + m * oplane;
-        const float *rm = res ? res + m * oplane : NULL;
-        for (int k = 0; k < ns; k++)
-            for (int dy = 0; dy < 2; dy++) {
-                int64_t oy = 2 * sg[k].ty + dy;
-                if (oy >= g->oh)
-                    continue;
-                int64_t at = oy * g->ow + 2 * sg[k].tx0;
-                if (fetch)
-                    wg_fetch_next(ym + at, rm ? rm + at : NULL);
-                for (int h = 0; h < 2; h++)
-                    if (mo[k][h])
-                        wg_put(ym + at + 16 * h, rm ? rm + at + 16 * h : NULL,
-                               _mm512_permutex2var_ps(o[2 * dy], ix[k][h], o[2 * dy + 1]),
-                               mo[k][h], act, alpha, beta);
+        wg_store_avx512(g, sg, ns, ix, mo, o, y + m * oplane, res ? res + m * oplane : NULL,
+                        fetch, act, alpha, beta);
+    }
+}
+
+/* wg_output_avx512 over P stored by tiles, as the transposed products
+ * leave it on AVX-512 (wg_geom.pt): tile i's channel m at pq + i * M + m
+ * (xi stride ps). For 16 channels at a time, each tile's four output
+ * pixels with the channels as the vector, then each pixel's 16 x 16
+ * block transposed to the tiles as the vector: four transposes for the
+ * 16 the products would make storing P a channel a row (one per xi).
+ * The arithmetic is wg_output_avx512's, in its order. */
+static LOOMRT_TARGET_AVX512 void wg_output_t_avx512(const wg_geom *g, int64_t q,
+                                                     const float *pq, int64_t ps, int64_t m0,
+                                                     int64_t m1, const float *bias,
+                                                     const float *res, int act, float alpha,
+                                                     float beta, float *y)
+{
+    wg_seg sg[WG_NR];
+    __m512i ix[WG_NR][2];
+    __mmask16 mo[WG_NR][2];
+    int ns = wg_lanes_avx512(g, q, sg, ix, mo);
+    int64_t oplane = g->oh * g->ow, nt = g->T - q * WG_NR < WG_NR ? g->T - q * WG_NR : WG_NR;
+    int fetch = wg_fetches(g);
+    __attribute__((aligned(64))) float px[4][WG_NR][16]; /* [pixel][tile][channel], then
+                                                           * [pixel][channel][tile] */
+    for (int64_t mc = m0; mc < m1; mc += 16) {
+        int nc = m1 - mc < 16 ? (int)(m1 - mc) : 16;
+        __mmask16 cm = (__mmask16)((1u << nc) - 1);
+        for (int64_t i = 0; i < WG_NR; i++) {
+            if (i >= nt) {
+                for (int o = 0; o < 4; o++)
+                    _mm512_store_ps(px[o][i], _mm512_setzero_ps());
+                continue;
             }
+            const float *t = pq + i * g->M + mc;
+            if (mc + 16 < m1) /* the next 16 channels' lines */
+                for (int s = 0; s < 16; s++)
+                    __builtin_prefetch(t + 16 + s * ps, 0, 3);
+            __m512 r0[4], r1[4];
+            for (int s = 0; s < 4; s++) {
+                __m512 a = _mm512_maskz_loadu_ps(cm, t + s * ps);
+                __m512 b = _mm512_maskz_loadu_ps(cm, t + (4 + s) * ps);
+                __m512 c = _mm512_maskz_loadu_ps(cm, t + (8 + s) * ps);
+                __m512 d = _mm512_maskz_loadu_ps(cm, t + (12 + s) * ps);
+                r0[s] = _mm512_add_ps(_mm512_add_ps(a, b), c);
+                r1[s] = _mm512_sub_ps(_mm512_sub_ps(b, c), d);
+            }
+            _mm512_store_ps(px[0][i], _mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]));
+            _mm512_store_ps(px[1][i], _mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]));
+            _mm512_store_ps(px[2][i], _mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]));
+            _mm512_store_ps(px[3][i], _mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]));
+        }
+        for (int o = 0; o < 4; o++) {
+            __m512 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = _mm512_load_ps(px[o][i]);
+            loomrt_tr16(r);
+            for (int i = 0; i < 16; i++)
+                _mm512_store_ps(px[o][i], r[i]);
+        }
+        for (int c = 0; c < nc; c++) {
+            int64_t m = mc + c;
+            __m512 vb = _mm512_set1_ps(bias ? bias[m] : 0.0f);
+            __m512 o[4];
+            for (int k = 0; k < 4; k++)
+                o[k] = _mm512_add_ps(_mm512_load_ps(px[k][c]), vb);
+            wg_store_avx512(g, sg, ns, ix, mo, o, y + m * oplane,
+                            res ? res + m * oplane : NULL, fetch, act, alpha, beta);
+        }
     }
 }
 #endif
@@ -747,9 +860,11 @@ static int64_t wg_tiles_of(const wg_job *j, int64_t qa, int64_t qb)
 }
 
 /* The products xi in [xi0, xi1) over the block's panels [qa, qb): P[xi]
- * = U[xi] V[xi], or transposed. The transposed ones compute the panels'
- * tiles only: P's lanes past them hold what the scratch held, which the
- * output transform computes with but never stores. */
+ * = U[xi] V[xi], or transposed, stored transposed back a channel a row
+ * or, on AVX-512 (wg_geom.pt), left a tile a row for wg_output_t_avx512.
+ * The transposed ones compute the panels' tiles only: P's lanes past them
+ * hold what the scratch held, which the output transform computes with
+ * but never stores. */
 static void wg_products(const wg_job *j, int64_t xi0, int64_t xi1, int64_t qa, int64_t qb)
 {
     const wg_geom *g = j->g;
@@ -757,12 +872,15 @@ static void wg_products(const wg_job *j, int64_t xi0, int64_t xi1, int64_t qa, i
     int64_t first = qa * WG_NR, n = wg_tiles_of(j, qa, qb);
     for (int64_t xi = xi0; xi < xi1; xi++) {
         const float *u = j->u + xi * us, *v = j->v + xi * wg_xi_stride(g->C, ld);
-        float *p = j->pr + xi * wg_xi_stride(g->M, ld) + first;
-        if (g->tr)
-            loomrt_sgemm_packed(1, 1, n, g->M, g->C, 1.0f, v + first, ld, u, 0.0f, p, ld);
+        float *p = j->pr + xi * wg_xi_stride(g->M, ld);
+        if (g->pt)
+            loomrt_sgemm_packed(1, 0, n, g->M, g->C, 1.0f, v + first, ld, u, 0.0f,
+                                p + first * g->M, g->M);
+        else if (g->tr)
+            loomrt_sgemm_packed(1, 1, n, g->M, g->C, 1.0f, v + first, ld, u, 0.0f, p + first, ld);
         else
             loomrt_sgemm_packed(0, 0, g->M, n, g->C, 1.0f, u, g->C, v + qa * g->C * WG_NR,
-                                0.0f, p, ld);
+                                0.0f, p + first, ld);
     }
 }
 
@@ -790,6 +908,11 @@ static void wg_outputs(const wg_job *j, int64_t m0, int64_t m1, int64_t qa, int6
     for (int64_t q = qa; q < qb; q++) {
         const float *pq = j->pr + q * WG_NR;
 #ifdef LOOMRT_X86
+        if (g->pt) {
+            wg_output_t_avx512(g, j->q0 + q, j->pr + q * WG_NR * g->M, ps, m0, m1, j->bias,
+                               j->res, j->act, j->alpha, j->beta, j->y);
+            continue;
+        }
         if (loomrt_isa_get() == LOOMRT_ISA_AVX512) {
             wg_output_avx512(g, j->q0 + q, pq, ld, ps, m0, m1, j->bias, j->res, j->act,
                              j->alpha, j->beta, j->y);
@@ -857,6 +980,9 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
     if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
         return;
     wg_geom g = wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l);
+#ifdef LOOMRT_X86
+    g.pt = g.tr && C <= WG_PT_MAX_C && loomrt_isa_get() == LOOMRT_ISA_AVX512;
+#endif
     int64_t nb = wg_panels(&g);
     float *pr = scratch + 16 * wg_xi_stride(C, nb * WG_NR); /* P after the 16 V */
     wg_job j = {&g, x, u, bias, res, y, scratch, pr, 0, nb, 0, act, act_alpha, act_beta};
