@@ -245,7 +245,7 @@ static void gemm_pack_at(const float *A, int64_t lda, int64_t M, int64_t K, floa
 /* The AVX-512 kernel's register tiles (gemm_rows_avx512): the rows of the
  * tile that starts at row i of a block of M rows. Tiles of
  * GEMM_MR_AVX512 rows, then the rest (with the last full tile when the
- * rest is 1 to 4 rows) as one tile of up to 8 rows or two of near-equal
+ * rest is 1 to 4 rows) as one tile of up to 11 rows or two of near-equal
  * size. */
 #define GEMM_MR_AVX512 12
 static int64_t gemm_tile_rows(int64_t M, int64_t i)
@@ -254,7 +254,7 @@ static int64_t gemm_tile_rows(int64_t M, int64_t i)
     int64_t rest = M > GEMM_MR_AVX512 && r >= 1 && r <= 4 ? GEMM_MR_AVX512 + r : r;
     if (i < M - rest)
         return GEMM_MR_AVX512;
-    int64_t first = rest > 8 ? (rest + 1) / 2 : rest;
+    int64_t first = rest >= GEMM_MR_AVX512 ? (rest + 1) / 2 : rest;
     return i == M - rest ? first : rest - first;
 }
 
@@ -1103,7 +1103,7 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
     gemm_epi_rest(g, i0, mr, g->ctr ? gemm_epi_vec_t(g) : gemm_epi_vec(g));
 }
 
-/* A tile of mr rows, 1 <= mr <= 8, over np panels at row i0 of the
+/* A tile of mr rows, 1 <= mr <= 11, over np panels at row i0 of the
  * block. */
 #define A5_TILE_N(np)                                                      \
     switch (mr) {                                                          \
@@ -1114,7 +1114,10 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
     case 5: gemm_tile_avx512(5, np, g, i0); break;                         \
     case 6: gemm_tile_avx512(6, np, g, i0); break;                         \
     case 7: gemm_tile_avx512(7, np, g, i0); break;                         \
-    default: gemm_tile_avx512(8, np, g, i0); break;                        \
+    case 8: gemm_tile_avx512(8, np, g, i0); break;                         \
+    case 9: gemm_tile_avx512(9, np, g, i0); break;                         \
+    case 10: gemm_tile_avx512(10, np, g, i0); break;                       \
+    default: gemm_tile_avx512(11, np, g, i0); break;                       \
     }
 
 A5_FN void gemm_tile_avx512_n(int64_t mr, int np, const gemm_blk *g, int64_t i0)
@@ -1128,16 +1131,21 @@ A5_FN void gemm_tile_avx512_n(int64_t mr, int np, const gemm_blk *g, int64_t i0)
 
 /* The rows [0, M) of the block over np panels in tiles of A5_MR rows;
  * the last rows (the remainder, with the last full tile when the
- * remainder is 1 to 4) as one tile of up to 8 rows or two of near-equal
- * size. A tile of 1 to 3 rows is bound by loading B, not by its FMAs: a
- * 49 x 512 x 4608 product's last row cost three rows' time (its last 13
- * rows as 7 + 6, alone, warm, best of 5 x 100: 2257 -> 2170 us, 13 x 512
- * x 2304 374 -> 341, 49 x 1280 x 320 399 -> 387, 169 x 1000 x 512 1649
- * -> 1629; mnist_cnn's 9 rows as 5 + 4 rather than 8 + 1 below). One of
- * 4 rows still loses to two of 8 (16 rows as 8 + 8 rather than 12 + 4,
- * best of 200, two alternating rounds: mobilenet_v2's 16 x 12544 x 32
- * 155 -> 149-153 us, squeezenet1_1's 16 x 3025 x 128 125 -> 119-120, 16
- * x 3025 x 64 65-66 -> 63; 64 x 784 x 384 361-362 -> 357). */
+ * remainder is 1 to 4) as one tile of up to 11 rows or two of
+ * near-equal size. A tile of 1 to 3 rows is bound by loading B, not by
+ * its FMAs: a 49 x 512 x 4608 product's last row cost three rows' time
+ * (its last 13 rows as 7 + 6, alone, warm, best of 5 x 100: 2257 -> 2170
+ * us, 13 x 512 x 2304 374 -> 341, 49 x 1280 x 320 399 -> 387, 169 x 1000
+ * x 512 1649 -> 1629; mnist_cnn's 9 rows as 5 + 4 rather than 8 + 1
+ * below). One of 4 rows still loses to two of 8 (16 rows as 8 + 8 rather
+ * than 12 + 4, best of 200, two alternating rounds: mobilenet_v2's 16 x
+ * 12544 x 32 155 -> 149-153 us, squeezenet1_1's 16 x 3025 x 128 125 ->
+ * 119-120, 16 x 3025 x 64 65-66 -> 63; 64 x 784 x 384 361-362 -> 357).
+ * A rest of 9 to 11 rows is one tile, where it was two of 5 or 6 rows
+ * (each reading all of B): Xeon, alone, 16 products of packed B (from
+ * L2), best of 3000, C stored transposed / not: 9 x 64 x 576 (mnist_cnn's
+ * conv3) 132-140 -> 123 / 121-137 -> 118-122 us, 10 x 128 x 256 112 ->
+ * 90-96 / 100-106 -> 80-82. */
 A5_INLINE void gemm_rows_avx512(int np, int64_t M, const gemm_blk *g)
 {
     for (int64_t i = 0, mr; i < M; i += mr) {

@@ -1773,7 +1773,8 @@ static const ir_node *conv_pool_user(lower_ctx *c, const ir_node *n)
         gm.group != 1)
         return NULL;
     const ir_node *user = sole_reader(c, n);
-    if (!user || user->op != IR_OP_MAX_POOL || ir_output(user, 1) || ir_conv_geometry(c->g, user, &pm, NULL) || pm.nsp != 2)
+    if (!user || user->op != IR_OP_MAX_POOL || ir_output(user, 1) ||
+        ir_conv_geometry(c->g, user, &pm, NULL) || pm.nsp != 2)
         return NULL;
     conv_op op;
     pool_op po;
