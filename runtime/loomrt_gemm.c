@@ -1120,13 +1120,26 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, const gemm_blk *g, int64_t i0)
     default: gemm_tile_avx512(11, np, g, i0); break;                       \
     }
 
+/* One function per panel count: as one, its 22 tiles passed GCC's size
+ * limit for tracking variables in the debug builds. */
+A5_FN __attribute__((noinline)) void gemm_tile_avx512_n1(int64_t mr, const gemm_blk *g,
+                                                        int64_t i0)
+{
+    A5_TILE_N(1)
+}
+
+A5_FN __attribute__((noinline)) void gemm_tile_avx512_n2(int64_t mr, const gemm_blk *g,
+                                                        int64_t i0)
+{
+    A5_TILE_N(2)
+}
+
 A5_FN void gemm_tile_avx512_n(int64_t mr, int np, const gemm_blk *g, int64_t i0)
 {
-    if (np > 1) {
-        A5_TILE_N(2)
-    } else {
-        A5_TILE_N(1)
-    }
+    if (np > 1)
+        gemm_tile_avx512_n2(mr, g, i0);
+    else
+        gemm_tile_avx512_n1(mr, g, i0);
 }
 
 /* The rows [0, M) of the block over np panels in tiles of A5_MR rows;
