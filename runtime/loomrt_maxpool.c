@@ -9,8 +9,8 @@
  * zeros of either sign comes first). AVX-512 and AVX2 run
  * branch-free in vectors, the column pass at stride 2 deinterleaving the
  * row (the 3x3/2 and 2x2/2 pools of CNNs: both passes of such a row in
- * registers); other strides and the portable level go a scalar at a
- * time.
+ * registers; on AVX-512 a 2x2/2 pool inside the image a plane at a time);
+ * other strides and the portable level go a scalar at a time.
  */
 #include <math.h>
 
@@ -408,6 +408,38 @@ mp_row2_8(const float *first, int64_t step, int64_t n, int64_t W, int64_t pl, in
     }
 }
 
+/* Output rows [oy0, oy1) of planes [p0, p1) of a 2x2 pool at stride 2
+ * whose windows all lie inside the image (mp_2x2_fits), on AVX-512: each
+ * 16 outputs of a row from two rows of 32 columns, a whole plane at a
+ * time, without the row loop's per-row set-up (the pools after the
+ * convolutions of small CNNs: mnist_cnn's 32 planes of 26x26, alone,
+ * warm, 2.7 -> 1.0 us with the row kernels, the loops 4.2). The steps
+ * are mp_max16's in the passes' order: the rows, then the columns. */
+LOOMRT_TARGET_AVX512 static void mp_2x2_avx512(const mp_geom *g, int64_t p0, int64_t p1,
+                                              int64_t oy0, int64_t oy1)
+{
+    __m512i even = mp_idx(0), odd = mp_idx(1);
+    for (int64_t p = p0; p < p1; p++) {
+        const float *x = g->x + p * g->xplane;
+        float *y = g->y + p * g->yplane + oy0 * g->ow;
+        for (int64_t oy = oy0; oy < oy1; oy++, y += g->ow) {
+            const float *r0 = x + (2 * oy - g->row0) * g->W, *r1 = r0 + g->W;
+            for (int64_t o = 0; o < g->ow; o += 16) {
+                int64_t n = g->ow - o < 16 ? g->ow - o : 16;
+                __mmask16 ma = (__mmask16)(n >= 8 ? 0xffff : (1u << (2 * n)) - 1);
+                __mmask16 mb = (__mmask16)(n > 8 ? (1u << (2 * n - 16)) - 1 : 0);
+                __m512 a = mp_max16(_mm512_maskz_loadu_ps(ma, r0 + 2 * o),
+                                    _mm512_maskz_loadu_ps(ma, r1 + 2 * o));
+                __m512 b = mp_max16(_mm512_maskz_loadu_ps(mb, r0 + 2 * o + 16),
+                                    _mm512_maskz_loadu_ps(mb, r1 + 2 * o + 16));
+                __m512 v = mp_max16(_mm512_permutex2var_ps(a, even, b),
+                                    _mm512_permutex2var_ps(a, odd, b));
+                _mm512_mask_storeu_ps(y + o, (__mmask16)((1u << n) - 1), v);
+            }
+        }
+    }
+}
+
 /* As mp_fused_avx512. */
 LOOMRT_TARGET_AVX2 static void mp_fused_avx2(const mp_geom *g, const float *p, int64_t iy,
                                              int64_t k0, int64_t k1, float *y)
@@ -448,10 +480,26 @@ static mp_passes mp_passes_get(const mp_geom *g)
     return (mp_passes){mp_rows_c, mp_cols_c, NULL};
 }
 
+/* Whether output rows [oy0, oy1) of g are a 2x2 pool at stride 2 whose
+ * windows all lie in the image (its rows held from row0), for
+ * mp_2x2_avx512. */
+static int mp_2x2_fits(const mp_geom *g, int64_t oy0, int64_t oy1)
+{
+    return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->dh == 1 && g->dw == 1 &&
+           g->pt == 0 && g->pl == 0 && 2 * oy0 >= g->row0 && 2 * oy1 <= g->H &&
+           2 * g->ow <= g->W;
+}
+
 /* Output rows [oy0, oy1) of planes [p0, p1), with the passes of this
  * CPU's level. */
 static void mp_part(const mp_geom *g, int64_t p0, int64_t p1, int64_t oy0, int64_t oy1)
 {
+#ifdef LOOMRT_X86
+    if (loomrt_isa_get() == LOOMRT_ISA_AVX512 && mp_2x2_fits(g, oy0, oy1)) {
+        mp_2x2_avx512(g, p0, p1, oy0, oy1);
+        return;
+    }
+#endif
     float row[LOOMRT_MAXPOOL_ROW];
     for (int64_t i = 0; i < g->rw; i++) /* the padding: never wins */
         row[i] = NAN;

@@ -1735,19 +1735,27 @@ static void max_pool_separable(lower_ctx *c, const pool_op *op)
 }
 
 /* Whether MaxPool values run by loomrt_maxpool2d: f32, 1-D or 2-D,
- * windows of 9 taps and more, a row the kernel takes. It does in vectors
- * what the separable loops do, where GCC 12 left the remainder of every
- * row scalar, a select per element. Measured on Zen 4, one thread, loops
- * -> kernel: squeezenet1_1's 3x3/2 pools over 111, 55 and 27 columns 188
- * -> 146, 112 -> 78, 77 -> 65 us (onnxruntime 131 for all three),
- * resnet18's 3x3/2 over 112 203 -> 157 (117). The 2x2/2 pools, two taps
- * per pass, stay loops, which GCC unrolls: the U-Net's over 64 and 32
- * columns 24 -> 36 and 13 -> 31 us with the kernel, mnist_cnn's 4.3 ->
- * 5.7 and 2.1 -> 4.0 (over 128: 75 -> 61). */
+ * windows of 9 taps and more or 2x2 at stride 2, a row the kernel takes.
+ * It does in vectors what the separable loops do, where GCC 12 left the
+ * remainder of every row scalar, a select per element. Measured on Zen 4,
+ * one thread, loops -> kernel: squeezenet1_1's 3x3/2 pools over 111, 55
+ * and 27 columns 188 -> 146, 112 -> 78, 77 -> 65 us (onnxruntime 131 for
+ * all three), resnet18's 3x3/2 over 112 203 -> 157 (117). The 2x2/2
+ * pools stayed loops while the kernel stored each row's first pass (the
+ * U-Net's over 64 and 32 columns 24 -> 36 and 13 -> 31 us), and while it
+ * set up every row (in mnist_cnn's model 3.5 -> 3.7 and 1.8 -> 2.7 us);
+ * with a plane at a time in registers (mp_2x2_avx512), Xeon, alone, warm,
+ * best of 5000, loops -> kernel: mnist_cnn's 32 planes of 26x26 4.5 ->
+ * 1.9 us, 64 of 11x11 2.5 -> 1.2, the U-Net's 32 of 128x128 71-72 -> 61,
+ * 64 of 64x64 27-28 -> 16, 128 of 32x32 15.6 -> 8.6. Other windows of
+ * fewer taps stay loops. */
 static bool max_pool_kernel_fits(const pool_op *op)
 {
     loop_conv2d g = conv2d_of(&op->gm, op->planes);
-    return op->t == IR_DTYPE_F32 && op->gm.nsp <= 2 && g.kh * g.kw >= 9 && g.pad_t >= 0 &&
+    bool two = g.kh == 2 && g.kw == 2 && g.stride_h == 2 && g.stride_w == 2 && g.dil_h == 1 &&
+               g.dil_w == 1;
+    return op->t == IR_DTYPE_F32 && op->gm.nsp <= 2 && (g.kh * g.kw >= 9 || two) &&
+           g.pad_t >= 0 &&
            loomrt_maxpool2d_fits(g.w, g.kw, g.ow, g.pad_l, g.stride_w, g.dil_w);
 }
 

@@ -38,11 +38,6 @@ static int conv_relu_pool_model(const float *t_image, float *out_y, void *worksp
     float *t_r = (float *)(ws + 2624);
     float *s_col = (float *)(ws + 0);
     float *t_p = (float *)(ws + 0);
-    float *s_pool_row = (float *)(ws + 128);
-    float l0 = 0;
-    float l1 = 0;
-    float l2 = 0;
-    float l3 = 0;
 
     /* c (Conv) */
     for (int64_t i0 = 0; i0 < 2; i0++) {
@@ -62,21 +57,7 @@ static int conv_relu_pool_model(const float *t_image, float *out_y, void *worksp
     loomrt_sgemm_epi(0, 0, 3, 36, 18, 0x1p+0f, w_conv_weight + 0, 18, s_col + 0, 36, 0x0p+0f, t_r + 0, 36, w_conv_bias + 0, 1, 0, (const float *)0, 1, 0x0p+0f, 0x0p+0f);
 
     /* p (MaxPool) */
-    for (int64_t i5 = 0; i5 < 3; i5++) {
-        for (int64_t i6 = 0; i6 < 3; i6++) {
-            for (int64_t i8 = 0; i8 < 6; i8++) {
-                l1 = t_r[36 * i5 + 12 * i6 + i8];
-                l0 = t_r[36 * i5 + 12 * i6 + i8 + 6];
-                s_pool_row[i8 + 6 * i5] = ((l1 != l1) ? l0 : ((l0 > l1) ? l0 : l1));
-            }
-            for (int64_t i9 = 0; i9 < 3; i9++) {
-                l3 = s_pool_row[2 * i9 + 6 * i5];
-                l2 = s_pool_row[2 * i9 + 6 * i5 + 1];
-                l3 = ((l3 != l3) ? l2 : ((l2 > l3) ? l2 : l3));
-                t_p[9 * i5 + 3 * i6 + i9] = l3;
-            }
-        }
-    }
+    loomrt_maxpool2d(t_r + 0, 3, 6, 6, 2, 2, 3, 3, 0, 0, 2, 2, 1, 1, t_p + 0);
 
     /* y (Conv) */
     loomrt_sgemm(0, 0, 2, 9, 3, 0x1p+0f, w_pw_weight + 0, 3, t_p + 0, 9, 0x0p+0f, out_y + 0, 9);

@@ -605,9 +605,10 @@ Test(lower_conv, max_pool_separable_planes_parallel)
     ir_graph_free(g);
 }
 
-/* f32 MaxPool values over windows of 9 taps and more, 1-D and 2-D, run by
- * loomrt_maxpool2d, one call over all planes; a 2x2 window, f64, a second
- * output (Indices), 3-D and a row longer than the kernel's take the loops.
+/* f32 MaxPool values over windows of 9 taps and more, 1-D and 2-D, and
+ * 2x2 at stride 2, run by loomrt_maxpool2d, one call over all planes; a
+ * 2x2 window at stride 1, f64, a second output (Indices), 3-D and a row
+ * longer than the kernel's take the loops.
  * Then the C build, the standalone build and the JIT against the
  * interpreter. */
 Test(lower_conv, max_pool_kernel_choice)
@@ -622,9 +623,10 @@ Test(lower_conv, max_pool_kernel_choice)
     n = node(g, IR_OP_MAX_POOL, "k1", 1, &x1, 1);
     INTS(n, "kernel_shape", 9);
     INTS(n, "strides", 4);
-    n = node(g, IR_OP_MAX_POOL, "small", 1, &x, 1);
+    n = node(g, IR_OP_MAX_POOL, "k2x2", 1, &x, 1);
     INTS(n, "kernel_shape", 2, 2);
     INTS(n, "strides", 2, 2);
+    INTS(node(g, IR_OP_MAX_POOL, "small", 1, &x, 1), "kernel_shape", 2, 2);
     n = node(g, IR_OP_MAX_POOL, "idx", 1, &x, 2);
     INTS(n, "kernel_shape", 3, 3);
     ir_value *x64 = in(g, "x64", IR_DTYPE_F64, SHP(1, 2, 6, 6));
@@ -638,10 +640,10 @@ Test(lower_conv, max_pool_kernel_choice)
     INTS(n, "kernel_shape", 3, 3);
     ir_diag d;
     loop_func *f = lowered(g, &d);
-    static const char *const names[] = {"n_k2",  "n_k1", "n_small", "n_idx",
-                                        "n_f64", "n_k3", "n_long"};
-    static const int want[] = {1, 1, 0, 0, 0, 0, 0};
-    expect_step_calls(f, LOOP_KERNEL_MAXPOOL, names, want, 7);
+    static const char *const names[] = {"n_k2",  "n_k1", "n_k2x2", "n_small",
+                                        "n_idx", "n_f64", "n_k3",   "n_long"};
+    static const int want[] = {1, 1, 1, 0, 0, 0, 0, 0};
+    expect_step_calls(f, LOOP_KERNEL_MAXPOOL, names, want, 8);
     loop_func_free(f);
     ir_diag_free(&d);
     tl_check_c(g, NULL, 0, 0);
@@ -1045,13 +1047,15 @@ Test(lower_conv, direct_runs)
     check(direct_graph());
 }
 
-/* A direct Conv (bias, Relu) read only by a MaxPool of 9 taps and more
+/* A direct Conv (bias, Relu) read only by a MaxPool the pool kernel takes
  * runs inside it, one loomrt_conv2d_direct_maxpool in the MaxPool's step
  * and nothing in the Conv's: resnet18's first layer and pool (batch 2,
  * 7x7/2 padded, then 3x3/2 padded), squeezenet1_1's (3x3/2, then 3x3/2
- * with ceil_mode: 65 x 64 rows pooled to 32 x 32). Not fused: a Conv read by two MaxPools, a MaxPool with
- * Indices, a 2x2 MaxPool (loops), a Conv with a residual. Then the C
- * build, the standalone build and the JIT against the interpreter. */
+ * with ceil_mode: 65 x 64 rows pooled to 32 x 32), a 2x2/2 pool of 61 x
+ * 61 (the last row and column dropped). Not fused: a Conv read by two
+ * MaxPools, a MaxPool with Indices, a 2x2 MaxPool at stride 1 (loops), a
+ * Conv with a residual. Then the C build, the standalone build and the
+ * JIT against the interpreter. */
 static ir_graph *conv_pool_graph(void)
 {
     ir_graph *g = tl_graph("conv_pool");
@@ -1088,6 +1092,9 @@ static ir_graph *conv_pool_graph(void)
     n = node(g, IR_OP_MAX_POOL, "p_2x2", 1, &v, 1);
     INTS(n, "kernel_shape", 2, 2);
     INTS(n, "strides", 2, 2);
+    conv(g, IR_OP_CONV, "c_s1", xm, f32(g, "w6", SHP(16, 3, 3, 3)), NULL);
+    v = val(g, "c_s1");
+    INTS(node(g, IR_OP_MAX_POOL, "p_s1", 1, &v, 1), "kernel_shape", 2, 2);
     ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(1, 16, 63, 63));
     n = node(g, IR_OP_CONV, "c_res", 4,
              (ir_value *[]){xm, f32(g, "w5", SHP(16, 3, 3, 3)), f32(g, "b5", SHP(16)), r}, 1);
@@ -1103,14 +1110,14 @@ Test(lower_conv, conv_into_max_pool)
     ir_diag d;
     loop_func *f = lowered(g, &d);
     static const char *const pools[] = {"n_p_rn",  "n_p_sq",  "n_p_two_a", "n_p_two_b",
-                                        "n_p_idx", "n_p_2x2", "n_p_res"};
-    static const int fused[] = {1, 1, 0, 0, 0, 0, 0}, kernel[] = {0, 0, 1, 1, 0, 0, 1};
-    expect_step_calls(f, LOOP_KERNEL_CONV_DIRECT_POOL, pools, fused, 7);
-    expect_step_calls(f, LOOP_KERNEL_MAXPOOL, pools, kernel, 7);
-    static const char *const convs[] = {"n_c_rn",  "n_c_sq",  "n_c_two", "n_c_idx",
-                                        "n_c_2x2", "n_c_res"};
-    static const int direct[] = {0, 0, 1, 1, 1, 1};
-    expect_step_calls(f, LOOP_KERNEL_CONV_DIRECT, convs, direct, 6);
+                                        "n_p_idx", "n_p_2x2", "n_p_s1",    "n_p_res"};
+    static const int fused[] = {1, 1, 0, 0, 0, 1, 0, 0}, kernel[] = {0, 0, 1, 1, 0, 0, 0, 1};
+    expect_step_calls(f, LOOP_KERNEL_CONV_DIRECT_POOL, pools, fused, 8);
+    expect_step_calls(f, LOOP_KERNEL_MAXPOOL, pools, kernel, 8);
+    static const char *const convs[] = {"n_c_rn",  "n_c_sq", "n_c_two", "n_c_idx",
+                                        "n_c_2x2", "n_c_s1", "n_c_res"};
+    static const int direct[] = {0, 0, 1, 1, 0, 1, 1};
+    expect_step_calls(f, LOOP_KERNEL_CONV_DIRECT, convs, direct, 7);
     const loop_stmt *s = find_call(&f->steps[step_index(f, "n_p_rn")]->body,
                                    LOOP_KERNEL_CONV_DIRECT_POOL);
     const loop_conv_pool *cp = &s->call.conv_pool;
@@ -1122,6 +1129,9 @@ Test(lower_conv, conv_into_max_pool)
     cr_expect(s->call.conv_pool.pool.oh == 32 && s->call.conv_pool.pool.ow == 32,
               "ceil_mode: %lld x %lld pooled rows", (long long)s->call.conv_pool.pool.oh,
               (long long)s->call.conv_pool.pool.ow);
+    s = only_call(f, "n_p_2x2", LOOP_KERNEL_CONV_DIRECT_POOL);
+    cr_expect(s->call.conv_pool.pool.oh == 30 && s->call.conv_pool.pool.kw == 2,
+              "2x2/2: %lld pooled rows", (long long)s->call.conv_pool.pool.oh);
     loop_func_free(f);
     ir_diag_free(&d);
     tl_check_c(g, NULL, ATOL, RTOL);

@@ -594,6 +594,55 @@ Test(maxpool, odd_shapes_every_isa)
     for_each_isa(mp_odd_at);
 }
 
+/* The 2x2 pools at stride 2 whose windows all lie in the image (floor
+ * mode), a plane at a time on AVX-512: rows of 1 to 32 outputs (a vector
+ * and a part), against mp_ref with NaN, -0.0 and +inf among the inputs,
+ * guards around y, on 1 and 2 threads (130 x 130: split by output rows). */
+static void mp_two_at(int isa)
+{
+    static const int64_t g[8] = {2, 2, 0, 0, 2, 2, 1, 1};
+    static const int64_t sizes[] = {2, 3, 7, 17, 26, 33, 45, 65, 130};
+    for (int hi = 0; hi < 9; hi++)
+        for (int wi = 0; wi < 9; wi++) {
+            int64_t H = sizes[hi], W = sizes[wi], P = H * W > 4000 ? 4 : 3;
+            int64_t oh = H / 2, ow = W / 2, ny = P * oh * ow;
+            uint32_t seed = (uint32_t)(hi * 31 + wi);
+            float *x = rnd_buf((size_t)(P * H * W), seed);
+            for (int64_t i = 0; i < P * H * W; i++) {
+                uint32_t r = (uint32_t)(i * 2654435761u + seed) >> 24;
+                x[i] = r < 51 ? NAN : r < 56 ? -0.0f : r < 58 ? INFINITY : x[i];
+            }
+            float *y = malloc(sizeof(float) * (size_t)(ny + 32));
+            for (int t = 1; t <= 2; t++) {
+                for (int64_t i = 0; i < ny + 32; i++)
+                    y[i] = 12345.0f;
+                loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
+                loomrt_maxpool2d(x, P, H, W, 2, 2, oh, ow, 0, 0, 2, 2, 1, 1, y + 16);
+                loomrt_threads_leave(prev);
+                for (int64_t i = 0; i < 16; i++)
+                    cr_assert(y[i] == 12345.0f && y[16 + ny + i] == 12345.0f,
+                              "isa %d: 2x2 maxpool wrote outside y", isa);
+                for (int64_t p = 0; p < P; p++)
+                    for (int64_t oy = 0; oy < oh; oy++)
+                        for (int64_t ox = 0; ox < ow; ox++) {
+                            float want = mp_ref(x + p * H * W, H, W, g, oy, ox);
+                            float got = y[16 + (p * oh + oy) * ow + ox];
+                            cr_assert(got == want || (got != got && want != want),
+                                      "isa %d: 2x2 maxpool %lldx%lld [%lld, %lld, %lld] = %g, "
+                                      "want %g (%d threads)", isa, (long long)H, (long long)W,
+                                      (long long)p, (long long)oy, (long long)ox, got, want, t);
+                        }
+            }
+            free(x);
+            free(y);
+        }
+}
+
+Test(maxpool, two_by_two_every_isa)
+{
+    for_each_isa(mp_two_at);
+}
+
 /* Large planes split by output rows over the threads (MP_ROWS_PER_THREAD
  * rows a thread and more: 61 and 55 rows on 2 and 3 threads) give the
  * reference's values, each window whole whichever thread has its row:
