@@ -700,6 +700,26 @@ static LOOMRT_TARGET_AVX512 inline void wg_store_avx512(const wg_geom *g, const 
         }
 }
 
+/* A^T m A of the 16 vectors at t, t + ps, ..., t + 15 ps (lanes m, the
+ * others 0): the four output pixels, (dy, dx) in o[2 dy + dx]. */
+static LOOMRT_TARGET_AVX512 inline void wg_at_avx512(const float *t, int64_t ps, __mmask16 m,
+                                                     __m512 o[4])
+{
+    __m512 r0[4], r1[4];
+    for (int s = 0; s < 4; s++) {
+        __m512 a = _mm512_maskz_loadu_ps(m, t + s * ps);
+        __m512 b = _mm512_maskz_loadu_ps(m, t + (4 + s) * ps);
+        __m512 c = _mm512_maskz_loadu_ps(m, t + (8 + s) * ps);
+        __m512 d = _mm512_maskz_loadu_ps(m, t + (12 + s) * ps);
+        r0[s] = _mm512_add_ps(_mm512_add_ps(a, b), c);
+        r1[s] = _mm512_sub_ps(_mm512_sub_ps(b, c), d);
+    }
+    o[0] = _mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]);
+    o[1] = _mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]);
+    o[2] = _mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]);
+    o[3] = _mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]);
+}
+
 /* Whether the output transform fetches its lines ahead (wg_fetch_next). */
 static int wg_fetches(const wg_geom *g)
 {
@@ -721,21 +741,10 @@ static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, c
     int64_t oplane = g->oh * g->ow;
     int fetch = wg_fetches(g);
     for (int64_t m = m0; m < m1; m++) {
-        const float *t = pm + m * ldp;
-        __m512 r0[4], r1[4];
-        for (int s = 0; s < 4; s++) {
-            __m512 a = _mm512_loadu_ps(t + s * ps), b = _mm512_loadu_ps(t + (4 + s) * ps);
-            __m512 c = _mm512_loadu_ps(t + (8 + s) * ps), d = _mm512_loadu_ps(t + (12 + s) * ps);
-            r0[s] = _mm512_add_ps(_mm512_add_ps(a, b), c);
-            r1[s] = _mm512_sub_ps(_mm512_sub_ps(b, c), d);
-        }
-        __m512 vb = _mm512_set1_ps(bias ? bias[m] : 0.0f);
-        __m512 o[4] = {
-            _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]), vb),
-            _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]), vb),
-            _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]), vb),
-            _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]), vb),
-        };
+        __m512 vb = _mm512_set1_ps(bias ? bias[m] : 0.0f), o[4];
+        wg_at_avx512(pm + m * ldp, ps, (__mmask16)0xffff, o);
+        for (int k = 0; k < 4; k++)
+            o[k] = _mm512_add_ps(o[k], vb);
         wg_store_avx512(g, sg, ns, ix, mo, o, y + m * oplane, res ? res + m * oplane : NULL,
                         fetch, act, alpha, beta);
     }
@@ -775,19 +784,10 @@ static LOOMRT_TARGET_AVX512 void wg_output_t_avx512(const wg_geom *g, int64_t q,
             if (mc + 16 < m1) /* the next 16 channels' lines */
                 for (int s = 0; s < 16; s++)
                     __builtin_prefetch(t + 16 + s * ps, 0, 3);
-            __m512 r0[4], r1[4];
-            for (int s = 0; s < 4; s++) {
-                __m512 a = _mm512_maskz_loadu_ps(cm, t + s * ps);
-                __m512 b = _mm512_maskz_loadu_ps(cm, t + (4 + s) * ps);
-                __m512 c = _mm512_maskz_loadu_ps(cm, t + (8 + s) * ps);
-                __m512 d = _mm512_maskz_loadu_ps(cm, t + (12 + s) * ps);
-                r0[s] = _mm512_add_ps(_mm512_add_ps(a, b), c);
-                r1[s] = _mm512_sub_ps(_mm512_sub_ps(b, c), d);
-            }
-            _mm512_store_ps(px[0][i], _mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]));
-            _mm512_store_ps(px[1][i], _mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]));
-            _mm512_store_ps(px[2][i], _mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]));
-            _mm512_store_ps(px[3][i], _mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]));
+            __m512 o[4];
+            wg_at_avx512(t, ps, cm, o);
+            for (int k = 0; k < 4; k++)
+                _mm512_store_ps(px[k][i], o[k]);
         }
         for (int o = 0; o < 4; o++) {
             __m512 r[16];

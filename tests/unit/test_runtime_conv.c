@@ -528,6 +528,42 @@ static float mp_ref(const float *x, int64_t H, int64_t W, const int64_t *g, int6
     return best;
 }
 
+/* P planes of H x W random floats, a fifth of them NaN, some -0.0 and
+ * +inf. */
+static float *mp_input(int64_t P, int64_t H, int64_t W, uint32_t seed)
+{
+    float *x = rnd_buf((size_t)(P * H * W), seed);
+    for (int64_t i = 0; i < P * H * W; i++) {
+        uint32_t r = (uint32_t)(i * 2654435761u + seed) >> 24;
+        x[i] = r < 51 ? NAN : r < 56 ? -0.0f : r < 58 ? INFINITY : x[i];
+    }
+    return x;
+}
+
+/* y (P planes of oh x ow between 16 guard floats each side, 12345) holds
+ * mp_ref's values for window g over x: the same number (of equal zeros
+ * either sign: the separable order may meet the other one first) or
+ * NaN. */
+static void mp_expect(const float *x, int64_t P, int64_t H, int64_t W, const int64_t *g,
+                      const float *y, int64_t oh, int64_t ow, int isa, int t)
+{
+    int64_t ny = P * oh * ow;
+    for (int64_t i = 0; i < 16; i++)
+        cr_assert(y[i] == 12345.0f && y[16 + ny + i] == 12345.0f,
+                  "isa %d: maxpool wrote outside y", isa);
+    for (int64_t p = 0; p < P; p++)
+        for (int64_t oy = 0; oy < oh; oy++)
+            for (int64_t ox = 0; ox < ow; ox++) {
+                float want = mp_ref(x + p * H * W, H, W, g, oy, ox);
+                float got = y[16 + (p * oh + oy) * ow + ox];
+                cr_assert(got == want || (got != got && want != want),
+                          "isa %d: maxpool %lldx%lld %lldx%lld/%lld, [%lld, %lld, %lld] = %g, "
+                          "want %g (%d threads)", isa, (long long)g[0], (long long)g[1],
+                          (long long)H, (long long)W, (long long)g[4], (long long)p,
+                          (long long)oy, (long long)ox, got, want, t);
+            }
+}
+
 /* loomrt_maxpool2d against mp_ref over the odd sizes of the image, for
  * windows {kh, kw, pt, pl, sh, sw, dh, dw} with strides 1, 2 (the
  * deinterleaving passes; 2 or 3 adjacent columns in registers) and 3
@@ -554,12 +590,7 @@ static void mp_odd_at(int isa)
                 int64_t ow = (W + 2 * g[3] - (g[1] - 1) * g[7] - 1 + g[5] - 1) / g[5] + 1;
                 if (oh < 1 || ow < 1)
                     continue;
-                uint32_t seed = (uint32_t)(gi * 131 + hi * 17 + wi);
-                float *x = rnd_buf((size_t)(P * H * W), seed);
-                for (int64_t i = 0; i < P * H * W; i++) {
-                    uint32_t r = (uint32_t)(i * 2654435761u + seed) >> 24;
-                    x[i] = r < 51 ? NAN : r < 56 ? -0.0f : r < 58 ? INFINITY : x[i];
-                }
+                float *x = mp_input(P, H, W, (uint32_t)(gi * 131 + hi * 17 + wi));
                 int64_t ny = P * oh * ow;
                 float *y = malloc(sizeof(float) * (size_t)(ny + 32));
                 for (int t = 1; t <= 2; t++) {
@@ -569,20 +600,7 @@ static void mp_odd_at(int isa)
                     loomrt_maxpool2d(x, P, H, W, g[0], g[1], oh, ow, g[2], g[3], g[4], g[5],
                                      g[6], g[7], y + 16);
                     loomrt_threads_leave(prev);
-                    for (int64_t i = 0; i < 16; i++)
-                        cr_assert(y[i] == 12345.0f && y[16 + ny + i] == 12345.0f,
-                                  "isa %d: maxpool wrote outside y", isa);
-                    for (int64_t p = 0; p < P; p++)
-                        for (int64_t oy = 0; oy < oh; oy++)
-                            for (int64_t ox = 0; ox < ow; ox++) {
-                                float want = mp_ref(x + p * H * W, H, W, g, oy, ox);
-                                float got = y[16 + (p * oh + oy) * ow + ox];
-                                cr_assert(got == want || (got != got && want != want),
-                                          "isa %d: maxpool window %zu, %lldx%lld, [%lld, "
-                                          "%lld, %lld] = %g, want %g (%d threads)",
-                                          isa, gi, (long long)H, (long long)W, (long long)p,
-                                          (long long)oy, (long long)ox, got, want, t);
-                            }
+                    mp_expect(x, P, H, W, g, y, oh, ow, isa, t);
                 }
                 free(x);
                 free(y);
@@ -606,12 +624,7 @@ static void mp_two_at(int isa)
         for (int wi = 0; wi < 9; wi++) {
             int64_t H = sizes[hi], W = sizes[wi], P = H * W > 4000 ? 4 : 3;
             int64_t oh = H / 2, ow = W / 2, ny = P * oh * ow;
-            uint32_t seed = (uint32_t)(hi * 31 + wi);
-            float *x = rnd_buf((size_t)(P * H * W), seed);
-            for (int64_t i = 0; i < P * H * W; i++) {
-                uint32_t r = (uint32_t)(i * 2654435761u + seed) >> 24;
-                x[i] = r < 51 ? NAN : r < 56 ? -0.0f : r < 58 ? INFINITY : x[i];
-            }
+            float *x = mp_input(P, H, W, (uint32_t)(hi * 31 + wi));
             float *y = malloc(sizeof(float) * (size_t)(ny + 32));
             for (int t = 1; t <= 2; t++) {
                 for (int64_t i = 0; i < ny + 32; i++)
@@ -619,19 +632,7 @@ static void mp_two_at(int isa)
                 loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
                 loomrt_maxpool2d(x, P, H, W, 2, 2, oh, ow, 0, 0, 2, 2, 1, 1, y + 16);
                 loomrt_threads_leave(prev);
-                for (int64_t i = 0; i < 16; i++)
-                    cr_assert(y[i] == 12345.0f && y[16 + ny + i] == 12345.0f,
-                              "isa %d: 2x2 maxpool wrote outside y", isa);
-                for (int64_t p = 0; p < P; p++)
-                    for (int64_t oy = 0; oy < oh; oy++)
-                        for (int64_t ox = 0; ox < ow; ox++) {
-                            float want = mp_ref(x + p * H * W, H, W, g, oy, ox);
-                            float got = y[16 + (p * oh + oy) * ow + ox];
-                            cr_assert(got == want || (got != got && want != want),
-                                      "isa %d: 2x2 maxpool %lldx%lld [%lld, %lld, %lld] = %g, "
-                                      "want %g (%d threads)", isa, (long long)H, (long long)W,
-                                      (long long)p, (long long)oy, (long long)ox, got, want, t);
-                        }
+                mp_expect(x, P, H, W, g, y, oh, ow, isa, t);
             }
             free(x);
             free(y);
