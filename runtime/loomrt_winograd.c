@@ -646,15 +646,30 @@ static inline void wg_fetch_next(const float *y, const float *res)
     }
 }
 
-/* The runs of panel q (wg_segs, their count returned) and for each run
- * k its two windows of 16 output columns: ix[k][h] interleaves a tile
+/* Whether the output transform fetches its lines ahead (wg_fetch_next). */
+static int wg_fetches(const wg_geom *g)
+{
+    return g->M * g->oh * g->ow >= WG_FETCH_MIN && g->ow >= 2 * WG_NR;
+}
+
+/* Where a panel's outputs go: its ns runs of tiles (wg_segs) and for each
+ * run k its two windows of 16 output columns: ix[k][h] interleaves a tile
  * row's two output columns (the lanes of o[2 dy] and o[2 dy + 1]) into
  * columns 16 h .. 16 h + 15 of the run, mo[k][h] masks those inside the
- * plane. */
-static LOOMRT_TARGET_AVX512 int wg_lanes_avx512(const wg_geom *g, int64_t q, wg_seg *sg,
-                                                __m512i ix[WG_NR][2], __mmask16 mo[WG_NR][2])
+ * plane; fetch: wg_fetches. */
+typedef struct wg_lanes {
+    wg_seg sg[WG_NR];
+    __m512i ix[WG_NR][2];
+    __mmask16 mo[WG_NR][2];
+    int ns, fetch;
+} wg_lanes;
+
+/* l for panel q. */
+static LOOMRT_TARGET_AVX512 void wg_lanes_avx512(const wg_geom *g, int64_t q, wg_lanes *l)
 {
-    int ns = wg_segs(g, q, sg);
+    const wg_seg *sg = l->sg;
+    int ns = l->ns = wg_segs(g, q, l->sg);
+    l->fetch = wg_fetches(g);
     for (int k = 0; k < ns; k++) {
         /* the run's columns, up to the plane's edge */
         int64_t ox = 2 * sg[k].tx0, cols = 2 * sg[k].n < g->ow - ox ? 2 * sg[k].n : g->ow - ox;
@@ -666,37 +681,37 @@ static LOOMRT_TARGET_AVX512 int wg_lanes_avx512(const wg_geom *g, int64_t q, wg_
                 int j = 16 * h + i;
                 id[i] = (sg[k].l0 + j / 2) % 16 + (j % 2) * 16;
             }
-            ix[k][h] = _mm512_loadu_si512(id);
+            l->ix[k][h] = _mm512_loadu_si512(id);
             int64_t lo = 16 * h, hi = cols < lo + 16 ? cols : lo + 16;
-            mo[k][h] = hi > lo ? (__mmask16)((1u << (hi - lo)) - 1) : 0;
+            l->mo[k][h] = hi > lo ? (__mmask16)((1u << (hi - lo)) - 1) : 0;
         }
     }
-    return ns;
 }
 
-/* One output channel of a panel: o[2 dy + dx] holds output pixel (dy,
- * dx) of each of the panel's tiles (a lane a tile, the bias added), ym
- * and rm the channel's output and residual planes (rm NULL: none). */
-static LOOMRT_TARGET_AVX512 inline void wg_store_avx512(const wg_geom *g, const wg_seg *sg,
-                                                        int ns, __m512i ix[WG_NR][2],
-                                                        __mmask16 mo[WG_NR][2],
-                                                        const __m512 *o, float *ym,
-                                                        const float *rm, int fetch, int act,
-                                                        float alpha, float beta)
+/* Output channel m of a panel laid out by l: o[2 dy + dx] holds output
+ * pixel (dy, dx) of each of the panel's tiles (a lane a tile, the bias
+ * added); into y's plane m, with res's (NULL: none). */
+static LOOMRT_TARGET_AVX512 inline void wg_store_avx512(const wg_geom *g, const wg_lanes *l,
+                                                        const __m512 *o, int64_t m,
+                                                        const float *res, int act, float alpha,
+                                                        float beta, float *y)
 {
-    for (int k = 0; k < ns; k++)
+    int64_t oplane = g->oh * g->ow;
+    float *ym = y + m * oplane;
+    const float *rm = res ? res + m * oplane : NULL;
+    for (int k = 0; k < l->ns; k++)
         for (int dy = 0; dy < 2; dy++) {
-            int64_t oy = 2 * sg[k].ty + dy;
+            int64_t oy = 2 * l->sg[k].ty + dy;
             if (oy >= g->oh)
                 continue;
-            int64_t at = oy * g->ow + 2 * sg[k].tx0;
-            if (fetch)
+            int64_t at = oy * g->ow + 2 * l->sg[k].tx0;
+            if (l->fetch)
                 wg_fetch_next(ym + at, rm ? rm + at : NULL);
             for (int h = 0; h < 2; h++)
-                if (mo[k][h])
+                if (l->mo[k][h])
                     wg_put(ym + at + 16 * h, rm ? rm + at + 16 * h : NULL,
-                           _mm512_permutex2var_ps(o[2 * dy], ix[k][h], o[2 * dy + 1]), mo[k][h],
-                           act, alpha, beta);
+                           _mm512_permutex2var_ps(o[2 * dy], l->ix[k][h], o[2 * dy + 1]),
+                           l->mo[k][h], act, alpha, beta);
         }
 }
 
@@ -720,12 +735,6 @@ static LOOMRT_TARGET_AVX512 inline void wg_at_avx512(const float *t, int64_t ps,
     o[3] = _mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]);
 }
 
-/* Whether the output transform fetches its lines ahead (wg_fetch_next). */
-static int wg_fetches(const wg_geom *g)
-{
-    return g->M * g->oh * g->ow >= WG_FETCH_MIN && g->ow >= 2 * WG_NR;
-}
-
 /* Output channels [m0, m1) of panel q: P of channel m at pm + m * ldp
  * (xi stride ps); bias, res and y at channel m's plane. */
 static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, const float *pm,
@@ -734,19 +743,14 @@ static LOOMRT_TARGET_AVX512 void wg_output_avx512(const wg_geom *g, int64_t q, c
                                                    const float *res, int act, float alpha,
                                                    float beta, float *y)
 {
-    wg_seg sg[WG_NR];
-    __m512i ix[WG_NR][2];
-    __mmask16 mo[WG_NR][2];
-    int ns = wg_lanes_avx512(g, q, sg, ix, mo);
-    int64_t oplane = g->oh * g->ow;
-    int fetch = wg_fetches(g);
+    wg_lanes l;
+    wg_lanes_avx512(g, q, &l);
     for (int64_t m = m0; m < m1; m++) {
         __m512 vb = _mm512_set1_ps(bias ? bias[m] : 0.0f), o[4];
         wg_at_avx512(pm + m * ldp, ps, (__mmask16)0xffff, o);
         for (int k = 0; k < 4; k++)
             o[k] = _mm512_add_ps(o[k], vb);
-        wg_store_avx512(g, sg, ns, ix, mo, o, y + m * oplane, res ? res + m * oplane : NULL,
-                        fetch, act, alpha, beta);
+        wg_store_avx512(g, &l, o, m, res, act, alpha, beta, y);
     }
 }
 
@@ -763,12 +767,9 @@ static LOOMRT_TARGET_AVX512 void wg_output_t_avx512(const wg_geom *g, int64_t q,
                                                      const float *res, int act, float alpha,
                                                      float beta, float *y)
 {
-    wg_seg sg[WG_NR];
-    __m512i ix[WG_NR][2];
-    __mmask16 mo[WG_NR][2];
-    int ns = wg_lanes_avx512(g, q, sg, ix, mo);
-    int64_t oplane = g->oh * g->ow, nt = g->T - q * WG_NR < WG_NR ? g->T - q * WG_NR : WG_NR;
-    int fetch = wg_fetches(g);
+    wg_lanes l;
+    wg_lanes_avx512(g, q, &l);
+    int64_t nt = g->T - q * WG_NR < WG_NR ? g->T - q * WG_NR : WG_NR;
     __attribute__((aligned(64))) float px[4][WG_NR][16]; /* [pixel][tile][channel], then
                                                            * [pixel][channel][tile] */
     for (int64_t mc = m0; mc < m1; mc += 16) {
@@ -803,8 +804,7 @@ static LOOMRT_TARGET_AVX512 void wg_output_t_avx512(const wg_geom *g, int64_t q,
             __m512 o[4];
             for (int k = 0; k < 4; k++)
                 o[k] = _mm512_add_ps(_mm512_load_ps(px[k][c]), vb);
-            wg_store_avx512(g, sg, ns, ix, mo, o, y + m * oplane,
-                            res ? res + m * oplane : NULL, fetch, act, alpha, beta);
+            wg_store_avx512(g, &l, o, m, res, act, alpha, beta, y);
         }
     }
 }
