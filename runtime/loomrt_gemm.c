@@ -175,8 +175,8 @@ typedef struct gemm_epi {
  * product, c at C + coff. When tiled (A^T packed for the AVX-512 kernel
  * by gemm_pack_at_tiles, all of K), the tile of mr rows from row i0 is at
  * a + i0*rt as [rt][mr], the block from row ko of K on, whatever rs and
- * cs. With pf (B read in place), the block's first tile of rows fetches
- * the next block's two panels ahead, row k of them at pf + k*bs
+ * cs. With pf (B read in place), the AVX-512 kernel's first tile of rows
+ * fetches the next two panels ahead, row k of them at pf + k*bs
  * (gemm_blocked). */
 typedef struct gemm_blk {
     int64_t kc, nr;
@@ -1440,7 +1440,8 @@ static void gemm_pack_block(const float *B, int64_t ldb, int transB, int64_t k0,
  * GEMM_INPLACE_B floats, or of a thin product's (gemm_thin, decided on the
  * whole product, not a thread's rows of it), is read in place: packing
  * costs more than it saves there. In place, the first tile of rows over
- * two panels fetches the next two ahead (gemm_blk.pf): a 1x1
+ * two panels fetches the next two ahead (gemm_blk.pf; the next ones
+ * this loop takes: in the block, or past it when K is one block): a 1x1
  * convolution's rows of B are a plane apart, more streams than the
  * hardware's prefetchers follow (Xeon, one thread, B from memory, us:
  * squeezenet1_1's squeezes 16 x 3025 x 128 156 -> 138, 16 x 3025 x 64 82
@@ -1473,7 +1474,8 @@ static void gemm_blocked(int transA, int transB, int thin, int64_t M, int64_t N,
                     g.b = bp + j * g.kc, g.bs = GEMM_NR, g.ps = g.kc * GEMM_NR;
                 else
                     g.b = B + k0 * ldb + j0 + j, g.bs = ldb, g.ps = GEMM_NR;
-                g.pf = !packed && j0 + j + 2 * w <= N ? g.b + w : NULL;
+                int next = j + w < nc || g.kc == K; /* the next two panels come next */
+                g.pf = !packed && next && j0 + j + 2 * w <= N ? g.b + w : NULL;
                 gemm_panel(isa, M, &g);
             }
         }
