@@ -1156,34 +1156,27 @@ A5_FN void gemm_tile_avx512_n(int64_t mr, int np, const gemm_blk *g, int64_t i0)
         gemm_tile_avx512_n1(mr, g, i0);
 }
 
-/* The first tile of rows, mr <= 12, fetching the next block ahead
- * (gemm_blk.pf): functions of their own, so that the other tiles' loops
- * carry neither the fetches nor their pointer (squeezenet1_1's Winograd
- * products 5-7% slower in the model with one loop for both). */
-#define A5_TILE_F(np)                                                      \
-    switch (mr) {                                                          \
-    case 1: gemm_tile_avx512(1, np, 1, g, 0); break;                       \
-    case 2: gemm_tile_avx512(2, np, 1, g, 0); break;                       \
-    case 3: gemm_tile_avx512(3, np, 1, g, 0); break;                       \
-    case 4: gemm_tile_avx512(4, np, 1, g, 0); break;                       \
-    case 5: gemm_tile_avx512(5, np, 1, g, 0); break;                       \
-    case 6: gemm_tile_avx512(6, np, 1, g, 0); break;                       \
-    case 7: gemm_tile_avx512(7, np, 1, g, 0); break;                       \
-    case 8: gemm_tile_avx512(8, np, 1, g, 0); break;                       \
-    case 9: gemm_tile_avx512(9, np, 1, g, 0); break;                       \
-    case 10: gemm_tile_avx512(10, np, 1, g, 0); break;                     \
-    case 11: gemm_tile_avx512(11, np, 1, g, 0); break;                     \
-    default: gemm_tile_avx512(12, np, 1, g, 0); break;                     \
+/* The first tile of rows, mr <= 12, over two panels, fetching the next
+ * two ahead (gemm_blk.pf; a block with pf has both its panels): a
+ * function of its own, so that the other tiles' loops carry neither the
+ * fetches nor their pointer (squeezenet1_1's Winograd products 5-7%
+ * slower in the model with one loop for both). */
+A5_FN __attribute__((noinline)) void gemm_tile_avx512_f(int64_t mr, const gemm_blk *g)
+{
+    switch (mr) {
+    case 1: gemm_tile_avx512(1, 2, 1, g, 0); break;
+    case 2: gemm_tile_avx512(2, 2, 1, g, 0); break;
+    case 3: gemm_tile_avx512(3, 2, 1, g, 0); break;
+    case 4: gemm_tile_avx512(4, 2, 1, g, 0); break;
+    case 5: gemm_tile_avx512(5, 2, 1, g, 0); break;
+    case 6: gemm_tile_avx512(6, 2, 1, g, 0); break;
+    case 7: gemm_tile_avx512(7, 2, 1, g, 0); break;
+    case 8: gemm_tile_avx512(8, 2, 1, g, 0); break;
+    case 9: gemm_tile_avx512(9, 2, 1, g, 0); break;
+    case 10: gemm_tile_avx512(10, 2, 1, g, 0); break;
+    case 11: gemm_tile_avx512(11, 2, 1, g, 0); break;
+    default: gemm_tile_avx512(12, 2, 1, g, 0); break;
     }
-
-A5_FN __attribute__((noinline)) void gemm_tile_avx512_f1(int64_t mr, const gemm_blk *g)
-{
-    A5_TILE_F(1)
-}
-
-A5_FN __attribute__((noinline)) void gemm_tile_avx512_f2(int64_t mr, const gemm_blk *g)
-{
-    A5_TILE_F(2)
 }
 
 /* The rows [0, M) of the block over np panels in tiles of A5_MR rows;
@@ -1207,10 +1200,8 @@ A5_INLINE void gemm_rows_avx512(int np, int64_t M, const gemm_blk *g)
 {
     for (int64_t i = 0, mr; i < M; i += mr) {
         mr = gemm_tile_rows(M, i);
-        if (i == 0 && g->pf && np > 1)
-            gemm_tile_avx512_f2(mr, g);
-        else if (i == 0 && g->pf)
-            gemm_tile_avx512_f1(mr, g);
+        if (np > 1 && i == 0 && g->pf)
+            gemm_tile_avx512_f(mr, g);
         else if (mr == A5_MR)
             gemm_tile_avx512(A5_MR, np, 0, g, i);
         else
