@@ -187,6 +187,17 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
                                        int64_t ow, int64_t pad_t, int64_t pad_l,
                                        const float *bias, const float *res, int act,
                                        float act_alpha, float act_beta);
+/* The same convolution with the 2x2, stride 2 max pool after it, unpadded
+ * (floor mode): y [M, oh, ow] the pooled output, the convolution computed
+ * over its first 2 oh x 2 ow outputs only, each 2x2 tile one window: the
+ * bias and the activation applied to each of a tile's four outputs, then
+ * their maximum stored. u and scratch as for loomrt_conv2d_winograd over
+ * a 2 oh x 2 ow plane (loomrt_winograd_pack(w, M, C, 2 oh, 2 ow, u)). */
+LOOMRT_API void loomrt_conv2d_winograd_maxpool(const float *x, const float *u, float *y,
+                                               float *scratch, int64_t C, int64_t M, int64_t H,
+                                               int64_t W, int64_t oh, int64_t ow,
+                                               int64_t pad_t, int64_t pad_l, const float *bias,
+                                               int act, float act_alpha, float act_beta);
 
 /* Attention of one head (loomrt_attention.c): Y[Sq,Dv] = softmax(scale *
  * Q[Sq,D] K[Sk,D]^T + mask [+ causal]) V[Sk,Dv], rows at strides ldq,

@@ -123,7 +123,8 @@ typedef struct wg_geom {
     int64_t C, M, H, W, oh, ow, pad_t, pad_l;
     int64_t th, tw, T, P;
     int tr;
-    int pt; /* transposed products leave P by tiles ([tile][M]): on AVX-512 */
+    int pt;   /* transposed products leave P by tiles ([tile][M]): on AVX-512 */
+    int pool; /* y the 2x2/2 max pool of the output: a tile's maximum, T a plane */
 } wg_geom;
 
 /* Whether the products run transposed, P[xi]^T [tiles, M] = V[xi]^T
@@ -147,11 +148,17 @@ static int64_t wg_tiles(int64_t oh, int64_t ow)
 static wg_geom wg_geom_of(int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh, int64_t ow,
                           int64_t pad_t, int64_t pad_l)
 {
-    wg_geom g = {C, M, H, W, oh, ow, pad_t, pad_l, (oh + 1) / 2, (ow + 1) / 2, 0, 0, 0, 0};
+    wg_geom g = {C, M, H, W, oh, ow, pad_t, pad_l, (oh + 1) / 2, (ow + 1) / 2, 0, 0, 0, 0, 0};
     g.T = wg_tiles(oh, ow);
     g.P = (g.T + WG_NR - 1) / WG_NR;
     g.tr = wg_transposed(M, g.T);
     return g;
+}
+
+/* Floats of y's plane: the output's, or a value a tile when pooled. */
+static int64_t wg_oplane(const wg_geom *g)
+{
+    return g->pool ? g->T : g->oh * g->ow;
 }
 
 /* Panels per block: as many as fit WG_BLOCK floats of V and P, at least
@@ -318,6 +325,17 @@ static void wg_output_c(const wg_geom *g, int64_t q, const float *pm, int64_t ps
         o[1][l] = r0[1][l] - r0[2][l] - r0[3][l] + bias;
         o[2][l] = r1[0][l] + r1[1][l] + r1[2][l] + bias;
         o[3][l] = r1[1][l] - r1[2][l] - r1[3][l] + bias;
+    }
+    if (g->pool) { /* y at the panel's first tile: a value a tile */
+        int64_t t0 = q * WG_NR, nt = g->T - t0 < WG_NR ? g->T - t0 : WG_NR;
+        for (int k = 0; k < 4 && act != LOOMRT_ACT_NONE; k++)
+            loomrt_epi_run(o[k], nt, NULL, 0, NULL, act, alpha, beta);
+        for (int64_t l = 0; l < nt; l++) {
+            float a = o[0][l] > o[1][l] ? o[0][l] : o[1][l];
+            float b = o[2][l] > o[3][l] ? o[2][l] : o[3][l];
+            y[t0 + l] = a > b ? a : b;
+        }
+        return;
     }
     wg_seg sg[WG_NR];
     int ns = wg_segs(g, q, sg);
@@ -528,6 +546,62 @@ static LOOMRT_TARGET_AVX2 void wg_put8(float *y, const float *r, __m256 v, int64
         loomrt_store8n(y, v, n);
 }
 
+/* A^T m A + bias of the 16 vectors of 8 at t, t + ps, ..., t + 15 ps
+ * (the first n lanes loaded, the others 0): the four output pixels, (dy,
+ * dx) in o[2 dy + dx]. */
+static LOOMRT_TARGET_AVX2 inline void wg_at8(const float *t, int64_t ps, int64_t n, __m256 vb,
+                                             __m256 o[4])
+{
+    __m256i lm = n < 8 ? loomrt_mask8(n) : _mm256_setzero_si256();
+    __m256 r0[4], r1[4];
+    for (int k = 0; k < 4; k++) {
+        __m256 v[4];
+        for (int e = 0; e < 4; e++)
+            v[e] = n < 8 ? _mm256_maskload_ps(t + (4 * e + k) * ps, lm)
+                         : _mm256_loadu_ps(t + (4 * e + k) * ps);
+        r0[k] = _mm256_add_ps(_mm256_add_ps(v[0], v[1]), v[2]);
+        r1[k] = _mm256_sub_ps(_mm256_sub_ps(v[1], v[2]), v[3]);
+    }
+    o[0] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r0[0], r0[1]), r0[2]), vb);
+    o[1] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r0[1], r0[2]), r0[3]), vb);
+    o[2] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r1[0], r1[1]), r1[2]), vb);
+    o[3] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r1[1], r1[2]), r1[3]), vb);
+}
+
+/* wg_output_avx2 pooled (wg_geom.pool): tiles [t0, t0 + n), 8 a step,
+ * each tile's four outputs through the activation, their maximum stored
+ * at the tile's place in y's plane. */
+static LOOMRT_TARGET_AVX2 void wg_pool_avx2(const wg_geom *g, int64_t t0, int64_t n,
+                                             const float *p, int64_t ld, int64_t ps, int64_t m0,
+                                             int64_t m1, const float *bias, int act,
+                                             float alpha, float beta, float *y)
+{
+    loomrt_act8_t ka = loomrt_act8_of(act, alpha, beta);
+    for (int64_t m = m0; m < m1; m++) {
+        __m256 vb = _mm256_set1_ps(bias ? bias[m] : 0.0f), o[4];
+        float *ym = y + m * g->T + t0;
+        for (int64_t s = 0; s < n; s += 8) {
+            int64_t k = n - s < 8 ? n - s : 8;
+            wg_at8(p + m * ld + s, ps, k, vb, o);
+            for (int e = 0; e < 4 && act != LOOMRT_ACT_NONE; e++) {
+                if (act <= LOOMRT_ACT_CLIP) {
+                    o[e] = loomrt_act8(o[e], ka);
+                    continue;
+                }
+                float r[8];
+                _mm256_storeu_ps(r, o[e]);
+                loomrt_epi_run(r, 8, NULL, 0, NULL, act, alpha, beta);
+                o[e] = _mm256_loadu_ps(r);
+            }
+            __m256 v = _mm256_max_ps(_mm256_max_ps(o[0], o[1]), _mm256_max_ps(o[2], o[3]));
+            if (k == 8)
+                _mm256_storeu_ps(ym + s, v);
+            else
+                loomrt_store8n(ym + s, v, k);
+        }
+    }
+}
+
 /* The output transform of a block with AVX2: tiles [t0, t0 + n) (P's
  * lanes [0, n), ld of them per row), output channels [m0, m1), by runs of
  * a tile row, 8 tiles (16 columns of two output rows) a step, whatever
@@ -546,6 +620,10 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t t0, int6
                                                const float *res, int act, float alpha,
                                                float beta, float *y)
 {
+    if (g->pool) {
+        wg_pool_avx2(g, t0, n, p, ld, ps, m0, m1, bias, act, alpha, beta, y);
+        return;
+    }
     loomrt_act8_t ka = loomrt_act8_of(act, alpha, beta);
     int64_t oplane = g->oh * g->ow;
     for (int64_t m = m0; m < m1; m++) {
@@ -561,20 +639,8 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t t0, int6
                 /* the last vector of the tiles [t0, t0 + n) loads only
                  * theirs: past them may be another thread's (wg_slots_task) */
                 int last = s + i + 8 > n;
-                __m256i lm = last ? loomrt_mask8(n - s - i) : _mm256_setzero_si256();
-                __m256 r0[4], r1[4], o[4];
-                for (int k = 0; k < 4; k++) {
-                    __m256 v[4];
-                    for (int e = 0; e < 4; e++)
-                        v[e] = last ? _mm256_maskload_ps(t + (4 * e + k) * ps, lm)
-                                    : _mm256_loadu_ps(t + (4 * e + k) * ps);
-                    r0[k] = _mm256_add_ps(_mm256_add_ps(v[0], v[1]), v[2]);
-                    r1[k] = _mm256_sub_ps(_mm256_sub_ps(v[1], v[2]), v[3]);
-                }
-                o[0] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r0[0], r0[1]), r0[2]), vb);
-                o[1] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r0[1], r0[2]), r0[3]), vb);
-                o[2] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r1[0], r1[1]), r1[2]), vb);
-                o[3] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r1[1], r1[2]), r1[3]), vb);
+                __m256 o[4];
+                wg_at8(t, ps, last ? n - s - i : 8, vb, o);
                 /* columns [ox, end) of the two rows, a tile's two interleaved */
                 int64_t ox = 2 * (tx + i), cnt = run - i < 8 ? run - i : 8;
                 int64_t end = ox + 2 * cnt < g->ow ? ox + 2 * cnt : g->ow;
@@ -656,12 +722,15 @@ static int wg_fetches(const wg_geom *g)
  * run k its two windows of 16 output columns: ix[k][h] interleaves a tile
  * row's two output columns (the lanes of o[2 dy] and o[2 dy + 1]) into
  * columns 16 h .. 16 h + 15 of the run, mo[k][h] masks those inside the
- * plane; fetch: wg_fetches. */
+ * plane; fetch: wg_fetches. Pooled (wg_geom.pool), the panel's tiles
+ * from t0, mt masking those in the plane, are its outputs' places. */
 typedef struct wg_lanes {
     wg_seg sg[WG_NR];
     __m512i ix[WG_NR][2];
     __mmask16 mo[WG_NR][2];
     int ns, fetch;
+    int64_t t0;
+    __mmask16 mt;
 } wg_lanes;
 
 /* l for panel q. */
@@ -669,7 +738,9 @@ static LOOMRT_TARGET_AVX512 void wg_lanes_avx512(const wg_geom *g, int64_t q, wg
 {
     const wg_seg *sg = l->sg;
     int ns = l->ns = wg_segs(g, q, l->sg);
-    l->fetch = wg_fetches(g);
+    l->fetch = !g->pool && wg_fetches(g);
+    l->t0 = q * WG_NR;
+    l->mt = (__mmask16)((1u << (g->T - l->t0 < WG_NR ? g->T - l->t0 : WG_NR)) - 1);
     for (int k = 0; k < ns; k++) {
         /* the run's columns, up to the plane's edge */
         int64_t ox = 2 * sg[k].tx0, cols = 2 * sg[k].n < g->ow - ox ? 2 * sg[k].n : g->ow - ox;
@@ -688,6 +759,29 @@ static LOOMRT_TARGET_AVX512 void wg_lanes_avx512(const wg_geom *g, int64_t q, wg
     }
 }
 
+/* wg_store_avx512 pooled: each of the four pixels o[k] through the
+ * activation, their maximum into the panel's tiles' places in plane y. */
+static LOOMRT_TARGET_AVX512 void wg_pool_avx512(const wg_lanes *l, const __m512 *o, int act,
+                                                float alpha, float beta, float *y)
+{
+    __m512 r[4];
+    for (int k = 0; k < 4; k++) {
+        r[k] = o[k];
+        if (act == LOOMRT_ACT_NONE)
+            continue;
+        if (act <= LOOMRT_ACT_CLIP) {
+            r[k] = loomrt_act16(r[k], loomrt_act16_of(act, alpha, beta));
+            continue;
+        }
+        float t[16];
+        _mm512_storeu_ps(t, r[k]);
+        loomrt_epi_run(t, 16, NULL, 0, NULL, act, alpha, beta);
+        r[k] = _mm512_loadu_ps(t);
+    }
+    __m512 v = _mm512_max_ps(_mm512_max_ps(r[0], r[1]), _mm512_max_ps(r[2], r[3]));
+    _mm512_mask_storeu_ps(y + l->t0, l->mt, v);
+}
+
 /* Output channel m of a panel laid out by l: o[2 dy + dx] holds output
  * pixel (dy, dx) of each of the panel's tiles (a lane a tile, the bias
  * added); into y's plane m, with res's (NULL: none). */
@@ -696,6 +790,10 @@ static LOOMRT_TARGET_AVX512 inline void wg_store_avx512(const wg_geom *g, const 
                                                         const float *res, int act, float alpha,
                                                         float beta, float *y)
 {
+    if (g->pool) {
+        wg_pool_avx512(l, o, act, alpha, beta, y + m * g->T);
+        return;
+    }
     int64_t oplane = g->oh * g->ow;
     float *ym = y + m * oplane;
     const float *rm = res ? res + m * oplane : NULL;
@@ -896,7 +994,7 @@ static int wg_gemm_task(void *arg, int64_t t0, int64_t t1)
 static void wg_outputs(const wg_job *j, int64_t m0, int64_t m1, int64_t qa, int64_t qb)
 {
     const wg_geom *g = j->g;
-    int64_t ld = j->nb * WG_NR, ps = wg_xi_stride(g->M, ld), oplane = g->oh * g->ow;
+    int64_t ld = j->nb * WG_NR, ps = wg_xi_stride(g->M, ld), oplane = wg_oplane(g);
 #ifdef LOOMRT_X86
     if (loomrt_isa_get() == LOOMRT_ISA_AVX2) {
         int64_t first = qa * WG_NR;
@@ -971,15 +1069,11 @@ static int wg_slots_task(void *arg, int64_t k0, int64_t k1)
     return 0;
 }
 
-LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y, float *scratch,
-                                       int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh,
-                                       int64_t ow, int64_t pad_t, int64_t pad_l,
-                                       const float *bias, const float *res, int act,
-                                       float act_alpha, float act_beta)
+/* Convolution g (its pooling set) of x into y. */
+static void wg_run(wg_geom g, const float *x, const float *u, float *y, float *scratch,
+                   const float *bias, const float *res, int act, float act_alpha, float act_beta)
 {
-    if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
-        return;
-    wg_geom g = wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l);
+    int64_t C = g.C, M = g.M;
 #ifdef LOOMRT_X86
     g.pt = g.tr && C <= WG_PT_MAX_C && loomrt_isa_get() == LOOMRT_ISA_AVX512;
 #endif
@@ -990,12 +1084,15 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
      * other kernels: below, three parallel regions per block cost more than
      * they share (cnn_ts's 8 -> 16 channels over 12x12, 12.9 us on one
      * thread, took 20.6 us on two); a block split by its tiles when each
-     * thread gets WG_TILES_PER_THREAD panels, else step by step */
+     * thread gets WG_TILES_PER_THREAD panels, else step by step; one
+     * output channel's products are GEMVs, whose sums run in an order that
+     * depends on the panels a call takes (gemv_p_cols): not split by tiles,
+     * so that its results do not depend on the thread count */
     int t = loomrt_threads_get();
     int64_t macs = 16 * M * C * g.T;
     int par = t > 1 && macs >= ((int64_t)1 << 16) * t;
     int steps = par && macs >= WG_STEPS_MIN * t;
-    if (par && nb >= WG_TILES_PER_THREAD * t) {
+    if (par && M > 1 && nb >= WG_TILES_PER_THREAD * t) {
         j.parts = t;
         loomrt_parallel_for(t, wg_slots_task, &j);
         return;
@@ -1013,4 +1110,29 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
             wg_output_task(&j, 0, M);
         }
     }
+}
+
+LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y, float *scratch,
+                                       int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh,
+                                       int64_t ow, int64_t pad_t, int64_t pad_l,
+                                       const float *bias, const float *res, int act,
+                                       float act_alpha, float act_beta)
+{
+    if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
+        return;
+    wg_run(wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l), x, u, y, scratch, bias, res, act,
+           act_alpha, act_beta);
+}
+
+LOOMRT_API void loomrt_conv2d_winograd_maxpool(const float *x, const float *u, float *y,
+                                               float *scratch, int64_t C, int64_t M, int64_t H,
+                                               int64_t W, int64_t oh, int64_t ow,
+                                               int64_t pad_t, int64_t pad_l, const float *bias,
+                                               int act, float act_alpha, float act_beta)
+{
+    if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
+        return;
+    wg_geom g = wg_geom_of(C, M, H, W, 2 * oh, 2 * ow, pad_t, pad_l);
+    g.pool = 1;
+    wg_run(g, x, u, y, scratch, bias, NULL, act, act_alpha, act_beta);
 }

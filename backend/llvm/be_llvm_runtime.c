@@ -35,6 +35,7 @@ const be_llvm_symbol be_llvm_symbols[] = {
     SYM(loomrt_sgemm_epi), SYM(loomrt_sgemm_packed_epi), SYM(loomrt_dwconv), SYM(loomrt_pwdw),
     SYM(loomrt_dwpw),
     SYM(loomrt_conv2d), SYM(loomrt_conv2d_t), SYM(loomrt_conv2d_winograd),
+    SYM(loomrt_conv2d_winograd_maxpool),
     SYM(loomrt_conv2d_direct), SYM(loomrt_conv2d_direct_maxpool),
     SYM(loomrt_maxpool2d),
     SYM(loomrt_threads_swap), SYM(loomrt_parallel_for),

@@ -173,6 +173,24 @@ static int conv_pool_args(const loop_conv_pool *cp, loop_call_arg *out)
     return n;
 }
 
+/* loomrt_conv2d_winograd_maxpool's operands: those of the Winograd
+ * convolution over the 2 pool.oh x 2 pool.ow outputs the pool reads, y
+ * the pooled output. */
+static int winograd_pool_args(const loop_winograd_pool *wp, loop_call_arg *out)
+{
+    const loop_conv *cv = &wp->conv;
+    const loop_conv2d *g = &cv->g, *p = &wp->pool;
+    int n = 0;
+    int64_t ch = 2 * p->oh, cw = 2 * p->ow;
+    put(out, &n, "x", &cv->x, g->channels * g->h * g->w, false);
+    put(out, &n, "w", &cv->w, loomrt_winograd_packed_size(cv->m, g->channels, ch, cw), false);
+    put(out, &n, "y", &cv->y, cv->m * p->oh * p->ow, true);
+    put(out, &n, "scratch", &cv->scratch, loomrt_winograd_scratch(g->channels, cv->m, ch, cw),
+        true);
+    epi_args(&cv->epi, cv->m, p->oh * p->ow, 0, out, &n);
+    return n;
+}
+
 static int winograd_args(const loop_winograd *wg, loop_call_arg *out)
 {
     const loop_conv2d *g = &wg->g;
@@ -220,6 +238,7 @@ int loop_call_args(const loop_stmt *s, loop_call_arg *out)
     case LOOP_KERNEL_CONV_DIRECT: return conv_args(s->kernel, &s->call.conv_direct, out);
     case LOOP_KERNEL_CONV2D_T: return conv_args(s->kernel, &s->call.conv_t, out);
     case LOOP_KERNEL_CONV_DIRECT_POOL: return conv_pool_args(&s->call.conv_pool, out);
+    case LOOP_KERNEL_WINOGRAD_POOL: return winograd_pool_args(&s->call.winograd_pool, out);
     case LOOP_KERNEL_COUNT: break;
     }
     return -1; /* the verifier reports an unknown kernel */
@@ -460,6 +479,26 @@ static const char *abi_winograd(abi *a, const loop_winograd *wg)
     return "loomrt_conv2d_winograd";
 }
 
+/* loomrt_conv2d_winograd_maxpool(x, u, y, scratch, C, M, H, W, pool oh,
+ * ow, pad_t, pad_l, bias, act, act_alpha, act_beta). */
+static const char *abi_winograd_pool(abi *a, const loop_winograd_pool *wp)
+{
+    const loop_conv *cv = &wp->conv;
+    a_ptr(a, &cv->x);
+    a_ptr(a, &cv->w);
+    a_ptr(a, &cv->y);
+    a_ptr(a, &cv->scratch);
+    int64_t v[] = {cv->g.channels, cv->m,        cv->g.h,        cv->g.w,
+                   wp->pool.oh,    wp->pool.ow, cv->g.pad_t, cv->g.pad_l};
+    for (int i = 0; i < 8; i++)
+        a_i64(a, v[i]);
+    a_ptr(a, &cv->epi.bias);
+    a_i32(a, cv->epi.act);
+    a_f32(a, cv->epi.alpha);
+    a_f32(a, cv->epi.beta);
+    return "loomrt_conv2d_winograd_maxpool";
+}
+
 /* loomrt_attention(Sq, Sk, D, Dv, scale, causal, Q, ldq, K, ldk, V, ldv,
  * mask, mask_rs, mask_cs, Y, ldy, work). */
 static const char *abi_attention(abi *a, const loop_attention *t)
@@ -501,6 +540,9 @@ int loop_call_abi(const loop_stmt *s, const char **fn, loop_abi_arg *out)
     case LOOP_KERNEL_CONV_DIRECT: *fn = abi_conv(&a, s->kernel, &s->call.conv_direct); return a.n;
     case LOOP_KERNEL_CONV2D_T: *fn = abi_conv(&a, s->kernel, &s->call.conv_t); return a.n;
     case LOOP_KERNEL_CONV_DIRECT_POOL: *fn = abi_conv_pool(&a, &s->call.conv_pool); return a.n;
+    case LOOP_KERNEL_WINOGRAD_POOL:
+        *fn = abi_winograd_pool(&a, &s->call.winograd_pool);
+        return a.n;
     case LOOP_KERNEL_COUNT: break;
     }
     *fn = NULL;

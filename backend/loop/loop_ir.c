@@ -199,6 +199,11 @@ void loop_call_conv_pool(loop_func *f, loop_block *b, const loop_conv_pool *cp)
     call(f, b, LOOP_KERNEL_CONV_DIRECT_POOL)->call.conv_pool = *cp;
 }
 
+void loop_call_winograd_pool(loop_func *f, loop_block *b, const loop_winograd_pool *wp)
+{
+    call(f, b, LOOP_KERNEL_WINOGRAD_POOL)->call.winograd_pool = *wp;
+}
+
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a)
 {
     call(f, b, LOOP_KERNEL_ATTENTION)->call.attention = *a;

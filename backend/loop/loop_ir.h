@@ -133,7 +133,8 @@ struct loop_expr {
     X(CONV_DIRECT, "conv_direct")               \
     X(CONV2D_T, "conv2d_t")                     \
     X(MAXPOOL, "maxpool")                       \
-    X(CONV_DIRECT_POOL, "conv_direct_pool")
+    X(CONV_DIRECT_POOL, "conv_direct_pool")     \
+    X(WINOGRAD_POOL, "winograd_pool")
 
 typedef enum loop_kernel {
 #define LOOP_KERNEL_ENUM(e, name) LOOP_KERNEL_##e,
@@ -266,6 +267,14 @@ typedef struct loop_conv_pool {
     loop_conv2d pool;
 } loop_conv_pool;
 
+/* A Winograd convolution whose output only a 2x2, stride 2, unpadded max
+ * pool reads, fused (loomrt_conv2d_winograd_maxpool): the fields of
+ * loop_conv_pool, conv those of loop_winograd but y, the pooled output
+ * [conv.m, pool.oh, pool.ow], and w and scratch, made for the plane of 2
+ * pool.oh x 2 pool.ow outputs the pool reads (loomrt_winograd_pack and
+ * loomrt_winograd_scratch over it); no residual. */
+typedef loop_conv_pool loop_winograd_pool;
+
 /* A group of a convolution over a small plane as im2col (none when
  * pointwise) and the transposed product (loomrt_conv2d_t): the fields of
  * loop_conv, with w the weights transposed and packed at compile time
@@ -379,6 +388,7 @@ struct loop_stmt {
         loop_conv_direct conv_direct;
         loop_conv_t conv_t;
         loop_conv_pool conv_pool;
+        loop_winograd_pool winograd_pool;
     } call;
 };
 
@@ -442,6 +452,7 @@ void loop_call_winograd(loop_func *f, loop_block *b, const loop_winograd *wg);
 void loop_call_conv_direct(loop_func *f, loop_block *b, const loop_conv_direct *cd);
 void loop_call_conv_t(loop_func *f, loop_block *b, const loop_conv_t *ct);
 void loop_call_conv_pool(loop_func *f, loop_block *b, const loop_conv_pool *cp);
+void loop_call_winograd_pool(loop_func *f, loop_block *b, const loop_winograd_pool *wp);
 void loop_call_attention(loop_func *f, loop_block *b, const loop_attention *a);
 /* The buffer arguments of call s in order (absent epilogue operands left
  * out) into out[LOOP_CALL_MAX_ARGS]; returns their count (loop_call.c). */

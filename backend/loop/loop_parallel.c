@@ -148,6 +148,10 @@ static int64_t par_call_work(const loop_stmt *s)
         const loop_conv2d *g = &s->call.winograd.g;
         return s->call.winograd.m * g->channels * 4 * g->oh * g->ow;
     }
+    case LOOP_KERNEL_WINOGRAD_POOL: { /* a tile a pooled output */
+        const loop_winograd_pool *wp = &s->call.winograd_pool;
+        return wp->conv.m * wp->conv.g.channels * 16 * wp->pool.oh * wp->pool.ow;
+    }
     case LOOP_KERNEL_ATTENTION: {
         const loop_attention *a = &s->call.attention;
         return a->sq * a->sk * (a->d + a->dv);

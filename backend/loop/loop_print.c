@@ -202,6 +202,12 @@ static void print_params(const loop_stmt *s, FILE *out)
         print_epilogue(out, "", &s->call.conv_pool.conv.epi, false);
         print_pool(out, &s->call.conv_pool.pool);
         return;
+    case LOOP_KERNEL_WINOGRAD_POOL:
+        print_int(out, "M", s->call.winograd_pool.conv.m);
+        print_conv2d(out, &s->call.winograd_pool.conv.g);
+        print_epilogue(out, "", &s->call.winograd_pool.conv.epi, false);
+        print_pool(out, &s->call.winograd_pool.pool);
+        return;
     case LOOP_KERNEL_ATTENTION: {
         const loop_attention *a = &s->call.attention;
         int64_t v[] = {a->sq, a->sk, a->d, a->dv, a->ldq, a->ldk, a->ldv,

@@ -140,6 +140,8 @@ static void check_call(vctx *c, const loop_stmt *s)
                              : s->kernel == LOOP_KERNEL_CONV2D_T     ? &s->call.conv_t.epi
                              : s->kernel == LOOP_KERNEL_CONV_DIRECT_POOL
                                  ? &s->call.conv_pool.conv.epi
+                             : s->kernel == LOOP_KERNEL_WINOGRAD_POOL
+                                 ? &s->call.winograd_pool.conv.epi
                                  : NULL;
     if (s->kernel == LOOP_KERNEL_DWCONV) {
         const loop_dwconv *d = &s->call.dwconv;
@@ -194,6 +196,20 @@ static void check_call(vctx *c, const loop_stmt *s)
                     "loomrt_conv2d_direct_maxpool_fits takes");
         if (cv->epi.residual.buf)
             fail(c, "conv_direct_pool takes no residual");
+    }
+    if (s->kernel == LOOP_KERNEL_WINOGRAD_POOL) {
+        const loop_conv *cv = &s->call.winograd_pool.conv;
+        const loop_conv2d *g = &cv->g, *p = &s->call.winograd_pool.pool;
+        if (g->kh != 3 || g->kw != 3 || g->stride_h != 1 || g->stride_w != 1 || g->dil_h != 1 ||
+            g->dil_w != 1 || g->h * g->w > INT32_MAX || g->oh * g->ow > INT32_MAX ||
+            p->channels != cv->m || p->h != g->oh || p->w != g->ow || p->kh != 2 ||
+            p->kw != 2 || p->stride_h != 2 || p->stride_w != 2 || p->dil_h != 1 ||
+            p->dil_w != 1 || p->pad_t != 0 || p->pad_l != 0 || p->oh < 1 || p->ow < 1 ||
+            2 * p->oh > g->oh || 2 * p->ow > g->ow)
+            fail(c, "winograd_pool needs winograd's convolution and an unpadded 2x2, stride 2 "
+                    "pool over its M x oh x ow output, its windows inside it");
+        if (cv->epi.residual.buf)
+            fail(c, "winograd_pool takes no residual");
     }
     if (s->kernel == LOOP_KERNEL_MAXPOOL) {
         const loop_conv2d *g = &s->call.unfold.g;

@@ -70,14 +70,16 @@ static void kernels(int threads, float *y, float *out)
 #define WG_Y (24 * 41 * 37)
 #define CT_Y (200 * 16 * 15)
 #define CP_Y (40 * 16 * 18)
+#define WP_Y (24 * 20 * 18)
 
 /* loomrt_conv2d (32 -> 24 channels, 3x3 over 41x37), loomrt_conv2d_winograd
  * (40 -> 24 over 41x37), loomrt_conv2d_t (33 -> 200, 4x4 stride 2 over
  * 33x31: enough channels for the product to pack each part's unfolded
  * image in the scratch) and loomrt_conv2d_direct_maxpool (3 -> 40, 7x7
  * stride 2 over 61x70, then 3x3 stride 2 padded: each thread its slot of
- * the scratch) at threads threads into y (CONV_Y, WG_Y, CT_Y, then CP_Y
- * floats), each with a scratch of its own. */
+ * the scratch) and loomrt_conv2d_winograd_maxpool (40 -> 24 over 41x37,
+ * pooled to 20x18) at threads threads into y (CONV_Y, WG_Y, CT_Y, CP_Y,
+ * then WP_Y floats), each with a scratch of its own. */
 static void convs(int threads, float *y)
 {
     float *x = rand_floats(40 * 41 * 37, 4), *w = rand_floats(24 * 40 * 9, 5);
@@ -92,6 +94,9 @@ static void convs(int threads, float *y)
     float *wd = malloc((size_t)loomrt_conv2d_direct_packed_size(40, 147) * sizeof *wd);
     int64_t ncd = loomrt_conv2d_direct_maxpool_scratch(40, 35, 3, 2, 1);
     float *s4 = calloc((size_t)ncd, sizeof(float));
+    float *up = malloc((size_t)loomrt_winograd_packed_size(24, 40, 40, 36) * sizeof *up);
+    float *s5 = calloc((size_t)loomrt_winograd_scratch(40, 24, 40, 36), sizeof(float));
+    loomrt_winograd_pack(w, 24, 40, 40, 36, up);
     loomrt_conv2d_direct_pack(w, 40, 147, wd);
     loomrt_winograd_pack(w, 24, 40, 41, 37, u);
     loomrt_sgemm_pack_b(1, 200, 33 * 16, w4, 33 * 16, wp);
@@ -105,9 +110,11 @@ static void convs(int threads, float *y)
     loomrt_conv2d_direct_maxpool(x, wd, y + CONV_Y + WG_Y + CT_Y, s4, 3, 40, 61, 70, 7, 7, 31, 35,
                                  3, 3, 2, 2, 1, 1, bias, LOOMRT_ACT_RELU, 0.0f, 0.0f, 3, 3, 16,
                                  18, 1, 1, 2, 2, 1, 1);
+    loomrt_conv2d_winograd_maxpool(x, up, y + CONV_Y + WG_Y + CT_Y + CP_Y, s5, 40, 24, 41, 37,
+                                   20, 18, 1, 1, bias, LOOMRT_ACT_RELU, 0.0f, 0.0f);
     loomrt_threads_leave(prev);
     free(x), free(w), free(w4), free(bias), free(u), free(s1), free(s2), free(s3), free(wp);
-    free(wd), free(s4);
+    free(wd), free(s4), free(up), free(s5);
 }
 
 static const char *model =
@@ -207,7 +214,7 @@ static void models(void)
 int main(void)
 {
     static float y1[13 * 65 * 67], o1[16 * 75 * 75], y[13 * 65 * 67], o[16 * 75 * 75];
-    static float c1[CONV_Y + WG_Y + CT_Y + CP_Y], c[CONV_Y + WG_Y + CT_Y + CP_Y];
+    static float c1[CONV_Y + WG_Y + CT_Y + CP_Y + WP_Y], c[CONV_Y + WG_Y + CT_Y + CP_Y + WP_Y];
     static const int counts[] = {2, 3, 7};
     kernels(1, y1, o1);
     convs(1, c1);
@@ -223,6 +230,9 @@ int main(void)
               "conv2d_t at %d threads differs", counts[k]);
         CHECK(memcmp(c + CONV_Y + WG_Y + CT_Y, c1 + CONV_Y + WG_Y + CT_Y, CP_Y * sizeof *c) == 0,
               "conv2d_direct_maxpool at %d threads differs", counts[k]);
+        int64_t at = CONV_Y + WG_Y + CT_Y + CP_Y;
+        CHECK(memcmp(c + at, c1 + at, WP_Y * sizeof *c) == 0,
+              "conv2d_winograd_maxpool at %d threads differs", counts[k]);
     }
     models();
     printf("tsan_threads: %s\n", failures ? "FAILED" : "ok");

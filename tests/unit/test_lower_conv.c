@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "ir_fused.h"
+#include "loomrt.h"
 #include "lower.h"
 #include "testlib.h"
 
@@ -1132,6 +1133,94 @@ Test(lower_conv, conv_into_max_pool)
     s = only_call(f, "n_p_2x2", LOOP_KERNEL_CONV_DIRECT_POOL);
     cr_expect(s->call.conv_pool.pool.oh == 30 && s->call.conv_pool.pool.kw == 2,
               "2x2/2: %lld pooled rows", (long long)s->call.conv_pool.pool.oh);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    tl_check_c(g, NULL, ATOL, RTOL);
+    ir_graph_free(g);
+}
+
+/* A Winograd Conv read only by an unpadded 2x2/2 MaxPool runs inside it,
+ * one loomrt_conv2d_winograd_maxpool in the MaxPool's step and nothing in
+ * the Conv's, its weights transformed for the plane the pool reads: 24 ->
+ * 20 channels over 15 x 13 outputs (batch 2, bias, Relu) pooled to 7 x 6
+ * (the last row and column dropped), over 14 x 14 with ceil_mode (even:
+ * the same windows; GELU, which the kernel applies to each output before
+ * the maximum). Not fused: ceil_mode over 13 x 13 (a last window half
+ * outside), a padded pool, a 3x3/2 pool, a Conv read by two MaxPools.
+ * Then the C build, the standalone build and the JIT against the
+ * interpreter. */
+static ir_graph *winograd_pool_graph(void)
+{
+    ir_graph *g = tl_graph("winograd_pool");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(2, 24, 15, 13));
+    ir_node *n =
+        conv(g, IR_OP_CONV, "c_wg", x, f32(g, "w0", SHP(20, 24, 3, 3)), f32(g, "b0", SHP(20)));
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
+    ir_value *v = val(g, "c_wg");
+    n = node(g, IR_OP_MAX_POOL, "p_wg", 1, &v, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "strides", 2, 2);
+    ir_value *xe = in(g, "xe", IR_DTYPE_F32, SHP(1, 24, 16, 16));
+    n = conv(g, IR_OP_CONV, "c_even", xe, f32(g, "w1", SHP(20, 24, 3, 3)), NULL);
+    ir_epilogue_set_act(g, n, IR_ACT_GELU, 0.0f, 0.0f);
+    v = val(g, "c_even");
+    n = node(g, IR_OP_MAX_POOL, "p_even", 1, &v, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "strides", 2, 2);
+    ir_node_set_int(g, n, "ceil_mode", 1);
+    ir_value *xo = in(g, "xo", IR_DTYPE_F32, SHP(1, 24, 15, 15)); /* 13 x 13 outputs */
+    static const char *const others[] = {"ceil", "pad", "k3"};
+    for (int i = 0; i < 3; i++) {
+        char cn[16], pn[16], wn[16];
+        snprintf(cn, sizeof cn, "c_%s", others[i]);
+        snprintf(pn, sizeof pn, "p_%s", others[i]);
+        snprintf(wn, sizeof wn, "w_%s", others[i]);
+        conv(g, IR_OP_CONV, cn, xo, f32(g, wn, SHP(20, 24, 3, 3)), NULL);
+        v = val(g, cn);
+        n = node(g, IR_OP_MAX_POOL, pn, 1, &v, 1);
+        INTS(n, "kernel_shape", i == 2 ? 3 : 2, i == 2 ? 3 : 2);
+        INTS(n, "strides", 2, 2);
+        if (i == 0)
+            ir_node_set_int(g, n, "ceil_mode", 1);
+        if (i == 1)
+            INTS(n, "pads", 1, 1, 1, 1);
+    }
+    conv(g, IR_OP_CONV, "c_two", xo, f32(g, "w_two", SHP(20, 24, 3, 3)), NULL);
+    v = val(g, "c_two");
+    for (int i = 0; i < 2; i++) {
+        n = node(g, IR_OP_MAX_POOL, i ? "p_two_b" : "p_two_a", 1, &v, 1);
+        INTS(n, "kernel_shape", 2, 2);
+        INTS(n, "strides", 2, 2);
+    }
+    return g;
+}
+
+Test(lower_conv, winograd_into_max_pool)
+{
+    ir_graph *g = winograd_pool_graph();
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    static const char *const pools[] = {"n_p_wg",  "n_p_even", "n_p_ceil", "n_p_pad",
+                                        "n_p_k3",  "n_p_two_a", "n_p_two_b"};
+    static const int fused[] = {1, 1, 0, 0, 0, 0, 0};
+    expect_step_calls(f, LOOP_KERNEL_WINOGRAD_POOL, pools, fused, 7);
+    static const char *const convs[] = {"n_c_wg",  "n_c_even", "n_c_ceil",
+                                        "n_c_pad", "n_c_k3",   "n_c_two"};
+    static const int alone[] = {0, 0, 1, 1, 1, 1};
+    expect_step_calls(f, LOOP_KERNEL_WINOGRAD, convs, alone, 6);
+    const loop_stmt *s =
+        find_call(&f->steps[step_index(f, "n_p_wg")]->body, LOOP_KERNEL_WINOGRAD_POOL);
+    const loop_winograd_pool *wp = &s->call.winograd_pool;
+    cr_expect(wp->conv.m == 20 && wp->conv.g.channels == 24 && wp->conv.g.oh == 15 &&
+              wp->conv.g.ow == 13 && wp->conv.epi.act == IR_ACT_RELU && wp->conv.epi.bias.buf &&
+              !wp->conv.epi.residual.buf && wp->pool.oh == 7 && wp->pool.ow == 6 &&
+              wp->pool.h == 15 && wp->pool.channels == 20);
+    cr_expect_eq(wp->conv.w.buf->numel, loomrt_winograd_packed_size(20, 24, 14, 12),
+                 "the weights transformed for the 14 x 12 outputs pooled");
+    s = only_call(f, "n_p_even", LOOP_KERNEL_WINOGRAD_POOL);
+    cr_expect(s->call.winograd_pool.pool.oh == 7 && s->call.winograd_pool.conv.epi.act ==
+                                                        IR_ACT_GELU);
     loop_func_free(f);
     ir_diag_free(&d);
     tl_check_c(g, NULL, ATOL, RTOL);

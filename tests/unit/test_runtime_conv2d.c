@@ -29,6 +29,11 @@
  * dilation: bit for bit the unfused convolution's output pooled by a
  * scalar loop, on 1, 2 and 3 threads, its scratch NaN-filled.
  *
+ * Winograd with the 2x2/2 max pool after it
+ * (loomrt_conv2d_winograd_maxpool) over the Winograd shapes, every
+ * activation, on 1, 2 and 3 threads: equal to the unfused convolution's
+ * output pooled by the scalar loop.
+ *
  * im2col and the transposed product over a small plane (loomrt_conv2d_t,
  * in runtime/loomrt_conv.c) against the same reference over the
  * geometries and odd sizes above, on one thread; on 2 and 3 threads
@@ -382,8 +387,8 @@ typedef struct wg_case {
     int bias, res, act;
 } wg_case;
 
-static const float ACT_ALPHA[] = {0, 0, 0.1f, -0.25f, 0, 0, 0, 1.0f / 6};
-static const float ACT_BETA[] = {0, 0, 0, 0.5f, 0, 0, 0, 0.5f};
+static const float ACT_ALPHA[LOOMRT_ACT_COUNT] = {0, 0, 0.1f, -0.25f, 0, 0, 0, 1.0f / 6};
+static const float ACT_BETA[LOOMRT_ACT_COUNT] = {0, 0, 0, 0.5f, 0, 0, 0, 0.5f};
 
 static double act_ref(double v, int act)
 {
@@ -509,9 +514,10 @@ static const wg_case wg_pads[] = {
     {.pt = 1, .pl = 1, .pb = 1, .pr = 1, .res = 1, .act = LOOMRT_ACT_HARD_SWISH},
 };
 
-/* Every pad case over every H x W of odd sizes, the channel counts
- * walking the odd sizes with them (C up to 33: the reference is slow). */
-static void wg_odd_at(int isa)
+/* check(isa, k) for every pad case over every H x W of odd sizes, the
+ * channel counts walking the odd sizes with them (C up to 33: the
+ * reference is slow). */
+static void wg_for_odd(int isa, void (*check)(int isa, const wg_case *k))
 {
     int n = 0;
     for (size_t p = 0; p < sizeof wg_pads / sizeof wg_pads[0]; p++)
@@ -524,8 +530,13 @@ static void wg_odd_at(int isa)
                 k.W = odd_dims[wi];
                 k.C = odd_dims[(h + wi + (int)p) % (N_ODD - 1)];
                 k.M = odd_dims[(h + 2 * wi + (int)p) % N_ODD];
-                wg_check(isa, &k);
+                check(isa, &k);
             }
+}
+
+static void wg_odd_at(int isa)
+{
+    wg_for_odd(isa, wg_check);
 }
 
 Test(winograd, odd_shapes_every_isa)
@@ -585,7 +596,9 @@ static float *wg_threads_run(void *arg, int threads)
  * one thread on 3, too small a product to split step by step), step by
  * step (each block's input transform split by panel and channel, its
  * products by element, its output by channel: 96 -> 128 over 13x13, 49
- * tiles in 4 panels) and not at all (40 -> 64 over 13x13, WG_STEPS_MIN). */
+ * tiles in 4 panels) and not at all (40 -> 64 over 13x13, WG_STEPS_MIN);
+ * one output channel (17 -> 1 over 64x64, products as GEMVs, whose order
+ * of sums depends on the panels of a call: not split by tiles). */
 static void wg_threads_at(int isa)
 {
     static const wg_case ks[] = {
@@ -597,6 +610,8 @@ static void wg_threads_at(int isa)
          .act = LOOMRT_ACT_RELU},
         {.C = 96, .M = 128, .H = 13, .W = 13, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
          .res = 1, .act = LOOMRT_ACT_RELU},
+        {.C = 17, .M = 1, .H = 65, .W = 65, .pt = 0, .pl = 1, .pb = 1, .pr = 0,
+         .act = LOOMRT_ACT_LEAKY_RELU},
     };
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         wg_threads c = {.t = wg_run_new(&ks[i])};
@@ -993,6 +1008,86 @@ Test(conv_direct_pool, fits)
     cr_expect(!loomrt_conv2d_direct_maxpool_fits(3, 3, 3, 2, 1, 111, 3, 3, 55, 0, 0, 0, 2, 1, 1));
     cr_expect(!loomrt_conv2d_direct_maxpool_fits(3, 3, 3, 2, 1, 9000, 3, 3, 4499, 0, 0, 2, 2, 1,
                                                  1)); /* a row past LOOMRT_MAXPOOL_ROW */
+}
+
+/* ---- Winograd with the 2x2 max pool after it ---- */
+
+/* Case k (its residual dropped) as loomrt_conv2d_winograd_maxpool takes
+ * it, on 1, 2 and 3 threads, its scratch NaN-filled before each run:
+ * each output equal (==) to the 2x2/2 pool (pool_ref) of
+ * loomrt_conv2d_winograd's output over the plane of even size the pool
+ * reads (the case with its bottom and right pads one less where the
+ * output is odd: the same rows and columns from the top left, which
+ * wg_check holds against the reference convolution). */
+static void wgp_check(int isa, const wg_case *k0)
+{
+    wg_case k = *k0;
+    k.res = 0;
+    int64_t oh = k.H + k.pt + k.pb - 2, ow = k.W + k.pl + k.pr - 2;
+    if (oh < 2 || ow < 2)
+        return;
+    k.pb -= oh % 2;
+    k.pr -= ow % 2;
+    wg_run t = wg_run_new(&k);
+    char what[240];
+    wg_describe(what, sizeof what, isa, &k);
+    strcat(what, " pooled");
+    float *y = wg_run_conv(&t, what);
+    int64_t poh = t.oh / 2, pow_ = t.ow / 2;
+    size_t nz = (size_t)(k.M * poh * pow_);
+    float *want = pool_ref(y, k.M, t.oh, t.ow, &(pool_case){2, 0, 0, 2, 1}, poh, pow_);
+    for (int th = 1; th <= 3; th++) {
+        for (size_t i = 0; i < t.ns; i++)
+            t.s[i] = NAN;
+        float *z = guarded(nz, 10);
+        loomrt_threads prev = loomrt_threads_enter(th, NULL, NULL);
+        loomrt_conv2d_winograd_maxpool(t.x, t.u, z, t.s, k.C, k.M, k.H, k.W, poh, pow_, k.pt,
+                                       k.pl, k.bias ? t.b : NULL, k.act, ACT_ALPHA[k.act],
+                                       ACT_BETA[k.act]);
+        loomrt_threads_leave(prev);
+        guard_check(z, nz, what, "y");
+        guard_check(t.s, t.ns, what, "scratch");
+        for (size_t i = 0; i < nz; i++)
+            cr_assert(z[i] == want[i], "%s, %d threads: y[%zu] = %.9g, want %.9g", what, th, i,
+                      z[i], want[i]);
+        free(z - 1);
+    }
+    free(want);
+    free(y - 1);
+    wg_run_free(&t);
+}
+
+/* The pad cases and odd sizes of wg_odd_at (odd planes drop their last
+ * row or column of tiles, planes of one or two outputs give a pool of
+ * none or one), every activation the kernel applies (GELU through
+ * loomrt_epi_run); mnist_cnn's conv2 (32 -> 64 channels over 11x11, 25
+ * of 36 tiles, the products transposed); the blocks of wg_blocks_at and
+ * the thread splits of wg_threads_at. */
+static void wgp_odd_at(int isa)
+{
+    wg_for_odd(isa, wgp_check);
+    for (int act = 0; act < LOOMRT_ACT_COUNT; act++)
+        wgp_check(isa, &(wg_case){.C = 17, .M = 33, .H = 19, .W = 18, .pt = 1, .pl = 1, .pb = 1,
+                                  .pr = 1, .bias = 1, .act = act});
+    static const wg_case ks[] = {
+        {.C = 32, .M = 64, .H = 13, .W = 13, .bias = 1, .act = LOOMRT_ACT_RELU},
+        {.C = 300, .M = 260, .H = 9, .W = 37, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1},
+        {.C = 70, .M = 70, .H = 12, .W = 12, .pt = 1, .pl = 1, .pb = 1, .pr = 1},
+        {.C = 8, .M = 9, .H = 101, .W = 70, .pt = 1, .pl = 1, .pb = 1, .pr = 1},
+        {.C = 40, .M = 24, .H = 81, .W = 75, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
+         .act = LOOMRT_ACT_RELU},
+        {.C = 32, .M = 64, .H = 40, .W = 52, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
+         .act = LOOMRT_ACT_CLIP},
+        {.C = 96, .M = 128, .H = 26, .W = 26, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .bias = 1,
+         .act = LOOMRT_ACT_RELU},
+    };
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
+        wgp_check(isa, &ks[i]);
+}
+
+Test(winograd_pool, odd_shapes_threads_every_isa)
+{
+    for_each_isa(wgp_odd_at);
 }
 
 /* ---- im2col and the transposed product (loomrt_conv2d_t) ---- */
