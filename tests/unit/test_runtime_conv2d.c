@@ -1188,7 +1188,9 @@ Test(conv2d_t, odd_shapes_every_isa)
  * the unfolded image packed for AVX-512, 200 output channels, is read
  * from row 1024 of each tile on); pointwise ones (squeezenet1_1's
  * classifier's shape with fewer channels, packed for AVX-512, and one
- * with a residual, not), which multiply x itself. */
+ * with a residual, not; mobilenet_v2's 7x7 planes, 49 positions as 24 +
+ * 25 and 16 + 16 + 17), which multiply x itself, in equal runs of
+ * positions. */
 static void ct_threads_at(int isa)
 {
     static const conv_case cases[] = {
@@ -1211,6 +1213,8 @@ static void ct_threads_at(int isa)
          .dw = 1, .bias = 1, .act = LOOMRT_ACT_RELU},
         {.C = 40, .M = 33, .H = 9, .W = 11, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
          .dw = 1, .res = 1},
+        {.C = 160, .M = 96, .H = 7, .W = 7, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
+         .dw = 1, .bias = 1, .act = LOOMRT_ACT_CLIP},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const conv_case *k = &cases[i];
