@@ -193,6 +193,7 @@ typedef struct gemm_blk {
     const gemm_epi *epi;
     int64_t j0, coff;
     const float *pf;
+    float *pfc; /* C's columns the next two panels write, fetched for writing */
 } gemm_blk;
 
 /* ---- packing ---- */
@@ -1049,7 +1050,8 @@ A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64
 
 /* The tile of mr rows from row i0 over np panels (both constants after
  * inlining), C stored in place or transposed (g->ctr); with fetch the
- * next block's panels fetched ahead from g->pf. */
+ * next block's panels fetched ahead from g->pf; with g->pfc its rows'
+ * lines of C there fetched for writing (GEMM_PFC_MIN). */
 A5_INLINE void gemm_tile_avx512(int mr, int np, int fetch, const gemm_blk *g, int64_t i0)
 {
     const float *a = g->a + i0 * g->rt + (g->tiled ? g->ko * mr : 0), *bp = g->b;
@@ -1075,6 +1077,12 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, int fetch, const gemm_blk *g, in
             b1 = _mm512_loadu_ps(bp + ps + k * bs);
         A5_ROWS(A5_FMA_ROW)
     }
+    if (g->pfc)
+        for (int r = 0; r < mr; r++) {
+            __builtin_prefetch(g->pfc + (i0 + r) * g->ldc, 1, 3);
+            __builtin_prefetch(g->pfc + (i0 + r) * g->ldc + 16, 1, 3);
+            __builtin_prefetch(g->pfc + (i0 + r) * g->ldc + 31, 1, 3);
+        }
     if (g->ctr) {
         __m512 r[16];
         for (int i = mr; i < 16; i++)
@@ -1437,6 +1445,20 @@ static void gemm_pack_block(const float *B, int64_t ldb, int transB, int64_t k0,
  * hardware's prefetchers follow (Xeon, one thread, B from memory, us:
  * squeezenet1_1's squeezes 16 x 3025 x 128 156 -> 138, 16 x 3025 x 64 82
  * -> 66, 32 x 729 x 256 138 -> 106; from L2 within the noise). */
+/* A thin product's blocks read in place (gemm_blk.pf) also fetch, for
+ * writing, the lines of C that the next two panels write, from
+ * GEMM_PFC_MIN outputs a call: a 1x1 convolution writes M planes a panel
+ * at a time, more streams than the hardware follows, and its output, in
+ * the arena, comes from memory (each tile fetches its rows' lines after
+ * its K steps). squeezenet1_1 on two threads (`bench/ab_builds.py
+ * --openblas --steps`, medians): its expand1x1 steps over 55x55 and 27x27
+ * (16 -> 64, 32 -> 128 channels, 0.4-0.8 MB into the Concat) 7-13 us
+ * less each, the model 0.990; one thread 1.006, mobilenet_v2 on two
+ * 1.004 (noise). Below it (the 13x13 steps, their outputs in L2) the
+ * fetches only cost: fetched at every size, the 13x13 expand1x1 steps ran
+ * 2-8 us slower. */
+#define GEMM_PFC_MIN ((int64_t)1 << 15)
+
 static void gemm_blocked(int transA, int transB, int thin, int64_t M, int64_t N, int64_t K,
                          float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                          float beta, float *C, int64_t ldc, const gemm_epi *e)
@@ -1467,6 +1489,7 @@ static void gemm_blocked(int transA, int transB, int thin, int64_t M, int64_t N,
                     g.b = B + k0 * ldb + j0 + j, g.bs = ldb, g.ps = GEMM_NR;
                 int next = j + w < nc || g.kc == K; /* the next two panels come next */
                 g.pf = !packed && next && j0 + j + 2 * w <= N ? g.b + w : NULL;
+                g.pfc = g.pf && M * N >= GEMM_PFC_MIN ? g.c + w : NULL;
                 gemm_panel(isa, M, &g);
             }
         }

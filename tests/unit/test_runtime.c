@@ -118,7 +118,9 @@ static void check_gemm(const float *C, const float *R, int M, int N, int ldc, co
  * column block; 12k + 1 to 3 rows, whose last 13 to 15 go in two AVX-512
  * tiles, and 12k + 9 to 11, whose last rows do too; thin products of 2 to
  * 16 rows over blocks of columns, whose first tile of rows (1 to 12 rows)
- * fetches the next block of B ahead with AVX-512. */
+ * fetches the next block of B ahead with AVX-512, and one of 16 rows over
+ * 2100 columns (2^15 outputs or more), whose tiles fetch the lines of C
+ * the next block writes. */
 static const int gemm_shapes[][3] = {
     {1, 1, 1},    {1, 512, 128}, {1, 70, 33},   {1, 1, 4096}, {2, 3, 4},   {7, 17, 33},
     {6, 16, 256}, {13, 1, 9},    {5, 7, 0},     {64, 64, 64}, {12, 40, 300}, {3, 100, 257},
@@ -127,7 +129,7 @@ static const int gemm_shapes[][3] = {
     {23, 64, 70}, {16, 45, 33}, {28, 70, 20}, {13, 40, 1100}, {25, 17, 2100},
     {2, 100, 20}, {3, 100, 20}, {4, 100, 20}, {5, 130, 300}, {6, 100, 20}, {7, 100, 20},
     {8, 100, 20}, {9, 100, 20}, {10, 100, 20}, {11, 100, 20}, {12, 100, 20}, {15, 100, 20},
-    {16, 200, 40},
+    {16, 200, 40},  {16, 2100, 20},
 };
 
 /* Runs fn once per instruction-set level this CPU has (portable, AVX2,
