@@ -612,25 +612,25 @@ Test(maxpool, odd_shapes_every_isa)
     for_each_isa(mp_odd_at);
 }
 
-/* The 2x2 pools at stride 2 whose windows all lie in the image (floor
- * mode), a plane at a time on AVX-512: rows of 1 to 32 outputs (a vector
- * and a part), against mp_ref with NaN, -0.0 and +inf among the inputs,
- * guards around y, on 1 and 2 threads (130 x 130: split by output rows). */
-static void mp_two_at(int isa)
+/* The k x k pools (k 2 or 3) at stride 2 whose windows all lie in the
+ * image (floor mode) over sizes from one window to 130, against mp_ref
+ * with NaN, -0.0 and +inf among the inputs, guards around y, on 1 and 2
+ * threads (130 x 130: split by output rows). */
+static void mp_stride2_at(int isa, int64_t k)
 {
-    static const int64_t g[8] = {2, 2, 0, 0, 2, 2, 1, 1};
-    static const int64_t sizes[] = {2, 3, 7, 17, 26, 33, 45, 65, 130};
-    for (int hi = 0; hi < 9; hi++)
-        for (int wi = 0; wi < 9; wi++) {
+    const int64_t g[8] = {k, k, 0, 0, 2, 2, 1, 1};
+    static const int64_t sizes[] = {3, 4, 7, 17, 26, 33, 34, 35, 45, 65, 130};
+    for (int hi = 0; hi < 11; hi++)
+        for (int wi = 0; wi < 11; wi++) {
             int64_t H = sizes[hi], W = sizes[wi], P = H * W > 4000 ? 4 : 3;
-            int64_t oh = H / 2, ow = W / 2, ny = P * oh * ow;
+            int64_t oh = (H - k) / 2 + 1, ow = (W - k) / 2 + 1, ny = P * oh * ow;
             float *x = mp_input(P, H, W, (uint32_t)(hi * 31 + wi));
             float *y = malloc(sizeof(float) * (size_t)(ny + 32));
             for (int t = 1; t <= 2; t++) {
                 for (int64_t i = 0; i < ny + 32; i++)
                     y[i] = 12345.0f;
                 loomrt_threads prev = loomrt_threads_enter(t, NULL, NULL);
-                loomrt_maxpool2d(x, P, H, W, 2, 2, oh, ow, 0, 0, 2, 2, 1, 1, y + 16);
+                loomrt_maxpool2d(x, P, H, W, k, k, oh, ow, 0, 0, 2, 2, 1, 1, y + 16);
                 loomrt_threads_leave(prev);
                 mp_expect(x, P, H, W, g, y, oh, ow, isa, t);
             }
@@ -639,9 +639,29 @@ static void mp_two_at(int isa)
         }
 }
 
+/* 2x2, a plane at a time on AVX-512 (mp_2x2_avx512): rows of 1 to 65
+ * outputs (vectors and a part). */
+static void mp_two_at(int isa)
+{
+    mp_stride2_at(isa, 2);
+}
+
 Test(maxpool, two_by_two_every_isa)
 {
     for_each_isa(mp_two_at);
+}
+
+/* 3x3, a plane at a time on AVX-512 on rows of at most 16 outputs
+ * (mp_3x3_avx512: 3 to 35 columns, the rows pass's third vector empty,
+ * one column or none), by the row kernel on longer ones. */
+static void mp_three_at(int isa)
+{
+    mp_stride2_at(isa, 3);
+}
+
+Test(maxpool, three_by_three_stride_two_every_isa)
+{
+    for_each_isa(mp_three_at);
 }
 
 /* Large planes split by output rows over the threads (MP_ROWS_PER_THREAD
