@@ -1125,20 +1125,26 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, int fetch, const gemm_blk *g, in
     gemm_epi_rest(g, i0, mr, g->ctr ? gemm_epi_vec_t(g) : gemm_epi_vec(g));
 }
 
+/* The cases 1 to 10 of a switch on mr: the tile of that many rows over
+ * np panels at row i0, fetching ahead with fetch (all constants after
+ * inlining). */
+#define A5_TILE_CASES(np, fetch, i0)                                       \
+    case 1: gemm_tile_avx512(1, np, fetch, g, i0); break;                  \
+    case 2: gemm_tile_avx512(2, np, fetch, g, i0); break;                  \
+    case 3: gemm_tile_avx512(3, np, fetch, g, i0); break;                  \
+    case 4: gemm_tile_avx512(4, np, fetch, g, i0); break;                  \
+    case 5: gemm_tile_avx512(5, np, fetch, g, i0); break;                  \
+    case 6: gemm_tile_avx512(6, np, fetch, g, i0); break;                  \
+    case 7: gemm_tile_avx512(7, np, fetch, g, i0); break;                  \
+    case 8: gemm_tile_avx512(8, np, fetch, g, i0); break;                  \
+    case 9: gemm_tile_avx512(9, np, fetch, g, i0); break;                  \
+    case 10: gemm_tile_avx512(10, np, fetch, g, i0); break;
+
 /* A tile of mr rows, 1 <= mr <= 11, over np panels at row i0 of the
  * block. */
 #define A5_TILE_N(np)                                                      \
     switch (mr) {                                                          \
-    case 1: gemm_tile_avx512(1, np, 0, g, i0); break;                      \
-    case 2: gemm_tile_avx512(2, np, 0, g, i0); break;                      \
-    case 3: gemm_tile_avx512(3, np, 0, g, i0); break;                      \
-    case 4: gemm_tile_avx512(4, np, 0, g, i0); break;                      \
-    case 5: gemm_tile_avx512(5, np, 0, g, i0); break;                      \
-    case 6: gemm_tile_avx512(6, np, 0, g, i0); break;                      \
-    case 7: gemm_tile_avx512(7, np, 0, g, i0); break;                      \
-    case 8: gemm_tile_avx512(8, np, 0, g, i0); break;                      \
-    case 9: gemm_tile_avx512(9, np, 0, g, i0); break;                      \
-    case 10: gemm_tile_avx512(10, np, 0, g, i0); break;                    \
+    A5_TILE_CASES(np, 0, i0)                                               \
     default: gemm_tile_avx512(11, np, 0, g, i0); break;                    \
     }
 
@@ -1172,16 +1178,7 @@ A5_FN void gemm_tile_avx512_n(int64_t mr, int np, const gemm_blk *g, int64_t i0)
 A5_FN __attribute__((noinline)) void gemm_tile_avx512_f(int64_t mr, const gemm_blk *g)
 {
     switch (mr) {
-    case 1: gemm_tile_avx512(1, 2, 1, g, 0); break;
-    case 2: gemm_tile_avx512(2, 2, 1, g, 0); break;
-    case 3: gemm_tile_avx512(3, 2, 1, g, 0); break;
-    case 4: gemm_tile_avx512(4, 2, 1, g, 0); break;
-    case 5: gemm_tile_avx512(5, 2, 1, g, 0); break;
-    case 6: gemm_tile_avx512(6, 2, 1, g, 0); break;
-    case 7: gemm_tile_avx512(7, 2, 1, g, 0); break;
-    case 8: gemm_tile_avx512(8, 2, 1, g, 0); break;
-    case 9: gemm_tile_avx512(9, 2, 1, g, 0); break;
-    case 10: gemm_tile_avx512(10, 2, 1, g, 0); break;
+    A5_TILE_CASES(2, 1, 0)
     case 11: gemm_tile_avx512(11, 2, 1, g, 0); break;
     default: gemm_tile_avx512(12, 2, 1, g, 0); break;
     }

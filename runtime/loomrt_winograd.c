@@ -568,6 +568,19 @@ static LOOMRT_TARGET_AVX2 inline void wg_at8(const float *t, int64_t ps, int64_t
     o[3] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r1[1], r1[2]), r1[3]), vb);
 }
 
+/* act(v): Relu, LeakyRelu and Clip in registers (ka), the others by
+ * loomrt_epi_run. */
+static LOOMRT_TARGET_AVX2 inline __m256 wg_act8(__m256 v, int act, loomrt_act8_t ka, float alpha,
+                                                float beta)
+{
+    if (act <= LOOMRT_ACT_CLIP)
+        return loomrt_act8(v, ka);
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    loomrt_epi_run(t, 8, NULL, 0, NULL, act, alpha, beta);
+    return _mm256_loadu_ps(t);
+}
+
 /* wg_output_avx2 pooled (wg_geom.pool): tiles [t0, t0 + n), 8 a step,
  * each tile's four outputs through the activation, their maximum stored
  * at the tile's place in y's plane. */
@@ -583,16 +596,8 @@ static LOOMRT_TARGET_AVX2 void wg_pool_avx2(const wg_geom *g, int64_t t0, int64_
         for (int64_t s = 0; s < n; s += 8) {
             int64_t k = n - s < 8 ? n - s : 8;
             wg_at8(p + m * ld + s, ps, k, vb, o);
-            for (int e = 0; e < 4 && act != LOOMRT_ACT_NONE; e++) {
-                if (act <= LOOMRT_ACT_CLIP) {
-                    o[e] = loomrt_act8(o[e], ka);
-                    continue;
-                }
-                float r[8];
-                _mm256_storeu_ps(r, o[e]);
-                loomrt_epi_run(r, 8, NULL, 0, NULL, act, alpha, beta);
-                o[e] = _mm256_loadu_ps(r);
-            }
+            for (int e = 0; e < 4; e++)
+                o[e] = wg_act8(o[e], act, ka, alpha, beta);
             __m256 v = _mm256_max_ps(_mm256_max_ps(o[0], o[1]), _mm256_max_ps(o[2], o[3]));
             if (k == 8)
                 _mm256_storeu_ps(ym + s, v);
@@ -663,20 +668,25 @@ static LOOMRT_TARGET_AVX2 void wg_output_avx2(const wg_geom *g, int64_t t0, int6
     }
 }
 
+/* act(v): Relu, LeakyRelu and Clip in registers, the others by
+ * loomrt_epi_run. */
+static LOOMRT_TARGET_AVX512 inline __m512 wg_act16(__m512 v, int act, float alpha, float beta)
+{
+    if (act <= LOOMRT_ACT_CLIP)
+        return loomrt_act16(v, loomrt_act16_of(act, alpha, beta));
+    float t[16];
+    _mm512_storeu_ps(t, v);
+    loomrt_epi_run(t, 16, NULL, 0, NULL, act, alpha, beta);
+    return _mm512_loadu_ps(t);
+}
+
 /* 16 outputs at c (mask m) = act(v + residual at r). */
 static LOOMRT_TARGET_AVX512 void wg_put(float *c, const float *r, __m512 v, __mmask16 m,
                                         int act, float alpha, float beta)
 {
     if (r)
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r));
-    if (act <= LOOMRT_ACT_CLIP) {
-        _mm512_mask_storeu_ps(c, m, loomrt_act16(v, loomrt_act16_of(act, alpha, beta)));
-        return;
-    }
-    float t[16];
-    _mm512_storeu_ps(t, v);
-    loomrt_epi_run(t, 16, NULL, 0, NULL, act, alpha, beta);
-    _mm512_mask_storeu_ps(c, m, _mm512_loadu_ps(t));
+    _mm512_mask_storeu_ps(c, m, wg_act16(v, act, alpha, beta));
 }
 
 /* The output transform fetches the lines the next panel writes in this
@@ -723,7 +733,8 @@ static int wg_fetches(const wg_geom *g)
  * row's two output columns (the lanes of o[2 dy] and o[2 dy + 1]) into
  * columns 16 h .. 16 h + 15 of the run, mo[k][h] masks those inside the
  * plane; fetch: wg_fetches. Pooled (wg_geom.pool), the panel's tiles
- * from t0, mt masking those in the plane, are its outputs' places. */
+ * from t0, mt masking those in the plane, are its outputs' places, and
+ * only these two are set. */
 typedef struct wg_lanes {
     wg_seg sg[WG_NR];
     __m512i ix[WG_NR][2];
@@ -737,10 +748,12 @@ typedef struct wg_lanes {
 static LOOMRT_TARGET_AVX512 void wg_lanes_avx512(const wg_geom *g, int64_t q, wg_lanes *l)
 {
     const wg_seg *sg = l->sg;
-    int ns = l->ns = wg_segs(g, q, l->sg);
-    l->fetch = !g->pool && wg_fetches(g);
     l->t0 = q * WG_NR;
     l->mt = (__mmask16)((1u << (g->T - l->t0 < WG_NR ? g->T - l->t0 : WG_NR)) - 1);
+    if (g->pool) /* a value a tile at t0: no runs nor windows */
+        return;
+    int ns = l->ns = wg_segs(g, q, l->sg);
+    l->fetch = wg_fetches(g);
     for (int k = 0; k < ns; k++) {
         /* the run's columns, up to the plane's edge */
         int64_t ox = 2 * sg[k].tx0, cols = 2 * sg[k].n < g->ow - ox ? 2 * sg[k].n : g->ow - ox;
@@ -765,19 +778,8 @@ static LOOMRT_TARGET_AVX512 void wg_pool_avx512(const wg_lanes *l, const __m512 
                                                 float alpha, float beta, float *y)
 {
     __m512 r[4];
-    for (int k = 0; k < 4; k++) {
-        r[k] = o[k];
-        if (act == LOOMRT_ACT_NONE)
-            continue;
-        if (act <= LOOMRT_ACT_CLIP) {
-            r[k] = loomrt_act16(r[k], loomrt_act16_of(act, alpha, beta));
-            continue;
-        }
-        float t[16];
-        _mm512_storeu_ps(t, r[k]);
-        loomrt_epi_run(t, 16, NULL, 0, NULL, act, alpha, beta);
-        r[k] = _mm512_loadu_ps(t);
-    }
+    for (int k = 0; k < 4; k++)
+        r[k] = wg_act16(o[k], act, alpha, beta);
     __m512 v = _mm512_max_ps(_mm512_max_ps(r[0], r[1]), _mm512_max_ps(r[2], r[3]));
     _mm512_mask_storeu_ps(y + l->t0, l->mt, v);
 }
