@@ -104,6 +104,14 @@ static bool writable(const loop_buf *b)
 /* Each buffer argument of the call inside its buffer over the whole
  * range the kernel reaches (loop_call_args), f32, and writable where the
  * kernel writes; the epilogue's activation a known one. */
+/* Whether g is a convolution loomrt_conv2d_winograd takes: 3x3, strides
+ * and dilations 1, planes below 2^31 floats. */
+static bool winograd_fits(const loop_conv2d *g)
+{
+    return g->kh == 3 && g->kw == 3 && g->stride_h == 1 && g->stride_w == 1 && g->dil_h == 1 &&
+           g->dil_w == 1 && g->h * g->w <= INT32_MAX && g->oh * g->ow <= INT32_MAX;
+}
+
 static void check_call(vctx *c, const loop_stmt *s)
 {
     loop_call_arg args[LOOP_CALL_MAX_ARGS];
@@ -169,13 +177,9 @@ static void check_call(vctx *c, const loop_stmt *s)
         if (g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 || g->dil_w < 1)
             fail(c, "conv2d_t needs strides and dilations >= 1");
     }
-    if (s->kernel == LOOP_KERNEL_WINOGRAD) {
-        const loop_conv2d *g = &s->call.winograd.g;
-        if (g->kh != 3 || g->kw != 3 || g->stride_h != 1 || g->stride_w != 1 || g->dil_h != 1 ||
-            g->dil_w != 1 || g->h * g->w > INT32_MAX || g->oh * g->ow > INT32_MAX)
-            fail(c, "winograd needs a 3x3 kernel, strides and dilations 1 and planes below "
-                    "2^31 floats");
-    }
+    if (s->kernel == LOOP_KERNEL_WINOGRAD && !winograd_fits(&s->call.winograd.g))
+        fail(c, "winograd needs a 3x3 kernel, strides and dilations 1 and planes below "
+                "2^31 floats");
     if (s->kernel == LOOP_KERNEL_CONV_DIRECT) {
         const loop_conv2d *g = &s->call.conv_direct.g;
         if (g->stride_h < 1 || g->dil_h < 1 ||
@@ -200,12 +204,10 @@ static void check_call(vctx *c, const loop_stmt *s)
     if (s->kernel == LOOP_KERNEL_WINOGRAD_POOL) {
         const loop_conv *cv = &s->call.winograd_pool.conv;
         const loop_conv2d *g = &cv->g, *p = &s->call.winograd_pool.pool;
-        if (g->kh != 3 || g->kw != 3 || g->stride_h != 1 || g->stride_w != 1 || g->dil_h != 1 ||
-            g->dil_w != 1 || g->h * g->w > INT32_MAX || g->oh * g->ow > INT32_MAX ||
-            p->channels != cv->m || p->h != g->oh || p->w != g->ow || p->kh != 2 ||
-            p->kw != 2 || p->stride_h != 2 || p->stride_w != 2 || p->dil_h != 1 ||
-            p->dil_w != 1 || p->pad_t != 0 || p->pad_l != 0 || p->oh < 1 || p->ow < 1 ||
-            2 * p->oh > g->oh || 2 * p->ow > g->ow)
+        if (!winograd_fits(g) || p->channels != cv->m || p->h != g->oh || p->w != g->ow ||
+            p->kh != 2 || p->kw != 2 || p->stride_h != 2 || p->stride_w != 2 ||
+            p->dil_h != 1 || p->dil_w != 1 || p->pad_t != 0 || p->pad_l != 0 || p->oh < 1 ||
+            p->ow < 1 || 2 * p->oh > g->oh || 2 * p->ow > g->ow)
             fail(c, "winograd_pool needs winograd's convolution and an unpadded 2x2, stride 2 "
                     "pool over its M x oh x ow output, its windows inside it");
         if (cv->epi.residual.buf)

@@ -368,6 +368,57 @@ Test(loop_verify, kernel_writes_a_constant)
     expect(&c, "kernel writes a read-only buffer");
 }
 
+/* A Winograd convolution with the 2x2/2 max pool after it: 8 -> 8
+ * channels, 3x3 pad 1 over 7x7, pooled to 3x3, its buffers sized as the
+ * kernel reaches them. */
+static loop_stmt *winograd_pool(fixture *c)
+{
+    static float u[16 * 64 * 8];
+    loop_buf *x = loop_buf_new(c->f, "wx", LOOP_BUF_INPUT, IR_DTYPE_F32, 8 * 49);
+    loop_buf *w = loop_buf_new(c->f, "wu", LOOP_BUF_CONST, IR_DTYPE_F32,
+                               loomrt_winograd_packed_size(8, 8, 6, 6));
+    loop_buf *y = loop_buf_new(c->f, "wy", LOOP_BUF_OUTPUT, IR_DTYPE_F32, 8 * 9);
+    loop_buf *s = loop_buf_new(c->f, "ws", LOOP_BUF_ARENA, IR_DTYPE_F32,
+                               loomrt_winograd_scratch(8, 8, 6, 6));
+    cr_assert(w->numel <= (int64_t)(sizeof u / sizeof u[0]));
+    w->data = u;
+    s->offset = 0;
+    c->f->workspace_bytes = 4 * s->numel;
+    loop_conv2d g = {8, 7, 7, 3, 3, 7, 7, 1, 1, 1, 1, 1, 1};
+    loop_conv2d p = {8, 7, 7, 2, 2, 3, 3, 0, 0, 2, 2, 1, 1};
+    loop_call_winograd_pool(c->f, &c->step->body,
+                            &(loop_winograd_pool){.conv = {.x = {x, loop_idx_const(0)},
+                                                           .w = {w, loop_idx_const(0)},
+                                                           .y = {y, loop_idx_const(0)},
+                                                           .scratch = {s, loop_idx_const(0)},
+                                                           .m = 8,
+                                                           .g = g},
+                                                  .pool = p});
+    return c->step->body.stmts[c->step->body.n - 1];
+}
+
+/* The fused pool passes as the lowering makes it; a padded pool, a 3x3
+ * one, a stride 2 convolution and a residual are rejected. */
+Test(loop_verify, winograd_pool_geometry)
+{
+    fixture c = make();
+    winograd_pool(&c);
+    expect(&c, NULL);
+    c = make();
+    winograd_pool(&c)->call.winograd_pool.pool.pad_t = 1;
+    expect(&c, "winograd_pool needs winograd's convolution and an unpadded 2x2");
+    c = make();
+    winograd_pool(&c)->call.winograd_pool.pool.kh = 3;
+    expect(&c, "winograd_pool needs");
+    c = make();
+    winograd_pool(&c)->call.winograd_pool.conv.g.stride_h = 2;
+    expect(&c, "winograd_pool needs");
+    c = make();
+    loop_stmt *st = winograd_pool(&c);
+    st->call.winograd_pool.conv.epi.residual = (loop_slice){c.t, loop_idx_const(0)};
+    expect(&c, "winograd_pool takes no residual");
+}
+
 /* ---- memory plan ---- */
 
 Test(loop_verify, arena_slice_past_the_workspace)
