@@ -848,26 +848,24 @@ A2_INLINE void gemv_p_row(int np, __m256 ak, const float *b, int64_t ps, __m256 
 }
 
 /* c[0:n) = alpha * a Bp + beta * c over np <= 4 packed panels from bp
- * (panel stride ps), n <= 16 * np (np a constant after inlining). */
+ * (panel stride ps), n <= 16 * np (np a constant after inlining). Each
+ * column's sum is one chain over K whatever np is, so that it does not
+ * depend on how a product's columns are grouped (threads or Winograd's
+ * slots split it at any panel). Four panels keep 8 chains in flight;
+ * fewer wait on the FMA's latency (16 x 512 0.43 -> 0.75 us on the Xeon
+ * against two partial sums per column), but two sums in blocks of two
+ * panels ran the blocks 8-10% slower (1000 x 512, 512 x 128: a broadcast
+ * load for every 4 FMAs, not 8), and blocks of 5 or 6 panels slower
+ * still (more streams of B). */
 A2_INLINE void gemv_p_cols(int np, int64_t n, int64_t K, float alpha, const float *a, int64_t sa,
                            const float *bp, int64_t ps, float beta, float *c)
 {
-    /* ku interleaved partial sums over K keep 8 FMA chains in flight
-     * when there are fewer than 4 panels */
-    const int ku = np == 1 ? 4 : np == 2 ? 2 : 1, nv = 2 * np;
+    const int nv = 2 * np;
     __m256 x[8];
-    for (int q = 0; q < 8; q++)
+    for (int q = 0; q < nv; q++)
         x[q] = _mm256_setzero_ps();
-    int64_t k = 0;
-    for (; k + ku <= K; k += ku)
-        for (int u = 0; u < ku; u++)
-            gemv_p_row(np, _mm256_broadcast_ss(a + (k + u) * sa), bp + (k + u) * GEMM_NR, ps,
-                       x + u * nv);
-    for (; k < K; k++) /* fewer than ku rows left */
+    for (int64_t k = 0; k < K; k++)
         gemv_p_row(np, _mm256_broadcast_ss(a + k * sa), bp + k * GEMM_NR, ps, x);
-    for (int u = 1; u < ku; u++)
-        for (int q = 0; q < nv; q++)
-            x[q] = _mm256_add_ps(x[q], x[u * nv + q]);
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     for (int q = 0; q < nv; q++)
         gemm_out8(c + 8 * q, x[q], n - 8 * q, va, vb, beta == 0.0f);
@@ -882,11 +880,12 @@ A2_FN void gemv_p_avx2(int64_t N, int64_t K, float alpha, const float *a, int64_
     for (; j + 4 * GEMM_NR <= N; j += 4 * GEMM_NR)
         gemv_p_cols(4, 4 * GEMM_NR, K, alpha, a, sa, Bp + j * K, ps, beta, c + j);
     int64_t n = N - j;
+    const float *bp = Bp + j * K;
     switch ((n + GEMM_NR - 1) / GEMM_NR) {
-    case 1: gemv_p_cols(1, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
-    case 2: gemv_p_cols(2, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
-    case 3: gemv_p_cols(3, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
-    case 4: gemv_p_cols(4, n, K, alpha, a, sa, Bp + j * K, ps, beta, c + j); break;
+    case 1: gemv_p_cols(1, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 2: gemv_p_cols(2, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 3: gemv_p_cols(3, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
+    case 4: gemv_p_cols(4, n, K, alpha, a, sa, bp, ps, beta, c + j); break;
     default: break; /* n == 0 */
     }
 }
@@ -1234,14 +1233,22 @@ A5_FN void gemm_panel_avx512(int64_t M, const gemm_blk *g)
 /* Partial sums per column vector for nv column vectors. */
 #define A5_KU(nv) ((nv) <= 2 ? 4 : (nv) <= 4 ? 2 : 1)
 
+/* Interleaved partial sums over K of each column of a packed GEMV, the
+ * same for any number of panels a call takes, so that a column's sum does
+ * not depend on how the columns are grouped (as gemv_p_cols): four panels
+ * take 16 of the 32 registers, one panel keeps 4 chains. Against 2 sums
+ * for 3 or 4 panels and 4 for fewer, before: 512 x 128 3.77 -> 3.37 us,
+ * 1000 x 512 35.5 -> 33-34 (warm, the Xeon). */
+#define GEMV_P_KU_AVX512 4
+
 /* c[0:n) = alpha * a Bp + beta * c over np <= 4 packed panels from bp
  * (panel stride ps), n <= 16 * np (np a constant after inlining). */
 A5_INLINE void gemv_p5_cols(int np, int64_t n, int64_t K, float alpha, const float *a,
                             int64_t sa, const float *bp, int64_t ps, float beta, float *c)
 {
-    const int ku = A5_KU(np);
-    __m512 x[8];
-    for (int q = 0; q < 8; q++)
+    const int ku = GEMV_P_KU_AVX512;
+    __m512 x[4 * GEMV_P_KU_AVX512];
+    for (int q = 0; q < ku * np; q++)
         x[q] = _mm512_setzero_ps();
     int64_t k = 0;
     for (; k + ku <= K; k += ku)
@@ -1265,8 +1272,8 @@ A5_INLINE void gemv_p5_cols(int np, int64_t n, int64_t K, float alpha, const flo
 }
 
 /* c[0:N] = alpha * a B + beta * c with B packed: 4 panels (64 columns)
- * at a time, each over two interleaved halves of K, then the last 1 to 4
- * (the last one partial). Four panels read at once are four streams of
+ * at a time, each column over GEMV_P_KU_AVX512 interleaved partial sums
+ * of K, then the last 1 to 4 (the last one partial). Four panels read at once are four streams of
  * B; eight (128 columns, one chain each) ran 8% slower from L2 on Zen 4
  * (a 512 x 128 recurrent weight: 2.45 against 2.27 us), the prefetchers
  * keeping fewer streams ahead. */

@@ -1086,15 +1086,12 @@ static void wg_run(wg_geom g, const float *x, const float *u, float *y, float *s
      * other kernels: below, three parallel regions per block cost more than
      * they share (cnn_ts's 8 -> 16 channels over 12x12, 12.9 us on one
      * thread, took 20.6 us on two); a block split by its tiles when each
-     * thread gets WG_TILES_PER_THREAD panels, else step by step; one
-     * output channel's products are GEMVs, whose sums run in an order that
-     * depends on the panels a call takes (gemv_p_cols): not split by tiles,
-     * so that its results do not depend on the thread count */
+     * thread gets WG_TILES_PER_THREAD panels, else step by step */
     int t = loomrt_threads_get();
     int64_t macs = 16 * M * C * g.T;
     int par = t > 1 && macs >= ((int64_t)1 << 16) * t;
     int steps = par && macs >= WG_STEPS_MIN * t;
-    if (par && M > 1 && nb >= WG_TILES_PER_THREAD * t) {
+    if (par && nb >= WG_TILES_PER_THREAD * t) {
         j.parts = t;
         loomrt_parallel_for(t, wg_slots_task, &j);
         return;

@@ -345,6 +345,48 @@ RT_TEST(gemm, gemv_every_isa)
     for_each_isa(gemv_at);
 }
 
+/* A one-row packed product computed over any run of its panels gives
+ * each column the sum the whole product gives, bit for bit: Winograd's
+ * slots and the GEMM's threads split such products at any panel. Every
+ * start and length of 1 to 9 panels of 9 (all the kernels' groupings of
+ * 1 to 4 panels and their blocks), K across the partial sums. */
+static void gemv_grouping_at(int isa)
+{
+    static const int ks[] = {1, 3, 4, 5, 37, 256};
+    const int N = 9 * LOOMRT_SGEMM_NR - 5;
+    for (size_t kk = 0; kk < sizeof ks / sizeof ks[0]; kk++) {
+        int K = ks[kk];
+        float *B = malloc(sizeof(float) * (size_t)(N * K));
+        float *Bp = malloc(sizeof(float) * (size_t)loomrt_sgemm_packed_size(N, K));
+        float *a = malloc(sizeof(float) * (size_t)K), whole[9 * LOOMRT_SGEMM_NR], part[9 * LOOMRT_SGEMM_NR];
+        for (int i = 0; i < N * K; i++)
+            B[i] = val(i, 41, 13) * 0.37f;
+        for (int k = 0; k < K; k++)
+            a[k] = val(k, 29, 17) * 1.3f;
+        loomrt_sgemm_pack_b(0, N, K, B, N, Bp);
+        loomrt_sgemm_packed(0, 0, 1, N, K, 1.0f, a, K, Bp, 0.0f, whole, N);
+        for (int p0 = 0; p0 < 9; p0++)
+            for (int np = 1; p0 + np <= 9; np++) {
+                int j0 = p0 * LOOMRT_SGEMM_NR, n = np * LOOMRT_SGEMM_NR;
+                n = j0 + n < N ? n : N - j0;
+                loomrt_sgemm_packed(0, 0, 1, n, K, 1.0f, a, K, Bp + (int64_t)j0 * K, 0.0f,
+                                    part, n);
+                for (int j = 0; j < n; j++)
+                    cr_assert(memcmp(&part[j], &whole[j0 + j], sizeof(float)) == 0,
+                              "isa %d K=%d: panels [%d, %d) column %d: %.9g, whole %.9g", isa,
+                              K, p0, p0 + np, j0 + j, part[j], whole[j0 + j]);
+            }
+        free(B);
+        free(Bp);
+        free(a);
+    }
+}
+
+RT_TEST(gemm, gemv_packed_grouping_bit_exact_every_isa)
+{
+    for_each_isa(gemv_grouping_at);
+}
+
 /* The packed layout itself: panel p holds columns [16p, 16p + 16) as
  * [K][16] rows, zero past N. */
 RT_TEST(gemm, pack_b_layout)
