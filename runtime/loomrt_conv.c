@@ -451,7 +451,7 @@ typedef struct ct_job {
     const float *x, *wp, *bias, *res;
     float *y, *col, *ap;
     int64_t C, M, H, W, kh, kw, oh, ow, pad_t, pad_l, sh, sw, dh, dw;
-    int parts, act, pointwise;
+    int parts, act, unfolded;
     float alpha, beta;
 } ct_job;
 
@@ -464,22 +464,22 @@ static int ct_pointwise(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t oh
            ow == W;
 }
 
-/* Parts [k0, k1) of the plane, a run of output rows a part (a pointwise
- * convolution's, which unfolds nothing, equal runs of positions: a
- * 13x13 plane split as 6 + 7 rows left one thread 91 positions of 169,
- * and squeezenet1_1's classifier, 512 -> 1000 channels, took 555-565 us
- * alone on two threads, 533-542 split as 84 + 85; mobilenet_v2's 7x7
- * ones 1-11% less): each unfolds
- * its rows from the input rows they read into its own columns of the
- * scratch ([K][its positions], at K times its first position; x's own
- * columns when pointwise) and multiplies them (packing them at the same
- * place of the scratch's first half), so that the columns it reads are
- * the ones it wrote, in its own cache. Before, the unfolding was split by
- * channels (or not split) and the product by rows of y^T, each thread
- * reading all K rows of its positions, half of them written on the other
- * core. The product of each part blocks K as the whole product does
- * (loomrt_sgemm_packed_part): every element is the one-thread sum, bit
- * for bit. */
+/* Parts [k0, k1) of the plane, a run of output rows a part (when x is
+ * already unfolded, a pointwise convolution's input or the scratch's
+ * unfolded image, equal runs of positions: a 13x13 plane split as 6 + 7
+ * rows left one thread 91 positions of 169, and squeezenet1_1's
+ * classifier, 512 -> 1000 channels, took 555-565 us alone on two
+ * threads, 533-542 split as 84 + 85; mobilenet_v2's 7x7 ones 1-11%
+ * less): each unfolds its rows from the input rows they read into its
+ * own columns of the scratch ([K][its positions], at K times its first
+ * position; x's own columns when unfolded) and multiplies them (packing
+ * them at the same place of the scratch's first half), so that the
+ * columns it reads are the ones it wrote, in its own cache. Before, the
+ * unfolding was split by channels (or not split) and the product by rows
+ * of y^T, each thread reading all K rows of its positions, half of them
+ * written on the other core. The product of each part blocks K as the
+ * whole product does (loomrt_sgemm_packed_part): every element is the
+ * one-thread sum, bit for bit. */
 static int ct_task(void *arg, int64_t k0, int64_t k1)
 {
     const ct_job *j = (const ct_job *)arg;
@@ -488,7 +488,7 @@ static int ct_task(void *arg, int64_t k0, int64_t k1)
     for (int64_t k = k0; k < k1; k++) {
         int64_t y0 = j->oh * k / j->parts, y1 = j->oh * (k + 1) / j->parts;
         int64_t p0 = y0 * j->ow, n = (y1 - y0) * j->ow, top = y0 * j->sh - j->pad_t;
-        if (j->pointwise) { /* no rows to unfold: equal runs of positions */
+        if (j->unfolded) { /* no rows to unfold: equal runs of positions */
             p0 = N * k / j->parts;
             n = N * (k + 1) / j->parts - p0;
         }
@@ -497,7 +497,7 @@ static int ct_task(void *arg, int64_t k0, int64_t k1)
         int64_t skip = top > 0 ? top : 0;
         const float *col = j->x + p0;
         int64_t ld = N;
-        if (!j->pointwise) {
+        if (!j->unfolded) {
             float *part = j->col + K * p0;
             im2col_serial(j->x + skip * j->W, j->C, j->H - skip, j->W, j->H * j->W, j->kh,
                           j->kw, y1 - y0, j->ow, skip - top, j->pad_l, j->sh, j->sw, j->dh,
@@ -525,8 +525,9 @@ LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t M, int64_t H, int6
 
 /* On several threads, parts of a run of output rows each (ct_task), as
  * many as there are threads, rows, and CT_PAR_MIN multiply-adds for;
- * else (and when the last output row's window starts below the image)
- * the unfolding on its own, then the product, each split their own way.
+ * when there are fewer rows than parts (a 1-D convolution's one) or the
+ * last output row's window starts below the image, the unfolding on its
+ * own, then the product in equal runs of positions, as a pointwise one.
  * Xeon, 2 threads, alone, warm, us: gan_discriminator's 32 -> 64 4x4
  * stride 2 over 16x16 29.4 -> 27.0, resnet18's 128 -> 256 3x3 stride 2
  * over 28x28 473 -> 410, 64 -> 128 4x4 stride 2 over 32x32 316 -> 242;
@@ -549,32 +550,29 @@ LOOMRT_API void loomrt_conv2d_t(const float *x, const float *wp, float *y, float
     if (K <= 0 || N <= 0 || M <= 0)
         return;
     int64_t t = loomrt_threads_get(), most = M * N * K / CT_PAR_MIN;
-    int64_t parts = t < oh ? t : oh;
-    parts = parts < most ? parts : most;
+    int64_t parts = t < most ? t : most;
+    parts = parts < N ? parts : N;
     int pw = ct_pointwise(H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w);
+    int by_rows = !pw && parts <= oh && (oh - 1) * stride_h - pad_t < H;
     float *ap = loomrt_sgemm_packs_at(M, K) ? scratch : NULL;
     float *col_s = ap ? scratch + K * N : scratch;
-    if (parts > 1 && (pw || (oh - 1) * stride_h - pad_t < H)) {
-        ct_job j = {.x = x, .wp = wp, .bias = bias, .res = res, .y = y, .col = col_s,
-                    .ap = ap, .C = C, .M = M, .H = H, .W = W, .kh = kh, .kw = kw, .oh = oh,
-                    .ow = ow, .pad_t = pad_t, .pad_l = pad_l, .sh = stride_h, .sw = stride_w,
-                    .dh = dil_h, .dw = dil_w, .parts = (int)parts, .act = act, .pointwise = pw,
-                    .alpha = act_alpha, .beta = act_beta};
-        loomrt_parallel_for(parts, ct_task, &j);
-        return;
-    }
     const float *col = x;
-    if (!pw) {
+    if (!pw && !(parts > 1 && by_rows)) {
         loomrt_im2col(x, C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
                       col_s);
         col = col_s;
     }
-    if (t > 1 && most >= t) /* one output row, or the last window below the image */
-        loomrt_sgemm_packed_epi(1, 1, N, M, K, 1.0f, col, N, wp, 0.0f, y, N, bias, 0, 1, res,
-                                act, act_alpha, act_beta);
-    else
+    if (parts < 2) {
         loomrt_sgemm_packed_part(1, 1, N, N, M, K, 1.0f, col, N, ap, wp, 0.0f, y, N, bias, 0, 1,
                                  res, act, act_alpha, act_beta);
+        return;
+    }
+    ct_job j = {.x = col, .wp = wp, .bias = bias, .res = res, .y = y, .col = col_s, .ap = ap,
+                .C = C, .M = M, .H = H, .W = W, .kh = kh, .kw = kw, .oh = oh, .ow = ow,
+                .pad_t = pad_t, .pad_l = pad_l, .sh = stride_h, .sw = stride_w, .dh = dil_h,
+                .dw = dil_w, .parts = (int)parts, .act = act, .unfolded = !by_rows,
+                .alpha = act_alpha, .beta = act_beta};
+    loomrt_parallel_for(parts, ct_task, &j);
 }
 
 /* dst[x * stride] += src[x] for x in [0, n), no bounds tests. With AVX2

@@ -166,16 +166,16 @@ typedef struct gemm_epi {
 } gemm_epi;
 
 /* One block of the product for a register tile to work on: op(A)[i,k] at
- * a[i*rs + k*cs], a tile from row i0 at a + i0*rt (rt is rs, or kc when A
- * is packed by tiles, gemm_pack_at); row k of the 16 columns
+ * a[i*rs + k*cs], a tile from row i0 at a + i0*rt (rt is rs, or the rows
+ * of K packed when A is packed by tiles); row k of the 16 columns
  * [16q, 16q + 16) of the B block at b + q*ps + k*bs; C[i,j] at
  * c[i*ldc + j] (c[j*ldc + i] when ctr); nr columns, kc rows of K;
  * C = alpha * op(A) B + beta * C. With epi (the last block of K only), the
  * tile then gets the epilogue; the block starts at column j0 of the
- * product, c at C + coff. When tiled (A^T packed for the AVX-512 kernel
- * by gemm_pack_at_tiles, all of K), the tile of mr rows from row i0 is at
- * a + i0*rt as [rt][mr], the block from row ko of K on, whatever rs and
- * cs. With pf (B read in place), the AVX-512 kernel's first tile of rows
+ * product, c at C + coff. When tiled (A^T packed for the kernel by
+ * gemm_pack_at_tiles, rt rows of K), the tile of mr rows from row i0 is at
+ * a + i0*rt as [rt][mr], the block from row ko of the pack on, whatever
+ * rs and cs. With pf (B read in place), the AVX-512 kernel's first tile of rows
  * fetches the next two panels ahead, row k of them at pf + k*bs
  * (gemm_blocked). */
 typedef struct gemm_blk {
@@ -230,24 +230,6 @@ static void gemm_pack_panel(const float *B, int64_t ldb, int transB, int64_t k0,
     }
 }
 
-/* op(A) = A^T [M,K] (a 1x1 convolution's input: element (i, k) at
- * A[k*lda + i]) packed by tiles of GEMM_MR rows: tile t at
- * ap + t*GEMM_MR*K as [K][GEMM_MR], its rows past M not written. A tile
- * then reads one run of floats rather than a cache line per row of K. */
-static void gemm_pack_at(const float *A, int64_t lda, int64_t M, int64_t K, float *ap)
-{
-    int64_t full = M / GEMM_MR * GEMM_MR;
-    for (int64_t k = 0; k < K; k++) {
-        const float *row = A + k * lda;
-        float *d = ap + k * GEMM_MR;
-        for (int64_t i = 0; i < full; i += GEMM_MR, d += GEMM_MR * K)
-            for (int r = 0; r < GEMM_MR; r++)
-                d[r] = row[i + r];
-        for (int64_t i = full; i < M; i++)
-            d[i - full] = row[i];
-    }
-}
-
 /* The AVX-512 kernel's register tiles (gemm_rows_avx512): the rows of the
  * tile that starts at row i of a block of M rows. Tiles of
  * GEMM_MR_AVX512 rows, then the rest (with the last full tile when the
@@ -264,14 +246,23 @@ static int64_t gemm_tile_rows(int64_t M, int64_t i)
     return i == M - rest ? first : rest - first;
 }
 
-/* op(A) = A^T [M,K] (element (i, k) at A[k*lda + i]) packed tile by tile
- * as the AVX-512 kernel takes them (gemm_tile_rows): the tile of mr rows
- * from row i at ap + i*K as [K][mr], M*K floats in all, so that a tile
- * reads one run of floats rather than a cache line per row of K. */
-static void gemm_pack_at_tiles(const float *A, int64_t lda, int64_t M, int64_t K, float *ap)
+/* The AVX2 kernel's register tiles (gemm_panel_avx2): GEMM_MR rows, then
+ * the rest. */
+static int64_t gemm_tile_rows_avx2(int64_t M, int64_t i)
+{
+    return M - i < GEMM_MR ? M - i : GEMM_MR;
+}
+
+/* op(A) = A^T [M,K] (a 1x1 convolution's input: element (i, k) at
+ * A[k*lda + i]) packed tile by tile as the kernel at level isa takes them
+ * (gemm_tile_rows_avx2, gemm_tile_rows): the tile of mr rows from row i
+ * at ap + i*K as [K][mr], M*K floats in all, so that a tile reads one run
+ * of floats rather than a cache line per row of K. */
+static void gemm_pack_at_tiles(int isa, const float *A, int64_t lda, int64_t M, int64_t K,
+                               float *ap)
 {
     for (int64_t i = 0, mr; i < M; i += mr) {
-        mr = gemm_tile_rows(M, i);
+        mr = isa == LOOMRT_ISA_AVX2 ? gemm_tile_rows_avx2(M, i) : gemm_tile_rows(M, i);
         float *d = ap + i * K;
         for (int64_t k = 0; k < K; k++, d += mr)
             for (int64_t r = 0; r < mr; r++)
@@ -665,8 +656,8 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
 
 A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
 {
-    const float *a = g->a + i0 * g->rt, *bp = g->b;
-    int64_t rs = g->rs, cs = g->cs, bs = g->bs, kc = g->kc;
+    const float *a = g->a + i0 * g->rt + (g->tiled ? g->ko * mr : 0), *bp = g->b;
+    int64_t rs = g->tiled ? 1 : g->rs, cs = g->tiled ? mr : g->cs, bs = g->bs, kc = g->kc;
     __m256 x00 = _mm256_setzero_ps(), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00;
     __m256 x30 = x00, x31 = x00, x40 = x00, x41 = x00, x50 = x00, x51 = x00;
     int64_t pcs = rs == 1 ? cs : 0; /* A^T: prefetched (GEMM_PF_A); else pa stays put */
@@ -708,7 +699,7 @@ A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
 A2_FN void gemm_panel_avx2(int64_t M, const gemm_blk *g)
 {
     int64_t i = 0;
-    for (; i + GEMM_MR <= M; i += GEMM_MR)
+    for (; i + GEMM_MR <= M; i += GEMM_MR) /* as gemm_tile_rows_avx2 */
         gemm_tile_avx2(GEMM_MR, g, i);
     switch (M - i) {
     case 1: gemm_tile_avx2(1, g, i); break;
@@ -1559,8 +1550,8 @@ static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, i
     gemv_p_c(N, K, alpha, a, sa, Bp, beta, c);
 }
 
-/* A^T packed by tiles (gemm_pack_at) for the AVX2 kernel when it is read
- * by GEMM_PACK_A_N columns or more (a packed panel each) and is too large
+/* A^T packed by tiles (gemm_pack_at_tiles) for the AVX2 kernel when it is
+ * read by GEMM_PACK_A_N columns or more (a packed panel each) and is too large
  * for L1 (GEMM_PACK_A_MIN floats or more), in blocks of K of GEMM_PACK_A
  * floats (a stack array), all of K or GEMM_PACK_A_K rows or more a block
  * (C^T is stored and read again after each block). In place, a tile of
@@ -1582,13 +1573,13 @@ static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, i
 #define GEMM_PACK_A_MIN 6144
 #define GEMM_PACK_A_K 256
 
-/* The rows of K in each block of A^T packed (gemm_pack_at) for an
+/* The rows of K in each block of A^T packed (gemm_pack_at_tiles) for an
  * M x N x K product at level isa, blocks of equal size, or 0: A read in
  * place. Decided on the whole product, so that every thread's rows get the
  * same blocks of K (the same sums, bit for bit). */
 static int64_t gemm_pack_a_k(int isa, int transA, int64_t M, int64_t N, int64_t K)
 {
-    int64_t most = GEMM_PACK_A / ((M + GEMM_MR - 1) / GEMM_MR * GEMM_MR);
+    int64_t most = GEMM_PACK_A / M;
     if (isa != LOOMRT_ISA_AVX2 || !transA || N < GEMM_PACK_A_N || M * K < GEMM_PACK_A_MIN ||
         (most < K && most < GEMM_PACK_A_K))
         return 0;
@@ -1631,10 +1622,10 @@ static void gemm_packed_blocked(int transA, int transC, int64_t ka, int tiled, i
     g.rt = tiled ? K : g.rs;
     if (ka) {
         GEMM_ALIGNED float ap[GEMM_PACK_A];
-        g.a = ap, g.rs = 1, g.cs = GEMM_MR;
+        g.a = ap, g.tiled = 1;
         for (int64_t k0 = 0; k0 < K; k0 += ka) {
             g.kc = g.rt = K - k0 < ka ? K - k0 : ka;
-            gemm_pack_at(A + k0 * lda, lda, M, g.kc, ap);
+            gemm_pack_at_tiles(isa, A + k0 * lda, lda, M, g.kc, ap);
             gemm_packed_cols(isa, w, M, 0, N, K, k0, &g, Bp, beta, C, e);
         }
         return;
@@ -1934,7 +1925,7 @@ LOOMRT_API void loomrt_sgemm_packed_part(int transA, int transC, int64_t m_all, 
     gemm_epi e = {bias, bias_rs, bias_cs, res, act, act_alpha, act_beta};
     if (ap && transA && M > 0 && loomrt_sgemm_packs_at(N, K) &&
         loomrt_isa_get() == LOOMRT_ISA_AVX512) {
-        gemm_pack_at_tiles(A, lda, M, K, ap);
+        gemm_pack_at_tiles(LOOMRT_ISA_AVX512, A, lda, M, K, ap);
         gemm_packed_blocked(1, transC, 0, 1, M, N, K, alpha, ap, M, Bp, beta, C, ldc, &e);
         return;
     }

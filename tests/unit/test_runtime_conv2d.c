@@ -1182,9 +1182,11 @@ Test(conv2d_t, odd_shapes_every_isa)
  * 4x4 stride 2 on odd sizes with a bias, residual and LeakyRelu
  * (16 rows of 15); resnet18's 3x3 stride 2 (14 rows of 14); a dilated
  * 2x3 window with one-sided pads, the first rows' windows starting in
- * the padding, the others inside; 1-D (one row: not split); bottom
- * padding past the image's last window (not split); two output rows for
- * three threads; K past one block of the packed product's (1080 rows:
+ * the padding, the others inside; 1-D (one row) and bottom padding past
+ * the image's last window, unfolded first, then multiplied in equal runs
+ * of positions (a 1-D one wide and deep enough for AVX-512 to pack its
+ * unfolded image, 200 output channels over 64 x 5 rows of K: packed by
+ * each part); two output rows for three threads; K past one block of the packed product's (1080 rows:
  * the unfolded image packed for AVX-512, 200 output channels, is read
  * from row 1024 of each tile on); pointwise ones (squeezenet1_1's
  * classifier's shape with fewer channels, packed for AVX-512, and one
@@ -1203,6 +1205,9 @@ static void ct_threads_at(int isa)
          .pr = 2, .sh = 1, .sw = 2, .dh = 2, .dw = 2, .res = 1},
         {.C = 64, .M = 24, .H = 1, .W = 301, .kh = 1, .kw = 5, .pt = 0, .pl = 2, .pb = 0,
          .pr = 2, .sh = 1, .sw = 3, .dh = 1, .dw = 1, .bias = 1},
+        {.C = 64, .M = 200, .H = 1, .W = 97, .kh = 1, .kw = 5, .pt = 0, .pl = 2, .pb = 0,
+         .pr = 2, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .bias = 1, .res = 1,
+         .act = LOOMRT_ACT_RELU},
         {.C = 96, .M = 32, .H = 7, .W = 20, .kh = 1, .kw = 3, .pt = 0, .pl = 1, .pb = 9,
          .pr = 1, .sh = 3, .sw = 1, .dh = 1, .dw = 1, .bias = 1, .act = LOOMRT_ACT_CLIP},
         {.C = 128, .M = 64, .H = 4, .W = 40, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1,
