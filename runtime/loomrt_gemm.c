@@ -173,11 +173,11 @@ typedef struct gemm_epi {
  * C = alpha * op(A) B + beta * C. With epi (the last block of K only), the
  * tile then gets the epilogue; the block starts at column j0 of the
  * product, c at C + coff. When tiled (A^T packed for the kernel by
- * gemm_pack_at_tiles, rt rows of K), the tile of mr rows from row i0 is at
- * a + i0*rt as [rt][mr], the block from row ko of the pack on, whatever
- * rs and cs. With pf (B read in place), the AVX-512 kernel's first tile of rows
- * fetches the next two panels ahead, row k of them at pf + k*bs
- * (gemm_blocked). */
+ * gemm_pack_at_tiles, rt rows of K), the tile of mr rows from row i0 is
+ * at a + i0*rt as [rt][mr], the block from row ko of the pack on,
+ * whatever rs and cs. With pf (B read in place), the AVX-512 kernel's
+ * first tile of rows fetches the next two panels ahead, row k of them at
+ * pf + k*bs (gemm_blocked). */
 typedef struct gemm_blk {
     int64_t kc, nr;
     const float *a;
@@ -608,12 +608,18 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
     }
 }
 
-/* Rows of K ahead at which the AVX2 tile prefetches op(A) when it is A^T
- * (rs 1, the transposed form of a 1x1 convolution: each row of K is in
- * another cache line, a stride the hardware prefetchers follow late). On
- * Zen 3, A^T and C^T (us): 49 x 1280 x 320 590 -> 546, 49 x 160 x 960
- * 212 -> 196, 196 x 96 x 576 256 -> 240, 3136 x 24 x 144 378 -> 347 (A
- * and C: 437, 159, 225, 328). */
+/* Rows of K ahead at which the AVX2 and AVX-512 tiles prefetch op(A) when
+ * it is A^T read in place (rs 1, the transposed form of a 1x1 convolution
+ * or of an unfolded image: each row of K is in another cache line, a
+ * stride the hardware prefetchers follow late). On Zen 3, AVX2, A^T and
+ * C^T (us): 49 x 1280 x 320 590 -> 546, 49 x 160 x 960 212 -> 196, 196 x
+ * 96 x 576 256 -> 240, 3136 x 24 x 144 378 -> 347 (A and C: 437, 159,
+ * 225, 328). On the Xeon, AVX-512, one thread, best of 300, caches
+ * evicted before each / warm: 196 x 96 x 576 172 -> 144 / 139 -> 134, 49
+ * x 1280 x 320 306 -> 289 / 282 -> 267-273; in the models
+ * (bench/ab_builds.py --openblas) mobilenet_v2's 14x14 projections on two
+ * threads 20-35 us less each (the model 0.97), resnet18's layer4 on one
+ * 30-60 us less a layer (0.99). */
 #define GEMM_PF_A 8
 
 /* Rows [i0, i0 + mr) of the block, mr <= 6, nr <= 16: the accumulators in
@@ -1048,6 +1054,7 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, int fetch, const gemm_blk *g, in
     int64_t rs = g->tiled ? 1 : g->rs, cs = g->tiled ? mr : g->cs;
     int64_t bs = g->bs, ps = g->ps, kc = g->kc;
     const float *pf = g->pf;
+    int pfa = !g->tiled && g->rs == 1; /* A^T in place */
     A5_ROWS(A5_DECL_ROW)
     for (int64_t k = 0; k < kc; k++) {
         /* the rows' addresses from ak in each step: left to derive them
@@ -1057,6 +1064,10 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, int fetch, const gemm_blk *g, in
          * product 467 -> 449 us, 64 x 64 x 512 38.5 -> 37.3) */
         const float *ak = a + k * cs;
         GEMM_OPAQUE(ak);
+        if (pfa) { /* the row's one or two lines (GEMM_PF_A) */
+            GEMM_PREFETCH(ak + GEMM_PF_A * cs);
+            GEMM_PREFETCH(ak + GEMM_PF_A * cs + mr - 1);
+        }
         if (fetch) { /* the 32 floats' two or three lines */
             GEMM_PREFETCH(pf + k * bs);
             GEMM_PREFETCH(pf + k * bs + 16);
@@ -1246,8 +1257,8 @@ A5_INLINE void gemv_p5_cols(int np, int64_t n, int64_t K, float alpha, const flo
         for (int u = 0; u < ku; u++) {
             __m512 ak = _mm512_set1_ps(a[(k + u) * sa]);
             for (int p = 0; p < np; p++)
-                x[u * np + p] = _mm512_fmadd_ps(ak, _mm512_loadu_ps(bp + p * ps + (k + u) * GEMM_NR),
-                                                x[u * np + p]);
+                x[u * np + p] = _mm512_fmadd_ps(
+                    ak, _mm512_loadu_ps(bp + p * ps + (k + u) * GEMM_NR), x[u * np + p]);
         }
     for (; k < K; k++) { /* fewer than ku rows left */
         __m512 ak = _mm512_set1_ps(a[k * sa]);
@@ -1264,10 +1275,10 @@ A5_INLINE void gemv_p5_cols(int np, int64_t n, int64_t K, float alpha, const flo
 
 /* c[0:N] = alpha * a B + beta * c with B packed: 4 panels (64 columns)
  * at a time, each column over GEMV_P_KU_AVX512 interleaved partial sums
- * of K, then the last 1 to 4 (the last one partial). Four panels read at once are four streams of
- * B; eight (128 columns, one chain each) ran 8% slower from L2 on Zen 4
- * (a 512 x 128 recurrent weight: 2.45 against 2.27 us), the prefetchers
- * keeping fewer streams ahead. */
+ * of K, then the last 1 to 4 (the last one partial). Four panels read at
+ * once are four streams of B; eight (128 columns, one chain each) ran 8%
+ * slower from L2 on Zen 4 (a 512 x 128 recurrent weight: 2.45 against
+ * 2.27 us), the prefetchers keeping fewer streams ahead. */
 A5_FN void gemv_p_avx512(int64_t N, int64_t K, float alpha, const float *a, int64_t sa,
                          const float *Bp, float beta, float *c)
 {
@@ -1551,10 +1562,10 @@ static void gemm_row_packed(int64_t N, int64_t K, float alpha, const float *a, i
 }
 
 /* A^T packed by tiles (gemm_pack_at_tiles) for the AVX2 kernel when it is
- * read by GEMM_PACK_A_N columns or more (a packed panel each) and is too large
- * for L1 (GEMM_PACK_A_MIN floats or more), in blocks of K of GEMM_PACK_A
- * floats (a stack array), all of K or GEMM_PACK_A_K rows or more a block
- * (C^T is stored and read again after each block). In place, a tile of
+ * read by GEMM_PACK_A_N columns or more (a packed panel each) and is too
+ * large for L1 (GEMM_PACK_A_MIN floats or more), in blocks of K of
+ * GEMM_PACK_A floats (a stack array), all of K or GEMM_PACK_A_K rows or
+ * more a block (C^T is stored and read again after each block). In place, a tile of
  * A^T takes one cache line per row of K, and A^T (49 x 320 for
  * mobilenet_v2's last 1x1 convolution, 62 KB) does not stay in L1 from
  * one panel to the next. On Zen 3, one thread, A^T and C^T with bias and

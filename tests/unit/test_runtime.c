@@ -358,7 +358,8 @@ static void gemv_grouping_at(int isa)
         int K = ks[kk];
         float *B = malloc(sizeof(float) * (size_t)(N * K));
         float *Bp = malloc(sizeof(float) * (size_t)loomrt_sgemm_packed_size(N, K));
-        float *a = malloc(sizeof(float) * (size_t)K), whole[9 * LOOMRT_SGEMM_NR], part[9 * LOOMRT_SGEMM_NR];
+        float *a = malloc(sizeof(float) * (size_t)K);
+        float whole[9 * LOOMRT_SGEMM_NR], part[9 * LOOMRT_SGEMM_NR];
         for (int i = 0; i < N * K; i++)
             B[i] = val(i, 41, 13) * 0.37f;
         for (int k = 0; k < K; k++)

@@ -1186,9 +1186,9 @@ Test(conv2d_t, odd_shapes_every_isa)
  * the image's last window, unfolded first, then multiplied in equal runs
  * of positions (a 1-D one wide and deep enough for AVX-512 to pack its
  * unfolded image, 200 output channels over 64 x 5 rows of K: packed by
- * each part); two output rows for three threads; K past one block of the packed product's (1080 rows:
- * the unfolded image packed for AVX-512, 200 output channels, is read
- * from row 1024 of each tile on); pointwise ones (squeezenet1_1's
+ * each part); two output rows for three threads; K past one block of the
+ * packed product's (1080 rows: the unfolded image packed for AVX-512, 200
+ * output channels, is read from row 1024 of each tile on); pointwise ones (squeezenet1_1's
  * classifier's shape with fewer channels, packed for AVX-512, and one
  * with a residual, not; mobilenet_v2's 7x7 planes, 49 positions as 24 +
  * 25 and 16 + 16 + 17), which multiply x itself, in equal runs of
