@@ -136,8 +136,12 @@ LOOMRT_API int64_t loomrt_conv2d_t_scratch(int64_t C, int64_t M, int64_t H, int6
  * AVX-512 kernel at the start of scratch when it packs, y stored
  * transposed) with wp =
  * w^T packed (loomrt_sgemm_pack_b(1, M, C*kh*kw, w, C*kh*kw, wp)); on
- * several threads each unfolds and multiplies a run of output rows. bias
- * [M] and res (laid out like y) may be NULL. */
+ * several threads each unfolds and multiplies a run of output rows (with
+ * fewer rows than threads, or the last window below the image, the image
+ * is unfolded first; when it is unfolded, and for a pointwise window,
+ * each multiplies an equal run of positions), every output the
+ * one-thread sum, bit for bit. bias [M] and res (laid out like y) may be
+ * NULL. */
 LOOMRT_API void loomrt_conv2d_t(const float *x, const float *wp, float *y, float *scratch,
                                 int64_t C, int64_t M, int64_t H, int64_t W, int64_t kh, int64_t kw,
                                 int64_t oh, int64_t ow, int64_t pad_t, int64_t pad_l,
