@@ -71,6 +71,7 @@ static void kernels(int threads, float *y, float *out)
 #define CT_Y (200 * 16 * 15)
 #define CP_Y (40 * 16 * 18)
 #define WP_Y (24 * 20 * 18)
+#define C1_Y (200 * 301)
 
 /* loomrt_conv2d (32 -> 24 channels, 3x3 over 41x37), loomrt_conv2d_winograd
  * (40 -> 24 over 41x37), loomrt_conv2d_t (33 -> 200, 4x4 stride 2 over
@@ -78,8 +79,10 @@ static void kernels(int threads, float *y, float *out)
  * image in the scratch) and loomrt_conv2d_direct_maxpool (3 -> 40, 7x7
  * stride 2 over 61x70, then 3x3 stride 2 padded: each thread its slot of
  * the scratch) and loomrt_conv2d_winograd_maxpool (40 -> 24 over 41x37,
- * pooled to 20x18) at threads threads into y (CONV_Y, WG_Y, CT_Y, CP_Y,
- * then WP_Y floats), each with a scratch of its own. */
+ * pooled to 20x18) and a 1-D loomrt_conv2d_t (40 -> 200, 1x7 over one
+ * row of 301: unfolded first, each thread packing its run of positions)
+ * at threads threads into y (CONV_Y, WG_Y, CT_Y, CP_Y, WP_Y, then C1_Y
+ * floats), each with a scratch of its own. */
 static void convs(int threads, float *y)
 {
     float *x = rand_floats(40 * 41 * 37, 4), *w = rand_floats(24 * 40 * 9, 5);
@@ -96,6 +99,11 @@ static void convs(int threads, float *y)
     float *s4 = calloc((size_t)ncd, sizeof(float));
     float *up = malloc((size_t)loomrt_winograd_packed_size(24, 40, 40, 36) * sizeof *up);
     float *s5 = calloc((size_t)loomrt_winograd_scratch(40, 24, 40, 36), sizeof(float));
+    float *w7 = rand_floats(200 * 40 * 7, 8);
+    float *wp7 = malloc((size_t)loomrt_sgemm_packed_size(200, 40 * 7) * sizeof *wp7);
+    float *s6 = calloc((size_t)loomrt_conv2d_t_scratch(40, 200, 1, 301, 1, 7, 1, 301, 0, 3, 1, 1),
+                       sizeof(float));
+    loomrt_sgemm_pack_b(1, 200, 40 * 7, w7, 40 * 7, wp7);
     loomrt_winograd_pack(w, 24, 40, 40, 36, up);
     loomrt_conv2d_direct_pack(w, 40, 147, wd);
     loomrt_winograd_pack(w, 24, 40, 41, 37, u);
@@ -112,9 +120,11 @@ static void convs(int threads, float *y)
                                  18, 1, 1, 2, 2, 1, 1);
     loomrt_conv2d_winograd_maxpool(x, up, y + CONV_Y + WG_Y + CT_Y + CP_Y, s5, 40, 24, 41, 37,
                                    20, 18, 1, 1, bias, LOOMRT_ACT_RELU, 0.0f, 0.0f);
+    loomrt_conv2d_t(x, wp7, y + CONV_Y + WG_Y + CT_Y + CP_Y + WP_Y, s6, 40, 200, 1, 301, 1, 7, 1,
+                    301, 0, 3, 1, 1, 1, 1, bias, NULL, LOOMRT_ACT_RELU, 0.0f, 0.0f);
     loomrt_threads_leave(prev);
     free(x), free(w), free(w4), free(bias), free(u), free(s1), free(s2), free(s3), free(wp);
-    free(wd), free(s4), free(up), free(s5);
+    free(wd), free(s4), free(up), free(s5), free(w7), free(wp7), free(s6);
 }
 
 static const char *model =
@@ -214,7 +224,8 @@ static void models(void)
 int main(void)
 {
     static float y1[13 * 65 * 67], o1[16 * 75 * 75], y[13 * 65 * 67], o[16 * 75 * 75];
-    static float c1[CONV_Y + WG_Y + CT_Y + CP_Y + WP_Y], c[CONV_Y + WG_Y + CT_Y + CP_Y + WP_Y];
+    static float c1[CONV_Y + WG_Y + CT_Y + CP_Y + WP_Y + C1_Y];
+    static float c[CONV_Y + WG_Y + CT_Y + CP_Y + WP_Y + C1_Y];
     static const int counts[] = {2, 3, 7};
     kernels(1, y1, o1);
     convs(1, c1);
@@ -233,6 +244,8 @@ int main(void)
         int64_t at = CONV_Y + WG_Y + CT_Y + CP_Y;
         CHECK(memcmp(c + at, c1 + at, WP_Y * sizeof *c) == 0,
               "conv2d_winograd_maxpool at %d threads differs", counts[k]);
+        CHECK(memcmp(c + at + WP_Y, c1 + at + WP_Y, C1_Y * sizeof *c) == 0,
+              "1-D conv2d_t at %d threads differs", counts[k]);
     }
     models();
     printf("tsan_threads: %s\n", failures ? "FAILED" : "ok");
