@@ -553,11 +553,11 @@ LOOMRT_API void loomrt_conv2d_t(const float *x, const float *wp, float *y, float
     int64_t parts = t < most ? t : most;
     parts = parts < N ? parts : N;
     int pw = ct_pointwise(H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w);
-    int by_rows = !pw && parts <= oh && (oh - 1) * stride_h - pad_t < H;
+    int by_rows = parts > 1 && !pw && parts <= oh && (oh - 1) * stride_h - pad_t < H;
     float *ap = loomrt_sgemm_packs_at(M, K) ? scratch : NULL;
     float *col_s = ap ? scratch + K * N : scratch;
     const float *col = x;
-    if (!pw && !(parts > 1 && by_rows)) {
+    if (!pw && !by_rows) {
         loomrt_im2col(x, C, H, W, kh, kw, oh, ow, pad_t, pad_l, stride_h, stride_w, dil_h, dil_w,
                       col_s);
         col = col_s;
