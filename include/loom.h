@@ -95,8 +95,12 @@ typedef struct loom_compile_options {
     int unchecked;   /* nonzero: no data checks (indices, divisors) in the code */
     /* C backend only */
     loom_weights weights;
-    int standalone;  /* the portable runtime, no OpenBLAS; in build_dir the
-                        one-file form of `loom compile --standalone` */
+    int standalone;  /* the portable runtime, no OpenBLAS: loom_emit inlines
+                        it into the .c; loom_compile links it as objects
+                        built once and cached */
+    int inline_runtime; /* loom_compile with standalone: the runtime inlined,
+                           the one .c file `loom compile --standalone`
+                           writes, built whole each time (10-40 s of cc) */
     int sanitize;    /* built with -fsanitize=address,undefined */
     const char *build_dir; /* an existing folder to build in, left in place;
                               NULL: a temporary folder, removed */

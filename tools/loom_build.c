@@ -138,6 +138,11 @@ loom_compile_options cli_compile_options(const cli_opts *o, const char **disable
     co.disabled_passes = disabled;
     co.unchecked = o->unchecked;
     co.standalone = o->standalone;
+    /* bench times the one file compile --standalone writes (the runtime
+     * inlined, which the compiler may specialize into the model); run
+     * checks the same code linked as cached objects, a build of a second
+     * or two instead of 10-40 s */
+    co.inline_runtime = o->standalone && o->cmd->bit == CLI_BENCH;
     co.build_dir = co.backend == LOOM_BACKEND_C ? dir : NULL;
     return co;
 }

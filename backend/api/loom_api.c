@@ -337,15 +337,15 @@ static be_c_opts c_options(const loom_compile_options *o, const char *source)
 }
 
 /* Emits f as C into dir, builds it with the system compiler and loads it.
- * A standalone build kept in o->build_dir is the one-file form --standalone
- * writes (the runtime inlined); a temporary one links the same portable
- * runtime as separate objects, built once per flags and cached (be_cc.c),
- * which builds several times faster and runs the same code. */
+ * A standalone build links the portable runtime as separate objects, built
+ * once per flags and cached (be_cc.c); with o->inline_runtime it is the
+ * one-file form --standalone writes (the runtime inlined), which runs the
+ * same code and builds several times slower. */
 static loom_status build_c(loom_compiled *c, const loom_compile_options *o, const loop_func *f,
                            const char *dir, ir_diag *d)
 {
     double t0 = be_now_ms();
-    bool inline_runtime = o->standalone && o->build_dir;
+    bool inline_runtime = o->standalone && o->inline_runtime;
     be_c_opts copts = c_options(o, c->g->source);
     copts.standalone = inline_runtime;
     loom_status st = be_c_emit(f, &copts, dir, "model", d);
@@ -447,6 +447,8 @@ static const char *check_options(const loom_compile_options *o)
         return "weights mode LOOM_WEIGHTS_FILE applies to loom_emit (the caller loads them)";
     if ((o->standalone || o->sanitize || o->build_dir) && o->backend != LOOM_BACKEND_C)
         return "standalone, sanitize and build_dir apply to the C backend";
+    if (o->inline_runtime && !o->standalone)
+        return "inline_runtime applies to standalone builds";
     if (o->no_cache && o->backend != LOOM_BACKEND_JIT)
         return "no_cache applies to the JIT backend";
     return NULL;
@@ -568,6 +570,9 @@ static const char *check_emit(const loom_compile_options *o, loom_emit_kind kind
         return why;
     if (kind != LOOM_EMIT_C && (o->standalone || o->weights != LOOM_WEIGHTS_AUTO))
         return "standalone and weights apply to LOOM_EMIT_C";
+    if (o->inline_runtime)
+        return "inline_runtime applies to loom_compile (LOOM_EMIT_C's standalone form "
+               "always inlines the runtime)";
     return NULL;
 }
 

@@ -125,6 +125,7 @@ static void check_example(const char *name, backend b, int level, double atol, d
     if (b == ONEFILE) {
         cr_assert(mkdtemp(dir));
         co.build_dir = dir; /* kept files: the one-file standalone form */
+        co.inline_runtime = 1;
     }
 #ifdef LOOM_TEST_SANITIZE
     /* the emitted code runs under ASan+UBSan too; not the one-file form,

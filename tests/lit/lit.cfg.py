@@ -50,7 +50,11 @@ config.environment["UBSAN_OPTIONS"] = "halt_on_error=1:abort_on_error=1:print_st
 config.environment["LOOM_JIT_CACHE"] = "0"
 # lit passes neither HOME nor XDG_CACHE_HOME: without a cache folder every
 # --backend=c run would build the runtime again (some 20 s of gcc -O3
-# each). One folder in the build tree serves the whole run, as ~/.cache
-# serves a user; cli/backend-c.test checks the cache itself in a folder of
-# its own.
-config.environment["XDG_CACHE_HOME"] = os.path.join(config.loom_binary_dir, "xdg-cache")
+# each). The caller's cache folder serves the run, as it serves the rest of
+# the suite (ctest passes HOME), so the runtime's objects built by one test
+# are reused by the others; without HOME, one folder in the build tree.
+# cli/backend-c.test checks the cache itself in a folder of its own.
+config.environment["XDG_CACHE_HOME"] = (
+    os.environ.get("XDG_CACHE_HOME")
+    or (os.path.join(os.environ["HOME"], ".cache") if os.environ.get("HOME")
+        else os.path.join(config.loom_binary_dir, "xdg-cache")))

@@ -583,6 +583,10 @@ Test(api, compile_options_are_checked_and_times_reported)
     cr_assert(strstr(dg.message, "C backend"), "%s", dg.message);
     o.standalone = 0;
     o.backend = LOOM_BACKEND_C;
+    o.inline_runtime = 1; /* the one-file form is a standalone build's */
+    cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert(strstr(dg.message, "inline_runtime applies to standalone"), "%s", dg.message);
+    o.inline_runtime = 0;
     o.no_cache = 1;
     cr_assert_eq(loom_compile(m, &o, &c, &dg), LOOM_STATUS_INVALID_ARG);
     cr_assert(strstr(dg.message, "JIT"), "%s", dg.message);
@@ -894,6 +898,9 @@ Test(api, emit_errors)
     cr_assert_eq(loom_emit(m, &o, LOOM_EMIT_LOOPS, EMIT_DIR "_err/m.loops", NULL, NULL, &dg),
                  LOOM_STATUS_INVALID_ARG);
     cr_assert(strstr(dg.message, "standalone"), "%s", dg.message);
+    o.inline_runtime = 1; /* the standalone .c always carries the runtime */
+    cr_assert_eq(loom_emit(m, &o, LOOM_EMIT_C, p, NULL, NULL, &dg), LOOM_STATUS_INVALID_ARG);
+    cr_assert(strstr(dg.message, "inline_runtime applies to loom_compile"), "%s", dg.message);
     o = loom_compile_options_default();
     o.weights = LOOM_WEIGHTS_FILE;
     loom_compiled *c = NULL;
