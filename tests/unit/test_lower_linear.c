@@ -366,13 +366,13 @@ Test(lower_linear, gru_forms)
     const char *dirs[] = {"bidirectional", "reverse"};
     for (int lbr = 0; lbr < 2; lbr++)
         for (int k = 0; k < 2; k++) {
-            char p[16], y[24], yh[24];
+            char p[32], y[40], yh[40];
             snprintf(p, sizeof p, "g%d%d", lbr, k);
             int nd = k == 0 ? 2 : 1, layout = lbr && k;
             rnn_in a = rnn_inputs(g, p, layout, 4, 3, 5, 6, 3, nd, 0.6f);
             ir_value *lens = NULL;
             if (k == 1) {
-                char ln[24];
+                char ln[40];
                 lens = lens_const(g, nm(ln, sizeof ln, p, "_lens"), 3, (const int32_t[]){4, 4, 4});
             }
             ir_node *n = tl_node(g, IR_OP_GRU, p, 6,

@@ -768,7 +768,7 @@ Test(extra_c, is_inf)
     ir_value *e = tl_input(g, "e", IR_DTYPE_F64, 1, D(3));
     tl_node(g, IR_OP_IS_NAN, "isnan", 1, (ir_value *[]){x}, 1, "isnan");
     for (int k = 0; k < 4; k++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "isinf%d", k);
         ir_node *n = tl_node(g, IR_OP_IS_INF, name, 1, (ir_value *[]){x}, 1, name);
         ir_node_set_int(g, n, "detect_negative", k & 1);
@@ -789,12 +789,12 @@ Test(extra_c, integer)
     int32_t a32[6] = {7, -7, 7, -7, 5, 0}, b32[6] = {3, 3, -3, -3, -5, 4};
     int8_t a8[6] = {7, -7, 7, -7, -128, 0}, b8[6] = {3, 3, -3, -3, -1, 4};
     for (int k = 0; k < 3; k++) {
-        char n[3][16];
-        snprintf(n[0], 16, "a%d", k);
-        snprintf(n[1], 16, "b%d", k);
+        char n[3][32];
+        snprintf(n[0], sizeof n[0], "a%d", k);
+        snprintf(n[1], sizeof n[1], "b%d", k);
         ir_value *a = tl_input(g, n[0], ts[k], 1, D(6)), *b = tl_input(g, n[1], ts[k], 1, D(6));
         for (int f = 0; f < 2; f++) {
-            snprintf(n[2], 16, "mod%d_%d", k, f);
+            snprintf(n[2], sizeof n[2], "mod%d_%d", k, f);
             ir_node *m = tl_node(g, IR_OP_MOD, n[2], 2, (ir_value *[]){a, b}, 1, n[2]);
             ir_node_set_int(g, m, "fmod", f);
         }
