@@ -345,7 +345,7 @@ static loom_status build_c(loom_compiled *c, const loom_compile_options *o, cons
                            const char *dir, ir_diag *d)
 {
     double t0 = be_now_ms();
-    bool inline_runtime = o->standalone && o->inline_runtime;
+    bool inline_runtime = o->inline_runtime; /* only with standalone (check_options) */
     be_c_opts copts = c_options(o, c->g->source);
     copts.standalone = inline_runtime;
     loom_status st = be_c_emit(f, &copts, dir, "model", d);
