@@ -632,14 +632,10 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
         x##i##0 = _mm256_fmadd_ps(ai, b0, x##i##0);                        \
         x##i##1 = _mm256_fmadd_ps(ai, b1, x##i##1);                        \
     }
-#define A2_OUT_ROW(i)                                                      \
-    if (mr > i) {                                                          \
-        gemm_out8e(c + i * ldc, x##i##0, nr, va, vb, beta0, eg, act, i0 + i, 0); \
-        gemm_out8e(c + i * ldc + 8, x##i##1, nr - 8, va, vb, beta0, eg, act, i0 + i, 8); \
-    }
-/* The same for a whole panel (gemm_fast_of, f): the bias per row or per
- * column (its vectors bc0, bc1) or none, the residual or none, then act
- * (loomrt_act8_t). */
+/* Row i out when the tile's output is a whole panel (gemm_fast_of, f):
+ * the bias per row or per column (its vectors bc0, bc1) or none, the
+ * residual or none, then act (loomrt_act8_t); other outputs go through
+ * a2_tile_out. */
 #define A2_OUT_FAST(i)                                                     \
     if (mr > i) {                                                          \
         __m256 fa = x##i##0, fb = x##i##1;                                 \
@@ -660,6 +656,44 @@ A2_INLINE void a2_out_t(const gemm_blk *g, int64_t i0, int mr, __m256 *lo, __m25
     }
 #define A2_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
 
+/* The tile's rows [i0, i0 + mr) out of x (row i's two halves in x[2 i]
+ * and x[2 i + 1]) where the output is not A2_OUT_FAST's: C stored
+ * transposed (g->ctr), or alpha, beta, a partial panel or an epilogue
+ * the registers do not take; one function for the tile's instances (as
+ * a5_tile_out). */
+A2_FN __attribute__((noinline)) void a2_tile_out(const gemm_blk *g, int64_t i0, int mr,
+                                                 const __m256 *x)
+{
+    if (g->ctr) {
+        __m256 lo[8], hi[8];
+        for (int i = 0; i < 8; i++) {
+            lo[i] = i < mr ? x[2 * i] : _mm256_setzero_ps();
+            hi[i] = i < mr ? x[2 * i + 1] : _mm256_setzero_ps();
+        }
+        a2_out_t(g, i0, mr, lo, hi);
+        gemm_epi_rest(g, i0, mr, gemm_epi_vec_t(g));
+        return;
+    }
+    float *c = g->c + i0 * g->ldc;
+    int64_t ldc = g->ldc, nr = g->nr;
+    __m256 va = _mm256_set1_ps(g->alpha), vb = _mm256_set1_ps(g->beta);
+    int beta0 = g->beta == 0.0f;
+    const gemm_blk *eg = gemm_epi_vec(g) ? g : NULL;
+    loomrt_act8_t act = a2_act_of(eg ? g->epi : NULL);
+    for (int i = 0; i < mr; i++) {
+        gemm_out8e(c + i * ldc, x[2 * i], nr, va, vb, beta0, eg, act, i0 + i, 0);
+        gemm_out8e(c + i * ldc + 8, x[2 * i + 1], nr - 8, va, vb, beta0, eg, act, i0 + i, 8);
+    }
+    gemm_epi_rest(g, i0, mr, gemm_epi_vec(g));
+}
+
+/* Row i's accumulators into x[2 i] and x[2 i + 1] (a2_tile_out). */
+#define A2_SAVE_ROW(i)                                                     \
+    if (mr > i) {                                                          \
+        x[2 * i] = x##i##0;                                                \
+        x[2 * i + 1] = x##i##1;                                            \
+    }
+
 A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
 {
     const float *a = g->a + i0 * g->rt + (g->tiled ? g->ko * mr : 0), *bp = g->b;
@@ -673,20 +707,10 @@ A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
         _mm_prefetch((const char *)(pa + k * pcs), _MM_HINT_T0);
         A2_ROWS(A2_FMA_ROW)
     }
-    if (g->ctr) {
-        __m256 z = _mm256_setzero_ps();
-        __m256 lo[8] = {x00, x10, x20, x30, x40, x50, z, z};
-        __m256 hi[8] = {x01, x11, x21, x31, x41, x51, z, z};
-        a2_out_t(g, i0, mr, lo, hi);
-        gemm_epi_rest(g, i0, mr, gemm_epi_vec_t(g));
-        return;
-    }
-    float *c = g->c + i0 * g->ldc;
-    int64_t ldc = g->ldc, nr = g->nr;
-    __m256 va = _mm256_set1_ps(g->alpha), vb = _mm256_set1_ps(g->beta);
-    int beta0 = g->beta == 0.0f;
     gemm_fast f;
-    if (gemm_fast_of(g, i0, GEMM_NR, &f)) {
+    if (!g->ctr && gemm_fast_of(g, i0, GEMM_NR, &f)) {
+        float *c = g->c + i0 * g->ldc;
+        int64_t ldc = g->ldc;
         loomrt_act8_t act = a2_act_of(g->epi);
         __m256 bc0 = _mm256_setzero_ps(), bc1 = bc0;
         if (f.bcol) {
@@ -696,10 +720,9 @@ A2_INLINE void gemm_tile_avx2(int mr, const gemm_blk *g, int64_t i0)
         A2_ROWS(A2_OUT_FAST)
         return;
     }
-    const gemm_blk *eg = gemm_epi_vec(g) ? g : NULL;
-    loomrt_act8_t act = a2_act_of(eg ? g->epi : NULL);
-    A2_ROWS(A2_OUT_ROW)
-    gemm_epi_rest(g, i0, mr, gemm_epi_vec(g));
+    GEMM_ALIGNED __m256 x[2 * GEMM_MR];
+    A2_ROWS(A2_SAVE_ROW)
+    a2_tile_out(g, i0, mr, x);
 }
 
 A2_FN void gemm_panel_avx2(int64_t M, const gemm_blk *g)
@@ -965,15 +988,10 @@ A5_INLINE void gemm_out16(float *c, __m512 acc, int64_t n, __m512 va, __m512 vb,
         if (np > 1)                                                        \
             x##i##b = _mm512_fmadd_ps(ai, b1, x##i##b);                    \
     }
-#define A5_OUT_ROW(i)                                                      \
-    if (mr > i) {                                                          \
-        gemm_out16(c + i * ldc, x##i##a, nr, va, vb, beta0, eg, i0 + i, 0); \
-        if (np > 1)                                                        \
-            gemm_out16(c + i * ldc + 16, x##i##b, nr - 16, va, vb, beta0, eg, i0 + i, 16); \
-    }
-/* The same for whole rows of np panels (gemm_fast_of, f): the bias per
- * row or per column (its vectors bc0, bc1 for the tile's two panels) or
- * none, the residual or none, then act (loomrt_act16_t). */
+/* Row i out when the tile's output is whole rows of np panels
+ * (gemm_fast_of, f): the bias per row or per column (its vectors bc0, bc1
+ * for the tile's two panels) or none, the residual or none, then act
+ * (loomrt_act16_t); other outputs go through a5_tile_out. */
 #define A5_OUT_FAST(i)                                                     \
     if (mr > i) {                                                          \
         __m512 ya = x##i##a, yb = x##i##b;                                 \
@@ -1040,9 +1058,54 @@ A5_INLINE void a5_out_t(const gemm_blk *g, int64_t i0, int mr, int64_t jb, int64
     }
 }
 
-/* Row i of the tile's first or second panel into r[i] (C transposed). */
-#define A5_PANEL_A(i) if (mr > i) r[i] = x##i##a;
-#define A5_PANEL_B(i) if (mr > i) r[i] = x##i##b;
+/* Row i's accumulators into x[2 i] and x[2 i + 1] (a5_tile_out). */
+#define A5_SAVE_ROW(i)                                                     \
+    if (mr > i) {                                                          \
+        x[2 * i] = x##i##a;                                                \
+        x[2 * i + 1] = x##i##b;                                            \
+    }
+
+/* The tile's rows [i0, i0 + mr) out of x (row i's panels in x[2 i] and
+ * x[2 i + 1]) where the output is not A5_OUT_FAST's: C stored transposed
+ * (g->ctr), or alpha, beta, a partial panel or an epilogue the registers
+ * do not take. A function of its own, not a copy in each of the tile's
+ * instances: with them inlined the tiles were 340 KB of code and most of
+ * the runtime's build time. */
+A5_FN __attribute__((noinline)) void a5_tile_out(const gemm_blk *g, int64_t i0, int mr, int np,
+                                                 const __m512 *x)
+{
+    if (g->ctr) {
+        __m512 r[16];
+        for (int i = 0; i < 16; i++)
+            r[i] = i < mr ? x[2 * i] : _mm512_setzero_ps();
+        loomrt_tr16(r);
+        a5_out_t(g, i0, mr, 0, g->nr < 16 ? g->nr : 16, r);
+        if (np > 1 && g->nr > 16) {
+            for (int i = 0; i < 16; i++)
+                r[i] = i < mr ? x[2 * i + 1] : _mm512_setzero_ps();
+            loomrt_tr16(r);
+            a5_out_t(g, i0, mr, 16, g->nr - 16, r);
+        }
+        gemm_epi_rest(g, i0, mr, gemm_epi_vec_t(g));
+        return;
+    }
+    float *c = g->c + i0 * g->ldc;
+    int64_t ldc = g->ldc, nr = g->nr;
+    __m512 va = _mm512_set1_ps(g->alpha), vb = _mm512_set1_ps(g->beta);
+    int beta0 = g->beta == 0.0f;
+    a5_epi_t et;
+    const a5_epi_t *eg = NULL;
+    if (gemm_epi_vec(g)) {
+        a5_epi_init(&et, g);
+        eg = &et;
+    }
+    for (int i = 0; i < mr; i++) {
+        gemm_out16(c + i * ldc, x[2 * i], nr, va, vb, beta0, eg, i0 + i, 0);
+        if (np > 1)
+            gemm_out16(c + i * ldc + 16, x[2 * i + 1], nr - 16, va, vb, beta0, eg, i0 + i, 16);
+    }
+    gemm_epi_rest(g, i0, mr, gemm_epi_vec(g));
+}
 
 /* The tile of mr rows from row i0 over np panels (both constants after
  * inlining), C stored in place or transposed (g->ctr); with fetch the
@@ -1084,46 +1147,23 @@ A5_INLINE void gemm_tile_avx512(int mr, int np, int fetch, const gemm_blk *g, in
             __builtin_prefetch(g->pfc + (i0 + r) * g->ldc + 16, 1, 3);
             __builtin_prefetch(g->pfc + (i0 + r) * g->ldc + 31, 1, 3);
         }
-    if (g->ctr) {
-        __m512 r[16];
-        for (int i = mr; i < 16; i++)
-            r[i] = _mm512_setzero_ps();
-        A5_ROWS(A5_PANEL_A)
-        loomrt_tr16(r);
-        a5_out_t(g, i0, mr, 0, g->nr < 16 ? g->nr : 16, r);
-        if (np > 1 && g->nr > 16) {
-            for (int i = mr; i < 16; i++)
-                r[i] = _mm512_setzero_ps();
-            A5_ROWS(A5_PANEL_B)
-            loomrt_tr16(r);
-            a5_out_t(g, i0, mr, 16, g->nr - 16, r);
-        }
-    } else {
+    gemm_fast f;
+    if (!g->ctr && gemm_fast_of(g, i0, 16 * np, &f)) {
         float *c = g->c + i0 * g->ldc;
-        int64_t ldc = g->ldc, nr = g->nr;
-        __m512 va = _mm512_set1_ps(g->alpha), vb = _mm512_set1_ps(g->beta);
-        int beta0 = g->beta == 0.0f;
-        gemm_fast f;
-        if (gemm_fast_of(g, i0, 16 * np, &f)) {
-            loomrt_act16_t act = a5_act_of(g->epi);
-            __m512 bc0 = _mm512_setzero_ps(), bc1 = bc0;
-            if (f.bcol) {
-                bc0 = _mm512_loadu_ps(f.bcol);
-                if (np > 1)
-                    bc1 = _mm512_loadu_ps(f.bcol + 16);
-            }
-            A5_ROWS(A5_OUT_FAST)
-            return;
+        int64_t ldc = g->ldc;
+        loomrt_act16_t act = a5_act_of(g->epi);
+        __m512 bc0 = _mm512_setzero_ps(), bc1 = bc0;
+        if (f.bcol) {
+            bc0 = _mm512_loadu_ps(f.bcol);
+            if (np > 1)
+                bc1 = _mm512_loadu_ps(f.bcol + 16);
         }
-        a5_epi_t et;
-        const a5_epi_t *eg = NULL;
-        if (gemm_epi_vec(g)) {
-            a5_epi_init(&et, g);
-            eg = &et;
-        }
-        A5_ROWS(A5_OUT_ROW)
+        A5_ROWS(A5_OUT_FAST)
+        return;
     }
-    gemm_epi_rest(g, i0, mr, g->ctr ? gemm_epi_vec_t(g) : gemm_epi_vec(g));
+    GEMM_ALIGNED __m512 x[2 * A5_MR];
+    A5_ROWS(A5_SAVE_ROW)
+    a5_tile_out(g, i0, mr, np, x);
 }
 
 /* The cases 1 to 10 of a switch on mr: the tile of that many rows over
