@@ -5,9 +5,10 @@
  * the shell, so CC="gcc -O0" works. OpenBLAS is found through its Debian
  * include and library paths unless standalone.
  *
- * The runtime (loomrt_gemm.c, loomrt_conv.c) takes most of the build time
- * (about 10 s of a 11 s standalone build at -O3) and changes only with
- * loom, so unless the .c carries it inline its objects are built once, with
+ * The runtime (loomrt_gemm.c, loomrt_dwconv.c) takes most of the build
+ * time (about 14 s of cc at -O3, its files compiled side by side on the
+ * CPUs; a model's own .c a second or less) and changes only with loom,
+ * so unless the .c carries it inline its objects are built once, with
  * or without OpenBLAS, and kept in loom's cache folder (be_cache.h:
  * $XDG_CACHE_HOME/loom, default ~/.cache/loom), in a folder named after a
  * hash of the runtime sources, the compiler words, the flags and the host
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "be_c.h"
@@ -121,28 +123,48 @@ static void describe_status(int status, char *buf, size_t size)
         snprintf(buf, size, "ended with wait status %d", status);
 }
 
-bool be_cc_spawn(char *const *argv, ir_diag *d)
+/* Starts argv (a compiler run) as a child; false, with d told, when it
+ * cannot. */
+static bool cc_start(char *const *argv, pid_t *pid, ir_diag *d)
 {
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
-    if (rc != 0) {
+    int rc = posix_spawnp(pid, argv[0], NULL, NULL, argv, environ);
+    if (rc != 0)
         ir_diag_errorf(d, "cannot run %s: %s%s", argv[0], strerror(rc),
                        rc == ENOENT ? " (set $CC, or install gcc: scripts/install-deps.sh)" : "");
-        return false;
-    }
+    return rc == 0;
+}
+
+/* Reaps child pid (the compiler `what`, in messages): false, with d
+ * told, when it failed or cannot be waited for. With hang 0 it does not
+ * wait: *ended is false while the child runs. */
+static bool cc_reap(pid_t pid, const char *what, int hang, bool *ended, ir_diag *d)
+{
     int status;
-    while (waitpid(pid, &status, 0) < 0)
+    pid_t r;
+    *ended = true;
+    while ((r = waitpid(pid, &status, hang ? 0 : WNOHANG)) < 0)
         if (errno != EINTR) {
-            ir_diag_errorf(d, "waiting for %s: %s", argv[0], strerror(errno));
+            ir_diag_errorf(d, "waiting for %s: %s", what, strerror(errno));
             return false;
         }
+    if (r == 0) {
+        *ended = false;
+        return true;
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         char how[128];
         describe_status(status, how, sizeof how);
-        ir_diag_errorf(d, "%s %s (its messages are above)", argv[0], how);
+        ir_diag_errorf(d, "%s %s (its messages are above)", what, how);
         return false;
     }
     return true;
+}
+
+bool be_cc_spawn(char *const *argv, ir_diag *d)
+{
+    pid_t pid;
+    bool ended;
+    return cc_start(argv, &pid, d) && cc_reap(pid, argv[0], 1, &ended, d);
 }
 
 static bool exists(const char *path)
@@ -234,6 +256,64 @@ static bool copy_atomic(const char *src, const char *dst)
     return ok;
 }
 
+/* Compiles the runtime's sources in dir (be_c_write_runtime's) into
+ * objects beside them, one compiler a CPU at once, each next file taken
+ * by the first compiler to end: the files' times are uneven (the GEMM's
+ * and the depthwise kernels' most of the whole), and one after another
+ * they were the sum. On the first failure no more are started; the
+ * running ones are waited for. */
+static bool compile_runtime(const char *dir, const cc_argv *common, ir_diag *d)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = cpus < 1 ? 1 : cpus > BE_CC_MAX_OBJS ? BE_CC_MAX_OBJS : (int)cpus;
+    pid_t run[BE_CC_MAX_OBJS];
+    const char *run_src[BE_CC_MAX_OBJS]; /* the file each compiles */
+    int n_run = 0, k = 0;
+    bool ok = true;
+    for (;;) {
+        while (ok && n_run < jobs && be_runtime_names[k]) {
+            const char *name = be_runtime_names[k++];
+            size_t len = strlen(name);
+            if (len < 2 || strcmp(name + len - 2, ".c") != 0)
+                continue;
+            char src[4096], obj[4096];
+            snprintf(src, sizeof src, "%s/%s", dir, name);
+            snprintf(obj, sizeof obj, "%s/%.*s.o", dir, (int)len - 2, name);
+            cc_argv a = {0};
+            for (int w = 0; w < common->n; w++)
+                push(&a, common->v[w]);
+            push(&a, "-c");
+            push(&a, src);
+            push(&a, "-o");
+            push(&a, obj);
+            if (a.full)
+                ir_diag_errorf(d, "%s: out of memory or too many compiler words in $CC", src);
+            ok = !a.full && cc_start(a.v, &run[n_run], d);
+            run_src[n_run] = name;
+            n_run += ok;
+            argv_free(&a);
+        }
+        if (n_run == 0)
+            return ok;
+        int before = n_run;
+        for (int i = 0; i < n_run; i++) {
+            char what[256];
+            snprintf(what, sizeof what, "%s compiling %s", common->v[0], run_src[i]);
+            bool ended;
+            ok = cc_reap(run[i], what, 0, &ended, d) && ok;
+            if (ended) {
+                n_run--;
+                run[i] = run[n_run];
+                run_src[i--] = run_src[n_run];
+            }
+        }
+        if (n_run == before) { /* none ended: look again in 2 ms */
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 /* Fills objs[] with the runtime's object files: from the cache, else
  * compiled in dir (from the sources be_c_write_runtime put there) and
  * copied into the cache for the next build. */
@@ -259,6 +339,8 @@ static bool runtime_objects(const char *dir, const cc_argv *common, char objs[][
         be_cache_touch(cache);
         return true;
     }
+    if (!compile_runtime(dir, common, d))
+        return false;
     for (int k = 0, i = 0; be_runtime_names[k]; k++) {
         const char *name = be_runtime_names[k];
         size_t len = strlen(name);
@@ -266,19 +348,6 @@ static bool runtime_objects(const char *dir, const cc_argv *common, char objs[][
             continue;
         char obj[4096];
         snprintf(obj, sizeof obj, "%s/%.*s.o", dir, (int)len - 2, name);
-        cc_argv a = {0};
-        for (int w = 0; w < common->n; w++)
-            push(&a, common->v[w]);
-        push(&a, "-c");
-        char src[4096];
-        snprintf(src, sizeof src, "%s/%s", dir, name);
-        push(&a, src);
-        push(&a, "-o");
-        push(&a, obj);
-        bool ok = !a.full && be_cc_spawn(a.v, d);
-        argv_free(&a);
-        if (!ok)
-            return false;
         if (!cached || !copy_atomic(obj, objs[i]))
             snprintf(objs[i], 4096, "%s", obj); /* no cache: use it where it is */
         i++;
