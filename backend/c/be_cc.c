@@ -134,17 +134,20 @@ static bool cc_start(char *const *argv, pid_t *pid, ir_diag *d)
     return rc == 0;
 }
 
-/* Reaps child pid (the compiler `what`, in messages): false, with d
- * told, when it failed or cannot be waited for. With hang 0 it does not
- * wait: *ended is false while the child runs. */
-static bool cc_reap(pid_t pid, const char *what, int hang, bool *ended, ir_diag *d)
+/* Reaps child pid, the command cmd (compiling file; NULL for others),
+ * named so in messages: false, with d told, when it failed or cannot be
+ * waited for. With hang 0 it does not wait: *ended is false while the
+ * child runs. */
+static bool cc_reap(pid_t pid, const char *cmd, const char *file, int hang, bool *ended,
+                    ir_diag *d)
 {
+    const char *on = file ? " compiling " : "", *f = file ? file : "";
     int status;
     pid_t r;
     *ended = true;
     while ((r = waitpid(pid, &status, hang ? 0 : WNOHANG)) < 0)
         if (errno != EINTR) {
-            ir_diag_errorf(d, "waiting for %s: %s", what, strerror(errno));
+            ir_diag_errorf(d, "waiting for %s%s%s: %s", cmd, on, f, strerror(errno));
             return false;
         }
     if (r == 0) {
@@ -154,7 +157,7 @@ static bool cc_reap(pid_t pid, const char *what, int hang, bool *ended, ir_diag 
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         char how[128];
         describe_status(status, how, sizeof how);
-        ir_diag_errorf(d, "%s %s (its messages are above)", what, how);
+        ir_diag_errorf(d, "%s%s%s %s (its messages are above)", cmd, on, f, how);
         return false;
     }
     return true;
@@ -164,7 +167,7 @@ bool be_cc_spawn(char *const *argv, ir_diag *d)
 {
     pid_t pid;
     bool ended;
-    return cc_start(argv, &pid, d) && cc_reap(pid, argv[0], 1, &ended, d);
+    return cc_start(argv, &pid, d) && cc_reap(pid, argv[0], NULL, 1, &ended, d);
 }
 
 static bool exists(const char *path)
@@ -256,6 +259,14 @@ static bool copy_atomic(const char *src, const char *dst)
     return ok;
 }
 
+/* The length of name without its ".c", or -1 when it is not a C file
+ * (the runtime's headers). */
+static int c_stem(const char *name)
+{
+    size_t len = strlen(name);
+    return len >= 2 && strcmp(name + len - 2, ".c") == 0 ? (int)len - 2 : -1;
+}
+
 /* Compiles the runtime's sources in dir (be_c_write_runtime's) into
  * objects beside them, one compiler a CPU at once, each next file taken
  * by the first compiler to end: the files' times are uneven (the GEMM's
@@ -273,12 +284,12 @@ static bool compile_runtime(const char *dir, const cc_argv *common, ir_diag *d)
     for (;;) {
         while (ok && n_run < jobs && be_runtime_names[k]) {
             const char *name = be_runtime_names[k++];
-            size_t len = strlen(name);
-            if (len < 2 || strcmp(name + len - 2, ".c") != 0)
+            int stem = c_stem(name);
+            if (stem < 0)
                 continue;
             char src[4096], obj[4096];
             snprintf(src, sizeof src, "%s/%s", dir, name);
-            snprintf(obj, sizeof obj, "%s/%.*s.o", dir, (int)len - 2, name);
+            snprintf(obj, sizeof obj, "%s/%.*s.o", dir, stem, name);
             cc_argv a = {0};
             for (int w = 0; w < common->n; w++)
                 push(&a, common->v[w]);
@@ -297,10 +308,8 @@ static bool compile_runtime(const char *dir, const cc_argv *common, ir_diag *d)
             return ok;
         int before = n_run;
         for (int i = 0; i < n_run; i++) {
-            char what[256];
-            snprintf(what, sizeof what, "%s compiling %s", common->v[0], run_src[i]);
             bool ended;
-            ok = cc_reap(run[i], what, 0, &ended, d) && ok;
+            ok = cc_reap(run[i], common->v[0], run_src[i], 0, &ended, d) && ok;
             if (ended) {
                 n_run--;
                 run[i] = run[n_run];
@@ -325,11 +334,11 @@ static bool runtime_objects(const char *dir, const cc_argv *common, char objs[][
     *n_objs = 0;
     for (int k = 0; be_runtime_names[k]; k++) {
         const char *name = be_runtime_names[k];
-        size_t len = strlen(name);
-        if (len < 2 || strcmp(name + len - 2, ".c") != 0)
+        int stem = c_stem(name);
+        if (stem < 0)
             continue;
         if (*n_objs == BE_CC_MAX_OBJS ||
-            snprintf(objs[*n_objs], 4096, "%s/%.*s.o", cache, (int)len - 2, name) >= 4096) {
+            snprintf(objs[*n_objs], 4096, "%s/%.*s.o", cache, stem, name) >= 4096) {
             ir_diag_errorf(d, "%s: too many runtime files or too long a path", cache);
             return false;
         }
@@ -343,11 +352,11 @@ static bool runtime_objects(const char *dir, const cc_argv *common, char objs[][
         return false;
     for (int k = 0, i = 0; be_runtime_names[k]; k++) {
         const char *name = be_runtime_names[k];
-        size_t len = strlen(name);
-        if (len < 2 || strcmp(name + len - 2, ".c") != 0)
+        int stem = c_stem(name);
+        if (stem < 0)
             continue;
         char obj[4096];
-        snprintf(obj, sizeof obj, "%s/%.*s.o", dir, (int)len - 2, name);
+        snprintf(obj, sizeof obj, "%s/%.*s.o", dir, stem, name);
         if (!cached || !copy_atomic(obj, objs[i]))
             snprintf(objs[i], 4096, "%s", obj); /* no cache: use it where it is */
         i++;

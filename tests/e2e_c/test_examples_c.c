@@ -133,8 +133,8 @@ static void check_example(const char *name, backend b, int level, double atol, d
      * runs, whose model code is the standalone one's but for the calls
      * into OpenBLAS (not instrumented; the runtime's side of them runs
      * under the sanitizers in unit_threads_blas), nor the one-file form,
-     * the standalone runtime inlined: each sanitized runtime is a minute
-     * or more of cc */
+     * the standalone runtime inlined: each sanitized runtime is 20-30 s
+     * of cc */
     co.sanitize = b == STANDALONE;
 #endif
     loom_compiled *c = NULL;
@@ -209,7 +209,7 @@ Test(examples_c, transformer_openblas) { check_example("transformer", OPENBLAS, 
 Test(examples_c, transformer_standalone) { check_example("transformer", STANDALONE, 3, TOL_SEQ); }
 Test(examples_c, mnist_cnn_one_file) { check_example("mnist_cnn", ONEFILE, 3, TOL_CNN); }
 /* The one-file form is built without the sanitizers in either build, so in
- * the sanitizer build a second one would repeat the normal build's 25 s
+ * the sanitizer build a second one would repeat the normal build's 7-8 s
  * compile; loom's side of it (emission, the kept build folder) runs under
  * the sanitizers in the case above. */
 #ifndef LOOM_TEST_SANITIZE
@@ -230,7 +230,10 @@ Test(examples_c, transformer_jit) { check_example("transformer", JIT, 3, TOL_SEQ
 #define O0_BACKEND OPENBLAS
 #endif
 Test(examples_c, mnist_cnn_O0) { check_example("mnist_cnn", O0_BACKEND, 0, TOL_CNN); }
-Test(examples_c, gan_discriminator_O0) { check_example("gan_discriminator", O0_BACKEND, 0, TOL_CNN); }
+Test(examples_c, gan_discriminator_O0)
+{
+    check_example("gan_discriminator", O0_BACKEND, 0, TOL_CNN);
+}
 Test(examples_c, gan_generator_O0) { check_example("gan_generator", O0_BACKEND, 0, TOL_CNN); }
 Test(examples_c, lstm_O0) { check_example("lstm", O0_BACKEND, 0, TOL_SEQ); }
 Test(examples_c, transformer_O0) { check_example("transformer", O0_BACKEND, 0, TOL_SEQ); }

@@ -13,9 +13,9 @@
 # blob's .S file must assemble the way docs/emitted-c.md says. clang's
 # warnings all come from its front end, so with clang the C files are only
 # checked (-fsyntax-only, 2-3x faster); gcc warns from its optimizers too
-# and compiles them fully, at -O3 (but for the standalone forms of all but
-# two examples, below): GCC 12 warned there, and not at -O2, of a loop in
-# the runtime's im2col inlined into mnist_cnn's standalone file.
+# and compiles them fully, at -O3 (but for the standalone forms of the
+# .lir and large models, below): GCC 12 warned there, and not at -O2, of a
+# loop in the runtime's im2col inlined into mnist_cnn's standalone file.
 #
 # usage: warnings.sh LOOM SOURCE_DIR WORK_DIR CC
 set -eu
