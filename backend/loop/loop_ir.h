@@ -47,6 +47,10 @@ typedef struct loop_buf {
     struct loop_buf *alias;/* if set, this buffer is a view of alias's storage */
     int64_t alias_offset;  /* a view: the element of alias where it starts (a slice of a
                               Concat's output); alias is always the root storage */
+    int64_t alias_stride;  /* a strided view: elements of alias from one image (axis 0) to
+                              the next, its images apart (a Concat's slice at batch > 1);
+                              0 when dense. numel then spans from its first element to
+                              its last: its writers index it with this stride */
     int id;
 } loop_buf;
 

@@ -302,6 +302,8 @@ void loop_print(const loop_func *f, FILE *out)
             fprintf(out, " view of %%%s", b->alias->name);
         else if (b->kind == LOOP_BUF_ARENA)
             fprintf(out, " @%" PRId64, b->offset);
+        if (b->alias_stride)
+            fprintf(out, " images every %" PRId64, b->alias_stride);
         fprintf(out, "\n");
     }
     for (int i = 0; i < f->n_locals; i++)

@@ -361,6 +361,13 @@ typedef struct conv_op {
     int64_t y_off;               /* where the output starts in y (a phase's in scratch) */
 } conv_op;
 
+/* y's elements from one image to the next: M * osp, or the Concat's
+ * image when y is a strided view of its slice (lower_concat_strided). */
+static int64_t conv_y_stride(const conv_op *op)
+{
+    return op->y->alias_stride ? op->y->alias_stride : op->m * op->osp;
+}
+
 /* Reports a spatial rank beyond MAX_SPATIAL. */
 static loom_status check_rank(lower_ctx *c, const ir_node *n, int nsp)
 {
@@ -571,7 +578,7 @@ static loop_conv conv_group_call(lower_ctx *c, loop_block **b, const conv_op *op
     int vn = open_loop(c, b, op->batch), vg = open_loop(c, b, op->gm.group);
     loop_conv cv = {.x = {op->x, at_var(vn, op->c * op->isp, 0)},
                     .w = {w, at_var(vg, wstep, 0)},
-                    .y = {op->y, at_var(vn, op->m * op->osp, op->y_off)},
+                    .y = {op->y, at_var(vn, conv_y_stride(op), op->y_off)},
                     .scratch = {scratch, loop_idx_const(0)}, .m = op->mg,
                     .g = conv2d_of(&op->gm, op->cg)};
     term(&cv.x.idx, vg, op->cg * op->isp);
@@ -639,7 +646,7 @@ static void conv_gemm(lower_ctx *c, loop_block *b, const conv_op *op)
     }
     int vg = open_loop(c, &b, gm->group);
     loop_sgemm ga = {.a = {op->w, at_var(vg, op->mg * kdim, 0)}, .b = src,
-                     .c = {op->y, at_var(vn, op->m * op->osp, op->y_off)}, .m = op->mg,
+                     .c = {op->y, at_var(vn, conv_y_stride(op), op->y_off)}, .m = op->mg,
                      .n = op->osp, .k = kdim, .lda = kdim, .ldb = op->osp, .ldc = op->osp,
                      .alpha = 1.0};
     term(&ga.b.idx, vg, kdim * op->osp);
@@ -864,7 +871,7 @@ static void conv_direct_region(lower_ctx *c, loop_block *b, const conv_op *op, c
         accumulate(c, in, acc,
                    lower_bin(c, LOOP_BINOP_MUL, loop_load(c->f, op->x, xi), loop_load(c->f, op->w, wi)));
     }
-    loop_index yi = at_var(vn, op->m * op->osp, op->y_off);
+    loop_index yi = at_var(vn, conv_y_stride(op), op->y_off);
     term(&yi, vg, op->mg * op->osp);
     term(&yi, vm, op->osp);
     add_box_at(&yi, gm->nsp, o, r->start, gm->out, 1);
@@ -897,7 +904,7 @@ static void conv_depthwise(lower_ctx *c, loop_block *b, const conv_op *op)
         c, "dw", IR_DTYPE_F32,
         loomrt_dwconv_scratch(g.kh, g.kw, g.oh, g.ow, g.stride_h, g.stride_w, g.dil_h, g.dil_w));
     int vn = open_loop(c, &b, op->batch);
-    loop_index yi = at_var(vn, op->m * op->osp, op->y_off);
+    loop_index yi = at_var(vn, conv_y_stride(op), op->y_off);
     loop_dwconv d = {.x = {op->x, at_var(vn, op->c * op->isp, 0)}, .w = {op->w, loop_idx_const(0)},
                      .y = {op->y, yi}, .scratch = {scratch, loop_idx_const(0)}, .mult = op->mg,
                      .g = g};
@@ -1114,6 +1121,10 @@ loom_status lower_conv(lower_ctx *c, const ir_node *n, loop_step *step)
         return conv_dwpw(c, &step->body, pw, n);
     if (pw && pwdw_user(c, pw) == n)
         return conv_pwdw(c, &step->body, n, pw);
+    ir_epilogue e;
+    ir_epilogue_of(n, &e);
+    if (!e.residual) /* the residual is read at y's index: dense */
+        lower_concat_strided(c, n->outputs[0]);
     conv_op op;
     loom_status st = conv_setup(c, n, &op);
     if (!st)

@@ -48,6 +48,10 @@ loop_buf *lower_view_at(lower_ctx *c, const ir_value *v, loop_buf *of, int64_t a
 /* Before any node is lowered: the inputs of Concat n that its producers
  * can write straight into the output become views of it (lower_shape.c). */
 void lower_concat_in_place(lower_ctx *c, const ir_node *n);
+/* As x's producer is lowered, when it writes each image at a stride of its
+ * own: x becomes a strided view of its slice of the Concat along axis 1
+ * that alone reads it, at batch > 1 (lower_shape.c); NULL when it cannot. */
+loop_buf *lower_concat_strided(lower_ctx *c, const ir_value *x);
 
 /* Opens a loop nest over dims[0..rank) in block b; vars[] receives the loop
  * variables; returns the innermost block. rank 0 returns b itself. */

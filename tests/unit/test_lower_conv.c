@@ -1510,3 +1510,146 @@ Test(lower_conv, depthwise_into_projection)
     ir_diag_free(&d);
     check(g);
 }
+
+/* The outputs of g by the JIT on two threads against the interpreter,
+ * within the tolerances of check; frees g. */
+static void check_two_threads(ir_graph *g)
+{
+    tl_infer_ok(g);
+    int ni = g->n_inputs, no = g->n_outputs;
+    const void *ins[16] = {0};
+    void *want[16] = {0}, *got[16] = {0};
+    cr_assert(ni <= 16 && no <= 16);
+    for (int i = 0; i < ni; i++) {
+        void *p = calloc(1, ir_value_bytes(g->inputs[i]) + 1);
+        tl_fill(p, g->inputs[i]->dtype, ir_shape_numel(&g->inputs[i]->shape), (uint32_t)i + 7);
+        ins[i] = p;
+    }
+    for (int i = 0; i < no; i++) {
+        want[i] = calloc(1, ir_value_bytes(g->outputs[i]) + 1);
+        got[i] = calloc(1, ir_value_bytes(g->outputs[i]) + 1);
+    }
+    tl_run(g, ins, want);
+    loom_compile_options o = tl_options(LOOM_BACKEND_JIT, false);
+    o.threads = 2;
+    loom_diag diag;
+    cr_assert_eq(tl_api_run(g, &o, ins, got, &diag), LOOM_STATUS_OK, "%s", diag.message);
+    for (int i = 0; i < no; i++) {
+        const ir_value *v = g->outputs[i];
+        for (int64_t k = 0; k < ir_shape_numel(&v->shape); k++) {
+            double a = interp_load_f(got[i], v->dtype, k), w = interp_load_f(want[i], v->dtype, k);
+            cr_assert(fabs(a - w) <= ATOL + RTOL * fabs(w), "\"%s\"[%lld]: got %.9g, want %.9g",
+                      v->name, (long long)k, a, w);
+        }
+        free(want[i]);
+        free(got[i]);
+    }
+    for (int i = 0; i < ni; i++)
+        free((void *)ins[i]);
+    ir_graph_free(g);
+}
+
+/* A Concat along channels at batch 3 of convolutions by every path of
+ * conv_emit (Winograd, the GEMM's, depthwise, the transposed product, the
+ * implicit GEMM, the direct kernel, the f64 loop nest): each writes its
+ * slice of the output in place, image by image (a view with the output's
+ * image stride, lower_concat_strided); a graph input, a Conv with a
+ * residual (read at the output's index), one read by another node too and
+ * a Concat along another axis are copied. The compiled code agrees with
+ * the interpreter on one thread and on two. */
+static ir_graph *concat_strided_graph(void)
+{
+    ir_graph *g = tl_graph("cat_strided");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(3, 16, 10, 10));
+    ir_value *r = in(g, "r", IR_DTYPE_F32, SHP(3, 4, 10, 10));
+    ir_value *xd = in(g, "xd", IR_DTYPE_F32, SHP(3, 256, 10, 10));
+    ir_value *xi = in(g, "xi", IR_DTYPE_F32, SHP(3, 8, 64, 64));
+    ir_value *xb = in(g, "xb", IR_DTYPE_F32, SHP(3, 3, 64, 64));
+    ir_value *xf = in(g, "xf", IR_DTYPE_F64, SHP(3, 2, 5, 5));
+    ir_node *n = conv(g, IR_OP_CONV, "wg", x, f32(g, "w_wg", SHP(8, 16, 3, 3)), NULL);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = conv(g, IR_OP_CONV, "pw", x, f32(g, "w_pw", SHP(5, 16, 1, 1)), f32(g, "b_pw", SHP(5)));
+    ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
+    n = conv(g, IR_OP_CONV, "dw", x, f32(g, "w_dw", SHP(16, 1, 3, 3)), f32(g, "b_dw", SHP(16)));
+    ir_node_set_int(g, n, "group", 16);
+    INTS(n, "pads", 1, 1, 1, 1);
+    node(g, IR_OP_CONV, "res", 4,
+         (ir_value *[]){x, f32(g, "w_res", SHP(4, 16, 1, 1)), f32(g, "b_res", SHP(4)), r}, 1);
+    conv(g, IR_OP_CONV, "two", x, f32(g, "w_two", SHP(3, 16, 1, 1)), NULL);
+    node(g, IR_OP_NEG, "neg_two", 1, (ir_value *[]){val(g, "two")}, 1);
+    conv(g, IR_OP_CONV, "tr", xd, f32(g, "w_tr", SHP(16, 256, 1, 1)), NULL);
+    n = node(g, IR_OP_CONCAT, "cat_a", 7,
+             (ir_value *[]){val(g, "wg"), val(g, "pw"), val(g, "dw"), x, val(g, "res"),
+                            val(g, "two"), val(g, "tr")},
+             1);
+    ir_node_set_int(g, n, "axis", 1);
+    n = conv(g, IR_OP_CONV, "im", xi, f32(g, "w_im", SHP(8, 8, 5, 5)), NULL);
+    INTS(n, "pads", 2, 2, 2, 2);
+    n = conv(g, IR_OP_CONV, "bl", xb, f32(g, "w_bl", SHP(16, 3, 3, 3)), f32(g, "b_bl", SHP(16)));
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = node(g, IR_OP_CONCAT, "cat_b", 2, (ir_value *[]){val(g, "im"), val(g, "bl")}, 1);
+    ir_node_set_int(g, n, "axis", 1);
+    n = conv(g, IR_OP_CONV, "f1", xf, cst(g, "w_f1", IR_DTYPE_F64, SHP(3, 2, 3, 3), false), NULL);
+    INTS(n, "pads", 1, 1, 1, 1);
+    conv(g, IR_OP_CONV, "f2", xf, cst(g, "w_f2", IR_DTYPE_F64, SHP(2, 2, 1, 1), false), NULL);
+    n = node(g, IR_OP_CONCAT, "cat_c", 2, (ir_value *[]){val(g, "f1"), val(g, "f2")}, 1);
+    ir_node_set_int(g, n, "axis", 1);
+    conv(g, IR_OP_CONV, "h1", x, f32(g, "w_h1", SHP(2, 16, 1, 1)), NULL);
+    conv(g, IR_OP_CONV, "h2", x, f32(g, "w_h2", SHP(2, 16, 1, 1)), NULL);
+    n = node(g, IR_OP_CONCAT, "cat_d", 2, (ir_value *[]){val(g, "h1"), val(g, "h2")}, 1);
+    ir_node_set_int(g, n, "axis", 2);
+    tl_mark_outputs(g);
+    return g;
+}
+
+Test(lower_conv, concat_strided)
+{
+    ir_graph *g = concat_strided_graph();
+    ir_diag d;
+    loop_func *f = lowered(g, &d);
+    struct {
+        const char *v, *cat, *node;
+        int64_t at, stride;
+        loop_kernel k;
+    } views[] = {
+        {"wg", "cat_a", "n_wg", 0, 6800, LOOP_KERNEL_WINOGRAD},
+        {"pw", "cat_a", "n_pw", 800, 6800, LOOP_KERNEL_SGEMM},
+        {"dw", "cat_a", "n_dw", 1300, 6800, LOOP_KERNEL_DWCONV},
+        {"tr", "cat_a", "n_tr", 5200, 6800, LOOP_KERNEL_SGEMM_PACKED},
+        {"im", "cat_b", "n_im", 0, 24 * 4096, LOOP_KERNEL_CONV2D},
+        {"bl", "cat_b", "n_bl", 8 * 4096, 24 * 4096, LOOP_KERNEL_CONV_DIRECT},
+        {"f1", "cat_c", "n_f1", 0, 125, LOOP_KERNEL_COUNT},
+        {"f2", "cat_c", "n_f2", 75, 125, LOOP_KERNEL_COUNT},
+    };
+    for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
+        const loop_buf *b = NULL, *cat = NULL;
+        for (int k = 0; k < f->n_bufs; k++) {
+            if (f->bufs[k]->tensor && strcmp(f->bufs[k]->tensor, views[i].v) == 0)
+                b = f->bufs[k];
+            if (f->bufs[k]->tensor && strcmp(f->bufs[k]->tensor, views[i].cat) == 0)
+                cat = f->bufs[k];
+        }
+        cr_assert(b && cat && b->alias == cat, "%s: not a view of %s", views[i].v, views[i].cat);
+        cr_expect(b->alias_offset == views[i].at && b->alias_stride == views[i].stride,
+                  "%s at %lld every %lld", views[i].v, (long long)b->alias_offset,
+                  (long long)b->alias_stride);
+        if (views[i].k != LOOP_KERNEL_COUNT)
+            cr_expect_eq(step_calls(f, views[i].node, views[i].k), 1, "%s: %s", views[i].v,
+                         loop_kernel_name(views[i].k));
+    }
+    static const char *const copied[] = {"res", "two", "h1", "h2"};
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < f->n_bufs; k++)
+            if (f->bufs[k]->tensor && strcmp(f->bufs[k]->tensor, copied[i]) == 0)
+                cr_expect(!f->bufs[k]->alias, "%s: a view", copied[i]);
+    /* the copies: x, res and two; none; none; both */
+    static const char *const cats[] = {"n_cat_a", "n_cat_b", "n_cat_c", "n_cat_d"};
+    static const int copies[] = {3, 0, 0, 2};
+    for (int i = 0; i < 4; i++)
+        cr_expect_eq(f->steps[step_index(f, cats[i])]->body.n, copies[i], "%s: %d loop nests",
+                     cats[i], f->steps[step_index(f, cats[i])]->body.n);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    check(g);
+    check_two_threads(concat_strided_graph());
+}
