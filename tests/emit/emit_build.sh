@@ -18,9 +18,9 @@ emit_mode() {
 # Compiles every .c file of folder $1 with $CC into a .o beside it, OBJS
 # the list: the flags after the folder (the sanitizers' in the sanitizer
 # build) go to every file but the runtime's (loomrt_*: e2e_examples_c
-# runs the examples on a runtime built with the sanitizers, and
-# loomrt_gemm.c alone takes 40 s (gcc) to a minute (clang) to build with
-# them).
+# and the unit tests run the kernels on a runtime built with the
+# sanitizers). A --standalone model's file has the runtime inlined and
+# gets them.
 emit_objs() {
     dir=$1
     shift
