@@ -1550,8 +1550,9 @@ static void check_two_threads(ir_graph *g)
 }
 
 /* A Concat along channels at batch 3 of convolutions by every path of
- * conv_emit (Winograd, the GEMM's, depthwise, the transposed product, the
- * implicit GEMM, the direct kernel, the f64 loop nest): each writes its
+ * conv_emit (Winograd, the GEMM's, grouped and 1-D too, depthwise, the
+ * transposed product, the implicit GEMM, the direct kernel, the f64 loop
+ * nest): each writes its
  * slice of the output in place, image by image (a view with the output's
  * image stride, lower_concat_strided); a graph input, a Conv with a
  * residual (read at the output's index), one read by another node too and
@@ -1578,9 +1579,12 @@ static ir_graph *concat_strided_graph(void)
     conv(g, IR_OP_CONV, "two", x, f32(g, "w_two", SHP(3, 16, 1, 1)), NULL);
     node(g, IR_OP_NEG, "neg_two", 1, (ir_value *[]){val(g, "two")}, 1);
     conv(g, IR_OP_CONV, "tr", xd, f32(g, "w_tr", SHP(16, 256, 1, 1)), NULL);
-    n = node(g, IR_OP_CONCAT, "cat_a", 7,
+    n = conv(g, IR_OP_CONV, "gr", x, f32(g, "w_gr", SHP(4, 8, 3, 3)), f32(g, "b_gr", SHP(4)));
+    ir_node_set_int(g, n, "group", 2);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = node(g, IR_OP_CONCAT, "cat_a", 8,
              (ir_value *[]){val(g, "wg"), val(g, "pw"), val(g, "dw"), x, val(g, "res"),
-                            val(g, "two"), val(g, "tr")},
+                            val(g, "two"), val(g, "tr"), val(g, "gr")},
              1);
     ir_node_set_int(g, n, "axis", 1);
     n = conv(g, IR_OP_CONV, "im", xi, f32(g, "w_im", SHP(8, 8, 5, 5)), NULL);
@@ -1598,6 +1602,12 @@ static ir_graph *concat_strided_graph(void)
     conv(g, IR_OP_CONV, "h2", x, f32(g, "w_h2", SHP(2, 16, 1, 1)), NULL);
     n = node(g, IR_OP_CONCAT, "cat_d", 2, (ir_value *[]){val(g, "h1"), val(g, "h2")}, 1);
     ir_node_set_int(g, n, "axis", 2);
+    ir_value *x1 = in(g, "x1", IR_DTYPE_F32, SHP(3, 4, 20));
+    n = conv(g, IR_OP_CONV, "e1", x1, f32(g, "w_e1", SHP(6, 4, 3)), NULL);
+    INTS(n, "pads", 1, 1);
+    conv(g, IR_OP_CONV, "e2", x1, f32(g, "w_e2", SHP(2, 4, 1)), NULL);
+    n = node(g, IR_OP_CONCAT, "cat_e", 2, (ir_value *[]){val(g, "e1"), val(g, "e2")}, 1);
+    ir_node_set_int(g, n, "axis", 1);
     tl_mark_outputs(g);
     return g;
 }
@@ -1612,14 +1622,17 @@ Test(lower_conv, concat_strided)
         int64_t at, stride;
         loop_kernel k;
     } views[] = {
-        {"wg", "cat_a", "n_wg", 0, 6800, LOOP_KERNEL_WINOGRAD},
-        {"pw", "cat_a", "n_pw", 800, 6800, LOOP_KERNEL_SGEMM},
-        {"dw", "cat_a", "n_dw", 1300, 6800, LOOP_KERNEL_DWCONV},
-        {"tr", "cat_a", "n_tr", 5200, 6800, LOOP_KERNEL_SGEMM_PACKED},
+        {"wg", "cat_a", "n_wg", 0, 7200, LOOP_KERNEL_WINOGRAD},
+        {"pw", "cat_a", "n_pw", 800, 7200, LOOP_KERNEL_SGEMM},
+        {"dw", "cat_a", "n_dw", 1300, 7200, LOOP_KERNEL_DWCONV},
+        {"tr", "cat_a", "n_tr", 5200, 7200, LOOP_KERNEL_SGEMM_PACKED},
+        {"gr", "cat_a", "n_gr", 6800, 7200, LOOP_KERNEL_SGEMM},
         {"im", "cat_b", "n_im", 0, 24 * 4096, LOOP_KERNEL_CONV2D},
         {"bl", "cat_b", "n_bl", 8 * 4096, 24 * 4096, LOOP_KERNEL_CONV_DIRECT},
         {"f1", "cat_c", "n_f1", 0, 125, LOOP_KERNEL_COUNT},
         {"f2", "cat_c", "n_f2", 75, 125, LOOP_KERNEL_COUNT},
+        {"e1", "cat_e", "n_e1", 0, 160, LOOP_KERNEL_SGEMM},
+        {"e2", "cat_e", "n_e2", 120, 160, LOOP_KERNEL_SGEMM},
     };
     for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
         const loop_buf *b = NULL, *cat = NULL;
@@ -1642,10 +1655,10 @@ Test(lower_conv, concat_strided)
         for (int k = 0; k < f->n_bufs; k++)
             if (f->bufs[k]->tensor && strcmp(f->bufs[k]->tensor, copied[i]) == 0)
                 cr_expect(!f->bufs[k]->alias, "%s: a view", copied[i]);
-    /* the copies: x, res and two; none; none; both */
-    static const char *const cats[] = {"n_cat_a", "n_cat_b", "n_cat_c", "n_cat_d"};
-    static const int copies[] = {3, 0, 0, 2};
-    for (int i = 0; i < 4; i++)
+    /* the copies: x, res and two; none; none; both; none */
+    static const char *const cats[] = {"n_cat_a", "n_cat_b", "n_cat_c", "n_cat_d", "n_cat_e"};
+    static const int copies[] = {3, 0, 0, 2, 0};
+    for (int i = 0; i < 5; i++)
         cr_expect_eq(f->steps[step_index(f, cats[i])]->body.n, copies[i], "%s: %d loop nests",
                      cats[i], f->steps[step_index(f, cats[i])]->body.n);
     loop_func_free(f);
