@@ -320,11 +320,13 @@ static inline void tl_backend_run(tl_backend b, const loop_func *f, const void *
 }
 
 /* Compiles g (inferred, outputs marked) with every backend (tl_backend)
- * through libloom, runs it on inputs (or random inputs when inputs is NULL)
- * and compares every output with the interpreter: |got - interp| <= atol +
- * rtol * |interp|, the same tolerance for each backend. g is changed by the
+ * through libloom for `threads` threads (loom_compile_options.threads),
+ * runs it on inputs (or random inputs when inputs is NULL) and compares
+ * every output with the interpreter: |got - interp| <= atol + rtol *
+ * |interp|, the same tolerance for each backend. g is changed by the
  * pipeline (constants folded). */
-static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol, float rtol)
+static inline void tl_check_c_threads(ir_graph *g, const void *const *inputs, float atol,
+                                      float rtol, int threads)
 {
     int ni = g->n_inputs, no = g->n_outputs;
     const void *in[64] = {0};
@@ -350,6 +352,7 @@ static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol
         for (int i = 0; i < no; i++)
             memset(got[i], 0, ir_value_bytes(g->outputs[i]) + 1);
         loom_compile_options o = tl_options(backends[b], b == TL_BACKEND_C_STANDALONE);
+        o.threads = threads;
         loom_diag diag;
         cr_assert_eq(tl_api_run(g, &o, in, got, &diag), LOOM_STATUS_OK, "%s: %s",
                      tl_backend_names[b], diag.message);
@@ -373,6 +376,12 @@ static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol
         free(want[i]);
         free(got[i]);
     }
+}
+
+/* tl_check_c_threads with the default options' thread count (0: one). */
+static inline void tl_check_c(ir_graph *g, const void *const *inputs, float atol, float rtol)
+{
+    tl_check_c_threads(g, inputs, atol, rtol, 0);
 }
 
 /* ---- lowering ---- */
