@@ -35,12 +35,10 @@ test: test-fast test-asan
 test-fast: build
 	$(LARGE_ENV) ctest --test-dir $(BUILD) $(CTEST_ARGS)
 
-# OpenBLAS on one thread: its worker threads, started again in the test
-# runner's forked children by a model that loads it, make LeakSanitizer's
-# exit-time check crash while it suspends them (tests/unit ops tests).
+# The sanitizer build's tests run OpenBLAS on one thread themselves
+# (tests/CMakeLists.txt, loom_sanitizer_checks).
 test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    OPENBLAS_NUM_THREADS=1 \
 	    $(LARGE_ENV) ctest --test-dir $(ASAN_BUILD) $(CTEST_ARGS)
 
 # The threading code (the pool, the threaded kernels, parallel loops at

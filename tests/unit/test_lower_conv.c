@@ -1596,14 +1596,9 @@ Test(lower_conv, concat_strided)
         {"e2", "cat_e", "n_e2", 120, 160, LOOP_KERNEL_SGEMM},
     };
     for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
-        const loop_buf *b = NULL, *cat = NULL;
-        for (int k = 0; k < f->n_bufs; k++) {
-            if (f->bufs[k]->tensor && strcmp(f->bufs[k]->tensor, views[i].v) == 0)
-                b = f->bufs[k];
-            if (f->bufs[k]->tensor && strcmp(f->bufs[k]->tensor, views[i].cat) == 0)
-                cat = f->bufs[k];
-        }
-        cr_assert(b && cat && b->alias == cat, "%s: not a view of %s", views[i].v, views[i].cat);
+        const loop_buf *b = tl_find_buf(f, views[i].v);
+        cr_assert(b->alias == tl_find_buf(f, views[i].cat), "%s: not a view of %s", views[i].v,
+                  views[i].cat);
         cr_expect(b->alias_offset == views[i].at && b->alias_stride == views[i].stride,
                   "%s at %lld every %lld", views[i].v, (long long)b->alias_offset,
                   (long long)b->alias_stride);
@@ -1613,9 +1608,7 @@ Test(lower_conv, concat_strided)
     }
     static const char *const copied[] = {"res", "two", "h1", "h2"};
     for (int i = 0; i < 4; i++)
-        for (int k = 0; k < f->n_bufs; k++)
-            if (f->bufs[k]->tensor && strcmp(f->bufs[k]->tensor, copied[i]) == 0)
-                cr_expect(!f->bufs[k]->alias, "%s: a view", copied[i]);
+        cr_expect(!tl_find_buf(f, copied[i])->alias, "%s: a view", copied[i]);
     /* the copies: x, res and two; none; none; both; none */
     static const char *const cats[] = {"n_cat_a", "n_cat_b", "n_cat_c", "n_cat_d", "n_cat_e"};
     static const int copies[] = {3, 0, 0, 2, 0};

@@ -35,11 +35,7 @@ static ir_node *node(ir_graph *g, ir_op op, const char *name, int n_in, ir_value
 
 static const loop_buf *find_buf(const loop_func *f, const ir_value *v)
 {
-    for (int i = 0; i < f->n_bufs; i++)
-        if (f->bufs[i]->tensor && strcmp(f->bufs[i]->tensor, v->name) == 0)
-            return f->bufs[i];
-    cr_assert_fail("no buffer for value %s", v->name);
-    return NULL;
+    return tl_find_buf(f, v->name);
 }
 
 static int count_dyn_expr(const loop_expr *e)

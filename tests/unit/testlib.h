@@ -411,6 +411,16 @@ static inline const loop_step *tl_find_step(const loop_func *f, const char *node
     return NULL;
 }
 
+/* The buffer holding the graph value named name; fails the test if none. */
+static inline const loop_buf *tl_find_buf(const loop_func *f, const char *name)
+{
+    for (int i = 0; i < f->n_bufs; i++)
+        if (f->bufs[i]->tensor && strcmp(f->bufs[i]->tensor, name) == 0)
+            return f->bufs[i];
+    cr_assert_fail("no buffer for value %s", name);
+    return NULL;
+}
+
 /* ---- files ---- */
 
 /* LOOM_TEST_TMP/<prefix><name>, in one of four rotating buffers (so a call
