@@ -468,6 +468,14 @@ LOOMRT_API int loomrt_threads_swap(int count);
  * same parts, the same results. */
 LOOMRT_API int loomrt_parallel_for(int64_t n, loomrt_range_fn fn, void *arg);
 
+/* A loop over n slots, each owning a copy of its kernels' scratch (the
+ * images of a batch in n runs, docs/loop-ir.md "Slot loops"): when the
+ * calling thread's count t is above 1 and divides n, loomrt_parallel_for
+ * over n, each part's kernels on one thread (its images in its own
+ * cache); otherwise fn(arg, 0, n) on the calling thread, its kernels
+ * splitting each image over all t threads. */
+LOOMRT_API int loomrt_parallel_slots(int64_t n, loomrt_range_fn fn, void *arg);
+
 /* ---- fast math ----
  * exp, tanh and sigmoid for f32, inline so that compilers vectorize the
  * loops that call them (libm's expf/tanhf are calls per element). Within

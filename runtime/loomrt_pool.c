@@ -303,3 +303,30 @@ LOOMRT_API int loomrt_parallel_for(int64_t n, loomrt_range_fn fn, void *arg)
 #endif
     return pool_serial(n, parts, fn, arg);
 }
+
+/* A part of a slot loop: fn over its slots with the kernels inside on
+ * this thread alone (loomrt_parallel_slots). */
+typedef struct pool_slots {
+    loomrt_range_fn fn;
+    void *arg;
+} pool_slots;
+
+static int pool_slots_part(void *arg, int64_t begin, int64_t end)
+{
+    const pool_slots *j = arg;
+    int prev = loomrt_threads_swap(1);
+    int st = j->fn(j->arg, begin, end);
+    loomrt_threads_swap(prev);
+    return st;
+}
+
+LOOMRT_API int loomrt_parallel_slots(int64_t n, loomrt_range_fn fn, void *arg)
+{
+    int threads = loomrt_threads_get();
+    if (n <= 0)
+        return 0;
+    if (threads < 2 || n % threads != 0)
+        return fn(arg, 0, n);
+    pool_slots j = {fn, arg};
+    return loomrt_parallel_for(n, pool_slots_part, &j);
+}

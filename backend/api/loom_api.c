@@ -478,7 +478,7 @@ static loom_status compile_backend(loom_compiled *c, const loom_compile_options 
     if (o->backend == LOOM_BACKEND_INTERP)
         return LOOM_STATUS_OK;
     loop_func *f = NULL;
-    lower_opts lo = {.unchecked = o->unchecked};
+    lower_opts lo = {.unchecked = o->unchecked, .threads = o->threads};
     be_compile_times ct = {0};
     loom_status st = be_compile_timed(c->g, "model", &po, &lo, &f, &ct, d);
     c->times.passes_ms = ct.passes_ms;
@@ -637,7 +637,7 @@ loom_status loom_emit_graph(ir_graph *g, const loom_compile_options *opts, loom_
         return st ? st : emit_text(NULL, g, path, d);
     }
     loop_func *f = NULL;
-    lower_opts lo = {.unchecked = o.unchecked};
+    lower_opts lo = {.unchecked = o.unchecked, .threads = o.threads};
     loom_status st = be_compile_with(g, name ? name : "model", &po, &lo, &f, d);
     if (!st && info)
         *info = (loom_emit_info){.workspace_bytes = (size_t)f->workspace_bytes,

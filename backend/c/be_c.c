@@ -318,13 +318,13 @@ static void emit_call(emitter *e, const loop_stmt *s)
 
 /* A parallel loop in the model: the enclosing loops' variables into the
  * context, then its outlined body (NAME_parK, emit_par_fn) over the
- * runtime's parallel-for. It has no check, so it cannot fail. */
+ * runtime's parallel-for (a slot loop's, loomrt_parallel_slots). It has no check, so it cannot fail. */
 static void emit_par_call(emitter *e, const loop_stmt *s, int depth)
 {
     for (int j = 0; j < e->n_outer; j++)
         fprintf(e->out, "par.outer[%d] = i%d;\n%*s", j, e->outer[j], 4 * depth, "");
-    fprintf(e->out, "(void)loomrt_parallel_for(%" PRId64 ", %s_par%d, &par);\n", s->extent,
-            e->f->name, e->n_par++);
+    fprintf(e->out, "(void)loomrt_parallel_%s(%" PRId64 ", %s_par%d, &par);\n",
+            s->slots ? "slots" : "for", s->extent, e->f->name, e->n_par++);
 }
 
 static void emit_block(emitter *e, const loop_block *b, int depth)

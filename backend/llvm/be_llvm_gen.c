@@ -935,7 +935,8 @@ static LLVMValueRef gen_par_fn(gen *g, const loop_stmt *s, par_use *u)
 }
 
 /* A parallel loop: its body outlined (gen_par_fn), then in the model the
- * context filled and loomrt_parallel_for over the trip count. The body
+ * context filled and loomrt_parallel_for (a slot loop's
+ * loomrt_parallel_slots) over the trip count. The body
  * has no check, so the status is always 0. The model's buffer pointers,
  * locals and enclosing variables are put aside while the body is made. */
 static void gen_par(gen *g, const loop_stmt *s)
@@ -963,7 +964,7 @@ static void gen_par(gen *g, const loop_stmt *s)
     for (int j = 0; j < g->n_outer; j++)
         LLVMBuildStore(g->b, g->vars[g->outer[j]], par_field(g, g->par_ctx, 3, j));
     LLVMValueRef args[3] = {ci64(g, s->extent), fn, g->par_ctx};
-    call_named(g, "loomrt_parallel_for", g->i32, args, 3);
+    call_named(g, s->slots ? "loomrt_parallel_slots" : "loomrt_parallel_for", g->i32, args, 3);
 }
 
 static void gen_types(gen *g)

@@ -38,7 +38,7 @@ const be_llvm_symbol be_llvm_symbols[] = {
     SYM(loomrt_conv2d_winograd_maxpool),
     SYM(loomrt_conv2d_direct), SYM(loomrt_conv2d_direct_maxpool),
     SYM(loomrt_maxpool2d),
-    SYM(loomrt_threads_swap), SYM(loomrt_parallel_for),
+    SYM(loomrt_threads_swap), SYM(loomrt_parallel_for), SYM(loomrt_parallel_slots),
     SYM(expf),  SYM(exp),   SYM(logf),   SYM(log),   SYM(erff),   SYM(erf),
     SYM(tanhf), SYM(tanh),  SYM(log1pf), SYM(log1p), SYM(powf),   SYM(pow),
     SYM(fmodf), SYM(fmod),  SYM(sinf),   SYM(sin),   SYM(cosf),   SYM(cos),

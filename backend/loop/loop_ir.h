@@ -373,6 +373,8 @@ struct loop_stmt {
     int var;             /* FOR */
     int64_t extent;      /* FOR */
     bool parallel;       /* FOR: iterations split over threads (loop_parallel.c) */
+    bool slots;          /* FOR: a loop over scratch slots (loop_split_slots): when
+                            parallel, split only as loomrt_parallel_slots decides */
     loop_block body;     /* FOR, IF */
     loop_expr *cond;     /* IF, CHECK (must hold to go on) */
     loop_error error;    /* CHECK */
@@ -491,6 +493,20 @@ loop_expr *loop_cast(loop_func *f, ir_dtype t, loop_expr *a);
 
 const char *loop_unop_name(loop_unop op);
 const char *loop_binop_name(loop_binop op);
+
+/* Splits the loop s of block b over the images of a batch into slots
+ * runs of its extent / slots images each (the slot loop, s itself,
+ * marked slots, around a new loop over each slot's images), each run
+ * with its own copy of the scratch buffers the body uses (arena buffers
+ * holding no graph value, indexed without s's variable): the slot loop
+ * can then run in parallel where the body's kernels shared one scratch.
+ * The caller promises that the body rewrites all the scratch it reads
+ * in every iteration (a kernel's scratch, an unfolded column). Returns
+ * false and changes nothing when the extent is not a multiple of slots,
+ * the body uses no such scratch, reads s's variable as a value, has an
+ * index with no room for one more term, or statements of b outside s use
+ * that scratch too (loop_slots.c). */
+bool loop_split_slots(loop_func *f, loop_block *b, loop_stmt *s, int64_t slots);
 
 /* ---- printing and checking ---- */
 

@@ -249,8 +249,8 @@ static void print_block(const loop_block *b, int depth, FILE *out)
         fprintf(out, "%*s", 2 * depth, "");
         switch (s->kind) {
         case LOOP_STMT_FOR:
-            fprintf(out, "%sfor i%d in 0..%" PRId64 " {\n", s->parallel ? "parallel " : "", s->var,
-                    s->extent);
+            fprintf(out, "%sfor i%d in 0..%" PRId64 "%s {\n", s->parallel ? "parallel " : "",
+                    s->var, s->extent, s->slots ? " slots" : "");
             print_block(&s->body, depth + 1, out);
             fprintf(out, "%*s}\n", 2 * depth, "");
             break;

@@ -16,6 +16,11 @@ typedef struct lower_opts {
      * Gather / GatherElements index or RNN sequence length is clamped into
      * range and an integer division by zero gives 0, with no error. */
     bool unchecked;
+    /* The thread count the code is compiled for (0: not given): the
+     * images of a batch whose convolution kernels share a scratch run in
+     * up to this many slots (at least 2), a scratch copy each, so that
+     * threads can take whole images (loop_split_slots). */
+    int threads;
 } lower_opts;
 
 /* Lowers g into a new loop function named name (a C identifier). Buffers

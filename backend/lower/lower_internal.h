@@ -15,6 +15,7 @@ typedef struct lower_ctx {
     loop_buf **bufs; /* by value id */
     ir_diag *d;
     bool checked; /* emit LOOP_STMT_CHECKs of input data (lower_opts) */
+    int slots;    /* the most slots a batch's images run in (lower_opts.threads) */
 } lower_ctx;
 
 /* Per-op lowerings: append statements for node n to step->body. Return OK,

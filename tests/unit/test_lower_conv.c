@@ -1623,3 +1623,134 @@ Test(lower_conv, concat_strided)
     tl_check_c_threads(g, NULL, ATOL, RTOL, 2);
     ir_graph_free(g);
 }
+
+/* Convolutions at batch 4 by every path whose kernels take a scratch
+ * (Winograd, alone and into a max pool, the implicit GEMM, im2col + GEMM,
+ * the transposed product, depthwise, the pointwise into the depthwise and
+ * the depthwise into the pointwise, the direct kernel into a max pool):
+ * their images run in slots (loop_split_slots), a scratch copy each. */
+static ir_graph *image_slots_graph(int64_t batch)
+{
+    ir_graph *g = tl_graph("image_slots");
+    ir_value *x = in(g, "x", IR_DTYPE_F32, SHP(batch, 16, 24, 24));
+    ir_node *n = conv(g, IR_OP_CONV, "wg", x, f32(g, "w_wg", SHP(16, 16, 3, 3)), NULL);
+    INTS(n, "pads", 1, 1, 1, 1);
+    n = conv(g, IR_OP_CONV, "cwp", x, f32(g, "w_cwp", SHP(16, 16, 3, 3)), f32(g, "b_cwp", SHP(16)));
+    ir_epilogue_set_act(g, n, IR_ACT_RELU, 0.0f, 0.0f);
+    n = node(g, IR_OP_MAX_POOL, "wp", 1, (ir_value *[]){val(g, "cwp")}, 1);
+    INTS(n, "kernel_shape", 2, 2);
+    INTS(n, "strides", 2, 2);
+    ir_value *xi = in(g, "xi", IR_DTYPE_F32, SHP(batch, 32, 32, 32));
+    n = conv(g, IR_OP_CONV, "im", xi, f32(g, "w_im", SHP(16, 32, 5, 5)), NULL);
+    INTS(n, "pads", 2, 2, 2, 2);
+    n = conv(g, IR_OP_CONV, "col", x, f32(g, "w_col", SHP(24, 16, 3, 3)), NULL);
+    INTS(n, "strides", 2, 2);
+    ir_value *xt = in(g, "xt", IR_DTYPE_F32, SHP(batch, 288, 13, 13));
+    conv(g, IR_OP_CONV, "tr", xt, f32(g, "w_tr", SHP(200, 288, 1, 1)), f32(g, "b_tr", SHP(200)));
+    n = conv(g, IR_OP_CONV, "dw", xi, f32(g, "w_dw", SHP(32, 1, 3, 3)), f32(g, "b_dw", SHP(32)));
+    ir_node_set_int(g, n, "group", 32);
+    INTS(n, "pads", 1, 1, 1, 1);
+    ir_value *xp = in(g, "xp", IR_DTYPE_F32, SHP(batch, 5, 56, 56));
+    pw_then_dw(g, xp, "e1", "d1", 48, true, NULL, 1, IR_ACT_CLIP, NULL);
+    ir_value *xq = in(g, "xq", IR_DTYPE_F32, SHP(batch, 24, 28, 28));
+    dw_then_pj(g, xq, "d2", "p2", 24, 1, 16, true, NULL, IR_ACT_RELU);
+    ir_value *xb = in(g, "xb", IR_DTYPE_F32, SHP(batch, 3, 64, 64));
+    conv(g, IR_OP_CONV, "cb", xb, f32(g, "w_cb", SHP(16, 3, 3, 3)), f32(g, "b_cb", SHP(16)));
+    n = node(g, IR_OP_MAX_POOL, "bp", 1, (ir_value *[]){val(g, "cb")}, 1);
+    INTS(n, "kernel_shape", 3, 3);
+    INTS(n, "strides", 2, 2);
+    tl_mark_outputs(g);
+    return g;
+}
+
+/* The slot loop of step name: its first statement, a loop over slots
+ * slots of a loop over batch / slots images (none when one), around a
+ * kernel call whose scratch is a copy per slot; marked parallel. */
+static void expect_slot_loop(const loop_func *f, const char *name, int64_t batch,
+                             int64_t slots)
+{
+    const loop_block *body = &f->steps[step_index(f, name)]->body;
+    cr_assert(body->n >= 1, "%s: empty", name);
+    const loop_stmt *s = body->stmts[0];
+    cr_assert(s->kind == LOOP_STMT_FOR && s->slots && s->extent == slots && s->parallel,
+              "%s: not a parallel loop over %lld slots", name, (long long)slots);
+    const loop_stmt *call = s->body.stmts[0];
+    if (batch > slots) {
+        cr_assert(call->kind == LOOP_STMT_FOR && call->extent == batch / slots && !call->slots,
+                  "%s: no loop over a slot's images", name);
+        call = call->body.stmts[0];
+    }
+    cr_assert_eq(call->kind, LOOP_STMT_CALL, "%s", name);
+    loop_call_arg args[LOOP_CALL_MAX_ARGS];
+    int n = loop_call_args(call, args), scratch = 0;
+    for (int k = 0; k < n; k++) {
+        const loop_buf *b = args[k].slice->buf;
+        if (b->tensor || b->kind != LOOP_BUF_ARENA)
+            continue;
+        const loop_index *idx = &args[k].slice->idx;
+        cr_expect(idx->n == 1 && idx->var[0] == s->var && idx->coef[0] * slots == b->numel,
+                  "%s: %s not a copy a slot", name, b->name);
+        scratch++;
+    }
+    cr_expect_eq(scratch, 1, "%s: %d scratch arguments", name, scratch);
+}
+
+/* The graph at batch lowered for threads threads, planned and its loops
+ * marked parallel. */
+static loop_func *lowered_for(ir_graph *g, int threads, ir_diag *d)
+{
+    tl_infer_ok(g);
+    ir_diag_init(d);
+    loop_func *f = NULL;
+    lower_opts o = {.threads = threads};
+    cr_assert_eq(lower_graph_with(g, "m", &o, &f, d), LOOM_STATUS_OK, "%s",
+                 d->text ? d->text : "");
+    cr_assert_eq(loop_plan_memory(f, d), LOOM_STATUS_OK, "%s", d->text ? d->text : "");
+    cr_assert_eq(loop_parallelize(f, NULL, d), LOOM_STATUS_OK, "%s", d->text ? d->text : "");
+    cr_assert_eq(loop_verify(f, d), LOOM_STATUS_OK, "%s", d->text ? d->text : "");
+    return f;
+}
+
+static const char *const slot_steps[] = {"n_wg", "n_wp", "n_im", "n_col", "n_tr",
+                                         "n_dw", "n_d1", "n_p2", "n_bp"};
+#define SLOT_STEPS ((int)(sizeof slot_steps / sizeof *slot_steps))
+
+/* At batch 4: two slots by default and for two threads, four for four
+ * (and for three: the largest count up to three dividing the batch is
+ * two); the compiled code agrees with the interpreter on one to four
+ * threads, the slots split over the threads at two and four, at three
+ * run in order, each image split inside the kernels. At batch 3 (no
+ * count up to two divides it) the images' loops stay as they were. */
+Test(lower_conv, image_slots)
+{
+    static const int threads[] = {0, 2, 3, 4};
+    static const int64_t slots[] = {2, 2, 3, 4};
+    for (int t = 0; t < 4; t++) {
+        ir_graph *g = image_slots_graph(4);
+        ir_diag d;
+        loop_func *f = lowered_for(g, threads[t], &d);
+        for (int i = 0; i < SLOT_STEPS; i++)
+            expect_slot_loop(f, slot_steps[i], 4, slots[t] == 3 ? 2 : slots[t]);
+        cr_expect_eq(step_calls(f, "n_im", LOOP_KERNEL_CONV2D), 1);
+        cr_expect_eq(step_calls(f, "n_col", LOOP_KERNEL_IM2COL), 1);
+        cr_expect_eq(step_calls(f, "n_tr", LOOP_KERNEL_CONV2D_T), 1);
+        cr_expect_eq(step_calls(f, "n_e1", LOOP_KERNEL_SGEMM) +
+                         step_calls(f, "n_e1", LOOP_KERNEL_SGEMM_PACKED), 0, "e1 not fused");
+        cr_expect(dw_call(f, "n_d1")->pw.buf && dw_call(f, "n_p2")->pj.buf);
+        loop_func_free(f);
+        ir_diag_free(&d);
+        tl_check_c_threads(g, NULL, ATOL, RTOL, threads[t] ? threads[t] : 1);
+        ir_graph_free(g);
+    }
+    ir_graph *g = image_slots_graph(3);
+    ir_diag d;
+    loop_func *f = lowered_for(g, 2, &d);
+    for (int i = 0; i < SLOT_STEPS; i++) {
+        const loop_stmt *s = f->steps[step_index(f, slot_steps[i])]->body.stmts[0];
+        cr_expect(s->kind == LOOP_STMT_FOR && s->extent == 3 && !s->slots && !s->parallel,
+                  "%s: split at batch 3", slot_steps[i]);
+    }
+    loop_func_free(f);
+    ir_diag_free(&d);
+    ir_graph_free(g);
+}

@@ -5,6 +5,9 @@
  *   - loop_parallelize marks an independent elementwise nest at its
  *     outermost loop and refuses a reduction over the loop's variable,
  *     overlapping windows, a shared local, a check and too little work;
+ *   - loop_split_slots gives a loop over images a scratch copy per slot
+ *     (the slot loop then marked parallel) and leaves alone the loops it
+ *     cannot split;
  *   - a model with odd sizes (depthwise Conv, Sigmoid, ReduceMean,
  *     ConvTranspose, FusedAttention) compiled by both backends gives
  *     bit-identical outputs at 1, 2, 3 and 7 threads (no split changes the
@@ -144,6 +147,110 @@ Test(parallel_pass, local_shared_with_the_step_stays_serial)
                loop_binary(f, LOOP_BINOP_MUL, loop_load(f, x, idx), loop_local_read(f, l)));
     cr_assert_eq(marks(f), 0);
     loop_func_free(f);
+}
+
+/* ---- slot loops (loop_split_slots) ---- */
+
+/* Over n images: s[j] = x[i, j] + 1, then y[i, j] = 2 s[j] (+ i when
+ * use_var), the scratch s rewritten by each image before it is read.
+ * Returns the images' loop. */
+static loop_stmt *scratch_nest(loop_func *f, loop_block *b, loop_buf *x, loop_buf *y,
+                               loop_buf *s, int64_t n, int64_t cols, bool use_var)
+{
+    int i = loop_var_new(f), j = loop_var_new(f), k = loop_var_new(f);
+    loop_stmt *outer = loop_for(f, b, i, n);
+    loop_stmt *fill = loop_for(f, &outer->body, j, cols);
+    loop_index xi = loop_idx_const(0), si = loop_idx_const(0);
+    loop_idx_add(&xi, i, cols);
+    loop_idx_add(&xi, j, 1);
+    loop_idx_add(&si, j, 1);
+    loop_store(f, &fill->body, s, si,
+               loop_binary(f, LOOP_BINOP_ADD, loop_load(f, x, xi),
+                           loop_const_f(f, IR_DTYPE_F32, 1.0)));
+    loop_stmt *use = loop_for(f, &outer->body, k, cols);
+    loop_index yi = loop_idx_const(0), sk = loop_idx_const(0);
+    loop_idx_add(&yi, i, cols);
+    loop_idx_add(&yi, k, 1);
+    loop_idx_add(&sk, k, 1);
+    loop_expr *v = loop_binary(f, LOOP_BINOP_MUL, loop_load(f, s, sk),
+                               loop_const_f(f, IR_DTYPE_F32, 2.0));
+    if (use_var)
+        v = loop_binary(f, LOOP_BINOP_ADD, v, loop_cast(f, IR_DTYPE_F32, loop_var(f, i)));
+    loop_store(f, &use->body, y, yi, v);
+    return outer;
+}
+
+static loop_func *scratch_func(int64_t n, int64_t cols, loop_buf **x, loop_buf **y,
+                               loop_buf **s)
+{
+    loop_func *f = new_func(x, y, n * cols);
+    *s = loop_buf_new(f, "s", LOOP_BUF_ARENA, IR_DTYPE_F32, cols);
+    return f;
+}
+
+/* The term of var in idx (0 when none). */
+static int64_t coef_of(const loop_index *idx, int var)
+{
+    for (int k = 0; k < idx->n; k++)
+        if (idx->var[k] == var)
+            return idx->coef[k];
+    return 0;
+}
+
+/* Four images in two slots: the loop over slots around one over a slot's
+ * two images, the image's index i*cols split into 2cols per slot plus
+ * cols per image, the scratch a copy per slot; the slot loop is then the
+ * one marked parallel, where the shared scratch kept every loop serial. */
+Test(parallel_pass, slot_loop_owns_its_scratch)
+{
+    const int64_t cols = 200003;
+    loop_buf *x, *y, *s;
+    loop_func *f = scratch_func(4, cols, &x, &y, &s);
+    loop_step *st = loop_step_new(f, "c", IR_OP_CONV);
+    loop_stmt *outer = scratch_nest(f, &st->body, x, y, s, 4, cols, false);
+    cr_assert(loop_split_slots(f, &st->body, outer, 2));
+    cr_assert(outer->slots && outer->extent == 2 && outer->body.n == 1);
+    const loop_stmt *per = outer->body.stmts[0];
+    cr_assert(per->kind == LOOP_STMT_FOR && per->extent == 2 && !per->slots);
+    cr_assert_eq(s->numel, 2 * cols);
+    const loop_stmt *fill = per->body.stmts[0]->body.stmts[0];
+    const loop_stmt *use = per->body.stmts[1]->body.stmts[0];
+    cr_expect(coef_of(&fill->idx, outer->var) == cols && fill->idx.n == 2, "s[cols i + j]");
+    const loop_index *xi = &fill->value->a->idx;
+    cr_expect(coef_of(xi, outer->var) == 2 * cols && coef_of(xi, per->var) == cols);
+    cr_expect(coef_of(&use->idx, outer->var) == 2 * cols && coef_of(&use->idx, per->var) == cols);
+    cr_expect(coef_of(&use->value->a->idx, outer->var) == cols);
+    ir_diag d;
+    ir_diag_init(&d);
+    cr_assert_eq(loop_plan_memory(f, &d), LOOM_STATUS_OK);
+    ir_diag_free(&d);
+    cr_assert_eq(marks(f), 1);
+    cr_assert(outer->parallel);
+    loop_func_free(f);
+}
+
+/* What loop_split_slots leaves alone: images not a multiple of the
+ * slots, no scratch, the image's number read as a value, and a scratch
+ * also used outside the loop. */
+Test(parallel_pass, slot_loop_refusals)
+{
+    const int64_t cols = 64;
+    loop_buf *x, *y, *s;
+    for (int c = 0; c < 4; c++) {
+        loop_func *f = scratch_func(c == 0 ? 3 : 4, cols, &x, &y, &s);
+        loop_step *st = loop_step_new(f, "c", IR_OP_CONV);
+        if (c == 1)
+            s->tensor = "t"; /* a graph value: not scratch */
+        if (c == 3)
+            loop_store(f, &st->body, s, loop_idx_const(0), loop_const_f(f, IR_DTYPE_F32, 0.0));
+        loop_stmt *outer = scratch_nest(f, &st->body, x, y, s, c == 0 ? 3 : 4, cols, c == 2);
+        int n_vars = f->n_vars;
+        cr_expect(!loop_split_slots(f, &st->body, outer, 2), "case %d split", c);
+        cr_expect(!outer->slots && outer->extent == (c == 0 ? 3 : 4) && outer->body.n == 2 &&
+                      s->numel == cols && f->n_vars == n_vars,
+                  "case %d changed", c);
+        loop_func_free(f);
+    }
 }
 
 /* A check records one error per run: its loop stays serial. */

@@ -1,8 +1,9 @@
 /* Unit tests of the runtime's threads (runtime/loomrt_pool.c) and of the
  * threaded GEMM: the parallel-for's parts (n = 0, n below and far above
  * the thread count), nesting, errors from workers, a host's parallel-for,
- * two threads sharing the pool, and loomrt_sgemm / loomrt_sgemm_packed on
- * 2, 3 and 4 threads bit-exact against one thread on odd shapes, at every
+ * the slot loops' parallel-for (loomrt_parallel_slots), two threads
+ * sharing the pool, and loomrt_sgemm / loomrt_sgemm_packed on 2, 3 and 4
+ * threads bit-exact against one thread on odd shapes, at every
  * instruction-set level the CPU runs. The sanitizer build runs them under
  * ASan. unit_threads_blas runs them again against the OpenBLAS build of
  * the runtime (LOOMRT_USE_CBLAS), where the large unpacked products go to
@@ -164,6 +165,76 @@ Test(pool, host_parallel_for_runs_the_parts)
         cr_assert_eq(c.hits[i], 2);
     pthread_mutex_destroy(&c.mu);
     free(c.hits);
+}
+
+/* A slot loop's part: covers its range, and records the thread count its
+ * kernels would see (the lowest seen in slots[0], the highest in slots[1]). */
+typedef struct slot_cover {
+    cover c;
+    int seen[2];
+} slot_cover;
+
+static int slot_task(void *arg, int64_t begin, int64_t end)
+{
+    slot_cover *s = arg;
+    int t = loomrt_threads_get();
+    pthread_mutex_lock(&s->c.mu);
+    s->seen[0] = t < s->seen[0] ? t : s->seen[0];
+    s->seen[1] = t > s->seen[1] ? t : s->seen[1];
+    pthread_mutex_unlock(&s->c.mu);
+    return cover_task(&s->c, begin, end);
+}
+
+/* loomrt_parallel_slots over n slots on threads threads, the host's
+ * parallel-for or the pool: the tasks run and the thread counts their
+ * kernels saw; every slot covered once, the caller's count restored. */
+static void run_slots(int64_t n, int threads, loomrt_parallel_fn pfor, int *tasks, int seen[2])
+{
+    slot_cover s = {.c = {.n = n, .hits = calloc((size_t)n + 1, sizeof(int)),
+                          .fail_from = INT64_MAX},
+                    .seen = {1000, 0}};
+    pthread_mutex_init(&s.c.mu, NULL);
+    loomrt_threads prev = loomrt_threads_enter(threads, pfor, pfor ? &host_calls : NULL);
+    cr_assert_eq(loomrt_parallel_slots(n, slot_task, &s), 0);
+    cr_assert_eq(loomrt_threads_get(), threads, "the count is restored");
+    loomrt_threads_leave(prev);
+    for (int64_t i = 0; i < n; i++)
+        cr_assert_eq(s.c.hits[i], 1, "n=%lld threads=%d: slot %lld ran %d times",
+                     (long long)n, threads, (long long)i, s.c.hits[i]);
+    *tasks = s.c.tasks;
+    seen[0] = s.seen[0], seen[1] = s.seen[1];
+    pthread_mutex_destroy(&s.c.mu);
+    free(s.c.hits);
+}
+
+/* A slot loop splits its slots over the threads when their count divides
+ * them, each part's kernels then on one thread; otherwise one task on
+ * the calling thread, its kernels on all the threads. */
+Test(pool, slots_split_when_the_threads_divide_them)
+{
+    int tasks, seen[2];
+    run_slots(4, 2, NULL, &tasks, seen);
+    cr_assert(tasks == 2 && seen[0] == 1 && seen[1] == 1, "tasks %d, counts %d-%d", tasks,
+              seen[0], seen[1]);
+    run_slots(4, 4, NULL, &tasks, seen);
+    cr_assert(tasks == 4 && seen[1] == 1);
+    run_slots(2, 4, NULL, &tasks, seen); /* more threads than slots */
+    cr_assert(tasks == 1 && seen[0] == 4, "tasks %d, count %d", tasks, seen[0]);
+    run_slots(4, 3, NULL, &tasks, seen); /* 3 does not divide 4 */
+    cr_assert(tasks == 1 && seen[0] == 3);
+    run_slots(2, 1, NULL, &tasks, seen);
+    cr_assert(tasks == 1 && seen[0] == 1);
+    run_slots(0, 2, NULL, &tasks, seen);
+    cr_assert_eq(tasks, 0);
+}
+
+Test(pool, slots_on_the_hosts_parallel_for)
+{
+    int tasks, seen[2], calls = host_calls;
+    run_slots(6, 2, host_pfor, &tasks, seen);
+    cr_assert(tasks == 2 && seen[0] == 1 && seen[1] == 1 && host_calls == calls + 1);
+    run_slots(6, 4, host_pfor, &tasks, seen);
+    cr_assert(tasks == 1 && seen[0] == 4 && host_calls == calls + 1, "not the host's");
 }
 
 /* Two threads, each running parallel-fors with its own count: one gets
