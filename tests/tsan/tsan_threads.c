@@ -3,7 +3,8 @@
  * depthwise convolution and col2im, and the convolutions whose threads
  * each take a run of the plane (the implicit GEMM, Winograd, im2col with
  * the transposed product) at 1, 2, 3 and 7 threads, then a model
- * with parallel loops (elementwise, reduction, attention heads) JIT-
+ * with parallel loops (elementwise, reduction, attention heads, the slot
+ * loops of two convolutions at batch 4, docs/loop-ir.md) JIT-
  * compiled for 2 threads and run by three callers at once, each on its
  * own workspace, against the 1-thread model bit for bit. Exits non-zero on
  * a mismatch; TSan reports a race itself (make test-tsan). */
@@ -127,18 +128,23 @@ static void convs(int threads, float *y)
     free(wd), free(s4), free(up), free(s5), free(w7), free(wp7), free(s6);
 }
 
+#define MODEL_INPUTS 7
+#define MODEL_OUTPUTS 5
+
 static const char *model =
     "graph @tsan(%x: f32[4,37,531], %q: f32[1,3,37,16], %k: f32[1,3,41,16], "
-    "%v: f32[1,3,41,16]) {\n"
+    "%v: f32[1,3,41,16], %xc: f32[4,32,40,40], %wc: f32[16,32,5,5], %wd: f32[32,1,3,3]) {\n"
     "  %s = Sigmoid(%x)\n"
     "  %m = ReduceMean(%s) {axes = [2], keepdims = 0}\n"
     "  %a = FusedAttention(%q, %k, %v)\n"
-    "  return %s, %m, %a\n}\n";
+    "  %c = Conv(%xc, %wc) {pads = [2, 2, 2, 2]}\n"
+    "  %d = Conv(%xc, %wd) {group = 32, pads = [1, 1, 1, 1]}\n"
+    "  return %s, %m, %a, %c, %d\n}\n";
 
 typedef struct caller {
     const loom_compiled *c;
-    float *in[4], *out[3];
-    size_t bytes[3];
+    float *in[MODEL_INPUTS], *out[MODEL_OUTPUTS];
+    size_t bytes[MODEL_OUTPUTS];
     loom_status st;
 } caller;
 
@@ -149,7 +155,8 @@ static void *run_caller(void *arg)
     loom_diag d;
     r->st = loom_workspace_new(r->c, &w, &d);
     if (r->st == LOOM_STATUS_OK)
-        r->st = loom_run(r->c, w, (const void *const *)r->in, 4, (void *const *)r->out, 3, &d);
+        r->st = loom_run(r->c, w, (const void *const *)r->in, MODEL_INPUTS,
+                         (void *const *)r->out, MODEL_OUTPUTS, &d);
     loom_workspace_free(w);
     return NULL;
 }
@@ -177,9 +184,9 @@ static void setup(caller *r, const loom_compiled *c, float *const *in)
     loom_tensor_info info;
     loom_diag d;
     r->c = c;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < MODEL_INPUTS; i++)
         r->in[i] = in[i];
-    for (int o = 0; o < 3; o++) {
+    for (int o = 0; o < MODEL_OUTPUTS; o++) {
         loom_output_info(c, o, &info, &d);
         r->bytes[o] = info.bytes;
         r->out[o] = calloc(1, info.bytes);
@@ -188,9 +195,11 @@ static void setup(caller *r, const loom_compiled *c, float *const *in)
 
 static void models(void)
 {
-    static const size_t n_in[4] = {4 * 37 * 531, 3 * 37 * 16, 3 * 41 * 16, 3 * 41 * 16};
-    float *in[4];
-    for (int i = 0; i < 4; i++)
+    static const size_t n_in[MODEL_INPUTS] = {4 * 37 * 531, 3 * 37 * 16, 3 * 41 * 16,
+                                              3 * 41 * 16,  4 * 32 * 40 * 40, 16 * 32 * 25,
+                                              32 * 9};
+    float *in[MODEL_INPUTS];
+    for (int i = 0; i < MODEL_INPUTS; i++)
         in[i] = rand_floats(n_in[i], 10u + (unsigned)i);
     loom_compiled *one = compile(1), *two = compile(2);
     CHECK(one && two, "the model did not compile");
@@ -207,15 +216,15 @@ static void models(void)
     for (int k = 0; k < 3; k++) {
         pthread_join(t[k], NULL);
         CHECK(r[k].st == LOOM_STATUS_OK, "caller %d failed", k);
-        for (int o = 0; o < 3; o++) {
+        for (int o = 0; o < MODEL_OUTPUTS; o++) {
             CHECK(memcmp(r[k].out[o], want.out[o], want.bytes[o]) == 0,
                   "caller %d: output %d at 2 threads differs from 1", k, o);
             free(r[k].out[o]);
         }
     }
-    for (int o = 0; o < 3; o++)
+    for (int o = 0; o < MODEL_OUTPUTS; o++)
         free(want.out[o]);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < MODEL_INPUTS; i++)
         free(in[i]);
     loom_compiled_free(one);
     loom_compiled_free(two);
