@@ -495,17 +495,18 @@ const char *loop_unop_name(loop_unop op);
 const char *loop_binop_name(loop_binop op);
 
 /* Splits the loop s of block b over the images of a batch into slots
- * runs of its extent / slots images each (the slot loop, s itself,
- * marked slots, around a new loop over each slot's images), each run
- * with its own copy of the scratch buffers the body uses (arena buffers
- * holding no graph value, indexed without s's variable): the slot loop
- * can then run in parallel where the body's kernels shared one scratch.
- * The caller promises that the body rewrites all the scratch it reads
- * in every iteration (a kernel's scratch, an unfolded column). Returns
- * false and changes nothing when the extent is not a multiple of slots,
- * the body uses no such scratch, reads s's variable as a value, has an
- * index with no room for one more term, or statements of b outside s use
- * that scratch too (loop_slots.c). */
+ * runs of extent / slots images each (the slot loop, s itself, marked
+ * slots, around a new loop over each slot's images), each run with its
+ * own copy of the scratch buffers the body uses (arena buffers holding no
+ * graph value, indexed without s's variable): the slot loop can then run
+ * in parallel where the body's kernels shared one scratch. The images
+ * past the runs (extent % slots) get a copy of the body of their own,
+ * put right after s, on slot 0's scratch. The caller promises that the
+ * body rewrites all the scratch it reads in every iteration (a kernel's
+ * scratch, an unfolded column). Returns false and changes nothing when
+ * the extent is below slots, the body uses no such scratch, reads s's
+ * variable as a value, has an index with no room for one more term, or
+ * statements of b outside s use that scratch too (loop_slots.c). */
 bool loop_split_slots(loop_func *f, loop_block *b, loop_stmt *s, int64_t slots);
 
 /* ---- printing and checking ---- */

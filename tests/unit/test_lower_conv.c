@@ -1582,18 +1582,19 @@ Test(lower_conv, concat_strided)
         const char *v, *cat, *node;
         int64_t at, stride;
         loop_kernel k;
+        int calls; /* 2: with scratch, in slot loops, the third image after them */
     } views[] = {
-        {"wg", "cat_a", "n_wg", 0, 7200, LOOP_KERNEL_WINOGRAD},
-        {"pw", "cat_a", "n_pw", 800, 7200, LOOP_KERNEL_SGEMM},
-        {"dw", "cat_a", "n_dw", 1300, 7200, LOOP_KERNEL_DWCONV},
-        {"tr", "cat_a", "n_tr", 5200, 7200, LOOP_KERNEL_SGEMM_PACKED},
-        {"gr", "cat_a", "n_gr", 6800, 7200, LOOP_KERNEL_SGEMM},
-        {"im", "cat_b", "n_im", 0, 24 * 4096, LOOP_KERNEL_CONV2D},
-        {"bl", "cat_b", "n_bl", 8 * 4096, 24 * 4096, LOOP_KERNEL_CONV_DIRECT},
-        {"f1", "cat_c", "n_f1", 0, 125, LOOP_KERNEL_COUNT},
-        {"f2", "cat_c", "n_f2", 75, 125, LOOP_KERNEL_COUNT},
-        {"e1", "cat_e", "n_e1", 0, 160, LOOP_KERNEL_SGEMM},
-        {"e2", "cat_e", "n_e2", 120, 160, LOOP_KERNEL_SGEMM},
+        {"wg", "cat_a", "n_wg", 0, 7200, LOOP_KERNEL_WINOGRAD, 2},
+        {"pw", "cat_a", "n_pw", 800, 7200, LOOP_KERNEL_SGEMM, 1},
+        {"dw", "cat_a", "n_dw", 1300, 7200, LOOP_KERNEL_DWCONV, 2},
+        {"tr", "cat_a", "n_tr", 5200, 7200, LOOP_KERNEL_SGEMM_PACKED, 1},
+        {"gr", "cat_a", "n_gr", 6800, 7200, LOOP_KERNEL_SGEMM, 2},
+        {"im", "cat_b", "n_im", 0, 24 * 4096, LOOP_KERNEL_CONV2D, 2},
+        {"bl", "cat_b", "n_bl", 8 * 4096, 24 * 4096, LOOP_KERNEL_CONV_DIRECT, 1},
+        {"f1", "cat_c", "n_f1", 0, 125, LOOP_KERNEL_COUNT, 0},
+        {"f2", "cat_c", "n_f2", 75, 125, LOOP_KERNEL_COUNT, 0},
+        {"e1", "cat_e", "n_e1", 0, 160, LOOP_KERNEL_SGEMM, 2},
+        {"e2", "cat_e", "n_e2", 120, 160, LOOP_KERNEL_SGEMM, 1},
     };
     for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
         const loop_buf *b = tl_find_buf(f, views[i].v);
@@ -1603,8 +1604,8 @@ Test(lower_conv, concat_strided)
                   "%s at %lld every %lld", views[i].v, (long long)b->alias_offset,
                   (long long)b->alias_stride);
         if (views[i].k != LOOP_KERNEL_COUNT)
-            cr_expect_eq(step_calls(f, views[i].node, views[i].k), 1, "%s: %s", views[i].v,
-                         loop_kernel_name(views[i].k));
+            cr_expect_eq(step_calls(f, views[i].node, views[i].k), views[i].calls, "%s: %s",
+                         views[i].v, loop_kernel_name(views[i].k));
     }
     static const char *const copied[] = {"res", "two", "h1", "h2"};
     for (int i = 0; i < 4; i++)
@@ -1624,7 +1625,7 @@ Test(lower_conv, concat_strided)
     ir_graph_free(g);
 }
 
-/* Convolutions at batch 4 by every path whose kernels take a scratch
+/* Convolutions at a batch by every path whose kernels take a scratch
  * (Winograd, alone and into a max pool, the implicit GEMM, im2col + GEMM,
  * the transposed product, depthwise, the pointwise into the depthwise and
  * the depthwise into the pointwise, the direct kernel into a max pool):
@@ -1663,36 +1664,62 @@ static ir_graph *image_slots_graph(int64_t batch)
     return g;
 }
 
+/* The scratch argument of call s (one, holding no graph value): its
+ * slice. */
+static const loop_slice *scratch_arg(const loop_stmt *s, const char *name)
+{
+    loop_call_arg args[LOOP_CALL_MAX_ARGS];
+    int n = loop_call_args(s, args);
+    const loop_slice *found = NULL;
+    for (int k = 0; k < n; k++) {
+        const loop_buf *b = args[k].slice->buf;
+        if (b->tensor || b->kind != LOOP_BUF_ARENA)
+            continue;
+        cr_assert(!found, "%s: two scratch arguments", name);
+        found = args[k].slice;
+    }
+    cr_assert(found, "%s: no scratch argument", name);
+    return found;
+}
+
 /* The slot loop of step name: its first statement, a loop over slots
  * slots of a loop over batch / slots images (none when one), around a
- * kernel call whose scratch is a copy per slot; marked parallel. */
+ * kernel call whose scratch is a copy per slot; marked parallel. The
+ * images past the slots (batch % slots) follow it: a loop over them
+ * (none for one) around the same call on slot 0's scratch. */
 static void expect_slot_loop(const loop_func *f, const char *name, int64_t batch,
                              int64_t slots)
 {
     const loop_block *body = &f->steps[step_index(f, name)]->body;
     cr_assert(body->n >= 1, "%s: empty", name);
+    int64_t rest = batch % slots;
+    if (rest) {
+        cr_assert(body->n >= 2, "%s: no images past the slots", name);
+        const loop_stmt *r = body->stmts[1];
+        if (rest > 1) {
+            cr_assert(r->kind == LOOP_STMT_FOR && r->extent == rest && !r->slots &&
+                          !r->parallel,
+                      "%s: no serial loop over %lld images", name, (long long)rest);
+            r = r->body.stmts[0];
+        }
+        cr_assert_eq(r->kind, LOOP_STMT_CALL, "%s", name);
+        const loop_slice *sc = scratch_arg(r, name);
+        cr_expect(sc->idx.n == 0 && sc->idx.offset == 0, "%s: not slot 0's scratch", name);
+    }
     const loop_stmt *s = body->stmts[0];
     cr_assert(s->kind == LOOP_STMT_FOR && s->slots && s->extent == slots && s->parallel,
               "%s: not a parallel loop over %lld slots", name, (long long)slots);
     const loop_stmt *call = s->body.stmts[0];
-    if (batch > slots) {
+    if (batch / slots > 1) {
         cr_assert(call->kind == LOOP_STMT_FOR && call->extent == batch / slots && !call->slots,
                   "%s: no loop over a slot's images", name);
         call = call->body.stmts[0];
     }
     cr_assert_eq(call->kind, LOOP_STMT_CALL, "%s", name);
-    loop_call_arg args[LOOP_CALL_MAX_ARGS];
-    int n = loop_call_args(call, args), scratch = 0;
-    for (int k = 0; k < n; k++) {
-        const loop_buf *b = args[k].slice->buf;
-        if (b->tensor || b->kind != LOOP_BUF_ARENA)
-            continue;
-        const loop_index *idx = &args[k].slice->idx;
-        cr_expect(idx->n == 1 && idx->var[0] == s->var && idx->coef[0] * slots == b->numel,
-                  "%s: %s not a copy a slot", name, b->name);
-        scratch++;
-    }
-    cr_expect_eq(scratch, 1, "%s: %d scratch arguments", name, scratch);
+    const loop_slice *sc = scratch_arg(call, name);
+    cr_expect(sc->idx.n == 1 && sc->idx.var[0] == s->var &&
+                  sc->idx.coef[0] * slots == sc->buf->numel,
+              "%s: %s not a copy a slot", name, sc->buf->name);
 }
 
 /* The graph at batch lowered for threads threads, planned and its loops
@@ -1715,42 +1742,39 @@ static const char *const slot_steps[] = {"n_wg", "n_wp", "n_im", "n_col", "n_tr"
                                          "n_dw", "n_d1", "n_p2", "n_bp"};
 #define SLOT_STEPS ((int)(sizeof slot_steps / sizeof *slot_steps))
 
-/* At batch 4: two slots by default and for two threads, four for four
- * (and for three: the largest count up to three dividing the batch is
- * two); the compiled code agrees with the interpreter on one to four
- * threads, the slots split over the threads at two and four, at three
- * run in order, each image split inside the kernels. At batch 3 (no
- * count up to two divides it) the images' loops stay as they were. */
+/* At batch 4: two slots by default and for two threads, three for three
+ * (the fourth image after them), four for four; at batch 3 two slots and
+ * the third image after them, at batch 5 four and the fifth. The
+ * compiled code agrees with the interpreter on the thread count it was
+ * compiled for: the slots split over the threads at two and four (and
+ * at three for three), or run in order, each image split inside the
+ * kernels, at one. */
 Test(lower_conv, image_slots)
 {
-    static const int threads[] = {0, 2, 3, 4};
-    static const int64_t slots[] = {2, 2, 3, 4};
-    for (int t = 0; t < 4; t++) {
-        ir_graph *g = image_slots_graph(4);
+    static const struct {
+        int64_t batch;
+        int threads;
+        int64_t slots;
+    } cases[] = {{4, 0, 2}, {4, 2, 2}, {4, 3, 3}, {4, 4, 4}, {3, 2, 2}, {5, 4, 4}};
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        ir_graph *g = image_slots_graph(cases[t].batch);
         ir_diag d;
-        loop_func *f = lowered_for(g, threads[t], &d);
+        loop_func *f = lowered_for(g, cases[t].threads, &d);
         for (int i = 0; i < SLOT_STEPS; i++)
-            expect_slot_loop(f, slot_steps[i], 4, slots[t] == 3 ? 2 : slots[t]);
-        cr_expect_eq(step_calls(f, "n_im", LOOP_KERNEL_CONV2D), 1);
-        cr_expect_eq(step_calls(f, "n_col", LOOP_KERNEL_IM2COL), 1);
-        cr_expect_eq(step_calls(f, "n_tr", LOOP_KERNEL_CONV2D_T), 1);
+            expect_slot_loop(f, slot_steps[i], cases[t].batch, cases[t].slots);
+        int calls = cases[t].batch % cases[t].slots ? 2 : 1; /* the slots', the rest's */
+        cr_expect_eq(step_calls(f, "n_im", LOOP_KERNEL_CONV2D), calls);
+        cr_expect_eq(step_calls(f, "n_col", LOOP_KERNEL_IM2COL), calls);
+        cr_expect_eq(step_calls(f, "n_tr", LOOP_KERNEL_CONV2D_T), calls);
         cr_expect_eq(step_calls(f, "n_e1", LOOP_KERNEL_SGEMM) +
                          step_calls(f, "n_e1", LOOP_KERNEL_SGEMM_PACKED), 0, "e1 not fused");
-        cr_expect(dw_call(f, "n_d1")->pw.buf && dw_call(f, "n_p2")->pj.buf);
+        cr_expect_eq(step_calls(f, "n_d1", LOOP_KERNEL_DWCONV), calls);
+        cr_expect_eq(step_calls(f, "n_p2", LOOP_KERNEL_DWCONV), calls);
+        if (calls == 1)
+            cr_expect(dw_call(f, "n_d1")->pw.buf && dw_call(f, "n_p2")->pj.buf);
         loop_func_free(f);
         ir_diag_free(&d);
-        tl_check_c_threads(g, NULL, ATOL, RTOL, threads[t] ? threads[t] : 1);
+        tl_check_c_threads(g, NULL, ATOL, RTOL, cases[t].threads ? cases[t].threads : 1);
         ir_graph_free(g);
     }
-    ir_graph *g = image_slots_graph(3);
-    ir_diag d;
-    loop_func *f = lowered_for(g, 2, &d);
-    for (int i = 0; i < SLOT_STEPS; i++) {
-        const loop_stmt *s = f->steps[step_index(f, slot_steps[i])]->body.stmts[0];
-        cr_expect(s->kind == LOOP_STMT_FOR && s->extent == 3 && !s->slots && !s->parallel,
-                  "%s: split at batch 3", slot_steps[i]);
-    }
-    loop_func_free(f);
-    ir_diag_free(&d);
-    ir_graph_free(g);
 }

@@ -6,8 +6,8 @@
  *     outermost loop and refuses a reduction over the loop's variable,
  *     overlapping windows, a shared local, a check and too little work;
  *   - loop_split_slots gives a loop over images a scratch copy per slot
- *     (the slot loop then marked parallel) and leaves alone the loops it
- *     cannot split;
+ *     (the slot loop then marked parallel), the images past the slots a
+ *     copy of the body, and leaves alone the loops it cannot split;
  *   - a model with odd sizes (depthwise Conv, Sigmoid, ReduceMean,
  *     ConvTranspose, FusedAttention) compiled by both backends gives
  *     bit-identical outputs at 1, 2, 3 and 7 threads (no split changes the
@@ -229,24 +229,72 @@ Test(parallel_pass, slot_loop_owns_its_scratch)
     loop_func_free(f);
 }
 
-/* What loop_split_slots leaves alone: images not a multiple of the
- * slots, no scratch, the image's number read as a value, and a scratch
- * also used outside the loop. */
+/* Seven images in three slots: the slot loop over two images each, then
+ * the seventh image, its copy of the body on slot 0's scratch, image 6's
+ * offset in place of the variable's term, its loops on new variables;
+ * eight images: the last two in a loop of their own. */
+Test(parallel_pass, slot_loop_images_past_the_slots)
+{
+    const int64_t cols = 200003;
+    for (int64_t n = 7; n <= 8; n++) {
+        loop_buf *x, *y, *s;
+        loop_func *f = scratch_func(n, cols, &x, &y, &s);
+        loop_step *st = loop_step_new(f, "c", IR_OP_CONV);
+        loop_stmt *outer = scratch_nest(f, &st->body, x, y, s, n, cols, false);
+        int fill_var = outer->body.stmts[0]->var;
+        cr_assert(loop_split_slots(f, &st->body, outer, 3));
+        /* the seventh image's two loops, or the loop over the last two */
+        cr_assert(st->body.n == (n == 7 ? 3 : 2) && st->body.stmts[0] == outer &&
+                  outer->extent == 3);
+        cr_assert_eq(s->numel, 3 * cols);
+        const loop_stmt *rest = st->body.stmts[1];
+        int r = -1;
+        if (n == 8) {
+            cr_assert(rest->kind == LOOP_STMT_FOR && rest->extent == 2 && !rest->slots);
+            r = rest->var;
+            rest = rest->body.stmts[0];
+        }
+        cr_assert(rest->kind == LOOP_STMT_FOR && rest->extent == cols);
+        cr_expect(rest->var != fill_var, "the copy's loop on a new variable");
+        const loop_stmt *fill = rest->body.stmts[0];
+        cr_expect(fill->buf == s && fill->idx.n == 1 && fill->idx.offset == 0 &&
+                      coef_of(&fill->idx, rest->var) == 1,
+                  "s[j]: slot 0's scratch");
+        const loop_index *xi = &fill->value->a->idx;
+        cr_expect(xi->offset == 6 * cols && coef_of(xi, outer->var) == 0 &&
+                      coef_of(xi, r) == (r >= 0 ? cols : 0),
+                  "x at image 6");
+        ir_diag d;
+        ir_diag_init(&d);
+        cr_assert_eq(loop_plan_memory(f, &d), LOOM_STATUS_OK);
+        ir_diag_free(&d);
+        cr_assert(marks(f) >= 1);
+        cr_assert(outer->parallel);
+        for (int k = 1; k < st->body.n; k++)
+            cr_assert(!st->body.stmts[k]->parallel || n == 7,
+                      "the last two images share slot 0's scratch");
+        loop_func_free(f);
+    }
+}
+
+/* What loop_split_slots leaves alone: fewer images than slots, no
+ * scratch, the image's number read as a value, and a scratch also used
+ * outside the loop. */
 Test(parallel_pass, slot_loop_refusals)
 {
     const int64_t cols = 64;
     loop_buf *x, *y, *s;
     for (int c = 0; c < 4; c++) {
-        loop_func *f = scratch_func(c == 0 ? 3 : 4, cols, &x, &y, &s);
+        loop_func *f = scratch_func(c == 0 ? 1 : 4, cols, &x, &y, &s);
         loop_step *st = loop_step_new(f, "c", IR_OP_CONV);
         if (c == 1)
             s->tensor = "t"; /* a graph value: not scratch */
         if (c == 3)
             loop_store(f, &st->body, s, loop_idx_const(0), loop_const_f(f, IR_DTYPE_F32, 0.0));
-        loop_stmt *outer = scratch_nest(f, &st->body, x, y, s, c == 0 ? 3 : 4, cols, c == 2);
+        loop_stmt *outer = scratch_nest(f, &st->body, x, y, s, c == 0 ? 1 : 4, cols, c == 2);
         int n_vars = f->n_vars;
         cr_expect(!loop_split_slots(f, &st->body, outer, 2), "case %d split", c);
-        cr_expect(!outer->slots && outer->extent == (c == 0 ? 3 : 4) && outer->body.n == 2 &&
+        cr_expect(!outer->slots && outer->extent == (c == 0 ? 1 : 4) && outer->body.n == 2 &&
                       s->numel == cols && f->n_vars == n_vars,
                   "case %d changed", c);
         loop_func_free(f);
