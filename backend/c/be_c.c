@@ -318,7 +318,8 @@ static void emit_call(emitter *e, const loop_stmt *s)
 
 /* A parallel loop in the model: the enclosing loops' variables into the
  * context, then its outlined body (NAME_parK, emit_par_fn) over the
- * runtime's parallel-for (a slot loop's, loomrt_parallel_slots). It has no check, so it cannot fail. */
+ * runtime's parallel-for (a slot loop's, loomrt_parallel_slots). It has
+ * no check, so it cannot fail. */
 static void emit_par_call(emitter *e, const loop_stmt *s, int depth)
 {
     for (int j = 0; j < e->n_outer; j++)
