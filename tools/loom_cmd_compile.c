@@ -140,7 +140,9 @@ const cli_command cli_compile = {
         "integer division by zero (docs/emitted-c.md); --unchecked drops those\n"
         "checks (indices are clamped, x / 0 gives 0).\n"
         "--threads N sets NAME_DEFAULT_THREADS, the thread count of NAME_run and\n"
-        "NAME_run_v (default 1; NAME_run_threads takes one per call).\n"
+        "NAME_run_v (default 1; NAME_run_threads takes one per call), and the\n"
+        "runs (slots, at least 2) a batch's convolution images are split into,\n"
+        "each with its own scratch (docs/loop-ir.md).\n"
         "--mem-report prints the workspace (arena) bytes, the planner's lower\n"
         "bound and their ratio.\n"
         "--const binds a graph input to a constant when the model is loaded.\n",
