@@ -18,8 +18,9 @@ typedef struct lower_opts {
     bool unchecked;
     /* The thread count the code is compiled for (0: not given): the
      * images of a batch whose convolution kernels share a scratch run in
-     * up to this many slots (at least 2), a scratch copy each, so that
-     * threads can take whole images (loop_split_slots). */
+     * up to this many slots (at least 2, at most LOOMRT_MAX_THREADS), a
+     * scratch copy each, so that threads can take whole images
+     * (loop_split_slots). */
     int threads;
 } lower_opts;
 

@@ -1112,15 +1112,18 @@ static const ir_node *conv_pool_user(lower_ctx *c, const ir_node *n, bool *winog
 
 /* The loops over the images of a batch of y (the step's top-level loops
  * of its batch's extent) whose kernels share a scratch run in slots, a
- * scratch copy each (loop_split_slots): c->slots of them, or one per
- * image when the batch is smaller. Every convolution path rewrites its
+ * scratch copy each (loop_split_slots): c->slots of them, at most
+ * LOOMRT_MAX_THREADS (no run has more threads), or one per image when
+ * the batch is smaller. Every convolution path rewrites its
  * scratch for each image before reading it. Measured alone
  * (bench/winograd_batch.c, Winograd on squeezenet1_1's expand3x3 at
  * batch 8): two threads on an image each 1.93-1.97x one thread,
  * splitting each image 1.59-1.62x. */
 static void conv_image_slots(lower_ctx *c, loop_block *b, const ir_value *y)
 {
-    int64_t batch = y->shape.dims[0], slots = batch < c->slots ? batch : c->slots;
+    int64_t batch = y->shape.dims[0];
+    int64_t slots = c->slots < LOOMRT_MAX_THREADS ? c->slots : LOOMRT_MAX_THREADS;
+    slots = batch < slots ? batch : slots;
     for (int k = 0; k < b->n && slots >= 2; k++) {
         int n = b->n;
         if (b->stmts[k]->kind == LOOP_STMT_FOR && b->stmts[k]->extent == batch &&

@@ -1744,7 +1744,8 @@ static const char *const slot_steps[] = {"n_wg", "n_wp", "n_im", "n_col", "n_tr"
 
 /* At batch 4: two slots by default and for two threads, three for three
  * (the fourth image after them), four for four; at batch 3 two slots and
- * the third image after them, at batch 5 four and the fifth. The
+ * the third image after them, at batch 5 four and the fifth; for 1000
+ * threads at most LOOMRT_MAX_THREADS. The
  * compiled code agrees with the interpreter on the thread count it was
  * compiled for: the slots split over the threads at two and four (and
  * at three for three), or run in order, each image split inside the
@@ -1777,4 +1778,14 @@ Test(lower_conv, image_slots)
         tl_check_c_threads(g, NULL, ATOL, RTOL, cases[t].threads ? cases[t].threads : 1);
         ir_graph_free(g);
     }
+    /* compiled for more threads than a run can have: LOOMRT_MAX_THREADS
+     * slots, the rest after them */
+    ir_graph *g = image_slots_graph(LOOMRT_MAX_THREADS + 6);
+    ir_diag d;
+    loop_func *f = lowered_for(g, 1000, &d);
+    for (int i = 0; i < SLOT_STEPS; i++)
+        expect_slot_loop(f, slot_steps[i], LOOMRT_MAX_THREADS + 6, LOOMRT_MAX_THREADS);
+    loop_func_free(f);
+    ir_diag_free(&d);
+    ir_graph_free(g);
 }
