@@ -141,7 +141,8 @@ def build(args, work):
         c = os.path.join(work, name, name + ".c") if args.openblas else \
             os.path.join(work, name + ".c")
         os.makedirs(os.path.dirname(c), exist_ok=True)
-        cmd = [loom, "compile", args.model, "-o", c, "--name", name]
+        cmd = [loom, "compile", args.model, "-o", c, "--name", name,
+               "--threads", str(args.threads)]  # compiled for the count it runs on
         if not args.openblas:
             cmd.append("--standalone")
         for d in args.dim:

@@ -41,7 +41,7 @@ static double wb_now(void)
 static void wb_image(const wb_job *j, int n, float *s)
 {
     loomrt_conv2d_winograd(j->x + (int64_t)n * WB_C * WB_H * WB_W, j->u,
-                           j->y + (int64_t)n * WB_M * WB_H * WB_W, s, WB_C, WB_M, WB_H, WB_W,
+                           j->y + (int64_t)n * WB_M * WB_H * WB_W, s, 1, WB_C, WB_M, WB_H, WB_W,
                            WB_H, WB_W, 1, 1, j->bias, NULL, 1, 0.0f, 0.0f);
 }
 

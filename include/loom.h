@@ -88,9 +88,10 @@ typedef enum loom_weights {
 typedef struct loom_compile_options {
     loom_backend backend;
     int opt_level;   /* graph passes: 0..3; -1 means the default (3) */
-    int threads;     /* threads the kernels run on (loom's pool and OpenBLAS), and the
+    int threads;     /* threads the kernels run on (loom's pool and OpenBLAS), the
                         slots a batch's convolution images are split into (at least
-                        2, docs/loop-ir.md); 0 means 1 */
+                        2, docs/loop-ir.md) and Winograd's scratch blocks at batch
+                        1; 0 means 1 */
     /* NULL-terminated names of graph passes to skip (docs/passes.md), or
      * NULL; borrowed for the call */
     const char *const *disabled_passes;

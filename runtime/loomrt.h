@@ -181,13 +181,16 @@ LOOMRT_API void loomrt_conv2d(const float *x, const float *w, float *y, float *s
  * the weights given transformed by loomrt_winograd_pack (16 matrices
  * [M, C], laid out for the output plane oh x ow, made once, at compile
  * time, from constant weights). bias [M] and res (laid out like y) may be
- * NULL. scratch holds loomrt_winograd_scratch floats. */
+ * NULL. scratch holds blocks (at least 1) times loomrt_winograd_scratch
+ * floats: on up to `blocks` threads each thread runs its share of the
+ * plane in a block of its own, as on one thread; more threads share the
+ * first block. */
 LOOMRT_API int64_t loomrt_winograd_packed_size(int64_t M, int64_t C, int64_t oh, int64_t ow);
 LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, int64_t oh,
                                      int64_t ow, float *u);
 LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int64_t ow);
 LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y, float *scratch,
-                                       int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh,
+                                       int64_t blocks, int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh,
                                        int64_t ow, int64_t pad_t, int64_t pad_l,
                                        const float *bias, const float *res, int act,
                                        float act_alpha, float act_beta);
@@ -198,7 +201,7 @@ LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y,
  * their maximum stored. u and scratch as for loomrt_conv2d_winograd over
  * a 2 oh x 2 ow plane (loomrt_winograd_pack(w, M, C, 2 oh, 2 ow, u)). */
 LOOMRT_API void loomrt_conv2d_winograd_maxpool(const float *x, const float *u, float *y,
-                                               float *scratch, int64_t C, int64_t M, int64_t H,
+                                               float *scratch, int64_t blocks, int64_t C, int64_t M, int64_t H,
                                                int64_t W, int64_t oh, int64_t ow,
                                                int64_t pad_t, int64_t pad_l, const float *bias,
                                                int act, float act_alpha, float act_beta);

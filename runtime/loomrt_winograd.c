@@ -88,6 +88,17 @@
  * 13x13 (4) 88 / 121-126. */
 #define WG_TILES_PER_THREAD 4
 
+/* With a block of scratch a thread (the caller's blocks, from the thread
+ * count the model is compiled for), each thread runs its run of the plane
+ * whole blocks of panels at a time, as on one thread (wg_blocks_task);
+ * threads sharing one block run a block's share at a time (wg_slots_task),
+ * and the shorter chunks pay the products' set-up more often.
+ * bench/winograd_batch.c (squeezenet1_1's expand3x3, 16 -> 64 channels
+ * over 55x55, 12 panels a block, Xeon, two threads each image split) with
+ * a block twice as large: 1.57-1.61x one thread -> 1.77-1.88x; in
+ * squeezenet1_1 on two threads 0.96 of its time (docs/performance.md, "a
+ * thirteenth time"). */
+
 /* Multiply-adds of the 16 products per thread from which a block too
  * narrow to split by tiles is split step by step (three parallel regions,
  * each step's output read by the other cores); below, it stays on one
@@ -177,6 +188,12 @@ static int64_t wg_xi_stride(int64_t rows, int64_t ld)
     return rows * ld + WG_SKEW;
 }
 
+/* Floats of a block of scratch of nb panels: the 16 V, then the 16 P. */
+static int64_t wg_block_size(const wg_geom *g, int64_t nb)
+{
+    return 16 * (wg_xi_stride(g->C, nb * WG_NR) + wg_xi_stride(g->M, nb * WG_NR));
+}
+
 /* Floats of one of the 16 transformed weight matrices as packed: panels
  * of output channels for the transposed products, [M][C] for the others. */
 static int64_t wg_u_size(int64_t M, int64_t C, int tr)
@@ -196,8 +213,7 @@ LOOMRT_API int64_t loomrt_winograd_scratch(int64_t C, int64_t M, int64_t oh, int
     if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
         return 0;
     wg_geom g = wg_geom_of(C, M, 0, 0, oh, ow, 0, 0);
-    int64_t ld = wg_panels(&g) * WG_NR;
-    return 16 * (wg_xi_stride(C, ld) + wg_xi_stride(M, ld));
+    return wg_block_size(&g, wg_panels(&g));
 }
 
 LOOMRT_API void loomrt_winograd_pack(const float *w, int64_t M, int64_t C, int64_t oh,
@@ -1071,9 +1087,34 @@ static int wg_slots_task(void *arg, int64_t k0, int64_t k1)
     return 0;
 }
 
-/* Convolution g (its pooling set) of x into y. */
+/* Parts [k0, k1) of the whole plane split by tiles among j->parts
+ * threads, each part in block k of the scratch: part k takes the panels
+ * [P k / parts, P (k + 1) / parts), a whole block of nb panels at a time. */
+static int wg_blocks_task(void *arg, int64_t k0, int64_t k1)
+{
+    const wg_job *b = (const wg_job *)arg;
+    const wg_geom *g = b->g;
+    int64_t size = wg_block_size(g, b->nb);
+    int prev = loomrt_threads_swap(1); /* the products as this part's share */
+    for (int64_t k = k0; k < k1; k++) {
+        int64_t end = g->P * (k + 1) / b->parts;
+        for (int64_t q = g->P * k / b->parts; q < end; q += b->nb) {
+            wg_job j = *b;
+            j.v = b->v + k * size;
+            j.pr = b->pr + k * size;
+            j.q0 = q;
+            wg_chunk(&j, 0, end - q < b->nb ? end - q : b->nb);
+        }
+    }
+    loomrt_threads_swap(prev);
+    return 0;
+}
+
+/* Convolution g (its pooling set) of x into y, scratch blocks blocks of
+ * wg_block_size floats. */
 static void wg_run(wg_geom g, const float *x, const float *u, float *y, float *scratch,
-                   const float *bias, const float *res, int act, float act_alpha, float act_beta)
+                   int64_t blocks, const float *bias, const float *res, int act,
+                   float act_alpha, float act_beta)
 {
     int64_t C = g.C, M = g.M;
 #ifdef LOOMRT_X86
@@ -1091,6 +1132,11 @@ static void wg_run(wg_geom g, const float *x, const float *u, float *y, float *s
     int64_t macs = 16 * M * C * g.T;
     int par = t > 1 && macs >= ((int64_t)1 << 16) * t;
     int steps = par && macs >= WG_STEPS_MIN * t;
+    if (par && t <= blocks && g.P >= WG_TILES_PER_THREAD * t) {
+        j.parts = t;
+        loomrt_parallel_for(t, wg_blocks_task, &j);
+        return;
+    }
     if (par && nb >= WG_TILES_PER_THREAD * t) {
         j.parts = t;
         loomrt_parallel_for(t, wg_slots_task, &j);
@@ -1112,19 +1158,19 @@ static void wg_run(wg_geom g, const float *x, const float *u, float *y, float *s
 }
 
 LOOMRT_API void loomrt_conv2d_winograd(const float *x, const float *u, float *y, float *scratch,
-                                       int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh,
+                                       int64_t blocks, int64_t C, int64_t M, int64_t H, int64_t W, int64_t oh,
                                        int64_t ow, int64_t pad_t, int64_t pad_l,
                                        const float *bias, const float *res, int act,
                                        float act_alpha, float act_beta)
 {
     if (C <= 0 || M <= 0 || oh <= 0 || ow <= 0)
         return;
-    wg_run(wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l), x, u, y, scratch, bias, res, act,
-           act_alpha, act_beta);
+    wg_run(wg_geom_of(C, M, H, W, oh, ow, pad_t, pad_l), x, u, y, scratch, blocks, bias, res,
+           act, act_alpha, act_beta);
 }
 
 LOOMRT_API void loomrt_conv2d_winograd_maxpool(const float *x, const float *u, float *y,
-                                               float *scratch, int64_t C, int64_t M, int64_t H,
+                                               float *scratch, int64_t blocks, int64_t C, int64_t M, int64_t H,
                                                int64_t W, int64_t oh, int64_t ow,
                                                int64_t pad_t, int64_t pad_l, const float *bias,
                                                int act, float act_alpha, float act_beta)
@@ -1133,5 +1179,5 @@ LOOMRT_API void loomrt_conv2d_winograd_maxpool(const float *x, const float *u, f
         return;
     wg_geom g = wg_geom_of(C, M, H, W, 2 * oh, 2 * ow, pad_t, pad_l);
     g.pool = 1;
-    wg_run(g, x, u, y, scratch, bias, NULL, act, act_alpha, act_beta);
+    wg_run(g, x, u, y, scratch, blocks, bias, NULL, act, act_alpha, act_beta);
 }

@@ -142,7 +142,8 @@ const cli_command cli_compile = {
         "--threads N sets NAME_DEFAULT_THREADS, the thread count of NAME_run and\n"
         "NAME_run_v (default 1; NAME_run_threads takes one per call), and the\n"
         "runs (slots, at least 2) a batch's convolution images are split into,\n"
-        "each with its own scratch (docs/loop-ir.md).\n"
+        "each with its own scratch (docs/loop-ir.md), and at batch 1 the blocks\n"
+        "of Winograd's scratch, one a thread.\n"
         "--mem-report prints the workspace (arena) bytes, the planner's lower\n"
         "bound and their ratio.\n"
         "--const binds a graph input to a constant when the model is loaded.\n",

@@ -176,6 +176,12 @@ static int conv_pool_args(const loop_conv_pool *cp, loop_call_arg *out)
 /* loomrt_conv2d_winograd_maxpool's operands: those of the Winograd
  * convolution over the 2 pool.oh x 2 pool.ow outputs the pool reads, y
  * the pooled output. */
+/* The blocks of a Winograd call's scratch (0 given: 1). */
+static int64_t wg_blocks(const loop_conv *cv)
+{
+    return cv->blocks > 1 ? cv->blocks : 1;
+}
+
 static int winograd_pool_args(const loop_winograd_pool *wp, loop_call_arg *out)
 {
     const loop_conv *cv = &wp->conv;
@@ -185,8 +191,8 @@ static int winograd_pool_args(const loop_winograd_pool *wp, loop_call_arg *out)
     put(out, &n, "x", &cv->x, g->channels * g->h * g->w, false);
     put(out, &n, "w", &cv->w, loomrt_winograd_packed_size(cv->m, g->channels, ch, cw), false);
     put(out, &n, "y", &cv->y, cv->m * p->oh * p->ow, true);
-    put(out, &n, "scratch", &cv->scratch, loomrt_winograd_scratch(g->channels, cv->m, ch, cw),
-        true);
+    put(out, &n, "scratch", &cv->scratch,
+        wg_blocks(cv) * loomrt_winograd_scratch(g->channels, cv->m, ch, cw), true);
     epi_args(&cv->epi, cv->m, p->oh * p->ow, 0, out, &n);
     return n;
 }
@@ -201,7 +207,7 @@ static int winograd_args(const loop_winograd *wg, loop_call_arg *out)
         false);
     put(out, &n, "y", &wg->y, ny, true);
     put(out, &n, "scratch", &wg->scratch,
-        loomrt_winograd_scratch(g->channels, wg->m, g->oh, g->ow), true);
+        wg_blocks(wg) * loomrt_winograd_scratch(g->channels, wg->m, g->oh, g->ow), true);
     epi_args(&wg->epi, wg->m, g->oh * g->ow, ny, out, &n);
     return n;
 }
@@ -459,7 +465,7 @@ static const char *abi_conv_pool(abi *a, const loop_conv_pool *cp)
     return "loomrt_conv2d_direct_maxpool";
 }
 
-/* loomrt_conv2d_winograd(x, u, y, scratch, C, M, H, W, oh, ow, pad_t,
+/* loomrt_conv2d_winograd(x, u, y, scratch, blocks, C, M, H, W, oh, ow, pad_t,
  * pad_l, bias, res, act, act_alpha, act_beta). */
 static const char *abi_winograd(abi *a, const loop_winograd *wg)
 {
@@ -467,6 +473,7 @@ static const char *abi_winograd(abi *a, const loop_winograd *wg)
     a_ptr(a, &wg->w);
     a_ptr(a, &wg->y);
     a_ptr(a, &wg->scratch);
+    a_i64(a, wg_blocks(wg));
     a_i64(a, wg->g.channels);
     a_i64(a, wg->m);
     a_i64(a, wg->g.h);
@@ -479,7 +486,7 @@ static const char *abi_winograd(abi *a, const loop_winograd *wg)
     return "loomrt_conv2d_winograd";
 }
 
-/* loomrt_conv2d_winograd_maxpool(x, u, y, scratch, C, M, H, W, pool oh,
+/* loomrt_conv2d_winograd_maxpool(x, u, y, scratch, blocks, C, M, H, W, pool oh,
  * ow, pad_t, pad_l, bias, act, act_alpha, act_beta). */
 static const char *abi_winograd_pool(abi *a, const loop_winograd_pool *wp)
 {
@@ -488,9 +495,9 @@ static const char *abi_winograd_pool(abi *a, const loop_winograd_pool *wp)
     a_ptr(a, &cv->w);
     a_ptr(a, &cv->y);
     a_ptr(a, &cv->scratch);
-    int64_t v[] = {cv->g.channels, cv->m,        cv->g.h,        cv->g.w,
-                   wp->pool.oh,    wp->pool.ow, cv->g.pad_t, cv->g.pad_l};
-    for (int i = 0; i < 8; i++)
+    int64_t v[] = {wg_blocks(cv), cv->g.channels, cv->m,        cv->g.h,    cv->g.w,
+                   wp->pool.oh,   wp->pool.ow,    cv->g.pad_t, cv->g.pad_l};
+    for (int i = 0; i < 9; i++)
         a_i64(a, v[i]);
     a_ptr(a, &cv->epi.bias);
     a_i32(a, cv->epi.act);

@@ -244,13 +244,14 @@ typedef struct loop_conv {
     int64_t m;
     loop_conv2d g;
     loop_epilogue epi;
+    int64_t blocks; /* Winograd's: blocks of scratch, a thread's each (0: 1) */
 } loop_conv;
 
 /* A 3x3, stride 1, dilation 1 group of a convolution by Winograd's
  * F(2x2, 3x3) (loomrt_conv2d_winograd): the fields of loop_conv, with w
  * the weights transformed at compile time (loomrt_winograd_pack,
- * loomrt_winograd_packed_size floats) and scratch holding loomrt_winograd_scratch
- * floats. */
+ * loomrt_winograd_packed_size floats) and scratch holding blocks times
+ * loomrt_winograd_scratch floats. */
 typedef loop_conv loop_winograd;
 
 /* A group of a convolution with few taps (C * kh * kw, the first layer

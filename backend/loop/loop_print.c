@@ -192,6 +192,8 @@ static void print_params(const loop_stmt *s, FILE *out)
     case LOOP_KERNEL_WINOGRAD:
     case LOOP_KERNEL_CONV_DIRECT:
     case LOOP_KERNEL_CONV2D_T:
+        if (s->call.conv.blocks > 1)
+            print_int(out, "blocks", s->call.conv.blocks);
         print_int(out, "M", s->call.conv.m);
         print_conv2d(out, &s->call.conv.g);
         print_epilogue(out, "", &s->call.conv.epi, false);
@@ -203,6 +205,8 @@ static void print_params(const loop_stmt *s, FILE *out)
         print_pool(out, &s->call.conv_pool.pool);
         return;
     case LOOP_KERNEL_WINOGRAD_POOL:
+        if (s->call.winograd_pool.conv.blocks > 1)
+            print_int(out, "blocks", s->call.winograd_pool.conv.blocks);
         print_int(out, "M", s->call.winograd_pool.conv.m);
         print_conv2d(out, &s->call.winograd_pool.conv.g);
         print_epilogue(out, "", &s->call.winograd_pool.conv.epi, false);

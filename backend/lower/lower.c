@@ -278,7 +278,7 @@ loom_status lower_graph_with(const ir_graph *g, const char *name, const lower_op
     loop_func *f = loop_func_new(name);
     int threads = opts ? opts->threads : 0;
     lower_ctx c = {.g = g, .f = f, .d = d, .checked = !(opts && opts->unchecked),
-                   .slots = threads > 2 ? threads : 2};
+                   .slots = threads > 2 ? threads : 2, .threads = threads > 1 ? threads : 1};
     if (!f || !(c.bufs = ir_calloc((size_t)g->n_values + 1, sizeof *c.bufs))) {
         loop_func_free(f);
         ir_diag_graph(d, g, "out of memory while lowering");

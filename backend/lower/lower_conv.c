@@ -775,6 +775,16 @@ static loop_buf *winograd_weights(lower_ctx *c, const conv_op *op, int64_t oh, i
     return u;
 }
 
+/* The blocks of Winograd scratch a convolution of batch images gets: one
+ * a thread the code is compiled for at batch 1, whose image the threads
+ * split; one at batch > 1, whose images go to the threads in slot loops
+ * (conv_image_slots), each with a scratch of its own. */
+static int64_t winograd_blocks(const lower_ctx *c, int64_t batch)
+{
+    int64_t t = c->threads < LOOMRT_MAX_THREADS ? c->threads : LOOMRT_MAX_THREADS;
+    return batch == 1 ? t : 1;
+}
+
 /* f32 3x3 Conv by Winograd's F(2x2, 3x3): the weights of each group
  * transformed now (loomrt_winograd_pack), then per image and group one
  * loomrt_conv2d_winograd, the bias and the fused epilogue applied as the
@@ -782,11 +792,12 @@ static loop_buf *winograd_weights(lower_ctx *c, const conv_op *op, int64_t oh, i
 static void conv_winograd(lower_ctx *c, loop_block *b, const conv_op *op)
 {
     loop_conv2d g = conv2d_of(&op->gm, op->cg);
-    int64_t us;
+    int64_t us, blocks = winograd_blocks(c, op->batch);
     loop_buf *u = winograd_weights(c, op, g.oh, g.ow, &us);
-    loop_buf *scratch = lower_scratch(c, "wino", IR_DTYPE_F32,
-                                      loomrt_winograd_scratch(op->cg, op->mg, g.oh, g.ow));
+    loop_buf *scratch = lower_scratch(
+        c, "wino", IR_DTYPE_F32, blocks * loomrt_winograd_scratch(op->cg, op->mg, g.oh, g.ow));
     loop_winograd wg = conv_group_call(c, &b, op, u, us, scratch);
+    wg.blocks = blocks;
     loop_call_winograd(c->f, b, &wg);
 }
 
@@ -1893,11 +1904,12 @@ static loom_status conv_pool(lower_ctx *c, loop_block *b, const ir_node *n, cons
         return st;
     loop_conv2d g = conv2d_of(&op.gm, op.cg), p = conv2d_of(&po.gm, op.m);
     loop_buf *w, *scratch;
+    int64_t blocks = winograd ? winograd_blocks(c, op.batch) : 0;
     if (winograd) {
         int64_t us;
         w = winograd_weights(c, &op, 2 * p.oh, 2 * p.ow, &us);
         scratch = lower_scratch(c, "wino", IR_DTYPE_F32,
-                                loomrt_winograd_scratch(op.cg, op.m, 2 * p.oh, 2 * p.ow));
+                                blocks * loomrt_winograd_scratch(op.cg, op.m, 2 * p.oh, 2 * p.ow));
     } else {
         int64_t k = op.cg * op.ksp, ps = loomrt_conv2d_direct_packed_size(op.m, k);
         w = conv_pack_weights(c, &op, "blocked", k, ps, loomrt_conv2d_direct_pack);
@@ -1911,7 +1923,8 @@ static loom_status conv_pool(lower_ctx *c, loop_block *b, const ir_node *n, cons
                                   .y = {po.y, at_var(vn, op.m * po.osp, 0)},
                                   .scratch = {scratch, loop_idx_const(0)},
                                   .m = op.m,
-                                  .g = g},
+                                  .g = g,
+                                  .blocks = blocks},
                          .pool = p};
     cp.conv.epi = conv_epilogue(c, &op, loop_idx_const(0), loop_idx_const(0));
     if (winograd)

@@ -16,6 +16,7 @@ typedef struct lower_ctx {
     ir_diag *d;
     bool checked; /* emit LOOP_STMT_CHECKs of input data (lower_opts) */
     int slots;    /* the most slots a batch's images run in (lower_opts.threads) */
+    int threads;  /* lower_opts.threads, at least 1 */
 } lower_ctx;
 
 /* Per-op lowerings: append statements for node n to step->body. Return OK,

@@ -112,14 +112,14 @@ static void convs(int threads, float *y)
     loomrt_threads prev = loomrt_threads_enter(threads, NULL, NULL);
     loomrt_conv2d(x, w, y, s1, 32, 24, 41, 37, 3, 3, 41, 37, 1, 1, 1, 1, 1, 1, bias, NULL,
                   LOOMRT_ACT_RELU, 0.0f, 0.0f);
-    loomrt_conv2d_winograd(x, u, y + CONV_Y, s2, 40, 24, 41, 37, 41, 37, 1, 1, bias, NULL,
+    loomrt_conv2d_winograd(x, u, y + CONV_Y, s2, 1, 40, 24, 41, 37, 41, 37, 1, 1, bias, NULL,
                            LOOMRT_ACT_NONE, 0.0f, 0.0f);
     loomrt_conv2d_t(x, wp, y + CONV_Y + WG_Y, s3, 33, 200, 33, 31, 4, 4, 16, 15, 1, 1, 2, 2, 1, 1,
                     bias, NULL, LOOMRT_ACT_NONE, 0.0f, 0.0f);
     loomrt_conv2d_direct_maxpool(x, wd, y + CONV_Y + WG_Y + CT_Y, s4, 3, 40, 61, 70, 7, 7, 31, 35,
                                  3, 3, 2, 2, 1, 1, bias, LOOMRT_ACT_RELU, 0.0f, 0.0f, 3, 3, 16,
                                  18, 1, 1, 2, 2, 1, 1);
-    loomrt_conv2d_winograd_maxpool(x, up, y + CONV_Y + WG_Y + CT_Y + CP_Y, s5, 40, 24, 41, 37,
+    loomrt_conv2d_winograd_maxpool(x, up, y + CONV_Y + WG_Y + CT_Y + CP_Y, s5, 1, 40, 24, 41, 37,
                                    20, 18, 1, 1, bias, LOOMRT_ACT_RELU, 0.0f, 0.0f);
     loomrt_conv2d_t(x, wp7, y + CONV_Y + WG_Y + CT_Y + CP_Y + WP_Y, s6, 40, 200, 1, 301, 1, 7, 1,
                     301, 0, 3, 1, 1, 1, 1, bias, NULL, LOOMRT_ACT_RELU, 0.0f, 0.0f);

@@ -408,7 +408,7 @@ static double act_ref(double v, int act)
 
 typedef struct wg_run {
     wg_case k;
-    int64_t oh, ow;
+    int64_t oh, ow, blocks; /* blocks of scratch, at least 1 */
     size_t ny, ns;
     float *x, *w, *u, *b, *r, *s;
 } wg_run;
@@ -423,15 +423,15 @@ static void wg_describe(char *out, size_t n, int isa, const wg_case *k)
 
 /* Inputs, transformed weights and scratch of case k; oh or ow 0 when the
  * window does not fit. */
-static wg_run wg_run_new(const wg_case *k)
+static wg_run wg_run_blocks(const wg_case *k, int64_t blocks)
 {
-    wg_run t = {.k = *k};
+    wg_run t = {.k = *k, .blocks = blocks};
     t.oh = k->H + k->pt + k->pb - 2;
     t.ow = k->W + k->pl + k->pr - 2;
     if (t.oh <= 0 || t.ow <= 0)
         return t;
     t.ny = (size_t)(k->M * t.oh * t.ow);
-    t.ns = (size_t)loomrt_winograd_scratch(k->C, k->M, t.oh, t.ow);
+    t.ns = (size_t)(blocks * loomrt_winograd_scratch(k->C, k->M, t.oh, t.ow));
     t.x = guarded((size_t)(k->C * k->H * k->W), 3);
     t.w = guarded((size_t)(k->M * k->C * 9), 4);
     t.u = guarded((size_t)loomrt_winograd_packed_size(k->M, k->C, t.oh, t.ow), 5);
@@ -441,6 +441,11 @@ static wg_run wg_run_new(const wg_case *k)
     loomrt_winograd_pack(t.w, k->M, k->C, t.oh, t.ow, t.u);
     guard_check(t.u, (size_t)loomrt_winograd_packed_size(k->M, k->C, t.oh, t.ow), "pack", "u");
     return t;
+}
+
+static wg_run wg_run_new(const wg_case *k)
+{
+    return wg_run_blocks(k, 1);
 }
 
 static void wg_run_free(wg_run *t)
@@ -460,9 +465,9 @@ static float *wg_run_conv(const wg_run *t, const char *what)
 {
     const wg_case *k = &t->k;
     float *y = guarded(t->ny, 9);
-    loomrt_conv2d_winograd(t->x, t->u, y, t->s, k->C, k->M, k->H, k->W, t->oh, t->ow, k->pt,
-                           k->pl, k->bias ? t->b : NULL, k->res ? t->r : NULL, k->act,
-                           ACT_ALPHA[k->act], ACT_BETA[k->act]);
+    loomrt_conv2d_winograd(t->x, t->u, y, t->s, t->blocks, k->C, k->M, k->H, k->W, t->oh,
+                           t->ow, k->pt, k->pl, k->bias ? t->b : NULL, k->res ? t->r : NULL,
+                           k->act, ACT_ALPHA[k->act], ACT_BETA[k->act]);
     guard_check(y, t->ny, what, "y");
     guard_check(t->s, t->ns, what, "scratch");
     return y;
@@ -598,7 +603,11 @@ static float *wg_threads_run(void *arg, int threads)
  * products by element, its output by channel: 96 -> 128 over 13x13, 49
  * tiles in 4 panels) and not at all (40 -> 64 over 13x13, WG_STEPS_MIN);
  * one output channel (17 -> 1 over 64x64, products as GEMVs, whose order
- * of sums depends on the panels of a call: not split by tiles). */
+ * of sums depends on the panels of a call: not split by tiles). Each with
+ * a scratch of 1, 2 and 3 blocks: with as many blocks as threads, each
+ * thread runs its run of panels a whole block at a time in a block of its
+ * own (40 -> 24: 12 and 13 panels on 2 threads, 8, 8 and 9 on 3), the
+ * same values as with one block. */
 static void wg_threads_at(int isa)
 {
     static const wg_case ks[] = {
@@ -614,10 +623,18 @@ static void wg_threads_at(int isa)
          .act = LOOMRT_ACT_LEAKY_RELU},
     };
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
-        wg_threads c = {.t = wg_run_new(&ks[i])};
-        wg_describe(c.what, sizeof c.what, isa, &ks[i]);
-        expect_threads_bit_exact(wg_threads_run, &c, c.t.ny, c.what);
-        wg_run_free(&c.t);
+        float *y[3];
+        for (int64_t blocks = 1; blocks <= 3; blocks++) {
+            wg_threads c = {.t = wg_run_blocks(&ks[i], blocks)};
+            wg_describe(c.what, sizeof c.what, isa, &ks[i]);
+            expect_threads_bit_exact(wg_threads_run, &c, c.t.ny, c.what);
+            y[blocks - 1] = wg_threads_run(&c, 2);
+            cr_assert(memcmp(y[0], y[blocks - 1], c.t.ny * sizeof(float)) == 0,
+                      "%s: %lld blocks of scratch differ from one", c.what, (long long)blocks);
+            wg_run_free(&c.t);
+        }
+        for (int b = 0; b < 3; b++)
+            free(y[b] - 1);
     }
 }
 
@@ -1041,7 +1058,7 @@ static void wgp_check(int isa, const wg_case *k0)
             t.s[i] = NAN;
         float *z = guarded(nz, 10);
         loomrt_threads prev = loomrt_threads_enter(th, NULL, NULL);
-        loomrt_conv2d_winograd_maxpool(t.x, t.u, z, t.s, k.C, k.M, k.H, k.W, poh, pow_, k.pt,
+        loomrt_conv2d_winograd_maxpool(t.x, t.u, z, t.s, 1, k.C, k.M, k.H, k.W, poh, pow_, k.pt,
                                        k.pl, k.bias ? t.b : NULL, k.act, ACT_ALPHA[k.act],
                                        ACT_BETA[k.act]);
         loomrt_threads_leave(prev);
