@@ -88,17 +88,6 @@
  * 13x13 (4) 88 / 121-126. */
 #define WG_TILES_PER_THREAD 4
 
-/* With a block of scratch a thread (the caller's blocks, from the thread
- * count the model is compiled for), each thread runs its run of the plane
- * whole blocks of panels at a time, as on one thread (wg_blocks_task);
- * threads sharing one block run a block's share at a time (wg_slots_task),
- * and the shorter chunks pay the products' set-up more often.
- * bench/winograd_batch.c (squeezenet1_1's expand3x3, 16 -> 64 channels
- * over 55x55, 12 panels a block, Xeon, two threads each image split) with
- * a block twice as large: 1.57-1.61x one thread -> 1.77-1.88x; in
- * squeezenet1_1 on two threads 0.96 of its time (docs/performance.md, "a
- * thirteenth time"). */
-
 /* Multiply-adds of the 16 products per thread from which a block too
  * narrow to split by tiles is split step by step (three parallel regions,
  * each step's output read by the other cores); below, it stays on one
@@ -1089,7 +1078,14 @@ static int wg_slots_task(void *arg, int64_t k0, int64_t k1)
 
 /* Parts [k0, k1) of the whole plane split by tiles among j->parts
  * threads, each part in block k of the scratch: part k takes the panels
- * [P k / parts, P (k + 1) / parts), a whole block of nb panels at a time. */
+ * [P k / parts, P (k + 1) / parts), a whole block of nb panels at a time,
+ * as on one thread. With one block shared (wg_slots_task) the chunks are
+ * a block's share, and shorter chunks pay the products' set-up more
+ * often: bench/winograd_batch.c (squeezenet1_1's expand3x3, 16 -> 64
+ * channels over 55x55, 12 panels a block, Xeon, two threads each image
+ * split) with a block twice as large went 1.57-1.61x one thread ->
+ * 1.77-1.88x; in squeezenet1_1 on two threads 0.96 of its time
+ * (docs/performance.md, "a thirteenth time"). */
 static int wg_blocks_task(void *arg, int64_t k0, int64_t k1)
 {
     const wg_job *b = (const wg_job *)arg;

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "loomrt.h"
 #include "lower_internal.h"
 
 typedef loom_status (*lower_fn)(lower_ctx *c, const ir_node *n, loop_step *step);
@@ -276,9 +277,9 @@ loom_status lower_graph_with(const ir_graph *g, const char *name, const lower_op
 {
     *out = NULL;
     loop_func *f = loop_func_new(name);
-    int threads = opts ? opts->threads : 0;
+    int threads = opts && opts->threads > 1 ? opts->threads : 1;
     lower_ctx c = {.g = g, .f = f, .d = d, .checked = !(opts && opts->unchecked),
-                   .slots = threads > 2 ? threads : 2, .threads = threads > 1 ? threads : 1};
+                   .threads = threads < LOOMRT_MAX_THREADS ? threads : LOOMRT_MAX_THREADS};
     if (!f || !(c.bufs = ir_calloc((size_t)g->n_values + 1, sizeof *c.bufs))) {
         loop_func_free(f);
         ir_diag_graph(d, g, "out of memory while lowering");

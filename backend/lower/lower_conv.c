@@ -781,8 +781,7 @@ static loop_buf *winograd_weights(lower_ctx *c, const conv_op *op, int64_t oh, i
  * (conv_image_slots), each with a scratch of its own. */
 static int64_t winograd_blocks(const lower_ctx *c, int64_t batch)
 {
-    int64_t t = c->threads < LOOMRT_MAX_THREADS ? c->threads : LOOMRT_MAX_THREADS;
-    return batch == 1 ? t : 1;
+    return batch == 1 ? c->threads : 1;
 }
 
 /* f32 3x3 Conv by Winograd's F(2x2, 3x3): the weights of each group
@@ -1123,17 +1122,16 @@ static const ir_node *conv_pool_user(lower_ctx *c, const ir_node *n, bool *winog
 
 /* The loops over the images of a batch of y (the step's top-level loops
  * of its batch's extent) whose kernels share a scratch run in slots, a
- * scratch copy each (loop_split_slots): c->slots of them, at most
- * LOOMRT_MAX_THREADS (no run has more threads), or one per image when
- * the batch is smaller. Every convolution path rewrites its
+ * scratch copy each (loop_split_slots): c->threads of them (at most
+ * LOOMRT_MAX_THREADS: no run has more threads), at least 2, or one per
+ * image when the batch is smaller. Every convolution path rewrites its
  * scratch for each image before reading it. Measured alone
  * (bench/winograd_batch.c, Winograd on squeezenet1_1's expand3x3 at
  * batch 8): two threads on an image each 1.93-1.97x one thread,
  * splitting each image 1.59-1.62x. */
 static void conv_image_slots(lower_ctx *c, loop_block *b, const ir_value *y)
 {
-    int64_t batch = y->shape.dims[0];
-    int64_t slots = c->slots < LOOMRT_MAX_THREADS ? c->slots : LOOMRT_MAX_THREADS;
+    int64_t batch = y->shape.dims[0], slots = c->threads > 2 ? c->threads : 2;
     slots = batch < slots ? batch : slots;
     for (int k = 0; k < b->n && slots >= 2; k++) {
         int n = b->n;

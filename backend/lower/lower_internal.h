@@ -15,8 +15,7 @@ typedef struct lower_ctx {
     loop_buf **bufs; /* by value id */
     ir_diag *d;
     bool checked; /* emit LOOP_STMT_CHECKs of input data (lower_opts) */
-    int slots;    /* the most slots a batch's images run in (lower_opts.threads) */
-    int threads;  /* lower_opts.threads, at least 1 */
+    int threads;  /* lower_opts.threads in [1, LOOMRT_MAX_THREADS] */
 } lower_ctx;
 
 /* Per-op lowerings: append statements for node n to step->body. Return OK,
